@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Source NAT binding: choose the outside 5-tuple of a new flow.
+ *
+ * Mapping is per destination ("port overlapping", RFC 7857 section 3): a NAT
+ * port is unique per (NAT address, destination address, destination port,
+ * protocol), so one address carries up to a whole port range of concurrent
+ * flows to *each* destination. The port is chosen unpredictably (RFC 6056
+ * algorithm 1: random start, then a bounded linear probe), or, with
+ * port_alloc: preserve, the client's own port when it is free (RFC 4787).
+ * A client always gets the same NAT address ("paired" pooling, RFC 4787 REQ-2).
+ *
+ * Thread-safety: a nat_range is read-only; nat_bind() reads the caller's own
+ * flow table, which only its owner writes, so no lock is needed.
+ */
+#ifndef EGRESS_NAT_H
+#define EGRESS_NAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+/** Most ports nat_bind() tries before it reports exhaustion. */
+#define NAT_MAX_PROBES 256
+
+struct nat_range {
+	const uint32_t *addrs;    /**< network order */
+	uint32_t n_addrs;
+	uint16_t port_lo;         /**< host order, inclusive */
+	uint16_t port_hi;         /**< host order, inclusive */
+	bool preserve;            /**< try the client's port first */
+};
+
+/**
+ * The share of [lo, hi] that worker w of n owns (so the owner of a reply is
+ * known from its destination port).
+ * @return 0, or -EINVAL when the range has fewer ports than workers.
+ */
+int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
+		    uint16_t *wlo, uint16_t *whi);
+
+/**
+ * Bind a new flow. out is the client's 5-tuple; dst_ip/dst_port (network
+ * order) the destination after DNAT; rnd a random number. On success *in is
+ * the reply key (dst -> NAT address:port) and no flow in ft uses it.
+ * @return 0, or -EADDRNOTAVAIL when no port is free for that destination.
+ */
+int nat_bind(const struct nat_range *r, const struct flow_table *ft,
+	     const struct flow_key *out, uint32_t dst_ip, uint16_t dst_port,
+	     uint64_t rnd, struct flow_key *in);
+
+#endif

@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+typedef int egress_placeholder_t;

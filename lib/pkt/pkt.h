@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet parsing and checksum arithmetic: pure functions on bytes, no state,
+ * no allocation, callable from any lcore. Every length is checked before it is
+ * read; a frame that fails a check gets exactly one drop reason.
+ */
+#ifndef EGRESS_PKT_H
+#define EGRESS_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drop.h"
+
+/* pkt_parse() flags */
+#define PKT_F_IP_CKSUM_GOOD  (1u << 0)  /**< NIC verified the IPv4 header checksum */
+#define PKT_F_L4_CKSUM_GOOD  (1u << 1)  /**< NIC verified the L4 checksum */
+#define PKT_F_ALLOW_VLAN     (1u << 2)  /**< accept one 802.1Q tag (tagged port) */
+
+/* TCP flags as in the header's 13th byte */
+#define PKT_TCP_FIN 0x01
+#define PKT_TCP_SYN 0x02
+#define PKT_TCP_RST 0x04
+#define PKT_TCP_PSH 0x08
+#define PKT_TCP_ACK 0x10
+#define PKT_TCP_URG 0x20
+#define PKT_TCP_ECE 0x40
+#define PKT_TCP_CWR 0x80
+
+#define PKT_ETHERTYPE_IPV4 0x0800
+#define PKT_ETHERTYPE_ARP  0x0806
+#define PKT_ETHERTYPE_VLAN 0x8100
+
+/** What the parser learnt of a frame. Addresses and ports in network order. */
+struct pkt_meta {
+	uint16_t ethertype;      /**< host order, after any 802.1Q tag */
+	uint16_t vlan_tci;       /**< host order; 0 when untagged */
+	uint16_t l2_len;         /**< Ethernet header incl. tag */
+	uint16_t l3_len;         /**< IPv4 header incl. options */
+	uint16_t l4_len;         /**< TCP header incl. options, 8 for UDP/ICMP */
+	uint16_t ip_len;         /**< IPv4 total length, host order */
+	uint32_t frame_len;      /**< l2_len + ip_len: bytes to keep (trailer trimmed) */
+	uint8_t proto;           /**< IPPROTO_TCP/UDP/ICMP */
+	uint8_t ttl;
+	uint8_t tcp_flags;       /**< TCP: flags byte */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint16_t tcp_mss_off;    /**< TCP SYN: offset of the MSS option value from
+				      the frame start, 0 when absent */
+	uint32_t src_ip;
+	uint32_t dst_ip;
+	uint16_t src_port;       /**< TCP/UDP port; ICMP echo: identifier */
+	uint16_t dst_port;       /**< TCP/UDP port; ICMP echo: identifier */
+	uint32_t tcp_seq;        /**< host order */
+	uint32_t tcp_ack;        /**< host order */
+	/* ARP (ethertype 0x0806) */
+	uint16_t arp_op;         /**< host order: 1 request, 2 reply */
+	uint8_t arp_sha[6];
+	uint32_t arp_sip;
+	uint32_t arp_tip;
+};
+
+/**
+ * Parse an Ethernet frame: Ethernet, optional 802.1Q, then ARP or IPv4 with
+ * TCP, UDP or ICMP. Verifies lengths, IHL, options, checksums (unless flags
+ * say the NIC did), TCP data offset, options and flag combinations, ports,
+ * martian and land sources, fragments.
+ *
+ * @return 0 when m describes a valid ARP or IPv4 frame; -1 with *why set
+ *         otherwise (ethertypes other than IPv4 and ARP: EGRESS_DROP_ETHERTYPE).
+ */
+int pkt_parse(const uint8_t *frame, uint32_t len, uint32_t flags, struct pkt_meta *m,
+	      enum egress_drop *why);
+
+/** True for TCP flag combinations no valid segment carries. */
+bool pkt_tcp_flags_invalid(uint8_t flags);
+
+/** One's-complement sum of len bytes added to sum (not folded). */
+uint32_t pkt_csum_partial(const void *buf, uint32_t len, uint32_t sum);
+
+/** Fold a 32-bit one's-complement sum to 16 bits (not complemented). */
+static inline uint16_t
+pkt_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/**
+ * RFC 1624 eqn. 3 incremental update: the checksum field *csum covers a 16-bit
+ * word that changes from old to new. All three values as stored in the packet.
+ */
+static inline void
+pkt_csum_update16(uint16_t *csum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~*csum + (uint32_t)(uint16_t)~old + new;
+
+	*csum = (uint16_t)~pkt_csum_fold(sum);
+}
+
+/** As pkt_csum_update16() for a 32-bit word (an IPv4 address). */
+static inline void
+pkt_csum_update32(uint16_t *csum, uint32_t old, uint32_t new)
+{
+	uint32_t sum = (uint16_t)~*csum;
+
+	sum += (uint16_t)~(old >> 16) + (uint16_t)~(old & 0xffff);
+	sum += (new >> 16) + (new & 0xffff);
+	*csum = (uint16_t)~pkt_csum_fold(sum);
+}
+
+/** Checksum of an IPv4 header of l3_len bytes (field itself included as is). */
+uint16_t pkt_ipv4_hdr_cksum(const uint8_t *ip, uint16_t l3_len);
+
+/**
+ * TCP/UDP checksum of the L4 segment that follows the IPv4 header at ip
+ * (pseudo-header included), as it should be stored. The checksum field is
+ * taken as zero.
+ */
+uint16_t pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto);
+
+/** True when addr (network order) is no valid unicast source. */
+bool pkt_ipv4_martian(uint32_t addr);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The appliance config (doc/configuration.md): ports, NAT pool, policy
+ * sources, flow limits and timeouts, workers. Loaded once at start-up; a
+ * change needs a restart (the Istio YAML it points at is what reloads).
+ *
+ * Thread-safety: control thread only. The loaded struct is read-only after.
+ */
+#ifndef EGRESS_CONFIG_H
+#define EGRESS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+enum egress_port_role {
+	EGRESS_PORT_INSIDE = 0,   /**< the mesh side */
+	EGRESS_PORT_OUTSIDE = 1,  /**< the internet / Memorystore side */
+	EGRESS_PORT_MAX
+};
+
+enum egress_outbound {
+	EGRESS_OUTBOUND_REGISTRY_ONLY = 0,
+	EGRESS_OUTBOUND_ALLOW_ANY,
+};
+
+enum egress_deny {
+	EGRESS_DENY_DROP = 0,
+	EGRESS_DENY_RESET,
+};
+
+enum egress_revoke {
+	EGRESS_REVOKE_RESET = 0,
+	EGRESS_REVOKE_DROP,
+	EGRESS_REVOKE_KEEP,
+};
+
+enum egress_port_alloc {
+	EGRESS_PORT_ALLOC_RANDOM = 0,
+	EGRESS_PORT_ALLOC_PRESERVE,
+};
+
+#define EGRESS_MAX_NAT_ADDRS 64
+#define EGRESS_MAX_LABELS    16
+
+struct egress_port_cfg {
+	char *device;             /**< PCI address or vdev arguments */
+	uint32_t addr;            /**< own address, network order */
+	uint8_t prefix_len;       /**< of the connected prefix */
+	uint32_t gateway;         /**< next hop for off-link destinations; 0: none */
+	uint16_t mtu;             /**< L3 MTU; default 1500 */
+	unsigned int line;        /**< position of the port's mapping, for messages */
+};
+
+struct egress_label {
+	char *key;
+	char *value;
+};
+
+struct egress_config {
+	char *path;               /**< the config file */
+	char *dir;                /**< its folder: sources are relative to it */
+	struct egress_port_cfg port[EGRESS_PORT_MAX];
+
+	uint32_t nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< network order */
+	unsigned int n_nat_addrs; /**< default: the outside address */
+	uint16_t nat_port_lo;     /**< default 1024 */
+	uint16_t nat_port_hi;     /**< default 65535 */
+	enum egress_port_alloc port_alloc;
+	uint16_t mss_clamp;       /**< 0: off */
+
+	enum egress_outbound outbound;
+	enum egress_deny deny;
+	enum egress_revoke on_revoke;
+	char **sources;           /**< absolute paths of files or folders */
+	unsigned int n_sources;
+	struct egress_label labels[EGRESS_MAX_LABELS]; /**< this appliance's labels,
+							 matched by Gateway selectors */
+	unsigned int n_labels;    /**< default: istio=egressgateway */
+
+	uint32_t flows_max;       /**< default 1048576 */
+	uint64_t timeout_established_ms; /**< default 7440 s (RFC 5382 REQ-5) */
+	uint64_t timeout_transitory_ms;  /**< default 240 s */
+	uint64_t timeout_time_wait_ms;   /**< default 120 s */
+	uint32_t embryonic_max;   /**< default flows_max / 4 */
+	uint32_t per_source_max;  /**< 0: no cap */
+	uint32_t per_source_new_per_second; /**< 0: no cap */
+	bool tcp_liberal;         /**< flows.tcp_liberal: skip window checks */
+
+	unsigned int workers;     /**< default 1 */
+};
+
+/**
+ * Load the appliance config. Every problem is added to dl; on any error the
+ * struct is freed and -EINVAL returned (-errno when the file cannot be read).
+ */
+int egress_config_load(const char *path, struct egress_config *cfg, struct diag_list *dl);
+
+/** Free what egress_config_load() allocated; NULL-tolerant. */
+void egress_config_free(struct egress_config *cfg);
+
+/**
+ * Parse a duration "120", "120s", "4m", "2h", "1500ms" into milliseconds.
+ * @return 0, or -EINVAL.
+ */
+int egress_parse_duration(const char *s, uint64_t *ms);
+
+/** Parse "a.b.c.d/len" (or a bare address: len 32). @return 0 or -EINVAL. */
+int egress_parse_cidr(const char *s, uint32_t *addr, uint8_t *len);
+
+#endif

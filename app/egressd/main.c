@@ -1,2 +1,614 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-int main(void) { return 0; }
+/*
+ * egressd: the egress gateway appliance.
+ *
+ *   egressd [EAL options] -- -c FILE [--exit-when-idle MS]
+ *   egressd --check -c FILE
+ *
+ * The main lcore is the control thread; `workers` worker lcores run the
+ * poll loop (lib/dp). See doc/operations.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <numa.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "diag.h"
+#include "dp.h"
+#include "flow.h"
+#include "nat.h"
+#include "neigh.h"
+#include "policy.h"
+
+#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
+
+#define RX_DESC          1024
+#define TX_DESC          1024
+#define NEIGH_CAPACITY   4096
+#define EVENT_RING_SIZE  4096
+#define CTL_TX_RING_SIZE 512
+#define CTL_TICK_NS      (1000 * 1000)   /* 1 ms */
+
+struct options {
+	const char *config;
+	bool check;
+	long exit_when_idle_ms;           /* < 0: never */
+};
+
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: egressd [EAL options] -- -c FILE [--exit-when-idle MS]\n"
+		"       egressd --check -c FILE\n"
+		"  -c, --config FILE       appliance config (doc/configuration.md)\n"
+		"      --check             load, validate and compile; print the allowlist\n"
+		"      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
+		"  -h, --help              this text\n");
+}
+
+static int
+parse_app_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "exit-when-idle", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'k':
+			o->check = true;
+			break;
+		case 'i':
+			errno = 0;
+			o->exit_when_idle_ms = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || o->exit_when_idle_ms < 0) {
+				fprintf(stderr, "egressd: --exit-when-idle: not a number of ms: %s\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "egressd: unexpected argument: %s\n", argv[optind]);
+		return -1;
+	}
+	if (o->config == NULL) {
+		fprintf(stderr, "egressd: -c FILE is required\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* systemd Type=notify, without linking libsystemd. */
+static void
+notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa, len) < 0)
+		LOG(WARNING, "sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+/* --check: no EAL options from the user, no hugepages, no devices, no root. */
+static int
+run_check(const struct egress_config *cfg, struct diag_list *dl)
+{
+	char prefix[64];
+	struct policy *p;
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=egressd-check-%d", (int)getpid());
+	char *eal_argv[] = {
+		"egressd", "--no-huge", "--in-memory", "--no-pci", "--no-telemetry",
+		"--log-level=*:error", "-m", "128", "-l", "0", prefix, NULL,
+	};
+	if (rte_eal_init((int)RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
+		fprintf(stderr, "egressd: cannot start DPDK for --check: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	p = policy_build(cfg, 1, dl);
+	diag_print(dl, stderr);
+	if (p == NULL) {
+		rte_eal_cleanup();
+		return 1;
+	}
+	policy_print(p, stdout);
+	policy_free(p);
+	rte_eal_cleanup();
+	return 0;
+}
+
+/* A device named in the config: already created by --vdev, or probed now. */
+static int
+port_find(const char *device, uint16_t *port_id)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t n = strcspn(device, ",");
+	int rc;
+
+	if (n >= sizeof(name))
+		return -ENAMETOOLONG;
+	memcpy(name, device, n);
+	name[n] = '\0';
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	rc = rte_dev_probe(device);
+	if (rc < 0)
+		return rc;
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	/* a PCI address may have been written without its domain */
+	if (n + 5 < sizeof(name)) {
+		memmove(name + 5, name, n + 1);
+		memcpy(name, "0000:", 5);
+		if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+			return 0;
+	}
+	return -ENODEV;
+}
+
+static int
+port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
+	   struct rte_mempool *pool, struct dp_port_conf *dpc)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t rxd = RX_DESC, txd = TX_DESC;
+	int socket = rte_eth_dev_socket_id(port_id);
+	uint64_t cksum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	struct rte_ether_addr mac;
+	unsigned int q;
+	int rc;
+
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0)
+		return rc;
+	if (info.max_rx_queues < n_queues || info.max_tx_queues < n_queues) {
+		LOG(ERR, "%s: %u workers need %u RX and TX queues; the device has %u/%u "
+		    "(net_af_packet: add qpairs=%u)", pc->device, n_queues, n_queues,
+		    info.max_rx_queues, info.max_tx_queues, n_queues);
+		return -EINVAL;
+	}
+	if ((info.rx_offload_capa & cksum) == cksum) {
+		conf.rxmode.offloads |= cksum;
+		dpc->parse_flags = 0; /* per packet, from the mbuf's flags */
+	}
+	if (n_queues > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
+	if (rc != 0)
+		return rc;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (q = 0; q < n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, rxd, (unsigned int)socket, NULL,
+					    pool);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket,
+					    NULL);
+		if (rc != 0)
+			return rc;
+	}
+	if (rte_eth_dev_set_mtu(port_id, pc->mtu) != 0)
+		LOG(INFO, "%s: MTU %u not set on the device; egressd enforces it itself",
+		    pc->device, pc->mtu);
+	rc = rte_eth_dev_start(port_id);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_macaddr_get(port_id, &mac);
+	if (rc != 0)
+		return rc;
+	memcpy(dpc->mac, mac.addr_bytes, sizeof(dpc->mac));
+	dpc->port_id = port_id;
+	return 0;
+}
+
+struct appliance {
+	struct egress_config cfg;
+	struct dp_conf conf;
+	struct ctl ctl;
+	struct dp_worker *workers[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qsbr;
+	bool ports_started[DP_NPORTS];
+};
+
+static int
+setup(struct appliance *a, struct diag_list *dl)
+{
+	const struct egress_config *cfg = &a->cfg;
+	unsigned int lcore, w, p;
+	int socket, rc;
+	struct policy *pol;
+	size_t sz;
+
+	a->n_workers = cfg->workers;
+	if (rte_lcore_count() < a->n_workers + 1) {
+		LOG(ERR, "workers: %u needs %u lcores (one control + %u workers); EAL has %u: "
+		    "pass e.g. -l 0-%u", a->n_workers, a->n_workers + 1, a->n_workers,
+		    rte_lcore_count(), a->n_workers);
+		return -EINVAL;
+	}
+	dp_conf_from_config(&a->conf, cfg);
+
+	/* the first policy is loaded before anything is started: all or nothing */
+	pol = policy_build(cfg, 1, dl);
+	diag_print(dl, stderr);
+	if (pol == NULL)
+		return -EINVAL;
+	a->conf.policy = pol;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		rc = port_find(cfg->port[p].device, &a->conf.port[p].port_id);
+		if (rc < 0) {
+			LOG(ERR, "%s: device \"%s\" not found or not probed: %s", cfg->path,
+			    cfg->port[p].device, strerror(-rc));
+			return rc;
+		}
+	}
+	if (a->conf.port[0].port_id == a->conf.port[1].port_id) {
+		LOG(ERR, "%s: inside and outside are the same device", cfg->path);
+		return -EINVAL;
+	}
+	socket = rte_eth_dev_socket_id(a->conf.port[DP_INSIDE].port_id);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	if (rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) >= 0 &&
+	    rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) != socket)
+		LOG(WARNING, "inside and outside ports are on different NUMA sockets (%d, %d): "
+		    "every forwarded packet crosses the interconnect", socket,
+		    rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id));
+	if (numa_available() >= 0)
+		LOG(INFO, "NUMA: %d node(s); ports on socket %d", numa_num_configured_nodes(),
+		    socket);
+
+	{
+		unsigned int n_mbufs = a->n_workers * DP_NPORTS * (RX_DESC + TX_DESC) +
+				       a->n_workers * (DP_OUT_MAX + 512) + 4096;
+		uint16_t room = (uint16_t)RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
+						  RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4 +
+						  RTE_MAX(cfg->port[0].mtu, cfg->port[1].mtu));
+
+		a->pool = rte_pktmbuf_pool_create("egress_mbufs", n_mbufs, 256, 0, room, socket);
+		if (a->pool == NULL) {
+			LOG(ERR, "cannot create the mbuf pool (%u mbufs on socket %d): %s "
+			    "(more memory: -m, or hugepages)", n_mbufs, socket,
+			    rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	for (p = 0; p < DP_NPORTS; p++) {
+		a->conf.port[p].parse_flags = 0;
+		rc = port_setup(a->conf.port[p].port_id, &cfg->port[p], a->n_workers, a->pool,
+				&a->conf.port[p]);
+		if (rc < 0) {
+			LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
+			    cfg->port[p].device, strerror(-rc));
+			return rc;
+		}
+		a->ports_started[p] = true;
+		a->conf.port[p].neigh = neigh_create(p == DP_INSIDE ? "neigh_in" : "neigh_out",
+						     NEIGH_CAPACITY, socket);
+		a->conf.tx[p] = rte_ring_create(p == DP_INSIDE ? "ctl_tx_in" : "ctl_tx_out",
+						CTL_TX_RING_SIZE, socket, RING_F_SC_DEQ);
+		if (a->conf.port[p].neigh == NULL || a->conf.tx[p] == NULL) {
+			LOG(ERR, "cannot allocate neighbour state: %s", rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
+					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
+	/* readers: the workers, and the telemetry thread (id n_workers) */
+	sz = rte_rcu_qsbr_get_memsize(a->n_workers + 1);
+	a->qsbr = rte_zmalloc_socket("egress_qsbr", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (a->conf.events == NULL || a->qsbr == NULL ||
+	    rte_rcu_qsbr_init(a->qsbr, a->n_workers + 1) != 0) {
+		LOG(ERR, "cannot allocate control state");
+		return -ENOMEM;
+	}
+
+	w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct flow_table_params fp = {
+			.max_flows = RTE_MAX(cfg->flows_max / a->n_workers, 1024u),
+			.socket_id = (int)rte_lcore_to_socket_id(lcore),
+			.qsbr = a->qsbr,
+		};
+		struct dp_worker *dw;
+		char name[32];
+		uint16_t lo, hi;
+
+		if (w == a->n_workers)
+			break;
+		if ((int)rte_lcore_to_socket_id(lcore) != socket)
+			LOG(WARNING, "worker lcore %u is on socket %u, the ports on %d", lcore,
+			    rte_lcore_to_socket_id(lcore), socket);
+		dw = rte_zmalloc_socket("egress_worker", sizeof(*dw), RTE_CACHE_LINE_SIZE,
+					fp.socket_id);
+		if (dw == NULL)
+			return -ENOMEM;
+		a->workers[w] = dw;
+		dw->id = w;
+		dw->lcore = lcore;
+		dw->conf = &a->conf;
+		dw->pool = a->pool;
+		dw->qsbr = a->qsbr;
+		dw->rst_tokens = DP_RST_RATE;
+		snprintf(name, sizeof(name), "flows%u", w);
+		fp.name = name;
+		dw->flows = flow_table_create(&fp);
+		if (dw->flows == NULL) {
+			LOG(ERR, "cannot create flow table of %u flows on socket %d: %s "
+			    "(flows.max, or more memory: -m / hugepages)", fp.max_flows,
+			    fp.socket_id, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		if (nat_range_split(cfg->nat_port_lo, cfg->nat_port_hi, a->n_workers, w, &lo,
+				    &hi) != 0) {
+			LOG(ERR, "nat.ports %u-%u: fewer ports than workers", cfg->nat_port_lo,
+			    cfg->nat_port_hi);
+			return -EINVAL;
+		}
+		dw->nat = (struct nat_range){
+			.addrs = a->conf.nat_addrs, .n_addrs = a->conf.n_nat_addrs,
+			.port_lo = lo, .port_hi = hi, .preserve = a->conf.nat_preserve,
+		};
+		if (rte_rcu_qsbr_thread_register(a->qsbr, w) != 0)
+			return -EINVAL;
+		w++;
+	}
+
+	a->ctl = (struct ctl){
+		.cfg = cfg, .conf = &a->conf, .workers = a->workers,
+		.n_workers = a->n_workers, .qsbr = a->qsbr, .pool = a->pool,
+		.generation = pol->generation, .last_reload_time = pol->built_at,
+		.started_ms = mono_ms(),
+	};
+	if (ctl_telemetry_init(&a->ctl) != 0)
+		LOG(WARNING, "telemetry commands not registered");
+	return 0;
+}
+
+static void
+teardown(struct appliance *a)
+{
+	unsigned int p, w;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		if (a->ports_started[p]) {
+			rte_eth_dev_stop(a->conf.port[p].port_id);
+			rte_eth_dev_close(a->conf.port[p].port_id);
+		}
+		neigh_free(a->conf.port[p].neigh);
+		if (a->conf.tx[p] != NULL) {
+			void *m = NULL;
+
+			while (rte_ring_dequeue(a->conf.tx[p], &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(a->conf.tx[p]);
+		}
+	}
+	for (w = 0; w < a->n_workers; w++) {
+		if (a->workers[w] != NULL)
+			flow_table_free(a->workers[w]->flows);
+		rte_free(a->workers[w]);
+	}
+	rte_ring_free(a->conf.events);
+	policy_free(a->conf.policy);
+	rte_mempool_free(a->pool);
+	rte_free(a->qsbr);
+}
+
+static bool
+all_idle(const struct appliance *a, uint64_t now_tsc_ms, long idle_ms)
+{
+	unsigned int w;
+
+	for (w = 0; w < a->n_workers; w++) {
+		uint64_t last = __atomic_load_n(&a->workers[w]->last_rx_ms, __ATOMIC_RELAXED);
+
+		if (now_tsc_ms - last < (uint64_t)idle_ms)
+			return false;
+	}
+	return true;
+}
+
+static int
+run(struct appliance *a, const struct options *o)
+{
+	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
+	struct timespec tick = { .tv_sec = 0, .tv_nsec = CTL_TICK_NS };
+	unsigned int w;
+	struct policy *pol = a->conf.policy;
+
+	for (w = 0; w < a->n_workers; w++) {
+		if (rte_eal_remote_launch(dp_worker_main, a->workers[w], a->workers[w]->lcore)) {
+			LOG(ERR, "cannot launch worker %u", w);
+			return -EINVAL;
+		}
+	}
+	/* the outside gateway is needed by the first packet: ask now */
+	if (a->conf.port[DP_OUTSIDE].gateway != 0)
+		ctl_resolve(&a->ctl, DP_OUTSIDE, a->conf.port[DP_OUTSIDE].gateway, mono_ms());
+
+	printf("egressd: ready workers=%u policy_generation=%u rules=%u inside=port%u "
+	       "outside=port%u\n", a->n_workers, pol->generation, pol->n_rules,
+	       a->conf.port[DP_INSIDE].port_id, a->conf.port[DP_OUTSIDE].port_id);
+	fflush(stdout);
+	notify_systemd("READY=1");
+
+	while (!got_stop) {
+		nanosleep(&tick, NULL);
+		if (got_hup) {
+			got_hup = 0;
+			LOG(INFO, "SIGHUP: reloading the policy");
+			ctl_reload(&a->ctl);
+		}
+		ctl_poll(&a->ctl, mono_ms());
+		if (o->exit_when_idle_ms >= 0 &&
+		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
+			LOG(INFO, "every RX queue idle for %ld ms: exiting", o->exit_when_idle_ms);
+			break;
+		}
+	}
+	notify_systemd("STOPPING=1");
+	for (w = 0; w < a->n_workers; w++)
+		__atomic_store_n(&a->workers[w]->quit, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	ctl_stats_json(&a->ctl, stdout);
+	return 0;
+}
+
+/* Split argv at "--": EAL options before it, ours after (all ours without it). */
+static void
+split_args(int argc, char **argv, int *eal_argc, int *app_first)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			*eal_argc = i;
+			*app_first = i + 1;
+			return;
+		}
+	}
+	*eal_argc = 1;
+	*app_first = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { .exit_when_idle_ms = -1 };
+	struct diag_list dl = {0};
+	static struct appliance a;
+	int eal_argc, app_first, rc;
+
+	split_args(argc, argv, &eal_argc, &app_first);
+	{
+		char *app_argv[argc - app_first + 2];
+
+		app_argv[0] = argv[0];
+		memcpy(&app_argv[1], &argv[app_first], sizeof(char *) * (size_t)(argc - app_first));
+		app_argv[argc - app_first + 1] = NULL;
+		if (parse_app_args(argc - app_first + 1, app_argv, &o) != 0)
+			return 1;
+	}
+	rc = egress_config_load(o.config, &a.cfg, &dl);
+	if (rc != 0 || diag_errors(&dl) > 0) {
+		diag_print(&dl, stderr);
+		diag_list_clear(&dl);
+		return 1;
+	}
+	if (o.check) {
+		rc = run_check(&a.cfg, &dl);
+		diag_list_clear(&dl);
+		egress_config_free(&a.cfg);
+		return rc;
+	}
+	diag_print(&dl, stderr); /* warnings */
+	diag_list_clear(&dl);
+
+	if (rte_eal_init(eal_argc, argv) < 0) {
+		fprintf(stderr, "egressd: cannot start DPDK: %s\n", rte_strerror(rte_errno));
+		egress_config_free(&a.cfg);
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+
+	rc = setup(&a, &dl);
+	diag_list_clear(&dl);
+	if (rc == 0)
+		rc = run(&a, &o);
+	teardown(&a);
+	rte_eal_cleanup();
+	egress_config_free(&a.cfg);
+	return rc == 0 ? 0 : 1;
+}

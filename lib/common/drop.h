@@ -9,6 +9,7 @@
 
 #define EGRESS_DROP_REASONS(X)                                                  \
 	X(RUNT, "runt")                          /* shorter than Ethernet */   \
+	X(MULTI_SEG, "multi_segment")            /* chained mbuf */            \
 	X(L2_NOT_FOR_US, "l2_not_for_us")        /* dst MAC not ours */        \
 	X(VLAN_TAGGED, "vlan_tagged")            /* 802.1Q on untagged port */ \
 	X(ETHERTYPE, "unsupported_ethertype")                                   \
@@ -35,10 +36,12 @@
 	X(SPOOFED, "inside_source_spoofed")                                     \
 	X(TTL_EXPIRED, "ttl_expired")                                           \
 	X(NO_ROUTE, "no_route")                                                 \
+	X(TO_SELF, "to_self_unhandled")          /* for us, not ARP/echo */    \
 	X(MTU_EXCEEDED, "mtu_exceeded")                                         \
 	X(POLICY_DENIED, "policy_denied")                                       \
 	X(NOT_SYN, "no_flow_not_syn")            /* TCP without flow, not SYN */\
 	X(NO_FLOW, "no_flow")                    /* outside, matches no flow */ \
+	X(REVOKED, "revoked")                    /* policy no longer allows */  \
 	X(FLOW_TABLE_FULL, "flow_table_full")                                   \
 	X(EMBRYONIC_FULL, "embryonic_limit")                                    \
 	X(NAT_EXHAUSTED, "nat_ports_exhausted")                                 \

@@ -1,2 +1,169 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-typedef int egress_placeholder_t;
+/*
+ * Control thread: policy publication, reloads, neighbour resolution.
+ *
+ * Publication order (doc/reload.md): the new policy is complete before the
+ * release store that makes it visible; the old one is freed only after
+ * rte_rcu_qsbr_synchronize() has seen every worker pass a quiescent state,
+ * i.e. finish the burst during which it may have loaded the old pointer.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "ctl.h"
+#include "neigh.h"
+#include "policy.h"
+
+#define CTL_LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
+#define CTL_EVENTS_PER_TICK 256
+
+void
+ctl_publish(struct ctl *c, struct policy *p)
+{
+	struct policy *old = __atomic_exchange_n(&c->conf->policy, p, __ATOMIC_ACQ_REL);
+
+	c->generation = p->generation;
+	c->last_reload_time = p->built_at;
+	if (old == NULL)
+		return;
+	/* a worker may still be classifying with old until its next quiescent state */
+	if (c->qsbr != NULL)
+		rte_rcu_qsbr_synchronize(c->qsbr, RTE_QSBR_THRID_INVALID);
+	policy_free(old);
+}
+
+int
+ctl_reload(struct ctl *c)
+{
+	struct diag_list dl = {0};
+	struct policy *p;
+	size_t i;
+
+	p = policy_build(c->cfg, c->generation + 1, &dl);
+	for (i = 0; i < dl.n; i++) {
+		char line[1024];
+
+		diag_format(&dl.v[i], line, sizeof(line));
+		if (dl.v[i].sev == DIAG_ERROR)
+			CTL_LOG(ERR, "%s", line);
+		else
+			CTL_LOG(WARNING, "%s", line);
+	}
+	if (p == NULL) {
+		c->reload_failures++;
+		for (i = 0; i < dl.n; i++) {
+			if (dl.v[i].sev == DIAG_ERROR) {
+				diag_format(&dl.v[i], c->last_reload_error,
+					    sizeof(c->last_reload_error));
+				break;
+			}
+		}
+		if (i == dl.n)
+			snprintf(c->last_reload_error, sizeof(c->last_reload_error),
+				 "policy build failed (out of memory?)");
+		CTL_LOG(ERR, "reload rejected; generation %u stays in force", c->generation);
+		diag_list_clear(&dl);
+		return -EINVAL;
+	}
+	diag_list_clear(&dl);
+	ctl_publish(c, p);
+	c->reloads++;
+	CTL_LOG(INFO, "policy generation %u published: %u rules", p->generation, p->n_rules);
+	return 0;
+}
+
+struct arp_req_ctx {
+	struct ctl *c;
+	enum dp_port port;
+};
+
+/* Build a broadcast ARP request for ip and hand it to worker 0 to send. */
+static void
+send_arp_request(void *arg, uint32_t ip)
+{
+	const struct arp_req_ctx *x = arg;
+	const struct dp_port_conf *pc = &x->c->conf->port[x->port];
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m;
+	uint8_t *buf;
+
+	if (x->c->conf->tx[x->port] == NULL)
+		return;
+	m = rte_pktmbuf_alloc(x->c->pool);
+	if (m == NULL)
+		return;
+	/* 60 bytes: the Ethernet minimum without FCS, zero padded */
+	buf = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	if (buf == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memset(buf, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	eth = (struct rte_ether_hdr *)buf;
+	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = sizeof(uint32_t);
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	memcpy(&arp->arp_data.arp_sha, pc->mac, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_sip = pc->addr;
+	arp->arp_data.arp_tip = ip;
+	if (rte_ring_mp_enqueue(x->c->conf->tx[x->port], m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+void
+ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
+{
+	struct arp_req_ctx x = { .c = c, .port = port };
+
+	if (neigh_resolve(c->conf->port[port].neigh, ip, now_ms, send_arp_request, &x) < 0)
+		CTL_LOG(WARNING, "neighbour table of port %u full", port);
+}
+
+void
+ctl_poll(struct ctl *c, uint64_t now_ms)
+{
+	struct dp_event ev[CTL_EVENTS_PER_TICK];
+	unsigned int n, i, p;
+	uint32_t req;
+
+	n = c->conf->events == NULL ? 0 :
+		rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),
+					       CTL_EVENTS_PER_TICK, NULL);
+	for (i = 0; i < n; i++) {
+		struct neigh_table *nt;
+
+		if (ev[i].port >= DP_NPORTS)
+			continue;
+		nt = c->conf->port[ev[i].port].neigh;
+		if (ev[i].type == DP_EV_LEARN)
+			neigh_learn(nt, ev[i].ip, ev[i].mac, now_ms);
+		else if (ev[i].type == DP_EV_RESOLVE)
+			ctl_resolve(c, (enum dp_port)ev[i].port, ev[i].ip, now_ms);
+	}
+	for (p = 0; p < DP_NPORTS; p++) {
+		struct arp_req_ctx x = { .c = c, .port = (enum dp_port)p };
+
+		neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
+	}
+	req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
+	if (req != __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED)) {
+		c->reload_result = ctl_reload(c);
+		__atomic_store_n(&c->reload_done, req, __ATOMIC_RELEASE);
+	}
+}

@@ -1,2 +1,1006 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-typedef int egress_placeholder_t;
+/*
+ * The packet pipeline (see dp.h for the contract, doc/architecture.md for the
+ * picture). Per burst:
+ *
+ *   parse + L2/L3 checks ─► local (ARP, echo) ─► keys ─► one bulk flow lookup
+ *   ─► misses: one bulk classify ─► allow: NAT bind + insert / deny: drop|RST
+ *   ─► per packet in arrival order: TCP state, policy epoch check, rewrite,
+ *      next hop, emit.
+ *
+ * Datapath rules: no locks, no syscalls, no allocation but mempools, no logs;
+ * every dropped frame is counted under exactly one reason.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_random.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+#include "flow.h"
+#include "nat.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "policy.h"
+
+#define ICMP_ECHO_REPLY   0
+#define ICMP_ECHO_REQUEST 8
+#define DP_DEFAULT_TTL    64
+
+/*
+ * A 16-bit field of a packed DPDK header, as a pointer the checksum helpers
+ * can take. Headers start 2-byte aligned in an mbuf (Ethernet's 14 bytes
+ * after a 64-byte aligned headroom), so these accesses are aligned.
+ */
+#define HDR_U16(hdr, type, field) ((uint16_t *)((uint8_t *)(hdr) + offsetof(type, field)))
+
+/* Per-call state: what dp_process() learnt about each frame. */
+struct dp_burst {
+	struct dp_worker *w;
+	const struct dp_conf *conf;
+	const struct policy *pol;
+	enum dp_port in;
+	uint64_t now;
+	struct dp_out *out;
+	uint16_t emitted;
+	/* frames that need the flow table, in arrival order */
+	unsigned int n;
+	struct rte_mbuf *m[DP_BURST_MAX];
+	struct pkt_meta meta[DP_BURST_MAX];
+	struct flow_key key[DP_BURST_MAX];
+	const struct flow_key *keyp[DP_BURST_MAX];
+	struct flow *flow[DP_BURST_MAX];
+	uint8_t dir[DP_BURST_MAX];
+	uint32_t rule[DP_BURST_MAX];
+};
+
+static inline void
+dp_drop(struct dp_burst *b, struct rte_mbuf *m, enum egress_drop why)
+{
+	b->w->stats.drops[why]++;
+	b->w->stats.port[b->in].dropped++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void
+dp_emit(struct dp_burst *b, enum dp_port port, struct rte_mbuf *m)
+{
+	struct dp_out *out = b->out;
+
+	/* DP_OUT_MAX leaves room for two frames per input: never full */
+	out->pkts[port][out->n[port]++] = m;
+	b->emitted++;
+}
+
+static inline bool
+in_prefix(const struct dp_port_conf *pc, uint32_t ip)
+{
+	return (ip & pc->mask) == pc->net;
+}
+
+static inline bool
+is_nat_addr(const struct dp_conf *conf, uint32_t ip)
+{
+	uint32_t i;
+
+	for (i = 0; i < conf->n_nat_addrs; i++)
+		if (conf->nat_addrs[i] == ip)
+			return true;
+	return false;
+}
+
+static void
+dp_event(const struct dp_conf *conf, uint8_t type, enum dp_port port, uint32_t ip,
+	 const uint8_t *mac)
+{
+	struct dp_event ev = { .type = type, .port = (uint8_t)port, .ip = ip };
+
+	if (conf->events == NULL)
+		return;
+	if (mac != NULL)
+		memcpy(ev.mac, mac, sizeof(ev.mac));
+	/* a full ring loses a hint, never a packet: the next miss asks again */
+	(void)rte_ring_mp_enqueue_elem(conf->events, &ev, sizeof(ev));
+}
+
+/* ---------------------------------------------------------------- TCP state */
+
+enum tcp_class {
+	TC_SYN,     /* SYN without ACK */
+	TC_SYNACK,
+	TC_FIN,     /* FIN (with ACK; FIN without ACK never passes the parser) */
+	TC_RST,
+	TC_ACK,     /* anything else */
+	TC_MAX
+};
+
+static inline enum tcp_class
+tcp_class(uint8_t flags)
+{
+	if (flags & PKT_TCP_RST)
+		return TC_RST;
+	if (flags & PKT_TCP_SYN)
+		return (flags & PKT_TCP_ACK) ? TC_SYNACK : TC_SYN;
+	if (flags & PKT_TCP_FIN)
+		return TC_FIN;
+	return TC_ACK;
+}
+
+#define S_NONE FLOW_S_NONE
+#define S_SS   FLOW_S_SYN_SENT
+#define S_SR   FLOW_S_SYN_RCVD
+#define S_ES   FLOW_S_ESTABLISHED
+#define S_FO   FLOW_S_FIN_OUT
+#define S_FI   FLOW_S_FIN_IN
+#define S_TW   FLOW_S_TIME_WAIT
+#define S_CL   FLOW_S_CLOSED
+
+/*
+ * next = tcp_next[state][direction][class]. One row per state and direction;
+ * columns: SYN, SYN-ACK, FIN, RST, other. The unit test has one case per row.
+ */
+static const uint8_t tcp_next[FLOW_S_MAX][2][TC_MAX] = {
+	/* only a client SYN creates a flow */
+	[S_NONE] = { [FLOW_DIR_OUT] = { S_SS, S_NONE, S_NONE, S_NONE, S_NONE },
+		     [FLOW_DIR_IN]  = { S_NONE, S_NONE, S_NONE, S_NONE, S_NONE } },
+	/* client SYN retransmits stay; server SYN-ACK, or its own SYN
+	 * (simultaneous open), moves on; RST from either side closes */
+	[S_SS] = { [FLOW_DIR_OUT] = { S_SS, S_SS, S_SS, S_CL, S_SS },
+		   [FLOW_DIR_IN]  = { S_SR, S_SR, S_SS, S_CL, S_SS } },
+	/* the client's ACK of the SYN-ACK establishes; FIN before that is a
+	 * half-close of an embryonic connection */
+	[S_SR] = { [FLOW_DIR_OUT] = { S_SR, S_SR, S_FO, S_CL, S_ES },
+		   [FLOW_DIR_IN]  = { S_SR, S_SR, S_FI, S_CL, S_SR } },
+	/* a FIN starts the close from the side that sent it */
+	[S_ES] = { [FLOW_DIR_OUT] = { S_ES, S_ES, S_FO, S_CL, S_ES },
+		   [FLOW_DIR_IN]  = { S_ES, S_ES, S_FI, S_CL, S_ES } },
+	/* client closed; the server's FIN completes the close */
+	[S_FO] = { [FLOW_DIR_OUT] = { S_FO, S_FO, S_FO, S_CL, S_FO },
+		   [FLOW_DIR_IN]  = { S_FO, S_FO, S_TW, S_CL, S_FO } },
+	/* server closed; the client's FIN completes the close */
+	[S_FI] = { [FLOW_DIR_OUT] = { S_FI, S_FI, S_TW, S_CL, S_FI },
+		   [FLOW_DIR_IN]  = { S_FI, S_FI, S_FI, S_CL, S_FI } },
+	/* a new client SYN reopens the same 5-tuple (RFC 6191 style reuse) */
+	[S_TW] = { [FLOW_DIR_OUT] = { S_SS, S_TW, S_TW, S_CL, S_TW },
+		   [FLOW_DIR_IN]  = { S_TW, S_TW, S_TW, S_CL, S_TW } },
+	/* after RST the flow lingers (RFC 7857 2.2); a client SYN reopens it */
+	[S_CL] = { [FLOW_DIR_OUT] = { S_SS, S_CL, S_CL, S_CL, S_CL },
+		   [FLOW_DIR_IN]  = { S_CL, S_CL, S_CL, S_CL, S_CL } },
+};
+
+static inline bool
+state_embryonic(uint8_t s)
+{
+	return s == FLOW_S_SYN_SENT || s == FLOW_S_SYN_RCVD;
+}
+
+static inline void
+flow_set_state(struct dp_worker *w, struct flow *f, uint8_t next)
+{
+	bool emb = state_embryonic(next);
+
+	f->state = next;
+	if (emb != (bool)f->embryonic) {
+		f->embryonic = emb;
+		if (emb)
+			w->embryonic++;
+		else
+			w->embryonic--;
+	}
+}
+
+uint64_t
+dp_flow_timeout(const struct dp_conf *conf, const struct flow *f)
+{
+	if (f->key[FLOW_DIR_OUT].proto != IPPROTO_TCP)
+		return conf->udp_timeout_ms;
+	return conf->timeout_ms[f->state];
+}
+
+static inline bool
+flow_expired(const struct dp_conf *conf, const struct flow *f, uint64_t now)
+{
+	return now - f->last_seen >= dp_flow_timeout(conf, f);
+}
+
+static void
+flow_remove(struct dp_worker *w, struct flow *f)
+{
+	if (f->embryonic)
+		w->embryonic--;
+	f->embryonic = 0;
+	flow_table_del(w->flows, f);
+}
+
+/* ------------------------------------------------------------ rewriting */
+
+/* The L4 checksum field, or NULL when the segment carries none. */
+static inline uint16_t *
+l4_cksum_field(uint8_t *l4, uint8_t proto)
+{
+	if (proto == IPPROTO_TCP)
+		return (uint16_t *)(l4 + offsetof(struct rte_tcp_hdr, cksum));
+	if (proto == IPPROTO_UDP) {
+		uint16_t *c = (uint16_t *)(l4 + offsetof(struct rte_udp_hdr, dgram_cksum));
+
+		/* UDP checksum 0 means "none" and must stay so (RFC 768) */
+		return *c != 0 ? c : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * Rewrite the addresses and ports of a forwarded packet and decrement its TTL,
+ * fixing both checksums incrementally (RFC 1624): each fix-up needs the old
+ * value, so it runs before the field is overwritten.
+ */
+static inline void
+rewrite_l3l4(uint8_t *frame, const struct pkt_meta *pm, uint32_t src, uint16_t sport,
+	     uint32_t dst, uint16_t dport)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
+	uint8_t *l4 = (uint8_t *)ip + pm->l3_len;
+	uint16_t *ports = (uint16_t *)l4;
+	uint16_t *l4c = l4_cksum_field(l4, pm->proto);
+	uint16_t old_ttl_word, new_ttl_word, *ipc;
+
+	if (l4c != NULL) {
+		pkt_csum_update32(l4c, ip->src_addr, src);
+		pkt_csum_update32(l4c, ip->dst_addr, dst);
+		pkt_csum_update16(l4c, ports[0], sport);
+		pkt_csum_update16(l4c, ports[1], dport);
+		if (pm->proto == IPPROTO_UDP && *l4c == 0)
+			*l4c = 0xffff;
+	}
+	ports[0] = sport;
+	ports[1] = dport;
+
+	/* TTL shares a 16-bit checksum word with the protocol */
+	old_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
+	ip->time_to_live--;
+	new_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
+	ipc = HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum);
+	pkt_csum_update16(ipc, old_ttl_word, new_ttl_word);
+	pkt_csum_update32(ipc, ip->src_addr, src);
+	pkt_csum_update32(ipc, ip->dst_addr, dst);
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+}
+
+/* Clamp the MSS option of a SYN to conf->mss_clamp (RFC 6691 / RFC 879). */
+static inline void
+clamp_mss(const struct dp_conf *conf, uint8_t *frame, const struct pkt_meta *pm)
+{
+	struct rte_tcp_hdr *th;
+	uint16_t old, new;
+
+	if (conf->mss_clamp == 0 || pm->tcp_mss_off == 0)
+		return;
+	memcpy(&old, frame + pm->tcp_mss_off, sizeof(old));
+	if (rte_be_to_cpu_16(old) <= conf->mss_clamp)
+		return;
+	new = rte_cpu_to_be_16(conf->mss_clamp);
+	th = (struct rte_tcp_hdr *)(frame + pm->l2_len + pm->l3_len);
+	/* the option value is 2-byte aligned within the header only when the
+	 * options before it are; an odd offset swaps the bytes in the sum */
+	if (((pm->tcp_mss_off - pm->l2_len - pm->l3_len) & 1) == 0) {
+		pkt_csum_update16(HDR_U16(th, struct rte_tcp_hdr, cksum), old, new);
+	} else {
+		pkt_csum_update16(HDR_U16(th, struct rte_tcp_hdr, cksum), (uint16_t)((old << 8) | (old >> 8)),
+				  (uint16_t)((new << 8) | (new >> 8)));
+	}
+	memcpy(frame + pm->tcp_mss_off, &new, sizeof(new));
+}
+
+static inline void
+set_l2(uint8_t *frame, const uint8_t *dst, const uint8_t *src)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+
+	memcpy(&eth->dst_addr, dst, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, src, RTE_ETHER_ADDR_LEN);
+}
+
+/* ------------------------------------------------------- generated frames */
+
+static bool
+rst_allowed(struct dp_worker *w, uint64_t now)
+{
+	uint64_t add = (now - w->rst_last_ms) * DP_RST_RATE / 1000;
+
+	if (add > 0) {
+		w->rst_tokens = RTE_MIN(w->rst_tokens + add, (uint64_t)DP_RST_RATE);
+		w->rst_last_ms = now;
+	}
+	if (w->rst_tokens == 0)
+		return false;
+	w->rst_tokens--;
+	return true;
+}
+
+/*
+ * Turn a received TCP segment, in place, into the RST that answers it
+ * (RFC 793 "Reset Generation"): back to its sender, from the address it was
+ * sent to. Everything needed is read from pm before the headers are rebuilt.
+ */
+static void
+make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	uint32_t payload = pm->ip_len - pm->l3_len - pm->l4_len;
+	uint32_t seq, ack;
+	uint8_t flags;
+
+	if (pm->tcp_flags & PKT_TCP_ACK) {
+		seq = pm->tcp_ack;
+		ack = 0;
+		flags = RTE_TCP_RST_FLAG;
+	} else {
+		seq = 0;
+		ack = pm->tcp_seq + payload + !!(pm->tcp_flags & PKT_TCP_SYN) +
+		      !!(pm->tcp_flags & PKT_TCP_FIN);
+		flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	memcpy(&eth->dst_addr, &eth->src_addr, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, our_mac, RTE_ETHER_ADDR_LEN);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*th));
+	ip->packet_id = 0;
+	ip->fragment_offset = 0;
+	ip->time_to_live = DP_DEFAULT_TTL;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = pm->dst_ip;
+	ip->dst_addr = pm->src_ip;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	th->src_port = pm->dst_port;
+	th->dst_port = pm->src_port;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (sizeof(*th) / 4) << 4;
+	th->tcp_flags = flags;
+	th->rx_win = 0;
+	th->tcp_urp = 0;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+
+	m->data_len = m->pkt_len = pm->l2_len + sizeof(*ip) + sizeof(*th);
+}
+
+/* ARP: answer requests for our address; tell the control thread what we learn. */
+static void
+handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	const struct dp_port_conf *pc = &b->conf->port[b->in];
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + pm->l2_len);
+
+	if (pm->arp_tip != pc->addr || pm->arp_sip == pc->addr) {
+		dp_drop(b, m, EGRESS_DROP_ARP_IGNORED);
+		return;
+	}
+	if (in_prefix(pc, pm->arp_sip))
+		dp_event(b->conf, DP_EV_LEARN, b->in, pm->arp_sip, pm->arp_sha);
+	if (pm->arp_op != RTE_ARP_OP_REQUEST) {
+		rte_pktmbuf_free(m); /* a reply to us: consumed, not dropped */
+		return;
+	}
+	set_l2(frame, pm->arp_sha, pc->mac);
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	memcpy(&arp->arp_data.arp_tha, pm->arp_sha, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_tip = pm->arp_sip;
+	memcpy(&arp->arp_data.arp_sha, pc->mac, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_sip = pc->addr;
+	b->w->stats.arp_replies++;
+	dp_emit(b, b->in, m);
+}
+
+/* A frame for one of our own addresses that is not a NATed reply. */
+static void
+handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	const struct dp_port_conf *pc = &b->conf->port[b->in];
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + pm->l3_len);
+	uint16_t old_word, new_word;
+
+	if (pm->proto != IPPROTO_ICMP) {
+		dp_drop(b, m, EGRESS_DROP_TO_SELF);
+		return;
+	}
+	if (pm->icmp_type != ICMP_ECHO_REQUEST || pm->icmp_code != 0) {
+		dp_drop(b, m, EGRESS_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	/* echo reply: same payload, type 8 -> 0 (one 16-bit word of the sum) */
+	memcpy(&old_word, icmp, sizeof(old_word));
+	icmp->icmp_type = ICMP_ECHO_REPLY;
+	memcpy(&new_word, icmp, sizeof(new_word));
+	pkt_csum_update16(HDR_U16(icmp, struct rte_icmp_hdr, icmp_cksum), old_word, new_word);
+
+	memcpy(&eth->dst_addr, &eth->src_addr, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
+	ip->dst_addr = ip->src_addr;
+	ip->src_addr = pc->addr;
+	ip->time_to_live = DP_DEFAULT_TTL;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = pkt_ipv4_hdr_cksum((const uint8_t *)ip, pm->l3_len);
+	b->w->stats.echo_replies++;
+	dp_emit(b, b->in, m);
+}
+
+/* ---------------------------------------------------------------- stage 1 */
+
+/*
+ * Parse and sort one frame: drop it, answer it (ARP, echo), or queue it for
+ * the flow stage with its key built.
+ */
+static void
+stage_parse(struct dp_burst *b, struct rte_mbuf *m)
+{
+	const struct dp_conf *conf = b->conf;
+	const struct dp_port_conf *pc = &conf->port[b->in];
+	struct pkt_meta *pm = &b->meta[b->n];
+	const struct rte_ether_hdr *eth;
+	enum egress_drop why;
+	uint32_t len, flags;
+	uint8_t *frame;
+	uint64_t ol;
+
+	if (unlikely(m->nb_segs != 1)) {
+		dp_drop(b, m, EGRESS_DROP_MULTI_SEG);
+		return;
+	}
+	/* checksums the NIC verified are not verified again; ones it found bad
+	 * are dropped as if we had */
+	flags = pc->parse_flags;
+	ol = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ol == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		flags |= PKT_F_IP_CKSUM_GOOD;
+	else if (unlikely(ol == RTE_MBUF_F_RX_IP_CKSUM_BAD)) {
+		dp_drop(b, m, EGRESS_DROP_IP_CHECKSUM);
+		return;
+	}
+	ol = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (ol == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		flags |= PKT_F_L4_CKSUM_GOOD;
+	else if (unlikely(ol == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+		dp_drop(b, m, EGRESS_DROP_L4_CHECKSUM);
+		return;
+	}
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
+	len = rte_pktmbuf_data_len(m);
+	if (unlikely(pkt_parse(frame, len, flags, pm, &why) != 0)) {
+		dp_drop(b, m, why);
+		return;
+	}
+	eth = (const struct rte_ether_hdr *)frame;
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr,
+					     (const struct rte_ether_addr *)pc->mac))) {
+		if (!(pm->ethertype == PKT_ETHERTYPE_ARP &&
+		      rte_is_broadcast_ether_addr(&eth->dst_addr))) {
+			dp_drop(b, m, EGRESS_DROP_L2_NOT_FOR_US);
+			return;
+		}
+	}
+	/* an Ethernet trailer (padding of short frames) is not part of the packet */
+	if (pm->frame_len < len)
+		rte_pktmbuf_trim(m, (uint16_t)(len - pm->frame_len));
+	if (pm->ethertype == PKT_ETHERTYPE_ARP) {
+		handle_arp(b, m, pm);
+		return;
+	}
+
+	if (b->in == DP_INSIDE) {
+		if (pm->dst_ip == pc->addr) {
+			handle_local(b, m, pm);
+			return;
+		}
+		/* anti-spoofing: the mesh only sends from its own prefix */
+		if (unlikely(!in_prefix(pc, pm->src_ip))) {
+			dp_drop(b, m, EGRESS_DROP_SPOOFED);
+			return;
+		}
+	} else {
+		if (pm->proto == IPPROTO_ICMP || !is_nat_addr(conf, pm->dst_ip)) {
+			if (pm->dst_ip == pc->addr || is_nat_addr(conf, pm->dst_ip))
+				handle_local(b, m, pm);
+			else
+				dp_drop(b, m, EGRESS_DROP_NO_ROUTE);
+			return;
+		}
+	}
+	if (pm->proto == IPPROTO_ICMP) {
+		/* ICMP through the NAT (echo, errors) is not translated yet */
+		dp_drop(b, m, EGRESS_DROP_PROTO);
+		return;
+	}
+	if (unlikely(pm->ttl <= 1)) {
+		dp_drop(b, m, EGRESS_DROP_TTL_EXPIRED);
+		return;
+	}
+	b->m[b->n] = m;
+	b->key[b->n] = (struct flow_key){
+		.src_ip = pm->src_ip, .dst_ip = pm->dst_ip,
+		.src_port = pm->src_port, .dst_port = pm->dst_port,
+		.proto = pm->proto,
+	};
+	b->keyp[b->n] = &b->key[b->n];
+	b->n++;
+}
+
+/* ---------------------------------------------------------------- stage 2 */
+
+/* Pick a NAT target of rule r by weight; ip and port in network order. */
+static void
+choose_target(const struct policy *pol, const struct policy_rule *r, const struct flow_key *k,
+	      uint64_t rnd, uint32_t *ip, uint16_t *port)
+{
+	uint16_t p = 0;
+
+	*ip = k->dst_ip;
+	if (r->n_targets > 0) {
+		const struct policy_target *t = &pol->targets[r->first_target];
+		uint32_t pick = (uint32_t)(rnd % r->total_weight);
+		uint32_t i;
+
+		for (i = 0; i + 1 < r->n_targets && pick >= t[i].weight; i++)
+			pick -= t[i].weight;
+		*ip = t[i].ip;
+		p = t[i].port;
+	}
+	if (p == 0)
+		p = r->target_port;
+	*port = p != 0 ? rte_cpu_to_be_16(p) : k->dst_port;
+}
+
+/*
+ * Admit a new flow allowed by rule (POLICY_NO_RULE under ALLOW_ANY).
+ * @return the flow; NULL with *why set; NULL with *why = EGRESS_DROP_MAX when
+ *         the flow already exists (a duplicate SYN earlier in this burst).
+ */
+static struct flow *
+flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum egress_drop *why)
+{
+	struct dp_worker *w = b->w;
+	struct flow_key in;
+	uint32_t dst_ip;
+	uint16_t dst_port;
+	uint64_t rnd = rte_rand();
+	struct flow *f;
+	int err;
+
+	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max) {
+		*why = EGRESS_DROP_EMBRYONIC_FULL;
+		return NULL;
+	}
+	if (rule != POLICY_NO_RULE) {
+		choose_target(b->pol, &b->pol->rules[rule], k, rnd >> 32, &dst_ip, &dst_port);
+	} else {
+		dst_ip = k->dst_ip;
+		dst_port = k->dst_port;
+	}
+	if (nat_bind(&w->nat, w->flows, k, dst_ip, dst_port, rnd, &in) != 0) {
+		*why = EGRESS_DROP_NAT_EXHAUSTED;
+		return NULL;
+	}
+	f = flow_table_add(w->flows, k, &in, &err);
+	if (f == NULL) {
+		*why = err == -EEXIST ? EGRESS_DROP_MAX : EGRESS_DROP_FLOW_TABLE_FULL;
+		return NULL;
+	}
+	f->last_seen = b->now;
+	f->policy_gen = b->pol->generation;
+	f->rule = rule;
+	f->worker = (uint8_t)w->id;
+	w->stats.flows_created++;
+	return f;
+}
+
+/*
+ * A policy was published since this flow was admitted: is it still allowed,
+ * to the same destination? Same rule set, same endpoint: keep it untouched.
+ */
+static bool
+flow_recheck(struct dp_burst *b, struct flow *f)
+{
+	const struct policy *pol = b->pol;
+	const struct flow_key *k = &f->key[FLOW_DIR_OUT];
+	const struct flow_key *in = &f->key[FLOW_DIR_IN];
+	uint32_t rule;
+	bool ok;
+
+	policy_classify_bulk(pol, &k, 1, &rule);
+	if (rule == POLICY_NO_RULE) {
+		ok = pol->outbound == EGRESS_OUTBOUND_ALLOW_ANY &&
+		     in->src_ip == k->dst_ip && in->src_port == k->dst_port;
+	} else {
+		const struct policy_rule *r = &pol->rules[rule];
+		uint32_t i;
+
+		ok = false;
+		if (r->n_targets == 0) {
+			uint16_t p = r->target_port ? rte_cpu_to_be_16(r->target_port) :
+						      k->dst_port;
+
+			ok = in->src_ip == k->dst_ip && in->src_port == p;
+		}
+		for (i = 0; i < r->n_targets && !ok; i++) {
+			const struct policy_target *t = &pol->targets[r->first_target + i];
+			uint16_t p = t->port ? t->port : r->target_port;
+
+			ok = in->src_ip == t->ip &&
+			     in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port);
+		}
+	}
+	if (!ok && b->conf->on_revoke != EGRESS_REVOKE_KEEP)
+		return false;
+	f->policy_gen = pol->generation;
+	f->rule = rule;
+	b->w->stats.flows_rechecked++;
+	return true;
+}
+
+/* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
+static void
+forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
+{
+	struct dp_worker *w = b->w;
+	const struct dp_conf *conf = b->conf;
+	const struct pkt_meta *pm = &b->meta[i];
+	struct rte_mbuf *m = b->m[i];
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	const struct dp_port_conf *opc;
+	enum dp_port out_port;
+	uint32_t nexthop;
+	uint8_t mac[6];
+
+	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(b, f)) {
+		w->stats.flows_revoked++;
+		flow_remove(w, f);
+		dp_drop(b, m, EGRESS_DROP_REVOKED);
+		return;
+	}
+	if (pm->proto == IPPROTO_TCP) {
+		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
+		if (pm->tcp_flags & PKT_TCP_SYN)
+			clamp_mss(conf, frame, pm);
+	} else if (dir == FLOW_DIR_IN) {
+		f->state = FLOW_S_ESTABLISHED;
+	}
+	f->last_seen = b->now;
+
+	if (dir == FLOW_DIR_OUT) {
+		const struct flow_key *in = &f->key[FLOW_DIR_IN];
+
+		out_port = DP_OUTSIDE;
+		opc = &conf->port[out_port];
+		nexthop = in_prefix(opc, in->src_ip) ? in->src_ip : opc->gateway;
+		if (unlikely(pm->ip_len > opc->mtu)) {
+			dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
+			return;
+		}
+		if (unlikely(nexthop == 0)) {
+			dp_drop(b, m, EGRESS_DROP_NO_ROUTE);
+			return;
+		}
+		if (unlikely(!neigh_lookup(opc->neigh, nexthop, mac))) {
+			dp_event(conf, DP_EV_RESOLVE, out_port, nexthop, NULL);
+			dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
+			return;
+		}
+		rewrite_l3l4(frame, pm, in->dst_ip, in->dst_port, in->src_ip, in->src_port);
+	} else {
+		const struct flow_key *o = &f->key[FLOW_DIR_OUT];
+
+		out_port = DP_INSIDE;
+		opc = &conf->port[out_port];
+		nexthop = o->src_ip;
+		if (unlikely(pm->ip_len > opc->mtu)) {
+			dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
+			return;
+		}
+		if (unlikely(!neigh_lookup(opc->neigh, nexthop, mac))) {
+			dp_event(conf, DP_EV_RESOLVE, out_port, nexthop, NULL);
+			dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
+			return;
+		}
+		rewrite_l3l4(frame, pm, o->dst_ip, o->dst_port, o->src_ip, o->src_port);
+	}
+	set_l2(frame, mac, opc->mac);
+	dp_emit(b, out_port, m);
+}
+
+/* A new connection the policy refuses: count, and answer per `deny`. */
+static void
+deny(struct dp_burst *b, unsigned int i)
+{
+	const struct pkt_meta *pm = &b->meta[i];
+	struct rte_mbuf *m = b->m[i];
+
+	b->w->stats.drops[EGRESS_DROP_POLICY_DENIED]++;
+	b->w->stats.port[b->in].dropped++;
+	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&
+	    rst_allowed(b->w, b->now)) {
+		make_rst(m, pm, b->conf->port[b->in].mac);
+		b->w->stats.rst_sent++;
+		dp_emit(b, b->in, m);
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static inline bool
+is_new_flow_packet(const struct pkt_meta *pm)
+{
+	if (pm->proto != IPPROTO_TCP)
+		return true;
+	return (pm->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
+}
+
+static void
+stage_flows(struct dp_burst *b)
+{
+	struct dp_worker *w = b->w;
+	const struct flow_key *miss_keys[DP_BURST_MAX];
+	uint32_t miss_rules[DP_BURST_MAX];
+	unsigned int miss_idx[DP_BURST_MAX];
+	unsigned int i, n_miss = 0, next_miss = 0;
+
+	flow_table_lookup_bulk(w->flows, b->keyp, b->n, b->flow, b->dir);
+
+	for (i = 0; i < b->n; i++) {
+		struct flow *f = b->flow[i];
+
+		/* expired but not yet swept: reclaim now, treat as a miss */
+		if (f != NULL && (!f->in_use || flow_expired(b->conf, f, b->now))) {
+			if (f->in_use) {
+				w->stats.flows_expired++;
+				flow_remove(w, f);
+			}
+			b->flow[i] = f = NULL;
+		}
+		if (f == NULL && b->in == DP_INSIDE && is_new_flow_packet(&b->meta[i])) {
+			miss_idx[n_miss] = i;
+			miss_keys[n_miss++] = b->keyp[i];
+		}
+	}
+	if (n_miss > 0)
+		policy_classify_bulk(b->pol, miss_keys, n_miss, miss_rules);
+
+	for (i = 0; i < b->n; i++) {
+		struct flow *f = b->flow[i];
+		uint8_t dir = b->dir[i];
+
+		if (f == NULL && b->in == DP_INSIDE) {
+			enum egress_drop why = EGRESS_DROP_NOT_SYN;
+
+			if (next_miss < n_miss && miss_idx[next_miss] == i) {
+				uint32_t rule = miss_rules[next_miss++];
+
+				if (rule == POLICY_NO_RULE &&
+				    b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
+					deny(b, i);
+					continue;
+				}
+				f = flow_create(b, &b->key[i], rule, &why);
+				dir = FLOW_DIR_OUT;
+			}
+			/* created earlier in this burst? (a duplicate SYN, or data
+			 * right behind its SYN in a replayed capture) */
+			if (f == NULL && (why == EGRESS_DROP_MAX || why == EGRESS_DROP_NOT_SYN)) {
+				f = flow_table_lookup(w->flows, &b->key[i], &dir);
+				why = EGRESS_DROP_NOT_SYN;
+			}
+			if (f == NULL) {
+				dp_drop(b, b->m[i], why);
+				continue;
+			}
+		}
+		if (f == NULL || dir != (b->in == DP_INSIDE ? FLOW_DIR_OUT : FLOW_DIR_IN)) {
+			dp_drop(b, b->m[i], EGRESS_DROP_NO_FLOW);
+			continue;
+		}
+		forward(b, i, f, dir);
+	}
+}
+
+uint16_t
+dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_t n,
+	   uint64_t now_ms, struct dp_out *out)
+{
+	struct dp_burst b;
+	uint16_t i;
+
+	b.w = w;
+	b.conf = w->conf;
+	b.pol = dp_policy(w->conf);
+	b.in = in;
+	b.now = now_ms;
+	b.out = out;
+	b.emitted = 0;
+	b.n = 0;
+	if (n > DP_BURST_MAX)
+		n = DP_BURST_MAX;
+	w->stats.port[in].rx += n;
+
+	for (i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
+		stage_parse(&b, pkts[i]);
+	}
+	if (b.n > 0)
+		stage_flows(&b);
+	return b.emitted;
+}
+
+unsigned int
+dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget)
+{
+	uint32_t cap = flow_table_capacity(w->flows);
+	unsigned int deleted = 0;
+
+	while (budget-- > 0) {
+		struct flow *f;
+
+		if (w->sweep_cursor >= cap)
+			w->sweep_cursor = 0;
+		f = flow_table_at(w->flows, w->sweep_cursor++);
+		if (f->in_use && flow_expired(w->conf, f, now_ms)) {
+			flow_remove(w, f);
+			w->stats.flows_expired++;
+			deleted++;
+		}
+	}
+	return deleted;
+}
+
+/* ------------------------------------------------------------- poll loop */
+
+static void
+tx_out(struct dp_worker *w, struct dp_out *out)
+{
+	unsigned int p;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		uint16_t n = out->n[p], sent;
+
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id,
+					out->pkts[p], n);
+		w->stats.port[p].tx += sent;
+		if (unlikely(sent < n)) {
+			w->stats.drops[EGRESS_DROP_TX_FULL] += n - sent;
+			w->stats.port[p].dropped += n - sent;
+			rte_pktmbuf_free_bulk(&out->pkts[p][sent], n - sent);
+		}
+		out->n[p] = 0;
+	}
+}
+
+/* Frames the control thread built (ARP requests), sent by worker 0. */
+static void
+tx_control(struct dp_worker *w, struct dp_out *out)
+{
+	unsigned int p, n;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		if (w->conf->tx[p] == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->conf->tx[p], (void **)out->pkts[p],
+					      DP_BURST_MAX, NULL);
+		out->n[p] = (uint16_t)n;
+	}
+	tx_out(w, out);
+}
+
+#define DP_EXPIRE_BUDGET 64
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	const struct dp_conf *conf = w->conf;
+	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_out out;
+	unsigned int p;
+
+	memset(&out, 0, sizeof(out));
+	if (w->qsbr != NULL)
+		rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+	w->last_rx_ms = rte_rdtsc() / tsc_per_ms;
+	w->rst_last_ms = w->last_rx_ms;
+
+	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
+		uint64_t now = rte_rdtsc() / tsc_per_ms;
+
+		/* nothing of the previous iteration is held past this point */
+		if (w->qsbr != NULL)
+			rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+		for (p = 0; p < DP_NPORTS; p++) {
+			uint16_t n = rte_eth_rx_burst(conf->port[p].port_id, (uint16_t)w->id,
+						      pkts, DP_BURST_MAX);
+			uint64_t t0;
+
+			if (n == 0)
+				continue;
+			w->last_rx_ms = now;
+			t0 = rte_rdtsc();
+			dp_process(w, (enum dp_port)p, pkts, n, now, &out);
+			w->stats.busy_cycles += rte_rdtsc() - t0;
+			w->stats.busy_pkts += n;
+			tx_out(w, &out);
+		}
+		if (w->id == 0)
+			tx_control(w, &out);
+		dp_expire(w, now, DP_EXPIRE_BUDGET);
+		w->stats.loops++;
+	}
+	if (w->qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+	return 0;
+}
+
+void
+dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg)
+{
+	unsigned int i;
+
+	conf->n_nat_addrs = cfg->n_nat_addrs;
+	for (i = 0; i < cfg->n_nat_addrs; i++)
+		conf->nat_addrs[i] = cfg->nat_addrs[i];
+	conf->nat_port_lo = cfg->nat_port_lo;
+	conf->nat_port_hi = cfg->nat_port_hi;
+	conf->nat_preserve = cfg->port_alloc == EGRESS_PORT_ALLOC_PRESERVE;
+	conf->timeout_ms[FLOW_S_NONE] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_SYN_SENT] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_SYN_RCVD] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_ESTABLISHED] = cfg->timeout_established_ms;
+	conf->timeout_ms[FLOW_S_FIN_OUT] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_FIN_IN] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_TIME_WAIT] = cfg->timeout_time_wait_ms;
+	conf->timeout_ms[FLOW_S_CLOSED] = cfg->timeout_transitory_ms;
+	conf->udp_timeout_ms = cfg->timeout_transitory_ms;
+	conf->deny = cfg->deny;
+	conf->on_revoke = cfg->on_revoke;
+	conf->mss_clamp = cfg->mss_clamp;
+	conf->n_workers = cfg->workers;
+	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
+	if (conf->embryonic_max == 0)
+		conf->embryonic_max = 1;
+	for (i = 0; i < DP_NPORTS; i++) {
+		const struct egress_port_cfg *pc = &cfg->port[i];
+		uint32_t mask = pc->prefix_len ? ~0u << (32 - pc->prefix_len) : 0;
+
+		conf->port[i].addr = pc->addr;
+		conf->port[i].mask = rte_cpu_to_be_32(mask);
+		conf->port[i].net = pc->addr & conf->port[i].mask;
+		conf->port[i].gateway = pc->gateway;
+		conf->port[i].mtu = pc->mtu;
+	}
+}

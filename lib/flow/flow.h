@@ -47,7 +47,8 @@ enum flow_state {
 	FLOW_S_SYN_SENT,         /**< client SYN seen */
 	FLOW_S_SYN_RCVD,         /**< server SYN-ACK seen */
 	FLOW_S_ESTABLISHED,      /**< client ACK of the SYN-ACK seen */
-	FLOW_S_FIN_WAIT,         /**< one side sent FIN */
+	FLOW_S_FIN_OUT,          /**< the client sent FIN */
+	FLOW_S_FIN_IN,           /**< the server sent FIN */
 	FLOW_S_TIME_WAIT,        /**< both sides sent FIN */
 	FLOW_S_CLOSED,           /**< RST seen: lingers (RFC 7857 2.2) */
 	FLOW_S_MAX
@@ -58,10 +59,9 @@ struct flow {
 	struct flow_key key[2];  /**< [FLOW_DIR_OUT]: as the client sent it;
 				      [FLOW_DIR_IN]: as replies arrive (remote -> NAT) */
 	uint64_t last_seen;      /**< ms, time of the last packet that refreshed it */
-	uint32_t orig_dst_ip;    /**< destination the client asked for (pre-DNAT) */
-	uint16_t orig_dst_port;
+	uint8_t pad2[6];
 	uint8_t state;           /**< enum flow_state */
-	uint8_t fin_dirs;        /**< bit per direction that has sent FIN */
+	uint8_t worker;          /**< owner worker id */
 	uint32_t policy_gen;     /**< generation of the policy that admitted it */
 	uint32_t rule;           /**< index of the admitting rule in that policy */
 	uint32_t idx;            /**< own index in the table */
@@ -80,8 +80,12 @@ struct flow {
 };
 static_assert(sizeof(struct flow) == 128, "struct flow is designed for 128 bytes");
 
+/** Longest flow table name (rte_hash derives ring names from it). */
+#define FLOW_TABLE_NAME_MAX 19
+
 struct flow_table_params {
-	const char *name;        /**< unique name (rte_hash needs one) */
+	const char *name;        /**< unique name (rte_hash needs one), at most
+				      FLOW_TABLE_NAME_MAX characters */
 	uint32_t max_flows;      /**< capacity; each flow uses two hash keys */
 	int socket_id;           /**< NUMA socket for every allocation */
 	struct rte_rcu_qsbr *qsbr; /**< readers' QSBR variable, may be NULL when the
@@ -93,7 +97,12 @@ struct flow_table;
 /** @return the table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */
 struct flow_table *flow_table_create(const struct flow_table_params *p);
 
-/** Free the table; NULL-tolerant. No reader may use it any more. */
+/**
+ * Free the table; NULL-tolerant. No reader may use it any more. Deleted keys
+ * whose grace period is not over yet (a registered reader still online and
+ * not quiescent since) cannot be reclaimed: rte_hash then leaks its defer
+ * queue, so take readers offline (or let them report) first.
+ */
 void flow_table_free(struct flow_table *ft);
 
 /**
@@ -113,9 +122,12 @@ bool flow_table_contains(const struct flow_table *ft, const struct flow_key *key
 
 /**
  * Insert a flow under both keys; the returned flow has key[], idx, in_use set
- * and every other field zero. Owner only.
- * @return the flow, or NULL with *err = -ENOSPC (table or hash full) or
- *         -EEXIST (either key present).
+ * and every other field zero. Owner only. When every slot is in use or
+ * waiting for its grace period, it first makes rte_hash reclaim the slots
+ * whose grace period is over.
+ * @return the flow, or NULL with *err = -ENOSPC (table or hash full),
+ *         -EEXIST (either key present, or both keys equal) or -EINVAL (a
+ *         key's pad bytes are not zero).
  */
 struct flow *flow_table_add(struct flow_table *ft, const struct flow_key *out_key,
 			    const struct flow_key *in_key, int *err);

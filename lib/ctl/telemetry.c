@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * /egress/ commands on DPDK's telemetry socket (usable with
+ * dpdk-telemetry.py): stats, rules, flows, reload. Callbacks run on the
+ * telemetry thread: they read counters and published policies, and hand
+ * reloads to the control thread, which alone builds and publishes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_byteorder.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_telemetry.h>
+
+#include "ctl.h"
+#include "flow.h"
+#include "policy.h"
+
+#define TEL_FLOWS_SHOWN   64
+#define TEL_RELOAD_WAIT_S 30
+
+/* DPDK 22.11 telemetry callbacks carry no argument: one appliance per process. */
+static struct ctl *tel_ctl;
+
+static const char *const state_names[FLOW_S_MAX] = {
+	[FLOW_S_NONE] = "none", [FLOW_S_SYN_SENT] = "syn_sent",
+	[FLOW_S_SYN_RCVD] = "syn_rcvd", [FLOW_S_ESTABLISHED] = "established",
+	[FLOW_S_FIN_OUT] = "fin_client", [FLOW_S_FIN_IN] = "fin_server",
+	[FLOW_S_TIME_WAIT] = "time_wait", [FLOW_S_CLOSED] = "closed",
+};
+
+static void
+fmt_ip(char *buf, size_t size, uint32_t be)
+{
+	const uint8_t *b = (const uint8_t *)&be;
+
+	snprintf(buf, size, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
+static int
+tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	static const char *const port_names[DP_NPORTS] = { "inside", "outside" };
+	struct ctl *c = tel_ctl;
+	struct rte_tel_data *drops, *port;
+	struct dp_stats s;
+	unsigned int p, r;
+
+	ctl_stats_sum(c, &s);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "policy_generation", c->generation);
+	rte_tel_data_add_dict_u64(d, "reloads", c->reloads);
+	rte_tel_data_add_dict_u64(d, "reload_failures", c->reload_failures);
+	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
+	rte_tel_data_add_dict_u64(d, "last_reload_time", c->last_reload_time);
+	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
+	rte_tel_data_add_dict_u64(d, "flows_created", s.flows_created);
+	rte_tel_data_add_dict_u64(d, "flows_expired", s.flows_expired);
+	rte_tel_data_add_dict_u64(d, "flows_revoked", s.flows_revoked);
+	rte_tel_data_add_dict_u64(d, "arp_replies", s.arp_replies);
+	rte_tel_data_add_dict_u64(d, "echo_replies", s.echo_replies);
+	rte_tel_data_add_dict_u64(d, "rst_sent", s.rst_sent);
+	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
+				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
+	drops = rte_tel_data_alloc();
+	if (drops != NULL) {
+		rte_tel_data_start_dict(drops);
+		for (r = 0; r < EGRESS_DROP_MAX; r++)
+			rte_tel_data_add_dict_u64(drops, egress_drop_name((enum egress_drop)r),
+						  s.drops[r]);
+		rte_tel_data_add_dict_container(d, "drops", drops, 0);
+	}
+	for (p = 0; p < DP_NPORTS; p++) {
+		port = rte_tel_data_alloc();
+		if (port == NULL)
+			continue;
+		rte_tel_data_start_dict(port);
+		rte_tel_data_add_dict_u64(port, "rx", s.port[p].rx);
+		rte_tel_data_add_dict_u64(port, "tx", s.port[p].tx);
+		rte_tel_data_add_dict_u64(port, "dropped", s.port[p].dropped);
+		rte_tel_data_add_dict_container(d, port_names[p], port, 0);
+	}
+	return 0;
+}
+
+/*
+ * The telemetry thread reads the published policy like a worker does, as a
+ * QSBR reader of its own (thread id n_workers): online while it holds the
+ * pointer, so that ctl_publish() does not free it under the listing.
+ */
+static int
+tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	const struct policy *pol;
+	uint32_t i;
+
+	if (tel_ctl->qsbr != NULL)
+		rte_rcu_qsbr_thread_online(tel_ctl->qsbr, tel_ctl->n_workers);
+	pol = dp_policy(tel_ctl->conf);
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (i = 0; pol != NULL && i < pol->n_rules && i < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
+		const struct policy_rule *r = &pol->rules[i];
+		char line[RTE_TEL_MAX_STRING_LEN];
+
+		snprintf(line, sizeof(line), "%s %u.%u.%u.%u/%u %u/%s targets=%u", r->name,
+			 r->dst_ip >> 24, (r->dst_ip >> 16) & 0xff, (r->dst_ip >> 8) & 0xff,
+			 r->dst_ip & 0xff, r->prefix_len, r->port,
+			 r->proto == 17 ? "udp" : "tcp", r->n_targets);
+		rte_tel_data_add_array_string(d, line);
+	}
+	if (tel_ctl->qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(tel_ctl->qsbr, tel_ctl->n_workers);
+	return 0;
+}
+
+static int
+tel_flows(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	struct ctl *c = tel_ctl;
+	uint64_t per_state[FLOW_S_MAX] = {0};
+	struct rte_tel_data *list;
+	unsigned int w, s, shown = 0;
+
+	list = rte_tel_data_alloc();
+	if (list != NULL)
+		rte_tel_data_start_array(list, RTE_TEL_STRING_VAL);
+	for (w = 0; w < c->n_workers; w++) {
+		const struct flow_table *ft = c->workers[w]->flows;
+		uint32_t i, cap = flow_table_capacity(ft);
+
+		for (i = 0; i < cap; i++) {
+			const struct flow *f = flow_table_at(ft, i);
+			char line[RTE_TEL_MAX_STRING_LEN], a[16], b[16], n[16];
+			uint8_t st;
+
+			if (!__atomic_load_n(&f->in_use, __ATOMIC_RELAXED))
+				continue;
+			st = __atomic_load_n(&f->state, __ATOMIC_RELAXED);
+			per_state[st < FLOW_S_MAX ? st : 0]++;
+			if (list == NULL || shown >= TEL_FLOWS_SHOWN)
+				continue;
+			fmt_ip(a, sizeof(a), f->key[FLOW_DIR_OUT].src_ip);
+			fmt_ip(b, sizeof(b), f->key[FLOW_DIR_IN].src_ip);
+			fmt_ip(n, sizeof(n), f->key[FLOW_DIR_IN].dst_ip);
+			snprintf(line, sizeof(line), "%s:%u -> %s:%u via %s:%u %s w%u",
+				 a, rte_be_to_cpu_16(f->key[FLOW_DIR_OUT].src_port), b,
+				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), n,
+				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port),
+				 state_names[st < FLOW_S_MAX ? st : 0], w);
+			rte_tel_data_add_array_string(list, line);
+			shown++;
+		}
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
+	for (s = 0; s < FLOW_S_MAX; s++)
+		rte_tel_data_add_dict_u64(d, state_names[s], per_state[s]);
+	if (list != NULL)
+		rte_tel_data_add_dict_container(d, "sample", list, 0);
+	return 0;
+}
+
+static int
+tel_reload(const char *cmd __rte_unused, const char *params __rte_unused,
+	   struct rte_tel_data *d)
+{
+	struct ctl *c = tel_ctl;
+	uint32_t req = __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_ACQ_REL);
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+	unsigned int waited;
+
+	/* the control thread serves it within a tick; wait, bounded */
+	for (waited = 0; waited < TEL_RELOAD_WAIT_S * 100; waited++) {
+		if ((int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - req) >= 0)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	rte_tel_data_start_dict(d);
+	if (waited == TEL_RELOAD_WAIT_S * 100) {
+		rte_tel_data_add_dict_string(d, "result", "pending");
+	} else {
+		rte_tel_data_add_dict_string(d, "result", c->reload_result == 0 ? "ok" : "rejected");
+	}
+	rte_tel_data_add_dict_u64(d, "policy_generation", c->generation);
+	rte_tel_data_add_dict_u64(d, "reload_failures", c->reload_failures);
+	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
+	return 0;
+}
+
+int
+ctl_telemetry_init(struct ctl *c)
+{
+	tel_ctl = c;
+	if (c->qsbr != NULL && rte_rcu_qsbr_thread_register(c->qsbr, c->n_workers) != 0)
+		return -EINVAL;
+	if (rte_telemetry_register_cmd("/egress/stats", tel_stats,
+				       "Counters: policy, reloads, flows, drops by reason, ports") ||
+	    rte_telemetry_register_cmd("/egress/rules", tel_rules,
+				       "The compiled allowlist of the running policy") ||
+	    rte_telemetry_register_cmd("/egress/flows", tel_flows,
+				       "Active flows by TCP state, and a sample of them") ||
+	    rte_telemetry_register_cmd("/egress/reload", tel_reload,
+				       "Reload the policy sources now; returns the result"))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data path. dp_process() is the unit everything else is built around: it
+ * takes a burst of frames received on one port, the time, and returns the
+ * frames to transmit per port; dropped frames are freed and counted, one
+ * reason each. It never blocks, never allocates outside mempools, never logs
+ * and never reads the clock, so tests drive it with crafted frames and time.
+ *
+ * Ownership and concurrency:
+ *   - struct dp_conf is written by the control thread before the workers
+ *     start; afterwards only conf->policy changes (atomic pointer, RCU).
+ *   - struct dp_worker belongs to one lcore; its stats are read racily by
+ *     the control and telemetry threads (naturally aligned 64-bit words).
+ *   - Workers tell the control thread about neighbours through conf->events
+ *     (MP/SC ring of struct dp_event) and the control thread hands frames it
+ *     built (ARP requests) to worker 0 through conf->tx[] (MP/SC rings).
+ */
+#ifndef EGRESS_DP_H
+#define EGRESS_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#include "config.h"
+#include "drop.h"
+#include "flow.h"
+#include "nat.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
+struct neigh_table;
+struct policy;
+
+#define DP_BURST_MAX 64                  /**< most frames per dp_process() call */
+#define DP_OUT_MAX   (2 * DP_BURST_MAX)  /**< a frame may cause two (RST both ways) */
+#define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
+
+enum dp_port {
+	DP_INSIDE = EGRESS_PORT_INSIDE,
+	DP_OUTSIDE = EGRESS_PORT_OUTSIDE,
+	DP_NPORTS = EGRESS_PORT_MAX,
+};
+
+struct dp_port_conf {
+	uint16_t port_id;         /**< DPDK port */
+	uint8_t mac[6];           /**< own MAC */
+	uint32_t addr;            /**< own address, network order */
+	uint32_t net;             /**< connected prefix, network order */
+	uint32_t mask;            /**< its mask, network order */
+	uint32_t gateway;         /**< off-link next hop, network order; 0: none */
+	uint16_t mtu;             /**< L3 MTU */
+	uint32_t parse_flags;     /**< PKT_F_* the port's offloads allow */
+	struct neigh_table *neigh;
+};
+
+/** Worker -> control notification (16 bytes, ring element). */
+struct dp_event {
+	uint8_t type;             /**< DP_EV_* */
+	uint8_t port;             /**< enum dp_port */
+	uint8_t mac[6];           /**< DP_EV_LEARN: the neighbour's MAC */
+	uint32_t ip;              /**< network order */
+	uint32_t pad;
+};
+#define DP_EV_LEARN   1           /**< ARP told us ip is at mac */
+#define DP_EV_RESOLVE 2           /**< a worker needed ip and had no MAC */
+
+struct dp_conf {
+	struct dp_port_conf port[DP_NPORTS];
+	uint32_t nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< network order */
+	uint32_t n_nat_addrs;
+	uint16_t nat_port_lo, nat_port_hi;        /**< host order */
+	bool nat_preserve;
+	uint64_t timeout_ms[FLOW_S_MAX];          /**< idle timeout per TCP state */
+	uint64_t udp_timeout_ms;
+	enum egress_deny deny;
+	enum egress_revoke on_revoke;
+	uint16_t mss_clamp;                       /**< 0: off */
+	uint32_t embryonic_max;                   /**< per worker */
+	unsigned int n_workers;
+	struct policy *policy;                    /**< RCU-published; see dp_policy() */
+	struct rte_ring *events;                  /**< worker -> control */
+	struct rte_ring *tx[DP_NPORTS];           /**< control -> worker 0 */
+};
+
+struct dp_port_stats {
+	uint64_t rx;              /**< frames received */
+	uint64_t tx;              /**< frames sent */
+	uint64_t dropped;         /**< frames received here and dropped, or not sent */
+};
+
+struct dp_stats {
+	struct dp_port_stats port[DP_NPORTS];
+	uint64_t drops[EGRESS_DROP_MAX];
+	uint64_t flows_created;
+	uint64_t flows_expired;
+	uint64_t flows_revoked;
+	uint64_t flows_rechecked;  /**< re-checked after a publish and kept */
+	uint64_t arp_replies;
+	uint64_t echo_replies;
+	uint64_t rst_sent;
+	uint64_t busy_cycles;      /**< TSC spent in dp_process() */
+	uint64_t busy_pkts;        /**< frames those cycles were spent on */
+	uint64_t loops;
+};
+
+struct dp_worker {
+	unsigned int id;          /**< 0 .. n_workers-1 */
+	unsigned int lcore;
+	const struct dp_conf *conf;
+	struct flow_table *flows; /**< owned; written by this worker only */
+	struct nat_range nat;     /**< this worker's share of the NAT ports */
+	struct rte_mempool *pool; /**< for generated frames */
+	struct rte_rcu_qsbr *qsbr;
+	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
+	uint32_t embryonic;       /**< flows not yet established */
+	uint64_t rst_tokens;      /**< token bucket for generated RSTs */
+	uint64_t rst_last_ms;
+	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
+	volatile bool quit;       /**< set by the control thread */
+	struct dp_stats stats __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/** Frames to send, per port, filled by dp_process(). */
+struct dp_out {
+	uint16_t n[DP_NPORTS];
+	struct rte_mbuf *pkts[DP_NPORTS][DP_OUT_MAX];
+};
+
+/** The current policy (acquire load); workers call it once per burst. */
+static inline const struct policy *
+dp_policy(const struct dp_conf *conf)
+{
+	return __atomic_load_n(&conf->policy, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * Process up to DP_BURST_MAX frames received on port `in` at time now_ms.
+ * Frames to send are appended to out (which the caller zeroes before and
+ * transmits after); dropped frames are freed and counted in w->stats.
+ * Worker lcore (or a test), no locks.
+ * @return the number of frames appended to out.
+ */
+uint16_t dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts,
+		    uint16_t n, uint64_t now_ms, struct dp_out *out);
+
+/**
+ * Age flows: examine at most budget flow slots from the sweep cursor and
+ * delete those idle past their state's timeout. Bounded work, never a pause.
+ * @return the number of flows deleted.
+ */
+unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget);
+
+/** Idle timeout of a flow in its current state. */
+uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);
+
+/**
+ * The worker's poll loop: RX on every port's queue w->id, dp_process, TX,
+ * control frames (worker 0), aging, RCU quiescent state once per loop.
+ * Runs until w->quit. lcore entry point: arg is the struct dp_worker.
+ */
+int dp_worker_main(void *arg);
+
+/** Fill conf timeouts/NAT/limits from the appliance config (ports: by caller). */
+void dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg);
+
+#endif

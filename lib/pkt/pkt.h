@@ -66,16 +66,37 @@ struct pkt_meta {
  * say the NIC did), TCP data offset, options and flag combinations, ports,
  * martian and land sources, fragments.
  *
+ * Checks run in this order, the first failing one names the reason: Ethernet
+ * (RUNT, VLAN_TAGGED, ETHERTYPE); ARP (ARP_INVALID); IPv4 (IP_TRUNCATED,
+ * IP_VERSION, IP_IHL, IP_LENGTH, IP_CHECKSUM, then the options: IP_SOURCE_ROUTE
+ * or IP_OPTIONS, IP_MARTIAN, IP_FRAGMENT); L4 (PROTO, L4_TRUNCATED; TCP:
+ * TCP_DOFF, TCP_OPTIONS, TCP_FLAGS; UDP: IP_LENGTH when its length field is
+ * not the IP payload length; PORT_ZERO for TCP/UDP; IP_LAND when source and
+ * destination address and port are equal, for TCP, UDP and ICMP, whose ports
+ * are the echo identifier or 0; L4_CHECKSUM).
+ * Bytes beyond frame_len are an Ethernet trailer, not an error.
+ *
+ * Thread-safe; reads at most len bytes of frame, writes only *m and *why.
+ *
  * @return 0 when m describes a valid ARP or IPv4 frame; -1 with *why set
  *         otherwise (ethertypes other than IPv4 and ARP: EGRESS_DROP_ETHERTYPE).
+ *         m is zeroed first and, on error, holds what was parsed before the
+ *         failing check.
  */
 int pkt_parse(const uint8_t *frame, uint32_t len, uint32_t flags, struct pkt_meta *m,
 	      enum egress_drop *why);
 
-/** True for TCP flag combinations no valid segment carries. */
+/**
+ * True for TCP flag combinations no valid segment carries: none of SYN, RST
+ * and ACK (null, XMAS, FIN/PSH/URG alone), FIN without ACK, SYN with FIN or
+ * RST, RST with FIN. PSH, URG, ECE and CWR never make a combination invalid.
+ */
 bool pkt_tcp_flags_invalid(uint8_t flags);
 
-/** One's-complement sum of len bytes added to sum (not folded). */
+/**
+ * One's-complement sum of len bytes added to sum (not folded). When a buffer
+ * is summed in pieces, every piece but the last must have an even length.
+ */
 uint32_t pkt_csum_partial(const void *buf, uint32_t len, uint32_t sum);
 
 /** Fold a 32-bit one's-complement sum to 16 bits (not complemented). */
@@ -90,6 +111,8 @@ pkt_csum_fold(uint32_t sum)
 /**
  * RFC 1624 eqn. 3 incremental update: the checksum field *csum covers a 16-bit
  * word that changes from old to new. All three values as stored in the packet.
+ * UDP: leave a zero checksum (none) alone, and store a result of 0 as 0xffff
+ * (RFC 768).
  */
 static inline void
 pkt_csum_update16(uint16_t *csum, uint16_t old, uint16_t new)
@@ -110,13 +133,17 @@ pkt_csum_update32(uint16_t *csum, uint32_t old, uint32_t new)
 	*csum = (uint16_t)~pkt_csum_fold(sum);
 }
 
-/** Checksum of an IPv4 header of l3_len bytes (field itself included as is). */
+/**
+ * Checksum of an IPv4 header of l3_len bytes (field itself included as is):
+ * 0 for a correct header; over a header whose field is zero, the value to store.
+ */
 uint16_t pkt_ipv4_hdr_cksum(const uint8_t *ip, uint16_t l3_len);
 
 /**
  * TCP/UDP checksum of the L4 segment that follows the IPv4 header at ip
  * (pseudo-header included), as it should be stored. The checksum field is
- * taken as zero.
+ * taken as zero. IPPROTO_ICMP works too (no pseudo-header); other protocols,
+ * or ip_len < l3_len, return 0. A UDP result of 0 is returned as 0xffff.
  */
 uint16_t pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto);
 

@@ -1,19 +1,850 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder: replaced by the real tests of this module. */
+/*
+ * Unit tests of the appliance config (lib/policy/config.c): every key, the
+ * defaults, relative sources, and every error with its exact position.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "test_common.h"
 
-static void
-test_placeholder(void **state)
+#include "config.h"
+
+static char tmpdir[64];
+static char cfg_path[128];
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+group_setup(void **state)
 {
 	(void)state;
-	skip();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_config.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/egressd.yaml", tmpdir);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+}
+
+/* Every diagnostic as "LINE:COL: severity: message\n", without the file name. */
+static char *
+diag_text(const struct diag_list *dl)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	for (i = 0; i < dl->n; i++) {
+		const struct diag *d = &dl->v[i];
+
+		assert_string_equal(d->file, cfg_path);
+		fprintf(f, "%u:%u: %s: %s\n", d->line, d->col,
+			d->sev == DIAG_ERROR ? "error" : "warning", d->msg);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Load text as the config file; the result must be rc with exactly expected. */
+static void
+check(const char *text, int rc, const char *expected)
+{
+	struct egress_config cfg;
+	struct diag_list dl = { 0 };
+	char *got;
+
+	write_file(cfg_path, text);
+	assert_int_equal(egress_config_load(cfg_path, &cfg, &dl), rc);
+	got = diag_text(&dl);
+	assert_string_equal(got, expected);
+	free(got);
+	if (rc == 0)
+		egress_config_free(&cfg);
+	else
+		assert_null(cfg.path);
+	diag_list_clear(&dl);
+}
+
+/* Load text, which must load without any diagnostic. */
+static void
+load_ok(const char *text, struct egress_config *cfg)
+{
+	struct diag_list dl = { 0 };
+	char *got;
+
+	write_file(cfg_path, text);
+	assert_int_equal(egress_config_load(cfg_path, cfg, &dl), 0);
+	got = diag_text(&dl);
+	assert_string_equal(got, "");
+	free(got);
+	diag_list_clear(&dl);
+}
+
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+#define PORTS_OK                                                        \
+	"ports:\n"                                                      \
+	"  inside: {device: net_null0, address: 10.8.0.1/16}\n"         \
+	"  outside: {device: net_null1, address: 203.0.113.10/24}\n"
+
+static void
+test_defaults(void **state)
+{
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK, &cfg);
+	assert_string_equal(cfg.path, cfg_path);
+	assert_string_equal(cfg.dir, tmpdir);
+	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].device, "net_null0");
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].addr, ip("10.8.0.1"));
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].prefix_len, 16);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].gateway, 0);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].mtu, 1500);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].line, 2);
+	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].device, "net_null1");
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].addr, ip("203.0.113.10"));
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].prefix_len, 24);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, 0);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].mtu, 1500);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 3);
+
+	assert_int_equal(cfg.n_nat_addrs, 1);
+	assert_int_equal(cfg.nat_addrs[0], ip("203.0.113.10"));
+	assert_int_equal(cfg.nat_port_lo, 1024);
+	assert_int_equal(cfg.nat_port_hi, 65535);
+	assert_int_equal(cfg.port_alloc, EGRESS_PORT_ALLOC_RANDOM);
+	assert_int_equal(cfg.mss_clamp, 0);
+
+	assert_int_equal(cfg.outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_int_equal(cfg.deny, EGRESS_DENY_DROP);
+	assert_int_equal(cfg.on_revoke, EGRESS_REVOKE_RESET);
+	assert_int_equal(cfg.n_sources, 0);
+	assert_int_equal(cfg.n_labels, 1);
+	assert_string_equal(cfg.labels[0].key, "istio");
+	assert_string_equal(cfg.labels[0].value, "egressgateway");
+
+	assert_int_equal(cfg.flows_max, 1048576);
+	assert_int_equal(cfg.timeout_established_ms, 7440000);
+	assert_int_equal(cfg.timeout_transitory_ms, 240000);
+	assert_int_equal(cfg.timeout_time_wait_ms, 120000);
+	assert_int_equal(cfg.embryonic_max, 262144);
+	assert_int_equal(cfg.per_source_max, 0);
+	assert_int_equal(cfg.per_source_new_per_second, 0);
+	assert_false(cfg.tcp_liberal);
+	assert_int_equal(cfg.workers, 1);
+	egress_config_free(&cfg);
+	assert_null(cfg.path);
+	egress_config_free(&cfg);
+	egress_config_free(NULL);
+}
+
+/* The example of the design brief, comments and all. */
+static void
+test_design_example(void **state)
+{
+	const char *text =
+		"ports:\n"
+		"  inside:  { device: \"net_af_packet0,iface=veth-gw-in\",  "
+		"address: 10.8.0.1/16 }\n"
+		"  outside: { device: \"net_af_packet1,iface=veth-gw-out\", "
+		"address: 203.0.113.10/24,\n"
+		"             gateway: 203.0.113.1, mtu: 1500 }   # mtu: optional, per port\n"
+		"nat:\n"
+		"  addresses: [203.0.113.10]      # SNAT pool; default: the outside address\n"
+		"  ports: 1024-65535\n"
+		"  port_alloc: random             # or preserve\n"
+		"  mss_clamp: 0                   # optional (0 = off)\n"
+		"policy:\n"
+		"  outbound: REGISTRY_ONLY        # or ALLOW_ANY\n"
+		"  deny: drop                     # or reset (TCP RST to the client)\n"
+		"  on_revoke: reset               # reset | drop | keep\n"
+		"  sources: [serviceentries/]     # relative to this file\n"
+		"flows:\n"
+		"  max: 1048576\n"
+		"  timeouts: { established: 7440s, transitory: 240s, time_wait: 120s }\n"
+		"  embryonic_max: 262144\n"
+		"  per_source: { max: 0, new_per_second: 0 }\n"
+		"workers: 1\n";
+	struct egress_config cfg;
+	char want[192];
+
+	(void)state;
+	load_ok(text, &cfg);
+	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].device,
+			    "net_af_packet0,iface=veth-gw-in");
+	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].device,
+			    "net_af_packet1,iface=veth-gw-out");
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, ip("203.0.113.1"));
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].mtu, 1500);
+	assert_int_equal(cfg.n_nat_addrs, 1);
+	assert_int_equal(cfg.nat_addrs[0], ip("203.0.113.10"));
+	assert_int_equal(cfg.n_sources, 1);
+	snprintf(want, sizeof(want), "%s/serviceentries", tmpdir);
+	assert_string_equal(cfg.sources[0], want);
+	assert_int_equal(cfg.embryonic_max, 262144);
+	egress_config_free(&cfg);
+}
+
+static void
+test_every_key(void **state)
+{
+	const char *text = "ports:\n"
+			   "  inside:\n"
+			   "    device: \"0000:3b:00.0\"\n"
+			   "    address: 10.8.0.1/16\n"
+			   "    gateway: 10.8.0.254\n"
+			   "    mtu: 9000\n"
+			   "  outside:\n"
+			   "    device: net_af_packet1,iface=eth1\n"
+			   "    address: 198.51.100.2/30\n"
+			   "    gateway: 198.51.100.1\n"
+			   "    mtu: 68\n"
+			   "nat:\n"
+			   "  addresses: [198.51.100.2, 192.0.2.7, 192.0.2.8]\n"
+			   "  ports: 20000-20999\n"
+			   "  port_alloc: preserve\n"
+			   "  mss_clamp: 1360\n"
+			   "policy:\n"
+			   "  outbound: ALLOW_ANY\n"
+			   "  deny: reset\n"
+			   "  on_revoke: keep\n"
+			   "  sources: [se/, ./more/redis.yaml, /etc/egressd/abs.yaml,\n"
+			   "            \"a//b/./c/\", ../up.yaml]\n"
+			   "  labels:\n"
+			   "    istio: egress-redis\n"
+			   "    app.kubernetes.io/name: egressd\n"
+			   "    empty: \"\"\n"
+			   "flows:\n"
+			   "  max: 16777216\n"
+			   "  timeouts: {established: 2h4m, transitory: 4m, time_wait: 1500ms}\n"
+			   "  embryonic_max: 1000\n"
+			   "  per_source: {max: 5000, new_per_second: 200}\n"
+			   "  tcp_liberal: true\n"
+			   "workers: 128\n";
+	struct egress_config cfg;
+	char want[192];
+
+	(void)state;
+	load_ok(text, &cfg);
+	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].device, "0000:3b:00.0");
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].addr, ip("10.8.0.1"));
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].prefix_len, 16);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].gateway, ip("10.8.0.254"));
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].mtu, 9000);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].line, 3);
+	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].device, "net_af_packet1,iface=eth1");
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].addr, ip("198.51.100.2"));
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].prefix_len, 30);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, ip("198.51.100.1"));
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].mtu, 68);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 8);
+
+	assert_int_equal(cfg.n_nat_addrs, 3);
+	assert_int_equal(cfg.nat_addrs[0], ip("198.51.100.2"));
+	assert_int_equal(cfg.nat_addrs[1], ip("192.0.2.7"));
+	assert_int_equal(cfg.nat_addrs[2], ip("192.0.2.8"));
+	assert_int_equal(cfg.nat_port_lo, 20000);
+	assert_int_equal(cfg.nat_port_hi, 20999);
+	assert_int_equal(cfg.port_alloc, EGRESS_PORT_ALLOC_PRESERVE);
+	assert_int_equal(cfg.mss_clamp, 1360);
+
+	assert_int_equal(cfg.outbound, EGRESS_OUTBOUND_ALLOW_ANY);
+	assert_int_equal(cfg.deny, EGRESS_DENY_RESET);
+	assert_int_equal(cfg.on_revoke, EGRESS_REVOKE_KEEP);
+	assert_int_equal(cfg.n_sources, 5);
+	snprintf(want, sizeof(want), "%s/se", tmpdir);
+	assert_string_equal(cfg.sources[0], want);
+	snprintf(want, sizeof(want), "%s/more/redis.yaml", tmpdir);
+	assert_string_equal(cfg.sources[1], want);
+	assert_string_equal(cfg.sources[2], "/etc/egressd/abs.yaml");
+	snprintf(want, sizeof(want), "%s/a/b/c", tmpdir);
+	assert_string_equal(cfg.sources[3], want);
+	snprintf(want, sizeof(want), "%s/../up.yaml", tmpdir);
+	assert_string_equal(cfg.sources[4], want);
+	assert_int_equal(cfg.n_labels, 3);
+	assert_string_equal(cfg.labels[0].key, "istio");
+	assert_string_equal(cfg.labels[0].value, "egress-redis");
+	assert_string_equal(cfg.labels[1].key, "app.kubernetes.io/name");
+	assert_string_equal(cfg.labels[1].value, "egressd");
+	assert_string_equal(cfg.labels[2].key, "empty");
+	assert_string_equal(cfg.labels[2].value, "");
+
+	assert_int_equal(cfg.flows_max, 16777216);
+	assert_int_equal(cfg.timeout_established_ms, 7440000);
+	assert_int_equal(cfg.timeout_transitory_ms, 240000);
+	assert_int_equal(cfg.timeout_time_wait_ms, 1500);
+	assert_int_equal(cfg.embryonic_max, 1000);
+	assert_int_equal(cfg.per_source_max, 5000);
+	assert_int_equal(cfg.per_source_new_per_second, 200);
+	assert_true(cfg.tcp_liberal);
+	assert_int_equal(cfg.workers, 128);
+	egress_config_free(&cfg);
+}
+
+static void
+test_other_values(void **state)
+{
+	struct egress_config cfg;
+	char want[192];
+
+	(void)state;
+	load_ok(PORTS_OK
+		"nat: {addresses: 192.0.2.1}\n"
+		"policy: {on_revoke: drop, sources: /srv/istio, labels: {},\n"
+		"         outbound: REGISTRY_ONLY}\n"
+		"flows: {max: 4096, timeouts: {established: 90}, tcp_liberal: false}\n",
+		&cfg);
+	assert_int_equal(cfg.n_nat_addrs, 1);
+	assert_int_equal(cfg.nat_addrs[0], ip("192.0.2.1"));
+	assert_int_equal(cfg.on_revoke, EGRESS_REVOKE_DROP);
+	assert_int_equal(cfg.outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_int_equal(cfg.n_sources, 1);
+	assert_string_equal(cfg.sources[0], "/srv/istio");
+	assert_int_equal(cfg.n_labels, 0);
+	assert_int_equal(cfg.flows_max, 4096);
+	assert_int_equal(cfg.embryonic_max, 1024);
+	assert_int_equal(cfg.timeout_established_ms, 90000);
+	assert_int_equal(cfg.timeout_transitory_ms, 240000);
+	assert_false(cfg.tcp_liberal);
+	egress_config_free(&cfg);
+
+	/* Null values mean "not given": the defaults apply. */
+	load_ok(PORTS_OK "nat:\npolicy:\n  labels:\n  sources: []\nflows: ~\nworkers:\n", &cfg);
+	assert_int_equal(cfg.n_nat_addrs, 1);
+	assert_int_equal(cfg.nat_addrs[0], ip("203.0.113.10"));
+	assert_int_equal(cfg.n_labels, 1);
+	assert_int_equal(cfg.n_sources, 0);
+	assert_int_equal(cfg.workers, 1);
+	egress_config_free(&cfg);
+
+	/* A single source string. */
+	load_ok(PORTS_OK "policy: {sources: rules.yaml}\n", &cfg);
+	snprintf(want, sizeof(want), "%s/rules.yaml", tmpdir);
+	assert_string_equal(cfg.sources[0], want);
+	egress_config_free(&cfg);
+}
+
+/* A config path relative to the working directory still gives absolute sources. */
+static void
+test_relative_config_path(void **state)
+{
+	struct egress_config cfg;
+	struct diag_list dl = { 0 };
+	char *old = getcwd(NULL, 0), *cwd, want[256];
+
+	(void)state;
+	assert_non_null(old);
+	assert_int_equal(chdir(tmpdir), 0);
+	cwd = getcwd(NULL, 0);
+	assert_non_null(cwd);
+	assert_int_equal(mkdir("sub", 0755), 0);
+	write_file("sub/cfg.yaml", PORTS_OK "policy: {sources: [se/, ../x.yaml]}\n");
+
+	assert_int_equal(egress_config_load("sub/cfg.yaml", &cfg, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	assert_string_equal(cfg.path, "sub/cfg.yaml");
+	snprintf(want, sizeof(want), "%s/sub", cwd);
+	assert_string_equal(cfg.dir, want);
+	snprintf(want, sizeof(want), "%s/sub/se", cwd);
+	assert_string_equal(cfg.sources[0], want);
+	snprintf(want, sizeof(want), "%s/sub/../x.yaml", cwd);
+	assert_string_equal(cfg.sources[1], want);
+	egress_config_free(&cfg);
+
+	assert_int_equal(chdir("sub"), 0);
+	assert_int_equal(egress_config_load("./cfg.yaml", &cfg, &dl), 0);
+	snprintf(want, sizeof(want), "%s/sub", cwd);
+	assert_string_equal(cfg.dir, want);
+	egress_config_free(&cfg);
+	assert_int_equal(egress_config_load("cfg.yaml", &cfg, &dl), 0);
+	assert_string_equal(cfg.dir, want);
+	egress_config_free(&cfg);
+
+	assert_int_equal(chdir(old), 0);
+	free(old);
+	free(cwd);
+	diag_list_clear(&dl);
+}
+
+/* One run reports every error, in file order, each with its path and value. */
+static void
+test_all_errors_in_one_run(void **state)
+{
+	(void)state;
+	check("ports:\n"
+	      "  inside:  { device: \"\", address: 10.8.0.0/16, foo: 1 }\n"
+	      "  outside: { device: [x], address: 10.8.3.1/24, gateway: 10.9.0.1, mtu: 67 }\n"
+	      "  middle: {}\n"
+	      "nat:\n"
+	      "  addresses: [10.8.0.5, 1.2.3.4, 1.2.3.4, 300.1.1.1, {a: b}]\n"
+	      "  ports: 70000-2\n"
+	      "  port_alloc: sometimes\n"
+	      "  mss_clamp: 100\n"
+	      "policy:\n"
+	      "  outbound: registry_only\n"
+	      "  deny: [drop]\n"
+	      "  on_revoke: nuke\n"
+	      "  sources: {a: b}\n"
+	      "  labels: {\"x y\": z, app: \"bad value\", ok: [1]}\n"
+	      "flows:\n"
+	      "  max: 100\n"
+	      "  timeouts: { established: 7x, transitory: 0s, time_wait: 1d }\n"
+	      "  embryonic_max: 0\n"
+	      "  per_source: { max: -1, new_per_second: 1.5 }\n"
+	      "  tcp_liberal: maybe\n"
+	      "workers: 0\n"
+	      "extra: 1\n",
+	      -EINVAL,
+	      "2:14: error: ports.inside.device: a value is required\n"
+	      "2:35: error: ports.inside.address: \"10.8.0.0/16\" is the network address of "
+	      "its prefix\n"
+	      "2:48: warning: unknown key \"foo\" in ports.inside\n"
+	      "3:22: error: ports.outside.device: expected a device name, got a list\n"
+	      "3:58: error: ports.outside.gateway: \"10.9.0.1\" is not inside the port's prefix "
+	      "10.8.3.0/24\n"
+	      "3:73: error: ports.outside.mtu: invalid value \"67\" (want 68-9000)\n"
+	      "4:3: warning: unknown key \"middle\" in ports\n"
+	      "6:34: error: nat.addresses[2]: duplicate address \"1.2.3.4\"\n"
+	      "6:43: error: nat.addresses[3]: invalid address \"300.1.1.1\" (want A.B.C.D)\n"
+	      "6:54: error: nat.addresses[4]: expected an IPv4 address, got a mapping\n"
+	      "7:10: error: nat.ports: invalid port range \"70000-2\" (want LO-HI within "
+	      "1-65535)\n"
+	      "8:15: error: nat.port_alloc: invalid value \"sometimes\" (want random or "
+	      "preserve)\n"
+	      "9:14: error: nat.mss_clamp: invalid value \"100\" (want 0 for off, or 536-65535)\n"
+	      "11:13: error: policy.outbound: invalid value \"registry_only\" (want "
+	      "REGISTRY_ONLY or ALLOW_ANY)\n"
+	      "12:9: error: policy.deny: expected drop or reset, got a list\n"
+	      "13:14: error: policy.on_revoke: invalid value \"nuke\" (want reset, drop or "
+	      "keep)\n"
+	      "14:12: error: policy.sources: expected a list of files or folders, got a "
+	      "mapping\n"
+	      "15:12: error: policy.labels: invalid label key \"x y\" (want [PREFIX/]NAME, NAME "
+	      "up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "15:27: error: policy.labels: label \"app\": invalid value \"bad value\" (want up "
+	      "to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "15:44: error: policy.labels: label \"ok\": expected a string, got a list\n"
+	      "17:8: error: flows.max: invalid value \"100\" (want 1024-16777216)\n"
+	      "18:28: error: flows.timeouts.established: invalid duration \"7x\" (want a number "
+	      "with unit s, m, h or ms, e.g. 240s)\n"
+	      "18:44: error: flows.timeouts.transitory: duration \"0s\" out of range (want 1ms "
+	      "to 168h)\n"
+	      "18:59: error: flows.timeouts.time_wait: invalid duration \"1d\" (want a number "
+	      "with unit s, m, h or ms, e.g. 240s)\n"
+	      "19:18: error: flows.embryonic_max: invalid value \"0\" (want 1-16777216)\n"
+	      "20:22: error: flows.per_source.max: invalid value \"-1\" (want 0-16777216)\n"
+	      "20:42: error: flows.per_source.new_per_second: invalid value \"1.5\" (want "
+	      "0-100000000)\n"
+	      "21:16: error: flows.tcp_liberal: invalid value \"maybe\" (want true or false)\n"
+	      "22:10: error: workers: invalid value \"0\" (want 1-128)\n"
+	      "23:1: warning: unknown key \"extra\" at the top level\n");
+}
+
+static void
+test_structure_errors(void **state)
+{
+	(void)state;
+	check("", -EINVAL, "0:0: error: empty config (want a mapping with at least \"ports\")\n");
+	check("# nothing\n---\n", -EINVAL,
+	      "0:0: error: empty config (want a mapping with at least \"ports\")\n");
+	check("- ports\n", -EINVAL,
+	      "1:1: error: expected a mapping at the top level, got a list\n");
+	check("workers: 2\n", -EINVAL, "1:1: error: missing required key \"ports\"\n");
+	check("ports: []\n", -EINVAL, "1:8: error: ports: expected a mapping, got a list\n");
+	check("ports:\nworkers: 1\n", -EINVAL, "1:1: error: ports: a value is required\n");
+	check("ports:\n  inside: {device: a, address: 10.0.0.1/8}\n", -EINVAL,
+	      "2:3: error: ports: missing required key \"outside\"\n");
+	check("ports:\n"
+	      "  inside:\n"
+	      "  outside: {address: 192.0.2.1/24}\n",
+	      -EINVAL,
+	      "2:3: error: ports.inside: a value is required\n"
+	      "3:12: error: ports.outside: missing required key \"device\"\n");
+	check("ports:\n"
+	      "  inside: 10.8.0.1/16\n"
+	      "  outside: {device: b, address: ~}\n",
+	      -EINVAL,
+	      "2:11: error: ports.inside: expected a mapping, got a scalar\n"
+	      "3:24: error: ports.outside.address: a value is required\n");
+	check(PORTS_OK "nat: [1]\npolicy: x\nflows: {timeouts: 5m, per_source: 1}\n", -EINVAL,
+	      "4:6: error: nat: expected a mapping, got a list\n"
+	      "5:9: error: policy: expected a mapping, got a scalar\n"
+	      "6:19: error: flows.timeouts: expected a mapping, got a scalar\n"
+	      "6:35: error: flows.per_source: expected a mapping, got a scalar\n");
+	check(PORTS_OK "---\nworkers: 2\n", -EINVAL,
+	      "4:1: error: more than one document (the config is a single mapping)\n");
+}
+
+static void
+test_address_errors(void **state)
+{
+	(void)state;
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1}\n"
+	      "  outside: {device: b, address: 10.8.0.1/33}\n",
+	      -EINVAL,
+	      "2:32: error: ports.inside.address: invalid address \"10.8.0.1\" (want "
+	      "A.B.C.D/LEN, e.g. 10.8.0.1/16)\n"
+	      "3:33: error: ports.outside.address: invalid address \"10.8.0.1/33\" (want "
+	      "A.B.C.D/LEN, e.g. 10.8.0.1/16)\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.08.0.1/16}\n"
+	      "  outside: {device: b, address: 10.8.0.1/0}\n",
+	      -EINVAL,
+	      "2:32: error: ports.inside.address: invalid address \"10.08.0.1/16\" (want "
+	      "A.B.C.D/LEN, e.g. 10.8.0.1/16)\n"
+	      "3:33: error: ports.outside.address: invalid address \"10.8.0.1/0\" (want "
+	      "A.B.C.D/LEN, e.g. 10.8.0.1/16)\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 127.0.0.1/8}\n"
+	      "  outside: {device: b, address: 224.0.0.1/24}\n",
+	      -EINVAL,
+	      "2:32: error: ports.inside.address: \"127.0.0.1/8\" is not a unicast address\n"
+	      "3:33: error: ports.outside.address: \"224.0.0.1/24\" is not a unicast address\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 0.1.2.3/8}\n"
+	      "  outside: {device: b, address: 192.0.2.255/24}\n",
+	      -EINVAL,
+	      "2:32: error: ports.inside.address: \"0.1.2.3/8\" is not a unicast address\n"
+	      "3:33: error: ports.outside.address: \"192.0.2.255/24\" is the broadcast "
+	      "address of its prefix\n");
+	/* /31 and /32 have no network or broadcast address. */
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.0.0.0/31}\n"
+	      "  outside: {device: b, address: 192.0.2.255/32}\n",
+	      0, "");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16}\n"
+	      "  outside: {device: b, address: 10.8.200.1/24}\n",
+	      -EINVAL,
+	      "3:33: error: ports.outside.address: \"10.8.200.1/24\" overlaps "
+	      "ports.inside.address \"10.8.0.1/16\"\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/24}\n"
+	      "  outside: {device: b, address: 10.0.0.1/8}\n",
+	      -EINVAL,
+	      "3:33: error: ports.outside.address: \"10.0.0.1/8\" overlaps "
+	      "ports.inside.address \"10.8.0.1/24\"\n");
+}
+
+static void
+test_gateway_errors(void **state)
+{
+	(void)state;
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, gateway: 10.8.0.1}\n"
+	      "  outside: {device: b, address: 192.0.2.1/24, gateway: 192.0.3.1}\n",
+	      -EINVAL,
+	      "2:54: error: ports.inside.gateway: \"10.8.0.1\" is the port's own address\n"
+	      "3:56: error: ports.outside.gateway: \"192.0.3.1\" is not inside the port's "
+	      "prefix 192.0.2.0/24\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, gateway: 10.8.255.255}\n"
+	      "  outside: {device: b, address: 192.0.2.1/24, gateway: 192.0.2.0}\n",
+	      -EINVAL,
+	      "2:54: error: ports.inside.gateway: \"10.8.255.255\" is the broadcast address of "
+	      "prefix 10.8.0.0/16\n"
+	      "3:56: error: ports.outside.gateway: \"192.0.2.0\" is the network address of "
+	      "prefix 192.0.2.0/24\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, gateway: 10.8.0.1/16}\n"
+	      "  outside: {device: b, address: 192.0.2.1/24, gateway: 239.1.1.1}\n",
+	      -EINVAL,
+	      "2:54: error: ports.inside.gateway: invalid address \"10.8.0.1/16\" (want "
+	      "A.B.C.D)\n"
+	      "3:56: error: ports.outside.gateway: \"239.1.1.1\" is not a unicast address\n");
+	/* A gateway is not checked against an address that is wrong itself. */
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16}\n"
+	      "  outside: {device: b, address: nope, gateway: 192.0.2.1}\n",
+	      -EINVAL,
+	      "3:33: error: ports.outside.address: invalid address \"nope\" (want A.B.C.D/LEN, "
+	      "e.g. 10.8.0.1/16)\n");
+}
+
+static void
+test_nat_errors(void **state)
+{
+	char *text, *p;
+	int i;
+
+	(void)state;
+	check(PORTS_OK "nat: {addresses: []}\n", -EINVAL,
+	      "4:18: error: nat.addresses: empty list (want at least one address)\n");
+	check(PORTS_OK "nat: {addresses: {a: 1}}\n", -EINVAL,
+	      "4:18: error: nat.addresses: expected a list of addresses, got a mapping\n");
+	check(PORTS_OK "nat: {addresses: [10.8.9.9, 203.0.113.10, 192.0.2.1/32]}\n", -EINVAL,
+	      "4:19: error: nat.addresses[0]: \"10.8.9.9\" is inside ports.inside's prefix "
+	      "10.8.0.0/16\n");
+	check(PORTS_OK "nat: {addresses: 0.0.0.0}\n", -EINVAL,
+	      "4:18: error: nat.addresses: \"0.0.0.0\" is not a unicast address\n");
+
+	text = malloc(4096);
+	assert_non_null(text);
+	p = text + sprintf(text, PORTS_OK "nat:\n  addresses:\n");
+	for (i = 0; i < EGRESS_MAX_NAT_ADDRS + 2; i++)
+		p += sprintf(p, "    - 192.0.2.%d\n", i + 1);
+	check(text, -EINVAL, "70:7: error: nat.addresses: too many addresses (limit 64)\n");
+	free(text);
+
+	check(PORTS_OK "nat: {ports: 1024}\n", -EINVAL,
+	      "4:14: error: nat.ports: invalid port range \"1024\" (want LO-HI within "
+	      "1-65535)\n");
+	check(PORTS_OK "nat: {ports: 0-10}\n", -EINVAL,
+	      "4:14: error: nat.ports: invalid port range \"0-10\" (want LO-HI within "
+	      "1-65535)\n");
+	check(PORTS_OK "nat: {ports: 2000-1999}\n", -EINVAL,
+	      "4:14: error: nat.ports: invalid port range \"2000-1999\" (want LO-HI within "
+	      "1-65535)\n");
+	check(PORTS_OK "nat: {ports: 1024-65536}\n", -EINVAL,
+	      "4:14: error: nat.ports: invalid port range \"1024-65536\" (want LO-HI within "
+	      "1-65535)\n");
+	check(PORTS_OK "nat: {ports: [1, 2]}\n", -EINVAL,
+	      "4:14: error: nat.ports: expected a port range, got a list\n");
+	check(PORTS_OK "nat: {ports: 5-5, mss_clamp: 535}\n", -EINVAL,
+	      "4:30: error: nat.mss_clamp: invalid value \"535\" (want 0 for off, or "
+	      "536-65535)\n");
+	check(PORTS_OK "nat: {mss_clamp: 65536}\n", -EINVAL,
+	      "4:18: error: nat.mss_clamp: invalid value \"65536\" (want 0 for off, or "
+	      "536-65535)\n");
+}
+
+static void
+test_policy_errors(void **state)
+{
+	char *text, *p;
+	int i;
+
+	(void)state;
+	check(PORTS_OK "policy:\n  sources: [ok/, \"\", [x]]\n", -EINVAL,
+	      "5:18: error: policy.sources[1]: empty path\n"
+	      "5:22: error: policy.sources[2]: expected a file or folder, got a list\n");
+	check(PORTS_OK "policy: {labels: [a]}\n", -EINVAL,
+	      "4:18: error: policy.labels: expected a mapping of labels, got a list\n");
+	check(PORTS_OK "policy: {labels: {a/b/c: x, -a: x, /a: x, a/: x, ok: -x}}\n", -EINVAL,
+	      "4:19: error: policy.labels: invalid label key \"a/b/c\" (want [PREFIX/]NAME, "
+	      "NAME up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "4:29: error: policy.labels: invalid label key \"-a\" (want [PREFIX/]NAME, "
+	      "NAME up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "4:36: error: policy.labels: invalid label key \"/a\" (want [PREFIX/]NAME, "
+	      "NAME up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "4:43: error: policy.labels: invalid label key \"a/\" (want [PREFIX/]NAME, "
+	      "NAME up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
+	      "4:54: error: policy.labels: label \"ok\": invalid value \"-x\" (want up to 63 "
+	      "of A-Z a-z 0-9 - _ . with alphanumeric ends)\n");
+
+	text = malloc(4096);
+	assert_non_null(text);
+	p = text + sprintf(text, PORTS_OK "policy:\n  labels:\n");
+	for (i = 0; i < EGRESS_MAX_LABELS + 1; i++)
+		p += sprintf(p, "    l%d: v\n", i);
+	check(text, -EINVAL, "22:5: error: policy.labels: too many labels (limit 16)\n");
+	free(text);
+}
+
+static void
+test_flows_errors(void **state)
+{
+	(void)state;
+	check(PORTS_OK "flows: {max: 16777217}\n", -EINVAL,
+	      "4:14: error: flows.max: invalid value \"16777217\" (want 1024-16777216)\n");
+	check(PORTS_OK "flows: {max: 01024}\n", -EINVAL,
+	      "4:14: error: flows.max: invalid value \"01024\" (want 1024-16777216)\n");
+	check(PORTS_OK "flows: {max: 99999999999999999999999}\n", -EINVAL,
+	      "4:14: error: flows.max: invalid value \"99999999999999999999999\" (want "
+	      "1024-16777216)\n");
+	check(PORTS_OK "flows: {max: 2048, embryonic_max: 4096}\n", -EINVAL,
+	      "4:35: error: flows.embryonic_max: \"4096\" exceeds flows.max (2048)\n");
+	check(PORTS_OK "flows: {embryonic_max: 2000000}\n", -EINVAL,
+	      "4:24: error: flows.embryonic_max: \"2000000\" exceeds flows.max (1048576)\n");
+	check(PORTS_OK "flows: {timeouts: {established: 169h, transitory: -5s, idle: 1s}}\n",
+	      -EINVAL,
+	      "4:33: error: flows.timeouts.established: duration \"169h\" out of range (want "
+	      "1ms to 168h)\n"
+	      "4:51: error: flows.timeouts.transitory: invalid duration \"-5s\" (want a "
+	      "number with unit s, m, h or ms, e.g. 240s)\n"
+	      "4:56: warning: unknown key \"idle\" in flows.timeouts\n");
+	check(PORTS_OK "flows: {tcp_liberal: yes}\n", -EINVAL,
+	      "4:22: error: flows.tcp_liberal: invalid value \"yes\" (want true or false)\n");
+	check(PORTS_OK "workers: 129\n", -EINVAL,
+	      "4:10: error: workers: invalid value \"129\" (want 1-128)\n");
+	check(PORTS_OK "workers: {n: 1}\n", -EINVAL,
+	      "4:10: error: workers: expected a number, got a mapping\n");
+}
+
+/* Unknown keys warn, and a config with only warnings loads. */
+static void
+test_unknown_keys_warn(void **state)
+{
+	(void)state;
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, vlan: 5}\n"
+	      "  outside: {device: b, address: 192.0.2.1/24}\n"
+	      "  mgmt: {}\n"
+	      "nat: {pool: x}\n"
+	      "policy: {mode: strict}\n"
+	      "flows: {per_source: {burst: 1}, timeouts: {syn: 1s}, maximum: 1}\n"
+	      "worker: 2\n",
+	      0,
+	      "2:45: warning: unknown key \"vlan\" in ports.inside\n"
+	      "4:3: warning: unknown key \"mgmt\" in ports\n"
+	      "5:7: warning: unknown key \"pool\" in nat\n"
+	      "6:10: warning: unknown key \"mode\" in policy\n"
+	      "7:22: warning: unknown key \"burst\" in flows.per_source\n"
+	      "7:44: warning: unknown key \"syn\" in flows.timeouts\n"
+	      "7:54: warning: unknown key \"maximum\" in flows\n"
+	      "8:1: warning: unknown key \"worker\" at the top level\n");
+}
+
+/* YAML problems come from ydoc, with the config's file name. */
+static void
+test_yaml_errors(void **state)
+{
+	struct egress_config cfg;
+	struct diag_list dl = { 0 };
+	char path[160], want[256], got[256];
+
+	(void)state;
+	check(PORTS_OK "workers: 1\nworkers: 2\n", -EINVAL,
+	      "5:1: error: duplicate key \"workers\"\n");
+	check(PORTS_OK "workers: &w 1\n", -EINVAL,
+	      "4:10: error: anchors and aliases are not supported\n");
+	check("ports: {inside: \xff}\n", -EINVAL, "1:17: error: invalid leading UTF-8 octet\n");
+
+	snprintf(path, sizeof(path), "%s/missing.yaml", tmpdir);
+	assert_int_equal(egress_config_load(path, &cfg, &dl), -ENOENT);
+	assert_int_equal(dl.n, 1);
+	diag_format(&dl.v[0], got, sizeof(got));
+	snprintf(want, sizeof(want), "%s: error: cannot open: No such file or directory", path);
+	assert_string_equal(got, want);
+	assert_null(cfg.path);
+	diag_list_clear(&dl);
+}
+
+static void
+test_parse_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t ms;
+	} ok[] = {
+		{ "0", 0 }, { "120", 120000 }, { "120s", 120000 }, { "4m", 240000 },
+		{ "2h", 7200000 }, { "1500ms", 1500 }, { "2h4m", 7440000 },
+		{ "1m30s", 90000 }, { "1h0m0s5ms", 3600005 }, { "7440s", 7440000 },
+	};
+	static const char *const bad[] = {
+		"", "s", "1d", "-1s", "1.5s", "1 s", "1sm", "1s ", "10x", "ms",
+		"99999999999999999999s", "18446744073709552s", "1h1", "0x10",
+	};
+	uint64_t ms;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ms = 1;
+		assert_int_equal(egress_parse_duration(ok[i].s, &ms), 0);
+		assert_int_equal(ms, ok[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ms = 42;
+		assert_int_equal(egress_parse_duration(bad[i], &ms), -EINVAL);
+		assert_int_equal(ms, 42);
+	}
+	assert_int_equal(egress_parse_duration(NULL, &ms), -EINVAL);
+}
+
+static void
+test_parse_cidr(void **state)
+{
+	static const struct {
+		const char *s;
+		const char *addr;
+		uint8_t len;
+	} ok[] = {
+		{ "10.8.0.1/16", "10.8.0.1", 16 }, { "10.8.0.1", "10.8.0.1", 32 },
+		{ "0.0.0.0/0", "0.0.0.0", 0 }, { "255.255.255.255/32", "255.255.255.255", 32 },
+		{ "192.0.2.7/9", "192.0.2.7", 9 }, { "10.0.0.0/8", "10.0.0.0", 8 },
+	};
+	static const char *const bad[] = {
+		"", "10.8.0", "10.8.0.1.", "10.8.0.1.2", "256.0.0.1", "10.8.0.1/33",
+		"10.8.0.1/", "10.8.0.1/016", "010.8.0.1", "10.8.0.1/-1", " 10.8.0.1",
+		"10.8.0.1 ", "10..0.1", "1000.8.0.1", "10.8.0.1/1a", "a.b.c.d",
+	};
+	uint32_t addr;
+	uint8_t len;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(egress_parse_cidr(ok[i].s, &addr, &len), 0);
+		assert_int_equal(addr, ip(ok[i].addr));
+		assert_int_equal(len, ok[i].len);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(egress_parse_cidr(bad[i], &addr, &len), -EINVAL);
+	assert_int_equal(egress_parse_cidr(NULL, &addr, &len), -EINVAL);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_placeholder),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_design_example),
+		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_other_values),
+		cmocka_unit_test(test_relative_config_path),
+		cmocka_unit_test(test_all_errors_in_one_run),
+		cmocka_unit_test(test_structure_errors),
+		cmocka_unit_test(test_address_errors),
+		cmocka_unit_test(test_gateway_errors),
+		cmocka_unit_test(test_nat_errors),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_flows_errors),
+		cmocka_unit_test(test_unknown_keys_warn),
+		cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_cidr),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

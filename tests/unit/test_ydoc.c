@@ -1,19 +1,619 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Placeholder: replaced by the real tests of this module. */
+/*
+ * Unit tests of lib/yaml/ydoc: the tree and its positions, multi-document
+ * streams, and every limit on hostile input with its exact message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "test_common.h"
 
+#include "ydoc.h"
+
+static int
+parse_str(struct yfile *yf, struct diag_list *dl, const char *text)
+{
+	return yfile_parse(yf, "t.yaml", text, strlen(text), dl);
+}
+
+/* The buffer is refused with exactly one diagnostic, formatted as expected. */
 static void
-test_placeholder(void **state)
+expect_refused(const char *buf, size_t len, const char *expected)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	char out[512];
+
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), -EINVAL);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(diag_errors(&dl), 1);
+	diag_format(&dl.v[0], out, sizeof(out));
+	assert_string_equal(out, expected);
+	/* No tree is left behind. */
+	assert_int_equal(yf.n_docs, 0);
+	assert_null(yf.docs);
+	assert_null(yf.arena);
+	assert_null(yf.path);
+	yfile_free(&yf);
+	diag_list_clear(&dl);
+}
+
+static void
+expect_refused_str(const char *text, const char *expected)
+{
+	expect_refused(text, strlen(text), expected);
+}
+
+static void
+assert_scalar(const struct ynode *n, const char *str, unsigned int line, unsigned int col,
+	      bool plain)
+{
+	assert_non_null(n);
+	assert_int_equal(n->type, YNODE_SCALAR);
+	assert_string_equal(n->str, str);
+	assert_int_equal(n->len, strlen(str));
+	assert_int_equal(n->line, line);
+	assert_int_equal(n->col, col);
+	assert_int_equal(n->plain, plain);
+}
+
+/* count copies of pat, then tail: a malloc'd buffer and its length. */
+static char *
+repeat(const char *head, const char *pat, size_t count, const char *tail, size_t *len)
+{
+	size_t hl = strlen(head), pl = strlen(pat), tl = strlen(tail), i;
+	char *buf = malloc(hl + pl * count + tl + 1);
+
+	assert_non_null(buf);
+	memcpy(buf, head, hl);
+	for (i = 0; i < count; i++)
+		memcpy(buf + hl + i * pl, pat, pl);
+	memcpy(buf + hl + pl * count, tail, tl + 1);
+	*len = hl + pl * count + tl;
+	return buf;
+}
+
+static void
+test_tree(void **state)
+{
+	const char *text = "name: cart\n"
+			   "ports:\n"
+			   "  - 6379\n"
+			   "  - \"redis\"\n"
+			   "nested: {a: [1, 'two'], b: ~}\n"
+			   "empty: []\n"
+			   "block: |\n"
+			   "  line one\n"
+			   "  line two\n";
+	const struct ynode *root, *ports, *nested, *a, *empty;
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	assert_int_equal(dl.n, 0);
+	assert_string_equal(yf.path, "t.yaml");
+	assert_int_equal(yf.n_docs, 1);
+	assert_int_equal(yf.docs[0].index, 0);
+	assert_int_equal(yf.docs[0].line, 1);
+	root = yf.docs[0].root;
+	assert_non_null(root);
+	assert_int_equal(root->type, YNODE_MAP);
+	assert_int_equal(root->n, 5);
+	assert_int_equal(root->line, 1);
+	assert_int_equal(root->col, 1);
+	assert_null(root->str);
+
+	assert_scalar(ymap_key(root, "name"), "name", 1, 1, true);
+	assert_scalar(ymap_get(root, "name"), "cart", 1, 7, true);
+	assert_string_equal(ynode_str(ymap_get(root, "name")), "cart");
+
+	ports = ymap_get(root, "ports");
+	assert_int_equal(ports->type, YNODE_SEQ);
+	assert_int_equal(ports->n, 2);
+	assert_int_equal(ports->line, 3);
+	assert_int_equal(ports->col, 3);
+	assert_scalar(ports->items[0], "6379", 3, 5, true);
+	assert_scalar(ports->items[1], "redis", 4, 5, false);
+	assert_null(ynode_str(ports));
+
+	nested = ymap_get(root, "nested");
+	assert_int_equal(nested->type, YNODE_MAP);
+	assert_int_equal(nested->line, 5);
+	assert_int_equal(nested->col, 9);
+	a = ymap_get(nested, "a");
+	assert_int_equal(a->type, YNODE_SEQ);
+	assert_int_equal(a->n, 2);
+	assert_scalar(a->items[0], "1", 5, 14, true);
+	assert_scalar(a->items[1], "two", 5, 17, false);
+	assert_scalar(ymap_get(nested, "b"), "~", 5, 28, true);
+	assert_true(ynode_is_null(ymap_get(nested, "b")));
+
+	empty = ymap_get(root, "empty");
+	assert_int_equal(empty->type, YNODE_SEQ);
+	assert_int_equal(empty->n, 0);
+	assert_null(empty->items);
+
+	assert_scalar(ymap_get(root, "block"), "line one\nline two\n", 7, 8, false);
+
+	assert_null(ymap_get(root, "missing"));
+	assert_null(ymap_key(root, "missing"));
+	assert_null(ymap_get(ports, "name"));
+	assert_null(ymap_get(NULL, "name"));
+	assert_null(ynode_str(NULL));
+
+	yfile_free(&yf);
+	assert_null(yf.docs);
+	assert_int_equal(yf.n_docs, 0);
+	diag_list_clear(&dl);
+}
+
+static void
+test_nulls(void **state)
+{
+	const char *text = "a:\nb: ~\nc: null\nd: Null\ne: NULL\nf: \"null\"\ng: ''\n"
+			   "h: nil\ni: {}\nj: !!str null\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *root;
+	struct yfile yf;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	assert_true(ynode_is_null(NULL));
+	assert_true(ynode_is_null(ymap_get(root, "a")));
+	assert_true(ynode_is_null(ymap_get(root, "b")));
+	assert_true(ynode_is_null(ymap_get(root, "c")));
+	assert_true(ynode_is_null(ymap_get(root, "d")));
+	assert_true(ynode_is_null(ymap_get(root, "e")));
+	assert_false(ynode_is_null(ymap_get(root, "f")));
+	assert_false(ynode_is_null(ymap_get(root, "g")));
+	assert_false(ynode_is_null(ymap_get(root, "h")));
+	assert_false(ynode_is_null(ymap_get(root, "i")));
+	/* An explicit tag makes a scalar a string: not plain, not null. */
+	assert_false(ymap_get(root, "j")->plain);
+	assert_false(ynode_is_null(ymap_get(root, "j")));
+	yfile_free(&yf);
+	diag_list_clear(&dl);
+}
+
+static void
+test_multi_doc(void **state)
+{
+	const char *text = "a: 1\n"
+			   "---\n"
+			   "---\n"
+			   "# comment\n"
+			   "- x\n"
+			   "...\n"
+			   "---\n"
+			   "null\n"
+			   "--- text\n";
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(yf.n_docs, 5);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(yf.docs[i].index, i);
+	assert_int_equal(yf.docs[0].line, 1);
+	assert_int_equal(yf.docs[0].root->type, YNODE_MAP);
+	assert_int_equal(yf.docs[1].line, 2);
+	assert_null(yf.docs[1].root);
+	assert_int_equal(yf.docs[2].line, 3);
+	assert_int_equal(yf.docs[2].root->type, YNODE_SEQ);
+	assert_int_equal(yf.docs[2].root->line, 5);
+	assert_scalar(yf.docs[2].root->items[0], "x", 5, 3, true);
+	assert_int_equal(yf.docs[3].line, 7);
+	assert_null(yf.docs[3].root);
+	assert_int_equal(yf.docs[4].line, 9);
+	assert_scalar(yf.docs[4].root, "text", 9, 5, true);
+	yfile_free(&yf);
+	diag_list_clear(&dl);
+}
+
+static void
+test_empty_inputs(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, ""), 0);
+	assert_int_equal(yf.n_docs, 0);
+	yfile_free(&yf);
+	assert_int_equal(parse_str(&yf, &dl, "# only a comment\n\n"), 0);
+	assert_int_equal(yf.n_docs, 0);
+	yfile_free(&yf);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", NULL, 0, &dl), 0);
+	assert_int_equal(yf.n_docs, 0);
+	yfile_free(&yf);
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", NULL, 1, &dl), -EINVAL);
+}
+
+static void
+test_file_too_large(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	char *buf = malloc(YDOC_MAX_FILE + 1);
+
+	(void)state;
+	assert_non_null(buf);
+	/* Exactly the limit is accepted: one long comment line. */
+	buf[0] = '#';
+	memset(buf + 1, 'x', YDOC_MAX_FILE - 1);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, YDOC_MAX_FILE, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	yfile_free(&yf);
+
+	buf[YDOC_MAX_FILE] = 'x';
+	expect_refused(buf, YDOC_MAX_FILE + 1,
+		       "t.yaml: error: file too large (16777217 bytes, limit 16777216)");
+	free(buf);
+}
+
+static void
+test_scalar_too_large(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	buf = repeat("key: ", "x", YDOC_MAX_SCALAR, "\n", &len);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), 0);
+	assert_int_equal(ymap_get(yf.docs[0].root, "key")->len, YDOC_MAX_SCALAR);
+	yfile_free(&yf);
+	free(buf);
+
+	buf = repeat("a: 1\nkey: \"", "x", 3 * YDOC_MAX_SCALAR / 2, "\"\n", &len);
+	expect_refused(buf, len,
+		       "t.yaml:2:6: error: scalar too large (1572864 bytes, limit 1048576)");
+	free(buf);
+}
+
+/* A block mapping nested depth levels deep: "a:\n  a:\n    a: ..." */
+static char *
+block_nesting(unsigned int depth, size_t *len)
+{
+	char *buf = malloc((size_t)depth * (2 * depth + 8));
+	size_t o = 0;
+	unsigned int i;
+
+	assert_non_null(buf);
+	for (i = 0; i < depth; i++) {
+		memset(buf + o, ' ', 2 * i);
+		o += 2 * i;
+		memcpy(buf + o, i + 1 < depth ? "a:\n" : "a: x\n", i + 1 < depth ? 3 : 5);
+		o += i + 1 < depth ? 3 : 5;
+	}
+	buf[o] = '\0';
+	*len = o;
+	return buf;
+}
+
+static void
+test_nesting_too_deep(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	const struct ynode *n;
+	unsigned int depth = 0;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	/* 64 levels are fine. */
+	buf = block_nesting(YDOC_MAX_DEPTH, &len);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), 0);
+	for (n = yf.docs[0].root; n->type == YNODE_MAP; n = ymap_get(n, "a"))
+		depth++;
+	assert_int_equal(depth, YDOC_MAX_DEPTH);
+	yfile_free(&yf);
+	free(buf);
+
+	/* 70 levels: refused at the 65th mapping, line 65, column 2 * 64 + 1. */
+	buf = block_nesting(70, &len);
+	expect_refused(buf, len, "t.yaml:65:129: error: nesting too deep (limit 64 levels)");
+	free(buf);
+
+	buf = repeat("", "[", 65, "", &len);
+	expect_refused(buf, len, "t.yaml:1:65: error: nesting too deep (limit 64 levels)");
+	free(buf);
+	buf = repeat("", "- ", 70, "x\n", &len);
+	expect_refused(buf, len, "t.yaml:1:129: error: nesting too deep (limit 64 levels)");
+	free(buf);
+
+	/* Hostile: 16 MiB of '[' stops at the 65th, without reading on. */
+	buf = repeat("", "[", YDOC_MAX_FILE, "", &len);
+	expect_refused(buf, len, "t.yaml:1:65: error: nesting too deep (limit 64 levels)");
+	free(buf);
+}
+
+static void
+test_too_many_nodes(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	/* The sequence and its items are nodes: limit - 1 items fit. */
+	buf = repeat("", "- a\n", YDOC_MAX_NODES - 1, "", &len);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), 0);
+	assert_int_equal(yf.docs[0].root->n, YDOC_MAX_NODES - 1);
+	yfile_free(&yf);
+	free(buf);
+
+	buf = repeat("", "- a\n", YDOC_MAX_NODES, "", &len);
+	expect_refused(buf, len, "t.yaml:2097152:3: error: too many nodes (limit 2097152)");
+	free(buf);
+}
+
+static void
+test_anchors_and_aliases(void **state)
 {
 	(void)state;
-	skip();
+	expect_refused_str("a: &x 1\nb: *x\n",
+			   "t.yaml:1:4: error: anchors and aliases are not supported");
+	expect_refused_str("a: 1\nb: *x\n",
+			   "t.yaml:2:4: error: anchors and aliases are not supported");
+	expect_refused_str("a: &m {b: 1}\n",
+			   "t.yaml:1:4: error: anchors and aliases are not supported");
+	expect_refused_str("- &s [1]\n",
+			   "t.yaml:1:3: error: anchors and aliases are not supported");
+	/* The "billion laughs" never gets past its first anchor. */
+	expect_refused_str("a: &a [\"lol\",\"lol\"]\nb: &b [*a,*a]\nc: [*b,*b]\n",
+			   "t.yaml:1:4: error: anchors and aliases are not supported");
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	char *buf, *p;
+	int i;
+
+	(void)state;
+	expect_refused_str("a: 1\nb: 2\na: 3\n", "t.yaml:3:1: error: duplicate key \"a\"");
+	expect_refused_str("outer:\n  x: 1\n  x: 2\n", "t.yaml:3:3: error: duplicate key \"x\"");
+	expect_refused_str("\"a\": 1\na: 2\n", "t.yaml:2:1: error: duplicate key \"a\"");
+	expect_refused_str("- {k: 1, k: 2}\n", "t.yaml:1:10: error: duplicate key \"k\"");
+	expect_refused_str("\"q\\\"\\\\\\t\\u0001\": 1\n\"q\\\"\\\\\\t\\x01\": 2\n",
+			   "t.yaml:2:1: error: duplicate key \"q\\\"\\\\\\t\\x01\"");
+
+	/* A long key is shown cut after 64 bytes. */
+	buf = malloc(2 * 110 + 16);
+	assert_non_null(buf);
+	p = buf;
+	for (i = 0; i < 2; i++) {
+		memset(p, 'k', 100);
+		p += 100;
+		p += sprintf(p, ": %d\n", i);
+	}
+	expect_refused(buf, (size_t)(p - buf),
+		       "t.yaml:2:1: error: duplicate key "
+		       "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...\"");
+	free(buf);
+
+	/* Same keys in different mappings, near-identical keys: fine. */
+	assert_int_equal(parse_str(&yf, &dl, "- {a: 1, b: 2}\n- {a: 1, b: 2}\n"
+					     "- {a: 1, \"a \": 2, A: 3, \"\": 4}\n"), 0);
+	yfile_free(&yf);
+	assert_int_equal(dl.n, 0);
+
+	/* A large mapping (sorted check): the first repetition in file order. */
+	buf = malloc(64 * 40);
+	assert_non_null(buf);
+	p = buf;
+	for (i = 0; i < 30; i++)
+		p += sprintf(p, "k%d: v\n", i);
+	p += sprintf(p, "k5: again\nk3: again\nk5: thrice\n");
+	expect_refused(buf, (size_t)(p - buf), "t.yaml:31:1: error: duplicate key \"k5\"");
+	p = buf;
+	for (i = 0; i < 30; i++)
+		p += sprintf(p, "k%d: v\n", i);
+	p += sprintf(p, "k28: again\nk1: again\n");
+	expect_refused(buf, (size_t)(p - buf), "t.yaml:31:1: error: duplicate key \"k28\"");
+	free(buf);
+}
+
+static void
+test_big_mapping(void **state)
+{
+	const unsigned int n = 200000;
+	struct diag_list dl = { 0 };
+	const struct ynode *root;
+	struct yfile yf;
+	char *buf, *p;
+	unsigned int i;
+
+	(void)state;
+	buf = malloc((size_t)n * 24 + 64);
+	assert_non_null(buf);
+	p = buf;
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "key%u: %u\n", i, i);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, (size_t)(p - buf), &dl), 0);
+	root = yf.docs[0].root;
+	assert_int_equal(root->n, n);
+	assert_scalar(ymap_get(root, "key199999"), "199999", 200000, 12, true);
+	yfile_free(&yf);
+
+	p += sprintf(p, "key123456: dup\n");
+	expect_refused(buf, (size_t)(p - buf),
+		       "t.yaml:200001:1: error: duplicate key \"key123456\"");
+	free(buf);
+}
+
+static void
+test_non_scalar_keys(void **state)
+{
+	(void)state;
+	expect_refused_str("? [a]\n: 1\n", "t.yaml:1:3: error: mapping keys must be scalars");
+	expect_refused_str("{[a]: 1}\n", "t.yaml:1:2: error: mapping keys must be scalars");
+	expect_refused_str("x:\n  ? {a: 1}\n  : x\n",
+			   "t.yaml:2:5: error: mapping keys must be scalars");
+}
+
+static void
+test_invalid_utf8(void **state)
+{
+	(void)state;
+	expect_refused_str("a: \xff\n", "t.yaml:1:4: error: invalid leading UTF-8 octet");
+	expect_refused_str("a: b\nc: \xc3\n", "t.yaml:2:4: error: invalid trailing UTF-8 octet");
+	/* Columns count characters: "é" is one. */
+	expect_refused_str("\xc3\xa9: \xff\n", "t.yaml:1:4: error: invalid leading UTF-8 octet");
+	expect_refused_str("a: 1\r\nb: \xfe\n", "t.yaml:2:4: error: invalid leading UTF-8 octet");
+	expect_refused_str("a: \xc3", "t.yaml:1:4: error: incomplete UTF-8 octet sequence");
+	expect_refused_str("a: \x01\n", "t.yaml:1:4: error: control characters are not allowed");
+	expect_refused("a: \0\n", 5, "t.yaml:1:4: error: control characters are not allowed");
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	(void)state;
+	expect_refused_str("a: b: c\n",
+			   "t.yaml:1:5: error: mapping values are not allowed in this context");
+	expect_refused_str("a:\n  - b\n c: d\n",
+			   "t.yaml:3:2: error: did not find expected key "
+			   "(while parsing a block mapping started at 1:1)");
+	expect_refused_str("a: \"abc\n",
+			   "t.yaml:2:1: error: found unexpected end of stream "
+			   "(while scanning a quoted scalar started at 1:4)");
+	expect_refused_str("a: [1, 2}\n",
+			   "t.yaml:1:9: error: did not find expected ',' or ']' "
+			   "(while parsing a flow sequence started at 1:4)");
+	/* An error in a later document refuses the whole file. */
+	expect_refused_str("a: 1\n---\nb: [\n",
+			   "t.yaml:4:1: error: did not find expected node content "
+			   "(while parsing a flow node started at 4:1)");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+}
+
+static void
+test_load(void **state)
+{
+	char dir[] = "/tmp/test_ydoc.XXXXXX";
+	struct diag_list dl = { 0 };
+	char path[128], expect[256], out[256];
+	struct yfile yf;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+
+	snprintf(path, sizeof(path), "%s/ok.yaml", dir);
+	write_file(path, "kind: ServiceEntry\n---\nkind: Gateway\n");
+	assert_int_equal(yfile_load(&yf, path, &dl), 0);
+	assert_string_equal(yf.path, path);
+	assert_int_equal(yf.n_docs, 2);
+	assert_scalar(ymap_get(yf.docs[1].root, "kind"), "Gateway", 3, 7, true);
+	yfile_free(&yf);
+	assert_int_equal(unlink(path), 0);
+
+	snprintf(path, sizeof(path), "%s/bad.yaml", dir);
+	write_file(path, "a: 1\na: 2\n");
+	assert_int_equal(yfile_load(&yf, path, &dl), -EINVAL);
+	diag_format(&dl.v[0], out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s:2:1: error: duplicate key \"a\"", path);
+	assert_string_equal(out, expect);
+	assert_int_equal(unlink(path), 0);
+	diag_list_clear(&dl);
+
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	assert_int_equal(yfile_load(&yf, path, &dl), -ENOENT);
+	assert_int_equal(yf.n_docs, 0);
+	diag_format(&dl.v[0], out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s: error: cannot open: No such file or directory",
+		 path);
+	assert_string_equal(out, expect);
+	diag_list_clear(&dl);
+
+	assert_int_equal(yfile_load(&yf, dir, &dl), -EISDIR);
+	diag_format(&dl.v[0], out, sizeof(out));
+	snprintf(expect, sizeof(expect), "%s: error: cannot read: Is a directory", dir);
+	assert_string_equal(out, expect);
+	diag_list_clear(&dl);
+
+	/* A sparse file over the limit is refused before it is read. */
+	snprintf(path, sizeof(path), "%s/huge.yaml", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)YDOC_MAX_FILE + 1), 0);
+	close(fd);
+	assert_int_equal(yfile_load(&yf, path, &dl), -EINVAL);
+	assert_int_equal(dl.n, 1);
+	diag_format(&dl.v[0], out, sizeof(out));
+	snprintf(expect, sizeof(expect),
+		 "%s: error: file too large (16777217 bytes, limit 16777216)", path);
+	assert_string_equal(out, expect);
+	assert_int_equal(unlink(path), 0);
+	diag_list_clear(&dl);
+
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+test_free_and_reuse(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	yfile_free(NULL);
+	assert_int_equal(parse_str(&yf, &dl, "a: 1\n"), 0);
+	yfile_free(&yf);
+	yfile_free(&yf);
+	assert_int_equal(parse_str(&yf, &dl, "b: 2\n"), 0);
+	assert_scalar(ymap_get(yf.docs[0].root, "b"), "2", 1, 4, true);
+	yfile_free(&yf);
+	assert_int_equal(dl.n, 0);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_placeholder),
+		cmocka_unit_test(test_tree),
+		cmocka_unit_test(test_nulls),
+		cmocka_unit_test(test_multi_doc),
+		cmocka_unit_test(test_empty_inputs),
+		cmocka_unit_test(test_file_too_large),
+		cmocka_unit_test(test_scalar_too_large),
+		cmocka_unit_test(test_nesting_too_deep),
+		cmocka_unit_test(test_too_many_nodes),
+		cmocka_unit_test(test_anchors_and_aliases),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_big_mapping),
+		cmocka_unit_test(test_non_scalar_keys),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_free_and_reuse),
 	};
+
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

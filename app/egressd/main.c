@@ -174,7 +174,7 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=egressd-check-%d", (int)getpid());
 	char *eal_argv[] = {
-		"egressd", "--no-huge", "--in-memory", "--no-pci", "--no-telemetry",
+		"egressd", "--no-huge", "--no-shconf", "--no-pci", "--no-telemetry",
 		"--log-level=*:error", "-m", "128", "-l", "0", prefix, NULL,
 	};
 	if (rte_eal_init((int)RTE_DIM(eal_argv) - 1, eal_argv) < 0) {

@@ -1,2 +1,101 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-typedef int egress_placeholder_t;
+/*
+ * Source NAT port binding (see nat.h). A candidate is free when no flow of
+ * the caller's table has it as a key: the reply key (destination -> NAT
+ * address:port) is what makes a binding unique, so the same NAT port serves
+ * any number of destinations at once (RFC 7857 section 3).
+ *
+ * The worker's own table is the whole truth: each worker owns a disjoint
+ * share of the port range (nat_range_split), so no other worker can take a
+ * port of this share, and replies reach the owner by their destination port.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_hash_crc.h>
+
+#include "flow.h"
+#include "nat.h"
+
+int
+nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
+		uint16_t *wlo, uint16_t *whi)
+{
+	uint32_t range, share;
+
+	if (lo > hi || n == 0 || w >= n)
+		return -EINVAL;
+	range = (uint32_t)hi - lo + 1;
+	if (range < n)
+		return -EINVAL;
+	share = range / n;
+	*wlo = (uint16_t)(lo + w * share);
+	/* The last worker takes the remainder, so the shares cover [lo, hi]. */
+	*whi = w == n - 1 ? hi : (uint16_t)(*wlo + share - 1);
+	return 0;
+}
+
+/* Paired pooling (RFC 4787 REQ-2): the address depends on the client only. */
+static inline uint32_t
+nat_addr_of(const struct nat_range *r, uint32_t client_ip)
+{
+	if (r->n_addrs == 1)
+		return r->addrs[0];
+	return r->addrs[rte_hash_crc_4byte(client_ip, 0) % r->n_addrs];
+}
+
+static inline bool
+nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
+{
+	in->dst_port = rte_cpu_to_be_16(port);
+	return !flow_table_contains(ft, in);
+}
+
+int
+nat_bind(const struct nat_range *r, const struct flow_table *ft,
+	 const struct flow_key *out, uint32_t dst_ip, uint16_t dst_port,
+	 uint64_t rnd, struct flow_key *in)
+{
+	struct flow_key k = { 0 };
+	uint32_t range, start, probes, i;
+	uint16_t client_port;
+
+	if (r->n_addrs == 0 || r->port_lo > r->port_hi)
+		return -EINVAL;
+
+	k.src_ip = dst_ip;
+	k.dst_ip = nat_addr_of(r, out->src_ip);
+	k.src_port = dst_port;
+	k.proto = out->proto;
+
+	/* Port preservation (RFC 4787 section 4.2.1), only within our share. */
+	client_port = rte_be_to_cpu_16(out->src_port);
+	if (r->preserve && client_port >= r->port_lo && client_port <= r->port_hi &&
+	    nat_port_free(ft, &k, client_port))
+		goto found;
+
+	/*
+	 * RFC 6056 algorithm 1 in spirit: an unpredictable start, then a
+	 * bounded linear probe, so that a crowded range costs at most
+	 * NAT_MAX_PROBES lookups per new flow.
+	 */
+	range = (uint32_t)r->port_hi - r->port_lo + 1;
+	start = (uint32_t)(rnd % range);
+	probes = RTE_MIN(range, (uint32_t)NAT_MAX_PROBES);
+	for (i = 0; i < probes; i++) {
+		uint32_t off = start + i;
+
+		if (off >= range)
+			off -= range;
+		if (nat_port_free(ft, &k, (uint16_t)(r->port_lo + off)))
+			goto found;
+	}
+	return -EADDRNOTAVAIL;
+
+found:
+	*in = k;
+	return 0;
+}

@@ -44,7 +44,8 @@ int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
  * Bind a new flow. out is the client's 5-tuple; dst_ip/dst_port (network
  * order) the destination after DNAT; rnd a random number. On success *in is
  * the reply key (dst -> NAT address:port) and no flow in ft uses it.
- * @return 0, or -EADDRNOTAVAIL when no port is free for that destination.
+ * @return 0, -EADDRNOTAVAIL when no port is free for that destination, or
+ *         -EINVAL when r has no address or port_lo > port_hi.
  */
 int nat_bind(const struct nat_range *r, const struct flow_table *ft,
 	     const struct flow_key *out, uint32_t dst_ip, uint16_t dst_port,

@@ -15,6 +15,7 @@
 #define NEIGH_RETRIES       3      /**< ARP requests before an entry is FAILED */
 #define NEIGH_RETRY_MS      1000   /**< between requests */
 #define NEIGH_REFRESH_MS    60000  /**< re-resolve a reachable entry this often */
+#define NEIGH_NAME_MAX      21     /**< longest table name (rte_hash ring names) */
 
 struct neigh_table;
 
@@ -27,7 +28,11 @@ enum neigh_state {
 /** What the control thread must do after neigh_tick(): send a request for ip. */
 typedef void (*neigh_request_fn)(void *arg, uint32_t ip);
 
-/** @return a table for up to capacity neighbours, or NULL with rte_errno set. */
+/**
+ * @return a table for up to capacity neighbours, or NULL with rte_errno set
+ *         (EINVAL: no name, a name longer than NEIGH_NAME_MAX or capacity 0;
+ *         EEXIST: name taken; ENOMEM).
+ */
 struct neigh_table *neigh_create(const char *name, uint32_t capacity, int socket_id);
 
 /** NULL-tolerant. */

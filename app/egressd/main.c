@@ -380,6 +380,9 @@ setup(struct appliance *a, struct diag_list *dl)
 			LOG(ERR, "cannot allocate neighbour state: %s", rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
+		for (w = 0; w < cfg->port[p].n_neighbors; w++)
+			neigh_add_static(a->conf.port[p].neigh, cfg->port[p].neighbors[w].ip,
+					 cfg->port[p].neighbors[w].mac);
 	}
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);

@@ -49,7 +49,7 @@ struct neigh_entry {
 	uint8_t state;          /**< enum neigh_state */
 	uint8_t sent;           /**< requests sent in the current resolution */
 	uint8_t probing;        /**< REACHABLE entry being refreshed */
-	uint8_t pad;
+	uint8_t is_static;      /**< configured: never resolved, refreshed or learnt */
 	uint64_t sent_ms;       /**< last request, or the failure when FAILED */
 	uint64_t confirmed_ms;  /**< last neigh_learn() */
 };
@@ -204,12 +204,24 @@ neigh_learn(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6], uint64_t 
 		if (e == NULL)
 			return -ENOSPC;
 	}
+	if (e->is_static)
+		return 0;
 	neigh_publish(e, neigh_pack(mac));
 	e->state = NEIGH_REACHABLE;
 	e->sent = 0;
 	e->probing = 0;
 	e->confirmed_ms = now_ms;
 	return 0;
+}
+
+int
+neigh_add_static(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6])
+{
+	int rc = neigh_learn(nt, ip, mac, 0);
+
+	if (rc == 0)
+		neigh_find(nt, ip)->is_static = 1;
+	return rc;
 }
 
 static inline void
@@ -265,6 +277,8 @@ neigh_tick(struct neigh_table *nt, uint64_t now_ms, neigh_request_fn req, void *
 	for (i = 0; i < nt->n; i++) {
 		struct neigh_entry *e = &nt->entries[i];
 
+		if (e->is_static)
+			continue;
 		if (e->state == NEIGH_INCOMPLETE || (e->state == NEIGH_REACHABLE && e->probing)) {
 			neigh_retry(e, now_ms, req, arg);
 		} else if (e->state == NEIGH_REACHABLE &&

@@ -48,6 +48,12 @@ bool neigh_lookup(const struct neigh_table *nt, uint32_t ip, uint8_t mac[6]);
 int neigh_learn(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6], uint64_t now_ms);
 
 /**
+ * Control: a static entry (configured): REACHABLE for good, never refreshed,
+ * never overridden by what ARP says. 0 / -ENOSPC.
+ */
+int neigh_add_static(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6]);
+
+/**
  * Control: a worker needed ip and had no MAC. Creates an INCOMPLETE entry and
  * calls req at once, unless a request is already pending. 0 / -ENOSPC.
  */

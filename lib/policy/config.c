@@ -57,7 +57,8 @@ static const char *const port_names[EGRESS_PORT_MAX] = {
 
 static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", NULL };
 static const char *const ports_keys[] = { "inside", "outside", NULL };
-static const char *const port_keys[] = { "device", "address", "gateway", "mtu", NULL };
+static const char *const port_keys[] = { "device", "address", "gateway", "mtu", "neighbors",
+					 NULL };
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const policy_keys[] = {
 	"outbound", "deny", "on_revoke", "sources", "labels", NULL,
@@ -485,6 +486,67 @@ parse_port_addr(struct cfg_ctx *c, const struct ynode *v, const char *path,
 	return true;
 }
 
+/* "aa:bb:cc:dd:ee:ff", unicast. */
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6], i;
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return false;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return (mac[0] & 1) == 0;
+}
+
+/*
+ * ports.X.neighbors: { ADDRESS: MAC, ... }, static ARP entries for next hops
+ * that do not answer ARP (pcap replay) or must not be learnt (pinned routers).
+ */
+static void
+parse_neighbors(struct cfg_ctx *c, const struct ynode *m, const char *parent,
+		struct egress_port_cfg *pc)
+{
+	char path[CFG_PATH_LEN + 16];
+	struct cfg_quote q;
+	size_t i;
+
+	if (m == NULL || ynode_is_null(m))
+		return;
+	snprintf(path, sizeof(path), "%s.neighbors", parent);
+	if (m->type != YNODE_MAP) {
+		cfg_err(c, m, "%s: want a mapping of ADDRESS: MAC", path);
+		return;
+	}
+	for (i = 0; i < m->n; i++) {
+		const struct ynode *k = m->items[2 * i], *v = m->items[2 * i + 1];
+		struct egress_neighbor *nb;
+		char kpath[sizeof(path) + 24];
+
+		/* the key is an address: longer ones are cut, and rejected below */
+		if (snprintf(kpath, sizeof(kpath), "%s.%.20s", path, k->str) < 0)
+			kpath[0] = '\0';
+		if (pc->n_neighbors == EGRESS_MAX_NEIGHBORS) {
+			cfg_err(c, k, "%s: more than %d static neighbours", path,
+				EGRESS_MAX_NEIGHBORS);
+			return;
+		}
+		nb = &pc->neighbors[pc->n_neighbors];
+		if (!parse_host(c, k, kpath, &nb->ip))
+			continue;
+		if (want_scalar(c, v, kpath, "a MAC address") == NULL)
+			continue;
+		if (!parse_mac(v->str, nb->mac)) {
+			cfg_err(c, v, "%s: invalid MAC address %s (want unicast aa:bb:cc:dd:ee:ff)",
+				kpath, qnode(&q, v));
+			continue;
+		}
+		pc->n_neighbors++;
+	}
+}
+
 static int
 dup_str(struct cfg_ctx *c, const char *s, char **out)
 {
@@ -527,6 +589,8 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 
 	if (get_uint(c, m, parent, "mtu", CFG_MTU_MIN, CFG_MTU_MAX, NULL, &x) != NULL)
 		pc->mtu = (uint16_t)x;
+
+	parse_neighbors(c, opt(m, "neighbors"), parent, pc);
 }
 
 /* The gateway is a neighbour: inside the port's prefix, not the port itself. */

@@ -43,6 +43,13 @@ enum egress_port_alloc {
 
 #define EGRESS_MAX_NAT_ADDRS 64
 #define EGRESS_MAX_LABELS    16
+#define EGRESS_MAX_NEIGHBORS 64
+
+/** A static neighbour (ports.X.neighbors): never resolved, never aged. */
+struct egress_neighbor {
+	uint32_t ip;              /**< network order */
+	uint8_t mac[6];
+};
 
 struct egress_port_cfg {
 	char *device;             /**< PCI address or vdev arguments */
@@ -50,6 +57,8 @@ struct egress_port_cfg {
 	uint8_t prefix_len;       /**< of the connected prefix */
 	uint32_t gateway;         /**< next hop for off-link destinations; 0: none */
 	uint16_t mtu;             /**< L3 MTU; default 1500 */
+	struct egress_neighbor neighbors[EGRESS_MAX_NEIGHBORS]; /**< static ARP entries */
+	unsigned int n_neighbors;
 	unsigned int line;        /**< position of the port's mapping, for messages */
 };
 

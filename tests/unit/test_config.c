@@ -761,6 +761,44 @@ test_yaml_errors(void **state)
 }
 
 static void
+test_static_neighbors(void **state)
+{
+	static const uint8_t gw_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x91 };
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok("ports:\n"
+		"  inside: {device: net_null0, address: 10.8.0.1/16}\n"
+		"  outside:\n"
+		"    device: net_null1\n"
+		"    address: 203.0.113.10/24\n"
+		"    gateway: 203.0.113.1\n"
+		"    neighbors: { 203.0.113.1: \"02:00:00:00:00:91\" }\n"
+		"policy: {sources: [p/]}\n",
+		&cfg);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].n_neighbors, 1);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].neighbors[0].ip, ip("203.0.113.1"));
+	assert_memory_equal(cfg.port[EGRESS_PORT_OUTSIDE].neighbors[0].mac, gw_mac, 6);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].n_neighbors, 0);
+	egress_config_free(&cfg);
+
+	check(PORTS_OK
+	      "  neighbors_typo: 1\n"
+	      "policy: {sources: [p/]}\n",
+	      0, "4:3: warning: unknown key \"neighbors_typo\" in ports\n");
+	check("ports:\n"
+	      "  inside: {device: net_null0, address: 10.8.0.1/16,\n"
+	      "           neighbors: {10.8.0.9: \"01:00:5e:00:00:01\", bogus: \"02:00:00:00:00:01\"}}\n"
+	      "  outside: {device: net_null1, address: 203.0.113.10/24}\n"
+	      "policy: {sources: [p/]}\n",
+	      -EINVAL,
+	      "3:34: error: ports.inside.neighbors.10.8.0.9: invalid MAC address "
+	      "\"01:00:5e:00:00:01\" (want unicast aa:bb:cc:dd:ee:ff)\n"
+	      "3:55: error: ports.inside.neighbors.bogus: invalid address \"bogus\" "
+	      "(want A.B.C.D)\n");
+}
+
+static void
 test_parse_duration(void **state)
 {
 	static const struct {
@@ -829,6 +867,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_static_neighbors),
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_other_values),

@@ -197,6 +197,29 @@ test_refresh(void **state)
 }
 
 static void
+test_static_entry(void **state)
+{
+	struct neigh_table *nt = make_table("nb_static", 16);
+	const uint32_t ip = IP(203, 0, 113, 1);
+	struct requests rq = { 0 };
+	uint8_t mac[6];
+
+	(void)state;
+	assert_int_equal(neigh_add_static(nt, ip, mac_a), 0);
+	assert_true(neigh_lookup(nt, ip, mac));
+	assert_memory_equal(mac, mac_a, 6);
+	/* ARP cannot move it, time does not age it, a miss does not ask */
+	assert_int_equal(neigh_learn(nt, ip, mac_b, 5), 0);
+	assert_int_equal(neigh_resolve(nt, ip, 10, on_request, &rq), 0);
+	neigh_tick(nt, 100 * NEIGH_REFRESH_MS, on_request, &rq);
+	assert_int_equal(rq.n, 0);
+	assert_true(neigh_lookup(nt, ip, mac));
+	assert_memory_equal(mac, mac_a, 6);
+	assert_int_equal(neigh_state(nt, ip), NEIGH_REACHABLE);
+	neigh_free(nt);
+}
+
+static void
 test_capacity(void **state)
 {
 	struct neigh_table *nt = make_table("nb_cap", 4);
@@ -302,6 +325,7 @@ main(void)
 		cmocka_unit_test(test_learn_lookup),
 		cmocka_unit_test(test_resolve_retries_fail),
 		cmocka_unit_test(test_refresh),
+		cmocka_unit_test(test_static_entry),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_concurrent_lookup),
 	};

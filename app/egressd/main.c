@@ -41,6 +41,7 @@
 #include "nat.h"
 #include "neigh.h"
 #include "policy.h"
+#include "watch.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
 
@@ -506,6 +507,7 @@ run(struct appliance *a, const struct options *o)
 {
 	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = CTL_TICK_NS };
+	struct ctl_watch watch;
 	unsigned int w;
 	struct policy *pol = a->conf.policy;
 
@@ -525,20 +527,31 @@ run(struct appliance *a, const struct options *o)
 	fflush(stdout);
 	notify_systemd("READY=1");
 
+	if (ctl_watch_init(&watch, a->cfg.sources, a->cfg.n_sources) != 0)
+		LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
+
 	while (!got_stop) {
+		uint64_t now;
+
 		nanosleep(&tick, NULL);
+		now = mono_ms();
 		if (got_hup) {
 			got_hup = 0;
 			LOG(INFO, "SIGHUP: reloading the policy");
 			ctl_reload(&a->ctl);
 		}
-		ctl_poll(&a->ctl, mono_ms());
+		if (ctl_watch_poll(&watch, now)) {
+			LOG(INFO, "policy sources changed: reloading the policy");
+			ctl_reload(&a->ctl);
+		}
+		ctl_poll(&a->ctl, now);
 		if (o->exit_when_idle_ms >= 0 &&
 		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
 			LOG(INFO, "every RX queue idle for %ld ms: exiting", o->exit_when_idle_ms);
 			break;
 		}
 	}
+	ctl_watch_close(&watch);
 	notify_systemd("STOPPING=1");
 	for (w = 0; w < a->n_workers; w++)
 		__atomic_store_n(&a->workers[w]->quit, true, __ATOMIC_RELAXED);

@@ -331,35 +331,35 @@ rst_allowed(struct dp_worker *w, uint64_t now)
 	return true;
 }
 
-/*
- * Turn a received TCP segment, in place, into the RST that answers it
- * (RFC 793 "Reset Generation"): back to its sender, from the address it was
- * sent to. Everything needed is read from pm before the headers are rebuilt.
- */
-static void
-make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
-{
-	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
-	uint32_t payload = pm->ip_len - pm->l3_len - pm->l4_len;
-	uint32_t seq, ack;
+/* What a generated TCP RST carries (addresses and ports in network order). */
+struct rst_spec {
+	const uint8_t *dmac, *smac;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;        /* host order */
 	uint8_t flags;
+};
 
-	if (pm->tcp_flags & PKT_TCP_ACK) {
-		seq = pm->tcp_ack;
-		ack = 0;
-		flags = RTE_TCP_RST_FLAG;
-	} else {
-		seq = 0;
-		ack = pm->tcp_seq + payload + !!(pm->tcp_flags & PKT_TCP_SYN) +
-		      !!(pm->tcp_flags & PKT_TCP_FIN);
-		flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
-	}
-	memcpy(&eth->dst_addr, &eth->src_addr, RTE_ETHER_ADDR_LEN);
-	memcpy(&eth->src_addr, our_mac, RTE_ETHER_ADDR_LEN);
+/* Write a bare RST (Ethernet + IPv4 + TCP, 54 bytes) into m, replacing its data. */
+static void
+write_rst(struct rte_mbuf *m, const struct rst_spec *r)
+{
+	const uint16_t len = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
+			     sizeof(struct rte_tcp_hdr);
+	uint8_t *frame;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
 
+	rte_pktmbuf_reset(m);
+	frame = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (frame == NULL)
+		return; /* cannot happen: every mbuf has room for 54 bytes */
+	eth = (struct rte_ether_hdr *)frame;
+	memmove(&eth->dst_addr, r->dmac, RTE_ETHER_ADDR_LEN);
+	memmove(&eth->src_addr, r->smac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
 	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*th));
@@ -367,23 +367,52 @@ make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
 	ip->fragment_offset = 0;
 	ip->time_to_live = DP_DEFAULT_TTL;
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = pm->dst_ip;
-	ip->dst_addr = pm->src_ip;
+	ip->src_addr = r->src;
+	ip->dst_addr = r->dst;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-
-	th->src_port = pm->dst_port;
-	th->dst_port = pm->src_port;
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	th->src_port = r->sport;
+	th->dst_port = r->dport;
+	th->sent_seq = rte_cpu_to_be_32(r->seq);
+	th->recv_ack = rte_cpu_to_be_32(r->ack);
 	th->data_off = (sizeof(*th) / 4) << 4;
-	th->tcp_flags = flags;
+	th->tcp_flags = r->flags;
 	th->rx_win = 0;
 	th->tcp_urp = 0;
 	th->cksum = 0;
 	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+}
 
-	m->data_len = m->pkt_len = pm->l2_len + sizeof(*ip) + sizeof(*th);
+/*
+ * Turn a received TCP segment, in place, into the RST that answers it
+ * (RFC 793 "Reset Generation"): back to its sender, from the address it was
+ * sent to. Everything needed is taken from pm and the frame's source MAC
+ * before write_rst() rebuilds the headers.
+ */
+static void
+make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint32_t payload = pm->ip_len - pm->l3_len - pm->l4_len;
+	uint8_t peer_mac[RTE_ETHER_ADDR_LEN];
+	struct rst_spec r = {
+		.dmac = peer_mac, .smac = our_mac,
+		.src = pm->dst_ip, .dst = pm->src_ip,
+		.sport = pm->dst_port, .dport = pm->src_port,
+	};
+
+	memcpy(peer_mac, &eth->src_addr, sizeof(peer_mac));
+	if (pm->tcp_flags & PKT_TCP_ACK) {
+		/* the sender expects exactly this from its peer next */
+		r.seq = pm->tcp_ack;
+		r.flags = RTE_TCP_RST_FLAG;
+	} else {
+		r.ack = pm->tcp_seq + payload + !!(pm->tcp_flags & PKT_TCP_SYN) +
+			!!(pm->tcp_flags & PKT_TCP_FIN);
+		r.flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	write_rst(m, &r);
 }
 
 /* ARP: answer requests for our address; tell the control thread what we learn. */
@@ -623,9 +652,8 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
  * to the same destination? Same rule set, same endpoint: keep it untouched.
  */
 static bool
-flow_recheck(struct dp_burst *b, struct flow *f)
+flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
 {
-	const struct policy *pol = b->pol;
 	const struct flow_key *k = &f->key[FLOW_DIR_OUT];
 	const struct flow_key *in = &f->key[FLOW_DIR_IN];
 	uint32_t rule;
@@ -654,12 +682,88 @@ flow_recheck(struct dp_burst *b, struct flow *f)
 			     in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port);
 		}
 	}
-	if (!ok && b->conf->on_revoke != EGRESS_REVOKE_KEEP)
+	if (!ok && w->conf->on_revoke != EGRESS_REVOKE_KEEP)
 		return false;
 	f->policy_gen = pol->generation;
 	f->rule = rule;
-	b->w->stats.flows_rechecked++;
+	w->stats.flows_rechecked++;
 	return true;
+}
+
+/*
+ * End a flow the policy no longer allows. With on_revoke: reset both ends
+ * get an in-window RST, built from the sequence numbers tracked per
+ * direction: each end receives the sequence number its peer would send next
+ * (the end of the last segment seen from that peer, RFC 5961 section 3:
+ * exactly what it expects). Used on the flow's next packet and by the
+ * background sweep alike. @return the number of RSTs appended to out.
+ */
+static uint16_t
+flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
+{
+	const struct dp_conf *conf = w->conf;
+	const struct flow_key *in = &f->key[FLOW_DIR_IN], *o = &f->key[FLOW_DIR_OUT];
+	uint16_t n = 0;
+	unsigned int d;
+
+	w->stats.flows_revoked++;
+	if (conf->on_revoke != EGRESS_REVOKE_RESET || o->proto != IPPROTO_TCP || out == NULL ||
+	    f->state == FLOW_S_CLOSED) {
+		flow_remove(w, f);
+		return 0;
+	}
+	/* d: the direction whose receiver gets the RST */
+	for (d = 0; d < 2; d++) {
+		enum dp_port port = d == FLOW_DIR_OUT ? DP_OUTSIDE : DP_INSIDE;
+		const struct dp_port_conf *pc = &conf->port[port];
+		uint8_t mac[RTE_ETHER_ADDR_LEN];
+		struct rte_mbuf *m;
+		struct rst_spec r;
+		uint32_t nexthop;
+
+		if (!f->tcp[d].seen)
+			continue;
+		if (d == FLOW_DIR_OUT) {
+			/* to the server, as if from the client through the NAT */
+			r = (struct rst_spec){ .src = in->dst_ip, .dst = in->src_ip,
+					       .sport = in->dst_port, .dport = in->src_port };
+			nexthop = in_prefix(pc, in->src_ip) ? in->src_ip : pc->gateway;
+		} else {
+			/* to the client, as if from the server */
+			r = (struct rst_spec){ .src = o->dst_ip, .dst = o->src_ip,
+					       .sport = o->dst_port, .dport = o->src_port };
+			nexthop = o->src_ip;
+		}
+		r.seq = f->tcp[d].end;
+		r.flags = RTE_TCP_RST_FLAG;
+		r.dmac = mac;
+		r.smac = pc->mac;
+		if (nexthop == 0 || !neigh_lookup(pc->neigh, nexthop, mac) ||
+		    out->n[port] >= DP_OUT_MAX)
+			continue;
+		m = rte_pktmbuf_alloc(w->pool);
+		if (m == NULL)
+			continue;
+		write_rst(m, &r);
+		out->pkts[port][out->n[port]++] = m;
+		w->stats.rst_sent++;
+		n++;
+	}
+	flow_remove(w, f);
+	return n;
+}
+
+/* Track the end of each direction's sequence space (for RSTs and windows). */
+static inline void
+track_seq(struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+{
+	uint32_t end = pm->tcp_seq + (uint32_t)(pm->ip_len - pm->l3_len - pm->l4_len) +
+		       !!(pm->tcp_flags & PKT_TCP_SYN) + !!(pm->tcp_flags & PKT_TCP_FIN);
+
+	if (!f->tcp[dir].seen || (int32_t)(end - f->tcp[dir].end) > 0) {
+		f->tcp[dir].end = end;
+		f->tcp[dir].seen = 1;
+	}
 }
 
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
@@ -676,13 +780,18 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	uint32_t nexthop;
 	uint8_t mac[6];
 
-	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(b, f)) {
-		w->stats.flows_revoked++;
-		flow_remove(w, f);
+	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(w, b->pol, f)) {
+		/* this segment is not delivered: its receiver expects its seq */
+		if (pm->proto == IPPROTO_TCP && !f->tcp[dir].seen) {
+			f->tcp[dir].end = pm->tcp_seq;
+			f->tcp[dir].seen = 1;
+		}
+		b->emitted += flow_revoke(w, f, b->out);
 		dp_drop(b, m, EGRESS_DROP_REVOKED);
 		return;
 	}
 	if (pm->proto == IPPROTO_TCP) {
+		track_seq(f, dir, pm);
 		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
 		if (pm->tcp_flags & PKT_TCP_SYN)
 			clamp_mss(conf, frame, pm);
@@ -858,8 +967,9 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 }
 
 unsigned int
-dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget)
+dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget, struct dp_out *out)
 {
+	const struct policy *pol = dp_policy(w->conf);
 	uint32_t cap = flow_table_capacity(w->flows);
 	unsigned int deleted = 0;
 
@@ -869,9 +979,14 @@ dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget)
 		if (w->sweep_cursor >= cap)
 			w->sweep_cursor = 0;
 		f = flow_table_at(w->flows, w->sweep_cursor++);
-		if (f->in_use && flow_expired(w->conf, f, now_ms)) {
+		if (!f->in_use)
+			continue;
+		if (flow_expired(w->conf, f, now_ms)) {
 			flow_remove(w, f);
 			w->stats.flows_expired++;
+			deleted++;
+		} else if (f->policy_gen != pol->generation && !flow_recheck(w, pol, f)) {
+			flow_revoke(w, f, out);
 			deleted++;
 		}
 	}
@@ -958,7 +1073,8 @@ dp_worker_main(void *arg)
 		}
 		if (w->id == 0)
 			tx_control(w, &out);
-		dp_expire(w, now, DP_EXPIRE_BUDGET);
+		dp_expire(w, now, DP_EXPIRE_BUDGET, &out);
+		tx_out(w, &out);
 		w->stats.loops++;
 	}
 	if (w->qsbr != NULL)

@@ -149,10 +149,13 @@ uint16_t dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts
 
 /**
  * Age flows: examine at most budget flow slots from the sweep cursor and
- * delete those idle past their state's timeout. Bounded work, never a pause.
- * @return the number of flows deleted.
+ * delete those idle past their state's timeout, and those a policy published
+ * since they were admitted no longer allows (revoked: with on_revoke: reset,
+ * RSTs toward both ends are appended to out, which may be NULL). Bounded
+ * work, never a pause. @return the number of flows deleted.
  */
-unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget);
+unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget,
+		       struct dp_out *out);
 
 /** Idle timeout of a flow in its current state. */
 uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);

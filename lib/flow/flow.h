@@ -74,7 +74,8 @@ struct flow {
 		uint32_t maxend; /**< highest ack+win seen from the other side */
 		uint32_t maxwin; /**< largest window advertised */
 		uint8_t wscale;  /**< window scale from the SYN, 0xff: none */
-		uint8_t pad[3];
+		uint8_t seen;    /**< a segment of this direction was seen */
+		uint8_t pad[2];
 	} tcp[2];
 	uint8_t pad1[32];
 };

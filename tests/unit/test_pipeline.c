@@ -622,9 +622,9 @@ test_timeouts_free_the_port(void **state)
 	assert_int_equal(flow_table_count(fx.w.flows), 1);
 	/* an embryonic flow lives for the transitory timeout */
 	fx.now += fx.cfg.timeout_transitory_ms - 1;
-	assert_int_equal(dp_expire(&fx.w, fx.now, 4096), 0);
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 0);
 	fx.now += 1;
-	assert_int_equal(dp_expire(&fx.w, fx.now, 4096), 1);
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 1);
 	assert_int_equal(flow_table_count(fx.w.flows), 0);
 	assert_int_equal(fx.w.embryonic, 0);
 	/* its reply is now unknown */
@@ -648,7 +648,7 @@ test_established_timeout_and_lazy_expiry(void **state)
 	free_out(&out);
 	/* established: survives the transitory timeout */
 	fx.now += fx.cfg.timeout_transitory_ms + 1;
-	assert_int_equal(dp_expire(&fx.w, fx.now, 4096), 0);
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 0);
 	assert_int_equal(run(DP_INSIDE, client_seg(40009, REDIS, 6379, RTE_TCP_ACK_FLAG), &out),
 			 1);
 	free_out(&out);
@@ -761,11 +761,46 @@ test_revoked_by_new_policy(void **state)
 	assert_non_null(empty);
 	assert_int_equal(empty->n_rules, 0);
 	fx.conf.policy = empty;
+	/* on_revoke: reset (the default): an in-window RST toward both ends */
 	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_ACK_FLAG),
-			     &out), 0);
+			     &out), 2);
 	assert_int_equal(drops(EGRESS_DROP_REVOKED), 1);
 	assert_int_equal(fx.w.stats.flows_revoked, 1);
+	assert_int_equal(fx.w.stats.rst_sent, 2);
 	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	{
+		struct rte_mbuf *to_server = out.pkts[DP_OUTSIDE][0];
+		struct rte_mbuf *to_client = out.pkts[DP_INSIDE][0];
+
+		/* the server (sender) gets seq = the ACK it sent */
+		assert_l2(to_server, mac_gw, mac_out);
+		assert_int_equal(ip_of(to_server)->src_addr, NAT_ADDR);
+		assert_int_equal(ip_of(to_server)->dst_addr, REDIS);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(to_server)->src_port), nat_port);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(to_server)->dst_port), 6379);
+		assert_int_equal(rte_be_to_cpu_32(tcp_of(to_server)->sent_seq), 1001);
+		assert_int_equal(tcp_of(to_server)->tcp_flags, RTE_TCP_RST_FLAG);
+		assert_checksums(to_server);
+		/* the client gets seq = that of the segment it will never see */
+		assert_l2(to_client, mac_client, mac_in);
+		assert_int_equal(ip_of(to_client)->src_addr, REDIS);
+		assert_int_equal(ip_of(to_client)->dst_addr, CLIENT);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(to_client)->src_port), 6379);
+		assert_int_equal(rte_be_to_cpu_16(tcp_of(to_client)->dst_port), 40012);
+		assert_int_equal(rte_be_to_cpu_32(tcp_of(to_client)->sent_seq), 5000);
+		assert_int_equal(tcp_of(to_client)->tcp_flags, RTE_TCP_RST_FLAG);
+		assert_checksums(to_client);
+	}
+	free_out(&out);
+	/* on_revoke: drop: silent */
+	fx.conf.on_revoke = EGRESS_REVOKE_DROP;
+	fx.conf.policy = old;
+	nat_port = open_flow(40015);
+	fx.conf.policy = empty;
+	assert_int_equal(run(DP_INSIDE, client_seg(40015, REDIS, 6379, RTE_TCP_ACK_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_REVOKED), 2);
+	fx.conf.on_revoke = EGRESS_REVOKE_RESET;
 	/* a policy that still allows it keeps the flow and its NAT port */
 	fx.conf.policy = old;
 	policy_free(empty);
@@ -779,6 +814,42 @@ test_revoked_by_new_policy(void **state)
 	free_out(&out);
 	fx.conf.policy = old;
 	policy_free(empty);
+}
+
+/* An idle established flow is revoked by the sweep, RSTs from tracked seqs. */
+static void
+test_revoked_by_sweep(void **state)
+{
+	struct policy *old = fx.conf.policy, *empty;
+	char dir[] = "/tmp/egt-empty-XXXXXX";
+	uint16_t nat_port = open_flow(40016);
+	struct dp_out out;
+	(void)state;
+
+	/* SYN seq 1000 (end 1001); SYN-ACK seq 5000 + 12 bytes (end 5013) */
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port,
+						     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG), &out), 1);
+	free_out(&out);
+	assert_non_null(mkdtemp(dir));
+	empty = load_policy(dir, 2);
+	assert_non_null(empty);
+	fx.conf.policy = empty;
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, &out), 1);
+	assert_int_equal(fx.w.stats.flows_revoked, 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(rte_be_to_cpu_32(tcp_of(out.pkts[DP_OUTSIDE][0])->sent_seq), 1001);
+	assert_int_equal(ip_of(out.pkts[DP_OUTSIDE][0])->src_addr, NAT_ADDR);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	assert_int_equal(rte_be_to_cpu_32(tcp_of(out.pkts[DP_INSIDE][0])->sent_seq), 5013);
+	assert_int_equal(ip_of(out.pkts[DP_INSIDE][0])->dst_addr, CLIENT);
+	assert_checksums(out.pkts[DP_INSIDE][0]);
+	free_out(&out);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	fx.conf.policy = old;
+	policy_free(empty);
+	rmdir(dir);
 }
 
 static void
@@ -817,6 +888,7 @@ main(void)
 		T(test_burst_of_many_flows),
 		T(test_duplicate_syn_in_one_burst),
 		T(test_revoked_by_new_policy),
+		T(test_revoked_by_sweep),
 		T(test_allow_any),
 	};
 

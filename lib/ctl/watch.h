@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * inotify on the policy sources, debounced (see watch.c for what is seen and
+ * why). Control thread only; never blocks.
+ */
+#ifndef EGRESS_WATCH_H
+#define EGRESS_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CTL_WATCH_MAX 64
+
+struct ctl_watch_entry {
+	int wd;                   /**< inotify watch descriptor */
+	char name[256];           /**< file name filtered on; "" for a folder */
+};
+
+struct ctl_watch {
+	int fd;                   /**< inotify descriptor, non-blocking; -1 when off */
+	struct ctl_watch_entry entries[CTL_WATCH_MAX];
+	unsigned int n;
+	uint64_t due_ms;          /**< reload at this time; 0: nothing pending */
+	uint64_t open_since_ms;   /**< a source is being written since; 0: none */
+	uint64_t changes;         /**< debounced changes reported */
+};
+
+/**
+ * Watch every source (files and folders). Sources that cannot be watched
+ * are logged and left to SIGHUP. @return 0, or -errno when inotify is
+ * unavailable.
+ */
+int ctl_watch_init(struct ctl_watch *w, char *const *sources, unsigned int n);
+
+/** Drain events; @return true when a debounced change is due now. */
+bool ctl_watch_poll(struct ctl_watch *w, uint64_t now_ms);
+
+void ctl_watch_close(struct ctl_watch *w);
+
+#endif

@@ -453,6 +453,8 @@ setup(struct appliance *a, struct diag_list *dl)
 		.generation = pol->generation, .last_reload_time = pol->built_at,
 		.started_ms = mono_ms(),
 	};
+	if (ctl_attach_counters(&a->ctl, pol) != 0)
+		return -ENOMEM;
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		LOG(WARNING, "telemetry commands not registered");
 	return 0;

@@ -43,10 +43,20 @@ struct ctl {
 
 /**
  * Publish p as the current policy: one release store, then wait for every
- * worker to pass a quiescent state and free the previous policy. Blocks only
- * the control thread.
+ * worker to pass a quiescent state, carry the per-rule counters of rules
+ * that still exist over to p, and free the previous policy. Blocks only the
+ * control thread.
  */
 void ctl_publish(struct ctl *c, struct policy *p);
+
+/**
+ * Give p its per-rule counters (one cache-line-padded row per worker).
+ * Before p is published. @return 0 or -ENOMEM.
+ */
+int ctl_attach_counters(const struct ctl *c, struct policy *p);
+
+/** Flows admitted under rule of p, this generation and the same rule's before. */
+uint64_t ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
 
 /**
  * Load, validate and compile the policy sources again and publish the result.

@@ -6,6 +6,7 @@
  * reloads to the control thread, which alone builds and publishes.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -106,10 +107,11 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 		const struct policy_rule *r = &pol->rules[i];
 		char line[RTE_TEL_MAX_STRING_LEN];
 
-		snprintf(line, sizeof(line), "%s %u.%u.%u.%u/%u %u/%s targets=%u", r->name,
-			 r->dst_ip >> 24, (r->dst_ip >> 16) & 0xff, (r->dst_ip >> 8) & 0xff,
-			 r->dst_ip & 0xff, r->prefix_len, r->port,
-			 r->proto == 17 ? "udp" : "tcp", r->n_targets);
+		snprintf(line, sizeof(line), "%s %u.%u.%u.%u/%u %u/%s targets=%u flows=%" PRIu64,
+			 r->name, r->dst_ip >> 24, (r->dst_ip >> 16) & 0xff,
+			 (r->dst_ip >> 8) & 0xff, r->dst_ip & 0xff, r->prefix_len, r->port,
+			 r->proto == 17 ? "udp" : "tcp", r->n_targets,
+			 ctl_rule_flows(tel_ctl, pol, i));
 		rte_tel_data_add_array_string(d, line);
 	}
 	if (tel_ctl->qsbr != NULL)

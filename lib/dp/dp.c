@@ -644,6 +644,8 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	f->rule = rule;
 	f->worker = (uint8_t)w->id;
 	w->stats.flows_created++;
+	if (rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
+		b->pol->rule_flows[w->id * b->pol->rule_stride + rule]++;
 	return f;
 }
 

@@ -383,6 +383,8 @@ policy_free(struct policy *p)
 	rte_acl_free(p->acl);
 	free(p->rules);
 	free(p->targets);
+	free(p->rule_flows);
+	free(p->rule_carried);
 	if (p->strings != NULL) {
 		policy_model_free(p->strings);
 		free(p->strings);

@@ -58,6 +58,16 @@ struct policy {
 	uint32_t n_targets;
 	uint64_t built_at;        /**< wall-clock seconds */
 	void *strings;            /**< private: owns names and file paths */
+	/*
+	 * Per-rule counters, attached by the control thread before publishing
+	 * (ctl_attach_counters()); NULL in a policy that was never published.
+	 * rule_flows[w * rule_stride + r]: flows worker w admitted under rule r
+	 * (written by worker w only); rule_carried[r]: what the same rule
+	 * counted under earlier generations (written before publication only).
+	 */
+	uint64_t *rule_flows;
+	uint64_t *rule_carried;
+	uint32_t rule_stride;     /**< n_rules rounded up to a cache line of counters */
 };
 
 /**

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -33,7 +34,10 @@ __wrap_policy_free(struct policy *p)
 	if (n_freed < RTE_DIM(freed))
 		freed[n_freed] = p->generation;
 	__atomic_add_fetch(&n_freed, 1, __ATOMIC_SEQ_CST);
-	free(p); /* the test's policies are bare structs */
+	free(p->rules);
+	free(p->rule_flows);
+	free(p->rule_carried);
+	free(p); /* the test's policies are built by hand */
 }
 
 static struct policy *
@@ -190,6 +194,60 @@ test_many_publishes_free_each_once(void **state)
 	assert_int_equal(dp_policy(&fx.conf)->generation, RTE_DIM(ps));
 }
 
+static struct policy *
+policy_with_rules(uint32_t gen, const char *const *names, uint16_t *ports, uint32_t n)
+{
+	struct policy *p = fake_policy(gen);
+	uint32_t i;
+
+	p->rules = calloc(n, sizeof(*p->rules));
+	assert_non_null(p->rules);
+	p->n_rules = n;
+	for (i = 0; i < n; i++) {
+		p->rules[i].name = names[i];
+		p->rules[i].dst_ip = RTE_IPV4(10, 59, 118, 59);
+		p->rules[i].prefix_len = 32;
+		p->rules[i].port = ports[i];
+		p->rules[i].proto = 6;
+	}
+	assert_int_equal(ctl_attach_counters(&fx.c, p), 0);
+	return p;
+}
+
+/* Per-rule counters survive a reload for the rules that still exist. */
+static void
+test_rule_counters_survive_reload(void **state)
+{
+	static const char *const old_names[] = { "redis", "mongo", "gone" };
+	static const char *const new_names[] = { "new", "mongo", "redis" };
+	uint16_t old_ports[] = { 6379, 27017, 443 }, new_ports[] = { 80, 27017, 6379 };
+	struct policy *p1, *p2, *p3;
+	(void)state;
+
+	fx.c.n_workers = 2;
+	p1 = policy_with_rules(1, old_names, old_ports, 3);
+	ctl_publish(&fx.c, p1);
+	p1->rule_flows[0 * p1->rule_stride + 0] = 5;     /* redis, worker 0 */
+	p1->rule_flows[1 * p1->rule_stride + 0] = 2;     /* redis, worker 1 */
+	p1->rule_flows[1 * p1->rule_stride + 1] = 7;     /* mongo */
+	p1->rule_flows[0 * p1->rule_stride + 2] = 9;     /* gone */
+	assert_int_equal(ctl_rule_flows(&fx.c, p1, 0), 7);
+
+	p2 = policy_with_rules(2, new_names, new_ports, 3);
+	ctl_publish(&fx.c, p2);
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 0), 0);  /* new */
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 1), 7);  /* mongo, carried */
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 7);  /* redis, carried */
+	p2->rule_flows[1 * p2->rule_stride + 2] = 1;
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 8);
+
+	/* carried again, with what was counted under generation 2 */
+	p3 = policy_with_rules(3, new_names, new_ports, 3);
+	ctl_publish(&fx.c, p3);
+	assert_int_equal(ctl_rule_flows(&fx.c, p3, 2), 8);
+	assert_int_equal(ctl_rule_flows(&fx.c, p3, 1), 7);
+}
+
 int
 main(void)
 {
@@ -198,6 +256,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_old_policy_outlives_its_readers, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_publishes_free_each_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
 						teardown),
 	};
 

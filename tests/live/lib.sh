@@ -1,0 +1,541 @@
+# shellcheck shell=bash disable=SC2034 # variables here are used by the tests that source this file
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Helpers for the live tests: real Linux TCP stacks on both sides of egressd.
+#
+#   netns egm<sfx> "mesh"       egm-side veth  10.8.0.2/16, default via 10.8.0.1
+#        | veth egim<sfx> -- egi<sfx> (root ns, no IP) = net_af_packet0 "inside"
+#   egressd                     inside 10.8.0.1/16, outside 203.0.113.10/24
+#        | veth ego<sfx> (root ns, no IP) -- egox<sfx> = net_af_packet1 "outside"
+#   netns egx<sfx> "external"   203.0.113.1/24; 10.59.118.59/32 and
+#                               10.59.118.60/32 on lo (the Memorystore stand-ins)
+#                               redis-server on .59:6379, .60:6379 and .59:6380
+#
+# <sfx> is the test's PID modulo 10000 (the next free one if taken), so several
+# tests can run at once. Only addresses inside these namespaces are used. The
+# root-side veth ends carry no address and have IPv6 disabled: the root
+# namespace's kernel stays silent on them, egressd alone owns them. Offloads are
+# off on every veth end, or the kernel hands net_af_packet partial checksums
+# and 64 KiB super-frames.
+#
+# A test sources this file, calls live_require and live_topology_up, then
+# live_write_config / live_start_egressd / checks / live_stop_egressd, and
+# ends with live_finish. Cleanup (trap EXIT) ends only the processes these
+# helpers started, by PID, and deletes the namespaces and veths.
+#
+# Exit codes: 0 pass, 1 fail, 77 skip (not root, no netns support, tool missing).
+#
+# Environment:
+#   EGRESSD              the binary; default <repo>/build/app/egressd/egressd
+#   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
+#   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
+
+LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
+LIVE_READY_TIMEOUT=${LIVE_READY_TIMEOUT:-20}
+
+# Addresses of the topology (see above).
+LIVE_MESH_ADDR=10.8.0.2
+LIVE_INSIDE_ADDR=10.8.0.1
+LIVE_INSIDE_PREFIX=16
+LIVE_NAT_ADDR=203.0.113.10
+LIVE_OUTSIDE_PREFIX=24
+LIVE_EXT_ADDR=203.0.113.1
+LIVE_REDIS_HOST=10.59.118.59
+LIVE_REDIS_OTHER_HOST=10.59.118.60
+LIVE_REDIS_PORT=6379
+LIVE_REDIS_OTHER_PORT=6380
+
+LIVE_SFX=""
+LIVE_MESH_NS=""
+LIVE_EXT_NS=""
+LIVE_IN_DEV=""   # root-side end of the inside veth: egressd's inside port
+LIVE_IN_PEER=""  # its peer, in the mesh namespace
+LIVE_OUT_DEV=""  # root-side end of the outside veth: egressd's outside port
+LIVE_OUT_PEER="" # its peer, in the external namespace
+LIVE_TMP=""
+
+LIVE_FAILS=0
+LIVE_CHECKS=0
+LIVE_RUN=0
+LIVE_PIDS=()           # every process started here and not yet reaped
+LIVE_NETNS=()          # namespaces created here
+LIVE_LINKS=()          # root-namespace links created here
+LIVE_DPDK_PREFIXES=()  # --file-prefix of every DPDK process started here
+
+EGRESSD_PID=""
+EGRESSD_OUT=""         # stdout of the last egressd started
+EGRESSD_ERR=""         # stderr of the last egressd started
+EGRESSD_PREFIX=""      # its --file-prefix
+EGRESSD_RC=""          # exit status of the last egressd stopped
+EGRESSD_FINAL_JSON=""  # the JSON line it printed on SIGTERM
+
+# --- reporting --------------------------------------------------------------
+
+live_log() {
+	echo "# $*"
+}
+
+live_pass() {
+	LIVE_CHECKS=$((LIVE_CHECKS + 1))
+	echo "PASS: $*"
+}
+
+live_fail() {
+	LIVE_CHECKS=$((LIVE_CHECKS + 1))
+	LIVE_FAILS=$((LIVE_FAILS + 1))
+	echo "FAIL: $*"
+}
+
+# live_check DESCRIPTION COMMAND...: PASS or FAIL by the command's status.
+live_check() {
+	local what=$1
+	shift
+	if "$@"; then
+		live_pass "$what"
+	else
+		live_fail "$what"
+	fi
+}
+
+live_skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# Abort the test: a step without which nothing else can be checked failed.
+live_die() {
+	live_fail "$*"
+	live_finish
+}
+
+# Print the test's verdict and exit with it (the EXIT trap then cleans up).
+live_finish() {
+	local name
+	name=$(basename "$0" .sh)
+	if ((LIVE_FAILS > 0)); then
+		live_dump_logs
+		echo "FAIL: $name: $LIVE_FAILS of $LIVE_CHECKS checks failed"
+		exit 1
+	fi
+	if ((LIVE_CHECKS == 0)); then
+		echo "FAIL: $name: no check ran"
+		exit 1
+	fi
+	echo "PASS: $name: $LIVE_CHECKS checks"
+	exit 0
+}
+
+# Show the end of every log of this test (called on failure).
+live_dump_logs() {
+	local f
+	[[ -n "$LIVE_TMP" && -d "$LIVE_TMP" ]] || return 0
+	for f in "$LIVE_TMP"/*.out "$LIVE_TMP"/*.err "$LIVE_TMP"/*.log; do
+		[[ -s "$f" ]] || continue
+		echo "----- ${f##*/} (last 40 lines)"
+		tail -n 40 "$f"
+	done
+	echo "-----"
+}
+
+# --- prerequisites ----------------------------------------------------------
+
+live_require() {
+	local cmd
+	if ((EUID != 0)); then
+		live_skip "needs root (network namespaces, veths, raw sockets)"
+	fi
+	for cmd in ip ethtool sysctl timeout redis-server redis-cli python3 "$@"; do
+		command -v "$cmd" >/dev/null 2>&1 || live_skip "$cmd not installed (scripts/install-deps.sh)"
+	done
+	if [[ ! -x "$EGRESSD" ]]; then
+		echo "FAIL: $EGRESSD not found: build first (scripts/build.sh)"
+		exit 1
+	fi
+}
+
+# --- process bookkeeping ----------------------------------------------------
+
+live_track_pid() {
+	LIVE_PIDS+=("$1")
+}
+
+# Stop tracking a PID once it has been reaped: it may be reused at any time.
+live_forget_pid() {
+	local pid keep=()
+	for pid in "${LIVE_PIDS[@]}"; do
+		[[ "$pid" == "$1" ]] || keep+=("$pid")
+	done
+	LIVE_PIDS=("${keep[@]}")
+}
+
+# live_stop_pid PID [SIGNAL] [SECONDS]: signal one of our processes, wait for
+# it (SIGKILL after SECONDS), reap it. Sets LIVE_STOP_RC to its exit status;
+# returns 1 if SIGKILL was needed.
+live_stop_pid() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-5} i forced=0
+	LIVE_STOP_RC=0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -s "$sig" "$pid" 2>/dev/null || true
+		for ((i = 0; i < secs * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -s KILL "$pid" 2>/dev/null || true
+			forced=1
+		fi
+	fi
+	wait "$pid" 2>/dev/null || LIVE_STOP_RC=$?
+	live_forget_pid "$pid"
+	return $((forced))
+}
+
+live_cleanup() {
+	local rc=$? pid ns dev prefix
+	trap - EXIT INT TERM
+	set +e
+	for pid in "${LIVE_PIDS[@]}"; do
+		live_stop_pid "$pid" TERM 5
+	done
+	for ns in "${LIVE_NETNS[@]}"; do
+		ip netns delete "$ns" 2>/dev/null
+	done
+	for dev in "${LIVE_LINKS[@]}"; do
+		if ip link show dev "$dev" >/dev/null 2>&1; then
+			ip link delete dev "$dev" 2>/dev/null
+		fi
+	done
+	for prefix in "${LIVE_DPDK_PREFIXES[@]}"; do
+		[[ -n "$prefix" ]] && rm -rf "/var/run/dpdk/$prefix"
+	done
+	if [[ -n "$LIVE_TMP" && -d "$LIVE_TMP" ]]; then
+		if [[ "${LIVE_KEEP:-0}" == 1 ]]; then
+			echo "# kept $LIVE_TMP"
+		else
+			rm -rf "$LIVE_TMP"
+		fi
+	fi
+	exit "$rc"
+}
+
+# --- topology ---------------------------------------------------------------
+
+mesh_exec() {
+	ip netns exec "$LIVE_MESH_NS" "$@"
+}
+
+ext_exec() {
+	ip netns exec "$LIVE_EXT_NS" "$@"
+}
+
+# The first suffix from PID mod 10000 whose namespaces and links are all free.
+live_pick_suffix() {
+	local sfx=$(($$ % 10000)) i
+	for ((i = 0; i < 10000; i++)); do
+		if [[ ! -e "/run/netns/egm$sfx" && ! -e "/run/netns/egx$sfx" ]] &&
+			! ip link show dev "egi$sfx" >/dev/null 2>&1 &&
+			! ip link show dev "ego$sfx" >/dev/null 2>&1; then
+			LIVE_SFX=$sfx
+			return 0
+		fi
+		sfx=$(((sfx + 1) % 10000))
+	done
+	return 1
+}
+
+# live_offloads_off DEV [NETNS]: no checksum offload, no segmentation or
+# receive coalescing, so every frame on the wire is complete and <= MTU.
+live_offloads_off() {
+	local dev=$1 ns=${2:-}
+	local pre=()
+	[[ -n "$ns" ]] && pre=(ip netns exec "$ns")
+	"${pre[@]}" ethtool -K "$dev" tx off rx off tso off gso off gro off >/dev/null 2>&1 || {
+		echo "ethtool -K $dev tx off rx off tso off gso off gro off failed" >&2
+		return 1
+	}
+	# Scatter-gather only where the driver lets it be changed.
+	"${pre[@]}" ethtool -K "$dev" sg off >/dev/null 2>&1 || true
+}
+
+live_ipv6_off() {
+	local dev=$1
+	if [[ -e "/proc/sys/net/ipv6/conf/$dev/disable_ipv6" ]]; then
+		sysctl -q -w "net.ipv6.conf.$dev.disable_ipv6=1"
+	fi
+}
+
+# live_netns_add NAME: a namespace with lo up and IPv6 off (no router
+# solicitations or MLD reports to muddy egressd's counters).
+live_netns_add() {
+	local ns=$1
+	ip netns add "$ns" || return 1
+	LIVE_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+	if [[ -d /proc/sys/net/ipv6 ]]; then
+		ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	fi
+}
+
+# live_veth ROOTDEV PEER NETNS: a veth pair, PEER moved into NETNS.
+live_veth() {
+	local dev=$1 peer=$2 ns=$3
+	ip link add "$dev" type veth peer name "$peer" netns "$ns" || return 1
+	LIVE_LINKS+=("$dev")
+	live_ipv6_off "$dev"
+	live_offloads_off "$dev" || return 1
+	live_offloads_off "$peer" "$ns" || return 1
+	ip link set dev "$dev" up
+	ip -n "$ns" link set dev "$peer" up
+}
+
+# Build the namespaces and veths, start the redis-servers. Installs the
+# cleanup trap. Skips (77) if network namespaces cannot be created here.
+live_topology_up() {
+	trap live_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	LIVE_TMP=$(mktemp -d /tmp/egressd-live.XXXXXX)
+	live_pick_suffix || live_skip "no free namespace suffix"
+	LIVE_MESH_NS=egm$LIVE_SFX
+	LIVE_EXT_NS=egx$LIVE_SFX
+	LIVE_IN_DEV=egi$LIVE_SFX
+	LIVE_IN_PEER=egim$LIVE_SFX
+	LIVE_OUT_DEV=ego$LIVE_SFX
+	LIVE_OUT_PEER=egox$LIVE_SFX
+	live_log "topology $LIVE_SFX: mesh ns $LIVE_MESH_NS, external ns $LIVE_EXT_NS," \
+		"inside $LIVE_IN_DEV, outside $LIVE_OUT_DEV, files in $LIVE_TMP"
+
+	if ! live_netns_add "$LIVE_MESH_NS"; then
+		live_skip "cannot create network namespaces here (ip netns add)"
+	fi
+	live_netns_add "$LIVE_EXT_NS" || live_die "ip netns add $LIVE_EXT_NS"
+
+	live_veth "$LIVE_IN_DEV" "$LIVE_IN_PEER" "$LIVE_MESH_NS" ||
+		live_die "veth $LIVE_IN_DEV/$LIVE_IN_PEER"
+	live_veth "$LIVE_OUT_DEV" "$LIVE_OUT_PEER" "$LIVE_EXT_NS" ||
+		live_die "veth $LIVE_OUT_DEV/$LIVE_OUT_PEER"
+
+	ip -n "$LIVE_MESH_NS" addr add "$LIVE_MESH_ADDR/$LIVE_INSIDE_PREFIX" dev "$LIVE_IN_PEER"
+	ip -n "$LIVE_MESH_NS" route add default via "$LIVE_INSIDE_ADDR"
+
+	ip -n "$LIVE_EXT_NS" addr add "$LIVE_EXT_ADDR/$LIVE_OUTSIDE_PREFIX" dev "$LIVE_OUT_PEER"
+	ip -n "$LIVE_EXT_NS" addr add "$LIVE_REDIS_HOST/32" dev lo
+	ip -n "$LIVE_EXT_NS" addr add "$LIVE_REDIS_OTHER_HOST/32" dev lo
+	# No default route in the external namespace: only the NAT address
+	# (on-link) can be answered, so a packet that leaves egressd un-NATed
+	# gets no reply.
+
+	live_start_redis "$LIVE_REDIS_PORT" "$LIVE_REDIS_HOST" "$LIVE_REDIS_OTHER_HOST" ||
+		live_die "redis-server on port $LIVE_REDIS_PORT"
+	live_start_redis "$LIVE_REDIS_OTHER_PORT" "$LIVE_REDIS_HOST" ||
+		live_die "redis-server on port $LIVE_REDIS_OTHER_PORT"
+}
+
+# live_start_redis PORT ADDR...: a redis-server in the external namespace,
+# bound to ADDR..., waited for until it answers PING on each address.
+live_start_redis() {
+	local port=$1
+	shift
+	local log="$LIVE_TMP/redis-$port.log" addr i
+	# A simple command in the background: $! is redis-server itself
+	# (ip netns exec execs it).
+	ip netns exec "$LIVE_EXT_NS" redis-server --port "$port" --bind "$@" \
+		--protected-mode no --save '' --appendonly no --daemonize no \
+		--dir "$LIVE_TMP" >"$log" 2>&1 &
+	live_track_pid "$!"
+	for addr in "$@"; do
+		for ((i = 0; i < 100; i++)); do
+			if [[ "$(ext_exec timeout 2 redis-cli -h "$addr" -p "$port" PING 2>/dev/null)" == PONG ]]; then
+				break
+			fi
+			sleep 0.1
+		done
+		((i < 100)) || return 1
+	done
+	live_log "redis-server on ${*/%/:$port} (pid $!)"
+}
+
+# --- egressd ----------------------------------------------------------------
+
+# live_write_config DIR [POLICY_DIR]: an appliance config DIR/egressd.yaml on
+# this topology, its policy folder DIR/policy/ holding a copy of POLICY_DIR's
+# *.yaml / *.yml files (empty without POLICY_DIR). Prints the config's path.
+live_write_config() {
+	local dir=$1 src=${2:-} f
+	mkdir -p "$dir/policy"
+	if [[ -n "$src" ]]; then
+		for f in "$src"/*.yaml "$src"/*.yml; do
+			[[ -f "$f" ]] && cp "$f" "$dir/policy/"
+		done
+	fi
+	cat >"$dir/egressd.yaml" <<-EOF
+	# egressd live test $LIVE_SFX (tests/live/lib.sh)
+	ports:
+	  inside:  { device: "net_af_packet0,iface=$LIVE_IN_DEV",
+	             address: $LIVE_INSIDE_ADDR/$LIVE_INSIDE_PREFIX }
+	  outside: { device: "net_af_packet1,iface=$LIVE_OUT_DEV",
+	             address: $LIVE_NAT_ADDR/$LIVE_OUTSIDE_PREFIX, gateway: $LIVE_EXT_ADDR }
+	policy:
+	  outbound: REGISTRY_ONLY
+	  deny: drop
+	  sources: [policy/]
+	workers: 1
+	EOF
+	echo "$dir/egressd.yaml"
+}
+
+# live_start_egressd CONFIG: start egressd in the background, wait (bounded)
+# for its "egressd: ready" line. Returns 1, logs shown, if it exits or is
+# not ready in time.
+live_start_egressd() {
+	local conf=$1 i
+	LIVE_RUN=$((LIVE_RUN + 1))
+	EGRESSD_PREFIX="egl${LIVE_SFX}r$LIVE_RUN"
+	EGRESSD_OUT="$LIVE_TMP/egressd-$LIVE_RUN.out"
+	EGRESSD_ERR="$LIVE_TMP/egressd-$LIVE_RUN.err"
+	EGRESSD_FINAL_JSON=""
+	EGRESSD_RC=""
+	LIVE_DPDK_PREFIXES+=("$EGRESSD_PREFIX")
+	live_log "starting egressd (run $LIVE_RUN, --file-prefix $EGRESSD_PREFIX) -c $conf"
+	"$EGRESSD" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$EGRESSD_PREFIX" \
+		--log-level=user1:info -- -c "$conf" >"$EGRESSD_OUT" 2>"$EGRESSD_ERR" &
+	EGRESSD_PID=$!
+	live_track_pid "$EGRESSD_PID"
+	for ((i = 0; i < LIVE_READY_TIMEOUT * 10; i++)); do
+		if grep -q '^egressd: ready' "$EGRESSD_OUT" 2>/dev/null; then
+			live_log "$(grep -m 1 '^egressd: ready' "$EGRESSD_OUT") (pid $EGRESSD_PID)"
+			return 0
+		fi
+		if ! kill -0 "$EGRESSD_PID" 2>/dev/null; then
+			live_stop_pid "$EGRESSD_PID" || true
+			EGRESSD_RC=$LIVE_STOP_RC
+			echo "egressd exited with status $EGRESSD_RC before it was ready" >&2
+			live_dump_logs >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "egressd not ready after ${LIVE_READY_TIMEOUT}s" >&2
+	live_dump_logs >&2
+	return 1
+}
+
+# live_stop_egressd: SIGTERM, wait (bounded), reap. Sets EGRESSD_RC and
+# EGRESSD_FINAL_JSON (the last stdout line that starts with "{"). Returns 1 if
+# it had to be killed or did not exit 0.
+live_stop_egressd() {
+	local forced=0
+	[[ -n "$EGRESSD_PID" ]] || return 1
+	live_stop_pid "$EGRESSD_PID" TERM 15 || forced=1
+	EGRESSD_RC=$LIVE_STOP_RC
+	EGRESSD_PID=""
+	rm -rf "/var/run/dpdk/$EGRESSD_PREFIX"
+	EGRESSD_FINAL_JSON=$(grep '^[[:space:]]*{' "$EGRESSD_OUT" | tail -n 1 || true)
+	if ((forced)); then
+		echo "egressd did not stop within 15 s of SIGTERM: killed" >&2
+		return 1
+	fi
+	if [[ "$EGRESSD_RC" != 0 ]]; then
+		echo "egressd exited with status $EGRESSD_RC after SIGTERM" >&2
+		return 1
+	fi
+}
+
+# live_json_valid JSON: it parses as one JSON object.
+live_json_valid() {
+	python3 -c 'import json, sys; o = json.loads(sys.argv[1]); sys.exit(0 if isinstance(o, dict) else 1)' \
+		"$1" 2>/dev/null
+}
+
+# live_json_counter JSON KEY: print the largest number found under KEY anywhere
+# in the JSON (e.g. a drop reason inside "drops"); nothing if absent.
+live_json_counter() {
+	python3 - "$1" "$2" <<-'PY'
+	import json
+	import sys
+
+	found = []
+
+	def walk(o):
+	    if isinstance(o, dict):
+	        for k, v in o.items():
+	            if k == sys.argv[2] and isinstance(v, (int, float)) and not isinstance(v, bool):
+	                found.append(v)
+	            walk(v)
+	    elif isinstance(o, list):
+	        for v in o:
+	            walk(v)
+
+	try:
+	    walk(json.loads(sys.argv[1]))
+	except ValueError:
+	    sys.exit(1)
+	if found:
+	    print(max(found))
+	PY
+}
+
+# live_telemetry CMD: ask the running egressd's DPDK telemetry socket (v2) and
+# print the JSON answer, e.g. live_telemetry /egress/stats.
+live_telemetry() {
+	python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" "$1" <<-'PY'
+	import socket
+	import sys
+
+	try:
+	    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+	    s.settimeout(5)
+	    s.connect(sys.argv[1])
+	    s.recv(16384)  # the greeting: version, pid, max_output_len
+	    s.send(sys.argv[2].encode())
+	    print(s.recv(1 << 20).decode())
+	except OSError as e:
+	    print(f"telemetry socket {sys.argv[1]}: {e}")
+	    sys.exit(1)
+	PY
+}
+
+# --- clients ----------------------------------------------------------------
+
+# redis_ping HOST PORT: PING from the mesh namespace; prints the answer,
+# returns 0 on PONG.
+redis_ping() {
+	local out
+	out=$(mesh_exec timeout 5 redis-cli -h "$1" -p "$2" PING 2>&1) || true
+	echo "$out"
+	[[ "$out" == PONG ]]
+}
+
+# expect_timeout HOST PORT: a TCP connect from the mesh namespace must time out
+# (SYN dropped), neither connect nor be refused / unreachable. Prints what
+# happened.
+expect_timeout() {
+	local rc=0 msg
+	msg=$(mesh_exec timeout 4 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>&1) || rc=$?
+	case "$rc" in
+	124)
+		echo "connect to $1:$2 timed out"
+		return 0
+		;;
+	0)
+		echo "connect to $1:$2 succeeded"
+		return 1
+		;;
+	*)
+		echo "connect to $1:$2 failed at once (not a time-out): ${msg:-exit $rc}"
+		return 1
+		;;
+	esac
+}
+
+# server_client_addrs [HOST] [PORT]: the peer address (addr=IP:PORT) of every
+# connection the redis-server at HOST:PORT holds, one a line, asked from the
+# external namespace (this asking connection included).
+server_client_addrs() {
+	local host=${1:-$LIVE_REDIS_HOST} port=${2:-$LIVE_REDIS_PORT}
+	ext_exec timeout 5 redis-cli -h "$host" -p "$port" CLIENT LIST |
+		sed -n -E 's/^(.* )?addr=([^ ]+).*$/\2/p'
+}

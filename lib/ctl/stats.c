@@ -39,6 +39,8 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		sum->arp_replies += LOAD(s->arp_replies);
 		sum->echo_replies += LOAD(s->echo_replies);
 		sum->rst_sent += LOAD(s->rst_sent);
+		sum->icmp_sent += LOAD(s->icmp_sent);
+		sum->icmp_translated += LOAD(s->icmp_translated);
 		sum->busy_cycles += LOAD(s->busy_cycles);
 		sum->busy_pkts += LOAD(s->busy_pkts);
 		sum->loops += LOAD(s->loops);
@@ -88,9 +90,10 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 	fprintf(out, ",\"flows_active\":%" PRIu64 ",\"flows_created\":%" PRIu64
 		",\"flows_expired\":%" PRIu64 ",\"flows_revoked\":%" PRIu64
 		",\"arp_replies\":%" PRIu64 ",\"echo_replies\":%" PRIu64
-		",\"rst_sent\":%" PRIu64 ",\"cycles_per_packet\":%.1f",
+		",\"rst_sent\":%" PRIu64 ",\"icmp_sent\":%" PRIu64
+		",\"icmp_translated\":%" PRIu64 ",\"cycles_per_packet\":%.1f",
 		ctl_flows_active(c), s.flows_created, s.flows_expired, s.flows_revoked,
-		s.arp_replies, s.echo_replies, s.rst_sent,
+		s.arp_replies, s.echo_replies, s.rst_sent, s.icmp_sent, s.icmp_translated,
 		s.busy_pkts ? (double)s.busy_cycles / (double)s.busy_pkts : 0.0);
 	fprintf(out, ",\"ports\":{");
 	for (p = 0; p < DP_NPORTS; p++)

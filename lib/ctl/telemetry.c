@@ -64,6 +64,8 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "arp_replies", s.arp_replies);
 	rte_tel_data_add_dict_u64(d, "echo_replies", s.echo_replies);
 	rte_tel_data_add_dict_u64(d, "rst_sent", s.rst_sent);
+	rte_tel_data_add_dict_u64(d, "icmp_sent", s.icmp_sent);
+	rte_tel_data_add_dict_u64(d, "icmp_translated", s.icmp_translated);
 	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
 				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
 	drops = rte_tel_data_alloc();

@@ -37,7 +37,11 @@
 #include "policy.h"
 
 #define ICMP_ECHO_REPLY   0
+#define ICMP_UNREACH      3
 #define ICMP_ECHO_REQUEST 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_UNREACH_NEEDFRAG 4   /* code: fragmentation needed and DF set */
+#define ICMP_UNREACH_ADMIN    13  /* code: communication administratively prohibited */
 #define DP_DEFAULT_TTL    64
 
 /*
@@ -415,6 +419,186 @@ make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
 	write_rst(m, &r);
 }
 
+static bool
+icmp_allowed(struct dp_worker *w, uint64_t now)
+{
+	uint64_t add;
+
+	if (w->icmp_last_ms == 0) {
+		w->icmp_last_ms = now;
+		w->icmp_tokens = DP_ICMP_RATE;
+	}
+	add = (now - w->icmp_last_ms) * DP_ICMP_RATE / 1000;
+	if (add > 0) {
+		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add, (uint64_t)DP_ICMP_RATE);
+		w->icmp_last_ms = now;
+	}
+	if (w->icmp_tokens == 0)
+		return false;
+	w->icmp_tokens--;
+	return true;
+}
+
+/*
+ * Answer the frame m (received on port `in`, parsed as pm) with an ICMP error
+ * of type/code (RFC 792; next-hop MTU for "fragmentation needed", RFC 1191),
+ * from our own address on that port, back to the frame's sender, quoting its
+ * IP header and the first DP_ICMP_QUOTE bytes after it (RFC 1812 4.3.2.3).
+ * Rate-limited. The frame itself is consumed by the caller's drop.
+ * @return true when an error was queued.
+ */
+static bool
+icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t type,
+	   uint8_t code, uint16_t mtu)
+{
+	const struct dp_port_conf *pc = &b->conf->port[b->in];
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ether_hdr *oeth = (const struct rte_ether_hdr *)frame;
+	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)pm->ip_len,
+					   (uint32_t)pm->l3_len + DP_ICMP_QUOTE);
+	uint16_t len = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
+		       sizeof(struct rte_icmp_hdr) + quote;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct rte_mbuf *e;
+
+	if (b->out->n[b->in] >= DP_OUT_MAX || !icmp_allowed(b->w, b->now))
+		return false;
+	e = rte_pktmbuf_alloc(b->w->pool);
+	if (e == NULL)
+		return false;
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(e, len);
+	if (eth == NULL) {
+		rte_pktmbuf_free(e);
+		return false;
+	}
+	memcpy(&eth->dst_addr, &oeth->src_addr, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len - RTE_ETHER_HDR_LEN);
+	ip->time_to_live = DP_DEFAULT_TTL;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = pc->addr;
+	ip->dst_addr = pm->src_ip;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = type;
+	ic->icmp_code = code;
+	ic->icmp_cksum = 0;
+	/* unused, or the next-hop MTU in the low 16 bits (RFC 1191) */
+	ic->icmp_ident = 0;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(ic + 1, frame + pm->l2_len, quote);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + quote);
+	b->w->stats.icmp_sent++;
+	dp_emit(b, b->in, e);
+	return true;
+}
+
+/*
+ * An ICMP error (destination unreachable, time exceeded) sent to a NAT
+ * address about a packet of a NATed flow (RFC 5508 / RFC 7857 section 2.9):
+ * find the flow from the quoted packet, rewrite the outer destination and
+ * the quoted packet back to what the client sent, fix every checksum, and
+ * send it on to the client. It never refreshes, changes or ends the flow.
+ */
+static void
+icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	const struct dp_conf *conf = b->conf;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + pm->l3_len);
+	uint8_t *inner = (uint8_t *)(ic + 1);
+	uint32_t avail = pm->ip_len - pm->l3_len - sizeof(*ic);
+	const struct dp_port_conf *ipc = &conf->port[DP_INSIDE];
+	struct rte_ipv4_hdr *iip = (struct rte_ipv4_hdr *)inner;
+	uint16_t *iports, old_ttl_word, new_ttl_word;
+	uint32_t ihl, icmp_len = pm->ip_len - pm->l3_len;
+	const struct flow_key *o;
+	struct flow_key k;
+	uint8_t dir, mac[RTE_ETHER_ADDR_LEN];
+	struct flow *f;
+
+	/* the quoted packet: an IPv4 header (options allowed) and 8 bytes of L4 */
+	if (avail < sizeof(*iip) || (iip->version_ihl >> 4) != 4) {
+		dp_drop(b, m, EGRESS_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	ihl = (uint32_t)(iip->version_ihl & 0xf) * 4;
+	if (ihl < sizeof(*iip) || avail < ihl + 8 ||
+	    (iip->next_proto_id != IPPROTO_TCP && iip->next_proto_id != IPPROTO_UDP) ||
+	    !is_nat_addr(conf, iip->src_addr)) {
+		dp_drop(b, m, EGRESS_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	if (unlikely(pm->ttl <= 1)) {
+		dp_drop(b, m, EGRESS_DROP_TTL_EXPIRED);
+		return;
+	}
+	iports = (uint16_t *)(inner + ihl);
+	/* the quoted packet went out NAT -> server: its flow's reply key is the reverse */
+	k = (struct flow_key){ .src_ip = iip->dst_addr, .dst_ip = iip->src_addr,
+			       .src_port = iports[1], .dst_port = iports[0],
+			       .proto = iip->next_proto_id };
+	f = flow_table_lookup(b->w->flows, &k, &dir);
+	if (f == NULL || dir != FLOW_DIR_IN || !f->in_use) {
+		dp_drop(b, m, EGRESS_DROP_NO_FLOW);
+		return;
+	}
+	o = &f->key[FLOW_DIR_OUT];
+	if (!neigh_lookup(ipc->neigh, o->src_ip, mac)) {
+		dp_event(conf, DP_EV_RESOLVE, DP_INSIDE, o->src_ip, NULL);
+		dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
+		return;
+	}
+	/* quoted L4 checksum, when quoted: TCP's is at 16, UDP's at 6 (0: none) */
+	if (iip->next_proto_id == IPPROTO_TCP && avail >= ihl + 18) {
+		uint16_t *c = (uint16_t *)(inner + ihl + 16);
+
+		pkt_csum_update32(c, iip->src_addr, o->src_ip);
+		pkt_csum_update32(c, iip->dst_addr, o->dst_ip);
+		pkt_csum_update16(c, iports[0], o->src_port);
+		pkt_csum_update16(c, iports[1], o->dst_port);
+	} else if (iip->next_proto_id == IPPROTO_UDP && iports[3] != 0) {
+		pkt_csum_update32(&iports[3], iip->src_addr, o->src_ip);
+		pkt_csum_update32(&iports[3], iip->dst_addr, o->dst_ip);
+		pkt_csum_update16(&iports[3], iports[0], o->src_port);
+		pkt_csum_update16(&iports[3], iports[1], o->dst_port);
+		if (iports[3] == 0)
+			iports[3] = 0xffff;
+	}
+	iports[0] = o->src_port;
+	iports[1] = o->dst_port;
+	pkt_csum_update32(HDR_U16(iip, struct rte_ipv4_hdr, hdr_checksum), iip->src_addr,
+			  o->src_ip);
+	pkt_csum_update32(HDR_U16(iip, struct rte_ipv4_hdr, hdr_checksum), iip->dst_addr,
+			  o->dst_ip);
+	iip->src_addr = o->src_ip;
+	iip->dst_addr = o->dst_ip;
+	/* the ICMP checksum covers all of the above: computed afresh */
+	ic->icmp_cksum = 0;
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
+
+	/* outer: to the client, TTL decremented; the source (the router or
+	 * server that reported) is kept, as RFC 5508 REQ-4 allows */
+	old_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
+	ip->time_to_live--;
+	new_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
+	pkt_csum_update16(HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum), old_ttl_word,
+			  new_ttl_word);
+	pkt_csum_update32(HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum), ip->dst_addr,
+			  o->src_ip);
+	ip->dst_addr = o->src_ip;
+	set_l2(frame, mac, ipc->mac);
+	b->w->stats.icmp_translated++;
+	dp_emit(b, DP_INSIDE, m);
+}
+
 /* ARP: answer requests for our address; tell the control thread what we learn. */
 static void
 handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
@@ -552,6 +736,11 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 			return;
 		}
 	} else {
+		if (pm->proto == IPPROTO_ICMP && is_nat_addr(conf, pm->dst_ip) &&
+		    (pm->icmp_type == ICMP_UNREACH || pm->icmp_type == ICMP_TIME_EXCEEDED)) {
+			icmp_translate(b, m, pm);
+			return;
+		}
 		if (pm->proto == IPPROTO_ICMP || !is_nat_addr(conf, pm->dst_ip)) {
 			if (pm->dst_ip == pc->addr || is_nat_addr(conf, pm->dst_ip))
 				handle_local(b, m, pm);
@@ -566,6 +755,8 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		return;
 	}
 	if (unlikely(pm->ttl <= 1)) {
+		/* RFC 1812 5.3.1: time exceeded in transit, to the sender */
+		icmp_error(b, m, pm, ICMP_TIME_EXCEEDED, 0, 0);
 		dp_drop(b, m, EGRESS_DROP_TTL_EXPIRED);
 		return;
 	}
@@ -768,6 +959,22 @@ track_seq(struct flow *f, uint8_t dir, const struct pkt_meta *pm)
 	}
 }
 
+/*
+ * Larger than the MTU of the port it would leave by. egressd does not
+ * fragment: with DF set the sender learns the MTU (RFC 1191, ICMP
+ * "fragmentation needed"), without it the packet is dropped and counted.
+ */
+static void
+too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								pm->l2_len);
+
+	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
+		icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, mtu);
+	dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
+}
+
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
 static void
 forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
@@ -809,7 +1016,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		opc = &conf->port[out_port];
 		nexthop = in_prefix(opc, in->src_ip) ? in->src_ip : opc->gateway;
 		if (unlikely(pm->ip_len > opc->mtu)) {
-			dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
+			too_big(b, m, pm, opc->mtu);
 			return;
 		}
 		if (unlikely(nexthop == 0)) {
@@ -829,7 +1036,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		opc = &conf->port[out_port];
 		nexthop = o->src_ip;
 		if (unlikely(pm->ip_len > opc->mtu)) {
-			dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
+			too_big(b, m, pm, opc->mtu);
 			return;
 		}
 		if (unlikely(!neigh_lookup(opc->neigh, nexthop, mac))) {
@@ -859,6 +1066,9 @@ deny(struct dp_burst *b, unsigned int i)
 		dp_emit(b, b->in, m);
 		return;
 	}
+	/* not TCP: "communication administratively prohibited" (RFC 1812 5.2.7.1) */
+	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto != IPPROTO_TCP)
+		icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_ADMIN, 0);
 	rte_pktmbuf_free(m);
 }
 

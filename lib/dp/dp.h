@@ -38,6 +38,8 @@ struct policy;
 #define DP_BURST_MAX 64                  /**< most frames per dp_process() call */
 #define DP_OUT_MAX   (2 * DP_BURST_MAX)  /**< a frame may cause two (RST both ways) */
 #define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
+#define DP_ICMP_RATE 1000                /**< generated ICMP errors per second per worker */
+#define DP_ICMP_QUOTE 64                 /**< bytes of L4 quoted after the IP header */
 
 enum dp_port {
 	DP_INSIDE = EGRESS_PORT_INSIDE,
@@ -102,6 +104,8 @@ struct dp_stats {
 	uint64_t arp_replies;
 	uint64_t echo_replies;
 	uint64_t rst_sent;
+	uint64_t icmp_sent;        /**< ICMP errors generated */
+	uint64_t icmp_translated;  /**< ICMP errors of NATed flows sent on */
 	uint64_t busy_cycles;      /**< TSC spent in dp_process() */
 	uint64_t busy_pkts;        /**< frames those cycles were spent on */
 	uint64_t loops;
@@ -119,6 +123,8 @@ struct dp_worker {
 	uint32_t embryonic;       /**< flows not yet established */
 	uint64_t rst_tokens;      /**< token bucket for generated RSTs */
 	uint64_t rst_last_ms;
+	uint64_t icmp_tokens;     /**< token bucket for generated ICMP errors */
+	uint64_t icmp_last_ms;    /**< 0: bucket not started (it starts full) */
 	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
 	volatile bool quit;       /**< set by the control thread */
 	struct dp_stats stats __rte_cache_aligned;

@@ -471,8 +471,32 @@ test_ttl_spoof_l2(void **state)
 	struct dp_out out;
 	(void)state;
 
-	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 0);
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
 	assert_int_equal(drops(EGRESS_DROP_TTL_EXPIRED), 1);
+	/* ICMP time exceeded, from our inside address, quoting the packet */
+	{
+		struct rte_mbuf *e = out.pkts[DP_INSIDE][0];
+		struct rte_ipv4_hdr *ip = ip_of(e);
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+		struct rte_ipv4_hdr *q = (struct rte_ipv4_hdr *)(ic + 1);
+
+		assert_l2(e, mac_client, mac_in);
+		assert_int_equal(ip->src_addr, IP(10, 8, 0, 1));
+		assert_int_equal(ip->dst_addr, CLIENT);
+		assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
+		assert_int_equal(rte_ipv4_cksum(ip), 0);
+		assert_int_equal(ic->icmp_type, 11);
+		assert_int_equal(ic->icmp_code, 0);
+		assert_int_equal(rte_raw_cksum(ic, rte_be_to_cpu_16(ip->total_length) - 20),
+				 0xffff);
+		assert_int_equal(q->src_addr, CLIENT);
+		assert_int_equal(q->dst_addr, REDIS);
+		assert_int_equal(q->time_to_live, 1);
+		assert_int_equal(rte_be_to_cpu_16(((struct rte_tcp_hdr *)(q + 1))->src_port),
+				 40006);
+		assert_int_equal(fx.w.stats.icmp_sent, 1);
+		free_out(&out);
+	}
 	s.ttl = 64;
 	s.src = IP(192, 168, 1, 1);
 	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 0);
@@ -853,6 +877,164 @@ test_revoked_by_sweep(void **state)
 }
 
 static void
+test_frag_needed(void **state)
+{
+	struct tcp_spec s = {
+		.dst_mac = mac_in, .src_mac = mac_client, .src = CLIENT, .dst = REDIS,
+		.sport = 40021, .dport = 6379, .flags = RTE_TCP_ACK_FLAG, .seq = 1001,
+		.ack = 5001, .payload = 1500 - 40 + 1,
+	};
+	struct dp_out out;
+	(void)state;
+
+	open_flow(40021);
+	/* 1501 bytes with DF: "fragmentation needed", next-hop MTU 1500 */
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+	assert_int_equal(drops(EGRESS_DROP_MTU_EXCEEDED), 1);
+	{
+		struct rte_mbuf *e = out.pkts[DP_INSIDE][0];
+		struct rte_ipv4_hdr *ip = ip_of(e);
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+
+		assert_int_equal(ip->src_addr, IP(10, 8, 0, 1));
+		assert_int_equal(ip->dst_addr, CLIENT);
+		assert_int_equal(ic->icmp_type, 3);
+		assert_int_equal(ic->icmp_code, 4);
+		assert_int_equal(rte_be_to_cpu_16(ic->icmp_seq_nb), 1500);
+		assert_int_equal(rte_raw_cksum(ic, rte_be_to_cpu_16(ip->total_length) - 20),
+				 0xffff);
+	}
+	free_out(&out);
+	/* exactly the MTU passes */
+	s.payload = 1500 - 40;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	free_out(&out);
+}
+
+/* An ICMP error about a NATed packet goes back to the client, translated. */
+static void
+test_icmp_error_translated(void **state)
+{
+	const uint32_t router = IP(198, 51, 100, 1);
+	struct rte_mbuf *m, *sent;
+	struct rte_ipv4_hdr *ip, *q;
+	struct rte_icmp_hdr *ic;
+	struct rte_tcp_hdr orig_tcp, *qt;
+	uint8_t *buf, dir;
+	struct dp_out out;
+	struct flow *f;
+	uint64_t seen;
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS,
+			      .src_port = rte_cpu_to_be_16(40022),
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	(void)state;
+
+	m = client_seg(40022, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	orig_tcp = *tcp_of(m);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	sent = out.pkts[DP_OUTSIDE][0];
+	f = flow_table_lookup(fx.w.flows, &k, &dir);
+	assert_non_null(f);
+	seen = f->last_seen;
+
+	/* a router's "fragmentation needed" quoting the NATed SYN (IP + 20 bytes) */
+	m = rte_pktmbuf_alloc(fx.pool);
+	buf = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 40);
+	if (buf == NULL)
+		abort();
+	memcpy(buf, mac_out, 6);
+	memcpy(buf + 6, mac_gw, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	ip = (struct rte_ipv4_hdr *)(buf + 14);
+	memset(ip, 0, 20 + 8);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + 40);
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = router;
+	ip->dst_addr = NAT_ADDR;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = 3;
+	ic->icmp_code = 4;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(1400);
+	memcpy(ic + 1, ip_of(sent), 40);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 48);
+	free_out(&out);
+
+	fx.now += 1000;
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	m = out.pkts[DP_INSIDE][0];
+	assert_l2(m, mac_client, mac_in);
+	ip = ip_of(m);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	q = (struct rte_ipv4_hdr *)(ic + 1);
+	qt = (struct rte_tcp_hdr *)(q + 1);
+	assert_int_equal(ip->src_addr, router);        /* the reporter is kept */
+	assert_int_equal(ip->dst_addr, CLIENT);
+	assert_int_equal(ip->time_to_live, 59);
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	assert_int_equal(ic->icmp_type, 3);
+	assert_int_equal(ic->icmp_code, 4);
+	assert_int_equal(rte_be_to_cpu_16(ic->icmp_seq_nb), 1400);
+	assert_int_equal(rte_raw_cksum(ic, 48), 0xffff);
+	/* the quoted packet is the client's own again */
+	assert_int_equal(q->src_addr, CLIENT);
+	assert_int_equal(q->dst_addr, REDIS);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	assert_int_equal(qt->src_port, orig_tcp.src_port);
+	assert_int_equal(qt->dst_port, orig_tcp.dst_port);
+	assert_int_equal(qt->cksum, orig_tcp.cksum);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	free_out(&out);
+	/* it neither refreshed nor changed the flow */
+	assert_int_equal(f->last_seen, seen);
+	assert_int_equal(f->state, FLOW_S_SYN_SENT);
+}
+
+static void
+test_icmp_error_without_flow(void **state)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
+	struct rte_ipv4_hdr *ip, *q;
+	struct rte_icmp_hdr *ic;
+	struct dp_out out;
+	uint8_t *buf;
+	(void)state;
+
+	buf = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 28);
+	if (buf == NULL)
+		abort();
+	memset(buf, 0, 14 + 20 + 8 + 28);
+	memcpy(buf, mac_out, 6);
+	memcpy(buf + 6, mac_gw, 6);
+	buf[12] = 0x08;
+	ip = (struct rte_ipv4_hdr *)(buf + 14);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + 28);
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = IP(198, 51, 100, 1);
+	ip->dst_addr = NAT_ADDR;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = 11;
+	q = (struct rte_ipv4_hdr *)(ic + 1);
+	q->version_ihl = RTE_IPV4_VHL_DEF;
+	q->next_proto_id = IPPROTO_TCP;
+	q->src_addr = NAT_ADDR;
+	q->dst_addr = REDIS;
+	((uint16_t *)(q + 1))[0] = rte_cpu_to_be_16(2000);
+	((uint16_t *)(q + 1))[1] = rte_cpu_to_be_16(6379);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 36);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+}
+
+static void
 test_allow_any(void **state)
 {
 	struct dp_out out;
@@ -889,6 +1071,9 @@ main(void)
 		T(test_duplicate_syn_in_one_burst),
 		T(test_revoked_by_new_policy),
 		T(test_revoked_by_sweep),
+		T(test_frag_needed),
+		T(test_icmp_error_translated),
+		T(test_icmp_error_without_flow),
 		T(test_allow_any),
 	};
 

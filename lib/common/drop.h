@@ -30,6 +30,7 @@
 	X(TCP_DOFF, "tcp_bad_data_offset")                                      \
 	X(TCP_OPTIONS, "tcp_bad_options")                                       \
 	X(TCP_FLAGS, "tcp_bad_flags")                                           \
+	X(TCP_WINDOW, "tcp_out_of_window")       /* blind RST, stale/far data */\
 	X(PORT_ZERO, "port_zero")                                               \
 	X(PROTO, "unsupported_protocol")                                        \
 	X(ICMP_UNHANDLED, "icmp_unhandled")                                     \

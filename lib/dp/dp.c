@@ -185,6 +185,14 @@ static const uint8_t tcp_next[FLOW_S_MAX][2][TC_MAX] = {
 		   [FLOW_DIR_IN]  = { S_CL, S_CL, S_CL, S_CL, S_CL } },
 };
 
+uint8_t
+dp_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags)
+{
+	if (state >= FLOW_S_MAX || dir > FLOW_DIR_IN)
+		return state;
+	return tcp_next[state][dir][tcp_class(tcp_flags)];
+}
+
 static inline bool
 state_embryonic(uint8_t s)
 {
@@ -946,16 +954,70 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 	return n;
 }
 
-/* Track the end of each direction's sequence space (for RSTs and windows). */
-static inline void
-track_seq(struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+static inline uint32_t
+seg_end(const struct pkt_meta *pm)
 {
-	uint32_t end = pm->tcp_seq + (uint32_t)(pm->ip_len - pm->l3_len - pm->l4_len) +
-		       !!(pm->tcp_flags & PKT_TCP_SYN) + !!(pm->tcp_flags & PKT_TCP_FIN);
+	return pm->tcp_seq + (uint32_t)(pm->ip_len - pm->l3_len - pm->l4_len) +
+	       !!(pm->tcp_flags & PKT_TCP_SYN) + !!(pm->tcp_flags & PKT_TCP_FIN);
+}
 
-	if (!f->tcp[dir].seen || (int32_t)(end - f->tcp[dir].end) > 0) {
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
+
+/* Window of a non-SYN segment, scaled when both SYNs agreed on scaling. */
+static inline uint32_t
+seg_window(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+{
+	if ((pm->tcp_flags & PKT_TCP_SYN) || !f->tcp[0].wscale || !f->tcp[1].wscale)
+		return pm->tcp_win;
+	return (uint32_t)pm->tcp_win << (f->tcp[dir].wscale - 1);
+}
+
+/*
+ * Is a segment of an established-enough flow inside the window its receiver
+ * can accept (as Linux's nf_conntrack and VPP do, after G. van Rooij)?
+ * Upper bound: no byte beyond the highest ack + window the receiver gave.
+ * Lower bound: not more than a window (at least 64 KiB) behind what this
+ * side already sent: old retransmissions pass, blind RSTs and far-away data
+ * do not. Handshake segments and directions not yet seen are not judged.
+ */
+static inline bool
+tcp_in_window(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+{
+	const uint8_t rdir = dir ^ 1;
+	uint32_t end = seg_end(pm), win;
+
+	if ((pm->tcp_flags & PKT_TCP_SYN) || !f->tcp[dir].seen || !f->tcp[rdir].seen)
+		return true;
+	if (f->tcp[dir].acked && SEQ_GT(end, f->tcp[dir].maxend))
+		return false;
+	win = RTE_MAX(f->tcp[rdir].maxwin, (uint32_t)UINT16_MAX);
+	return !SEQ_LT(end, f->tcp[dir].end - win);
+}
+
+/* Learn from a segment: sequence end, scale, largest window, what it acks. */
+static inline void
+track_tcp(struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+{
+	uint32_t end = seg_end(pm), win;
+
+	if (pm->tcp_flags & PKT_TCP_SYN)
+		f->tcp[dir].wscale = pm->tcp_wscale == PKT_WSCALE_NONE ? 0 : pm->tcp_wscale + 1;
+	if (!f->tcp[dir].seen || SEQ_GT(end, f->tcp[dir].end)) {
 		f->tcp[dir].end = end;
 		f->tcp[dir].seen = 1;
+	}
+	win = seg_window(f, dir, pm);
+	if (win > f->tcp[dir].maxwin)
+		f->tcp[dir].maxwin = win;
+	if (pm->tcp_flags & PKT_TCP_ACK) {
+		uint32_t maxend = pm->tcp_ack + RTE_MAX(win, 1u);
+
+		/* what this side acks and opens bounds what the other may send */
+		if (!f->tcp[dir ^ 1].acked || SEQ_GT(maxend, f->tcp[dir ^ 1].maxend)) {
+			f->tcp[dir ^ 1].maxend = maxend;
+			f->tcp[dir ^ 1].acked = 1;
+		}
 	}
 }
 
@@ -1000,7 +1062,11 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		return;
 	}
 	if (pm->proto == IPPROTO_TCP) {
-		track_seq(f, dir, pm);
+		if (!conf->tcp_liberal && unlikely(!tcp_in_window(f, dir, pm))) {
+			dp_drop(b, m, EGRESS_DROP_TCP_WINDOW);
+			return;
+		}
+		track_tcp(f, dir, pm);
 		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
 		if (pm->tcp_flags & PKT_TCP_SYN)
 			clamp_mss(conf, frame, pm);
@@ -1317,6 +1383,7 @@ dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->deny = cfg->deny;
 	conf->on_revoke = cfg->on_revoke;
 	conf->mss_clamp = cfg->mss_clamp;
+	conf->tcp_liberal = cfg->tcp_liberal;
 	conf->n_workers = cfg->workers;
 	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
 	if (conf->embryonic_max == 0)

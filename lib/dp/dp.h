@@ -81,6 +81,7 @@ struct dp_conf {
 	enum egress_deny deny;
 	enum egress_revoke on_revoke;
 	uint16_t mss_clamp;                       /**< 0: off */
+	bool tcp_liberal;                         /**< skip sequence-window checks */
 	uint32_t embryonic_max;                   /**< per worker */
 	unsigned int n_workers;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
@@ -162,6 +163,12 @@ uint16_t dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts
  */
 unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget,
 		       struct dp_out *out);
+
+/**
+ * The TCP tracker's transition (doc/tcp-states.md): the state a flow in
+ * `state` moves to on a segment with `tcp_flags` travelling in `dir`.
+ */
+uint8_t dp_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags);
 
 /** Idle timeout of a flow in its current state. */
 uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);

@@ -68,14 +68,15 @@ struct flow {
 	uint8_t in_use;          /**< slot holds a live flow */
 	uint8_t embryonic;       /**< counted as not yet established */
 	uint8_t pad0[2];
-	/* second cache line: TCP window tracking, per direction */
+	/* second cache line: TCP window tracking, per direction (the sender) */
 	struct {
-		uint32_t end;    /**< highest seq+len seen */
-		uint32_t maxend; /**< highest ack+win seen from the other side */
-		uint32_t maxwin; /**< largest window advertised */
-		uint8_t wscale;  /**< window scale from the SYN, 0xff: none */
+		uint32_t end;    /**< highest seq+len this direction sent */
+		uint32_t maxend; /**< highest ack+window the other side allowed it */
+		uint32_t maxwin; /**< largest (scaled) window this direction advertised */
+		uint8_t wscale;  /**< its SYN's window scale + 1; 0: none */
 		uint8_t seen;    /**< a segment of this direction was seen */
-		uint8_t pad[2];
+		uint8_t acked;   /**< maxend is known */
+		uint8_t pad;
 	} tcp[2];
 	uint8_t pad1[32];
 };

@@ -47,6 +47,8 @@ static_assert(sizeof(struct rte_icmp_hdr) == 8, "ICMP header");
 #define TCPOPT_NOP_KIND 1
 #define TCPOPT_MSS_KIND 2
 #define TCPOPT_MSS_LEN  4
+#define TCPOPT_WSCALE_KIND 3
+#define TCPOPT_WSCALE_LEN  3
 
 /* One's-complement sum of a correct header or segment, checksum included */
 #define CSUM_OK 0xffff
@@ -255,7 +257,7 @@ ipv4_options_check(const uint8_t *opt, uint32_t n)
  * @return false on a malformed option.
  */
 static bool
-tcp_options_check(const uint8_t *opt, uint32_t n, uint32_t *mss)
+tcp_options_check(const uint8_t *opt, uint32_t n, uint32_t *mss, uint8_t *wscale)
 {
 	uint32_t i = 0;
 
@@ -276,6 +278,9 @@ tcp_options_check(const uint8_t *opt, uint32_t n, uint32_t *mss)
 			return false;
 		if (kind == TCPOPT_MSS_KIND && len == TCPOPT_MSS_LEN)
 			*mss = i + 2;
+		/* RFC 7323 2.3: a shift over 14 is used as 14 */
+		if (kind == TCPOPT_WSCALE_KIND && len == TCPOPT_WSCALE_LEN)
+			*wscale = RTE_MIN(opt[i + 2], (uint8_t)14);
 		i += len;
 	}
 	return true;
@@ -287,6 +292,7 @@ parse_tcp(const struct rte_ipv4_hdr *ip, const uint8_t *l4, uint32_t l4_len, uin
 {
 	const struct rte_tcp_hdr *tcp = (const struct rte_tcp_hdr *)l4;
 	uint32_t doff, mss = 0;
+	uint8_t wscale = PKT_WSCALE_NONE;
 
 	if (unlikely(l4_len < sizeof(*tcp)))
 		return drop(why, EGRESS_DROP_L4_TRUNCATED);
@@ -296,7 +302,8 @@ parse_tcp(const struct rte_ipv4_hdr *ip, const uint8_t *l4, uint32_t l4_len, uin
 	m->l4_len = (uint16_t)doff;
 	m->tcp_flags = tcp->tcp_flags;
 	if (doff > sizeof(*tcp)) {
-		if (unlikely(!tcp_options_check(l4 + sizeof(*tcp), doff - sizeof(*tcp), &mss)))
+		if (unlikely(!tcp_options_check(l4 + sizeof(*tcp), doff - sizeof(*tcp), &mss,
+						&wscale)))
 			return drop(why, EGRESS_DROP_TCP_OPTIONS);
 		/* the MSS only means something on a SYN (RFC 9293 3.7.1) */
 		if (mss != 0 && (tcp->tcp_flags & PKT_TCP_SYN))
@@ -314,6 +321,9 @@ parse_tcp(const struct rte_ipv4_hdr *ip, const uint8_t *l4, uint32_t l4_len, uin
 		return drop(why, EGRESS_DROP_L4_CHECKSUM);
 	m->tcp_seq = rte_be_to_cpu_32(tcp->sent_seq);
 	m->tcp_ack = rte_be_to_cpu_32(tcp->recv_ack);
+	m->tcp_win = rte_be_to_cpu_16(tcp->rx_win);
+	/* the option only means something on a SYN (RFC 7323 2.2) */
+	m->tcp_wscale = (tcp->tcp_flags & PKT_TCP_SYN) ? wscale : PKT_WSCALE_NONE;
 	return 0;
 }
 

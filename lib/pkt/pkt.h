@@ -27,6 +27,8 @@
 #define PKT_TCP_ECE 0x40
 #define PKT_TCP_CWR 0x80
 
+#define PKT_WSCALE_NONE 0xff
+
 #define PKT_ETHERTYPE_IPV4 0x0800
 #define PKT_ETHERTYPE_ARP  0x0806
 #define PKT_ETHERTYPE_VLAN 0x8100
@@ -53,6 +55,9 @@ struct pkt_meta {
 	uint16_t dst_port;       /**< TCP/UDP port; ICMP echo: identifier */
 	uint32_t tcp_seq;        /**< host order */
 	uint32_t tcp_ack;        /**< host order */
+	uint16_t tcp_win;        /**< host order, unscaled */
+	uint8_t tcp_wscale;      /**< SYN: window scale option (capped at 14);
+				      PKT_WSCALE_NONE when absent or not a SYN */
 	/* ARP (ethertype 0x0806) */
 	uint16_t arp_op;         /**< host order: 1 request, 2 reply */
 	uint8_t arp_sha[6];

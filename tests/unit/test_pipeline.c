@@ -1034,6 +1034,75 @@ test_icmp_error_without_flow(void **state)
 	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
 }
 
+/* Establish 40030: SYN (seq 1000), SYN-ACK (seq 5000, 12 bytes), ACK. */
+static uint16_t
+establish(uint16_t sport)
+{
+	uint16_t nat_port = open_flow(sport);
+	struct dp_out out;
+
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port,
+						     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG), &out), 1);
+	free_out(&out);
+	assert_int_equal(run(DP_INSIDE, client_seg(sport, REDIS, 6379, RTE_TCP_ACK_FLAG), &out),
+			 1);
+	free_out(&out);
+	return nat_port;
+}
+
+static void
+test_window_checks(void **state)
+{
+	uint16_t nat_port = establish(40030);
+	struct tcp_spec s = {
+		.dst_mac = mac_out, .src_mac = mac_gw, .src = REDIS, .dst = NAT_ADDR,
+		.sport = 6379, .dport = nat_port, .flags = RTE_TCP_RST_FLAG,
+	};
+	struct dp_out out;
+	(void)state;
+
+	/* a blind RST far from the server's sequence space: dropped */
+	s.seq = 5013 + 3000000;
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 1);
+	/* data far beyond what the client's window allows: dropped */
+	s.flags = RTE_TCP_ACK_FLAG;
+	s.ack = 1001;
+	s.seq = 5013 + 200000;
+	s.payload = 100;
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 2);
+	/* in-window data and an in-window RST pass */
+	s.seq = 5013;
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+	s.flags = RTE_TCP_RST_FLAG;
+	s.seq = 5113;
+	s.payload = 0;
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 2);
+}
+
+static void
+test_tcp_liberal(void **state)
+{
+	uint16_t nat_port = establish(40031);
+	struct tcp_spec s = {
+		.dst_mac = mac_out, .src_mac = mac_gw, .src = REDIS, .dst = NAT_ADDR,
+		.sport = 6379, .dport = nat_port, .flags = RTE_TCP_ACK_FLAG,
+		.seq = 5013 + 3000000, .ack = 1001, .payload = 10,
+	};
+	struct dp_out out;
+	(void)state;
+
+	/* a replayed capture loops its sequence numbers: liberal lets it be */
+	fx.conf.tcp_liberal = true;
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 0);
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1074,6 +1143,8 @@ main(void)
 		T(test_frag_needed),
 		T(test_icmp_error_translated),
 		T(test_icmp_error_without_flow),
+		T(test_window_checks),
+		T(test_tcp_liberal),
 		T(test_allow_any),
 	};
 

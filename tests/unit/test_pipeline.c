@@ -29,7 +29,8 @@
 #include "neigh.h"
 #include "policy.h"
 
-#define IP(a, b, c, d) rte_cpu_to_be_32(RTE_IPV4(a, b, c, d))
+#define IP(a, b, c, d) \
+	rte_cpu_to_be_32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static const uint8_t mac_in[6] = { 0x02, 0, 0, 0, 0, 0x01 };     /* our inside port */
 static const uint8_t mac_out[6] = { 0x02, 0, 0, 0, 0, 0x02 };    /* our outside port */

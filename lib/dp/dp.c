@@ -237,6 +237,29 @@ flow_remove(struct dp_worker *w, struct flow *f)
 	flow_table_del(w->flows, f);
 }
 
+/*
+ * A flow idle past its timeout. A TCP flow that did not end in TIME_WAIT or
+ * CLOSED (which already held its binding for their own timeouts) is kept
+ * another time_wait in quarantine, holding its NAT port so that the port is
+ * not reused toward the same destination while the server may still hold
+ * the old connection (RFC 6146 3.5.2.2, RFC 7857 2.3). Anything else goes.
+ * @return true when the flow was deleted.
+ */
+static bool
+flow_age_out(struct dp_worker *w, struct flow *f, uint64_t now)
+{
+	if (f->key[FLOW_DIR_OUT].proto == IPPROTO_TCP && !f->quarantine &&
+	    f->state != FLOW_S_TIME_WAIT && f->state != FLOW_S_CLOSED) {
+		f->quarantine = 1;
+		flow_set_state(w, f, FLOW_S_TIME_WAIT);
+		f->last_seen = now;
+		return false;
+	}
+	w->stats.flows_expired++;
+	flow_remove(w, f);
+	return true;
+}
+
 /* ------------------------------------------------------------ rewriting */
 
 /* The L4 checksum field, or NULL when the segment carries none. */
@@ -1037,6 +1060,16 @@ too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint1
 	dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
 }
 
+static inline bool
+is_new_flow_packet(const struct pkt_meta *pm)
+{
+	if (pm->proto != IPPROTO_TCP)
+		return true;
+	return (pm->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
+}
+
+static void deny(struct dp_burst *b, unsigned int i);
+
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
 static void
 forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
@@ -1051,6 +1084,21 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	uint32_t nexthop;
 	uint8_t mac[6];
 
+	if (unlikely(f->quarantine)) {
+		/* only the client's new SYN brings the 5-tuple back to life */
+		if (dir != FLOW_DIR_OUT || !is_new_flow_packet(pm)) {
+			dp_drop(b, m, dir == FLOW_DIR_OUT ? EGRESS_DROP_NOT_SYN :
+							    EGRESS_DROP_NO_FLOW);
+			return;
+		}
+		f->quarantine = 0;
+		if (f->policy_gen != b->pol->generation && !flow_recheck(w, b->pol, f)) {
+			/* a new connection now, and one the policy refuses */
+			flow_remove(w, f);
+			deny(b, i);
+			return;
+		}
+	}
 	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(w, b->pol, f)) {
 		/* this segment is not delivered: its receiver expects its seq */
 		if (pm->proto == IPPROTO_TCP && !f->tcp[dir].seen) {
@@ -1066,6 +1114,10 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 			dp_drop(b, m, EGRESS_DROP_TCP_WINDOW);
 			return;
 		}
+		/* a new connection on the same 5-tuple: its sequence space is new */
+		if ((f->state == FLOW_S_TIME_WAIT || f->state == FLOW_S_CLOSED) &&
+		    dir == FLOW_DIR_OUT && is_new_flow_packet(pm))
+			memset(f->tcp, 0, sizeof(f->tcp));
 		track_tcp(f, dir, pm);
 		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
 		if (pm->tcp_flags & PKT_TCP_SYN)
@@ -1138,14 +1190,6 @@ deny(struct dp_burst *b, unsigned int i)
 	rte_pktmbuf_free(m);
 }
 
-static inline bool
-is_new_flow_packet(const struct pkt_meta *pm)
-{
-	if (pm->proto != IPPROTO_TCP)
-		return true;
-	return (pm->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
-}
-
 static void
 stage_flows(struct dp_burst *b)
 {
@@ -1162,10 +1206,8 @@ stage_flows(struct dp_burst *b)
 
 		/* expired but not yet swept: reclaim now, treat as a miss */
 		if (f != NULL && (!f->in_use || flow_expired(b->conf, f, b->now))) {
-			if (f->in_use) {
-				w->stats.flows_expired++;
-				flow_remove(w, f);
-			}
+			if (f->in_use)
+				flow_age_out(w, f, b->now);
 			b->flow[i] = f = NULL;
 		}
 		if (f == NULL && b->in == DP_INSIDE && is_new_flow_packet(&b->meta[i])) {
@@ -1260,9 +1302,7 @@ dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget, struct dp_o
 		if (!f->in_use)
 			continue;
 		if (flow_expired(w->conf, f, now_ms)) {
-			flow_remove(w, f);
-			w->stats.flows_expired++;
-			deleted++;
+			deleted += flow_age_out(w, f, now_ms);
 		} else if (f->policy_gen != pol->generation && !flow_recheck(w, pol, f)) {
 			flow_revoke(w, f, out);
 			deleted++;

@@ -67,7 +67,8 @@ struct flow {
 	uint32_t idx;            /**< own index in the table */
 	uint8_t in_use;          /**< slot holds a live flow */
 	uint8_t embryonic;       /**< counted as not yet established */
-	uint8_t pad0[2];
+	uint8_t quarantine;      /**< ended; kept only to hold its NAT port */
+	uint8_t pad0;
 	/* second cache line: TCP window tracking, per direction (the sender) */
 	struct {
 		uint32_t end;    /**< highest seq+len this direction sent */

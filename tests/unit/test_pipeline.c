@@ -641,21 +641,35 @@ static void
 test_timeouts_free_the_port(void **state)
 {
 	struct dp_out out;
-	uint16_t nat_port = open_flow(40008);
+	uint16_t nat_port;
 	(void)state;
 
+	/* one NAT port only, to see exactly when it is free again */
+	fx.w.nat.port_lo = fx.w.nat.port_hi = 2000;
+	nat_port = open_flow(40008);
+	assert_int_equal(nat_port, 2000);
 	assert_int_equal(flow_table_count(fx.w.flows), 1);
 	/* an embryonic flow lives for the transitory timeout */
 	fx.now += fx.cfg.timeout_transitory_ms - 1;
 	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 0);
 	fx.now += 1;
-	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 1);
-	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	/* then its port is quarantined for time_wait: the flow is not usable,
+	 * its reply is unknown, and the port is not given to another flow
+	 * toward the same destination */
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 0);
 	assert_int_equal(fx.w.embryonic, 0);
-	/* its reply is now unknown */
 	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_ACK_FLAG),
 			     &out), 0);
 	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+	assert_int_equal(run(DP_INSIDE, client_seg(40108, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_NAT_EXHAUSTED), 1);
+	/* after time_wait the port is free */
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(dp_expire(&fx.w, fx.now, 4096, NULL), 1);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	assert_int_equal(fx.w.stats.flows_expired, 1);
+	assert_int_equal(open_flow(40108), 2000);
 }
 
 static void
@@ -678,13 +692,21 @@ test_established_timeout_and_lazy_expiry(void **state)
 			 1);
 	free_out(&out);
 	/* idle past the established timeout, not swept yet: the next packet
-	 * finds it expired, reclaims it and is treated as flowless */
+	 * finds it expired, ends it (quarantine) and is treated as flowless */
 	fx.now += fx.cfg.timeout_established_ms;
 	assert_int_equal(run(DP_INSIDE, client_seg(40009, REDIS, 6379, RTE_TCP_ACK_FLAG), &out),
 			 0);
 	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 1);
-	assert_int_equal(fx.w.stats.flows_expired, 1);
-	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_ACK_FLAG),
+			     &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+	/* the client's new SYN on the same 5-tuple reopens it, same binding */
+	assert_int_equal(run(DP_INSIDE, client_seg(40009, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port), nat_port);
+	free_out(&out);
+	assert_int_equal(flow_table_count(fx.w.flows), 1);
+	assert_int_equal(fx.w.embryonic, 1);
 }
 
 static void

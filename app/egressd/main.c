@@ -423,6 +423,13 @@ setup(struct appliance *a, struct diag_list *dl)
 		dw->pool = a->pool;
 		dw->qsbr = a->qsbr;
 		dw->rst_tokens = DP_RST_RATE;
+		/* twice the cap, a power of two: room for stale entries */
+		dw->emb_mask = rte_align32pow2(2 * RTE_MAX(a->conf.embryonic_max, 1u)) - 1;
+		dw->emb_fifo = rte_zmalloc_socket("egress_embryonic",
+						  sizeof(uint64_t) * (dw->emb_mask + 1),
+						  RTE_CACHE_LINE_SIZE, fp.socket_id);
+		if (dw->emb_fifo == NULL)
+			return -ENOMEM;
 		snprintf(name, sizeof(name), "flows%u", w);
 		fp.name = name;
 		dw->flows = flow_table_create(&fp);
@@ -480,8 +487,10 @@ teardown(struct appliance *a)
 		}
 	}
 	for (w = 0; w < a->n_workers; w++) {
-		if (a->workers[w] != NULL)
+		if (a->workers[w] != NULL) {
 			flow_table_free(a->workers[w]->flows);
+			rte_free(a->workers[w]->emb_fifo);
+		}
 		rte_free(a->workers[w]);
 	}
 	rte_ring_free(a->conf.events);

@@ -803,6 +803,48 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 
 /* ---------------------------------------------------------------- stage 2 */
 
+/*
+ * A SYN flood must not starve real connections nor evict established ones:
+ * at the embryonic cap the oldest flow still embryonic is ended to make room
+ * (as Linux's SYN queue drops its oldest). The FIFO holds every embryonic
+ * flow in creation order; entries of flows that have since established or
+ * gone are stale (serial mismatch) and skipped. @return true when one was
+ * ended.
+ */
+static bool
+embryonic_evict(struct dp_worker *w)
+{
+	while (w->emb_fifo != NULL && w->emb_head != w->emb_tail) {
+		uint64_t e = w->emb_fifo[w->emb_head++ & w->emb_mask];
+		struct flow *f = flow_table_at(w->flows, (uint32_t)(e >> 32));
+
+		if (f != NULL && f->in_use && f->embryonic && f->serial == (uint32_t)e) {
+			flow_remove(w, f);
+			w->stats.embryonic_evicted++;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+embryonic_push(struct dp_worker *w, struct flow *f)
+{
+	if (w->emb_fifo == NULL)
+		return;
+	/* full: the oldest entries are stale or the oldest embryonic flows */
+	while (w->emb_tail - w->emb_head > w->emb_mask) {
+		uint64_t e = w->emb_fifo[w->emb_head++ & w->emb_mask];
+		struct flow *old = flow_table_at(w->flows, (uint32_t)(e >> 32));
+
+		if (old != NULL && old->in_use && old->embryonic && old->serial == (uint32_t)e) {
+			flow_remove(w, old);
+			w->stats.embryonic_evicted++;
+		}
+	}
+	w->emb_fifo[w->emb_tail++ & w->emb_mask] = (uint64_t)f->idx << 32 | f->serial;
+}
+
 /* Pick a NAT target of rule r by weight; ip and port in network order. */
 static void
 choose_target(const struct policy *pol, const struct policy_rule *r, const struct flow_key *k,
@@ -842,7 +884,8 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	struct flow *f;
 	int err;
 
-	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max) {
+	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max &&
+	    !embryonic_evict(w)) {
 		*why = EGRESS_DROP_EMBRYONIC_FULL;
 		return NULL;
 	}
@@ -865,6 +908,9 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	f->policy_gen = b->pol->generation;
 	f->rule = rule;
 	f->worker = (uint8_t)w->id;
+	f->serial = w->serial++;
+	if (k->proto == IPPROTO_TCP)
+		embryonic_push(w, f);
 	w->stats.flows_created++;
 	if (rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
 		b->pol->rule_flows[w->id * b->pol->rule_stride + rule]++;

@@ -102,6 +102,7 @@ struct dp_stats {
 	uint64_t flows_expired;
 	uint64_t flows_revoked;
 	uint64_t flows_rechecked;  /**< re-checked after a publish and kept */
+	uint64_t embryonic_evicted; /**< oldest embryonic flows ended for new SYNs */
 	uint64_t arp_replies;
 	uint64_t echo_replies;
 	uint64_t rst_sent;
@@ -122,6 +123,11 @@ struct dp_worker {
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
 	uint32_t embryonic;       /**< flows not yet established */
+	uint64_t *emb_fifo;       /**< embryonic flows oldest first: idx << 32 | serial;
+				       NULL: at the cap new SYNs are dropped instead */
+	uint32_t emb_mask;        /**< fifo size - 1 (a power of two) */
+	uint32_t emb_head, emb_tail;
+	uint32_t serial;          /**< next flow serial */
 	uint64_t rst_tokens;      /**< token bucket for generated RSTs */
 	uint64_t rst_last_ms;
 	uint64_t icmp_tokens;     /**< token bucket for generated ICMP errors */

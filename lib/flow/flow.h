@@ -79,7 +79,8 @@ struct flow {
 		uint8_t acked;   /**< maxend is known */
 		uint8_t pad;
 	} tcp[2];
-	uint8_t pad1[32];
+	uint32_t serial;         /**< per-worker creation number (embryonic FIFO) */
+	uint8_t pad1[28];
 };
 static_assert(sizeof(struct flow) == 128, "struct flow is designed for 128 bytes");
 

@@ -1126,6 +1126,50 @@ test_tcp_liberal(void **state)
 	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 0);
 }
 
+/* A SYN flood evicts the oldest embryonic flows, never established ones. */
+static void
+test_embryonic_cap_evicts_oldest(void **state)
+{
+	uint64_t fifo[16];
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS,
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	struct dp_out out;
+	uint8_t dir;
+	unsigned int i;
+	(void)state;
+
+	fx.conf.embryonic_max = 4;
+	fx.w.emb_fifo = fifo;
+	fx.w.emb_mask = RTE_DIM(fifo) - 1;
+	establish(40040);
+	for (i = 0; i < 4; i++)
+		open_flow((uint16_t)(40041 + i));
+	assert_int_equal(fx.w.embryonic, 4);
+	/* the fifth embryonic flow ends the oldest one (40041) */
+	assert_int_equal(run(DP_INSIDE, client_seg(40045, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 1);
+	free_out(&out);
+	assert_int_equal(fx.w.stats.embryonic_evicted, 1);
+	assert_int_equal(fx.w.embryonic, 4);
+	k.src_port = rte_cpu_to_be_16(40041);
+	assert_null(flow_table_lookup(fx.w.flows, &k, &dir));
+	k.src_port = rte_cpu_to_be_16(40042);
+	assert_non_null(flow_table_lookup(fx.w.flows, &k, &dir));
+	/* the established flow was never a candidate */
+	k.src_port = rte_cpu_to_be_16(40040);
+	assert_non_null(flow_table_lookup(fx.w.flows, &k, &dir));
+	/* a long flood keeps the newest four and the established one */
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(run(DP_INSIDE, client_seg((uint16_t)(41000 + i), REDIS, 6379,
+							   RTE_TCP_SYN_FLAG), &out), 1);
+		free_out(&out);
+	}
+	assert_int_equal(fx.w.embryonic, 4);
+	assert_int_equal(flow_table_count(fx.w.flows), 5);
+	assert_non_null(flow_table_lookup(fx.w.flows, &k, &dir));
+	fx.w.emb_fifo = NULL;
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1168,6 +1212,7 @@ main(void)
 		T(test_icmp_error_without_flow),
 		T(test_window_checks),
 		T(test_tcp_liberal),
+		T(test_embryonic_cap_evicts_oldest),
 		T(test_allow_any),
 	};
 

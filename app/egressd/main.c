@@ -451,6 +451,13 @@ setup(struct appliance *a, struct diag_list *dl)
 		};
 		if (rte_rcu_qsbr_thread_register(a->qsbr, w) != 0)
 			return -EINVAL;
+		if (a->n_workers > 1) {
+			snprintf(name, sizeof(name), "handoff%u", w);
+			a->conf.handoff[w] = rte_ring_create(name, 4096, fp.socket_id,
+							     RING_F_SC_DEQ);
+			if (a->conf.handoff[w] == NULL)
+				return -ENOMEM;
+		}
 		w++;
 	}
 
@@ -490,6 +497,13 @@ teardown(struct appliance *a)
 		if (a->workers[w] != NULL) {
 			flow_table_free(a->workers[w]->flows);
 			rte_free(a->workers[w]->emb_fifo);
+		}
+		if (a->conf.handoff[w] != NULL) {
+			void *m = NULL;
+
+			while (rte_ring_dequeue(a->conf.handoff[w], &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(a->conf.handoff[w]);
 		}
 		rte_free(a->workers[w]);
 	}

@@ -47,7 +47,8 @@
 	X(EMBRYONIC_FULL, "embryonic_limit")                                    \
 	X(NAT_EXHAUSTED, "nat_ports_exhausted")                                 \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved")                                 \
-	X(TX_FULL, "tx_full")
+	X(TX_FULL, "tx_full")                                                   \
+	X(HANDOFF_FULL, "handoff_full")          /* owner worker's ring full */
 
 enum egress_drop {
 #define EGRESS_DROP_ENUM(sym, name) EGRESS_DROP_##sym,

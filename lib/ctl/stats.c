@@ -37,6 +37,7 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		sum->flows_revoked += LOAD(s->flows_revoked);
 		sum->flows_rechecked += LOAD(s->flows_rechecked);
 		sum->embryonic_evicted += LOAD(s->embryonic_evicted);
+		sum->handed_off += LOAD(s->handed_off);
 		sum->arp_replies += LOAD(s->arp_replies);
 		sum->echo_replies += LOAD(s->echo_replies);
 		sum->rst_sent += LOAD(s->rst_sent);
@@ -90,12 +91,12 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 	json_string(out, c->last_reload_error);
 	fprintf(out, ",\"flows_active\":%" PRIu64 ",\"flows_created\":%" PRIu64
 		",\"flows_expired\":%" PRIu64 ",\"flows_revoked\":%" PRIu64
-		",\"embryonic_evicted\":%" PRIu64
+		",\"embryonic_evicted\":%" PRIu64 ",\"handed_off\":%" PRIu64
 		",\"arp_replies\":%" PRIu64 ",\"echo_replies\":%" PRIu64
 		",\"rst_sent\":%" PRIu64 ",\"icmp_sent\":%" PRIu64
 		",\"icmp_translated\":%" PRIu64 ",\"cycles_per_packet\":%.1f",
 		ctl_flows_active(c), s.flows_created, s.flows_expired, s.flows_revoked,
-		s.embryonic_evicted, s.arp_replies, s.echo_replies, s.rst_sent, s.icmp_sent,
+		s.embryonic_evicted, s.handed_off, s.arp_replies, s.echo_replies, s.rst_sent, s.icmp_sent,
 		s.icmp_translated,
 		s.busy_pkts ? (double)s.busy_cycles / (double)s.busy_pkts : 0.0);
 	fprintf(out, ",\"ports\":{");

@@ -62,6 +62,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "flows_expired", s.flows_expired);
 	rte_tel_data_add_dict_u64(d, "flows_revoked", s.flows_revoked);
 	rte_tel_data_add_dict_u64(d, "embryonic_evicted", s.embryonic_evicted);
+	rte_tel_data_add_dict_u64(d, "handed_off", s.handed_off);
 	rte_tel_data_add_dict_u64(d, "arp_replies", s.arp_replies);
 	rte_tel_data_add_dict_u64(d, "echo_replies", s.echo_replies);
 	rte_tel_data_add_dict_u64(d, "rst_sent", s.rst_sent);

@@ -120,6 +120,33 @@ dp_event(const struct dp_conf *conf, uint8_t type, enum dp_port port, uint32_t i
 	(void)rte_ring_mp_enqueue_elem(conf->events, &ev, sizeof(ev));
 }
 
+/*
+ * Which worker owns the flow a frame to NAT port `port` (network order)
+ * belongs to; -1 when there is one worker or the port is no NAT port.
+ */
+static inline int
+port_owner(const struct dp_conf *conf, uint16_t port)
+{
+	if (conf->n_workers <= 1)
+		return -1;
+	return nat_range_owner(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers,
+			       rte_be_to_cpu_16(port));
+}
+
+/* Pass a frame to the worker that owns its flow; it counts the frame's RX. */
+static void
+handoff(struct dp_burst *b, struct rte_mbuf *m, unsigned int owner)
+{
+	struct rte_ring *r = b->conf->handoff[owner];
+
+	if (r == NULL || rte_ring_mp_enqueue(r, m) != 0) {
+		dp_drop(b, m, EGRESS_DROP_HANDOFF_FULL);
+		return;
+	}
+	b->w->stats.port[b->in].rx--;
+	b->w->stats.handed_off++;
+}
+
 /* ---------------------------------------------------------------- TCP state */
 
 enum tcp_class {
@@ -576,6 +603,14 @@ icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm
 	k = (struct flow_key){ .src_ip = iip->dst_addr, .dst_ip = iip->src_addr,
 			       .src_port = iports[1], .dst_port = iports[0],
 			       .proto = iip->next_proto_id };
+	{
+		int owner = port_owner(conf, k.dst_port);
+
+		if (owner >= 0 && (unsigned int)owner != b->w->id) {
+			handoff(b, m, (unsigned int)owner);
+			return;
+		}
+	}
 	f = flow_table_lookup(b->w->flows, &k, &dir);
 	if (f == NULL || dir != FLOW_DIR_IN || !f->in_use) {
 		dp_drop(b, m, EGRESS_DROP_NO_FLOW);
@@ -784,6 +819,14 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		/* ICMP through the NAT (echo, errors) is not translated yet */
 		dp_drop(b, m, EGRESS_DROP_PROTO);
 		return;
+	}
+	if (b->in == DP_OUTSIDE) {
+		int owner = port_owner(conf, pm->dst_port);
+
+		if (owner >= 0 && (unsigned int)owner != b->w->id) {
+			handoff(b, m, (unsigned int)owner);
+			return;
+		}
 	}
 	if (unlikely(pm->ttl <= 1)) {
 		/* RFC 1812 5.3.1: time exceeded in transit, to the sender */
@@ -1434,6 +1477,21 @@ dp_worker_main(void *arg)
 			w->stats.busy_cycles += rte_rdtsc() - t0;
 			w->stats.busy_pkts += n;
 			tx_out(w, &out);
+		}
+		/* outside frames of our flows that another worker received */
+		if (conf->handoff[w->id] != NULL) {
+			uint16_t n = (uint16_t)rte_ring_sc_dequeue_burst(conf->handoff[w->id],
+									(void **)pkts,
+									DP_BURST_MAX, NULL);
+
+			if (n > 0) {
+				uint64_t t0 = rte_rdtsc();
+
+				dp_process(w, DP_OUTSIDE, pkts, n, now, &out);
+				w->stats.busy_cycles += rte_rdtsc() - t0;
+				w->stats.busy_pkts += n;
+				tx_out(w, &out);
+			}
 		}
 		if (w->id == 0)
 			tx_control(w, &out);

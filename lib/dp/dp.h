@@ -6,6 +6,14 @@
  * reason each. It never blocks, never allocates outside mempools, never logs
  * and never reads the clock, so tests drive it with crafted frames and time.
  *
+ * Multi-core: each worker owns its flow table and its share of the NAT ports
+ * (nat_range_split()). The inside port's RSS keeps a client's 5-tuple on one
+ * worker, the one that creates the flow; replies reach the outside port
+ * hashed by a 5-tuple the client never sent, so a worker that receives a
+ * reply to a NAT port it does not own passes the frame, untouched, to the
+ * owner's handoff ring, and the owner processes it like its own RX. No flow
+ * is ever read or written by two workers.
+ *
  * Ownership and concurrency:
  *   - struct dp_conf is written by the control thread before the workers
  *     start; afterwards only conf->policy changes (atomic pointer, RCU).
@@ -36,6 +44,7 @@ struct neigh_table;
 struct policy;
 
 #define DP_BURST_MAX 64                  /**< most frames per dp_process() call */
+#define DP_MAX_WORKERS 128
 #define DP_OUT_MAX   (2 * DP_BURST_MAX)  /**< a frame may cause two (RST both ways) */
 #define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
 #define DP_ICMP_RATE 1000                /**< generated ICMP errors per second per worker */
@@ -87,6 +96,9 @@ struct dp_conf {
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
 	struct rte_ring *events;                  /**< worker -> control */
 	struct rte_ring *tx[DP_NPORTS];           /**< control -> worker 0 */
+	struct rte_ring *handoff[DP_MAX_WORKERS]; /**< any worker -> owner: outside
+						       frames of flows it owns (MP/SC);
+						       NULL with one worker */
 };
 
 struct dp_port_stats {
@@ -103,6 +115,7 @@ struct dp_stats {
 	uint64_t flows_revoked;
 	uint64_t flows_rechecked;  /**< re-checked after a publish and kept */
 	uint64_t embryonic_evicted; /**< oldest embryonic flows ended for new SYNs */
+	uint64_t handed_off;       /**< outside frames passed to their flow's owner */
 	uint64_t arp_replies;
 	uint64_t echo_replies;
 	uint64_t rst_sent;

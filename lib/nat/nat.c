@@ -38,6 +38,18 @@ nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
 	return 0;
 }
 
+int
+nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port)
+{
+	uint32_t share;
+
+	if (port < lo || port > hi || n == 0 || (uint32_t)hi - lo + 1 < n)
+		return -1;
+	share = ((uint32_t)hi - lo + 1) / n;
+	/* the last worker's share also holds the remainder */
+	return (int)RTE_MIN((uint32_t)(port - lo) / share, n - 1);
+}
+
 /* Paired pooling (RFC 4787 REQ-2): the address depends on the client only. */
 static inline uint32_t
 nat_addr_of(const struct nat_range *r, uint32_t client_ip)

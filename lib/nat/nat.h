@@ -41,6 +41,13 @@ int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
 		    uint16_t *wlo, uint16_t *whi);
 
 /**
+ * The worker whose share (nat_range_split()) holds port (host order): the
+ * owner of every flow bound to it. @return 0..n-1, or -1 when port is
+ * outside [lo, hi].
+ */
+int nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port);
+
+/**
  * Bind a new flow. out is the client's 5-tuple; dst_ip/dst_port (network
  * order) the destination after DNAT; rnd a random number. On success *in is
  * the reply key (dst -> NAT address:port) and no flow in ft uses it.

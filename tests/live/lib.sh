@@ -29,6 +29,7 @@
 #   EGRESSD              the binary; default <repo>/build/app/egressd/egressd
 #   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
+#   LIVE_LCORES          EAL lcore option for egressd, default "-l 0,1"
 
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
@@ -400,7 +401,8 @@ live_start_egressd() {
 	EGRESSD_RC=""
 	LIVE_DPDK_PREFIXES+=("$EGRESSD_PREFIX")
 	live_log "starting egressd (run $LIVE_RUN, --file-prefix $EGRESSD_PREFIX) -c $conf"
-	"$EGRESSD" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$EGRESSD_PREFIX" \
+	# shellcheck disable=SC2086 # LIVE_LCORES is one or more EAL words
+	"$EGRESSD" --no-huge -m 512 --no-pci ${LIVE_LCORES:--l 0,1} --file-prefix "$EGRESSD_PREFIX" \
 		--log-level=user1:info -- -c "$conf" >"$EGRESSD_OUT" 2>"$EGRESSD_ERR" &
 	EGRESSD_PID=$!
 	live_track_pid "$EGRESSD_PID"

@@ -76,6 +76,34 @@ bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key
 	return rte_be_to_cpu_16(in.dst_port);
 }
 
+/* The owner of every port is the worker whose share holds it. */
+static void
+test_owner(void **state)
+{
+	static const uint16_t ranges[][2] = { { 1024, 65535 }, { 1000, 1009 }, { 5, 7 } };
+	unsigned int r, n, w;
+	uint32_t p;
+	uint16_t lo, hi;
+
+	(void)state;
+	for (r = 0; r < 3; r++) {
+		for (n = 1; n <= 3; n++) {
+			for (w = 0; w < n; w++) {
+				assert_int_equal(nat_range_split(ranges[r][0], ranges[r][1], n,
+								 w, &lo, &hi), 0);
+				for (p = lo; p <= hi; p++)
+					assert_int_equal(nat_range_owner(ranges[r][0],
+									 ranges[r][1], n,
+									 (uint16_t)p),
+							 (int)w);
+			}
+			assert_int_equal(nat_range_owner(ranges[r][0], ranges[r][1], n,
+							 ranges[r][0] - 1), -1);
+		}
+	}
+	assert_int_equal(nat_range_owner(1024, 65535, 4, 1023), -1);
+}
+
 static void
 test_split(void **state)
 {
@@ -309,6 +337,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_exhaustion_and_overlap),
 		cmocka_unit_test(test_probe_limit),
 		cmocka_unit_test(test_preserve),

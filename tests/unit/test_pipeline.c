@@ -1170,6 +1170,84 @@ test_embryonic_cap_evicts_oldest(void **state)
 	fx.w.emb_fifo = NULL;
 }
 
+/*
+ * Two workers: each binds flows to its own share of the NAT ports, and a
+ * reply received by the other worker is handed to the owner untouched,
+ * translated there, and counted once.
+ */
+static void
+test_two_workers_hand_off_replies(void **state)
+{
+	struct flow_table_params fp = { .name = "pf_w1", .max_flows = 1024,
+					.socket_id = SOCKET_ID_ANY };
+	struct dp_worker *w1 = calloc(1, sizeof(*w1));
+	struct rte_mbuf *m, *got[4];
+	struct dp_out out;
+	uint16_t lo, hi, port0, port1;
+	(void)state;
+
+	assert_non_null(w1);
+	fx.conf.n_workers = 2;
+	fx.conf.handoff[0] = rte_ring_create("ho0", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	fx.conf.handoff[1] = rte_ring_create("ho1", 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	assert_non_null(fx.conf.handoff[0]);
+	assert_non_null(fx.conf.handoff[1]);
+	assert_int_equal(nat_range_split(1024, 65535, 2, 0, &lo, &hi), 0);
+	fx.w.nat.port_lo = lo;
+	fx.w.nat.port_hi = hi;
+	w1->id = 1;
+	w1->conf = &fx.conf;
+	w1->pool = fx.pool;
+	w1->flows = flow_table_create(&fp);
+	assert_non_null(w1->flows);
+	assert_int_equal(nat_range_split(1024, 65535, 2, 1, &lo, &hi), 0);
+	w1->nat = (struct nat_range){ .addrs = fx.conf.nat_addrs, .n_addrs = 1,
+				      .port_lo = lo, .port_hi = hi };
+
+	/* worker 0 opens a flow; its reply arrives at worker 1 */
+	port0 = open_flow(40050);
+	assert_true(port0 < lo);
+	m = server_seg(REDIS, 6379, port0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_process(w1, DP_OUTSIDE, &m, 1, fx.now, &out), 0);
+	assert_int_equal(w1->stats.handed_off, 1);
+	assert_int_equal(w1->stats.port[DP_OUTSIDE].rx, 0);
+	assert_int_equal(w1->stats.port[DP_OUTSIDE].dropped, 0);
+	assert_int_equal(rte_ring_sc_dequeue_burst(fx.conf.handoff[0], (void **)got, 4, NULL), 1);
+	assert_int_equal(dp_process(&fx.w, DP_OUTSIDE, got, 1, fx.now, &out), 1);
+	assert_int_equal(ip_of(out.pkts[DP_INSIDE][0])->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port), 40050);
+	assert_checksums(out.pkts[DP_INSIDE][0]);
+	free_out(&out);
+	assert_int_equal(fx.w.stats.port[DP_OUTSIDE].rx, 1);
+
+	/* and the other way round: worker 1's flow, its reply at worker 0 */
+	m = client_seg(40051, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	assert_int_equal(dp_process(w1, DP_INSIDE, &m, 1, fx.now, &out), 1);
+	port1 = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port);
+	free_out(&out);
+	assert_true(port1 >= lo && port1 <= hi);
+	m = server_seg(REDIS, 6379, port1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(dp_process(&fx.w, DP_OUTSIDE, &m, 1, fx.now, &out), 0);
+	assert_int_equal(fx.w.stats.handed_off, 1);
+	assert_int_equal(rte_ring_sc_dequeue_burst(fx.conf.handoff[1], (void **)got, 4, NULL), 1);
+	assert_int_equal(dp_process(w1, DP_OUTSIDE, got, 1, fx.now, &out), 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port), 40051);
+	free_out(&out);
+
+	/* every frame counted once, by the worker that processed it */
+	assert_int_equal(fx.w.stats.port[DP_OUTSIDE].rx + w1->stats.port[DP_OUTSIDE].rx, 2);
+	assert_int_equal(fx.w.stats.port[DP_INSIDE].rx + w1->stats.port[DP_INSIDE].rx, 2);
+	assert_int_equal(flow_table_count(fx.w.flows), 1);
+	assert_int_equal(flow_table_count(w1->flows), 1);
+
+	flow_table_free(w1->flows);
+	free(w1);
+	rte_ring_free(fx.conf.handoff[0]);
+	rte_ring_free(fx.conf.handoff[1]);
+	fx.conf.handoff[0] = fx.conf.handoff[1] = NULL;
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1213,6 +1291,7 @@ main(void)
 		T(test_window_checks),
 		T(test_tcp_liberal),
 		T(test_embryonic_cap_evicts_oldest),
+		T(test_two_workers_hand_off_replies),
 		T(test_allow_any),
 	};
 

@@ -46,7 +46,7 @@ list_files() {
 is_shell_script() {
 	local f=$1 first
 	[[ "$f" == *.sh ]] && return 0
-	first=$(head -c 64 "$f" 2>/dev/null | head -n 1) || return 1
+	first=$(head -c 64 "$f" 2>/dev/null | tr -d '\0' | head -n 1) || return 1
 	[[ "$first" =~ ^#!.*(/|[[:space:]])(ba)?sh([[:space:]]|$) ]]
 }
 

@@ -23,6 +23,8 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -430,6 +432,22 @@ setup(struct appliance *a, struct diag_list *dl)
 						  RTE_CACHE_LINE_SIZE, fp.socket_id);
 		if (dw->emb_fifo == NULL)
 			return -ENOMEM;
+		if (a->conf.source_max != 0 || a->conf.source_rate != 0) {
+			struct rte_hash_parameters hp = {
+				.entries = fp.max_flows, .key_len = sizeof(uint32_t),
+				.hash_func = rte_hash_crc, .socket_id = fp.socket_id,
+			};
+			char hname[32];
+
+			snprintf(hname, sizeof(hname), "sources%u", w);
+			hp.name = hname;
+			dw->sources = rte_hash_create(&hp);
+			dw->source = rte_zmalloc_socket("egress_sources",
+							sizeof(struct dp_source) * fp.max_flows,
+							RTE_CACHE_LINE_SIZE, fp.socket_id);
+			if (dw->sources == NULL || dw->source == NULL)
+				return -ENOMEM;
+		}
 		snprintf(name, sizeof(name), "flows%u", w);
 		fp.name = name;
 		dw->flows = flow_table_create(&fp);
@@ -497,6 +515,8 @@ teardown(struct appliance *a)
 		if (a->workers[w] != NULL) {
 			flow_table_free(a->workers[w]->flows);
 			rte_free(a->workers[w]->emb_fifo);
+			rte_hash_free(a->workers[w]->sources);
+			rte_free(a->workers[w]->source);
 		}
 		if (a->conf.handoff[w] != NULL) {
 			void *m = NULL;

@@ -45,6 +45,7 @@
 	X(REVOKED, "revoked")                    /* policy no longer allows */  \
 	X(FLOW_TABLE_FULL, "flow_table_full")                                   \
 	X(EMBRYONIC_FULL, "embryonic_limit")                                    \
+	X(SOURCE_LIMIT, "per_source_limit")      /* flows.per_source caps */   \
 	X(NAT_EXHAUSTED, "nat_ports_exhausted")                                 \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved")                                 \
 	X(TX_FULL, "tx_full")                                                   \

@@ -17,6 +17,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
 #include <rte_ether.h>
 #include <rte_arp.h>
 #include <rte_icmp.h>
@@ -255,9 +256,31 @@ flow_expired(const struct dp_conf *conf, const struct flow *f, uint64_t now)
 	return now - f->last_seen >= dp_flow_timeout(conf, f);
 }
 
+/* A flow of this client ends: one fewer against flows.per_source.max. */
+static void
+source_release(struct dp_worker *w, const struct flow *f)
+{
+	uint32_t ip = f->key[FLOW_DIR_OUT].src_ip;
+	int pos;
+
+	if (w->sources == NULL)
+		return;
+	pos = rte_hash_lookup(w->sources, &ip);
+	if (pos < 0)
+		return;
+	/* a client with no flow left is forgotten, its rate bucket with it:
+	 * ended TCP flows linger (TIME_WAIT, quarantine), so that is minutes
+	 * after its last connection, and the table stays bounded by flows */
+	if (w->source[pos].flows <= 1)
+		rte_hash_del_key(w->sources, &ip);
+	else
+		w->source[pos].flows--;
+}
+
 static void
 flow_remove(struct dp_worker *w, struct flow *f)
 {
+	source_release(w, f);
 	if (f->embryonic)
 		w->embryonic--;
 	f->embryonic = 0;
@@ -888,6 +911,45 @@ embryonic_push(struct dp_worker *w, struct flow *f)
 	w->emb_fifo[w->emb_tail++ & w->emb_mask] = (uint64_t)f->idx << 32 | f->serial;
 }
 
+/*
+ * flows.per_source: may this client open one more flow now? Counts it when
+ * yes (source_release() gives it back). A token bucket of source_rate per
+ * second caps new flows, source_max the concurrent ones.
+ */
+static bool
+source_admit(struct dp_worker *w, uint32_t ip, uint64_t now)
+{
+	const struct dp_conf *conf = w->conf;
+	struct dp_source *s;
+	int pos = rte_hash_lookup(w->sources, &ip);
+
+	if (pos < 0) {
+		pos = rte_hash_add_key(w->sources, &ip);
+		if (pos < 0)
+			return false; /* more clients than the table holds: refuse */
+		s = &w->source[pos];
+		s->flows = 0;
+		s->tokens = conf->source_rate;
+		s->last_ms = now;
+	}
+	s = &w->source[pos];
+	if (conf->source_max != 0 && s->flows >= conf->source_max)
+		return false;
+	if (conf->source_rate != 0) {
+		uint64_t add = (now - s->last_ms) * conf->source_rate / 1000;
+
+		if (add > 0) {
+			s->tokens = (uint32_t)RTE_MIN(s->tokens + add, (uint64_t)conf->source_rate);
+			s->last_ms = now;
+		}
+		if (s->tokens == 0)
+			return false;
+		s->tokens--;
+	}
+	s->flows++;
+	return true;
+}
+
 /* Pick a NAT target of rule r by weight; ip and port in network order. */
 static void
 choose_target(const struct policy *pol, const struct policy_rule *r, const struct flow_key *k,
@@ -930,6 +992,10 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max &&
 	    !embryonic_evict(w)) {
 		*why = EGRESS_DROP_EMBRYONIC_FULL;
+		return NULL;
+	}
+	if (w->sources != NULL && !source_admit(w, k->src_ip, b->now)) {
+		*why = EGRESS_DROP_SOURCE_LIMIT;
 		return NULL;
 	}
 	if (rule != POLICY_NO_RULE) {
@@ -1529,6 +1595,11 @@ dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->mss_clamp = cfg->mss_clamp;
 	conf->tcp_liberal = cfg->tcp_liberal;
 	conf->n_workers = cfg->workers;
+	/* per worker: RSS spreads a client's flows over the workers */
+	conf->source_max = cfg->per_source_max ?
+		(cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;
+	conf->source_rate = cfg->per_source_new_per_second ?
+		(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers : 0;
 	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
 	if (conf->embryonic_max == 0)
 		conf->embryonic_max = 1;

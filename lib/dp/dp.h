@@ -92,6 +92,8 @@ struct dp_conf {
 	uint16_t mss_clamp;                       /**< 0: off */
 	bool tcp_liberal;                         /**< skip sequence-window checks */
 	uint32_t embryonic_max;                   /**< per worker */
+	uint32_t source_max;                      /**< flows per client, per worker; 0: no cap */
+	uint32_t source_rate;                     /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
 	struct rte_ring *events;                  /**< worker -> control */
@@ -141,6 +143,9 @@ struct dp_worker {
 	uint32_t emb_mask;        /**< fifo size - 1 (a power of two) */
 	uint32_t emb_head, emb_tail;
 	uint32_t serial;          /**< next flow serial */
+	struct rte_hash *sources; /**< client address -> sources[] slot (flows.per_source);
+				       NULL: no per-source caps. Owner only. */
+	struct dp_source *source; /**< per client: flows, rate bucket */
 	uint64_t rst_tokens;      /**< token bucket for generated RSTs */
 	uint64_t rst_last_ms;
 	uint64_t icmp_tokens;     /**< token bucket for generated ICMP errors */
@@ -149,6 +154,13 @@ struct dp_worker {
 	volatile bool quit;       /**< set by the control thread */
 	struct dp_stats stats __rte_cache_aligned;
 } __rte_cache_aligned;
+
+/** What flows.per_source tracks of one client (per worker). */
+struct dp_source {
+	uint32_t flows;           /**< flows of this client in this worker's table */
+	uint32_t tokens;          /**< new flows it may still open this second */
+	uint64_t last_ms;         /**< last refill */
+};
 
 /** Frames to send, per port, filled by dp_process(). */
 struct dp_out {

@@ -12,6 +12,8 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
@@ -1248,6 +1250,66 @@ test_two_workers_hand_off_replies(void **state)
 	fx.conf.handoff[0] = fx.conf.handoff[1] = NULL;
 }
 
+/* flows.per_source: concurrent flows and new flows per second per client. */
+static void
+test_per_source_caps(void **state)
+{
+	struct rte_hash_parameters hp = { .name = "src_t", .entries = 1024,
+					  .key_len = sizeof(uint32_t),
+					  .hash_func = rte_hash_crc,
+					  .socket_id = SOCKET_ID_ANY };
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	fx.w.sources = rte_hash_create(&hp);
+	fx.w.source = calloc(1024, sizeof(*fx.w.source));
+	assert_non_null(fx.w.sources);
+	assert_non_null(fx.w.source);
+
+	/* at most 2 concurrent flows per client */
+	fx.conf.source_max = 2;
+	open_flow(40060);
+	open_flow(40061);
+	assert_int_equal(run(DP_INSIDE, client_seg(40062, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_SOURCE_LIMIT), 1);
+	/* another client is not affected */
+	{
+		struct tcp_spec s = {
+			.dst_mac = mac_in, .src_mac = mac_client, .src = IP(10, 8, 0, 3),
+			.dst = REDIS, .sport = 40062, .dport = 6379, .flags = RTE_TCP_SYN_FLAG,
+		};
+
+		assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+		free_out(&out);
+	}
+	/* when the client's flows are gone, it may open again */
+	fx.now += fx.cfg.timeout_transitory_ms + fx.cfg.timeout_time_wait_ms;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	dp_expire(&fx.w, fx.now + fx.cfg.timeout_time_wait_ms, 4096, NULL);
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	open_flow(40063);
+
+	/* at most 3 new flows per second */
+	fx.conf.source_max = 0;
+	fx.conf.source_rate = 3;
+	fx.now += 10000;
+	for (i = 0; i < 3; i++)
+		open_flow((uint16_t)(40070 + i));
+	assert_int_equal(run(DP_INSIDE, client_seg(40073, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_SOURCE_LIMIT), 2);
+	fx.now += 1000;
+	open_flow(40073);
+
+	rte_hash_free(fx.w.sources);
+	free(fx.w.source);
+	fx.w.sources = NULL;
+	fx.w.source = NULL;
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1292,6 +1354,7 @@ main(void)
 		T(test_tcp_liberal),
 		T(test_embryonic_cap_evicts_oldest),
 		T(test_two_workers_hand_off_replies),
+		T(test_per_source_caps),
 		T(test_allow_any),
 	};
 

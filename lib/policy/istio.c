@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Istio networking loader: ServiceEntry, Gateway and DestinationRule YAML
+ * The Istio networking loader: ServiceEntry, Gateway, DestinationRule,
+ * VirtualService and Sidecar YAML
  * (networking.istio.io v1alpha3 / v1beta1 / v1) read into the policy model and
  * validated with Istio's own rules and messages where Istio has them, plus the
  * checks an L4 gateway needs (an entry that opens every destination, an
@@ -17,6 +18,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -673,6 +675,18 @@ model_add_file(struct policy_model *m, const char *path)
 }
 
 static void
+labels_free(struct egress_label *v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+static void
 se_free(struct service_entry *se)
 {
 	unsigned int i, j;
@@ -693,6 +707,7 @@ se_free(struct service_entry *se)
 		for (j = 0; j < se->endpoints[i].n_ports; j++)
 			free(se->endpoints[i].ports[j].name);
 		free(se->endpoints[i].ports);
+		labels_free(se->endpoints[i].labels, se->endpoints[i].n_labels);
 	}
 	free(se->endpoints);
 	memset(se, 0, sizeof(*se));
@@ -732,10 +747,60 @@ dr_free(struct destination_rule *dr)
 	free(dr->name);
 	free(dr->ns);
 	free(dr->host);
-	for (i = 0; i < dr->n_subsets; i++)
-		free(dr->subsets[i]);
+	for (i = 0; i < dr->n_subsets; i++) {
+		free(dr->subsets[i].name);
+		labels_free(dr->subsets[i].labels, dr->subsets[i].n_labels);
+		free(dr->subsets[i].ports);
+	}
 	free(dr->subsets);
+	free(dr->ports);
 	memset(dr, 0, sizeof(*dr));
+}
+
+static void
+strv_free(char **v, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+vs_free(struct virtual_service *vs)
+{
+	unsigned int i, j;
+
+	free(vs->name);
+	free(vs->ns);
+	strv_free(vs->hosts, vs->n_hosts);
+	strv_free(vs->gateways, vs->n_gateways);
+	for (i = 0; i < vs->n_routes; i++) {
+		struct vs_route *r = &vs->routes[i];
+
+		for (j = 0; j < r->n_matches; j++) {
+			free(r->matches[j].subnets);
+			strv_free(r->matches[j].gateways, r->matches[j].n_gateways);
+		}
+		free(r->matches);
+		for (j = 0; j < r->n_dests; j++) {
+			free(r->dests[j].host);
+			free(r->dests[j].subset);
+		}
+		free(r->dests);
+	}
+	free(vs->routes);
+	memset(vs, 0, sizeof(*vs));
+}
+
+static void
+sidecar_free(struct sidecar *sc)
+{
+	free(sc->name);
+	free(sc->ns);
+	labels_free(sc->selector, sc->n_selector);
+	memset(sc, 0, sizeof(*sc));
 }
 
 void
@@ -754,6 +819,12 @@ policy_model_free(struct policy_model *m)
 	for (i = 0; i < m->n_drs; i++)
 		dr_free(&m->drs[i]);
 	free(m->drs);
+	for (i = 0; i < m->n_vss; i++)
+		vs_free(&m->vss[i]);
+	free(m->vss);
+	for (i = 0; i < m->n_sidecars; i++)
+		sidecar_free(&m->sidecars[i]);
+	free(m->sidecars);
 	for (i = 0; i < m->n_files; i++)
 		free(m->files[i]);
 	free(m->files);
@@ -801,6 +872,34 @@ model_add_dr(struct ld *ld, struct destination_rule *dr)
 	}
 	ld->m->drs = v;
 	v[ld->m->n_drs++] = *dr;
+}
+
+static void
+model_add_vs(struct ld *ld, struct virtual_service *vs)
+{
+	struct virtual_service *v = grow(ld->m->vss, ld->m->n_vss, sizeof(*v));
+
+	if (v == NULL) {
+		ld->oom = true;
+		vs_free(vs);
+		return;
+	}
+	ld->m->vss = v;
+	v[ld->m->n_vss++] = *vs;
+}
+
+static void
+model_add_sidecar(struct ld *ld, struct sidecar *sc)
+{
+	struct sidecar *v = grow(ld->m->sidecars, ld->m->n_sidecars, sizeof(*v));
+
+	if (v == NULL) {
+		ld->oom = true;
+		sidecar_free(sc);
+		return;
+	}
+	ld->m->sidecars = v;
+	v[ld->m->n_sidecars++] = *sc;
 }
 
 static struct ypos
@@ -906,6 +1005,22 @@ ld_string_map(struct ld *ld, const struct ynode *map,
 	}
 }
 
+/* Where ld_string_map() puts pairs: an array sized for the map, and its count. */
+struct label_sink {
+	struct egress_label *v;
+	unsigned int *n;
+};
+
+static void
+label_add(struct ld *ld, const char *k, const char *v, void *arg)
+{
+	struct label_sink *sink = arg;
+	struct egress_label *l = &sink->v[(*sink->n)++];
+
+	l->key = ld_strdup(ld, k);
+	l->value = ld_strdup(ld, v);
+}
+
 /*
  * exportTo: ".", "*", "~" or namespaces, without duplicates (Istio's
  * validateExportTo()). Namespace visibility is a property of sidecars: the
@@ -968,6 +1083,22 @@ proto_find(const char *name)
 		if (strcasecmp(name, protocols[i].name) == 0)
 			return &protocols[i];
 	return NULL;
+}
+
+bool
+istio_proto_is_http(const char *name)
+{
+	const struct proto_info *pi = name != NULL && name[0] != '\0' ? proto_find(name) : NULL;
+
+	return pi != NULL && pi->http;
+}
+
+bool
+istio_proto_is_tls(const char *name)
+{
+	const struct proto_info *pi = name != NULL && name[0] != '\0' ? proto_find(name) : NULL;
+
+	return pi != NULL && pi->tls;
 }
 
 static char *
@@ -1350,9 +1481,14 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
 		path_pop(ld, mark);
 	}
 	lm = ld_get(ld, em, "labels", YNODE_MAP);
-	if (lm != NULL) {
+	if (lm != NULL && lm->n > 0) {
+		struct label_sink sink;
+
 		mark = path_key(ld, "labels");
-		ld_string_map(ld, lm, NULL, NULL);
+		ep->labels = ld_calloc(ld, lm->n, sizeof(*ep->labels));
+		sink = (struct label_sink){ ep->labels, &ep->n_labels };
+		if (ep->labels != NULL)
+			ld_string_map(ld, lm, label_add, &sink);
 		path_pop(ld, mark);
 	}
 	if (!cx->warned.network && ymap_key(em, "network") != NULL) {
@@ -1655,9 +1791,15 @@ gw_add_label(struct ld *ld, const char *k, const char *v, void *arg)
 	l->value = ld_strdup(ld, v);
 }
 
-/* Istio: a Gateway without a selector applies to every gateway workload. */
+/*
+ * Does a selector (Gateway spec.selector, Sidecar workloadSelector.labels)
+ * pick this appliance? Every pair must be among the appliance's labels
+ * (policy.labels, default istio=egressgateway); no selector picks everyone
+ * (Istio: a Gateway without one applies to every gateway workload).
+ */
 static bool
-gw_selects(const struct ld *ld, const struct gateway *gw)
+labels_select(const struct egress_config *cfg, const struct egress_label *sel,
+	      unsigned int n_sel)
 {
 	static const struct egress_label dflt = {
 		.key = (char *)"istio", .value = (char *)"egressgateway",
@@ -1665,14 +1807,16 @@ gw_selects(const struct ld *ld, const struct gateway *gw)
 	const struct egress_label *labels = &dflt;
 	unsigned int n_labels = 1, i, j;
 
-	if (ld->cfg != NULL && ld->cfg->n_labels > 0) {
-		labels = ld->cfg->labels;
-		n_labels = ld->cfg->n_labels;
+	if (cfg != NULL && cfg->n_labels > 0) {
+		labels = cfg->labels;
+		n_labels = cfg->n_labels;
 	}
-	for (i = 0; i < gw->n_selector; i++) {
+	for (i = 0; i < n_sel; i++) {
+		if (sel[i].key == NULL || sel[i].value == NULL)
+			return false;
 		for (j = 0; j < n_labels; j++)
-			if (strcmp(gw->selector[i].key, labels[j].key) == 0 &&
-			    strcmp(gw->selector[i].value, labels[j].value) == 0)
+			if (strcmp(sel[i].key, labels[j].key) == 0 &&
+			    strcmp(sel[i].value, labels[j].value) == 0)
 				break;
 		if (j == n_labels)
 			return false;
@@ -1938,7 +2082,7 @@ load_gateway(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	}
 	gw_servers(ld, spec, &gw);
 	path_pop(ld, mark);
-	gw.selects_us = gw_selects(ld, &gw);
+	gw.selects_us = labels_select(ld->cfg, gw.selector, gw.n_selector);
 	model_add_gw(ld, &gw);
 }
 
@@ -1952,10 +2096,20 @@ static const char *const dr_policy_fields[] = {
 	"connectionPool", "loadBalancer", "outlierDetection", "tls", "portLevelSettings",
 	"tunnel", "proxyProtocol", NULL,
 };
+static const char *const dr_port_policy_fields[] = {
+	"port", "connectionPool", "loadBalancer", "outlierDetection", "tls", NULL,
+};
 static const char *const dr_pool_fields[] = { "tcp", "http", NULL };
 static const char *const dr_tcp_fields[] = {
 	"maxConnections", "connectTimeout", "tcpKeepalive", "maxConnectionDuration",
 	"idleTimeout", NULL,
+};
+static const char *const dr_lb_fields[] = {
+	"simple", "consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup", NULL,
+};
+static const char *const dr_hash_fields[] = {
+	"httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName", "ringHash",
+	"maglev", "minimumRingSize", NULL,
 };
 static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy", NULL };
 
@@ -2026,8 +2180,28 @@ parse_duration_ns(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* A YAML boolean (true/false, as the API server reads it). @return 0 or -1. */
+static int
+ld_bool(struct ld *ld, const struct ynode *n, bool *v)
+{
+	if (n->type == YNODE_SCALAR && n->plain) {
+		if (strcmp(n->str, "true") == 0 || strcmp(n->str, "True") == 0 ||
+		    strcmp(n->str, "TRUE") == 0) {
+			*v = true;
+			return 0;
+		}
+		if (strcmp(n->str, "false") == 0 || strcmp(n->str, "False") == 0 ||
+		    strcmp(n->str, "FALSE") == 0) {
+			*v = false;
+			return 0;
+		}
+	}
+	ld_err(ld, n, "expected true or false, got %s", ydescribe(ld, n));
+	return -1;
+}
+
 static void
-dr_tcp(struct ld *ld, const struct ynode *tcp, struct destination_rule *dr)
+dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 {
 	const struct ynode *n;
 	const char *s;
@@ -2040,13 +2214,15 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct destination_rule *dr)
 
 		mark = path_key(ld, "maxConnections");
 		if (ld_int(ld, n, &v) == 0) {
-			if (v < 0)
+			if (v < 0) {
 				ld_err(ld, n, "max connections must be non-negative");
-			else if (v > INT32_MAX)
+			} else if (v > INT32_MAX) {
 				ld_err(ld, n, "max connections %s out of range (0-2147483647)",
 				       n->str);
-			else
-				dr->max_connections = (uint32_t)v;
+			} else {
+				st->max_connections = (uint32_t)v;
+				st->has_max_connections = true;
+			}
 		}
 		path_pop(ld, mark);
 	}
@@ -2055,14 +2231,16 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct destination_rule *dr)
 		uint64_t ns;
 
 		mark = path_key(ld, "connectTimeout");
-		if (parse_duration_ns(s, &ns) != 0)
+		if (parse_duration_ns(s, &ns) != 0) {
 			ld_err(ld, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)", q(ld, s));
-		else if (ns < 1000000)
+		} else if (ns < 1000000) {
 			ld_err(ld, n, "duration must be greater than 1ms");
-		else if (ns % 1000000 != 0)
+		} else if (ns % 1000000 != 0) {
 			ld_err(ld, n, "only durations to ms precision are supported");
-		else
-			dr->connect_timeout_ms = ns / 1000000;
+		} else {
+			st->connect_timeout_ms = ns / 1000000;
+			st->has_connect_timeout = true;
+		}
 		path_pop(ld, mark);
 	}
 	if (ymap_key(tcp, "tcpKeepalive") != NULL)
@@ -2076,43 +2254,209 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct destination_rule *dr)
 }
 
 static void
-dr_traffic_policy(struct ld *ld, const struct ynode *tp, struct destination_rule *dr)
+dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
 {
-	static const char *const l7_or_later[] = {
-		"loadBalancer", "outlierDetection", "tls", "portLevelSettings", "tunnel",
-		"proxyProtocol", NULL,
+	const struct ynode *tcp = ld_get(ld, pool, "tcp", YNODE_MAP);
+	size_t mark = path_key(ld, "connectionPool");
+
+	ld_unknown_fields(ld, pool, dr_pool_fields);
+	if (pool->n == 0)
+		ld_err(ld, pool, "connection pool must have at least one field");
+	ld_unhonoured(ld, pool, "http", "HTTP connection pool settings need an L7 "
+		      "proxy; ignored");
+	if (tcp != NULL) {
+		size_t m2 = path_key(ld, "tcp");
+
+		dr_tcp(ld, tcp, st);
+		path_pop(ld, m2);
+	}
+	path_pop(ld, mark);
+}
+
+/* consistentHash: the client's address is the one key an L4 gateway has. */
+static void
+dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st)
+{
+	static const char *const l7_keys[] = {
+		"httpHeaderName", "httpCookie", "httpQueryParameterName", NULL,
 	};
-	const struct ynode *pool;
-	size_t i;
+	const struct ynode *n = ymap_get(ch, "useSourceIp");
+	const struct ynode *cookie = ld_get(ld, ch, "httpCookie", YNODE_MAP);
+	bool src = false;
+	size_t i, mark;
 
-	ld_unknown_fields(ld, tp, dr_policy_fields);
-	for (i = 0; l7_or_later[i] != NULL; i++)
-		ld_unhonoured(ld, tp, l7_or_later[i], "not enforced by egressd; ignored");
-	pool = ld_get(ld, tp, "connectionPool", YNODE_MAP);
-	if (pool != NULL) {
-		const struct ynode *tcp = ld_get(ld, pool, "tcp", YNODE_MAP);
-		size_t mark = path_key(ld, "connectionPool");
-
-		ld_unknown_fields(ld, pool, dr_pool_fields);
-		if (pool->n == 0)
-			ld_err(ld, pool, "connection pool must have at least one field");
-		ld_unhonoured(ld, pool, "http", "HTTP connection pool settings need an L7 "
-			      "proxy; ignored");
-		if (tcp != NULL) {
-			size_t m2 = path_key(ld, "tcp");
-
-			dr_tcp(ld, tcp, dr);
-			path_pop(ld, m2);
-		}
+	ld_unknown_fields(ld, ch, dr_hash_fields);
+	if (n != NULL && !ynode_is_null(n)) {
+		mark = path_key(ld, "useSourceIp");
+		ld_bool(ld, n, &src);
 		path_pop(ld, mark);
 	}
+	if (cookie != NULL) {
+		mark = path_key(ld, "httpCookie");
+		if (ld_absent(cookie, "name"))
+			ld_err(ld, cookie, "name required for HttpCookie");
+		if (ld_absent(cookie, "ttl"))
+			ld_err(ld, cookie, "ttl required for HttpCookie");
+		path_pop(ld, mark);
+	}
+	for (i = 0; l7_keys[i] != NULL; i++) {
+		if (ymap_key(ch, l7_keys[i]) == NULL)
+			continue;
+		ld_unhonoured(ld, ch, l7_keys[i], "hashing on HTTP request attributes needs an "
+			      "L7 proxy; the client's source address is hashed instead");
+		src = true;
+	}
+	if (!src) {
+		ld_warn(ld, ch, "no hash key an L4 gateway can use (set useSourceIp: true); "
+			"the client's source address is hashed");
+	}
+	st->lb = POLICY_LB_CONSISTENT_SOURCE_IP;
+	st->has_lb = true;
+}
+
+static void
+dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st)
+{
+	static const struct {
+		const char *name;
+		enum policy_lb lb;
+	} simple[] = {
+		{ "UNSPECIFIED", POLICY_LB_RANDOM }, { "RANDOM", POLICY_LB_RANDOM },
+		{ "ROUND_ROBIN", POLICY_LB_ROUND_ROBIN }, { "LEAST_CONN", POLICY_LB_LEAST_CONN },
+		{ "LEAST_REQUEST", POLICY_LB_LEAST_CONN }, { "PASSTHROUGH", POLICY_LB_RANDOM },
+	};
+	const struct ynode *sn, *ch;
+	const char *s;
+	size_t i, mark = path_key(ld, "loadBalancer");
+
+	ld_unknown_fields(ld, lbn, dr_lb_fields);
+	s = ld_get_str(ld, lbn, "simple", &sn);
+	ch = ld_get(ld, lbn, "consistentHash", YNODE_MAP);
+	if (s != NULL && ch != NULL) {
+		size_t m2 = path_key(ld, "consistentHash");
+
+		ld_err(ld, ymap_key(lbn, "consistentHash"),
+		       "only one of simple or consistentHash can be set");
+		path_pop(ld, m2);
+	} else if (s != NULL) {
+		size_t m2 = path_key(ld, "simple");
+
+		for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+			if (strcmp(s, simple[i].name) == 0)
+				break;
+		if (i == sizeof(simple) / sizeof(simple[0])) {
+			ld_err(ld, sn, "invalid load balancer %s (want RANDOM, ROUND_ROBIN, "
+			       "LEAST_CONN, LEAST_REQUEST or PASSTHROUGH)", q(ld, s));
+		} else {
+			if (strcmp(s, "PASSTHROUGH") == 0)
+				ld_warn(ld, sn, "PASSTHROUGH (to the address the client asked "
+					"for) is what entries without endpoints do; with "
+					"endpoints, RANDOM is used");
+			st->lb = simple[i].lb;
+			st->has_lb = true;
+		}
+		path_pop(ld, m2);
+	} else if (ch != NULL) {
+		size_t m2 = path_key(ld, "consistentHash");
+
+		dr_consistent_hash(ld, ch, st);
+		path_pop(ld, m2);
+	}
+	ld_unhonoured(ld, lbn, "localityLbSetting", "locality-aware load balancing is not "
+		      "done by an L4 gateway; ignored");
+	ld_unhonoured(ld, lbn, "warmupDurationSecs", "slow start is not done by egressd; "
+		      "ignored");
+	ld_unhonoured(ld, lbn, "warmup", "slow start is not done by egressd; ignored");
+	path_pop(ld, mark);
+}
+
+/* The parts of a trafficPolicy (or of one portLevelSettings item) egressd uses. */
+static void
+dr_settings_fields(struct ld *ld, const struct ynode *tp, struct dr_settings *st)
+{
+	static const char *const not_enforced[] = {
+		"outlierDetection", "tls", "tunnel", "proxyProtocol", NULL,
+	};
+	const struct ynode *pool, *lbn;
+	size_t i;
+
+	for (i = 0; not_enforced[i] != NULL; i++)
+		ld_unhonoured(ld, tp, not_enforced[i], "not enforced by egressd; ignored");
+	pool = ld_get(ld, tp, "connectionPool", YNODE_MAP);
+	if (pool != NULL)
+		dr_connection_pool(ld, pool, st);
+	lbn = ld_get(ld, tp, "loadBalancer", YNODE_MAP);
+	if (lbn != NULL)
+		dr_load_balancer(ld, lbn, st);
+}
+
+static void
+dr_port_level(struct ld *ld, const struct ynode *seq, struct dr_port_settings **ports,
+	      unsigned int *n_ports)
+{
+	size_t i, mark = path_key(ld, "portLevelSettings");
+
+	*ports = ld_calloc(ld, seq->n, sizeof(**ports));
+	for (i = 0; *ports != NULL && i < seq->n; i++) {
+		const struct ynode *pm = seq->items[i];
+		const struct ynode *port;
+		struct dr_port_settings *ps;
+		size_t m2 = path_idx(ld, i);
+		long num = 0;
+
+		if (pm->type != YNODE_MAP) {
+			ld_err(ld, pm, "traffic policy may not be null");
+			path_pop(ld, m2);
+			continue;
+		}
+		ld_unknown_fields(ld, pm, dr_port_policy_fields);
+		port = ld_get(ld, pm, "port", YNODE_MAP);
+		if (port != NULL) {
+			size_t m3 = path_key(ld, "port");
+
+			num = ld_port_number(ld, port, "number", "port number");
+			path_pop(ld, m3);
+		}
+		if (port == NULL || num == 0) {
+			size_t m3 = path_key(ld, "port");
+
+			ld_err(ld, port != NULL ? port : pm,
+			       "portTrafficPolicy must have valid port");
+			path_pop(ld, m3);
+		}
+		if (ld_absent(pm, "connectionPool") && ld_absent(pm, "loadBalancer") &&
+		    ld_absent(pm, "outlierDetection") && ld_absent(pm, "tls"))
+			ld_err(ld, pm, "port traffic policy must have at least one field");
+		ps = &(*ports)[(*n_ports)++];
+		ps->port = num > 0 ? (uint32_t)num : 0;
+		ps->pos = ld_pos(ld, pm);
+		dr_settings_fields(ld, pm, &ps->s);
+		path_pop(ld, m2);
+	}
+	path_pop(ld, mark);
+}
+
+/* A trafficPolicy (path pushed): the DestinationRule's own or a subset's. */
+static void
+dr_traffic_policy(struct ld *ld, const struct ynode *tp, struct dr_settings *st,
+		  struct dr_port_settings **ports, unsigned int *n_ports)
+{
+	const struct ynode *pls;
+
+	ld_unknown_fields(ld, tp, dr_policy_fields);
+	if (tp->n == 0)
+		ld_err(ld, tp, "traffic policy must have at least one field");
+	dr_settings_fields(ld, tp, st);
+	pls = ld_get(ld, tp, "portLevelSettings", YNODE_SEQ);
+	if (pls != NULL && pls->n > 0)
+		dr_port_level(ld, pls, ports, n_ports);
 }
 
 static void
 dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 {
 	const struct ynode *seq = ld_get(ld, spec, "subsets", YNODE_SEQ);
-	size_t i, mark;
+	size_t i, j, mark;
 
 	if (seq == NULL || seq->n == 0)
 		return;
@@ -2120,7 +2464,8 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 	dr->subsets = ld_calloc(ld, seq->n, sizeof(*dr->subsets));
 	for (i = 0; dr->subsets != NULL && i < seq->n; i++) {
 		const struct ynode *sm = seq->items[i];
-		const struct ynode *nn, *lm;
+		const struct ynode *nn, *lm, *tp;
+		struct dr_subset *sub;
 		const char *name;
 		size_t m2 = path_idx(ld, i);
 
@@ -2129,6 +2474,8 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 			path_pop(ld, m2);
 			continue;
 		}
+		sub = &dr->subsets[dr->n_subsets++];
+		sub->pos = ld_pos(ld, sm);
 		ld_unknown_fields(ld, sm, dr_subset_fields);
 		name = ld_get_str(ld, sm, "name", &nn);
 		if (name == NULL || name[0] == '\0') {
@@ -2141,17 +2488,37 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 
 			ld_err(ld, nn, "subset name is invalid: %s", name);
 			path_pop(ld, m3);
-		}
-		dr->subsets[dr->n_subsets++] = ld_strdup(ld, name);
-		lm = ld_get(ld, sm, "labels", YNODE_MAP);
-		if (lm != NULL) {
-			size_t m3 = path_key(ld, "labels");
+		} else {
+			for (j = 0; j + 1 < dr->n_subsets; j++) {
+				if (dr->subsets[j].name != NULL &&
+				    strcmp(dr->subsets[j].name, name) == 0) {
+					size_t m3 = path_key(ld, "name");
 
-			ld_string_map(ld, lm, NULL, NULL);
+					ld_err(ld, nn, "duplicate subset names: %s", name);
+					path_pop(ld, m3);
+					break;
+				}
+			}
+		}
+		sub->name = ld_strdup(ld, name);
+		lm = ld_get(ld, sm, "labels", YNODE_MAP);
+		if (lm != NULL && lm->n > 0) {
+			size_t m3 = path_key(ld, "labels");
+			struct label_sink sink;
+
+			sub->labels = ld_calloc(ld, lm->n, sizeof(*sub->labels));
+			sink = (struct label_sink){ sub->labels, &sub->n_labels };
+			if (sub->labels != NULL)
+				ld_string_map(ld, lm, label_add, &sink);
 			path_pop(ld, m3);
 		}
-		ld_unhonoured(ld, sm, "trafficPolicy", "per-subset traffic policies are not "
-			      "enforced by egressd; ignored");
+		tp = ld_get(ld, sm, "trafficPolicy", YNODE_MAP);
+		if (tp != NULL) {
+			size_t m3 = path_key(ld, "trafficPolicy");
+
+			dr_traffic_policy(ld, tp, &sub->s, &sub->ports, &sub->n_ports);
+			path_pop(ld, m3);
+		}
 		path_pop(ld, m2);
 	}
 	path_pop(ld, mark);
@@ -2187,14 +2554,762 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	if (tp != NULL) {
 		size_t m2 = path_key(ld, "trafficPolicy");
 
-		dr_traffic_policy(ld, tp, &dr);
+		dr_traffic_policy(ld, tp, &dr.s, &dr.ports, &dr.n_ports);
 		path_pop(ld, m2);
 	}
+	dr.max_connections = dr.s.max_connections;
+	dr.connect_timeout_ms = dr.s.connect_timeout_ms;
 	ld_export_to(ld, spec, md->ns, false);
 	ld_unhonoured(ld, spec, "workloadSelector", "an L4 gateway does not select "
 		      "workloads; ignored");
 	path_pop(ld, mark);
 	model_add_dr(ld, &dr);
+}
+
+/* ------------------------------------------------------------------ */
+/* VirtualService                                                      */
+
+static const char *const vs_spec_fields[] = {
+	"hosts", "gateways", "http", "tls", "tcp", "exportTo", NULL,
+};
+static const char *const vs_route_fields[] = { "match", "route", NULL };
+static const char *const vs_tcp_match_fields[] = {
+	"destinationSubnets", "port", "sourceLabels", "gateways", "sourceNamespace",
+	"sourceSubnet", NULL,
+};
+static const char *const vs_tls_match_fields[] = {
+	"sniHosts", "destinationSubnets", "port", "sourceLabels", "gateways",
+	"sourceNamespace", NULL,
+};
+static const char *const vs_route_dest_fields[] = { "destination", "weight", NULL };
+static const char *const vs_dest_fields[] = { "host", "subset", "port", NULL };
+
+/* What was said once per VirtualService about fields an L4 gateway ignores. */
+struct vs_warned {
+	bool sni, source;
+};
+
+/* Istio's validateGatewayNames(), for spec.gateways and match.gateways. */
+static void
+vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned int *n_out)
+{
+	char err[MSG_MAX];
+	size_t i;
+
+	*out = ld_calloc(ld, seq->n, sizeof(**out));
+	for (i = 0; *out != NULL && i < seq->n; i++) {
+		const struct ynode *n = seq->items[i];
+		size_t m2 = path_idx(ld, i);
+		const char *g = ld_str(ld, n), *slash;
+
+		if (g == NULL) {
+			path_pop(ld, m2);
+			continue;
+		}
+		slash = strchr(g, '/');
+		if (slash != NULL) {
+			size_t nl = (size_t)(slash - g);
+			const char *name = slash + 1;
+
+			if (nl == 0 || name[0] == '\0')
+				ld_err(ld, n, "config namespace and gateway name cannot be empty");
+			if (nl > 0 && !is_dns1123_label(g, nl)) {
+				char ns[QUOTE_MAX + 1];
+
+				snprintf(ns, sizeof(ns), "%.*s", (int)nl, g);
+				ld_err(ld, n, "invalid value for namespace: %s", q(ld, ns));
+			}
+			if (name[0] != '\0' && !is_dns1123_label(name, strlen(name)))
+				ld_err(ld, n, "invalid value for gateway name: %s", q(ld, name));
+		} else if (strcmp(g, "mesh") != 0) {
+			const char *dot = strchr(g, '.');
+
+			if (dot != NULL) {
+				const char *ns = dot + 1, *end = strchr(ns, '.');
+				char rec[2 * QUOTE_MAX + 2];
+
+				snprintf(rec, sizeof(rec), "%.*s/%.*s",
+					 (int)(end != NULL ? (size_t)(end - ns) : strlen(ns)), ns,
+					 (int)(dot - g), g);
+				ld_warn(ld, n, "using legacy gatewayName format %s; prefer the "
+					"<namespace>/<name> format: %s", q(ld, g), q(ld, rec));
+			}
+			if (!check_dns_labels(ld, g, g, err, sizeof(err)))
+				ld_err(ld, n, "%s", err);
+		}
+		(*out)[(*n_out)++] = ld_strdup(ld, g);
+		path_pop(ld, m2);
+	}
+}
+
+/* destinationSubnets: addresses or CIDRs (Istio's ValidateIPSubnet). */
+static void
+vs_subnets(struct ld *ld, const struct ynode *seq, struct vs_match *vm)
+{
+	size_t i;
+
+	vm->subnets = ld_calloc(ld, seq->n, sizeof(*vm->subnets));
+	for (i = 0; vm->subnets != NULL && i < seq->n; i++) {
+		const struct ynode *n = seq->items[i];
+		size_t m2 = path_idx(ld, i);
+		struct se_address a = { .pos = ld_pos(ld, n) };
+		const char *s = ld_str(ld, n);
+		char pfx[INET6_ADDRSTRLEN + 8];
+		bool host_bits;
+
+		if (s == NULL) {
+			path_pop(ld, m2);
+			continue;
+		}
+		if (parse_prefix(s, &a, &host_bits) != 0) {
+			if (strchr(s, '/') != NULL)
+				ld_err(ld, n, "%s is not a valid CIDR block", s);
+			else
+				ld_err(ld, n, "%s is not a valid IP", s);
+			path_pop(ld, m2);
+			continue;
+		}
+		format_prefix(&a, pfx, sizeof(pfx));
+		if (host_bits)
+			ld_err(ld, n, "%s has host bits set (the network is %s)", s, pfx);
+		if (a.v6)
+			ld_warn(ld, n, "%s is IPv6: parsed and validated, but IPv6 is not "
+				"forwarded yet", s);
+		vm->subnets[vm->n_subnets++] = a;
+		path_pop(ld, m2);
+	}
+}
+
+/*
+ * A canonical text of a match, so that two matches that select the same
+ * flows compare equal (Istio compares their JSON).
+ */
+static void
+vs_match_key(const struct ynode *mm, char *buf, size_t sz)
+{
+	static const char *const keys[] = {
+		"destinationSubnets", "port", "sniHosts", "gateways", "sourceLabels",
+		"sourceNamespace", "sourceSubnet", NULL,
+	};
+	size_t o = 0, i, j;
+
+	buf[0] = '\0';
+	for (i = 0; keys[i] != NULL && o < sz; i++) {
+		const struct ynode *v = ymap_get(mm, keys[i]);
+
+		if (v == NULL || ynode_is_null(v))
+			continue;
+		o += (size_t)snprintf(buf + o, sz - o, "%s=", keys[i]);
+		if (v->type == YNODE_SCALAR) {
+			o += (size_t)snprintf(buf + o, o < sz ? sz - o : 0, "%s;", v->str);
+			continue;
+		}
+		for (j = 0; j < (v->type == YNODE_MAP ? 2 * v->n : v->n) && o < sz; j++)
+			o += (size_t)snprintf(buf + o, sz - o, "%s,",
+					      ynode_str(v->items[j]) != NULL ?
+					      v->items[j]->str : "?");
+		if (o < sz)
+			o += (size_t)snprintf(buf + o, sz - o, ";");
+	}
+}
+
+/* SNI hosts: valid, and each within a host of the VirtualService (Istio). */
+static void
+vs_sni_hosts(struct ld *ld, const struct ynode *seq, const struct virtual_service *vs)
+{
+	char err[MSG_MAX], list[MSG_MAX / 2];
+	size_t i, o = 0;
+	unsigned int h;
+
+	list[0] = '\0';
+	for (h = 0; h < vs->n_hosts && o < sizeof(list); h++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", h > 0 ? ", " : "",
+				      vs->hosts[h]);
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *n = seq->items[i];
+		size_t m2 = path_idx(ld, i);
+		const char *sni = ld_str(ld, n);
+		struct in6_addr in6;
+		struct in_addr in4;
+
+		if (sni == NULL) {
+			path_pop(ld, m2);
+			continue;
+		}
+		if (!check_wildcard_domain(ld, sni, err, sizeof(err))) {
+			if (inet_pton(AF_INET, sni, &in4) == 1 ||
+			    inet_pton(AF_INET6, sni, &in6) == 1)
+				ld_warn(ld, n, "using an IP address (%s) goes against SNI spec and "
+					"most clients do not support this", q(ld, sni));
+			else
+				ld_err(ld, n, "%s", err);
+			path_pop(ld, m2);
+			continue;
+		}
+		for (h = 0; h < vs->n_hosts; h++)
+			if (vs->hosts[h] != NULL && istio_host_covers(vs->hosts[h], sni))
+				break;
+		if (h == vs->n_hosts)
+			ld_err(ld, n, "SNI host %s is not a compatible subset of any of the "
+			       "virtual service hosts: [%s]", q(ld, sni), list);
+		path_pop(ld, m2);
+	}
+}
+
+/* One item of match[] (path pushed). */
+static void
+vs_match(struct ld *ld, const struct ynode *mm, bool tls, struct virtual_service *vs,
+	 struct vs_match *vm, struct vs_warned *warned)
+{
+	const struct ynode *seq;
+	long port;
+
+	vm->pos = ld_pos(ld, mm);
+	ld_unknown_fields(ld, mm, tls ? vs_tls_match_fields : vs_tcp_match_fields);
+	if (tls) {
+		seq = ld_get(ld, mm, "sniHosts", YNODE_SEQ);
+		if (seq == NULL || seq->n == 0) {
+			ld_err(ld, mm, "TLS match must have at least one SNI host");
+		} else {
+			size_t m2 = path_key(ld, "sniHosts");
+
+			vs_sni_hosts(ld, seq, vs);
+			if (!warned->sni) {
+				warned->sni = true;
+				ld_warn(ld, ymap_key(mm, "sniHosts"), "an L4 gateway does not read "
+					"the TLS server name: the route applies to every TLS "
+					"flow its destinationSubnets and port select");
+			}
+			path_pop(ld, m2);
+		}
+	}
+	seq = ld_get(ld, mm, "destinationSubnets", YNODE_SEQ);
+	if (seq != NULL && seq->n > 0) {
+		size_t m2 = path_key(ld, "destinationSubnets");
+
+		vs_subnets(ld, seq, vm);
+		path_pop(ld, m2);
+	}
+	port = ld_port_number(ld, mm, "port", "port number");
+	vm->port = port > 0 ? (uint32_t)port : 0;
+	seq = ld_get(ld, mm, "gateways", YNODE_SEQ);
+	if (seq != NULL && seq->n > 0) {
+		size_t m2 = path_key(ld, "gateways");
+
+		vs_gateway_names(ld, seq, &vm->gateways, &vm->n_gateways);
+		path_pop(ld, m2);
+	}
+	if (!warned->source) {
+		static const char *const src_keys[] = {
+			"sourceLabels", "sourceNamespace", "sourceSubnet", NULL,
+		};
+		size_t i;
+
+		for (i = 0; src_keys[i] != NULL; i++) {
+			if (ymap_key(mm, src_keys[i]) == NULL)
+				continue;
+			warned->source = true;
+			ld_unhonoured(ld, mm, src_keys[i], "an L4 gateway does not tell clients "
+				      "apart by workload: the route applies to every client");
+			break;
+		}
+	}
+}
+
+/* One item of route[] (path pushed). @return the weight as written (Istio sums those). */
+static int64_t
+vs_route_dest(struct ld *ld, const struct ynode *rd, struct vs_destination *d)
+{
+	int64_t raw = 0;
+	const struct ynode *dm, *hn, *wn, *pm, *sn;
+	const char *host, *subset;
+	char err[MSG_MAX];
+	size_t mark;
+
+	d->pos = ld_pos(ld, rd);
+	ld_unknown_fields(ld, rd, vs_route_dest_fields);
+	dm = ld_get(ld, rd, "destination", YNODE_MAP);
+	if (dm == NULL) {
+		if (ld_absent(rd, "destination"))
+			ld_err(ld, rd, "destination is required");
+	} else {
+		mark = path_key(ld, "destination");
+		d->pos = ld_pos(ld, dm);
+		ld_unknown_fields(ld, dm, vs_dest_fields);
+		host = ld_get_str(ld, dm, "host", &hn);
+		if (host == NULL || host[0] == '\0') {
+			size_t m2 = path_key(ld, "host");
+
+			ld_err(ld, hn != NULL ? hn : dm, "empty domain name not allowed");
+			path_pop(ld, m2);
+		} else if (strcmp(host, "*") == 0) {
+			size_t m2 = path_key(ld, "host");
+
+			ld_err(ld, hn, "invalid destination host %s", host);
+			path_pop(ld, m2);
+		} else if (!check_wildcard_domain(ld, host, err, sizeof(err))) {
+			size_t m2 = path_key(ld, "host");
+
+			ld_err(ld, hn, "%s", err);
+			path_pop(ld, m2);
+		}
+		d->host = ld_strdup(ld, host);
+		subset = ld_get_str(ld, dm, "subset", &sn);
+		if (subset != NULL) {
+			size_t m2 = path_key(ld, "subset");
+
+			if (subset[0] == '\0')
+				ld_err(ld, sn, "subset name cannot be empty");
+			else if (!is_dns1123_label(subset, strlen(subset)))
+				ld_err(ld, sn, "subset name is invalid: %s", subset);
+			d->subset = ld_strdup(ld, subset);
+			path_pop(ld, m2);
+		}
+		pm = ld_get(ld, dm, "port", YNODE_MAP);
+		if (pm != NULL) {
+			size_t m2 = path_key(ld, "port");
+			long num = ld_port_number(ld, pm, "number", "port number");
+
+			d->port = num > 0 ? (uint32_t)num : 0;
+			path_pop(ld, m2);
+		}
+		path_pop(ld, mark);
+	}
+	wn = ymap_get(rd, "weight");
+	if (wn != NULL && !ynode_is_null(wn)) {
+		int64_t w;
+
+		mark = path_key(ld, "weight");
+		if (ld_int(ld, wn, &w) == 0) {
+			raw = w;
+			if (w < 0 || w > 100) {
+				ld_err(ld, wn, "percentage %s is not in range 0..100", wn->str);
+			} else {
+				d->weight = (uint32_t)w;
+				d->has_weight = true;
+			}
+		}
+		path_pop(ld, mark);
+	}
+	return raw;
+}
+
+/* spec.tcp[i] or spec.tls[i] (path pushed). */
+static void
+vs_route(struct ld *ld, const struct ynode *rm, bool tls, struct virtual_service *vs,
+	 struct vs_route *r, struct vs_warned *warned)
+{
+	const struct ynode *matches = ld_get(ld, rm, "match", YNODE_SEQ);
+	const struct ynode *route = ld_get(ld, rm, "route", YNODE_SEQ);
+	int64_t total = 0;
+	size_t i, mark;
+
+	r->pos = ld_pos(ld, rm);
+	r->tls = tls;
+	ld_unknown_fields(ld, rm, vs_route_fields);
+	if (tls && (matches == NULL || matches->n == 0))
+		ld_err(ld, rm, "TLS route must have at least one match condition");
+	if (matches != NULL && matches->n > 0) {
+		mark = path_key(ld, "match");
+		r->matches = ld_calloc(ld, matches->n, sizeof(*r->matches));
+		for (i = 0; r->matches != NULL && i < matches->n; i++) {
+			const struct ynode *mm = matches->items[i];
+			size_t m2 = path_idx(ld, i);
+
+			if (mm->type != YNODE_MAP)
+				ld_err(ld, mm, tls ? "TLS match may not be null" :
+				       "tcp match may not be nil");
+			else
+				vs_match(ld, mm, tls, vs, &r->matches[r->n_matches++], warned);
+			path_pop(ld, m2);
+		}
+		path_pop(ld, mark);
+	}
+	if (route == NULL || route->n == 0) {
+		mark = path_key(ld, "route");
+		ld_err(ld, route != NULL ? route : rm, tls ? "TLS route is required" :
+		       "TCP route is required");
+		path_pop(ld, mark);
+		return;
+	}
+	mark = path_key(ld, "route");
+	r->dests = ld_calloc(ld, route->n, sizeof(*r->dests));
+	for (i = 0; r->dests != NULL && i < route->n; i++) {
+		const struct ynode *rd = route->items[i];
+		size_t m2 = path_idx(ld, i);
+
+		if (rd->type != YNODE_MAP) {
+			ld_err(ld, rd, "weight may not be nil");
+		} else {
+			int64_t w = vs_route_dest(ld, rd, &r->dests[r->n_dests++]);
+
+			/* saturating: a weight of 2^62 must not wrap the sum */
+			total = w > 0 && total > INT64_MAX - w ? INT64_MAX :
+				w < 0 && total < INT64_MIN - w ? INT64_MIN : total + w;
+		}
+		path_pop(ld, m2);
+	}
+	if (r->n_dests > 1 && total != 100)
+		ld_err(ld, route, "total destination weight %" PRId64 " != 100", total);
+	path_pop(ld, mark);
+}
+
+/*
+ * Istio's analyzeUnreachableTCPRules / TLSRules: a route without a match must
+ * be the last one; a match seen in an earlier route is never used.
+ */
+static void
+vs_unreachable(struct ld *ld, const struct ynode *seq)
+{
+	char (*keys)[256];
+	unsigned int *owner;
+	size_t i, j, k, n_keys = 0, total = 0;
+	bool empty_seen = false;
+
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *m = ymap_get(seq->items[i], "match");
+
+		total += m != NULL && m->type == YNODE_SEQ ? m->n : 0;
+	}
+	keys = total > 0 ? calloc(total, sizeof(*keys)) : NULL;
+	owner = total > 0 ? calloc(total, sizeof(*owner)) : NULL;
+	if (total > 0 && (keys == NULL || owner == NULL)) {
+		ld->oom = true;
+		goto out;
+	}
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *rm = seq->items[i];
+		const struct ynode *m = ymap_get(rm, "match");
+		size_t dups = 0, mark = path_idx(ld, i);
+
+		if (rm->type != YNODE_MAP) {
+			path_pop(ld, mark);
+			continue;
+		}
+		if (m == NULL || m->type != YNODE_SEQ || m->n == 0) {
+			if (empty_seen)
+				ld_warn(ld, rm, "virtualService rule #%zu not used (only the last "
+					"rule can have no matches)", i);
+			empty_seen = true;
+			path_pop(ld, mark);
+			continue;
+		}
+		for (j = 0; j < m->n; j++) {
+			char key[256];
+
+			vs_match_key(m->items[j], key, sizeof(key));
+			for (k = 0; k < n_keys && strcmp(keys[k], key) != 0; k++)
+				;
+			if (k < n_keys) {
+				ld_warn(ld, m->items[j], "virtualService rule #%zu match #%zu is "
+					"not used (duplicate/overlapping match in rule #%u)", i, j,
+					owner[k]);
+				dups++;
+				continue;
+			}
+			snprintf(keys[n_keys], sizeof(keys[n_keys]), "%s", key);
+			owner[n_keys++] = (unsigned int)i;
+		}
+		if (dups == m->n)
+			ld_warn(ld, rm, "virtualService rule #%zu not used (all matches used by "
+				"prior rules)", i);
+		path_pop(ld, mark);
+	}
+out:
+	free(keys);
+	free(owner);
+}
+
+static void
+vs_hosts(struct ld *ld, const struct ynode *spec, struct virtual_service *vs, bool to_mesh)
+{
+	const struct ynode *seq = ld_get(ld, spec, "hosts", YNODE_SEQ);
+	bool all_valid = true;
+	char err[MSG_MAX];
+	size_t i, j, mark;
+
+	if (seq == NULL || seq->n == 0)
+		return;
+	mark = path_key(ld, "hosts");
+	vs->hosts = ld_calloc(ld, seq->n, sizeof(*vs->hosts));
+	for (i = 0; vs->hosts != NULL && i < seq->n; i++) {
+		const struct ynode *n = seq->items[i];
+		size_t m2 = path_idx(ld, i);
+		const char *h = ld_str(ld, n);
+		struct in6_addr in6;
+		struct in_addr in4;
+
+		if (h == NULL) {
+			all_valid = false;
+			path_pop(ld, m2);
+			continue;
+		}
+		if (!check_wildcard_domain(ld, h, err, sizeof(err))) {
+			if (inet_pton(AF_INET, h, &in4) != 1 && inet_pton(AF_INET6, h, &in6) != 1) {
+				ld_err(ld, n, "%s", err);
+				all_valid = false;
+			}
+		} else if (to_mesh && strcmp(h, "*") == 0) {
+			ld_err(ld, n, "wildcard host * is not allowed for virtual services bound "
+			       "to the mesh gateway");
+			all_valid = false;
+		}
+		vs->hosts[vs->n_hosts++] = ld_strdup(ld, h);
+		path_pop(ld, m2);
+	}
+	for (i = 0; all_valid && i < vs->n_hosts; i++) {
+		for (j = i + 1; j < vs->n_hosts; j++) {
+			if (vs->hosts[i] == NULL || vs->hosts[j] == NULL ||
+			    (!istio_host_covers(vs->hosts[i], vs->hosts[j]) &&
+			     !istio_host_covers(vs->hosts[j], vs->hosts[i])))
+				continue;
+			ld_err(ld, seq, "duplicate hosts in virtual service: %s & %s", vs->hosts[i],
+			       vs->hosts[j]);
+		}
+	}
+	path_pop(ld, mark);
+}
+
+static void
+vs_routes(struct ld *ld, const struct ynode *spec, struct virtual_service *vs, bool tls,
+	  struct vs_warned *warned)
+{
+	const char *key = tls ? "tls" : "tcp";
+	const struct ynode *seq = ld_get(ld, spec, key, YNODE_SEQ);
+	struct vs_route *v;
+	size_t i, mark;
+
+	if (seq == NULL || seq->n == 0)
+		return;
+	mark = path_key(ld, key);
+	v = realloc(vs->routes, (vs->n_routes + seq->n) * sizeof(*v));
+	if (v == NULL) {
+		ld->oom = true;
+		path_pop(ld, mark);
+		return;
+	}
+	vs->routes = v;
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *rm = seq->items[i];
+		size_t m2 = path_idx(ld, i);
+
+		if (rm->type != YNODE_MAP) {
+			ld_err(ld, rm, "%s route may not be null", tls ? "TLS" : "TCP");
+		} else {
+			struct vs_route *r = &vs->routes[vs->n_routes++];
+
+			memset(r, 0, sizeof(*r));
+			r->index = (unsigned int)i;
+			vs_route(ld, rm, tls, vs, r, warned);
+		}
+		path_pop(ld, m2);
+	}
+	vs_unreachable(ld, seq);
+	path_pop(ld, mark);
+}
+
+static void
+load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *spec)
+{
+	struct virtual_service vs = { 0 };
+	struct vs_warned warned = { 0 };
+	const struct ynode *gws, *http;
+	bool to_mesh = true;
+	size_t mark;
+	unsigned int i;
+
+	vs.name = ld_strdup(ld, md->name);
+	vs.ns = ld_strdup(ld, md->ns);
+	vs.pos = ld_pos(ld, md->name_node);
+	vs.gateways_pos = vs.pos;
+
+	mark = path_key(ld, "spec");
+	ld_unknown_fields(ld, spec, vs_spec_fields);
+	gws = ld_get(ld, spec, "gateways", YNODE_SEQ);
+	if (gws != NULL && gws->n > 0) {
+		size_t m2 = path_key(ld, "gateways");
+
+		vs.gateways_pos = ld_pos(ld, gws);
+		vs_gateway_names(ld, gws, &vs.gateways, &vs.n_gateways);
+		to_mesh = false;
+		for (i = 0; i < vs.n_gateways; i++)
+			to_mesh = to_mesh || (vs.gateways[i] != NULL &&
+					      strcmp(vs.gateways[i], "mesh") == 0);
+		path_pop(ld, m2);
+	}
+	if (vs.n_gateways == 0 || (to_mesh && vs.n_gateways == 1)) {
+		size_t m2 = path_key(ld, "gateways");
+
+		ld_warn(ld, gws != NULL ? gws : spec, "bound to the mesh only (sidecars): no "
+			"route of this VirtualService applies to a gateway; ignored");
+		path_pop(ld, m2);
+	}
+	vs_hosts(ld, spec, &vs, to_mesh);
+	if (ld_absent(spec, "http") && ld_absent(spec, "tcp") && ld_absent(spec, "tls"))
+		ld_err(ld, spec, "http, tcp or tls must be provided in virtual service");
+	if (vs.n_hosts == 0) {
+		if (!ld_absent(spec, "tls")) {
+			size_t m2 = path_key(ld, "tls");
+
+			ld_err(ld, ymap_key(spec, "tls"), "delegate virtual service must have no "
+			       "tls route specified");
+			path_pop(ld, m2);
+		}
+		if (!ld_absent(spec, "tcp")) {
+			size_t m2 = path_key(ld, "tcp");
+
+			ld_err(ld, ymap_key(spec, "tcp"), "delegate virtual service must have no "
+			       "tcp route specified");
+			path_pop(ld, m2);
+		}
+	}
+	http = ymap_key(spec, "http");
+	if (http != NULL)
+		ld_unhonoured(ld, spec, "http", "HTTP routes need an L7 proxy; ignored (HTTP "
+			      "ports keep their ServiceEntry's endpoints)");
+	/* tls first: Istio matches TLS ports by the tls routes, the rest by tcp */
+	vs_routes(ld, spec, &vs, true, &warned);
+	vs_routes(ld, spec, &vs, false, &warned);
+	ld_export_to(ld, spec, md->ns, false);
+	path_pop(ld, mark);
+	model_add_vs(ld, &vs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sidecar                                                             */
+
+static const char *const sc_spec_fields[] = {
+	"workloadSelector", "ingress", "egress", "outboundTrafficPolicy",
+	"inboundConnectionPool", NULL,
+};
+static const char *const sc_outbound_fields[] = { "mode", "egressProxy", NULL };
+
+/* Istio's validateAlphaWorkloadSelector(), the labels kept for selection. */
+static void
+sc_selector(struct ld *ld, const struct ynode *spec, struct sidecar *sc)
+{
+	static const char *const fields[] = { "labels", NULL };
+	const struct ynode *ws = ld_get(ld, spec, "workloadSelector", YNODE_MAP);
+	const struct ynode *lm;
+	size_t i, mark;
+
+	if (ws == NULL)
+		return;
+	sc->has_selector = true;
+	mark = path_key(ld, "workloadSelector");
+	ld_unknown_fields(ld, ws, fields);
+	lm = ld_get(ld, ws, "labels", YNODE_MAP);
+	if (lm == NULL || lm->n == 0) {
+		ld_warn(ld, ws, "sidecar: workload selector specified without labels, will be "
+			"applied to all services in namespace");
+		sc->has_selector = false;
+		path_pop(ld, mark);
+		return;
+	}
+	path_key(ld, "labels");
+	sc->selector = ld_calloc(ld, lm->n, sizeof(*sc->selector));
+	for (i = 0; sc->selector != NULL && i < lm->n; i++) {
+		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
+		const char *ks = ynode_str(k), *vs = ynode_str(v);
+		char kv[2 * QUOTE_MAX + 2];
+
+		if (ks == NULL || vs == NULL) {
+			ld_err(ld, v, "expected a string, got %s", ytype_name(v));
+			continue;
+		}
+		snprintf(kv, sizeof(kv), "%s=%s", ks, vs);
+		if (ks[0] == '\0')
+			ld_err(ld, k, "empty key is not supported in selector: %s", q(ld, kv));
+		if (strchr(ks, '*') != NULL || strchr(vs, '*') != NULL)
+			ld_err(ld, k, "wildcard is not supported in selector: %s", q(ld, kv));
+		sc->selector[sc->n_selector].key = ld_strdup(ld, ks);
+		sc->selector[sc->n_selector++].value = ld_strdup(ld, vs);
+	}
+	path_pop(ld, mark);
+}
+
+static void
+sc_outbound(struct ld *ld, const struct ynode *ot, struct sidecar *sc)
+{
+	const struct ynode *mn, *ep;
+	const char *mode;
+	size_t mark = path_key(ld, "outboundTrafficPolicy");
+
+	ld_unknown_fields(ld, ot, sc_outbound_fields);
+	sc->has_outbound = true;
+	sc->outbound_pos = ld_pos(ld, ot);
+	/* the protobuf default (0) is REGISTRY_ONLY */
+	sc->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
+	mode = ld_get_str(ld, ot, "mode", &mn);
+	if (mode != NULL) {
+		size_t m2 = path_key(ld, "mode");
+
+		sc->outbound_pos = ld_pos(ld, mn);
+		if (strcmp(mode, "ALLOW_ANY") == 0) {
+			sc->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
+		} else if (strcmp(mode, "REGISTRY_ONLY") != 0) {
+			ld_err(ld, mn, "invalid outbound traffic policy mode %s (want "
+			       "REGISTRY_ONLY or ALLOW_ANY)", q(ld, mode));
+			sc->has_outbound = false;
+		}
+		path_pop(ld, m2);
+	}
+	ep = ymap_key(ot, "egressProxy");
+	if (ep != NULL) {
+		size_t m2 = path_key(ld, "egressProxy");
+
+		if (sc->outbound != EGRESS_OUTBOUND_ALLOW_ANY)
+			ld_err(ld, ep, "sidecar: egress_proxy must be set only with ALLOW_ANY "
+			       "outbound_traffic_policy mode");
+		else
+			ld_warn(ld, ep, "unregistered traffic keeps its original destination: an "
+				"L4 gateway has no egress proxy to send it to; ignored");
+		path_pop(ld, m2);
+	}
+	path_pop(ld, mark);
+}
+
+static void
+load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
+{
+	struct sidecar sc = { 0 };
+	const struct ynode *egress, *ot;
+	size_t i, mark;
+
+	sc.name = ld_strdup(ld, md->name);
+	sc.ns = ld_strdup(ld, md->ns);
+	sc.pos = ld_pos(ld, md->name_node);
+
+	mark = path_key(ld, "spec");
+	ld_unknown_fields(ld, spec, sc_spec_fields);
+	sc_selector(ld, spec, &sc);
+	if (ld_absent(spec, "egress") && ld_absent(spec, "ingress") &&
+	    ld_absent(spec, "outboundTrafficPolicy") && ld_absent(spec, "inboundConnectionPool"))
+		ld_err(ld, spec, "sidecar: empty configuration provided");
+	egress = ld_get(ld, spec, "egress", YNODE_SEQ);
+	for (i = 0; egress != NULL && i < egress->n; i++) {
+		const struct ynode *e = egress->items[i];
+		const struct ynode *hosts = ymap_get(e, "hosts");
+		size_t m2 = path_push(ld, ".egress[%zu]", i);
+
+		if (e->type != YNODE_MAP)
+			ld_err(ld, e, "egress listener may not be null");
+		else if (hosts == NULL || hosts->type != YNODE_SEQ || hosts->n == 0)
+			ld_err(ld, e, "sidecar: egress listener must contain at least one host");
+		path_pop(ld, m2);
+	}
+	ld_unhonoured(ld, spec, "egress", "egress listeners limit what a sidecar's workloads "
+		      "see; an L4 gateway admits what its ServiceEntries list; ignored");
+	ld_unhonoured(ld, spec, "ingress", "ingress listeners configure a sidecar's inbound "
+		      "side; ignored");
+	ld_unhonoured(ld, spec, "inboundConnectionPool", "configures a sidecar's inbound "
+		      "side; ignored");
+	ot = ld_get(ld, spec, "outboundTrafficPolicy", YNODE_MAP);
+	if (ot != NULL)
+		sc_outbound(ld, ot, &sc);
+	path_pop(ld, mark);
+	sc.selects_us = labels_select(ld->cfg, sc.selector, sc.n_selector);
+	model_add_sidecar(ld, &sc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2285,11 +3400,6 @@ load_resource(struct ld *ld, const struct ynode *res, bool in_list)
 	ld_unknown_fields(ld, res, resource_fields);
 	if (ld_metadata(ld, res, &md) != 0 && md.name == NULL)
 		md.name = "";
-	if (strcmp(kind, "VirtualService") == 0 || strcmp(kind, "Sidecar") == 0) {
-		ld_warn(ld, kn, "%s %s: not enforced yet (accepted, ignored)", kind,
-			q(ld, md.name));
-		return;
-	}
 	spec = ld_get(ld, res, "spec", YNODE_MAP);
 	if (spec == NULL) {
 		if (ld_absent(res, "spec")) {
@@ -2303,8 +3413,12 @@ load_resource(struct ld *ld, const struct ynode *res, bool in_list)
 		load_service_entry(ld, &md, spec);
 	else if (strcmp(kind, "Gateway") == 0)
 		load_gateway(ld, &md, spec);
-	else
+	else if (strcmp(kind, "DestinationRule") == 0)
 		load_destination_rule(ld, &md, spec);
+	else if (strcmp(kind, "VirtualService") == 0)
+		load_virtual_service(ld, &md, spec);
+	else
+		load_sidecar(ld, &md, spec);
 }
 
 static void
@@ -2540,22 +3654,22 @@ out:
 	return rc;
 }
 
-/* A Gateway server host ("ns/host", "*", "*.suffix") against a ServiceEntry host. */
-static bool
-host_matches(const char *gw_host, const char *se_host)
+bool
+istio_host_covers(const char *pattern, const char *host)
 {
-	const char *slash = strchr(gw_host, '/');
-	size_t gl, sl;
+	const char *slash = strchr(pattern, '/');
+	size_t pl, hl;
 
 	if (slash != NULL)
-		gw_host = slash + 1;
-	if (strcmp(gw_host, "*") == 0 || strcmp(gw_host, se_host) == 0)
+		pattern = slash + 1;
+	if (strcmp(pattern, "*") == 0 || strcmp(pattern, host) == 0)
 		return true;
-	if (strncmp(gw_host, "*.", 2) != 0)
+	if (strncmp(pattern, "*.", 2) != 0)
 		return false;
-	gl = strlen(gw_host + 1);
-	sl = strlen(se_host);
-	return sl > gl && strcmp(se_host + sl - gl, gw_host + 1) == 0;
+	/* "*.example.com" covers "a.example.com" and "*.a.example.com" */
+	pl = strlen(pattern + 1);
+	hl = strlen(host);
+	return hl > pl && strcmp(host + hl - pl, pattern + 1) == 0;
 }
 
 /* Does a server of a Gateway that selects us carry port p for one of se's hosts? */
@@ -2578,7 +3692,7 @@ port_served(const struct policy_model *m, const struct service_entry *se,
 			for (h = 0; h < srv->n_hosts; h++)
 				for (k = 0; k < se->n_hosts; k++)
 					if (srv->hosts[h] != NULL && se->hosts[k] != NULL &&
-					    host_matches(srv->hosts[h], se->hosts[k]))
+					    istio_host_covers(srv->hosts[h], se->hosts[k]))
 						return true;
 		}
 	}
@@ -2625,7 +3739,8 @@ cmp_res_order(const void *a, const void *b)
 static int
 check_model(const struct policy_model *m, struct diag_list *dl)
 {
-	size_t n = (size_t)m->n_ses + m->n_gateways + m->n_drs, k = 0, i, first;
+	size_t n = (size_t)m->n_ses + m->n_gateways + m->n_drs + m->n_vss + m->n_sidecars;
+	size_t k = 0, i, first;
 	struct res_ref *refs;
 	unsigned int s, p;
 
@@ -2641,6 +3756,12 @@ check_model(const struct policy_model *m, struct diag_list *dl)
 	for (i = 0; i < m->n_drs; i++)
 		refs[k++] = (struct res_ref){ "DestinationRule", m->drs[i].ns, m->drs[i].name,
 					      &m->drs[i].pos };
+	for (i = 0; i < m->n_vss; i++)
+		refs[k++] = (struct res_ref){ "VirtualService", m->vss[i].ns, m->vss[i].name,
+					      &m->vss[i].pos };
+	for (i = 0; i < m->n_sidecars; i++)
+		refs[k++] = (struct res_ref){ "Sidecar", m->sidecars[i].ns, m->sidecars[i].name,
+					      &m->sidecars[i].pos };
 	for (i = 0; i < k; i++) {
 		refs[i].order = i;
 		if (refs[i].ns == NULL || refs[i].name == NULL)

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "policy.h"
 
 /** Where a model element was written. file points into the model's storage. */
 struct ypos {
@@ -64,6 +65,8 @@ struct se_endpoint {
 	struct se_endpoint_port *ports;
 	unsigned int n_ports;
 	uint32_t weight;          /**< 0 when not given (Istio: treated as 1) */
+	struct egress_label *labels; /**< matched by DestinationRule subsets */
+	unsigned int n_labels;
 	struct ypos pos;
 };
 
@@ -104,15 +107,104 @@ struct gateway {
 	struct ypos pos;
 };
 
+/*
+ * What an L4 gateway takes from a trafficPolicy (the DestinationRule's own, a
+ * portLevelSettings item or a subset's): each field remembers whether it was
+ * written, so that a more specific level overrides only what it sets.
+ */
+struct dr_settings {
+	uint32_t max_connections; /**< connectionPool.tcp.maxConnections; 0: none */
+	uint64_t connect_timeout_ms; /**< connectionPool.tcp.connectTimeout; 0: none */
+	enum policy_lb lb;        /**< loadBalancer */
+	bool has_max_connections;
+	bool has_connect_timeout;
+	bool has_lb;
+};
+
+struct dr_port_settings {
+	uint32_t port;            /**< portLevelSettings[].port.number */
+	struct dr_settings s;
+	struct ypos pos;
+};
+
+struct dr_subset {
+	char *name;
+	struct egress_label *labels; /**< endpoints whose labels include all of these */
+	unsigned int n_labels;
+	struct dr_settings s;     /**< the subset's trafficPolicy */
+	struct dr_port_settings *ports; /**< its portLevelSettings */
+	unsigned int n_ports;
+	struct ypos pos;
+};
+
 struct destination_rule {
 	char *name;
 	char *ns;
 	char *host;
-	char **subsets;
+	struct dr_subset *subsets;
 	unsigned int n_subsets;
 	uint32_t max_connections; /**< trafficPolicy.connectionPool.tcp; 0: none */
 	uint64_t connect_timeout_ms; /**< 0: none */
+	struct dr_settings s;     /**< trafficPolicy (max_connections etc. again) */
+	struct dr_port_settings *ports; /**< trafficPolicy.portLevelSettings */
+	unsigned int n_ports;
 	struct ypos pos;
+};
+
+/** A VirtualService route destination (tcp[].route[] / tls[].route[]). */
+struct vs_destination {
+	char *host;
+	char *subset;             /**< NULL when not given */
+	uint32_t port;            /**< destination.port.number; 0: the matched port */
+	uint32_t weight;          /**< as written; 0 when absent */
+	bool has_weight;
+	struct ypos pos;
+};
+
+/** One match of a route: L4 attributes only (an L4 gateway reads no SNI). */
+struct vs_match {
+	struct se_address *subnets; /**< destinationSubnets; none: any destination */
+	unsigned int n_subnets;
+	uint32_t port;            /**< 0: any */
+	char **gateways;          /**< match.gateways; none: the VirtualService's */
+	unsigned int n_gateways;
+	struct ypos pos;
+};
+
+struct vs_route {
+	bool tls;                 /**< spec.tls[] (TLS/HTTPS ports), else spec.tcp[] */
+	unsigned int index;       /**< position in spec.tcp or spec.tls */
+	struct vs_match *matches; /**< none: every flow of the hosts' ports */
+	unsigned int n_matches;
+	struct vs_destination *dests;
+	unsigned int n_dests;
+	struct ypos pos;
+};
+
+struct virtual_service {
+	char *name;
+	char *ns;
+	char **hosts;
+	unsigned int n_hosts;
+	char **gateways;          /**< spec.gateways; none means "mesh" (sidecars) */
+	unsigned int n_gateways;
+	struct vs_route *routes;  /**< tls routes, then tcp routes, each in order */
+	unsigned int n_routes;
+	struct ypos pos;
+	struct ypos gateways_pos;
+};
+
+struct sidecar {
+	char *name;
+	char *ns;
+	struct egress_label *selector; /**< workloadSelector.labels */
+	unsigned int n_selector;
+	bool has_selector;
+	bool selects_us;          /**< no selector, or it matches the appliance labels */
+	bool has_outbound;        /**< outboundTrafficPolicy given */
+	enum egress_outbound outbound;
+	struct ypos pos;
+	struct ypos outbound_pos;
 };
 
 struct policy_model {
@@ -122,6 +214,10 @@ struct policy_model {
 	unsigned int n_gateways;
 	struct destination_rule *drs;
 	unsigned int n_drs;
+	struct virtual_service *vss;
+	unsigned int n_vss;
+	struct sidecar *sidecars;
+	unsigned int n_sidecars;
 	char **files;             /**< every file loaded, owned; ypos.file points here */
 	unsigned int n_files;
 };
@@ -145,5 +241,24 @@ int istio_load_buffer(const struct egress_config *cfg, struct policy_model *m,
 
 /** Free everything the model owns; NULL-tolerant; m is zeroed. */
 void policy_model_free(struct policy_model *m);
+
+/**
+ * Compile a loaded model into p (rules, targets, classifier), with DNS
+ * answers from dns (may be NULL). For policy_build_ex() and the benchmark.
+ * @return 0, -EINVAL when dl got errors, -ENOMEM, or the rte_acl error.
+ */
+int policy_compile(struct policy *p, const struct policy_model *m,
+		   const struct egress_config *cfg, struct dns_cache *dns,
+		   enum policy_classifier classifier, struct diag_list *dl);
+
+/**
+ * Istio host matching: does pattern ("*", "*.suffix" or a name) cover host
+ * (a name or "*.suffix" itself)? A Gateway's "namespace/" prefix is skipped.
+ */
+bool istio_host_covers(const char *pattern, const char *host);
+
+/** Istio's IsHTTP() / IsTLS() of a port protocol name (case-insensitive). */
+bool istio_proto_is_http(const char *name);
+bool istio_proto_is_tls(const char *name);
 
 #endif

@@ -321,7 +321,7 @@ test_seed(void **state)
 	assert_string_equal(dr->name, "redis-egressgateway");
 	assert_string_equal(dr->host, "istio-egressgateway.istio-system.svc.cluster.local");
 	assert_int_equal(dr->n_subsets, 1);
-	assert_string_equal(dr->subsets[0], "redis-serviceentry");
+	assert_string_equal(dr->subsets[0].name, "redis-serviceentry");
 	assert_int_equal(dr->max_connections, 0);
 	assert_int_equal(dr->connect_timeout_ms, 0);
 	assert_true(ends_with(dr->pos.file, "/redis-egress.yaml"));
@@ -499,7 +499,76 @@ test_model_gateway_dr(void **state)
 	assert_int_equal(dr->max_connections, 100);
 	assert_int_equal(dr->connect_timeout_ms, 90000);
 	assert_int_equal(dr->n_subsets, 1);
-	assert_string_equal(dr->subsets[0], "primary");
+	assert_string_equal(dr->subsets[0].name, "primary");
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
+/* VirtualService routes, DestinationRule settings and Sidecars as modelled. */
+static void
+test_model_vs_dr_sidecar(void **state)
+{
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	const struct virtual_service *vs;
+	const struct destination_rule *dr;
+	const struct vs_route *r;
+
+	(void)state;
+	load_corpus_file("valid/vs-routes.yaml", &m, &dl);
+	assert_int_equal(m.n_vss, 2);
+	vs = &m.vss[0];
+	assert_string_equal(vs->name, "redis-split");
+	assert_int_equal(vs->n_gateways, 2);
+	assert_string_equal(vs->gateways[1], "istio-system/egress");
+	assert_int_equal(vs->n_routes, 3);
+	r = &vs->routes[1];
+	assert_false(r->tls);
+	assert_int_equal(r->index, 1);
+	assert_int_equal(r->n_matches, 1);
+	assert_int_equal(r->matches[0].n_subnets, 1);
+	assert_int_equal(r->matches[0].subnets[0].ip, 0x0a3b0700); /* 10.59.7.0 */
+	assert_int_equal(r->matches[0].subnets[0].prefix_len, 24);
+	assert_int_equal(r->matches[0].port, 6379);
+	assert_string_equal(r->dests[0].subset, "primary");
+	r = &vs->routes[2];
+	assert_int_equal(r->n_dests, 2);
+	assert_int_equal(r->dests[0].weight, 80);
+	assert_true(r->dests[0].has_weight);
+	assert_int_equal(r->dests[1].port, 6380);
+	assert_string_equal(vs->routes[0].matches[0].gateways[0], "mesh");
+	assert_true(m.vss[1].routes[0].tls);
+
+	dr = &m.drs[0];
+	assert_int_equal(dr->s.max_connections, 100);
+	assert_true(dr->s.has_lb);
+	assert_int_equal(dr->s.lb, POLICY_LB_LEAST_CONN);
+	assert_int_equal(dr->n_subsets, 1);
+	assert_int_equal(dr->subsets[0].n_labels, 1);
+	assert_string_equal(dr->subsets[0].labels[0].key, "role");
+	assert_int_equal(dr->subsets[0].s.lb, POLICY_LB_CONSISTENT_SOURCE_IP);
+	assert_false(dr->subsets[0].s.has_max_connections);
+	assert_int_equal(m.ses[1].endpoints[0].n_labels, 1);
+	assert_string_equal(m.ses[1].endpoints[0].labels[0].value, "primary");
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+
+	load_corpus_file("valid/sidecar.yaml", &m, &dl);
+	assert_int_equal(m.n_sidecars, 2);
+	assert_true(m.sidecars[0].selects_us);
+	assert_true(m.sidecars[0].has_outbound);
+	assert_int_equal(m.sidecars[0].outbound, EGRESS_OUTBOUND_ALLOW_ANY);
+	assert_false(m.sidecars[1].selects_us);  /* app=cart is not this appliance */
+	assert_true(m.sidecars[1].has_selector);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+
+	load_corpus_file("valid/dr-settings.yaml", &m, &dl);
+	dr = &m.drs[0];
+	assert_int_equal(dr->n_ports, 1);
+	assert_int_equal(dr->ports[0].port, 5433);
+	assert_int_equal(dr->ports[0].s.max_connections, 2);
+	assert_int_equal(dr->ports[0].s.connect_timeout_ms, 250);
 	policy_model_free(&m);
 	diag_list_clear(&dl);
 }
@@ -732,12 +801,14 @@ test_configmap_folder(void **state)
 	/* an update swaps ..data: the new content is what loads */
 	snprintf(p, sizeof(p), "%s/%s/a-serviceentry.yaml", dir, ts);
 	write_file(p, "apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
-		   "metadata: {name: s}\n");
+		   "metadata: {name: s}\n"
+		   "spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n");
 	cfg.n_sources = 1;
 	rc = istio_load_sources(&cfg, &m, &dl);
 	assert_int_equal(rc, 0);
 	assert_int_equal(m.n_ses, 0);
-	assert_int_equal(dl.n, 1); /* Sidecar: not enforced yet */
+	assert_int_equal(m.n_sidecars, 1);
+	assert_int_equal(dl.n, 0);
 	policy_model_free(&m);
 	diag_list_clear(&dl);
 }
@@ -891,6 +962,7 @@ main(void)
 		cmocka_unit_test(test_model_dns_and_cidr),
 		cmocka_unit_test(test_model_ipv6),
 		cmocka_unit_test(test_model_gateway_dr),
+		cmocka_unit_test(test_model_vs_dr_sidecar),
 		cmocka_unit_test(test_gateway_selection),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test_setup_teardown(test_configmap_folder, tmpdir_setup,

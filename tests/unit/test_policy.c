@@ -1,0 +1,1199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The compiler (lib/policy/compile.c) and the DNS cache (lib/policy/dns.c):
+ * golden compiled tables for the valid corpus, compile errors with their
+ * exact messages, what rules and targets STATIC endpoints, VirtualService
+ * routes, DestinationRules and Sidecars produce, classification of crafted
+ * keys, and DNS answers from a stub resolver on 127.0.0.1 (a thread of this
+ * test; loopback only) with chosen TTLs, failures and AAAA records.
+ *
+ * Golden files: tests/data/istio/valid/NAME.compiled holds the build's
+ * diagnostics ("# diag: ...") then policy_print()'s output, for NAME.yaml
+ * built alone from inside its folder; tests/data/istio/compile-invalid/
+ * NAME.expected holds every diagnostic of a build that must fail.
+ * POLICY_GOLDEN_UPDATE=1 rewrites them from the current output (review the diff).
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "test_common.h"
+
+#include "dns.h"
+#include "policy.h"
+#include "policy_private.h"
+
+#define CORPUS "data/istio"
+#define LINE_MAX_LEN 2048
+
+static char label_key[] = "istio";
+static char label_value[] = "egressgateway";
+static char cfg_path[] = "egressd-test.yaml";
+
+/* The appliance of DESIGN.md's example config, built by hand. */
+static void
+test_cfg(struct egress_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->path = cfg_path;
+	cfg->port[EGRESS_PORT_INSIDE].addr = inet_addr("10.8.0.1");
+	cfg->port[EGRESS_PORT_INSIDE].prefix_len = 16;
+	cfg->port[EGRESS_PORT_OUTSIDE].addr = inet_addr("203.0.113.10");
+	cfg->port[EGRESS_PORT_OUTSIDE].prefix_len = 24;
+	cfg->port[EGRESS_PORT_OUTSIDE].gateway = inet_addr("203.0.113.1");
+	cfg->nat_addrs[0] = inet_addr("203.0.113.10");
+	cfg->n_nat_addrs = 1;
+	cfg->labels[0].key = label_key;
+	cfg->labels[0].value = label_value;
+	cfg->n_labels = 1;
+	cfg->flows_max = 1048576;
+	cfg->workers = 1;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void
+print_diags(const struct diag_list *dl)
+{
+	char buf[LINE_MAX_LEN];
+	size_t i;
+
+	for (i = 0; i < dl->n; i++) {
+		diag_format(&dl->v[i], buf, sizeof(buf));
+		fprintf(stderr, "    %s\n", buf);
+	}
+}
+
+/* The diagnostic that contains text, or NULL. */
+static const struct diag *
+find_diag(const struct diag_list *dl, const char *text)
+{
+	char buf[LINE_MAX_LEN];
+	size_t i;
+
+	for (i = 0; i < dl->n; i++) {
+		diag_format(&dl->v[i], buf, sizeof(buf));
+		if (strstr(buf, text) != NULL)
+			return &dl->v[i];
+	}
+	return NULL;
+}
+
+/* Build from one source (a file or folder) with an optional DNS cache. */
+static struct policy *
+build(const char *source, struct dns_cache *dns, struct diag_list *dl)
+{
+	struct policy_build_params prm = { .generation = 1, .dns = dns, .dns_wait = true,
+					   .now_ms = 1000 };
+	struct egress_config cfg;
+	char *sources[1] = { (char *)source };
+
+	test_cfg(&cfg);
+	cfg.sources = sources;
+	cfg.n_sources = 1;
+	prm.cfg = &cfg;
+	return policy_build_ex(&prm, dl);
+}
+
+/* Build, and fail the test with the diagnostics when it does not build. */
+static struct policy *
+build_ok(const char *source, struct dns_cache *dns, struct diag_list *dl)
+{
+	struct policy *p = build(source, dns, dl);
+
+	if (p == NULL)
+		print_diags(dl);
+	assert_non_null(p);
+	return p;
+}
+
+/* A scratch folder per test, removed by the teardown even when an assert fails. */
+static int
+tmpdir_setup(void **state)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/egt-policy-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	*state = dir;
+	return 0;
+}
+
+static int
+tmpdir_teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (const char *)*state);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static uint32_t
+ip4(const char *s)
+{
+	return ntohl(inet_addr(s));
+}
+
+/* The index of the rule with this destination, port and protocol, or -1. */
+static int
+rule_find(const struct policy *p, const char *dst, uint8_t len, uint16_t port, uint8_t proto)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_rules; i++)
+		if (p->rules[i].dst_ip == ip4(dst) && p->rules[i].prefix_len == len &&
+		    p->rules[i].port == port && p->rules[i].proto == proto)
+			return (int)i;
+	return -1;
+}
+
+static const struct policy_target *
+target(const struct policy *p, int rule, uint32_t i)
+{
+	assert_true(rule >= 0);
+	assert_true(i < p->rules[rule].n_targets);
+	return &p->targets[p->rules[rule].first_target + i];
+}
+
+/* Classify one key; the rule index or POLICY_NO_RULE. */
+static uint32_t
+classify(const struct policy *p, const char *dst, uint16_t port, uint8_t proto)
+{
+	struct flow_key k = {
+		.src_ip = inet_addr("10.8.0.2"), .dst_ip = inet_addr(dst),
+		.src_port = htons(40000), .dst_port = htons(port), .proto = proto,
+	};
+	const struct flow_key *kp = &k;
+	uint32_t r;
+
+	policy_classify_bulk(p, &kp, 1, &r);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* A stub DNS server on 127.0.0.1                                      */
+
+#define STUB_MAX 8
+
+struct stub_rec {
+	char name[64];
+	uint32_t addrs[4];        /* network order */
+	unsigned int n;
+	unsigned int n_v6;
+	uint32_t ttl;
+	unsigned int queries;
+};
+
+struct stub {
+	int fd;
+	uint16_t port;
+	pthread_t thread;
+	atomic_bool stop;
+	atomic_bool running;
+	pthread_mutex_t lock;
+	struct stub_rec recs[STUB_MAX];
+	unsigned int n_recs;
+};
+
+static struct stub stub;
+
+static void
+stub_set(const char *name, const char *a1, const char *a2, unsigned int n_v6, uint32_t ttl)
+{
+	struct stub_rec *r = NULL;
+	unsigned int i;
+
+	pthread_mutex_lock(&stub.lock);
+	for (i = 0; i < stub.n_recs; i++)
+		if (strcmp(stub.recs[i].name, name) == 0)
+			r = &stub.recs[i];
+	if (r == NULL) {
+		r = &stub.recs[stub.n_recs++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	}
+	r->n = 0;
+	if (a1 != NULL)
+		r->addrs[r->n++] = inet_addr(a1);
+	if (a2 != NULL)
+		r->addrs[r->n++] = inet_addr(a2);
+	r->n_v6 = n_v6;
+	r->ttl = ttl;
+	pthread_mutex_unlock(&stub.lock);
+}
+
+static unsigned int
+stub_queries(const char *name)
+{
+	unsigned int i, n = 0;
+
+	pthread_mutex_lock(&stub.lock);
+	for (i = 0; i < stub.n_recs; i++)
+		if (strcmp(stub.recs[i].name, name) == 0)
+			n = stub.recs[i].queries;
+	pthread_mutex_unlock(&stub.lock);
+	return n;
+}
+
+/* Answer one query: A / AAAA from the table, NXDOMAIN for unknown names. */
+static size_t
+stub_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
+{
+	char name[256];
+	size_t o = 12, n = 0, end, i;
+	uint16_t qtype, ancount = 0;
+	struct stub_rec *r = NULL;
+	uint8_t rcode = 0;
+
+	if (qlen < 17)
+		return 0;
+	while (o < qlen && q[o] != 0 && n + q[o] + 1 < sizeof(name)) {
+		if (n > 0)
+			name[n++] = '.';
+		memcpy(name + n, q + o + 1, q[o]);
+		n += q[o];
+		o += q[o] + 1u;
+	}
+	name[n] = '\0';
+	end = o + 5; /* root label, qtype, qclass */
+	if (end > qlen || end > cap)
+		return 0;
+	qtype = (uint16_t)(q[o + 1] << 8 | q[o + 2]);
+	pthread_mutex_lock(&stub.lock);
+	for (i = 0; i < stub.n_recs; i++)
+		if (strcmp(stub.recs[i].name, name) == 0)
+			r = &stub.recs[i];
+	if (r == NULL)
+		rcode = 3; /* NXDOMAIN */
+	memcpy(out, q, end);
+	o = end;
+	if (r != NULL && qtype == 1) {
+		r->queries++;
+		for (i = 0; i < r->n && o + 16 <= cap; i++, ancount++) {
+			const uint8_t rr[12] = { 0xc0, 0x0c, 0, 1, 0, 1, (uint8_t)(r->ttl >> 24),
+						 (uint8_t)(r->ttl >> 16), (uint8_t)(r->ttl >> 8),
+						 (uint8_t)r->ttl, 0, 4 };
+
+			memcpy(out + o, rr, 12);
+			memcpy(out + o + 12, &r->addrs[i], 4);
+			o += 16;
+		}
+	} else if (r != NULL && qtype == 28) {
+		for (i = 0; i < r->n_v6 && o + 28 <= cap; i++, ancount++) {
+			const uint8_t rr[12] = { 0xc0, 0x0c, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16 };
+			uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+			a6[15] = (uint8_t)(i + 1);
+			memcpy(out + o, rr, 12);
+			memcpy(out + o + 12, a6, 16);
+			o += 28;
+		}
+	}
+	pthread_mutex_unlock(&stub.lock);
+	out[2] = 0x81;                  /* QR, RD */
+	out[3] = (uint8_t)(0x80 | rcode); /* RA */
+	out[4] = 0;
+	out[5] = 1;
+	out[6] = (uint8_t)(ancount >> 8);
+	out[7] = (uint8_t)ancount;
+	memset(out + 8, 0, 4);
+	return o;
+}
+
+static void *
+stub_main(void *arg)
+{
+	uint8_t q[512], a[1024];
+	(void)arg;
+
+	while (!atomic_load(&stub.stop)) {
+		struct pollfd pfd = { .fd = stub.fd, .events = POLLIN };
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+		size_t len;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		n = recvfrom(stub.fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+		if (n <= 0)
+			continue;
+		len = stub_answer(q, (size_t)n, a, sizeof(a));
+		if (len > 0)
+			sendto(stub.fd, a, len, 0, (struct sockaddr *)&from, fl);
+	}
+	return NULL;
+}
+
+/* Start the stub on 127.0.0.1, an ephemeral port. */
+static void
+stub_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	stub.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(stub.fd >= 0);
+	assert_int_equal(bind(stub.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(stub.fd, (struct sockaddr *)&sa, &sl), 0);
+	stub.port = ntohs(sa.sin_port);
+	atomic_store(&stub.stop, false);
+	assert_int_equal(pthread_create(&stub.thread, NULL, stub_main, NULL), 0);
+	atomic_store(&stub.running, true);
+}
+
+/* Stop it: the port is closed, so queries get ICMP port unreachable at once. */
+static void
+stub_stop(void)
+{
+	if (!atomic_load(&stub.running))
+		return;
+	atomic_store(&stub.stop, true);
+	pthread_join(stub.thread, NULL);
+	close(stub.fd);
+	atomic_store(&stub.running, false);
+}
+
+static int
+stub_setup(void **state)
+{
+	if (tmpdir_setup(state) != 0)
+		return -1;
+	memset(stub.recs, 0, sizeof(stub.recs));
+	stub.n_recs = 0;
+	stub_start();
+	return 0;
+}
+
+static int
+stub_teardown(void **state)
+{
+	stub_stop();
+	return tmpdir_teardown(state);
+}
+
+/* A DNS cache that asks the stub (resolv.conf in dir, the stub's port). */
+static struct dns_cache *
+stub_cache(const char *dir, bool background)
+{
+	char conf[PATH_MAX];
+	struct dns_params prm = {
+		.resolv_conf = conf, .port = stub.port, .background = background,
+		.retry_ms = 500,
+	};
+	struct dns_cache *c;
+
+	write_file(dir, "resolv.conf", "# the stub of test_policy\n"
+		   "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+	snprintf(conf, sizeof(conf), "%s/resolv.conf", dir);
+	c = dns_cache_create(&prm);
+	assert_non_null(c);
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* Golden files                                                        */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The *.yaml files of dir, sorted; NULL-terminated, caller frees. */
+static char **
+list_yaml(const char *dir)
+{
+	char **v = calloc(256, sizeof(*v));
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	assert_non_null(d);
+	assert_non_null(v);
+	while ((de = readdir(d)) != NULL && n < 255)
+		if (de->d_name[0] != '.' && ends_with(de->d_name, ".yaml"))
+			v[n++] = strdup(de->d_name);
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_str);
+	return v;
+}
+
+static void
+free_list(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char *
+read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return buf;
+}
+
+/* Compare text with the golden file (or rewrite it); @return 1 on a mismatch. */
+static int
+golden(const char *path, const char *text)
+{
+	char *want;
+	int bad;
+
+	if (getenv("POLICY_GOLDEN_UPDATE") != NULL) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		return 0;
+	}
+	want = read_all(path);
+	bad = want == NULL || strcmp(want, text) != 0;
+	if (bad)
+		fprintf(stderr, "%s differs; got:\n%s", path, text);
+	free(want);
+	return bad;
+}
+
+/* name.yaml -> name.ext */
+static void
+sibling(const char *yaml, const char *ext, char *out, size_t size)
+{
+	snprintf(out, size, "%.*s.%s", (int)(strlen(yaml) - strlen(".yaml")), yaml, ext);
+}
+
+/* What a build says: its diagnostics as comments, then the table. */
+static char *
+build_text(const struct policy *p, const struct diag_list *dl)
+{
+	char line[LINE_MAX_LEN], *text = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	for (i = 0; i < dl->n; i++) {
+		diag_format(&dl->v[i], line, sizeof(line));
+		fprintf(f, "# diag: %s\n", line);
+	}
+	if (p != NULL)
+		policy_print(p, f);
+	fclose(f);
+	return text;
+}
+
+/* Every valid corpus file builds; its table is the golden one. */
+static void
+test_golden_valid(void **state)
+{
+	char cwd[PATH_MAX], path[PATH_MAX];
+	char **files;
+	int bad = 0;
+	size_t i;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	files = list_yaml(CORPUS "/valid");
+	assert_int_equal(chdir(CORPUS "/valid"), 0);
+	for (i = 0; files[i] != NULL; i++) {
+		struct diag_list dl = { 0 };
+		struct policy *p = build(files[i], NULL, &dl);
+		char *text;
+
+		if (p == NULL) {
+			fprintf(stderr, "%s: does not build\n", files[i]);
+			print_diags(&dl);
+			bad++;
+		}
+		text = build_text(p, &dl);
+		sibling(files[i], "compiled", path, sizeof(path));
+		bad += golden(path, text);
+		free(text);
+		policy_free(p);
+		diag_list_clear(&dl);
+	}
+	assert_int_equal(chdir(cwd), 0);
+	free_list(files);
+	assert_int_equal(bad, 0);
+}
+
+/* Every compile-invalid file fails to build, with exactly these diagnostics. */
+static void
+test_golden_compile_errors(void **state)
+{
+	char cwd[PATH_MAX], path[PATH_MAX];
+	char **files;
+	int bad = 0;
+	size_t i;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	files = list_yaml(CORPUS "/compile-invalid");
+	assert_non_null(files[0]);
+	assert_int_equal(chdir(CORPUS "/compile-invalid"), 0);
+	for (i = 0; files[i] != NULL; i++) {
+		struct diag_list dl = { 0 };
+		struct policy *p = build(files[i], NULL, &dl);
+		char *text, *line, *save = NULL;
+		size_t o = 0;
+
+		if (p != NULL || diag_errors(&dl) == 0) {
+			fprintf(stderr, "%s: built, want errors\n", files[i]);
+			bad++;
+		}
+		text = build_text(NULL, &dl);
+		/* the .expected format of the loader corpus: no "# diag: " prefix */
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
+			o += (size_t)sprintf(text + o, "%s\n", line + strlen("# diag: "));
+		text[o] = '\0';
+		sibling(files[i], "expected", path, sizeof(path));
+		bad += golden(path, text);
+		free(text);
+		policy_free(p);
+		diag_list_clear(&dl);
+	}
+	assert_int_equal(chdir(cwd), 0);
+	free_list(files);
+	assert_int_equal(bad, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* What the rules hold                                                 */
+
+/* STATIC: the endpoint ports map beats targetPort; weights are the endpoints'. */
+static void
+test_static_targets(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	int r;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/se-static-endpoints.yaml", NULL, &dl);
+	assert_int_equal(p->n_rules, 2);
+	r = rule_find(p, "10.59.118.59", 32, 6379, IPPROTO_TCP);
+	assert_int_equal(r, 0);
+	assert_string_equal(p->rules[r].name, "cart/memorystore-static");
+	assert_int_equal(p->rules[r].target_port, 6380);
+	assert_int_equal(p->rules[r].n_targets, 2);
+	assert_int_equal(p->rules[r].total_weight, 4);
+	assert_int_equal(target(p, r, 0)->ip, inet_addr("10.59.118.60"));
+	assert_int_equal(target(p, r, 0)->port, 6390);      /* ports map */
+	assert_int_equal(target(p, r, 0)->weight, 3);
+	assert_int_equal(target(p, r, 1)->ip, inet_addr("10.59.118.61"));
+	assert_int_equal(target(p, r, 1)->port, 6380);      /* targetPort */
+	assert_int_equal(target(p, r, 1)->weight, 1);
+	assert_int_equal(p->rules[r].lb, POLICY_LB_RANDOM);
+	assert_int_equal(p->rules[r].max_connections, 0);
+	assert_int_equal(p->rules[r].cap_id, POLICY_NO_CAP);
+	assert_null(p->rules[r].route);
+	r = rule_find(p, "10.59.118.59", 32, 16379, IPPROTO_TCP);
+	assert_int_equal(r, 1);
+	assert_int_equal(p->rules[r].target_port, 0);
+	assert_int_equal(target(p, r, 0)->port, 0);         /* the client's port */
+	assert_int_equal(p->n_caps, 0);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_null(p->outbound_from);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* VirtualService routes: weights x endpoint weights, subsets, ports, caps shared. */
+static void
+test_vs_routes(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	int split, sub, blue, green, api;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/vs-routes.yaml", NULL, &dl);
+	/* the entry's own 10.59.0.0/16 rule is replaced by the route's */
+	assert_int_equal(p->n_rules, 5);
+	split = rule_find(p, "10.59.0.0", 16, 6379, IPPROTO_TCP);
+	sub = rule_find(p, "10.59.7.0", 24, 6379, IPPROTO_TCP);
+	blue = rule_find(p, "192.0.2.100", 32, 6379, IPPROTO_TCP);
+	green = rule_find(p, "192.0.2.200", 32, 6380, IPPROTO_TCP);
+	api = rule_find(p, "198.51.100.10", 32, 443, IPPROTO_TCP);
+	assert_true(split >= 0 && sub >= 0 && blue >= 0 && green >= 0 && api >= 0);
+
+	/* 80 % to blue (endpoints 3:1), 20 % to green: 60 / 20 / 20 */
+	assert_true(p->rules[split].flags & POLICY_RULE_F_ROUTED);
+	assert_string_equal(p->rules[split].route, "cart/redis-split tcp[2]");
+	assert_string_equal(p->rules[split].name, "cart/redis-vip");
+	assert_int_equal(p->rules[split].n_targets, 3);
+	assert_int_equal(target(p, split, 0)->ip, inet_addr("192.0.2.101"));
+	assert_int_equal(target(p, split, 0)->port, 7379);   /* blue's targetPort */
+	assert_int_equal(target(p, split, 0)->weight, 240);
+	assert_int_equal(target(p, split, 1)->ip, inet_addr("192.0.2.102"));
+	assert_int_equal(target(p, split, 1)->port, 7380);   /* its ports map */
+	assert_int_equal(target(p, split, 1)->weight, 80);
+	assert_int_equal(target(p, split, 2)->ip, inet_addr("192.0.2.201"));
+	assert_int_equal(target(p, split, 2)->port, 6380);   /* destination.port */
+	assert_int_equal(target(p, split, 2)->weight, 80);
+	assert_int_equal(p->rules[split].total_weight, 400);
+	/* the first destination's DestinationRule */
+	assert_int_equal(p->rules[split].max_connections, 100);
+	assert_int_equal(p->rules[split].connect_timeout_ms, 2000);
+	assert_int_equal(p->rules[split].lb, POLICY_LB_LEAST_CONN);
+	assert_string_equal(p->rules[split].dr, "cart/blue");
+
+	/* the subset: its endpoints only, its own load balancer */
+	assert_string_equal(p->rules[sub].route, "cart/redis-split tcp[1]");
+	assert_int_equal(p->rules[sub].n_targets, 1);
+	assert_int_equal(target(p, sub, 0)->ip, inet_addr("192.0.2.101"));
+	assert_int_equal(p->rules[sub].lb, POLICY_LB_CONSISTENT_SOURCE_IP);
+	assert_int_equal(p->rules[sub].max_connections, 100);
+
+	/* blue's own rule and the split count against one cap; the subset has its own */
+	assert_int_equal(p->rules[blue].max_connections, 100);
+	assert_int_equal(p->rules[blue].cap_id, p->rules[split].cap_id);
+	assert_true(p->rules[sub].cap_id != p->rules[split].cap_id);
+	assert_true(p->rules[sub].cap_id < p->n_caps);
+	assert_int_equal(p->n_caps, 2);
+	assert_int_equal(p->rules[green].cap_id, POLICY_NO_CAP);
+
+	/* a tls route to a NONE entry: the original destination */
+	assert_true(p->rules[api].flags & POLICY_RULE_F_ROUTED);
+	assert_int_equal(p->rules[api].n_targets, 0);
+	assert_string_equal(p->rules[api].route, "api-tls tls[0]");
+
+	/* longest prefix wins; port and protocol are exact */
+	assert_int_equal(classify(p, "10.59.7.9", 6379, IPPROTO_TCP), (uint32_t)sub);
+	assert_int_equal(classify(p, "10.59.8.9", 6379, IPPROTO_TCP), (uint32_t)split);
+	assert_int_equal(classify(p, "10.59.7.9", 6380, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "10.59.7.9", 6379, IPPROTO_UDP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "10.60.0.1", 6379, IPPROTO_TCP), POLICY_NO_RULE);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* A Sidecar overrides policy.outbound, and says so. */
+static void
+test_sidecar_outbound(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/sidecar.yaml", NULL, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_ALLOW_ANY);
+	assert_non_null(p->outbound_from);
+	assert_non_null(strstr(p->outbound_from, "Sidecar istio-system/default at "));
+	assert_non_null(find_diag(&dl, "sidecar.yaml:10:11: warning: Sidecar "
+				  "istio-system/default: outboundTrafficPolicy ALLOW_ANY "
+				  "overrides policy.outbound REGISTRY_ONLY of the appliance "
+				  "config"));
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* portLevelSettings override the trafficPolicy for their port only. */
+static void
+test_dr_port_settings(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	int a, b;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/dr-settings.yaml", NULL, &dl);
+	a = rule_find(p, "192.0.2.50", 32, 5432, IPPROTO_TCP);
+	b = rule_find(p, "192.0.2.50", 32, 5433, IPPROTO_TCP);
+	assert_int_equal(p->rules[a].max_connections, 10);
+	assert_int_equal(p->rules[a].connect_timeout_ms, 0);
+	assert_int_equal(p->rules[a].lb, POLICY_LB_ROUND_ROBIN);
+	assert_int_equal(p->rules[b].max_connections, 2);
+	assert_int_equal(p->rules[b].connect_timeout_ms, 250);
+	assert_int_equal(p->rules[b].lb, POLICY_LB_CONSISTENT_SOURCE_IP);
+	assert_true(p->rules[a].cap_id != p->rules[b].cap_id);
+	assert_string_equal(p->rules[a].dr, "db");
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* Crafted keys: longest prefix wins, port and protocol exact, 0/0 last. */
+static void
+test_classify(void **state)
+{
+	static const char yaml[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: wide}\n"
+		"spec: {hosts: [w.example.com], addresses: [10.0.0.0/8],\n"
+		"       ports: [{number: 80, name: http, protocol: HTTP}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: mid}\n"
+		"spec: {hosts: [m.example.com], addresses: [10.1.0.0/16],\n"
+		"       ports: [{number: 80, name: http, protocol: HTTP}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: host}\n"
+		"spec: {hosts: [h.example.com], addresses: [10.1.2.3],\n"
+		"       ports: [{number: 80, name: http, protocol: HTTP},\n"
+		"               {number: 53, name: udp-dns, protocol: UDP}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: any}\n"
+		"spec: {hosts: [any.example.com], ports: [{number: 8080, name: http}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: any-host}\n"
+		"spec: {hosts: [ah.example.com], addresses: [192.0.2.8],\n"
+		"       ports: [{number: 8080, name: http}]}\n";
+	const char *dir = *state;
+	struct diag_list dl = { 0 };
+	const struct flow_key *kp[32];
+	struct flow_key keys[32];
+	uint32_t rules[32];
+	struct policy *p;
+	unsigned int i;
+
+	write_file(dir, "classify.yaml", yaml);
+	p = build_ok(dir, NULL, &dl);
+	assert_int_equal(p->n_rules, 6);
+	assert_int_equal(classify(p, "10.9.9.9", 80, IPPROTO_TCP), 0);
+	assert_int_equal(classify(p, "10.1.9.9", 80, IPPROTO_TCP), 1);
+	assert_int_equal(classify(p, "10.1.2.3", 80, IPPROTO_TCP), 2);
+	assert_int_equal(classify(p, "10.1.2.3", 53, IPPROTO_UDP), 3);
+	assert_int_equal(classify(p, "10.1.2.3", 53, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "10.1.2.3", 81, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "11.0.0.1", 80, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "8.8.8.8", 8080, IPPROTO_TCP), 4);
+	assert_true(p->rules[4].flags & POLICY_RULE_F_ANY_DST);
+	assert_int_equal(classify(p, "192.0.2.8", 8080, IPPROTO_TCP), 5);
+
+	/* /32 rules in the exact table, prefixes in rte_acl */
+	assert_non_null(p->exact);
+	assert_non_null(p->acl);
+	assert_int_equal(p->stats.n_exact, 3);
+	assert_int_equal(p->stats.n_acl, 3);
+
+	/* a burst of 32, hits and misses mixed, in one call */
+	for (i = 0; i < 32; i++) {
+		keys[i] = (struct flow_key){
+			.src_ip = inet_addr("10.8.0.2"), .src_port = htons((uint16_t)(1024 + i)),
+			.dst_ip = inet_addr(i % 4 == 1 ? "10.1.2.3" : "10.1.9.9"),
+			.dst_port = htons(i % 2 ? 80 : 81), .proto = IPPROTO_TCP,
+		};
+		kp[i] = &keys[i];
+	}
+	policy_classify_bulk(p, kp, 32, rules);
+	for (i = 0; i < 32; i++) {
+		uint32_t want = i % 2 == 0 ? POLICY_NO_RULE : i % 4 == 1 ? 2 : 1;
+
+		assert_int_equal(rules[i], want);
+	}
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* More keys than one pass of the exact table takes; one stage only, either way. */
+static void
+test_classify_stages(void **state)
+{
+	static const char only32[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: hosts}\n"
+		"spec: {hosts: [h.example.com], addresses: [192.0.2.1, 192.0.2.2],\n"
+		"       ports: [{number: 443, name: tls, protocol: TLS}]}\n";
+	static const char only_prefix[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: nets}\n"
+		"spec: {hosts: [n.example.com], addresses: [198.51.100.0/24],\n"
+		"       ports: [{number: 443, name: tls, protocol: TLS}]}\n";
+	const char *dir = *state;
+	struct diag_list dl = { 0 };
+	const struct flow_key *kp[200];
+	struct flow_key keys[200];
+	uint32_t rules[200];
+	struct policy *p;
+	char path[PATH_MAX];
+	unsigned int i;
+
+	write_file(dir, "a.yaml", only32);
+	p = build_ok(dir, NULL, &dl);
+	assert_non_null(p->exact);
+	assert_null(p->acl);
+	for (i = 0; i < 200; i++) {
+		keys[i] = (struct flow_key){
+			.dst_ip = htonl(ip4("192.0.2.0") + i % 4), .dst_port = htons(443),
+			.proto = IPPROTO_TCP,
+		};
+		kp[i] = &keys[i];
+	}
+	policy_classify_bulk(p, kp, 200, rules);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(rules[i], i % 4 == 1 ? 0 : i % 4 == 2 ? 1 : POLICY_NO_RULE);
+	policy_free(p);
+
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	assert_int_equal(unlink(path), 0);
+	write_file(dir, "b.yaml", only_prefix);
+	p = build_ok(dir, NULL, &dl);
+	assert_null(p->exact);
+	assert_non_null(p->acl);
+	for (i = 0; i < 200; i++)
+		keys[i].dst_ip = htonl(ip4("198.51.99.200") + i);
+	policy_classify_bulk(p, kp, 200, rules);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(rules[i], i >= 56 && i < 56 + 144 ? 0 : POLICY_NO_RULE);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* No rules at all: everything misses, nothing crashes. */
+static void
+test_classify_empty(void **state)
+{
+	const char *dir = *state;
+	struct diag_list dl = { 0 };
+	struct policy *p;
+
+	write_file(dir, "gw.yaml", "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+		   "metadata: {name: g}\nspec: {servers: [{port: {number: 1, name: p, "
+		   "protocol: TCP}, hosts: ['*']}]}\n");
+	p = build_ok(dir, NULL, &dl);
+	assert_int_equal(p->n_rules, 0);
+	assert_null(p->acl);
+	assert_int_equal(classify(p, "10.0.0.1", 1, IPPROTO_TCP), POLICY_NO_RULE);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* ------------------------------------------------------------------ */
+/* DNS                                                                 */
+
+static const char dns_yaml[] =
+	"# hosts resolved, no endpoints, no addresses: the answers are destinations\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: db}\n"
+	"spec: {hosts: [db.test], resolution: DNS,\n"
+	"       ports: [{number: 5432, name: tcp-postgres}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: cache}\n"
+	"spec: {hosts: [cache.test], addresses: [10.9.0.1], resolution: DNS_ROUND_ROBIN,\n"
+	"       ports: [{number: 11211, name: tcp-memcache}],\n"
+	"       endpoints: [{address: memcache.test}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: api}\n"
+	"spec: {hosts: [api.test], addresses: [10.9.0.2], resolution: DNS,\n"
+	"       ports: [{number: 443, name: tls, protocol: TLS, targetPort: 8443}],\n"
+	"       endpoints: [{address: api.test, ports: {tls: 9443}, weight: 2},\n"
+	"                   {address: 192.0.2.77}]}\n";
+
+/* Answers compile to targets and destinations, with the names they came from. */
+static void
+test_dns_compile(void **state)
+{
+	const char *dir = *state;
+	struct diag_list dl = { 0 };
+	struct dns_cache *c;
+	struct policy *p;
+	int r;
+
+	stub_set("db.test", "192.0.2.11", "192.0.2.10", 0, 60);
+	stub_set("memcache.test", "192.0.2.21", "192.0.2.20", 0, 60);
+	stub_set("api.test", "192.0.2.30", NULL, 1, 60);
+	write_file(dir, "dns.yaml", dns_yaml);
+	c = stub_cache(dir, false);
+	p = build_ok(dir, c, &dl);
+
+	/* db: each answer is a destination, kept as the client asked */
+	assert_int_equal(p->n_rules, 4);
+	r = rule_find(p, "192.0.2.10", 32, 5432, IPPROTO_TCP);
+	assert_true(r >= 0);
+	assert_true(p->rules[r].flags & POLICY_RULE_F_DNS_DST);
+	assert_string_equal(p->rules[r].dst_name, "db.test");
+	assert_int_equal(p->rules[r].n_targets, 0);
+	assert_true(rule_find(p, "192.0.2.11", 32, 5432, IPPROTO_TCP) >= 0);
+
+	/* cache: DNS_ROUND_ROBIN, the first (lowest) address only */
+	r = rule_find(p, "10.9.0.1", 32, 11211, IPPROTO_TCP);
+	assert_int_equal(p->rules[r].n_targets, 1);
+	assert_int_equal(target(p, r, 0)->ip, inet_addr("192.0.2.20"));
+	assert_string_equal(p->target_names[p->rules[r].first_target], "memcache.test");
+	assert_true(p->rules[r].flags & POLICY_RULE_F_DNS);
+
+	/* api: a name endpoint (its ports map, its weight) and an IP endpoint */
+	r = rule_find(p, "10.9.0.2", 32, 443, IPPROTO_TCP);
+	assert_int_equal(p->rules[r].n_targets, 2);
+	assert_int_equal(target(p, r, 0)->ip, inet_addr("192.0.2.30"));
+	assert_int_equal(target(p, r, 0)->port, 9443);
+	assert_int_equal(target(p, r, 0)->weight, 2);
+	assert_int_equal(target(p, r, 1)->ip, inet_addr("192.0.2.77"));
+	assert_int_equal(target(p, r, 1)->port, 8443);
+	assert_null(p->target_names[p->rules[r].first_target + 1]);
+	/* --check names where each answer came from */
+	{
+		char *text = build_text(p, &dl);
+
+		assert_non_null(strstr(text, "\t192.0.2.10/32 (db.test)\t5432\ttcp\tsnat\t"));
+		assert_non_null(strstr(text, "dnat 192.0.2.20:11211 w1 (memcache.test)\t"));
+		assert_non_null(strstr(text, "dnat 192.0.2.30:9443 w2 (api.test),"
+				       "192.0.2.77:8443 w1\t"));
+		free(text);
+	}
+	/* its AAAA record is counted and reported, not forwarded */
+	assert_non_null(find_diag(&dl, "warning: ServiceEntry api: api.test has 1 IPv6 "
+				  "address, not forwarded (IPv6 is not forwarded yet)"));
+	policy_free(p);
+	diag_list_clear(&dl);
+	dns_cache_free(c);
+}
+
+/* TTLs are respected: no lookup before expiry, a changed answer is reported. */
+static void
+test_dns_ttl(void **state)
+{
+	const char *dir = *state;
+	const struct dns_answer *a;
+	struct diag_list dl = { 0 };
+	struct dns_stats st;
+	struct dns_cache *c;
+	bool changed;
+
+	stub_set("db.test", "192.0.2.10", NULL, 0, 2);
+	c = stub_cache(dir, false);
+	dns_mark_begin(c);
+	assert_int_equal(dns_want(c, "db.test"), 0);
+	assert_int_equal(dns_get(c, "db.test")->state, DNS_PENDING);
+	assert_int_equal(dns_resolve_now(c, 1000), 1);
+	a = dns_get(c, "db.test");
+	assert_int_equal(a->state, DNS_OK);
+	assert_int_equal(a->n_addrs, 1);
+	assert_int_equal(a->addrs[0], inet_addr("192.0.2.10"));
+	assert_int_equal(a->expires_ms, 3000);
+	assert_int_equal(stub_queries("db.test"), 1);
+	/* what the build itself resolved is no change to report */
+	assert_int_equal(dns_refresh(c, 1500, &changed), 0);
+	assert_false(changed);
+	assert_int_equal(stub_queries("db.test"), 1);
+
+	/* same answer after expiry: looked up, nothing changed */
+	assert_int_equal(dns_refresh(c, 3000, &changed), 0);
+	assert_false(changed);
+	assert_int_equal(stub_queries("db.test"), 2);
+	assert_int_equal(dns_get(c, "db.test")->expires_ms, 5000);
+
+	/* a new address, in another order: a change, once */
+	stub_set("db.test", "192.0.2.12", "192.0.2.10", 0, 2);
+	assert_int_equal(dns_refresh(c, 4999, &changed), 0);
+	assert_false(changed);
+	assert_int_equal(dns_refresh(c, 5000, &changed), 0);
+	assert_true(changed);
+	assert_false(dns_changed(c));
+	a = dns_get(c, "db.test");
+	assert_int_equal(a->n_addrs, 2);
+	assert_int_equal(a->addrs[0], inet_addr("192.0.2.10"));
+	assert_int_equal(a->addrs[1], inet_addr("192.0.2.12"));
+	stub_set("db.test", "192.0.2.10", "192.0.2.12", 0, 2);
+	assert_int_equal(dns_refresh(c, 7000, &changed), 0);
+	assert_false(changed); /* the same set in the other order */
+
+	/* NXDOMAIN is an answer: no address, kept for the negative TTL */
+	assert_int_equal(dns_want(c, "gone.test"), 0);
+	assert_int_equal(dns_refresh(c, 7000, &changed), 0);
+	assert_int_equal(dns_get(c, "gone.test")->state, DNS_NONE);
+	assert_int_equal(dns_get(c, "gone.test")->expires_ms, 7000 + 30000);
+
+	dns_stats_get(c, &st);
+	assert_int_equal(st.names, 2);
+	assert_int_equal(st.lookups, 5);
+	assert_int_equal(st.answers, 5);
+	assert_int_equal(st.failures, 0);
+	assert_int_equal(st.changes, 2);
+	assert_int_equal(dns_drain_diags(c, &dl), 0);
+	dns_cache_free(c);
+}
+
+/* An unreachable resolver keeps the last good addresses, is counted and said once. */
+static void
+test_dns_unreachable(void **state)
+{
+	const char *dir = *state;
+	const struct dns_answer *a;
+	struct diag_list dl = { 0 };
+	struct dns_stats st;
+	struct dns_cache *c;
+	struct policy *p;
+	bool changed;
+	int r;
+
+	stub_set("db.test", "192.0.2.11", "192.0.2.10", 0, 60);
+	stub_set("memcache.test", "192.0.2.20", NULL, 0, 60);
+	stub_set("api.test", "192.0.2.30", NULL, 0, 60);
+	write_file(dir, "dns.yaml", dns_yaml);
+	c = stub_cache(dir, false);
+	p = build_ok(dir, c, &dl);
+	policy_free(p);
+	diag_list_clear(&dl);
+
+	stub_stop();
+	assert_int_equal(dns_refresh(c, 1000 + 60000, &changed), 0);
+	assert_false(changed);
+	a = dns_get(c, "db.test");
+	assert_int_equal(a->state, DNS_STALE);
+	assert_int_equal(a->n_addrs, 2);
+	assert_non_null(a->error);
+	assert_int_equal(a->expires_ms, 61000 + 500);
+	dns_stats_get(c, &st);
+	assert_int_equal(st.failures, 3);
+	assert_int_equal(st.stale, 3);
+	assert_int_equal(dns_drain_diags(c, &dl), 3);
+	assert_non_null(find_diag(&dl, "/resolv.conf: warning: DNS: db.test: no answer from "
+				  "the resolver (timeout, refused or SERVFAIL); its last good "
+				  "addresses are kept"));
+	diag_list_clear(&dl);
+	/* failing again: counted, not said again */
+	assert_int_equal(dns_refresh(c, 62000, &changed), 0);
+	dns_stats_get(c, &st);
+	assert_int_equal(st.failures, 6);
+	assert_int_equal(dns_drain_diags(c, &dl), 0);
+
+	/* a rebuild meanwhile keeps the rules, and warns */
+	p = build_ok(dir, c, &dl);
+	r = rule_find(p, "192.0.2.10", 32, 5432, IPPROTO_TCP);
+	assert_true(r >= 0);
+	assert_non_null(find_diag(&dl, "warning: ServiceEntry db: the resolver fails for "
+				  "db.test (no answer from the resolver (timeout, refused or "
+				  "SERVFAIL)); its last good addresses are kept"));
+	policy_free(p);
+	diag_list_clear(&dl);
+
+	/* never answered and unreachable: one timeout for every name at start-up */
+	assert_int_equal(dns_want(c, "new.test"), 0);
+	assert_int_equal(dns_want(c, "new2.test"), 0);
+	assert_int_equal(dns_resolve_now(c, 63000), 1);
+	assert_int_equal(dns_get(c, "new.test")->state, DNS_FAILED);
+	assert_int_equal(dns_get(c, "new2.test")->state, DNS_FAILED);
+	assert_int_equal(dns_get(c, "new2.test")->n_addrs, 0);
+	dns_cache_free(c);
+}
+
+/* The resolver thread: lookups off the caller's thread, results in dns_refresh(). */
+static void
+test_dns_background(void **state)
+{
+	const char *dir = *state;
+	struct dns_cache *c;
+	bool changed = false;
+	unsigned int i;
+
+	stub_set("bg.test", "192.0.2.40", NULL, 0, 60);
+	c = stub_cache(dir, true);
+	dns_mark_begin(c);
+	assert_int_equal(dns_want(c, "bg.test"), 0);
+	for (i = 0; i < 500 && !changed; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		assert_int_equal(dns_refresh(c, 1000 + i, &changed), 0);
+		if (!changed)
+			nanosleep(&ts, NULL);
+	}
+	assert_true(changed);
+	assert_int_equal(dns_get(c, "bg.test")->state, DNS_OK);
+	assert_int_equal(dns_get(c, "bg.test")->addrs[0], inet_addr("192.0.2.40"));
+	/* a name the next build no longer wants is forgotten */
+	dns_mark_begin(c);
+	dns_sweep(c);
+	assert_null(dns_get(c, "bg.test"));
+	dns_cache_free(c);
+}
+
+/* Bad names and parameters are refused; free(NULL) is a no-op. */
+static void
+test_dns_api(void **state)
+{
+	struct dns_params bad = { .min_ttl_ms = 10000, .max_ttl_ms = 1000 };
+	struct dns_cache *c;
+	char longname[1100];
+
+	(void)state;
+	dns_cache_free(NULL);
+	assert_null(dns_cache_create(&bad));
+	assert_int_equal(errno, EINVAL);
+	c = dns_cache_create(NULL);
+	assert_non_null(c);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(dns_want(c, ""), -EINVAL);
+	assert_int_equal(dns_want(c, longname), -EINVAL);
+	assert_null(dns_get(c, "nothing.test"));
+	assert_string_equal(dns_state_name(DNS_STALE), "STALE");
+	dns_cache_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_valid),
+		cmocka_unit_test(test_golden_compile_errors),
+		cmocka_unit_test(test_static_targets),
+		cmocka_unit_test(test_vs_routes),
+		cmocka_unit_test(test_sidecar_outbound),
+		cmocka_unit_test(test_dr_port_settings),
+		cmocka_unit_test_setup_teardown(test_classify, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_classify_empty, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_classify_stages, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dns_compile, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_dns_ttl, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_dns_unreachable, stub_setup, stub_teardown),
+		cmocka_unit_test_setup_teardown(test_dns_background, stub_setup, stub_teardown),
+		cmocka_unit_test(test_dns_api),
+	};
+
+	if (test_eal_init("policy") < 0)
+		return 1;
+	pthread_mutex_init(&stub.lock, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

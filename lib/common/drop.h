@@ -40,6 +40,7 @@
 	X(TO_SELF, "to_self_unhandled")          /* for us, not ARP/echo */    \
 	X(MTU_EXCEEDED, "mtu_exceeded")                                         \
 	X(POLICY_DENIED, "policy_denied")                                       \
+	X(CONN_LIMIT, "connection_limit")        /* DestinationRule maxConnections */\
 	X(NOT_SYN, "no_flow_not_syn")            /* TCP without flow, not SYN */\
 	X(NO_FLOW, "no_flow")                    /* outside, matches no flow */ \
 	X(REVOKED, "revoked")                    /* policy no longer allows */  \

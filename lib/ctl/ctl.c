@@ -104,6 +104,24 @@ carry_counters(const struct ctl *c, struct policy *p, const struct policy *old)
 	free(idx);
 }
 
+/* n_workers rows of n uint32_t, each row padded to whole cache lines. */
+static uint32_t *
+alloc_rows(unsigned int n_workers, uint32_t n, uint32_t *stride)
+{
+	size_t per_line = RTE_CACHE_LINE_SIZE / sizeof(uint32_t);
+	size_t bytes;
+	uint32_t *v;
+
+	*stride = (uint32_t)((n + per_line - 1) / per_line * per_line);
+	bytes = (size_t)*stride * n_workers * sizeof(uint32_t);
+	if (bytes == 0)
+		return NULL;
+	v = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);
+	if (v != NULL)
+		memset(v, 0, bytes);
+	return v;
+}
+
 int
 ctl_attach_counters(const struct ctl *c, struct policy *p)
 {
@@ -111,6 +129,16 @@ ctl_attach_counters(const struct ctl *c, struct policy *p)
 	size_t stride = (p->n_rules + per_line - 1) / per_line * per_line;
 	size_t bytes = stride * c->n_workers * sizeof(uint64_t);
 
+	if (p->n_caps > 0) {
+		p->cap_count = alloc_rows(c->n_workers, p->n_caps, &p->cap_stride);
+		if (p->cap_count == NULL)
+			return -ENOMEM;
+	}
+	if (p->n_targets > 0) {
+		p->target_active = alloc_rows(c->n_workers, p->n_targets, &p->target_stride);
+		if (p->target_active == NULL)
+			return -ENOMEM;
+	}
 	if (p->n_rules == 0)
 		return 0;
 	p->rule_flows = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);

@@ -18,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_ether.h>
 #include <rte_arp.h>
 #include <rte_icmp.h>
@@ -245,8 +246,17 @@ flow_set_state(struct dp_worker *w, struct flow *f, uint8_t next)
 uint64_t
 dp_flow_timeout(const struct dp_conf *conf, const struct flow *f)
 {
+	const struct policy *pol;
+
 	if (f->key[FLOW_DIR_OUT].proto != IPPROTO_TCP)
 		return conf->udp_timeout_ms;
+	/* DestinationRule connectTimeout bounds the handshake of its flows */
+	if (f->embryonic && f->rule != POLICY_NO_RULE) {
+		pol = dp_policy(conf);
+		if (pol != NULL && f->policy_gen == pol->generation && f->rule < pol->n_rules &&
+		    pol->rules[f->rule].connect_timeout_ms != 0)
+			return pol->rules[f->rule].connect_timeout_ms;
+	}
 	return conf->timeout_ms[f->state];
 }
 
@@ -254,6 +264,23 @@ static inline bool
 flow_expired(const struct dp_conf *conf, const struct flow *f, uint64_t now)
 {
 	return now - f->last_seen >= dp_flow_timeout(conf, f);
+}
+
+/* Count a flow against its rule's cap and target (or give it back: delta -1). */
+static inline void
+flow_account(const struct dp_worker *w, const struct policy *pol, const struct flow *f,
+	     int delta)
+{
+	const struct policy_rule *r;
+
+	if (f->rule == POLICY_NO_RULE || f->rule >= pol->n_rules)
+		return;
+	r = &pol->rules[f->rule];
+	if (pol->cap_count != NULL && r->cap_id != POLICY_NO_CAP)
+		pol->cap_count[w->id * pol->cap_stride + r->cap_id] += (uint32_t)delta;
+	if (pol->target_active != NULL && r->n_targets > 0)
+		pol->target_active[w->id * pol->target_stride + r->first_target + f->target] +=
+			(uint32_t)delta;
 }
 
 /* A flow of this client ends: one fewer against flows.per_source.max. */
@@ -280,6 +307,11 @@ source_release(struct dp_worker *w, const struct flow *f)
 static void
 flow_remove(struct dp_worker *w, struct flow *f)
 {
+	const struct policy *pol = dp_policy(w->conf);
+
+	/* counted in the policy that admitted or last re-checked it, if current */
+	if (f->policy_gen == pol->generation)
+		flow_account(w, pol, f, -1);
 	source_release(w, f);
 	if (f->embryonic)
 		w->embryonic--;
@@ -950,27 +982,93 @@ source_admit(struct dp_worker *w, uint32_t ip, uint64_t now)
 	return true;
 }
 
-/* Pick a NAT target of rule r by weight; ip and port in network order. */
+/* The target whose cumulative weight covers pick (0 <= pick < total_weight). */
+static inline uint32_t
+target_by_weight(const struct policy_target *t, uint32_t n, uint32_t pick)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < n && pick >= t[i].weight; i++)
+		pick -= t[i].weight;
+	return i;
+}
+
+/*
+ * Pick a NAT target of rule r for a new flow by the rule's load-balancing
+ * mode (DestinationRule trafficPolicy.loadBalancer); every mode honours the
+ * weights. @return the target's index within the rule's targets.
+ */
+static uint32_t
+pick_target(const struct dp_worker *w, const struct policy *pol, const struct policy_rule *r,
+	    const struct flow_key *k, uint64_t rnd)
+{
+	const struct policy_target *t = &pol->targets[r->first_target];
+	uint32_t i, best;
+
+	switch (r->lb) {
+	case POLICY_LB_ROUND_ROBIN:
+		/* this worker's flows admitted under the rule so far: its sequence */
+		if (pol->rule_flows != NULL)
+			return target_by_weight(t, r->n_targets,
+				(uint32_t)(pol->rule_flows[w->id * pol->rule_stride +
+							   (uint32_t)(r - pol->rules)] %
+					   r->total_weight));
+		break;
+	case POLICY_LB_CONSISTENT_SOURCE_IP:
+		return target_by_weight(t, r->n_targets,
+					rte_hash_crc_4byte(k->src_ip, 0) % r->total_weight);
+	case POLICY_LB_LEAST_CONN:
+		if (pol->target_active == NULL)
+			break;
+		{
+			const uint32_t *act = &pol->target_active[w->id * pol->target_stride +
+								  r->first_target];
+
+			/* fewest active flows per unit of weight; ties: the later
+			 * random start breaks them */
+			best = (uint32_t)(rnd % r->n_targets);
+			for (i = 0; i < r->n_targets; i++) {
+				uint32_t j = (uint32_t)((best + i) % r->n_targets);
+
+				if ((uint64_t)act[j] * t[best].weight <
+				    (uint64_t)act[best] * t[j].weight)
+					best = j;
+			}
+			return best;
+		}
+	default:
+		break;
+	}
+	return target_by_weight(t, r->n_targets, (uint32_t)(rnd % r->total_weight));
+}
+
+/* Where a new flow under rule r goes: ip and port in network order. */
 static void
-choose_target(const struct policy *pol, const struct policy_rule *r, const struct flow_key *k,
-	      uint64_t rnd, uint32_t *ip, uint16_t *port)
+target_address(const struct policy *pol, const struct policy_rule *r, uint32_t ti,
+	       const struct flow_key *k, uint32_t *ip, uint16_t *port)
 {
 	uint16_t p = 0;
 
 	*ip = k->dst_ip;
 	if (r->n_targets > 0) {
-		const struct policy_target *t = &pol->targets[r->first_target];
-		uint32_t pick = (uint32_t)(rnd % r->total_weight);
-		uint32_t i;
-
-		for (i = 0; i + 1 < r->n_targets && pick >= t[i].weight; i++)
-			pick -= t[i].weight;
-		*ip = t[i].ip;
-		p = t[i].port;
+		*ip = pol->targets[r->first_target + ti].ip;
+		p = pol->targets[r->first_target + ti].port;
 	}
 	if (p == 0)
 		p = r->target_port;
 	*port = p != 0 ? rte_cpu_to_be_16(p) : k->dst_port;
+}
+
+/* DestinationRule maxConnections: this worker's share of the cap is full. */
+static inline bool
+cap_reached(const struct dp_worker *w, const struct policy *pol, const struct policy_rule *r)
+{
+	uint32_t share;
+
+	if (r->max_connections == 0 || pol->cap_count == NULL || r->cap_id == POLICY_NO_CAP)
+		return false;
+	share = (r->max_connections + w->conf->n_workers - 1) / RTE_MAX(w->conf->n_workers, 1u);
+	return pol->cap_count[w->id * pol->cap_stride + r->cap_id] >= share;
 }
 
 /*
@@ -986,6 +1084,7 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	uint32_t dst_ip;
 	uint16_t dst_port;
 	uint64_t rnd = rte_rand();
+	uint32_t ti = 0;
 	struct flow *f;
 	int err;
 
@@ -999,7 +1098,14 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 		return NULL;
 	}
 	if (rule != POLICY_NO_RULE) {
-		choose_target(b->pol, &b->pol->rules[rule], k, rnd >> 32, &dst_ip, &dst_port);
+		const struct policy_rule *r = &b->pol->rules[rule];
+
+		if (cap_reached(w, b->pol, r)) {
+			*why = EGRESS_DROP_CONN_LIMIT;
+			return NULL;
+		}
+		ti = r->n_targets > 0 ? pick_target(w, b->pol, r, k, rnd >> 32) : 0;
+		target_address(b->pol, r, ti, k, &dst_ip, &dst_port);
 	} else {
 		dst_ip = k->dst_ip;
 		dst_port = k->dst_port;
@@ -1018,6 +1124,8 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	f->rule = rule;
 	f->worker = (uint8_t)w->id;
 	f->serial = w->serial++;
+	f->target = (uint16_t)ti;
+	flow_account(w, b->pol, f, +1);
 	if (k->proto == IPPROTO_TCP)
 		embryonic_push(w, f);
 	w->stats.flows_created++;
@@ -1059,12 +1167,17 @@ flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
 
 			ok = in->src_ip == t->ip &&
 			     in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port);
+			if (ok)
+				f->target = (uint16_t)i;
 		}
 	}
 	if (!ok && w->conf->on_revoke != EGRESS_REVOKE_KEEP)
 		return false;
 	f->policy_gen = pol->generation;
 	f->rule = rule;
+	if (!ok)
+		f->rule = POLICY_NO_RULE; /* kept (on_revoke: keep), counted nowhere */
+	flow_account(w, pol, f, +1);
 	w->stats.flows_rechecked++;
 	return true;
 }
@@ -1223,7 +1336,7 @@ is_new_flow_packet(const struct pkt_meta *pm)
 	return (pm->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
 }
 
-static void deny(struct dp_burst *b, unsigned int i);
+static void deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
 
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
 static void
@@ -1250,7 +1363,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		if (f->policy_gen != b->pol->generation && !flow_recheck(w, b->pol, f)) {
 			/* a new connection now, and one the policy refuses */
 			flow_remove(w, f);
-			deny(b, i);
+			deny(b, i, EGRESS_DROP_POLICY_DENIED);
 			return;
 		}
 	}
@@ -1325,12 +1438,12 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 
 /* A new connection the policy refuses: count, and answer per `deny`. */
 static void
-deny(struct dp_burst *b, unsigned int i)
+deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 {
 	const struct pkt_meta *pm = &b->meta[i];
 	struct rte_mbuf *m = b->m[i];
 
-	b->w->stats.drops[EGRESS_DROP_POLICY_DENIED]++;
+	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&
 	    rst_allowed(b->w, b->now)) {
@@ -1385,11 +1498,16 @@ stage_flows(struct dp_burst *b)
 
 				if (rule == POLICY_NO_RULE &&
 				    b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
-					deny(b, i);
+					deny(b, i, EGRESS_DROP_POLICY_DENIED);
 					continue;
 				}
 				f = flow_create(b, &b->key[i], rule, &why);
 				dir = FLOW_DIR_OUT;
+				/* over a DestinationRule's cap: refused like a deny */
+				if (f == NULL && why == EGRESS_DROP_CONN_LIMIT) {
+					deny(b, i, why);
+					continue;
+				}
 			}
 			/* created earlier in this burst? (a duplicate SYN, or data
 			 * right behind its SYN in a replayed capture) */

@@ -59,7 +59,8 @@ struct flow {
 	struct flow_key key[2];  /**< [FLOW_DIR_OUT]: as the client sent it;
 				      [FLOW_DIR_IN]: as replies arrive (remote -> NAT) */
 	uint64_t last_seen;      /**< ms, time of the last packet that refreshed it */
-	uint8_t pad2[6];
+	uint16_t target;         /**< index of its NAT target within the rule's */
+	uint8_t pad2[4];
 	uint8_t state;           /**< enum flow_state */
 	uint8_t worker;          /**< owner worker id */
 	uint32_t policy_gen;     /**< generation of the policy that admitted it */

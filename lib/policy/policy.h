@@ -167,6 +167,16 @@ struct policy {
 	uint64_t *rule_flows;
 	uint64_t *rule_carried;
 	uint32_t rule_stride;     /**< n_rules rounded up to a cache line of counters */
+	/*
+	 * Per-worker live counts for the data path's limits, attached with the
+	 * rule counters: cap_count[w * cap_stride + cap_id] (flows under each
+	 * max_connections cap) and target_active[w * target_stride + t] (flows
+	 * per NAT target, for LEAST_CONN). Written by worker w only.
+	 */
+	uint32_t *cap_count;
+	uint32_t cap_stride;
+	uint32_t *target_active;
+	uint32_t target_stride;
 };
 
 /** What policy_build_ex() builds from. */

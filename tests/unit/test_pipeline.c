@@ -1310,6 +1310,233 @@ test_per_source_caps(void **state)
 	fx.w.source = NULL;
 }
 
+/* ------------------------------------------- DNAT, load balancing, caps */
+
+#define REDIS_VIP IP(10, 59, 118, 100)
+#define EP1 IP(10, 59, 118, 1)
+#define EP2 IP(10, 59, 118, 2)
+
+/*
+ * A STATIC ServiceEntry with a VIP, targetPort 7000, endpoints weighted 3:1,
+ * the second with its own port (7001), and an optional DestinationRule
+ * trafficPolicy (YAML flow mapping, or NULL). Published in place of the
+ * fixture's policy, with the per-worker counters the control thread would
+ * attach.
+ */
+static void
+use_static_policy(const char *traffic_policy)
+{
+	char dir[] = "/tmp/egt-static-XXXXXX", path[64];
+	struct policy *p;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/se.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"apiVersion: networking.istio.io/v1beta1\n"
+		"kind: ServiceEntry\n"
+		"metadata: {name: redis-static, namespace: cart}\n"
+		"spec:\n"
+		"  hosts: [redis.memorystore.internal]\n"
+		"  addresses: [10.59.118.100]\n"
+		"  ports:\n"
+		"  - {number: 6379, name: tcp-redis, protocol: TCP, targetPort: 7000}\n"
+		"  location: MESH_EXTERNAL\n"
+		"  resolution: STATIC\n"
+		"  endpoints:\n"
+		"  - {address: 10.59.118.1, weight: 3}\n"
+		"  - {address: 10.59.118.2, weight: 1, ports: {tcp-redis: 7001}}\n");
+	if (traffic_policy != NULL)
+		fprintf(f,
+			"---\n"
+			"apiVersion: networking.istio.io/v1beta1\n"
+			"kind: DestinationRule\n"
+			"metadata: {name: redis-dr, namespace: cart}\n"
+			"spec:\n"
+			"  host: redis.memorystore.internal\n"
+			"  trafficPolicy: %s\n", traffic_policy);
+	fclose(f);
+	p = load_policy(dir, 7);
+	unlink(path);
+	rmdir(dir);
+	assert_non_null(p);
+	assert_int_equal(p->n_rules, 1);
+	p->rule_stride = p->n_rules;
+	p->rule_flows = calloc(p->n_rules, sizeof(uint64_t));
+	p->cap_stride = p->n_caps;
+	p->cap_count = p->n_caps ? calloc(p->n_caps, sizeof(uint32_t)) : NULL;
+	p->target_stride = p->n_targets;
+	p->target_active = calloc(p->n_targets, sizeof(uint32_t));
+	policy_free(fx.conf.policy);
+	fx.conf.policy = p;
+}
+
+/* Open a flow from CLIENT:sport to the VIP; where did it go? */
+static uint32_t
+vip_flow(uint16_t sport, uint16_t *dport)
+{
+	struct dp_out out;
+	uint32_t dst;
+
+	assert_int_equal(run(DP_INSIDE, client_seg(sport, REDIS_VIP, 6379, RTE_TCP_SYN_FLAG),
+			     &out), 1);
+	dst = ip_of(out.pkts[DP_OUTSIDE][0])->dst_addr;
+	if (dport != NULL)
+		*dport = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->dst_port);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	free_out(&out);
+	return dst;
+}
+
+static void
+test_dnat_ports_and_weights(void **state)
+{
+	unsigned int i, n1 = 0, n2 = 0;
+	struct dp_out out;
+	uint16_t dport, nat_port;
+	struct rte_mbuf *m;
+	(void)state;
+
+	use_static_policy(NULL);
+	fx.conf.embryonic_max = 4096;
+	for (i = 0; i < 2000; i++) {
+		uint32_t dst = vip_flow((uint16_t)(20000 + i), &dport);
+
+		if (dst == EP1) {
+			n1++;
+			assert_int_equal(dport, 7000);   /* the port's targetPort */
+		} else {
+			assert_int_equal(dst, EP2);
+			assert_int_equal(dport, 7001);   /* its own ports map wins */
+			n2++;
+		}
+	}
+	/* weights 3:1, drawn per flow: 1500 / 500 expected, within 10 % */
+	assert_in_range(n1, 1350, 1650);
+	assert_int_equal(n1 + n2, 2000);
+
+	/* a reply from the endpoint reaches the client from the VIP */
+	{
+		struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS_VIP,
+				      .src_port = rte_cpu_to_be_16(20000),
+				      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+		uint8_t dir;
+		struct flow *f = flow_table_lookup(fx.w.flows, &k, &dir);
+
+		assert_non_null(f);
+		nat_port = rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port);
+		m = server_seg(f->key[FLOW_DIR_IN].src_ip,
+			       rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), nat_port,
+			       RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	}
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	assert_int_equal(ip_of(out.pkts[DP_INSIDE][0])->src_addr, REDIS_VIP);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->src_port), 6379);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port), 20000);
+	assert_checksums(out.pkts[DP_INSIDE][0]);
+	free_out(&out);
+}
+
+static void
+test_lb_round_robin(void **state)
+{
+	unsigned int i, n1 = 0;
+	(void)state;
+
+	use_static_policy("{loadBalancer: {simple: ROUND_ROBIN}}");
+	assert_int_equal(fx.conf.policy->rules[0].lb, POLICY_LB_ROUND_ROBIN);
+	/* weighted round robin: exactly 3 of every 4 to the first endpoint */
+	for (i = 0; i < 40; i++)
+		n1 += vip_flow((uint16_t)(21000 + i), NULL) == EP1;
+	assert_int_equal(n1, 30);
+}
+
+static void
+test_lb_consistent_source_ip(void **state)
+{
+	uint32_t first;
+	unsigned int i;
+	(void)state;
+
+	use_static_policy("{loadBalancer: {consistentHash: {useSourceIp: true}}}");
+	assert_int_equal(fx.conf.policy->rules[0].lb, POLICY_LB_CONSISTENT_SOURCE_IP);
+	/* one client: every connection to the same endpoint */
+	first = vip_flow(22000, NULL);
+	for (i = 1; i < 30; i++)
+		assert_int_equal(vip_flow((uint16_t)(22000 + i), NULL), first);
+}
+
+static void
+test_lb_least_conn(void **state)
+{
+	unsigned int i, n1 = 0;
+	(void)state;
+
+	use_static_policy("{loadBalancer: {simple: LEAST_CONN}}");
+	assert_int_equal(fx.conf.policy->rules[0].lb, POLICY_LB_LEAST_CONN);
+	/* active flows per unit of weight stay balanced: 3:1 */
+	for (i = 0; i < 40; i++)
+		n1 += vip_flow((uint16_t)(23000 + i), NULL) == EP1;
+	assert_int_equal(n1, 30);
+	assert_int_equal(fx.conf.policy->target_active[0], 30);
+	assert_int_equal(fx.conf.policy->target_active[1], 10);
+}
+
+static void
+test_max_connections(void **state)
+{
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	use_static_policy("{connectionPool: {tcp: {maxConnections: 5}}}");
+	assert_int_equal(fx.conf.policy->rules[0].max_connections, 5);
+	for (i = 0; i < 5; i++)
+		vip_flow((uint16_t)(24000 + i), NULL);
+	/* the sixth is refused like a deny, under its own reason */
+	assert_int_equal(run(DP_INSIDE, client_seg(24005, REDIS_VIP, 6379, RTE_TCP_SYN_FLAG),
+			     &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_CONN_LIMIT), 1);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 0);
+	/* deny: reset answers it with a RST too */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run(DP_INSIDE, client_seg(24006, REDIS_VIP, 6379, RTE_TCP_SYN_FLAG),
+			     &out), 1);
+	assert_int_equal(tcp_of(out.pkts[DP_INSIDE][0])->tcp_flags,
+			 RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	free_out(&out);
+	/* when flows end, room again */
+	fx.now += fx.cfg.timeout_transitory_ms;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	vip_flow(24007, NULL);
+}
+
+static void
+test_connect_timeout(void **state)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS_VIP,
+			      .src_port = rte_cpu_to_be_16(25000),
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	use_static_policy("{connectionPool: {tcp: {connectTimeout: 2s}}}");
+	vip_flow(25000, NULL);
+	f = flow_table_lookup(fx.w.flows, &k, &dir);
+	assert_non_null(f);
+	/* the handshake has 2 s, not the 240 s transitory timeout */
+	assert_int_equal(dp_flow_timeout(&fx.conf, f), 2000);
+	fx.now += 2000;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	assert_int_equal(f->quarantine, 1);
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1355,6 +1582,12 @@ main(void)
 		T(test_embryonic_cap_evicts_oldest),
 		T(test_two_workers_hand_off_replies),
 		T(test_per_source_caps),
+		T(test_dnat_ports_and_weights),
+		T(test_lb_round_robin),
+		T(test_lb_consistent_source_ip),
+		T(test_lb_least_conn),
+		T(test_max_connections),
+		T(test_connect_timeout),
 		T(test_allow_any),
 	};
 

@@ -38,6 +38,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "diag.h"
+#include "dns.h"
 #include "dp.h"
 #include "flow.h"
 #include "nat.h"
@@ -185,16 +186,26 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 			rte_strerror(rte_errno));
 		return 1;
 	}
-	p = policy_build(cfg, 1, dl);
-	diag_print(dl, stderr);
-	if (p == NULL) {
-		rte_eal_cleanup();
-		return 1;
+	{
+		/* names are resolved here and now, in this thread: no resolver thread */
+		struct dns_params dp = { .background = false };
+		struct dns_cache *dns = dns_cache_create(&dp);
+		struct policy_build_params prm = {
+			.cfg = cfg, .generation = 1, .dns = dns, .dns_wait = true,
+			.now_ms = mono_ms(),
+		};
+
+		p = policy_build_ex(&prm, dl);
+		if (dns != NULL)
+			dns_drain_diags(dns, dl);
+		diag_print(dl, stderr);
+		if (p != NULL)
+			policy_print(p, stdout);
+		policy_free(p);
+		dns_cache_free(dns);
 	}
-	policy_print(p, stdout);
-	policy_free(p);
 	rte_eal_cleanup();
-	return 0;
+	return p == NULL ? 1 : 0;
 }
 
 /* A device named in the config: already created by --vdev, or probed now. */
@@ -298,6 +309,7 @@ struct appliance {
 	unsigned int n_workers;
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
+	struct dns_cache *dns;
 	bool ports_started[DP_NPORTS];
 };
 
@@ -319,8 +331,22 @@ setup(struct appliance *a, struct diag_list *dl)
 	}
 	dp_conf_from_config(&a->conf, cfg);
 
-	/* the first policy is loaded before anything is started: all or nothing */
-	pol = policy_build(cfg, 1, dl);
+	/* the first policy is loaded before anything is started: all or nothing;
+	 * its DNS names are resolved once, here, and refreshed in the background */
+	{
+		struct dns_params dp = { .background = true };
+		struct policy_build_params prm = {
+			.cfg = cfg, .generation = 1, .dns_wait = true, .now_ms = mono_ms(),
+		};
+
+		a->dns = dns_cache_create(&dp);
+		if (a->dns == NULL)
+			LOG(WARNING, "no DNS resolver thread: DNS ServiceEntries admit nothing");
+		prm.dns = a->dns;
+		pol = policy_build_ex(&prm, dl);
+		if (a->dns != NULL)
+			dns_drain_diags(a->dns, dl);
+	}
 	diag_print(dl, stderr);
 	if (pol == NULL)
 		return -EINVAL;
@@ -483,7 +509,7 @@ setup(struct appliance *a, struct diag_list *dl)
 		.cfg = cfg, .conf = &a->conf, .workers = a->workers,
 		.n_workers = a->n_workers, .qsbr = a->qsbr, .pool = a->pool,
 		.generation = pol->generation, .last_reload_time = pol->built_at,
-		.started_ms = mono_ms(),
+		.started_ms = mono_ms(), .dns = a->dns,
 	};
 	if (ctl_attach_counters(&a->ctl, pol) != 0)
 		return -ENOMEM;
@@ -529,6 +555,7 @@ teardown(struct appliance *a)
 	}
 	rte_ring_free(a->conf.events);
 	policy_free(a->conf.policy);
+	dns_cache_free(a->dns);
 	rte_mempool_free(a->pool);
 	rte_free(a->qsbr);
 }

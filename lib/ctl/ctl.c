@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "ctl.h"
+#include "dns.h"
 #include "neigh.h"
 #include "policy.h"
 
@@ -173,7 +174,13 @@ ctl_reload(struct ctl *c)
 	struct policy *p;
 	size_t i;
 
-	p = policy_build(c->cfg, c->generation + 1, &dl);
+	{
+		struct policy_build_params prm = {
+			.cfg = c->cfg, .generation = c->generation + 1, .dns = c->dns,
+		};
+
+		p = policy_build_ex(&prm, &dl);
+	}
 	for (i = 0; i < dl.n; i++) {
 		char line[1024];
 
@@ -292,6 +299,27 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 		struct arp_req_ctx x = { .c = c, .port = (enum dp_port)p };
 
 		neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
+	}
+	/* DNS answers that changed (TTL expiry, new addresses) recompile and
+	 * publish like any other policy change; the lookups never block here */
+	if (c->dns != NULL) {
+		struct diag_list dl = {0};
+		bool changed = false;
+		size_t i;
+
+		dns_refresh(c->dns, now_ms, &changed);
+		dns_drain_diags(c->dns, &dl);
+		for (i = 0; i < dl.n; i++) {
+			char line[1024];
+
+			diag_format(&dl.v[i], line, sizeof(line));
+			CTL_LOG(WARNING, "%s", line);
+		}
+		diag_list_clear(&dl);
+		if (changed) {
+			CTL_LOG(INFO, "DNS answers changed: recompiling the policy");
+			ctl_reload(c);
+		}
 	}
 	req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
 	if (req != __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED)) {

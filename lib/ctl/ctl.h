@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "dp.h"
 
+struct dns_cache;
 struct rte_mempool;
 struct rte_rcu_qsbr;
 
@@ -39,6 +40,7 @@ struct ctl {
 	uint32_t reload_done;        /**< set to reload_req when served (atomic) */
 	int reload_result;           /**< 0 or -EINVAL of the last served request */
 	uint64_t started_ms;
+	struct dns_cache *dns;       /**< answers for DNS ServiceEntries; may be NULL */
 };
 
 /**

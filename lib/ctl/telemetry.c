@@ -16,6 +16,7 @@
 #include <rte_telemetry.h>
 
 #include "ctl.h"
+#include "dns.h"
 #include "flow.h"
 #include "policy.h"
 
@@ -70,6 +71,16 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "icmp_translated", s.icmp_translated);
 	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
 				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
+	if (c->dns != NULL) {
+		struct dns_stats ds;
+
+		dns_stats_get(c->dns, &ds);
+		rte_tel_data_add_dict_u64(d, "dns_names", ds.names);
+		rte_tel_data_add_dict_u64(d, "dns_lookups", ds.lookups);
+		rte_tel_data_add_dict_u64(d, "dns_failures", ds.failures);
+		rte_tel_data_add_dict_u64(d, "dns_stale", ds.stale);
+		rte_tel_data_add_dict_u64(d, "dns_changes", ds.changes);
+	}
 	drops = rte_tel_data_alloc();
 	if (drops != NULL) {
 		rte_tel_data_start_dict(drops);

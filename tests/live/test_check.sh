@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# `egressd --check` on the whole corpus, as an operator or CI would run it:
+# as an unprivileged user, with no EAL options, hugepages or devices.
+#   - every valid document: exit 0, the compiled table on stdout with as many
+#     rules as its golden table (tests/data/istio/valid/*.compiled);
+#   - every invalid document: exit 1, and every error its .expected file lists
+#     printed as FILE:LINE:COL: error: message;
+#   - the Memorystore config: exit 0, the 10.59.118.59/32 6379 tcp rule.
+#
+# Exit: 0 pass, 1 fail, 77 skip.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EGRESSD=${EGRESSD:-$ROOT/build/app/egressd/egressd}
+CORPUS=$ROOT/tests/data/istio
+[[ -x "$EGRESSD" ]] || { echo "FAIL: $EGRESSD not built"; exit 1; }
+
+TMP=$(mktemp -d /tmp/egressd-check.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+chmod 755 "$TMP"
+
+# as nobody when we can be someone else: --check needs no privilege
+as_user() {
+	if ((EUID == 0)) && command -v runuser >/dev/null 2>&1; then
+		runuser -u nobody -- "$@"
+	else
+		"$@"
+	fi
+}
+
+checks=0
+fails=0
+pass() { checks=$((checks + 1)); echo "PASS: $*"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
+
+# setup NAME FILE: a config whose only source is FILE, in its own folder.
+setup() {
+	local d="$TMP/$1"
+	mkdir -p "$d/policy"
+	cp "$2" "$d/policy/"
+	cat >"$d/egressd.yaml" <<-EOF
+	ports:
+	  inside:  { device: "net_null0", address: 10.8.0.1/16 }
+	  outside: { device: "net_null1", address: 203.0.113.10/24, gateway: 203.0.113.1 }
+	policy: { sources: [policy/] }
+	EOF
+	chmod -R a+rX "$d"
+	echo "$d"
+}
+
+for f in "$CORPUS"/valid/*.yaml; do
+	name=$(basename "$f" .yaml)
+	golden="$CORPUS/valid/$name.compiled"
+	d=$(setup "v-$name" "$f")
+	rc=0
+	as_user "$EGRESSD" --check -c "$d/egressd.yaml" >"$d/out" 2>"$d/err" || rc=$?
+	if [[ $rc != 0 ]]; then
+		fail "valid $name: exit $rc"
+		sed 's/^/  | /' "$d/err" | head -5
+		continue
+	fi
+	got=$(grep -c -v '^#' "$d/out" || true)
+	want=$got
+	[[ -f "$golden" ]] && want=$(grep -c -v '^#' "$golden" || true)
+	if [[ "$got" == "$want" ]] && grep -q '^# outbound' "$d/out"; then
+		pass "valid $name: exit 0, $got rules"
+	else
+		fail "valid $name: $got rules printed, golden has $want"
+	fi
+done
+
+for f in "$CORPUS"/invalid/*.yaml; do
+	name=$(basename "$f" .yaml)
+	d=$(setup "i-$name" "$f")
+	rc=0
+	as_user "$EGRESSD" --check -c "$d/egressd.yaml" >"$d/out" 2>"$d/err" || rc=$?
+	missing=0
+	while IFS= read -r line; do
+		[[ "$line" == *": error: "* ]] || continue
+		grep -qF -- "$d/policy/$line" "$d/err" || {
+			missing=$((missing + 1))
+			echo "  missing: $line"
+		}
+	done <"$CORPUS/invalid/$name.expected"
+	if [[ $rc == 1 && $missing == 0 ]] && [[ ! -s "$d/out" ]]; then
+		pass "invalid $name: exit 1, every expected error at its position"
+	else
+		fail "invalid $name: exit $rc, $missing expected errors missing"
+		sed 's/^/  | /' "$d/err" | head -5
+	fi
+done
+
+rc=0
+out=$(as_user "$EGRESSD" --check -c "$ROOT/config/memorystore/egressd.yaml" 2>/dev/null) || rc=$?
+if [[ $rc == 0 ]] && grep -qE $'\t10\\.59\\.118\\.59/32\t6379\ttcp\t' <<<"$out"; then
+	pass "config/memorystore: the Memorystore rule"
+else
+	fail "config/memorystore: exit $rc"
+fi
+
+if ((fails > 0)); then
+	echo "FAIL: test_check: $fails of $checks checks failed"
+	exit 1
+fi
+echo "PASS: test_check: $checks checks"

@@ -1537,6 +1537,45 @@ test_connect_timeout(void **state)
 	assert_int_equal(f->quarantine, 1);
 }
 
+/* Hostile frames through the whole pipeline: counted once, nothing created. */
+static void
+test_hostile_frames(void **state)
+{
+	struct rte_mbuf *m, *seg2;
+	struct dp_out out;
+	uint16_t before;
+	(void)state;
+
+	/* a SYN with a bad TCP checksum creates no flow and takes no port */
+	m = client_seg(40080, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	tcp_of(m)->cksum ^= 0x1234;
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_L4_CHECKSUM), 1);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	assert_int_equal(fx.w.stats.flows_created, 0);
+
+	/* a chained mbuf (a header could straddle the segments): dropped */
+	m = client_seg(40081, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	seg2 = rte_pktmbuf_alloc(fx.pool);
+	assert_non_null(rte_pktmbuf_append(seg2, 10));
+	assert_int_equal(rte_pktmbuf_chain(m, seg2), 0);
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_MULTI_SEG), 1);
+
+	/* an Ethernet trailer (padding) is trimmed, the packet forwarded */
+	m = client_seg(40082, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	before = rte_pktmbuf_data_len(m);
+	memset(rte_pktmbuf_append(m, 6), 0xee, 6);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(rte_pktmbuf_data_len(out.pkts[DP_OUTSIDE][0]), before);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	free_out(&out);
+
+	/* every reason counted exactly once: three frames, two drops */
+	assert_int_equal(fx.w.stats.port[DP_INSIDE].rx, 3);
+	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, 2);
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1588,6 +1627,7 @@ main(void)
 		T(test_lb_least_conn),
 		T(test_max_connections),
 		T(test_connect_timeout),
+		T(test_hostile_frames),
 		T(test_allow_any),
 	};
 

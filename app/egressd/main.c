@@ -59,6 +59,7 @@ struct options {
 	const char *config;
 	bool check;
 	long exit_when_idle_ms;           /* < 0: never */
+	unsigned long mbufs;              /* 0: sized from the queues */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -82,6 +83,8 @@ usage(FILE *out)
 		"  -c, --config FILE       appliance config (doc/configuration.md)\n"
 		"      --check             load, validate and compile; print the allowlist\n"
 		"      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
+		"      --mbufs N           mbufs in the packet pool (default: sized from the\n"
+		"                          queues; a pcap replay holds its capture in it)\n"
 		"  -h, --help              this text\n");
 }
 
@@ -92,6 +95,7 @@ parse_app_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "exit-when-idle", required_argument, NULL, 'i' },
+		{ "mbufs", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +117,14 @@ parse_app_args(int argc, char **argv, struct options *o)
 			if (errno || *end != '\0' || o->exit_when_idle_ms < 0) {
 				fprintf(stderr, "egressd: --exit-when-idle: not a number of ms: %s\n",
 					optarg);
+				return -1;
+			}
+			break;
+		case 'm':
+			errno = 0;
+			o->mbufs = strtoul(optarg, &end, 10);
+			if (errno || *end != '\0' || o->mbufs == 0 || o->mbufs > (1ul << 31)) {
+				fprintf(stderr, "egressd: --mbufs: not a count: %s\n", optarg);
 				return -1;
 			}
 			break;
@@ -314,7 +326,7 @@ struct appliance {
 };
 
 static int
-setup(struct appliance *a, struct diag_list *dl)
+setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 {
 	const struct egress_config *cfg = &a->cfg;
 	unsigned int lcore, w, p;
@@ -379,6 +391,8 @@ setup(struct appliance *a, struct diag_list *dl)
 	{
 		unsigned int n_mbufs = a->n_workers * DP_NPORTS * (RX_DESC + TX_DESC) +
 				       a->n_workers * (DP_OUT_MAX + 512) + 4096;
+		if (o->mbufs > n_mbufs)
+			n_mbufs = (unsigned int)o->mbufs;
 		uint16_t room = (uint16_t)RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
 						  RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4 +
 						  RTE_MAX(cfg->port[0].mtu, cfg->port[1].mtu));
@@ -691,7 +705,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 
-	rc = setup(&a, &dl);
+	rc = setup(&a, &o, &dl);
 	diag_list_clear(&dl);
 	if (rc == 0)
 		rc = run(&a, &o);

@@ -89,6 +89,8 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 		",\"reload_failures\":%" PRIu64 ",\"last_reload_error\":",
 		c->generation, c->reloads, c->reload_failures);
 	json_string(out, c->last_reload_error);
+	fprintf(out, ",\"bytes_per_flow\":%" PRIu64,
+		c->n_workers ? flow_table_memory(c->workers[0]->flows) : 0);
 	fprintf(out, ",\"flows_active\":%" PRIu64 ",\"flows_created\":%" PRIu64
 		",\"flows_expired\":%" PRIu64 ",\"flows_revoked\":%" PRIu64
 		",\"embryonic_evicted\":%" PRIu64 ",\"handed_off\":%" PRIu64

@@ -982,6 +982,25 @@ source_admit(struct dp_worker *w, uint32_t ip, uint64_t now)
 	return true;
 }
 
+/* Give back what source_admit() took, for a flow that was not created. */
+static void
+source_unadmit(struct dp_worker *w, uint32_t ip)
+{
+	int pos;
+
+	if (w->sources == NULL)
+		return;
+	pos = rte_hash_lookup(w->sources, &ip);
+	if (pos < 0)
+		return;
+	if (w->conf->source_rate != 0 && w->source[pos].tokens < w->conf->source_rate)
+		w->source[pos].tokens++;
+	if (w->source[pos].flows <= 1)
+		rte_hash_del_key(w->sources, &ip);
+	else
+		w->source[pos].flows--;
+}
+
 /* The target whose cumulative weight covers pick (0 <= pick < total_weight). */
 static inline uint32_t
 target_by_weight(const struct policy_target *t, uint32_t n, uint32_t pick)
@@ -1088,13 +1107,11 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	struct flow *f;
 	int err;
 
-	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max &&
-	    !embryonic_evict(w)) {
-		*why = EGRESS_DROP_EMBRYONIC_FULL;
-		return NULL;
-	}
-	if (w->sources != NULL && !source_admit(w, k->src_ip, b->now)) {
-		*why = EGRESS_DROP_SOURCE_LIMIT;
+	/* the 5-tuple exists already (a duplicate SYN earlier in this burst,
+	 * a quarantined flow its SYN reopens): nothing to admit, nothing to
+	 * evict or charge for it */
+	if (flow_table_contains(w->flows, k)) {
+		*why = EGRESS_DROP_MAX;
 		return NULL;
 	}
 	if (rule != POLICY_NO_RULE) {
@@ -1114,8 +1131,21 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 		*why = EGRESS_DROP_NAT_EXHAUSTED;
 		return NULL;
 	}
+	/* last, the checks that take something: a per-source token, an evicted
+	 * embryonic flow; nothing can fail after them but a full table */
+	if (w->sources != NULL && !source_admit(w, k->src_ip, b->now)) {
+		*why = EGRESS_DROP_SOURCE_LIMIT;
+		return NULL;
+	}
+	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max &&
+	    !embryonic_evict(w)) {
+		source_unadmit(w, k->src_ip);
+		*why = EGRESS_DROP_EMBRYONIC_FULL;
+		return NULL;
+	}
 	f = flow_table_add(w->flows, k, &in, &err);
 	if (f == NULL) {
+		source_unadmit(w, k->src_ip);
 		*why = err == -EEXIST ? EGRESS_DROP_MAX : EGRESS_DROP_FLOW_TABLE_FULL;
 		return NULL;
 	}

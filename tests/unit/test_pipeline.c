@@ -1304,6 +1304,30 @@ test_per_source_caps(void **state)
 	fx.now += 1000;
 	open_flow(40073);
 
+	/* a duplicate SYN in the burst charges nothing (SYN A, SYN A, SYN B
+	 * with a cap of 2: both flows) */
+	fx.conf.source_rate = 0;
+	fx.conf.source_max = 2;
+	fx.now += 3 * fx.cfg.timeout_established_ms;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	dp_expire(&fx.w, fx.now + fx.cfg.timeout_time_wait_ms, 4096, NULL);
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	{
+		struct rte_mbuf *pkts[3] = {
+			client_seg(40090, REDIS, 6379, RTE_TCP_SYN_FLAG),
+			client_seg(40090, REDIS, 6379, RTE_TCP_SYN_FLAG),
+			client_seg(40091, REDIS, 6379, RTE_TCP_SYN_FLAG),
+		};
+		uint64_t limited = drops(EGRESS_DROP_SOURCE_LIMIT);
+
+		memset(&out, 0, sizeof(out));
+		assert_int_equal(dp_process(&fx.w, DP_INSIDE, pkts, 3, fx.now, &out), 3);
+		free_out(&out);
+		assert_int_equal(flow_table_count(fx.w.flows), 2);
+		assert_int_equal(drops(EGRESS_DROP_SOURCE_LIMIT), limited);
+	}
+
 	rte_hash_free(fx.w.sources);
 	free(fx.w.source);
 	fx.w.sources = NULL;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The benchmark harness works (not how fast anything is): scripts/bench.sh
+# --quick --no-build (on EGRESSD's build folder) generates the captures, runs dpdk-testpmd (io, 5tswap) and egressd
+# on net_pcap loops for every row, and prints the table. Checks:
+#   - bench.sh exits 0 and prints the table's header and every row;
+#   - every row has a number > 0 for testpmd io, testpmd 5tswap, egressd
+#     (Mpps), the ratio, cycles/pkt and bytes/flow; the storm row has
+#     flows/s > 0;
+#   - the hugepage count is what it was before.
+# bench.sh --quick reserves 2 MiB hugepages and falls back to --no-huge when it
+# cannot (its table then says so): the harness is tested either way.
+#
+# Exit: 0 pass, 1 fail, 77 skip (bench.sh cannot run here: not root, no
+# dpdk-testpmd, no net_pcap PMD).
+# Environment: EGRESSD (its build folder is the one bench.sh uses; default
+#   <repo>/build/app/egressd/egressd), KEEP=1 keeps bench.sh's folder.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+EGRESSD=${EGRESSD:-$REPO/build/app/egressd/egressd}
+NAME=$(basename "$0" .sh)
+TMP=""
+HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[[ -n "$TMP" && -d "$TMP" ]] && rm -rf "$TMP"
+	exit "$rc"
+}
+
+main() {
+	local build rc=0 before="" after="" keep=()
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	command -v python3 >/dev/null 2>&1 || {
+		echo "SKIP: $NAME: python3 not installed"
+		exit 77
+	}
+	TMP=$(mktemp -d /tmp/egressd-bench-smoke.XXXXXX)
+	build=$(cd "$(dirname "$EGRESSD")/../.." && pwd)
+	[[ "${KEEP:-0}" == 1 ]] && keep=(--keep)
+	[[ -r "$HUGE_NR" ]] && before=$(cat "$HUGE_NR")
+
+	# the suite built it already: no rebuild (nor a race with an edit)
+	bash "$REPO/scripts/bench.sh" --quick --no-build --build-dir "$build" --out "$TMP/bench.tsv" \
+		"${keep[@]}" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
+	cat "$TMP/bench.out"
+	if ((rc == 77)); then
+		echo "SKIP: $NAME: $(tail -n 1 "$TMP/bench.err")"
+		exit 77
+	fi
+	[[ -r "$HUGE_NR" ]] && after=$(cat "$HUGE_NR")
+
+	local brc=$rc
+	rc=0
+	python3 - "$TMP/bench.out" "$TMP/bench.tsv" "$brc" "$before" "$after" <<-'PY' || rc=$?
+	import sys
+
+	out_f, tsv_f, rc, before, after = sys.argv[1:6]
+	fails = 0
+
+	def check(ok, what):
+	    global fails
+	    print(("PASS: " if ok else "FAIL: ") + what)
+	    fails += 0 if ok else 1
+
+	def num(s):
+	    s = s.split(" ")[0]
+	    mult = {"k": 1e3, "M": 1e6}.get(s[-1:], 1)
+	    try:
+	        return float(s[:-1] if mult != 1 else s) * mult
+	    except ValueError:
+	        return None
+
+	check(rc == "0", f"scripts/bench.sh --quick exits 0 (exit {rc})")
+	out = open(out_f).read()
+	check("row" in out and "egressd Mpps" in out and "cycles/pkt" in out,
+	      "bench.sh printed the table's header")
+	want = ["established 1k", "established 1M", "new-flow storm", "all denied"]
+	try:
+	    lines = [l.rstrip("\n").split("\t") for l in open(tsv_f)]
+	except OSError:
+	    lines = []
+	head = lines[0] if lines else []
+	rows = {l[0]: dict(zip(head, l)) for l in lines[1:] if len(l) == len(head)}
+	for label in want:
+	    r = rows.get(label)
+	    if r is None or not any(l.startswith(label) for l in out.splitlines()):
+	        check(False, f"row '{label}' in the table")
+	        continue
+	    cols = ["testpmd io Mpps", "testpmd 5tswap Mpps", "egressd Mpps", "ratio", "cycles/pkt",
+	            "bytes/flow"]
+	    if label == "new-flow storm":
+	        cols.append("flows/s")
+	    bad = [c for c in cols if not (num(r.get(c, "")) or 0) > 0]
+	    check(not bad, f"row '{label}' has numbers > 0 for {', '.join(cols)}"
+	          + (f"; not: {', '.join(f'{c}={r.get(c)}' for c in bad)}" if bad else ""))
+	if before:
+	    check(before == after, f"2 MiB hugepages back to {before} (now {after})")
+	sys.exit(1 if fails else 0)
+	PY
+	if ((rc != 0)); then
+		echo "----- bench.sh stderr (last 40 lines)"
+		tail -n 40 "$TMP/bench.err"
+		echo "FAIL: $NAME"
+		exit 1
+	fi
+	echo "PASS: $NAME"
+}
+
+main "$@"

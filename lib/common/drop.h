@@ -24,6 +24,7 @@
 	X(IP_OPTIONS, "ip_bad_options")                                         \
 	X(IP_FRAGMENT, "ip_fragment")                                           \
 	X(IP_MARTIAN, "ip_martian_source")                                      \
+	X(IP_MARTIAN_DST, "ip_martian_destination") /* broadcast, multicast */ \
 	X(IP_LAND, "ip_land")                                                   \
 	X(L4_TRUNCATED, "l4_truncated")                                         \
 	X(L4_CHECKSUM, "l4_bad_checksum")                                       \

@@ -97,6 +97,13 @@ in_prefix(const struct dp_port_conf *pc, uint32_t ip)
 	return (ip & pc->mask) == pc->net;
 }
 
+/* The broadcast address of one of our connected prefixes. */
+static inline bool
+is_directed_broadcast(const struct dp_port_conf *pc, uint32_t ip)
+{
+	return pc->mask != UINT32_MAX && in_prefix(pc, ip) && (ip | pc->mask) == UINT32_MAX;
+}
+
 static inline bool
 is_nat_addr(const struct dp_conf *conf, uint32_t ip)
 {
@@ -757,7 +764,6 @@ handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + pm->l3_len);
-	uint16_t old_word, new_word;
 
 	if (pm->proto != IPPROTO_ICMP) {
 		dp_drop(b, m, EGRESS_DROP_TO_SELF);
@@ -767,11 +773,12 @@ handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
 		dp_drop(b, m, EGRESS_DROP_ICMP_UNHANDLED);
 		return;
 	}
-	/* echo reply: same payload, type 8 -> 0 (one 16-bit word of the sum) */
-	memcpy(&old_word, icmp, sizeof(old_word));
+	/* echo reply: same payload, type 8 -> 0. The checksum is computed
+	 * afresh: an incremental update can yield 0x0000 for an all-zero
+	 * message, the one value that does not verify (RFC 1624 section 3) */
 	icmp->icmp_type = ICMP_ECHO_REPLY;
-	memcpy(&new_word, icmp, sizeof(new_word));
-	pkt_csum_update16(HDR_U16(icmp, struct rte_icmp_hdr, icmp_cksum), old_word, new_word);
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, pm->ip_len - pm->l3_len);
 
 	memcpy(&eth->dst_addr, &eth->src_addr, RTE_ETHER_ADDR_LEN);
 	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
@@ -843,6 +850,15 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		rte_pktmbuf_trim(m, (uint16_t)(len - pm->frame_len));
 	if (pm->ethertype == PKT_ETHERTYPE_ARP) {
 		handle_arp(b, m, pm);
+		return;
+	}
+	/* RFC 1812 4.3.2.7, 5.3.5: nothing to a broadcast, multicast or
+	 * martian destination is forwarded or answered (not even a RST or an
+	 * ICMP error, which would come from that address) */
+	if (unlikely(pkt_ipv4_martian(pm->dst_ip) ||
+		     is_directed_broadcast(&conf->port[DP_INSIDE], pm->dst_ip) ||
+		     is_directed_broadcast(&conf->port[DP_OUTSIDE], pm->dst_ip))) {
+		dp_drop(b, m, EGRESS_DROP_IP_MARTIAN_DST);
 		return;
 	}
 

@@ -701,7 +701,8 @@ rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rul
 	r->target_port = rs->target_port;
 	r->first_target = rs->first;
 	r->n_targets = rs->n;
-	r->total_weight = weights_normalize(&b->targets[rs->first], rs->n);
+	/* no target (resolution NONE): no array to point into, even at offset 0 */
+	r->total_weight = rs->n ? weights_normalize(&b->targets[rs->first], rs->n) : 0;
 	r->max_connections = rs->s.max_connections;
 	r->cap_id = POLICY_NO_CAP;
 	r->connect_timeout_ms = rs->s.connect_timeout_ms;

@@ -1598,6 +1598,18 @@ test_hostile_frames(void **state)
 	/* every reason counted exactly once: three frames, two drops */
 	assert_int_equal(fx.w.stats.port[DP_INSIDE].rx, 3);
 	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, 2);
+
+	/* nothing to broadcast, multicast or our prefixes' broadcast address is
+	 * forwarded or answered, not even with a RST under deny: reset */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run(DP_INSIDE, client_seg(40083, IP(255, 255, 255, 255), 6379,
+						   RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(40083, IP(224, 0, 0, 1), 6379,
+						   RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(40083, IP(10, 8, 255, 255), 6379,
+						   RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_IP_MARTIAN_DST), 3);
+	assert_int_equal(fx.w.stats.rst_sent, 0);
 }
 
 static void

@@ -1610,6 +1610,18 @@ test_hostile_frames(void **state)
 						   RTE_TCP_SYN_FLAG), &out), 0);
 	assert_int_equal(drops(EGRESS_DROP_IP_MARTIAN_DST), 3);
 	assert_int_equal(fx.w.stats.rst_sent, 0);
+	/* nor anything claiming to come from our own addresses (an ICMP error
+	 * or echo reply to it would be sent to ourselves) */
+	{
+		struct tcp_spec t = {
+			.dst_mac = mac_out, .src_mac = mac_gw, .src = NAT_ADDR, .dst = REDIS,
+			.sport = 1050, .dport = 53, .flags = RTE_TCP_SYN_FLAG, .ttl = 1,
+		};
+
+		assert_int_equal(run(DP_OUTSIDE, make_tcp(&t), &out), 0);
+		assert_int_equal(drops(EGRESS_DROP_IP_MARTIAN), 1);
+		assert_int_equal(fx.w.stats.icmp_sent, 0);
+	}
 }
 
 static void

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -695,6 +696,17 @@ main(int argc, char **argv)
 	}
 	diag_print(&dl, stderr); /* warnings */
 	diag_list_clear(&dl);
+
+	/*
+	 * Every reload builds a whole policy (YAML tree, model, tables: tens of
+	 * MB at 10 000 entries) and frees the previous one. Keep that memory in
+	 * the heap rather than handing it back to the kernel and faulting it in
+	 * again at the next reload: measured, the faults were a quarter of a
+	 * 10 000-entry reload.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 20);
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+	mallopt(M_TOP_PAD, 64 << 20);
 
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "egressd: cannot start DPDK: %s\n", rte_strerror(rte_errno));

@@ -45,6 +45,8 @@
 #define ICMP_UNREACH_NEEDFRAG 4   /* code: fragmentation needed and DF set */
 #define ICMP_UNREACH_ADMIN    13  /* code: communication administratively prohibited */
 #define DP_DEFAULT_TTL    64
+#define DP_EXPIRE_BUDGET  64      /* flow slots aged per loop iteration */
+#define DP_RECLAIM_BUDGET 1024    /* slots aged on demand when the table is full */
 
 /*
  * A 16-bit field of a packed DPDK header, as a pointer the checksum helpers
@@ -1166,6 +1168,12 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 		return NULL;
 	}
 	f = flow_table_add(w->flows, k, &in, &err);
+	if (f == NULL && err == -ENOSPC) {
+		/* full: reclaim what has expired but not been swept yet, a bounded
+		 * stretch of the table, and try once more */
+		dp_expire(w, b->now, DP_RECLAIM_BUDGET, NULL);
+		f = flow_table_add(w->flows, k, &in, &err);
+	}
 	if (f == NULL) {
 		source_unadmit(w, k->src_ip);
 		*why = err == -EEXIST ? EGRESS_DROP_MAX : EGRESS_DROP_FLOW_TABLE_FULL;
@@ -1676,7 +1684,6 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 	tx_out(w, out);
 }
 
-#define DP_EXPIRE_BUDGET 64
 
 int
 dp_worker_main(void *arg)

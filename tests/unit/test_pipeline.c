@@ -1624,6 +1624,41 @@ test_hostile_frames(void **state)
 	}
 }
 
+/* A full table: a counted drop, never a stall; expired flows make room. */
+static void
+test_full_table(void **state)
+{
+	struct flow_table_params fp = { .name = "pf_small", .max_flows = 1024,
+					.socket_id = SOCKET_ID_ANY };
+	struct flow_table *big = fx.w.flows;
+	struct dp_out out;
+	unsigned int i, n = 0;
+	(void)state;
+
+	fx.w.flows = flow_table_create(&fp);
+	assert_non_null(fx.w.flows);
+	fx.conf.embryonic_max = 1u << 20;
+	/* fill it: every SYN that fits is forwarded, the rest are counted */
+	for (i = 0; i < 1100; i++) {
+		n += run(DP_INSIDE, client_seg((uint16_t)(30000 + i), REDIS, 6379,
+					       RTE_TCP_SYN_FLAG), &out);
+		free_out(&out);
+	}
+	assert_int_equal(n, flow_table_capacity(fx.w.flows));
+	assert_int_equal(drops(EGRESS_DROP_FLOW_TABLE_FULL), 1100 - n);
+	/* long after, nothing swept yet: the next SYN reclaims on demand
+	 * (expired flows go to quarantine first, then free their slot) */
+	fx.now += fx.cfg.timeout_transitory_ms;
+	dp_expire(&fx.w, fx.now, 4096, NULL);
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(run(DP_INSIDE, client_seg(31500, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 1);
+	free_out(&out);
+	assert_true(fx.w.stats.flows_expired > 0);
+	flow_table_free(fx.w.flows);
+	fx.w.flows = big;
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1676,6 +1711,7 @@ main(void)
 		T(test_max_connections),
 		T(test_connect_timeout),
 		T(test_hostile_frames),
+		T(test_full_table),
 		T(test_allow_any),
 	};
 

@@ -1659,6 +1659,54 @@ test_full_table(void **state)
 	fx.w.flows = big;
 }
 
+/* nat.mss_clamp: the MSS option of a forwarded SYN is lowered, not raised. */
+static void
+test_mss_clamp(void **state)
+{
+	static const uint8_t mss1460[4] = { 2, 4, 0x05, 0xb4 };
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	uint8_t *opt;
+	(void)state;
+
+	fx.conf.mss_clamp = 1200;
+	m = make_tcp(&(struct tcp_spec){ .dst_mac = mac_in, .src_mac = mac_client,
+					 .src = CLIENT, .dst = REDIS, .sport = 40100,
+					 .dport = 6379, .flags = RTE_TCP_SYN_FLAG,
+					 .seq = 1000, .payload = 4 });
+	/* turn the 4 payload bytes into an MSS option */
+	th = tcp_of(m);
+	opt = (uint8_t *)(th + 1);
+	memcpy(opt, mss1460, 4);
+	th->data_off = 6 << 4;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip_of(m), th);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	th = tcp_of(out.pkts[DP_OUTSIDE][0]);
+	opt = (uint8_t *)(th + 1);
+	assert_int_equal(opt[0], 2);
+	assert_int_equal((opt[2] << 8) | opt[3], 1200);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	free_out(&out);
+	/* a smaller MSS is left alone */
+	fx.conf.mss_clamp = 1500;
+	m = make_tcp(&(struct tcp_spec){ .dst_mac = mac_in, .src_mac = mac_client,
+					 .src = CLIENT, .dst = REDIS, .sport = 40101,
+					 .dport = 6379, .flags = RTE_TCP_SYN_FLAG,
+					 .seq = 1000, .payload = 4 });
+	th = tcp_of(m);
+	memcpy(th + 1, mss1460, 4);
+	th->data_off = 6 << 4;
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip_of(m), th);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	opt = (uint8_t *)(tcp_of(out.pkts[DP_OUTSIDE][0]) + 1);
+	assert_int_equal((opt[2] << 8) | opt[3], 1460);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	free_out(&out);
+}
+
 static void
 test_allow_any(void **state)
 {
@@ -1712,6 +1760,7 @@ main(void)
 		T(test_connect_timeout),
 		T(test_hostile_frames),
 		T(test_full_table),
+		T(test_mss_clamp),
 		T(test_allow_any),
 	};
 

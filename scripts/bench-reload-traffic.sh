@@ -18,31 +18,8 @@ FLOWS=${2:-1000}
 bash scripts/build.sh build >/dev/null
 EGRESSD=$ROOT/build/app/egressd/egressd
 GEN=$ROOT/build/app/gen/egress-gen
-TMP=$(mktemp -d /tmp/egressd-bench-rt.XXXXXX)
-PREFIX=egrt$$
-PID=""
-
-cleanup() {
-	if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
-		kill -TERM "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	umount "$TMP/huge" 2>/dev/null || true
-	rm -rf "$TMP" "/var/run/dpdk/$PREFIX"
-}
-trap cleanup EXIT
-
-MEM_OPTS=(--no-huge -m 1024)
-mkdir -p "$TMP/huge"
-if (($(awk '/HugePages_Free/ {print $2}' /proc/meminfo) < 512)); then
-	dpdk-hugepages.py -p 2M --setup 1G >/dev/null 2>&1 || true
-fi
-if (($(awk '/HugePages_Free/ {print $2}' /proc/meminfo) >= 512)) &&
-	mount -t hugetlbfs -o pagesize=2M nodev "$TMP/huge" 2>/dev/null; then
-	MEM_OPTS=(-m 1024 --huge-dir "$TMP/huge" --huge-unlink)
-else
-	echo "bench-reload-traffic: no hugepages: running with --no-huge" >&2
-fi
+# shellcheck source=bench-common.sh
+source "$ROOT/scripts/bench-common.sh" bench-rt
 
 "$GEN" -q -m established -n "$FLOWS" --data 2 --dst 10.59.118.0/24 \
 	-o "$TMP/in.pcap" -r "$TMP/out.pcap" --neighbors "$TMP/neighbors.yaml"

@@ -22,33 +22,8 @@ SIZES=("$@")
 
 bash scripts/build.sh build >/dev/null
 EGRESSD=$ROOT/build/app/egressd/egressd
-TMP=$(mktemp -d /tmp/egressd-bench-reload.XXXXXX)
-PREFIX=egbr$$
-PID=""
-
-cleanup() {
-	if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
-		kill -TERM "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	fi
-	umount "$TMP/huge" 2>/dev/null || true
-	rm -rf "$TMP" "/var/run/dpdk/$PREFIX"
-}
-trap cleanup EXIT
-
-# Benchmarks run on hugepages (--no-huge halves DPDK's speed here): reserve
-# 1 GiB of 2 MiB pages unless enough are free already.
-MEM_OPTS=(--no-huge -m 1024)
-if (($(awk '/HugePages_Free/ {print $2}' /proc/meminfo) < 512)); then
-	dpdk-hugepages.py -p 2M --setup 1G >/dev/null 2>&1 || true
-fi
-mkdir -p "$TMP/huge"
-if (($(awk '/HugePages_Free/ {print $2}' /proc/meminfo) >= 512)) &&
-	mount -t hugetlbfs -o pagesize=2M nodev "$TMP/huge" 2>/dev/null; then
-	MEM_OPTS=(-m 1024 --huge-dir "$TMP/huge" --huge-unlink)
-else
-	echo "bench-reload: no hugepages could be reserved: running with --no-huge" >&2
-fi
+# shellcheck source=bench-common.sh
+source "$ROOT/scripts/bench-common.sh" bench-reload
 
 # An empty capture: the ports exist and stay idle.
 python3 - "$TMP/empty.pcap" <<'PY'

@@ -20,6 +20,13 @@ CORPUS=$ROOT/tests/data/istio
 TMP=$(mktemp -d /tmp/egressd-check.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 chmod 755 "$TMP"
+# the checkout may not be readable by others (a clone in a 0700 folder):
+# nobody runs a copy of the binary, on copies of the configs
+cp "$EGRESSD" "$TMP/egressd"
+chmod 755 "$TMP/egressd"
+EGRESSD=$TMP/egressd
+cp -r "$ROOT/config/memorystore" "$TMP/memorystore"
+chmod -R a+rX "$TMP/memorystore"
 
 # as nobody when we can be someone else: --check needs no privilege
 as_user() {
@@ -93,7 +100,7 @@ for f in "$CORPUS"/invalid/*.yaml; do
 done
 
 rc=0
-out=$(as_user "$EGRESSD" --check -c "$ROOT/config/memorystore/egressd.yaml" 2>/dev/null) || rc=$?
+out=$(as_user "$EGRESSD" --check -c "$TMP/memorystore/egressd.yaml" 2>/dev/null) || rc=$?
 if [[ $rc == 0 ]] && grep -qE $'\t10\\.59\\.118\\.59/32\t6379\ttcp\t' <<<"$out"; then
 	pass "config/memorystore: the Memorystore rule"
 else

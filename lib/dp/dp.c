@@ -272,7 +272,7 @@ dp_flow_timeout(const struct dp_conf *conf, const struct flow *f)
 static inline bool
 flow_expired(const struct dp_conf *conf, const struct flow *f, uint64_t now)
 {
-	return now - f->last_seen >= dp_flow_timeout(conf, f);
+	return flow_age(f, now) >= dp_flow_timeout(conf, f);
 }
 
 /* Count a flow against its rule's cap and target (or give it back: delta -1). */
@@ -343,7 +343,7 @@ flow_age_out(struct dp_worker *w, struct flow *f, uint64_t now)
 	    f->state != FLOW_S_TIME_WAIT && f->state != FLOW_S_CLOSED) {
 		f->quarantine = 1;
 		flow_set_state(w, f, FLOW_S_TIME_WAIT);
-		f->last_seen = now;
+		f->last_seen = (uint32_t)now;
 		return false;
 	}
 	w->stats.flows_expired++;
@@ -964,7 +964,7 @@ embryonic_push(struct dp_worker *w, struct flow *f)
 			w->stats.embryonic_evicted++;
 		}
 	}
-	w->emb_fifo[w->emb_tail++ & w->emb_mask] = (uint64_t)f->idx << 32 | f->serial;
+	w->emb_fifo[w->emb_tail++ & w->emb_mask] = (uint64_t)flow_table_index(w->flows, f) << 32 | f->serial;
 }
 
 /*
@@ -1179,7 +1179,7 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 		*why = err == -EEXIST ? EGRESS_DROP_MAX : EGRESS_DROP_FLOW_TABLE_FULL;
 		return NULL;
 	}
-	f->last_seen = b->now;
+	f->last_seen = (uint32_t)b->now;
 	f->policy_gen = b->pol->generation;
 	f->rule = rule;
 	f->worker = (uint8_t)w->id;
@@ -1255,6 +1255,7 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 {
 	const struct dp_conf *conf = w->conf;
 	const struct flow_key *in = &f->key[FLOW_DIR_IN], *o = &f->key[FLOW_DIR_OUT];
+	const struct flow_tcp *t = flow_table_tcp(w->flows, f);
 	uint16_t n = 0;
 	unsigned int d;
 
@@ -1273,7 +1274,7 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 		struct rst_spec r;
 		uint32_t nexthop;
 
-		if (!f->tcp[d].seen)
+		if (!t[d].seen)
 			continue;
 		if (d == FLOW_DIR_OUT) {
 			/* to the server, as if from the client through the NAT */
@@ -1286,7 +1287,7 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 					       .sport = o->dst_port, .dport = o->src_port };
 			nexthop = o->src_ip;
 		}
-		r.seq = f->tcp[d].end;
+		r.seq = t[d].end;
 		r.flags = RTE_TCP_RST_FLAG;
 		r.dmac = mac;
 		r.smac = pc->mac;
@@ -1317,11 +1318,11 @@ seg_end(const struct pkt_meta *pm)
 
 /* Window of a non-SYN segment, scaled when both SYNs agreed on scaling. */
 static inline uint32_t
-seg_window(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+seg_window(const struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
 {
-	if ((pm->tcp_flags & PKT_TCP_SYN) || !f->tcp[0].wscale || !f->tcp[1].wscale)
+	if ((pm->tcp_flags & PKT_TCP_SYN) || !t[0].wscale || !t[1].wscale)
 		return pm->tcp_win;
-	return (uint32_t)pm->tcp_win << (f->tcp[dir].wscale - 1);
+	return (uint32_t)pm->tcp_win << (t[dir].wscale - 1);
 }
 
 /*
@@ -1333,41 +1334,41 @@ seg_window(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
  * do not. Handshake segments and directions not yet seen are not judged.
  */
 static inline bool
-tcp_in_window(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+tcp_in_window(const struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
 {
 	const uint8_t rdir = dir ^ 1;
 	uint32_t end = seg_end(pm), win;
 
-	if ((pm->tcp_flags & PKT_TCP_SYN) || !f->tcp[dir].seen || !f->tcp[rdir].seen)
+	if ((pm->tcp_flags & PKT_TCP_SYN) || !t[dir].seen || !t[rdir].seen)
 		return true;
-	if (f->tcp[dir].acked && SEQ_GT(end, f->tcp[dir].maxend))
+	if (t[dir].acked && SEQ_GT(end, t[dir].maxend))
 		return false;
-	win = RTE_MAX(f->tcp[rdir].maxwin, (uint32_t)UINT16_MAX);
-	return !SEQ_LT(end, f->tcp[dir].end - win);
+	win = RTE_MAX(t[rdir].maxwin, (uint32_t)UINT16_MAX);
+	return !SEQ_LT(end, t[dir].end - win);
 }
 
 /* Learn from a segment: sequence end, scale, largest window, what it acks. */
 static inline void
-track_tcp(struct flow *f, uint8_t dir, const struct pkt_meta *pm)
+track_tcp(struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
 {
 	uint32_t end = seg_end(pm), win;
 
 	if (pm->tcp_flags & PKT_TCP_SYN)
-		f->tcp[dir].wscale = pm->tcp_wscale == PKT_WSCALE_NONE ? 0 : pm->tcp_wscale + 1;
-	if (!f->tcp[dir].seen || SEQ_GT(end, f->tcp[dir].end)) {
-		f->tcp[dir].end = end;
-		f->tcp[dir].seen = 1;
+		t[dir].wscale = pm->tcp_wscale == PKT_WSCALE_NONE ? 0 : pm->tcp_wscale + 1;
+	if (!t[dir].seen || SEQ_GT(end, t[dir].end)) {
+		t[dir].end = end;
+		t[dir].seen = 1;
 	}
-	win = seg_window(f, dir, pm);
-	if (win > f->tcp[dir].maxwin)
-		f->tcp[dir].maxwin = win;
+	win = seg_window(t, dir, pm);
+	if (win > t[dir].maxwin)
+		t[dir].maxwin = win;
 	if (pm->tcp_flags & PKT_TCP_ACK) {
 		uint32_t maxend = pm->tcp_ack + RTE_MAX(win, 1u);
 
 		/* what this side acks and opens bounds what the other may send */
-		if (!f->tcp[dir ^ 1].acked || SEQ_GT(maxend, f->tcp[dir ^ 1].maxend)) {
-			f->tcp[dir ^ 1].maxend = maxend;
-			f->tcp[dir ^ 1].acked = 1;
+		if (!t[dir ^ 1].acked || SEQ_GT(maxend, t[dir ^ 1].maxend)) {
+			t[dir ^ 1].maxend = maxend;
+			t[dir ^ 1].acked = 1;
 		}
 	}
 }
@@ -1429,31 +1430,35 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	}
 	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(w, b->pol, f)) {
 		/* this segment is not delivered: its receiver expects its seq */
-		if (pm->proto == IPPROTO_TCP && !f->tcp[dir].seen) {
-			f->tcp[dir].end = pm->tcp_seq;
-			f->tcp[dir].seen = 1;
+		struct flow_tcp *t = flow_table_tcp(w->flows, f);
+
+		if (pm->proto == IPPROTO_TCP && !t[dir].seen) {
+			t[dir].end = pm->tcp_seq;
+			t[dir].seen = 1;
 		}
 		b->emitted += flow_revoke(w, f, b->out);
 		dp_drop(b, m, EGRESS_DROP_REVOKED);
 		return;
 	}
 	if (pm->proto == IPPROTO_TCP) {
-		if (!conf->tcp_liberal && unlikely(!tcp_in_window(f, dir, pm))) {
+		struct flow_tcp *t = flow_table_tcp(w->flows, f);
+
+		if (!conf->tcp_liberal && unlikely(!tcp_in_window(t, dir, pm))) {
 			dp_drop(b, m, EGRESS_DROP_TCP_WINDOW);
 			return;
 		}
 		/* a new connection on the same 5-tuple: its sequence space is new */
 		if ((f->state == FLOW_S_TIME_WAIT || f->state == FLOW_S_CLOSED) &&
 		    dir == FLOW_DIR_OUT && is_new_flow_packet(pm))
-			memset(f->tcp, 0, sizeof(f->tcp));
-		track_tcp(f, dir, pm);
+			memset(t, 0, 2 * sizeof(*t));
+		track_tcp(t, dir, pm);
 		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
 		if (pm->tcp_flags & PKT_TCP_SYN)
 			clamp_mss(conf, frame, pm);
 	} else if (dir == FLOW_DIR_IN) {
 		f->state = FLOW_S_ESTABLISHED;
 	}
-	f->last_seen = b->now;
+	f->last_seen = (uint32_t)b->now;
 
 	if (dir == FLOW_DIR_OUT) {
 		const struct flow_key *in = &f->key[FLOW_DIR_IN];
@@ -1704,7 +1709,10 @@ dp_worker_main(void *arg)
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
 		uint64_t now = rte_rdtsc() / tsc_per_ms;
 
-		/* nothing of the previous iteration is held past this point */
+		/* nothing of the previous iteration is held past this point: the
+		 * flows it deleted start their grace period, and this reader ends
+		 * its own part of the older ones' */
+		flow_table_sync(w->flows);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->id);
 		for (p = 0; p < DP_NPORTS; p++) {

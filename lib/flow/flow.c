@@ -1,112 +1,96 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Flow table: flows in a preallocated array, indexed twice in one lock-free
- * rte_hash (inside key and outside key), the data stored with each key being
- * (flow index << 1) | direction.
+ * Flow table (see flow.h): flows in a preallocated array of one cache line
+ * each, their TCP window tracking in a parallel array of half a line, and a
+ * chained hash over both keys of every flow.
  *
- * Slot life cycle (the concurrency contract of flow.h, made concrete):
+ * Index. A bucket head and a flow's next[dir] hold a link: (index << 1) |
+ * dir, or FT_NIL. Chain b runs heads[b] -> flows[l >> 1].key[l & 1] -> its
+ * next[l & 1] -> ... There are at least two buckets per flow of capacity, so
+ * a full table averages one key per bucket; a lookup touches the bucket head
+ * and, for a hit, usually just the one flow line (rte_hash: a bucket line,
+ * then a key-store line, then the flow). A chain never grows past
+ * FT_CHAIN_MAX: CRC32 is linear, a random seed does not stop crafted
+ * collisions, so the length limit is what bounds a lookup under attack (the
+ * flow that would lengthen such a chain is refused as if the table were full).
  *
- *   free stack --add--> live --del--> deferred --grace period--> free stack
+ * Slot life cycle:
  *
- * flow_table_del() clears in_use, then deletes key[FLOW_DIR_OUT], then
- * key[FLOW_DIR_IN]. With a QSBR variable, rte_hash does not free a deleted
- * key: it queues it on its RCU defer queue (FIFO, one token per key) and
- * calls ft_rcu_free() once every reader has passed a quiescent state since
- * the delete. The slot goes back to the free stack only from the callback of
- * the FLOW_DIR_IN key: it was queued after the FLOW_DIR_OUT key, so when its
- * grace period is over, the other key's is too, and no reader can still hold
- * a pointer to the flow obtained from either key.
+ *   free list --add--> live --del--> limbo --grace period--> free list
  *
- * rte_hash (DPDK 22.11) reclaims its defer queue only when a key is deleted
- * or when it runs out of key slots, and has no public call to reclaim on
- * demand. The free stack can therefore be empty while slots wait on a grace
- * period that is already over. flow_table_add() then "probes": it adds and
- * deletes a reserved key that no flow can have (pad bytes 0xff; flow keys
- * have zero pad), whose delete makes the defer queue reclaim what is due.
- * At most FT_PROBES_MAX probe keys wait on the queue at a time, and the hash
- * has that many key slots on top of two per flow, so probes never take a key
- * slot that a flow needs.
+ * add fills the flow, then publishes it with a release store of each
+ * bucket head, so a reader that follows a link sees the keys and links behind
+ * it. del unlinks both keys (a release store of the predecessor's link) but
+ * leaves the flow's own keys and links intact: a reader standing on it still
+ * finds its way along the chain. The slot goes to the limbo FIFO; the
+ * owner's flow_table_sync() (or an add that finds no free slot) closes the
+ * FIFO's open part into a batch with one QSBR token, and a batch goes back
+ * to the free list once rte_rcu_qsbr_check() says every reader has passed a
+ * quiescent state since that token. One token per poll loop, not per flow:
+ * rte_hash's defer queue takes one per key, an atomic on a line every worker
+ * shares. Without QSBR the owner is the only reader and a slot is free at once.
  *
- * Without a QSBR variable the owner is the only reader: a deleted key's slot
- * (rte_hash_free_key_with_position) and the flow slot are freed at once.
- *
- * Everything here but the lookups runs on the owner only (the defer queue
- * callbacks included: they run inside the owner's rte_hash add/del calls, or
- * in flow_table_free()), so the free stack and the counters need no atomics;
- * the counters that telemetry reads are stored with relaxed atomics so that
- * the racy read is at least a whole value.
+ * The free list is chained through next[0] of free slots, which no chain
+ * and no reader reaches any more. Everything here but the lookups runs on
+ * the owner only, so nothing needs atomics but the published links and the
+ * counters telemetry reads.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
 
 #include "flow.h"
 
-/* Probe keys that may wait on the defer queue at once (and spare key slots). */
-#define FT_PROBES_MAX 32u
-/* Data of the probe key: all ones, never (idx << 1) | dir of a flow (idx < 2^30). */
-#define FT_PROBE_DATA ((void *)UINTPTR_MAX)
-/* Marks key[FLOW_DIR_IN] when that key could not be inserted (see ft_undo_out). */
-#define FT_ORPHAN_PAD 0xff
-/*
- * Longest name: rte_hash names its rings "HT_EXT_<name>" and rte_hash_rcu_qsbr_add
- * its defer queue "HASH_RCU_<name>", each truncated to RTE_RING_NAMESIZE - 1.
- * A longer name would be cut silently, and two tables could collide.
- */
-static_assert(FLOW_TABLE_NAME_MAX <= RTE_RING_NAMESIZE - 1 - (sizeof("HASH_RCU_") - 1),
-	      "FLOW_TABLE_NAME_MAX must fit the names rte_hash derives from it");
+#define FT_NIL UINT32_MAX
+/* Longest chain an add may extend (see the top of this file). */
+#define FT_CHAIN_MAX 24u
+/* Keys hashed and prefetched together by the bulk lookup. */
+#define FT_BULK 32u
+#define FT_BATCHES RTE_DIM(((struct flow_table *)0)->batch)
 
-static const struct flow_key ft_probe_key = {
-	.src_ip = UINT32_MAX, .dst_ip = UINT32_MAX,
-	.src_port = UINT16_MAX, .dst_port = UINT16_MAX,
-	.proto = UINT8_MAX, .pad = { 0xff, 0xff, 0xff },
-};
+static_assert(FLOW_TABLE_MAX <= (FT_NIL >> 1), "a link must hold any index and direction");
 
-struct flow_table {
-	struct rte_hash *hash;
-	struct flow *flows;         /**< max_flows entries, cache aligned */
-	uint32_t *free_idx;         /**< stack of free slot indices */
-	uint32_t n_free;            /**< entries on the free stack */
-	uint32_t max_flows;
-	uint32_t count;             /**< live flows (telemetry reads it) */
-	uint32_t deferred;          /**< deleted, waiting for the grace period */
-	uint32_t probes;            /**< probe keys waiting for the grace period */
-	uint64_t reclaimed;         /**< defer queue callbacks run, to see progress */
-	struct rte_rcu_qsbr *qsbr;
-	uint64_t mem_bytes;         /**< heap bytes the table holds, all parts */
-};
-
-static inline uintptr_t
-ft_pdata(uint32_t idx, unsigned int dir)
+static inline uint32_t
+ft_link(uint32_t idx, unsigned int dir)
 {
-	return ((uintptr_t)idx << 1) | dir;
+	return idx << 1 | dir;
 }
 
-static inline struct flow *
-ft_decode(const struct flow_table *ft, const void *data, uint8_t *dir)
+static inline uint32_t
+ft_hash(const struct flow_table *ft, const struct flow_key *k)
 {
-	uintptr_t pd = (uintptr_t)data;
-
-	*dir = (uint8_t)(pd & 1);
-	return &ft->flows[pd >> 1];
+	return flow_key_hash(k, ft->seed);
 }
 
-static inline void
-ft_push(struct flow_table *ft, uint32_t idx)
+static inline uint32_t *
+ft_head(const struct flow_table *ft, uint32_t hash)
 {
-	ft->free_idx[ft->n_free++] = idx;
+	return &ft->heads[hash & ft->head_mask];
+}
+
+static inline bool
+ft_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, (const uint8_t *)a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, (const uint8_t *)b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 static inline bool
@@ -115,64 +99,100 @@ ft_key_valid(const struct flow_key *k)
 	return (k->pad[0] | k->pad[1] | k->pad[2]) == 0;
 }
 
-/* Defer queue callback: a deleted key's grace period is over. */
-static void
-ft_rcu_free(void *p, void *key_data)
+/* Walk a chain from its first link; the flow whose key[dir] is key, or NULL. */
+static inline struct flow *
+ft_walk(const struct flow_table *ft, uint32_t link, const struct flow_key *key, uint8_t *dir)
 {
-	struct flow_table *ft = p;
-	uintptr_t pd = (uintptr_t)key_data;
-	struct flow *f;
+	while (link != FT_NIL) {
+		struct flow *f = &ft->flows[link >> 1];
+		unsigned int d = link & 1;
 
-	ft->reclaimed++;
-	if (key_data == FT_PROBE_DATA) {
-		ft->probes--;
-		return;
+		if (ft_key_eq(&f->key[d], key)) {
+			*dir = (uint8_t)d;
+			return f;
+		}
+		link = __atomic_load_n(&f->next[d], __ATOMIC_ACQUIRE);
 	}
-	f = &ft->flows[pd >> 1];
-	/*
-	 * Only the key deleted last frees the slot: FLOW_DIR_IN normally, the
-	 * FLOW_DIR_OUT key of an add that was undone (its FLOW_DIR_IN key was
-	 * never inserted, and is marked so).
-	 */
-	if ((pd & 1) == FLOW_DIR_OUT && f->key[FLOW_DIR_IN].pad[0] != FT_ORPHAN_PAD)
-		return;
-	ft->deferred--;
-	ft_push(ft, (uint32_t)(pd >> 1));
+	return NULL;
 }
 
-/*
- * Delete one key. With QSBR, rte_hash defers the key slot (and calls back
- * ft_rcu_free); without, the owner is the only reader and frees it at once.
- */
-static inline void
-ft_del_key(struct flow_table *ft, const struct flow_key *key)
+/* Owner only: is key in the chain of head, and how long is that chain? */
+static inline bool
+ft_chain_has(const struct flow_table *ft, const uint32_t *head, const struct flow_key *key,
+	     unsigned int *len)
 {
-	int32_t pos = rte_hash_del_key(ft->hash, key);
+	uint32_t link = *head;
 
-	if (ft->qsbr == NULL && pos >= 0)
-		rte_hash_free_key_with_position(ft->hash, pos);
+	*len = 0;
+	while (link != FT_NIL) {
+		const struct flow *f = &ft->flows[link >> 1];
+		unsigned int d = link & 1;
+
+		if (ft_key_eq(&f->key[d], key))
+			return true;
+		(*len)++;
+		link = f->next[d];
+	}
+	return false;
 }
 
-/*
- * Make the defer queue reclaim what is due, when the free stack is empty
- * and slots wait on it (see the probe in the comment at the top).
- * @return true when the free stack is no longer empty.
- */
+static inline void
+ft_free_push(struct flow_table *ft, uint32_t idx)
+{
+	ft->flows[idx].next[0] = ft->free_head;
+	ft->free_head = idx;
+	ft->n_free++;
+}
+
+/* Close the limbo's open part into a batch with one QSBR token. */
+static void
+ft_close_batch(struct flow_table *ft)
+{
+	if (ft->limbo_open == ft->limbo_tail || ft->batch_tail - ft->batch_head == FT_BATCHES)
+		return;         /* nothing open, or no batch free: it joins the next */
+	ft->batch[ft->batch_tail % FT_BATCHES].token = rte_rcu_qsbr_start(ft->qsbr);
+	ft->batch[ft->batch_tail % FT_BATCHES].end = ft->limbo_tail;
+	ft->batch_tail++;
+	ft->limbo_open = ft->limbo_tail;
+}
+
+/* Free the slots of every batch whose grace period is over (oldest first). */
+static void
+ft_drain(struct flow_table *ft)
+{
+	while (ft->batch_head != ft->batch_tail) {
+		const uint32_t b = ft->batch_head % FT_BATCHES;
+
+		if (rte_rcu_qsbr_check(ft->qsbr, ft->batch[b].token, false) != 1)
+			break;
+		while (ft->limbo_head != ft->batch[b].end)
+			ft_free_push(ft, ft->limbo[ft->limbo_head++ & ft->limbo_mask]);
+		ft->batch_head++;
+	}
+}
+
+/* No free slot: reclaim what is due. @return true when a slot is free. */
 static bool
 ft_reclaim(struct flow_table *ft)
 {
-	while (ft->n_free == 0 && ft->deferred > 0 && ft->probes < FT_PROBES_MAX) {
-		uint64_t before = ft->reclaimed;
-
-		if (rte_hash_add_key_data(ft->hash, &ft_probe_key, FT_PROBE_DATA) != 0)
-			break;
-		ft->probes++;
-		/* The enqueue of this delete reclaims up to max_reclaim_size due keys. */
-		rte_hash_del_key(ft->hash, &ft_probe_key);
-		if (ft->reclaimed == before)
-			break;          /* nothing due yet: a reader has not moved on */
-	}
+	if (ft->qsbr == NULL)
+		return false;
+	ft_drain(ft);
+	ft_close_batch(ft);
+	ft_drain(ft);   /* the batch just closed is due if no reader is online */
 	return ft->n_free > 0;
+}
+
+void
+flow_table_sync(struct flow_table *ft)
+{
+	if (ft->qsbr == NULL)
+		return;
+	ft_close_batch(ft);
+	/* checking reads every reader's counter: not every loop, only once
+	 * batches pile up (or when an add needs a slot) */
+	if (ft->batch_tail - ft->batch_head >= FT_BATCHES / 2)
+		ft_drain(ft);
 }
 
 static uint64_t
@@ -188,118 +208,66 @@ ft_heap_allocated(void)
 	return sum;
 }
 
-/*
- * What rte_hash_create() and rte_hash_rcu_qsbr_add() of DPDK 22.11 allocate
- * for these parameters, malloc element headers left out: the fallback of
- * flow_table_memory() when the heap measure is disturbed.
- */
-static uint64_t
-ft_hash_estimate(uint32_t entries, bool qsbr)
-{
-	/* rte_cuckoo_hash.h (private): 8 entries, one cache line per bucket. */
-	const uint64_t bucket_entries = 8;
-	uint64_t slots = (uint64_t)entries + 1;           /* slot 0 is a dummy */
-	uint64_t buckets = rte_align32pow2(entries) / bucket_entries;
-	uint64_t key_entry = RTE_ALIGN(sizeof(void *) + sizeof(struct flow_key), 16);
-	uint64_t bytes;
-
-	bytes = 2 * buckets * 64;                         /* main + extendable buckets */
-	bytes += slots * key_entry;                       /* key store */
-	bytes += (uint64_t)rte_align32pow2(slots) * 4;    /* free key slot ring */
-	bytes += (uint64_t)rte_align32pow2(buckets + 1) * 4; /* free ext bucket ring */
-	bytes += slots * 4;                               /* ext bucket to free per key */
-	if (qsbr)                                         /* defer queue: token + entry */
-		bytes += (uint64_t)rte_align32pow2(slots + 1) * (8 + 8);
-	return bytes;
-}
-
 struct flow_table *
 flow_table_create(const struct flow_table_params *p)
 {
-	struct rte_hash_parameters hp = { 0 };
-	struct rte_hash_rcu_config rcu = { 0 };
-	struct flow_table *ft = NULL;
-	uint64_t heap_before, heap_after, own;
-	uint32_t entries, i;
-	int err;
+	struct flow_table *ft;
+	uint64_t heap_before, n_heads, n_limbo, parts;
+	uint32_t i;
 
 	if (p == NULL || p->name == NULL || p->name[0] == '\0' ||
 	    strlen(p->name) > FLOW_TABLE_NAME_MAX || p->max_flows == 0 ||
-	    p->max_flows > (RTE_HASH_ENTRIES_MAX - FT_PROBES_MAX) / 2) {
+	    p->max_flows > FLOW_TABLE_MAX) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	/* Two keys per flow, live or deferred, plus the probe keys' own slots. */
-	entries = 2 * p->max_flows + FT_PROBES_MAX;
-
+	n_heads = rte_align64pow2(2 * (uint64_t)p->max_flows);
+	n_limbo = p->qsbr != NULL ? rte_align64pow2(p->max_flows) : 0;
 	heap_before = ft_heap_allocated();
 
 	ft = rte_zmalloc_socket("flow_table", sizeof(*ft), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (ft == NULL) {
-		err = ENOMEM;
-		goto fail;
+		rte_errno = ENOMEM;
+		return NULL;
 	}
+	ft->flows = rte_zmalloc_socket("flow_entries", (size_t)p->max_flows * sizeof(*ft->flows),
+				       RTE_CACHE_LINE_SIZE, p->socket_id);
+	ft->tcp = rte_zmalloc_socket("flow_tcp", (size_t)p->max_flows * sizeof(*ft->tcp),
+				     RTE_CACHE_LINE_SIZE, p->socket_id);
+	ft->heads = rte_malloc_socket("flow_heads", n_heads * sizeof(uint32_t),
+				      RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (n_limbo > 0)
+		ft->limbo = rte_malloc_socket("flow_limbo", n_limbo * sizeof(uint32_t),
+					      RTE_CACHE_LINE_SIZE, p->socket_id);
+	if (ft->flows == NULL || ft->tcp == NULL || ft->heads == NULL ||
+	    (n_limbo > 0 && ft->limbo == NULL)) {
+		flow_table_free(ft);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	memset(ft->heads, 0xff, n_heads * sizeof(uint32_t));      /* FT_NIL */
+	ft->head_mask = (uint32_t)(n_heads - 1);
+	ft->limbo_mask = n_limbo > 0 ? (uint32_t)(n_limbo - 1) : 0;
+	ft->seed = (uint32_t)rte_rand();
 	ft->max_flows = p->max_flows;
 	ft->qsbr = p->qsbr;
-	ft->flows = rte_zmalloc_socket("flow_entries", (size_t)p->max_flows * sizeof(struct flow),
-				       RTE_CACHE_LINE_SIZE, p->socket_id);
-	ft->free_idx = rte_malloc_socket("flow_free", (size_t)p->max_flows * sizeof(uint32_t),
-					 RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ft->flows == NULL || ft->free_idx == NULL) {
-		err = ENOMEM;
-		goto fail;
-	}
-	/* Lowest index on top: a fresh table fills its array from the start. */
-	for (i = 0; i < p->max_flows; i++)
-		ft->free_idx[i] = p->max_flows - 1 - i;
-	ft->n_free = p->max_flows;
-
-	hp.name = p->name;
-	hp.entries = entries;
-	hp.key_len = sizeof(struct flow_key);
-	hp.hash_func = rte_hash_crc;
-	hp.hash_func_init_val = 0;
-	hp.socket_id = p->socket_id;
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	ft->hash = rte_hash_create(&hp);
-	if (ft->hash == NULL) {
-		err = rte_errno == EEXIST ? EEXIST : ENOMEM;
-		goto fail;
-	}
-
-	if (p->qsbr != NULL) {
-		rcu.v = p->qsbr;
-		rcu.mode = RTE_HASH_QSBR_MODE_DQ;
-		/* 0: every delete reclaims what is due, so slots return promptly. */
-		rcu.trigger_reclaim_limit = 0;
-		rcu.key_data_ptr = ft;
-		rcu.free_key_data_func = ft_rcu_free;
-		if (rte_hash_rcu_qsbr_add(ft->hash, &rcu) != 0) {
-			err = rte_errno == EINVAL ? EINVAL : ENOMEM;
-			goto fail;
-		}
-	}
+	snprintf(ft->name, sizeof(ft->name), "%s", p->name);
+	/* lowest index first: a fresh table fills its array from the start */
+	ft->free_head = FT_NIL;
+	for (i = p->max_flows; i-- > 0;)
+		ft_free_push(ft, i);
 
 	/*
-	 * Memory: the growth of the DPDK heaps (every socket: rte_hash puts a
-	 * few of its parts on SOCKET_ID_ANY) across the creation, which counts
-	 * every part (our arrays, rte_hash's buckets, key store and rings, the
-	 * defer queue) with its malloc headers and alignment. Creation happens
-	 * at start-up; should another thread allocate or free meanwhile, the
-	 * figure can be off, so it is checked against our own arrays and
-	 * replaced by the computed size of the parts when it cannot be right.
+	 * Memory: the growth of the DPDK heaps across the creation (malloc
+	 * headers and alignment included); should another thread allocate or
+	 * free meanwhile, the sum of the parts instead.
 	 */
-	heap_after = ft_heap_allocated();
-	own = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(struct flow) + sizeof(uint32_t));
-	ft->mem_bytes = heap_after - heap_before;
-	if (heap_after < heap_before + own)
-		ft->mem_bytes = own + ft_hash_estimate(entries, p->qsbr != NULL);
+	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + sizeof(*ft->tcp)) +
+		(n_heads + n_limbo) * sizeof(uint32_t);
+	ft->mem_bytes = ft_heap_allocated() - heap_before;
+	if (ft->mem_bytes < parts || ft->mem_bytes > parts + 64 * 1024)
+		ft->mem_bytes = parts;
 	return ft;
-
-fail:
-	flow_table_free(ft);
-	rte_errno = err;
-	return NULL;
 }
 
 void
@@ -307,13 +275,9 @@ flow_table_free(struct flow_table *ft)
 {
 	if (ft == NULL)
 		return;
-	/*
-	 * The hash first: freeing it drains its defer queue, whose callbacks
-	 * still write to the free stack. Keys whose readers have not reported
-	 * a quiescent state cannot be drained; rte_hash then leaks its queue.
-	 */
-	rte_hash_free(ft->hash);
-	rte_free(ft->free_idx);
+	rte_free(ft->limbo);
+	rte_free(ft->heads);
+	rte_free(ft->tcp);
 	rte_free(ft->flows);
 	rte_free(ft);
 }
@@ -322,25 +286,31 @@ unsigned
 flow_table_lookup_bulk(const struct flow_table *ft, const struct flow_key **keys, unsigned n,
 		       struct flow **flows, uint8_t *dirs)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
+	uint32_t hash[FT_BULK], link[FT_BULK];
 	unsigned int done, chunk, i, hits = 0;
-	uint64_t mask;
 
 	for (done = 0; done < n; done += chunk) {
-		chunk = RTE_MIN(n - done, (unsigned int)RTE_HASH_LOOKUP_BULK_MAX);
-		mask = 0;
-		/* rte_hash takes keys as const void *: same representation. */
-		if (rte_hash_lookup_bulk_data(ft->hash, (const void **)(keys + done), chunk,
-					      &mask, data) < 0)
-			mask = 0;
+		chunk = RTE_MIN(n - done, FT_BULK);
+		/* three passes, so that the misses of one key overlap the others':
+		 * hash and prefetch the heads, read them and prefetch the first
+		 * flow of each chain, then compare */
 		for (i = 0; i < chunk; i++) {
-			if (mask & (UINT64_C(1) << i)) {
-				flows[done + i] = ft_decode(ft, data[i], &dirs[done + i]);
+			hash[i] = ft_hash(ft, keys[done + i]);
+			rte_prefetch0(ft_head(ft, hash[i]));
+		}
+		for (i = 0; i < chunk; i++) {
+			link[i] = __atomic_load_n(ft_head(ft, hash[i]), __ATOMIC_ACQUIRE);
+			if (link[i] != FT_NIL)
+				rte_prefetch0(&ft->flows[link[i] >> 1]);
+		}
+		for (i = 0; i < chunk; i++) {
+			struct flow *f = ft_walk(ft, link[i], keys[done + i], &dirs[done + i]);
+
+			flows[done + i] = f;
+			if (f != NULL)
 				hits++;
-			} else {
-				flows[done + i] = NULL;
+			else
 				dirs[done + i] = 0;
-			}
 		}
 	}
 	return hits;
@@ -349,14 +319,11 @@ flow_table_lookup_bulk(const struct flow_table *ft, const struct flow_key **keys
 struct flow *
 flow_table_lookup(const struct flow_table *ft, const struct flow_key *key, uint8_t *dir)
 {
-	void *data;
+	uint32_t head = __atomic_load_n(ft_head(ft, ft_hash(ft, key)), __ATOMIC_ACQUIRE);
 	uint8_t d;
-	struct flow *f;
+	struct flow *f = ft_walk(ft, head, key, &d);
 
-	if (rte_hash_lookup_data(ft->hash, key, &data) < 0)
-		return NULL;
-	f = ft_decode(ft, data, &d);
-	if (dir != NULL)
+	if (f != NULL && dir != NULL)
 		*dir = d;
 	return f;
 }
@@ -364,131 +331,85 @@ flow_table_lookup(const struct flow_table *ft, const struct flow_key *key, uint8
 bool
 flow_table_contains(const struct flow_table *ft, const struct flow_key *key)
 {
-	return rte_hash_lookup(ft->hash, key) >= 0;
-}
-
-/*
- * The add of the FLOW_DIR_IN key failed after the FLOW_DIR_OUT key was
- * published: a reader may already hold the flow, so the slot too must wait
- * for the grace period. Marking key[FLOW_DIR_IN] tells ft_rcu_free() that the
- * FLOW_DIR_OUT key is this flow's last one.
- */
-static void
-ft_undo_out(struct flow_table *ft, struct flow *f)
-{
-	f->in_use = 0;
-	if (ft->qsbr != NULL) {
-		f->key[FLOW_DIR_IN].pad[0] = FT_ORPHAN_PAD;
-		ft->deferred++;
-		ft_del_key(ft, &f->key[FLOW_DIR_OUT]);
-	} else {
-		ft_del_key(ft, &f->key[FLOW_DIR_OUT]);
-		ft_push(ft, f->idx);
-	}
+	return flow_table_lookup(ft, key, NULL) != NULL;
 }
 
 struct flow *
 flow_table_add(struct flow_table *ft, const struct flow_key *out_key,
 	       const struct flow_key *in_key, int *err)
 {
-	hash_sig_t sig_out, sig_in;
+	uint32_t *head_out, *head_in, idx;
+	unsigned int len_out, len_in;
 	struct flow *f;
-	uint32_t idx;
-	int ret;
 
 	if (unlikely(!ft_key_valid(out_key) || !ft_key_valid(in_key))) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	/*
-	 * Both keys absent first: rte_hash_add_key_data() on a present key
-	 * replaces its data, which would steal another flow's key. Each key is
-	 * hashed once, for the checks and the inserts.
-	 */
-	sig_out = rte_hash_hash(ft->hash, out_key);
-	sig_in = rte_hash_hash(ft->hash, in_key);
-	if (memcmp(out_key, in_key, sizeof(*out_key)) == 0 ||
-	    rte_hash_lookup_with_hash(ft->hash, out_key, sig_out) >= 0 ||
-	    rte_hash_lookup_with_hash(ft->hash, in_key, sig_in) >= 0) {
+	head_out = ft_head(ft, ft_hash(ft, out_key));
+	head_in = ft_head(ft, ft_hash(ft, in_key));
+	if (ft_key_eq(out_key, in_key) || ft_chain_has(ft, head_out, out_key, &len_out) ||
+	    ft_chain_has(ft, head_in, in_key, &len_in)) {
 		*err = -EEXIST;
 		return NULL;
 	}
-	if (unlikely(ft->n_free == 0) && !ft_reclaim(ft)) {
+	if (unlikely(len_out >= FT_CHAIN_MAX || len_in >= FT_CHAIN_MAX) ||
+	    (unlikely(ft->n_free == 0) && !ft_reclaim(ft))) {
 		*err = -ENOSPC;
 		return NULL;
 	}
 
-	idx = ft->free_idx[--ft->n_free];
+	idx = ft->free_head;
 	f = &ft->flows[idx];
-	/*
-	 * Fill the flow before its keys are published: rte_hash stores the
-	 * data and then the key index with release semantics, so a reader that
-	 * finds a key sees this content.
-	 */
+	ft->free_head = f->next[0];
+	ft->n_free--;
 	memset(f, 0, sizeof(*f));
+	memset(ft->tcp[idx], 0, sizeof(ft->tcp[idx]));
 	f->key[FLOW_DIR_OUT] = *out_key;
 	f->key[FLOW_DIR_IN] = *in_key;
-	f->idx = idx;
 	f->in_use = 1;
-
-	ret = rte_hash_add_key_with_hash_data(ft->hash, out_key, sig_out,
-					      (void *)ft_pdata(idx, FLOW_DIR_OUT));
-	if (unlikely(ret != 0)) {
-		f->in_use = 0;
-		ft_push(ft, idx);       /* never published: reusable at once */
-		*err = -ENOSPC;
-		return NULL;
-	}
-	ret = rte_hash_add_key_with_hash_data(ft->hash, in_key, sig_in,
-					      (void *)ft_pdata(idx, FLOW_DIR_IN));
-	if (unlikely(ret != 0)) {
-		ft_undo_out(ft, f);
-		*err = -ENOSPC;
-		return NULL;
-	}
+	/* each key's link is set before the head that publishes it (the two
+	 * heads may be the same bucket: then the chain runs in -> out -> ...) */
+	f->next[FLOW_DIR_OUT] = *head_out;
+	__atomic_store_n(head_out, ft_link(idx, FLOW_DIR_OUT), __ATOMIC_RELEASE);
+	f->next[FLOW_DIR_IN] = *head_in;
+	__atomic_store_n(head_in, ft_link(idx, FLOW_DIR_IN), __ATOMIC_RELEASE);
 	__atomic_store_n(&ft->count, ft->count + 1, __ATOMIC_RELAXED);
 	return f;
+}
+
+/* Take key[dir] of flow idx out of its chain; the flow's own link stays. */
+static void
+ft_unlink(struct flow_table *ft, struct flow *f, uint32_t idx, unsigned int dir)
+{
+	const uint32_t me = ft_link(idx, dir);
+	uint32_t *at = ft_head(ft, ft_hash(ft, &f->key[dir]));
+
+	while (*at != me) {
+		if (unlikely(*at == FT_NIL))
+			return;         /* not linked: cannot happen to a live flow */
+		at = &ft->flows[*at >> 1].next[*at & 1];
+	}
+	__atomic_store_n(at, f->next[dir], __ATOMIC_RELEASE);
 }
 
 void
 flow_table_del(struct flow_table *ft, struct flow *f)
 {
+	uint32_t idx;
+
 	if (f == NULL || !f->in_use)
 		return;
-	/* Readers that still hold the flow see it dying before its keys go. */
+	idx = flow_table_index(ft, f);
+	/* readers that still hold the flow see it dying before its keys go */
 	__atomic_store_n(&f->in_use, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&ft->count, ft->count - 1, __ATOMIC_RELAXED);
-	if (ft->qsbr != NULL) {
-		/* Counted first: the deletes run defer queue callbacks. */
-		ft->deferred++;
-		/* FLOW_DIR_OUT first: the FLOW_DIR_IN key's grace period covers both. */
-		ft_del_key(ft, &f->key[FLOW_DIR_OUT]);
-		ft_del_key(ft, &f->key[FLOW_DIR_IN]);
-	} else {
-		ft_del_key(ft, &f->key[FLOW_DIR_OUT]);
-		ft_del_key(ft, &f->key[FLOW_DIR_IN]);
-		ft_push(ft, f->idx);
-	}
-}
-
-struct flow *
-flow_table_at(const struct flow_table *ft, uint32_t idx)
-{
-	if (ft == NULL || idx >= ft->max_flows)
-		return NULL;
-	return &ft->flows[idx];
-}
-
-uint32_t
-flow_table_capacity(const struct flow_table *ft)
-{
-	return ft->max_flows;
-}
-
-uint32_t
-flow_table_count(const struct flow_table *ft)
-{
-	return __atomic_load_n(&ft->count, __ATOMIC_RELAXED);
+	ft_unlink(ft, f, idx, FLOW_DIR_OUT);
+	ft_unlink(ft, f, idx, FLOW_DIR_IN);
+	if (ft->qsbr != NULL)
+		ft->limbo[ft->limbo_tail++ & ft->limbo_mask] = idx;
+	else
+		ft_free_push(ft, idx);
 }
 
 uint64_t

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The flow table: one per worker. Each flow is stored once, in a preallocated
- * array, and indexed twice in an rte_hash created for lock-free concurrent
- * readers: under its inside key (the 5-tuple the client sent) and under its
- * outside key (the 5-tuple replies carry: remote -> NAT address). The hash
- * value carries the flow index and which of the two keys matched.
+ * The flow table: one per worker. Each flow is stored once, in preallocated
+ * arrays, and indexed twice in a chained hash of 4-byte bucket heads: under
+ * its inside key (the 5-tuple the client sent) and under its outside key
+ * (the 5-tuple replies carry: remote -> NAT address). Every link names a
+ * flow and which of its two keys it chains (index << 1 | direction), so the
+ * chains run through the flows themselves and the index costs 4 bytes per
+ * bucket and nothing per key. doc/flow-table.md has the layout, the memory
+ * per flow and the benchmark against rte_hash that chose it.
  *
  * Concurrency contract:
- *   - one writer per table: the worker that owns it (add, del, expire);
- *   - any thread registered with the table's QSBR variable may look up;
- *   - a deleted flow's slot and its keys are reused only after every reader
- *     has reported a quiescent state (rte_hash's RCU defer queue calls back
- *     into the table once the grace period of the *outside* key has passed;
- *     that key is deleted last, so the grace period covers both keys).
+ *   - one writer per table: the worker that owns it (add, del, sync);
+ *   - any thread registered with the table's QSBR variable may look up
+ *     (links are published with release stores, read with acquire loads);
+ *   - a deleted flow leaves the chains at once, but its slot is reused only
+ *     after every reader has reported a quiescent state since the owner's
+ *     next flow_table_sync() (which the owner calls once per poll loop: one
+ *     QSBR token for every flow deleted in that iteration);
  *   - other threads (telemetry) may read struct flow fields racily for
  *     display; every field they read is naturally aligned.
  */
@@ -22,6 +26,9 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
 
 struct rte_rcu_qsbr;
 
@@ -54,64 +61,111 @@ enum flow_state {
 	FLOW_S_MAX
 };
 
-/** One flow; 128 bytes, two cache lines, the first holding what every packet needs. */
+/** One flow: one cache line, everything a packet needs but TCP window tracking. */
 struct flow {
 	struct flow_key key[2];  /**< [FLOW_DIR_OUT]: as the client sent it;
 				      [FLOW_DIR_IN]: as replies arrive (remote -> NAT) */
-	uint64_t last_seen;      /**< ms, time of the last packet that refreshed it */
-	uint16_t target;         /**< index of its NAT target within the rule's */
-	uint8_t pad2[4];
-	uint8_t state;           /**< enum flow_state */
-	uint8_t worker;          /**< owner worker id */
+	uint32_t next[2];        /**< table-private: chain link of each key */
+	uint32_t last_seen;      /**< ms, low 32 bits of the clock (flow_age()) */
 	uint32_t policy_gen;     /**< generation of the policy that admitted it */
 	uint32_t rule;           /**< index of the admitting rule in that policy */
-	uint32_t idx;            /**< own index in the table */
+	uint32_t serial;         /**< per-worker creation number (embryonic FIFO) */
+	uint16_t target;         /**< index of its NAT target within the rule's */
+	uint8_t state;           /**< enum flow_state */
+	uint8_t worker;          /**< owner worker id */
 	uint8_t in_use;          /**< slot holds a live flow */
 	uint8_t embryonic;       /**< counted as not yet established */
 	uint8_t quarantine;      /**< ended; kept only to hold its NAT port */
-	uint8_t pad0;
-	/* second cache line: TCP window tracking, per direction (the sender) */
-	struct {
-		uint32_t end;    /**< highest seq+len this direction sent */
-		uint32_t maxend; /**< highest ack+window the other side allowed it */
-		uint32_t maxwin; /**< largest (scaled) window this direction advertised */
-		uint8_t wscale;  /**< its SYN's window scale + 1; 0: none */
-		uint8_t seen;    /**< a segment of this direction was seen */
-		uint8_t acked;   /**< maxend is known */
-		uint8_t pad;
-	} tcp[2];
-	uint32_t serial;         /**< per-worker creation number (embryonic FIFO) */
-	uint8_t pad1[28];
+	uint8_t pad;
 };
-static_assert(sizeof(struct flow) == 128, "struct flow is designed for 128 bytes");
+static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache line");
 
-/** Longest flow table name (rte_hash derives ring names from it). */
+/** TCP window tracking of one direction of a flow (the sender's). */
+struct flow_tcp {
+	uint32_t end;            /**< highest seq+len this direction sent */
+	uint32_t maxend;         /**< highest ack+window the other side allowed it */
+	uint32_t maxwin;         /**< largest (scaled) window this direction advertised */
+	uint8_t wscale;          /**< its SYN's window scale + 1; 0: none */
+	uint8_t seen;            /**< a segment of this direction was seen */
+	uint8_t acked;           /**< maxend is known */
+	uint8_t pad;
+};
+static_assert(sizeof(struct flow_tcp) == 16, "two directions: half a cache line per flow");
+
+/**
+ * The table's hash of a key: CRC32C of its two 8-byte words. The words are
+ * loaded with memcpy: rte_hash_crc() reads through a uint64_t pointer, which
+ * the compiler may move ahead of stores to the key made just before it.
+ */
+static inline uint32_t
+flow_key_hash(const struct flow_key *k, uint32_t seed)
+{
+	uint64_t w[2];
+
+	memcpy(w, k, sizeof(w));
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], seed));
+}
+
+/** ms since the flow's last refresh, now being the full ms clock (wraps safely). */
+static inline uint32_t
+flow_age(const struct flow *f, uint64_t now_ms)
+{
+	return (uint32_t)now_ms - f->last_seen;
+}
+
+/** Longest flow table name. */
 #define FLOW_TABLE_NAME_MAX 19
 
 struct flow_table_params {
-	const char *name;        /**< unique name (rte_hash needs one), at most
-				      FLOW_TABLE_NAME_MAX characters */
-	uint32_t max_flows;      /**< capacity; each flow uses two hash keys */
+	const char *name;        /**< unique name, at most FLOW_TABLE_NAME_MAX characters */
+	uint32_t max_flows;      /**< capacity, at most FLOW_TABLE_MAX */
 	int socket_id;           /**< NUMA socket for every allocation */
 	struct rte_rcu_qsbr *qsbr; /**< readers' QSBR variable, may be NULL when the
 				      owner is the only reader */
 };
 
-struct flow_table;
+/** Largest capacity: 2^26 flows (a link holds index << 1 | direction, and a null). */
+#define FLOW_TABLE_MAX (UINT32_C(1) << 26)
+
+/**
+ * The table. Its layout is public for the inline accessors below only:
+ * use the functions.
+ */
+struct flow_table {
+	struct flow *flows;      /**< max_flows entries, cache aligned */
+	struct flow_tcp (*tcp)[2]; /**< max_flows pairs, parallel to flows */
+	uint32_t *heads;         /**< n_heads bucket heads (links) */
+	uint32_t head_mask;      /**< n_heads - 1 */
+	uint32_t seed;           /**< hash seed, random per table */
+	uint32_t max_flows;
+	uint32_t count;          /**< live flows (telemetry reads it) */
+	uint32_t free_head;      /**< free slots, chained through next[0] */
+	uint32_t n_free;
+	/* deleted flows waiting for their grace period: a FIFO of slot indices
+	 * cut into batches, each closed by flow_table_sync() with one token */
+	uint32_t *limbo;         /**< limbo_mask + 1 slot indices */
+	uint32_t limbo_mask;
+	uint32_t limbo_head;     /**< oldest waiting */
+	uint32_t limbo_open;     /**< first one not in a closed batch yet */
+	uint32_t limbo_tail;     /**< next free position */
+	uint32_t batch_head, batch_tail; /**< closed batches, FIFO */
+	struct {
+		uint64_t token;  /**< QSBR token taken when the batch closed */
+		uint32_t end;    /**< limbo position after its last slot */
+	} batch[64];
+	struct rte_rcu_qsbr *qsbr;
+	uint64_t mem_bytes;      /**< heap bytes the table holds, all parts */
+	char name[FLOW_TABLE_NAME_MAX + 1];
+};
 
 /** @return the table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */
 struct flow_table *flow_table_create(const struct flow_table_params *p);
 
-/**
- * Free the table; NULL-tolerant. No reader may use it any more. Deleted keys
- * whose grace period is not over yet (a registered reader still online and
- * not quiescent since) cannot be reclaimed: rte_hash then leaks its defer
- * queue, so take readers offline (or let them report) first.
- */
+/** Free the table; NULL-tolerant. No reader may use it any more. */
 void flow_table_free(struct flow_table *ft);
 
 /**
- * Look up n keys (n <= 64). For each i, flows[i] is the flow or NULL and
+ * Look up n keys (any n). For each i, flows[i] is the flow or NULL and
  * dirs[i] which of its keys matched. Any registered reader.
  * @return the number of hits.
  */
@@ -126,13 +180,12 @@ struct flow *flow_table_lookup(const struct flow_table *ft, const struct flow_ke
 bool flow_table_contains(const struct flow_table *ft, const struct flow_key *key);
 
 /**
- * Insert a flow under both keys; the returned flow has key[], idx, in_use set
- * and every other field zero. Owner only. When every slot is in use or
- * waiting for its grace period, it first makes rte_hash reclaim the slots
- * whose grace period is over.
- * @return the flow, or NULL with *err = -ENOSPC (table or hash full),
- *         -EEXIST (either key present, or both keys equal) or -EINVAL (a
- *         key's pad bytes are not zero).
+ * Insert a flow under both keys; the returned flow has key[] and in_use set
+ * and every other field zero, its TCP tracking too. Owner only. When no slot
+ * is free, it first reclaims the slots whose grace period is over.
+ * @return the flow, or NULL with *err = -ENOSPC (table full, or a chain at
+ *         its length limit), -EEXIST (either key present, or both keys
+ *         equal) or -EINVAL (a key's pad bytes are not zero).
  */
 struct flow *flow_table_add(struct flow_table *ft, const struct flow_key *out_key,
 			    const struct flow_key *in_key, int *err);
@@ -140,16 +193,51 @@ struct flow *flow_table_add(struct flow_table *ft, const struct flow_key *out_ke
 /** Remove a flow (both keys); its slot is reused after the grace period. Owner only. */
 void flow_table_del(struct flow_table *ft, struct flow *f);
 
+/**
+ * Start the grace period of the flows deleted since the last call, and
+ * reclaim the slots whose grace period is over. Owner only, once per poll
+ * loop iteration (cheap when nothing was deleted); a no-op without QSBR.
+ */
+void flow_table_sync(struct flow_table *ft);
+
 /** Flow by index (for sweeps and telemetry); NULL when out of range. */
-struct flow *flow_table_at(const struct flow_table *ft, uint32_t idx);
+static inline struct flow *
+flow_table_at(const struct flow_table *ft, uint32_t idx)
+{
+	if (ft == NULL || idx >= ft->max_flows)
+		return 0;
+	return &ft->flows[idx];
+}
+
+/** The flow's own index in the table. */
+static inline uint32_t
+flow_table_index(const struct flow_table *ft, const struct flow *f)
+{
+	return (uint32_t)(f - ft->flows);
+}
+
+/** The flow's TCP window tracking, [enum flow_dir]. */
+static inline struct flow_tcp *
+flow_table_tcp(const struct flow_table *ft, const struct flow *f)
+{
+	return ft->tcp[f - ft->flows];
+}
 
 /** Capacity (max_flows). */
-uint32_t flow_table_capacity(const struct flow_table *ft);
+static inline uint32_t
+flow_table_capacity(const struct flow_table *ft)
+{
+	return ft->max_flows;
+}
 
 /** Flows currently in the table (not yet deleted). */
-uint32_t flow_table_count(const struct flow_table *ft);
+static inline uint32_t
+flow_table_count(const struct flow_table *ft)
+{
+	return __atomic_load_n(&ft->count, __ATOMIC_RELAXED);
+}
 
-/** Bytes of memory the table holds per flow of capacity (hash + keys + entries). */
+/** Bytes of memory the table holds per flow of capacity (entries, TCP state, index). */
 uint64_t flow_table_memory(const struct flow_table *ft);
 
 #endif

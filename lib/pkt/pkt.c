@@ -80,6 +80,42 @@ load_ne32(const uint8_t *p)
 }
 
 /*
+ * rte_raw_cksum() of a header-sized buffer: 32-bit words into a 64-bit sum
+ * (one's-complement sums do not depend on the word size), folded once. GCC
+ * vectorizes rte_raw_cksum()'s 16-bit loop, whose set-up costs more than a
+ * 20-byte IPv4 or TCP header takes; longer buffers still go there.
+ */
+static inline uint16_t
+raw_cksum(const uint8_t *p, uint32_t len)
+{
+	uint64_t s = 0;
+	uint32_t w;
+	uint16_t h = 0;
+
+	if (len > 64)
+		return rte_raw_cksum(p, len);
+	for (; len >= 4; len -= 4, p += 4) {
+		memcpy(&w, p, sizeof(w));
+		s += w;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, sizeof(h));
+		s += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len > 0) {
+		/* the odd byte, as rte_raw_cksum() takes it: byte order independent */
+		h = 0;
+		memcpy(&h, p, 1);
+		s += h;
+	}
+	s = (s & UINT32_MAX) + (s >> 32);
+	s = (s & UINT32_MAX) + (s >> 32);
+	return pkt_csum_fold((uint32_t)s);
+}
+
+/*
  * Sum of the IPv4 pseudo-header (RFC 9293 3.1, RFC 768) for an L4 segment of
  * l4_len bytes; addresses as stored.
  */
@@ -96,7 +132,7 @@ l4_cksum_ok(const struct rte_ipv4_hdr *ip, const uint8_t *l4, uint32_t l4_len)
 {
 	uint32_t sum = pseudo_sum(ip->src_addr, ip->dst_addr, ip->next_proto_id, l4_len);
 
-	sum += rte_raw_cksum(l4, l4_len);
+	sum += raw_cksum(l4, l4_len);
 	return pkt_csum_fold(sum) == CSUM_OK;
 }
 
@@ -377,7 +413,7 @@ parse_icmp(const uint8_t *l4, uint32_t l4_len, uint32_t flags, struct pkt_meta *
 		return drop(why, EGRESS_DROP_IP_LAND);
 	/* RFC 792: over the whole message, no pseudo-header */
 	if (!(flags & PKT_F_L4_CKSUM_GOOD) &&
-	    unlikely(pkt_csum_fold(rte_raw_cksum(l4, l4_len)) != CSUM_OK))
+	    unlikely(pkt_csum_fold(raw_cksum(l4, l4_len)) != CSUM_OK))
 		return drop(why, EGRESS_DROP_L4_CHECKSUM);
 	return 0;
 }
@@ -402,7 +438,7 @@ parse_ipv4(const uint8_t *frame, uint32_t len, uint32_t flags, struct pkt_meta *
 	/* more bytes than ip_len is an Ethernet trailer (padding): the caller trims */
 	if (unlikely(ip_len < ihl || ip_len > avail))
 		return drop(why, EGRESS_DROP_IP_LENGTH);
-	if (!(flags & PKT_F_IP_CKSUM_GOOD) && unlikely(rte_raw_cksum(l3, ihl) != CSUM_OK))
+	if (!(flags & PKT_F_IP_CKSUM_GOOD) && unlikely(raw_cksum(l3, ihl) != CSUM_OK))
 		return drop(why, EGRESS_DROP_IP_CHECKSUM);
 	if (unlikely(ihl > sizeof(*ip))) {
 		enum egress_drop r = ipv4_options_check(l3 + sizeof(*ip), ihl - sizeof(*ip));

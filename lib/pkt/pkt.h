@@ -139,6 +139,33 @@ pkt_csum_update32(uint16_t *csum, uint32_t old, uint32_t new)
 }
 
 /**
+ * Several fields changing under one checksum: sum the changes with
+ * pkt_csum_delta16()/pkt_csum_delta32() (old and new values as stored in the
+ * packet), then apply them once with pkt_csum_adjust(), which returns the new
+ * checksum field. Same result as one pkt_csum_update*() per field, with one
+ * load and one store of the field (RFC 1624 eqn. 3 over the sum).
+ */
+static inline uint32_t
+pkt_csum_delta16(uint16_t old, uint16_t new)
+{
+	return (uint32_t)(uint16_t)~old + new;
+}
+
+static inline uint32_t
+pkt_csum_delta32(uint32_t old, uint32_t new)
+{
+	return (uint32_t)(uint16_t)~(old >> 16) + (uint16_t)~(old & 0xffff) +
+	       (new >> 16) + (new & 0xffff);
+}
+
+/** The checksum field after changes whose deltas sum to delta (< 2^31). */
+static inline uint16_t
+pkt_csum_adjust(uint16_t csum, uint32_t delta)
+{
+	return (uint16_t)~pkt_csum_fold((uint16_t)~csum + delta);
+}
+
+/**
  * Checksum of an IPv4 header of l3_len bytes (field itself included as is):
  * 0 for a correct header; over a header whose field is zero, the value to store.
  */

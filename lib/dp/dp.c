@@ -45,7 +45,8 @@
 #define ICMP_UNREACH_NEEDFRAG 4   /* code: fragmentation needed and DF set */
 #define ICMP_UNREACH_ADMIN    13  /* code: communication administratively prohibited */
 #define DP_DEFAULT_TTL    64
-#define DP_EXPIRE_BUDGET  64      /* flow slots aged per loop iteration */
+#define DP_EXPIRE_BUDGET  64      /* most flow slots aged per loop iteration */
+#define DP_SWEEP_PERIOD_MS 1000   /* the sweep goes round the whole table in this */
 #define DP_RECLAIM_BUDGET 1024    /* slots aged on demand when the table is full */
 
 /*
@@ -54,6 +55,9 @@
  * after a 64-byte aligned headroom), so these accesses are aligned.
  */
 #define HDR_U16(hdr, type, field) ((uint16_t *)((uint8_t *)(hdr) + offsetof(type, field)))
+
+/* Next hops cached per burst (a power of two, at most 16: see nh_lookup). */
+#define DP_NH_CACHE 16
 
 /* Per-call state: what dp_process() learnt about each frame. */
 struct dp_burst {
@@ -73,14 +77,30 @@ struct dp_burst {
 	struct flow *flow[DP_BURST_MAX];
 	uint8_t dir[DP_BURST_MAX];
 	uint32_t rule[DP_BURST_MAX];
+	/* frames dropped, freed together at the end (one mempool put) */
+	unsigned int n_dead;
+	struct rte_mbuf *dead[DP_BURST_MAX];
+	/* next hops this burst resolved (see nh_lookup) */
+	struct dp_nh {
+		uint32_t ip;
+		uint8_t port;    /**< DP_NPORTS: empty */
+		uint8_t mac[RTE_ETHER_ADDR_LEN];
+	} nh[DP_NH_CACHE];
 };
+
+/* A frame of this burst is done with: freed when the burst ends. */
+static inline void
+dp_free(struct dp_burst *b, struct rte_mbuf *m)
+{
+	b->dead[b->n_dead++] = m;
+}
 
 static inline void
 dp_drop(struct dp_burst *b, struct rte_mbuf *m, enum egress_drop why)
 {
 	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
-	rte_pktmbuf_free(m);
+	dp_free(b, m);
 }
 
 static inline void
@@ -272,6 +292,9 @@ dp_flow_timeout(const struct dp_conf *conf, const struct flow *f)
 static inline bool
 flow_expired(const struct dp_conf *conf, const struct flow *f, uint64_t now)
 {
+	/* the common case without a call: an established TCP flow */
+	if (likely(!f->embryonic && f->key[FLOW_DIR_OUT].proto == IPPROTO_TCP))
+		return flow_age(f, now) >= conf->timeout_ms[f->state];
 	return flow_age(f, now) >= dp_flow_timeout(conf, f);
 }
 
@@ -381,27 +404,27 @@ rewrite_l3l4(uint8_t *frame, const struct pkt_meta *pm, uint32_t src, uint16_t s
 	uint8_t *l4 = (uint8_t *)ip + pm->l3_len;
 	uint16_t *ports = (uint16_t *)l4;
 	uint16_t *l4c = l4_cksum_field(l4, pm->proto);
-	uint16_t old_ttl_word, new_ttl_word, *ipc;
+	uint16_t *ttl_word = HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
+	uint16_t old_ttl_word = *ttl_word, new_ttl_word = old_ttl_word;
+	uint16_t *ipc = HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum);
+	uint32_t addrs = pkt_csum_delta32(ip->src_addr, src) + pkt_csum_delta32(ip->dst_addr, dst);
 
+	/* every change summed in registers, each checksum written once: a byte
+	 * store followed by a wider load of the same word (TTL, then the word
+	 * it shares with the protocol) would stall on store forwarding */
 	if (l4c != NULL) {
-		pkt_csum_update32(l4c, ip->src_addr, src);
-		pkt_csum_update32(l4c, ip->dst_addr, dst);
-		pkt_csum_update16(l4c, ports[0], sport);
-		pkt_csum_update16(l4c, ports[1], dport);
-		if (pm->proto == IPPROTO_UDP && *l4c == 0)
-			*l4c = 0xffff;
+		uint16_t c = pkt_csum_adjust(*l4c, addrs + pkt_csum_delta16(ports[0], sport) +
+						   pkt_csum_delta16(ports[1], dport));
+
+		/* UDP: a computed 0 is sent as 0xffff (RFC 768) */
+		*l4c = (pm->proto == IPPROTO_UDP && c == 0) ? 0xffff : c;
 	}
 	ports[0] = sport;
 	ports[1] = dport;
-
 	/* TTL shares a 16-bit checksum word with the protocol */
-	old_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
-	ip->time_to_live--;
-	new_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
-	ipc = HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum);
-	pkt_csum_update16(ipc, old_ttl_word, new_ttl_word);
-	pkt_csum_update32(ipc, ip->src_addr, src);
-	pkt_csum_update32(ipc, ip->dst_addr, dst);
+	((uint8_t *)&new_ttl_word)[0]--;
+	*ttl_word = new_ttl_word;
+	*ipc = pkt_csum_adjust(*ipc, addrs + pkt_csum_delta16(old_ttl_word, new_ttl_word));
 	ip->src_addr = src;
 	ip->dst_addr = dst;
 }
@@ -744,7 +767,7 @@ handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
 	if (in_prefix(pc, pm->arp_sip))
 		dp_event(b->conf, DP_EV_LEARN, b->in, pm->arp_sip, pm->arp_sha);
 	if (pm->arp_op != RTE_ARP_OP_REQUEST) {
-		rte_pktmbuf_free(m); /* a reply to us: consumed, not dropped */
+		dp_free(b, m); /* a reply to us: consumed, not dropped */
 		return;
 	}
 	set_l2(frame, pm->arp_sha, pc->mac);
@@ -1389,6 +1412,29 @@ too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint1
 	dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
 }
 
+/*
+ * neigh_lookup() through a small direct-mapped cache of this burst's next
+ * hops: a burst mostly goes to one gateway or a few clients, and the
+ * neighbour table is an rte_hash. The cache lives for one burst only, so a
+ * MAC the control thread changes is used from the next burst on.
+ */
+static inline bool
+nh_lookup(struct dp_burst *b, enum dp_port port, uint32_t ip, uint8_t mac[RTE_ETHER_ADDR_LEN])
+{
+	struct dp_nh *e = &b->nh[((ip * UINT32_C(0x9e3779b1)) >> 28) % DP_NH_CACHE];
+
+	if (e->ip == ip && e->port == port) {
+		memcpy(mac, e->mac, RTE_ETHER_ADDR_LEN);
+		return true;
+	}
+	if (!neigh_lookup(b->conf->port[port].neigh, ip, mac))
+		return false;
+	e->ip = ip;
+	e->port = (uint8_t)port;
+	memcpy(e->mac, mac, RTE_ETHER_ADDR_LEN);
+	return true;
+}
+
 static inline bool
 is_new_flow_packet(const struct pkt_meta *pm)
 {
@@ -1474,7 +1520,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 			dp_drop(b, m, EGRESS_DROP_NO_ROUTE);
 			return;
 		}
-		if (unlikely(!neigh_lookup(opc->neigh, nexthop, mac))) {
+		if (unlikely(!nh_lookup(b, out_port, nexthop, mac))) {
 			dp_event(conf, DP_EV_RESOLVE, out_port, nexthop, NULL);
 			dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
 			return;
@@ -1490,7 +1536,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 			too_big(b, m, pm, opc->mtu);
 			return;
 		}
-		if (unlikely(!neigh_lookup(opc->neigh, nexthop, mac))) {
+		if (unlikely(!nh_lookup(b, out_port, nexthop, mac))) {
 			dp_event(conf, DP_EV_RESOLVE, out_port, nexthop, NULL);
 			dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
 			return;
@@ -1520,7 +1566,7 @@ deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 	/* not TCP: "communication administratively prohibited" (RFC 1812 5.2.7.1) */
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto != IPPROTO_TCP)
 		icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_ADMIN, 0);
-	rte_pktmbuf_free(m);
+	dp_free(b, m);
 }
 
 static void
@@ -1608,6 +1654,9 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.out = out;
 	b.emitted = 0;
 	b.n = 0;
+	b.n_dead = 0;
+	for (i = 0; i < DP_NH_CACHE; i++)
+		b.nh[i].port = DP_NPORTS;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX;
 	w->stats.port[in].rx += n;
@@ -1621,6 +1670,8 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	}
 	if (b.n > 0)
 		stage_flows(&b);
+	if (b.n_dead > 0)
+		rte_pktmbuf_free_bulk(b.dead, b.n_dead);
 	return b.emitted;
 }
 
@@ -1690,6 +1741,29 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 }
 
 
+/*
+ * Slots the background sweep may examine now: enough to go round the table
+ * once per DP_SWEEP_PERIOD_MS, spread over the loop iterations (a busy loop
+ * runs hundreds of times per ms; examining 64 slots in each went round a
+ * large table many times a second, a cache miss per slot).
+ */
+static unsigned int
+sweep_budget(struct dp_worker *w, uint64_t now)
+{
+	unsigned int budget;
+
+	if (now != w->sweep_ms) {
+		uint64_t add = (now - w->sweep_ms) * flow_table_capacity(w->flows) /
+			       DP_SWEEP_PERIOD_MS + 1;
+
+		w->sweep_credit = RTE_MIN(w->sweep_credit + add, (uint64_t)DP_RECLAIM_BUDGET);
+		w->sweep_ms = now;
+	}
+	budget = (unsigned int)RTE_MIN(w->sweep_credit, (uint64_t)DP_EXPIRE_BUDGET);
+	w->sweep_credit -= budget;
+	return budget;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -1746,7 +1820,7 @@ dp_worker_main(void *arg)
 		}
 		if (w->id == 0)
 			tx_control(w, &out);
-		dp_expire(w, now, DP_EXPIRE_BUDGET, &out);
+		dp_expire(w, now, sweep_budget(w, now), &out);
 		tx_out(w, &out);
 		w->stats.loops++;
 	}

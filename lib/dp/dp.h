@@ -137,6 +137,8 @@ struct dp_worker {
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
+	uint64_t sweep_ms;        /**< when the sweep's credit was last topped up */
+	uint64_t sweep_credit;    /**< slots the sweep may examine (sweep_budget()) */
 	uint32_t embryonic;       /**< flows not yet established */
 	uint64_t *emb_fifo;       /**< embryonic flows oldest first: idx << 32 | serial;
 				       NULL: at the cap new SYNs are dropped instead */

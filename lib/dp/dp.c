@@ -103,11 +103,31 @@ dp_drop(struct dp_burst *b, struct rte_mbuf *m, enum egress_drop why)
 	dp_free(b, m);
 }
 
+/*
+ * Frames shorter than Ethernet's minimum (60 bytes before the FCS) leave
+ * padded with zeros: a SYN whose trailer was trimmed, a generated RST. Not
+ * every PMD pads in hardware. A frame whose buffer has no room stays short.
+ */
+static inline void
+pad_runt(struct rte_mbuf *m)
+{
+	const uint16_t min = RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
+	uint16_t len = (uint16_t)rte_pktmbuf_pkt_len(m);
+	char *tail;
+
+	if (likely(len >= min))
+		return;
+	tail = rte_pktmbuf_append(m, (uint16_t)(min - len));
+	if (tail != NULL)
+		memset(tail, 0, min - len);
+}
+
 static inline void
 dp_emit(struct dp_burst *b, enum dp_port port, struct rte_mbuf *m)
 {
 	struct dp_out *out = b->out;
 
+	pad_runt(m);
 	/* DP_OUT_MAX leaves room for two frames per input: never full */
 	out->pkts[port][out->n[port]++] = m;
 	b->emitted++;
@@ -1321,6 +1341,7 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 		if (m == NULL)
 			continue;
 		write_rst(m, &r);
+		pad_runt(m);
 		out->pkts[port][out->n[port]++] = m;
 		w->stats.rst_sent++;
 		n++;

@@ -447,6 +447,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			.qsbr = a->qsbr,
 		};
 		struct dp_worker *dw;
+		uint64_t aux;
 		char name[32];
 		uint16_t lo, hi;
 
@@ -466,6 +467,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		dw->pool = a->pool;
 		dw->qsbr = a->qsbr;
 		dw->rst_tokens = DP_RST_RATE;
+		aux = flow_heap_allocated();
 		/* twice the cap, a power of two: room for stale entries */
 		dw->emb_mask = rte_align32pow2(2 * RTE_MAX(a->conf.embryonic_max, 1u)) - 1;
 		dw->emb_fifo = rte_zmalloc_socket("egress_embryonic",
@@ -489,6 +491,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			if (dw->sources == NULL || dw->source == NULL)
 				return -ENOMEM;
 		}
+		dw->aux_bytes = flow_heap_allocated() - aux;
 		snprintf(name, sizeof(name), "flows%u", w);
 		fp.name = name;
 		dw->flows = flow_table_create(&fp);

@@ -90,7 +90,7 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 		c->generation, c->reloads, c->reload_failures);
 	json_string(out, c->last_reload_error);
 	fprintf(out, ",\"bytes_per_flow\":%" PRIu64,
-		c->n_workers ? flow_table_memory(c->workers[0]->flows) : 0);
+		c->n_workers ? dp_bytes_per_flow(c->workers[0]) : 0);
 	fprintf(out, ",\"flows_active\":%" PRIu64 ",\"flows_created\":%" PRIu64
 		",\"flows_expired\":%" PRIu64 ",\"flows_revoked\":%" PRIu64
 		",\"embryonic_evicted\":%" PRIu64 ",\"handed_off\":%" PRIu64

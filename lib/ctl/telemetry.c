@@ -59,7 +59,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
 	rte_tel_data_add_dict_u64(d, "last_reload_time", c->last_reload_time);
 	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
-	rte_tel_data_add_dict_u64(d, "bytes_per_flow", flow_table_memory(c->workers[0]->flows));
+	rte_tel_data_add_dict_u64(d, "bytes_per_flow", dp_bytes_per_flow(c->workers[0]));
 	rte_tel_data_add_dict_u64(d, "flows_created", s.flows_created);
 	rte_tel_data_add_dict_u64(d, "flows_expired", s.flows_expired);
 	rte_tel_data_add_dict_u64(d, "flows_revoked", s.flows_revoked);

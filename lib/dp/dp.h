@@ -136,6 +136,8 @@ struct dp_worker {
 	struct nat_range nat;     /**< this worker's share of the NAT ports */
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
+	uint64_t aux_bytes;       /**< per-flow memory outside the flow table: the
+				       embryonic FIFO, the per-source table */
 	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
 	uint64_t sweep_ms;        /**< when the sweep's credit was last topped up */
 	uint64_t sweep_credit;    /**< slots the sweep may examine (sweep_budget()) */
@@ -215,5 +217,12 @@ int dp_worker_main(void *arg);
 
 /** Fill conf timeouts/NAT/limits from the appliance config (ports: by caller). */
 void dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg);
+
+/** Memory per flow of capacity of one worker: its flow table and aux_bytes. */
+static inline uint64_t
+dp_bytes_per_flow(const struct dp_worker *w)
+{
+	return flow_table_memory(w->flows) + w->aux_bytes / flow_table_capacity(w->flows);
+}
 
 #endif

@@ -195,8 +195,8 @@ flow_table_sync(struct flow_table *ft)
 		ft_drain(ft);
 }
 
-static uint64_t
-ft_heap_allocated(void)
+uint64_t
+flow_heap_allocated(void)
 {
 	struct rte_malloc_socket_stats st;
 	uint64_t sum = 0;
@@ -223,7 +223,7 @@ flow_table_create(const struct flow_table_params *p)
 	}
 	n_heads = rte_align64pow2(2 * (uint64_t)p->max_flows);
 	n_limbo = p->qsbr != NULL ? rte_align64pow2(p->max_flows) : 0;
-	heap_before = ft_heap_allocated();
+	heap_before = flow_heap_allocated();
 
 	ft = rte_zmalloc_socket("flow_table", sizeof(*ft), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (ft == NULL) {
@@ -264,7 +264,7 @@ flow_table_create(const struct flow_table_params *p)
 	 */
 	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + sizeof(*ft->tcp)) +
 		(n_heads + n_limbo) * sizeof(uint32_t);
-	ft->mem_bytes = ft_heap_allocated() - heap_before;
+	ft->mem_bytes = flow_heap_allocated() - heap_before;
 	if (ft->mem_bytes < parts || ft->mem_bytes > parts + 64 * 1024)
 		ft->mem_bytes = parts;
 	return ft;

@@ -240,4 +240,10 @@ flow_table_count(const struct flow_table *ft)
 /** Bytes of memory the table holds per flow of capacity (entries, TCP state, index). */
 uint64_t flow_table_memory(const struct flow_table *ft);
 
+/**
+ * Bytes allocated in the DPDK heaps of every socket: the difference across
+ * the creation of a structure is what it holds, malloc headers included.
+ */
+uint64_t flow_heap_allocated(void);
+
 #endif

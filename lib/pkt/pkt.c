@@ -94,9 +94,20 @@ raw_cksum(const uint8_t *p, uint32_t len)
 
 	if (len > 64)
 		return rte_raw_cksum(p, len);
-	for (; len >= 4; len -= 4, p += 4) {
+	/* 8 bytes at a time with an end-around carry (2^64 = 1 mod 0xffff) */
+	for (; len >= 8; len -= 8, p += 8) {
+		uint64_t q;
+
+		memcpy(&q, p, sizeof(q));
+		s += q;
+		s += s < q;
+	}
+	s = (s & UINT32_MAX) + (s >> 32);
+	if (len >= 4) {
 		memcpy(&w, p, sizeof(w));
 		s += w;
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&h, p, sizeof(h));
@@ -205,18 +216,6 @@ pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto)
 	if (proto == IPPROTO_UDP && cksum == 0)
 		cksum = 0xffff;
 	return cksum;
-}
-
-bool
-pkt_ipv4_martian(uint32_t addr)
-{
-	uint8_t first = (uint8_t)(rte_be_to_cpu_32(addr) >> 24);
-
-	/*
-	 * RFC 1122 3.2.1.3 / RFC 6890: "this network" 0/8, loopback 127/8,
-	 * multicast 224/4 and reserved 240/4 (limited broadcast included).
-	 */
-	return first == 0 || first == 127 || first >= 224;
 }
 
 /* Index of a flags byte in TCP_INVALID_MASK: bits FIN, SYN, RST, ACK. */

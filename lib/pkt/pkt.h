@@ -180,6 +180,17 @@ uint16_t pkt_ipv4_hdr_cksum(const uint8_t *ip, uint16_t l3_len);
 uint16_t pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto);
 
 /** True when addr (network order) is no valid unicast source. */
-bool pkt_ipv4_martian(uint32_t addr);
+static inline bool
+pkt_ipv4_martian(uint32_t addr)
+{
+	/* the first octet: the lowest-addressed byte of the stored word */
+	uint8_t first = ((const uint8_t *)&addr)[0];
+
+	/*
+	 * RFC 1122 3.2.1.3 / RFC 6890: "this network" 0/8, loopback 127/8,
+	 * multicast 224/4 and reserved 240/4 (limited broadcast included).
+	 */
+	return first == 0 || first == 127 || first >= 224;
+}
 
 #endif

@@ -56,9 +56,6 @@
  */
 #define HDR_U16(hdr, type, field) ((uint16_t *)((uint8_t *)(hdr) + offsetof(type, field)))
 
-/* Next hops cached per burst (a power of two, at most 16: see nh_lookup). */
-#define DP_NH_CACHE 16
-
 /* Per-call state: what dp_process() learnt about each frame. */
 struct dp_burst {
 	struct dp_worker *w;
@@ -80,12 +77,6 @@ struct dp_burst {
 	/* frames dropped, freed together at the end (one mempool put) */
 	unsigned int n_dead;
 	struct rte_mbuf *dead[DP_BURST_MAX];
-	/* next hops this burst resolved (see nh_lookup) */
-	struct dp_nh {
-		uint32_t ip;
-		uint8_t port;    /**< DP_NPORTS: empty */
-		uint8_t mac[RTE_ETHER_ADDR_LEN];
-	} nh[DP_NH_CACHE];
 };
 
 /* A frame of this burst is done with: freed when the burst ends. */
@@ -1434,22 +1425,27 @@ too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint1
 }
 
 /*
- * neigh_lookup() through a small direct-mapped cache of this burst's next
- * hops: a burst mostly goes to one gateway or a few clients, and the
- * neighbour table is an rte_hash. The cache lives for one burst only, so a
- * MAC the control thread changes is used from the next burst on.
+ * neigh_lookup() through the worker's direct-mapped cache of next hops: the
+ * neighbour table is an rte_hash (a hash and a memcmp per lookup), and a
+ * worker sends to one gateway and a few clients. An entry is good for the
+ * millisecond it was filled in, so a MAC the control thread changes is in
+ * use within a millisecond.
  */
 static inline bool
 nh_lookup(struct dp_burst *b, enum dp_port port, uint32_t ip, uint8_t mac[RTE_ETHER_ADDR_LEN])
 {
-	struct dp_nh *e = &b->nh[((ip * UINT32_C(0x9e3779b1)) >> 28) % DP_NH_CACHE];
+	/* Fibonacci hashing of the address in host order: consecutive hosts
+	 * spread over the whole cache */
+	struct dp_nh *e = &b->w->nh[(rte_be_to_cpu_32(ip) * UINT32_C(0x9e3779b1)) >>
+				    (32 - DP_NH_CACHE_BITS)];
 
-	if (e->ip == ip && e->port == port) {
+	if (e->ms == b->now && e->ip == ip && e->port == port) {
 		memcpy(mac, e->mac, RTE_ETHER_ADDR_LEN);
 		return true;
 	}
 	if (!neigh_lookup(b->conf->port[port].neigh, ip, mac))
 		return false;
+	e->ms = b->now;
 	e->ip = ip;
 	e->port = (uint8_t)port;
 	memcpy(e->mac, mac, RTE_ETHER_ADDR_LEN);
@@ -1676,8 +1672,6 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.emitted = 0;
 	b.n = 0;
 	b.n_dead = 0;
-	for (i = 0; i < DP_NH_CACHE; i++)
-		b.nh[i].port = DP_NPORTS;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX;
 	w->stats.port[in].rx += n;

@@ -44,6 +44,7 @@ struct neigh_table;
 struct policy;
 
 #define DP_BURST_MAX 64                  /**< most frames per dp_process() call */
+#define DP_NH_CACHE_BITS 8               /**< next hops a worker caches: 256 */
 #define DP_MAX_WORKERS 128
 #define DP_OUT_MAX   (2 * DP_BURST_MAX)  /**< a frame may cause two (RST both ways) */
 #define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
@@ -136,6 +137,12 @@ struct dp_worker {
 	struct nat_range nat;     /**< this worker's share of the NAT ports */
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
+	struct dp_nh {            /**< next hops resolved lately (nh_lookup in dp.c) */
+		uint64_t ms;      /**< when filled in; 0: never */
+		uint32_t ip;
+		uint8_t port;
+		uint8_t mac[6];
+	} nh[1u << DP_NH_CACHE_BITS];
 	uint64_t aux_bytes;       /**< per-flow memory outside the flow table: the
 				       embryonic FIFO, the per-source table */
 	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */

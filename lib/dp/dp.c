@@ -914,6 +914,13 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 			dp_drop(b, m, EGRESS_DROP_SPOOFED);
 			return;
 		}
+		/* the mesh's own prefix is not reached through the gateway: no
+		 * hairpin (a flow to a mesh address, even the sender's own, would
+		 * NAT the mesh to itself) */
+		if (unlikely(in_prefix(pc, pm->dst_ip))) {
+			dp_drop(b, m, EGRESS_DROP_NO_ROUTE);
+			return;
+		}
 	} else {
 		if (pm->proto == IPPROTO_ICMP && is_nat_addr(conf, pm->dst_ip) &&
 		    (pm->icmp_type == ICMP_UNREACH || pm->icmp_type == ICMP_TIME_EXCEEDED)) {

@@ -464,6 +464,17 @@ test_no_flow_drops(void **state)
 							     RTE_TCP_ACK_FLAG), &out), 0);
 		assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 2);
 	}
+	/* no hairpin: a SYN to a mesh address, or to the sender itself,
+	 * creates nothing and answers nothing, not even a RST (a fuzz finding:
+	 * under ALLOW_ANY such a flow NATed the mesh to itself) */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run(DP_INSIDE, client_seg(40006, IP(10, 8, 0, 7), 6379,
+						   RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(40006, CLIENT, 1536, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_ROUTE), 2);
+	assert_int_equal(fx.w.stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w.flows), 1);
 }
 
 static void

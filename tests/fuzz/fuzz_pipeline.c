@@ -37,12 +37,13 @@
  *   4..     the Ethernet frame (at most one mbuf's data room)
  *
  * Oracles, besides ASan/UBSan (the tailroom of the input mbuf is poisoned, so
- * reading past the frame inside the mbuf is reported too):
+ * reading past the frame inside the mbuf is reported too; past 60 bytes for a
+ * shorter frame, which may leave padded in place):
  *   - dp_process() returns what it put in out; the frame is counted once: at
  *     most one drop reason, and dropped, emitted or (ARP reply) consumed;
  *   - no mbuf leaks or double frees (mempool in-use count back to 0);
  *   - every emitted frame: one segment, our source MAC, its length that of
- *     its IPv4 packet; when the input's checksums were right, its checksums
+ *     its IPv4 packet (zeros up to 60 bytes for a shorter one); when the input's checksums were right, its checksums
  *     are right (by this file's own RFC 1071 code) and pkt_parse() accepts it;
  *   - a packet to a destination no router may forward or answer (0/8, 127/8,
  *     multicast, class E, limited or a connected prefix's broadcast: RFC 1812
@@ -907,9 +908,12 @@ check_emitted(enum dp_port p, struct rte_mbuf *m, bool honest)
 		return;
 	}
 	FUZZ_CHECK(l.l2 != 0, "emitted a frame that is not IPv4 or ARP");
-	FUZZ_CHECK(l.ip_len != 0 && l.l2 + l.ip_len == len,
+	/* the packet, padded with zeros to Ethernet's 60-byte minimum */
+	FUZZ_CHECK(l.ip_len != 0 && RTE_MAX(l.l2 + l.ip_len, 60u) == len,
 		   "emitted %u bytes for an IPv4 packet of %u (l2 %u)", len, rd16(f + l.l2 + 2),
 		   l.l2);
+	for (uint32_t k = l.l2 + l.ip_len; k < len; k++)
+		FUZZ_CHECK(f[k] == 0, "padding byte %u of %u is %02x", k, len, f[k]);
 	FUZZ_CHECK(f[l.l2 + 8] >= 1, "emitted with TTL 0");
 	if (p == DP_OUTSIDE && l.proto != IPPROTO_ICMP) {
 		uint32_t src;
@@ -1207,8 +1211,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	if (fz.poison) {
-		poison_at = rte_pktmbuf_mtod_offset(m, uint8_t *, len);
-		poison_len = rte_pktmbuf_tailroom(m);
+		/* a frame shorter than 60 bytes may leave padded in place: the
+		 * first 60 bytes stay writable */
+		uint32_t from = RTE_MAX(len, 60u);
+
+		poison_at = rte_pktmbuf_mtod_offset(m, uint8_t *, from);
+		poison_len = rte_pktmbuf_tailroom(m) - (from - len);
 		ASAN_POISON_MEMORY_REGION(poison_at, poison_len);
 	}
 

@@ -541,6 +541,8 @@ teardown(struct appliance *a)
 {
 	unsigned int p, w;
 
+	/* nothing below may be read by a telemetry request any more */
+	ctl_telemetry_close();
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {
 			rte_eth_dev_stop(a->conf.port[p].port_id);

@@ -76,6 +76,12 @@ void ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 /** Register the /egress/ telemetry commands. @return 0 or -errno. */
 int ctl_telemetry_init(struct ctl *c);
 
+/**
+ * Before the appliance is torn down: later /egress/ requests get an error,
+ * and one in progress is waited for. (The commands stay registered.)
+ */
+void ctl_telemetry_close(void);
+
 /** Sum every worker's counters. */
 void ctl_stats_sum(const struct ctl *c, struct dp_stats *sum);
 

@@ -26,6 +26,35 @@
 /* DPDK 22.11 telemetry callbacks carry no argument: one appliance per process. */
 static struct ctl *tel_ctl;
 
+/*
+ * The callbacks run on DPDK's telemetry thread, which lives until the
+ * process exits, but the appliance they read is torn down before that:
+ * ctl_telemetry_close() shuts this gate and waits for the callback in
+ * progress, if any; later requests are answered with an error. (DPDK 22.11
+ * cannot unregister a command.) Sequentially consistent on both sides: a
+ * callback either sees the gate shut or is counted before the wait reads
+ * the count.
+ */
+static uint32_t tel_busy;
+static uint32_t tel_shut;
+
+static bool
+tel_enter(void)
+{
+	__atomic_add_fetch(&tel_busy, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&tel_busy, 1, __ATOMIC_SEQ_CST);
+		return false;
+	}
+	return true;
+}
+
+static void
+tel_leave(void)
+{
+	__atomic_sub_fetch(&tel_busy, 1, __ATOMIC_SEQ_CST);
+}
+
 static const char *const state_names[FLOW_S_MAX] = {
 	[FLOW_S_NONE] = "none", [FLOW_S_SYN_SENT] = "syn_sent",
 	[FLOW_S_SYN_RCVD] = "syn_rcvd", [FLOW_S_ESTABLISHED] = "established",
@@ -42,8 +71,7 @@ fmt_ip(char *buf, size_t size, uint32_t be)
 }
 
 static int
-tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
-	  struct rte_tel_data *d)
+stats_reply(struct rte_tel_data *d)
 {
 	static const char *const port_names[DP_NPORTS] = { "inside", "outside" };
 	struct ctl *c = tel_ctl;
@@ -109,8 +137,7 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
  * pointer, so that ctl_publish() does not free it under the listing.
  */
 static int
-tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
-	  struct rte_tel_data *d)
+rules_reply(struct rte_tel_data *d)
 {
 	const struct policy *pol;
 	uint32_t i;
@@ -136,8 +163,7 @@ tel_rules(const char *cmd __rte_unused, const char *params __rte_unused,
 }
 
 static int
-tel_flows(const char *cmd __rte_unused, const char *params __rte_unused,
-	  struct rte_tel_data *d)
+flows_reply(struct rte_tel_data *d)
 {
 	struct ctl *c = tel_ctl;
 	uint64_t per_state[FLOW_S_MAX] = {0};
@@ -184,17 +210,18 @@ tel_flows(const char *cmd __rte_unused, const char *params __rte_unused,
 }
 
 static int
-tel_reload(const char *cmd __rte_unused, const char *params __rte_unused,
-	   struct rte_tel_data *d)
+reload_reply(struct rte_tel_data *d)
 {
 	struct ctl *c = tel_ctl;
 	uint32_t req = __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_ACQ_REL);
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
 	unsigned int waited;
 
-	/* the control thread serves it within a tick; wait, bounded */
+	/* the control thread serves it within a tick; wait, bounded (and not
+	 * past a shutdown, which waits for this callback) */
 	for (waited = 0; waited < TEL_RELOAD_WAIT_S * 100; waited++) {
-		if ((int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - req) >= 0)
+		if ((int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - req) >= 0 ||
+		    __atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST))
 			break;
 		nanosleep(&ts, NULL);
 	}
@@ -208,6 +235,34 @@ tel_reload(const char *cmd __rte_unused, const char *params __rte_unused,
 	rte_tel_data_add_dict_u64(d, "reload_failures", c->reload_failures);
 	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
 	return 0;
+}
+
+/* The registered callbacks: each reply behind the gate. */
+#define TEL_GATED(name)                                                        \
+	static int tel_##name(const char *cmd __rte_unused,                    \
+			      const char *params __rte_unused, struct rte_tel_data *d) \
+	{                                                                      \
+		int rc;                                                        \
+									       \
+		if (!tel_enter())                                              \
+			return -EAGAIN;                                        \
+		rc = name##_reply(d);                                          \
+		tel_leave();                                                   \
+		return rc;                                                     \
+	}
+TEL_GATED(stats)
+TEL_GATED(rules)
+TEL_GATED(flows)
+TEL_GATED(reload)
+
+void
+ctl_telemetry_close(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+
+	__atomic_store_n(&tel_shut, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&tel_busy, __ATOMIC_SEQ_CST) != 0)
+		nanosleep(&ts, NULL);
 }
 
 int

@@ -500,6 +500,37 @@ live_telemetry() {
 	PY
 }
 
+# live_telemetry_hammer FILE: in the background, ask the running egressd's
+# telemetry socket for /egress/stats and /egress/flows back to back, over
+# fresh connections, until the socket goes away; FILE gets the number of
+# answers. Sets HAMMER_PID (tracked).
+live_telemetry_hammer() {
+	python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" "$1" <<-'PY' &
+	import socket
+	import sys
+
+	n = 0
+	try:
+	    while True:
+	        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+	        s.settimeout(5)
+	        s.connect(sys.argv[1])
+	        s.recv(16384)
+	        for cmd in (b"/egress/stats", b"/egress/flows") * 8:
+	            s.send(cmd)
+	            if not s.recv(1 << 20):
+	                raise OSError("closed")
+	            n += 1
+	        s.close()
+	except OSError:
+	    pass
+	with open(sys.argv[2], "w") as f:
+	    f.write(f"{n}\n")
+	PY
+	HAMMER_PID=$!
+	live_track_pid "$HAMMER_PID"
+}
+
 # --- clients ----------------------------------------------------------------
 
 # redis_ping HOST PORT: PING from the mesh namespace; prints the answer,

@@ -11,7 +11,9 @@
 #   - a broken file changes nothing (generation stays, reload_failures + 1,
 #     last_reload_error names the file), 6379 keeps working;
 #   - SIGHUP and /egress/reload each publish a new generation;
-#   - redis-benchmark ends without a single error.
+#   - redis-benchmark ends without a single error;
+#   - egressd stops with status 0 while /egress/stats and /egress/flows are
+#     being read back to back (teardown and telemetry callbacks).
 #
 # Exit: 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -145,7 +147,13 @@ live_check "redis-benchmark on 6379 saw no error" \
 	bash -c '! grep -qiE "error|reset|refused|failed" "$1"' _ "$bench_out"
 live_check "redis-benchmark completed runs across the reloads" test "$runs" -ge 2
 
-live_stop_egressd || live_fail "egressd did not stop cleanly"
+# stopped while telemetry is being read: teardown waits for the callback
+# in progress and refuses later ones (it used to free what they read)
+live_telemetry_hammer "$LIVE_TMP/hammer.count"
+sleep 1
+live_check "egressd stops cleanly (status 0) while telemetry is read" live_stop_egressd
+live_stop_pid "$HAMMER_PID" TERM 10 || true
+echo "  telemetry answers during the stop: $(cat "$LIVE_TMP/hammer.count" 2>/dev/null || echo ?)"
 revoked=$(live_json_counter "$EGRESSD_FINAL_JSON" flows_revoked)
 live_check "the final counters show the revoked session" test "${revoked:-0}" -ge 1
 live_finish

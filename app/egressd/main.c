@@ -44,6 +44,7 @@
 #include "flow.h"
 #include "nat.h"
 #include "neigh.h"
+#include "runtime_dir.h"
 #include "policy.h"
 #include "watch.h"
 
@@ -199,6 +200,7 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	egress_runtime_dir_rm_at_exit();
 	{
 		/* names are resolved here and now, in this thread: no resolver thread */
 		struct dns_params dp = { .background = false };
@@ -718,6 +720,7 @@ main(int argc, char **argv)
 		egress_config_free(&a.cfg);
 		return 1;
 	}
+	egress_runtime_dir_rm_at_exit();
 	/* rte_rcu_qsbr's defer queue logs every reclaimed entry at INFO: on the
 	 * data path, once per deleted flow. Quieter unless asked for. */
 	{

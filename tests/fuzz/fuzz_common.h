@@ -23,6 +23,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "runtime_dir.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,6 +63,7 @@ fuzz_eal_init(const char *name)
 		fprintf(stderr, "%s: rte_eal_init: %s\n", name, rte_strerror(rte_errno));
 		return -1;
 	}
+	egress_runtime_dir_rm_at_exit();
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "runtime_dir.h"
+
 /*
  * Start the EAL the way every unit test needs it: no hugepages, no PCI, no
  * files left behind, a unique prefix so that tests run in parallel.
@@ -35,6 +37,7 @@ test_eal_init(const char *name)
 		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
+	egress_runtime_dir_rm_at_exit();
 	return 0;
 }
 

@@ -58,9 +58,11 @@
 #   --out FILE    also write the medians and every sample as TSV
 #   --keep        keep the temporary folder (captures, configs, logs)
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only
-# ever raised, and restored on exit; they are mounted on a private hugetlbfs
-# folder (--huge-dir, --huge-unlink), so /dev/hugepages and other DPDK users
-# are not touched. Only processes started here are stopped, by PID.
+# ever raised, by what is missing, and lowered by as many on exit (relative,
+# so that other DPDK users reserving pages meanwhile keep theirs); they are
+# mounted on a private hugetlbfs folder (--huge-dir, --huge-unlink), so
+# /dev/hugepages and other DPDK users are not touched. Only processes started
+# here are stopped, by PID.
 # Exit: 0, 1 on failure, 77 when it cannot run here (not root, no testpmd or
 # net_pcap).
 set -euo pipefail
@@ -82,88 +84,23 @@ OUT=""
 KEEP=0
 
 LCORES=0,1
-HUGE_SYSFS=/sys/kernel/mm/hugepages/hugepages-2048kB
-HUGE_RESTORE=""      # nr_hugepages to put back on exit
-HUGE_DIR=""          # our private hugetlbfs mount
 MEM_ARGS=()
 MEM_DESC=""
 MEM_LIMIT_MB=0       # what a run may use: hugepages reserved, or -m
 TMP=""
-PIDS=()
 PREFIXES=()
 RUN_SEQ=0
 NOTES=()
 
-log() {
-	echo "bench: $*" >&2
-}
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+log() { bench_log bench "$@"; }
+die() { bench_die bench "$@"; }
+usage() { bench_usage "$ROOT/scripts/bench.sh"; }
 
-die() {
-	log "$*"
-	exit 1
-}
-
-skip() {
-	log "cannot run here: $*"
-	exit 77
-}
-
-usage() {
-	sed -n '/^# Usage:/,/^# Exit:/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-}
-
-# --- cleanup ----------------------------------------------------------------
-
-forget_pid() {
-	local p keep=()
-	for p in "${PIDS[@]}"; do
-		[[ "$p" == "$1" ]] || keep+=("$p")
-	done
-	PIDS=("${keep[@]}")
-}
-
-# stop_pid PID SIGNAL SECONDS: signal one of ours, wait, SIGKILL if needed.
-stop_pid() {
-	local pid=$1 sig=$2 secs=$3 i
-	STOP_RC=0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -s "$sig" "$pid" 2>/dev/null || true
-		for ((i = 0; i < secs * 10; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -0 "$pid" 2>/dev/null && kill -s KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-	forget_pid "$pid"
-}
-
+# the EXIT trap (bench-lib.sh)
 cleanup() {
-	local rc=$? p
-	trap - EXIT INT TERM
-	set +e
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p" KILL 2
-	done
-	for p in "${PREFIXES[@]}"; do
-		rm -rf "/var/run/dpdk/$p"
-	done
-	if [[ -n "$HUGE_DIR" ]]; then
-		umount "$HUGE_DIR" 2>/dev/null || log "could not unmount $HUGE_DIR"
-		rmdir "$HUGE_DIR" 2>/dev/null
-	fi
-	if [[ -n "$HUGE_RESTORE" ]]; then
-		echo "$HUGE_RESTORE" >"$HUGE_SYSFS/nr_hugepages" 2>/dev/null &&
-			log "hugepages: 2 MiB pages back to $HUGE_RESTORE (now $(cat "$HUGE_SYSFS/nr_hugepages"))"
-	fi
-	if [[ -n "$TMP" && -d "$TMP" ]]; then
-		if ((KEEP)); then
-			log "kept $TMP"
-		else
-			rm -rf "$TMP"
-		fi
-	fi
-	exit "$rc"
+	bench_cleanup bench "$TMP" "$KEEP" "${PREFIXES[@]}"
 }
 
 # --- set-up -----------------------------------------------------------------
@@ -222,61 +159,20 @@ row_fits() {
 	(($(row_mem_mb "$1") <= MEM_LIMIT_MB))
 }
 
-have_net_pcap() {
-	local libdir
-	libdir=$(pkg-config --variable=libdir libdpdk 2>/dev/null || echo /usr/lib)
-	compgen -G "$libdir/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null ||
-		compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null ||
-		compgen -G "/usr/local/lib*/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null
-}
-
-require() {
-	local c
-	((EUID == 0)) || skip "needs root (hugepages, /var/run/dpdk)"
-	for c in dpdk-testpmd python3 meson ninja; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c not installed (scripts/install-deps.sh)"
-	done
-	have_net_pcap || skip "DPDK's net_pcap PMD is not installed (librte-net-pcap23)"
-	(($(nproc) >= 2)) || skip "needs 2 cores (-l $LCORES)"
-}
-
 build() {
-	local dir=$BUILD_DIR
-	if ((!NO_BUILD)); then
-		log "building $BUILD_DIR"
-		bash scripts/build.sh "$BUILD_DIR" >"$TMP/build.log" 2>&1 || {
-			tail -n 30 "$TMP/build.log" >&2
-			die "the build failed"
-		}
-	fi
-	[[ "$dir" == /* ]] || dir=$ROOT/$dir
-	EGRESSD=$dir/app/egressd/egressd
-	GEN=$dir/app/gen/egress-gen
+	bench_build bench "$BUILD_DIR" "$NO_BUILD" "$TMP/build.log"
+	EGRESSD=$BENCH_BUILD_DIR/app/egressd/egressd
+	GEN=$BENCH_BUILD_DIR/app/gen/egress-gen
 	[[ -x "$EGRESSD" && -x "$GEN" ]] || die "$EGRESSD or $GEN not built (app/meson.build: subdir('gen')?)"
 }
 
 # Have HUGE_MB of free 2 MiB pages: raise the count if needed (never lower
-# it), mount a private hugetlbfs. Returns 1 if the kernel gives too few.
+# it; what is added is taken back on exit), mount a private hugetlbfs.
+# Returns 1 if the kernel gives too few.
 reserve_hugepages() {
-	local want=$((HUGE_MB / 2)) nr free
-	[[ -w "$HUGE_SYSFS/nr_hugepages" ]] || return 1
-	nr=$(cat "$HUGE_SYSFS/nr_hugepages")
-	free=$(cat "$HUGE_SYSFS/free_hugepages")
-	if ((free < want)); then
-		HUGE_RESTORE=${HUGE_RESTORE:-$nr}
-		echo $((nr + want - free)) >"$HUGE_SYSFS/nr_hugepages" 2>/dev/null || true
-		free=$(cat "$HUGE_SYSFS/free_hugepages")
-		log "hugepages: 2 MiB pages raised from $nr to $(cat "$HUGE_SYSFS/nr_hugepages")" \
-			"($free free, $want wanted); restored on exit"
-	fi
-	((free >= want)) || return 1
-	HUGE_DIR=$(mktemp -d /tmp/egressd-bench-huge.XXXXXX)
-	mount -t hugetlbfs -o pagesize=2M nodev "$HUGE_DIR" || {
-		rmdir "$HUGE_DIR"
-		HUGE_DIR=""
-		return 1
-	}
-	MEM_ARGS=(--huge-dir "$HUGE_DIR" --huge-unlink)
+	bench_hugepages_raise bench $((HUGE_MB / 2)) || return 1
+	bench_hugetlbfs_mount /tmp/egressd-bench-huge.XXXXXX || return 1
+	MEM_ARGS=(--huge-dir "$BENCH_HUGE_DIR" --huge-unlink)
 	MEM_DESC="2 MiB hugepages"
 	MEM_LIMIT_MB=$HUGE_MB
 }
@@ -453,17 +349,6 @@ next_prefix() {
 	PREFIXES+=("$PREFIX")
 }
 
-# wait_for FILE PATTERN PID SECONDS
-wait_for() {
-	local f=$1 pat=$2 pid=$3 secs=$4 i
-	for ((i = 0; i < secs * 10; i++)); do
-		grep -q "$pat" "$f" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # run_testpmd ROW MODE RUN: RESULT = the median Mpps, or "fail".
 run_testpmd() {
 	local row=$1 mode=$2 run=$3 d="$TMP/$1" in out mbufs size_args=() log pid
@@ -482,15 +367,15 @@ run_testpmd() {
 		"${VDEVS[@]}" -- --forward-mode="$mode" --stats-period 1 --no-lsc-interrupt \
 		--burst=64 --total-num-mbufs="$mbufs" "${size_args[@]}" </dev/null >"$log" 2>&1 &
 	pid=$!
-	PIDS+=("$pid")
-	if ! wait_for "$log" "Port statistics" "$pid" 300; then
-		stop_pid "$pid" KILL 2
+	bench_track_pid "$pid"
+	if ! bench_wait_for "$log" "Port statistics" "$pid" 300; then
+		bench_stop_pid "$pid" KILL 2
 		rm -rf "/var/run/dpdk/$PREFIX"
 		RESULT=fail
 		return 0
 	fi
 	sleep $((WARMUP + SECONDS_MEASURED + 1))
-	stop_pid "$pid" INT 15
+	bench_stop_pid "$pid" INT 15
 	rm -rf "/var/run/dpdk/$PREFIX"
 	RESULT=$(python3 - "$log" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
 	import re
@@ -535,9 +420,9 @@ run_egressd() {
 	"$EGRESSD" -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${MEM_ARGS[@]}" "${VDEVS[@]}" \
 		-- -c "$d/egressd.yaml" "${app_args[@]}" </dev/null >"$logo" 2>"$loge" &
 	pid=$!
-	PIDS+=("$pid")
-	if ! wait_for "$logo" '^egressd: ready' "$pid" 300; then
-		stop_pid "$pid" KILL 2
+	bench_track_pid "$pid"
+	if ! bench_wait_for "$logo" '^egressd: ready' "$pid" 300; then
+		bench_stop_pid "$pid" KILL 2
 		rm -rf "/var/run/dpdk/$PREFIX"
 		if grep -q "Not enough mbufs" "$loge"; then
 			RESULT="fail pool"
@@ -579,10 +464,10 @@ run_egressd() {
 	print(f"{(rx2 - rx1) / (t2 - t1) / 1e6:.3f} {(f2 - f1) / (t2 - t1):.0f}")
 	PY
 	) || res="fail telemetry"
-	stop_pid "$pid" TERM 30
+	bench_stop_pid "$pid" TERM 30
 	rm -rf "/var/run/dpdk/$PREFIX"
 	json=$(grep '^{' "$logo" | tail -n 1 || true)
-	if [[ "$res" == fail* || -z "$json" || "$STOP_RC" != 0 ]]; then
+	if [[ "$res" == fail* || -z "$json" || "$BENCH_STOP_RC" != 0 ]]; then
 		RESULT="fail run"
 		return 0
 	fi
@@ -609,10 +494,8 @@ run_egressd() {
 main() {
 	local row run mode label pool_fail
 	parse_args "$@"
-	require
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	bench_require bench "$LCORES" dpdk-testpmd python3 meson ninja
+	bench_traps cleanup
 	TMP=$(mktemp -d /tmp/egressd-bench.XXXXXX)
 	build
 	write_policy

@@ -34,6 +34,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$REPO/build/app/egressd/egressd}
 EGRESS_GEN=${EGRESS_GEN:-$(dirname "$EGRESSD")/../gen/egress-gen}
 NAME=$(basename "$0" .sh)
+# shellcheck source=scripts/bench-lib.sh
+source "$REPO/scripts/bench-lib.sh"   # bench_have_net_pcap
 
 ALLOWED=100
 DENIED=20
@@ -108,14 +110,6 @@ finish() {
 die() {
 	fail "$*"
 	finish
-}
-
-have_net_pcap() {
-	local libdir
-	libdir=$(pkg-config --variable=libdir libdpdk 2>/dev/null || echo /usr/lib)
-	compgen -G "$libdir/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null ||
-		compgen -G "/usr/lib/*/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null ||
-		compgen -G "/usr/local/lib*/dpdk/pmds-*/librte_net_pcap.so*" >/dev/null
 }
 
 write_config() {
@@ -295,7 +289,7 @@ main() {
 	command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 	[[ -x "$EGRESSD" ]] || die "$EGRESSD not found: build first (scripts/build.sh)"
 	[[ -x "$EGRESS_GEN" ]] || die "$EGRESS_GEN not found: build first (scripts/build.sh)"
-	have_net_pcap || skip "DPDK's net_pcap PMD is not installed (librte-net-pcap23)"
+	bench_have_net_pcap || skip "DPDK's net_pcap PMD is not installed (librte-net-pcap23)"
 
 	TMP=$(mktemp -d /tmp/egressd-pcap.XXXXXX)
 	write_config

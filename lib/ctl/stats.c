@@ -32,20 +32,12 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		}
 		for (r = 0; r < EGRESS_DROP_MAX; r++)
 			sum->drops[r] += LOAD(s->drops[r]);
-		sum->flows_created += LOAD(s->flows_created);
-		sum->flows_expired += LOAD(s->flows_expired);
-		sum->flows_revoked += LOAD(s->flows_revoked);
-		sum->flows_rechecked += LOAD(s->flows_rechecked);
-		sum->embryonic_evicted += LOAD(s->embryonic_evicted);
-		sum->handed_off += LOAD(s->handed_off);
-		sum->arp_replies += LOAD(s->arp_replies);
-		sum->echo_replies += LOAD(s->echo_replies);
-		sum->rst_sent += LOAD(s->rst_sent);
-		sum->icmp_sent += LOAD(s->icmp_sent);
-		sum->icmp_translated += LOAD(s->icmp_translated);
-		sum->busy_cycles += LOAD(s->busy_cycles);
-		sum->busy_pkts += LOAD(s->busy_pkts);
-		sum->loops += LOAD(s->loops);
+#define SUM(name) sum->name += LOAD(s->name);
+		DP_EVENT_COUNTERS(SUM)
+		SUM(busy_cycles)
+		SUM(busy_pkts)
+		SUM(loops)
+#undef SUM
 	}
 }
 
@@ -91,15 +83,11 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 	json_string(out, c->last_reload_error);
 	fprintf(out, ",\"bytes_per_flow\":%" PRIu64,
 		c->n_workers ? dp_bytes_per_flow(c->workers[0]) : 0);
-	fprintf(out, ",\"flows_active\":%" PRIu64 ",\"flows_created\":%" PRIu64
-		",\"flows_expired\":%" PRIu64 ",\"flows_revoked\":%" PRIu64
-		",\"embryonic_evicted\":%" PRIu64 ",\"handed_off\":%" PRIu64
-		",\"arp_replies\":%" PRIu64 ",\"echo_replies\":%" PRIu64
-		",\"rst_sent\":%" PRIu64 ",\"icmp_sent\":%" PRIu64
-		",\"icmp_translated\":%" PRIu64 ",\"cycles_per_packet\":%.1f",
-		ctl_flows_active(c), s.flows_created, s.flows_expired, s.flows_revoked,
-		s.embryonic_evicted, s.handed_off, s.arp_replies, s.echo_replies, s.rst_sent, s.icmp_sent,
-		s.icmp_translated,
+	fprintf(out, ",\"flows_active\":%" PRIu64, ctl_flows_active(c));
+#define JSON_U64(name) fprintf(out, ",\"" #name "\":%" PRIu64, s.name);
+	DP_EVENT_COUNTERS(JSON_U64)
+#undef JSON_U64
+	fprintf(out, ",\"cycles_per_packet\":%.1f",
 		s.busy_pkts ? (double)s.busy_cycles / (double)s.busy_pkts : 0.0);
 	fprintf(out, ",\"ports\":{");
 	for (p = 0; p < DP_NPORTS; p++)

@@ -88,16 +88,9 @@ stats_reply(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "last_reload_time", c->last_reload_time);
 	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
 	rte_tel_data_add_dict_u64(d, "bytes_per_flow", dp_bytes_per_flow(c->workers[0]));
-	rte_tel_data_add_dict_u64(d, "flows_created", s.flows_created);
-	rte_tel_data_add_dict_u64(d, "flows_expired", s.flows_expired);
-	rte_tel_data_add_dict_u64(d, "flows_revoked", s.flows_revoked);
-	rte_tel_data_add_dict_u64(d, "embryonic_evicted", s.embryonic_evicted);
-	rte_tel_data_add_dict_u64(d, "handed_off", s.handed_off);
-	rte_tel_data_add_dict_u64(d, "arp_replies", s.arp_replies);
-	rte_tel_data_add_dict_u64(d, "echo_replies", s.echo_replies);
-	rte_tel_data_add_dict_u64(d, "rst_sent", s.rst_sent);
-	rte_tel_data_add_dict_u64(d, "icmp_sent", s.icmp_sent);
-	rte_tel_data_add_dict_u64(d, "icmp_translated", s.icmp_translated);
+#define TEL_U64(name) rte_tel_data_add_dict_u64(d, #name, s.name);
+	DP_EVENT_COUNTERS(TEL_U64)
+#undef TEL_U64
 	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
 				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
 	if (c->dns != NULL) {

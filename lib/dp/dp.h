@@ -110,20 +110,29 @@ struct dp_port_stats {
 	uint64_t dropped;         /**< frames received here and dropped, or not sent */
 };
 
+/*
+ * A worker's event counters, in the order /egress/stats and the final JSON
+ * list them (lib/ctl: summed over the workers, each under its own name).
+ */
+#define DP_EVENT_COUNTERS(X)                                                   \
+	X(flows_created)                                                       \
+	X(flows_expired)                                                       \
+	X(flows_revoked)                                                       \
+	X(flows_rechecked)   /* re-checked after a publish and kept */         \
+	X(embryonic_evicted) /* oldest embryonic flows ended for new SYNs */   \
+	X(handed_off)        /* outside frames passed to their flow's owner */ \
+	X(arp_replies)                                                         \
+	X(echo_replies)                                                        \
+	X(rst_sent)                                                            \
+	X(icmp_sent)         /* ICMP errors generated */                       \
+	X(icmp_translated)   /* ICMP errors of NATed flows sent on */
+
 struct dp_stats {
 	struct dp_port_stats port[DP_NPORTS];
 	uint64_t drops[EGRESS_DROP_MAX];
-	uint64_t flows_created;
-	uint64_t flows_expired;
-	uint64_t flows_revoked;
-	uint64_t flows_rechecked;  /**< re-checked after a publish and kept */
-	uint64_t embryonic_evicted; /**< oldest embryonic flows ended for new SYNs */
-	uint64_t handed_off;       /**< outside frames passed to their flow's owner */
-	uint64_t arp_replies;
-	uint64_t echo_replies;
-	uint64_t rst_sent;
-	uint64_t icmp_sent;        /**< ICMP errors generated */
-	uint64_t icmp_translated;  /**< ICMP errors of NATed flows sent on */
+#define DP_COUNTER_FIELD(name) uint64_t name;
+	DP_EVENT_COUNTERS(DP_COUNTER_FIELD)
+#undef DP_COUNTER_FIELD
 	uint64_t busy_cycles;      /**< TSC spent in dp_process() */
 	uint64_t busy_pkts;        /**< frames those cycles were spent on */
 	uint64_t loops;

@@ -1613,6 +1613,10 @@ stage_flows(struct dp_burst *b)
 				flow_age_out(w, f, b->now);
 			b->flow[i] = f = NULL;
 		}
+		/* the TCP tracking is another line, in another array: its misses
+		 * overlap here rather than one at a time in forward() */
+		if (f != NULL)
+			rte_prefetch0(flow_table_tcp(w->flows, f));
 		if (f == NULL && b->in == DP_INSIDE && is_new_flow_packet(&b->meta[i])) {
 			miss_idx[n_miss] = i;
 			miss_keys[n_miss++] = b->keyp[i];

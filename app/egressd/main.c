@@ -494,8 +494,6 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 				return -ENOMEM;
 		}
 		dw->aux_bytes = flow_heap_allocated() - aux;
-		snprintf(name, sizeof(name), "flows%u", w);
-		fp.name = name;
 		dw->flows = flow_table_create(&fp);
 		if (dw->flows == NULL) {
 			LOG(ERR, "cannot create flow table of %u flows on socket %d: %s "

@@ -113,11 +113,7 @@ flow_age(const struct flow *f, uint64_t now_ms)
 	return (uint32_t)now_ms - f->last_seen;
 }
 
-/** Longest flow table name. */
-#define FLOW_TABLE_NAME_MAX 19
-
 struct flow_table_params {
-	const char *name;        /**< unique name, at most FLOW_TABLE_NAME_MAX characters */
 	uint32_t max_flows;      /**< capacity, at most FLOW_TABLE_MAX */
 	int socket_id;           /**< NUMA socket for every allocation */
 	struct rte_rcu_qsbr *qsbr; /**< readers' QSBR variable, may be NULL when the
@@ -139,8 +135,9 @@ struct flow_table {
 	uint32_t seed;           /**< hash seed, random per table */
 	uint32_t max_flows;
 	uint32_t count;          /**< live flows (telemetry reads it) */
-	uint32_t free_head;      /**< free slots, chained through next[0] */
-	uint32_t n_free;
+	uint32_t free_head;      /**< freed slots, chained through next[0] */
+	uint32_t fresh;          /**< slots from here on were never used */
+	uint32_t n_free;         /**< freed slots and never used ones */
 	/* deleted flows waiting for their grace period: a FIFO of slot indices
 	 * cut into batches, each closed by flow_table_sync() with one token */
 	uint32_t *limbo;         /**< limbo_mask + 1 slot indices */
@@ -155,7 +152,6 @@ struct flow_table {
 	} batch[64];
 	struct rte_rcu_qsbr *qsbr;
 	uint64_t mem_bytes;      /**< heap bytes the table holds, all parts */
-	char name[FLOW_TABLE_NAME_MAX + 1];
 };
 
 /** @return the table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */

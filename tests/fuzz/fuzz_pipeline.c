@@ -465,8 +465,6 @@ worker_init(unsigned int id)
 	w->pool = fz.pool;
 	w->rst_tokens = DP_RST_RATE;
 	w->rst_last_ms = T0;
-	snprintf(name, sizeof(name), "fzflows%u", id);
-	fp.name = name;
 	w->flows = flow_table_create(&fp);
 	w->emb_mask = rte_align32pow2(2 * RTE_MAX(fz.conf.embryonic_max, 1u)) - 1;
 	w->emb_fifo = rte_zmalloc("fzemb", sizeof(uint64_t) * (w->emb_mask + 1), 0);

@@ -47,10 +47,10 @@ in_key(uint32_t i)
 }
 
 static struct flow_table *
-make_table(const char *name, uint32_t max, struct rte_rcu_qsbr *v)
+make_table(uint32_t max, struct rte_rcu_qsbr *v)
 {
 	struct flow_table_params p = {
-		.name = name, .max_flows = max, .socket_id = SOCKET_ID_ANY, .qsbr = v,
+		.max_flows = max, .socket_id = SOCKET_ID_ANY, .qsbr = v,
 	};
 	struct flow_table *ft = flow_table_create(&p);
 
@@ -107,7 +107,7 @@ test_layout(void **state)
 	assert_true(offsetof(struct flow, last_seen) % 4 == 0);
 	assert_int_equal(sizeof(struct flow_tcp), 16);
 
-	struct flow_table *ft = make_table("ft_layout", 4, NULL);
+	struct flow_table *ft = make_table(4, NULL);
 	uintptr_t a0 = (uintptr_t)flow_table_at(ft, 0);
 	uintptr_t a1 = (uintptr_t)flow_table_at(ft, 1);
 	uintptr_t t0 = (uintptr_t)flow_table_tcp(ft, flow_table_at(ft, 0));
@@ -126,7 +126,7 @@ test_layout(void **state)
 static void
 test_create_args(void **state)
 {
-	struct flow_table_params p = { .name = "ft_args", .max_flows = 8, .socket_id = 0 };
+	struct flow_table_params p = { .max_flows = 8, .socket_id = 0 };
 	struct flow_table *ft;
 
 	(void)state;
@@ -136,11 +136,6 @@ test_create_args(void **state)
 	p.max_flows = 0;
 	assert_null(flow_table_create(&p));
 	assert_int_equal(rte_errno, EINVAL);
-	p.max_flows = 8;
-	p.name = "a_name_much_longer_than_the_limit";
-	assert_null(flow_table_create(&p));
-	assert_int_equal(rte_errno, EINVAL);
-	p.name = "ft_args";
 	p.max_flows = FLOW_TABLE_MAX + 1;
 	assert_null(flow_table_create(&p));
 	assert_int_equal(rte_errno, EINVAL);
@@ -153,7 +148,7 @@ test_create_args(void **state)
 static void
 test_add_lookup(void **state)
 {
-	struct flow_table *ft = make_table("ft_add", 16, NULL);
+	struct flow_table *ft = make_table(16, NULL);
 	struct flow_key o = out_key(7), n = in_key(7), miss = out_key(8);
 	struct flow *f, *g;
 	uint8_t dir = 0xee;
@@ -207,7 +202,7 @@ test_add_lookup(void **state)
 static void
 test_duplicates(void **state)
 {
-	struct flow_table *ft = make_table("ft_dup", 16, NULL);
+	struct flow_table *ft = make_table(16, NULL);
 	struct flow_key o = out_key(1), n = in_key(1), o2 = out_key(2), n2 = in_key(2);
 	struct flow *f;
 	int err = 0;
@@ -246,7 +241,7 @@ static void
 test_capacity(void **state)
 {
 	const uint32_t max = 8;
-	struct flow_table *ft = make_table("ft_cap", max, NULL);
+	struct flow_table *ft = make_table(max, NULL);
 	struct flow *f[8];
 	uint32_t i;
 
@@ -281,7 +276,7 @@ test_capacity_qsbr(void **state)
 {
 	const uint32_t max = 4, reader = 1;
 	struct rte_rcu_qsbr *v = make_qsbr(4);
-	struct flow_table *ft = make_table("ft_qsbr", max, v);
+	struct flow_table *ft = make_table(max, v);
 	struct flow_key o1 = out_key(1), n1 = in_key(1);
 	struct flow *f[4], *g;
 	uint32_t i, idx;
@@ -350,7 +345,7 @@ test_capacity_qsbr(void **state)
 static void
 test_chain_limit(void **state)
 {
-	struct flow_table *ft = make_table("ft_chain", 4096, NULL);
+	struct flow_table *ft = make_table(4096, NULL);
 	uint32_t target = UINT32_MAX, added = 0, i, refused = 0;
 	int err;
 
@@ -385,7 +380,7 @@ test_chain_limit(void **state)
 static void
 test_bulk(void **state)
 {
-	struct flow_table *ft = make_table("ft_bulk", 128, NULL);
+	struct flow_table *ft = make_table(128, NULL);
 	struct flow_key keys[64];
 	const struct flow_key *kp[64];
 	struct flow *flows[64];
@@ -439,10 +434,10 @@ test_memory(void **state)
 	uint64_t plain, rcu;
 
 	(void)state;
-	ft = make_table("ft_mem", 65536, NULL);
+	ft = make_table(65536, NULL);
 	plain = flow_table_memory(ft);
 	flow_table_free(ft);
-	ft = make_table("ft_mem_rcu", 65536, v);
+	ft = make_table(65536, v);
 	rcu = flow_table_memory(ft);
 	flow_table_free(ft);
 	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64
@@ -512,7 +507,7 @@ test_concurrent_reader(void **state)
 	(void)state;
 	s.v = make_qsbr(2);
 	/* Fewer slots than keys: slots are recycled all the time. */
-	s.ft = make_table("ft_stress", 64, s.v);
+	s.ft = make_table(64, s.v);
 	assert_int_equal(rte_rcu_qsbr_thread_register(s.v, 1), 0);
 	/*
 	 * EAL pinned this thread to lcore 0, and a new thread inherits that:

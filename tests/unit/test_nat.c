@@ -43,9 +43,9 @@ client(uint32_t ip, uint16_t port, uint32_t dst, uint16_t dport)
 }
 
 static struct flow_table *
-make_table(const char *name, uint32_t max)
+make_table(uint32_t max)
 {
-	struct flow_table_params p = { .name = name, .max_flows = max, .socket_id = SOCKET_ID_ANY };
+	struct flow_table_params p = { .max_flows = max, .socket_id = SOCKET_ID_ANY };
 	struct flow_table *ft = flow_table_create(&p);
 
 	assert_non_null(ft);
@@ -142,7 +142,7 @@ test_split(void **state)
 static void
 test_exhaustion_and_overlap(void **state)
 {
-	struct flow_table *ft = make_table("nat_exh", 256);
+	struct flow_table *ft = make_table(256);
 	struct nat_range r = { .addrs = nat_addr, .n_addrs = 1, .port_lo = 1000, .port_hi = 1009 };
 	const uint32_t redis = IP(10, 59, 118, 59), other = IP(10, 59, 118, 60);
 	bool used[10] = { 0 };
@@ -206,7 +206,7 @@ test_exhaustion_and_overlap(void **state)
 static void
 test_probe_limit(void **state)
 {
-	struct flow_table *ft = make_table("nat_probe", 1024);
+	struct flow_table *ft = make_table(1024);
 	struct nat_range r = { .addrs = nat_addr, .n_addrs = 1, .port_lo = 2000, .port_hi = 2999 };
 	const uint32_t dst = IP(198, 51, 100, 7);
 	struct flow_key out, in;
@@ -237,7 +237,7 @@ test_probe_limit(void **state)
 static void
 test_preserve(void **state)
 {
-	struct flow_table *ft = make_table("nat_pres", 64);
+	struct flow_table *ft = make_table(64);
 	struct nat_range r = {
 		.addrs = nat_addr, .n_addrs = 1, .port_lo = 1000, .port_hi = 1009, .preserve = true,
 	};
@@ -271,7 +271,7 @@ test_preserve(void **state)
 static void
 test_paired_pooling(void **state)
 {
-	struct flow_table *ft = make_table("nat_pool", 64);
+	struct flow_table *ft = make_table(64);
 	struct nat_range r = { .addrs = nat_addr, .n_addrs = 4, .port_lo = 1024, .port_hi = 65535 };
 	unsigned int per_addr[4] = { 0 };
 	struct flow_key out, in;
@@ -308,7 +308,7 @@ test_paired_pooling(void **state)
 static void
 test_random_spread(void **state)
 {
-	struct flow_table *ft = make_table("nat_spread", 256);
+	struct flow_table *ft = make_table(256);
 	struct nat_range r = { .addrs = nat_addr, .n_addrs = 1, .port_lo = 1024, .port_hi = 65535 };
 	const uint32_t dst = IP(10, 59, 118, 59);
 	int ports[64];

@@ -123,8 +123,7 @@ setup(void **state)
 	assert_non_null(fx.conf.policy);
 
 	memset(&fx.w, 0, sizeof(fx.w));
-	snprintf(name, sizeof(name), "pf%u", fixture_seq++);
-	fp.name = name;
+	fixture_seq++;
 	fx.w.flows = flow_table_create(&fp);
 	assert_non_null(fx.w.flows);
 	fx.w.conf = &fx.conf;
@@ -1193,7 +1192,7 @@ test_embryonic_cap_evicts_oldest(void **state)
 static void
 test_two_workers_hand_off_replies(void **state)
 {
-	struct flow_table_params fp = { .name = "pf_w1", .max_flows = 1024,
+	struct flow_table_params fp = { .max_flows = 1024,
 					.socket_id = SOCKET_ID_ANY };
 	struct dp_worker *w1 = calloc(1, sizeof(*w1));
 	struct rte_mbuf *m, *got[4];
@@ -1644,7 +1643,7 @@ test_hostile_frames(void **state)
 static void
 test_full_table(void **state)
 {
-	struct flow_table_params fp = { .name = "pf_small", .max_flows = 1024,
+	struct flow_table_params fp = { .max_flows = 1024,
 					.socket_id = SOCKET_ID_ANY };
 	struct flow_table *big = fx.w.flows;
 	struct dp_out out;

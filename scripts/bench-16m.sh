@@ -277,31 +277,21 @@ reserve_hugepages() {
 # the telemetry socket, and the hugetlb pages egressd maps (smaps_rollup),
 # every 0.2 s until the socket closes. One JSON object a line.
 start_sampler() {
-	"$PYTHON" - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$1" >"$TMP/samples.jsonl" \
-		2>"$TMP/sampler.err" <<-'PY' &
+	PYTHONPATH="$ROOT/scripts" "$PYTHON" - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$1" \
+		>"$TMP/samples.jsonl" 2>"$TMP/sampler.err" <<-'PY' &
 	import json
-	import socket
 	import sys
 	import time
 
+	import egress_telemetry
+
 	path, pid = sys.argv[1], sys.argv[2]
-	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	for _ in range(600):
-	    try:
-	        s.connect(path)
-	        break
-	    except OSError:
-	        time.sleep(0.1)
-	else:
+	s = egress_telemetry.connect(path, 60)
+	if s is None:
 	    sys.exit("no telemetry socket")
-	s.recv(16384)
 
 	def ask(cmd):
-	    s.send(cmd.encode())
-	    r = s.recv(1 << 20)
-	    if not r:
-	        raise EOFError
-	    return json.loads(r.decode()).get(cmd.split(",")[0])
+	    return egress_telemetry.ask(s, cmd).get(cmd.split(",")[0])
 
 	def hugetlb_kb():
 	    kb = 0
@@ -318,7 +308,7 @@ start_sampler() {
 	        t = time.time()
 	        st = ask("/egress/stats")
 	        heap = ask("/eal/heap_info,0")
-	    except (OSError, EOFError, ValueError):
+	    except (OSError, ValueError):
 	        break
 	    if not isinstance(st, dict):
 	        # EAL is up, /egress/stats not registered yet

@@ -13,7 +13,8 @@
 #   bench_track_pid PID        a process started here, stopped on exit
 #   bench_forget_pid PID       no longer tracked (reaped: the PID may be reused)
 #   bench_stop_pid PID SIG S   signal, wait S s, SIGKILL, reap, forget;
-#                              BENCH_STOP_RC = its exit status
+#                              BENCH_STOP_RC = its exit status,
+#                              BENCH_STOP_FORCED = 1 if SIGKILL was needed
 #   bench_wait_for F PAT PID S until F has a line matching PAT (0), PID exits
 #                              or S s pass (1)
 #   bench_have_net_pcap        DPDK's net_pcap PMD is installed
@@ -44,7 +45,7 @@
 #                              status the script was exiting with
 #   bench_traps CMD            CMD on EXIT, exit 130 on SIGINT, 143 on SIGTERM
 #
-# Variables set by these functions: BENCH_PIDS, BENCH_STOP_RC, BENCH_BUILD_DIR,
+# Variables set by these functions: BENCH_PIDS, BENCH_STOP_RC, BENCH_STOP_FORCED, BENCH_BUILD_DIR,
 # BENCH_HUGE_ADDED, BENCH_HUGE_FREE, BENCH_HUGE_DIR.
 
 bench_log() {
@@ -87,13 +88,17 @@ bench_forget_pid() {
 bench_stop_pid() {
 	local pid=$1 sig=$2 secs=$3 i
 	BENCH_STOP_RC=0
+	BENCH_STOP_FORCED=0
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -s "$sig" "$pid" 2>/dev/null || true
 		for ((i = 0; i < secs * 10; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -0 "$pid" 2>/dev/null && kill -s KILL "$pid" 2>/dev/null
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -s KILL "$pid" 2>/dev/null || true
+			BENCH_STOP_FORCED=1
+		fi
 	fi
 	wait "$pid" 2>/dev/null || BENCH_STOP_RC=$?
 	bench_forget_pid "$pid"

@@ -431,30 +431,22 @@ run_egressd() {
 		fi
 		return 0
 	fi
-	res=$(python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$WARMUP" \
-		"$SECONDS_MEASURED" <<-'PY'
-	import json
-	import socket
+	res=$(PYTHONPATH="$ROOT/scripts" python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" \
+		"$WARMUP" "$SECONDS_MEASURED" <<-'PY'
 	import sys
 	import time
 
+	import egress_telemetry
+
 	path, warm, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	for _ in range(100):
-	    try:
-	        s.connect(path)
-	        break
-	    except OSError:
-	        time.sleep(0.1)
-	else:
+	s = egress_telemetry.connect(path, 10)
+	if s is None:
 	    print("fail telemetry")
 	    sys.exit(0)
-	s.recv(16384)
 
 	def sample():
 	    t = time.monotonic()
-	    s.send(b"/egress/stats")
-	    o = json.loads(s.recv(1 << 20).decode())["/egress/stats"]
+	    o = egress_telemetry.ask(s, "/egress/stats")["/egress/stats"]
 	    return t, o["inside"]["rx"] + o["outside"]["rx"], o["flows_created"]
 
 	time.sleep(warm)

@@ -33,6 +33,8 @@
 
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
+# shellcheck source=scripts/bench-lib.sh
+source "$LIVE_REPO/scripts/bench-lib.sh"
 LIVE_READY_TIMEOUT=${LIVE_READY_TIMEOUT:-20}
 
 # Addresses of the topology (see above).
@@ -59,7 +61,7 @@ LIVE_TMP=""
 LIVE_FAILS=0
 LIVE_CHECKS=0
 LIVE_RUN=0
-LIVE_PIDS=()           # every process started here and not yet reaped
+BENCH_PIDS=()          # every process started here and not yet reaped (live_track_pid)
 LIVE_NETNS=()          # namespaces created here
 LIVE_LINKS=()          # root-namespace links created here
 LIVE_DPDK_PREFIXES=()  # --file-prefix of every DPDK process started here
@@ -157,46 +159,26 @@ live_require() {
 
 # --- process bookkeeping ----------------------------------------------------
 
+# The processes started here, tracked and stopped with scripts/bench-lib.sh.
 live_track_pid() {
-	LIVE_PIDS+=("$1")
-}
-
-# Stop tracking a PID once it has been reaped: it may be reused at any time.
-live_forget_pid() {
-	local pid keep=()
-	for pid in "${LIVE_PIDS[@]}"; do
-		[[ "$pid" == "$1" ]] || keep+=("$pid")
-	done
-	LIVE_PIDS=("${keep[@]}")
+	bench_track_pid "$1"
 }
 
 # live_stop_pid PID [SIGNAL] [SECONDS]: signal one of our processes, wait for
-# it (SIGKILL after SECONDS), reap it. Sets LIVE_STOP_RC to its exit status;
-# returns 1 if SIGKILL was needed.
+# it (SIGKILL after SECONDS), reap it and stop tracking it (the PID may be
+# reused). Sets LIVE_STOP_RC to its exit status; returns 1 if SIGKILL was
+# needed.
 live_stop_pid() {
-	local pid=$1 sig=${2:-TERM} secs=${3:-5} i forced=0
-	LIVE_STOP_RC=0
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -s "$sig" "$pid" 2>/dev/null || true
-		for ((i = 0; i < secs * 10; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -s KILL "$pid" 2>/dev/null || true
-			forced=1
-		fi
-	fi
-	wait "$pid" 2>/dev/null || LIVE_STOP_RC=$?
-	live_forget_pid "$pid"
-	return $((forced))
+	bench_stop_pid "$1" "${2:-TERM}" "${3:-5}"
+	LIVE_STOP_RC=$BENCH_STOP_RC
+	return "$BENCH_STOP_FORCED"
 }
 
 live_cleanup() {
 	local rc=$? pid ns dev prefix
 	trap - EXIT INT TERM
 	set +e
-	for pid in "${LIVE_PIDS[@]}"; do
+	for pid in "${BENCH_PIDS[@]}"; do
 		live_stop_pid "$pid" TERM 5
 	done
 	for ns in "${LIVE_NETNS[@]}"; do
@@ -483,17 +465,17 @@ live_json_counter() {
 # live_telemetry CMD: ask the running egressd's DPDK telemetry socket (v2) and
 # print the JSON answer, e.g. live_telemetry /egress/stats.
 live_telemetry() {
-	python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" "$1" <<-'PY'
-	import socket
+	PYTHONPATH="$LIVE_REPO/scripts" python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" \
+		"$1" <<-'PY'
 	import sys
 
+	import egress_telemetry
+
+	s = egress_telemetry.connect(sys.argv[1], 0)
 	try:
-	    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	    s.settimeout(5)
-	    s.connect(sys.argv[1])
-	    s.recv(16384)  # the greeting: version, pid, max_output_len
-	    s.send(sys.argv[2].encode())
-	    print(s.recv(1 << 20).decode())
+	    if s is None:
+	        raise OSError("cannot connect")
+	    print(egress_telemetry.ask_text(s, sys.argv[2]))
 	except OSError as e:
 	    print(f"telemetry socket {sys.argv[1]}: {e}")
 	    sys.exit(1)
@@ -505,21 +487,20 @@ live_telemetry() {
 # fresh connections, until the socket goes away; FILE gets the number of
 # answers. Sets HAMMER_PID (tracked).
 live_telemetry_hammer() {
-	python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" "$1" <<-'PY' &
-	import socket
+	PYTHONPATH="$LIVE_REPO/scripts" python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" \
+		"$1" <<-'PY' &
 	import sys
+
+	import egress_telemetry
 
 	n = 0
 	try:
 	    while True:
-	        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-	        s.settimeout(5)
-	        s.connect(sys.argv[1])
-	        s.recv(16384)
-	        for cmd in (b"/egress/stats", b"/egress/flows") * 8:
-	            s.send(cmd)
-	            if not s.recv(1 << 20):
-	                raise OSError("closed")
+	        s = egress_telemetry.connect(sys.argv[1], 0)
+	        if s is None:
+	            break
+	        for cmd in ("/egress/stats", "/egress/flows") * 8:
+	            egress_telemetry.ask_text(s, cmd)
 	            n += 1
 	        s.close()
 	except OSError:

@@ -88,6 +88,12 @@ void ctl_stats_sum(const struct ctl *c, struct dp_stats *sum);
 /** Flows in all workers' tables. */
 uint64_t ctl_flows_active(const struct ctl *c);
 
+/**
+ * Memory per flow of capacity, over every worker: flow tables, embryonic
+ * FIFOs and per-source tables, divided by the capacity of all the tables.
+ */
+uint64_t ctl_bytes_per_flow(const struct ctl *c);
+
 /** The final counters as one JSON object on one line (with newline). */
 void ctl_stats_json(const struct ctl *c, FILE *out);
 

@@ -36,6 +36,7 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		DP_EVENT_COUNTERS(SUM)
 		SUM(busy_cycles)
 		SUM(busy_pkts)
+		SUM(loop_cycles)
 		SUM(loops)
 #undef SUM
 	}
@@ -50,6 +51,19 @@ ctl_flows_active(const struct ctl *c)
 	for (w = 0; w < c->n_workers; w++)
 		n += flow_table_count(c->workers[w]->flows);
 	return n;
+}
+
+uint64_t
+ctl_bytes_per_flow(const struct ctl *c)
+{
+	uint64_t bytes = 0, cap = 0;
+	unsigned int w;
+
+	for (w = 0; w < c->n_workers; w++) {
+		bytes += dp_flow_memory(c->workers[w]);
+		cap += flow_table_capacity(c->workers[w]->flows);
+	}
+	return cap ? bytes / cap : 0;
 }
 
 /* The error text is ours, but file names come from the operator: escape. */
@@ -81,14 +95,16 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 		",\"reload_failures\":%" PRIu64 ",\"last_reload_error\":",
 		c->generation, c->reloads, c->reload_failures);
 	json_string(out, c->last_reload_error);
-	fprintf(out, ",\"bytes_per_flow\":%" PRIu64,
-		c->n_workers ? dp_bytes_per_flow(c->workers[0]) : 0);
+	fprintf(out, ",\"bytes_per_flow\":%" PRIu64, ctl_bytes_per_flow(c));
 	fprintf(out, ",\"flows_active\":%" PRIu64, ctl_flows_active(c));
 #define JSON_U64(name) fprintf(out, ",\"" #name "\":%" PRIu64, s.name);
 	DP_EVENT_COUNTERS(JSON_U64)
 #undef JSON_U64
 	fprintf(out, ",\"cycles_per_packet\":%.1f",
 		s.busy_pkts ? (double)s.busy_cycles / (double)s.busy_pkts : 0.0);
+	/* the worker's whole loop (RX/TX, idle polls, sweep) per packet */
+	fprintf(out, ",\"cycles_per_packet_loop\":%.1f",
+		s.busy_pkts ? (double)s.loop_cycles / (double)s.busy_pkts : 0.0);
 	fprintf(out, ",\"ports\":{");
 	for (p = 0; p < DP_NPORTS; p++)
 		fprintf(out, "%s\"%s\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64

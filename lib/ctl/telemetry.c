@@ -87,12 +87,14 @@ stats_reply(struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
 	rte_tel_data_add_dict_u64(d, "last_reload_time", c->last_reload_time);
 	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
-	rte_tel_data_add_dict_u64(d, "bytes_per_flow", dp_bytes_per_flow(c->workers[0]));
+	rte_tel_data_add_dict_u64(d, "bytes_per_flow", ctl_bytes_per_flow(c));
 #define TEL_U64(name) rte_tel_data_add_dict_u64(d, #name, s.name);
 	DP_EVENT_COUNTERS(TEL_U64)
 #undef TEL_U64
 	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
 				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
+	rte_tel_data_add_dict_u64(d, "cycles_per_packet_loop",
+				  s.busy_pkts ? s.loop_cycles / s.busy_pkts : 0);
 	if (c->dns != NULL) {
 		struct dns_stats ds;
 

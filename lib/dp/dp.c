@@ -1798,16 +1798,21 @@ dp_worker_main(void *arg)
 	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp_out out;
+	uint64_t loop_tsc;
 	unsigned int p;
 
-	memset(&out, 0, sizeof(out));
 	if (w->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(w->qsbr, w->id);
-	w->last_rx_ms = rte_rdtsc() / tsc_per_ms;
+	memset(&out, 0, sizeof(out));
+	loop_tsc = rte_rdtsc();
+	w->last_rx_ms = loop_tsc / tsc_per_ms;
 	w->rst_last_ms = w->last_rx_ms;
 
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
-		uint64_t now = rte_rdtsc() / tsc_per_ms;
+		uint64_t tsc = rte_rdtsc(), now = tsc / tsc_per_ms;
+
+		w->stats.loop_cycles += tsc - loop_tsc;
+		loop_tsc = tsc;
 
 		/* nothing of the previous iteration is held past this point: the
 		 * flows it deleted start their grace period, and this reader ends

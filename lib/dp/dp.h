@@ -135,6 +135,8 @@ struct dp_stats {
 #undef DP_COUNTER_FIELD
 	uint64_t busy_cycles;      /**< TSC spent in dp_process() */
 	uint64_t busy_pkts;        /**< frames those cycles were spent on */
+	uint64_t loop_cycles;      /**< TSC of the whole poll loop, idle polls
+				        included (wall time of the worker) */
 	uint64_t loops;
 };
 
@@ -234,11 +236,11 @@ int dp_worker_main(void *arg);
 /** Fill conf timeouts/NAT/limits from the appliance config (ports: by caller). */
 void dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg);
 
-/** Memory per flow of capacity of one worker: its flow table and aux_bytes. */
+/** Memory one worker holds for flows: its flow table and aux_bytes. */
 static inline uint64_t
-dp_bytes_per_flow(const struct dp_worker *w)
+dp_flow_memory(const struct dp_worker *w)
 {
-	return flow_table_memory(w->flows) + w->aux_bytes / flow_table_capacity(w->flows);
+	return flow_table_memory(w->flows) * flow_table_capacity(w->flows) + w->aux_bytes;
 }
 
 #endif

@@ -24,8 +24,6 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -335,7 +333,6 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	unsigned int lcore, w, p;
 	int socket, rc;
 	struct policy *pol;
-	size_t sz;
 
 	a->n_workers = cfg->workers;
 	if (rte_lcore_count() < a->n_workers + 1) {
@@ -433,92 +430,36 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
 	/* readers: the workers, and the telemetry thread (id n_workers) */
-	sz = rte_rcu_qsbr_get_memsize(a->n_workers + 1);
-	a->qsbr = rte_zmalloc_socket("egress_qsbr", sz, RTE_CACHE_LINE_SIZE, socket);
-	if (a->conf.events == NULL || a->qsbr == NULL ||
-	    rte_rcu_qsbr_init(a->qsbr, a->n_workers + 1) != 0) {
+	a->qsbr = dp_qsbr_create(a->n_workers + 1, socket);
+	if (a->conf.events == NULL || a->qsbr == NULL) {
 		LOG(ERR, "cannot allocate control state");
 		return -ENOMEM;
 	}
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		struct flow_table_params fp = {
-			.max_flows = RTE_MAX(cfg->flows_max / a->n_workers, 1024u),
+		struct dp_worker_params wp = {
+			.id = w, .lcore = lcore, .conf = &a->conf, .pool = a->pool,
+			.qsbr = a->qsbr, .max_flows = RTE_MAX(cfg->flows_max / a->n_workers, 1024u),
 			.socket_id = (int)rte_lcore_to_socket_id(lcore),
-			.qsbr = a->qsbr,
 		};
-		struct dp_worker *dw;
-		uint64_t aux;
-		char name[32];
-		uint16_t lo, hi;
 
 		if (w == a->n_workers)
 			break;
-		if ((int)rte_lcore_to_socket_id(lcore) != socket)
-			LOG(WARNING, "worker lcore %u is on socket %u, the ports on %d", lcore,
-			    rte_lcore_to_socket_id(lcore), socket);
-		dw = rte_zmalloc_socket("egress_worker", sizeof(*dw), RTE_CACHE_LINE_SIZE,
-					fp.socket_id);
-		if (dw == NULL)
-			return -ENOMEM;
-		a->workers[w] = dw;
-		dw->id = w;
-		dw->lcore = lcore;
-		dw->conf = &a->conf;
-		dw->pool = a->pool;
-		dw->qsbr = a->qsbr;
-		dw->rst_tokens = DP_RST_RATE;
-		aux = flow_heap_allocated();
-		/* twice the cap, a power of two: room for stale entries */
-		dw->emb_mask = rte_align32pow2(2 * RTE_MAX(a->conf.embryonic_max, 1u)) - 1;
-		dw->emb_fifo = rte_zmalloc_socket("egress_embryonic",
-						  sizeof(uint64_t) * (dw->emb_mask + 1),
-						  RTE_CACHE_LINE_SIZE, fp.socket_id);
-		if (dw->emb_fifo == NULL)
-			return -ENOMEM;
-		if (a->conf.source_max != 0 || a->conf.source_rate != 0) {
-			struct rte_hash_parameters hp = {
-				.entries = fp.max_flows, .key_len = sizeof(uint32_t),
-				.hash_func = rte_hash_crc, .socket_id = fp.socket_id,
-			};
-			char hname[32];
-
-			snprintf(hname, sizeof(hname), "sources%u", w);
-			hp.name = hname;
-			dw->sources = rte_hash_create(&hp);
-			dw->source = rte_zmalloc_socket("egress_sources",
-							sizeof(struct dp_source) * fp.max_flows,
-							RTE_CACHE_LINE_SIZE, fp.socket_id);
-			if (dw->sources == NULL || dw->source == NULL)
-				return -ENOMEM;
-		}
-		dw->aux_bytes = flow_heap_allocated() - aux;
-		dw->flows = flow_table_create(&fp);
-		if (dw->flows == NULL) {
-			LOG(ERR, "cannot create flow table of %u flows on socket %d: %s "
-			    "(flows.max, or more memory: -m / hugepages)", fp.max_flows,
-			    fp.socket_id, rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
-		if (nat_range_split(cfg->nat_port_lo, cfg->nat_port_hi, a->n_workers, w, &lo,
-				    &hi) != 0) {
-			LOG(ERR, "nat.ports %u-%u: fewer ports than workers", cfg->nat_port_lo,
-			    cfg->nat_port_hi);
-			return -EINVAL;
-		}
-		dw->nat = (struct nat_range){
-			.addrs = a->conf.nat_addrs, .n_addrs = a->conf.n_nat_addrs,
-			.port_lo = lo, .port_hi = hi, .preserve = a->conf.nat_preserve,
-		};
-		if (rte_rcu_qsbr_thread_register(a->qsbr, w) != 0)
-			return -EINVAL;
-		if (a->n_workers > 1) {
-			snprintf(name, sizeof(name), "handoff%u", w);
-			a->conf.handoff[w] = rte_ring_create(name, 4096, fp.socket_id,
-							     RING_F_SC_DEQ);
-			if (a->conf.handoff[w] == NULL)
-				return -ENOMEM;
+		if (wp.socket_id != socket)
+			LOG(WARNING, "worker lcore %u is on socket %d, the ports on %d", lcore,
+			    wp.socket_id, socket);
+		a->workers[w] = dp_worker_create(&wp);
+		if (a->workers[w] == NULL) {
+			rc = -rte_errno;
+			if (rc == -ERANGE)
+				LOG(ERR, "nat.ports %u-%u: fewer ports than workers",
+				    cfg->nat_port_lo, cfg->nat_port_hi);
+			else
+				LOG(ERR, "cannot create worker %u with a flow table of %u flows on "
+				    "socket %d: %s (flows.max, or more memory: -m / hugepages)", w,
+				    wp.max_flows, wp.socket_id, rte_strerror(rte_errno));
+			return rc;
 		}
 		w++;
 	}
@@ -557,27 +498,13 @@ teardown(struct appliance *a)
 			rte_ring_free(a->conf.tx[p]);
 		}
 	}
-	for (w = 0; w < a->n_workers; w++) {
-		if (a->workers[w] != NULL) {
-			flow_table_free(a->workers[w]->flows);
-			rte_free(a->workers[w]->emb_fifo);
-			rte_hash_free(a->workers[w]->sources);
-			rte_free(a->workers[w]->source);
-		}
-		if (a->conf.handoff[w] != NULL) {
-			void *m = NULL;
-
-			while (rte_ring_dequeue(a->conf.handoff[w], &m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(a->conf.handoff[w]);
-		}
-		rte_free(a->workers[w]);
-	}
+	for (w = 0; w < a->n_workers; w++)
+		dp_worker_free(a->workers[w]);
 	rte_ring_free(a->conf.events);
 	policy_free(a->conf.policy);
 	dns_cache_free(a->dns);
 	rte_mempool_free(a->pool);
-	rte_free(a->qsbr);
+	dp_qsbr_free(a->qsbr);
 }
 
 static bool

@@ -55,13 +55,6 @@ tel_leave(void)
 	__atomic_sub_fetch(&tel_busy, 1, __ATOMIC_SEQ_CST);
 }
 
-static const char *const state_names[FLOW_S_MAX] = {
-	[FLOW_S_NONE] = "none", [FLOW_S_SYN_SENT] = "syn_sent",
-	[FLOW_S_SYN_RCVD] = "syn_rcvd", [FLOW_S_ESTABLISHED] = "established",
-	[FLOW_S_FIN_OUT] = "fin_client", [FLOW_S_FIN_IN] = "fin_server",
-	[FLOW_S_TIME_WAIT] = "time_wait", [FLOW_S_CLOSED] = "closed",
-};
-
 static void
 fmt_ip(char *buf, size_t size, uint32_t be)
 {
@@ -190,7 +183,7 @@ flows_reply(struct rte_tel_data *d)
 				 a, rte_be_to_cpu_16(f->key[FLOW_DIR_OUT].src_port), b,
 				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), n,
 				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port),
-				 state_names[st < FLOW_S_MAX ? st : 0], w);
+				 flow_state_name(st), w);
 			rte_tel_data_add_array_string(list, line);
 			shown++;
 		}
@@ -198,7 +191,7 @@ flows_reply(struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
 	for (s = 0; s < FLOW_S_MAX; s++)
-		rte_tel_data_add_dict_u64(d, state_names[s], per_state[s]);
+		rte_tel_data_add_dict_u64(d, flow_state_name((uint8_t)s), per_state[s]);
 	if (list != NULL)
 		rte_tel_data_add_dict_container(d, "sample", list, 0);
 	return 0;

@@ -26,7 +26,6 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_random.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
@@ -45,8 +44,6 @@
 #define ICMP_UNREACH_NEEDFRAG 4   /* code: fragmentation needed and DF set */
 #define ICMP_UNREACH_ADMIN    13  /* code: communication administratively prohibited */
 #define DP_DEFAULT_TTL    64
-#define DP_EXPIRE_BUDGET  64      /* most flow slots aged per loop iteration */
-#define DP_SWEEP_PERIOD_MS 1000   /* the sweep goes round the whole table in this */
 #define DP_RECLAIM_BUDGET 1024    /* slots aged on demand when the table is full */
 
 /*
@@ -220,6 +217,8 @@ tcp_class(uint8_t flags)
 #define S_FI   FLOW_S_FIN_IN
 #define S_TW   FLOW_S_TIME_WAIT
 #define S_CL   FLOW_S_CLOSED
+#define S_SS2  FLOW_S_SYN_SENT2
+#define S_SR2  FLOW_S_SYN_RCVD2
 
 /*
  * next = tcp_next[state][direction][class]. One row per state and direction;
@@ -229,14 +228,23 @@ static const uint8_t tcp_next[FLOW_S_MAX][2][TC_MAX] = {
 	/* only a client SYN creates a flow */
 	[S_NONE] = { [FLOW_DIR_OUT] = { S_SS, S_NONE, S_NONE, S_NONE, S_NONE },
 		     [FLOW_DIR_IN]  = { S_NONE, S_NONE, S_NONE, S_NONE, S_NONE } },
-	/* client SYN retransmits stay; server SYN-ACK, or its own SYN
-	 * (simultaneous open), moves on; RST from either side closes */
+	/* client SYN retransmits stay; the server's SYN-ACK moves on, its own
+	 * SYN is a simultaneous open (RFC 793 figure 8); RST closes */
 	[S_SS] = { [FLOW_DIR_OUT] = { S_SS, S_SS, S_SS, S_CL, S_SS },
-		   [FLOW_DIR_IN]  = { S_SR, S_SR, S_SS, S_CL, S_SS } },
-	/* the client's ACK of the SYN-ACK establishes; FIN before that is a
-	 * half-close of an embryonic connection */
-	[S_SR] = { [FLOW_DIR_OUT] = { S_SR, S_SR, S_FO, S_CL, S_ES },
+		   [FLOW_DIR_IN]  = { S_SS2, S_SR, S_SS, S_CL, S_SS } },
+	/* the client's ACK of the SYN-ACK establishes, and so does its own
+	 * SYN-ACK (the last step of a simultaneous open whose server answered
+	 * first); FIN before that is a half-close of an embryonic connection */
+	[S_SR] = { [FLOW_DIR_OUT] = { S_SR, S_ES, S_FO, S_CL, S_ES },
 		   [FLOW_DIR_IN]  = { S_SR, S_SR, S_FI, S_CL, S_SR } },
+	/* simultaneous open, both SYNs seen: each side now sends a SYN-ACK;
+	 * the server's first leads to SYN_RCVD, the client's to SYN_RCVD2 */
+	[S_SS2] = { [FLOW_DIR_OUT] = { S_SS2, S_SR2, S_SS2, S_CL, S_SS2 },
+		    [FLOW_DIR_IN]  = { S_SS2, S_SR, S_SS2, S_CL, S_SS2 } },
+	/* simultaneous open, the client's SYN-ACK seen: the server's SYN-ACK
+	 * (or any ACK of the client's SYN) establishes */
+	[S_SR2] = { [FLOW_DIR_OUT] = { S_SR2, S_SR2, S_SR2, S_CL, S_SR2 },
+		    [FLOW_DIR_IN]  = { S_SR2, S_ES, S_FI, S_CL, S_ES } },
 	/* a FIN starts the close from the side that sent it */
 	[S_ES] = { [FLOW_DIR_OUT] = { S_ES, S_ES, S_FO, S_CL, S_ES },
 		   [FLOW_DIR_IN]  = { S_ES, S_ES, S_FI, S_CL, S_ES } },
@@ -262,10 +270,19 @@ dp_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags)
 	return tcp_next[state][dir][tcp_class(tcp_flags)];
 }
 
+/* A TCP flow whose handshake has not completed. */
 static inline bool
 state_embryonic(uint8_t s)
 {
-	return s == FLOW_S_SYN_SENT || s == FLOW_S_SYN_RCVD;
+	return s == FLOW_S_SYN_SENT || s == FLOW_S_SYN_RCVD || s == FLOW_S_SYN_SENT2 ||
+	       s == FLOW_S_SYN_RCVD2;
+}
+
+/* A TCP flow whose SYNs are still handshake segments (or a new one's). */
+static inline bool
+state_handshake(uint8_t s)
+{
+	return s == FLOW_S_NONE || state_embryonic(s);
 }
 
 static inline void
@@ -352,6 +369,8 @@ flow_remove(struct dp_worker *w, struct flow *f)
 {
 	const struct policy *pol = dp_policy(w->conf);
 
+	if (!f->in_use)
+		return; /* ended already: nothing of it is counted any more */
 	/* counted in the policy that admitted or last re-checked it, if current */
 	if (f->policy_gen == pol->generation)
 		flow_account(w, pol, f, -1);
@@ -476,18 +495,31 @@ set_l2(uint8_t *frame, const uint8_t *dst, const uint8_t *src)
 
 /* ------------------------------------------------------- generated frames */
 
-static bool
-rst_allowed(struct dp_worker *w, uint64_t now)
+/*
+ * Take a token from a bucket of `rate` per second (struct dp_bucket). The
+ * refill keeps the remainder: the clock advances only by the time the added
+ * tokens stand for, so a slow rate (10/s) is not rounded down to nothing.
+ */
+static inline bool
+bucket_take(struct dp_bucket *bk, uint64_t now, uint32_t rate)
 {
-	uint64_t add = (now - w->rst_last_ms) * DP_RST_RATE / 1000;
+	uint32_t elapsed = (uint32_t)now - bk->last_ms;
 
-	if (add > 0) {
-		w->rst_tokens = RTE_MIN(w->rst_tokens + add, (uint64_t)DP_RST_RATE);
-		w->rst_last_ms = now;
+	if (elapsed >= 1000) {
+		bk->tokens = rate; /* a second or more: full (no overflow below) */
+		bk->last_ms = (uint32_t)now;
+	} else {
+		uint32_t add = (uint32_t)((uint64_t)elapsed * rate / 1000);
+
+		if (add > 0) {
+			bk->tokens = RTE_MIN(bk->tokens + add, rate);
+			bk->last_ms = bk->tokens == rate ? (uint32_t)now :
+				bk->last_ms + (uint32_t)((uint64_t)add * 1000 / rate);
+		}
 	}
-	if (w->rst_tokens == 0)
+	if (bk->tokens == 0)
 		return false;
-	w->rst_tokens--;
+	bk->tokens--;
 	return true;
 }
 
@@ -575,26 +607,6 @@ make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
 	write_rst(m, &r);
 }
 
-static bool
-icmp_allowed(struct dp_worker *w, uint64_t now)
-{
-	uint64_t add;
-
-	if (w->icmp_last_ms == 0) {
-		w->icmp_last_ms = now;
-		w->icmp_tokens = DP_ICMP_RATE;
-	}
-	add = (now - w->icmp_last_ms) * DP_ICMP_RATE / 1000;
-	if (add > 0) {
-		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add, (uint64_t)DP_ICMP_RATE);
-		w->icmp_last_ms = now;
-	}
-	if (w->icmp_tokens == 0)
-		return false;
-	w->icmp_tokens--;
-	return true;
-}
-
 /*
  * Answer the frame m (received on port `in`, parsed as pm) with an ICMP error
  * of type/code (RFC 792; next-hop MTU for "fragmentation needed", RFC 1191),
@@ -619,7 +631,7 @@ icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, ui
 	struct rte_icmp_hdr *ic;
 	struct rte_mbuf *e;
 
-	if (b->out->n[b->in] >= DP_OUT_MAX || !icmp_allowed(b->w, b->now))
+	if (b->out->n[b->in] >= DP_OUT_MAX || !bucket_take(&b->w->icmp, b->now, DP_ICMP_RATE))
 		return false;
 	e = rte_pktmbuf_alloc(b->w->pool);
 	if (e == NULL)
@@ -1026,25 +1038,32 @@ source_admit(struct dp_worker *w, uint32_t ip, uint64_t now)
 			return false; /* more clients than the table holds: refuse */
 		s = &w->source[pos];
 		s->flows = 0;
-		s->tokens = conf->source_rate;
-		s->last_ms = now;
+		s->rate = (struct dp_bucket){ .tokens = conf->source_rate,
+					      .last_ms = (uint32_t)now };
 	}
 	s = &w->source[pos];
 	if (conf->source_max != 0 && s->flows >= conf->source_max)
 		return false;
-	if (conf->source_rate != 0) {
-		uint64_t add = (now - s->last_ms) * conf->source_rate / 1000;
-
-		if (add > 0) {
-			s->tokens = (uint32_t)RTE_MIN(s->tokens + add, (uint64_t)conf->source_rate);
-			s->last_ms = now;
-		}
-		if (s->tokens == 0)
-			return false;
-		s->tokens--;
-	}
+	if (conf->source_rate != 0 && !bucket_take(&s->rate, now, conf->source_rate))
+		return false;
 	s->flows++;
 	return true;
+}
+
+/*
+ * A client opens a new connection on a 5-tuple it already holds (a reopened
+ * TIME_WAIT or CLOSED flow): it counts against its new flows per second,
+ * not against its concurrent flows, which it already holds.
+ */
+static bool
+source_reopen(struct dp_worker *w, uint32_t ip, uint64_t now)
+{
+	int pos;
+
+	if (w->sources == NULL || w->conf->source_rate == 0)
+		return true;
+	pos = rte_hash_lookup(w->sources, &ip);
+	return pos < 0 || bucket_take(&w->source[pos].rate, now, w->conf->source_rate);
 }
 
 /* Give back what source_admit() took, for a flow that was not created. */
@@ -1058,8 +1077,8 @@ source_unadmit(struct dp_worker *w, uint32_t ip)
 	pos = rte_hash_lookup(w->sources, &ip);
 	if (pos < 0)
 		return;
-	if (w->conf->source_rate != 0 && w->source[pos].tokens < w->conf->source_rate)
-		w->source[pos].tokens++;
+	if (w->conf->source_rate != 0 && w->source[pos].rate.tokens < w->conf->source_rate)
+		w->source[pos].rate.tokens++;
 	if (w->source[pos].flows <= 1)
 		rte_hash_del_key(w->sources, &ip);
 	else
@@ -1202,16 +1221,19 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 		*why = EGRESS_DROP_SOURCE_LIMIT;
 		return NULL;
 	}
-	if (k->proto == IPPROTO_TCP && w->embryonic >= b->conf->embryonic_max &&
-	    !embryonic_evict(w)) {
+	/* a UDP flow nobody answered yet is as cheap to make as a SYN: it is
+	 * embryonic too, under the same cap */
+	if (w->embryonic >= b->conf->embryonic_max && !embryonic_evict(w)) {
 		source_unadmit(w, k->src_ip);
 		*why = EGRESS_DROP_EMBRYONIC_FULL;
 		return NULL;
 	}
 	f = flow_table_add(w->flows, k, &in, &err);
-	if (f == NULL && err == -ENOSPC) {
+	if (f == NULL && err == -ENOSPC && w->reclaim_ms != b->now) {
 		/* full: reclaim what has expired but not been swept yet, a bounded
-		 * stretch of the table, and try once more */
+		 * stretch of the table, and try once more. Once per millisecond:
+		 * under a flood at a full table, not a stretch per packet */
+		w->reclaim_ms = b->now;
 		dp_expire(w, b->now, DP_RECLAIM_BUDGET, NULL);
 		f = flow_table_add(w->flows, k, &in, &err);
 	}
@@ -1227,57 +1249,97 @@ flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum eg
 	f->serial = w->serial++;
 	f->target = (uint16_t)ti;
 	flow_account(w, b->pol, f, +1);
-	if (k->proto == IPPROTO_TCP)
-		embryonic_push(w, f);
+	if (k->proto != IPPROTO_TCP) {
+		/* TCP becomes embryonic with its SYN (forward()), UDP until a reply */
+		f->embryonic = 1;
+		w->embryonic++;
+	}
+	embryonic_push(w, f);
 	w->stats.flows_created++;
 	if (rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
 		b->pol->rule_flows[w->id * b->pol->rule_stride + rule]++;
 	return f;
 }
 
+/* The one rule the policy gives a 5-tuple (POLICY_NO_RULE: none). */
+static inline uint32_t
+classify_one(const struct policy *pol, const struct flow_key *k)
+{
+	uint32_t rule;
+
+	policy_classify_bulk(pol, &k, 1, &rule);
+	return rule;
+}
+
+/*
+ * Does rule (from the policy pol) send flow f where its NAT binding already
+ * goes? Under ALLOW_ANY with no rule, that is the client's own destination.
+ * @return true with *target the index of the rule's target it matches.
+ */
+static bool
+binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule,
+		uint16_t *target)
+{
+	const struct flow_key *k = &f->key[FLOW_DIR_OUT];
+	const struct flow_key *in = &f->key[FLOW_DIR_IN];
+	const struct policy_rule *r;
+	uint32_t i;
+
+	*target = 0;
+	if (rule == POLICY_NO_RULE)
+		return pol->outbound == EGRESS_OUTBOUND_ALLOW_ANY &&
+		       in->src_ip == k->dst_ip && in->src_port == k->dst_port;
+	r = &pol->rules[rule];
+	if (r->n_targets == 0) {
+		uint16_t p = r->target_port ? rte_cpu_to_be_16(r->target_port) : k->dst_port;
+
+		return in->src_ip == k->dst_ip && in->src_port == p;
+	}
+	for (i = 0; i < r->n_targets; i++) {
+		const struct policy_target *t = &pol->targets[r->first_target + i];
+		uint16_t p = t->port ? t->port : r->target_port;
+
+		if (in->src_ip == t->ip && in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port)) {
+			*target = (uint16_t)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Count f under rule of pol from now on (it was counted under its old one). */
+static void
+flow_rebind_rule(struct dp_worker *w, const struct policy *pol, struct flow *f, uint32_t rule,
+		 uint16_t target)
+{
+	if (f->policy_gen == pol->generation)
+		flow_account(w, pol, f, -1);
+	f->policy_gen = pol->generation;
+	f->rule = rule;
+	f->target = target;
+	flow_account(w, pol, f, +1);
+}
+
 /*
  * A policy was published since this flow was admitted: is it still allowed,
  * to the same destination? Same rule set, same endpoint: keep it untouched.
+ * With on_revoke: keep a connection the policy no longer allows is kept too,
+ * counted under no rule; it ends with the connection (a new one on its
+ * 5-tuple is judged like any new one: flow_reopen()).
  */
 static bool
 flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
 {
-	const struct flow_key *k = &f->key[FLOW_DIR_OUT];
-	const struct flow_key *in = &f->key[FLOW_DIR_IN];
-	uint32_t rule;
-	bool ok;
+	uint32_t rule = classify_one(pol, &f->key[FLOW_DIR_OUT]);
+	uint16_t target;
+	bool ok = binding_allowed(pol, f, rule, &target);
 
-	policy_classify_bulk(pol, &k, 1, &rule);
-	if (rule == POLICY_NO_RULE) {
-		ok = pol->outbound == EGRESS_OUTBOUND_ALLOW_ANY &&
-		     in->src_ip == k->dst_ip && in->src_port == k->dst_port;
-	} else {
-		const struct policy_rule *r = &pol->rules[rule];
-		uint32_t i;
-
-		ok = false;
-		if (r->n_targets == 0) {
-			uint16_t p = r->target_port ? rte_cpu_to_be_16(r->target_port) :
-						      k->dst_port;
-
-			ok = in->src_ip == k->dst_ip && in->src_port == p;
-		}
-		for (i = 0; i < r->n_targets && !ok; i++) {
-			const struct policy_target *t = &pol->targets[r->first_target + i];
-			uint16_t p = t->port ? t->port : r->target_port;
-
-			ok = in->src_ip == t->ip &&
-			     in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port);
-			if (ok)
-				f->target = (uint16_t)i;
-		}
-	}
 	if (!ok && w->conf->on_revoke != EGRESS_REVOKE_KEEP)
 		return false;
+	/* the policy it was counted in is gone: nothing to give back there */
 	f->policy_gen = pol->generation;
-	f->rule = rule;
-	if (!ok)
-		f->rule = POLICY_NO_RULE; /* kept (on_revoke: keep), counted nowhere */
+	f->rule = ok ? rule : POLICY_NO_RULE;
+	f->target = ok ? target : 0;
 	flow_account(w, pol, f, +1);
 	w->stats.flows_rechecked++;
 	return true;
@@ -1292,7 +1354,7 @@ flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
  * background sweep alike. @return the number of RSTs appended to out.
  */
 static uint16_t
-flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
+flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out, uint64_t now)
 {
 	const struct dp_conf *conf = w->conf;
 	const struct flow_key *in = &f->key[FLOW_DIR_IN], *o = &f->key[FLOW_DIR_OUT];
@@ -1332,8 +1394,10 @@ flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out)
 		r.flags = RTE_TCP_RST_FLAG;
 		r.dmac = mac;
 		r.smac = pc->mac;
+		/* rate-limited like every RST we make: a reload that revokes a
+		 * million flows must not flood either side */
 		if (nexthop == 0 || !neigh_lookup(pc->neigh, nexthop, mac) ||
-		    out->n[port] >= DP_OUT_MAX)
+		    out->n[port] >= DP_OUT_MAX || !bucket_take(&w->rst, now, DP_RST_RATE))
 			continue;
 		m = rte_pktmbuf_alloc(w->pool);
 		if (m == NULL)
@@ -1373,7 +1437,10 @@ seg_window(const struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
  * Upper bound: no byte beyond the highest ack + window the receiver gave.
  * Lower bound: not more than a window (at least 64 KiB) behind what this
  * side already sent: old retransmissions pass, blind RSTs and far-away data
- * do not. Handshake segments and directions not yet seen are not judged.
+ * do not. Its ACK, when it has one, acknowledges nothing the other side has
+ * not sent, and nothing more than a window (at least 64 KiB) behind what it
+ * has (van Rooij's third and fourth conditions). Handshake segments and
+ * directions not yet seen are not judged.
  */
 static inline bool
 tcp_in_window(const struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
@@ -1386,10 +1453,22 @@ tcp_in_window(const struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
 	if (t[dir].acked && SEQ_GT(end, t[dir].maxend))
 		return false;
 	win = RTE_MAX(t[rdir].maxwin, (uint32_t)UINT16_MAX);
-	return !SEQ_LT(end, t[dir].end - win);
+	if (SEQ_LT(end, t[dir].end - win))
+		return false;
+	if (pm->tcp_flags & PKT_TCP_ACK) {
+		win = RTE_MAX(t[dir].maxwin, (uint32_t)UINT16_MAX);
+		if (SEQ_GT(pm->tcp_ack, t[rdir].end) || SEQ_LT(pm->tcp_ack, t[rdir].end - win))
+			return false;
+	}
+	return true;
 }
 
-/* Learn from a segment: sequence end, scale, largest window, what it acks. */
+/*
+ * Learn from a segment: sequence end, scale, largest window, what it acks.
+ * Only handshake SYNs are learnt from (the window scale is agreed there,
+ * RFC 7323 2.2); forward() does not call this for a SYN on a connection
+ * past its handshake.
+ */
 static inline void
 track_tcp(struct flow_tcp *t, uint8_t dir, const struct pkt_meta *pm)
 {
@@ -1467,7 +1546,27 @@ is_new_flow_packet(const struct pkt_meta *pm)
 	return (pm->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK)) == PKT_TCP_SYN;
 }
 
-static void deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
+/* A new connection the policy refuses: count, and answer per `deny`. */
+static void
+deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
+{
+	const struct pkt_meta *pm = &b->meta[i];
+	struct rte_mbuf *m = b->m[i];
+
+	b->w->stats.drops[why]++;
+	b->w->stats.port[b->in].dropped++;
+	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&
+	    bucket_take(&b->w->rst, b->now, DP_RST_RATE)) {
+		make_rst(m, pm, b->conf->port[b->in].mac);
+		b->w->stats.rst_sent++;
+		dp_emit(b, b->in, m);
+		return;
+	}
+	/* not TCP: "communication administratively prohibited" (RFC 1812 5.2.7.1) */
+	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto != IPPROTO_TCP)
+		icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_ADMIN, 0);
+	dp_free(b, m);
+}
 
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
 static void
@@ -1484,19 +1583,9 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	uint8_t mac[6];
 
 	if (unlikely(f->quarantine)) {
-		/* only the client's new SYN brings the 5-tuple back to life */
-		if (dir != FLOW_DIR_OUT || !is_new_flow_packet(pm)) {
-			dp_drop(b, m, dir == FLOW_DIR_OUT ? EGRESS_DROP_NOT_SYN :
-							    EGRESS_DROP_NO_FLOW);
-			return;
-		}
-		f->quarantine = 0;
-		if (f->policy_gen != b->pol->generation && !flow_recheck(w, b->pol, f)) {
-			/* a new connection now, and one the policy refuses */
-			flow_remove(w, f);
-			deny(b, i, EGRESS_DROP_POLICY_DENIED);
-			return;
-		}
+		/* only the client's new SYN brings it back (flow_reopen()) */
+		dp_drop(b, m, dir == FLOW_DIR_OUT ? EGRESS_DROP_NOT_SYN : EGRESS_DROP_NO_FLOW);
+		return;
 	}
 	if (unlikely(f->policy_gen != b->pol->generation) && !flow_recheck(w, b->pol, f)) {
 		/* this segment is not delivered: its receiver expects its seq */
@@ -1506,7 +1595,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 			t[dir].end = pm->tcp_seq;
 			t[dir].seen = 1;
 		}
-		b->emitted += flow_revoke(w, f, b->out);
+		b->emitted += flow_revoke(w, f, b->out, b->now);
 		dp_drop(b, m, EGRESS_DROP_REVOKED);
 		return;
 	}
@@ -1517,16 +1606,18 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 			dp_drop(b, m, EGRESS_DROP_TCP_WINDOW);
 			return;
 		}
-		/* a new connection on the same 5-tuple: its sequence space is new */
-		if ((f->state == FLOW_S_TIME_WAIT || f->state == FLOW_S_CLOSED) &&
-		    dir == FLOW_DIR_OUT && is_new_flow_packet(pm))
-			memset(t, 0, 2 * sizeof(*t));
-		track_tcp(t, dir, pm);
-		flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
+		/* a SYN on a connection past its handshake passes unjudged and
+		 * unlearnt, as in Linux's conntrack: it must not reset the window
+		 * scale, and its receiver answers it with a challenge ACK
+		 * (RFC 5961 section 4) */
+		if (likely(!(pm->tcp_flags & PKT_TCP_SYN) || state_handshake(f->state))) {
+			track_tcp(t, dir, pm);
+			flow_set_state(w, f, tcp_next[f->state][dir][tcp_class(pm->tcp_flags)]);
+		}
 		if (pm->tcp_flags & PKT_TCP_SYN)
 			clamp_mss(conf, frame, pm);
 	} else if (dir == FLOW_DIR_IN) {
-		f->state = FLOW_S_ESTABLISHED;
+		flow_set_state(w, f, FLOW_S_ESTABLISHED);
 	}
 	f->last_seen = (uint32_t)b->now;
 
@@ -1571,26 +1662,134 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	dp_emit(b, out_port, m);
 }
 
-/* A new connection the policy refuses: count, and answer per `deny`. */
-static void
-deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
+/* A client SYN on a 5-tuple whose last connection is over. */
+static inline bool
+is_reopen(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
 {
-	const struct pkt_meta *pm = &b->meta[i];
-	struct rte_mbuf *m = b->m[i];
+	return dir == FLOW_DIR_OUT && pm->proto == IPPROTO_TCP && is_new_flow_packet(pm) &&
+	       (f->state == FLOW_S_TIME_WAIT || f->state == FLOW_S_CLOSED);
+}
 
-	b->w->stats.drops[why]++;
-	b->w->stats.port[b->in].dropped++;
-	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&
-	    rst_allowed(b->w, b->now)) {
-		make_rst(m, pm, b->conf->port[b->in].mac);
-		b->w->stats.rst_sent++;
-		dp_emit(b, b->in, m);
+enum reopen {
+	REOPEN_OK,     /* the flow carries the SYN */
+	REOPEN_DONE,   /* the SYN was dropped */
+	REOPEN_NEW,    /* the flow was ended: admit the SYN as a new flow */
+};
+
+/*
+ * A client SYN on a 5-tuple whose last connection ended (TIME_WAIT, CLOSED,
+ * or quarantine after a timeout): a new connection, admitted as one. The
+ * policy in force must allow it, whatever on_revoke kept of the old one; it
+ * takes an embryonic slot (evicting the oldest embryonic flow at the cap)
+ * and one of the client's new flows per second. It keeps the flow's NAT
+ * binding, so the port stays held and the server sees the same 4-tuple
+ * with a new sequence space (RFC 6191). A rule that now sends the 5-tuple
+ * elsewhere (another DNAT endpoint), or none, ends the old flow: the caller
+ * admits or denies the SYN like any first packet, with *rule.
+ */
+static enum reopen
+flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rule)
+{
+	struct dp_worker *w = b->w;
+	uint16_t target;
+
+	*rule = classify_one(b->pol, &f->key[FLOW_DIR_OUT]);
+	if (!binding_allowed(b->pol, f, *rule, &target)) {
+		flow_remove(w, f);
+		return REOPEN_NEW;
+	}
+	if (!source_reopen(w, f->key[FLOW_DIR_OUT].src_ip, b->now)) {
+		dp_drop(b, b->m[i], EGRESS_DROP_SOURCE_LIMIT);
+		return REOPEN_DONE;
+	}
+	if (w->embryonic >= b->conf->embryonic_max && !embryonic_evict(w)) {
+		dp_drop(b, b->m[i], EGRESS_DROP_EMBRYONIC_FULL);
+		return REOPEN_DONE;
+	}
+	flow_rebind_rule(w, b->pol, f, *rule, target);
+	if (*rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
+		b->pol->rule_flows[w->id * b->pol->rule_stride + *rule]++;
+	f->quarantine = 0;
+	f->serial = w->serial++;
+	memset(flow_table_tcp(w->flows, f), 0, 2 * sizeof(struct flow_tcp));
+	flow_set_state(w, f, FLOW_S_NONE);
+	embryonic_push(w, f);
+	return REOPEN_OK;
+}
+
+/*
+ * An inside frame no flow carries: a new flow's first packet (classified
+ * already when rule is not NULL), or one right behind it in this burst (a
+ * duplicate SYN, data behind its SYN in a replayed capture).
+ * @return the flow to forward it on, with *dir; NULL when it was consumed.
+ */
+static struct flow *
+admit(struct dp_burst *b, unsigned int i, const uint32_t *rule, uint8_t *dir)
+{
+	enum egress_drop why;
+	struct flow *f;
+	uint32_t r;
+
+	if (is_new_flow_packet(&b->meta[i])) {
+		r = rule != NULL ? *rule : classify_one(b->pol, &b->key[i]);
+		if (r == POLICY_NO_RULE && b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
+			deny(b, i, EGRESS_DROP_POLICY_DENIED);
+			return NULL;
+		}
+		f = flow_create(b, &b->key[i], r, &why);
+		if (f != NULL) {
+			*dir = FLOW_DIR_OUT;
+			return f;
+		}
+		/* over a DestinationRule's cap: refused like a deny */
+		if (why == EGRESS_DROP_CONN_LIMIT) {
+			deny(b, i, why);
+			return NULL;
+		}
+		if (why != EGRESS_DROP_MAX) {
+			dp_drop(b, b->m[i], why);
+			return NULL;
+		}
+	}
+	f = flow_table_lookup(b->w->flows, &b->key[i], dir);
+	if (f == NULL)
+		dp_drop(b, b->m[i], EGRESS_DROP_NOT_SYN);
+	return f;
+}
+
+/* One frame of the flow stage: admit, reopen or forward. */
+static void
+flow_step(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir, const uint32_t *rule)
+{
+	uint32_t r;
+
+	if (f == NULL) {
+		if (b->in != DP_INSIDE) {
+			dp_drop(b, b->m[i], EGRESS_DROP_NO_FLOW);
+			return;
+		}
+		f = admit(b, i, rule, &dir);
+		if (f == NULL)
+			return;
+	}
+	if (unlikely(is_reopen(f, dir, &b->meta[i]))) {
+		switch (flow_reopen(b, i, f, &r)) {
+		case REOPEN_DONE:
+			return;
+		case REOPEN_NEW:
+			f = admit(b, i, &r, &dir);
+			if (f == NULL)
+				return;
+			break;
+		case REOPEN_OK:
+			break;
+		}
+	}
+	if (dir != (b->in == DP_INSIDE ? FLOW_DIR_OUT : FLOW_DIR_IN)) {
+		dp_drop(b, b->m[i], EGRESS_DROP_NO_FLOW);
 		return;
 	}
-	/* not TCP: "communication administratively prohibited" (RFC 1812 5.2.7.1) */
-	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto != IPPROTO_TCP)
-		icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_ADMIN, 0);
-	dp_free(b, m);
+	forward(b, i, f, dir);
 }
 
 static void
@@ -1601,6 +1800,7 @@ stage_flows(struct dp_burst *b)
 	uint32_t miss_rules[DP_BURST_MAX];
 	unsigned int miss_idx[DP_BURST_MAX];
 	unsigned int i, n_miss = 0, next_miss = 0;
+	uint32_t deletions;
 
 	flow_table_lookup_bulk(w->flows, b->keyp, b->n, b->flow, b->dir);
 
@@ -1625,45 +1825,21 @@ stage_flows(struct dp_burst *b)
 	if (n_miss > 0)
 		policy_classify_bulk(b->pol, miss_keys, n_miss, miss_rules);
 
+	deletions = flow_table_deletions(w->flows);
 	for (i = 0; i < b->n; i++) {
 		struct flow *f = b->flow[i];
 		uint8_t dir = b->dir[i];
+		const uint32_t *rule = NULL;
 
-		if (f == NULL && b->in == DP_INSIDE) {
-			enum egress_drop why = EGRESS_DROP_NOT_SYN;
-
-			if (next_miss < n_miss && miss_idx[next_miss] == i) {
-				uint32_t rule = miss_rules[next_miss++];
-
-				if (rule == POLICY_NO_RULE &&
-				    b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
-					deny(b, i, EGRESS_DROP_POLICY_DENIED);
-					continue;
-				}
-				f = flow_create(b, &b->key[i], rule, &why);
-				dir = FLOW_DIR_OUT;
-				/* over a DestinationRule's cap: refused like a deny */
-				if (f == NULL && why == EGRESS_DROP_CONN_LIMIT) {
-					deny(b, i, why);
-					continue;
-				}
-			}
-			/* created earlier in this burst? (a duplicate SYN, or data
-			 * right behind its SYN in a replayed capture) */
-			if (f == NULL && (why == EGRESS_DROP_MAX || why == EGRESS_DROP_NOT_SYN)) {
-				f = flow_table_lookup(w->flows, &b->key[i], &dir);
-				why = EGRESS_DROP_NOT_SYN;
-			}
-			if (f == NULL) {
-				dp_drop(b, b->m[i], why);
-				continue;
-			}
-		}
-		if (f == NULL || dir != (b->in == DP_INSIDE ? FLOW_DIR_OUT : FLOW_DIR_IN)) {
-			dp_drop(b, b->m[i], EGRESS_DROP_NO_FLOW);
-			continue;
-		}
-		forward(b, i, f, dir);
+		if (next_miss < n_miss && miss_idx[next_miss] == i)
+			rule = &miss_rules[next_miss++];
+		/* an earlier frame of this burst ended a flow (a revocation, an
+		 * embryonic eviction, an on-demand reclaim): a flow looked up
+		 * before may be dead, or, before its grace period (none without
+		 * QSBR), another flow in the same slot. Look it up again. */
+		if (unlikely(flow_table_deletions(w->flows) != deletions) && f != NULL)
+			f = flow_table_lookup(w->flows, &b->key[i], &dir);
+		flow_step(b, i, f, dir, rule);
 	}
 }
 
@@ -1719,7 +1895,7 @@ dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget, struct dp_o
 		if (flow_expired(w->conf, f, now_ms)) {
 			deleted += flow_age_out(w, f, now_ms);
 		} else if (f->policy_gen != pol->generation && !flow_recheck(w, pol, f)) {
-			flow_revoke(w, f, out);
+			flow_revoke(w, f, out, now_ms);
 			deleted++;
 		}
 	}
@@ -1769,25 +1945,36 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 
 /*
  * Slots the background sweep may examine now: enough to go round the table
- * once per DP_SWEEP_PERIOD_MS, spread over the loop iterations (a busy loop
- * runs hundreds of times per ms; examining 64 slots in each went round a
- * large table many times a second, a cache miss per slot).
+ * once per sweep period whatever its size, spread over the loop iterations
+ * (a busy loop runs hundreds of times per ms: examining a fixed 64 slots in
+ * each went round a small table many times a second, a cache miss per slot,
+ * and round a 16 Mi table once in 16 s). What a slow iteration could not
+ * examine is banked, up to one round, and examined over the next ones,
+ * DP_SWEEP_LOOP_MAX at most each: bounded work per iteration.
  */
 static unsigned int
 sweep_budget(struct dp_worker *w, uint64_t now)
 {
+	uint64_t cap = flow_table_capacity(w->flows);
+	uint64_t period = RTE_MAX(w->conf->sweep_period_ms, (uint64_t)1);
 	unsigned int budget;
 
 	if (now != w->sweep_ms) {
-		uint64_t add = (now - w->sweep_ms) * flow_table_capacity(w->flows) /
-			       DP_SWEEP_PERIOD_MS + 1;
+		uint64_t elapsed = RTE_MIN(now - w->sweep_ms, period);
 
-		w->sweep_credit = RTE_MIN(w->sweep_credit + add, (uint64_t)DP_RECLAIM_BUDGET);
+		w->sweep_credit = RTE_MIN(w->sweep_credit + (elapsed * cap + period - 1) / period,
+					  cap);
 		w->sweep_ms = now;
 	}
-	budget = (unsigned int)RTE_MIN(w->sweep_credit, (uint64_t)DP_EXPIRE_BUDGET);
+	budget = (unsigned int)RTE_MIN(w->sweep_credit, (uint64_t)DP_SWEEP_LOOP_MAX);
 	w->sweep_credit -= budget;
 	return budget;
+}
+
+unsigned int
+dp_sweep(struct dp_worker *w, uint64_t now_ms, struct dp_out *out)
+{
+	return dp_expire(w, now_ms, sweep_budget(w, now_ms), out);
 }
 
 int
@@ -1801,12 +1988,10 @@ dp_worker_main(void *arg)
 	uint64_t loop_tsc;
 	unsigned int p;
 
-	if (w->qsbr != NULL)
-		rte_rcu_qsbr_thread_online(w->qsbr, w->id);
+	dp_worker_online(w);
 	memset(&out, 0, sizeof(out));
 	loop_tsc = rte_rdtsc();
 	w->last_rx_ms = loop_tsc / tsc_per_ms;
-	w->rst_last_ms = w->last_rx_ms;
 
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
 		uint64_t tsc = rte_rdtsc(), now = tsc / tsc_per_ms;
@@ -1814,12 +1999,8 @@ dp_worker_main(void *arg)
 		w->stats.loop_cycles += tsc - loop_tsc;
 		loop_tsc = tsc;
 
-		/* nothing of the previous iteration is held past this point: the
-		 * flows it deleted start their grace period, and this reader ends
-		 * its own part of the older ones' */
-		flow_table_sync(w->flows);
-		if (w->qsbr != NULL)
-			rte_rcu_qsbr_quiescent(w->qsbr, w->id);
+		/* nothing of the previous iteration is held past this point */
+		dp_worker_quiesce(w);
 		for (p = 0; p < DP_NPORTS; p++) {
 			uint16_t n = rte_eth_rx_burst(conf->port[p].port_id, (uint16_t)w->id,
 						      pkts, DP_BURST_MAX);
@@ -1851,56 +2032,10 @@ dp_worker_main(void *arg)
 		}
 		if (w->id == 0)
 			tx_control(w, &out);
-		dp_expire(w, now, sweep_budget(w, now), &out);
+		dp_sweep(w, now, &out);
 		tx_out(w, &out);
 		w->stats.loops++;
 	}
-	if (w->qsbr != NULL)
-		rte_rcu_qsbr_thread_offline(w->qsbr, w->id);
+	dp_worker_offline(w);
 	return 0;
-}
-
-void
-dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg)
-{
-	unsigned int i;
-
-	conf->n_nat_addrs = cfg->n_nat_addrs;
-	for (i = 0; i < cfg->n_nat_addrs; i++)
-		conf->nat_addrs[i] = cfg->nat_addrs[i];
-	conf->nat_port_lo = cfg->nat_port_lo;
-	conf->nat_port_hi = cfg->nat_port_hi;
-	conf->nat_preserve = cfg->port_alloc == EGRESS_PORT_ALLOC_PRESERVE;
-	conf->timeout_ms[FLOW_S_NONE] = cfg->timeout_transitory_ms;
-	conf->timeout_ms[FLOW_S_SYN_SENT] = cfg->timeout_transitory_ms;
-	conf->timeout_ms[FLOW_S_SYN_RCVD] = cfg->timeout_transitory_ms;
-	conf->timeout_ms[FLOW_S_ESTABLISHED] = cfg->timeout_established_ms;
-	conf->timeout_ms[FLOW_S_FIN_OUT] = cfg->timeout_transitory_ms;
-	conf->timeout_ms[FLOW_S_FIN_IN] = cfg->timeout_transitory_ms;
-	conf->timeout_ms[FLOW_S_TIME_WAIT] = cfg->timeout_time_wait_ms;
-	conf->timeout_ms[FLOW_S_CLOSED] = cfg->timeout_transitory_ms;
-	conf->udp_timeout_ms = cfg->timeout_transitory_ms;
-	conf->deny = cfg->deny;
-	conf->on_revoke = cfg->on_revoke;
-	conf->mss_clamp = cfg->mss_clamp;
-	conf->tcp_liberal = cfg->tcp_liberal;
-	conf->n_workers = cfg->workers;
-	/* per worker: RSS spreads a client's flows over the workers */
-	conf->source_max = cfg->per_source_max ?
-		(cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;
-	conf->source_rate = cfg->per_source_new_per_second ?
-		(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers : 0;
-	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
-	if (conf->embryonic_max == 0)
-		conf->embryonic_max = 1;
-	for (i = 0; i < DP_NPORTS; i++) {
-		const struct egress_port_cfg *pc = &cfg->port[i];
-		uint32_t mask = pc->prefix_len ? ~0u << (32 - pc->prefix_len) : 0;
-
-		conf->port[i].addr = pc->addr;
-		conf->port[i].mask = rte_cpu_to_be_32(mask);
-		conf->port[i].net = pc->addr & conf->port[i].mask;
-		conf->port[i].gateway = pc->gateway;
-		conf->port[i].mtu = pc->mtu;
-	}
 }

@@ -50,6 +50,7 @@ struct policy;
 #define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
 #define DP_ICMP_RATE 1000                /**< generated ICMP errors per second per worker */
 #define DP_ICMP_QUOTE 64                 /**< bytes of L4 quoted after the IP header */
+#define DP_SWEEP_PERIOD_MS 1000          /**< the aging sweep goes round a table in this */
 
 enum dp_port {
 	DP_INSIDE = EGRESS_PORT_INSIDE,
@@ -88,6 +89,7 @@ struct dp_conf {
 	bool nat_preserve;
 	uint64_t timeout_ms[FLOW_S_MAX];          /**< idle timeout per TCP state */
 	uint64_t udp_timeout_ms;
+	uint64_t sweep_period_ms;                 /**< DP_SWEEP_PERIOD_MS; tests shorten it */
 	enum egress_deny deny;
 	enum egress_revoke on_revoke;
 	uint16_t mss_clamp;                       /**< 0: off */
@@ -140,6 +142,16 @@ struct dp_stats {
 	uint64_t loops;
 };
 
+/**
+ * A token bucket: `rate` tokens per second, at most `rate` banked (a burst
+ * of one second), full at creation. Generated RSTs, generated ICMP errors
+ * and each client's new flows (flows.per_source.new_per_second) all use it.
+ */
+struct dp_bucket {
+	uint32_t tokens;          /**< left */
+	uint32_t last_ms;         /**< last refill, low 32 bits of the ms clock */
+};
+
 struct dp_worker {
 	unsigned int id;          /**< 0 .. n_workers-1 */
 	unsigned int lcore;
@@ -168,10 +180,9 @@ struct dp_worker {
 	struct rte_hash *sources; /**< client address -> sources[] slot (flows.per_source);
 				       NULL: no per-source caps. Owner only. */
 	struct dp_source *source; /**< per client: flows, rate bucket */
-	uint64_t rst_tokens;      /**< token bucket for generated RSTs */
-	uint64_t rst_last_ms;
-	uint64_t icmp_tokens;     /**< token bucket for generated ICMP errors */
-	uint64_t icmp_last_ms;    /**< 0: bucket not started (it starts full) */
+	struct dp_bucket rst;     /**< generated RSTs: DP_RST_RATE per second */
+	struct dp_bucket icmp;    /**< generated ICMP errors: DP_ICMP_RATE per second */
+	uint64_t reclaim_ms;      /**< last on-demand reclaim of a full table */
 	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
 	volatile bool quit;       /**< set by the control thread */
 	struct dp_stats stats __rte_cache_aligned;
@@ -180,8 +191,7 @@ struct dp_worker {
 /** What flows.per_source tracks of one client (per worker). */
 struct dp_source {
 	uint32_t flows;           /**< flows of this client in this worker's table */
-	uint32_t tokens;          /**< new flows it may still open this second */
-	uint64_t last_ms;         /**< last refill */
+	struct dp_bucket rate;    /**< its new flows: source_rate per second */
 };
 
 /** Frames to send, per port, filled by dp_process(). */
@@ -218,6 +228,16 @@ unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget
 		       struct dp_out *out);
 
 /**
+ * The background aging of the poll loop: dp_expire() over a share of the
+ * table that follows its size, so that the sweep goes round all of it once
+ * per conf->sweep_period_ms (at most DP_SWEEP_LOOP_MAX slots per call, and
+ * what a slow loop misses is made up over the next calls, up to one round).
+ * Worker lcore. @return the number of flows deleted.
+ */
+unsigned int dp_sweep(struct dp_worker *w, uint64_t now_ms, struct dp_out *out);
+#define DP_SWEEP_LOOP_MAX 1024
+
+/**
  * The TCP tracker's transition (doc/tcp-states.md): the state a flow in
  * `state` moves to on a segment with `tcp_flags` travelling in `dir`.
  */
@@ -233,8 +253,64 @@ uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);
  */
 int dp_worker_main(void *arg);
 
-/** Fill conf timeouts/NAT/limits from the appliance config (ports: by caller). */
+/* ------------------------------------------------- life cycle (worker.c) */
+
+/** What dp_worker_create() builds a worker from. */
+struct dp_worker_params {
+	unsigned int id;          /**< 0 .. conf->n_workers - 1 */
+	unsigned int lcore;       /**< the lcore it will run on (informative) */
+	struct dp_conf *conf;     /**< filled in (dp_conf_from_config()); the worker's
+				       hand-off ring goes to conf->handoff[id] */
+	struct rte_mempool *pool; /**< for the frames the worker generates */
+	struct rte_rcu_qsbr *qsbr; /**< flow readers' QSBR variable (dp_qsbr_create());
+				       the worker registers as reader `id` */
+	uint32_t max_flows;       /**< its flow table's capacity */
+	int socket_id;            /**< NUMA socket of every allocation */
+};
+
+/**
+ * Fill conf's timeouts, NAT, limits and port addresses from the appliance
+ * config (port ids, MACs and neighbour tables are the caller's). Control.
+ */
 void dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg);
+
+/**
+ * A QSBR variable for n_readers flow readers: the workers (ids 0 ..
+ * n_workers - 1) and any other thread that reads flow tables.
+ * @return it, or NULL with rte_errno set (EINVAL, ENOMEM). Control.
+ */
+struct rte_rcu_qsbr *dp_qsbr_create(unsigned int n_readers, int socket_id);
+
+/** Free a dp_qsbr_create() variable; NULL-tolerant. */
+void dp_qsbr_free(struct rte_rcu_qsbr *v);
+
+/**
+ * Build a worker exactly as the daemon runs it: its flow table (reclaimed
+ * through p->qsbr), embryonic FIFO, per-source table (when conf has
+ * per-source caps), its share of the NAT ports and, with several workers,
+ * its hand-off ring. Control thread, before the worker runs.
+ * @return the worker, or NULL with rte_errno set: EINVAL (bad parameters),
+ *         ERANGE (fewer NAT ports than workers), ENOMEM.
+ */
+struct dp_worker *dp_worker_create(const struct dp_worker_params *p);
+
+/**
+ * Free a worker and what it owns (its hand-off ring, draining it);
+ * NULL-tolerant. The worker must have stopped and be offline.
+ */
+void dp_worker_free(struct dp_worker *w);
+
+/** The worker's lcore starts (online) or stops (offline) reading flows. */
+void dp_worker_online(struct dp_worker *w);
+void dp_worker_offline(struct dp_worker *w);
+
+/**
+ * Between two poll-loop iterations, on the worker's lcore: nothing of the
+ * bursts before is held any more. The flows they deleted start their grace
+ * period; this reader reports its quiescent state. A test driving
+ * dp_process() by hand calls it where the daemon's loop would.
+ */
+void dp_worker_quiesce(struct dp_worker *w);
 
 /** Memory one worker holds for flows: its flow table and aux_bytes. */
 static inline uint64_t

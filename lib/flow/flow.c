@@ -403,6 +403,7 @@ flow_table_del(struct flow_table *ft, struct flow *f)
 	/* readers that still hold the flow see it dying before its keys go */
 	__atomic_store_n(&f->in_use, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&ft->count, ft->count - 1, __ATOMIC_RELAXED);
+	ft->deletions++;
 	ft_unlink(ft, f, idx, FLOW_DIR_OUT);
 	ft_unlink(ft, f, idx, FLOW_DIR_IN);
 	if (ft->qsbr != NULL)

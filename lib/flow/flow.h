@@ -48,18 +48,43 @@ enum flow_dir {
 	FLOW_DIR_IN = 1,         /**< outside -> inside: matched a reply's 5-tuple */
 };
 
-/** TCP tracking state (see doc/tcp-states.md); UDP flows use NONE/ESTABLISHED. */
+/**
+ * TCP tracking states (doc/tcp-states.md), with the names telemetry shows.
+ * UDP flows use NONE (no reply yet: embryonic) and ESTABLISHED.
+ */
+#define FLOW_STATES(X)                                                                \
+	X(NONE, "none")                                                               \
+	X(SYN_SENT, "syn_sent")       /* client SYN seen */                           \
+	X(SYN_RCVD, "syn_rcvd")       /* server SYN-ACK seen (or, in a simultaneous   \
+					 open, the server's SYN-ACK first) */          \
+	X(ESTABLISHED, "established") /* the handshake completed both ways */         \
+	X(FIN_OUT, "fin_client")      /* the client sent FIN */                       \
+	X(FIN_IN, "fin_server")       /* the server sent FIN */                       \
+	X(TIME_WAIT, "time_wait")     /* both sides sent FIN */                       \
+	X(CLOSED, "closed")           /* RST seen: lingers (RFC 7857 2.2) */          \
+	X(SYN_SENT2, "syn_sent2")     /* simultaneous open: both SYNs seen */         \
+	X(SYN_RCVD2, "syn_rcvd2")     /* simultaneous open: the client's SYN-ACK      \
+					 seen, the server's still due */
+
 enum flow_state {
-	FLOW_S_NONE = 0,
-	FLOW_S_SYN_SENT,         /**< client SYN seen */
-	FLOW_S_SYN_RCVD,         /**< server SYN-ACK seen */
-	FLOW_S_ESTABLISHED,      /**< client ACK of the SYN-ACK seen */
-	FLOW_S_FIN_OUT,          /**< the client sent FIN */
-	FLOW_S_FIN_IN,           /**< the server sent FIN */
-	FLOW_S_TIME_WAIT,        /**< both sides sent FIN */
-	FLOW_S_CLOSED,           /**< RST seen: lingers (RFC 7857 2.2) */
+#define FLOW_STATE_ENUM(name, str) FLOW_S_##name,
+	FLOW_STATES(FLOW_STATE_ENUM)
+#undef FLOW_STATE_ENUM
 	FLOW_S_MAX
 };
+
+/** The state's name as telemetry shows it; "invalid" out of range. */
+static inline const char *
+flow_state_name(uint8_t state)
+{
+	static const char *const names[FLOW_S_MAX] = {
+#define FLOW_STATE_NAME(name, str) [FLOW_S_##name] = str,
+		FLOW_STATES(FLOW_STATE_NAME)
+#undef FLOW_STATE_NAME
+	};
+
+	return state < FLOW_S_MAX ? names[state] : "invalid";
+}
 
 /** One flow: one cache line, everything a packet needs but TCP window tracking. */
 struct flow {
@@ -138,6 +163,7 @@ struct flow_table {
 	uint32_t free_head;      /**< freed slots, chained through next[0] */
 	uint32_t fresh;          /**< slots from here on were never used */
 	uint32_t n_free;         /**< freed slots and never used ones */
+	uint32_t deletions;      /**< flows deleted so far (wraps); owner only */
 	/* deleted flows waiting for their grace period: a FIFO of slot indices
 	 * cut into batches, each closed by flow_table_sync() with one token */
 	uint32_t *limbo;         /**< limbo_mask + 1 slot indices */
@@ -217,6 +243,17 @@ static inline struct flow_tcp *
 flow_table_tcp(const struct flow_table *ft, const struct flow *f)
 {
 	return ft->tcp[f - ft->flows];
+}
+
+/**
+ * Flows deleted since the table was created (wrapping). A flow pointer the
+ * owner looked up is still the flow it found for as long as this has not
+ * changed: with no grace period (no QSBR) a deleted slot is reused at once.
+ */
+static inline uint32_t
+flow_table_deletions(const struct flow_table *ft)
+{
+	return ft->deletions;
 }
 
 /** Capacity (max_flows). */

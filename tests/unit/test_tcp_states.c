@@ -40,15 +40,34 @@ static void t_none_in(void **s) { (void)s; row(FLOW_S_NONE, IN, FLOW_S_NONE,
 /* SYN retransmits stay; RST closes; nothing else moves it from the client. */
 static void t_syn_sent_out(void **s) { (void)s; row(FLOW_S_SYN_SENT, OUT,
 	FLOW_S_SYN_SENT, FLOW_S_SYN_SENT, FLOW_S_SYN_SENT, FLOW_S_CLOSED, FLOW_S_SYN_SENT); }
-/* the server's SYN-ACK, or its SYN (simultaneous open), moves on. */
+/* the server's SYN-ACK moves on; its own SYN is a simultaneous open. */
 static void t_syn_sent_in(void **s) { (void)s; row(FLOW_S_SYN_SENT, IN,
-	FLOW_S_SYN_RCVD, FLOW_S_SYN_RCVD, FLOW_S_SYN_SENT, FLOW_S_CLOSED, FLOW_S_SYN_SENT); }
-/* the client's ACK of the SYN-ACK establishes; its FIN half-closes. */
+	FLOW_S_SYN_SENT2, FLOW_S_SYN_RCVD, FLOW_S_SYN_SENT, FLOW_S_CLOSED, FLOW_S_SYN_SENT); }
+/* the client's ACK of the SYN-ACK establishes, so does its own SYN-ACK
+ * (simultaneous open, the server's SYN-ACK first); its FIN half-closes. */
 static void t_syn_rcvd_out(void **s) { (void)s; row(FLOW_S_SYN_RCVD, OUT,
-	FLOW_S_SYN_RCVD, FLOW_S_SYN_RCVD, FLOW_S_FIN_OUT, FLOW_S_CLOSED, FLOW_S_ESTABLISHED); }
+	FLOW_S_SYN_RCVD, FLOW_S_ESTABLISHED, FLOW_S_FIN_OUT, FLOW_S_CLOSED,
+	FLOW_S_ESTABLISHED); }
 /* SYN-ACK retransmits stay; the server's FIN half-closes. */
 static void t_syn_rcvd_in(void **s) { (void)s; row(FLOW_S_SYN_RCVD, IN,
 	FLOW_S_SYN_RCVD, FLOW_S_SYN_RCVD, FLOW_S_FIN_IN, FLOW_S_CLOSED, FLOW_S_SYN_RCVD); }
+/* simultaneous open, both SYNs seen: the client's SYN-ACK leads to
+ * SYN_RCVD2, SYNs again stay, RST closes */
+static void t_syn_sent2_out(void **s) { (void)s; row(FLOW_S_SYN_SENT2, OUT,
+	FLOW_S_SYN_SENT2, FLOW_S_SYN_RCVD2, FLOW_S_SYN_SENT2, FLOW_S_CLOSED,
+	FLOW_S_SYN_SENT2); }
+/* ... and the server's SYN-ACK to SYN_RCVD (the client's ACK completes) */
+static void t_syn_sent2_in(void **s) { (void)s; row(FLOW_S_SYN_SENT2, IN,
+	FLOW_S_SYN_SENT2, FLOW_S_SYN_RCVD, FLOW_S_SYN_SENT2, FLOW_S_CLOSED,
+	FLOW_S_SYN_SENT2); }
+/* the client's SYN-ACK seen: its own segments wait for the server's */
+static void t_syn_rcvd2_out(void **s) { (void)s; row(FLOW_S_SYN_RCVD2, OUT,
+	FLOW_S_SYN_RCVD2, FLOW_S_SYN_RCVD2, FLOW_S_SYN_RCVD2, FLOW_S_CLOSED,
+	FLOW_S_SYN_RCVD2); }
+/* the server's SYN-ACK, or any ACK of the client's SYN, establishes */
+static void t_syn_rcvd2_in(void **s) { (void)s; row(FLOW_S_SYN_RCVD2, IN,
+	FLOW_S_SYN_RCVD2, FLOW_S_ESTABLISHED, FLOW_S_FIN_IN, FLOW_S_CLOSED,
+	FLOW_S_ESTABLISHED); }
 static void t_est_out(void **s) { (void)s; row(FLOW_S_ESTABLISHED, OUT,
 	FLOW_S_ESTABLISHED, FLOW_S_ESTABLISHED, FLOW_S_FIN_OUT, FLOW_S_CLOSED,
 	FLOW_S_ESTABLISHED); }
@@ -76,6 +95,26 @@ static void t_closed_out(void **s) { (void)s; row(FLOW_S_CLOSED, OUT,
 static void t_closed_in(void **s) { (void)s; row(FLOW_S_CLOSED, IN,
 	FLOW_S_CLOSED, FLOW_S_CLOSED, FLOW_S_CLOSED, FLOW_S_CLOSED, FLOW_S_CLOSED); }
 
+/*
+ * RFC 793 figure 8, both orders of the SYN-ACKs: SYN out, SYN in, then the
+ * two SYN-ACKs (and nothing else) reach ESTABLISHED.
+ */
+static void
+t_simultaneous_open(void **s)
+{
+	uint8_t st;
+	(void)s;
+
+	st = dp_tcp_next(FLOW_S_NONE, OUT, SYN);
+	st = dp_tcp_next(st, IN, SYN);
+	st = dp_tcp_next(st, IN, SYNACK);
+	assert_int_equal(dp_tcp_next(st, OUT, SYNACK), FLOW_S_ESTABLISHED);
+	st = dp_tcp_next(FLOW_S_NONE, OUT, SYN);
+	st = dp_tcp_next(st, IN, SYN);
+	st = dp_tcp_next(st, OUT, SYNACK);
+	assert_int_equal(dp_tcp_next(st, IN, SYNACK), FLOW_S_ESTABLISHED);
+}
+
 /* SYN with ECE/CWR (ECN setup, RFC 3168) is a SYN like any other. */
 static void
 t_ecn_syn(void **s)
@@ -94,12 +133,14 @@ main(void)
 		cmocka_unit_test(t_none_out), cmocka_unit_test(t_none_in),
 		cmocka_unit_test(t_syn_sent_out), cmocka_unit_test(t_syn_sent_in),
 		cmocka_unit_test(t_syn_rcvd_out), cmocka_unit_test(t_syn_rcvd_in),
+		cmocka_unit_test(t_syn_sent2_out), cmocka_unit_test(t_syn_sent2_in),
+		cmocka_unit_test(t_syn_rcvd2_out), cmocka_unit_test(t_syn_rcvd2_in),
 		cmocka_unit_test(t_est_out), cmocka_unit_test(t_est_in),
 		cmocka_unit_test(t_fin_out_out), cmocka_unit_test(t_fin_out_in),
 		cmocka_unit_test(t_fin_in_out), cmocka_unit_test(t_fin_in_in),
 		cmocka_unit_test(t_tw_out), cmocka_unit_test(t_tw_in),
 		cmocka_unit_test(t_closed_out), cmocka_unit_test(t_closed_in),
-		cmocka_unit_test(t_ecn_syn),
+		cmocka_unit_test(t_simultaneous_open), cmocka_unit_test(t_ecn_syn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

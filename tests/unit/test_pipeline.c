@@ -1694,6 +1694,410 @@ test_full_table(void **state)
 	assert_int_equal(flow_table_count(fx.w->flows), 1);
 }
 
+/* ------------------------------------- issue 10: frames of one burst, reopens */
+
+/* Every embryonic flow counted, and nothing else (the worker's counter). */
+static void
+assert_embryonic_consistent(void)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < flow_table_capacity(fx.w->flows); i++) {
+		const struct flow *f = flow_table_at(fx.w->flows, i);
+
+		n += f->in_use && f->embryonic;
+	}
+	assert_int_equal(fx.w->embryonic, n);
+}
+
+/* A UDP datagram from the client (checksummed). */
+static struct rte_mbuf *
+client_udp(uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct rte_mbuf *m = client_seg(sport, dst, dport, RTE_TCP_SYN_FLAG);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t l4 = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - sizeof(*ip));
+
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uh->src_port = rte_cpu_to_be_16(sport);
+	uh->dst_port = rte_cpu_to_be_16(dport);
+	uh->dgram_len = rte_cpu_to_be_16(l4);
+	uh->dgram_cksum = 0;
+	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	return m;
+}
+
+/* The policy a test replaced with one that has no rule (publish_empty_policy()). */
+static struct {
+	struct policy *saved, *empty;
+	char dir[32];
+} swapped;
+
+/* Publish a policy without rules, as a reload of an empty folder would. */
+static void
+publish_empty_policy(void)
+{
+	snprintf(swapped.dir, sizeof(swapped.dir), "/tmp/egt-empty-XXXXXX");
+	assert_non_null(mkdtemp(swapped.dir));
+	swapped.empty = load_policy(swapped.dir, fx.conf.policy->generation + 1);
+	assert_non_null(swapped.empty);
+	assert_int_equal(swapped.empty->n_rules, 0);
+	swapped.saved = fx.conf.policy;
+	fx.conf.policy = swapped.empty;
+}
+
+/* Put back the policy publish_empty_policy() replaced. */
+static void
+restore_policy(void)
+{
+	fx.conf.policy = swapped.saved;
+	policy_free(swapped.empty);
+	rmdir(swapped.dir);
+}
+
+/*
+ * Defect 1: three frames of one revoked flow in one burst end it once: one
+ * revocation, one RST each way, the two later frames dropped as flowless,
+ * and the client's per-source count keeps its two other flows.
+ */
+static void
+test_revoked_flow_in_one_burst(void **state)
+{
+	struct rte_mbuf *pkts[3];
+	struct dp_out out;
+	uint32_t client = CLIENT;
+	unsigned int i;
+	int pos;
+	(void)state;
+
+	fx.conf.source_max = 8;
+	rebuild_worker(1024);
+	establish(40100);
+	open_flow(40101);
+	open_flow(40102);
+	publish_empty_policy();
+	for (i = 0; i < 3; i++)
+		pkts[i] = client_seg(40100, REDIS, 6379, RTE_TCP_ACK_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 3, &out), 2);
+	assert_int_equal(fx.w->stats.flows_revoked, 1);
+	assert_int_equal(fx.w->stats.rst_sent, 2);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(drops(EGRESS_DROP_REVOKED), 1);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 2);
+	free_out(&out);
+	assert_int_equal(flow_table_count(fx.w->flows), 2);
+	pos = rte_hash_lookup(fx.w->sources, &client);
+	assert_true(pos >= 0);
+	assert_int_equal(fx.w->source[pos].flows, 2);
+	restore_policy();
+}
+
+/*
+ * Defect 1: a SYN evicts embryonic flow A, and A's retransmit later in the
+ * same burst is a new flow (it evicts the next oldest), not a frame on the
+ * dead one: the embryonic count stays true, and what leaves carries the
+ * NAT port of the flow the table holds.
+ */
+static void
+test_evicted_flow_retransmit_in_one_burst(void **state)
+{
+	struct flow_key ka = { .src_ip = CLIENT, .dst_ip = REDIS, .src_port = rte_cpu_to_be_16(40111),
+			       .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	struct rte_mbuf *pkts[2];
+	struct dp_out out;
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	fx.conf.embryonic_max = 2;
+	rebuild_worker(1024);
+	open_flow(40111); /* A, the oldest */
+	open_flow(40112); /* B */
+	pkts[0] = client_seg(40113, REDIS, 6379, RTE_TCP_SYN_FLAG); /* C evicts A */
+	pkts[1] = client_seg(40111, REDIS, 6379, RTE_TCP_SYN_FLAG); /* A again: evicts B */
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 2, &out), 2);
+	assert_int_equal(fx.w->stats.embryonic_evicted, 2);
+	assert_int_equal(fx.w->stats.flows_created, 4);
+	assert_int_equal(fx.w->embryonic, 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 2);
+	assert_embryonic_consistent();
+	f = flow_table_lookup(fx.w->flows, &ka, &dir);
+	assert_non_null(f);
+	assert_true(f->embryonic);
+	assert_int_equal(tcp_of(out.pkts[DP_OUTSIDE][1])->src_port, f->key[FLOW_DIR_IN].dst_port);
+	free_out(&out);
+}
+
+/* Close a flow with a client RST: CLOSED, and it lingers. */
+static uint16_t
+open_and_reset(uint16_t sport)
+{
+	uint16_t nat_port = establish(sport);
+	struct dp_out out;
+
+	assert_int_equal(run(DP_INSIDE, client_seg(sport, REDIS, 6379,
+						   RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG), &out), 1);
+	free_out(&out);
+	return nat_port;
+}
+
+/*
+ * Defect 2: a SYN on a CLOSED (or TIME_WAIT) 5-tuple reopens it under the
+ * embryonic cap, through the eviction FIFO: with a cap of 2 and four new
+ * connections, two of them reopened, never more than two are embryonic and
+ * the oldest are the ones evicted.
+ */
+static void
+test_reopen_under_embryonic_cap(void **state)
+{
+	struct dp_out out;
+	uint16_t nat_x;
+	(void)state;
+
+	fx.conf.embryonic_max = 2;
+	rebuild_worker(1024);
+	nat_x = open_and_reset(40120);
+	open_and_reset(40121);
+	assert_int_equal(fx.w->embryonic, 0);
+	/* reopen both: the same NAT binding, embryonic again */
+	assert_int_equal(run(DP_INSIDE, client_seg(40120, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port), nat_x);
+	free_out(&out);
+	open_flow(40121);
+	assert_int_equal(fx.w->embryonic, 2);
+	/* two fresh SYNs evict the two reopened flows, oldest first */
+	open_flow(40122);
+	assert_int_equal(fx.w->embryonic, 2);
+	assert_int_equal(fx.w->stats.embryonic_evicted, 1);
+	open_flow(40123);
+	assert_int_equal(fx.w->embryonic, 2);
+	assert_int_equal(fx.w->stats.embryonic_evicted, 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 2);
+	assert_embryonic_consistent();
+}
+
+/*
+ * Defect 3: on_revoke: keep keeps connections, it never admits one. A SYN on
+ * the 5-tuple of a closed flow whose rule is gone is denied, like a SYN on
+ * a fresh 5-tuple to the same place; the established flow kept passes.
+ */
+static void
+test_keep_admits_no_new_connection(void **state)
+{
+	struct dp_out out;
+	(void)state;
+
+	fx.conf.on_revoke = EGRESS_REVOKE_KEEP;
+	open_and_reset(40130);
+	establish(40131);
+	publish_empty_policy();
+	/* the established one is kept */
+	assert_int_equal(run(DP_INSIDE, client_seg(40131, REDIS, 6379, RTE_TCP_ACK_FLAG), &out),
+			 1);
+	free_out(&out);
+	/* the closed one is not reopened */
+	assert_int_equal(run(DP_INSIDE, client_seg(40130, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 1);
+	/* nor is a quarantined one: timed out, then a SYN */
+	fx.now += fx.cfg.timeout_established_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(40131, REDIS, 6379, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
+	fx.conf.on_revoke = EGRESS_REVOKE_RESET;
+	restore_policy();
+}
+
+/*
+ * Defect 7: the sweep goes round the whole table once per period, whatever
+ * its size: 64 Ki slots in 16 ms with the loop running ten times per ms
+ * (4096 slots per ms; the old budget stopped at 640).
+ */
+static void
+test_sweep_follows_table_size(void **state)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS, .src_port = rte_cpu_to_be_16(40140),
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	unsigned int ms, loop;
+	uint8_t dir;
+	(void)state;
+
+	fx.conf.sweep_period_ms = 16;
+	rebuild_worker(65536);
+	establish(40140); /* slot 0 */
+	/* the cursor just past it, then the flow expires */
+	fx.w->sweep_cursor = 1;
+	fx.w->sweep_ms = fx.now;
+	fx.now += fx.cfg.timeout_established_ms + fx.cfg.timeout_time_wait_ms;
+	fx.w->sweep_ms = fx.now;
+	for (ms = 1; ms <= 17; ms++) {
+		for (loop = 0; loop < 10; loop++)
+			dp_sweep(fx.w, fx.now + ms, NULL);
+		if (flow_table_lookup(fx.w->flows, &k, &dir) == NULL ||
+		    flow_table_lookup(fx.w->flows, &k, &dir)->quarantine)
+			break;
+	}
+	/* found, aged to quarantine, within one period (and a millisecond) */
+	assert_true(ms <= 17);
+	assert_true(ms >= 15);
+}
+
+/*
+ * Defect 8: a UDP flow nobody answered is embryonic, under the same cap
+ * (the oldest evicted); a reply makes it established.
+ */
+static void
+test_udp_under_embryonic_cap(void **state)
+{
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	fx.conf.embryonic_max = 4;
+	rebuild_worker(1024);
+	fx.conf.policy->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(run(DP_INSIDE, client_udp((uint16_t)(40150 + i), IP(198, 51, 100, 7),
+							   53), &out), 1);
+		free_out(&out);
+	}
+	assert_int_equal(fx.w->embryonic, 4);
+	assert_int_equal(fx.w->stats.embryonic_evicted, 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 4);
+	assert_embryonic_consistent();
+	fx.conf.policy->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
+}
+
+/*
+ * Defect 8: at a full table, new flows reclaim on demand once per
+ * millisecond, not a stretch of the table per packet: ten SYNs in one ms
+ * move the aging cursor by exactly one reclaim budget.
+ */
+static void
+test_full_table_reclaims_once_per_ms(void **state)
+{
+	struct rte_mbuf *pkts[10];
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	fx.conf.embryonic_max = 1u << 20;
+	rebuild_worker(4096);
+	for (i = 0; i < 4096; i++) {
+		assert_int_equal(run(DP_INSIDE, client_seg((uint16_t)(20000 + i), REDIS, 6379,
+							   RTE_TCP_SYN_FLAG), &out), 1);
+		free_out(&out);
+	}
+	assert_int_equal(fx.w->sweep_cursor, 0);
+	for (i = 0; i < 10; i++)
+		pkts[i] = client_seg((uint16_t)(30000 + i), REDIS, 6379, RTE_TCP_SYN_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 10, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_FLOW_TABLE_FULL), 10);
+	assert_int_equal(fx.w->sweep_cursor, 1024);
+}
+
+/*
+ * Defect 9: a simultaneous open (RFC 793 figure 8: SYN out, SYN in, SYN-ACK
+ * out, SYN-ACK in) reaches ESTABLISHED and leaves the embryonic count.
+ */
+static void
+test_simultaneous_open(void **state)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS, .src_port = rte_cpu_to_be_16(40160),
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	uint16_t nat_port = open_flow(40160);
+	struct dp_out out;
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_SYN_FLAG), &out),
+			 1);
+	free_out(&out);
+	assert_int_equal(run(DP_INSIDE, client_seg(40160, REDIS, 6379,
+						   RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG), &out), 1);
+	free_out(&out);
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port,
+						    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG), &out), 1);
+	free_out(&out);
+	f = flow_table_lookup(fx.w->flows, &k, &dir);
+	assert_non_null(f);
+	assert_int_equal(f->state, FLOW_S_ESTABLISHED);
+	assert_int_equal(fx.w->embryonic, 0);
+}
+
+/*
+ * Defect 11: a SYN on an established flow passes without touching its
+ * tracking (window scale included); an ACK of data the other side never
+ * sent is out of window.
+ */
+static void
+test_syn_past_handshake_and_ack_check(void **state)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = REDIS, .src_port = rte_cpu_to_be_16(40170),
+			      .dst_port = rte_cpu_to_be_16(6379), .proto = IPPROTO_TCP };
+	struct tcp_spec s = {
+		.dst_mac = mac_in, .src_mac = mac_client, .src = CLIENT, .dst = REDIS,
+		.sport = 40170, .dport = 6379, .flags = RTE_TCP_SYN_FLAG, .seq = 90000000,
+	};
+	struct flow_tcp before[2];
+	struct dp_out out;
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	establish(40170);
+	f = flow_table_lookup(fx.w->flows, &k, &dir);
+	assert_non_null(f);
+	memcpy(before, flow_table_tcp(fx.w->flows, f), sizeof(before));
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+	assert_memory_equal(flow_table_tcp(fx.w->flows, f), before, sizeof(before));
+	assert_int_equal(f->state, FLOW_S_ESTABLISHED);
+	/* the server sent up to seq 5001: an ACK of 9001 acknowledges nothing */
+	s.flags = RTE_TCP_ACK_FLAG;
+	s.seq = 1001;
+	s.ack = 9001;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_TCP_WINDOW), 1);
+	/* one that acknowledges what was sent passes */
+	s.ack = 5001;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+}
+
+/* Defect 11: the RSTs of revoked flows take tokens of the RST bucket. */
+static void
+test_revocation_rsts_rate_limited(void **state)
+{
+	struct dp_out out;
+	(void)state;
+
+	establish(40180);
+	establish(40181);
+	publish_empty_policy();
+	/* three tokens left in this millisecond: three RSTs, not four */
+	fx.w->rst.tokens = 3;
+	fx.w->rst.last_ms = (uint32_t)fx.now;
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, &out), 2);
+	assert_int_equal(fx.w->stats.flows_revoked, 2);
+	assert_int_equal(fx.w->stats.rst_sent, 3);
+	assert_int_equal(out.n[DP_INSIDE] + out.n[DP_OUTSIDE], 3);
+	free_out(&out);
+	restore_policy();
+}
+
 /* nat.mss_clamp: the MSS option of a forwarded SYN is lowered, not raised. */
 static void
 test_mss_clamp(void **state)
@@ -1795,6 +2199,16 @@ main(void)
 		T(test_connect_timeout),
 		T(test_hostile_frames),
 		T(test_full_table),
+		T(test_revoked_flow_in_one_burst),
+		T(test_evicted_flow_retransmit_in_one_burst),
+		T(test_reopen_under_embryonic_cap),
+		T(test_keep_admits_no_new_connection),
+		T(test_sweep_follows_table_size),
+		T(test_udp_under_embryonic_cap),
+		T(test_full_table_reclaims_once_per_ms),
+		T(test_simultaneous_open),
+		T(test_syn_past_handshake_and_ack_check),
+		T(test_revocation_rsts_rate_limited),
 		T(test_mss_clamp),
 		T(test_allow_any),
 	};

@@ -1737,6 +1737,270 @@ test_allow_any(void **state)
 	fx.conf.policy->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
 }
 
+/* ------------------------------- ICMP errors of NATed flows, UDP, rate limits */
+
+#define ROUTER IP(198, 51, 100, 1)
+
+/*
+ * An ICMP error of type/code arriving on the outside from src to the NAT
+ * address (TTL 60, IP id 0x4242), `mtu` in the low half of its second word,
+ * quoting qlen bytes of quote; outer IP and ICMP checksums right.
+ */
+static struct rte_mbuf *
+outside_icmp_error(uint32_t src, uint8_t type, uint8_t code, uint16_t mtu, const void *quote,
+		   uint16_t qlen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + qlen);
+	if (eth == NULL)
+		abort();
+	memcpy(&eth->dst_addr, mac_out, 6);
+	memcpy(&eth->src_addr, mac_gw, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, 20 + 8);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + qlen);
+	ip->packet_id = rte_cpu_to_be_16(0x4242);
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = src;
+	ip->dst_addr = NAT_ADDR;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = type;
+	ic->icmp_code = code;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(ic + 1, quote, qlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 8 + qlen);
+	return m;
+}
+
+/*
+ * The ICMP error m as outside_icmp_error() built it, translated on its way
+ * to the client: every outer field, the outer IP and ICMP checksums by full
+ * computation. @return the quoted IP header.
+ */
+static struct rte_ipv4_hdr *
+assert_icmp_to_client(struct rte_mbuf *m, uint32_t src, uint8_t type, uint8_t code,
+		      uint16_t mtu, uint16_t qlen)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+
+	assert_l2(m, mac_client, mac_in);
+	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 20 + 8 + qlen);
+	assert_int_equal(ip->version_ihl, RTE_IPV4_VHL_DEF);
+	assert_int_equal(ip->type_of_service, 0);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length), 20 + 8 + qlen);
+	assert_int_equal(rte_be_to_cpu_16(ip->packet_id), 0x4242);
+	assert_int_equal(ip->fragment_offset, 0);
+	assert_int_equal(ip->time_to_live, 59);
+	assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
+	assert_int_equal(ip->src_addr, src);
+	assert_int_equal(ip->dst_addr, CLIENT);
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	assert_int_equal(ic->icmp_type, type);
+	assert_int_equal(ic->icmp_code, code);
+	assert_int_equal(ic->icmp_ident, 0);
+	assert_int_equal(rte_be_to_cpu_16(ic->icmp_seq_nb), mtu);
+	assert_int_equal(rte_raw_cksum(ic, 8 + qlen), 0xffff);
+	return (struct rte_ipv4_hdr *)(ic + 1);
+}
+
+/*
+ * The quoted packet q is the client's own (header cip, first l4len bytes of
+ * L4 cl4) as the far end received it: one hop later, every byte else as the
+ * client sent it. The quoted IP checksum is verified by full computation,
+ * and the quoted L4 checksum too when the whole segment is quoted and it
+ * carries one.
+ */
+static void
+assert_quote_is_clients(const struct rte_ipv4_hdr *q, const struct rte_ipv4_hdr *cip,
+			const void *cl4, uint16_t l4len)
+{
+	const struct rte_udp_hdr *qu = (const struct rte_udp_hdr *)(q + 1);
+
+	assert_int_equal(q->version_ihl, cip->version_ihl);
+	assert_int_equal(q->type_of_service, cip->type_of_service);
+	assert_int_equal(q->total_length, cip->total_length);
+	assert_int_equal(q->packet_id, cip->packet_id);
+	assert_int_equal(q->fragment_offset, cip->fragment_offset);
+	assert_int_equal(q->time_to_live, cip->time_to_live - 1);
+	assert_int_equal(q->next_proto_id, cip->next_proto_id);
+	assert_int_equal(q->src_addr, cip->src_addr);
+	assert_int_equal(q->dst_addr, cip->dst_addr);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	assert_memory_equal(q + 1, cl4, l4len);
+	if (l4len == rte_be_to_cpu_16(q->total_length) - 20 &&
+	    !(q->next_proto_id == IPPROTO_UDP && qu->dgram_cksum == 0))
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(q, q + 1), 0);
+}
+
+/* The error's quote: the first qlen bytes of the IP packet in m. */
+static void
+copy_ip(struct rte_mbuf *m, uint8_t *quote, uint16_t qlen)
+{
+	memcpy(quote, ip_of(m), qlen);
+}
+
+/* The flow CLIENT:sport -> dst:dport opened (host order ports). */
+static struct flow *
+client_flow(uint8_t proto, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = dst,
+			      .src_port = rte_cpu_to_be_16(sport),
+			      .dst_port = rte_cpu_to_be_16(dport), .proto = proto };
+	uint8_t dir;
+	struct flow *f = flow_table_lookup(fx.w.flows, &k, &dir);
+
+	assert_non_null(f);
+	assert_int_equal(dir, FLOW_DIR_OUT);
+	return f;
+}
+
+/*
+ * A client SYN CLIENT:sport -> dst:6379 goes out; an ICMP error type/code
+ * comes back from `from` (0: from where the SYN went, the real endpoint)
+ * quoting the first qlen bytes of the SYN as sent on. The client must get it
+ * from `shown` (0: from `from`), every field and checksum right, the quote
+ * its own SYN again.
+ * @return the address the error came from.
+ */
+static uint32_t
+tcp_error_to_client(uint16_t sport, uint32_t dst, uint32_t from, uint8_t type, uint8_t code,
+		    uint16_t qlen, uint32_t shown)
+{
+	struct rte_ipv4_hdr cip, *q;
+	struct rte_tcp_hdr ctcp;
+	uint8_t quote[40];
+	struct rte_mbuf *m;
+	struct dp_out out;
+
+	assert_true(qlen <= sizeof(quote));
+	m = client_seg(sport, dst, 6379, RTE_TCP_SYN_FLAG);
+	cip = *ip_of(m);
+	ctcp = *tcp_of(m);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	copy_ip(out.pkts[DP_OUTSIDE][0], quote, qlen);
+	if (from == 0)
+		from = ip_of(out.pkts[DP_OUTSIDE][0])->dst_addr;
+	if (shown == 0)
+		shown = from;
+	free_out(&out);
+
+	m = outside_icmp_error(from, type, code, 0, quote, qlen);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 0);
+	q = assert_icmp_to_client(out.pkts[DP_INSIDE][0], shown, type, code, 0, qlen);
+	assert_quote_is_clients(q, &cip, &ctcp, (uint16_t)RTE_MIN(qlen - 20, (int)sizeof(ctcp)));
+	free_out(&out);
+	return from;
+}
+
+/* The real endpoint's "port unreachable" reaches the client from the VIP. */
+static void
+test_icmp_error_from_dnat_endpoint(void **state)
+{
+	struct flow *f;
+	uint32_t ep;
+	(void)state;
+
+	use_static_policy(NULL);
+	ep = tcp_error_to_client(26000, REDIS_VIP, 0, 3, 3, 40, REDIS_VIP);
+	assert_true(ep == EP1 || ep == EP2);
+	f = client_flow(IPPROTO_TCP, 26000, REDIS_VIP, 6379);
+	assert_int_equal(f->key[FLOW_DIR_IN].src_ip, ep);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(f->state, FLOW_S_SYN_SENT);
+}
+
+/* A router on the path to a DNAT endpoint is who the client hears from. */
+static void
+test_icmp_error_from_router_on_dnat_path(void **state)
+{
+	(void)state;
+
+	use_static_policy(NULL);
+	/* RFC 792's minimum quote: the IP header and 8 bytes (ports, seq) */
+	tcp_error_to_client(26001, REDIS_VIP, ROUTER, 11, 0, 28, ROUTER);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
+/* Without DNAT the server's own error keeps its address: the one dialled. */
+static void
+test_icmp_error_from_server_without_dnat(void **state)
+{
+	(void)state;
+
+	assert_int_equal(tcp_error_to_client(40201, REDIS, 0, 3, 3, 40, 0), REDIS);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
+/*
+ * RFC 5508 REQ-3a: a quoted IP header whose checksum fails is dropped, under
+ * its own reason; the check covers the whole header, options included.
+ */
+static void
+test_icmp_error_bad_quoted_checksum(void **state)
+{
+	uint8_t quote[44], *opt = quote + 20;
+	struct rte_ipv4_hdr *qip = (struct rte_ipv4_hdr *)quote, *q;
+	struct rte_tcp_hdr *qt;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	m = client_seg(40202, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	copy_ip(out.pkts[DP_OUTSIDE][0], quote, 40);
+	free_out(&out);
+
+	qip->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 40);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
+	assert_int_equal(out.n[DP_INSIDE], 0);
+	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 1);
+	assert_int_equal(fx.w.stats.port[DP_OUTSIDE].dropped, 1);
+	assert_int_equal(fx.w.stats.icmp_translated, 0);
+
+	/* the same header with 4 bytes of options (NOP NOP NOP EOL) and a
+	 * right checksum is translated, the L4 found after the options */
+	qip->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
+	memmove(quote + 24, quote + 20, 20);
+	opt[0] = opt[1] = opt[2] = 1;
+	opt[3] = 0;
+	qip->version_ihl = 0x46;
+	qip->total_length = rte_cpu_to_be_16(44);
+	qip->hdr_checksum = 0;
+	qip->hdr_checksum = rte_ipv4_cksum(qip);
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 44);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	q = assert_icmp_to_client(out.pkts[DP_INSIDE][0], ROUTER, 3, 4, 1400, 44);
+	assert_int_equal(q->version_ihl, 0x46);
+	assert_int_equal(q->src_addr, CLIENT);
+	assert_int_equal(q->dst_addr, REDIS);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	assert_memory_equal((uint8_t *)q + 20, opt, 4);
+	qt = (struct rte_tcp_hdr *)((uint8_t *)q + 24);
+	assert_int_equal(rte_be_to_cpu_16(qt->src_port), 40202);
+	assert_int_equal(rte_be_to_cpu_16(qt->dst_port), 6379);
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(q, qt), 0);
+	free_out(&out);
+	/* an option byte changed, the first 20 bytes intact: still caught */
+	opt[2] = 0;
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 44);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 2);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1777,6 +2041,10 @@ main(void)
 		T(test_full_table),
 		T(test_mss_clamp),
 		T(test_allow_any),
+		T(test_icmp_error_from_dnat_endpoint),
+		T(test_icmp_error_from_router_on_dnat_path),
+		T(test_icmp_error_from_server_without_dnat),
+		T(test_icmp_error_bad_quoted_checksum),
 	};
 
 	if (test_eal_init("pipeline") != 0)

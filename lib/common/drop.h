@@ -35,6 +35,7 @@
 	X(PORT_ZERO, "port_zero")                                               \
 	X(PROTO, "unsupported_protocol")                                        \
 	X(ICMP_UNHANDLED, "icmp_unhandled")                                     \
+	X(ICMP_QUOTE_CHECKSUM, "icmp_quote_bad_checksum") /* quoted IP hdr */   \
 	X(SPOOFED, "inside_source_spoofed")                                     \
 	X(TTL_EXPIRED, "ttl_expired")                                           \
 	X(NO_ROUTE, "no_route")                                                 \

@@ -670,9 +670,10 @@ icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, ui
 /*
  * An ICMP error (destination unreachable, time exceeded) sent to a NAT
  * address about a packet of a NATed flow (RFC 5508 / RFC 7857 section 2.9):
- * find the flow from the quoted packet, rewrite the outer destination and
- * the quoted packet back to what the client sent, fix every checksum, and
- * send it on to the client. It never refreshes, changes or ends the flow.
+ * find the flow from the quoted packet, rewrite the outer destination (and
+ * the source, when the DNAT endpoint itself reports) and the quoted packet
+ * back to what the client sent, fix every checksum, and send it on to the
+ * client. It never refreshes, changes or ends the flow.
  */
 static void
 icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
@@ -687,9 +688,10 @@ icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm
 	struct rte_ipv4_hdr *iip = (struct rte_ipv4_hdr *)inner;
 	uint16_t *iports, old_ttl_word, new_ttl_word;
 	uint32_t ihl, icmp_len = pm->ip_len - pm->l3_len;
-	const struct flow_key *o;
+	const struct flow_key *o, *in;
 	struct flow_key k;
 	uint8_t dir, mac[RTE_ETHER_ADDR_LEN];
+	uint32_t src;
 	struct flow *f;
 
 	/* the quoted packet: an IPv4 header (options allowed) and 8 bytes of L4 */
@@ -726,7 +728,16 @@ icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm
 		dp_drop(b, m, EGRESS_DROP_NO_FLOW);
 		return;
 	}
+	/* RFC 5508 REQ-3a: a quoted header that fails its checksum (options
+	 * included) is damaged or forged, and is not passed on. Checked once
+	 * the quote names one of our flows: an error about no flow of ours is
+	 * counted as no_flow, whatever the state of its quote */
+	if (unlikely(pkt_ipv4_hdr_cksum(inner, (uint16_t)ihl) != 0)) {
+		dp_drop(b, m, EGRESS_DROP_ICMP_QUOTE_CHECKSUM);
+		return;
+	}
 	o = &f->key[FLOW_DIR_OUT];
+	in = &f->key[FLOW_DIR_IN];
 	if (!neigh_lookup(ipc->neigh, o->src_ip, mac)) {
 		dp_event(conf, DP_EV_RESOLVE, DP_INSIDE, o->src_ip, NULL);
 		dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);
@@ -760,15 +771,24 @@ icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm
 	ic->icmp_cksum = 0;
 	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, icmp_len);
 
-	/* outer: to the client, TTL decremented; the source (the router or
-	 * server that reported) is kept, as RFC 5508 REQ-4 allows */
+	/* outer: to the client, TTL decremented. The source is who reported:
+	 * a router on the path keeps its own address (RFC 5508 REQ-4 allows
+	 * it, and traceroute needs it); the DNAT endpoint itself speaks as the
+	 * address the client connected to (the VIP), the only one the client
+	 * knows: its real address would leak from behind the VIP. The ICMP
+	 * checksum has no pseudo-header: only the IP header's changes. */
+	src = ip->src_addr;
+	if (src == in->src_ip && in->src_ip != o->dst_ip)
+		src = o->dst_ip;
 	old_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
 	ip->time_to_live--;
 	new_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
-	pkt_csum_update16(HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum), old_ttl_word,
-			  new_ttl_word);
-	pkt_csum_update32(HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum), ip->dst_addr,
-			  o->src_ip);
+	*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum) =
+		pkt_csum_adjust(*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum),
+				pkt_csum_delta16(old_ttl_word, new_ttl_word) +
+				pkt_csum_delta32(ip->src_addr, src) +
+				pkt_csum_delta32(ip->dst_addr, o->src_ip));
+	ip->src_addr = src;
 	ip->dst_addr = o->src_ip;
 	set_l2(frame, mac, ipc->mac);
 	b->w->stats.icmp_translated++;

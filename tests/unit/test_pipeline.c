@@ -2161,6 +2161,804 @@ test_allow_any(void **state)
 	fx.conf.policy->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
 }
 
+/* ------------------------------- ICMP errors of NATed flows, UDP, rate limits */
+
+#define ROUTER IP(198, 51, 100, 1)
+#define DNS    IP(198, 51, 100, 53)
+
+static struct rte_udp_hdr *
+udp_of(struct rte_mbuf *m)
+{
+	return (struct rte_udp_hdr *)(ip_of(m) + 1);
+}
+
+/*
+ * An ICMP error of type/code arriving on the outside from src to the NAT
+ * address (TTL 60, IP id 0x4242), `mtu` in the low half of its second word,
+ * quoting qlen bytes of quote; outer IP and ICMP checksums right.
+ */
+static struct rte_mbuf *
+outside_icmp_error(uint32_t src, uint8_t type, uint8_t code, uint16_t mtu, const void *quote,
+		   uint16_t qlen)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + qlen);
+	if (eth == NULL)
+		abort();
+	memcpy(&eth->dst_addr, mac_out, 6);
+	memcpy(&eth->src_addr, mac_gw, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, 20 + 8);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + qlen);
+	ip->packet_id = rte_cpu_to_be_16(0x4242);
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = src;
+	ip->dst_addr = NAT_ADDR;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = type;
+	ic->icmp_code = code;
+	ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(ic + 1, quote, qlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 8 + qlen);
+	return m;
+}
+
+/*
+ * The ICMP error m to the client: every outer field (IP id and TTL as
+ * given, no TOS, no fragment bits), outer IP and ICMP checksums by full
+ * computation. @return the quoted IP header.
+ */
+static struct rte_ipv4_hdr *
+assert_icmp_error(struct rte_mbuf *m, uint32_t src, uint16_t id, uint8_t ttl, uint8_t type,
+		  uint8_t code, uint16_t mtu, uint16_t qlen)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+
+	assert_l2(m, mac_client, mac_in);
+	assert_int_equal(rte_pktmbuf_data_len(m), 14 + 20 + 8 + qlen);
+	assert_int_equal(ip->version_ihl, RTE_IPV4_VHL_DEF);
+	assert_int_equal(ip->type_of_service, 0);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length), 20 + 8 + qlen);
+	assert_int_equal(rte_be_to_cpu_16(ip->packet_id), id);
+	assert_int_equal(ip->fragment_offset, 0);
+	assert_int_equal(ip->time_to_live, ttl);
+	assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
+	assert_int_equal(ip->src_addr, src);
+	assert_int_equal(ip->dst_addr, CLIENT);
+	assert_int_equal(rte_ipv4_cksum(ip), 0);
+	assert_int_equal(ic->icmp_type, type);
+	assert_int_equal(ic->icmp_code, code);
+	assert_int_equal(ic->icmp_ident, 0);
+	assert_int_equal(rte_be_to_cpu_16(ic->icmp_seq_nb), mtu);
+	assert_int_equal(rte_raw_cksum(ic, 8 + qlen), 0xffff);
+	return (struct rte_ipv4_hdr *)(ic + 1);
+}
+
+/* The ICMP error outside_icmp_error() built, translated on to the client. */
+static struct rte_ipv4_hdr *
+assert_icmp_to_client(struct rte_mbuf *m, uint32_t src, uint8_t type, uint8_t code,
+		      uint16_t mtu, uint16_t qlen)
+{
+	return assert_icmp_error(m, src, 0x4242, 59, type, code, mtu, qlen);
+}
+
+/*
+ * The quoted packet q is the client's own (header cip, first l4len bytes of
+ * L4 cl4) as the far end received it: one hop later, every byte else as the
+ * client sent it. The quoted IP checksum is verified by full computation,
+ * and the quoted L4 checksum too when the whole segment is quoted and it
+ * carries one.
+ */
+static void
+assert_quote_is_clients(const struct rte_ipv4_hdr *q, const struct rte_ipv4_hdr *cip,
+			const void *cl4, uint16_t l4len)
+{
+	const struct rte_udp_hdr *qu = (const struct rte_udp_hdr *)(q + 1);
+
+	assert_int_equal(q->version_ihl, cip->version_ihl);
+	assert_int_equal(q->type_of_service, cip->type_of_service);
+	assert_int_equal(q->total_length, cip->total_length);
+	assert_int_equal(q->packet_id, cip->packet_id);
+	assert_int_equal(q->fragment_offset, cip->fragment_offset);
+	assert_int_equal(q->time_to_live, cip->time_to_live - 1);
+	assert_int_equal(q->next_proto_id, cip->next_proto_id);
+	assert_int_equal(q->src_addr, cip->src_addr);
+	assert_int_equal(q->dst_addr, cip->dst_addr);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	assert_memory_equal(q + 1, cl4, l4len);
+	if (l4len == rte_be_to_cpu_16(q->total_length) - 20 &&
+	    !(q->next_proto_id == IPPROTO_UDP && qu->dgram_cksum == 0))
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(q, q + 1), 0);
+}
+
+/* The error's quote: the first qlen bytes of the IP packet in m. */
+static void
+copy_ip(struct rte_mbuf *m, uint8_t *quote, uint16_t qlen)
+{
+	memcpy(quote, ip_of(m), qlen);
+}
+
+/* The flow CLIENT:sport -> dst:dport opened (host order ports). */
+static struct flow *
+client_flow(uint8_t proto, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct flow_key k = { .src_ip = CLIENT, .dst_ip = dst,
+			      .src_port = rte_cpu_to_be_16(sport),
+			      .dst_port = rte_cpu_to_be_16(dport), .proto = proto };
+	uint8_t dir;
+	struct flow *f = flow_table_lookup(fx.w.flows, &k, &dir);
+
+	assert_non_null(f);
+	assert_int_equal(dir, FLOW_DIR_OUT);
+	return f;
+}
+
+/*
+ * A client SYN CLIENT:sport -> dst:6379 goes out; an ICMP error type/code
+ * comes back from `from` (0: from where the SYN went, the real endpoint)
+ * quoting the first qlen bytes of the SYN as sent on. The client must get it
+ * from `shown` (0: from `from`), every field and checksum right, the quote
+ * its own SYN again.
+ * @return the address the error came from.
+ */
+static uint32_t
+tcp_error_to_client(uint16_t sport, uint32_t dst, uint32_t from, uint8_t type, uint8_t code,
+		    uint16_t qlen, uint32_t shown)
+{
+	struct rte_ipv4_hdr cip, *q;
+	struct rte_tcp_hdr ctcp;
+	uint8_t quote[40];
+	struct rte_mbuf *m;
+	struct dp_out out;
+
+	assert_true(qlen <= sizeof(quote));
+	m = client_seg(sport, dst, 6379, RTE_TCP_SYN_FLAG);
+	cip = *ip_of(m);
+	ctcp = *tcp_of(m);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	copy_ip(out.pkts[DP_OUTSIDE][0], quote, qlen);
+	if (from == 0)
+		from = ip_of(out.pkts[DP_OUTSIDE][0])->dst_addr;
+	if (shown == 0)
+		shown = from;
+	free_out(&out);
+
+	m = outside_icmp_error(from, type, code, 0, quote, qlen);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 0);
+	q = assert_icmp_to_client(out.pkts[DP_INSIDE][0], shown, type, code, 0, qlen);
+	assert_quote_is_clients(q, &cip, &ctcp, (uint16_t)RTE_MIN(qlen - 20, (int)sizeof(ctcp)));
+	free_out(&out);
+	return from;
+}
+
+/* The real endpoint's "port unreachable" reaches the client from the VIP. */
+static void
+test_icmp_error_from_dnat_endpoint(void **state)
+{
+	struct flow *f;
+	uint32_t ep;
+	(void)state;
+
+	use_static_policy(NULL);
+	ep = tcp_error_to_client(26000, REDIS_VIP, 0, 3, 3, 40, REDIS_VIP);
+	assert_true(ep == EP1 || ep == EP2);
+	f = client_flow(IPPROTO_TCP, 26000, REDIS_VIP, 6379);
+	assert_int_equal(f->key[FLOW_DIR_IN].src_ip, ep);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(f->state, FLOW_S_SYN_SENT);
+}
+
+/* A router on the path to a DNAT endpoint is who the client hears from. */
+static void
+test_icmp_error_from_router_on_dnat_path(void **state)
+{
+	(void)state;
+
+	use_static_policy(NULL);
+	/* RFC 792's minimum quote: the IP header and 8 bytes (ports, seq) */
+	tcp_error_to_client(26001, REDIS_VIP, ROUTER, 11, 0, 28, ROUTER);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
+/* Without DNAT the server's own error keeps its address: the one dialled. */
+static void
+test_icmp_error_from_server_without_dnat(void **state)
+{
+	(void)state;
+
+	assert_int_equal(tcp_error_to_client(40201, REDIS, 0, 3, 3, 40, 0), REDIS);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
+/*
+ * RFC 5508 REQ-3a: a quoted IP header whose checksum fails is dropped, under
+ * its own reason; the check covers the whole header, options included.
+ */
+static void
+test_icmp_error_bad_quoted_checksum(void **state)
+{
+	uint8_t quote[44], *opt = quote + 20;
+	struct rte_ipv4_hdr *qip = (struct rte_ipv4_hdr *)quote, *q;
+	struct rte_tcp_hdr *qt;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	m = client_seg(40202, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	copy_ip(out.pkts[DP_OUTSIDE][0], quote, 40);
+	free_out(&out);
+
+	qip->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 40);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
+	assert_int_equal(out.n[DP_INSIDE], 0);
+	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 1);
+	assert_int_equal(fx.w.stats.port[DP_OUTSIDE].dropped, 1);
+	assert_int_equal(fx.w.stats.icmp_translated, 0);
+
+	/* the same header with 4 bytes of options (NOP NOP NOP EOL) and a
+	 * right checksum is translated, the L4 found after the options */
+	qip->hdr_checksum ^= rte_cpu_to_be_16(0x0100);
+	memmove(quote + 24, quote + 20, 20);
+	opt[0] = opt[1] = opt[2] = 1;
+	opt[3] = 0;
+	qip->version_ihl = 0x46;
+	qip->total_length = rte_cpu_to_be_16(44);
+	qip->hdr_checksum = 0;
+	qip->hdr_checksum = rte_ipv4_cksum(qip);
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 44);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	q = assert_icmp_to_client(out.pkts[DP_INSIDE][0], ROUTER, 3, 4, 1400, 44);
+	assert_int_equal(q->version_ihl, 0x46);
+	assert_int_equal(q->src_addr, CLIENT);
+	assert_int_equal(q->dst_addr, REDIS);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	assert_memory_equal((uint8_t *)q + 20, opt, 4);
+	qt = (struct rte_tcp_hdr *)((uint8_t *)q + 24);
+	assert_int_equal(rte_be_to_cpu_16(qt->src_port), 40202);
+	assert_int_equal(rte_be_to_cpu_16(qt->dst_port), 6379);
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(q, qt), 0);
+	free_out(&out);
+	/* an option byte changed, the first 20 bytes intact: still caught */
+	opt[2] = 0;
+	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 44);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 2);
+	assert_int_equal(fx.w.stats.icmp_translated, 1);
+}
+
+/* UDP: a ServiceEntry for DNS (198.51.100.53:53/UDP) in place of the fixture's. */
+static void
+use_udp_policy(void)
+{
+	static const char yaml[] = "apiVersion: networking.istio.io/v1beta1\n"
+				   "kind: ServiceEntry\n"
+				   "metadata: {name: dns, namespace: cart}\n"
+				   "spec:\n"
+				   "  hosts: [dns.example.internal]\n"
+				   "  addresses: [198.51.100.53]\n"
+				   "  ports:\n"
+				   "  - {number: 53, name: udp-dns, protocol: UDP}\n"
+				   "  location: MESH_EXTERNAL\n";
+	char path[] = "/tmp/egt-udp-XXXXXX.yaml";
+	int fd = mkstemps(path, 5);
+	struct policy *p;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), sizeof(yaml) - 1);
+	close(fd);
+	p = load_policy(path, 9);
+	unlink(path);
+	assert_non_null(p);
+	assert_int_equal(p->n_rules, 1);
+	assert_int_equal(p->rules[0].proto, IPPROTO_UDP);
+	policy_free(fx.conf.policy);
+	fx.conf.policy = p;
+}
+
+struct udp_spec {
+	const uint8_t *dst_mac, *src_mac;
+	uint32_t src, dst;
+	uint16_t sport, dport;   /* host order */
+	uint16_t payload;
+	bool no_cksum;           /* checksum 0: none (RFC 768) */
+};
+
+static struct rte_mbuf *
+make_udp(const struct udp_spec *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
+	uint16_t len = 14 + 20 + 8 + s->payload, i;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *u;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	if (eth == NULL)
+		abort();
+	memcpy(&eth->dst_addr, s->dst_mac, 6);
+	memcpy(&eth->src_addr, s->src_mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len - 14);
+	ip->packet_id = rte_cpu_to_be_16(0x5678);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = s->src;
+	ip->dst_addr = s->dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	u->src_port = rte_cpu_to_be_16(s->sport);
+	u->dst_port = rte_cpu_to_be_16(s->dport);
+	u->dgram_len = rte_cpu_to_be_16(8 + s->payload);
+	u->dgram_cksum = 0;
+	for (i = 0; i < s->payload; i++)
+		((uint8_t *)(u + 1))[i] = (uint8_t)(i * 13 + 5);
+	if (!s->no_cksum)
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	return m;
+}
+
+static struct rte_mbuf *
+client_udp(uint16_t sport, uint32_t dst, uint16_t dport, uint16_t payload, bool no_cksum)
+{
+	return make_udp(&(struct udp_spec){ .dst_mac = mac_in, .src_mac = mac_client,
+					   .src = CLIENT, .dst = dst, .sport = sport,
+					   .dport = dport, .payload = payload,
+					   .no_cksum = no_cksum });
+}
+
+static struct rte_mbuf *
+server_udp(uint16_t nat_port, uint16_t payload, bool no_cksum)
+{
+	return make_udp(&(struct udp_spec){ .dst_mac = mac_out, .src_mac = mac_gw,
+					   .src = DNS, .dst = NAT_ADDR, .sport = 53,
+					   .dport = nat_port, .payload = payload,
+					   .no_cksum = no_cksum });
+}
+
+/* The one's complement sum of a UDP datagram and its pseudo-header, folded. */
+static uint16_t
+udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *u)
+{
+	uint32_t sum = (uint32_t)rte_raw_cksum(u, rte_be_to_cpu_16(u->dgram_len)) +
+		       rte_ipv4_phdr_cksum(ip, 0);
+
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+/*
+ * Set the first two payload bytes of the UDP datagram in m so that once it
+ * carries src:sport -> dst:dport (network order) its checksum computes to 0,
+ * which RFC 768 sends as 0xffff; then give m the right checksum for the
+ * addresses it carries now.
+ */
+static void
+udp_zero_cksum_after(struct rte_mbuf *m, uint32_t src, uint16_t sport, uint32_t dst,
+		     uint16_t dport)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m), saved = *ip;
+	struct rte_udp_hdr *u = udp_of(m), usaved = *u;
+	uint16_t *word = (uint16_t *)(u + 1);
+
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	u->src_port = sport;
+	u->dst_port = dport;
+	u->dgram_cksum = 0;
+	*word = 0;
+	*word = (uint16_t)~udp_sum(ip, u);
+	assert_int_equal(udp_sum(ip, u), 0xffff);    /* the checksum is ~0xffff = 0 */
+	*ip = saved;
+	u->src_port = usaved.src_port;
+	u->dst_port = usaved.dst_port;
+	u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+}
+
+/*
+ * m is the datagram `sent` (its IP packet) forwarded one hop from src to
+ * dst: every field but the ports, both checksums by full computation.
+ * @return its UDP header.
+ */
+static struct rte_udp_hdr *
+assert_udp_forwarded(struct rte_mbuf *m, const uint8_t *l2dst, const uint8_t *l2src,
+		     const uint8_t *sent, uint32_t src, uint32_t dst)
+{
+	const struct rte_ipv4_hdr *before = (const struct rte_ipv4_hdr *)sent;
+	const struct rte_udp_hdr *ubefore = (const struct rte_udp_hdr *)(before + 1);
+	uint16_t len = rte_be_to_cpu_16(before->total_length);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_udp_hdr *u = udp_of(m);
+
+	assert_l2(m, l2dst, l2src);
+	/* padded to Ethernet's minimum */
+	assert_int_equal(rte_pktmbuf_data_len(m), RTE_MAX(14 + len, 60));
+	assert_int_equal(ip->version_ihl, before->version_ihl);
+	assert_int_equal(ip->type_of_service, before->type_of_service);
+	assert_int_equal(ip->total_length, before->total_length);
+	assert_int_equal(ip->packet_id, before->packet_id);
+	assert_int_equal(ip->fragment_offset, before->fragment_offset);
+	assert_int_equal(ip->time_to_live, before->time_to_live - 1);
+	assert_int_equal(ip->next_proto_id, IPPROTO_UDP);
+	assert_int_equal(ip->src_addr, src);
+	assert_int_equal(ip->dst_addr, dst);
+	assert_int_equal(u->dgram_len, ubefore->dgram_len);
+	assert_int_not_equal(u->dgram_cksum, 0);
+	assert_memory_equal(u + 1, ubefore + 1, len - 28);
+	assert_checksums(m);
+	return u;
+}
+
+/* A datagram out, SNATed; the reply in, translated back: every field. */
+static void
+test_udp_snat_and_reply(void **state)
+{
+	uint8_t sent[20 + 8 + 40];
+	struct rte_udp_hdr *u;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	uint16_t nat_port;
+	struct flow *f;
+	(void)state;
+
+	use_udp_policy();
+	m = client_udp(41000, DNS, 53, 30, false);
+	copy_ip(m, sent, 20 + 8 + 30);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 0);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	u = assert_udp_forwarded(out.pkts[DP_OUTSIDE][0], mac_gw, mac_out, sent, NAT_ADDR, DNS);
+	nat_port = rte_be_to_cpu_16(u->src_port);
+	assert_true(nat_port >= 1024);
+	assert_int_equal(rte_be_to_cpu_16(u->dst_port), 53);
+	free_out(&out);
+	f = client_flow(IPPROTO_UDP, 41000, DNS, 53);
+	assert_int_equal(f->key[FLOW_DIR_IN].src_ip, DNS);
+	assert_int_equal(f->key[FLOW_DIR_IN].dst_ip, NAT_ADDR);
+	assert_int_equal(rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), 53);
+	assert_int_equal(rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port), nat_port);
+	assert_int_equal(fx.w.stats.flows_created, 1);
+
+	/* the reply */
+	m = server_udp(nat_port, 40, false);
+	copy_ip(m, sent, sizeof(sent));
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 0);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	u = assert_udp_forwarded(out.pkts[DP_INSIDE][0], mac_client, mac_in, sent, DNS, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(u->src_port), 53);
+	assert_int_equal(rte_be_to_cpu_16(u->dst_port), 41000);
+	free_out(&out);
+	assert_int_equal(f->state, FLOW_S_ESTABLISHED);
+}
+
+/* RFC 768: checksum 0 is "none", and stays so both ways. */
+static void
+test_udp_zero_checksum_kept(void **state)
+{
+	struct rte_mbuf *m;
+	struct dp_out out;
+	uint16_t nat_port;
+	(void)state;
+
+	use_udp_policy();
+	assert_int_equal(run(DP_INSIDE, client_udp(41001, DNS, 53, 17, true), &out), 1);
+	m = out.pkts[DP_OUTSIDE][0];
+	assert_int_equal(ip_of(m)->src_addr, NAT_ADDR);
+	assert_int_equal(ip_of(m)->dst_addr, DNS);
+	assert_int_equal(rte_ipv4_cksum(ip_of(m)), 0);
+	nat_port = rte_be_to_cpu_16(udp_of(m)->src_port);
+	assert_true(nat_port >= 1024);
+	assert_int_equal(rte_be_to_cpu_16(udp_of(m)->dst_port), 53);
+	assert_int_equal(udp_of(m)->dgram_cksum, 0);
+	free_out(&out);
+
+	assert_int_equal(run(DP_OUTSIDE, server_udp(nat_port, 9, true), &out), 1);
+	m = out.pkts[DP_INSIDE][0];
+	assert_int_equal(ip_of(m)->src_addr, DNS);
+	assert_int_equal(ip_of(m)->dst_addr, CLIENT);
+	assert_int_equal(rte_ipv4_cksum(ip_of(m)), 0);
+	assert_int_equal(rte_be_to_cpu_16(udp_of(m)->src_port), 53);
+	assert_int_equal(rte_be_to_cpu_16(udp_of(m)->dst_port), 41001);
+	assert_int_equal(udp_of(m)->dgram_cksum, 0);
+	free_out(&out);
+}
+
+/*
+ * The datagram m, made to checksum to 0 once translated to src:sport ->
+ * dst:dport (host order), sent in on port `in`: it must leave translated so,
+ * every field right and the checksum sent as 0xffff (RFC 768).
+ */
+static void
+assert_zero_sent_as_ffff(enum dp_port in, struct rte_mbuf *m, uint32_t src, uint16_t sport,
+			 uint32_t dst, uint16_t dport)
+{
+	enum dp_port to = in == DP_INSIDE ? DP_OUTSIDE : DP_INSIDE;
+	struct rte_udp_hdr *u;
+	struct dp_out out;
+	uint8_t sent[64];
+
+	udp_zero_cksum_after(m, src, rte_cpu_to_be_16(sport), dst, rte_cpu_to_be_16(dport));
+	assert_int_not_equal(udp_of(m)->dgram_cksum, 0xffff);
+	copy_ip(m, sent, rte_be_to_cpu_16(ip_of(m)->total_length));
+	assert_int_equal(run(in, m, &out), 1);
+	u = assert_udp_forwarded(out.pkts[to][0], to == DP_OUTSIDE ? mac_gw : mac_client,
+				 fx.conf.port[to].mac, sent, src, dst);
+	assert_int_equal(rte_be_to_cpu_16(u->src_port), sport);
+	assert_int_equal(rte_be_to_cpu_16(u->dst_port), dport);
+	assert_int_equal(u->dgram_cksum, 0xffff);
+	free_out(&out);
+}
+
+/* RFC 768: a checksum that computes to 0 after translation is sent as 0xffff. */
+static void
+test_udp_computed_zero_sent_as_ffff(void **state)
+{
+	(void)state;
+
+	use_udp_policy();
+	/* one NAT port: the translation is known before the datagram is sent */
+	fx.w.nat.port_lo = fx.w.nat.port_hi = 3000;
+	assert_zero_sent_as_ffff(DP_INSIDE, client_udp(41002, DNS, 53, 16, false), NAT_ADDR,
+				 3000, DNS, 53);
+	/* and a reply whose checksum computes to 0 once translated back */
+	assert_zero_sent_as_ffff(DP_OUTSIDE, server_udp(3000, 16, false), DNS, 53, CLIENT,
+				 41002);
+}
+
+/*
+ * Send a client datagram, and the server's "port unreachable" quoting all
+ * of it as the server received it: the client gets it with the quote its
+ * own again. @return the quoted UDP checksum the client got.
+ */
+static uint16_t
+udp_port_unreachable(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr cip = *ip_of(m), *q;
+	uint16_t len = rte_be_to_cpu_16(cip.total_length), cksum;
+	uint8_t cl4[64], quote[84];
+	struct dp_out out;
+
+	assert_true(len <= sizeof(quote));
+	memcpy(cl4, udp_of(m), len - 20);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	copy_ip(out.pkts[DP_OUTSIDE][0], quote, len);
+	free_out(&out);
+	m = outside_icmp_error(DNS, 3, 3, 0, quote, len);
+	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
+	q = assert_icmp_to_client(out.pkts[DP_INSIDE][0], DNS, 3, 3, 0, len);
+	assert_quote_is_clients(q, &cip, cl4, len - 20);
+	cksum = ((struct rte_udp_hdr *)(q + 1))->dgram_cksum;
+	free_out(&out);
+	return cksum;
+}
+
+/* An ICMP error quoting a UDP datagram: its checksum back to the client's. */
+static void
+test_icmp_error_quoting_udp(void **state)
+{
+	struct rte_mbuf *m;
+	uint16_t c;
+	(void)state;
+
+	use_udp_policy();
+	m = client_udp(41003, DNS, 53, 20, false);
+	c = udp_of(m)->dgram_cksum;
+	assert_int_not_equal(c, 0);
+	assert_int_equal(udp_port_unreachable(m), c);
+	/* no checksum: still none */
+	assert_int_equal(udp_port_unreachable(client_udp(41004, DNS, 53, 20, true)), 0);
+	/* the client's own checksum computed to 0, sent as 0xffff: so it stays */
+	m = client_udp(41005, DNS, 53, 20, false);
+	udp_zero_cksum_after(m, CLIENT, rte_cpu_to_be_16(41005), DNS, rte_cpu_to_be_16(53));
+	assert_int_equal(udp_of(m)->dgram_cksum, 0xffff);
+	assert_int_equal(udp_port_unreachable(m), 0xffff);
+	assert_int_equal(fx.w.stats.icmp_translated, 3);
+}
+
+/*
+ * n client frames, each from make(), sent in bursts: none may leave outside.
+ * @return how many were answered back inside, each answer passed to check().
+ */
+static unsigned int
+answered(unsigned int n, struct rte_mbuf *(*make)(void), void (*check)(struct rte_mbuf *))
+{
+	unsigned int answers = 0;
+
+	while (n > 0) {
+		struct rte_mbuf *pkts[DP_BURST_MAX];
+		unsigned int i, b = RTE_MIN(n, (unsigned int)DP_BURST_MAX);
+		struct dp_out out;
+		uint16_t emitted;
+
+		for (i = 0; i < b; i++)
+			pkts[i] = make();
+		memset(&out, 0, sizeof(out));
+		emitted = dp_process(&fx.w, DP_INSIDE, pkts, (uint16_t)b, fx.now, &out);
+		assert_int_equal(emitted, out.n[DP_INSIDE]);
+		assert_int_equal(out.n[DP_OUTSIDE], 0);
+		for (i = 0; i < out.n[DP_INSIDE]; i++)
+			check(out.pkts[DP_INSIDE][i]);
+		answers += out.n[DP_INSIDE];
+		free_out(&out);
+		n -= b;
+	}
+	return answers;
+}
+
+/* A SYN to a port the policy denies (REDIS:6380), and the RST it may get. */
+static struct rte_mbuf *
+denied_syn(void)
+{
+	static uint16_t sport = 10000;
+
+	return client_seg(sport++, REDIS, 6380, RTE_TCP_SYN_FLAG);
+}
+
+static void
+assert_rst(struct rte_mbuf *m)
+{
+	assert_int_equal(tcp_of(m)->tcp_flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+}
+
+/*
+ * A generator limited to `rate` per second per worker (a token bucket that
+ * starts full), drawn on by the frames make() builds, each counted under
+ * the drop reason `why` whether answered or not; its answers are checked by
+ * check() and counted in *sent.
+ */
+static void
+assert_rate_limited(unsigned int rate, struct rte_mbuf *(*make)(void),
+		    void (*check)(struct rte_mbuf *), const uint64_t *sent, enum egress_drop why)
+{
+	const unsigned int t = 5, more = t * rate / 1000;
+
+	assert_true(more > 0);
+	/* `rate` in one millisecond, not one more */
+	assert_int_equal(answered(rate, make, check), rate);
+	assert_int_equal(answered(1, make, check), 0);
+	assert_int_equal(*sent, rate);
+	assert_int_equal(drops(why), rate + 1);
+	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, rate + 1);
+	/* t ms later, exactly t ms worth */
+	fx.now += t;
+	assert_int_equal(answered(more + 3, make, check), more);
+	assert_int_equal(*sent, rate + more);
+	assert_int_equal(drops(why), rate + 1 + more + 3);
+	/* a long pause refills it to one second's worth, no more */
+	fx.now += 60000;
+	assert_int_equal(answered(rate + 1, make, check), rate);
+	assert_int_equal(*sent, 2 * rate + more);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+}
+
+/* Generated RSTs: DP_RST_RATE per second per worker, every denial counted. */
+static void
+test_rst_rate_limit(void **state)
+{
+	(void)state;
+
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_rate_limited(DP_RST_RATE, denied_syn, assert_rst, &fx.w.stats.rst_sent,
+			    EGRESS_DROP_POLICY_DENIED);
+	assert_int_equal(fx.w.stats.icmp_sent, 0);
+}
+
+/* An allowed SYN arriving with TTL 1, and the time exceeded it may get. */
+static struct rte_mbuf *
+ttl1_syn(void)
+{
+	static uint16_t sport = 20000;
+	struct tcp_spec s = {
+		.dst_mac = mac_in, .src_mac = mac_client, .src = CLIENT, .dst = REDIS,
+		.sport = sport++, .dport = 6379, .flags = RTE_TCP_SYN_FLAG, .ttl = 1,
+	};
+
+	return make_tcp(&s);
+}
+
+static void
+assert_time_exceeded(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m);
+
+	assert_int_equal(ip->next_proto_id, IPPROTO_ICMP);
+	assert_int_equal(((struct rte_icmp_hdr *)(ip + 1))->icmp_type, 11);
+}
+
+/* Generated ICMP errors: DP_ICMP_RATE per second per worker, 3/13 included. */
+static void
+test_icmp_rate_limit(void **state)
+{
+	struct dp_out out;
+	(void)state;
+
+	assert_rate_limited(DP_ICMP_RATE, ttl1_syn, assert_time_exceeded, &fx.w.stats.icmp_sent,
+			    EGRESS_DROP_TTL_EXPIRED);
+	assert_int_equal(fx.w.stats.rst_sent, 0);
+	/* the bucket is empty again: the administratively-prohibited answer
+	 * to a denied datagram draws on it too; the denial is still counted */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run(DP_INSIDE, client_udp(41020, REDIS, 6379, 8, false), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 1);
+	fx.now += 1000 / DP_ICMP_RATE;
+	assert_int_equal(run(DP_INSIDE, client_udp(41021, REDIS, 6379, 8, false), &out), 1);
+	assert_int_equal(((struct rte_icmp_hdr *)(ip_of(out.pkts[DP_INSIDE][0]) + 1))->icmp_code,
+			 13);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 2);
+}
+
+/*
+ * The ICMP 3/13 a denied non-TCP packet gets under deny: reset: every field;
+ * it quotes the client's IP header and the first 64 bytes after it, or the
+ * whole packet when shorter.
+ */
+static void
+assert_admin_prohibited(struct rte_mbuf *m, const uint8_t *sent, uint16_t sent_len)
+{
+	uint16_t qlen = RTE_MIN(sent_len, (uint16_t)(20 + 64));
+	struct rte_ipv4_hdr *q;
+
+	/* from our inside address, a fresh header: id 0, TTL 64 */
+	q = assert_icmp_error(m, IP(10, 8, 0, 1), 0, 64, 3, 13, 0, qlen);
+	assert_memory_equal(q, sent, qlen);
+	assert_int_equal(rte_ipv4_cksum(q), 0);
+	if (qlen == sent_len)
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(q, q + 1), 0);
+}
+
+static void
+test_deny_reset_admin_prohibited(void **state)
+{
+	uint8_t sent[20 + 8 + 200];
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	/* deny: drop answers nothing */
+	assert_int_equal(run(DP_INSIDE, client_udp(41030, REDIS, 6379, 12, false), &out), 0);
+	assert_int_equal(fx.w.stats.icmp_sent, 0);
+
+	fx.conf.deny = EGRESS_DENY_RESET;
+	/* a short datagram (40 bytes): quoted whole */
+	m = client_udp(41031, REDIS, 6379, 12, false);
+	copy_ip(m, sent, 40);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 0);
+	assert_admin_prohibited(out.pkts[DP_INSIDE][0], sent, 40);
+	free_out(&out);
+	/* a long one (228 bytes): its header and 64 bytes */
+	m = client_udp(41032, REDIS, 6379, 200, false);
+	copy_ip(m, sent, sizeof(sent));
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_admin_prohibited(out.pkts[DP_INSIDE][0], sent, sizeof(sent));
+	free_out(&out);
+
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 3);
+	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, 3);
+	assert_int_equal(fx.w.stats.icmp_sent, 2);
+	assert_int_equal(fx.w.stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w.flows), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -2211,6 +3009,17 @@ main(void)
 		T(test_revocation_rsts_rate_limited),
 		T(test_mss_clamp),
 		T(test_allow_any),
+		T(test_icmp_error_from_dnat_endpoint),
+		T(test_icmp_error_from_router_on_dnat_path),
+		T(test_icmp_error_from_server_without_dnat),
+		T(test_icmp_error_bad_quoted_checksum),
+		T(test_udp_snat_and_reply),
+		T(test_udp_zero_checksum_kept),
+		T(test_udp_computed_zero_sent_as_ffff),
+		T(test_icmp_error_quoting_udp),
+		T(test_rst_rate_limit),
+		T(test_icmp_rate_limit),
+		T(test_deny_reset_admin_prohibited),
 	};
 
 	if (test_eal_init("pipeline") != 0)

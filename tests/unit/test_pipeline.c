@@ -43,6 +43,7 @@ static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0, 0x91 };
 #define REDIS     IP(10, 59, 118, 59)
 #define NAT_ADDR  IP(203, 0, 113, 10)
 #define GATEWAY   IP(203, 0, 113, 1)
+#define DNS       IP(198, 51, 100, 53)
 #define T0        1000000u   /* ms: an arbitrary start of time */
 
 struct fixture {
@@ -347,6 +348,70 @@ open_flow(uint16_t sport)
 	nat_port = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port);
 	free_out(&out);
 	return nat_port;
+}
+
+struct udp_spec {
+	const uint8_t *dst_mac, *src_mac;
+	uint32_t src, dst;
+	uint16_t sport, dport;   /* host order */
+	uint16_t payload;
+	bool no_cksum;           /* checksum 0: none (RFC 768) */
+};
+
+static struct rte_mbuf *
+make_udp(const struct udp_spec *s)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
+	uint16_t len = 14 + 20 + 8 + s->payload, i;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *u;
+
+	assert_non_null(m);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
+	if (eth == NULL)
+		abort();
+	memcpy(&eth->dst_addr, s->dst_mac, 6);
+	memcpy(&eth->src_addr, s->src_mac, 6);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(len - 14);
+	ip->packet_id = rte_cpu_to_be_16(0x5678);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = s->src;
+	ip->dst_addr = s->dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	u = (struct rte_udp_hdr *)(ip + 1);
+	u->src_port = rte_cpu_to_be_16(s->sport);
+	u->dst_port = rte_cpu_to_be_16(s->dport);
+	u->dgram_len = rte_cpu_to_be_16(8 + s->payload);
+	u->dgram_cksum = 0;
+	for (i = 0; i < s->payload; i++)
+		((uint8_t *)(u + 1))[i] = (uint8_t)(i * 13 + 5);
+	if (!s->no_cksum)
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	return m;
+}
+
+static struct rte_mbuf *
+client_udp(uint16_t sport, uint32_t dst, uint16_t dport, uint16_t payload, bool no_cksum)
+{
+	return make_udp(&(struct udp_spec){ .dst_mac = mac_in, .src_mac = mac_client,
+					   .src = CLIENT, .dst = dst, .sport = sport,
+					   .dport = dport, .payload = payload,
+					   .no_cksum = no_cksum });
+}
+
+static struct rte_mbuf *
+server_udp(uint16_t nat_port, uint16_t payload, bool no_cksum)
+{
+	return make_udp(&(struct udp_spec){ .dst_mac = mac_out, .src_mac = mac_gw,
+					   .src = DNS, .dst = NAT_ADDR, .sport = 53,
+					   .dport = nat_port, .payload = payload,
+					   .no_cksum = no_cksum });
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -1710,26 +1775,6 @@ assert_embryonic_consistent(void)
 	assert_int_equal(fx.w->embryonic, n);
 }
 
-/* A UDP datagram from the client (checksummed). */
-static struct rte_mbuf *
-client_udp(uint16_t sport, uint32_t dst, uint16_t dport)
-{
-	struct rte_mbuf *m = client_seg(sport, dst, dport, RTE_TCP_SYN_FLAG);
-	struct rte_ipv4_hdr *ip = ip_of(m);
-	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
-	uint16_t l4 = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - sizeof(*ip));
-
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = rte_cpu_to_be_16(sport);
-	uh->dst_port = rte_cpu_to_be_16(dport);
-	uh->dgram_len = rte_cpu_to_be_16(l4);
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
-	return m;
-}
-
 /* The policy a test replaced with one that has no rule (publish_empty_policy()). */
 static struct {
 	struct policy *saved, *empty;
@@ -1967,7 +2012,7 @@ test_udp_under_embryonic_cap(void **state)
 	fx.conf.policy->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(run(DP_INSIDE, client_udp((uint16_t)(40150 + i), IP(198, 51, 100, 7),
-							   53), &out), 1);
+							   53, 0, false), &out), 1);
 		free_out(&out);
 	}
 	assert_int_equal(fx.w->embryonic, 4);
@@ -2164,7 +2209,6 @@ test_allow_any(void **state)
 /* ------------------------------- ICMP errors of NATed flows, UDP, rate limits */
 
 #define ROUTER IP(198, 51, 100, 1)
-#define DNS    IP(198, 51, 100, 53)
 
 static struct rte_udp_hdr *
 udp_of(struct rte_mbuf *m)
@@ -2296,7 +2340,7 @@ client_flow(uint8_t proto, uint16_t sport, uint32_t dst, uint16_t dport)
 			      .src_port = rte_cpu_to_be_16(sport),
 			      .dst_port = rte_cpu_to_be_16(dport), .proto = proto };
 	uint8_t dir;
-	struct flow *f = flow_table_lookup(fx.w.flows, &k, &dir);
+	struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
 
 	assert_non_null(f);
 	assert_int_equal(dir, FLOW_DIR_OUT);
@@ -2356,7 +2400,7 @@ test_icmp_error_from_dnat_endpoint(void **state)
 	assert_true(ep == EP1 || ep == EP2);
 	f = client_flow(IPPROTO_TCP, 26000, REDIS_VIP, 6379);
 	assert_int_equal(f->key[FLOW_DIR_IN].src_ip, ep);
-	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(fx.w->stats.icmp_translated, 1);
 	assert_int_equal(f->state, FLOW_S_SYN_SENT);
 }
 
@@ -2369,7 +2413,7 @@ test_icmp_error_from_router_on_dnat_path(void **state)
 	use_static_policy(NULL);
 	/* RFC 792's minimum quote: the IP header and 8 bytes (ports, seq) */
 	tcp_error_to_client(26001, REDIS_VIP, ROUTER, 11, 0, 28, ROUTER);
-	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(fx.w->stats.icmp_translated, 1);
 }
 
 /* Without DNAT the server's own error keeps its address: the one dialled. */
@@ -2379,7 +2423,7 @@ test_icmp_error_from_server_without_dnat(void **state)
 	(void)state;
 
 	assert_int_equal(tcp_error_to_client(40201, REDIS, 0, 3, 3, 40, 0), REDIS);
-	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(fx.w->stats.icmp_translated, 1);
 }
 
 /*
@@ -2406,8 +2450,8 @@ test_icmp_error_bad_quoted_checksum(void **state)
 	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
 	assert_int_equal(out.n[DP_INSIDE], 0);
 	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 1);
-	assert_int_equal(fx.w.stats.port[DP_OUTSIDE].dropped, 1);
-	assert_int_equal(fx.w.stats.icmp_translated, 0);
+	assert_int_equal(fx.w->stats.port[DP_OUTSIDE].dropped, 1);
+	assert_int_equal(fx.w->stats.icmp_translated, 0);
 
 	/* the same header with 4 bytes of options (NOP NOP NOP EOL) and a
 	 * right checksum is translated, the L4 found after the options */
@@ -2437,7 +2481,7 @@ test_icmp_error_bad_quoted_checksum(void **state)
 	m = outside_icmp_error(ROUTER, 3, 4, 1400, quote, 44);
 	assert_int_equal(run(DP_OUTSIDE, m, &out), 0);
 	assert_int_equal(drops(EGRESS_DROP_ICMP_QUOTE_CHECKSUM), 2);
-	assert_int_equal(fx.w.stats.icmp_translated, 1);
+	assert_int_equal(fx.w->stats.icmp_translated, 1);
 }
 
 /* UDP: a ServiceEntry for DNS (198.51.100.53:53/UDP) in place of the fixture's. */
@@ -2469,69 +2513,6 @@ use_udp_policy(void)
 	fx.conf.policy = p;
 }
 
-struct udp_spec {
-	const uint8_t *dst_mac, *src_mac;
-	uint32_t src, dst;
-	uint16_t sport, dport;   /* host order */
-	uint16_t payload;
-	bool no_cksum;           /* checksum 0: none (RFC 768) */
-};
-
-static struct rte_mbuf *
-make_udp(const struct udp_spec *s)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
-	uint16_t len = 14 + 20 + 8 + s->payload, i;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *u;
-
-	assert_non_null(m);
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, len);
-	if (eth == NULL)
-		abort();
-	memcpy(&eth->dst_addr, s->dst_mac, 6);
-	memcpy(&eth->src_addr, s->src_mac, 6);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(len - 14);
-	ip->packet_id = rte_cpu_to_be_16(0x5678);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = s->src;
-	ip->dst_addr = s->dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	u = (struct rte_udp_hdr *)(ip + 1);
-	u->src_port = rte_cpu_to_be_16(s->sport);
-	u->dst_port = rte_cpu_to_be_16(s->dport);
-	u->dgram_len = rte_cpu_to_be_16(8 + s->payload);
-	u->dgram_cksum = 0;
-	for (i = 0; i < s->payload; i++)
-		((uint8_t *)(u + 1))[i] = (uint8_t)(i * 13 + 5);
-	if (!s->no_cksum)
-		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
-	return m;
-}
-
-static struct rte_mbuf *
-client_udp(uint16_t sport, uint32_t dst, uint16_t dport, uint16_t payload, bool no_cksum)
-{
-	return make_udp(&(struct udp_spec){ .dst_mac = mac_in, .src_mac = mac_client,
-					   .src = CLIENT, .dst = dst, .sport = sport,
-					   .dport = dport, .payload = payload,
-					   .no_cksum = no_cksum });
-}
-
-static struct rte_mbuf *
-server_udp(uint16_t nat_port, uint16_t payload, bool no_cksum)
-{
-	return make_udp(&(struct udp_spec){ .dst_mac = mac_out, .src_mac = mac_gw,
-					   .src = DNS, .dst = NAT_ADDR, .sport = 53,
-					   .dport = nat_port, .payload = payload,
-					   .no_cksum = no_cksum });
-}
 
 /* The one's complement sum of a UDP datagram and its pseudo-header, folded. */
 static uint16_t
@@ -2633,7 +2614,7 @@ test_udp_snat_and_reply(void **state)
 	assert_int_equal(f->key[FLOW_DIR_IN].dst_ip, NAT_ADDR);
 	assert_int_equal(rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), 53);
 	assert_int_equal(rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port), nat_port);
-	assert_int_equal(fx.w.stats.flows_created, 1);
+	assert_int_equal(fx.w->stats.flows_created, 1);
 
 	/* the reply */
 	m = server_udp(nat_port, 40, false);
@@ -2714,7 +2695,7 @@ test_udp_computed_zero_sent_as_ffff(void **state)
 
 	use_udp_policy();
 	/* one NAT port: the translation is known before the datagram is sent */
-	fx.w.nat.port_lo = fx.w.nat.port_hi = 3000;
+	fx.w->nat.port_lo = fx.w->nat.port_hi = 3000;
 	assert_zero_sent_as_ffff(DP_INSIDE, client_udp(41002, DNS, 53, 16, false), NAT_ADDR,
 				 3000, DNS, 53);
 	/* and a reply whose checksum computes to 0 once translated back */
@@ -2769,7 +2750,7 @@ test_icmp_error_quoting_udp(void **state)
 	udp_zero_cksum_after(m, CLIENT, rte_cpu_to_be_16(41005), DNS, rte_cpu_to_be_16(53));
 	assert_int_equal(udp_of(m)->dgram_cksum, 0xffff);
 	assert_int_equal(udp_port_unreachable(m), 0xffff);
-	assert_int_equal(fx.w.stats.icmp_translated, 3);
+	assert_int_equal(fx.w->stats.icmp_translated, 3);
 }
 
 /*
@@ -2790,7 +2771,7 @@ answered(unsigned int n, struct rte_mbuf *(*make)(void), void (*check)(struct rt
 		for (i = 0; i < b; i++)
 			pkts[i] = make();
 		memset(&out, 0, sizeof(out));
-		emitted = dp_process(&fx.w, DP_INSIDE, pkts, (uint16_t)b, fx.now, &out);
+		emitted = burst(DP_INSIDE, pkts, (uint16_t)b, &out);
 		assert_int_equal(emitted, out.n[DP_INSIDE]);
 		assert_int_equal(out.n[DP_OUTSIDE], 0);
 		for (i = 0; i < out.n[DP_INSIDE]; i++)
@@ -2835,7 +2816,7 @@ assert_rate_limited(unsigned int rate, struct rte_mbuf *(*make)(void),
 	assert_int_equal(answered(1, make, check), 0);
 	assert_int_equal(*sent, rate);
 	assert_int_equal(drops(why), rate + 1);
-	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, rate + 1);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, rate + 1);
 	/* t ms later, exactly t ms worth */
 	fx.now += t;
 	assert_int_equal(answered(more + 3, make, check), more);
@@ -2845,7 +2826,7 @@ assert_rate_limited(unsigned int rate, struct rte_mbuf *(*make)(void),
 	fx.now += 60000;
 	assert_int_equal(answered(rate + 1, make, check), rate);
 	assert_int_equal(*sent, 2 * rate + more);
-	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
 }
 
 /* Generated RSTs: DP_RST_RATE per second per worker, every denial counted. */
@@ -2855,9 +2836,9 @@ test_rst_rate_limit(void **state)
 	(void)state;
 
 	fx.conf.deny = EGRESS_DENY_RESET;
-	assert_rate_limited(DP_RST_RATE, denied_syn, assert_rst, &fx.w.stats.rst_sent,
+	assert_rate_limited(DP_RST_RATE, denied_syn, assert_rst, &fx.w->stats.rst_sent,
 			    EGRESS_DROP_POLICY_DENIED);
-	assert_int_equal(fx.w.stats.icmp_sent, 0);
+	assert_int_equal(fx.w->stats.icmp_sent, 0);
 }
 
 /* An allowed SYN arriving with TTL 1, and the time exceeded it may get. */
@@ -2889,9 +2870,9 @@ test_icmp_rate_limit(void **state)
 	struct dp_out out;
 	(void)state;
 
-	assert_rate_limited(DP_ICMP_RATE, ttl1_syn, assert_time_exceeded, &fx.w.stats.icmp_sent,
+	assert_rate_limited(DP_ICMP_RATE, ttl1_syn, assert_time_exceeded, &fx.w->stats.icmp_sent,
 			    EGRESS_DROP_TTL_EXPIRED);
-	assert_int_equal(fx.w.stats.rst_sent, 0);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
 	/* the bucket is empty again: the administratively-prohibited answer
 	 * to a denied datagram draws on it too; the denial is still counted */
 	fx.conf.deny = EGRESS_DENY_RESET;
@@ -2934,7 +2915,7 @@ test_deny_reset_admin_prohibited(void **state)
 
 	/* deny: drop answers nothing */
 	assert_int_equal(run(DP_INSIDE, client_udp(41030, REDIS, 6379, 12, false), &out), 0);
-	assert_int_equal(fx.w.stats.icmp_sent, 0);
+	assert_int_equal(fx.w->stats.icmp_sent, 0);
 
 	fx.conf.deny = EGRESS_DENY_RESET;
 	/* a short datagram (40 bytes): quoted whole */
@@ -2953,10 +2934,10 @@ test_deny_reset_admin_prohibited(void **state)
 	free_out(&out);
 
 	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 3);
-	assert_int_equal(fx.w.stats.port[DP_INSIDE].dropped, 3);
-	assert_int_equal(fx.w.stats.icmp_sent, 2);
-	assert_int_equal(fx.w.stats.rst_sent, 0);
-	assert_int_equal(flow_table_count(fx.w.flows), 0);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, 3);
+	assert_int_equal(fx.w->stats.icmp_sent, 2);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

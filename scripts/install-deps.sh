@@ -8,11 +8,23 @@
 # Usage: scripts/install-deps.sh
 set -euo pipefail
 
+# Every prerequisite of every test: under CI=true a live test that finds one
+# missing runs this script and fails if it is still missing (tests/live/lib.sh).
+# Installed without recommends, so a runtime a test needs is named even when
+# the package that uses it recommends it.
 PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev libyaml-dev libnuma-dev libcmocka-dev
-	redis-server redis-tools iproute2 ethtool netcat-openbsd python3
-	clang clang-format
+	# net_pcap PMD: test_pcap_replay, test_bench_smoke (dpdk only recommends it)
+	librte-net-pcap23
+	# ip, ethtool, sysctl, timeout, runuser, redis-*, nc: the live tests
+	iproute2 ethtool procps coreutils util-linux redis-server redis-tools netcat-openbsd
+	python3
+	# clang with libFuzzer and the sanitizers (clang only recommends the
+	# runtime): test_fuzz_smoke; clang-format: lint (advisory)
+	clang libclang-rt-dev clang-format
+	# lint's shell check (it is skipped, with a note, when not installed)
+	shellcheck
 )
 
 log() {

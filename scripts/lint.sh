@@ -11,7 +11,10 @@
 #       lib/dp:       sleep( usleep( nanosleep(
 #     (fprintf(out, ...) to a caller-given FILE* is allowed);
 #   - trailing whitespace in any text file;
-#   - shellcheck warnings, when shellcheck is installed (it is not required).
+#   - shellcheck warnings, when shellcheck is installed (it is not required);
+#   - a check that could not run (python3 missing or crashing, grep unable to
+#     read a file, shellcheck failing silently): a check that did not run
+#     never passes.
 # clang-format is advisory only: the code is formatted by hand, so the number of
 # files that differ from .clang-format is printed, never failed on.
 #
@@ -23,6 +26,7 @@ cd "$ROOT"
 
 PROBLEMS=0
 SPDX_LINES=10
+FOUND_RC=10 # the forbidden-token check's exit status when it found something
 
 problem() {
 	echo "$1"
@@ -72,7 +76,10 @@ check_forbidden() {
 		[[ "$f" == lib/*.[ch] ]] && lib_files+=("$f")
 	done
 	((${#lib_files[@]} == 0)) && return 0
-	local out
+	local out rc=0
+	# Exit 0: clean; FOUND_RC: the problems printed. Anything else (no
+	# python3, a crash: an uncaught exception exits 1) fails the lint: a
+	# check that did not run must not pass.
 	out=$(python3 - "${lib_files[@]}" <<'PY'
 import re
 import sys
@@ -147,6 +154,7 @@ def blank_comments_and_strings(text):
     return "".join(out)
 
 
+FOUND_RC = 10  # keep in step with FOUND_RC in the shell
 found = 0
 for path in sys.argv[1:]:
     try:
@@ -163,13 +171,16 @@ for path in sys.argv[1:]:
             if rx.search(line):
                 print(f"{path}:{lineno}: {msg}")
                 found += 1
-sys.exit(1 if found else 0)
+sys.exit(FOUND_RC if found else 0)
 PY
-) || true
+) || rc=$?
 	if [[ -n "$out" ]]; then
 		while IFS= read -r f; do
 			problem "$f"
 		done <<<"$out"
+	fi
+	if ((rc != 0 && rc != FOUND_RC)); then
+		problem "scripts/lint.sh:1: the forbidden-token check did not run (python3 exited $rc)"
 	fi
 }
 
@@ -182,11 +193,17 @@ check_trailing_whitespace() {
 		texts+=("$f")
 	done
 	((${#texts[@]} == 0)) && return 0
-	# -I: binary files are skipped; -H: always FILE:LINE:TEXT.
+	# -I: binary files are skipped; -H: always FILE:LINE:TEXT. Status 1 is
+	# "no match"; 2 (a file it could not read) fails the lint.
+	local out rc=0
+	out=$(grep -n -H -I -E '[[:space:]]+$' -- "${texts[@]}") || rc=$?
+	if ((rc > 1)); then
+		problem "scripts/lint.sh:1: the trailing-whitespace check did not run (grep exited $rc)"
+	fi
+	[[ -n "$out" ]] || return 0
 	while IFS= read -r loc; do
 		problem "$loc: trailing whitespace"
-	done < <(grep -n -H -I -E '[[:space:]]+$' -- "${texts[@]}" 2>/dev/null |
-		sed -E 's/^(([^:]*):([0-9]+)):.*$/\1/' || true)
+	done < <(sed -E 's/^(([^:]*):([0-9]+)):.*$/\1/' <<<"$out")
 }
 
 check_shellcheck() {
@@ -199,11 +216,15 @@ check_shellcheck() {
 		is_shell_script "$f" && scripts+=("$f")
 	done
 	((${#scripts[@]} == 0)) && return 0
-	out=$(shellcheck -x -P SCRIPTDIR -S warning -f gcc "${scripts[@]}" 2>&1) || true
+	local rc=0
+	# status 1: warnings, listed; others (2-4) print their own reason
+	out=$(shellcheck -x -P SCRIPTDIR -S warning -f gcc "${scripts[@]}" 2>&1) || rc=$?
 	if [[ -n "$out" ]]; then
 		while IFS= read -r f; do
 			problem "$f"
 		done <<<"$out"
+	elif ((rc != 0)); then
+		problem "scripts/lint.sh:1: shellcheck exited $rc and said nothing"
 	fi
 }
 

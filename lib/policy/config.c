@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +29,6 @@
 #define CFG_DEFAULT_ESTABLISHED  (7440ull * 1000)  /* RFC 5382 REQ-5: 2 h 4 min */
 #define CFG_DEFAULT_TRANSITORY   (240ull * 1000)   /* RFC 5382 REQ-5: 4 min */
 #define CFG_DEFAULT_TIME_WAIT    (120ull * 1000)   /* 2 MSL */
-#define CFG_TIMEOUT_MAX          (168ull * 3600 * 1000) /* one week */
 #define CFG_MTU_MIN              68                /* RFC 791 */
 #define CFG_MTU_MAX              9000
 #define CFG_MTU_DEFAULT          1500
@@ -392,9 +392,9 @@ get_duration(struct cfg_ctx *c, const struct ynode *map, const char *parent, con
 			"e.g. 240s)", path, qnode(&q, v));
 		return;
 	}
-	if (ms == 0 || ms > CFG_TIMEOUT_MAX) {
-		cfg_err(c, v, "%s: duration %s out of range (want 1ms to 168h)", path,
-			qnode(&q, v));
+	if (ms == 0 || ms > EGRESS_TIMEOUT_MAX_MS) {
+		cfg_err(c, v, "%s: duration %s out of range (want 1ms to %" PRIu64 "h)", path,
+			qnode(&q, v), EGRESS_TIMEOUT_MAX_MS / 3600000);
 		return;
 	}
 	*out = ms;

@@ -110,6 +110,16 @@ int egress_config_load(const char *path, struct egress_config *cfg, struct diag_
 void egress_config_free(struct egress_config *cfg);
 
 /**
+ * The longest timeout egressd keeps, in ms: 168 h. A flows.timeouts value
+ * above it is an error; a DestinationRule connectTimeout above it (Istio takes
+ * any positive duration) is clamped to it, with a warning. Flows keep their
+ * last activity as 32-bit ms (flow_age()), so a timeout of 2^32 ms (49.7 days)
+ * or more wraps; a week stays far below even 2^31 - 1 ms, so a flow the sweep
+ * reaches late still compares as expired.
+ */
+#define EGRESS_TIMEOUT_MAX_MS (UINT64_C(168) * 3600 * 1000)
+
+/**
  * Parse a duration "120", "120s", "4m", "2h", "1500ms" into milliseconds.
  * @return 0, or -EINVAL.
  */

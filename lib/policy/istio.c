@@ -16,6 +16,7 @@
  * Control thread only: allocates freely, never logs or prints.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +39,10 @@
 #define QUOTE_MAX 80              /* bytes of a value shown in a message */
 #define N_QBUF 4
 #define MSG_MAX 768
+
+/* a connectTimeout is compared with a flow's 32-bit age (flow_age()) */
+static_assert(EGRESS_TIMEOUT_MAX_MS < (1ull << (8 * sizeof(((struct flow *)0)->last_seen) - 1)),
+	      "EGRESS_TIMEOUT_MAX_MS must stay below half the range of flow.last_seen");
 
 /* Every address the appliance owns: no rule may send traffic to one of them. */
 #define MAX_OWN_ADDRS (EGRESS_PORT_MAX + EGRESS_MAX_NAT_ADDRS)
@@ -2115,7 +2120,8 @@ static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy
 
 /*
  * A protobuf / Go duration: "10s", "1.5s", "500ms", "1m30s", "2h". Units ns,
- * us, ms, s, m, h. @return 0 and *ns, or -1.
+ * us, ms, s, m, h. @return 0 and *ns; 1 when it is well formed but more than
+ * UINT64_MAX ns (584 years: Istio still takes it, the caller clamps); -1.
  */
 static int
 parse_duration_ns(const char *s, uint64_t *ns)
@@ -2125,6 +2131,7 @@ parse_duration_ns(const char *s, uint64_t *ns)
 		{ "m", 60000000000ull }, { "h", 3600000000000ull },
 	};
 	uint64_t total = 0;
+	bool big = false;
 
 	if (strcmp(s, "0") == 0) {
 		*ns = 0;
@@ -2139,8 +2146,9 @@ parse_duration_ns(const char *s, uint64_t *ns)
 
 		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
 			if (whole > (UINT64_MAX - 9) / 10)
-				return -1;
-			whole = whole * 10 + (uint64_t)(*s - '0');
+				big = true;
+			else
+				whole = whole * 10 + (uint64_t)(*s - '0');
 		}
 		if (*s == '.') {
 			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
@@ -2167,17 +2175,20 @@ parse_duration_ns(const char *s, uint64_t *ns)
 		if (ul == 0)
 			return -1;
 		s += ul;
-		if (whole > UINT64_MAX / unit)
-			return -1;
+		if (big || whole > UINT64_MAX / unit) {
+			big = true;
+			continue;
+		}
 		whole *= unit;
 		/* frac / scale < 1, so neither product can overflow */
 		whole += frac * (unit / scale) + frac * (unit % scale) / scale + lost;
 		if (UINT64_MAX - total < whole)
-			return -1;
-		total += whole;
+			big = true;
+		else
+			total += whole;
 	}
 	*ns = total;
-	return 0;
+	return big ? 1 : 0;
 }
 
 /* A YAML boolean (true/false, as the API server reads it). @return 0 or -1. */
@@ -2229,14 +2240,24 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 	s = ld_get_str(ld, tcp, "connectTimeout", &n);
 	if (s != NULL) {
 		uint64_t ns;
+		int rc;
 
 		mark = path_key(ld, "connectTimeout");
-		if (parse_duration_ns(s, &ns) != 0) {
+		rc = parse_duration_ns(s, &ns);
+		if (rc < 0) {
 			ld_err(ld, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)", q(ld, s));
-		} else if (ns < 1000000) {
+		} else if (rc == 0 && ns < 1000000) {
 			ld_err(ld, n, "duration must be greater than 1ms");
-		} else if (ns % 1000000 != 0) {
+		} else if (rc == 0 && ns % 1000000 != 0) {
 			ld_err(ld, n, "only durations to ms precision are supported");
+		} else if (rc > 0 || ns / 1000000 > EGRESS_TIMEOUT_MAX_MS) {
+			/* Istio takes any positive duration: not an error in the
+			 * user's manifest, but the flow table cannot time it */
+			ld_warn(ld, n, "%s is longer than a flow can be timed (%" PRIu64 "h): "
+				"clamped to %" PRIu64 "h", q(ld, s), EGRESS_TIMEOUT_MAX_MS / 3600000,
+				EGRESS_TIMEOUT_MAX_MS / 3600000);
+			st->connect_timeout_ms = EGRESS_TIMEOUT_MAX_MS;
+			st->has_connect_timeout = true;
 		} else {
 			st->connect_timeout_ms = ns / 1000000;
 			st->has_connect_timeout = true;

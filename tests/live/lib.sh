@@ -24,8 +24,15 @@
 # helpers started, by PID, and deletes the namespaces and veths.
 #
 # Exit codes: 0 pass, 1 fail, 77 skip (not root, no netns support, tool missing).
+# A passing test ends with "PASS: NAME: N checks" (N > 0, one "PASS: " line per
+# check before it): scripts/test.sh counts a test that checked nothing as failed.
+# Under CI=true nothing skips: a missing prerequisite is installed
+# (scripts/install-deps.sh, which must list it) or the test fails. Every live
+# test, those that need no topology too, skips through live_skip /
+# live_require_* only.
 #
 # Environment:
+#   CI=true              a skip is a failure (see above)
 #   EGRESSD              the binary; default <repo>/build/app/egressd/egressd
 #   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
@@ -101,8 +108,19 @@ live_check() {
 	fi
 }
 
+# True under CI=true: every test must run, a skip is a failure.
+live_ci() {
+	[[ "${CI:-}" == true ]]
+}
+
+# live_skip MSG: this machine cannot run the test: exit 77, or under CI=true
+# fail (exit 1) instead, so that CI never passes a test it did not run.
 live_skip() {
-	echo "SKIP: $*"
+	if live_ci; then
+		echo "FAIL: $(basename "$0" .sh): cannot run, and CI=true allows no skip: $*"
+		exit 1
+	fi
+	echo "SKIP: $(basename "$0" .sh): $*"
 	exit 77
 }
 
@@ -143,18 +161,69 @@ live_dump_logs() {
 
 # --- prerequisites ----------------------------------------------------------
 
-live_require() {
-	local cmd
-	if ((EUID != 0)); then
-		live_skip "needs root (network namespaces, veths, raw sockets)"
+LIVE_DEPS_RC=""  # status of scripts/install-deps.sh once run here
+
+# live_install_deps: under CI=true, as root, run scripts/install-deps.sh (once
+# per test; it returns at once when every package is there). 1 otherwise.
+live_install_deps() {
+	live_ci && ((EUID == 0)) || return 1
+	if [[ -z "$LIVE_DEPS_RC" ]]; then
+		LIVE_DEPS_RC=0
+		bash "$LIVE_REPO/scripts/install-deps.sh" >&2 || LIVE_DEPS_RC=$?
 	fi
-	for cmd in ip ethtool sysctl timeout redis-server redis-cli python3 "$@"; do
-		command -v "$cmd" >/dev/null 2>&1 || live_skip "$cmd not installed (scripts/install-deps.sh)"
+	return "$LIVE_DEPS_RC"
+}
+
+# live_require_that WHAT COMMAND...: COMMAND succeeds, or, under CI=true,
+# scripts/install-deps.sh installs what is missing and COMMAND succeeds then;
+# else skip (a failure under CI=true) saying WHAT is missing.
+live_require_that() {
+	local what=$1
+	shift
+	"$@" && return 0
+	live_install_deps && "$@" && return 0
+	live_skip "$what not installed (scripts/install-deps.sh)"
+}
+
+live_have_tool() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+# live_require_tool TOOL...: every TOOL on PATH (live_require_that).
+live_require_tool() {
+	local t
+	for t in "$@"; do
+		live_require_that "$t" live_have_tool "$t"
 	done
-	if [[ ! -x "$EGRESSD" ]]; then
-		echo "FAIL: $EGRESSD not found: build first (scripts/build.sh)"
-		exit 1
-	fi
+}
+
+# live_require_net_pcap: DPDK's net_pcap PMD (live_require_that).
+live_require_net_pcap() {
+	live_require_that "DPDK's net_pcap PMD (librte-net-pcap23)" bench_have_net_pcap
+}
+
+# live_require_root WHY: root, needed for WHY.
+live_require_root() {
+	((EUID == 0)) || live_skip "needs root ($1)"
+}
+
+# live_require_built FILE...: built by the suite; missing is a failure, never
+# a skip (the build is part of the test).
+live_require_built() {
+	local f
+	for f in "$@"; do
+		if [[ ! -x "$f" ]]; then
+			echo "FAIL: $(basename "$0" .sh): $f not found: build first (scripts/build.sh)"
+			exit 1
+		fi
+	done
+}
+
+# live_require [TOOL...]: what every topology test needs, and TOOLs.
+live_require() {
+	live_require_root "network namespaces, veths, raw sockets"
+	live_require_tool ip ethtool sysctl timeout redis-server redis-cli python3 "$@"
+	live_require_built "$EGRESSD"
 }
 
 # --- process bookkeeping ----------------------------------------------------

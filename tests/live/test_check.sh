@@ -9,13 +9,18 @@
 #     printed as FILE:LINE:COL: error: message;
 #   - the Memorystore config: exit 0, the 10.59.118.59/32 6379 tcp rule.
 #
-# Exit: 0 pass, 1 fail, 77 skip.
+# Exit: 0 pass, 1 fail, 77 skip (root without runuser; under CI=true a
+# failure, see lib.sh).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-EGRESSD=${EGRESSD:-$ROOT/build/app/egressd/egressd}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ROOT=$LIVE_REPO
 CORPUS=$ROOT/tests/data/istio
-[[ -x "$EGRESSD" ]] || { echo "FAIL: $EGRESSD not built"; exit 1; }
+live_require_built "$EGRESSD"
+# as root, the checks run as nobody: without runuser they would run as root
+# and no longer show that --check needs no privilege
+((EUID != 0)) || live_require_tool runuser
 
 TMP=$(mktemp -d /tmp/egressd-check.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -30,17 +35,12 @@ chmod -R a+rX "$TMP/memorystore"
 
 # as nobody when we can be someone else: --check needs no privilege
 as_user() {
-	if ((EUID == 0)) && command -v runuser >/dev/null 2>&1; then
+	if ((EUID == 0)); then
 		runuser -u nobody -- "$@"
 	else
 		"$@"
 	fi
 }
-
-checks=0
-fails=0
-pass() { checks=$((checks + 1)); echo "PASS: $*"; }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 
 # setup NAME FILE: a config whose only source is FILE, in its own folder.
 setup() {
@@ -64,7 +64,7 @@ for f in "$CORPUS"/valid/*.yaml; do
 	rc=0
 	as_user "$EGRESSD" --check -c "$d/egressd.yaml" >"$d/out" 2>"$d/err" || rc=$?
 	if [[ $rc != 0 ]]; then
-		fail "valid $name: exit $rc"
+		live_fail "valid $name: exit $rc"
 		sed 's/^/  | /' "$d/err" | head -5
 		continue
 	fi
@@ -72,9 +72,9 @@ for f in "$CORPUS"/valid/*.yaml; do
 	want=$got
 	[[ -f "$golden" ]] && want=$(grep -c -v '^#' "$golden" || true)
 	if [[ "$got" == "$want" ]] && grep -q '^# outbound' "$d/out"; then
-		pass "valid $name: exit 0, $got rules"
+		live_pass "valid $name: exit 0, $got rules"
 	else
-		fail "valid $name: $got rules printed, golden has $want"
+		live_fail "valid $name: $got rules printed, golden has $want"
 	fi
 done
 
@@ -92,9 +92,9 @@ for f in "$CORPUS"/invalid/*.yaml; do
 		}
 	done <"$CORPUS/invalid/$name.expected"
 	if [[ $rc == 1 && $missing == 0 ]] && [[ ! -s "$d/out" ]]; then
-		pass "invalid $name: exit 1, every expected error at its position"
+		live_pass "invalid $name: exit 1, every expected error at its position"
 	else
-		fail "invalid $name: exit $rc, $missing expected errors missing"
+		live_fail "invalid $name: exit $rc, $missing expected errors missing"
 		sed 's/^/  | /' "$d/err" | head -5
 	fi
 done
@@ -102,13 +102,9 @@ done
 rc=0
 out=$(as_user "$EGRESSD" --check -c "$TMP/memorystore/egressd.yaml" 2>/dev/null) || rc=$?
 if [[ $rc == 0 ]] && grep -qE $'\t10\\.59\\.118\\.59/32\t6379\ttcp\t' <<<"$out"; then
-	pass "config/memorystore: the Memorystore rule"
+	live_pass "config/memorystore: the Memorystore rule"
 else
-	fail "config/memorystore: exit $rc"
+	live_fail "config/memorystore: exit $rc"
 fi
 
-if ((fails > 0)); then
-	echo "FAIL: test_check: $fails of $checks checks failed"
-	exit 1
-fi
-echo "PASS: test_check: $checks checks"
+live_finish

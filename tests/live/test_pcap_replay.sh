@@ -24,18 +24,18 @@
 #     IPv4 and TCP checksums valid (verified here, in Python, independently);
 #   - the inside transmissions: the 8 ARP replies, nothing else.
 #
-# Exit: 0 pass, 1 fail, 77 skip (no net_pcap PMD, no python3).
+# Exit: 0 pass, 1 fail, 77 skip (no net_pcap PMD, no python3; under CI=true
+# they are installed or the test fails, see lib.sh).
 # Environment: EGRESSD (default <repo>/build/app/egressd/egressd),
 #   EGRESS_GEN (default: app/gen/egress-gen of the same build), KEEP=1 keeps
 #   the temporary folder.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-EGRESSD=${EGRESSD:-$REPO/build/app/egressd/egressd}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # checks, skips, net_pcap
+REPO=$LIVE_REPO
 EGRESS_GEN=${EGRESS_GEN:-$(dirname "$EGRESSD")/../gen/egress-gen}
 NAME=$(basename "$0" .sh)
-# shellcheck source=scripts/bench-lib.sh
-source "$REPO/scripts/bench-lib.sh"   # bench_have_net_pcap
 
 ALLOWED=100
 DENIED=20
@@ -50,8 +50,6 @@ OUT_MAC=02:70:63:61:70:01
 TMP=""
 PREFIX="egpcap$$"
 EGRESSD_PID=""
-CHECKS=0
-FAILS=0
 
 cleanup() {
 	local rc=$?
@@ -70,46 +68,6 @@ cleanup() {
 		fi
 	fi
 	exit "$rc"
-}
-
-pass() {
-	CHECKS=$((CHECKS + 1))
-	echo "PASS: $*"
-}
-
-fail() {
-	CHECKS=$((CHECKS + 1))
-	FAILS=$((FAILS + 1))
-	echo "FAIL: $*"
-}
-
-skip() {
-	echo "SKIP: $NAME: $*"
-	exit 77
-}
-
-dump_logs() {
-	local f
-	for f in "$TMP"/*.out "$TMP"/*.err; do
-		[[ -s "$f" ]] || continue
-		echo "----- ${f##*/} (last 30 lines)"
-		tail -n 30 "$f"
-	done
-}
-
-finish() {
-	if ((FAILS > 0)); then
-		dump_logs
-		echo "FAIL: $NAME: $FAILS of $CHECKS checks failed"
-		exit 1
-	fi
-	echo "PASS: $NAME: $CHECKS checks"
-	exit 0
-}
-
-die() {
-	fail "$*"
-	finish
 }
 
 write_config() {
@@ -286,17 +244,17 @@ main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
-	[[ -x "$EGRESSD" ]] || die "$EGRESSD not found: build first (scripts/build.sh)"
-	[[ -x "$EGRESS_GEN" ]] || die "$EGRESS_GEN not found: build first (scripts/build.sh)"
-	bench_have_net_pcap || skip "DPDK's net_pcap PMD is not installed (librte-net-pcap23)"
+	live_require_tool python3
+	live_require_built "$EGRESSD" "$EGRESS_GEN"
+	live_require_net_pcap
 
 	TMP=$(mktemp -d /tmp/egressd-pcap.XXXXXX)
+	LIVE_TMP=$TMP # live_finish shows its logs on failure; removed by cleanup
 	write_config
 	"$EGRESS_GEN" -o "$TMP/in.pcap" -r "$TMP/out.pcap" -m syn -n $((ALLOWED + DENIED)) \
 		--denied "$DENIED" --clients "$CLIENTS" --arp --gw-mac "$GW_MAC" \
 		--in-mac "$IN_MAC" --out-mac "$OUT_MAC" 2>"$TMP/gen.err" | tee "$TMP/gen.out" ||
-		die "egress-gen wrote the captures"
+		live_die "egress-gen wrote the captures"
 
 	# Both vdevs replay once (no infinite_rx), so every RX queue goes idle.
 	"$EGRESSD" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:info \
@@ -313,31 +271,31 @@ main() {
 		kill -s KILL "$EGRESSD_PID" 2>/dev/null || true
 		wait "$EGRESSD_PID" 2>/dev/null || true
 		EGRESSD_PID=""
-		die "egressd exits by itself within 60 s (--exit-when-idle 500)"
+		live_die "egressd exits by itself within 60 s (--exit-when-idle 500)"
 	fi
 	wait "$EGRESSD_PID" || rc=$?
 	EGRESSD_PID=""
 	if ((rc == 0)); then
-		pass "egressd exited by itself with status 0 (--exit-when-idle 500)"
+		live_pass "egressd exited by itself with status 0 (--exit-when-idle 500)"
 	else
-		die "egressd exited by itself with status 0 (status $rc)"
+		live_die "egressd exited by itself with status 0 (status $rc)"
 	fi
 	if grep -q '^egressd: ready' "$TMP/egressd.out"; then
-		pass "egressd adopted the --vdev ports by name and was ready"
+		live_pass "egressd adopted the --vdev ports by name and was ready"
 	else
-		fail "egressd adopted the --vdev ports by name and was ready"
+		live_fail "egressd adopted the --vdev ports by name and was ready"
 	fi
 
 	local out vrc=0 nfail
 	out=$(verify 2>&1) || vrc=$?
 	echo "$out"
 	nfail=$(grep -c '^FAIL: ' <<<"$out" || true)
-	CHECKS=$((CHECKS + $(grep -c '^\(PASS\|FAIL\): ' <<<"$out" || true)))
-	FAILS=$((FAILS + nfail))
+	LIVE_CHECKS=$((LIVE_CHECKS + $(grep -c '^\(PASS\|FAIL\): ' <<<"$out" || true)))
+	LIVE_FAILS=$((LIVE_FAILS + nfail))
 	if ((vrc != 0 && nfail == 0)); then
-		fail "the checks of the captures ran to the end (python exited $vrc)"
+		live_fail "the checks of the captures ran to the end (python exited $vrc)"
 	fi
-	finish
+	live_finish
 }
 
 main "$@"

@@ -532,6 +532,24 @@ load_buf(const struct egress_config *cfg, struct policy_model *m, struct diag_li
 	return istio_load_buffer(cfg, m, "inline.yaml", yaml, strlen(yaml), dl);
 }
 
+/* A DestinationRule whose connectTimeout is text (on line 6, at column 58). */
+static int
+load_connect_timeout(const struct egress_config *cfg, struct policy_model *m,
+		     struct diag_list *dl, const char *text)
+{
+	char yaml[512];
+
+	snprintf(yaml, sizeof(yaml),
+		 "apiVersion: networking.istio.io/v1\n"
+		 "kind: DestinationRule\n"
+		 "metadata: {name: d}\n"
+		 "spec:\n"
+		 "  host: redis.domain\n"
+		 "  trafficPolicy: {connectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
+		 text);
+	return load_buf(cfg, m, dl, yaml);
+}
+
 /* Selectors against other appliance labels, the default, and no selector. */
 static void
 test_gateway_selection(void **state)
@@ -602,7 +620,6 @@ test_durations(void **state)
 		"10", "s", "1.5", "-1s", "1x", "0.5ms", "1.0000000001s", "",
 	};
 	struct egress_config cfg;
-	char yaml[512];
 	size_t i;
 
 	(void)state;
@@ -614,15 +631,7 @@ test_durations(void **state)
 		struct diag_list dl = { 0 };
 		int rc;
 
-		snprintf(yaml, sizeof(yaml),
-			 "apiVersion: networking.istio.io/v1\n"
-			 "kind: DestinationRule\n"
-			 "metadata: {name: d}\n"
-			 "spec:\n"
-			 "  host: redis.domain\n"
-			 "  trafficPolicy: {connectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
-			 text);
-		rc = load_buf(&cfg, &m, &dl, yaml);
+		rc = load_connect_timeout(&cfg, &m, &dl, text);
 		if (good != (rc == 0)) {
 			fprintf(stderr, "connectTimeout \"%s\": rc %d\n", text, rc);
 			print_diags(&dl);
@@ -630,6 +639,67 @@ test_durations(void **state)
 		assert_int_equal(rc, good ? 0 : -EINVAL);
 		if (good)
 			assert_int_equal(m.drs[0].connect_timeout_ms, ok[i].ms);
+		policy_model_free(&m);
+		diag_list_clear(&dl);
+	}
+}
+
+/*
+ * Issue 10, defect 11a: a flow keeps its last activity as 32-bit ms
+ * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
+ * and ended handshakes at a random time. Istio takes any positive duration:
+ * the manifest still loads, the value is clamped to the longest timeout
+ * flows.timeouts accepts (168h), with a warning at the value.
+ */
+static void
+test_connect_timeout_clamped(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t ms;
+		bool clamped;
+	} cases[] = {
+		{ "1h", 3600000, false },
+		{ "168h", 604800000, false },           /* the limit itself */
+		{ "604800001ms", 604800000, true },     /* 1 ms above it */
+		{ "1200h", 604800000, true },           /* 50 days: wrapped */
+		{ "4320000s", 604800000, true },        /* 50 days, as protobuf JSON */
+		{ "4294967296ms", 604800000, true },    /* 2^32 ms: was an age of 0 */
+		{ "99999999999999999999h", 604800000, true }, /* beyond 64-bit ns */
+	};
+	struct egress_config cfg;
+	char buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
+	size_t i;
+
+	(void)state;
+	test_cfg(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_model m = { 0 };
+		struct diag_list dl = { 0 };
+		int rc;
+
+		rc = load_connect_timeout(&cfg, &m, &dl, cases[i].text);
+		if (rc != 0 || dl.n != (cases[i].clamped ? 1u : 0u)) {
+			fprintf(stderr, "connectTimeout \"%s\": rc %d\n", cases[i].text, rc);
+			print_diags(&dl);
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(m.n_drs, 1);
+		assert_true(m.drs[0].s.has_connect_timeout);
+		assert_int_equal(m.drs[0].connect_timeout_ms, cases[i].ms);
+		if (cases[i].clamped) {
+			assert_int_equal(dl.n, 1);
+			assert_int_equal(dl.v[0].sev, DIAG_WARNING);
+			diag_format(&dl.v[0], buf, sizeof(buf));
+			snprintf(want, sizeof(want),
+				 "inline.yaml:6:58: warning: spec.trafficPolicy.connectionPool.tcp."
+				 "connectTimeout: \"%s\" is longer than a flow can be timed (168h): "
+				 "clamped to 168h",
+				 cases[i].text);
+			assert_string_equal(buf, want);
+		} else {
+			assert_int_equal(dl.n, 0);
+		}
 		policy_model_free(&m);
 		diag_list_clear(&dl);
 	}
@@ -665,6 +735,44 @@ write_file(const char *path, const char *text)
 	assert_non_null(f);
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The appliance config's flows.timeouts have the same limit as the clamp of
+ * connectTimeout above, but our own config is an error past it: 168h loads,
+ * 1 ms more is reported at the value.
+ */
+static void
+test_config_timeout_limit(void **state)
+{
+	static const char ports[] =
+		"ports:\n"
+		"  inside: {device: net_null0, address: 10.8.0.1/16}\n"
+		"  outside: {device: net_null1, address: 203.0.113.10/24}\n";
+	const char *dir = *state;
+	struct egress_config cfg;
+	struct diag_list dl = { 0 };
+	char path[128], text[512], buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
+
+	snprintf(path, sizeof(path), "%s/egressd.yaml", dir);
+	snprintf(text, sizeof(text), "%sflows: {timeouts: {established: 168h}}\n", ports);
+	write_file(path, text);
+	assert_int_equal(egress_config_load(path, &cfg, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	assert_int_equal(cfg.timeout_established_ms, 604800000);
+	egress_config_free(&cfg);
+
+	snprintf(text, sizeof(text), "%sflows: {timeouts: {established: 604800001ms}}\n", ports);
+	write_file(path, text);
+	assert_int_equal(egress_config_load(path, &cfg, &dl), -EINVAL);
+	if (dl.n != 1)
+		print_diags(&dl);
+	assert_int_equal(dl.n, 1);
+	diag_format(&dl.v[0], buf, sizeof(buf));
+	snprintf(want, sizeof(want), "%s:4:33: error: flows.timeouts.established: duration "
+		 "\"604800001ms\" out of range (want 1ms to 168h)", path);
+	assert_string_equal(buf, want);
+	diag_list_clear(&dl);
 }
 
 static const char se_a[] =
@@ -917,9 +1025,12 @@ main(void)
 		cmocka_unit_test(test_model_vs_dr_sidecar),
 		cmocka_unit_test(test_gateway_selection),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_connect_timeout_clamped),
 		cmocka_unit_test_setup_teardown(test_configmap_folder, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_cross_file_checks, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_config_timeout_limit, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),

@@ -8,6 +8,7 @@
  * i.e. finish the burst during which it may have loaded the old pointer.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -265,13 +266,25 @@ send_arp_request(void *arg, uint32_t ip)
 		rte_pktmbuf_free(m);
 }
 
+/*
+ * A full table still sends the request (neigh_resolve() keeps room for
+ * NEIGH_PENDING_MAX of them, and the answer evicts): only past that is a
+ * resolution refused. Workers ask once per packet: warn once a second.
+ */
 void
 ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 {
+	static uint64_t warned_ms[DP_NPORTS]; /* control thread only */
 	struct arp_req_ctx x = { .c = c, .port = port };
+	struct neigh_stats st;
 
-	if (neigh_resolve(c->conf->port[port].neigh, ip, now_ms, send_arp_request, &x) < 0)
-		CTL_LOG(WARNING, "neighbour table of port %u full", port);
+	if (neigh_resolve(c->conf->port[port].neigh, ip, now_ms, send_arp_request, &x) == 0 ||
+	    (warned_ms[port] != 0 && now_ms - warned_ms[port] < 1000))
+		return;
+	warned_ms[port] = now_ms;
+	neigh_stats_get(c->conf->port[port].neigh, &st);
+	CTL_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
+		" resolutions refused so far", port, st.entries, st.resolve_dropped);
 }
 
 void

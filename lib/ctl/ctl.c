@@ -226,12 +226,17 @@ struct arp_req_ctx {
 	enum dp_port port;
 };
 
-/* Build a broadcast ARP request for ip and hand it to worker 0 to send. */
+/*
+ * Build an ARP request for ip and hand it to worker 0 to send: broadcast, or,
+ * to check a host whose MAC the table still has, to that MAC alone (RFC 1122
+ * 2.3.2.1: a unicast poll does not disturb every host on the segment).
+ */
 static void
 send_arp_request(void *arg, uint32_t ip)
 {
 	const struct arp_req_ctx *x = arg;
 	const struct dp_port_conf *pc = &x->c->conf->port[x->port];
+	uint8_t dst[RTE_ETHER_ADDR_LEN];
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 	struct rte_mbuf *m;
@@ -250,7 +255,9 @@ send_arp_request(void *arg, uint32_t ip)
 	}
 	memset(buf, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
 	eth = (struct rte_ether_hdr *)buf;
-	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	if (!neigh_lookup(pc->neigh, ip, dst))
+		memset(dst, 0xff, sizeof(dst));
+	memcpy(&eth->dst_addr, dst, RTE_ETHER_ADDR_LEN);
 	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 	arp = (struct rte_arp_hdr *)(eth + 1);

@@ -435,6 +435,10 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		LOG(ERR, "cannot allocate control state");
 		return -ENOMEM;
 	}
+	/* workers look neighbours up: deleted entries wait for their grace period */
+	for (p = 0; p < DP_NPORTS; p++)
+		if (neigh_rcu_qsbr_add(a->conf.port[p].neigh, a->qsbr) != 0)
+			return -ENOMEM;
 
 	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {

@@ -8,6 +8,7 @@
  * i.e. finish the burst during which it may have loaded the old pointer.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -225,12 +226,17 @@ struct arp_req_ctx {
 	enum dp_port port;
 };
 
-/* Build a broadcast ARP request for ip and hand it to worker 0 to send. */
+/*
+ * Build an ARP request for ip and hand it to worker 0 to send: broadcast, or,
+ * to check a host whose MAC the table still has, to that MAC alone (RFC 1122
+ * 2.3.2.1: a unicast poll does not disturb every host on the segment).
+ */
 static void
 send_arp_request(void *arg, uint32_t ip)
 {
 	const struct arp_req_ctx *x = arg;
 	const struct dp_port_conf *pc = &x->c->conf->port[x->port];
+	uint8_t dst[RTE_ETHER_ADDR_LEN];
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
 	struct rte_mbuf *m;
@@ -249,7 +255,9 @@ send_arp_request(void *arg, uint32_t ip)
 	}
 	memset(buf, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
 	eth = (struct rte_ether_hdr *)buf;
-	memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	if (!neigh_lookup(pc->neigh, ip, dst))
+		memset(dst, 0xff, sizeof(dst));
+	memcpy(&eth->dst_addr, dst, RTE_ETHER_ADDR_LEN);
 	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 	arp = (struct rte_arp_hdr *)(eth + 1);
@@ -265,13 +273,25 @@ send_arp_request(void *arg, uint32_t ip)
 		rte_pktmbuf_free(m);
 }
 
+/*
+ * A full table still sends the request (neigh_resolve() keeps room for
+ * NEIGH_PENDING_MAX of them, and the answer evicts): only past that is a
+ * resolution refused. Workers ask once per packet: warn once a second.
+ */
 void
 ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 {
+	static uint64_t warned_ms[DP_NPORTS]; /* control thread only */
 	struct arp_req_ctx x = { .c = c, .port = port };
+	struct neigh_stats st;
 
-	if (neigh_resolve(c->conf->port[port].neigh, ip, now_ms, send_arp_request, &x) < 0)
-		CTL_LOG(WARNING, "neighbour table of port %u full", port);
+	if (neigh_resolve(c->conf->port[port].neigh, ip, now_ms, send_arp_request, &x) == 0 ||
+	    (warned_ms[port] != 0 && now_ms - warned_ms[port] < 1000))
+		return;
+	warned_ms[port] = now_ms;
+	neigh_stats_get(c->conf->port[port].neigh, &st);
+	CTL_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
+		" resolutions refused so far", port, st.entries, st.resolve_dropped);
 }
 
 void

@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "flow.h"
+#include "neigh.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -108,9 +109,9 @@ ctl_stats_json(const struct ctl *c, FILE *out)
 	fprintf(out, ",\"ports\":{");
 	for (p = 0; p < DP_NPORTS; p++)
 		fprintf(out, "%s\"%s\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64
-			",\"dropped\":%" PRIu64 "}",
+			",\"dropped\":%" PRIu64 ",\"neigh_learn_dropped\":%" PRIu64 "}",
 			p ? "," : "", port_names[p], s.port[p].rx, s.port[p].tx,
-			s.port[p].dropped);
+			s.port[p].dropped, neigh_learn_dropped(c->conf->port[p].neigh));
 	fprintf(out, "},\"drops\":{");
 	for (r = 0; r < EGRESS_DROP_MAX; r++)
 		fprintf(out, "%s\"%s\":%" PRIu64, r ? "," : "",

@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "dns.h"
 #include "flow.h"
+#include "neigh.h"
 #include "policy.h"
 
 #define TEL_FLOWS_SHOWN   64
@@ -114,6 +115,8 @@ stats_reply(struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(port, "rx", s.port[p].rx);
 		rte_tel_data_add_dict_u64(port, "tx", s.port[p].tx);
 		rte_tel_data_add_dict_u64(port, "dropped", s.port[p].dropped);
+		rte_tel_data_add_dict_u64(port, "neigh_learn_dropped",
+					  neigh_learn_dropped(c->conf->port[p].neigh));
 		rte_tel_data_add_dict_container(d, port_names[p], port, 0);
 	}
 	return 0;

@@ -645,7 +645,7 @@ test_durations(void **state)
 }
 
 /*
- * Issue 10, defect 11a: a flow keeps its last activity as 32-bit ms
+ * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any positive duration:
  * the manifest still loads, the value is clamped to the longest timeout

@@ -1759,7 +1759,7 @@ test_full_table(void **state)
 	assert_int_equal(flow_table_count(fx.w->flows), 1);
 }
 
-/* ------------------------------------- issue 10: frames of one burst, reopens */
+/* ------------------------------ frames of one burst, reopened 5-tuples, aging */
 
 /* Every embryonic flow counted, and nothing else (the worker's counter). */
 static void
@@ -1804,7 +1804,7 @@ restore_policy(void)
 }
 
 /*
- * Defect 1: three frames of one revoked flow in one burst end it once: one
+ * Three frames of one revoked flow in one burst end it once: one
  * revocation, one RST each way, the two later frames dropped as flowless,
  * and the client's per-source count keeps its two other flows.
  */
@@ -1843,7 +1843,7 @@ test_revoked_flow_in_one_burst(void **state)
 }
 
 /*
- * Defect 1: a SYN evicts embryonic flow A, and A's retransmit later in the
+ * A SYN evicts embryonic flow A, and A's retransmit later in the
  * same burst is a new flow (it evicts the next oldest), not a frame on the
  * dead one: the embryonic count stays true, and what leaves carries the
  * NAT port of the flow the table holds.
@@ -1893,7 +1893,7 @@ open_and_reset(uint16_t sport)
 }
 
 /*
- * Defect 2: a SYN on a CLOSED (or TIME_WAIT) 5-tuple reopens it under the
+ * A SYN on a CLOSED (or TIME_WAIT) 5-tuple reopens it under the
  * embryonic cap, through the eviction FIFO: with a cap of 2 and four new
  * connections, two of them reopened, never more than two are embryonic and
  * the oldest are the ones evicted.
@@ -1929,7 +1929,7 @@ test_reopen_under_embryonic_cap(void **state)
 }
 
 /*
- * Defect 3: on_revoke: keep keeps connections, it never admits one. A SYN on
+ * On_revoke: keep keeps connections, it never admits one. A SYN on
  * the 5-tuple of a closed flow whose rule is gone is denied, like a SYN on
  * a fresh 5-tuple to the same place; the established flow kept passes.
  */
@@ -1963,7 +1963,7 @@ test_keep_admits_no_new_connection(void **state)
 }
 
 /*
- * Defect 7: the sweep goes round the whole table once per period, whatever
+ * The sweep goes round the whole table once per period, whatever
  * its size: 64 Ki slots in 16 ms with the loop running ten times per ms
  * (4096 slots per ms; the old budget stopped at 640).
  */
@@ -1997,7 +1997,7 @@ test_sweep_follows_table_size(void **state)
 }
 
 /*
- * Defect 8: a UDP flow nobody answered is embryonic, under the same cap
+ * A UDP flow nobody answered is embryonic, under the same cap
  * (the oldest evicted); a reply makes it established.
  */
 static void
@@ -2023,7 +2023,7 @@ test_udp_under_embryonic_cap(void **state)
 }
 
 /*
- * Defect 8: at a full table, new flows reclaim on demand once per
+ * At a full table, new flows reclaim on demand once per
  * millisecond, not a stretch of the table per packet: ten SYNs in one ms
  * move the aging cursor by exactly one reclaim budget.
  */
@@ -2052,7 +2052,7 @@ test_full_table_reclaims_once_per_ms(void **state)
 }
 
 /*
- * Defect 9: a simultaneous open (RFC 793 figure 8: SYN out, SYN in, SYN-ACK
+ * A simultaneous open (RFC 793 figure 8: SYN out, SYN in, SYN-ACK
  * out, SYN-ACK in) reaches ESTABLISHED and leaves the embryonic count.
  */
 static void
@@ -2082,7 +2082,7 @@ test_simultaneous_open(void **state)
 }
 
 /*
- * Defect 11: a SYN on an established flow passes without touching its
+ * A SYN on an established flow passes without touching its
  * tracking (window scale included); an ACK of data the other side never
  * sent is out of window.
  */
@@ -2121,7 +2121,7 @@ test_syn_past_handshake_and_ack_check(void **state)
 	free_out(&out);
 }
 
-/* Defect 11: the RSTs of revoked flows take tokens of the RST bucket. */
+/* The RSTs of revoked flows take tokens of the RST bucket. */
 static void
 test_revocation_rsts_rate_limited(void **state)
 {

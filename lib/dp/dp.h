@@ -35,6 +35,7 @@
 #include "drop.h"
 #include "flow.h"
 #include "nat.h"
+#include "tcp_state.h"
 
 struct rte_mbuf;
 struct rte_mempool;

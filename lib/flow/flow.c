@@ -230,14 +230,14 @@ flow_table_create(const struct flow_table_params *p)
 	}
 	ft->flows = rte_zmalloc_socket("flow_entries", (size_t)p->max_flows * sizeof(*ft->flows),
 				       RTE_CACHE_LINE_SIZE, p->socket_id);
-	ft->tcp = rte_zmalloc_socket("flow_tcp", (size_t)p->max_flows * sizeof(*ft->tcp),
+	ft->ext = rte_zmalloc_socket("flow_ext", (size_t)p->max_flows * sizeof(*ft->ext),
 				     RTE_CACHE_LINE_SIZE, p->socket_id);
 	ft->heads = rte_malloc_socket("flow_heads", n_heads * sizeof(uint32_t),
 				      RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (n_limbo > 0)
 		ft->limbo = rte_malloc_socket("flow_limbo", n_limbo * sizeof(uint32_t),
 					      RTE_CACHE_LINE_SIZE, p->socket_id);
-	if (ft->flows == NULL || ft->tcp == NULL || ft->heads == NULL ||
+	if (ft->flows == NULL || ft->ext == NULL || ft->heads == NULL ||
 	    (n_limbo > 0 && ft->limbo == NULL)) {
 		flow_table_free(ft);
 		rte_errno = ENOMEM;
@@ -257,7 +257,7 @@ flow_table_create(const struct flow_table_params *p)
 	 * headers and alignment included); should another thread allocate or
 	 * free meanwhile, the sum of the parts instead.
 	 */
-	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + sizeof(*ft->tcp)) +
+	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + sizeof(*ft->ext)) +
 		(n_heads + n_limbo) * sizeof(uint32_t);
 	ft->mem_bytes = flow_heap_allocated() - heap_before;
 	if (ft->mem_bytes < parts || ft->mem_bytes > parts + 64 * 1024)
@@ -272,7 +272,7 @@ flow_table_free(struct flow_table *ft)
 		return;
 	rte_free(ft->limbo);
 	rte_free(ft->heads);
-	rte_free(ft->tcp);
+	rte_free(ft->ext);
 	rte_free(ft->flows);
 	rte_free(ft);
 }
@@ -363,7 +363,7 @@ flow_table_add(struct flow_table *ft, const struct flow_key *out_key,
 	f = &ft->flows[idx];
 	ft->n_free--;
 	memset(f, 0, sizeof(*f));
-	memset(ft->tcp[idx], 0, sizeof(ft->tcp[idx]));
+	memset(ft->ext[idx], 0, sizeof(ft->ext[idx]));
 	f->key[FLOW_DIR_OUT] = *out_key;
 	f->key[FLOW_DIR_IN] = *in_key;
 	f->in_use = 1;

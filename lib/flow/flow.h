@@ -48,45 +48,7 @@ enum flow_dir {
 	FLOW_DIR_IN = 1,         /**< outside -> inside: matched a reply's 5-tuple */
 };
 
-/**
- * TCP tracking states (doc/tcp-states.md), with the names telemetry shows.
- * UDP flows use NONE (no reply yet: embryonic) and ESTABLISHED.
- */
-#define FLOW_STATES(X)                                                                \
-	X(NONE, "none")                                                               \
-	X(SYN_SENT, "syn_sent")       /* client SYN seen */                           \
-	X(SYN_RCVD, "syn_rcvd")       /* server SYN-ACK seen (or, in a simultaneous   \
-					 open, the server's SYN-ACK first) */          \
-	X(ESTABLISHED, "established") /* the handshake completed both ways */         \
-	X(FIN_OUT, "fin_client")      /* the client sent FIN */                       \
-	X(FIN_IN, "fin_server")       /* the server sent FIN */                       \
-	X(TIME_WAIT, "time_wait")     /* both sides sent FIN */                       \
-	X(CLOSED, "closed")           /* RST seen: lingers (RFC 7857 2.2) */          \
-	X(SYN_SENT2, "syn_sent2")     /* simultaneous open: both SYNs seen */         \
-	X(SYN_RCVD2, "syn_rcvd2")     /* simultaneous open: the client's SYN-ACK      \
-					 seen, the server's still due */
-
-enum flow_state {
-#define FLOW_STATE_ENUM(name, str) FLOW_S_##name,
-	FLOW_STATES(FLOW_STATE_ENUM)
-#undef FLOW_STATE_ENUM
-	FLOW_S_MAX
-};
-
-/** The state's name as telemetry shows it; "invalid" out of range. */
-static inline const char *
-flow_state_name(uint8_t state)
-{
-	static const char *const names[FLOW_S_MAX] = {
-#define FLOW_STATE_NAME(name, str) [FLOW_S_##name] = str,
-		FLOW_STATES(FLOW_STATE_NAME)
-#undef FLOW_STATE_NAME
-	};
-
-	return state < FLOW_S_MAX ? names[state] : "invalid";
-}
-
-/** One flow: one cache line, everything a packet needs but TCP window tracking. */
+/** One flow: one cache line, everything a packet needs but the owner's extension. */
 struct flow {
 	struct flow_key key[2];  /**< [FLOW_DIR_OUT]: as the client sent it;
 				      [FLOW_DIR_IN]: as replies arrive (remote -> NAT) */
@@ -96,7 +58,7 @@ struct flow {
 	uint32_t rule;           /**< index of the admitting rule in that policy */
 	uint32_t serial;         /**< per-worker creation number (embryonic FIFO) */
 	uint16_t target;         /**< index of its NAT target within the rule's */
-	uint8_t state;           /**< enum flow_state */
+	uint8_t state;           /**< the owner's (lib/dp: enum flow_state) */
 	uint8_t worker;          /**< owner worker id */
 	uint8_t in_use;          /**< slot holds a live flow */
 	uint8_t embryonic;       /**< counted as not yet established */
@@ -105,17 +67,11 @@ struct flow {
 };
 static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache line");
 
-/** TCP window tracking of one direction of a flow (the sender's). */
-struct flow_tcp {
-	uint32_t end;            /**< highest seq+len this direction sent */
-	uint32_t maxend;         /**< highest ack+window the other side allowed it */
-	uint32_t maxwin;         /**< largest (scaled) window this direction advertised */
-	uint8_t wscale;          /**< its SYN's window scale + 1; 0: none */
-	uint8_t seen;            /**< a segment of this direction was seen */
-	uint8_t acked;           /**< maxend is known */
-	uint8_t pad;
-};
-static_assert(sizeof(struct flow_tcp) == 16, "two directions: half a cache line per flow");
+/**
+ * Bytes of state the owner keeps beside each flow, in a parallel array (the
+ * data path's TCP tracking): zero when the flow is added, opaque to the table.
+ */
+#define FLOW_EXT_SIZE 32
 
 /**
  * The table's hash of a key: CRC32C of its two 8-byte words. The words are
@@ -154,7 +110,7 @@ struct flow_table_params {
  */
 struct flow_table {
 	struct flow *flows;      /**< max_flows entries, cache aligned */
-	struct flow_tcp (*tcp)[2]; /**< max_flows pairs, parallel to flows */
+	uint8_t (*ext)[FLOW_EXT_SIZE]; /**< max_flows extensions, parallel to flows */
 	uint32_t *heads;         /**< n_heads bucket heads (links) */
 	uint32_t head_mask;      /**< n_heads - 1 */
 	uint32_t seed;           /**< hash seed, random per table */
@@ -203,7 +159,7 @@ bool flow_table_contains(const struct flow_table *ft, const struct flow_key *key
 
 /**
  * Insert a flow under both keys; the returned flow has key[] and in_use set
- * and every other field zero, its TCP tracking too. Owner only. When no slot
+ * and every other field zero, its extension too. Owner only. When no slot
  * is free, it first reclaims the slots whose grace period is over.
  * @return the flow, or NULL with *err = -ENOSPC (table full, or a chain at
  *         its length limit), -EEXIST (either key present, or both keys
@@ -238,11 +194,11 @@ flow_table_index(const struct flow_table *ft, const struct flow *f)
 	return (uint32_t)(f - ft->flows);
 }
 
-/** The flow's TCP window tracking, [enum flow_dir]. */
-static inline struct flow_tcp *
-flow_table_tcp(const struct flow_table *ft, const struct flow *f)
+/** The flow's extension: FLOW_EXT_SIZE bytes, cache-line aligned in pairs. */
+static inline void *
+flow_table_ext(const struct flow_table *ft, const struct flow *f)
 {
-	return ft->tcp[f - ft->flows];
+	return ft->ext[f - ft->flows];
 }
 
 /**
@@ -270,7 +226,7 @@ flow_table_count(const struct flow_table *ft)
 	return __atomic_load_n(&ft->count, __ATOMIC_RELAXED);
 }
 
-/** Bytes of memory the table holds per flow of capacity (entries, TCP state, index). */
+/** Bytes of memory the table holds per flow of capacity (entries, extensions, index). */
 uint64_t flow_table_memory(const struct flow_table *ft);
 
 /**

@@ -105,13 +105,12 @@ test_layout(void **state)
 	assert_int_equal(sizeof(struct flow), 64);
 	assert_int_equal(offsetof(struct flow, key), 0);
 	assert_true(offsetof(struct flow, last_seen) % 4 == 0);
-	assert_int_equal(sizeof(struct flow_tcp), 16);
 
 	struct flow_table *ft = make_table(4, NULL);
 	uintptr_t a0 = (uintptr_t)flow_table_at(ft, 0);
 	uintptr_t a1 = (uintptr_t)flow_table_at(ft, 1);
-	uintptr_t t0 = (uintptr_t)flow_table_tcp(ft, flow_table_at(ft, 0));
-	uintptr_t t1 = (uintptr_t)flow_table_tcp(ft, flow_table_at(ft, 1));
+	uintptr_t t0 = (uintptr_t)flow_table_ext(ft, flow_table_at(ft, 0));
+	uintptr_t t1 = (uintptr_t)flow_table_ext(ft, flow_table_at(ft, 1));
 
 	assert_int_equal(a0 % RTE_CACHE_LINE_SIZE, 0);
 	assert_int_equal(a1 - a0, 64);
@@ -160,12 +159,12 @@ test_add_lookup(void **state)
 	assert_memory_equal(&f->key[FLOW_DIR_OUT], &o, sizeof(o));
 	assert_memory_equal(&f->key[FLOW_DIR_IN], &n, sizeof(n));
 	assert_ptr_equal(flow_table_at(ft, flow_table_index(ft, f)), f);
-	/* Every other field zero, TCP tracking too. */
+	/* Every other field zero, the extension too. */
 	assert_int_equal(f->last_seen, 0);
-	assert_int_equal(f->state, FLOW_S_NONE);
+	assert_int_equal(f->state, 0);
 	assert_int_equal(f->policy_gen, 0);
-	for (i = 0; i < 2 * sizeof(struct flow_tcp); i++)
-		assert_int_equal(((const uint8_t *)flow_table_tcp(ft, f))[i], 0);
+	for (i = 0; i < FLOW_EXT_SIZE; i++)
+		assert_int_equal(((const uint8_t *)flow_table_ext(ft, f))[i], 0);
 
 	g = flow_table_lookup(ft, &o, &dir);
 	assert_ptr_equal(g, f);
@@ -181,9 +180,9 @@ test_add_lookup(void **state)
 	assert_int_equal(flow_table_count(ft), 1);
 
 	/* A reused slot comes back zeroed. */
-	f->state = FLOW_S_ESTABLISHED;
+	f->state = 3;
 	f->last_seen = 1234;
-	flow_table_tcp(ft, f)[1].maxwin = 99;
+	((uint8_t *)flow_table_ext(ft, f))[FLOW_EXT_SIZE - 1] = 99;
 	flow_table_del(ft, f);
 	assert_int_equal(f->in_use, 0);
 	assert_int_equal(flow_table_count(ft), 0);
@@ -195,7 +194,7 @@ test_add_lookup(void **state)
 	assert_ptr_equal(g, f);
 	assert_int_equal(g->state, 0);
 	assert_int_equal(g->last_seen, 0);
-	assert_int_equal(flow_table_tcp(ft, g)[1].maxwin, 0);
+	assert_int_equal(((uint8_t *)flow_table_ext(ft, g))[FLOW_EXT_SIZE - 1], 0);
 	flow_table_free(ft);
 }
 
@@ -446,8 +445,8 @@ test_memory(void **state)
 	flow_table_free(ft);
 	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64
 	       " with QSBR\n", plain, rcu);
-	/* The entry, its TCP tracking, two bucket heads; QSBR adds a limbo slot. */
-	assert_true(plain >= sizeof(struct flow) + 2 * sizeof(struct flow_tcp) + 2 * 4);
+	/* The entry, its extension, two bucket heads; QSBR adds a limbo slot. */
+	assert_true(plain >= sizeof(struct flow) + FLOW_EXT_SIZE + 2 * 4);
 	assert_true(rcu >= plain + 4);
 	assert_true(rcu <= 128);
 	rte_free(v);

@@ -2104,10 +2104,10 @@ test_syn_past_handshake_and_ack_check(void **state)
 	establish(40170);
 	f = flow_table_lookup(fx.w->flows, &k, &dir);
 	assert_non_null(f);
-	memcpy(before, flow_table_tcp(fx.w->flows, f), sizeof(before));
+	memcpy(before, dp_flow_tcp(fx.w->flows, f), sizeof(before));
 	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
 	free_out(&out);
-	assert_memory_equal(flow_table_tcp(fx.w->flows, f), before, sizeof(before));
+	assert_memory_equal(dp_flow_tcp(fx.w->flows, f), before, sizeof(before));
 	assert_int_equal(f->state, FLOW_S_ESTABLISHED);
 	/* the server sent up to seq 5001: an ACK of 9001 acknowledges nothing */
 	s.flags = RTE_TCP_ACK_FLAG;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The TCP tracker's table (lib/dp/dp.c, doc/tcp-states.md), one test per
+ * The TCP tracker's table (lib/dp/tcp.c, doc/tcp-states.md), one test per
  * row: every state, both directions, every flag class. The expectations are
  * written from the diagram, not copied from the table.
  */

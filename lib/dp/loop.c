@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker's poll loop: RX on its queue of every port, dp_process(), TX,
+ * the hand-off ring, the control thread's frames (worker 0), the aging
+ * sweep, and one quiescent state per iteration.
+ */
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "dp_private.h"
+
+static void
+tx_out(struct dp_worker *w, struct dp_out *out)
+{
+	unsigned int p;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		uint16_t n = out->n[p], sent;
+
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id,
+					out->pkts[p], n);
+		w->stats.port[p].tx += sent;
+		if (unlikely(sent < n)) {
+			w->stats.drops[EGRESS_DROP_TX_FULL] += n - sent;
+			w->stats.port[p].dropped += n - sent;
+			rte_pktmbuf_free_bulk(&out->pkts[p][sent], n - sent);
+		}
+		out->n[p] = 0;
+	}
+}
+
+/* Frames the control thread built (ARP requests), sent by worker 0. */
+static void
+tx_control(struct dp_worker *w, struct dp_out *out)
+{
+	unsigned int p, n;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		if (w->conf->tx[p] == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(w->conf->tx[p], (void **)out->pkts[p],
+					      DP_BURST_MAX, NULL);
+		out->n[p] = (uint16_t)n;
+	}
+	tx_out(w, out);
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	const struct dp_conf *conf = w->conf;
+	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct dp_out out;
+	uint64_t loop_tsc;
+	unsigned int p;
+
+	dp_worker_online(w);
+	memset(&out, 0, sizeof(out));
+	loop_tsc = rte_rdtsc();
+	w->last_rx_ms = loop_tsc / tsc_per_ms;
+
+	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
+		uint64_t tsc = rte_rdtsc(), now = tsc / tsc_per_ms;
+
+		w->stats.loop_cycles += tsc - loop_tsc;
+		loop_tsc = tsc;
+
+		/* nothing of the previous iteration is held past this point */
+		dp_worker_quiesce(w);
+		for (p = 0; p < DP_NPORTS; p++) {
+			uint16_t n = rte_eth_rx_burst(conf->port[p].port_id, (uint16_t)w->id,
+						      pkts, DP_BURST_MAX);
+			uint64_t t0;
+
+			if (n == 0)
+				continue;
+			w->last_rx_ms = now;
+			t0 = rte_rdtsc();
+			dp_process(w, (enum dp_port)p, pkts, n, now, &out);
+			w->stats.busy_cycles += rte_rdtsc() - t0;
+			w->stats.busy_pkts += n;
+			tx_out(w, &out);
+		}
+		/* outside frames of our flows that another worker received */
+		if (conf->handoff[w->id] != NULL) {
+			uint16_t n = (uint16_t)rte_ring_sc_dequeue_burst(conf->handoff[w->id],
+									(void **)pkts,
+									DP_BURST_MAX, NULL);
+
+			if (n > 0) {
+				uint64_t t0 = rte_rdtsc();
+
+				dp_process(w, DP_OUTSIDE, pkts, n, now, &out);
+				w->stats.busy_cycles += rte_rdtsc() - t0;
+				w->stats.busy_pkts += n;
+				tx_out(w, &out);
+			}
+		}
+		if (w->id == 0)
+			tx_control(w, &out);
+		dp_sweep(w, now, &out);
+		tx_out(w, &out);
+		w->stats.loops++;
+	}
+	dp_worker_offline(w);
+	return 0;
+}

@@ -15,8 +15,9 @@
 #   bench_stop_pid PID SIG S   signal, wait S s, SIGKILL, reap, forget;
 #                              BENCH_STOP_RC = its exit status,
 #                              BENCH_STOP_FORCED = 1 if SIGKILL was needed
-#   bench_wait_for F PAT PID S until F has a line matching PAT (0), PID exits
-#                              or S s pass (1)
+#   bench_wait_for F PAT PID S [N]
+#                              until F has N lines (1) matching PAT (0), PID
+#                              exits or S s pass (1)
 #   bench_have_net_pcap        DPDK's net_pcap PMD is installed
 #   bench_require NAME LCORES TOOL...
 #                              skip (77) unless root, TOOLs on PATH, net_pcap,
@@ -85,6 +86,8 @@ bench_forget_pid() {
 }
 
 # bench_stop_pid PID SIGNAL SECONDS: signal one of ours, wait, SIGKILL if needed.
+# Its stderr is discarded: the shell's "Killed" notice when it reaps what it
+# killed here (it prints none for SIGINT).
 bench_stop_pid() {
 	local pid=$1 sig=$2 secs=$3 i
 	BENCH_STOP_RC=0
@@ -102,13 +105,14 @@ bench_stop_pid() {
 	fi
 	wait "$pid" 2>/dev/null || BENCH_STOP_RC=$?
 	bench_forget_pid "$pid"
-}
+} 2>/dev/null
 
-# bench_wait_for FILE PATTERN PID SECONDS
+# bench_wait_for FILE PATTERN PID SECONDS [COUNT]
 bench_wait_for() {
-	local f=$1 pat=$2 pid=$3 secs=$4 i
+	local f=$1 pat=$2 pid=$3 secs=$4 count=${5:-1} i n
 	for ((i = 0; i < secs * 10; i++)); do
-		grep -q "$pat" "$f" 2>/dev/null && return 0
+		n=$(grep -c "$pat" "$f" 2>/dev/null) || true
+		((${n:-0} >= count)) && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.1
 	done

@@ -8,6 +8,12 @@
 # every transmitted frame: nothing is written anywhere), run in turn
 #   dpdk-testpmd --forward-mode=io       the ceiling of the vdevs themselves,
 #   dpdk-testpmd --forward-mode=5tswap   a forwarder that touches every header,
+#   dpdk-testpmd --forward-mode=csum     a forwarder that parses every frame and
+#                                        computes its IPv4 and TCP checksums in
+#                                        software (net_pcap offers no checksum
+#                                        offload: testpmd's default, "csum set
+#                                        ip|tcp sw", is all it can do; egressd
+#                                        verifies them in software likewise),
 #   egressd                              the appliance,
 # several times each (interleaved), and print one table of medians.
 #
@@ -33,11 +39,15 @@
 #   testpmd   the median of its per-second Rx-pps (both ports summed) after
 #             the warm-up (--stats-period 1);
 #   egressd   (inside.rx + outside.rx) deltas of /egress/stats on the
-#             telemetry socket over the measured interval; cycles/pkt from its
-#             final JSON (TSC in dp_process per frame, whole run); flows/s
-#             from flows_created deltas; bytes/flow its bytes_per_flow;
-#   ratio     egressd / testpmd 5tswap for forwarding rows, / testpmd io for
-#             the all-denied row (nothing is forwarded there).
+#             telemetry socket over the measured interval; from its final
+#             JSON (whole run, TSC): cycles/pkt its cycles_per_packet (in
+#             dp_process() per frame) and loop cycles/pkt its
+#             cycles_per_packet_loop (the worker's wall time per frame: RX,
+#             TX, idle polls and the sweep too); flows/s from flows_created
+#             deltas; bytes/flow its bytes_per_flow;
+#   ratio     the headline: egressd / testpmd 5tswap for forwarding rows,
+#             / testpmd io for the all-denied row (nothing is forwarded
+#             there); then egressd / each of io, 5tswap and csum, every row.
 #
 # Usage: scripts/bench.sh [--quick] [--runs N] [--seconds S] [--warmup S]
 #                         [--build-dir DIR] [--no-build] [--no-huge] [--huge-mb MB]
@@ -46,7 +56,8 @@
 #                 1M row shrunk to 2000 flows; falls back to --no-huge when
 #                 hugepages cannot be reserved (the figures then halve)
 #   --runs N      runs per row and program (3); --seconds S measured (5);
-#   --warmup S    before measuring (2)
+#   --warmup S    before measuring (2); given with --quick, these three
+#                 override its values
 #   --build-dir   (build) built with scripts/build.sh first
 #   --no-build    use the binaries already in --build-dir as they are
 #   --no-huge     --no-huge -m 2048 (1024 with --quick) for every process
@@ -71,9 +82,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 QUICK=0
-RUNS=3
-SECONDS_MEASURED=5
-WARMUP=2
+RUNS=""
+SECONDS_MEASURED=""
+WARMUP=""
 BUILD_DIR=build
 NO_BUILD=0
 NO_HUGE=0
@@ -84,6 +95,8 @@ OUT=""
 KEEP=0
 
 LCORES=0,1
+# testpmd's forwarding engines measured as ceilings, in this order in each run
+CEILINGS=(io 5tswap csum)
 MEM_ARGS=()
 MEM_DESC=""
 MEM_LIMIT_MB=0       # what a run may use: hugepages reserved, or -m
@@ -124,10 +137,11 @@ parse_args() {
 		esac
 		shift
 	done
+	# --quick's values, or the defaults, where not given
 	if ((QUICK)); then
-		RUNS=1
-		SECONDS_MEASURED=2
-		WARMUP=1
+		: "${RUNS:=1}" "${SECONDS_MEASURED:=2}" "${WARMUP:=1}"
+	else
+		: "${RUNS:=3}" "${SECONDS_MEASURED:=5}" "${WARMUP:=2}"
 	fi
 	[[ "$RUNS" =~ ^[1-9][0-9]*$ && "$SECONDS_MEASURED" =~ ^[1-9][0-9]*$ &&
 		"$WARMUP" =~ ^[0-9]+$ ]] || die "--runs, --seconds, --warmup: whole numbers"
@@ -230,6 +244,8 @@ row_has_replies() {
 	[[ "$1" == est1k || "$1" == est1m ]]
 }
 
+# row_ceiling ROW: the ceiling of the headline ratio, as issue 5's targets:
+# 5tswap where frames are forwarded, io where none is (all denied)
 row_ceiling() {
 	[[ "$1" == denied ]] && echo io || echo 5tswap
 }
@@ -374,8 +390,14 @@ run_testpmd() {
 		RESULT=fail
 		return 0
 	fi
-	sleep $((WARMUP + SECONDS_MEASURED + 1))
-	bench_stop_pid "$pid" INT 15
+	# one block of Rx-pps lines (one per port) a second, the first partial:
+	# killed once the last block measured is printed. Nothing of it outlives
+	# it (its hugepage files are unlinked, its runtime folder removed here),
+	# and SIGINT would take up to a second: testpmd looks at it only between
+	# the one-second sleeps of its stats loop.
+	bench_wait_for "$log" "Rx-pps" "$pid" $((WARMUP + SECONDS_MEASURED + 30)) \
+		$((2 * (1 + WARMUP + SECONDS_MEASURED))) || true
+	bench_stop_pid "$pid" KILL 5
 	rm -rf "/var/run/dpdk/$PREFIX"
 	RESULT=$(python3 - "$log" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
 	import re
@@ -398,8 +420,8 @@ run_testpmd() {
 	)
 }
 
-# run_egressd ROW RUN: RESULT = "Mpps cycles/pkt flows/s odd-drops", or
-# "fail REASON".
+# run_egressd ROW RUN: RESULT = "Mpps cycles/pkt flows/s odd-drops bytes/flow
+# loop-cycles/pkt", or "fail REASON".
 run_egressd() {
 	local row=$1 run=$2 d="$TMP/$1" in out pid logo loge app_args=() res json
 	read -r in out <"$d/npkts"
@@ -473,10 +495,12 @@ run_egressd() {
 	rx = o["ports"]["inside"]["rx"] + o["ports"]["outside"]["rx"]
 	expected = {"denied": {"policy_denied"}}.get(row, set())
 	odd = {k: v for k, v in o["drops"].items() if v and k not in expected and v * 100 > rx}
-	# the cycles of the pipeline per frame, whole run (TSC per lcore)
+	# per frame over the whole run (TSC): the pipeline's cycles (dp_process)
+	# and the worker's whole loop (an egressd without it: n/a)
+	loop = o.get("cycles_per_packet_loop")
 	print(mpps, f"{o['cycles_per_packet']:.1f}", fps,
 	      ",".join(f"{k}={v}" for k, v in sorted(odd.items())) or "-",
-	      o.get("bytes_per_flow", "n/a"))
+	      o.get("bytes_per_flow", "n/a"), "n/a" if loop is None else f"{loop:.1f}")
 	PY
 	)
 }
@@ -506,7 +530,7 @@ main() {
 	for row in "${ROW_LIST[@]}"; do
 		pool_fail=0
 		for ((run = 1; run <= RUNS; run++)); do
-			for mode in io 5tswap; do
+			for mode in "${CEILINGS[@]}"; do
 				run_testpmd "$row" "$mode" "$run"
 				log "$row run $run: testpmd $mode: $RESULT Mpps"
 				printf '%s\t%s\t%s\t%s\n' "$row" "$run" "testpmd-$mode" "$RESULT" \
@@ -515,7 +539,8 @@ main() {
 			# a pool too small stays too small: not tried again
 			((pool_fail)) && continue
 			run_egressd "$row" "$run"
-			log "$row run $run: egressd: $RESULT (Mpps cycles/pkt flows/s odd-drops bytes/flow)"
+			log "$row run $run: egressd: $RESULT" \
+				"(Mpps cycles/pkt flows/s odd-drops bytes/flow loop-cycles/pkt)"
 			printf '%s\t%s\t%s\t%s\n' "$row" "$run" egressd "$RESULT" >>"$TMP/samples.tsv"
 			if [[ "$RESULT" == "fail pool" || "$RESULT" == "fail memory" ]]; then
 				pool_fail=1
@@ -528,21 +553,23 @@ main() {
 
 	for row in "${ROW_LIST[@]}"; do
 		label=$(row_label "$row")
-		printf '%s\t%s\t%s\t%s\n' "$row" "$label" "$(awk '{print $1 + $2}' "$TMP/$row/npkts")" \
-			"$(sed -n 's/.* flows=\([0-9]*\) .*/\1/p' "$TMP/$row/gen.out")"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$row" "$label" \
+			"$(awk '{print $1 + $2}' "$TMP/$row/npkts")" \
+			"$(sed -n 's/.* flows=\([0-9]*\) .*/\1/p' "$TMP/$row/gen.out")" "$(row_ceiling "$row")"
 	done >"$TMP/rows.tsv"
 	python3 - "$TMP/rows.tsv" "$TMP/samples.tsv" "$RUNS" "$SECONDS_MEASURED" "$WARMUP" \
-		"$MEM_DESC" "${OUT:-}" "${NOTES[@]}" <<-'PY'
+		"$MEM_DESC" "${OUT:-}" "${CEILINGS[*]}" "${NOTES[@]}" <<-'PY'
 	import statistics
 	import sys
 
-	rows_f, samples_f, runs, secs, warm, mem, out = sys.argv[1:8]
-	notes = sys.argv[8:]
+	rows_f, samples_f, runs, secs, warm, mem, out, ceilings = sys.argv[1:9]
+	ceilings = ceilings.split()
+	notes = sys.argv[9:]
 	rows = [l.rstrip("\n").split("\t") for l in open(rows_f)]
 	samples = [l.rstrip("\n").split("\t") for l in open(samples_f)]
 
 	def med(vals):
-	    vals = [float(v) for v in vals]
+	    vals = [float(v) for v in vals if v != "n/a"]
 	    return statistics.median(vals) if vals else None
 
 	def fmt(v, spec=".2f"):
@@ -553,14 +580,17 @@ main() {
 	        return "n/a"
 	    return f"{v / 1e6:.2f}M" if v >= 1e6 else f"{v / 1e3:.0f}k"
 
+	def ratio(a, b):
+	    return a / b if a is not None and b else None
+
 	table, fails = [], []
-	for row, label, frames, flows in rows:
+	for row, label, frames, flows, headline in rows:
 	    got = {}
 	    for r, _, prog, val in samples:
 	        if r == row:
 	            got.setdefault(prog, []).append(val.split())
-	    io = med(v[0] for v in got.get("testpmd-io", []) if v[0] != "fail")
-	    sw = med(v[0] for v in got.get("testpmd-5tswap", []) if v[0] != "fail")
+	    ceil = {c: med(v[0] for v in got.get("testpmd-" + c, []) if v[0] != "fail")
+	            for c in ceilings}
 	    eg = [v for v in got.get("egressd", []) if v[0] != "fail"]
 	    why = {"pool": "did not start: its mbuf pool cannot hold the looped captures "
 	                   f"(net_pcap infinite_rx copies all {frames} frames into the port's "
@@ -573,29 +603,36 @@ main() {
 	    for v in got.get("egressd", []):
 	        if v[0] == "fail":
 	            fails.append(f"{label}: egressd {why.get(v[1], v[1])}")
+	    for c in ceilings:
+	        if got.get("testpmd-" + c) and ceil[c] is None:
+	            fails.append(f"{label}: testpmd {c} gave no rate (--keep for its log)")
 	    e_mpps = med(v[0] for v in eg)
 	    e_cpp = med(v[1] for v in eg)
 	    e_fps = med(v[2] for v in eg) if row == "storm" else None
-	    e_bpf = med(v[4] for v in eg if len(v) > 4 and v[4] != "n/a")
+	    e_bpf = med(v[4] for v in eg if len(v) > 4)
+	    e_loop = med(v[5] for v in eg if len(v) > 5)
 	    odd = sorted({v[3] for v in eg if v[3] != "-"})
-	    ceil_name = "io" if row == "denied" else "5tswap"
-	    ceil = io if row == "denied" else sw
-	    ratio = e_mpps / ceil if e_mpps is not None and ceil else None
-	    table.append([label, flows, fmt(io), fmt(sw), fmt(e_mpps),
-	                  (fmt(ratio) + " of " + ceil_name) if ratio is not None else "n/a",
-	                  fmt(e_cpp, ".0f"), si(e_fps) if row == "storm" else "-",
-	                  fmt(e_bpf, ".0f")])
+	    head_ratio = ratio(e_mpps, ceil.get(headline))
+	    table.append([label, flows] + [fmt(ceil[c]) for c in ceilings] + [fmt(e_mpps),
+	                 (fmt(head_ratio) + " of " + headline) if head_ratio is not None else "n/a"]
+	                 + [fmt(ratio(e_mpps, ceil[c])) for c in ceilings]
+	                 + [fmt(e_cpp, ".0f"), fmt(e_loop, ".0f"),
+	                    si(e_fps) if row == "storm" else "-", fmt(e_bpf, ".0f")])
 	    for o in odd:
 	        fails.append(f"{label}: egressd drops over 1% of rx: {o}")
 
-	head = ["row", "flows", "testpmd io Mpps", "testpmd 5tswap Mpps", "egressd Mpps",
-	        "ratio", "cycles/pkt", "flows/s", "bytes/flow"]
+	# "ratio" (the headline) and "cycles/pkt" keep their names and meaning
+	head = (["row", "flows"] + [f"testpmd {c} Mpps" for c in ceilings] + ["egressd Mpps", "ratio"]
+	        + [f"/{c}" for c in ceilings]
+	        + ["cycles/pkt", "loop cycles/pkt", "flows/s", "bytes/flow"])
 	w = [max(len(str(r[i])) for r in table + [head]) for i in range(len(head))]
 	print(f"egressd pcap-replay benchmark: -l 0,1 (1 worker), {mem}, net_pcap infinite_rx, "
 	      f"64 B frames; median of {runs} run(s) of {secs} s after {warm} s warm-up")
 	print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)).rstrip())
 	for r in table:
 	    print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())
+	print(", ".join("/" + c for c in ceilings) + ": egressd Mpps over that testpmd ceiling; "
+	      "cycles/pkt: in dp_process(); loop cycles/pkt: the worker's whole poll loop")
 	for n in notes:
 	    print("note:", n)
 	for f in fails:

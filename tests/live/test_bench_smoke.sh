@@ -2,12 +2,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # The benchmark harness works (not how fast anything is): scripts/bench.sh
-# --quick --no-build (on EGRESSD's build folder) generates the captures, runs dpdk-testpmd (io, 5tswap) and egressd
-# on net_pcap loops for every row, and prints the table. Checks:
+# --quick --seconds 1 --warmup 0 --no-build (on EGRESSD's build folder)
+# generates the captures, runs dpdk-testpmd (io, 5tswap, csum) and egressd on
+# net_pcap loops for every row, and prints the table. Checks:
 #   - bench.sh exits 0 and prints the table's header and every row;
-#   - every row has a number > 0 for testpmd io, testpmd 5tswap, egressd
-#     (Mpps), the ratio, cycles/pkt and bytes/flow; the storm row has
+#   - every row has a number > 0 for testpmd io, 5tswap and csum, egressd
+#     (Mpps), the ratio, the ratios to each ceiling (/io, /5tswap, /csum),
+#     cycles/pkt, loop cycles/pkt and bytes/flow; the storm row has
 #     flows/s > 0;
+#   - each /X is egressd Mpps over testpmd X Mpps (to the table's rounding),
+#     and the headline ratio is /5tswap ("of 5tswap"), /io for all denied;
+#   - loop cycles/pkt >= cycles/pkt (the worker's whole loop includes
+#     dp_process());
 #   - the hugepage count is what it was before.
 # bench.sh --quick reserves 2 MiB hugepages and falls back to --no-huge when it
 # cannot (its table then says so): the harness is tested either way.
@@ -49,9 +55,10 @@ main() {
 	[[ "${KEEP:-0}" == 1 ]] && keep=(--keep)
 	[[ -r "$HUGE_NR" ]] && before=$(cat "$HUGE_NR")
 
-	# the suite built it already: no rebuild (nor a race with an edit)
-	bash "$REPO/scripts/bench.sh" --quick --no-build --build-dir "$build" --out "$TMP/bench.tsv" \
-		"${keep[@]}" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
+	# the suite built it already: no rebuild (nor a race with an edit); one
+	# second measured, no warm-up: 16 programs started in turn
+	bash "$REPO/scripts/bench.sh" --quick --seconds 1 --warmup 0 --no-build --build-dir "$build" \
+		--out "$TMP/bench.tsv" "${keep[@]}" >"$TMP/bench.out" 2>"$TMP/bench.err" || rc=$?
 	cat "$TMP/bench.out"
 	if ((rc == 77)); then
 		live_skip "$(tail -n 1 "$TMP/bench.err")"
@@ -81,8 +88,8 @@ main() {
 
 	check(rc == "0", f"scripts/bench.sh --quick exits 0 (exit {rc})")
 	out = open(out_f).read()
-	check("row" in out and "egressd Mpps" in out and "cycles/pkt" in out,
-	      "bench.sh printed the table's header")
+	check("row" in out and "egressd Mpps" in out and "testpmd csum Mpps" in out
+	      and "loop cycles/pkt" in out, "bench.sh printed the table's header")
 	want = ["established 1k", "established 1M", "new-flow storm", "all denied"]
 	try:
 	    lines = [l.rstrip("\n").split("\t") for l in open(tsv_f)]
@@ -95,13 +102,33 @@ main() {
 	    if r is None or not any(l.startswith(label) for l in out.splitlines()):
 	        check(False, f"row '{label}' in the table")
 	        continue
-	    cols = ["testpmd io Mpps", "testpmd 5tswap Mpps", "egressd Mpps", "ratio", "cycles/pkt",
-	            "bytes/flow"]
+	    ceilings = ["io", "5tswap", "csum"]
+	    cols = ([f"testpmd {c} Mpps" for c in ceilings] + ["egressd Mpps", "ratio"]
+	            + [f"/{c}" for c in ceilings] + ["cycles/pkt", "loop cycles/pkt", "bytes/flow"])
 	    if label == "new-flow storm":
 	        cols.append("flows/s")
 	    bad = [c for c in cols if not (num(r.get(c, "")) or 0) > 0]
 	    check(not bad, f"row '{label}' has numbers > 0 for {', '.join(cols)}"
 	          + (f"; not: {', '.join(f'{c}={r.get(c)}' for c in bad)}" if bad else ""))
+	    if bad:
+	        continue
+	    # the table prints 2 decimals: the quotient of the printed figures e / c
+	    # is off by the rounding of e and c (0.005 each) and of the ratio
+	    def off(q, e, c):
+	        return abs(q - e / c) > 0.005 + (0.005 + 0.005 * e / c) / (c - 0.005) + 1e-9
+
+	    eg = num(r["egressd Mpps"])
+	    wrong = [f"/{c}={r['/' + c]} (egressd {eg} / {num(r[f'testpmd {c} Mpps'])})"
+	             for c in ceilings
+	             if off(num(r["/" + c]), eg, num(r[f"testpmd {c} Mpps"]))]
+	    check(not wrong, f"row '{label}': /io, /5tswap, /csum are egressd over that ceiling"
+	          + (f"; not: {', '.join(wrong)}" if wrong else ""))
+	    head_c = "io" if label == "all denied" else "5tswap"
+	    check(r["ratio"] == f"{r['/' + head_c]} of {head_c}",
+	          f"row '{label}': the headline ratio is /{head_c} ({r['ratio']!r})")
+	    check(num(r["loop cycles/pkt"]) >= num(r["cycles/pkt"]),
+	          f"row '{label}': loop cycles/pkt {r['loop cycles/pkt']} >= cycles/pkt "
+	          f"{r['cycles/pkt']}")
 	if before:
 	    check(before == after, f"2 MiB hugepages back to {before} (now {after})")
 	sys.exit(1 if fails else 0)

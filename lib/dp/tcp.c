@@ -67,3 +67,15 @@ dp_tcp_next(uint8_t state, uint8_t dir, uint8_t tcp_flags)
 		return state;
 	return dp_tcp_table[state][dir][tcp_class(tcp_flags)];
 }
+
+const char *
+flow_state_name(uint8_t state)
+{
+	static const char *const names[FLOW_S_MAX] = {
+#define FLOW_STATE_NAME(name, str) [FLOW_S_##name] = str,
+		FLOW_STATES(FLOW_STATE_NAME)
+#undef FLOW_STATE_NAME
+	};
+
+	return state < FLOW_S_MAX ? names[state] : "invalid";
+}

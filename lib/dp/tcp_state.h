@@ -38,17 +38,7 @@ enum flow_state {
 };
 
 /** The state's name as telemetry shows it; "invalid" out of range. */
-static inline const char *
-flow_state_name(uint8_t state)
-{
-	static const char *const names[FLOW_S_MAX] = {
-#define FLOW_STATE_NAME(name, str) [FLOW_S_##name] = str,
-		FLOW_STATES(FLOW_STATE_NAME)
-#undef FLOW_STATE_NAME
-	};
-
-	return state < FLOW_S_MAX ? names[state] : "invalid";
-}
+const char *flow_state_name(uint8_t state);
 
 /** TCP window tracking of one direction of a flow (the sender's). */
 struct flow_tcp {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Issue 2, end to end: the Istio Memorystore scenario through egressd on
+# End to end: the Istio Memorystore scenario through egressd on
 # net_af_packet, real redis-cli in the "mesh" namespace, real redis-server in
 # the "external" one (see lib.sh for the topology).
 #

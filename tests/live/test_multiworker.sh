@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Issue 5, live: two workers, each with its own RX/TX queue pair on both
+# Live: two workers, each with its own RX/TX queue pair on both
 # net_af_packet ports (qpairs=2; the kernel fans packets out over the queues
 # by flow hash). Replies come back on the outside hashed by a 5-tuple the
 # client never sent, so many of them land on the worker that does not own

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Issue 4, live: the policy changes under traffic and no allowed packet is lost.
+# Live: the policy changes under traffic and no allowed packet is lost.
 #
 #   - while redis-benchmark runs against 10.59.118.59:6379 (allowed all
 #     along), a ServiceEntry for 6380 is renamed into the watched folder:

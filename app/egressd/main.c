@@ -517,7 +517,7 @@ all_idle(const struct appliance *a, uint64_t now_tsc_ms, long idle_ms)
 	unsigned int w;
 
 	for (w = 0; w < a->n_workers; w++) {
-		uint64_t last = __atomic_load_n(&a->workers[w]->last_rx_ms, __ATOMIC_RELAXED);
+		uint64_t last = dp_worker_last_rx_ms(a->workers[w]);
 
 		if (now_tsc_ms - last < (uint64_t)idle_ms)
 			return false;
@@ -535,7 +535,7 @@ run(struct appliance *a, const struct options *o)
 	struct policy *pol = a->conf.policy;
 
 	for (w = 0; w < a->n_workers; w++) {
-		if (rte_eal_remote_launch(dp_worker_main, a->workers[w], a->workers[w]->lcore)) {
+		if (rte_eal_remote_launch(dp_worker_main, a->workers[w], dp_worker_lcore(a->workers[w]))) {
 			LOG(ERR, "cannot launch worker %u", w);
 			return -EINVAL;
 		}
@@ -577,7 +577,7 @@ run(struct appliance *a, const struct options *o)
 	ctl_watch_close(&watch);
 	notify_systemd("STOPPING=1");
 	for (w = 0; w < a->n_workers; w++)
-		__atomic_store_n(&a->workers[w]->quit, true, __ATOMIC_RELAXED);
+		dp_worker_stop(a->workers[w]);
 	rte_eal_mp_wait_lcore();
 	ctl_stats_json(&a->ctl, stdout);
 	return 0;

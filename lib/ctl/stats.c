@@ -24,7 +24,7 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 
 	memset(sum, 0, sizeof(*sum));
 	for (w = 0; w < c->n_workers; w++) {
-		const struct dp_stats *s = &c->workers[w]->stats;
+		const struct dp_stats *s = dp_worker_stats(c->workers[w]);
 
 		for (p = 0; p < DP_NPORTS; p++) {
 			sum->port[p].rx += LOAD(s->port[p].rx);
@@ -50,7 +50,7 @@ ctl_flows_active(const struct ctl *c)
 	unsigned int w;
 
 	for (w = 0; w < c->n_workers; w++)
-		n += flow_table_count(c->workers[w]->flows);
+		n += flow_table_count(dp_worker_flows(c->workers[w]));
 	return n;
 }
 
@@ -62,7 +62,7 @@ ctl_bytes_per_flow(const struct ctl *c)
 
 	for (w = 0; w < c->n_workers; w++) {
 		bytes += dp_flow_memory(c->workers[w]);
-		cap += flow_table_capacity(c->workers[w]->flows);
+		cap += flow_table_capacity(dp_worker_flows(c->workers[w]));
 	}
 	return cap ? bytes / cap : 0;
 }

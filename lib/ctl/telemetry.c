@@ -165,7 +165,7 @@ flows_reply(struct rte_tel_data *d)
 	if (list != NULL)
 		rte_tel_data_start_array(list, RTE_TEL_STRING_VAL);
 	for (w = 0; w < c->n_workers; w++) {
-		const struct flow_table *ft = c->workers[w]->flows;
+		const struct flow_table *ft = dp_worker_flows(c->workers[w]);
 		uint32_t i, cap = flow_table_capacity(ft);
 
 		for (i = 0; i < cap; i++) {

@@ -144,56 +144,12 @@ struct dp_stats {
 };
 
 /**
- * A token bucket: `rate` tokens per second, at most `rate` banked (a burst
- * of one second), full at creation. Generated RSTs, generated ICMP errors
- * and each client's new flows (flows.per_source.new_per_second) all use it.
+ * A worker: one lcore's flow table, NAT share, limits and counters. Opaque
+ * outside lib/dp: built by dp_worker_create(), read through the accessors
+ * below (lib/dp/dp_private.h has its fields, for the data path and the
+ * white-box tests).
  */
-struct dp_bucket {
-	uint32_t tokens;          /**< left */
-	uint32_t last_ms;         /**< last refill, low 32 bits of the ms clock */
-};
-
-struct dp_worker {
-	unsigned int id;          /**< 0 .. n_workers-1 */
-	unsigned int lcore;
-	const struct dp_conf *conf;
-	struct flow_table *flows; /**< owned; written by this worker only */
-	struct nat_range nat;     /**< this worker's share of the NAT ports */
-	struct rte_mempool *pool; /**< for generated frames */
-	struct rte_rcu_qsbr *qsbr;
-	struct dp_nh {            /**< next hops resolved lately (nh_lookup in dp.c) */
-		uint64_t ms;      /**< when filled in; 0: never */
-		uint32_t ip;
-		uint8_t port;
-		uint8_t mac[6];
-	} nh[1u << DP_NH_CACHE_BITS];
-	uint64_t aux_bytes;       /**< per-flow memory outside the flow table: the
-				       embryonic FIFO, the per-source table */
-	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
-	uint64_t sweep_ms;        /**< when the sweep's credit was last topped up */
-	uint64_t sweep_credit;    /**< slots the sweep may examine (sweep_budget()) */
-	uint32_t embryonic;       /**< flows not yet established */
-	uint64_t *emb_fifo;       /**< embryonic flows oldest first: idx << 32 | serial;
-				       NULL: at the cap new SYNs are dropped instead */
-	uint32_t emb_mask;        /**< fifo size - 1 (a power of two) */
-	uint32_t emb_head, emb_tail;
-	uint32_t serial;          /**< next flow serial */
-	struct rte_hash *sources; /**< client address -> sources[] slot (flows.per_source);
-				       NULL: no per-source caps. Owner only. */
-	struct dp_source *source; /**< per client: flows, rate bucket */
-	struct dp_bucket rst;     /**< generated RSTs: DP_RST_RATE per second */
-	struct dp_bucket icmp;    /**< generated ICMP errors: DP_ICMP_RATE per second */
-	uint64_t reclaim_ms;      /**< last on-demand reclaim of a full table */
-	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
-	volatile bool quit;       /**< set by the control thread */
-	struct dp_stats stats __rte_cache_aligned;
-} __rte_cache_aligned;
-
-/** What flows.per_source tracks of one client (per worker). */
-struct dp_source {
-	uint32_t flows;           /**< flows of this client in this worker's table */
-	struct dp_bucket rate;    /**< its new flows: source_rate per second */
-};
+struct dp_worker;
 
 /** Frames to send, per port, filled by dp_process(). */
 struct dp_out {
@@ -313,11 +269,25 @@ void dp_worker_offline(struct dp_worker *w);
  */
 void dp_worker_quiesce(struct dp_worker *w);
 
-/** Memory one worker holds for flows: its flow table and aux_bytes. */
-static inline uint64_t
-dp_flow_memory(const struct dp_worker *w)
-{
-	return flow_table_memory(w->flows) * flow_table_capacity(w->flows) + w->aux_bytes;
-}
+/** Memory one worker holds for flows: its flow table and aux_bytes. Any thread. */
+uint64_t dp_flow_memory(const struct dp_worker *w);
+
+/**
+ * The worker's counters, written by its lcore only; other threads read them
+ * racily (naturally aligned 64-bit words), as ctl_stats_sum() does.
+ */
+const struct dp_stats *dp_worker_stats(const struct dp_worker *w);
+
+/** Its flow table, for readers registered with the workers' QSBR (telemetry). */
+const struct flow_table *dp_worker_flows(const struct dp_worker *w);
+
+/** The lcore it runs on (dp_worker_params.lcore). */
+unsigned int dp_worker_lcore(const struct dp_worker *w);
+
+/** When any of its RX queues last had a frame (ms of the TSC clock). Any thread. */
+uint64_t dp_worker_last_rx_ms(const struct dp_worker *w);
+
+/** Ask its poll loop to return (dp_worker_main()). Any thread. */
+void dp_worker_stop(struct dp_worker *w);
 
 #endif

@@ -36,6 +36,58 @@
 #include "policy.h"
 #include "tcp.h"
 
+/**
+ * A token bucket: `rate` tokens per second, at most `rate` banked (a burst
+ * of one second), full at creation. Generated RSTs, generated ICMP errors
+ * and each client's new flows (flows.per_source.new_per_second) all use it.
+ */
+struct dp_bucket {
+	uint32_t tokens;          /**< left */
+	uint32_t last_ms;         /**< last refill, low 32 bits of the ms clock */
+};
+
+struct dp_worker {
+	unsigned int id;          /**< 0 .. n_workers-1 */
+	unsigned int lcore;
+	const struct dp_conf *conf;
+	struct flow_table *flows; /**< owned; written by this worker only */
+	struct nat_range nat;     /**< this worker's share of the NAT ports */
+	struct rte_mempool *pool; /**< for generated frames */
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_nh {            /**< next hops resolved lately (nh_lookup in dp.c) */
+		uint64_t ms;      /**< when filled in; 0: never */
+		uint32_t ip;
+		uint8_t port;
+		uint8_t mac[6];
+	} nh[1u << DP_NH_CACHE_BITS];
+	uint64_t aux_bytes;       /**< per-flow memory outside the flow table: the
+				       embryonic FIFO, the per-source table */
+	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
+	uint64_t sweep_ms;        /**< when the sweep's credit was last topped up */
+	uint64_t sweep_credit;    /**< slots the sweep may examine (sweep_budget()) */
+	uint32_t embryonic;       /**< flows not yet established */
+	uint64_t *emb_fifo;       /**< embryonic flows oldest first: idx << 32 | serial;
+				       NULL: at the cap new SYNs are dropped instead */
+	uint32_t emb_mask;        /**< fifo size - 1 (a power of two) */
+	uint32_t emb_head, emb_tail;
+	uint32_t serial;          /**< next flow serial */
+	struct rte_hash *sources; /**< client address -> sources[] slot (flows.per_source);
+				       NULL: no per-source caps. Owner only. */
+	struct dp_source *source; /**< per client: flows, rate bucket */
+	struct dp_bucket rst;     /**< generated RSTs: DP_RST_RATE per second */
+	struct dp_bucket icmp;    /**< generated ICMP errors: DP_ICMP_RATE per second */
+	uint64_t reclaim_ms;      /**< last on-demand reclaim of a full table */
+	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
+	volatile bool quit;       /**< set by the control thread */
+	struct dp_stats stats __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/** What flows.per_source tracks of one client (per worker). */
+struct dp_source {
+	uint32_t flows;           /**< flows of this client in this worker's table */
+	struct dp_bucket rate;    /**< its new flows: source_rate per second */
+};
+
 #define ICMP_ECHO_REPLY   0
 #define ICMP_UNREACH      3
 #define ICMP_ECHO_REQUEST 8

@@ -20,7 +20,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
-#include "dp.h"
+#include "dp_private.h"
 
 #define DP_HANDOFF_RING_SIZE 4096
 
@@ -253,4 +253,40 @@ dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg)
 		conf->port[i].gateway = pc->gateway;
 		conf->port[i].mtu = pc->mtu;
 	}
+}
+
+uint64_t
+dp_flow_memory(const struct dp_worker *w)
+{
+	return flow_table_memory(w->flows) * flow_table_capacity(w->flows) + w->aux_bytes;
+}
+
+const struct dp_stats *
+dp_worker_stats(const struct dp_worker *w)
+{
+	return &w->stats;
+}
+
+const struct flow_table *
+dp_worker_flows(const struct dp_worker *w)
+{
+	return w->flows;
+}
+
+unsigned int
+dp_worker_lcore(const struct dp_worker *w)
+{
+	return w->lcore;
+}
+
+uint64_t
+dp_worker_last_rx_ms(const struct dp_worker *w)
+{
+	return __atomic_load_n(&w->last_rx_ms, __ATOMIC_RELAXED);
+}
+
+void
+dp_worker_stop(struct dp_worker *w)
+{
+	__atomic_store_n(&w->quit, true, __ATOMIC_RELAXED);
 }

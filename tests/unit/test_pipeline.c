@@ -25,7 +25,7 @@
 #include "test_common.h"
 
 #include "config.h"
-#include "dp.h"
+#include "dp_private.h" /* white-box: the worker's fields */
 #include "flow.h"
 #include "nat.h"
 #include "neigh.h"

@@ -277,8 +277,8 @@ reserve_hugepages() {
 # the telemetry socket, and the hugetlb pages egressd maps (smaps_rollup),
 # every 0.2 s until the socket closes. One JSON object a line.
 start_sampler() {
-	PYTHONPATH="$ROOT/scripts" "$PYTHON" - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$1" \
-		>"$TMP/samples.jsonl" 2>"$TMP/sampler.err" <<-'PY' &
+	bench_telemetry_cmd "$PREFIX" "$PYTHON"
+	"${BENCH_TELEMETRY_CMD[@]}" "$1" >"$TMP/samples.jsonl" 2>"$TMP/sampler.err" <<-'PY' &
 	import json
 	import sys
 	import time
@@ -323,7 +323,7 @@ start_sampler() {
 }
 
 run_egressd() {
-	local vin="net_pcap0,rx_pcap=$TMP/in.pcap" vout="net_pcap1,rx_pcap=$TMP/out.pcap" pid i
+	local vin="net_pcap0,rx_pcap=$TMP/in.pcap" vout="net_pcap1,rx_pcap=$TMP/out.pcap" pid
 	if ((VERIFY)); then
 		vin+=",tx_pcap=$TMP/tx-in.pcap"
 		vout+=",tx_pcap=$TMP/tx-out.pcap"
@@ -346,11 +346,7 @@ run_egressd() {
 	T_READY=$(now)
 	log "egressd ready after $(awk -v a="$T_START" -v b="$T_READY" 'BEGIN {printf "%.1f", b - a}') s"
 	EGRESSD_TIMED_OUT=0
-	for ((i = 0; i < TIMEOUT_S * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! bench_wait_exit "$pid" "$TIMEOUT_S"; then
 		EGRESSD_TIMED_OUT=1
 		log "egressd still running after $TIMEOUT_S s: SIGTERM"
 		bench_stop_pid "$pid" TERM 60

@@ -1,23 +1,40 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash disable=SC2034 # the BENCH_* variables are for the sourcing script
 #
-# Helpers shared by scripts/bench.sh and scripts/bench-16m.sh (the reload
-# benchmarks use scripts/bench-common.sh). Sourcing it only defines
-# functions: nothing runs, no variable is set, no trap is installed. NAME is
-# the log prefix ("bench", "bench-16m").
+# The one library of helpers the scripts and the live tests share: sourced by
+# scripts/bench.sh, bench-16m.sh, bench-reload.sh, bench-reload-traffic.sh and
+# tests/live/lib.sh (whose live_* helpers build on it). Sourcing it only
+# defines functions: nothing runs, no variable is set, no trap is installed.
+# NAME is the log prefix ("bench", "bench-16m").
 #
 #   bench_log NAME MSG...      "NAME: MSG" on stderr
 #   bench_die NAME MSG...      bench_log, exit 1
 #   bench_skip NAME MSG...     "NAME: cannot run here: MSG", exit 77
 #   bench_usage FILE           FILE's top comment from "# Usage:" to "# Exit:"
+# Processes (only those started here, by PID):
 #   bench_track_pid PID        a process started here, stopped on exit
 #   bench_forget_pid PID       no longer tracked (reaped: the PID may be reused)
+#   bench_wait_exit PID S      0 once PID has exited, 1 if it still runs after S s
 #   bench_stop_pid PID SIG S   signal, wait S s, SIGKILL, reap, forget;
 #                              BENCH_STOP_RC = its exit status,
 #                              BENCH_STOP_FORCED = 1 if SIGKILL was needed
+#   bench_track_prefix PREFIX  a DPDK --file-prefix used here: its runtime
+#                              folder /var/run/dpdk/PREFIX is removed on exit
+#   bench_stop_dpdk PID SIG S PREFIX
+#                              bench_stop_pid, then remove PREFIX's runtime
+#                              folder
 #   bench_wait_for F PAT PID S [N]
 #                              until F has N lines (1) matching PAT (0), PID
 #                              exits or S s pass (1)
+#   bench_telemetry_cmd PREFIX [PYTHON]
+#                              BENCH_TELEMETRY_CMD = a command that runs the
+#                              Python script on stdin (python3, or PYTHON)
+#                              with scripts/egress_telemetry.py importable,
+#                              the telemetry socket of the DPDK process of
+#                              --file-prefix PREFIX as its first argument and
+#                              the command's own arguments after it; started
+#                              in the background, $! is the interpreter itself
+# Set-up:
 #   bench_have_net_pcap        DPDK's net_pcap PMD is installed
 #   bench_require NAME LCORES TOOL...
 #                              skip (77) unless root, TOOLs on PATH, net_pcap,
@@ -26,6 +43,14 @@
 #                              scripts/build.sh DIR unless NO_BUILD is 1 (output
 #                              in LOG, its tail and exit 1 on failure);
 #                              BENCH_BUILD_DIR = DIR, absolute
+#   bench_session NAME MB      for a benchmark of one egressd at a time: a
+#                              temporary folder BENCH_TMP, a --file-prefix
+#                              BENCH_PREFIX (tracked), the traps (bench_cleanup
+#                              on exit, BENCH_TMP removed) and BENCH_MEM_OPTS,
+#                              the EAL memory options: MB MiB of 2 MiB
+#                              hugepages on a private hugetlbfs, or --no-huge
+#                              -m MB (said on stderr) when they cannot be had
+# Hugepages:
 #   bench_hugepages_raise NAME PAGES
 #                              PAGES free 2 MiB hugepages: nr_hugepages raised
 #                              by what is missing, never lowered; the pages
@@ -38,16 +63,23 @@
 #   bench_hugetlbfs_mount TEMPLATE
 #                              a private hugetlbfs (2M) on mktemp -d TEMPLATE:
 #                              BENCH_HUGE_DIR, or 1 if it cannot be mounted
+# Exit:
+#   bench_teardown NAME SIG S [DPDK_PREFIX...]
+#                              stop the tracked processes (SIG, SIGKILL after
+#                              S s), remove the runtime folders of the tracked
+#                              prefixes and of DPDK_PREFIX..., unmount
+#                              BENCH_HUGE_DIR, bench_hugepages_restore
+#   bench_tmp_remove DIR KEEP  remove DIR unless KEEP is 1; 1 if it was kept
+#                              (for the caller to say so)
 #   bench_cleanup NAME TMP KEEP [DPDK_PREFIX...]
-#                              the EXIT trap: stop the tracked processes
-#                              (SIGKILL), remove /var/run/dpdk/DPDK_PREFIX,
-#                              unmount BENCH_HUGE_DIR, bench_hugepages_restore,
-#                              remove TMP unless KEEP is 1; exits with the
-#                              status the script was exiting with
+#                              the EXIT trap of the benchmarks: bench_teardown
+#                              with SIGKILL, remove TMP unless KEEP is 1;
+#                              exits with the status the script was exiting with
 #   bench_traps CMD            CMD on EXIT, exit 130 on SIGINT, 143 on SIGTERM
 #
-# Variables set by these functions: BENCH_PIDS, BENCH_STOP_RC, BENCH_STOP_FORCED, BENCH_BUILD_DIR,
-# BENCH_HUGE_ADDED, BENCH_HUGE_FREE, BENCH_HUGE_DIR.
+# Variables set by these functions: BENCH_PIDS, BENCH_PREFIXES, BENCH_STOP_RC,
+# BENCH_STOP_FORCED, BENCH_TELEMETRY_CMD, BENCH_BUILD_DIR, BENCH_TMP, BENCH_PREFIX,
+# BENCH_MEM_OPTS, BENCH_HUGE_ADDED, BENCH_HUGE_FREE, BENCH_HUGE_DIR.
 
 bench_log() {
 	local name=$1
@@ -85,20 +117,26 @@ bench_forget_pid() {
 	BENCH_PIDS=("${keep[@]}")
 }
 
+# bench_wait_exit PID SECONDS: poll every 0.1 s.
+bench_wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null
+}
+
 # bench_stop_pid PID SIGNAL SECONDS: signal one of ours, wait, SIGKILL if needed.
 # Its stderr is discarded: the shell's "Killed" notice when it reaps what it
 # killed here (it prints none for SIGINT).
 bench_stop_pid() {
-	local pid=$1 sig=$2 secs=$3 i
+	local pid=$1 sig=$2 secs=$3
 	BENCH_STOP_RC=0
 	BENCH_STOP_FORCED=0
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -s "$sig" "$pid" 2>/dev/null || true
-		for ((i = 0; i < secs * 10; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
+		if ! bench_wait_exit "$pid" "$secs"; then
 			kill -s KILL "$pid" 2>/dev/null || true
 			BENCH_STOP_FORCED=1
 		fi
@@ -106,6 +144,18 @@ bench_stop_pid() {
 	wait "$pid" 2>/dev/null || BENCH_STOP_RC=$?
 	bench_forget_pid "$pid"
 } 2>/dev/null
+
+bench_track_prefix() {
+	BENCH_PREFIXES+=("$1")
+}
+
+# bench_stop_dpdk PID SIGNAL SECONDS PREFIX: a DPDK process of ours and its
+# runtime folder (its hugepage files are unlinked: --huge-unlink, or none).
+bench_stop_dpdk() {
+	bench_stop_pid "$1" "$2" "$3"
+	[[ -n "$4" ]] && rm -rf "/var/run/dpdk/$4"
+	return 0
+}
 
 # bench_wait_for FILE PATTERN PID SECONDS [COUNT]
 bench_wait_for() {
@@ -117,6 +167,15 @@ bench_wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# bench_telemetry_cmd PREFIX [PYTHON]: env(1) runs the interpreter, so that
+# $! of the command started in the background is the interpreter's PID.
+bench_telemetry_cmd() {
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	BENCH_TELEMETRY_CMD=(env "PYTHONPATH=$root/scripts" "${2:-python3}" -
+		"/var/run/dpdk/$1/dpdk_telemetry.v2")
 }
 
 # --- set-up -----------------------------------------------------------------
@@ -155,6 +214,22 @@ bench_build() {
 	fi
 	[[ "$dir" == /* ]] || dir=$root/$dir
 	BENCH_BUILD_DIR=$dir
+}
+
+# bench_session NAME MB: what the reload benchmarks share (see the top).
+bench_session() {
+	local name=$1 mb=$2
+	BENCH_TMP=$(mktemp -d "/tmp/egressd-$name.XXXXXX")
+	BENCH_PREFIX=eg${name//[^a-z]/}$$
+	bench_track_prefix "$BENCH_PREFIX"
+	bench_traps "bench_cleanup $name \"\$BENCH_TMP\" 0"
+	if bench_hugepages_raise "$name" $((mb / 2)) &&
+		bench_hugetlbfs_mount "/tmp/egressd-$name-huge.XXXXXX" 2>/dev/null; then
+		BENCH_MEM_OPTS=(-m "$mb" --huge-dir "$BENCH_HUGE_DIR" --huge-unlink)
+	else
+		bench_log "$name" "no hugepages could be reserved: running with --no-huge"
+		BENCH_MEM_OPTS=(--no-huge -m "$mb")
+	fi
 }
 
 # --- hugepages --------------------------------------------------------------
@@ -200,29 +275,35 @@ bench_hugetlbfs_mount() {
 
 # --- exit -------------------------------------------------------------------
 
-bench_cleanup() {
-	local rc=$? name=$1 tmp=$2 keep_tmp=$3 p
+bench_teardown() {
+	local name=$1 sig=$2 secs=$3 p
 	shift 3
-	trap - EXIT INT TERM
-	set +e
 	for p in "${BENCH_PIDS[@]}"; do
-		bench_stop_pid "$p" KILL 2
+		bench_stop_pid "$p" "$sig" "$secs"
 	done
-	for p in "$@"; do
-		rm -rf "/var/run/dpdk/$p"
+	for p in "${BENCH_PREFIXES[@]}" "$@"; do
+		[[ -n "$p" ]] && rm -rf "/var/run/dpdk/$p"
 	done
 	if [[ -n "${BENCH_HUGE_DIR:-}" ]]; then
 		umount "$BENCH_HUGE_DIR" 2>/dev/null || bench_log "$name" "could not unmount $BENCH_HUGE_DIR"
 		rmdir "$BENCH_HUGE_DIR" 2>/dev/null
 	fi
 	bench_hugepages_restore "$name"
-	if [[ -n "$tmp" && -d "$tmp" ]]; then
-		if ((keep_tmp)); then
-			bench_log "$name" "kept $tmp"
-		else
-			rm -rf "$tmp"
-		fi
-	fi
+}
+
+bench_tmp_remove() {
+	[[ -n "$1" && -d "$1" ]] || return 0
+	[[ "$2" == 1 ]] && return 1
+	rm -rf "$1"
+}
+
+bench_cleanup() {
+	local rc=$? name=$1 tmp=$2 keep_tmp=$3
+	shift 3
+	trap - EXIT INT TERM
+	set +e
+	bench_teardown "$name" KILL 2 "$@"
+	bench_tmp_remove "$tmp" "$keep_tmp" || bench_log "$name" "kept $tmp"
 	exit "$rc"
 }
 

@@ -18,8 +18,12 @@ FLOWS=${2:-1000}
 bash scripts/build.sh build >/dev/null
 EGRESSD=$ROOT/build/app/egressd/egressd
 GEN=$ROOT/build/app/gen/egress-gen
-# shellcheck source=bench-common.sh
-source "$ROOT/scripts/bench-common.sh" bench-rt
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+bench_session bench-rt 1024
+TMP=$BENCH_TMP
+PREFIX=$BENCH_PREFIX
+bench_telemetry_cmd "$PREFIX"
 
 "$GEN" -q -m established -n "$FLOWS" --data 2 --dst 10.59.118.0/24 \
 	-o "$TMP/in.pcap" -r "$TMP/out.pcap" --neighbors "$TMP/neighbors.yaml"
@@ -55,28 +59,25 @@ flows: { max: 65536, tcp_liberal: true }
 workers: 1
 EOF
 
-"$EGRESSD" "${MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
+"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
 	--vdev "net_pcap0,rx_pcap=$TMP/in.pcap,infinite_rx=1" \
 	--vdev "net_pcap1,rx_pcap=$TMP/out.pcap,infinite_rx=1" \
 	-- -c "$TMP/egressd.yaml" --mbufs 65536 >"$TMP/out" 2>"$TMP/err" &
 PID=$!
-for ((i = 0; i < 300; i++)); do
-	grep -q '^egressd: ready' "$TMP/out" 2>/dev/null && break
-	kill -0 "$PID" 2>/dev/null || { cat "$TMP/err"; exit 1; }
-	sleep 0.1
-done
+bench_track_pid "$PID"
+bench_wait_for "$TMP/out" '^egressd: ready' "$PID" 30 || { cat "$TMP/err"; exit 1; }
 sleep 2 # the first loop of the capture: every flow established
 
-python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$TMP" "$RELOADS" <<'PY'
-import json, os, shutil, socket, sys, time
+"${BENCH_TELEMETRY_CMD[@]}" "$TMP" "$RELOADS" <<'PY'
+import os, shutil, sys, time
+import egress_telemetry
 sock, d, reloads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sock)
-s.recv(16384)
+s = egress_telemetry.connect(sock, 10)
+if s is None:
+    sys.exit("no telemetry socket: " + sock)
 
 def stats():
-    s.send(b"/egress/stats")
-    return json.loads(s.recv(1 << 20).decode())["/egress/stats"]
+    return egress_telemetry.ask(s, "/egress/stats")["/egress/stats"]
 
 before = stats()
 t0 = time.monotonic()
@@ -102,3 +103,4 @@ print("dropped during the reloads: %s" % (drops or "none"))
 print("flows revoked during the reloads: %d; rechecked and kept: see flows_active %d" % (
     after["flows_revoked"] - before["flows_revoked"], after["flows_active"]))
 PY
+bench_stop_dpdk "$PID" TERM 30 "$PREFIX"

@@ -22,8 +22,12 @@ SIZES=("$@")
 
 bash scripts/build.sh build >/dev/null
 EGRESSD=$ROOT/build/app/egressd/egressd
-# shellcheck source=bench-common.sh
-source "$ROOT/scripts/bench-common.sh" bench-reload
+# shellcheck source=bench-lib.sh
+source "$ROOT/scripts/bench-lib.sh"
+bench_session bench-reload 1024
+TMP=$BENCH_TMP
+PREFIX=$BENCH_PREFIX
+bench_telemetry_cmd "$PREFIX"
 
 # An empty capture: the ports exist and stay idle.
 python3 - "$TMP/empty.pcap" <<'PY'
@@ -61,30 +65,27 @@ for n in "${SIZES[@]}"; do
 	flows: { max: 65536 }
 	workers: 1
 	EOC
-	"$EGRESSD" "${MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
+	"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
 		--vdev "net_pcap0,rx_pcap=$TMP/empty.pcap,tx_pcap=/dev/null" \
 		--vdev "net_pcap1,rx_pcap=$TMP/empty.pcap,tx_pcap=/dev/null" \
 		-- -c "$dir/egressd.yaml" >"$dir/out" 2>"$dir/err" &
 	PID=$!
-	for ((i = 0; i < 600; i++)); do
-		grep -q '^egressd: ready' "$dir/out" 2>/dev/null && break
-		kill -0 "$PID" 2>/dev/null || { cat "$dir/err"; exit 1; }
-		sleep 0.1
-	done
+	bench_track_pid "$PID"
+	bench_wait_for "$dir/out" '^egressd: ready' "$PID" 60 || { cat "$dir/err"; exit 1; }
 	# both versions written once, outside the timing; the driver keeps one
 	# telemetry connection open so that polling costs microseconds
 	write_entries "$dir/a.yaml" "$n" a
 	write_entries "$dir/b.yaml" "$n" b
-	python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" "$dir" "$RELOADS" "$n" <<'PY'
-import json, os, shutil, socket, sys, time
+	"${BENCH_TELEMETRY_CMD[@]}" "$dir" "$RELOADS" "$n" <<'PY'
+import os, shutil, sys, time
+import egress_telemetry
 sock, d, reloads, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sock)
-s.recv(16384)
+s = egress_telemetry.connect(sock, 10)
+if s is None:
+    sys.exit("no telemetry socket: " + sock)
 
 def stats():
-    s.send(b"/egress/stats")
-    return json.loads(s.recv(1 << 20).decode())["/egress/stats"]
+    return egress_telemetry.ask(s, "/egress/stats")["/egress/stats"]
 
 times, failures = [], 0
 for r in range(reloads):
@@ -105,8 +106,5 @@ st = stats()
 print("%-8s %8d %10.1f %10.1f %10.1f %10d %10d" % (n, reloads, pct(50), pct(99), pct(100), failures,
                                                  st["reload_failures"]))
 PY
-	kill -TERM "$PID"
-	wait "$PID" || true
-	PID=""
-	rm -rf "/var/run/dpdk/$PREFIX"
+	bench_stop_dpdk "$PID" TERM 30 "$PREFIX"
 done

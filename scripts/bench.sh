@@ -101,7 +101,6 @@ MEM_ARGS=()
 MEM_DESC=""
 MEM_LIMIT_MB=0       # what a run may use: hugepages reserved, or -m
 TMP=""
-PREFIXES=()
 RUN_SEQ=0
 NOTES=()
 
@@ -111,9 +110,9 @@ log() { bench_log bench "$@"; }
 die() { bench_die bench "$@"; }
 usage() { bench_usage "$ROOT/scripts/bench.sh"; }
 
-# the EXIT trap (bench-lib.sh)
+# the EXIT trap (bench-lib.sh; it removes the runtime folder of every prefix)
 cleanup() {
-	bench_cleanup bench "$TMP" "$KEEP" "${PREFIXES[@]}"
+	bench_cleanup bench "$TMP" "$KEEP"
 }
 
 # --- set-up -----------------------------------------------------------------
@@ -362,7 +361,7 @@ vdev_args() {
 next_prefix() {
 	RUN_SEQ=$((RUN_SEQ + 1))
 	PREFIX="egbench$$n$RUN_SEQ"
-	PREFIXES+=("$PREFIX")
+	bench_track_prefix "$PREFIX"
 }
 
 # run_testpmd ROW MODE RUN: RESULT = the median Mpps, or "fail".
@@ -385,8 +384,7 @@ run_testpmd() {
 	pid=$!
 	bench_track_pid "$pid"
 	if ! bench_wait_for "$log" "Port statistics" "$pid" 300; then
-		bench_stop_pid "$pid" KILL 2
-		rm -rf "/var/run/dpdk/$PREFIX"
+		bench_stop_dpdk "$pid" KILL 2 "$PREFIX"
 		RESULT=fail
 		return 0
 	fi
@@ -397,8 +395,7 @@ run_testpmd() {
 	# the one-second sleeps of its stats loop.
 	bench_wait_for "$log" "Rx-pps" "$pid" $((WARMUP + SECONDS_MEASURED + 30)) \
 		$((2 * (1 + WARMUP + SECONDS_MEASURED))) || true
-	bench_stop_pid "$pid" KILL 5
-	rm -rf "/var/run/dpdk/$PREFIX"
+	bench_stop_dpdk "$pid" KILL 5 "$PREFIX"
 	RESULT=$(python3 - "$log" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
 	import re
 	import statistics
@@ -444,8 +441,7 @@ run_egressd() {
 	pid=$!
 	bench_track_pid "$pid"
 	if ! bench_wait_for "$logo" '^egressd: ready' "$pid" 300; then
-		bench_stop_pid "$pid" KILL 2
-		rm -rf "/var/run/dpdk/$PREFIX"
+		bench_stop_dpdk "$pid" KILL 2 "$PREFIX"
 		if grep -q "Not enough mbufs" "$loge"; then
 			RESULT="fail pool"
 		else
@@ -453,8 +449,8 @@ run_egressd() {
 		fi
 		return 0
 	fi
-	res=$(PYTHONPATH="$ROOT/scripts" python3 - "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" \
-		"$WARMUP" "$SECONDS_MEASURED" <<-'PY'
+	bench_telemetry_cmd "$PREFIX"
+	res=$("${BENCH_TELEMETRY_CMD[@]}" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
 	import sys
 	import time
 
@@ -478,8 +474,7 @@ run_egressd() {
 	print(f"{(rx2 - rx1) / (t2 - t1) / 1e6:.3f} {(f2 - f1) / (t2 - t1):.0f}")
 	PY
 	) || res="fail telemetry"
-	bench_stop_pid "$pid" TERM 30
-	rm -rf "/var/run/dpdk/$PREFIX"
+	bench_stop_dpdk "$pid" TERM 30 "$PREFIX"
 	json=$(grep '^{' "$logo" | tail -n 1 || true)
 	if [[ "$res" == fail* || -z "$json" || "$BENCH_STOP_RC" != 0 ]]; then
 		RESULT="fail run"

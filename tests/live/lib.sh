@@ -40,6 +40,8 @@
 
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
+# Processes, DPDK runtime folders, waits, telemetry and the exit: the helpers
+# the scripts share (live_* wrap them where the tests call them).
 # shellcheck source=scripts/bench-lib.sh
 source "$LIVE_REPO/scripts/bench-lib.sh"
 LIVE_READY_TIMEOUT=${LIVE_READY_TIMEOUT:-20}
@@ -69,9 +71,9 @@ LIVE_FAILS=0
 LIVE_CHECKS=0
 LIVE_RUN=0
 BENCH_PIDS=()          # every process started here and not yet reaped (live_track_pid)
+BENCH_PREFIXES=()      # --file-prefix of every DPDK process started here
 LIVE_NETNS=()          # namespaces created here
 LIVE_LINKS=()          # root-namespace links created here
-LIVE_DPDK_PREFIXES=()  # --file-prefix of every DPDK process started here
 
 EGRESSD_PID=""
 EGRESSD_OUT=""         # stdout of the last egressd started
@@ -243,13 +245,13 @@ live_stop_pid() {
 	return "$BENCH_STOP_FORCED"
 }
 
+# The EXIT trap: our processes (SIGTERM, SIGKILL after 5 s) and their DPDK
+# runtime folders, then the namespaces and links, then the folder.
 live_cleanup() {
-	local rc=$? pid ns dev prefix
+	local rc=$? ns dev
 	trap - EXIT INT TERM
 	set +e
-	for pid in "${BENCH_PIDS[@]}"; do
-		live_stop_pid "$pid" TERM 5
-	done
+	bench_teardown "$(basename "$0" .sh)" TERM 5
 	for ns in "${LIVE_NETNS[@]}"; do
 		ip netns delete "$ns" 2>/dev/null
 	done
@@ -258,16 +260,7 @@ live_cleanup() {
 			ip link delete dev "$dev" 2>/dev/null
 		fi
 	done
-	for prefix in "${LIVE_DPDK_PREFIXES[@]}"; do
-		[[ -n "$prefix" ]] && rm -rf "/var/run/dpdk/$prefix"
-	done
-	if [[ -n "$LIVE_TMP" && -d "$LIVE_TMP" ]]; then
-		if [[ "${LIVE_KEEP:-0}" == 1 ]]; then
-			echo "# kept $LIVE_TMP"
-		else
-			rm -rf "$LIVE_TMP"
-		fi
-	fi
+	bench_tmp_remove "$LIVE_TMP" "${LIVE_KEEP:-0}" || echo "# kept $LIVE_TMP"
 	exit "$rc"
 }
 
@@ -345,9 +338,7 @@ live_veth() {
 # Build the namespaces and veths, start the redis-servers. Installs the
 # cleanup trap. Skips (77) if network namespaces cannot be created here.
 live_topology_up() {
-	trap live_cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	bench_traps live_cleanup
 
 	LIVE_TMP=$(mktemp -d /tmp/egressd-live.XXXXXX)
 	live_pick_suffix || live_skip "no free namespace suffix"
@@ -443,35 +434,31 @@ live_write_config() {
 # for its "egressd: ready" line. Returns 1, logs shown, if it exits or is
 # not ready in time.
 live_start_egressd() {
-	local conf=$1 i
+	local conf=$1
 	LIVE_RUN=$((LIVE_RUN + 1))
 	EGRESSD_PREFIX="egl${LIVE_SFX}r$LIVE_RUN"
 	EGRESSD_OUT="$LIVE_TMP/egressd-$LIVE_RUN.out"
 	EGRESSD_ERR="$LIVE_TMP/egressd-$LIVE_RUN.err"
 	EGRESSD_FINAL_JSON=""
 	EGRESSD_RC=""
-	LIVE_DPDK_PREFIXES+=("$EGRESSD_PREFIX")
+	bench_track_prefix "$EGRESSD_PREFIX"
 	live_log "starting egressd (run $LIVE_RUN, --file-prefix $EGRESSD_PREFIX) -c $conf"
 	# shellcheck disable=SC2086 # LIVE_LCORES is one or more EAL words
 	"$EGRESSD" --no-huge -m 512 --no-pci ${LIVE_LCORES:--l 0,1} --file-prefix "$EGRESSD_PREFIX" \
 		--log-level=user1:info -- -c "$conf" >"$EGRESSD_OUT" 2>"$EGRESSD_ERR" &
 	EGRESSD_PID=$!
 	live_track_pid "$EGRESSD_PID"
-	for ((i = 0; i < LIVE_READY_TIMEOUT * 10; i++)); do
-		if grep -q '^egressd: ready' "$EGRESSD_OUT" 2>/dev/null; then
-			live_log "$(grep -m 1 '^egressd: ready' "$EGRESSD_OUT") (pid $EGRESSD_PID)"
-			return 0
-		fi
-		if ! kill -0 "$EGRESSD_PID" 2>/dev/null; then
-			live_stop_pid "$EGRESSD_PID" || true
-			EGRESSD_RC=$LIVE_STOP_RC
-			echo "egressd exited with status $EGRESSD_RC before it was ready" >&2
-			live_dump_logs >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "egressd not ready after ${LIVE_READY_TIMEOUT}s" >&2
+	if bench_wait_for "$EGRESSD_OUT" '^egressd: ready' "$EGRESSD_PID" "$LIVE_READY_TIMEOUT"; then
+		live_log "$(grep -m 1 '^egressd: ready' "$EGRESSD_OUT") (pid $EGRESSD_PID)"
+		return 0
+	fi
+	if ! kill -0 "$EGRESSD_PID" 2>/dev/null; then
+		live_stop_pid "$EGRESSD_PID" || true
+		EGRESSD_RC=$LIVE_STOP_RC
+		echo "egressd exited with status $EGRESSD_RC before it was ready" >&2
+	else
+		echo "egressd not ready after ${LIVE_READY_TIMEOUT}s" >&2
+	fi
 	live_dump_logs >&2
 	return 1
 }
@@ -534,8 +521,8 @@ live_json_counter() {
 # live_telemetry CMD: ask the running egressd's DPDK telemetry socket (v2) and
 # print the JSON answer, e.g. live_telemetry /egress/stats.
 live_telemetry() {
-	PYTHONPATH="$LIVE_REPO/scripts" python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" \
-		"$1" <<-'PY'
+	bench_telemetry_cmd "$EGRESSD_PREFIX"
+	"${BENCH_TELEMETRY_CMD[@]}" "$1" <<-'PY'
 	import sys
 
 	import egress_telemetry
@@ -556,8 +543,8 @@ live_telemetry() {
 # fresh connections, until the socket goes away; FILE gets the number of
 # answers. Sets HAMMER_PID (tracked).
 live_telemetry_hammer() {
-	PYTHONPATH="$LIVE_REPO/scripts" python3 - "/var/run/dpdk/$EGRESSD_PREFIX/dpdk_telemetry.v2" \
-		"$1" <<-'PY' &
+	bench_telemetry_cmd "$EGRESSD_PREFIX"
+	"${BENCH_TELEMETRY_CMD[@]}" "$1" <<-'PY' &
 	import sys
 
 	import egress_telemetry

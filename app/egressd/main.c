@@ -432,11 +432,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	}
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
-	/* readers: the workers, and the telemetry thread (id n_workers) */
-	sz = rte_rcu_qsbr_get_memsize(a->n_workers + 1);
+	/* readers: the workers, and telemetry listings (ids n_workers ..) */
+	sz = rte_rcu_qsbr_get_memsize(a->n_workers + CTL_TEL_READERS);
 	a->qsbr = rte_zmalloc_socket("egress_qsbr", sz, RTE_CACHE_LINE_SIZE, socket);
 	if (a->conf.events == NULL || a->qsbr == NULL ||
-	    rte_rcu_qsbr_init(a->qsbr, a->n_workers + 1) != 0) {
+	    rte_rcu_qsbr_init(a->qsbr, a->n_workers + CTL_TEL_READERS) != 0) {
 		LOG(ERR, "cannot allocate control state");
 		return -ENOMEM;
 	}

@@ -162,6 +162,19 @@ live_check "the folder created again is watched: a file removed is a reload" \
 	test "$(stat_field policy_generation)" -gt "$gen4"
 live_check "6380 times out again" expect_timeout "$LIVE_REDIS_HOST" 6380
 
+# /egress/rules, from several clients at once (each a QSBR reader of its
+# own): every answer a listing of the running rules, or "busy"
+rules_pids=()
+for i in 1 2 3 4 5 6; do
+	live_telemetry /egress/rules >"$LIVE_TMP/rules.$i" 2>&1 &
+	rules_pids+=($!)
+done
+wait "${rules_pids[@]}" || true
+live_check "/egress/rules from 6 clients at once: listings (or busy), 6379 in them" \
+	bash -c 'for f in "$@"; do
+		grep -q "6379/tcp\|busy" "$f" || { cat "$f"; exit 1; }
+	done; grep -q "6379/tcp" "$@"' _ "$LIVE_TMP"/rules.[1-6]
+
 # The benchmark saw none of it.
 touch "$bench_stop"
 live_stop_pid "$bench_pid" TERM 30 || true

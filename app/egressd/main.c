@@ -429,8 +429,8 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	}
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
-	/* readers: the workers, and the telemetry thread (id n_workers) */
-	a->qsbr = dp_qsbr_create(a->n_workers + 1, socket);
+	/* readers: the workers, and telemetry listings (ids n_workers ..) */
+	a->qsbr = dp_qsbr_create(a->n_workers + CTL_TEL_READERS, socket);
 	if (a->conf.events == NULL || a->qsbr == NULL) {
 		LOG(ERR, "cannot allocate control state");
 		return -ENOMEM;

@@ -28,6 +28,7 @@
 
 #define CTL_LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
 #define CTL_EVENTS_PER_TICK 256
+#define CTL_DNS_STATS_MS    100 /* DNS figures in /egress/stats at most this old */
 
 /* Rules are "the same" across reloads when entry name and match are. */
 static int
@@ -168,6 +169,20 @@ ctl_publish(struct ctl *c, struct policy *p)
 	policy_free(old);
 }
 
+void
+ctl_dns_stats_publish(struct ctl *c)
+{
+	struct dns_stats st;
+
+	if (c->dns == NULL)
+		return;
+	dns_stats_get(c->dns, &st);
+	/* word by word: a reader may see one figure newer than another */
+#define PUB(f) __atomic_store_n(&c->dns_pub.f, st.f, __ATOMIC_RELAXED);
+	PUB(lookups) PUB(answers) PUB(failures) PUB(changes) PUB(names) PUB(stale)
+#undef PUB
+}
+
 int
 ctl_reload(struct ctl *c)
 {
@@ -182,6 +197,7 @@ ctl_reload(struct ctl *c)
 
 		p = policy_build_ex(&prm, &dl);
 	}
+	ctl_dns_stats_publish(c); /* the build added and dropped names */
 	for (i = 0; i < dl.n; i++) {
 		char line[1024];
 
@@ -328,6 +344,10 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 		size_t i;
 
 		dns_refresh(c->dns, now_ms, &changed);
+		if (now_ms - c->dns_pub_ms >= CTL_DNS_STATS_MS) {
+			ctl_dns_stats_publish(c);
+			c->dns_pub_ms = now_ms;
+		}
 		dns_drain_diags(c->dns, &dl);
 		for (i = 0; i < dl.n; i++) {
 			char line[1024];

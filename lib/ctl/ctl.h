@@ -6,8 +6,9 @@
  * telemetry, and the statistics the operator sees.
  *
  * Thread-safety: every function is for the control thread, except the
- * telemetry callbacks (DPDK's telemetry thread), which only read counters and
- * hand reload requests over through atomics.
+ * telemetry callbacks (DPDK's telemetry threads, one per client, several at
+ * once), which only read counters and published policies and hand reload
+ * requests over through atomics.
  */
 #ifndef EGRESS_CTL_H
 #define EGRESS_CTL_H
@@ -17,11 +18,18 @@
 
 #include "config.h"
 #include "diag.h"
+#include "dns.h"
 #include "dp.h"
 
-struct dns_cache;
 struct rte_mempool;
 struct rte_rcu_qsbr;
+
+/**
+ * QSBR reader ids of the telemetry threads' /egress/rules listings, one per
+ * listing in progress, after the workers' ids: the QSBR variable is sized
+ * n_workers + CTL_TEL_READERS. A listing beyond them is answered "busy".
+ */
+#define CTL_TEL_READERS 4
 
 struct ctl {
 	const struct egress_config *cfg;
@@ -29,7 +37,8 @@ struct ctl {
 	struct dp_worker **workers;
 	unsigned int n_workers;
 	struct rte_rcu_qsbr *qsbr;   /**< readers' quiescent states: workers 0..n-1,
-					  telemetry n_workers */
+					  telemetry listings n_workers .. n_workers +
+					  CTL_TEL_READERS - 1 */
 	struct rte_mempool *pool;    /**< for ARP requests */
 	uint32_t generation;         /**< of the published policy */
 	uint64_t reloads;            /**< successful publishes after the first */
@@ -40,7 +49,12 @@ struct ctl {
 	uint32_t reload_done;        /**< set to reload_req when served (atomic) */
 	int reload_result;           /**< 0 or -EINVAL of the last served request */
 	uint64_t started_ms;
-	struct dns_cache *dns;       /**< answers for DNS ServiceEntries; may be NULL */
+	struct dns_cache *dns;       /**< answers for DNS ServiceEntries; may be NULL;
+					  the control thread's alone (dns.h) */
+	struct dns_stats dns_pub;    /**< the cache's figures as last published by
+					  the control thread, for telemetry: each
+					  word written and read atomically */
+	uint64_t dns_pub_ms;         /**< when published last (ctl_poll()) */
 };
 
 /**
@@ -67,18 +81,30 @@ uint64_t ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t ru
  */
 int ctl_reload(struct ctl *c);
 
+/**
+ * Copy the DNS cache's figures (dns_stats_get()) into dns_pub, where the
+ * telemetry threads read them: the cache itself may be reallocated by any
+ * build. Control thread; ctl_reload() and ctl_poll() call it (the latter at
+ * most every 100 ms: it walks every name).
+ */
+void ctl_dns_stats_publish(struct ctl *c);
+
 /** One control tick: neighbour events and retries, telemetry reload requests. */
 void ctl_poll(struct ctl *c, uint64_t now_ms);
 
 /** Ask for the MAC of ip on port (sends an ARP request now). */
 void ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms);
 
-/** Register the /egress/ telemetry commands. @return 0 or -errno. */
+/**
+ * Register the /egress/ telemetry commands, and the telemetry readers
+ * (n_workers .. n_workers + CTL_TEL_READERS - 1) with c->qsbr.
+ * @return 0 or -EINVAL (the QSBR variable too small).
+ */
 int ctl_telemetry_init(struct ctl *c);
 
 /**
  * Before the appliance is torn down: later /egress/ requests get an error,
- * and one in progress is waited for. (The commands stay registered.)
+ * and those in progress are waited for. (The commands stay registered.)
  */
 void ctl_telemetry_close(void);
 

@@ -2,8 +2,9 @@
 /*
  * /egress/ commands on DPDK's telemetry socket (usable with
  * dpdk-telemetry.py): stats, rules, flows, reload. Callbacks run on the
- * telemetry thread: they read counters and published policies, and hand
- * reloads to the control thread, which alone builds and publishes.
+ * telemetry threads, one per connected client (DPDK's), so several at once:
+ * they read counters and published policies, and hand reloads to the
+ * control thread, which alone builds and publishes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,9 +29,9 @@
 static struct ctl *tel_ctl;
 
 /*
- * The callbacks run on DPDK's telemetry thread, which lives until the
+ * The callbacks run on DPDK's telemetry threads, which live until the
  * process exits, but the appliance they read is torn down before that:
- * ctl_telemetry_close() shuts this gate and waits for the callback in
+ * ctl_telemetry_close() shuts this gate and waits for the callbacks in
  * progress, if any; later requests are answered with an error. (DPDK 22.11
  * cannot unregister a command.) Sequentially consistent on both sides: a
  * callback either sees the gate shut or is counted before the wait reads
@@ -90,14 +91,16 @@ stats_reply(struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "cycles_per_packet_loop",
 				  s.busy_pkts ? s.loop_cycles / s.busy_pkts : 0);
 	if (c->dns != NULL) {
-		struct dns_stats ds;
-
-		dns_stats_get(c->dns, &ds);
-		rte_tel_data_add_dict_u64(d, "dns_names", ds.names);
-		rte_tel_data_add_dict_u64(d, "dns_lookups", ds.lookups);
-		rte_tel_data_add_dict_u64(d, "dns_failures", ds.failures);
-		rte_tel_data_add_dict_u64(d, "dns_stale", ds.stale);
-		rte_tel_data_add_dict_u64(d, "dns_changes", ds.changes);
+		/* not the cache itself: a reload may reallocate it under us
+		 * (dns.h: the control thread's alone); the figures it published */
+#define DNS_U64(f) rte_tel_data_add_dict_u64(d, "dns_" #f, \
+					     __atomic_load_n(&c->dns_pub.f, __ATOMIC_RELAXED));
+		DNS_U64(names)
+		DNS_U64(lookups)
+		DNS_U64(failures)
+		DNS_U64(stale)
+		DNS_U64(changes)
+#undef DNS_U64
 	}
 	drops = rte_tel_data_alloc();
 	if (drops != NULL) {
@@ -123,18 +126,69 @@ stats_reply(struct rte_tel_data *d)
 }
 
 /*
- * The telemetry thread reads the published policy like a worker does, as a
- * QSBR reader of its own (thread id n_workers): online while it holds the
- * pointer, so that ctl_publish() does not free it under the listing.
+ * A listing reads the published policy like a worker does, as a QSBR reader:
+ * online while it holds the pointer, so that ctl_publish() does not free it
+ * under the listing.
+ *
+ * DPDK runs each telemetry client in a thread of its own, and one reader id
+ * is one reader: two listings sharing an id would let the first to finish
+ * report it offline while the other still reads, and a publish then frees
+ * the policy under the second. So each listing takes an id of its own from
+ * a small pool (CTL_TEL_READERS ids after the workers'), one bit each in
+ * tel_readers, taken and given back with atomics: no lock (workers never
+ * wait for a telemetry thread, and a publish waits only for the listings in
+ * progress, as before). When every id is taken the listing is
+ * not waited for: the answer says so ("error": "busy ..."), and the client
+ * asks again. A listing takes microseconds, so that needs CTL_TEL_READERS
+ * clients listing at the same instant. (Taking turns on a lock would do as
+ * well, but library code takes no locks.)
  */
+static uint32_t tel_readers; /* bit i: reader id n_workers + i is taken */
+
+_Static_assert(CTL_TEL_READERS >= 1 && CTL_TEL_READERS < 32, "one bit per reader id");
+
+static int
+reader_take(void)
+{
+	uint32_t all = (UINT32_C(1) << CTL_TEL_READERS) - 1;
+	uint32_t taken = __atomic_load_n(&tel_readers, __ATOMIC_RELAXED);
+	int i;
+
+	do {
+		if (taken == all)
+			return -1;
+		i = __builtin_ctz(~taken);
+	} while (!__atomic_compare_exchange_n(&tel_readers, &taken, taken | UINT32_C(1) << i,
+					      true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return i;
+}
+
+/* After the id's offline: the next listing to take it goes online after. */
+static void
+reader_give(int i)
+{
+	__atomic_fetch_and(&tel_readers, ~(UINT32_C(1) << i), __ATOMIC_RELEASE);
+}
+
 static int
 rules_reply(struct rte_tel_data *d)
 {
 	const struct policy *pol;
+	unsigned int id = 0;
+	int slot = -1;
 	uint32_t i;
 
-	if (tel_ctl->qsbr != NULL)
-		rte_rcu_qsbr_thread_online(tel_ctl->qsbr, tel_ctl->n_workers);
+	if (tel_ctl->qsbr != NULL) {
+		slot = reader_take();
+		if (slot < 0) {
+			rte_tel_data_start_dict(d);
+			rte_tel_data_add_dict_string(d, "error", "busy: " RTE_STR(CTL_TEL_READERS)
+						     " listings in progress; ask again");
+			return 0;
+		}
+		id = tel_ctl->n_workers + (unsigned int)slot;
+		rte_rcu_qsbr_thread_online(tel_ctl->qsbr, id);
+	}
 	pol = dp_policy(tel_ctl->conf);
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	for (i = 0; pol != NULL && i < pol->n_rules && i < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
@@ -148,8 +202,10 @@ rules_reply(struct rte_tel_data *d)
 			 ctl_rule_flows(tel_ctl, pol, i));
 		rte_tel_data_add_array_string(d, line);
 	}
-	if (tel_ctl->qsbr != NULL)
-		rte_rcu_qsbr_thread_offline(tel_ctl->qsbr, tel_ctl->n_workers);
+	if (slot >= 0) {
+		rte_rcu_qsbr_thread_offline(tel_ctl->qsbr, id);
+		reader_give(slot);
+	}
 	return 0;
 }
 
@@ -259,9 +315,13 @@ ctl_telemetry_close(void)
 int
 ctl_telemetry_init(struct ctl *c)
 {
+	unsigned int i;
+
 	tel_ctl = c;
-	if (c->qsbr != NULL && rte_rcu_qsbr_thread_register(c->qsbr, c->n_workers) != 0)
-		return -EINVAL;
+	ctl_dns_stats_publish(c);
+	for (i = 0; c->qsbr != NULL && i < CTL_TEL_READERS; i++)
+		if (rte_rcu_qsbr_thread_register(c->qsbr, c->n_workers + i) != 0)
+			return -EINVAL;
 	if (rte_telemetry_register_cmd("/egress/stats", tel_stats,
 				       "Counters: policy, reloads, flows, drops by reason, ports") ||
 	    rte_telemetry_register_cmd("/egress/rules", tel_rules,

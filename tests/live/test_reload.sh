@@ -11,6 +11,8 @@
 #   - a broken file changes nothing (generation stays, reload_failures + 1,
 #     last_reload_error names the file), 6379 keeps working;
 #   - SIGHUP and /egress/reload each publish a new generation;
+#   - the policy folder removed and created again (a remount) is read and
+#     watched again: a file removed from the new folder is a reload;
 #   - redis-benchmark ends without a single error;
 #   - egressd stops with status 0 while /egress/stats and /egress/flows are
 #     being read back to back (teardown and telemetry callbacks).
@@ -47,6 +49,17 @@ write_entry() {
 	mv "$file.tmp" "$file"
 }
 
+# answers_within_5s PORT: redis on PORT answers PING within 5 s.
+answers_within_5s() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[[ "$(mesh_exec timeout 1 redis-cli -h "$LIVE_REDIS_HOST" -p "$1" PING 2>/dev/null)" == PONG ]] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 live_require redis-benchmark
 live_topology_up
 
@@ -73,15 +86,7 @@ sleep 1
 
 gen0=$(stat_field policy_generation)
 write_entry "$policy/redis-6380.yaml" 6380
-ok=0
-for ((i = 0; i < 50; i++)); do
-	if [[ "$(mesh_exec timeout 1 redis-cli -h "$LIVE_REDIS_HOST" -p 6380 PING 2>/dev/null)" == PONG ]]; then
-		ok=1
-		break
-	fi
-	sleep 0.1
-done
-live_check "a file renamed into the folder allows 6380 within 5 s" test "$ok" = 1
+live_check "a file renamed into the folder allows 6380 within 5 s" answers_within_5s 6380
 live_check "the change published one new generation" test "$(stat_field policy_generation)" -gt "$gen0"
 
 # An open 6380 session, ended when its ServiceEntry goes away.
@@ -137,6 +142,38 @@ reply=$(live_telemetry /egress/reload)
 echo "  /egress/reload: $reply"
 live_check "/egress/reload answers ok" grep -q '"result": *"ok"' <<<"$reply"
 live_check "/egress/reload publishes a new generation" test "$(stat_field policy_generation)" -gt "$gen3"
+
+# The policy folder removed and created again whole (a ConfigMap volume
+# remounted): the new folder is read, and watched, so its next change is
+# seen too (issue 10: the watch stayed on the removed folder).
+rm -rf "$policy.new"
+cp -r "$policy" "$policy.new"
+write_entry "$policy.new/redis-6380.yaml" 6380
+rm -rf "$policy" && mv "$policy.new" "$policy"
+live_check "a policy folder created again is read (6380 allowed within 5 s)" answers_within_5s 6380
+sleep 0.5
+gen4=$(stat_field policy_generation)
+rm "$policy/redis-6380.yaml"
+for ((i = 0; i < 50; i++)); do
+	[[ "$(stat_field policy_generation)" -gt "$gen4" ]] && break
+	sleep 0.1
+done
+live_check "the folder created again is watched: a file removed is a reload" \
+	test "$(stat_field policy_generation)" -gt "$gen4"
+live_check "6380 times out again" expect_timeout "$LIVE_REDIS_HOST" 6380
+
+# /egress/rules, from several clients at once (each a QSBR reader of its
+# own): every answer a listing of the running rules, or "busy"
+rules_pids=()
+for i in 1 2 3 4 5 6; do
+	live_telemetry /egress/rules >"$LIVE_TMP/rules.$i" 2>&1 &
+	rules_pids+=($!)
+done
+wait "${rules_pids[@]}" || true
+live_check "/egress/rules from 6 clients at once: listings (or busy), 6379 in them" \
+	bash -c 'for f in "$@"; do
+		grep -q "6379/tcp\|busy" "$f" || { cat "$f"; exit 1; }
+	done; grep -q "6379/tcp" "$@"' _ "$LIVE_TMP"/rules.[1-6]
 
 # The benchmark saw none of it.
 touch "$bench_stop"

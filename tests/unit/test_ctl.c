@@ -4,27 +4,56 @@
  * predecessor is freed exactly once, and never while a worker that loaded it
  * has not yet passed a quiescent state. policy_free() is wrapped at link
  * time (-Wl,--wrap=policy_free) to observe every reclamation.
+ *
+ * The telemetry callbacks (lib/ctl/telemetry.c), run by several threads at
+ * once as DPDK runs them (one thread per client): captured at registration
+ * (--wrap=rte_telemetry_register_cmd) and called directly, with the reads
+ * they make observed (--wrap=ctl_rule_flows, --wrap=dns_stats_get,
+ * --wrap=rte_tel_data_add_dict_u64, --wrap=rte_tel_data_add_dict_string,
+ * --wrap=rte_tel_data_add_dict_container).
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <rte_ip.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_telemetry.h>
 
 #include "test_common.h"
 
 #include "ctl.h"
+#include "dns.h"
 #include "dp.h"
+#include "flow.h"
 #include "policy.h"
 
 void __real_policy_free(struct policy *p);
 void __wrap_policy_free(struct policy *p);
 
+#define POISON 0xdeadbeefu   /* the generation of a policy "freed" in quarantine */
+
 static uint32_t freed[16];   /* generations, in the order freed */
 static unsigned int n_freed;
+/* quarantine: "freed" policies are poisoned and kept until the teardown, so
+ * that a reader still using one reads the poison, not reused memory */
+static bool quarantine;
+static struct policy **limbo;
+static unsigned int n_limbo;
+
+static void
+free_now(struct policy *p)
+{
+	free(p->rules);
+	free(p->rule_flows);
+	free(p->rule_carried);
+	free(p); /* the test's policies are built by hand */
+}
 
 void
 __wrap_policy_free(struct policy *p)
@@ -34,10 +63,123 @@ __wrap_policy_free(struct policy *p)
 	if (n_freed < RTE_DIM(freed))
 		freed[n_freed] = p->generation;
 	__atomic_add_fetch(&n_freed, 1, __ATOMIC_SEQ_CST);
-	free(p->rules);
-	free(p->rule_flows);
-	free(p->rule_carried);
-	free(p); /* the test's policies are built by hand */
+	if (!quarantine) {
+		free_now(p);
+		return;
+	}
+	__atomic_store_n(&p->generation, POISON, __ATOMIC_SEQ_CST);
+	limbo = realloc(limbo, (n_limbo + 1) * sizeof(*limbo));
+	assert_non_null(limbo);
+	limbo[n_limbo++] = p;
+}
+
+static pthread_t control_thread; /* the test's own: the control thread */
+
+/* The telemetry callbacks, as registered. */
+static telemetry_cb tel_stats, tel_rules;
+
+int __wrap_rte_telemetry_register_cmd(const char *cmd, telemetry_cb fn, const char *help);
+
+int
+__wrap_rte_telemetry_register_cmd(const char *cmd, telemetry_cb fn, const char *help)
+{
+	(void)help;
+	if (strcmp(cmd, "/egress/stats") == 0)
+		tel_stats = fn;
+	else if (strcmp(cmd, "/egress/rules") == 0)
+		tel_rules = fn;
+	return 0;
+}
+
+/* A rule's line in /egress/rules: is its policy still there? And slowly,
+ * so that listings overlap each other and the publishes. */
+uint64_t __real_ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
+uint64_t __wrap_ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
+
+static uint32_t read_freed;  /* rule lines read from a freed policy */
+static uint32_t rule_reads;
+static uint32_t hold_listings; /* while set, clients' listings wait at their first line */
+static uint32_t listings_held;
+
+uint64_t
+__wrap_ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule)
+{
+	struct timespec us10 = { .tv_sec = 0, .tv_nsec = 10 * 1000 };
+	bool bad = __atomic_load_n(&p->generation, __ATOMIC_SEQ_CST) == POISON;
+
+	/* (the test's own thread is never held: it must get its answer) */
+	if (__atomic_load_n(&hold_listings, __ATOMIC_SEQ_CST) &&
+	    !pthread_equal(pthread_self(), control_thread)) {
+		__atomic_add_fetch(&listings_held, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&hold_listings, __ATOMIC_SEQ_CST))
+			nanosleep(&us10, NULL);
+	}
+	nanosleep(&us10, NULL);
+	bad |= __atomic_load_n(&p->generation, __ATOMIC_SEQ_CST) == POISON;
+	if (bad)
+		__atomic_add_fetch(&read_freed, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&rule_reads, 1, __ATOMIC_RELAXED);
+	return __real_ctl_rule_flows(c, p, rule);
+}
+
+/* The DNS cache belongs to the control thread (dns.h): who reads it? */
+void __real_dns_stats_get(const struct dns_cache *c, struct dns_stats *st);
+void __wrap_dns_stats_get(const struct dns_cache *c, struct dns_stats *st);
+
+static uint32_t dns_read_elsewhere;
+
+void
+__wrap_dns_stats_get(const struct dns_cache *c, struct dns_stats *st)
+{
+	if (!pthread_equal(pthread_self(), control_thread))
+		__atomic_add_fetch(&dns_read_elsewhere, 1, __ATOMIC_SEQ_CST);
+	__real_dns_stats_get(c, st);
+}
+
+/* The figures a /egress/stats reply carries, per calling thread. */
+int __real_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
+int __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
+
+static __thread int64_t reply_dns_names = -1;
+
+int
+__wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val)
+{
+	if (strcmp(name, "dns_names") == 0)
+		reply_dns_names = (int64_t)val;
+	return __real_rte_tel_data_add_dict_u64(d, name, val);
+}
+
+/* The "error" of a reply, per calling thread. */
+int __real_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name,
+					const char *val);
+int __wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name,
+					const char *val);
+
+static __thread char reply_error[128];
+
+int
+__wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name, const char *val)
+{
+	if (strcmp(name, "error") == 0)
+		snprintf(reply_error, sizeof(reply_error), "%s", val);
+	return __real_rte_tel_data_add_dict_string(d, name, val);
+}
+
+/* Nested containers are the library's to free once the reply is sent; no
+ * reply is sent here, so they are freed at once (and not added). */
+int __wrap_rte_tel_data_add_dict_container(struct rte_tel_data *d, const char *name,
+					   struct rte_tel_data *val, int keep);
+
+int
+__wrap_rte_tel_data_add_dict_container(struct rte_tel_data *d, const char *name,
+				       struct rte_tel_data *val, int keep)
+{
+	(void)d;
+	(void)name;
+	if (!keep)
+		rte_tel_data_free(val);
+	return 0;
 }
 
 static struct policy *
@@ -54,6 +196,8 @@ struct fixture {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_conf conf;
 	struct ctl c;
+	struct dp_worker *worker;     /* for the telemetry tests */
+	struct dp_worker *workers[2];
 };
 
 static struct fixture fx;
@@ -61,27 +205,75 @@ static struct fixture fx;
 static int
 setup(void **state)
 {
-	size_t sz = rte_rcu_qsbr_get_memsize(2);
+	size_t sz = rte_rcu_qsbr_get_memsize(2 + CTL_TEL_READERS);
 
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
 	fx.qsbr = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
 	assert_non_null(fx.qsbr);
-	assert_int_equal(rte_rcu_qsbr_init(fx.qsbr, 2), 0);
+	assert_int_equal(rte_rcu_qsbr_init(fx.qsbr, 2 + CTL_TEL_READERS), 0);
 	assert_int_equal(rte_rcu_qsbr_thread_register(fx.qsbr, 0), 0);
 	fx.c.conf = &fx.conf;
 	fx.c.qsbr = fx.qsbr;
 	n_freed = 0;
 	memset(freed, 0, sizeof(freed));
+	control_thread = pthread_self();
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
+	unsigned int i;
+
 	(void)state;
+	quarantine = false;
 	__wrap_policy_free(fx.conf.policy);
+	for (i = 0; i < n_limbo; i++)
+		free_now(limbo[i]);
+	free(limbo);
+	limbo = NULL;
+	n_limbo = 0;
+	dp_worker_free(fx.worker);
+	dns_cache_free(fx.c.dns);
 	rte_free(fx.qsbr);
+	return 0;
+}
+
+/*
+ * The telemetry tests' appliance: one worker (QSBR reader 0, offline: it
+ * holds nothing), telemetry registered (reader 1), a DNS cache.
+ */
+static int
+setup_telemetry(void **state)
+{
+	static struct rte_mempool *pool;
+	struct dns_params dp = { .background = false };
+	struct dp_worker_params wp = {
+		.conf = &fx.conf, .qsbr = fx.qsbr, .max_flows = 64, .socket_id = SOCKET_ID_ANY,
+	};
+
+	setup(state);
+	if (pool == NULL)
+		pool = rte_pktmbuf_pool_create("ctl_test", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					       SOCKET_ID_ANY);
+	assert_non_null(pool);
+	wp.pool = pool;
+	fx.conf.n_workers = 1;
+	fx.conf.nat_port_lo = 1024;
+	fx.conf.nat_port_hi = 65535;
+	fx.conf.embryonic_max = 64;
+	/* as the daemon builds it (reader 0 of fx.qsbr, offline) */
+	fx.worker = dp_worker_create(&wp);
+	assert_non_null(fx.worker);
+	fx.workers[0] = fx.worker;
+	fx.c.workers = fx.workers;
+	fx.c.n_workers = 1;
+	fx.c.dns = dns_cache_create(&dp);
+	assert_non_null(fx.c.dns);
+	assert_int_equal(ctl_telemetry_init(&fx.c), 0);
+	assert_non_null(tel_stats);
+	assert_non_null(tel_rules);
 	return 0;
 }
 
@@ -248,6 +440,231 @@ test_rule_counters_survive_reload(void **state)
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 1), 7);
 }
 
+/* The control thread's side of a build: the cache wants n names now. */
+static void
+dns_want_names(unsigned int n)
+{
+	char name[64];
+	unsigned int i;
+
+	dns_mark_begin(fx.c.dns);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "host-%u.example.internal", i);
+		assert_int_equal(dns_want(fx.c.dns, name), 0);
+	}
+	dns_sweep(fx.c.dns);
+	ctl_dns_stats_publish(&fx.c);
+}
+
+static int64_t
+stats_dns_names(void)
+{
+	struct rte_tel_data *d = rte_tel_data_alloc();
+
+	assert_non_null(d);
+	reply_dns_names = -1;
+	assert_int_equal(tel_stats("/egress/stats", NULL, d), 0);
+	rte_tel_data_free(d);
+	return reply_dns_names;
+}
+
+#define TEL_CLIENTS   (CTL_TEL_READERS + 1) /* telemetry client threads at once */
+#define TEL_RULES     16    /* rules per policy */
+#define TEL_PUBLISHES 200
+#define DNS_FEW       20    /* the two sizes the control thread alternates */
+#define DNS_MANY      700
+
+struct client {
+	pthread_t t;
+	bool rules;               /* asks /egress/rules, else /egress/stats */
+	bool once;                /* one request, else until clients_stop */
+	unsigned int replies;
+	unsigned int errors;      /* replies refused, or "busy" */
+	unsigned int odd_dns;     /* dns_names neither published figure */
+};
+
+static uint32_t clients_stop;
+
+static void *
+client_main(void *arg)
+{
+	struct client *cl = arg;
+
+	do {
+		struct rte_tel_data *d;
+		int64_t n;
+
+		/* no cmocka assertion off the main thread: counted instead */
+		d = rte_tel_data_alloc();
+		if (d == NULL) {
+			cl->errors++;
+			continue;
+		}
+		reply_dns_names = -1;
+		reply_error[0] = '\0';
+		if ((cl->rules ? tel_rules : tel_stats)("/egress/x", NULL, d) != 0 ||
+		    reply_error[0] != '\0')
+			cl->errors++;
+		rte_tel_data_free(d);
+		n = reply_dns_names;
+		if (!cl->rules)
+			cl->odd_dns += n != DNS_FEW && n != DNS_MANY;
+		cl->replies++;
+	} while (!cl->once && !__atomic_load_n(&clients_stop, __ATOMIC_SEQ_CST));
+	return NULL;
+}
+
+/*
+ * Issue 10 (5): several telemetry clients at once (DPDK gives each its own
+ * thread) while the control thread publishes policies and rebuilds its DNS
+ * cache. No policy is freed while a listing reads it (every rule line was
+ * read from a live policy), and /egress/stats never reads the DNS cache
+ * itself, only the figures the control thread published (so never one
+ * half-way through a build).
+ */
+static void
+test_telemetry_clients_race_publishes(void **state)
+{
+	static const char *names[TEL_RULES];
+	uint16_t ports[TEL_RULES];
+	struct client cl[TEL_CLIENTS] = { 0 };
+	unsigned int i, k;
+	(void)state;
+
+	for (i = 0; i < TEL_RULES; i++) {
+		names[i] = "redis";
+		ports[i] = (uint16_t)(6000 + i);
+	}
+	quarantine = true;
+	read_freed = 0;
+	rule_reads = 0;
+	dns_read_elsewhere = 0;
+	clients_stop = 0;
+	dns_want_names(DNS_FEW);
+	ctl_publish(&fx.c, policy_with_rules(1, names, ports, TEL_RULES));
+	for (i = 0; i < TEL_CLIENTS; i++) {
+		cl[i].rules = i != 0; /* as many listings as reader ids, one stats reader */
+		assert_int_equal(pthread_create(&cl[i].t, NULL, client_main, &cl[i]), 0);
+	}
+	for (k = 2; k <= TEL_PUBLISHES; k++) {
+		struct timespec ms1 = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+
+		dns_want_names(k % 2 ? DNS_FEW : DNS_MANY);
+		ctl_publish(&fx.c, policy_with_rules(k, names, ports, TEL_RULES));
+		nanosleep(&ms1, NULL);
+	}
+	__atomic_store_n(&clients_stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < TEL_CLIENTS; i++)
+		assert_int_equal(pthread_join(cl[i].t, NULL), 0);
+	print_message("%u rule lines read, %u from a freed policy; DNS cache read %u times "
+		      "off the control thread\n", rule_reads, read_freed, dns_read_elsewhere);
+	assert_true(rule_reads > 0);
+	assert_int_equal(read_freed, 0);
+	assert_int_equal(dns_read_elsewhere, 0);
+	for (i = 0; i < TEL_CLIENTS; i++) {
+		assert_true(cl[i].replies > 0);
+		assert_int_equal(cl[i].errors, 0);
+		assert_int_equal(cl[i].odd_dns, 0);
+	}
+	assert_int_equal(n_freed, TEL_PUBLISHES - 1);
+
+	/* what the last build left, exactly */
+	assert_int_equal(stats_dns_names(), DNS_MANY);
+}
+
+/* A listing of the running policy from this thread: its "error", if any. */
+static const char *
+rules_error(void)
+{
+	struct rte_tel_data *d = rte_tel_data_alloc();
+
+	assert_non_null(d);
+	reply_error[0] = '\0';
+	assert_int_equal(tel_rules("/egress/rules", NULL, d), 0);
+	rte_tel_data_free(d);
+	return reply_error;
+}
+
+/*
+ * Each listing in progress holds a reader id of its own; one more than
+ * there are ids is told "busy" at once (not waited for, not sharing an id),
+ * and when they are done the ids are free again.
+ */
+static void
+test_telemetry_listings_beyond_the_pool_are_busy(void **state)
+{
+	static const char *names[] = { "redis" };
+	uint16_t ports[] = { 6379 };
+	struct timespec ms1 = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+	struct client cl[CTL_TEL_READERS] = { 0 };
+	unsigned int i, waited;
+	char busy[64];
+	(void)state;
+
+	ctl_publish(&fx.c, policy_with_rules(1, names, ports, 1));
+	listings_held = 0;
+	__atomic_store_n(&hold_listings, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < CTL_TEL_READERS; i++) {
+		cl[i].rules = true;
+		cl[i].once = true;
+		assert_int_equal(pthread_create(&cl[i].t, NULL, client_main, &cl[i]), 0);
+	}
+	for (waited = 0; waited < 5000; waited++) {
+		if (__atomic_load_n(&listings_held, __ATOMIC_SEQ_CST) == CTL_TEL_READERS)
+			break;
+		nanosleep(&ms1, NULL);
+	}
+	/* every id taken: told so */
+	snprintf(busy, sizeof(busy), "busy: %u listings in progress; ask again", CTL_TEL_READERS);
+	assert_string_equal(rules_error(), busy);
+	__atomic_store_n(&hold_listings, 0, __ATOMIC_SEQ_CST);
+	for (i = 0; i < CTL_TEL_READERS; i++) {
+		assert_int_equal(pthread_join(cl[i].t, NULL), 0);
+		assert_int_equal(cl[i].replies, 1);
+		assert_int_equal(cl[i].errors, 0);
+	}
+	assert_int_equal(listings_held, CTL_TEL_READERS);
+	/* all given back: a listing again, and nothing holds the policy */
+	assert_string_equal(rules_error(), "");
+	ctl_publish(&fx.c, policy_with_rules(2, names, ports, 1));
+	assert_int_equal(n_freed, 1);
+	assert_int_equal(freed[0], 1);
+}
+
+/*
+ * bytes_per_flow is every worker's flow memory over the capacity of all
+ * their tables, not worker 0's: a second worker with a per-source table
+ * (more memory per flow) and sixteen times the capacity moves the figure.
+ */
+static void
+test_bytes_per_flow_over_every_worker(void **state)
+{
+	struct dp_worker_params wp = {
+		.id = 1, .conf = &fx.conf, .pool = NULL, .qsbr = NULL, .max_flows = 1024,
+		.socket_id = SOCKET_ID_ANY,
+	};
+	uint64_t mem0 = dp_flow_memory(fx.worker), mem1, cap0 = 64, cap1 = 1024;
+	struct dp_worker *w1;
+	(void)state;
+
+	wp.pool = rte_mempool_lookup("ctl_test");
+	assert_non_null(wp.pool);
+	fx.conf.n_workers = 2;
+	fx.conf.source_max = 4;
+	w1 = dp_worker_create(&wp);
+	assert_non_null(w1);
+	fx.workers[1] = w1;
+	fx.c.n_workers = 2;
+	mem1 = dp_flow_memory(w1);
+	assert_true(mem1 / cap1 != mem0 / cap0);
+	assert_int_equal(ctl_bytes_per_flow(&fx.c), (mem0 + mem1) / (cap0 + cap1));
+	fx.c.n_workers = 1;
+	fx.workers[1] = NULL;
+	dp_worker_free(w1);
+	fx.conf.n_workers = 1;
+	fx.conf.source_max = 0;
+}
+
 int
 main(void)
 {
@@ -259,6 +676,12 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,
+						setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,
+						setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_per_flow_over_every_worker,
+						setup_telemetry, teardown),
 	};
 
 	if (test_eal_init("ctl") != 0)

@@ -3,10 +3,13 @@
 #
 # Build the libFuzzer targets of tests/fuzz (clang, ASan + UBSan, libraries
 # instrumented for coverage) and run each one for SECONDS on a fresh copy of
-# its seed corpus (tests/fuzz/corpus/<target>/).
+# its seed corpus (tests/fuzz/corpus/<target>/) and the reproducers of its past
+# findings (tests/fuzz/crashes/<target>-*).
 #
 #   pkt       pkt_parse() on arbitrary bytes
-#   pipeline  one frame per input through dp_process(), state kept across inputs
+#   pipeline  bursts of frames through the workers' poll loops (dp_process(),
+#             hand-offs, dp_sweep(); QSBR), invariants after every burst,
+#             state kept across inputs
 #   yaml      yfile_parse()
 #   config    egress_config_load()
 #   istio     istio_load_buffer(), then policy_build() when it loads cleanly
@@ -142,7 +145,7 @@ build() {
 target_args() {
 	case "$1" in
 	pkt) echo "-max_len=1600" ;;
-	pipeline) echo "-max_len=2052" ;;
+	pipeline) echo "-max_len=16384" ;; # INPUT_MAX of fuzz_pipeline.c
 	yaml) echo "-max_len=8192 -dict=tests/fuzz/yaml.dict" ;;
 	config) echo "-max_len=8192 -dict=tests/fuzz/config.dict" ;;
 	istio) echo "-max_len=8192 -dict=tests/fuzz/istio.dict" ;;
@@ -173,6 +176,12 @@ run_target() {
 	rm -rf "$dir"
 	mkdir -p "$dir/corpus"
 	cp -- tests/fuzz/corpus/"$t"/* "$dir/corpus/"
+	# the reproducers of past findings run with the seeds: regressions
+	shopt -s nullglob
+	for a in tests/fuzz/crashes/"$t"-*; do
+		[[ -f "$a" ]] && cp -- "$a" "$dir/corpus/"
+	done
+	shopt -u nullglob
 	read -r -a args <<<"$(target_args "$t")"
 	read -r -a extra <<<"${FUZZ_ARGS:-}"
 	log "running fuzz_$t for ${SECS}s"

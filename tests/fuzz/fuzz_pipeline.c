@@ -1,58 +1,110 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target: one frame per input through dp_process(), in either
- * direction, against two workers whose state PERSISTS across inputs (flow
- * tables, NAT port shares, embryonic FIFOs, handoff rings, neighbour tables
- * with static entries, four prebuilt policies), so that later inputs hit the
- * flows earlier ones created, and time moves on. An outside frame that one
- * worker hands off to the owner of its NAT port is then processed by the
- * owner, as dp_worker_main() does.
+ * libFuzzer target: bursts of frames through dp_process(), as the workers'
+ * poll loops run them (dp_worker_main()), against two workers built by
+ * dp_worker_create() exactly as the daemon builds them: flow tables whose
+ * slots are reclaimed through a QSBR variable (dp_qsbr_create(), one reader
+ * per worker and one for the telemetry thread), embryonic FIFOs, per-source
+ * tables, NAT port shares and hand-off rings. This thread is every worker's
+ * lcore; each worker is online, and each iteration of its loop is:
+ * dp_worker_quiesce(), dp_process() of the burst it received, dp_process()
+ * of up to DP_BURST_MAX frames other workers handed off to it, dp_sweep().
+ * The state PERSISTS across inputs (flow tables, NAT port shares, embryonic
+ * FIFOs, neighbour tables with static entries, four prebuilt policies), so
+ * that later inputs hit the flows earlier ones created, and time moves on.
  *
- * Input layout (a 4-byte header, then the frame):
- *   byte 0  bit 0     receiving port: 0 inside, 1 outside
- *           bits 1-3  time step before the frame: steps_ms[]
- *           bits 4-5  policy: 0 main (generation 1), 1 the same rules
- *                     republished (2: flows are re-checked and kept), 2
- *                     ALLOW_ANY without rules (3), 3 REGISTRY_ONLY without
- *                     rules (4: every flow is revoked)
- *           bit 6     then dp_expire(), neigh_tick() and a full table audit
- *           bit 7     the port accepts one 802.1Q tag (PKT_F_ALLOW_VLAN)
- *   byte 1  bit 0     destination MAC := the receiving port's own
- *           bit 1     fix the IPv4 header and L4 checksums
- *           bits 2-3  mbuf offload flags: none, IP+L4 GOOD, IP BAD, L4 BAD
- *           bits 4-5  addresses: 0 as written; 1 from the endpoint tables
- *                     (byte 2: low nibble source, high nibble destination);
- *                     2 a recent flow's 5-tuple (client's inside, its reply
- *                     outside, and for an ICMP error outside the packet it
- *                     quotes too; byte 2: 0 the newest, 1 the one before...);
- *                     3 the same, addresses only
- *           bit 6     NAT port preservation (port_alloc: preserve)
- *           bit 7     deny: drop instead of deny: reset
- *   byte 2  selector for bits 4-5 of byte 1
- *   byte 3  bit 0     the receiving worker (0 or 1)
- *           bit 1     flows.tcp_liberal (no sequence-window checks)
- *           bit 2     flows.per_source caps on: 6 flows and 10 new flows/s
- *                     per client and worker (counted either way)
- *           bits 3-7  unused
- *   4..     the Ethernet frame (at most one mbuf's data room)
+ * An input is a sequence of bursts; each is a 3-byte header, then its frames,
+ * each a 4-byte header and its bytes:
  *
- * Oracles, besides ASan/UBSan (the tailroom of the input mbuf is poisoned, so
- * reading past the frame inside the mbuf is reported too; past 60 bytes for a
- * shorter frame, which may leave padded in place):
- *   - dp_process() returns what it put in out; the frame is counted once: at
- *     most one drop reason, and dropped, emitted or (ARP reply) consumed;
- *   - no mbuf leaks or double frees (mempool in-use count back to 0);
- *   - every emitted frame: one segment, our source MAC, its length that of
- *     its IPv4 packet (zeros up to 60 bytes for a shorter one); when the input's checksums were right, its checksums
- *     are right (by this file's own RFC 1071 code) and pkt_parse() accepts it;
- *   - a packet to a destination no router may forward or answer (0/8, 127/8,
- *     multicast, class E, limited or a connected prefix's broadcast: RFC 1812
- *     4.3.2.7, 5.3.5, 5.3.7) causes nothing: no forward, no RST, no ICMP;
- *   - nothing is left in a handoff ring once the owner has run;
- *   - audit (byte 0 bit 6): every live flow is found under both keys, its NAT
- *     side uses a NAT address and a port of its worker's share; the flow,
- *     embryonic, per-client (flows.per_source), per-cap (maxConnections) and
- *     per-target (LEAST_CONN) counts match what the table holds.
+ *   burst header
+ *   h0  bit 0     receiving port: 0 inside, 1 outside
+ *       bits 1-3  time step before the burst: steps_ms[]
+ *       bits 4-5  policy: 0 main (generation 1), 1 the same rules
+ *                 republished (2: flows are re-checked and kept), 2
+ *                 ALLOW_ANY without rules (3), 3 REGISTRY_ONLY without
+ *                 rules (4: every flow is revoked)
+ *       bit 6     then the control thread ages the neighbour tables
+ *       bit 7     the port accepts one 802.1Q tag (PKT_F_ALLOW_VLAN)
+ *   h1  bits 0-5  frames in the burst, minus one (1-64; fewer where the
+ *                 input ends)
+ *       bit 6     the other workers' loops do not run after this burst (a
+ *                 stalled lcore): frames handed off to them wait in their
+ *                 rings, and no grace period ends meanwhile; otherwise each
+ *                 runs one iteration (its hand-off ring, its sweep)
+ *       bit 7     the telemetry thread reads flows during this burst: its
+ *                 QSBR reader is online, and holds every grace period
+ *                 started meanwhile until a burst without this bit
+ *   h2  bit 0     the receiving worker (0 or 1)
+ *       bit 1     flows.tcp_liberal (no sequence-window checks)
+ *       bit 2     flows.per_source caps: 6 flows and 10 new flows/s per
+ *                 client and worker (the per-source table counts either way)
+ *       bit 3     NAT port preservation (port_alloc: preserve)
+ *       bit 4     deny: drop instead of deny: reset
+ *       bit 5     the loops ran idle through the time step: before the
+ *                 burst, every worker runs one iteration at the new time
+ *                 (its sweep catches up); otherwise the burst comes first
+ *       bits 6-7  unused
+ *
+ *   frame header
+ *   f0  bit 0     destination MAC := the receiving port's own
+ *       bit 1     fix the IPv4 header and L4 checksums (after every other
+ *                 change below)
+ *       bits 2-3  mbuf offload flags: none, IP+L4 GOOD, IP BAD, L4 BAD
+ *       bits 4-5  addresses: 0 as written; 1 from the endpoint tables
+ *                 (f1: low nibble source, high nibble destination);
+ *                 2 a recent flow's 5-tuple (client's inside, its reply
+ *                 outside, and for an ICMP error outside the packet it
+ *                 quotes too; f1: 0 the newest, 1 the one before...);
+ *                 3 the same, addresses only
+ *       bits 6-7  derive: 0 the frame is the bytes that follow; 1 a copy of
+ *                 the burst's previous frame as it went in (a retransmit);
+ *                 2 that copy with its L4 source port + 1 (a client's next
+ *                 connection); 3 the bytes that follow with the previous
+ *                 frame's addresses and ports (the same flow). With 1 and
+ *                 2 the bytes that follow, if any, are skipped.
+ *   f1            selector for bits 4-5 of f0
+ *   f2-f3         number of bytes that follow (big-endian, low 11 bits:
+ *                 0-2047; cut short by the end of the input)
+ *
+ * After every burst, with every frame sent checked (below), the invariants of
+ * every worker: the table's own structure (every slot live, free, never used
+ * or waiting for its grace period, exactly once; every chain link leads to a
+ * live flow under a key of its own that hashes to that bucket; flow count);
+ * every live flow found under both keys, its client inside the inside prefix
+ * and its NAT side a NAT address and a port of its worker's share; each NAT
+ * binding (address, port, protocol, remote) held by one flow of all workers;
+ * the embryonic counter equal to the live flows marked embryonic, which are
+ * exactly the TCP flows in a handshake state and the UDP flows without a
+ * reply, at most the cap, each still in the embryonic FIFO; quarantined flows
+ * are TCP in TIME_WAIT; the per-source table holds one entry per client with
+ * flows, counting them; the maxConnections and LEAST_CONN counts of the
+ * current policy match the table; the flows counted as created, less those
+ * the table deleted, are the live ones, and no more flows are counted as
+ * expired, revoked or evicted than were deleted (one flow ended twice, by a
+ * frame acting on a stale flow pointer, shows); every mbuf is free but those
+ * of frames waiting in a hand-off ring.
+ *
+ * Per dp_process() call: it returns what it put in out; every frame received
+ * is counted in rx once (by its owner when handed off); the drop reasons and
+ * the port's dropped counter grow together; each frame is forwarded (or
+ * answered in place: ARP, echo), dropped, or consumed (an ARP reply), never
+ * two of them: a frame sent back where it came from as a TCP RST (deny:
+ * reset) is a dropped one; in a call that ended no flow, a TCP/UDP frame
+ * forwarded is carried by a live flow of that worker, in the direction it
+ * came from, and leaves as the reverse of the flow's other key; a frame
+ * handed off is never also sent; nothing a worker received from a hand-off
+ * ring is handed off again, nor anything to the worker itself. Every frame
+ * sent: one segment, our source MAC, its
+ * length that of its IPv4 packet (zeros up to 60 bytes for a shorter one);
+ * its checksums right (by this file's own RFC 1071 code) when it was built
+ * here or its input's were right, and pkt_parse() accepts it; nothing is
+ * sent because of a destination no router may forward or answer (0/8, 127/8,
+ * multicast, class E, limited or a connected prefix's broadcast: RFC 1812
+ * 4.3.2.7, 5.3.5, 5.3.7): not the frame itself, no frame built here to or
+ * from such an address, no ICMP error about a packet to one. Besides, ASan
+ * and UBSan; the tailroom of every input mbuf is poisoned (past 60 bytes for
+ * a shorter frame, which may leave padded in place) until the worker that
+ * owns it is done with it.
  *
  * FUZZ_PIPELINE_SKIP=a,b,... turns checks off, to look past an open finding:
  *   poison   leave the tailroom addressable (code that appends to a frame);
@@ -61,8 +113,8 @@
  *   mdst     let packets to martian or broadcast destinations cause output;
  *   sources  do not audit the flows.per_source counts.
  *
- * FUZZ_PIPELINE_TRACE=1 prints one line per input: what went in, what came
- * out, which drop reason was counted (for reading a replayed history).
+ * FUZZ_PIPELINE_TRACE=1 prints what went in and out: one line per frame and
+ * one per dp_process() call (for reading a replayed history).
  *
  * Reproducing a crash: the state is rebuilt from scratch (same random seed)
  * every RESET_EVERY inputs, and with FUZZ_PIPELINE_HISTORY=FILE every input
@@ -70,6 +122,8 @@
  * crash). FUZZ_PIPELINE_REPLAY=FILE replays such a file at start-up, input
  * by input, and exits 0 if nothing fired. scripts/fuzz.sh keeps the history
  * next to every crash and prints the command that replays it.
+ * tests/fuzz/gen_corpus.py writes inputs in this format (and converts those
+ * of the one-frame format this target had before).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -79,11 +133,11 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_random.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "fuzz_common.h"
@@ -91,6 +145,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "dp.h"
+#include "dp_private.h" /* white-box: the audit reads the workers' fields */
 #include "flow.h"
 #include "nat.h"
 #include "neigh.h"
@@ -111,17 +166,24 @@
 #define IP(a, b, c, d) \
 	RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
-#define HDR_LEN      4
+#define BURST_HDR    3
+#define FRAME_HDR    4
 #define WORKERS      2
-#define FRAME_MAX    2048          /* the mbuf data room */
+#define TELEMETRY    WORKERS       /* the telemetry thread's QSBR reader id */
+#define FRAME_MAX    2047          /* 11 bits of length; within one mbuf's data room */
+#define INPUT_MAX    16384         /* bytes of an input read; the rest is ignored */
 #define RESET_EVERY  1000          /* inputs between two rebuilds of the state */
-#define FLOWS_MAX    256           /* per worker */
+#define FLOWS_MAX    64            /* per worker: small, so that inputs fill it */
 #define EMBRYONIC    48            /* both workers: 24 each */
 #define NAT_LO       1024
 #define NAT_HI       1087          /* 32 ports per worker x 2 addresses, per destination */
-#define RECENT       16
+#define RECENT       64            /* a power of two: a burst's worth of flows */
+#define POOL_SIZE    1023
+#define QUEUE_SIZE   1024          /* > POOL_SIZE: a hand-off queue never fills */
+#define AUDIT_MAX    256           /* caps and targets of a policy the audit counts */
 #define T0           1000000u      /* ms */
 #define RAND_SEED    0x5eed
+#define FT_NIL       UINT32_MAX    /* the flow table's null link (lib/flow/flow.c) */
 
 static const uint8_t mac_in[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_out[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -300,29 +362,53 @@ struct layout {
 	bool arp;
 };
 
+/* A frame given to a worker, and what the oracles need to know of it. */
+struct frame {
+	struct rte_mbuf *m;
+	uint8_t *poison_at;       /* its poisoned tailroom; NULL: none */
+	uint32_t poison_len;
+	uint32_t dst;             /* IPv4 destination as it went in (network order) */
+	bool ip;                  /* an IPv4 frame: dst is set */
+	bool arp;
+	bool honest;              /* its checksums were right */
+	bool l4;                  /* a TCP/UDP frame: tuple is its 5-tuple */
+	bool client;              /* an inside TCP/UDP frame */
+	struct flow_key tuple;
+};
+
+/* Frames handed off to a worker, in ring order, until its loop runs. */
+struct queue {
+	struct frame f[QUEUE_SIZE];
+	uint32_t head, tail;
+};
+
 struct history {
 	uint32_t magic;
 	uint32_t count;
 	uint64_t used;            /* bytes of records after the header */
 };
 #define HISTORY_MAGIC 0x45474648u /* "EGFH" */
-#define HISTORY_SIZE  ((size_t)RESET_EVERY * (HDR_LEN + FRAME_MAX + 4) + sizeof(struct history))
+#define HISTORY_SIZE  ((size_t)RESET_EVERY * (INPUT_MAX + 4) + sizeof(struct history))
 
 static struct {
 	struct rte_mempool *pool;
 	struct egress_config cfg;
 	struct dp_conf conf;
-	struct dp_worker w[WORKERS];
+	struct rte_rcu_qsbr *qsbr;
+	struct dp_worker *w[WORKERS];
+	struct queue queue[WORKERS];
+	bool reader_online;       /* the telemetry reader (TELEMETRY) */
 	struct policy *pol[4];
 	uint32_t generation;      /* of the last publish() */
 	uint64_t now;
 	uint64_t runs;
+	unsigned int burst;       /* bursts of this input so far */
 	struct recent recent[RECENT];
 	unsigned int recent_next;
-	bool poison;              /* the input mbuf's tailroom is poisoned */
+	bool poison;              /* the input mbufs' tailroom is poisoned */
 	bool reparse;             /* pkt_parse() must accept what we emit */
 	bool icmp0;               /* ICMP checksum 0x0000 for 0xffff is a finding */
-	bool trace;               /* one line per input on stderr */
+	bool trace;               /* what went in and out, on stderr */
 	bool mdst;                /* output caused by a martian destination is a finding */
 	bool sources;             /* audit flows.per_source */
 	struct history *hist;     /* NULL: no history kept */
@@ -390,6 +476,8 @@ build_policies(void)
 
 		if (ctl_attach_counters(&c, fz.pol[i]) != 0)
 			rc = -1;
+		if (fz.pol[i]->n_caps > AUDIT_MAX || fz.pol[i]->n_targets > AUDIT_MAX)
+			rc = -1;
 	}
 	if (rc == 0 && getenv("FUZZ_PIPELINE_TRACE") != NULL)
 		policy_print(fz.pol[0], stderr);
@@ -424,19 +512,34 @@ publish(unsigned int i)
 }
 
 static void
+reader_set(bool online)
+{
+	if (online == fz.reader_online)
+		return;
+	if (online)
+		rte_rcu_qsbr_thread_online(fz.qsbr, TELEMETRY);
+	else
+		rte_rcu_qsbr_thread_offline(fz.qsbr, TELEMETRY);
+	fz.reader_online = online;
+}
+
+static void
 state_free(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < WORKERS; i++) {
-		flow_table_free(fz.w[i].flows);
-		rte_free(fz.w[i].emb_fifo);
-		rte_hash_free(fz.w[i].sources);
-		rte_free(fz.w[i].source);
-		rte_ring_free(fz.conf.handoff[i]);
-		fz.w[i].flows = NULL;
-		fz.w[i].emb_fifo = NULL;
-		fz.conf.handoff[i] = NULL;
+		if (fz.w[i] != NULL) {
+			dp_worker_offline(fz.w[i]);
+			dp_worker_free(fz.w[i]);
+		}
+		fz.w[i] = NULL;
+	}
+	if (fz.qsbr != NULL) {
+		reader_set(false);
+		rte_rcu_qsbr_thread_unregister(fz.qsbr, TELEMETRY);
+		dp_qsbr_free(fz.qsbr);
+		fz.qsbr = NULL;
 	}
 	neigh_free(fz.conf.port[DP_INSIDE].neigh);
 	neigh_free(fz.conf.port[DP_OUTSIDE].neigh);
@@ -446,46 +549,11 @@ state_free(void)
 	fz.conf.events = NULL;
 }
 
-/* One worker as egressd sets it up (app/egressd/main.c). */
-static void
-worker_init(unsigned int id)
-{
-	struct dp_worker *w = &fz.w[id];
-	struct flow_table_params fp = { .max_flows = FLOWS_MAX, .socket_id = SOCKET_ID_ANY };
-	struct rte_hash_parameters hp = {
-		.entries = FLOWS_MAX, .key_len = sizeof(uint32_t), .hash_func = rte_hash_crc,
-		.socket_id = SOCKET_ID_ANY,
-	};
-	char name[32];
-	uint16_t lo, hi;
-
-	memset(w, 0, sizeof(*w));
-	w->id = id;
-	w->conf = &fz.conf;
-	w->pool = fz.pool;
-	w->rst_tokens = DP_RST_RATE;
-	w->rst_last_ms = T0;
-	w->flows = flow_table_create(&fp);
-	w->emb_mask = rte_align32pow2(2 * RTE_MAX(fz.conf.embryonic_max, 1u)) - 1;
-	w->emb_fifo = rte_zmalloc("fzemb", sizeof(uint64_t) * (w->emb_mask + 1), 0);
-	snprintf(name, sizeof(name), "fzsrc%u", id);
-	hp.name = name;
-	w->sources = rte_hash_create(&hp);
-	w->source = rte_zmalloc("fzsrc", sizeof(struct dp_source) * FLOWS_MAX, 0);
-	snprintf(name, sizeof(name), "fzho%u", id);
-	fz.conf.handoff[id] = rte_ring_create(name, 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (w->flows == NULL || w->emb_fifo == NULL || fz.conf.handoff[id] == NULL ||
-	    w->sources == NULL || w->source == NULL ||
-	    nat_range_split(NAT_LO, NAT_HI, WORKERS, id, &lo, &hi) != 0) {
-		fprintf(stderr, "fuzz_pipeline: cannot set up worker %u: %s\n", id,
-			rte_strerror(rte_errno));
-		abort();
-	}
-	w->nat = (struct nat_range){ .addrs = fz.conf.nat_addrs, .n_addrs = fz.conf.n_nat_addrs,
-				     .port_lo = lo, .port_hi = hi };
-}
-
-/* Build the workers' state from scratch, always the same way. */
+/*
+ * Build the state from scratch, always the same way: the workers as egressd
+ * builds them (app/egressd/main.c), through dp_worker_create(), with a QSBR
+ * variable for the workers and the telemetry thread, every worker online.
+ */
 static void
 state_reset(void)
 {
@@ -507,15 +575,39 @@ state_reset(void)
 		fprintf(stderr, "fuzz_pipeline: cannot create the neighbour state\n");
 		abort();
 	}
+	/* per-source caps at creation, so that every worker has its table;
+	 * each burst turns the caps on or off (h2 bit 2) */
+	fz.conf.source_max = 6;
+	fz.conf.source_rate = 10;
 	fz.conf.policy = NULL;
 	fz.generation = 0;
 	publish(0);
-	for (i = 0; i < WORKERS; i++)
-		worker_init(i);
+	/* flow table seeds and NAT ports come from rte_rand(): the same each time */
+	rte_srand(RAND_SEED);
+	fz.qsbr = dp_qsbr_create(WORKERS + 1, SOCKET_ID_ANY);
+	if (fz.qsbr == NULL || rte_rcu_qsbr_thread_register(fz.qsbr, TELEMETRY) != 0) {
+		fprintf(stderr, "fuzz_pipeline: cannot create the QSBR variable\n");
+		abort();
+	}
+	fz.reader_online = false;
+	for (i = 0; i < WORKERS; i++) {
+		struct dp_worker_params wp = {
+			.id = i, .conf = &fz.conf, .pool = fz.pool, .qsbr = fz.qsbr,
+			.max_flows = FLOWS_MAX, .socket_id = SOCKET_ID_ANY,
+		};
+
+		fz.w[i] = dp_worker_create(&wp);
+		if (fz.w[i] == NULL || fz.w[i]->sources == NULL || fz.conf.handoff[i] == NULL) {
+			fprintf(stderr, "fuzz_pipeline: cannot create worker %u: %s\n", i,
+				rte_strerror(rte_errno));
+			abort();
+		}
+		dp_worker_online(fz.w[i]);
+		fz.queue[i].head = fz.queue[i].tail = 0;
+	}
 	fz.now = T0;
 	memset(fz.recent, 0, sizeof(fz.recent));
 	fz.recent_next = 0;
-	rte_srand(RAND_SEED);
 	if (fz.hist != NULL && !fz.replaying) {
 		fz.hist->count = 0;
 		fz.hist->used = 0;
@@ -546,11 +638,7 @@ static void
 history_add(const uint8_t *data, size_t size)
 {
 	uint8_t *rec;
-	uint32_t len;
-
-	/* bytes past one frame are never read: not worth keeping */
-	size = RTE_MIN(size, (size_t)(HDR_LEN + FRAME_MAX));
-	len = (uint32_t)size;
+	uint32_t len = (uint32_t)size;
 
 	if (fz.hist == NULL || fz.replaying ||
 	    sizeof(*fz.hist) + fz.hist->used + 4 + size > HISTORY_SIZE)
@@ -623,7 +711,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	if (fuzz_eal_init("fuzz_pipeline") != 0)
 		abort();
-	fz.pool = rte_pktmbuf_pool_create("fzpool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	fz.pool = rte_pktmbuf_pool_create("fzpool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  SOCKET_ID_ANY);
 	if (fz.pool == NULL)
 		abort();
@@ -644,7 +732,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.cfg.mss_clamp = 1360;
 	fz.cfg.deny = EGRESS_DENY_RESET;
 	fz.cfg.on_revoke = EGRESS_REVOKE_RESET;
-	fz.cfg.flows_max = FLOWS_MAX;
+	fz.cfg.flows_max = FLOWS_MAX * WORKERS;
 	fz.cfg.timeout_established_ms = 7440000;
 	fz.cfg.timeout_transitory_ms = 240000;
 	fz.cfg.timeout_time_wait_ms = 120000;
@@ -794,7 +882,7 @@ checksums_right(const uint8_t *f, const struct layout *l)
 	return l->ip_len == 0 || ref_l4_ok(f + l->l2, l->ihl, l->ip_len - l->ihl);
 }
 
-/* Apply byte 1 and 2 of the header to the frame copy. */
+/* Apply f0 bits 0-5 and f1 of a frame header to the frame. */
 static void
 shape_frame(uint8_t *f, uint32_t len, enum dp_port in, uint8_t c1, uint8_t sel)
 {
@@ -859,6 +947,55 @@ tuple_of(const uint8_t *f, uint32_t len, struct flow_key *k)
 	return true;
 }
 
+/* Give frame f the addresses of frame g, and its ports when both carry ports. */
+static void
+copy_tuple(uint8_t *f, uint32_t len, const uint8_t *g, uint32_t glen)
+{
+	struct layout lf = layout_of(f, len), lg = layout_of(g, glen);
+	struct flow_key k = { 0 };
+	bool ports;
+
+	if (lf.l2 == 0 || lg.l2 == 0)
+		return;
+	memcpy(&k.src_ip, g + lg.l2 + 12, 4);
+	memcpy(&k.dst_ip, g + lg.l2 + 16, 4);
+	ports = (lg.proto == IPPROTO_TCP || lg.proto == IPPROTO_UDP) &&
+		glen >= lg.l2 + lg.ihl + 4;
+	if (ports) {
+		memcpy(&k.src_port, g + lg.l2 + lg.ihl, 2);
+		memcpy(&k.dst_port, g + lg.l2 + lg.ihl + 2, 2);
+	}
+	set_tuple(f, len, &lf, &k, ports);
+}
+
+/* The L4 source port of a TCP/UDP frame, plus one. */
+static void
+next_port(uint8_t *f, uint32_t len)
+{
+	struct layout l = layout_of(f, len);
+	uint8_t *p;
+	uint16_t v;
+
+	if (l.l2 == 0 || (l.proto != IPPROTO_TCP && l.proto != IPPROTO_UDP) ||
+	    len < l.l2 + l.ihl + 2)
+		return;
+	p = f + l.l2 + l.ihl;
+	v = (uint16_t)(rd16(p) + 1);
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The TCP flags of a frame; 0 for anything else. */
+static uint8_t
+tcp_flags_of(const uint8_t *f, uint32_t len)
+{
+	struct layout l = layout_of(f, len);
+
+	if (l.l2 == 0 || l.proto != IPPROTO_TCP || len < l.l2 + l.ihl + 14)
+		return 0;
+	return f[l.l2 + l.ihl + 13];
+}
+
 /* ------------------------------------------------------------ oracles */
 
 /* A destination (network order) nothing may be sent for (RFC 1812 4.3.2.7, 5.3.7). */
@@ -890,7 +1027,7 @@ check_emitted(enum dp_port p, struct rte_mbuf *m, bool honest)
 
 	FUZZ_CHECK(m->nb_segs == 1 && m->next == NULL, "emitted a chain of %u", m->nb_segs);
 	FUZZ_CHECK(m->pkt_len == len, "pkt_len %u, data_len %u", m->pkt_len, len);
-	FUZZ_CHECK(len >= 14 && len <= FRAME_MAX, "emitted %u bytes", len);
+	FUZZ_CHECK(len >= 14 && len <= RTE_MBUF_DEFAULT_DATAROOM, "emitted %u bytes", len);
 	FUZZ_CHECK(memcmp(f + 6, fz.conf.port[p].mac, 6) == 0,
 		   "frame on port %d does not come from its MAC", (int)p);
 	l = layout_of(f, len);
@@ -933,26 +1070,146 @@ check_emitted(enum dp_port p, struct rte_mbuf *m, bool honest)
 			   "emitted a frame our own parser drops: %s", egress_drop_name(why));
 }
 
+/*
+ * A frame built here (an RST, an ICMP error) rather than received: neither to
+ * nor from a martian or broadcast address, and, for an ICMP error, not about
+ * a packet to one (RFC 1812 4.3.2.7).
+ */
+static void
+check_generated(const struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), src, dst, qdst;
+	struct layout l = layout_of(f, len);
+	uint8_t type;
+
+	if (!fz.mdst || l.l2 == 0)
+		return;
+	memcpy(&src, f + l.l2 + 12, 4);
+	memcpy(&dst, f + l.l2 + 16, 4);
+	FUZZ_CHECK(!martian_dst(dst), "built a frame to %08x", rte_be_to_cpu_32(dst));
+	FUZZ_CHECK(!martian_dst(src), "built a frame from %08x", rte_be_to_cpu_32(src));
+	if (l.proto != IPPROTO_ICMP || len < l.l2 + l.ihl + 8 + 20)
+		return;
+	type = f[l.l2 + l.ihl];
+	if (type != 3 && type != 11 && type != 12)
+		return;
+	memcpy(&qdst, f + l.l2 + l.ihl + 8 + 16, 4);
+	FUZZ_CHECK(!martian_dst(qdst), "ICMP error %u about a packet to %08x", type,
+		   rte_be_to_cpu_32(qdst));
+}
+
+/* A TCP state before the handshake completed (written here, not taken from tcp.h). */
+static inline bool
+in_handshake(uint8_t s)
+{
+	return s == FLOW_S_SYN_SENT || s == FLOW_S_SYN_RCVD || s == FLOW_S_SYN_SENT2 ||
+	       s == FLOW_S_SYN_RCVD2;
+}
+
+/*
+ * The flow table's own structure (its layout is public in flow.h; only this
+ * audit reads it): every slot is exactly one of live, on the free list, never
+ * used (past the high-water mark) or in limbo waiting for its grace period;
+ * every link of every chain leads to a live flow under one of its own keys,
+ * one that hashes to that bucket; two links per live flow.
+ */
+static void
+audit_table(unsigned int wid, const struct flow_table *ft)
+{
+	enum { LIVE = 1, FREE, FRESH, LIMBO };
+	static uint8_t mark[FLOWS_MAX];
+	static const char *const what[] = { "lost", "live", "free", "never used", "in limbo" };
+	uint32_t i, idx, n, live = 0, links = 0, steps;
+
+	FUZZ_CHECK(ft->max_flows == FLOWS_MAX && ft->fresh <= FLOWS_MAX,
+		   "worker %u: table of %u slots, high-water mark %u", wid, ft->max_flows,
+		   ft->fresh);
+	memset(mark, 0, sizeof(mark));
+	for (i = 0; i < FLOWS_MAX; i++) {
+		if (!ft->flows[i].in_use)
+			continue;
+		FUZZ_CHECK(i < ft->fresh, "worker %u: slot %u live past the high-water mark %u",
+			   wid, i, ft->fresh);
+		mark[i] = LIVE;
+		live++;
+	}
+	for (i = ft->fresh; i < FLOWS_MAX; i++)
+		mark[i] = FRESH;
+	for (idx = ft->free_head, n = 0; idx != FT_NIL; idx = ft->flows[idx].next[0], n++) {
+		FUZZ_CHECK(idx < FLOWS_MAX && n < FLOWS_MAX, "worker %u: free list broken at %u",
+			   wid, idx);
+		FUZZ_CHECK(mark[idx] == 0, "worker %u: slot %u on the free list and %s", wid, idx,
+			   what[mark[idx]]);
+		mark[idx] = FREE;
+	}
+	FUZZ_CHECK(ft->n_free == n + (FLOWS_MAX - ft->fresh),
+		   "worker %u: n_free %u, free list %u + never used %u", wid, ft->n_free, n,
+		   FLOWS_MAX - ft->fresh);
+	FUZZ_CHECK(ft->limbo_tail - ft->limbo_head <= FLOWS_MAX,
+		   "worker %u: limbo holds %u slots", wid, ft->limbo_tail - ft->limbo_head);
+	for (i = ft->limbo_head; i != ft->limbo_tail; i++) {
+		idx = ft->limbo[i & ft->limbo_mask];
+		FUZZ_CHECK(idx < FLOWS_MAX, "worker %u: limbo holds slot %u", wid, idx);
+		FUZZ_CHECK(mark[idx] == 0, "worker %u: slot %u in limbo and %s", wid, idx,
+			   what[mark[idx]]);
+		mark[idx] = LIMBO;
+	}
+	for (i = 0; i < FLOWS_MAX; i++)
+		FUZZ_CHECK(mark[i] != 0,
+			   "worker %u: slot %u lost: not live, free, never used nor in limbo", wid,
+			   i);
+	FUZZ_CHECK(live == flow_table_count(ft), "worker %u: %u live flows, count says %u", wid,
+		   live, flow_table_count(ft));
+	for (i = 0; i <= ft->head_mask; i++) {
+		steps = 0;
+		for (uint32_t l = ft->heads[i]; l != FT_NIL;) {
+			const struct flow *f;
+			unsigned int d = l & 1;
+
+			idx = l >> 1;
+			FUZZ_CHECK(idx < FLOWS_MAX && ++steps <= 2 * FLOWS_MAX,
+				   "worker %u: bucket %u: link %08x (a loop?)", wid, i, l);
+			f = &ft->flows[idx];
+			FUZZ_CHECK(f->in_use, "worker %u: bucket %u reaches slot %u (%s): no live flow",
+				   wid, i, idx, what[mark[idx]]);
+			FUZZ_CHECK((flow_key_hash(&f->key[d], ft->seed) & ft->head_mask) == i,
+				   "worker %u: flow %u reachable from bucket %u under a key that is "
+				   "not its own", wid, idx, i);
+			links++;
+			l = f->next[d];
+		}
+	}
+	FUZZ_CHECK(links == 2 * live, "worker %u: %u links in the chains for %u flows", wid, links,
+		   live);
+}
+
 /* Every live flow of worker w against its table and its counters. */
 static void
 audit(const struct dp_worker *w)
 {
 	const struct policy *pol = fz.conf.policy;
+	const struct dp_port_conf *ipc = &fz.conf.port[DP_INSIDE];
 	uint32_t i, cap = flow_table_capacity(w->flows), live = 0, emb = 0;
-	static uint32_t caps[FLOWS_MAX], targets[FLOWS_MAX];
+	static uint32_t caps[AUDIT_MAX], targets[AUDIT_MAX];
 	static struct {
 		uint32_t ip;
 		uint32_t flows;
 	} clients[FLOWS_MAX];
 	uint32_t n_clients = 0, j;
 
+	audit_table(w->id, w->flows);
 	memset(caps, 0, sizeof(caps));
 	memset(targets, 0, sizeof(targets));
+	FUZZ_CHECK(w->emb_tail - w->emb_head <= w->emb_mask + 1,
+		   "worker %u: embryonic FIFO holds %u of %u", w->id, w->emb_tail - w->emb_head,
+		   w->emb_mask + 1);
 	for (i = 0; i < cap; i++) {
 		const struct flow *f = flow_table_at(w->flows, i);
 		const struct flow_key *o, *n;
 		uint8_t dir;
 		uint16_t port;
+		uint32_t e;
 
 		if (!f->in_use)
 			continue;
@@ -964,6 +1221,9 @@ audit(const struct dp_worker *w)
 			   "worker %u flow %u not found by its inside key", w->id, i);
 		FUZZ_CHECK(flow_table_lookup(w->flows, n, &dir) == f && dir == FLOW_DIR_IN,
 			   "worker %u flow %u not found by its outside key", w->id, i);
+		FUZZ_CHECK((o->src_ip & ipc->mask) == ipc->net,
+			   "worker %u flow %u of client %08x, outside the inside prefix", w->id, i,
+			   rte_be_to_cpu_32(o->src_ip));
 		FUZZ_CHECK(n->dst_ip == NAT_ADDR || n->dst_ip == NAT_ADDR2,
 			   "worker %u flow %u NATed to %08x", w->id, i, rte_be_to_cpu_32(n->dst_ip));
 		port = rte_be_to_cpu_16(n->dst_port);
@@ -972,9 +1232,28 @@ audit(const struct dp_worker *w)
 			   w->nat.port_lo, w->nat.port_hi);
 		FUZZ_CHECK(n->proto == o->proto, "flow %u proto %u/%u", i, o->proto, n->proto);
 		FUZZ_CHECK(f->state < FLOW_S_MAX, "flow %u state %u", i, f->state);
-		FUZZ_CHECK(!f->embryonic || f->state == FLOW_S_SYN_SENT ||
-				   f->state == FLOW_S_SYN_RCVD,
-			   "flow %u embryonic in state %u", i, f->state);
+		if (o->proto == IPPROTO_TCP)
+			FUZZ_CHECK(!f->embryonic == !in_handshake(f->state),
+				   "worker %u TCP flow %u in state %s, embryonic %u", w->id, i,
+				   flow_state_name(f->state), f->embryonic);
+		else
+			FUZZ_CHECK(!f->embryonic == (f->state != FLOW_S_NONE),
+				   "worker %u flow %u (proto %u) in state %s, embryonic %u", w->id,
+				   i, o->proto, flow_state_name(f->state), f->embryonic);
+		FUZZ_CHECK(!f->quarantine || (o->proto == IPPROTO_TCP &&
+					      f->state == FLOW_S_TIME_WAIT),
+			   "worker %u flow %u (proto %u) in quarantine in state %s", w->id, i,
+			   o->proto, flow_state_name(f->state));
+		/* the FIFO eviction finds every embryonic flow (embryonic_evict()) */
+		for (e = w->emb_head; f->embryonic && e != w->emb_tail; e++) {
+			uint64_t v = w->emb_fifo[e & w->emb_mask];
+
+			if ((uint32_t)(v >> 32) == i && (uint32_t)v == f->serial)
+				break;
+		}
+		FUZZ_CHECK(!f->embryonic || e != w->emb_tail,
+			   "worker %u: embryonic flow %u (serial %u) not in the embryonic FIFO",
+			   w->id, i, f->serial);
 		for (j = 0; j < n_clients && clients[j].ip != o->src_ip; j++)
 			;
 		if (j == n_clients) {
@@ -986,16 +1265,25 @@ audit(const struct dp_worker *w)
 		if (f->policy_gen == pol->generation && f->rule < pol->n_rules) {
 			const struct policy_rule *r = &pol->rules[f->rule];
 
-			if (r->cap_id != POLICY_NO_CAP && r->cap_id < FLOWS_MAX)
+			if (r->cap_id != POLICY_NO_CAP && r->cap_id < AUDIT_MAX)
 				caps[r->cap_id]++;
-			if (r->n_targets > 0 && r->first_target + f->target < FLOWS_MAX)
+			if (r->n_targets > 0 && r->first_target + f->target < AUDIT_MAX)
 				targets[r->first_target + f->target]++;
 		}
 	}
-	FUZZ_CHECK(live == flow_table_count(w->flows), "worker %u: %u live flows, count says %u",
-		   w->id, live, flow_table_count(w->flows));
 	FUZZ_CHECK(emb == w->embryonic, "worker %u: %u embryonic flows, counter says %u", w->id,
 		   emb, w->embryonic);
+	/* flows counted as created and as ended against the table's own count
+	 * of deletions: one flow ended twice (a stale pointer acted on) shows */
+	FUZZ_CHECK((uint32_t)w->stats.flows_created - flow_table_deletions(w->flows) == live,
+		   "worker %u: %" PRIu64 " flows created, %u deleted, %u live", w->id,
+		   w->stats.flows_created, flow_table_deletions(w->flows), live);
+	FUZZ_CHECK(w->stats.flows_expired + w->stats.flows_revoked + w->stats.embryonic_evicted <=
+			   flow_table_deletions(w->flows),
+		   "worker %u: %" PRIu64 " expired + %" PRIu64 " revoked + %" PRIu64
+		   " evicted, but %u flows deleted", w->id, w->stats.flows_expired,
+		   w->stats.flows_revoked, w->stats.embryonic_evicted,
+		   flow_table_deletions(w->flows));
 	FUZZ_CHECK(emb <= fz.conf.embryonic_max, "worker %u: %u embryonic flows, cap %u", w->id,
 		   emb, fz.conf.embryonic_max);
 	for (j = 0; fz.sources && j < n_clients; j++) {
@@ -1009,16 +1297,53 @@ audit(const struct dp_worker *w)
 	FUZZ_CHECK(!fz.sources || rte_hash_count(w->sources) == (int32_t)n_clients,
 		   "worker %u: flows.per_source tracks %d clients, %u have flows", w->id,
 		   rte_hash_count(w->sources), n_clients);
-	for (j = 0; pol->cap_count != NULL && j < pol->n_caps && j < FLOWS_MAX; j++)
+	for (j = 0; pol->cap_count != NULL && j < pol->n_caps; j++)
 		FUZZ_CHECK(pol->cap_count[w->id * pol->cap_stride + j] == caps[j],
 			   "worker %u: maxConnections cap %u counts %u flows, the table has %u",
 			   w->id, j, pol->cap_count[w->id * pol->cap_stride + j], caps[j]);
-	for (j = 0; pol->target_active != NULL && j < pol->n_targets && j < FLOWS_MAX; j++)
+	for (j = 0; pol->target_active != NULL && j < pol->n_targets; j++)
 		FUZZ_CHECK(pol->target_active[w->id * pol->target_stride + j] == targets[j],
 			   "worker %u: target %u counts %u flows, the table has %u", w->id, j,
 			   pol->target_active[w->id * pol->target_stride + j], targets[j]);
 }
 
+struct binding {
+	struct flow_key key;      /* the flow's outside key: remote -> NAT address:port */
+	uint32_t worker, idx;
+};
+
+static int
+binding_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct binding *)a)->key, &((const struct binding *)b)->key,
+		      sizeof(struct flow_key));
+}
+
+/* Each NAT binding (address, port, protocol, remote) is one flow's, of all workers. */
+static void
+audit_nat(void)
+{
+	static struct binding b[WORKERS * FLOWS_MAX];
+	uint32_t n = 0, w, i;
+
+	for (w = 0; w < WORKERS; w++)
+		for (i = 0; i < FLOWS_MAX; i++) {
+			const struct flow *f = flow_table_at(fz.w[w]->flows, i);
+
+			if (f->in_use)
+				b[n++] = (struct binding){ f->key[FLOW_DIR_IN], w, i };
+		}
+	qsort(b, n, sizeof(b[0]), binding_cmp);
+	for (i = 1; i < n; i++)
+		FUZZ_CHECK(binding_cmp(&b[i - 1], &b[i]) != 0,
+			   "NAT binding %08x:%u <- %08x:%u proto %u held by worker %u flow %u and "
+			   "worker %u flow %u", rte_be_to_cpu_32(b[i].key.dst_ip),
+			   rte_be_to_cpu_16(b[i].key.dst_port), rte_be_to_cpu_32(b[i].key.src_ip),
+			   rte_be_to_cpu_16(b[i].key.src_port), b[i].key.proto, b[i - 1].worker,
+			   b[i - 1].idx, b[i].worker, b[i].idx);
+}
+
+/* What the control thread does with the workers' events. */
 static void
 drain_events(void)
 {
@@ -1038,155 +1363,332 @@ drain_events(void)
 	}
 }
 
+/* ------------------------------------------------------------ the loops */
+
+static void
+unpoison(struct frame *fr)
+{
+	if (fr->poison_at != NULL)
+		ASAN_UNPOISON_MEMORY_REGION(fr->poison_at, fr->poison_len);
+	fr->poison_at = NULL;
+}
+
+static uint32_t
+waiting(void)
+{
+	uint32_t n = 0, w;
+
+	for (w = 0; w < WORKERS; w++)
+		n += fz.queue[w].tail - fz.queue[w].head;
+	return n;
+}
+
+static uint64_t
+drops_of(const struct dp_stats *s)
+{
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < EGRESS_DROP_MAX; i++)
+		n += s->drops[i];
+	return n;
+}
+
+/* FUZZ_PIPELINE_TRACE: one dp_process() call and what it counted. */
+static void
+trace_call(const struct dp_worker *w, enum dp_port in, uint16_t n, bool from_ring,
+	   const struct dp_stats *s0, uint32_t handed, const struct dp_out *out)
+{
+	unsigned int i;
+
+	fprintf(stderr, "fuzz_pipeline: #%" PRIu64 ".%u t=%" PRIu64 " w%u %s%s %u frames: "
+		"sent %u in, %u out, handed off %u", fz.runs - 1, fz.burst, fz.now, w->id,
+		in == DP_INSIDE ? "inside" : "outside", from_ring ? " (hand-off ring)" : "", n,
+		out->n[DP_INSIDE], out->n[DP_OUTSIDE], handed);
+	for (i = 0; i < EGRESS_DROP_MAX; i++)
+		if (w->stats.drops[i] != s0->drops[i])
+			fprintf(stderr, ", dropped %" PRIu64 " %s", w->stats.drops[i] - s0->drops[i],
+				egress_drop_name((enum egress_drop)i));
+	fprintf(stderr, "; flows %u+%u, embryonic %u+%u\n", flow_table_count(fz.w[0]->flows),
+		flow_table_count(fz.w[1]->flows), fz.w[0]->embryonic, fz.w[1]->embryonic);
+}
+
+static void
+remember(const struct frame *fr, const struct rte_mbuf *o)
+{
+	struct flow_key k;
+
+	if (!tuple_of(rte_pktmbuf_mtod(o, const uint8_t *), rte_pktmbuf_data_len(o), &k))
+		return;
+	fz.recent[fz.recent_next % RECENT] =
+		(struct recent){ .valid = true, .client = fr->tuple, .nat = k };
+	fz.recent_next++;
+}
+
 /*
- * Check every frame in out, remember the 5-tuples of client frames that went
- * out (client: the input's tuple, NULL when it was not a client frame), free.
+ * A TCP/UDP frame received on port in and forwarded (out through the other
+ * port) by worker w, in a call that ended no flow: a live flow of w carries
+ * it, the input's 5-tuple its key in that direction, the output's the
+ * reverse of its other key.
  */
 static void
-check_and_free(struct dp_out *out, bool honest, const struct flow_key *client)
+check_carried(const struct dp_worker *w, enum dp_port in, const struct frame *fr,
+	      const struct rte_mbuf *o)
 {
-	unsigned int p, i;
+	uint8_t want = in == DP_INSIDE ? FLOW_DIR_OUT : FLOW_DIR_IN, dir;
+	const struct flow *f = flow_table_lookup(w->flows, &fr->tuple, &dir);
+	struct flow_key k, r;
 
-	for (p = 0; p < DP_NPORTS; p++) {
-		for (i = 0; i < out->n[p]; i++) {
-			struct rte_mbuf *o = out->pkts[p][i];
-			struct flow_key k;
-
-			check_emitted((enum dp_port)p, o, honest);
-			if (p == DP_OUTSIDE && client != NULL &&
-			    tuple_of(rte_pktmbuf_mtod(o, const uint8_t *),
-				     rte_pktmbuf_data_len(o), &k)) {
-				struct recent *r = &fz.recent[fz.recent_next++ % RECENT];
-
-				r->valid = true;
-				r->client = *client;
-				r->nat = k;
-			}
-			rte_pktmbuf_free(o);
-		}
-		out->n[p] = 0;
-	}
-}
-
-/* Counters summed over the workers: a handed-off frame is counted by its owner. */
-struct totals {
-	uint64_t drops;
-	uint64_t dropped;
-	uint64_t rx;
-};
-
-static struct totals
-totals(enum dp_port in)
-{
-	struct totals t = { 0 };
-	unsigned int w, i;
-
-	for (w = 0; w < WORKERS; w++) {
-		for (i = 0; i < EGRESS_DROP_MAX; i++)
-			t.drops += fz.w[w].stats.drops[i];
-		t.dropped += fz.w[w].stats.port[in].dropped;
-		t.rx += fz.w[w].stats.port[in].rx;
-	}
-	return t;
+	FUZZ_CHECK(f != NULL && f->in_use && dir == want,
+		   "worker %u forwarded %08x:%u > %08x:%u/%u on no flow of its own", w->id,
+		   rte_be_to_cpu_32(fr->tuple.src_ip), rte_be_to_cpu_16(fr->tuple.src_port),
+		   rte_be_to_cpu_32(fr->tuple.dst_ip), rte_be_to_cpu_16(fr->tuple.dst_port),
+		   fr->tuple.proto);
+	FUZZ_CHECK(tuple_of(rte_pktmbuf_mtod(o, const uint8_t *), rte_pktmbuf_data_len(o), &k),
+		   "forwarded a TCP/UDP frame as something else");
+	r = (struct flow_key){ .src_ip = k.dst_ip, .dst_ip = k.src_ip, .src_port = k.dst_port,
+			       .dst_port = k.src_port, .proto = k.proto };
+	FUZZ_CHECK(memcmp(&r, &f->key[want ^ 1], sizeof(r)) == 0,
+		   "worker %u forwarded %08x:%u > %08x:%u/%u, not as its flow's other key",
+		   w->id, rte_be_to_cpu_32(k.src_ip), rte_be_to_cpu_16(k.src_port),
+		   rte_be_to_cpu_32(k.dst_ip), rte_be_to_cpu_16(k.dst_port), k.proto);
 }
 
 /*
- * What dp_worker_main() does with its handoff ring: process the outside
- * frames another worker passed, as its own RX. @return frames emitted.
+ * One dp_process() call of worker w on n frames received on port in (from
+ * its hand-off ring when from_ring), checked: the frames it handed off go to
+ * their owners' queues, every other one is unpoisoned, every frame it sent
+ * is checked and freed, and its counters must account for every frame.
  */
-static uint32_t
-run_handoffs(bool honest)
+static void
+run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, bool from_ring)
 {
 	struct rte_mbuf *pkts[DP_BURST_MAX];
-	struct dp_out out;
-	uint32_t emitted = 0;
-	unsigned int w, n;
+	bool handed[DP_BURST_MAX] = { false }, sent[DP_BURST_MAX] = { false };
+	struct dp_stats s0 = w->stats;
+	uint64_t others0[WORKERS], rx, drops, dropped;
+	static struct dp_out out;
+	uint32_t n_handed = 0, n_sent = 0, answers = 0, arp_kept = 0, freed, emitted, o;
+	uint32_t deletions;
+	unsigned int i, p, k;
+	uint16_t ret;
 
-	for (w = 0; w < WORKERS; w++) {
-		n = rte_ring_sc_dequeue_burst(fz.conf.handoff[w], (void **)pkts, DP_BURST_MAX,
-					      NULL);
-		if (n == 0)
-			continue;
-		memset(&out, 0, sizeof(out));
-		emitted += dp_process(&fz.w[w], DP_OUTSIDE, pkts, (uint16_t)n, fz.now, &out);
-		check_and_free(&out, honest, NULL);
+	for (i = 0; i < n; i++)
+		pkts[i] = fr[i].m;
+	for (o = 0; o < WORKERS; o++)
+		others0[o] = fz.w[o]->stats.port[DP_INSIDE].rx + fz.w[o]->stats.port[DP_OUTSIDE].rx +
+			     drops_of(&fz.w[o]->stats);
+	memset(&out, 0, sizeof(out));
+	deletions = flow_table_deletions(w->flows);
+	ret = dp_process(w, in, pkts, n, fz.now, &out);
+
+	/* what the owners' loops will dequeue, in ring order */
+	for (o = 0; o < WORKERS; o++) {
+		struct queue *q = &fz.queue[o];
+		void *m;
+
+		while (rte_ring_sc_dequeue(fz.conf.handoff[o], &m) == 0) {
+			FUZZ_CHECK(!from_ring, "worker %u handed off again a frame handed to it",
+				   w->id);
+			FUZZ_CHECK(o != w->id, "worker %u handed a frame off to itself", w->id);
+			for (i = 0; i < n && fr[i].m != m; i++)
+				;
+			FUZZ_CHECK(i < n && !handed[i],
+				   "worker %u handed off a frame not of its burst, or twice", w->id);
+			FUZZ_CHECK(in == DP_OUTSIDE, "worker %u handed off an inside frame", w->id);
+			handed[i] = true;
+			n_handed++;
+			q->f[q->tail++ % QUEUE_SIZE] = fr[i];
+		}
 	}
-	for (w = 0; w < WORKERS; w++)
-		FUZZ_CHECK(rte_ring_count(fz.conf.handoff[w]) == 0,
-			   "worker %u handed a frame off again", w);
-	return emitted;
+	for (i = 0; i < n; i++)
+		if (!handed[i])
+			unpoison(&fr[i]);
+	for (o = 0; o < WORKERS; o++)
+		FUZZ_CHECK(o == w->id || others0[o] == fz.w[o]->stats.port[DP_INSIDE].rx +
+						 fz.w[o]->stats.port[DP_OUTSIDE].rx +
+						 drops_of(&fz.w[o]->stats),
+			   "worker %u counted a frame of worker %u", o, w->id);
+
+	emitted = (uint32_t)out.n[DP_INSIDE] + out.n[DP_OUTSIDE];
+	FUZZ_CHECK(out.n[DP_INSIDE] <= DP_OUT_MAX && out.n[DP_OUTSIDE] <= DP_OUT_MAX,
+		   "out holds %u + %u frames", out.n[DP_INSIDE], out.n[DP_OUTSIDE]);
+	FUZZ_CHECK(ret == emitted, "dp_process returned %u, emitted %u", ret, emitted);
+	FUZZ_CHECK(emitted <= 2u * n, "%u frames caused %u", n, emitted);
+	for (p = 0; p < DP_NPORTS; p++) {
+		for (k = 0; k < out.n[p]; k++) {
+			struct rte_mbuf *m = out.pkts[p][k];
+
+			for (i = 0; i < n && fr[i].m != m; i++)
+				;
+			if (i == n) {
+				/* built here: an RST, an ICMP error */
+				check_emitted((enum dp_port)p, m, true);
+				check_generated(m);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			FUZZ_CHECK(!handed[i], "worker %u handed off frame %u and sent it", w->id, i);
+			FUZZ_CHECK(!sent[i], "worker %u sent frame %u twice", w->id, i);
+			sent[i] = true;
+			n_sent++;
+			check_emitted((enum dp_port)p, m, fr[i].honest);
+			if (fz.mdst && fr[i].ip)
+				FUZZ_CHECK(!martian_dst(fr[i].dst),
+					   "a packet to %08x was sent on (forwarded, RST or ICMP)",
+					   rte_be_to_cpu_32(fr[i].dst));
+			if (p != in && fr[i].l4 && deletions == flow_table_deletions(w->flows))
+				check_carried(w, in, &fr[i], m);
+			/* sent back as a TCP RST: a deny answered (counted as a drop) */
+			if (p == in && layout_of(rte_pktmbuf_mtod(m, const uint8_t *),
+						 rte_pktmbuf_data_len(m)).proto == IPPROTO_TCP)
+				answers++;
+			if (p == DP_OUTSIDE && fr[i].client)
+				remember(&fr[i], m);
+			rte_pktmbuf_free(m);
+		}
+	}
+	for (i = 0; i < n; i++)
+		arp_kept += fr[i].arp && !sent[i];
+
+	rx = w->stats.port[in].rx - s0.port[in].rx;
+	drops = drops_of(&w->stats) - drops_of(&s0);
+	dropped = w->stats.port[in].dropped - s0.port[in].dropped;
+	if (fz.trace)
+		trace_call(w, in, n, from_ring, &s0, n_handed, &out);
+	FUZZ_CHECK(rx == n - n_handed, "%u frames, %u handed off: rx counted %" PRIu64, n,
+		   n_handed, rx);
+	FUZZ_CHECK(w->stats.handed_off - s0.handed_off == n_handed,
+		   "%u frames handed off, counted %" PRIu64, n_handed,
+		   w->stats.handed_off - s0.handed_off);
+	FUZZ_CHECK(w->stats.port[in ^ 1].rx == s0.port[in ^ 1].rx &&
+			   w->stats.port[in ^ 1].dropped == s0.port[in ^ 1].dropped,
+		   "frames of port %u counted on the other port", in);
+	FUZZ_CHECK(dropped == drops, "port dropped +%" PRIu64 ", drop reasons +%" PRIu64, dropped,
+		   drops);
+	/* each frame received: sent (forwarded, or answered in place), dropped
+	 * (sent back as an RST: both), or consumed (an ARP reply to us) */
+	freed = (uint32_t)rx - n_sent;
+	FUZZ_CHECK(answers <= drops, "%u frames answered with a RST, %" PRIu64 " drops", answers,
+		   drops);
+	FUZZ_CHECK(drops - answers <= freed,
+		   "%" PRIu64 " drops (%u answered) for %u frames not sent: a frame counted twice",
+		   drops, answers, freed);
+	FUZZ_CHECK(freed - (drops - answers) <= arp_kept,
+		   "%" PRIu64 " frames neither sent nor counted as dropped (%u ARP)",
+		   freed - (drops - answers), arp_kept);
 }
 
-/* FUZZ_PIPELINE_TRACE: the input and its fate, given the counters before. */
+/* dp_sweep() (or a whole pass of dp_expire()) of worker w, its RSTs checked. */
 static void
-trace(const uint64_t (*drops0)[EGRESS_DROP_MAX], enum dp_port in, unsigned int wid,
-      const uint8_t *f, uint32_t len, uint32_t emitted)
+sweep(struct dp_worker *w)
 {
-	struct flow_key k = { 0 };
-	unsigned int w, i;
+	static struct dp_out out;
+	unsigned int p, k;
 
-	(void)tuple_of(f, len, &k);
-	fprintf(stderr, "fuzz_pipeline: #%" PRIu64 " t=%" PRIu64 " %s w%u %u bytes %08x:%u > "
-		"%08x:%u/%u: emitted %u", fz.runs - 1, fz.now,
-		in == DP_INSIDE ? "inside" : "outside", wid, len, rte_be_to_cpu_32(k.src_ip),
-		rte_be_to_cpu_16(k.src_port), rte_be_to_cpu_32(k.dst_ip),
-		rte_be_to_cpu_16(k.dst_port), k.proto, emitted);
+	memset(&out, 0, sizeof(out));
+	(void)dp_sweep(w, fz.now, &out);
+	for (p = 0; p < DP_NPORTS; p++) {
+		FUZZ_CHECK(out.n[p] <= DP_OUT_MAX, "the sweep put %u frames in out", out.n[p]);
+		for (k = 0; k < out.n[p]; k++) {
+			/* revoked flows' RSTs are built from scratch: always checked */
+			check_emitted((enum dp_port)p, out.pkts[p][k], true);
+			check_generated(out.pkts[p][k]);
+			rte_pktmbuf_free(out.pkts[p][k]);
+		}
+	}
+}
+
+/*
+ * One iteration of worker wid's poll loop (dp_worker_main()): quiescent
+ * state, the burst it received (n frames on port in; none when n is 0),
+ * what other workers handed off to it, the sweep.
+ */
+static void
+worker_loop(unsigned int wid, enum dp_port in, struct frame *fr, uint16_t n)
+{
+	static struct frame batch[DP_BURST_MAX];
+	struct dp_worker *w = fz.w[wid];
+	struct queue *q = &fz.queue[wid];
+	uint16_t k = 0;
+
+	dp_worker_quiesce(w);
+	if (n > 0)
+		run_call(w, in, fr, n, false);
+	while (k < DP_BURST_MAX && q->head != q->tail)
+		batch[k++] = q->f[q->head++ % QUEUE_SIZE];
+	if (k > 0)
+		run_call(w, DP_OUTSIDE, batch, k, true);
+	sweep(w);
+}
+
+/* After a burst: the control thread's work, then every invariant. */
+static void
+after_burst(bool neigh_age)
+{
+	unsigned int w;
+
+	drain_events();
+	if (neigh_age) {
+		neigh_tick(fz.conf.port[DP_INSIDE].neigh, fz.now, req_noop, NULL);
+		neigh_tick(fz.conf.port[DP_OUTSIDE].neigh, fz.now, req_noop, NULL);
+	}
 	for (w = 0; w < WORKERS; w++)
-		for (i = 0; i < EGRESS_DROP_MAX; i++)
-			if (fz.w[w].stats.drops[i] != drops0[w][i])
-				fprintf(stderr, ", w%u dropped %s", w,
-					egress_drop_name((enum egress_drop)i));
-	fprintf(stderr, "; flows %u+%u\n", flow_table_count(fz.w[0].flows),
-		flow_table_count(fz.w[1].flows));
+		audit(fz.w[w]);
+	audit_nat();
+	FUZZ_CHECK(rte_mempool_in_use_count(fz.pool) == waiting(),
+		   "%u mbufs in use, %u frames wait in hand-off rings: leaked or freed twice",
+		   rte_mempool_in_use_count(fz.pool), waiting());
 }
 
 /* ------------------------------------------------------------ one input */
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/*
+ * The next frame of a burst, from its header at data[*off]: its bytes
+ * shaped, in an mbuf whose tailroom is poisoned. prev/prev_len: the burst's
+ * previous frame as it went in (prev_len UINT32_MAX: none), updated.
+ * @return false when the input has no whole frame header left.
+ */
+static bool
+next_frame(const uint8_t *data, size_t size, size_t *off, enum dp_port in, uint8_t *prev,
+	   uint32_t *prev_len, struct frame *fr)
 {
-	static uint8_t frame[FRAME_MAX];
-	static uint64_t drops0[WORKERS][EGRESS_DROP_MAX];
-	struct dp_out out;
-	struct rte_mbuf *m;
-	enum dp_port in;
+	static uint8_t buf[FRAME_MAX];
+	const uint8_t *h = data + *off;
+	uint32_t len, own;
 	struct layout l;
-	struct flow_key client;
-	struct dp_worker *w;
-	struct totals t0, t1;
-	uint8_t c0, c1, c3, sel, *poison_at = NULL;
-	uint32_t len, poison_len = 0, emitted, p;
-	bool honest, have_client, handed;
-	uint16_t n;
+	struct rte_mbuf *m;
+	uint8_t derive;
 
-	if (fz.runs++ % RESET_EVERY == 0)
-		state_reset();
-	history_add(data, size);
-	if (size < HDR_LEN)
-		return 0;
-	c0 = data[0];
-	c1 = data[1];
-	sel = data[2];
-	c3 = data[3];
-	len = (uint32_t)RTE_MIN(size - HDR_LEN, (size_t)FRAME_MAX);
+	if (*off + FRAME_HDR > size)
+		return false;
+	derive = h[0] >> 6;
+	own = RTE_MIN(rd16(h + 2) & 0x7ffu, (uint32_t)(size - *off - FRAME_HDR));
+	*off += FRAME_HDR + own;
+	if ((derive == 1 || derive == 2) && *prev_len != UINT32_MAX) {
+		len = *prev_len;
+		memcpy(buf, prev, len);
+		if (derive == 2)
+			next_port(buf, len);
+	} else {
+		len = own;
+		memcpy(buf, h + FRAME_HDR, len);
+		if (derive == 3 && *prev_len != UINT32_MAX)
+			copy_tuple(buf, len, prev, *prev_len);
+	}
+	shape_frame(buf, len, in, h[0], h[1]);
+	memcpy(prev, buf, len);
+	*prev_len = len;
 
-	in = (c0 & 1) ? DP_OUTSIDE : DP_INSIDE;
-	w = &fz.w[c3 & 1];
-	fz.now += steps_ms[(c0 >> 1) & 7];
-	publish((c0 >> 4) & 3);
-	fz.conf.port[in].parse_flags = (c0 & 0x80) ? PKT_F_ALLOW_VLAN : 0;
-	fz.conf.deny = (c1 & 0x80) ? EGRESS_DENY_DROP : EGRESS_DENY_RESET;
-	fz.conf.tcp_liberal = (c3 & 2) != 0;
-	fz.conf.source_max = (c3 & 4) ? 6 : 0;
-	fz.conf.source_rate = (c3 & 4) ? 10 : 0;
-	for (p = 0; p < WORKERS; p++)
-		fz.w[p].nat.preserve = (c1 & 0x40) != 0;
-
-	memcpy(frame, data + HDR_LEN, len);
-	shape_frame(frame, len, in, c1, sel);
-	l = layout_of(frame, len);
-	honest = checksums_right(frame, &l);
-	have_client = in == DP_INSIDE && tuple_of(frame, len, &client);
+	memset(fr, 0, sizeof(*fr));
+	l = layout_of(buf, len);
+	fr->honest = checksums_right(buf, &l);
+	fr->arp = l.arp;
+	fr->ip = l.l2 != 0;
+	if (fr->ip)
+		memcpy(&fr->dst, buf + l.l2 + 16, 4);
+	fr->l4 = tuple_of(buf, len, &fr->tuple);
+	fr->client = in == DP_INSIDE && fr->l4;
 
 	m = rte_pktmbuf_alloc(fz.pool);
 	FUZZ_CHECK(m != NULL, "mempool empty: %u mbufs in use",
@@ -1195,9 +1697,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 
 		FUZZ_CHECK(dst != NULL, "no room for %u bytes", len);
-		memcpy(dst, frame, len);
+		memcpy(dst, buf, len);
 	}
-	switch ((c1 >> 2) & 3) {
+	switch ((h[0] >> 2) & 3) {
 	case 1:
 		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 		break;
@@ -1208,77 +1710,83 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_BAD;
 		break;
 	}
+	fr->m = m;
 	if (fz.poison) {
 		/* a frame shorter than 60 bytes may leave padded in place: the
 		 * first 60 bytes stay writable */
 		uint32_t from = RTE_MAX(len, 60u);
 
-		poison_at = rte_pktmbuf_mtod_offset(m, uint8_t *, from);
-		poison_len = rte_pktmbuf_tailroom(m) - (from - len);
-		ASAN_POISON_MEMORY_REGION(poison_at, poison_len);
+		fr->poison_at = rte_pktmbuf_mtod_offset(m, uint8_t *, from);
+		fr->poison_len = rte_pktmbuf_tailroom(m) - (from - len);
+		ASAN_POISON_MEMORY_REGION(fr->poison_at, fr->poison_len);
 	}
+	if (fz.trace) {
+		struct flow_key k = { 0 };
 
-	t0 = totals(in);
-	if (fz.trace)
-		for (p = 0; p < WORKERS; p++)
-			memcpy(drops0[p], fz.w[p].stats.drops, sizeof(drops0[p]));
-	memset(&out, 0, sizeof(out));
-	n = dp_process(w, in, &m, 1, fz.now, &out);
-	/* a frame handed off stays poisoned until its owner has run; any other
-	 * is unpoisoned before it is freed and its mbuf reused for a new frame */
-	handed = false;
-	for (p = 0; p < WORKERS; p++)
-		handed |= rte_ring_count(fz.conf.handoff[p]) > 0;
-	if (poison_at != NULL && !handed)
-		ASAN_UNPOISON_MEMORY_REGION(poison_at, poison_len);
+		(void)tuple_of(buf, len, &k);
+		fprintf(stderr, "fuzz_pipeline:   %s %u bytes %08x:%u > %08x:%u/%u tcp %02x%s\n",
+			in == DP_INSIDE ? "inside" : "outside", len, rte_be_to_cpu_32(k.src_ip),
+			rte_be_to_cpu_16(k.src_port), rte_be_to_cpu_32(k.dst_ip),
+			rte_be_to_cpu_16(k.dst_port), k.proto, tcp_flags_of(buf, len),
+			fr->honest ? "" : " (bad checksums)");
+	}
+	return true;
+}
 
-	emitted = 0;
-	for (p = 0; p < DP_NPORTS; p++)
-		emitted += out.n[p];
-	FUZZ_CHECK(n == emitted, "dp_process returned %u, emitted %u", n, emitted);
-	FUZZ_CHECK(!handed || emitted == 0, "handed off and emitted %u", emitted);
-	check_and_free(&out, honest, have_client ? &client : NULL);
-	emitted += run_handoffs(honest);
-	if (poison_at != NULL && handed)
-		ASAN_UNPOISON_MEMORY_REGION(poison_at, poison_len);
-	t1 = totals(in);
-	if (fz.trace)
-		trace((const uint64_t(*)[EGRESS_DROP_MAX])drops0, in, w->id, frame, len, emitted);
-	FUZZ_CHECK(emitted <= 2, "one frame caused %u", emitted);
-	FUZZ_CHECK(t1.rx - t0.rx == 1, "rx counted %" PRIu64 " times", t1.rx - t0.rx);
-	FUZZ_CHECK(t1.drops - t0.drops <= 1, "one frame counted under %" PRIu64 " reasons",
-		   t1.drops - t0.drops);
-	FUZZ_CHECK(t1.dropped - t0.dropped == t1.drops - t0.drops,
-		   "port dropped +%" PRIu64 ", drop reasons +%" PRIu64, t1.dropped - t0.dropped,
-		   t1.drops - t0.drops);
-	FUZZ_CHECK(emitted > 0 || t1.drops > t0.drops || l.arp,
-		   "frame neither emitted nor counted as dropped");
-	if (fz.mdst && l.l2 != 0) {
-		uint32_t dst;
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct frame fr[DP_BURST_MAX];
+	static uint8_t prev[FRAME_MAX];
+	size_t off = 0;
+	unsigned int i, rounds;
 
-		memcpy(&dst, frame + l.l2 + 16, 4);
-		FUZZ_CHECK(emitted == 0 || !martian_dst(dst),
-			   "a packet to %08x caused %u frames (forwarded, RST or ICMP)",
-			   rte_be_to_cpu_32(dst), emitted);
+	if (fz.runs++ % RESET_EVERY == 0)
+		state_reset();
+	size = RTE_MIN(size, (size_t)INPUT_MAX);
+	history_add(data, size);
+	for (fz.burst = 0; off + BURST_HDR <= size; fz.burst++) {
+		uint8_t h0 = data[off], h1 = data[off + 1], h2 = data[off + 2];
+		enum dp_port in = (h0 & 1) ? DP_OUTSIDE : DP_INSIDE;
+		unsigned int wid = h2 & 1, want = (h1 & 63) + 1u;
+		uint32_t prev_len = UINT32_MAX;
+		uint16_t n = 0;
+
+		off += BURST_HDR;
+		fz.now += steps_ms[(h0 >> 1) & 7];
+		publish((h0 >> 4) & 3);
+		fz.conf.port[in].parse_flags = (h0 & 0x80) ? PKT_F_ALLOW_VLAN : 0;
+		fz.conf.tcp_liberal = (h2 & 2) != 0;
+		fz.conf.source_max = (h2 & 4) ? 6 : 0;
+		fz.conf.source_rate = (h2 & 4) ? 10 : 0;
+		for (i = 0; i < WORKERS; i++)
+			fz.w[i]->nat.preserve = (h2 & 8) != 0;
+		fz.conf.deny = (h2 & 0x10) ? EGRESS_DENY_DROP : EGRESS_DENY_RESET;
+		reader_set((h1 & 0x80) != 0);
+
+		while (n < want && next_frame(data, size, &off, in, prev, &prev_len, &fr[n]))
+			n++;
+		if (n == 0)
+			break;
+		for (i = 0; (h2 & 0x20) && i < WORKERS; i++)
+			worker_loop(i, in, NULL, 0);
+		worker_loop(wid, in, fr, n);
+		for (i = 0; !(h1 & 0x40) && i < WORKERS; i++)
+			if (i != wid)
+				worker_loop(i, in, NULL, 0);
+		after_burst((h0 & 0x40) != 0);
+	}
+	/* the end of the input: the loops run until no frame waits for its owner */
+	reader_set(false);
+	for (rounds = 0; waiting() > 0; rounds++) {
+		FUZZ_CHECK(rounds < QUEUE_SIZE, "hand-off queues never drain");
+		for (i = 0; i < WORKERS; i++)
+			if (fz.queue[i].head != fz.queue[i].tail)
+				worker_loop(i, DP_OUTSIDE, NULL, 0);
+		after_burst(false);
 	}
 	FUZZ_CHECK(rte_mempool_in_use_count(fz.pool) == 0,
-		   "%u mbufs still in use after the frame: leaked or freed twice",
+		   "%u mbufs still in use after the input: leaked or freed twice",
 		   rte_mempool_in_use_count(fz.pool));
-	drain_events();
-	if (c0 & 0x40) {
-		/* revoked flows' RSTs are built from scratch: always checked */
-		for (p = 0; p < WORKERS; p++) {
-			memset(&out, 0, sizeof(out));
-			(void)dp_expire(&fz.w[p], fz.now, 64, &out);
-			check_and_free(&out, true, NULL);
-		}
-		FUZZ_CHECK(rte_mempool_in_use_count(fz.pool) == 0,
-			   "%u mbufs still in use after dp_expire()",
-			   rte_mempool_in_use_count(fz.pool));
-		neigh_tick(fz.conf.port[DP_INSIDE].neigh, fz.now, req_noop, NULL);
-		neigh_tick(fz.conf.port[DP_OUTSIDE].neigh, fz.now, req_noop, NULL);
-		for (p = 0; p < WORKERS; p++)
-			audit(&fz.w[p]);
-	}
 	return 0;
 }

@@ -3,9 +3,11 @@
 #
 # Issue 6, hostile input, as a CI gate: scripts/fuzz.sh builds the libFuzzer
 # targets of tests/fuzz (clang, ASan + UBSan) and replays each target's whole
-# seed corpus (pkt, pipeline, yaml, config, istio), the regressions of every
-# finding included, with every invariant checked: deterministic, so CI fails
-# on a regression and never on the luck of a random search. Exploring is
+# seed corpus (pkt, pipeline, yaml, config, istio) and the reproducers of its
+# past findings (tests/fuzz/crashes/), with every invariant checked (for the
+# pipeline: multi-burst stories through the workers' poll loops, the
+# invariants audited after every burst): deterministic, so CI fails on a
+# regression and never on the luck of a random search. Exploring is
 # `scripts/fuzz.sh SECONDS` (or FUZZ_SMOKE_SECONDS=N here: timed fuzzing).
 # Checks, per target (one per folder of tests/fuzz/corpus): no finding, and
 # at least as many inputs run as its seed corpus holds (fuzz.sh's summary).

@@ -500,6 +500,8 @@ dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rul
 
 	*rule = classify_one(b->pol, &f->key[FLOW_DIR_OUT]);
 	if (!binding_allowed(b->pol, f, *rule, &target)) {
+		/* its connection was over: counted as the sweep would have */
+		w->stats.flows_expired++;
 		dp_flow_remove(w, f);
 		return REOPEN_NEW;
 	}

@@ -110,9 +110,14 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 	/* RFC 1812 4.3.2.7, 5.3.5: nothing to a broadcast, multicast or
 	 * martian destination is forwarded or answered (not even a RST or an
 	 * ICMP error, which would come from that address) */
-	/* a packet from one of our own addresses was not sent by us */
+	/* a packet from one of our own addresses was not sent by us; one from
+	 * the broadcast address of a connected prefix was not sent by any host
+	 * (RFC 1812 5.3.7), and an answer to it (a RST, an ICMP error) would
+	 * go to every host of that prefix */
 	if (unlikely(pm->src_ip == conf->port[DP_INSIDE].addr ||
-		     pm->src_ip == conf->port[DP_OUTSIDE].addr || is_nat_addr(conf, pm->src_ip))) {
+		     pm->src_ip == conf->port[DP_OUTSIDE].addr || is_nat_addr(conf, pm->src_ip) ||
+		     is_directed_broadcast(&conf->port[DP_INSIDE], pm->src_ip) ||
+		     is_directed_broadcast(&conf->port[DP_OUTSIDE], pm->src_ip))) {
 		dp_drop(b, m, EGRESS_DROP_IP_MARTIAN);
 		return;
 	}

@@ -2143,6 +2143,36 @@ test_revocation_rsts_rate_limited(void **state)
 	restore_policy();
 }
 
+/*
+ * A packet from the broadcast address of a connected prefix (inside
+ * 10.8.255.255, outside 203.0.113.255) was sent by no host (RFC 1812
+ * 5.3.7): dropped as a martian source, and never answered, even under
+ * deny: reset, where a RST would go to every host of the prefix.
+ */
+static void
+test_directed_broadcast_source(void **state)
+{
+	struct tcp_spec s = {
+		.dst_mac = mac_in, .src_mac = mac_client, .src = IP(10, 8, 255, 255), .dst = REDIS,
+		.sport = 40190, .dport = 6380, .flags = RTE_TCP_SYN_FLAG,
+	};
+	struct dp_out out;
+	(void)state;
+
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 0);
+	s.dport = 6379;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 0);
+	s = (struct tcp_spec){ .dst_mac = mac_out, .src_mac = mac_gw, .src = IP(203, 0, 113, 255),
+			       .dst = NAT_ADDR, .sport = 6379, .dport = 40000,
+			       .flags = RTE_TCP_ACK_FLAG };
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&s), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_IP_MARTIAN), 3);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
+	fx.conf.deny = EGRESS_DENY_DROP;
+}
+
 /* nat.mss_clamp: the MSS option of a forwarded SYN is lowered, not raised. */
 static void
 test_mss_clamp(void **state)
@@ -2988,6 +3018,7 @@ main(void)
 		T(test_simultaneous_open),
 		T(test_syn_past_handshake_and_ack_check),
 		T(test_revocation_rsts_rate_limited),
+		T(test_directed_broadcast_source),
 		T(test_mss_clamp),
 		T(test_allow_any),
 		T(test_icmp_error_from_dnat_endpoint),

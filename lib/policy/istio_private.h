@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the files of the Istio loader share: the state of one file being
+ * loaded (struct ld), reading the YAML tree with paths and diagnostics
+ * (istio_read.c), names, hosts and addresses (istio_names.c), the pieces every
+ * resource kind has (istio_common.c), the model's storage (istio_model.c), and
+ * one load_<kind>() per resource kind (istio_<kind>.c), which istio.c calls
+ * for every document.
+ *
+ * Control thread only: everything here allocates freely and never logs.
+ */
+#ifndef EGRESS_ISTIO_PRIVATE_H
+#define EGRESS_ISTIO_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "policy_private.h"
+#include "ydoc.h"
+
+#define YPATH_MAX 256
+#define QUOTE_MAX 80              /* bytes of a value shown in a message */
+#define N_QBUF 4
+#define MSG_MAX 768
+
+/* Every address the appliance owns: no rule may send traffic to one of them. */
+#define MAX_OWN_ADDRS (EGRESS_PORT_MAX + EGRESS_MAX_NAT_ADDRS)
+
+struct own_addr {
+	uint32_t ip;              /* host order */
+	char what[32];            /* the config key that gives it */
+};
+
+/* State of one file being loaded. */
+struct ld {
+	const struct egress_config *cfg; /* may be NULL (fuzzing) */
+	struct policy_model *m;
+	struct diag_list *dl;
+	const char *file;         /* model-owned copy, for ypos and diagnostics */
+	unsigned int doc;
+	bool oom;                 /* an allocation failed: the model is partial */
+	char path[YPATH_MAX];     /* YAML path of the node being read */
+	size_t path_len;
+	char qbuf[N_QBUF][QUOTE_MAX * 4 + 32];
+	unsigned int qi;
+	struct own_addr own[MAX_OWN_ADDRS];
+	unsigned int n_own;
+};
+
+/* The L4 meaning of Istio's protocol names (case-insensitive, as in Istio). */
+struct proto_info {
+	const char *name;
+	uint8_t l4proto;
+	bool http;                /* Istio's IsHTTP(): hosts told apart by Host */
+	bool tls;                 /* Istio's IsTLS(): hosts told apart by SNI */
+};
+
+/* Every protocol name; protocols[0] is TCP (what Istio sniffs to at L4). */
+extern const struct proto_info protocols[];
+
+#define PROTOCOL_LIST "HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, MONGO, REDIS, MYSQL, TCP, UDP"
+
+/* A resource's metadata, as load_<kind>() receives it. */
+struct meta {
+	const char *name;
+	const char *ns;
+	const struct ynode *name_node; /* the position of the resource */
+};
+
+/* Where ld_string_map() puts pairs: an array sized for the map, and its count. */
+struct label_sink {
+	struct egress_label *v;
+	unsigned int *n;
+};
+
+/* istio_read.c: paths, quoting, diagnostics, typed access to the tree */
+size_t path_push(struct ld *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+size_t path_key(struct ld *ld, const char *key);
+size_t path_idx(struct ld *ld, size_t i);
+void path_pop(struct ld *ld, size_t mark);
+const char *q(struct ld *ld, const char *s);
+void ld_diag(struct ld *ld, enum diag_severity sev, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define ld_err(ld, n, ...) ld_diag(ld, DIAG_ERROR, n, __VA_ARGS__)
+#define ld_warn(ld, n, ...) ld_diag(ld, DIAG_WARNING, n, __VA_ARGS__)
+char *ld_strdup(struct ld *ld, const char *s);
+void *ld_calloc(struct ld *ld, size_t n, size_t size);
+const char *ytype_name(const struct ynode *n);
+const char *ydescribe(struct ld *ld, const struct ynode *n);
+const struct ynode *ld_get(struct ld *ld, const struct ynode *map, const char *key,
+			   enum ynode_type t);
+bool ld_absent(const struct ynode *map, const char *key);
+const char *ld_str(struct ld *ld, const struct ynode *n);
+const char *ld_get_str(struct ld *ld, const struct ynode *map, const char *key,
+		       const struct ynode **node);
+int ld_int(struct ld *ld, const struct ynode *n, int64_t *v);
+void ld_unknown_fields(struct ld *ld, const struct ynode *map, const char *const *known);
+void ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const char *why);
+
+/* istio_names.c: Kubernetes and Istio names, hosts, addresses */
+bool is_dns1123_label(const char *s, size_t len);
+bool is_dns1123_subdomain(const char *s);
+bool check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
+		      size_t sz);
+bool check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
+bool is_fqdn(struct ld *ld, const char *name);
+int parse_prefix(const char *s, struct se_address *a, bool *host_bits);
+void format_prefix(const struct se_address *a, char *buf, size_t sz);
+void format_ip4(uint32_t ip, char *buf, size_t sz);
+void own_init(struct ld *ld);
+const struct own_addr *own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
+
+/* istio_model.c: the model's arrays */
+void *grow(void *v, unsigned int n, size_t size);
+const char *model_add_file(struct policy_model *m, const char *path);
+void model_add_se(struct ld *ld, struct service_entry *se);
+void model_add_gw(struct ld *ld, struct gateway *gw);
+void model_add_dr(struct ld *ld, struct destination_rule *dr);
+void model_add_vs(struct ld *ld, struct virtual_service *vs);
+void model_add_sidecar(struct ld *ld, struct sidecar *sc);
+struct ypos ld_pos(const struct ld *ld, const struct ynode *n);
+
+/* istio_common.c: what every kind shares */
+int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
+void ld_string_map(struct ld *ld, const struct ynode *map,
+		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);
+void label_add(struct ld *ld, const char *k, const char *v, void *arg);
+void ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se);
+const struct proto_info *proto_find(const char *name);
+char *ld_strdup_upper(struct ld *ld, const char *s);
+long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
+bool labels_select(const struct egress_config *cfg, const struct egress_label *sel,
+		   unsigned int n_sel);
+
+/* One resource of each kind (spec is a mapping; the path is empty). */
+void load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_gateway(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec);
+
+#endif

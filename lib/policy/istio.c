@@ -51,43 +51,43 @@ load_kind(struct ld *ld, const struct ynode *res, const char *api, const struct 
 	size_t mark;
 
 	if (api == NULL || api[0] == '\0') {
-		mark = path_key(ld, "apiVersion");
-		ld_err(ld, an != NULL ? an : res, "required field missing");
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "apiVersion");
+		yr_err(&ld->r, an != NULL ? an : res, "required field missing");
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	slash = strchr(api, '/');
 	if (slash == NULL || (size_t)(slash - api) != strlen(ISTIO_GROUP) ||
 	    strncmp(api, ISTIO_GROUP, strlen(ISTIO_GROUP)) != 0) {
 		/* a whole manifest may be mounted: other kinds are not our business */
-		ld_warn(ld, kn, "skipped: kind %s is not an Istio networking resource", kind);
+		yr_warn(&ld->r, kn, "skipped: kind %s is not an Istio networking resource", kind);
 		return;
 	}
 	version = slash + 1;
 	if (strcmp(version, "v1alpha3") != 0 && strcmp(version, "v1beta1") != 0 &&
 	    strcmp(version, "v1") != 0) {
-		mark = path_key(ld, "apiVersion");
-		ld_err(ld, an, "unsupported apiVersion %s (want " ISTIO_GROUP
+		mark = yr_key(&ld->r, "apiVersion");
+		yr_err(&ld->r, an, "unsupported apiVersion %s (want " ISTIO_GROUP
 		       "/v1alpha3, v1beta1 or v1)", api);
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	if (strcmp(kind, "ServiceEntry") != 0 && strcmp(kind, "Gateway") != 0 &&
 	    strcmp(kind, "DestinationRule") != 0 && strcmp(kind, "VirtualService") != 0 &&
 	    strcmp(kind, "Sidecar") != 0) {
-		ld_warn(ld, kn, "skipped: kind %s is not handled by egressd", kind);
+		yr_warn(&ld->r, kn, "skipped: kind %s is not handled by egressd", kind);
 		return;
 	}
 
 	ld_unknown_fields(ld, res, resource_fields);
 	if (ld_metadata(ld, res, &md) != 0 && md.name == NULL)
 		md.name = "";
-	spec = ld_get(ld, res, "spec", YNODE_MAP);
+	spec = yr_get(&ld->r, res, "spec", YNODE_MAP);
 	if (spec == NULL) {
-		if (ld_absent(res, "spec")) {
-			mark = path_key(ld, "spec");
-			ld_err(ld, res, "required field missing");
-			path_pop(ld, mark);
+		if (ymap_opt(res, "spec") == NULL) {
+			mark = yr_key(&ld->r, "spec");
+			yr_err(&ld->r, res, "required field missing");
+			yr_pop(&ld->r, mark);
 		}
 		return;
 	}
@@ -114,12 +114,12 @@ resource_kind(struct ld *ld, const struct ynode *res, const char **api,
 	const char *kind;
 	size_t mark;
 
-	*api = ld_get_str(ld, res, "apiVersion", an);
-	kind = ld_get_str(ld, res, "kind", kn);
+	*api = yr_get_str(&ld->r, res, "apiVersion", an);
+	kind = yr_get_str(&ld->r, res, "kind", kn);
 	if (kind == NULL || kind[0] == '\0') {
-		mark = path_key(ld, "kind");
-		ld_err(ld, *kn != NULL ? *kn : res, "required field missing");
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "kind");
+		yr_err(&ld->r, *kn != NULL ? *kn : res, "required field missing");
+		yr_pop(&ld->r, mark);
 		return NULL;
 	}
 	return kind;
@@ -135,7 +135,7 @@ load_list_item(struct ld *ld, const struct ynode *res)
 	if (kind == NULL)
 		return;
 	if (strcmp(kind, "List") == 0)
-		ld_err(ld, ymap_get(res, "kind"), "a List cannot contain a List");
+		yr_err(&ld->r, ymap_get(res, "kind"), "a List cannot contain a List");
 	else
 		load_kind(ld, res, api, an, kind, kn);
 }
@@ -147,17 +147,17 @@ load_list(struct ld *ld, const struct ynode *res)
 	size_t i, mark;
 
 	ld_unknown_fields(ld, res, list_fields);
-	items = ld_get(ld, res, "items", YNODE_SEQ);
+	items = yr_get(&ld->r, res, "items", YNODE_SEQ);
 	for (i = 0; items != NULL && i < items->n; i++) {
 		const struct ynode *it = items->items[i];
 
-		mark = path_push(ld, "items[%zu]", i);
+		mark = yr_push(&ld->r, "items[%zu]", i);
 		if (it->type != YNODE_MAP)
-			ld_err(ld, it, "expected a mapping (a Kubernetes resource), got %s",
-			       ydescribe(ld, it));
+			yr_err(&ld->r, it, "expected a mapping (a Kubernetes resource), got %s",
+			       yr_describe(&ld->r, it));
 		else
 			load_list_item(ld, it);
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 	}
 }
 
@@ -185,13 +185,12 @@ load_yfile(struct ld *ld, const struct yfile *yf)
 		const struct ydoc *d = &yf->docs[i];
 
 		ld->doc = d->index;
-		ld->path_len = 0;
-		ld->path[0] = '\0';
+		yr_pop(&ld->r, 0);
 		if (d->root == NULL)
 			continue;
 		if (d->root->type != YNODE_MAP) {
-			ld_err(ld, d->root, "expected a mapping (a Kubernetes resource), got %s",
-			       ydescribe(ld, d->root));
+			yr_err(&ld->r, d->root, "expected a mapping (a Kubernetes resource), "
+			       "got %s", yr_describe(&ld->r, d->root));
 			continue;
 		}
 		load_resource(ld, d->root);
@@ -203,10 +202,9 @@ ld_init(struct ld *ld, const struct egress_config *cfg, struct policy_model *m,
 	struct diag_list *dl, const char *file)
 {
 	memset(ld, 0, sizeof(*ld));
+	yr_init(&ld->r, file, dl, QUOTE_MAX);
 	ld->cfg = cfg;
 	ld->m = m;
-	ld->dl = dl;
-	ld->file = file;
 	own_init(ld);
 }
 
@@ -214,12 +212,12 @@ static int
 ld_result(struct ld *ld, size_t errors_before, int rc)
 {
 	if (ld->oom) {
-		diag_add(ld->dl, DIAG_ERROR, ld->file, 0, 0, "out of memory");
+		diag_add(ld->r.dl, DIAG_ERROR, ld->r.file, 0, 0, "out of memory");
 		return -ENOMEM;
 	}
 	if (rc != 0 && rc != -EINVAL)
 		return rc;
-	return diag_errors(ld->dl) > errors_before ? -EINVAL : 0;
+	return diag_errors(ld->r.dl) > errors_before ? -EINVAL : 0;
 }
 
 int

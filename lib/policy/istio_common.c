@@ -37,11 +37,39 @@ static const char *const metadata_fields[] = {
 	"generateName", "selfLink", NULL,
 };
 
+/* A warning for every key of map that is not in known (NULL-terminated). */
+void
+ld_unknown_fields(struct ld *ld, const struct ynode *map, const char *const *known)
+{
+	const struct ynode *k;
+	size_t i = 0, mark;
+
+	while ((k = ymap_next_unknown(map, known, &i)) != NULL) {
+		mark = yr_key(&ld->r, k->str);
+		yr_warn(&ld->r, k, "unknown field, ignored");
+		yr_pop(&ld->r, mark);
+	}
+}
+
+/* A warning for a known field that an L4 gateway cannot act on. */
+void
+ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const char *why)
+{
+	const struct ynode *k = ymap_key(map, key);
+	size_t mark;
+
+	if (k == NULL)
+		return;
+	mark = yr_key(&ld->r, key);
+	yr_warn(&ld->r, k, "%s", why);
+	yr_pop(&ld->r, mark);
+}
+
 /* metadata.name (required) and metadata.namespace. @return 0 or -1. */
 int
 ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 {
-	const struct ynode *meta = ld_get(ld, res, "metadata", YNODE_MAP);
+	const struct ynode *meta = yr_get(&ld->r, res, "metadata", YNODE_MAP);
 	const struct ynode *n;
 	size_t mark;
 	int rc = 0;
@@ -50,42 +78,42 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 	md->ns = "";
 	md->name_node = res;
 	if (meta == NULL) {
-		if (!ld_absent(res, "metadata"))
+		if (ymap_opt(res, "metadata") != NULL)
 			return -1; /* not a mapping: already reported */
-		mark = path_key(ld, "metadata.name");
-		ld_err(ld, res, "required field missing");
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "metadata.name");
+		yr_err(&ld->r, res, "required field missing");
+		yr_pop(&ld->r, mark);
 		return -1;
 	}
-	mark = path_key(ld, "metadata");
+	mark = yr_key(&ld->r, "metadata");
 	ld_unknown_fields(ld, meta, metadata_fields);
-	md->name = ld_get_str(ld, meta, "name", &n);
+	md->name = yr_get_str(&ld->r, meta, "name", &n);
 	if (md->name == NULL || md->name[0] == '\0') {
-		path_key(ld, "name");
-		ld_err(ld, n != NULL ? n : meta, "required field missing");
+		yr_key(&ld->r, "name");
+		yr_err(&ld->r, n != NULL ? n : meta, "required field missing");
 		md->name = NULL;
 		rc = -1;
 	} else {
 		md->name_node = n;
 		if (!is_dns1123_subdomain(md->name)) {
-			path_key(ld, "name");
-			ld_err(ld, n, "invalid name %s (want a lowercase RFC 1123 subdomain)",
-			       q(ld, md->name));
+			yr_key(&ld->r, "name");
+			yr_err(&ld->r, n, "invalid name %s (want a lowercase RFC 1123 subdomain)",
+			       yr_quote(&ld->r, md->name));
 			rc = -1;
 		}
 	}
-	path_pop(ld, mark);
-	mark = path_key(ld, "metadata");
-	md->ns = ld_get_str(ld, meta, "namespace", &n);
+	yr_pop(&ld->r, mark);
+	mark = yr_key(&ld->r, "metadata");
+	md->ns = yr_get_str(&ld->r, meta, "namespace", &n);
 	if (md->ns == NULL) {
 		md->ns = "";
 	} else if (!is_dns1123_label(md->ns, strlen(md->ns))) {
-		path_key(ld, "namespace");
-		ld_err(ld, n, "invalid namespace %s (want a lowercase RFC 1123 label)",
-		       q(ld, md->ns));
+		yr_key(&ld->r, "namespace");
+		yr_err(&ld->r, n, "invalid namespace %s (want a lowercase RFC 1123 label)",
+		       yr_quote(&ld->r, md->ns));
 		rc = -1;
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	return rc;
 }
 
@@ -102,12 +130,12 @@ ld_string_map(struct ld *ld, const struct ynode *map,
 
 		if (k->type != YNODE_SCALAR)
 			continue;
-		mark = path_key(ld, k->str);
+		mark = yr_key(&ld->r, k->str);
 		if (v->type != YNODE_SCALAR)
-			ld_err(ld, v, "expected a string, got %s", ytype_name(v));
+			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
 		else if (f != NULL)
 			f(ld, k->str, v->str, arg);
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 	}
 }
 
@@ -130,28 +158,28 @@ void
 ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se)
 {
 	const struct ynode *k = ymap_key(spec, "exportTo");
-	const struct ynode *seq = ld_get(ld, spec, "exportTo", YNODE_SEQ);
+	const struct ynode *seq = yr_get(&ld->r, spec, "exportTo", YNODE_SEQ);
 	size_t i, j, mark;
 
 	if (k == NULL)
 		return;
-	mark = path_key(ld, "exportTo");
-	ld_warn(ld, k, "namespace visibility is not enforced by an L4 gateway "
+	mark = yr_key(&ld->r, "exportTo");
+	yr_warn(&ld->r, k, "namespace visibility is not enforced by an L4 gateway "
 		"(every client that reaches it is served); ignored");
 	for (i = 0; seq != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
 		const char *e;
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 
-		e = ld_str(ld, n);
+		e = yr_str(&ld->r, n);
 		if (e == NULL) {
-			path_pop(ld, m2);
+			yr_pop(&ld->r, m2);
 			continue;
 		}
 		if (!(strcmp(e, ".") == 0 || strcmp(e, "*") == 0 ||
 		      (is_se && strcmp(e, "~") == 0) || is_dns1123_label(e, strlen(e))))
-			ld_err(ld, n, "invalid exportTo entry %s (want \".\", \"*\"%s or "
-			       "a namespace)", q(ld, e), is_se ? ", \"~\"" : "");
+			yr_err(&ld->r, n, "invalid exportTo entry %s (want \".\", \"*\"%s or "
+			       "a namespace)", yr_quote(&ld->r, e), is_se ? ", \"~\"" : "");
 		for (j = 0; j < i; j++) {
 			const char *o = ynode_str(seq->items[j]);
 			bool dot_e = strcmp(e, ".") == 0, dot_o = o != NULL && strcmp(o, ".") == 0;
@@ -159,19 +187,19 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 			if (o == NULL)
 				continue;
 			if (strcmp(o, e) == 0) {
-				ld_err(ld, n, "duplicate entries in exportTo for entry %s", e);
+				yr_err(&ld->r, n, "duplicate entries in exportTo for entry %s", e);
 				break;
 			}
 			if (ns[0] != '\0' && ((dot_e && strcmp(o, ns) == 0) ||
 					      (dot_o && strcmp(e, ns) == 0))) {
-				ld_err(ld, n, "duplicate entries in exportTo: . and current "
+				yr_err(&ld->r, n, "duplicate entries in exportTo: . and current "
 				       "namespace %s", ns);
 				break;
 			}
 		}
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 const struct proto_info *
@@ -226,14 +254,14 @@ ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const ch
 
 	if (n == NULL || ynode_is_null(n))
 		return 0;
-	mark = path_key(ld, key);
-	if (ld_int(ld, n, &v) == 0) {
+	mark = yr_key(&ld->r, key);
+	if (yr_int(&ld->r, n, &v) == 0) {
 		if (v < 1 || v > 65535)
-			ld_err(ld, n, "%s %s out of range (1-65535)", what, n->str);
+			yr_err(&ld->r, n, "%s %s out of range (1-65535)", what, n->str);
 		else
 			rc = (long)v;
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	return rc;
 }
 

@@ -41,25 +41,25 @@ gw_add_label(struct ld *ld, const char *k, const char *v, void *arg)
 static void
 gw_server_hosts(struct ld *ld, const struct ynode *sm, struct gw_server *s)
 {
-	const struct ynode *seq = ld_get(ld, sm, "hosts", YNODE_SEQ);
-	size_t i, mark = path_key(ld, "hosts");
+	const struct ynode *seq = yr_get(&ld->r, sm, "hosts", YNODE_SEQ);
+	size_t i, mark = yr_key(&ld->r, "hosts");
 	char err[MSG_MAX];
 
 	if (seq == NULL || seq->n == 0) {
-		if (seq != NULL || ld_absent(sm, "hosts"))
-			ld_err(ld, seq != NULL ? seq : sm,
+		if (seq != NULL || ymap_opt(sm, "hosts") == NULL)
+			yr_err(&ld->r, seq != NULL ? seq : sm,
 			       "server config must contain at least one host");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	s->hosts = ld_calloc(ld, seq->n, sizeof(*s->hosts));
 	for (i = 0; s->hosts != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
-		size_t m2 = path_idx(ld, i);
-		const char *h = ld_str(ld, n), *slash;
+		size_t m2 = yr_idx(&ld->r, i);
+		const char *h = yr_str(&ld->r, n), *slash;
 
 		if (h == NULL) {
-			path_pop(ld, m2);
+			yr_pop(&ld->r, m2);
 			continue;
 		}
 		slash = strchr(h, '/');
@@ -71,75 +71,76 @@ gw_server_hosts(struct ld *ld, const struct ynode *sm, struct gw_server *s)
 				char ns[QUOTE_MAX + 1];
 
 				snprintf(ns, sizeof(ns), "%.*s", (int)nl, h);
-				ld_err(ld, n, "invalid namespace %s in host %s (want \".\", \"*\" "
-				       "or a namespace)", q(ld, ns), q(ld, ynode_str(n)));
+				yr_err(&ld->r, n, "invalid namespace %s in host %s (want \".\", "
+				       "\"*\" or a namespace)", yr_quote(&ld->r, ns),
+				       yr_quote(&ld->r, ynode_str(n)));
 			}
 			h = slash + 1;
 		}
 		if (strcmp(h, "*") != 0 && !check_wildcard_domain(ld, h, err, sizeof(err)))
-			ld_err(ld, n, "%s", err);
+			yr_err(&ld->r, n, "%s", err);
 		s->hosts[s->n_hosts++] = ld_strdup(ld, ynode_str(n));
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 static void
 gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s,
 	       const struct proto_info **pi)
 {
-	const struct ynode *pm = ld_get(ld, sm, "port", YNODE_MAP);
+	const struct ynode *pm = yr_get(&ld->r, sm, "port", YNODE_MAP);
 	const struct ynode *nn, *pn;
 	const char *name, *proto;
-	size_t mark = path_key(ld, "port");
+	size_t mark = yr_key(&ld->r, "port");
 	long num;
 
 	*pi = NULL;
 	if (pm == NULL) {
-		if (ld_absent(sm, "port"))
-			ld_err(ld, sm, "port is required");
-		path_pop(ld, mark);
+		if (ymap_opt(sm, "port") == NULL)
+			yr_err(&ld->r, sm, "port is required");
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	ld_unknown_fields(ld, pm, gw_port_fields);
 	num = ld_port_number(ld, pm, "number", "port number");
 	s->port = num > 0 ? (uint32_t)num : 0;
-	if (num == 0 && ld_absent(pm, "number")) {
-		size_t m2 = path_key(ld, "number");
+	if (num == 0 && ymap_opt(pm, "number") == NULL) {
+		size_t m2 = yr_key(&ld->r, "number");
 
-		ld_err(ld, pm, "required field missing");
-		path_pop(ld, m2);
+		yr_err(&ld->r, pm, "required field missing");
+		yr_pop(&ld->r, m2);
 	}
 	ld_port_number(ld, pm, "targetPort", "targetPort");
 	if (ymap_key(pm, "targetPort") != NULL)
 		ld_unhonoured(ld, pm, "targetPort", "a Gateway's targetPort is a listener "
 			      "detail of Envoy; ignored");
 
-	name = ld_get_str(ld, pm, "name", &nn);
+	name = yr_get_str(&ld->r, pm, "name", &nn);
 	if (name == NULL || name[0] == '\0') {
-		size_t m2 = path_key(ld, "name");
+		size_t m2 = yr_key(&ld->r, "name");
 
-		ld_err(ld, nn != NULL ? nn : pm, "port name must be set");
-		path_pop(ld, m2);
+		yr_err(&ld->r, nn != NULL ? nn : pm, "port name must be set");
+		yr_pop(&ld->r, m2);
 	}
 	s->port_name = ld_strdup(ld, name);
 
-	proto = ld_get_str(ld, pm, "protocol", &pn);
+	proto = yr_get_str(&ld->r, pm, "protocol", &pn);
 	if (proto == NULL || proto[0] == '\0') {
-		size_t m2 = path_key(ld, "protocol");
+		size_t m2 = yr_key(&ld->r, "protocol");
 
-		ld_err(ld, pn != NULL ? pn : pm, "invalid protocol %s, supported protocols are "
-		       PROTOCOL_LIST, q(ld, ""));
-		path_pop(ld, m2);
+		yr_err(&ld->r, pn != NULL ? pn : pm, "invalid protocol %s, supported protocols are "
+		       PROTOCOL_LIST, yr_quote(&ld->r, ""));
+		yr_pop(&ld->r, m2);
 	} else if ((*pi = proto_find(proto)) == NULL) {
-		size_t m2 = path_key(ld, "protocol");
+		size_t m2 = yr_key(&ld->r, "protocol");
 
-		ld_err(ld, pn, "invalid protocol %s, supported protocols are " PROTOCOL_LIST,
-		       q(ld, proto));
-		path_pop(ld, m2);
+		yr_err(&ld->r, pn, "invalid protocol %s, supported protocols are " PROTOCOL_LIST,
+		       yr_quote(&ld->r, proto));
+		yr_pop(&ld->r, m2);
 	}
 	s->protocol = ld_strdup_upper(ld, proto);
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 /* tls.mode: only what passes TLS through untouched fits an L4 gateway. */
@@ -147,7 +148,7 @@ static void
 gw_server_tls(struct ld *ld, const struct ynode *tls, struct gw_server *s)
 {
 	const struct ynode *mn;
-	const char *mode = ld_get_str(ld, tls, "mode", &mn);
+	const char *mode = yr_get_str(&ld->r, tls, "mode", &mn);
 	size_t mark;
 
 	ld_unknown_fields(ld, tls, gw_tls_fields);
@@ -155,18 +156,18 @@ gw_server_tls(struct ld *ld, const struct ynode *tls, struct gw_server *s)
 	if (mode == NULL)
 		mode = "PASSTHROUGH";
 	s->tls_mode = ld_strdup(ld, mode);
-	mark = path_key(ld, "mode");
+	mark = yr_key(&ld->r, "mode");
 	if (strcmp(mode, "PASSTHROUGH") == 0 || strcmp(mode, "AUTO_PASSTHROUGH") == 0) {
 		/* accepted: forwarded as plain TCP */
 	} else if (strcmp(mode, "SIMPLE") == 0 || strcmp(mode, "MUTUAL") == 0 ||
 		   strcmp(mode, "ISTIO_MUTUAL") == 0 || strcmp(mode, "OPTIONAL_MUTUAL") == 0) {
-		ld_err(ld, mn, "tls mode %s terminates TLS at the gateway, which an L4 gateway "
+		yr_err(&ld->r, mn, "tls mode %s terminates TLS at the gateway, which an L4 gateway "
 		       "cannot do (use PASSTHROUGH or AUTO_PASSTHROUGH)", mode);
 	} else {
-		ld_err(ld, mn, "invalid tls mode %s (want PASSTHROUGH or AUTO_PASSTHROUGH)",
-		       q(ld, mode));
+		yr_err(&ld->r, mn, "invalid tls mode %s (want PASSTHROUGH or AUTO_PASSTHROUGH)",
+		       yr_quote(&ld->r, mode));
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 /*
@@ -181,35 +182,35 @@ gw_check_tls_pairing(struct ld *ld, const struct ynode *tls, const struct gw_ser
 		"serverCertificate", "privateKey", "caCertificates", NULL,
 	};
 	bool passthrough = s->tls_mode != NULL && strstr(s->tls_mode, "PASSTHROUGH") != NULL;
-	size_t mark = path_key(ld, "tls"), i;
+	size_t mark = yr_key(&ld->r, "tls"), i;
 	bool has_certs = false;
 
 	for (i = 0; certs[i] != NULL; i++)
-		has_certs = has_certs || !ld_absent(tls, certs[i]);
+		has_certs = has_certs || ymap_opt(tls, certs[i]) != NULL;
 	if (pi != NULL && pi->http && (!passthrough || has_certs))
-		ld_err(ld, tls, "server cannot have TLS settings for plain text HTTP ports");
+		yr_err(&ld->r, tls, "server cannot have TLS settings for plain text HTTP ports");
 	else if (pi != NULL && !pi->http && !pi->tls)
-		ld_err(ld, tls, "server cannot have TLS settings for non HTTPS/TLS ports");
-	path_pop(ld, mark);
+		yr_err(&ld->r, tls, "server cannot have TLS settings for non HTTPS/TLS ports");
+	yr_pop(&ld->r, mark);
 	if (ymap_key(tls, "httpsRedirect") != NULL) {
-		mark = path_key(ld, "tls");
+		mark = yr_key(&ld->r, "tls");
 		ld_unhonoured(ld, tls, "httpsRedirect", "an HTTP redirect needs an L7 proxy; "
 			      "ignored");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 	}
 }
 
 static void
 gw_servers(struct ld *ld, const struct ynode *spec, struct gateway *gw)
 {
-	const struct ynode *seq = ld_get(ld, spec, "servers", YNODE_SEQ);
-	size_t i, j, mark = path_key(ld, "servers");
+	const struct ynode *seq = yr_get(&ld->r, spec, "servers", YNODE_SEQ);
+	size_t i, j, mark = yr_key(&ld->r, "servers");
 
 	if (seq == NULL || seq->n == 0) {
-		if (seq != NULL || ld_absent(spec, "servers"))
-			ld_err(ld, seq != NULL ? seq : spec,
+		if (seq != NULL || ymap_opt(spec, "servers") == NULL)
+			yr_err(&ld->r, seq != NULL ? seq : spec,
 			       "gateway must have at least one server");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	gw->servers = ld_calloc(ld, seq->n, sizeof(*gw->servers));
@@ -218,11 +219,11 @@ gw_servers(struct ld *ld, const struct ynode *spec, struct gateway *gw)
 		const struct ynode *tls;
 		const struct proto_info *pi;
 		struct gw_server *s;
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 
 		if (sm->type != YNODE_MAP) {
-			ld_err(ld, sm, "expected a mapping, got %s", ydescribe(ld, sm));
-			path_pop(ld, m2);
+			yr_err(&ld->r, sm, "expected a mapping, got %s", yr_describe(&ld->r, sm));
+			yr_pop(&ld->r, m2);
 			continue;
 		}
 		s = &gw->servers[gw->n_servers++];
@@ -236,33 +237,33 @@ gw_servers(struct ld *ld, const struct ynode *spec, struct gateway *gw)
 		if (ymap_key(sm, "defaultEndpoint") != NULL)
 			ld_unhonoured(ld, sm, "defaultEndpoint", "not used by an L4 gateway; "
 				      "ignored");
-		tls = ld_get(ld, sm, "tls", YNODE_MAP);
+		tls = yr_get(&ld->r, sm, "tls", YNODE_MAP);
 		if (tls != NULL) {
-			size_t m3 = path_key(ld, "tls");
+			size_t m3 = yr_key(&ld->r, "tls");
 
 			gw_server_tls(ld, tls, s);
-			path_pop(ld, m3);
+			yr_pop(&ld->r, m3);
 		}
 		if (tls != NULL)
 			gw_check_tls_pairing(ld, tls, s, pi);
 		else if (pi != NULL && pi->tls)
-			ld_err(ld, sm, "server must have TLS settings for HTTPS/TLS protocols");
+			yr_err(&ld->r, sm, "server must have TLS settings for HTTPS/TLS protocols");
 		for (j = 0; s->port_name != NULL && s->port_name[0] != '\0' &&
 			    j + 1 < gw->n_servers; j++) {
 			if (gw->servers[j].port_name != NULL &&
 			    strcmp(gw->servers[j].port_name, s->port_name) == 0) {
 				const struct ynode *pm = ymap_get(sm, "port");
-				size_t m3 = path_key(ld, "port.name");
+				size_t m3 = yr_key(&ld->r, "port.name");
 
-				ld_err(ld, ymap_get(pm, "name"), "port names in servers must be "
-				       "unique: duplicate name %s", s->port_name);
-				path_pop(ld, m3);
+				yr_err(&ld->r, ymap_get(pm, "name"), "port names in servers must "
+				       "be unique: duplicate name %s", s->port_name);
+				yr_pop(&ld->r, m3);
 				break;
 			}
 		}
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 void
@@ -277,24 +278,25 @@ load_gateway(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	gw.pos = ld_pos(ld, md->name_node);
 	/* Gateway names must be DNS labels: no dots (Istio). */
 	if (strchr(md->name, '.') != NULL) {
-		mark = path_key(ld, "metadata.name");
-		ld_err(ld, md->name_node, "invalid gateway name: %s", q(ld, md->name));
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "metadata.name");
+		yr_err(&ld->r, md->name_node, "invalid gateway name: %s",
+		       yr_quote(&ld->r, md->name));
+		yr_pop(&ld->r, mark);
 	}
 
-	mark = path_key(ld, "spec");
+	mark = yr_key(&ld->r, "spec");
 	ld_unknown_fields(ld, spec, gw_spec_fields);
-	sel = ld_get(ld, spec, "selector", YNODE_MAP);
+	sel = yr_get(&ld->r, spec, "selector", YNODE_MAP);
 	if (sel != NULL && sel->n > 0) {
-		size_t m2 = path_key(ld, "selector");
+		size_t m2 = yr_key(&ld->r, "selector");
 
 		gw.selector = ld_calloc(ld, sel->n, sizeof(*gw.selector));
 		if (gw.selector != NULL)
 			ld_string_map(ld, sel, gw_add_label, &gw);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
 	gw_servers(ld, spec, &gw);
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	gw.selects_us = labels_select(ld->cfg, gw.selector, gw.n_selector);
 	model_add_gw(ld, &gw);
 }

@@ -10,6 +10,31 @@
 
 #include "istio_private.h"
 
+/* A copy of s ("" for NULL) for the model; NULL and ld->oom when out of memory. */
+char *
+ld_strdup(struct ld *ld, const char *s)
+{
+	char *d = strdup(s != NULL ? s : "");
+
+	if (d == NULL)
+		ld->oom = true;
+	return d;
+}
+
+/* calloc() for the model: NULL for n == 0; NULL and ld->oom when out of memory. */
+void *
+ld_calloc(struct ld *ld, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0)
+		return NULL;
+	p = calloc(n, size);
+	if (p == NULL)
+		ld->oom = true;
+	return p;
+}
+
 /*
  * Make room for element n of an array that holds n: the capacity is implied by
  * n (4, then doubling whenever n reaches a power of two), so the model needs
@@ -273,7 +298,7 @@ struct ypos
 ld_pos(const struct ld *ld, const struct ynode *n)
 {
 	struct ypos p = {
-		.file = ld->file,
+		.file = ld->r.file,
 		.doc = ld->doc,
 		.line = n != NULL ? n->line : 0,
 		.col = n != NULL ? n->col : 0,

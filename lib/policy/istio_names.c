@@ -86,7 +86,7 @@ check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 	if (all_digits(tld, strlen(tld))) {
 		snprintf(err, sz,
 			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
-			 q(ld, domain), q(ld, tld));
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
 		return false;
 	}
 	for (;;) {
@@ -101,7 +101,7 @@ check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 
 			snprintf(label, sizeof(label), "%.*s", (int)l, p);
 			snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-				 q(ld, domain), q(ld, label));
+				 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
 			return false;
 		}
 		if (dot == NULL)
@@ -118,7 +118,7 @@ check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
 	size_t first;
 
 	if (strlen(domain) > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", q(ld, domain));
+		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
 		return false;
 	}
 	if (domain[0] == '\0') {
@@ -131,8 +131,8 @@ check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
 		char label[QUOTE_MAX + 1];
 
 		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
-		snprintf(err, sz, "domain name %s invalid (label %s invalid)", q(ld, domain),
-			 q(ld, label));
+		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
 		return false;
 	}
 	if (dot == NULL)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the files of the Istio loader share: the state of one file being
- * loaded (struct ld), reading the YAML tree with paths and diagnostics
- * (istio_read.c), names, hosts and addresses (istio_names.c), the pieces every
- * resource kind has (istio_common.c), the model's storage (istio_model.c), and
- * one load_<kind>() per resource kind (istio_<kind>.c), which istio.c calls
- * for every document.
+ * loaded (struct ld, which reads the YAML tree through a yreader: paths,
+ * diagnostics, typed values), names, hosts and addresses (istio_names.c),
+ * the pieces every resource kind has (istio_common.c), the model's storage
+ * (istio_model.c), and one load_<kind>() per resource kind (istio_<kind>.c),
+ * which istio.c calls for every document.
  *
  * Control thread only: everything here allocates freely and never logs.
  */
@@ -19,11 +19,10 @@
 #include "diag.h"
 #include "policy_private.h"
 #include "ydoc.h"
+#include "yreader.h"
 
-#define YPATH_MAX 256
 #define QUOTE_MAX 80              /* bytes of a value shown in a message */
-#define N_QBUF 4
-#define MSG_MAX 768
+#define MSG_MAX YREADER_MSG_MAX   /* bytes of a message */
 
 /* Every address the appliance owns: no rule may send traffic to one of them. */
 #define MAX_OWN_ADDRS (EGRESS_PORT_MAX + EGRESS_MAX_NAT_ADDRS)
@@ -35,16 +34,11 @@ struct own_addr {
 
 /* State of one file being loaded. */
 struct ld {
+	struct yreader r;         /* r.file: the model-owned copy, for ypos too */
 	const struct egress_config *cfg; /* may be NULL (fuzzing) */
 	struct policy_model *m;
-	struct diag_list *dl;
-	const char *file;         /* model-owned copy, for ypos and diagnostics */
 	unsigned int doc;
 	bool oom;                 /* an allocation failed: the model is partial */
-	char path[YPATH_MAX];     /* YAML path of the node being read */
-	size_t path_len;
-	char qbuf[N_QBUF][QUOTE_MAX * 4 + 32];
-	unsigned int qi;
 	struct own_addr own[MAX_OWN_ADDRS];
 	unsigned int n_own;
 };
@@ -75,30 +69,6 @@ struct label_sink {
 	unsigned int *n;
 };
 
-/* istio_read.c: paths, quoting, diagnostics, typed access to the tree */
-size_t path_push(struct ld *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-size_t path_key(struct ld *ld, const char *key);
-size_t path_idx(struct ld *ld, size_t i);
-void path_pop(struct ld *ld, size_t mark);
-const char *q(struct ld *ld, const char *s);
-void ld_diag(struct ld *ld, enum diag_severity sev, const struct ynode *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-#define ld_err(ld, n, ...) ld_diag(ld, DIAG_ERROR, n, __VA_ARGS__)
-#define ld_warn(ld, n, ...) ld_diag(ld, DIAG_WARNING, n, __VA_ARGS__)
-char *ld_strdup(struct ld *ld, const char *s);
-void *ld_calloc(struct ld *ld, size_t n, size_t size);
-const char *ytype_name(const struct ynode *n);
-const char *ydescribe(struct ld *ld, const struct ynode *n);
-const struct ynode *ld_get(struct ld *ld, const struct ynode *map, const char *key,
-			   enum ynode_type t);
-bool ld_absent(const struct ynode *map, const char *key);
-const char *ld_str(struct ld *ld, const struct ynode *n);
-const char *ld_get_str(struct ld *ld, const struct ynode *map, const char *key,
-		       const struct ynode **node);
-int ld_int(struct ld *ld, const struct ynode *n, int64_t *v);
-void ld_unknown_fields(struct ld *ld, const struct ynode *map, const char *const *known);
-void ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const char *why);
-
 /* istio_names.c: Kubernetes and Istio names, hosts, addresses */
 bool is_dns1123_label(const char *s, size_t len);
 bool is_dns1123_subdomain(const char *s);
@@ -113,6 +83,8 @@ void own_init(struct ld *ld);
 const struct own_addr *own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
 
 /* istio_model.c: the model's arrays */
+char *ld_strdup(struct ld *ld, const char *s);
+void *ld_calloc(struct ld *ld, size_t n, size_t size);
 void *grow(void *v, unsigned int n, size_t size);
 const char *model_add_file(struct policy_model *m, const char *path);
 void model_add_se(struct ld *ld, struct service_entry *se);
@@ -123,6 +95,8 @@ void model_add_sidecar(struct ld *ld, struct sidecar *sc);
 struct ypos ld_pos(const struct ld *ld, const struct ynode *n);
 
 /* istio_common.c: what every kind shares */
+void ld_unknown_fields(struct ld *ld, const struct ynode *map, const char *const *known);
+void ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const char *why);
 int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
 void ld_string_map(struct ld *ld, const struct ynode *map,
 		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);

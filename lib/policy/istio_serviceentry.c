@@ -41,93 +41,93 @@ struct se_ctx {
 static void
 se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 {
-	const struct ynode *seq = ld_get(ld, spec, "hosts", YNODE_SEQ);
+	const struct ynode *seq = yr_get(&ld->r, spec, "hosts", YNODE_SEQ);
 	char err[MSG_MAX];
-	size_t i, mark = path_key(ld, "hosts");
+	size_t i, mark = yr_key(&ld->r, "hosts");
 
 	if (seq == NULL || seq->n == 0) {
-		if (seq != NULL || ld_absent(spec, "hosts"))
-			ld_err(ld, seq != NULL ? seq : spec,
+		if (seq != NULL || ymap_opt(spec, "hosts") == NULL)
+			yr_err(&ld->r, seq != NULL ? seq : spec,
 			       "service entry must have at least one host");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	se->hosts = ld_calloc(ld, seq->n, sizeof(*se->hosts));
 	for (i = 0; se->hosts != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
-		size_t m2 = path_idx(ld, i);
-		const char *h = ld_str(ld, n);
+		size_t m2 = yr_idx(&ld->r, i);
+		const char *h = yr_str(&ld->r, n);
 
 		if (h == NULL) {
 			if (n->type == YNODE_SCALAR)
-				ld_err(ld, n, "empty domain name not allowed");
-			path_pop(ld, m2);
+				yr_err(&ld->r, n, "empty domain name not allowed");
+			yr_pop(&ld->r, m2);
 			continue;
 		}
 		/* Full wildcard is not allowed in a service entry (Istio). */
 		if (strcmp(h, "*") == 0)
-			ld_err(ld, n, "invalid host %s", h);
+			yr_err(&ld->r, n, "invalid host %s", h);
 		else if (!check_wildcard_domain(ld, h, err, sizeof(err)))
-			ld_err(ld, n, "%s", err);
+			yr_err(&ld->r, n, "%s", err);
 		se->hosts[se->n_hosts++] = ld_strdup(ld, h);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 static void
 se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 	     const struct ynode **first_cidr)
 {
-	const struct ynode *seq = ld_get(ld, spec, "addresses", YNODE_SEQ);
+	const struct ynode *seq = yr_get(&ld->r, spec, "addresses", YNODE_SEQ);
 	size_t i, mark;
 
 	*first_cidr = NULL;
 	if (seq == NULL || seq->n == 0)
 		return;
-	mark = path_key(ld, "addresses");
+	mark = yr_key(&ld->r, "addresses");
 	se->addresses = ld_calloc(ld, seq->n, sizeof(*se->addresses));
 	for (i = 0; se->addresses != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 		struct se_address a = { .pos = ld_pos(ld, n) };
 		const struct own_addr *own;
-		const char *s = ld_str(ld, n);
+		const char *s = yr_str(&ld->r, n);
 		char pfx[INET6_ADDRSTRLEN + 8];
 		bool host_bits;
 
 		if (s == NULL || parse_prefix(s, &a, &host_bits) != 0) {
 			if (s != NULL || n->type == YNODE_SCALAR)
-				ld_err(ld, n, "invalid address %s (want an IPv4/IPv6 address or "
-				       "CIDR)", q(ld, s != NULL ? s : ""));
-			path_pop(ld, m2);
+				yr_err(&ld->r, n, "invalid address %s (want an IPv4/IPv6 address "
+				       "or CIDR)", yr_quote(&ld->r, s != NULL ? s : ""));
+			yr_pop(&ld->r, m2);
 			continue;
 		}
 		if (a.cidr && *first_cidr == NULL)
 			*first_cidr = n;
 		format_prefix(&a, pfx, sizeof(pfx));
 		if (host_bits)
-			ld_err(ld, n, "%s has host bits set (the network is %s)", s, pfx);
+			yr_err(&ld->r, n, "%s has host bits set (the network is %s)", s, pfx);
 		if (a.prefix_len == 0)
-			ld_warn(ld, n, "%s opens every %s destination on this entry's ports", s,
+			yr_warn(&ld->r, n, "%s opens every %s destination on this entry's ports", s,
 				a.v6 ? "IPv6" : "IPv4");
 		if (a.v6) {
-			ld_warn(ld, n, "%s is IPv6: parsed and validated, but IPv6 is not "
+			yr_warn(&ld->r, n, "%s is IPv6: parsed and validated, but IPv6 is not "
 				"forwarded yet", s);
 		} else if (a.prefix_len == 32 && (own = own_in_prefix(ld, a.ip, 32)) != NULL) {
-			ld_err(ld, n, "%s is this appliance's own address (%s)", s, own->what);
+			yr_err(&ld->r, n, "%s is this appliance's own address (%s)", s, own->what);
 		} else if (a.prefix_len > 0 && a.prefix_len < 32 &&
 			   (own = own_in_prefix(ld, a.ip, a.prefix_len)) != NULL) {
 			char ip[INET_ADDRSTRLEN];
 
 			format_ip4(own->ip, ip, sizeof(ip));
-			ld_warn(ld, n, "%s contains this appliance's own address %s (%s), which "
-				"is never forwarded", s, ip, own->what);
+			yr_warn(&ld->r, n, "%s contains this appliance's own address %s (%s), "
+				"which is never forwarded", s, ip, own->what);
 		}
 		se->addresses[se->n_addresses++] = a;
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 /* One spec.ports[] item (path already pushed); *p is zeroed. */
@@ -146,32 +146,32 @@ se_port(struct ld *ld, const struct ynode *pm, struct service_entry *se, struct 
 	ld_unknown_fields(ld, pm, se_port_fields);
 
 	num = ld_port_number(ld, pm, "number", "port number");
-	if (num == 0 && ld_absent(pm, "number")) {
-		mark = path_key(ld, "number");
-		ld_err(ld, pm, "required field missing");
-		path_pop(ld, mark);
+	if (num == 0 && ymap_opt(pm, "number") == NULL) {
+		mark = yr_key(&ld->r, "number");
+		yr_err(&ld->r, pm, "required field missing");
+		yr_pop(&ld->r, mark);
 	}
 	p->number = num > 0 ? (uint32_t)num : 0;
 	tgt = ld_port_number(ld, pm, "targetPort", "targetPort");
 	p->target_port = tgt > 0 ? (uint32_t)tgt : 0;
 
-	name = ld_get_str(ld, pm, "name", &nn);
-	mark = path_key(ld, "name");
+	name = yr_get_str(&ld->r, pm, "name", &nn);
+	mark = yr_key(&ld->r, "name");
 	if (name == NULL || name[0] == '\0')
-		ld_err(ld, nn != NULL ? nn : pm, "port name must be set");
+		yr_err(&ld->r, nn != NULL ? nn : pm, "port name must be set");
 	else if (!is_dns1123_label(name, strlen(name)))
-		ld_err(ld, nn, "invalid port name: %s", name);
-	path_pop(ld, mark);
+		yr_err(&ld->r, nn, "invalid port name: %s", name);
+	yr_pop(&ld->r, mark);
 	p->name = ld_strdup(ld, name);
 
-	proto = ld_get_str(ld, pm, "protocol", &pn);
+	proto = yr_get_str(&ld->r, pm, "protocol", &pn);
 	/* Empty or absent: Istio sniffs the protocol; that is TCP at L4. */
 	pi = proto == NULL || proto[0] == '\0' ? &protocols[0] : proto_find(proto);
 	p->protocol = ld_strdup_upper(ld, proto);
 	if (pi == NULL) {
-		mark = path_key(ld, "protocol");
-		ld_err(ld, pn, "unsupported protocol: %s", proto);
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "protocol");
+		yr_err(&ld->r, pn, "unsupported protocol: %s", proto);
+		yr_pop(&ld->r, mark);
 		pi = &protocols[0];
 	}
 	p->l4proto = pi->l4proto;
@@ -179,23 +179,24 @@ se_port(struct ld *ld, const struct ynode *pm, struct service_entry *se, struct 
 	/* Istio's duplicate checks, in its words; p is the last port so far. */
 	for (j = 0; name != NULL && name[0] != '\0' && j + 1 < se->n_ports; j++) {
 		if (se->ports[j].name != NULL && strcmp(se->ports[j].name, name) == 0) {
-			mark = path_key(ld, "name");
-			ld_err(ld, nn, "service entry port name %s already defined", q(ld, name));
-			path_pop(ld, mark);
+			mark = yr_key(&ld->r, "name");
+			yr_err(&ld->r, nn, "service entry port name %s already defined",
+			       yr_quote(&ld->r, name));
+			yr_pop(&ld->r, mark);
 			break;
 		}
 	}
 	for (j = 0; p->number != 0 && j + 1 < se->n_ports; j++) {
 		if (se->ports[j].number == p->number) {
-			mark = path_key(ld, "number");
-			ld_err(ld, ymap_get(pm, "number"), "service entry port %u already defined",
-			       p->number);
-			path_pop(ld, mark);
+			mark = yr_key(&ld->r, "number");
+			yr_err(&ld->r, ymap_get(pm, "number"), "service entry port %u already "
+			       "defined", p->number);
+			yr_pop(&ld->r, mark);
 			break;
 		}
 	}
 	if (cx->open_all && p->number != 0)
-		ld_warn(ld, pm, "resolution NONE and no addresses: port %u/%s is open to EVERY "
+		yr_warn(&ld->r, pm, "resolution NONE and no addresses: port %u/%s is open to EVERY "
 			"destination (add spec.addresses to restrict it)", p->number,
 			pi->l4proto == IPPROTO_UDP ? "UDP" : "TCP");
 }
@@ -204,28 +205,28 @@ static void
 se_ports(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 	 const struct se_ctx *cx)
 {
-	const struct ynode *seq = ld_get(ld, spec, "ports", YNODE_SEQ);
-	size_t i, mark = path_key(ld, "ports");
+	const struct ynode *seq = yr_get(&ld->r, spec, "ports", YNODE_SEQ);
+	size_t i, mark = yr_key(&ld->r, "ports");
 
 	if (seq == NULL || seq->n == 0) {
-		if (seq != NULL || ld_absent(spec, "ports"))
-			ld_err(ld, seq != NULL ? seq : spec, "service entry must have at least "
+		if (seq != NULL || ymap_opt(spec, "ports") == NULL)
+			yr_err(&ld->r, seq != NULL ? seq : spec, "service entry must have at least "
 			       "one port (an L4 gateway admits traffic by port)");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
 	se->ports = ld_calloc(ld, seq->n, sizeof(*se->ports));
 	for (i = 0; se->ports != NULL && i < seq->n; i++) {
 		const struct ynode *pm = seq->items[i];
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 
 		if (pm->type != YNODE_MAP)
-			ld_err(ld, pm, "expected a mapping, got %s", ydescribe(ld, pm));
+			yr_err(&ld->r, pm, "expected a mapping, got %s", yr_describe(&ld->r, pm));
 		else
 			se_port(ld, pm, se, &se->ports[se->n_ports++], cx);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 static bool
@@ -243,12 +244,12 @@ static void
 se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *se,
 		  struct se_endpoint *ep)
 {
-	const struct ynode *map = ld_get(ld, em, "ports", YNODE_MAP);
+	const struct ynode *map = yr_get(&ld->r, em, "ports", YNODE_MAP);
 	size_t i, mark;
 
 	if (map == NULL || map->n == 0)
 		return;
-	mark = path_key(ld, "ports");
+	mark = yr_key(&ld->r, "ports");
 	ep->ports = ld_calloc(ld, map->n, sizeof(*ep->ports));
 	for (i = 0; ep->ports != NULL && i < map->n; i++) {
 		const struct ynode *k = map->items[2 * i];
@@ -258,10 +259,10 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 
 		if (k->type != YNODE_SCALAR)
 			continue;
-		m2 = path_key(ld, k->str);
-		if (ld_int(ld, v, &num) == 0) {
+		m2 = yr_key(&ld->r, k->str);
+		if (yr_int(&ld->r, v, &num) == 0) {
 			if (num < 1 || num > 65535) {
-				ld_err(ld, v, "port number %s out of range (1-65535)", v->str);
+				yr_err(&ld->r, v, "port number %s out of range (1-65535)", v->str);
 			} else {
 				struct se_endpoint_port *p = &ep->ports[ep->n_ports++];
 
@@ -270,11 +271,11 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 			}
 		}
 		if (!se_has_port_name(se, k->str))
-			ld_err(ld, k, "endpoint port %s is not defined by the service entry",
+			yr_err(&ld->r, k, "endpoint port %s is not defined by the service entry",
 			       k->str);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 /* The address of one endpoint, checked for the resolution mode (path pushed). */
@@ -294,26 +295,27 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_
 		ep->is_ip6 = true;
 	}
 	if (strncmp(addr, "unix://", 7) == 0) {
-		ld_err(ld, an, "%s is a unix domain socket, which a network gateway cannot reach",
-		       q(ld, addr));
+		yr_err(&ld->r, an, "%s is a unix domain socket, which a network gateway cannot "
+		       "reach", yr_quote(&ld->r, addr));
 	} else if (ep->is_ip6) {
-		ld_warn(ld, an, "%s is IPv6: parsed and validated, but IPv6 is not forwarded yet",
-			addr);
+		yr_warn(&ld->r, an, "%s is IPv6: parsed and validated, but IPv6 is not forwarded "
+			"yet", addr);
 	} else if (ep->is_ip) {
 		own = own_in_prefix(ld, ep->ip, 32);
 		if (own != NULL)
-			ld_err(ld, an, "%s is this appliance's own address (%s)", addr, own->what);
+			yr_err(&ld->r, an, "%s is this appliance's own address (%s)", addr,
+			       own->what);
 	} else if (!cx->res_ok || se->resolution == SE_RES_NONE) {
 		/* NONE: the endpoints themselves are the error, reported once */
 	} else if (se->resolution == SE_RES_STATIC) {
-		ld_err(ld, an, "%s is not a valid IP (resolution STATIC needs IP addresses; use "
-		       "DNS for hostnames)", addr);
+		yr_err(&ld->r, an, "%s is not a valid IP (resolution STATIC needs IP addresses; "
+		       "use DNS for hostnames)", addr);
 	} else if (!is_fqdn(ld, addr)) {
-		ld_err(ld, an, "endpoint address %s is not a valid FQDN or an IP address",
-		       q(ld, addr));
+		yr_err(&ld->r, an, "endpoint address %s is not a valid FQDN or an IP address",
+		       yr_quote(&ld->r, addr));
 	} else {
-		ld_warn(ld, an, "%s is resolved by the control thread (in the background, "
-			"never per flow)", q(ld, addr));
+		yr_warn(&ld->r, an, "%s is resolved by the control thread (in the background, "
+			"never per flow)", yr_quote(&ld->r, addr));
 	}
 }
 
@@ -329,16 +331,16 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
 	ep->pos = ld_pos(ld, em);
 	ld_unknown_fields(ld, em, se_endpoint_fields);
 
-	addr = ld_get_str(ld, em, "address", &an);
-	mark = path_key(ld, "address");
+	addr = yr_get_str(&ld->r, em, "address", &an);
+	mark = yr_key(&ld->r, "address");
 	ep->address = ld_strdup(ld, addr);
 	if (addr == NULL || addr[0] == '\0') {
-		ld_err(ld, an != NULL ? an : em, "endpoint address must be set");
+		yr_err(&ld->r, an != NULL ? an : em, "endpoint address must be set");
 	} else if (ep->address != NULL) {
 		ep->pos = ld_pos(ld, an);
 		se_endpoint_address(ld, an, se, ep, cx);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 
 	se_endpoint_ports(ld, em, se, ep);
 
@@ -346,25 +348,26 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
 	if (wn != NULL && !ynode_is_null(wn)) {
 		int64_t w;
 
-		mark = path_key(ld, "weight");
-		if (ld_int(ld, wn, &w) == 0) {
+		mark = yr_key(&ld->r, "weight");
+		if (yr_int(&ld->r, wn, &w) == 0) {
 			if (w < 0 || w > UINT32_MAX)
-				ld_err(ld, wn, "weight %s out of range (0-4294967295)", wn->str);
+				yr_err(&ld->r, wn, "weight %s out of range (0-4294967295)",
+				       wn->str);
 			else
 				ep->weight = (uint32_t)w;
 		}
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 	}
-	lm = ld_get(ld, em, "labels", YNODE_MAP);
+	lm = yr_get(&ld->r, em, "labels", YNODE_MAP);
 	if (lm != NULL && lm->n > 0) {
 		struct label_sink sink;
 
-		mark = path_key(ld, "labels");
+		mark = yr_key(&ld->r, "labels");
 		ep->labels = ld_calloc(ld, lm->n, sizeof(*ep->labels));
 		sink = (struct label_sink){ ep->labels, &ep->n_labels };
 		if (ep->labels != NULL)
 			ld_string_map(ld, lm, label_add, &sink);
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 	}
 	if (!cx->warned.network && ymap_key(em, "network") != NULL) {
 		cx->warned.network = true;
@@ -387,24 +390,24 @@ static void
 se_endpoints(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 	     struct se_ctx *cx)
 {
-	const struct ynode *seq = ld_get(ld, spec, "endpoints", YNODE_SEQ);
+	const struct ynode *seq = yr_get(&ld->r, spec, "endpoints", YNODE_SEQ);
 	size_t i, mark;
 
 	if (seq == NULL || seq->n == 0)
 		return;
-	mark = path_key(ld, "endpoints");
+	mark = yr_key(&ld->r, "endpoints");
 	se->endpoints = ld_calloc(ld, seq->n, sizeof(*se->endpoints));
 	for (i = 0; se->endpoints != NULL && i < seq->n; i++) {
 		const struct ynode *em = seq->items[i];
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 
 		if (em->type != YNODE_MAP)
-			ld_err(ld, em, "expected a mapping, got %s", ydescribe(ld, em));
+			yr_err(&ld->r, em, "expected a mapping, got %s", yr_describe(&ld->r, em));
 		else
 			se_endpoint(ld, em, se, &se->endpoints[se->n_endpoints++], cx);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 static const char *const resolution_names[] = {
@@ -419,23 +422,23 @@ static enum se_resolution
 se_resolution(struct ld *ld, const struct ynode *spec, bool *ok)
 {
 	const struct ynode *n;
-	const char *s = ld_get_str(ld, spec, "resolution", &n);
+	const char *s = yr_get_str(&ld->r, spec, "resolution", &n);
 	size_t mark, i;
 
-	*ok = n != NULL || ld_absent(spec, "resolution");
+	*ok = n != NULL || ymap_opt(spec, "resolution") == NULL;
 	if (s == NULL)
 		return SE_RES_NONE;
 	for (i = 0; i < sizeof(resolution_names) / sizeof(resolution_names[0]); i++)
 		if (strcmp(s, resolution_names[i]) == 0)
 			return (enum se_resolution)i;
 	*ok = false;
-	mark = path_key(ld, "resolution");
+	mark = yr_key(&ld->r, "resolution");
 	if (strcmp(s, "DYNAMIC_DNS") == 0)
-		ld_err(ld, n, "resolution DYNAMIC_DNS is not supported: it routes by the HTTP "
+		yr_err(&ld->r, n, "resolution DYNAMIC_DNS is not supported: it routes by the HTTP "
 		       "Host or TLS SNI of each request, which needs an L7 proxy");
 	else
-		ld_err(ld, n, "unsupported resolution type %s", s);
-	path_pop(ld, mark);
+		yr_err(&ld->r, n, "unsupported resolution type %s", s);
+	yr_pop(&ld->r, mark);
 	return SE_RES_NONE;
 }
 
@@ -443,16 +446,17 @@ static enum se_location
 se_location(struct ld *ld, const struct ynode *spec)
 {
 	const struct ynode *n;
-	const char *s = ld_get_str(ld, spec, "location", &n);
+	const char *s = yr_get_str(&ld->r, spec, "location", &n);
 	size_t mark;
 
 	if (s == NULL || strcmp(s, "MESH_EXTERNAL") == 0)
 		return SE_LOC_MESH_EXTERNAL;
 	if (strcmp(s, "MESH_INTERNAL") == 0)
 		return SE_LOC_MESH_INTERNAL;
-	mark = path_key(ld, "location");
-	ld_err(ld, n, "invalid location %s (want MESH_EXTERNAL or MESH_INTERNAL)", q(ld, s));
-	path_pop(ld, mark);
+	mark = yr_key(&ld->r, "location");
+	yr_err(&ld->r, n, "invalid location %s (want MESH_EXTERNAL or MESH_INTERNAL)",
+	       yr_quote(&ld->r, s));
+	yr_pop(&ld->r, mark);
 	return SE_LOC_MESH_EXTERNAL;
 }
 
@@ -461,7 +465,7 @@ static void
 se_check_resolution(struct ld *ld, const struct ynode *spec, const struct service_entry *se,
 		    bool has_selector)
 {
-	const struct ynode *hosts = ld_get(ld, spec, "hosts", YNODE_SEQ);
+	const struct ynode *hosts = yr_get(&ld->r, spec, "hosts", YNODE_SEQ);
 	const char *res = resolution_names[se->resolution];
 	char err[MSG_MAX];
 	size_t i, mark;
@@ -470,23 +474,23 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 	case SE_RES_NONE:
 		if (se->n_endpoints == 0)
 			break;
-		mark = path_key(ld, "endpoints");
-		ld_err(ld, ymap_get(spec, "endpoints"),
+		mark = yr_key(&ld->r, "endpoints");
+		yr_err(&ld->r, ymap_get(spec, "endpoints"),
 		       "no endpoints should be provided for resolution type none");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		break;
 	case SE_RES_STATIC:
 		if (se->n_endpoints != 0)
 			break;
-		mark = path_key(ld, "endpoints");
-		ld_err(ld, spec, "endpoints must be provided if service entry resolution mode is "
-		       "static%s", has_selector ? " (an L4 gateway does not read the "
+		mark = yr_key(&ld->r, "endpoints");
+		yr_err(&ld->r, spec, "endpoints must be provided if service entry resolution mode "
+		       "is static%s", has_selector ? " (an L4 gateway does not read the "
 		       "WorkloadEntries a workloadSelector picks)" : "");
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		break;
 	case SE_RES_DNS:
 	case SE_RES_DNS_ROUND_ROBIN:
-		mark = path_key(ld, "hosts");
+		mark = yr_key(&ld->r, "hosts");
 		for (i = 0; se->n_endpoints == 0 && hosts != NULL && i < hosts->n; i++) {
 			const char *h = ynode_str(hosts->items[i]);
 			size_t m2;
@@ -495,17 +499,17 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 			if (h == NULL || h[0] == '\0' || strcmp(h, "*") == 0 ||
 			    !check_wildcard_domain(ld, h, err, sizeof(err)) || is_fqdn(ld, h))
 				continue;
-			m2 = path_idx(ld, i);
-			ld_err(ld, hosts->items[i], "hosts must be FQDN if no endpoints are "
+			m2 = yr_idx(&ld->r, i);
+			yr_err(&ld->r, hosts->items[i], "hosts must be FQDN if no endpoints are "
 			       "provided for resolution mode %s", res);
-			path_pop(ld, m2);
+			yr_pop(&ld->r, m2);
 		}
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		if (se->resolution == SE_RES_DNS_ROUND_ROBIN && se->n_endpoints > 1) {
-			mark = path_key(ld, "endpoints");
-			ld_err(ld, ymap_get(spec, "endpoints"), "there must only be 0 or 1 "
+			mark = yr_key(&ld->r, "endpoints");
+			yr_err(&ld->r, ymap_get(spec, "endpoints"), "there must only be 0 or 1 "
 			       "endpoint for resolution mode %s", res);
-			path_pop(ld, mark);
+			yr_pop(&ld->r, mark);
 		}
 		break;
 	}
@@ -533,9 +537,10 @@ se_check_multi_host(struct ld *ld, const struct ynode *spec, const struct servic
 	}
 	if (i == se->n_ports)
 		return;
-	mark = path_key(ld, "hosts");
-	ld_err(ld, ymap_get(spec, "hosts"), "multiple hosts provided with non-HTTP, non-TLS ports");
-	path_pop(ld, mark);
+	mark = yr_key(&ld->r, "hosts");
+	yr_err(&ld->r, ymap_get(spec, "hosts"), "multiple hosts provided with non-HTTP, "
+	       "non-TLS ports");
+	yr_pop(&ld->r, mark);
 }
 
 static void
@@ -543,7 +548,7 @@ se_workload_selector(struct ld *ld, const struct ynode *spec, const struct servi
 		     bool *present)
 {
 	static const char *const fields[] = { "labels", NULL };
-	const struct ynode *ws = ld_get(ld, spec, "workloadSelector", YNODE_MAP);
+	const struct ynode *ws = yr_get(&ld->r, spec, "workloadSelector", YNODE_MAP);
 	const struct ynode *lm;
 	size_t mark;
 
@@ -554,28 +559,28 @@ se_workload_selector(struct ld *ld, const struct ynode *spec, const struct servi
 		      "(WorkloadEntries are not read); ignored");
 	if (ws == NULL)
 		return;
-	mark = path_key(ld, "workloadSelector");
+	mark = yr_key(&ld->r, "workloadSelector");
 	ld_unknown_fields(ld, ws, fields);
-	lm = ld_get(ld, ws, "labels", YNODE_MAP);
+	lm = yr_get(&ld->r, ws, "labels", YNODE_MAP);
 	if (lm != NULL) {
-		size_t m2 = path_key(ld, "labels");
+		size_t m2 = yr_key(&ld->r, "labels");
 
 		ld_string_map(ld, lm, NULL, NULL);
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	if (se->n_endpoints != 0) {
-		mark = path_key(ld, "workloadSelector");
-		ld_err(ld, ymap_key(spec, "workloadSelector"), "only one of WorkloadSelector or "
-		       "Endpoints is allowed in Service Entry");
-		path_pop(ld, mark);
+		mark = yr_key(&ld->r, "workloadSelector");
+		yr_err(&ld->r, ymap_key(spec, "workloadSelector"), "only one of WorkloadSelector "
+		       "or Endpoints is allowed in Service Entry");
+		yr_pop(&ld->r, mark);
 	}
 }
 
 static void
 se_subject_alt_names(struct ld *ld, const struct ynode *spec)
 {
-	const struct ynode *san = ld_get(ld, spec, "subjectAltNames", YNODE_SEQ);
+	const struct ynode *san = yr_get(&ld->r, spec, "subjectAltNames", YNODE_SEQ);
 	size_t i, mark;
 
 	if (ymap_key(spec, "subjectAltNames") == NULL)
@@ -584,14 +589,14 @@ se_subject_alt_names(struct ld *ld, const struct ynode *spec)
 		      "originates TLS, so it cannot verify subject alternative names; ignored");
 	if (san == NULL)
 		return;
-	mark = path_key(ld, "subjectAltNames");
+	mark = yr_key(&ld->r, "subjectAltNames");
 	for (i = 0; i < san->n; i++) {
-		size_t m2 = path_idx(ld, i);
+		size_t m2 = yr_idx(&ld->r, i);
 
-		ld_str(ld, san->items[i]);
-		path_pop(ld, m2);
+		yr_str(&ld->r, san->items[i]);
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 void
@@ -607,7 +612,7 @@ load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spe
 	se.ns = ld_strdup(ld, md->ns);
 	se.pos = ld_pos(ld, md->name_node);
 
-	mark = path_key(ld, "spec");
+	mark = yr_key(&ld->r, "spec");
 	ld_unknown_fields(ld, spec, se_spec_fields);
 	/* resolution first: the checks of hosts, ports and endpoints depend on it */
 	se.location = se_location(ld, spec);
@@ -625,16 +630,16 @@ load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spe
 
 	if (first_cidr != NULL && cx.res_ok && se.resolution != SE_RES_NONE &&
 	    se.resolution != SE_RES_STATIC) {
-		size_t m2 = path_key(ld, "resolution");
+		size_t m2 = yr_key(&ld->r, "resolution");
 
-		ld_err(ld, ymap_get(spec, "resolution"),
+		yr_err(&ld->r, ymap_get(spec, "resolution"),
 		       "CIDR addresses are allowed only for NONE/STATIC resolution types");
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
 	if (cx.res_ok) {
 		se_check_resolution(ld, spec, &se, has_selector);
 		se_check_multi_host(ld, spec, &se);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	model_add_se(ld, &se);
 }

@@ -22,24 +22,24 @@ static void
 sc_selector(struct ld *ld, const struct ynode *spec, struct sidecar *sc)
 {
 	static const char *const fields[] = { "labels", NULL };
-	const struct ynode *ws = ld_get(ld, spec, "workloadSelector", YNODE_MAP);
+	const struct ynode *ws = yr_get(&ld->r, spec, "workloadSelector", YNODE_MAP);
 	const struct ynode *lm;
 	size_t i, mark;
 
 	if (ws == NULL)
 		return;
 	sc->has_selector = true;
-	mark = path_key(ld, "workloadSelector");
+	mark = yr_key(&ld->r, "workloadSelector");
 	ld_unknown_fields(ld, ws, fields);
-	lm = ld_get(ld, ws, "labels", YNODE_MAP);
+	lm = yr_get(&ld->r, ws, "labels", YNODE_MAP);
 	if (lm == NULL || lm->n == 0) {
-		ld_warn(ld, ws, "sidecar: workload selector specified without labels, will be "
+		yr_warn(&ld->r, ws, "sidecar: workload selector specified without labels, will be "
 			"applied to all services in namespace");
 		sc->has_selector = false;
-		path_pop(ld, mark);
+		yr_pop(&ld->r, mark);
 		return;
 	}
-	path_key(ld, "labels");
+	yr_key(&ld->r, "labels");
 	sc->selector = ld_calloc(ld, lm->n, sizeof(*sc->selector));
 	for (i = 0; sc->selector != NULL && i < lm->n; i++) {
 		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
@@ -47,18 +47,20 @@ sc_selector(struct ld *ld, const struct ynode *spec, struct sidecar *sc)
 		char kv[2 * QUOTE_MAX + 2];
 
 		if (ks == NULL || vs == NULL) {
-			ld_err(ld, v, "expected a string, got %s", ytype_name(v));
+			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
 			continue;
 		}
 		snprintf(kv, sizeof(kv), "%s=%s", ks, vs);
 		if (ks[0] == '\0')
-			ld_err(ld, k, "empty key is not supported in selector: %s", q(ld, kv));
+			yr_err(&ld->r, k, "empty key is not supported in selector: %s",
+			       yr_quote(&ld->r, kv));
 		if (strchr(ks, '*') != NULL || strchr(vs, '*') != NULL)
-			ld_err(ld, k, "wildcard is not supported in selector: %s", q(ld, kv));
+			yr_err(&ld->r, k, "wildcard is not supported in selector: %s",
+			       yr_quote(&ld->r, kv));
 		sc->selector[sc->n_selector].key = ld_strdup(ld, ks);
 		sc->selector[sc->n_selector++].value = ld_strdup(ld, vs);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 static void
@@ -66,40 +68,40 @@ sc_outbound(struct ld *ld, const struct ynode *ot, struct sidecar *sc)
 {
 	const struct ynode *mn, *ep;
 	const char *mode;
-	size_t mark = path_key(ld, "outboundTrafficPolicy");
+	size_t mark = yr_key(&ld->r, "outboundTrafficPolicy");
 
 	ld_unknown_fields(ld, ot, sc_outbound_fields);
 	sc->has_outbound = true;
 	sc->outbound_pos = ld_pos(ld, ot);
 	/* the protobuf default (0) is REGISTRY_ONLY */
 	sc->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
-	mode = ld_get_str(ld, ot, "mode", &mn);
+	mode = yr_get_str(&ld->r, ot, "mode", &mn);
 	if (mode != NULL) {
-		size_t m2 = path_key(ld, "mode");
+		size_t m2 = yr_key(&ld->r, "mode");
 
 		sc->outbound_pos = ld_pos(ld, mn);
 		if (strcmp(mode, "ALLOW_ANY") == 0) {
 			sc->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
 		} else if (strcmp(mode, "REGISTRY_ONLY") != 0) {
-			ld_err(ld, mn, "invalid outbound traffic policy mode %s (want "
-			       "REGISTRY_ONLY or ALLOW_ANY)", q(ld, mode));
+			yr_err(&ld->r, mn, "invalid outbound traffic policy mode %s (want "
+			       "REGISTRY_ONLY or ALLOW_ANY)", yr_quote(&ld->r, mode));
 			sc->has_outbound = false;
 		}
-		path_pop(ld, m2);
+		yr_pop(&ld->r, m2);
 	}
 	ep = ymap_key(ot, "egressProxy");
 	if (ep != NULL) {
-		size_t m2 = path_key(ld, "egressProxy");
+		size_t m2 = yr_key(&ld->r, "egressProxy");
 
 		if (sc->outbound != EGRESS_OUTBOUND_ALLOW_ANY)
-			ld_err(ld, ep, "sidecar: egress_proxy must be set only with ALLOW_ANY "
+			yr_err(&ld->r, ep, "sidecar: egress_proxy must be set only with ALLOW_ANY "
 			       "outbound_traffic_policy mode");
 		else
-			ld_warn(ld, ep, "unregistered traffic keeps its original destination: an "
-				"L4 gateway has no egress proxy to send it to; ignored");
-		path_pop(ld, m2);
+			yr_warn(&ld->r, ep, "unregistered traffic keeps its original destination: "
+				"an L4 gateway has no egress proxy to send it to; ignored");
+		yr_pop(&ld->r, m2);
 	}
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 }
 
 void
@@ -113,23 +115,25 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	sc.ns = ld_strdup(ld, md->ns);
 	sc.pos = ld_pos(ld, md->name_node);
 
-	mark = path_key(ld, "spec");
+	mark = yr_key(&ld->r, "spec");
 	ld_unknown_fields(ld, spec, sc_spec_fields);
 	sc_selector(ld, spec, &sc);
-	if (ld_absent(spec, "egress") && ld_absent(spec, "ingress") &&
-	    ld_absent(spec, "outboundTrafficPolicy") && ld_absent(spec, "inboundConnectionPool"))
-		ld_err(ld, spec, "sidecar: empty configuration provided");
-	egress = ld_get(ld, spec, "egress", YNODE_SEQ);
+	if (ymap_opt(spec, "egress") == NULL && ymap_opt(spec, "ingress") == NULL &&
+	    ymap_opt(spec, "outboundTrafficPolicy") == NULL &&
+	    ymap_opt(spec, "inboundConnectionPool") == NULL)
+		yr_err(&ld->r, spec, "sidecar: empty configuration provided");
+	egress = yr_get(&ld->r, spec, "egress", YNODE_SEQ);
 	for (i = 0; egress != NULL && i < egress->n; i++) {
 		const struct ynode *e = egress->items[i];
 		const struct ynode *hosts = ymap_get(e, "hosts");
-		size_t m2 = path_push(ld, ".egress[%zu]", i);
+		size_t m2 = yr_push(&ld->r, ".egress[%zu]", i);
 
 		if (e->type != YNODE_MAP)
-			ld_err(ld, e, "egress listener may not be null");
+			yr_err(&ld->r, e, "egress listener may not be null");
 		else if (hosts == NULL || hosts->type != YNODE_SEQ || hosts->n == 0)
-			ld_err(ld, e, "sidecar: egress listener must contain at least one host");
-		path_pop(ld, m2);
+			yr_err(&ld->r, e, "sidecar: egress listener must contain at least one "
+			       "host");
+		yr_pop(&ld->r, m2);
 	}
 	ld_unhonoured(ld, spec, "egress", "egress listeners limit what a sidecar's workloads "
 		      "see; an L4 gateway admits what its ServiceEntries list; ignored");
@@ -137,10 +141,10 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 		      "side; ignored");
 	ld_unhonoured(ld, spec, "inboundConnectionPool", "configures a sidecar's inbound "
 		      "side; ignored");
-	ot = ld_get(ld, spec, "outboundTrafficPolicy", YNODE_MAP);
+	ot = yr_get(&ld->r, spec, "outboundTrafficPolicy", YNODE_MAP);
 	if (ot != NULL)
 		sc_outbound(ld, ot, &sc);
-	path_pop(ld, mark);
+	yr_pop(&ld->r, mark);
 	sc.selects_us = labels_select(ld->cfg, sc.selector, sc.n_selector);
 	model_add_sidecar(ld, &sc);
 }

@@ -6,6 +6,7 @@
  * No allocation: the path and the quoted values live in the yreader.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -249,14 +250,18 @@ bad:
 	return -1;
 }
 
+/* What the API server reads as a boolean: false and true alternate. */
+static const char *const bool_spellings[] = {
+	"false", "true", "False", "True", "FALSE", "TRUE", NULL,
+};
+
 int
 yparse_bool(const char *s, bool *v)
 {
-	static const char *const spelled[] = { "false", "true", "False", "True", "FALSE", "TRUE" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(spelled) / sizeof(spelled[0]); i++) {
-		if (strcmp(s, spelled[i]) == 0) {
+	for (i = 0; bool_spellings[i] != NULL; i++) {
+		if (strcmp(s, bool_spellings[i]) == 0) {
 			*v = i % 2 == 1;
 			return 0;
 		}
@@ -271,4 +276,207 @@ yr_bool(struct yreader *r, const struct ynode *n, bool *v)
 		return 0;
 	yr_err(r, n, "expected true or false, got %s", yr_describe(r, n));
 	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Values as text                                                      */
+
+int
+yparse_uint(const char *s, uint64_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (x > (max - (uint64_t)(*s - '0')) / 10)
+			return -ERANGE;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int
+yparse_duration_ms(const char *s, uint64_t *ms)
+{
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (s == NULL || ms == NULL || *s == '\0')
+		return -EINVAL;
+	if (s[strspn(s, "0123456789")] == '\0') {
+		if (yparse_uint(s, UINT64_MAX / 1000, &total) < 0)
+			return -EINVAL;
+		*ms = total * 1000;
+		return 0;
+	}
+	while (*p != '\0') {
+		uint64_t v = 0, unit;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (__builtin_mul_overflow(v, 10, &v) ||
+			    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+				return -EINVAL;
+		}
+		if (p[0] == 'm' && p[1] == 's') {
+			unit = 1;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1000;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60 * 1000;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600 * 1000;
+			p++;
+		} else {
+			return -EINVAL;
+		}
+		if (__builtin_mul_overflow(v, unit, &v) || __builtin_add_overflow(total, v, &total))
+			return -EINVAL;
+	}
+	*ms = total;
+	return 0;
+}
+
+/*
+ * The optional scalar of a getter: NULL when key is missing or null; else the
+ * key is pushed (*mark restores the path) and a collection is reported.
+ * *node is the value either way, for the caller's pop.
+ */
+static const char *
+text_of(struct yreader *r, const struct ynode *map, const char *key, const char *want,
+	const struct ynode **node, size_t *mark)
+{
+	const struct ynode *v = ymap_opt(map, key);
+
+	*node = v;
+	if (v == NULL)
+		return NULL;
+	*mark = yr_key(r, key);
+	return yr_scalar(r, v, want);
+}
+
+static void
+invalid(struct yreader *r, const struct ynode *v, const char *want)
+{
+	yr_err(r, v, "invalid value %s (want %s)", yr_quote_node(r, v), want);
+}
+
+const struct ynode *
+yr_get_uint(struct yreader *r, const struct ynode *map, const char *key, uint64_t lo,
+	    uint64_t hi, const char *want, uint64_t *v)
+{
+	const struct ynode *n, *ok = NULL;
+	char range[48];
+	const char *s;
+	size_t mark;
+	uint64_t x;
+
+	if (want == NULL) {
+		snprintf(range, sizeof(range), "%" PRIu64 "-%" PRIu64, lo, hi);
+		want = range;
+	}
+	s = text_of(r, map, key, "a number", &n, &mark);
+	if (n == NULL)
+		return NULL;
+	if (s != NULL) {
+		if (yparse_uint(s, UINT64_MAX, &x) < 0 || x < lo || x > hi) {
+			invalid(r, n, want);
+		} else {
+			*v = x;
+			ok = n;
+		}
+	}
+	yr_pop(r, mark);
+	return ok;
+}
+
+/* "a, b or c" */
+static const char *
+names_want(char *buf, size_t size, const char *const *names)
+{
+	size_t o = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; names[i] != NULL && o < size; i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ";
+
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", sep, names[i]);
+	}
+	return buf;
+}
+
+const struct ynode *
+yr_get_enum(struct yreader *r, const struct ynode *map, const char *key,
+	    const char *const *names, const char *want, unsigned int *v)
+{
+	const struct ynode *n, *ok = NULL;
+	char buf[96];
+	const char *s;
+	unsigned int i;
+	size_t mark;
+
+	if (want == NULL)
+		want = names_want(buf, sizeof(buf), names);
+	s = text_of(r, map, key, want, &n, &mark);
+	if (n == NULL)
+		return NULL;
+	for (i = 0; s != NULL && names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*v = i;
+			ok = n;
+			break;
+		}
+	}
+	if (s != NULL && ok == NULL)
+		invalid(r, n, want);
+	yr_pop(r, mark);
+	return ok;
+}
+
+const struct ynode *
+yr_get_flag(struct yreader *r, const struct ynode *map, const char *key, bool *v)
+{
+	const struct ynode *n;
+	unsigned int i;
+
+	n = yr_get_enum(r, map, key, bool_spellings, "true or false", &i);
+	if (n != NULL)
+		*v = i % 2 == 1;
+	return n;
+}
+
+const struct ynode *
+yr_get_duration_ms(struct yreader *r, const struct ynode *map, const char *key,
+		   uint64_t max_ms, uint64_t *v)
+{
+	const struct ynode *n, *ok = NULL;
+	const char *s;
+	size_t mark;
+	uint64_t ms;
+
+	s = text_of(r, map, key, "a duration", &n, &mark);
+	if (n == NULL)
+		return NULL;
+	if (s == NULL) {
+		/* reported */
+	} else if (yparse_duration_ms(s, &ms) < 0) {
+		yr_err(r, n, "invalid duration %s (want a number with unit s, m, h or ms, e.g. "
+		       "240s)", yr_quote_node(r, n));
+	} else if (ms == 0 || ms > max_ms) {
+		yr_err(r, n, "duration %s out of range (want 1ms to %" PRIu64 "h)",
+		       yr_quote_node(r, n), max_ms / 3600000);
+	} else {
+		*v = ms;
+		ok = n;
+	}
+	yr_pop(r, mark);
+	return ok;
 }

@@ -7,11 +7,15 @@
  * and for getters that check a value's type and form and report, once and
  * where it was written, the value that is wrong.
  *
- * Kubernetes resources are typed as the API server types them: an integer
- * or a boolean is a plain (unquoted) scalar, and a wrong value reads
- * "expected an integer, got the string \"80\"" (yr_get(), yr_str(),
- * yr_int(), yr_bool()). yr_scalar() checks that a value is a scalar
- * ("expected WHAT, got a list").
+ * Two families of getters, because the two loaders read two kinds of YAML:
+ *   - Kubernetes resources are typed as the API server types them: an
+ *     integer or a boolean is a plain (unquoted) scalar, and a wrong value
+ *     reads "expected an integer, got the string \"80\"" (yr_get(),
+ *     yr_str(), yr_int(), yr_bool());
+ *   - the appliance config takes a value as text, quoted or not, and a wrong
+ *     one reads "invalid value \"0\" (want 1-128)" (yr_get_uint(),
+ *     yr_get_enum(), yr_get_flag(), yr_get_duration_ms()).
+ * Both families share yr_scalar() ("expected WHAT, got a list").
  *
  * Thread-safety: a yreader belongs to the thread that loads; no global state.
  */
@@ -137,5 +141,46 @@ int yr_bool(struct yreader *r, const struct ynode *n, bool *v);
 
 /** true, True, TRUE, false, False, FALSE: the spellings yr_bool() takes. */
 int yparse_bool(const char *s, bool *v);
+
+/*
+ * Values as text (quoted or not). Each takes an optional key of map: missing
+ * or null leaves *v as it is (the default) and returns NULL. Otherwise the key
+ * is pushed on the path for the message: "KEY: expected WANT, got a list" for
+ * a collection, "KEY: invalid value \"x\" (want WANT)" for a bad scalar.
+ * @return the value node when *v was set, else NULL.
+ */
+
+/** An unsigned decimal in [lo, hi]: digits only, no sign, no leading zero. want NULL: "LO-HI". */
+const struct ynode *yr_get_uint(struct yreader *r, const struct ynode *map, const char *key,
+				uint64_t lo, uint64_t hi, const char *want, uint64_t *v);
+
+/** One of names (NULL-terminated): *v its index. want NULL: "a, b or c". */
+const struct ynode *yr_get_enum(struct yreader *r, const struct ynode *map, const char *key,
+				const char *const *names, const char *want, unsigned int *v);
+
+/** A boolean spelled as yparse_bool() takes it; want: "true or false". */
+const struct ynode *yr_get_flag(struct yreader *r, const struct ynode *map, const char *key,
+				bool *v);
+
+/**
+ * A duration (yparse_duration_ms()) from 1 ms to max_ms. A bad one reads
+ * "invalid duration \"x\" (want a number with unit s, m, h or ms, e.g. 240s)",
+ * one out of range "duration \"x\" out of range (want 1ms to Nh)".
+ */
+const struct ynode *yr_get_duration_ms(struct yreader *r, const struct ynode *map,
+				       const char *key, uint64_t max_ms, uint64_t *v);
+
+/**
+ * Decimal digits only, no sign, no leading zero (YAML 1.1 would read it as
+ * octal), at most max. @return 0, -EINVAL (not such a number) or -ERANGE.
+ */
+int yparse_uint(const char *s, uint64_t max, uint64_t *v);
+
+/**
+ * "120" (seconds), "120s", "4m", "2h", "1500ms" and sums of them ("2h4m", as
+ * Go's time.ParseDuration adds components) into milliseconds.
+ * @return 0, or -EINVAL (malformed or over UINT64_MAX ms).
+ */
+int yparse_duration_ms(const char *s, uint64_t *ms);
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * Unit tests of lib/yaml: ydoc (the tree and its positions, multi-document
  * streams, every limit on hostile input with its exact message), yquote(),
- * and yreader (the path, diagnostics, and every getter with its exact
- * message and position).
+ * and yreader (the path, diagnostics, and every getter of both families with
+ * its exact message and position).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -819,7 +819,8 @@ test_reader_typed(void **state)
 			   "l: [1]\n"
 			   "s: text\n"
 			   "n: ~\n"
-			   "ints: [80, -5, +7, \"80\", eighty, 1.5, [1], 99999999999999999999, 08]\n"
+			   "ints: [80, -5, +7, \"80\", eighty, 1.5, [1], 99999999999999999999, "
+			   "08]\n"
 			   "bools: [true, False, TRUE, \"true\", yes, {}]\n";
 	struct diag_list dl = { 0 };
 	const struct ynode *root, *ints, *bools, *node;
@@ -899,6 +900,156 @@ test_reader_typed(void **state)
 	yfile_free(&yf);
 }
 
+static void
+test_reader_text(void **state)
+{
+	static const char *const modes[] = { "random", "preserve", "never", NULL };
+	const char *text = "u: {ok: 1500, q: \"68\", lo: 67, zero: 01, sign: -1, frac: 1.5, "
+			   "big: 99999999999999999999999, list: [1], nul: ~}\n"
+			   "e: {ok: preserve, bad: sometimes, map: {}}\n"
+			   "f: {t: True, q: \"false\", bad: maybe, list: []}\n"
+			   "d: {s: 240s, sum: 2h4m, bare: 120, ms: 1500ms, zero: 0s, long: 169h, "
+			   "bad: 7x, neg: -5s, list: [1s]}\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *root, *u, *e, *f, *d;
+	unsigned int ev = 9;
+	uint64_t x = 7;
+	struct yfile yf;
+	struct yreader r;
+	bool b = false;
+	size_t mark;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	u = ymap_get(root, "u");
+	e = ymap_get(root, "e");
+	f = ymap_get(root, "f");
+	d = ymap_get(root, "d");
+	yr_init(&r, "t.yaml", &dl, 64);
+
+	mark = yr_key(&r, "u");
+	assert_ptr_equal(yr_get_uint(&r, u, "ok", 68, 9000, NULL, &x), ymap_get(u, "ok"));
+	assert_int_equal(x, 1500);
+	assert_non_null(yr_get_uint(&r, u, "q", 68, 9000, NULL, &x));
+	assert_int_equal(x, 68);
+	/* missing or null: the default stays, nothing said */
+	assert_null(yr_get_uint(&r, u, "nul", 0, 10, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "missing", 0, 10, NULL, &x));
+	assert_int_equal(x, 68);
+	assert_null(yr_get_uint(&r, u, "lo", 68, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "zero", 0, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "sign", 0, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "frac", 0, 9000, "a whole number", &x));
+	assert_null(yr_get_uint(&r, u, "big", 0, UINT64_MAX, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "list", 0, 9000, NULL, &x));
+	assert_int_equal(x, 68);
+	yr_pop(&r, mark);
+	assert_string_equal(r.path, "");
+	expect_diags(&dl, "t.yaml:1:28: error: u.lo: invalid value \"67\" (want 68-9000)\n"
+			  "t.yaml:1:38: error: u.zero: invalid value \"01\" (want 0-9000)\n"
+			  "t.yaml:1:48: error: u.sign: invalid value \"-1\" (want 0-9000)\n"
+			  "t.yaml:1:58: error: u.frac: invalid value \"1.5\" (want a whole "
+			  "number)\n"
+			  "t.yaml:1:68: error: u.big: invalid value \"99999999999999999999999\" "
+			  "(want 0-18446744073709551615)\n"
+			  "t.yaml:1:99: error: u.list: expected a number, got a list\n");
+
+	mark = yr_key(&r, "e");
+	assert_ptr_equal(yr_get_enum(&r, e, "ok", modes, NULL, &ev), ymap_get(e, "ok"));
+	assert_int_equal(ev, 1);
+	assert_null(yr_get_enum(&r, e, "bad", modes, NULL, &ev));
+	assert_null(yr_get_enum(&r, e, "map", modes, "a mode", &ev));
+	assert_null(yr_get_enum(&r, e, "missing", modes, NULL, &ev));
+	assert_int_equal(ev, 1);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:2:24: error: e.bad: invalid value \"sometimes\" (want random, "
+			  "preserve or never)\n"
+			  "t.yaml:2:40: error: e.map: expected a mode, got a mapping\n");
+
+	mark = yr_key(&r, "f");
+	assert_non_null(yr_get_flag(&r, f, "t", &b));
+	assert_true(b);
+	assert_non_null(yr_get_flag(&r, f, "q", &b));
+	assert_false(b);
+	assert_null(yr_get_flag(&r, f, "bad", &b));
+	assert_null(yr_get_flag(&r, f, "list", &b));
+	assert_false(b);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:3:31: error: f.bad: invalid value \"maybe\" (want true or "
+			  "false)\n"
+			  "t.yaml:3:44: error: f.list: expected true or false, got a list\n");
+
+	mark = yr_key(&r, "d");
+	assert_non_null(yr_get_duration_ms(&r, d, "s", 168 * 3600000ull, &x));
+	assert_int_equal(x, 240000);
+	assert_non_null(yr_get_duration_ms(&r, d, "sum", 168 * 3600000ull, &x));
+	assert_int_equal(x, (2 * 60 + 4) * 60000);
+	assert_non_null(yr_get_duration_ms(&r, d, "bare", 168 * 3600000ull, &x));
+	assert_int_equal(x, 120000);
+	assert_non_null(yr_get_duration_ms(&r, d, "ms", 168 * 3600000ull, &x));
+	assert_int_equal(x, 1500);
+	assert_null(yr_get_duration_ms(&r, d, "zero", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "long", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "bad", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "neg", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "list", 168 * 3600000ull, &x));
+	assert_int_equal(x, 1500);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:4:54: error: d.zero: duration \"0s\" out of range (want 1ms to "
+			  "168h)\n"
+			  "t.yaml:4:64: error: d.long: duration \"169h\" out of range (want 1ms to "
+			  "168h)\n"
+			  "t.yaml:4:75: error: d.bad: invalid duration \"7x\" (want a number with "
+			  "unit s, m, h or ms, e.g. 240s)\n"
+			  "t.yaml:4:84: error: d.neg: invalid duration \"-5s\" (want a number with "
+			  "unit s, m, h or ms, e.g. 240s)\n"
+			  "t.yaml:4:95: error: d.list: expected a duration, got a list\n");
+	yfile_free(&yf);
+}
+
+static void
+test_parsers(void **state)
+{
+	uint64_t v = 42;
+
+	(void)state;
+	assert_int_equal(yparse_uint("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(yparse_uint("65535", 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(yparse_uint("65536", 65535, &v), -ERANGE);
+	assert_int_equal(yparse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(yparse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(yparse_uint("", 10, &v), -EINVAL);
+	assert_int_equal(yparse_uint("010", 100, &v), -EINVAL);
+	assert_int_equal(yparse_uint("+1", 100, &v), -EINVAL);
+	assert_int_equal(yparse_uint("1 ", 100, &v), -EINVAL);
+	assert_true(v == UINT64_MAX);
+
+	assert_int_equal(yparse_duration_ms("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(yparse_duration_ms("7440", &v), 0);
+	assert_int_equal(v, 7440000);
+	assert_int_equal(yparse_duration_ms("1h1m1s1ms", &v), 0);
+	assert_int_equal(v, 3661001);
+	assert_int_equal(yparse_duration_ms("01s", &v), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(yparse_duration_ms("012", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("1.5s", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("1d", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("s", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms(NULL, &v), -EINVAL);
+	/* UINT64_MAX / 1000 seconds fit; one more does not */
+	assert_int_equal(yparse_duration_ms("18446744073709551", &v), 0);
+	assert_int_equal(yparse_duration_ms("18446744073709552", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("5124095576030h", &v), 0);
+	assert_int_equal(yparse_duration_ms("5124095576031h", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("18446744073709551615ms1ms", &v), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -925,6 +1076,8 @@ main(void)
 		cmocka_unit_test(test_reader_quote),
 		cmocka_unit_test(test_reader_lookups),
 		cmocka_unit_test(test_reader_typed),
+		cmocka_unit_test(test_reader_text),
+		cmocka_unit_test(test_parsers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

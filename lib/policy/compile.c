@@ -57,7 +57,7 @@ cc_grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
 /* Strings the policy owns                                             */
 
 const char *
-store_printf(struct cc *c, const char *fmt, ...)
+cc_printf(struct cc *c, const char *fmt, ...)
 {
 	struct policy_store *st = c->st;
 	va_list ap;
@@ -80,11 +80,11 @@ nomem:
 
 /* "namespace/name", or the name when the resource has no namespace. */
 const char *
-qualified(struct cc *c, const char *ns, const char *name)
+cc_qualified(struct cc *c, const char *ns, const char *name)
 {
 	if (ns == NULL || ns[0] == '\0')
 		return name;
-	return store_printf(c, "%s/%s", ns, name);
+	return cc_printf(c, "%s/%s", ns, name);
 }
 
 /*
@@ -92,11 +92,11 @@ qualified(struct cc *c, const char *ns, const char *name)
  * resource's namespace, as Istio reads it; anything with a dot is a FQDN.
  */
 const char *
-fqdn(struct cc *c, const char *host, const char *ns)
+cc_fqdn(struct cc *c, const char *host, const char *ns)
 {
 	if (host == NULL || strchr(host, '.') != NULL || strcmp(host, "*") == 0)
 		return host;
-	return store_printf(c, "%s.%s.svc.cluster.local", host,
+	return cc_printf(c, "%s.%s.svc.cluster.local", host,
 			    ns != NULL && ns[0] != '\0' ? ns : "default");
 }
 
@@ -156,9 +156,9 @@ build_indexes(struct cc *c)
 	for (i = 0; i < m->n_ses; i++) {
 		const struct service_entry *se = &m->ses[i];
 
-		c->se_names[i] = qualified(c, se->ns, se->name);
+		c->se_names[i] = cc_qualified(c, se->ns, se->name);
 		for (h = 0; h < se->n_hosts; h++) {
-			const char *fq = fqdn(c, se->hosts[h], se->ns);
+			const char *fq = cc_fqdn(c, se->hosts[h], se->ns);
 			int rc;
 
 			if (fq == NULL)
@@ -175,10 +175,10 @@ build_indexes(struct cc *c)
 	}
 	for (i = 0; i < m->n_drs; i++) {
 		const struct destination_rule *dr = &m->drs[i];
-		const char *fq = fqdn(c, dr->host, dr->ns);
+		const char *fq = cc_fqdn(c, dr->host, dr->ns);
 		int rc;
 
-		c->dr_names[i] = qualified(c, dr->ns, dr->name);
+		c->dr_names[i] = cc_qualified(c, dr->ns, dr->name);
 		if (fq == NULL)
 			continue;
 		if (fq[0] == '*')
@@ -241,7 +241,7 @@ dr_for_se(struct cc *c, uint32_t se_i)
 	int d;
 
 	for (h = 0; h < se->n_hosts; h++) {
-		const char *fq = fqdn(c, se->hosts[h], se->ns);
+		const char *fq = cc_fqdn(c, se->hosts[h], se->ns);
 
 		if (fq != NULL && (d = dr_for_host(c, fq)) >= 0) {
 			c->dr_used[d] = true;
@@ -255,7 +255,7 @@ dr_for_se(struct cc *c, uint32_t se_i)
 int
 se_for_host(struct cc *c, const char *host, const char *ns)
 {
-	const char *fq = fqdn(c, host, ns);
+	const char *fq = cc_fqdn(c, host, ns);
 	uint32_t i = host_lower_bound(c->se_exact, c->n_se_exact, fq);
 	size_t best_len = 0;
 	int best = -1;
@@ -331,7 +331,7 @@ dr_effective(const struct destination_rule *dr, const struct dr_subset *sub, uin
 }
 
 bool
-settings_equal(const struct dr_settings *a, const struct dr_settings *b)
+dr_settings_equal(const struct dr_settings *a, const struct dr_settings *b)
 {
 	return a->max_connections == b->max_connections &&
 	       a->connect_timeout_ms == b->connect_timeout_ms && a->lb == b->lb;
@@ -499,15 +499,15 @@ compile_outbound(struct cc *c, struct policy *p)
 		diag_add(c->dl, DIAG_ERROR, sc->outbound_pos.file, sc->outbound_pos.line,
 			 sc->outbound_pos.col, "Sidecar %s sets outboundTrafficPolicy %s, but "
 			 "Sidecar %s (%s:%u) sets %s: which one applies to this appliance is "
-			 "ambiguous", qualified(c, sc->ns, sc->name), outbound_name(sc->outbound),
-			 qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
-			 outbound_name(best->outbound));
+			 "ambiguous", cc_qualified(c, sc->ns, sc->name),
+			 outbound_name(sc->outbound), cc_qualified(c, best->ns, best->name),
+			 best->pos.file, best->pos.line, outbound_name(best->outbound));
 	}
 	if (best == NULL)
 		return;
 	p->outbound = best->outbound;
-	p->outbound_from = store_printf(c, "Sidecar %s at %s:%u, over policy.outbound %s",
-					qualified(c, best->ns, best->name), best->pos.file,
+	p->outbound_from = cc_printf(c, "Sidecar %s at %s:%u, over policy.outbound %s",
+					cc_qualified(c, best->ns, best->name), best->pos.file,
 					best->pos.line,
 					outbound_name(c->cfg != NULL ? c->cfg->outbound :
 						      EGRESS_OUTBOUND_REGISTRY_ONLY));
@@ -515,7 +515,7 @@ compile_outbound(struct cc *c, struct policy *p)
 		diag_add(c->dl, DIAG_WARNING, best->outbound_pos.file, best->outbound_pos.line,
 			 best->outbound_pos.col, "Sidecar %s: outboundTrafficPolicy %s overrides "
 			 "policy.outbound %s of the appliance config",
-			 qualified(c, best->ns, best->name), outbound_name(best->outbound),
+			 cc_qualified(c, best->ns, best->name), outbound_name(best->outbound),
 			 outbound_name(c->cfg->outbound));
 }
 

@@ -139,12 +139,6 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline uint32_t
-mask4(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len);
-}
-
 static inline const char *
 outbound_name(enum egress_outbound o)
 {
@@ -153,23 +147,24 @@ outbound_name(enum egress_outbound o)
 
 /* compile.c */
 int cc_grow(void **v, uint32_t *cap, uint32_t need, size_t elem);
-const char *store_printf(struct cc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *qualified(struct cc *c, const char *ns, const char *name);
-const char *fqdn(struct cc *c, const char *host, const char *ns);
+const char *cc_printf(struct cc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *cc_qualified(struct cc *c, const char *ns, const char *name);
+const char *cc_fqdn(struct cc *c, const char *host, const char *ns);
 int dr_for_se(struct cc *c, uint32_t se_i);
 int se_for_host(struct cc *c, const char *host, const char *ns);
 const struct dr_subset *dr_subset_find(const struct destination_rule *dr, const char *name);
 struct dr_settings dr_effective(const struct destination_rule *dr, const struct dr_subset *sub,
 				uint32_t port);
-bool settings_equal(const struct dr_settings *a, const struct dr_settings *b);
+bool dr_settings_equal(const struct dr_settings *a, const struct dr_settings *b);
 
 /* compile_serviceentry.c */
 bool se_uses_dns(const struct service_entry *se);
 int se_targets(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct dr_subset *sub,
 	       uint16_t dflt, bool quiet, bool *from_dns);
-int rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rule_spec *rs);
-bool rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len, uint16_t port,
-		 uint8_t proto);
+int cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp,
+		const struct rule_spec *rs);
+bool cc_rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len,
+		    uint16_t port, uint8_t proto);
 int compile_se(struct cc *c, uint32_t se_i);
 
 /* compile_routes.c */

@@ -240,7 +240,7 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 			out->cap_se = (uint32_t)se_i;
 			out->cap_port = dport;
 			out->cap_subset = d->subset;
-		} else if (!settings_equal(&out->s, &s) && !warned_settings) {
+		} else if (!dr_settings_equal(&out->s, &s) && !warned_settings) {
 			warned_settings = true;
 			diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
 				 "VirtualService %s: destinations have different DestinationRule "
@@ -371,7 +371,7 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 		rr->skipped = true;
 		return 0;
 	}
-	if (rule_exists(c->b, g->all_vs_first, dst, len, (uint16_t)sp->number, sp->l4proto)) {
+	if (cc_rule_exists(c->b, g->all_vs_first, dst, len, (uint16_t)sp->number, sp->l4proto)) {
 		diag_add(c->dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.col,
 			 "VirtualService %s: port %u of ServiceEntry %s is routed by another "
 			 "VirtualService first; route %s[%u] is not used for it", g->vs_name,
@@ -394,7 +394,7 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 		.flags = (uint8_t)(POLICY_RULE_F_ROUTED | to->flags |
 				   (len == 0 ? POLICY_RULE_F_ANY_DST : 0)),
 	};
-	return rule_add(c, se_i, sp, &rs);
+	return cc_rule_add(c, se_i, sp, &rs);
 }
 
 /* Does a host of the VirtualService name this entry? */
@@ -406,8 +406,8 @@ vs_covers_se(struct cc *c, const struct virtual_service *vs, const struct servic
 	for (h = 0; h < vs->n_hosts; h++)
 		for (k = 0; k < se->n_hosts; k++)
 			if (vs->hosts[h] != NULL && se->hosts[k] != NULL &&
-			    istio_host_covers(fqdn(c, vs->hosts[h], vs->ns),
-					      fqdn(c, se->hosts[k], se->ns)))
+			    istio_host_covers(cc_fqdn(c, vs->hosts[h], vs->ns),
+					      cc_fqdn(c, se->hosts[k], se->ns)))
 				return true;
 	return false;
 }
@@ -469,7 +469,7 @@ compile_route(struct cc *c, struct vs_gen *g, const struct vs_route *r)
 	const struct virtual_service *vs = g->vs;
 	struct route_run rr = {
 		.r = r,
-		.name = store_printf(c, "%s %s[%u]", g->vs_name, r->tls ? "tls" : "tcp", r->index),
+		.name = cc_printf(c, "%s %s[%u]", g->vs_name, r->tls ? "tls" : "tcp", r->index),
 	};
 	unsigned int mi, s, p, n_matches = r->n_matches > 0 ? r->n_matches : 1;
 	uint32_t before = c->b->n_rules;
@@ -516,7 +516,7 @@ compile_vss(struct cc *c)
 		const struct virtual_service *vs = &c->m->vss[v];
 
 		g.vs = vs;
-		g.vs_name = qualified(c, vs->ns, vs->name);
+		g.vs_name = cc_qualified(c, vs->ns, vs->name);
 		g.vs_first = c->b->n_rules;
 		if (!vs_for_us(c, vs, g.vs_name))
 			continue;
@@ -528,7 +528,8 @@ compile_vss(struct cc *c)
 	for (i = 0; i < g.all_vs_first; i++) {
 		const struct policy_rule *x = &c->b->rules[i];
 
-		if (rule_exists(c->b, g.all_vs_first, x->dst_ip, x->prefix_len, x->port, x->proto))
+		if (cc_rule_exists(c->b, g.all_vs_first, x->dst_ip, x->prefix_len, x->port,
+				   x->proto))
 			c->b->meta[i].dead = true;
 	}
 	return 0;

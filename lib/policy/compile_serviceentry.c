@@ -3,7 +3,7 @@
  * The rules of a ServiceEntry: each address times each port, with the NAT
  * targets of that port (STATIC endpoints, DNS answers, with their weights)
  * and what the DestinationRule of the entry's host says. Routes reuse the
- * targets and rule_add() (compile_routes.c).
+ * targets and cc_rule_add() (compile_routes.c).
  *
  * Control thread only.
  */
@@ -226,7 +226,7 @@ weights_normalize(struct policy_target *t, uint32_t n)
 
 
 int
-rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rule_spec *rs)
+cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rule_spec *rs)
 {
 	struct builder *b = c->b;
 	struct policy_rule *r;
@@ -269,7 +269,7 @@ rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rul
 
 /* A rule for this key already added since index from? (an address listed twice) */
 bool
-rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len, uint16_t port,
+cc_rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len, uint16_t port,
 	    uint8_t proto)
 {
 	uint32_t i;
@@ -336,14 +336,14 @@ compile_se(struct cc *c, uint32_t se_i)
 				for (k = 0; ans != NULL && k < ans->n_addrs; k++) {
 					uint32_t ip = ntohl(ans->addrs[k]);
 
-					if (rule_exists(c->b, from, ip, 32, (uint16_t)sp->number,
+					if (cc_rule_exists(c->b, from, ip, 32, (uint16_t)sp->number,
 							sp->l4proto))
 						continue;
 					rs.dst = ip;
 					rs.len = 32;
 					rs.flags |= POLICY_RULE_F_DNS_DST;
 					rs.dst_name = se->hosts[h];
-					if (rule_add(c, se_i, sp, &rs) < 0)
+					if (cc_rule_add(c, se_i, sp, &rs) < 0)
 						return -ENOMEM;
 				}
 			}
@@ -362,19 +362,19 @@ compile_se(struct cc *c, uint32_t se_i)
 					 "of EVERY destination is sent to its endpoints (add "
 					 "spec.addresses to restrict it)", name, sp->number);
 			rs.flags |= POLICY_RULE_F_ANY_DST;
-			if (rule_add(c, se_i, sp, &rs) < 0)
+			if (cc_rule_add(c, se_i, sp, &rs) < 0)
 				return -ENOMEM;
 			continue;
 		}
 		for (a = 0; a < se->n_addresses; a++) {
 			const struct se_address *ad = &se->addresses[a];
 
-			if (ad->v6 || rule_exists(c->b, from, ad->ip, ad->prefix_len,
+			if (ad->v6 || cc_rule_exists(c->b, from, ad->ip, ad->prefix_len,
 						  (uint16_t)sp->number, sp->l4proto))
 				continue;
 			rs.dst = ad->ip;
 			rs.len = ad->prefix_len;
-			if (rule_add(c, se_i, sp, &rs) < 0)
+			if (cc_rule_add(c, se_i, sp, &rs) < 0)
 				return -ENOMEM;
 		}
 	}

@@ -61,7 +61,7 @@ cfg_nomem(struct cfg_ctx *c)
  * about every key that is not in known.
  */
 bool
-check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known)
+cfg_check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known)
 {
 	const struct ynode *k;
 	size_t i = 0;
@@ -87,7 +87,7 @@ check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known)
 
 /* The value of a required key of map (at the current path), or NULL after an error. */
 const struct ynode *
-need(struct cfg_ctx *c, const struct ynode *map, const char *key)
+cfg_need(struct cfg_ctx *c, const struct ynode *map, const char *key)
 {
 	const struct ynode *k = ymap_key(map, key);
 	const struct ynode *v = ymap_get(map, key);
@@ -109,7 +109,7 @@ need(struct cfg_ctx *c, const struct ynode *map, const char *key)
 
 
 int
-dup_str(struct cfg_ctx *c, const char *s, char **out)
+cfg_strdup(struct cfg_ctx *c, const char *s, char **out)
 {
 	*out = strdup(s);
 	if (*out == NULL) {
@@ -201,9 +201,9 @@ parse_labels(struct cfg_ctx *c, const struct ynode *v)
 			continue;
 		}
 		l = &cfg->labels[cfg->n_labels];
-		if (dup_str(c, k->str, &l->key) < 0)
+		if (cfg_strdup(c, k->str, &l->key) < 0)
 			return;
-		if (dup_str(c, text, &l->value) < 0) {
+		if (cfg_strdup(c, text, &l->value) < 0) {
 			free(l->key);
 			l->key = NULL;
 			return;
@@ -327,7 +327,7 @@ parse_policy(struct cfg_ctx *c, const struct ynode *root)
 	if (pol == NULL)
 		return;
 	mark = yr_key(&c->r, "policy");
-	if (!check_map(c, pol, policy_keys)) {
+	if (!cfg_check_map(c, pol, policy_keys)) {
 		yr_pop(&c->r, mark);
 		return;
 	}
@@ -394,7 +394,7 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 	if (flows == NULL)
 		return;
 	mark = yr_key(&c->r, "flows");
-	if (!check_map(c, flows, flows_keys)) {
+	if (!cfg_check_map(c, flows, flows_keys)) {
 		yr_pop(&c->r, mark);
 		return;
 	}
@@ -404,7 +404,7 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 
 	v = ymap_opt(flows, "timeouts");
 	m2 = yr_key(&c->r, "timeouts");
-	if (v != NULL && check_map(c, v, timeouts_keys)) {
+	if (v != NULL && cfg_check_map(c, v, timeouts_keys)) {
 		yr_get_duration_ms(&c->r, v, "established", EGRESS_TIMEOUT_MAX_MS,
 				   &cfg->timeout_established_ms);
 		yr_get_duration_ms(&c->r, v, "transitory", EGRESS_TIMEOUT_MAX_MS,
@@ -420,7 +420,7 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 
 	v = ymap_opt(flows, "per_source");
 	m2 = yr_key(&c->r, "per_source");
-	if (v != NULL && check_map(c, v, per_source_keys)) {
+	if (v != NULL && cfg_check_map(c, v, per_source_keys)) {
 		if (yr_get_uint(&c->r, v, "max", 0, CFG_FLOWS_LIMIT, NULL, &x) != NULL)
 			cfg->per_source_max = (uint32_t)x;
 		if (yr_get_uint(&c->r, v, "new_per_second", 0, CFG_NEW_PER_SECOND_MAX, NULL,
@@ -469,10 +469,10 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 	struct egress_config *cfg = c->cfg;
 	uint64_t x;
 
-	if (!check_map(c, root, top_keys))
+	if (!cfg_check_map(c, root, top_keys))
 		return;
-	parse_ports(c, root);
-	parse_nat(c, root);
+	cfg_parse_ports(c, root);
+	cfg_parse_nat(c, root);
 	/* Not given: the outside address. Given but wrong: reported already. */
 	if (ymap_opt(ymap_opt(root, "nat"), "addresses") == NULL &&
 	    c->addr[EGRESS_PORT_OUTSIDE] != NULL) {
@@ -524,9 +524,9 @@ egress_config_load(const char *path, struct egress_config *cfg, struct diag_list
 	first = dl->n;
 	memset(cfg, 0, sizeof(*cfg));
 	set_defaults(cfg);
-	if (dup_str(&c, path, &cfg->path) < 0 ||
-	    dup_str(&c, "istio", &cfg->labels[0].key) < 0 ||
-	    dup_str(&c, "egressgateway", &cfg->labels[0].value) < 0) {
+	if (cfg_strdup(&c, path, &cfg->path) < 0 ||
+	    cfg_strdup(&c, "istio", &cfg->labels[0].key) < 0 ||
+	    cfg_strdup(&c, "egressgateway", &cfg->labels[0].value) < 0) {
 		rc = -ENOMEM;
 		goto fail;
 	}

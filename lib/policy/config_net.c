@@ -183,21 +183,21 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 	size_t mark, m2;
 	uint64_t x;
 
-	m = need(c, ports, port_names[r]);
+	m = cfg_need(c, ports, port_names[r]);
 	mark = yr_key(&c->r, port_names[r]);
-	if (m == NULL || !check_map(c, m, port_keys)) {
+	if (m == NULL || !cfg_check_map(c, m, port_keys)) {
 		yr_pop(&c->r, mark);
 		return;
 	}
 	pc->line = m->line;
 
-	v = need(c, m, "device");
+	v = cfg_need(c, m, "device");
 	m2 = yr_key(&c->r, "device");
 	if (v != NULL && yr_scalar(&c->r, v, "a device name") != NULL)
-		dup_str(c, v->str, &pc->device);
+		cfg_strdup(c, v->str, &pc->device);
 	yr_pop(&c->r, m2);
 
-	v = need(c, m, "address");
+	v = cfg_need(c, m, "address");
 	m2 = yr_key(&c->r, "address");
 	if (v != NULL && parse_port_addr(c, v, pc))
 		c->addr[r] = v;
@@ -243,15 +243,15 @@ check_gateway(struct cfg_ctx *c, enum egress_port_role r)
 }
 
 void
-parse_ports(struct cfg_ctx *c, const struct ynode *root)
+cfg_parse_ports(struct cfg_ctx *c, const struct ynode *root)
 {
 	const struct egress_port_cfg *in = &c->cfg->port[EGRESS_PORT_INSIDE];
 	const struct egress_port_cfg *out = &c->cfg->port[EGRESS_PORT_OUTSIDE];
-	const struct ynode *ports = need(c, root, "ports");
+	const struct ynode *ports = cfg_need(c, root, "ports");
 	size_t mark = yr_key(&c->r, "ports");
 	uint8_t len;
 
-	if (ports == NULL || !check_map(c, ports, ports_keys)) {
+	if (ports == NULL || !cfg_check_map(c, ports, ports_keys)) {
 		yr_pop(&c->r, mark);
 		return;
 	}
@@ -324,7 +324,7 @@ parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 }
 
 void
-parse_nat(struct cfg_ctx *c, const struct ynode *root)
+cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root)
 {
 	struct egress_config *cfg = c->cfg;
 	const struct ynode *nat = ymap_opt(root, "nat");
@@ -336,7 +336,7 @@ parse_nat(struct cfg_ctx *c, const struct ynode *root)
 	if (nat == NULL)
 		return;
 	mark = yr_key(&c->r, "nat");
-	if (!check_map(c, nat, nat_keys)) {
+	if (!cfg_check_map(c, nat, nat_keys)) {
 		yr_pop(&c->r, mark);
 		return;
 	}

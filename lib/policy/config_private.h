@@ -28,12 +28,12 @@ struct cfg_ctx {
 
 /* config.c */
 void cfg_nomem(struct cfg_ctx *c);
-bool check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known);
-const struct ynode *need(struct cfg_ctx *c, const struct ynode *map, const char *key);
-int dup_str(struct cfg_ctx *c, const char *s, char **out);
+bool cfg_check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known);
+const struct ynode *cfg_need(struct cfg_ctx *c, const struct ynode *map, const char *key);
+int cfg_strdup(struct cfg_ctx *c, const char *s, char **out);
 
 /* config_net.c: the sections "ports" (required) and "nat" of root */
-void parse_ports(struct cfg_ctx *c, const struct ynode *root);
-void parse_nat(struct cfg_ctx *c, const struct ynode *root);
+void cfg_parse_ports(struct cfg_ctx *c, const struct ynode *root);
+void cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root);
 
 #endif

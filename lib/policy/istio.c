@@ -205,7 +205,7 @@ ld_init(struct ld *ld, const struct egress_config *cfg, struct policy_model *m,
 	yr_init(&ld->r, file, dl, QUOTE_MAX);
 	ld->cfg = cfg;
 	ld->m = m;
-	own_init(ld);
+	ld_own_init(ld);
 }
 
 static int
@@ -308,7 +308,7 @@ seen_add(struct seen *seen, const char *path, bool *oom)
 			return true;
 		}
 	}
-	v = grow(seen->v, seen->n, sizeof(*v));
+	v = model_grow(seen->v, seen->n, sizeof(*v));
 	if (v == NULL) {
 		*oom = true;
 		free(real);
@@ -356,7 +356,7 @@ load_dir(const struct egress_config *cfg, struct policy_model *m, const char *di
 
 		if (de->d_name[0] == '.' || !has_yaml_suffix(de->d_name))
 			continue;
-		v = grow(names, n, sizeof(*v));
+		v = model_grow(names, n, sizeof(*v));
 		if (v == NULL)
 			goto nomem;
 		names = v;

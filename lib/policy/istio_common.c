@@ -14,7 +14,7 @@
 
 #include "istio_private.h"
 
-const struct proto_info protocols[] = {
+const struct proto_info istio_protocols[] = {
 	{ "TCP", IPPROTO_TCP, false, false },
 	{ "HTTP", IPPROTO_TCP, true, false },
 	{ "HTTPS", IPPROTO_TCP, false, true },
@@ -95,7 +95,7 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 		rc = -1;
 	} else {
 		md->name_node = n;
-		if (!is_dns1123_subdomain(md->name)) {
+		if (!istio_dns1123_subdomain(md->name)) {
 			yr_key(&ld->r, "name");
 			yr_err(&ld->r, n, "invalid name %s (want a lowercase RFC 1123 subdomain)",
 			       yr_quote(&ld->r, md->name));
@@ -107,7 +107,7 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 	md->ns = yr_get_str(&ld->r, meta, "namespace", &n);
 	if (md->ns == NULL) {
 		md->ns = "";
-	} else if (!is_dns1123_label(md->ns, strlen(md->ns))) {
+	} else if (!istio_dns1123_label(md->ns, strlen(md->ns))) {
 		yr_key(&ld->r, "namespace");
 		yr_err(&ld->r, n, "invalid namespace %s (want a lowercase RFC 1123 label)",
 		       yr_quote(&ld->r, md->ns));
@@ -140,7 +140,7 @@ ld_string_map(struct ld *ld, const struct ynode *map,
 }
 
 void
-label_add(struct ld *ld, const char *k, const char *v, void *arg)
+ld_label_add(struct ld *ld, const char *k, const char *v, void *arg)
 {
 	struct label_sink *sink = arg;
 	struct egress_label *l = &sink->v[(*sink->n)++];
@@ -177,7 +177,7 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 			continue;
 		}
 		if (!(strcmp(e, ".") == 0 || strcmp(e, "*") == 0 ||
-		      (is_se && strcmp(e, "~") == 0) || is_dns1123_label(e, strlen(e))))
+		      (is_se && strcmp(e, "~") == 0) || istio_dns1123_label(e, strlen(e))))
 			yr_err(&ld->r, n, "invalid exportTo entry %s (want \".\", \"*\"%s or "
 			       "a namespace)", yr_quote(&ld->r, e), is_se ? ", \"~\"" : "");
 		for (j = 0; j < i; j++) {
@@ -203,29 +203,31 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 }
 
 const struct proto_info *
-proto_find(const char *name)
+istio_proto_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-		if (strcasecmp(name, protocols[i].name) == 0)
-			return &protocols[i];
+	for (i = 0; i < sizeof(istio_protocols) / sizeof(istio_protocols[0]); i++)
+		if (strcasecmp(name, istio_protocols[i].name) == 0)
+			return &istio_protocols[i];
 	return NULL;
 }
 
 bool
 istio_proto_is_http(const char *name)
 {
-	const struct proto_info *pi = name != NULL && name[0] != '\0' ? proto_find(name) : NULL;
+	const struct proto_info *pi;
 
+	pi = name != NULL && name[0] != '\0' ? istio_proto_find(name) : NULL;
 	return pi != NULL && pi->http;
 }
 
 bool
 istio_proto_is_tls(const char *name)
 {
-	const struct proto_info *pi = name != NULL && name[0] != '\0' ? proto_find(name) : NULL;
+	const struct proto_info *pi;
 
+	pi = name != NULL && name[0] != '\0' ? istio_proto_find(name) : NULL;
 	return pi != NULL && pi->tls;
 }
 
@@ -272,7 +274,7 @@ ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const ch
  * (Istio: a Gateway without one applies to every gateway workload).
  */
 bool
-labels_select(const struct egress_config *cfg, const struct egress_label *sel,
+istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 	      unsigned int n_sel)
 {
 	static const struct egress_label dflt = {

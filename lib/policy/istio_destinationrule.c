@@ -410,7 +410,7 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 
 			yr_err(&ld->r, nn != NULL ? nn : sm, "subset name cannot be empty");
 			yr_pop(&ld->r, m3);
-		} else if (!is_dns1123_label(name, strlen(name))) {
+		} else if (!istio_dns1123_label(name, strlen(name))) {
 			size_t m3 = yr_key(&ld->r, "name");
 
 			yr_err(&ld->r, nn, "subset name is invalid: %s", name);
@@ -436,7 +436,7 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 			sub->labels = ld_calloc(ld, lm->n, sizeof(*sub->labels));
 			sink = (struct label_sink){ sub->labels, &sub->n_labels };
 			if (sub->labels != NULL)
-				ld_string_map(ld, lm, label_add, &sink);
+				ld_string_map(ld, lm, ld_label_add, &sink);
 			yr_pop(&ld->r, m3);
 		}
 		tp = yr_get(&ld->r, sm, "trafficPolicy", YNODE_MAP);
@@ -470,7 +470,7 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	yr_key(&ld->r, "host");
 	if (host == NULL || host[0] == '\0')
 		yr_err(&ld->r, hn != NULL ? hn : spec, "empty domain name not allowed");
-	else if (!check_wildcard_domain(ld, host, err, sizeof(err)))
+	else if (!ld_check_wildcard_domain(ld, host, err, sizeof(err)))
 		yr_err(&ld->r, hn, "%s", err);
 	yr_pop(&ld->r, mark);
 	dr.host = ld_strdup(ld, host);

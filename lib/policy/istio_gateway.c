@@ -67,7 +67,7 @@ gw_server_hosts(struct ld *ld, const struct ynode *sm, struct gw_server *s)
 			size_t nl = (size_t)(slash - h);
 
 			if (!(nl == 1 && (h[0] == '*' || h[0] == '.')) &&
-			    !is_dns1123_label(h, nl)) {
+			    !istio_dns1123_label(h, nl)) {
 				char ns[QUOTE_MAX + 1];
 
 				snprintf(ns, sizeof(ns), "%.*s", (int)nl, h);
@@ -77,7 +77,7 @@ gw_server_hosts(struct ld *ld, const struct ynode *sm, struct gw_server *s)
 			}
 			h = slash + 1;
 		}
-		if (strcmp(h, "*") != 0 && !check_wildcard_domain(ld, h, err, sizeof(err)))
+		if (strcmp(h, "*") != 0 && !ld_check_wildcard_domain(ld, h, err, sizeof(err)))
 			yr_err(&ld->r, n, "%s", err);
 		s->hosts[s->n_hosts++] = ld_strdup(ld, ynode_str(n));
 		yr_pop(&ld->r, m2);
@@ -129,10 +129,10 @@ gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s,
 	if (proto == NULL || proto[0] == '\0') {
 		size_t m2 = yr_key(&ld->r, "protocol");
 
-		yr_err(&ld->r, pn != NULL ? pn : pm, "invalid protocol %s, supported protocols are "
-		       PROTOCOL_LIST, yr_quote(&ld->r, ""));
+		yr_err(&ld->r, pn != NULL ? pn : pm, "invalid protocol %s, supported protocols "
+		       "are " PROTOCOL_LIST, yr_quote(&ld->r, ""));
 		yr_pop(&ld->r, m2);
-	} else if ((*pi = proto_find(proto)) == NULL) {
+	} else if ((*pi = istio_proto_find(proto)) == NULL) {
 		size_t m2 = yr_key(&ld->r, "protocol");
 
 		yr_err(&ld->r, pn, "invalid protocol %s, supported protocols are " PROTOCOL_LIST,
@@ -297,6 +297,6 @@ load_gateway(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	}
 	gw_servers(ld, spec, &gw);
 	yr_pop(&ld->r, mark);
-	gw.selects_us = labels_select(ld->cfg, gw.selector, gw.n_selector);
+	gw.selects_us = istio_labels_select(ld->cfg, gw.selector, gw.n_selector);
 	model_add_gw(ld, &gw);
 }

@@ -41,7 +41,7 @@ ld_calloc(struct ld *ld, size_t n, size_t size)
  * no capacity fields and 100 000 entries cost O(log n) reallocations.
  */
 void *
-grow(void *v, unsigned int n, size_t size)
+model_grow(void *v, unsigned int n, size_t size)
 {
 	if (n == 0)
 		return realloc(v, 4 * size);
@@ -53,7 +53,7 @@ grow(void *v, unsigned int n, size_t size)
 const char *
 model_add_file(struct policy_model *m, const char *path)
 {
-	char **files = grow(m->files, m->n_files, sizeof(*files));
+	char **files = model_grow(m->files, m->n_files, sizeof(*files));
 	char *copy;
 
 	if (files == NULL)
@@ -227,7 +227,7 @@ policy_model_free(struct policy_model *m)
 void
 model_add_se(struct ld *ld, struct service_entry *se)
 {
-	struct service_entry *v = grow(ld->m->ses, ld->m->n_ses, sizeof(*v));
+	struct service_entry *v = model_grow(ld->m->ses, ld->m->n_ses, sizeof(*v));
 
 	if (v == NULL) {
 		ld->oom = true;
@@ -241,7 +241,7 @@ model_add_se(struct ld *ld, struct service_entry *se)
 void
 model_add_gw(struct ld *ld, struct gateway *gw)
 {
-	struct gateway *v = grow(ld->m->gateways, ld->m->n_gateways, sizeof(*v));
+	struct gateway *v = model_grow(ld->m->gateways, ld->m->n_gateways, sizeof(*v));
 
 	if (v == NULL) {
 		ld->oom = true;
@@ -255,7 +255,7 @@ model_add_gw(struct ld *ld, struct gateway *gw)
 void
 model_add_dr(struct ld *ld, struct destination_rule *dr)
 {
-	struct destination_rule *v = grow(ld->m->drs, ld->m->n_drs, sizeof(*v));
+	struct destination_rule *v = model_grow(ld->m->drs, ld->m->n_drs, sizeof(*v));
 
 	if (v == NULL) {
 		ld->oom = true;
@@ -269,7 +269,7 @@ model_add_dr(struct ld *ld, struct destination_rule *dr)
 void
 model_add_vs(struct ld *ld, struct virtual_service *vs)
 {
-	struct virtual_service *v = grow(ld->m->vss, ld->m->n_vss, sizeof(*v));
+	struct virtual_service *v = model_grow(ld->m->vss, ld->m->n_vss, sizeof(*v));
 
 	if (v == NULL) {
 		ld->oom = true;
@@ -283,7 +283,7 @@ model_add_vs(struct ld *ld, struct virtual_service *vs)
 void
 model_add_sidecar(struct ld *ld, struct sidecar *sc)
 {
-	struct sidecar *v = grow(ld->m->sidecars, ld->m->n_sidecars, sizeof(*v));
+	struct sidecar *v = model_grow(ld->m->sidecars, ld->m->n_sidecars, sizeof(*v));
 
 	if (v == NULL) {
 		ld->oom = true;

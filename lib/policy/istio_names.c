@@ -27,7 +27,7 @@ is_lower_alnum(char c)
 
 /* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
 bool
-is_dns1123_label(const char *s, size_t len)
+istio_dns1123_label(const char *s, size_t len)
 {
 	size_t i;
 
@@ -41,7 +41,7 @@ is_dns1123_label(const char *s, size_t len)
 
 /* RFC 1123 subdomain (Kubernetes object names): labels joined by dots. */
 bool
-is_dns1123_subdomain(const char *s)
+istio_dns1123_subdomain(const char *s)
 {
 	size_t len = strlen(s);
 	const char *p = s;
@@ -52,7 +52,7 @@ is_dns1123_subdomain(const char *s)
 		const char *dot = strchr(p, '.');
 		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
 
-		if (!is_dns1123_label(p, l))
+		if (!istio_dns1123_label(p, l))
 			return false;
 		if (dot == NULL)
 			return true;
@@ -78,7 +78,7 @@ all_digits(const char *s, size_t len)
  * that is not all digits, an optional trailing dot. Writes Istio's message.
  */
 bool
-check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
+ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
 {
 	const char *p = labels, *tld = strrchr(labels, '.');
 
@@ -96,7 +96,7 @@ check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 		/* the last label may be empty: "istio.io." */
 		if (dot == NULL && l == 0 && p != labels)
 			return true;
-		if (!is_dns1123_label(p, l)) {
+		if (!istio_dns1123_label(p, l)) {
 			char label[QUOTE_MAX + 1];
 
 			snprintf(label, sizeof(label), "%.*s", (int)l, p);
@@ -112,7 +112,7 @@ check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 
 /* Istio's ValidateWildcardDomain(): a FQDN, or one whose first label is "*". */
 bool
-check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
+ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
 {
 	const char *dot;
 	size_t first;
@@ -127,7 +127,7 @@ check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
 	}
 	dot = strchr(domain, '.');
 	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
-	if (!(first == 1 && domain[0] == '*') && !is_dns1123_label(domain, first)) {
+	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first)) {
 		char label[QUOTE_MAX + 1];
 
 		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
@@ -137,18 +137,18 @@ check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
 	}
 	if (dot == NULL)
 		return true;
-	return check_dns_labels(ld, domain, dot + 1, err, sz);
+	return ld_check_dns_labels(ld, domain, dot + 1, err, sz);
 }
 
 /* Istio's ValidateFQDN(): no wildcard anywhere. */
 bool
-is_fqdn(struct ld *ld, const char *name)
+ld_is_fqdn(struct ld *ld, const char *name)
 {
 	char err[MSG_MAX];
 
 	if (name[0] == '\0' || strlen(name) > 255)
 		return false;
-	return check_dns_labels(ld, name, name, err, sizeof(err));
+	return ld_check_dns_labels(ld, name, name, err, sizeof(err));
 }
 
 bool
@@ -172,18 +172,12 @@ istio_host_covers(const char *pattern, const char *host)
 /* ------------------------------------------------------------------ */
 /* Addresses                                                           */
 
-static uint32_t
-mask4(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len);
-}
-
 /*
  * "a.b.c.d", "a.b.c.d/len", an IPv6 address or IPv6 CIDR. Host bits are
  * cleared in a and reported through *host_bits. @return 0 or -1.
  */
 int
-parse_prefix(const char *s, struct se_address *a, bool *host_bits)
+istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits)
 {
 	const char *slash = strchr(s, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
@@ -236,7 +230,7 @@ parse_prefix(const char *s, struct se_address *a, bool *host_bits)
 }
 
 void
-format_prefix(const struct se_address *a, char *buf, size_t sz)
+istio_format_prefix(const struct se_address *a, char *buf, size_t sz)
 {
 	char ip[INET6_ADDRSTRLEN];
 
@@ -251,7 +245,7 @@ format_prefix(const struct se_address *a, char *buf, size_t sz)
 }
 
 void
-format_ip4(uint32_t ip, char *buf, size_t sz)
+istio_format_ip4(uint32_t ip, char *buf, size_t sz)
 {
 	struct in_addr in = { .s_addr = htonl(ip) };
 
@@ -273,7 +267,7 @@ own_add(struct ld *ld, uint32_t ip_net, const char *what)
 
 /* The appliance's own addresses, from the config (all in network order). */
 void
-own_init(struct ld *ld)
+ld_own_init(struct ld *ld)
 {
 	const struct egress_config *cfg = ld->cfg;
 	unsigned int i;
@@ -293,7 +287,7 @@ own_init(struct ld *ld)
 
 /* The own address equal to / inside the prefix, or NULL. */
 const struct own_addr *
-own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
+ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
 {
 	unsigned int i;
 

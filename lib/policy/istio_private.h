@@ -51,8 +51,8 @@ struct proto_info {
 	bool tls;                 /* Istio's IsTLS(): hosts told apart by SNI */
 };
 
-/* Every protocol name; protocols[0] is TCP (what Istio sniffs to at L4). */
-extern const struct proto_info protocols[];
+/* Every protocol name; istio_protocols[0] is TCP (what Istio sniffs to at L4). */
+extern const struct proto_info istio_protocols[];
 
 #define PROTOCOL_LIST "HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, MONGO, REDIS, MYSQL, TCP, UDP"
 
@@ -70,22 +70,22 @@ struct label_sink {
 };
 
 /* istio_names.c: Kubernetes and Istio names, hosts, addresses */
-bool is_dns1123_label(const char *s, size_t len);
-bool is_dns1123_subdomain(const char *s);
-bool check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
+bool istio_dns1123_label(const char *s, size_t len);
+bool istio_dns1123_subdomain(const char *s);
+bool ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
 		      size_t sz);
-bool check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
-bool is_fqdn(struct ld *ld, const char *name);
-int parse_prefix(const char *s, struct se_address *a, bool *host_bits);
-void format_prefix(const struct se_address *a, char *buf, size_t sz);
-void format_ip4(uint32_t ip, char *buf, size_t sz);
-void own_init(struct ld *ld);
-const struct own_addr *own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
+bool ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
+bool ld_is_fqdn(struct ld *ld, const char *name);
+int istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits);
+void istio_format_prefix(const struct se_address *a, char *buf, size_t sz);
+void istio_format_ip4(uint32_t ip, char *buf, size_t sz);
+void ld_own_init(struct ld *ld);
+const struct own_addr *ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
 
 /* istio_model.c: the model's arrays */
 char *ld_strdup(struct ld *ld, const char *s);
 void *ld_calloc(struct ld *ld, size_t n, size_t size);
-void *grow(void *v, unsigned int n, size_t size);
+void *model_grow(void *v, unsigned int n, size_t size);
 const char *model_add_file(struct policy_model *m, const char *path);
 void model_add_se(struct ld *ld, struct service_entry *se);
 void model_add_gw(struct ld *ld, struct gateway *gw);
@@ -100,12 +100,12 @@ void ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, cons
 int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
 void ld_string_map(struct ld *ld, const struct ynode *map,
 		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);
-void label_add(struct ld *ld, const char *k, const char *v, void *arg);
+void ld_label_add(struct ld *ld, const char *k, const char *v, void *arg);
 void ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se);
-const struct proto_info *proto_find(const char *name);
+const struct proto_info *istio_proto_find(const char *name);
 char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
-bool labels_select(const struct egress_config *cfg, const struct egress_label *sel,
+bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 		   unsigned int n_sel);
 
 /* One resource of each kind (spec is a mapping; the path is empty). */

@@ -67,7 +67,7 @@ se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 		/* Full wildcard is not allowed in a service entry (Istio). */
 		if (strcmp(h, "*") == 0)
 			yr_err(&ld->r, n, "invalid host %s", h);
-		else if (!check_wildcard_domain(ld, h, err, sizeof(err)))
+		else if (!ld_check_wildcard_domain(ld, h, err, sizeof(err)))
 			yr_err(&ld->r, n, "%s", err);
 		se->hosts[se->n_hosts++] = ld_strdup(ld, h);
 		yr_pop(&ld->r, m2);
@@ -96,7 +96,7 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 		char pfx[INET6_ADDRSTRLEN + 8];
 		bool host_bits;
 
-		if (s == NULL || parse_prefix(s, &a, &host_bits) != 0) {
+		if (s == NULL || istio_parse_prefix(s, &a, &host_bits) != 0) {
 			if (s != NULL || n->type == YNODE_SCALAR)
 				yr_err(&ld->r, n, "invalid address %s (want an IPv4/IPv6 address "
 				       "or CIDR)", yr_quote(&ld->r, s != NULL ? s : ""));
@@ -105,7 +105,7 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 		}
 		if (a.cidr && *first_cidr == NULL)
 			*first_cidr = n;
-		format_prefix(&a, pfx, sizeof(pfx));
+		istio_format_prefix(&a, pfx, sizeof(pfx));
 		if (host_bits)
 			yr_err(&ld->r, n, "%s has host bits set (the network is %s)", s, pfx);
 		if (a.prefix_len == 0)
@@ -114,13 +114,13 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 		if (a.v6) {
 			yr_warn(&ld->r, n, "%s is IPv6: parsed and validated, but IPv6 is not "
 				"forwarded yet", s);
-		} else if (a.prefix_len == 32 && (own = own_in_prefix(ld, a.ip, 32)) != NULL) {
+		} else if (a.prefix_len == 32 && (own = ld_own_in_prefix(ld, a.ip, 32)) != NULL) {
 			yr_err(&ld->r, n, "%s is this appliance's own address (%s)", s, own->what);
 		} else if (a.prefix_len > 0 && a.prefix_len < 32 &&
-			   (own = own_in_prefix(ld, a.ip, a.prefix_len)) != NULL) {
+			   (own = ld_own_in_prefix(ld, a.ip, a.prefix_len)) != NULL) {
 			char ip[INET_ADDRSTRLEN];
 
-			format_ip4(own->ip, ip, sizeof(ip));
+			istio_format_ip4(own->ip, ip, sizeof(ip));
 			yr_warn(&ld->r, n, "%s contains this appliance's own address %s (%s), "
 				"which is never forwarded", s, ip, own->what);
 		}
@@ -159,20 +159,20 @@ se_port(struct ld *ld, const struct ynode *pm, struct service_entry *se, struct 
 	mark = yr_key(&ld->r, "name");
 	if (name == NULL || name[0] == '\0')
 		yr_err(&ld->r, nn != NULL ? nn : pm, "port name must be set");
-	else if (!is_dns1123_label(name, strlen(name)))
+	else if (!istio_dns1123_label(name, strlen(name)))
 		yr_err(&ld->r, nn, "invalid port name: %s", name);
 	yr_pop(&ld->r, mark);
 	p->name = ld_strdup(ld, name);
 
 	proto = yr_get_str(&ld->r, pm, "protocol", &pn);
 	/* Empty or absent: Istio sniffs the protocol; that is TCP at L4. */
-	pi = proto == NULL || proto[0] == '\0' ? &protocols[0] : proto_find(proto);
+	pi = proto == NULL || proto[0] == '\0' ? &istio_protocols[0] : istio_proto_find(proto);
 	p->protocol = ld_strdup_upper(ld, proto);
 	if (pi == NULL) {
 		mark = yr_key(&ld->r, "protocol");
 		yr_err(&ld->r, pn, "unsupported protocol: %s", proto);
 		yr_pop(&ld->r, mark);
-		pi = &protocols[0];
+		pi = &istio_protocols[0];
 	}
 	p->l4proto = pi->l4proto;
 
@@ -301,7 +301,7 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_
 		yr_warn(&ld->r, an, "%s is IPv6: parsed and validated, but IPv6 is not forwarded "
 			"yet", addr);
 	} else if (ep->is_ip) {
-		own = own_in_prefix(ld, ep->ip, 32);
+		own = ld_own_in_prefix(ld, ep->ip, 32);
 		if (own != NULL)
 			yr_err(&ld->r, an, "%s is this appliance's own address (%s)", addr,
 			       own->what);
@@ -310,7 +310,7 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_
 	} else if (se->resolution == SE_RES_STATIC) {
 		yr_err(&ld->r, an, "%s is not a valid IP (resolution STATIC needs IP addresses; "
 		       "use DNS for hostnames)", addr);
-	} else if (!is_fqdn(ld, addr)) {
+	} else if (!ld_is_fqdn(ld, addr)) {
 		yr_err(&ld->r, an, "endpoint address %s is not a valid FQDN or an IP address",
 		       yr_quote(&ld->r, addr));
 	} else {
@@ -366,7 +366,7 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
 		ep->labels = ld_calloc(ld, lm->n, sizeof(*ep->labels));
 		sink = (struct label_sink){ ep->labels, &ep->n_labels };
 		if (ep->labels != NULL)
-			ld_string_map(ld, lm, label_add, &sink);
+			ld_string_map(ld, lm, ld_label_add, &sink);
 		yr_pop(&ld->r, mark);
 	}
 	if (!cx->warned.network && ymap_key(em, "network") != NULL) {
@@ -497,7 +497,7 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 
 			/* only hosts that are otherwise valid: one error each */
 			if (h == NULL || h[0] == '\0' || strcmp(h, "*") == 0 ||
-			    !check_wildcard_domain(ld, h, err, sizeof(err)) || is_fqdn(ld, h))
+			    !ld_check_wildcard_domain(ld, h, err, sizeof(err)) || ld_is_fqdn(ld, h))
 				continue;
 			m2 = yr_idx(&ld->r, i);
 			yr_err(&ld->r, hosts->items[i], "hosts must be FQDN if no endpoints are "
@@ -528,13 +528,10 @@ se_check_multi_host(struct ld *ld, const struct ynode *spec, const struct servic
 
 	if (se->resolution == SE_RES_NONE || se->n_hosts < 2)
 		return;
-	for (i = 0; i < se->n_ports; i++) {
-		const char *p = se->ports[i].protocol;
-		const struct proto_info *pi = p != NULL && p[0] != '\0' ? proto_find(p) : NULL;
-
-		if (pi == NULL || (!pi->http && !pi->tls))
+	for (i = 0; i < se->n_ports; i++)
+		if (!istio_proto_is_http(se->ports[i].protocol) &&
+		    !istio_proto_is_tls(se->ports[i].protocol))
 			break;
-	}
 	if (i == se->n_ports)
 		return;
 	mark = yr_key(&ld->r, "hosts");

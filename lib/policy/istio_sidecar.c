@@ -145,6 +145,6 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	if (ot != NULL)
 		sc_outbound(ld, ot, &sc);
 	yr_pop(&ld->r, mark);
-	sc.selects_us = labels_select(ld->cfg, sc.selector, sc.n_selector);
+	sc.selects_us = istio_labels_select(ld->cfg, sc.selector, sc.n_selector);
 	model_add_sidecar(ld, &sc);
 }

@@ -62,14 +62,14 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 			if (nl == 0 || name[0] == '\0')
 				yr_err(&ld->r, n, "config namespace and gateway name cannot be "
 				       "empty");
-			if (nl > 0 && !is_dns1123_label(g, nl)) {
+			if (nl > 0 && !istio_dns1123_label(g, nl)) {
 				char ns[QUOTE_MAX + 1];
 
 				snprintf(ns, sizeof(ns), "%.*s", (int)nl, g);
 				yr_err(&ld->r, n, "invalid value for namespace: %s",
 				       yr_quote(&ld->r, ns));
 			}
-			if (name[0] != '\0' && !is_dns1123_label(name, strlen(name)))
+			if (name[0] != '\0' && !istio_dns1123_label(name, strlen(name)))
 				yr_err(&ld->r, n, "invalid value for gateway name: %s",
 				       yr_quote(&ld->r, name));
 		} else if (strcmp(g, "mesh") != 0) {
@@ -86,7 +86,7 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 					"<namespace>/<name> format: %s", yr_quote(&ld->r, g),
 					yr_quote(&ld->r, rec));
 			}
-			if (!check_dns_labels(ld, g, g, err, sizeof(err)))
+			if (!ld_check_dns_labels(ld, g, g, err, sizeof(err)))
 				yr_err(&ld->r, n, "%s", err);
 		}
 		(*out)[(*n_out)++] = ld_strdup(ld, g);
@@ -113,7 +113,7 @@ vs_subnets(struct ld *ld, const struct ynode *seq, struct vs_match *vm)
 			yr_pop(&ld->r, m2);
 			continue;
 		}
-		if (parse_prefix(s, &a, &host_bits) != 0) {
+		if (istio_parse_prefix(s, &a, &host_bits) != 0) {
 			if (strchr(s, '/') != NULL)
 				yr_err(&ld->r, n, "%s is not a valid CIDR block", s);
 			else
@@ -121,7 +121,7 @@ vs_subnets(struct ld *ld, const struct ynode *seq, struct vs_match *vm)
 			yr_pop(&ld->r, m2);
 			continue;
 		}
-		format_prefix(&a, pfx, sizeof(pfx));
+		istio_format_prefix(&a, pfx, sizeof(pfx));
 		if (host_bits)
 			yr_err(&ld->r, n, "%s has host bits set (the network is %s)", s, pfx);
 		if (a.v6)
@@ -188,7 +188,7 @@ vs_sni_hosts(struct ld *ld, const struct ynode *seq, const struct virtual_servic
 			yr_pop(&ld->r, m2);
 			continue;
 		}
-		if (!check_wildcard_domain(ld, sni, err, sizeof(err))) {
+		if (!ld_check_wildcard_domain(ld, sni, err, sizeof(err))) {
 			if (inet_pton(AF_INET, sni, &in4) == 1 ||
 			    inet_pton(AF_INET6, sni, &in6) == 1)
 				yr_warn(&ld->r, n, "using an IP address (%s) goes against SNI spec "
@@ -300,7 +300,7 @@ vs_route_dest(struct ld *ld, const struct ynode *rd, struct vs_destination *d)
 
 			yr_err(&ld->r, hn, "invalid destination host %s", host);
 			yr_pop(&ld->r, m2);
-		} else if (!check_wildcard_domain(ld, host, err, sizeof(err))) {
+		} else if (!ld_check_wildcard_domain(ld, host, err, sizeof(err))) {
 			size_t m2 = yr_key(&ld->r, "host");
 
 			yr_err(&ld->r, hn, "%s", err);
@@ -313,7 +313,7 @@ vs_route_dest(struct ld *ld, const struct ynode *rd, struct vs_destination *d)
 
 			if (subset[0] == '\0')
 				yr_err(&ld->r, sn, "subset name cannot be empty");
-			else if (!is_dns1123_label(subset, strlen(subset)))
+			else if (!istio_dns1123_label(subset, strlen(subset)))
 				yr_err(&ld->r, sn, "subset name is invalid: %s", subset);
 			d->subset = ld_strdup(ld, subset);
 			yr_pop(&ld->r, m2);
@@ -497,7 +497,7 @@ vs_hosts(struct ld *ld, const struct ynode *spec, struct virtual_service *vs, bo
 			yr_pop(&ld->r, m2);
 			continue;
 		}
-		if (!check_wildcard_domain(ld, h, err, sizeof(err))) {
+		if (!ld_check_wildcard_domain(ld, h, err, sizeof(err))) {
 			if (inet_pton(AF_INET, h, &in4) != 1 && inet_pton(AF_INET6, h, &in6) != 1) {
 				yr_err(&ld->r, n, "%s", err);
 				all_valid = false;

@@ -14,6 +14,13 @@
 #include "diag.h"
 #include "policy.h"
 
+/** The netmask of an IPv4 prefix length, host order. */
+static inline uint32_t
+mask4(uint8_t len)
+{
+	return len == 0 ? 0 : UINT32_MAX << (32 - len);
+}
+
 /** Where a model element was written. file points into the model's storage. */
 struct ypos {
 	const char *file;

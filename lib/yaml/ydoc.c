@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,18 +135,13 @@ arena_free(struct arena *a)
 	free(a);
 }
 
-/*
- * Write s as a double-quoted literal for a message: quotes, backslashes and
- * control bytes escaped, at most QUOTE_MAX bytes of s (cut on a UTF-8
- * character boundary, "..." marks the cut). out must hold 4 * QUOTE_MAX + 8.
- */
-static void
-quote(char *out, const char *s, size_t len)
+const char *
+yquote(char *out, const char *s, size_t len, size_t max)
 {
 	size_t n = len, i, o = 0;
 
-	if (n > QUOTE_MAX) {
-		n = QUOTE_MAX;
+	if (n > max) {
+		n = max;
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
@@ -174,6 +170,7 @@ quote(char *out, const char *s, size_t len)
 	}
 	out[o++] = '"';
 	out[o] = '\0';
+	return out;
 }
 
 static int
@@ -436,7 +433,7 @@ on_end(struct ybuild *b)
 	struct ylevel *lv = &b->lv[--b->depth];
 	struct ynode *n = lv->node;
 	const struct ynode *dup;
-	char q[4 * QUOTE_MAX + 8];
+	char q[YQUOTE_SIZE(QUOTE_MAX)];
 	int rc;
 
 	if (lv->n == 0)
@@ -446,8 +443,8 @@ on_end(struct ybuild *b)
 		if (rc < 0)
 			return rc;
 		if (dup != NULL) {
-			quote(q, dup->str, dup->len);
-			return yerr_at(b, dup->line, dup->col, "duplicate key %s", q);
+			return yerr_at(b, dup->line, dup->col, "duplicate key %s",
+				       yquote(q, dup->str, dup->len, QUOTE_MAX));
 		}
 	}
 	n->items = arena_alloc(b->arena, lv->n * sizeof(*n->items));

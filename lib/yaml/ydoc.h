@@ -76,6 +76,18 @@ const struct ynode *ymap_key(const struct ynode *map, const char *key);
 /** True for a plain scalar "null", "~", "" or a missing node. */
 bool ynode_is_null(const struct ynode *n);
 
+/** Bytes yquote() may write for at most max bytes of a value. */
+#define YQUOTE_SIZE(max) (4 * (max) + 8)
+
+/**
+ * s (len bytes) as a double-quoted literal for a message, in out: '"' and
+ * '\\' escaped with a backslash, newline and tab as \n and \t, other control
+ * bytes (NUL included) as \xNN; at most max bytes of s, cut on a UTF-8
+ * character boundary, "..." marking the cut. out holds YQUOTE_SIZE(max)
+ * bytes. @return out.
+ */
+const char *yquote(char *out, const char *s, size_t len, size_t max);
+
 /** Scalar text, or NULL when n is not a scalar. */
 static inline const char *
 ynode_str(const struct ynode *n)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the appliance config (lib/policy/config.c): every key, the
+ * Unit tests of the appliance config (lib/policy/config*.c): every key, the
  * defaults, relative sources, and every error with its exact position.
  */
 #include <arpa/inet.h>

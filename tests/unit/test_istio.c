@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Istio loader (lib/policy/istio.c): the seed scenario, a corpus of valid
+ * The Istio loader (lib/policy/istio*.c): the seed scenario, a corpus of valid
  * and invalid documents compared with their exact diagnostics, folder loading
  * (a Kubernetes ConfigMap mount included), and what each resource puts into
  * the model. No EAL needed: the loader is plain C on the control thread.

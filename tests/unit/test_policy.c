@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The compiler (lib/policy/compile.c) and the DNS cache (lib/policy/dns.c):
- * golden compiled tables for the valid corpus, compile errors with their
- * exact messages, what rules and targets STATIC endpoints, VirtualService
- * routes, DestinationRules and Sidecars produce, classification of crafted
- * keys, and DNS answers from a stub resolver on 127.0.0.1 (a thread of this
- * test; loopback only) with chosen TTLs, failures and AAAA records.
+ * The compiler (lib/policy/compile*.c, build.c, classify.c, print.c) and the
+ * DNS cache (lib/policy/dns.c): golden compiled tables for the valid corpus,
+ * compile errors with their exact messages, what rules and targets STATIC
+ * endpoints, VirtualService routes, DestinationRules and Sidecars produce,
+ * classification of crafted keys, and DNS answers from a stub resolver on
+ * 127.0.0.1 (a thread of this test; loopback only) with chosen TTLs,
+ * failures and AAAA records.
  *
  * Golden files: tests/data/istio/valid/NAME.compiled holds the build's
  * diagnostics ("# diag: ...") then policy_print()'s output, for NAME.yaml

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of lib/yaml/ydoc: the tree and its positions, multi-document
- * streams, and every limit on hostile input with its exact message.
+ * Unit tests of lib/yaml: ydoc (the tree and its positions, multi-document
+ * streams, every limit on hostile input with its exact message), yquote(),
+ * and yreader (the path, diagnostics, and every getter of both families with
+ * its exact message and position).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include "test_common.h"
 
 #include "ydoc.h"
+#include "yreader.h"
 
 static int
 parse_str(struct yfile *yf, struct diag_list *dl, const char *text)
@@ -593,6 +596,460 @@ test_free_and_reuse(void **state)
 	assert_int_equal(dl.n, 0);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* yquote() and yreader                                                */
+
+static void
+expect_quote(const char *s, size_t len, size_t max, const char *expected)
+{
+	char out[YQUOTE_SIZE(80)];
+
+	assert_true(max <= 80);
+	assert_ptr_equal(yquote(out, s, len, max), out);
+	assert_string_equal(out, expected);
+}
+
+static void
+test_yquote(void **state)
+{
+	char big[YQUOTE_SIZE(8)];
+	size_t i;
+
+	(void)state;
+	expect_quote("", 0, 64, "\"\"");
+	expect_quote("redis", 5, 64, "\"redis\"");
+	expect_quote("a\"b\\c", 5, 64, "\"a\\\"b\\\\c\"");
+	expect_quote("l1\nl2\tx\x01y\x7fz", 11, 64, "\"l1\\nl2\\tx\\x01y\\x7fz\"");
+	/* the whole length: a NUL byte is shown, not an end */
+	expect_quote("nul\0x", 5, 64, "\"nul\\x00x\"");
+	/* exactly max bytes: no cut */
+	expect_quote("abcdefgh", 8, 8, "\"abcdefgh\"");
+	expect_quote("abcdefghi", 9, 8, "\"abcdefgh...\"");
+	/* "é" is two bytes: one that would straddle the limit is left out whole */
+	expect_quote("abcdefg\xc3\xa9", 9, 8, "\"abcdefg...\"");
+	expect_quote("abcdef\xc3\xa9z", 9, 8, "\"abcdef\xc3\xa9...\"");
+	/* the worst case fills YQUOTE_SIZE() exactly: 4 bytes per byte, "...", quotes, NUL */
+	yquote(big, "\x01\x01\x01\x01\x01\x01\x01\x01\x01", 9, 8);
+	assert_int_equal(strlen(big) + 1, 4 * 8 + 6);
+	for (i = 0; i < 8; i++)
+		assert_memory_equal(big + 1 + 4 * i, "\\x01", 4);
+}
+
+/* Every diagnostic of dl formatted, one per line; dl is cleared. */
+static char *
+diags_of(struct diag_list *dl)
+{
+	char *buf = NULL, line[1024];
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	for (i = 0; i < dl->n; i++) {
+		diag_format(&dl->v[i], line, sizeof(line));
+		fprintf(f, "%s\n", line);
+	}
+	fclose(f);
+	diag_list_clear(dl);
+	return buf;
+}
+
+static void
+expect_diags(struct diag_list *dl, const char *expected)
+{
+	char *got = diags_of(dl);
+
+	assert_string_equal(got, expected);
+	free(got);
+}
+
+static void
+test_reader_path(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yreader r;
+	size_t m0, m1, m2;
+	char key[400];
+
+	(void)state;
+	yr_init(&r, "t.yaml", &dl, 64);
+	assert_string_equal(r.path, "");
+	m0 = yr_key(&r, "spec");
+	assert_string_equal(r.path, "spec");
+	m1 = yr_key(&r, "ports");
+	m2 = yr_idx(&r, 3);
+	yr_key(&r, "number");
+	assert_string_equal(r.path, "spec.ports[3].number");
+	yr_pop(&r, m2);
+	assert_string_equal(r.path, "spec.ports");
+	yr_push(&r, ".egress[%d]", 1);
+	assert_string_equal(r.path, "spec.ports.egress[1]");
+	yr_pop(&r, m1);
+	assert_string_equal(r.path, "spec");
+	yr_pop(&r, m0);
+	assert_string_equal(r.path, "");
+	assert_int_equal(r.path_len, 0);
+	/* a path longer than YREADER_PATH_MAX is cut, and pops back cleanly */
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	m0 = yr_key(&r, "a");
+	m1 = yr_key(&r, key);
+	assert_int_equal(r.path_len, YREADER_PATH_MAX - 1);
+	assert_int_equal(strlen(r.path), YREADER_PATH_MAX - 1);
+	yr_pop(&r, m1);
+	assert_string_equal(r.path, "a");
+	yr_pop(&r, m0);
+	assert_int_equal(dl.n, 0);
+}
+
+static void
+test_reader_diag(void **state)
+{
+	const char *text = "a:\n  b: [1, {c: x}]\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *b, *c;
+	struct yfile yf;
+	struct yreader r;
+	size_t mark;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	b = ymap_get(ymap_get(yf.docs[0].root, "a"), "b");
+	c = ymap_get(b->items[1], "c");
+	yr_init(&r, "t.yaml", &dl, 64);
+	yr_err(&r, b, "no path %d", 1);
+	mark = yr_key(&r, "a");
+	yr_key(&r, "b");
+	yr_idx(&r, 1);
+	yr_key(&r, "c");
+	yr_warn(&r, c, "at %s", yr_quote_node(&r, c));
+	yr_diag_bare(&r, DIAG_ERROR, c, "names its own place");
+	yr_err(&r, NULL, "no position");
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:2:6: error: no path 1\n"
+			  "t.yaml:2:14: warning: a.b[1].c: at \"x\"\n"
+			  "t.yaml:2:14: error: names its own place\n"
+			  "t.yaml: error: a.b[1].c: no position\n");
+	yfile_free(&yf);
+}
+
+static void
+test_reader_quote(void **state)
+{
+	struct diag_list dl = { 0 };
+	const char *a, *b, *c, *d;
+	struct yreader r;
+	char long_s[200];
+
+	(void)state;
+	/* quote_max is clamped to what the buffers hold */
+	yr_init(&r, "t.yaml", &dl, 1000);
+	assert_int_equal(r.quote_max, YREADER_QUOTE_MAX);
+	memset(long_s, 'x', sizeof(long_s) - 1);
+	long_s[sizeof(long_s) - 1] = '\0';
+	a = yr_quote(&r, long_s);
+	assert_int_equal(strlen(a), 1 + YREADER_QUOTE_MAX + 3 + 1);
+	yr_init(&r, "t.yaml", &dl, 4);
+	assert_string_equal(yr_quote(&r, "abcdef"), "\"abcd...\"");
+	assert_string_equal(yr_quote(&r, NULL), "\"\"");
+	/* four values in one message, each in a buffer of its own */
+	yr_init(&r, "t.yaml", &dl, 64);
+	a = yr_quote(&r, "one");
+	b = yr_quote(&r, "two");
+	c = yr_quote(&r, "three");
+	d = yr_quote(&r, "four");
+	yr_err(&r, NULL, "%s %s %s %s", a, b, c, d);
+	expect_diags(&dl, "t.yaml: error: \"one\" \"two\" \"three\" \"four\"\n");
+}
+
+static void
+test_reader_lookups(void **state)
+{
+	static const char *const known[] = { "name", "ports", NULL };
+	const char *text = "name: x\nnul: ~\nempty:\nports: [1]\n\"name\\0x\": 1\nextra: {}\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *root, *k;
+	struct yfile yf;
+	struct yreader r;
+	size_t i = 0;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	assert_ptr_equal(ymap_opt(root, "name"), ymap_get(root, "name"));
+	assert_null(ymap_opt(root, "nul"));
+	assert_null(ymap_opt(root, "empty"));
+	assert_null(ymap_opt(root, "missing"));
+	assert_null(ymap_opt(NULL, "name"));
+
+	/* keys compare with their whole length: "name\0x" is not "name" */
+	k = ymap_next_unknown(root, known, &i);
+	assert_scalar(k, "nul", 2, 1, true);
+	k = ymap_next_unknown(root, known, &i);
+	assert_scalar(k, "empty", 3, 1, true);
+	k = ymap_next_unknown(root, known, &i);
+	assert_non_null(k);
+	assert_int_equal(k->len, 6);
+	assert_int_equal(k->line, 5);
+	k = ymap_next_unknown(root, known, &i);
+	assert_scalar(k, "extra", 6, 1, true);
+	assert_null(ymap_next_unknown(root, known, &i));
+	assert_null(ymap_next_unknown(root, known, &i));
+	i = 0;
+	assert_null(ymap_next_unknown(ymap_get(root, "ports"), known, &i));
+
+	assert_string_equal(ynode_kind(root), "a mapping");
+	assert_string_equal(ynode_kind(ymap_get(root, "ports")), "a list");
+	assert_string_equal(ynode_kind(ymap_get(root, "name")), "a scalar");
+	yr_init(&r, "t.yaml", &dl, 64);
+	assert_string_equal(yr_describe(&r, ymap_get(root, "name")), "\"x\"");
+	assert_string_equal(yr_describe(&r, ymap_get(root, "extra")), "a mapping");
+
+	assert_string_equal(yr_scalar(&r, ymap_get(root, "name"), "a name"), "x");
+	yr_key(&r, "ports");
+	assert_null(yr_scalar(&r, ymap_get(root, "ports"), "a name"));
+	expect_diags(&dl, "t.yaml:4:8: error: ports: expected a name, got a list\n");
+	yfile_free(&yf);
+}
+
+static void
+test_reader_typed(void **state)
+{
+	const char *text = "m: {a: 1}\n"
+			   "l: [1]\n"
+			   "s: text\n"
+			   "n: ~\n"
+			   "ints: [80, -5, +7, \"80\", eighty, 1.5, [1], 99999999999999999999, "
+			   "08]\n"
+			   "bools: [true, False, TRUE, \"true\", yes, {}]\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *root, *ints, *bools, *node;
+	struct yfile yf;
+	struct yreader r;
+	int64_t v = 0;
+	bool b = false;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	yr_init(&r, "t.yaml", &dl, 64);
+	yr_key(&r, "spec");
+
+	/* the right type, missing and null: no message */
+	assert_ptr_equal(yr_get(&r, root, "m", YNODE_MAP), ymap_get(root, "m"));
+	assert_ptr_equal(yr_get(&r, root, "l", YNODE_SEQ), ymap_get(root, "l"));
+	assert_null(yr_get(&r, root, "n", YNODE_MAP));
+	assert_null(yr_get(&r, root, "missing", YNODE_SEQ));
+	assert_int_equal(dl.n, 0);
+	/* another type: the value is named, the path has the key, then is restored */
+	assert_null(yr_get(&r, root, "s", YNODE_MAP));
+	assert_null(yr_get(&r, root, "m", YNODE_SEQ));
+	assert_null(yr_get(&r, root, "l", YNODE_SCALAR));
+	assert_string_equal(r.path, "spec");
+	expect_diags(&dl, "t.yaml:3:4: error: spec.s: expected a mapping, got \"text\"\n"
+			  "t.yaml:1:4: error: spec.m: expected a list, got a mapping\n"
+			  "t.yaml:2:4: error: spec.l: expected a string, got a list\n");
+
+	assert_string_equal(yr_get_str(&r, root, "s", &node), "text");
+	assert_ptr_equal(node, ymap_get(root, "s"));
+	assert_null(yr_get_str(&r, root, "n", &node));
+	assert_null(node);
+	assert_null(yr_str(&r, NULL));
+	assert_null(yr_str(&r, ymap_get(root, "n")));
+	assert_string_equal(yr_str(&r, ymap_get(root, "s")), "text");
+	assert_null(yr_str(&r, ymap_get(root, "m")));
+	expect_diags(&dl, "t.yaml:1:4: error: spec: expected a string, got a mapping\n");
+
+	ints = ymap_get(root, "ints");
+	assert_int_equal(yr_int(&r, ints->items[0], &v), 0);
+	assert_int_equal(v, 80);
+	assert_int_equal(yr_int(&r, ints->items[1], &v), 0);
+	assert_int_equal(v, -5);
+	assert_int_equal(yr_int(&r, ints->items[2], &v), 0);
+	assert_int_equal(v, 7);
+	for (i = 3; i < 7; i++)
+		assert_int_equal(yr_int(&r, ints->items[i], &v), -1);
+	/* overflow saturates (the caller's range check quotes the text) */
+	assert_int_equal(yr_int(&r, ints->items[7], &v), 0);
+	assert_true(v == INT64_MAX);
+	assert_int_equal(yr_int(&r, ints->items[8], &v), 0);
+	assert_int_equal(v, 8);
+	expect_diags(&dl, "t.yaml:5:20: error: spec: expected an integer, got the string \"80\"\n"
+			  "t.yaml:5:26: error: spec: expected an integer, got \"eighty\"\n"
+			  "t.yaml:5:34: error: spec: expected an integer, got \"1.5\"\n"
+			  "t.yaml:5:39: error: spec: expected an integer, got a list\n");
+
+	bools = ymap_get(root, "bools");
+	assert_int_equal(yr_bool(&r, bools->items[0], &b), 0);
+	assert_true(b);
+	assert_int_equal(yr_bool(&r, bools->items[1], &b), 0);
+	assert_false(b);
+	assert_int_equal(yr_bool(&r, bools->items[2], &b), 0);
+	assert_true(b);
+	for (i = 3; i < 6; i++)
+		assert_int_equal(yr_bool(&r, bools->items[i], &b), -1);
+	assert_true(b);
+	expect_diags(&dl, "t.yaml:6:28: error: spec: expected true or false, got \"true\"\n"
+			  "t.yaml:6:36: error: spec: expected true or false, got \"yes\"\n"
+			  "t.yaml:6:41: error: spec: expected true or false, got a mapping\n");
+	assert_int_equal(yparse_bool("FALSE", &b), 0);
+	assert_false(b);
+	assert_int_equal(yparse_bool("tRUE", &b), -EINVAL);
+	assert_int_equal(yparse_bool("1", &b), -EINVAL);
+	yfile_free(&yf);
+}
+
+static void
+test_reader_text(void **state)
+{
+	static const char *const modes[] = { "random", "preserve", "never", NULL };
+	const char *text = "u: {ok: 1500, q: \"68\", lo: 67, zero: 01, sign: -1, frac: 1.5, "
+			   "big: 99999999999999999999999, list: [1], nul: ~}\n"
+			   "e: {ok: preserve, bad: sometimes, map: {}}\n"
+			   "f: {t: True, q: \"false\", bad: maybe, list: []}\n"
+			   "d: {s: 240s, sum: 2h4m, bare: 120, ms: 1500ms, zero: 0s, long: 169h, "
+			   "bad: 7x, neg: -5s, list: [1s]}\n";
+	struct diag_list dl = { 0 };
+	const struct ynode *root, *u, *e, *f, *d;
+	unsigned int ev = 9;
+	uint64_t x = 7;
+	struct yfile yf;
+	struct yreader r;
+	bool b = false;
+	size_t mark;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	u = ymap_get(root, "u");
+	e = ymap_get(root, "e");
+	f = ymap_get(root, "f");
+	d = ymap_get(root, "d");
+	yr_init(&r, "t.yaml", &dl, 64);
+
+	mark = yr_key(&r, "u");
+	assert_ptr_equal(yr_get_uint(&r, u, "ok", 68, 9000, NULL, &x), ymap_get(u, "ok"));
+	assert_int_equal(x, 1500);
+	assert_non_null(yr_get_uint(&r, u, "q", 68, 9000, NULL, &x));
+	assert_int_equal(x, 68);
+	/* missing or null: the default stays, nothing said */
+	assert_null(yr_get_uint(&r, u, "nul", 0, 10, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "missing", 0, 10, NULL, &x));
+	assert_int_equal(x, 68);
+	assert_null(yr_get_uint(&r, u, "lo", 68, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "zero", 0, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "sign", 0, 9000, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "frac", 0, 9000, "a whole number", &x));
+	assert_null(yr_get_uint(&r, u, "big", 0, UINT64_MAX, NULL, &x));
+	assert_null(yr_get_uint(&r, u, "list", 0, 9000, NULL, &x));
+	assert_int_equal(x, 68);
+	yr_pop(&r, mark);
+	assert_string_equal(r.path, "");
+	expect_diags(&dl, "t.yaml:1:28: error: u.lo: invalid value \"67\" (want 68-9000)\n"
+			  "t.yaml:1:38: error: u.zero: invalid value \"01\" (want 0-9000)\n"
+			  "t.yaml:1:48: error: u.sign: invalid value \"-1\" (want 0-9000)\n"
+			  "t.yaml:1:58: error: u.frac: invalid value \"1.5\" (want a whole "
+			  "number)\n"
+			  "t.yaml:1:68: error: u.big: invalid value \"99999999999999999999999\" "
+			  "(want 0-18446744073709551615)\n"
+			  "t.yaml:1:99: error: u.list: expected a number, got a list\n");
+
+	mark = yr_key(&r, "e");
+	assert_ptr_equal(yr_get_enum(&r, e, "ok", modes, NULL, &ev), ymap_get(e, "ok"));
+	assert_int_equal(ev, 1);
+	assert_null(yr_get_enum(&r, e, "bad", modes, NULL, &ev));
+	assert_null(yr_get_enum(&r, e, "map", modes, "a mode", &ev));
+	assert_null(yr_get_enum(&r, e, "missing", modes, NULL, &ev));
+	assert_int_equal(ev, 1);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:2:24: error: e.bad: invalid value \"sometimes\" (want random, "
+			  "preserve or never)\n"
+			  "t.yaml:2:40: error: e.map: expected a mode, got a mapping\n");
+
+	mark = yr_key(&r, "f");
+	assert_non_null(yr_get_flag(&r, f, "t", &b));
+	assert_true(b);
+	assert_non_null(yr_get_flag(&r, f, "q", &b));
+	assert_false(b);
+	assert_null(yr_get_flag(&r, f, "bad", &b));
+	assert_null(yr_get_flag(&r, f, "list", &b));
+	assert_false(b);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:3:31: error: f.bad: invalid value \"maybe\" (want true or "
+			  "false)\n"
+			  "t.yaml:3:44: error: f.list: expected true or false, got a list\n");
+
+	mark = yr_key(&r, "d");
+	assert_non_null(yr_get_duration_ms(&r, d, "s", 168 * 3600000ull, &x));
+	assert_int_equal(x, 240000);
+	assert_non_null(yr_get_duration_ms(&r, d, "sum", 168 * 3600000ull, &x));
+	assert_int_equal(x, (2 * 60 + 4) * 60000);
+	assert_non_null(yr_get_duration_ms(&r, d, "bare", 168 * 3600000ull, &x));
+	assert_int_equal(x, 120000);
+	assert_non_null(yr_get_duration_ms(&r, d, "ms", 168 * 3600000ull, &x));
+	assert_int_equal(x, 1500);
+	assert_null(yr_get_duration_ms(&r, d, "zero", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "long", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "bad", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "neg", 168 * 3600000ull, &x));
+	assert_null(yr_get_duration_ms(&r, d, "list", 168 * 3600000ull, &x));
+	assert_int_equal(x, 1500);
+	yr_pop(&r, mark);
+	expect_diags(&dl, "t.yaml:4:54: error: d.zero: duration \"0s\" out of range (want 1ms to "
+			  "168h)\n"
+			  "t.yaml:4:64: error: d.long: duration \"169h\" out of range (want 1ms to "
+			  "168h)\n"
+			  "t.yaml:4:75: error: d.bad: invalid duration \"7x\" (want a number with "
+			  "unit s, m, h or ms, e.g. 240s)\n"
+			  "t.yaml:4:84: error: d.neg: invalid duration \"-5s\" (want a number with "
+			  "unit s, m, h or ms, e.g. 240s)\n"
+			  "t.yaml:4:95: error: d.list: expected a duration, got a list\n");
+	yfile_free(&yf);
+}
+
+static void
+test_parsers(void **state)
+{
+	uint64_t v = 42;
+
+	(void)state;
+	assert_int_equal(yparse_uint("0", 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(yparse_uint("65535", 65535, &v), 0);
+	assert_int_equal(v, 65535);
+	assert_int_equal(yparse_uint("65536", 65535, &v), -ERANGE);
+	assert_int_equal(yparse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(yparse_uint("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(yparse_uint("", 10, &v), -EINVAL);
+	assert_int_equal(yparse_uint("010", 100, &v), -EINVAL);
+	assert_int_equal(yparse_uint("+1", 100, &v), -EINVAL);
+	assert_int_equal(yparse_uint("1 ", 100, &v), -EINVAL);
+	assert_true(v == UINT64_MAX);
+
+	assert_int_equal(yparse_duration_ms("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(yparse_duration_ms("7440", &v), 0);
+	assert_int_equal(v, 7440000);
+	assert_int_equal(yparse_duration_ms("1h1m1s1ms", &v), 0);
+	assert_int_equal(v, 3661001);
+	assert_int_equal(yparse_duration_ms("01s", &v), 0);
+	assert_int_equal(v, 1000);
+	assert_int_equal(yparse_duration_ms("012", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("1.5s", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("1d", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("s", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms(NULL, &v), -EINVAL);
+	/* UINT64_MAX / 1000 seconds fit; one more does not */
+	assert_int_equal(yparse_duration_ms("18446744073709551", &v), 0);
+	assert_int_equal(yparse_duration_ms("18446744073709552", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("5124095576030h", &v), 0);
+	assert_int_equal(yparse_duration_ms("5124095576031h", &v), -EINVAL);
+	assert_int_equal(yparse_duration_ms("18446744073709551615ms1ms", &v), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -613,6 +1070,14 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_free_and_reuse),
+		cmocka_unit_test(test_yquote),
+		cmocka_unit_test(test_reader_path),
+		cmocka_unit_test(test_reader_diag),
+		cmocka_unit_test(test_reader_quote),
+		cmocka_unit_test(test_reader_lookups),
+		cmocka_unit_test(test_reader_typed),
+		cmocka_unit_test(test_reader_text),
+		cmocka_unit_test(test_parsers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Names, hosts and addresses in Istio resources: Kubernetes object names,
+ * Istio's domain rules (in Istio's words), IP prefixes, Istio's host
+ * matching, and the appliance's own addresses that no rule may send to.
+ *
+ * Control thread only.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "istio_private.h"
+
+/* ------------------------------------------------------------------ */
+/* Names and hosts (Kubernetes and Istio rules)                        */
+
+static bool
+is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+bool
+istio_dns1123_label(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* RFC 1123 subdomain (Kubernetes object names): labels joined by dots. */
+bool
+istio_dns1123_subdomain(const char *s)
+{
+	size_t len = strlen(s);
+	const char *p = s;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+		if (!istio_dns1123_label(p, l))
+			return false;
+		if (dot == NULL)
+			return true;
+		p = dot + 1;
+	}
+}
+
+static bool
+all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Istio's validateDNS1123Labels(): dot-separated labels, a top-level domain
+ * that is not all digits, an optional trailing dot. Writes Istio's message.
+ */
+bool
+ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
+{
+	const char *p = labels, *tld = strrchr(labels, '.');
+
+	tld = tld != NULL ? tld + 1 : labels;
+	if (all_digits(tld, strlen(tld))) {
+		snprintf(err, sz,
+			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
+		return false;
+	}
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+		/* the last label may be empty: "istio.io." */
+		if (dot == NULL && l == 0 && p != labels)
+			return true;
+		if (!istio_dns1123_label(p, l)) {
+			char label[QUOTE_MAX + 1];
+
+			snprintf(label, sizeof(label), "%.*s", (int)l, p);
+			snprintf(err, sz, "domain name %s invalid (label %s invalid)",
+				 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
+			return false;
+		}
+		if (dot == NULL)
+			return true;
+		p = dot + 1;
+	}
+}
+
+/* Istio's ValidateWildcardDomain(): a FQDN, or one whose first label is "*". */
+bool
+ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
+{
+	const char *dot;
+	size_t first;
+
+	if (strlen(domain) > 255) {
+		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
+		return false;
+	}
+	if (domain[0] == '\0') {
+		snprintf(err, sz, "empty domain name not allowed");
+		return false;
+	}
+	dot = strchr(domain, '.');
+	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
+	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first)) {
+		char label[QUOTE_MAX + 1];
+
+		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
+		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
+		return false;
+	}
+	if (dot == NULL)
+		return true;
+	return ld_check_dns_labels(ld, domain, dot + 1, err, sz);
+}
+
+/* Istio's ValidateFQDN(): no wildcard anywhere. */
+bool
+ld_is_fqdn(struct ld *ld, const char *name)
+{
+	char err[MSG_MAX];
+
+	if (name[0] == '\0' || strlen(name) > 255)
+		return false;
+	return ld_check_dns_labels(ld, name, name, err, sizeof(err));
+}
+
+bool
+istio_host_covers(const char *pattern, const char *host)
+{
+	const char *slash = strchr(pattern, '/');
+	size_t pl, hl;
+
+	if (slash != NULL)
+		pattern = slash + 1;
+	if (strcmp(pattern, "*") == 0 || strcmp(pattern, host) == 0)
+		return true;
+	if (strncmp(pattern, "*.", 2) != 0)
+		return false;
+	/* "*.example.com" covers "a.example.com" and "*.a.example.com" */
+	pl = strlen(pattern + 1);
+	hl = strlen(host);
+	return hl > pl && strcmp(host + hl - pl, pattern + 1) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+
+/*
+ * "a.b.c.d", "a.b.c.d/len", an IPv6 address or IPv6 CIDR. Host bits are
+ * cleared in a and reported through *host_bits. @return 0 or -1.
+ */
+int
+istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits)
+{
+	const char *slash = strchr(s, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int max, len, i;
+	struct in_addr in4;
+
+	*host_bits = false;
+	if (alen == 0 || alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, &in4) == 1) {
+		a->v6 = false;
+		a->ip = ntohl(in4.s_addr);
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, a->ip6) == 1) {
+		a->v6 = true;
+		max = 128;
+	} else {
+		return -1;
+	}
+	len = max;
+	a->cidr = slash != NULL;
+	if (slash != NULL) {
+		const char *p = slash + 1;
+		size_t plen = strlen(p);
+
+		if (plen == 0 || plen > 3 || !all_digits(p, plen))
+			return -1;
+		len = (unsigned int)atoi(p);
+		if (len > max)
+			return -1;
+	}
+	a->prefix_len = (uint8_t)len;
+	if (!a->v6) {
+		*host_bits = (a->ip & ~mask4(a->prefix_len)) != 0;
+		a->ip &= mask4(a->prefix_len);
+		return 0;
+	}
+	for (i = 0; i < 16; i++) {
+		unsigned int keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+		uint8_t m = (uint8_t)(keep == 0 ? 0 : 0xff << (8 - keep));
+
+		if (a->ip6[i] & ~m)
+			*host_bits = true;
+		a->ip6[i] &= m;
+	}
+	return 0;
+}
+
+void
+istio_format_prefix(const struct se_address *a, char *buf, size_t sz)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (a->v6) {
+		inet_ntop(AF_INET6, a->ip6, ip, sizeof(ip));
+	} else {
+		struct in_addr in = { .s_addr = htonl(a->ip) };
+
+		inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	}
+	snprintf(buf, sz, "%s/%u", ip, a->prefix_len);
+}
+
+void
+istio_format_ip4(uint32_t ip, char *buf, size_t sz)
+{
+	struct in_addr in = { .s_addr = htonl(ip) };
+
+	if (inet_ntop(AF_INET, &in, buf, (socklen_t)sz) == NULL)
+		snprintf(buf, sz, "?");
+}
+
+static void
+own_add(struct ld *ld, uint32_t ip_net, const char *what)
+{
+	struct own_addr *o;
+
+	if (ip_net == 0 || ld->n_own == MAX_OWN_ADDRS)
+		return;
+	o = &ld->own[ld->n_own++];
+	o->ip = ntohl(ip_net);
+	snprintf(o->what, sizeof(o->what), "%s", what);
+}
+
+/* The appliance's own addresses, from the config (all in network order). */
+void
+ld_own_init(struct ld *ld)
+{
+	const struct egress_config *cfg = ld->cfg;
+	unsigned int i;
+
+	ld->n_own = 0;
+	if (cfg == NULL)
+		return;
+	own_add(ld, cfg->port[EGRESS_PORT_INSIDE].addr, "ports.inside.address");
+	own_add(ld, cfg->port[EGRESS_PORT_OUTSIDE].addr, "ports.outside.address");
+	for (i = 0; i < cfg->n_nat_addrs && i < EGRESS_MAX_NAT_ADDRS; i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "nat.addresses[%u]", i);
+		own_add(ld, cfg->nat_addrs[i], what);
+	}
+}
+
+/* The own address equal to / inside the prefix, or NULL. */
+const struct own_addr *
+ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < ld->n_own; i++)
+		if ((ld->own[i].ip & mask4(len)) == ip)
+			return &ld->own[i];
+	return NULL;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the files of the Istio loader share: the state of one file being
+ * loaded (struct ld, which reads the YAML tree through a yreader: paths,
+ * diagnostics, typed values), names, hosts and addresses (istio_names.c),
+ * the pieces every resource kind has (istio_common.c), the model's storage
+ * (istio_model.c), and one load_<kind>() per resource kind (istio_<kind>.c),
+ * which istio.c calls for every document.
+ *
+ * Control thread only: everything here allocates freely and never logs.
+ */
+#ifndef EGRESS_ISTIO_PRIVATE_H
+#define EGRESS_ISTIO_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "policy_private.h"
+#include "ydoc.h"
+#include "yreader.h"
+
+#define QUOTE_MAX 80              /* bytes of a value shown in a message */
+#define MSG_MAX YREADER_MSG_MAX   /* bytes of a message */
+
+/* Every address the appliance owns: no rule may send traffic to one of them. */
+#define MAX_OWN_ADDRS (EGRESS_PORT_MAX + EGRESS_MAX_NAT_ADDRS)
+
+struct own_addr {
+	uint32_t ip;              /* host order */
+	char what[32];            /* the config key that gives it */
+};
+
+/* State of one file being loaded. */
+struct ld {
+	struct yreader r;         /* r.file: the model-owned copy, for ypos too */
+	const struct egress_config *cfg; /* may be NULL (fuzzing) */
+	struct policy_model *m;
+	unsigned int doc;
+	bool oom;                 /* an allocation failed: the model is partial */
+	struct own_addr own[MAX_OWN_ADDRS];
+	unsigned int n_own;
+};
+
+/* The L4 meaning of Istio's protocol names (case-insensitive, as in Istio). */
+struct proto_info {
+	const char *name;
+	uint8_t l4proto;
+	bool http;                /* Istio's IsHTTP(): hosts told apart by Host */
+	bool tls;                 /* Istio's IsTLS(): hosts told apart by SNI */
+};
+
+/* Every protocol name; istio_protocols[0] is TCP (what Istio sniffs to at L4). */
+extern const struct proto_info istio_protocols[];
+
+#define PROTOCOL_LIST "HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, TLS, MONGO, REDIS, MYSQL, TCP, UDP"
+
+/* A resource's metadata, as load_<kind>() receives it. */
+struct meta {
+	const char *name;
+	const char *ns;
+	const struct ynode *name_node; /* the position of the resource */
+};
+
+/* Where ld_string_map() puts pairs: an array sized for the map, and its count. */
+struct label_sink {
+	struct egress_label *v;
+	unsigned int *n;
+};
+
+/* istio_names.c: Kubernetes and Istio names, hosts, addresses */
+bool istio_dns1123_label(const char *s, size_t len);
+bool istio_dns1123_subdomain(const char *s);
+bool ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
+		      size_t sz);
+bool ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
+bool ld_is_fqdn(struct ld *ld, const char *name);
+int istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits);
+void istio_format_prefix(const struct se_address *a, char *buf, size_t sz);
+void istio_format_ip4(uint32_t ip, char *buf, size_t sz);
+void ld_own_init(struct ld *ld);
+const struct own_addr *ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
+
+/* istio_model.c: the model's arrays */
+char *ld_strdup(struct ld *ld, const char *s);
+void *ld_calloc(struct ld *ld, size_t n, size_t size);
+void *model_grow(void *v, unsigned int n, size_t size);
+const char *model_add_file(struct policy_model *m, const char *path);
+void model_add_se(struct ld *ld, struct service_entry *se);
+void model_add_gw(struct ld *ld, struct gateway *gw);
+void model_add_dr(struct ld *ld, struct destination_rule *dr);
+void model_add_vs(struct ld *ld, struct virtual_service *vs);
+void model_add_sidecar(struct ld *ld, struct sidecar *sc);
+struct ypos ld_pos(const struct ld *ld, const struct ynode *n);
+
+/* istio_common.c: what every kind shares */
+void ld_unknown_fields(struct ld *ld, const struct ynode *map, const char *const *known);
+void ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const char *why);
+int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
+void ld_string_map(struct ld *ld, const struct ynode *map,
+		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);
+void ld_label_add(struct ld *ld, const char *k, const char *v, void *arg);
+void ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se);
+const struct proto_info *istio_proto_find(const char *name);
+char *ld_strdup_upper(struct ld *ld, const char *s);
+long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
+bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
+		   unsigned int n_sel);
+
+/* One resource of each kind (spec is a mapping; the path is empty). */
+void load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_gateway(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *spec);
+void load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec);
+
+#endif

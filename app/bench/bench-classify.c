@@ -44,7 +44,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "flow.h"
+#include "flow_key.h"
 #include "policy.h"
 
 #define PER_FILE 5000

@@ -8,6 +8,11 @@
 
 #include "dp_private.h"
 
+/* every timeout (flows.timeouts, a DestinationRule's connectTimeout) is
+ * compared with a flow's 32-bit age (flow_age()) */
+static_assert(EGRESS_TIMEOUT_MAX_MS < (1ull << (8 * sizeof(((struct flow *)0)->last_seen) - 1)),
+	      "EGRESS_TIMEOUT_MAX_MS must stay below half the range of flow.last_seen");
+
 uint64_t
 dp_flow_timeout(const struct dp_conf *conf, const struct flow *f)
 {

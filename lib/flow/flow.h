@@ -28,20 +28,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
+
+#include "flow_key.h"
 
 struct rte_rcu_qsbr;
 
-/** A 5-tuple as on the wire: network byte order, no padding bytes left undefined. */
-struct flow_key {
-	uint32_t src_ip;
-	uint32_t dst_ip;
-	uint16_t src_port;
-	uint16_t dst_port;
-	uint8_t proto;
-	uint8_t pad[3];          /**< always zero */
-};
-static_assert(sizeof(struct flow_key) == 16, "flow_key must be 16 bytes, no padding");
 
 enum flow_dir {
 	FLOW_DIR_OUT = 0,        /**< inside -> outside: matched the client's 5-tuple */
@@ -73,19 +64,6 @@ static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache 
  */
 #define FLOW_EXT_SIZE 32
 
-/**
- * The table's hash of a key: CRC32C of its two 8-byte words. The words are
- * loaded with memcpy: rte_hash_crc() reads through a uint64_t pointer, which
- * the compiler may move ahead of stores to the key made just before it.
- */
-static inline uint32_t
-flow_key_hash(const struct flow_key *k, uint32_t seed)
-{
-	uint64_t w[2];
-
-	memcpy(w, k, sizeof(w));
-	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], seed));
-}
 
 /** ms since the flow's last refresh, now being the full ms clock (wraps safely). */
 static inline uint32_t

@@ -14,10 +14,6 @@
 
 #include "istio_private.h"
 
-/* a connectTimeout is compared with a flow's 32-bit age (flow_age()) */
-static_assert(EGRESS_TIMEOUT_MAX_MS < (1ull << (8 * sizeof(((struct flow *)0)->last_seen) - 1)),
-	      "EGRESS_TIMEOUT_MAX_MS must stay below half the range of flow.last_seen");
-
 static const char *const dr_spec_fields[] = {
 	"host", "subsets", "trafficPolicy", "exportTo", "workloadSelector", NULL,
 };

@@ -23,7 +23,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "flow.h"
+#include "flow_key.h"
 
 #define POLICY_NO_RULE UINT32_MAX
 #define POLICY_NO_CAP  UINT32_MAX

@@ -45,7 +45,7 @@
 #include "config.h"
 #include "diag.h"
 #include "flow_key.h"
-#include "policy.h"
+#include "policy_build.h"
 
 #define PER_FILE 5000
 #define N_KEYS (1u << 16)

@@ -43,7 +43,7 @@
 #include "nat.h"
 #include "neigh.h"
 #include "runtime_dir.h"
-#include "policy.h"
+#include "policy_build.h"
 #include "watch.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
@@ -341,7 +341,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		    rte_lcore_count(), a->n_workers);
 		return -EINVAL;
 	}
-	dp_conf_from_config(&a->conf, cfg);
+	ctl_dp_conf(&a->conf, cfg);
 
 	/* the first policy is loaded before anything is started: all or nothing;
 	 * its DNS names are resolved once, here, and refreshed in the background */

@@ -24,7 +24,7 @@
 #include "ctl.h"
 #include "dns.h"
 #include "neigh.h"
-#include "policy.h"
+#include "policy_build.h"
 
 #define CTL_LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
 #define CTL_EVENTS_PER_TICK 256

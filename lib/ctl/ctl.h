@@ -123,4 +123,11 @@ uint64_t ctl_bytes_per_flow(const struct ctl *c);
 /** The final counters as one JSON object on one line (with newline). */
 void ctl_stats_json(const struct ctl *c, FILE *out);
 
+/**
+ * Fill conf's timeouts, NAT, limits and port addresses from the appliance
+ * config (port ids, MACs and neighbour tables are the caller's). Control
+ * thread, before the workers are built (dp_worker_create()).
+ */
+void ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg);
+
 #endif

@@ -31,7 +31,7 @@
 
 #include <rte_common.h>
 
-#include "config.h"
+#include "egress_types.h"
 #include "drop.h"
 #include "flow.h"
 #include "nat.h"
@@ -216,7 +216,7 @@ int dp_worker_main(void *arg);
 struct dp_worker_params {
 	unsigned int id;          /**< 0 .. conf->n_workers - 1 */
 	unsigned int lcore;       /**< the lcore it will run on (informative) */
-	struct dp_conf *conf;     /**< filled in (dp_conf_from_config()); the worker's
+	struct dp_conf *conf;     /**< filled in (ctl_dp_conf(), lib/ctl); the worker's
 				       hand-off ring goes to conf->handoff[id] */
 	struct rte_mempool *pool; /**< for the frames the worker generates */
 	struct rte_rcu_qsbr *qsbr; /**< flow readers' QSBR variable (dp_qsbr_create());
@@ -225,11 +225,6 @@ struct dp_worker_params {
 	int socket_id;            /**< NUMA socket of every allocation */
 };
 
-/**
- * Fill conf's timeouts, NAT, limits and port addresses from the appliance
- * config (port ids, MACs and neighbour tables are the caller's). Control.
- */
-void dp_conf_from_config(struct dp_conf *conf, const struct egress_config *cfg);
 
 /**
  * A QSBR variable for n_readers flow readers: the workers (ids 0 ..

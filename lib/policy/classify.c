@@ -10,7 +10,7 @@
 #include <rte_acl.h>
 #include <rte_prefetch.h>
 
-#include "compile_private.h"
+#include "policy_tables.h"
 
 /* Up to EXACT_BULK keys: the exact table, then rte_acl for what it misses. */
 static void

@@ -7,7 +7,7 @@
  *     at least one), every diagnostic has a file and a message;
  *   - a config the loader accepts is one egressd can start with: values in
  *     their documented ranges, a NAT port range that splits across the
- *     workers, and dp_conf_from_config() runs on it;
+ *     workers, and ctl_dp_conf() runs on it;
  * and, on the side, egress_parse_duration() / egress_parse_cidr() on the
  * first bytes as a string.
  */
@@ -80,7 +80,7 @@ check_accepted(const struct egress_config *cfg)
 	FUZZ_CHECK(cfg->path != NULL && cfg->dir != NULL, "no path or dir");
 
 	memset(&conf, 0, sizeof(conf));
-	dp_conf_from_config(&conf, cfg);
+	ctl_dp_conf(&conf, cfg);
 	FUZZ_CHECK(conf.embryonic_max >= 1, "per-worker embryonic_max 0");
 }
 

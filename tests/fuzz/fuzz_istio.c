@@ -18,7 +18,7 @@
 #include "config.h"
 #include "diag.h"
 #include "flow.h"
-#include "policy.h"
+#include "policy_build.h"
 #include "policy_private.h"
 
 #define RULES_CHECKED 32     /* classifier checks on at most this many rules */

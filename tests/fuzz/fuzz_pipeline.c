@@ -150,7 +150,7 @@
 #include "nat.h"
 #include "neigh.h"
 #include "pkt.h"
-#include "policy.h"
+#include "policy_build.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -561,7 +561,7 @@ state_reset(void)
 
 	state_free();
 	memset(&fz.conf, 0, sizeof(fz.conf));
-	dp_conf_from_config(&fz.conf, &fz.cfg);
+	ctl_dp_conf(&fz.conf, &fz.cfg);
 	memcpy(fz.conf.port[DP_INSIDE].mac, mac_in, 6);
 	memcpy(fz.conf.port[DP_OUTSIDE].mac, mac_out, 6);
 	fz.conf.port[DP_INSIDE].neigh = neigh_create("fzni", 64, SOCKET_ID_ANY);

@@ -31,7 +31,7 @@
 #include "dns.h"
 #include "dp.h"
 #include "flow.h"
-#include "policy.h"
+#include "policy_build.h"
 
 void __real_policy_free(struct policy *p);
 void __wrap_policy_free(struct policy *p);

@@ -25,11 +25,12 @@
 #include "test_common.h"
 
 #include "config.h"
+#include "ctl.h"
 #include "dp_private.h" /* white-box: the worker's fields */
 #include "flow.h"
 #include "nat.h"
 #include "neigh.h"
-#include "policy.h"
+#include "policy_build.h"
 
 #define IP(a, b, c, d) \
 	rte_cpu_to_be_32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -140,7 +141,7 @@ setup(void **state)
 	fx.cfg.n_labels = 1;
 
 	memset(&fx.conf, 0, sizeof(fx.conf));
-	dp_conf_from_config(&fx.conf, &fx.cfg);
+	ctl_dp_conf(&fx.conf, &fx.cfg);
 	memcpy(fx.conf.port[DP_INSIDE].mac, mac_in, 6);
 	memcpy(fx.conf.port[DP_OUTSIDE].mac, mac_out, 6);
 	snprintf(name, sizeof(name), "ni%u", fixture_seq);

@@ -33,7 +33,7 @@
 #include "test_policy_common.h"
 
 #include "dns.h"
-#include "policy.h"
+#include "policy_build.h"
 #include "policy_private.h"
 
 #define LINE_MAX_LEN 2048

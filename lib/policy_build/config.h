@@ -13,35 +13,8 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "egress_types.h"
 
-enum egress_port_role {
-	EGRESS_PORT_INSIDE = 0,   /**< the mesh side */
-	EGRESS_PORT_OUTSIDE = 1,  /**< the internet / Memorystore side */
-	EGRESS_PORT_MAX
-};
-
-enum egress_outbound {
-	EGRESS_OUTBOUND_REGISTRY_ONLY = 0,
-	EGRESS_OUTBOUND_ALLOW_ANY,
-};
-
-enum egress_deny {
-	EGRESS_DENY_DROP = 0,
-	EGRESS_DENY_RESET,
-};
-
-enum egress_revoke {
-	EGRESS_REVOKE_RESET = 0,
-	EGRESS_REVOKE_DROP,
-	EGRESS_REVOKE_KEEP,
-};
-
-enum egress_port_alloc {
-	EGRESS_PORT_ALLOC_RANDOM = 0,
-	EGRESS_PORT_ALLOC_PRESERVE,
-};
-
-#define EGRESS_MAX_NAT_ADDRS 64
 #define EGRESS_MAX_LABELS    16
 #define EGRESS_MAX_NEIGHBORS 64
 
@@ -108,16 +81,6 @@ int egress_config_load(const char *path, struct egress_config *cfg, struct diag_
 
 /** Free what egress_config_load() allocated; NULL-tolerant. */
 void egress_config_free(struct egress_config *cfg);
-
-/**
- * The longest timeout egressd keeps, in ms: 168 h. A flows.timeouts value
- * above it is an error; a DestinationRule connectTimeout above it (Istio takes
- * any positive duration) is clamped to it, with a warning. Flows keep their
- * last activity as 32-bit ms (flow_age()), so a timeout of 2^32 ms (49.7 days)
- * or more wraps; a week stays far below even 2^31 - 1 ms, so a flow the sweep
- * reaches late still compares as expired.
- */
-#define EGRESS_TIMEOUT_MAX_MS (UINT64_C(168) * 3600 * 1000)
 
 /**
  * Parse a duration "120", "120s", "4m", "2h", "1500ms" into milliseconds.

@@ -21,6 +21,8 @@
 
 #include "dns.h"
 #include "policy.h"
+#include "policy_build.h"
+#include "policy_tables.h"
 #include "policy_private.h"
 
 /* What a policy owns besides its arrays: the model and the strings made here. */
@@ -92,43 +94,6 @@ struct rule_spec {
 	uint32_t cap_se, cap_port;
 	const char *cap_subset;
 };
-
-/*
- * The exact table: open addressing with linear probing over a flat array of
- * 16-byte slots, at most half full, so that a lookup is one CRC32, one
- * (prefetched) cache line and rarely a second. Immutable once built: workers
- * read it with no synchronisation at all.
- */
-struct exact_slot {
-	uint64_t key;             /* EXACT_EMPTY: free */
-	uint32_t rule;
-	uint32_t pad;
-};
-
-struct policy_exact {
-	uint32_t mask;            /* slots - 1, slots a power of two */
-	struct exact_slot slot[];
-};
-
-/* No key has its top byte set: the protocol sits in bits 48-55. */
-#define EXACT_EMPTY UINT64_MAX
-#define EXACT_BULK 64             /* keys hashed and prefetched ahead */
-
-/*
- * The exact table's key: (destination, port, protocol) as the flow key holds
- * them (network order), in 8 bytes. Rules and packets build it alike.
- */
-static inline uint64_t
-exact_key(uint32_t dst_net, uint16_t port_net, uint8_t proto)
-{
-	return (uint64_t)dst_net | (uint64_t)port_net << 32 | (uint64_t)proto << 48;
-}
-
-static inline uint32_t
-exact_hash(uint64_t key)
-{
-	return rte_hash_crc_8byte(key, 0);
-}
 
 static inline uint64_t
 mono_ns(void)

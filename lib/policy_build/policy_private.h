@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "policy.h"
+#include "policy_build.h"
 
 /** The netmask of an IPv4 prefix length, host order. */
 static inline uint32_t

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The data path's settings from the appliance config (ctl.h). Control thread. */
+#include <rte_byteorder.h>
+
+#include "ctl.h"
+
+void
+ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
+{
+	unsigned int i;
+
+	conf->n_nat_addrs = cfg->n_nat_addrs;
+	for (i = 0; i < cfg->n_nat_addrs; i++)
+		conf->nat_addrs[i] = cfg->nat_addrs[i];
+	conf->nat_port_lo = cfg->nat_port_lo;
+	conf->nat_port_hi = cfg->nat_port_hi;
+	conf->nat_preserve = cfg->port_alloc == EGRESS_PORT_ALLOC_PRESERVE;
+	for (i = 0; i < FLOW_S_MAX; i++)
+		conf->timeout_ms[i] = cfg->timeout_transitory_ms;
+	conf->timeout_ms[FLOW_S_ESTABLISHED] = cfg->timeout_established_ms;
+	conf->timeout_ms[FLOW_S_TIME_WAIT] = cfg->timeout_time_wait_ms;
+	conf->udp_timeout_ms = cfg->timeout_transitory_ms;
+	conf->sweep_period_ms = DP_SWEEP_PERIOD_MS;
+	conf->deny = cfg->deny;
+	conf->on_revoke = cfg->on_revoke;
+	conf->mss_clamp = cfg->mss_clamp;
+	conf->tcp_liberal = cfg->tcp_liberal;
+	conf->n_workers = cfg->workers;
+	/* per worker: RSS spreads a client's flows over the workers */
+	conf->source_max = cfg->per_source_max ?
+		(cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;
+	conf->source_rate = cfg->per_source_new_per_second ?
+		(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers : 0;
+	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
+	if (conf->embryonic_max == 0)
+		conf->embryonic_max = 1;
+	for (i = 0; i < DP_NPORTS; i++) {
+		const struct egress_port_cfg *pc = &cfg->port[i];
+		uint32_t mask = pc->prefix_len ? ~0u << (32 - pc->prefix_len) : 0;
+
+		conf->port[i].addr = pc->addr;
+		conf->port[i].mask = rte_cpu_to_be_32(mask);
+		conf->port[i].net = pc->addr & conf->port[i].mask;
+		conf->port[i].gateway = pc->gateway;
+		conf->port[i].mtu = pc->mtu;
+	}
+}

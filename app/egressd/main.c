@@ -44,7 +44,6 @@
 #include "neigh.h"
 #include "runtime_dir.h"
 #include "policy.h"
-#include "watch.h"
 
 #define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
 
@@ -530,7 +529,6 @@ run(struct appliance *a, const struct options *o)
 {
 	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = CTL_TICK_NS };
-	struct ctl_watch watch;
 	unsigned int w;
 	struct policy *pol = a->conf.policy;
 
@@ -550,31 +548,22 @@ run(struct appliance *a, const struct options *o)
 	fflush(stdout);
 	notify_systemd("READY=1");
 
-	if (ctl_watch_init(&watch, a->cfg.sources, a->cfg.n_sources) != 0)
-		LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
-
+	/* every reload, whatever asked for it, is lib/ctl's: ctl_poll() */
+	ctl_start(&a->ctl);
 	while (!got_stop) {
-		uint64_t now;
-
 		nanosleep(&tick, NULL);
-		now = mono_ms();
 		if (got_hup) {
 			got_hup = 0;
-			LOG(INFO, "SIGHUP: reloading the policy");
-			ctl_reload(&a->ctl);
+			ctl_request_reload(&a->ctl, CTL_RELOAD_SIGHUP);
 		}
-		if (ctl_watch_poll(&watch, now)) {
-			LOG(INFO, "policy sources changed: reloading the policy");
-			ctl_reload(&a->ctl);
-		}
-		ctl_poll(&a->ctl, now);
+		ctl_poll(&a->ctl, mono_ms());
 		if (o->exit_when_idle_ms >= 0 &&
 		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
 			LOG(INFO, "every RX queue idle for %ld ms: exiting", o->exit_when_idle_ms);
 			break;
 		}
 	}
-	ctl_watch_close(&watch);
+	ctl_stop(&a->ctl);
 	notify_systemd("STOPPING=1");
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_stop(a->workers[w]);

@@ -310,12 +310,86 @@ ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 		" resolutions refused so far", port, st.entries, st.resolve_dropped);
 }
 
+uint32_t
+ctl_request_reload(struct ctl *c, enum ctl_reload_why why)
+{
+	/* the reason first: whoever sees the ticket (acquire) sees it too */
+	__atomic_fetch_or(&c->reload_why, UINT32_C(1) << why, __ATOMIC_RELAXED);
+	return __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_RELEASE);
+}
+
+bool
+ctl_reload_served(const struct ctl *c, uint32_t ticket)
+{
+	return (int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - ticket) >= 0;
+}
+
+void
+ctl_start(struct ctl *c)
+{
+	if (ctl_watch_init(&c->watch, c->cfg->sources, c->cfg->n_sources) != 0)
+		CTL_LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
+	c->watching = true;
+}
+
+void
+ctl_stop(struct ctl *c)
+{
+	if (c->watching)
+		ctl_watch_close(&c->watch);
+	c->watching = false;
+}
+
+/* "SIGHUP, policy sources changed: reloading the policy", once per reload. */
+static void
+log_reload_why(uint32_t why)
+{
+	static const char *const said[CTL_RELOAD_WHY_MAX] = {
+		[CTL_RELOAD_SIGHUP] = "SIGHUP",
+		[CTL_RELOAD_SOURCES] = "policy sources changed",
+		[CTL_RELOAD_TELEMETRY] = "/egress/reload",
+		[CTL_RELOAD_DNS] = "DNS answers changed",
+	};
+	char line[128]; /* every reason at once fits */
+	size_t used = 0;
+	unsigned int i;
+
+	line[0] = '\0';
+	for (i = 0; i < CTL_RELOAD_WHY_MAX; i++)
+		if (why & (UINT32_C(1) << i))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s",
+						 used ? ", " : "", said[i]);
+	/* the sources are the same, only the answers they name are new */
+	CTL_LOG(INFO, "%s: %s the policy", line,
+		why == UINT32_C(1) << CTL_RELOAD_DNS ? "recompiling" : "reloading");
+}
+
+/*
+ * The one place a reload runs: whatever asked since the last tick, one
+ * reload. A ticket whose reason an earlier reload already took (it was
+ * asked for between that reload's ticket and its start) is served by it.
+ */
+static void
+serve_reload(struct ctl *c)
+{
+	uint32_t req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
+	uint32_t why;
+
+	if (req == __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED))
+		return;
+	why = __atomic_exchange_n(&c->reload_why, 0, __ATOMIC_RELAXED);
+	if (why != 0) {
+		log_reload_why(why);
+		c->reload_result = ctl_reload(c);
+	}
+	__atomic_store_n(&c->reload_done, req, __ATOMIC_RELEASE);
+}
+
 void
 ctl_poll(struct ctl *c, uint64_t now_ms)
 {
 	struct dp_event ev[CTL_EVENTS_PER_TICK];
 	unsigned int n, i, p;
-	uint32_t req;
 
 	n = c->conf->events == NULL ? 0 :
 		rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),
@@ -334,7 +408,8 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	for (p = 0; p < DP_NPORTS; p++) {
 		struct arp_req_ctx x = { .c = c, .port = (enum dp_port)p };
 
-		neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
+		if (c->conf->port[p].neigh != NULL)
+			neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
 	}
 	/* DNS answers that changed (TTL expiry, new addresses) recompile and
 	 * publish like any other policy change; the lookups never block here */
@@ -356,14 +431,10 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 			CTL_LOG(WARNING, "%s", line);
 		}
 		diag_list_clear(&dl);
-		if (changed) {
-			CTL_LOG(INFO, "DNS answers changed: recompiling the policy");
-			ctl_reload(c);
-		}
+		if (changed)
+			ctl_request_reload(c, CTL_RELOAD_DNS);
 	}
-	req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
-	if (req != __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED)) {
-		c->reload_result = ctl_reload(c);
-		__atomic_store_n(&c->reload_done, req, __ATOMIC_RELEASE);
-	}
+	if (c->watching && ctl_watch_poll(&c->watch, now_ms))
+		ctl_request_reload(c, CTL_RELOAD_SOURCES);
+	serve_reload(c);
 }

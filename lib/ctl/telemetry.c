@@ -260,15 +260,14 @@ static int
 reload_reply(struct rte_tel_data *d)
 {
 	struct ctl *c = tel_ctl;
-	uint32_t req = __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_ACQ_REL);
+	uint32_t ticket = ctl_request_reload(c, CTL_RELOAD_TELEMETRY);
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
 	unsigned int waited;
 
 	/* the control thread serves it within a tick; wait, bounded (and not
 	 * past a shutdown, which waits for this callback) */
 	for (waited = 0; waited < TEL_RELOAD_WAIT_S * 100; waited++) {
-		if ((int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - req) >= 0 ||
-		    __atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST))
+		if (ctl_reload_served(c, ticket) || __atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST))
 			break;
 		nanosleep(&ts, NULL);
 	}

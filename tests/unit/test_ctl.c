@@ -3,7 +3,9 @@
  * Policy publication and reclamation (lib/ctl): a published policy's
  * predecessor is freed exactly once, and never while a worker that loaded it
  * has not yet passed a quiescent state. policy_free() is wrapped at link
- * time (-Wl,--wrap=policy_free) to observe every reclamation.
+ * time (-Wl,--wrap=policy_free) to observe every reclamation, and
+ * policy_build_ex() (--wrap=policy_build_ex) to count the reloads that
+ * ctl_poll() runs, without YAML.
  *
  * The telemetry callbacks (lib/ctl/telemetry.c), run by several threads at
  * once as DPDK runs them (one thread per client): captured at registration
@@ -74,6 +76,24 @@ __wrap_policy_free(struct policy *p)
 }
 
 static pthread_t control_thread; /* the test's own: the control thread */
+
+static struct policy *fake_policy(uint32_t gen);
+
+/* A reload's build: a policy of the generation asked for, counted. */
+struct policy *__real_policy_build_ex(const struct policy_build_params *prm,
+				      struct diag_list *dl);
+struct policy *__wrap_policy_build_ex(const struct policy_build_params *prm,
+				      struct diag_list *dl);
+
+static unsigned int builds;
+
+struct policy *
+__wrap_policy_build_ex(const struct policy_build_params *prm, struct diag_list *dl)
+{
+	(void)dl;
+	builds++;
+	return fake_policy(prm->generation);
+}
 
 /* The telemetry callbacks, as registered. */
 static telemetry_cb tel_stats, tel_rules;
@@ -440,6 +460,94 @@ test_rule_counters_survive_reload(void **state)
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 1), 7);
 }
 
+/* What the control thread logged while f ran, in buf (NUL-terminated). */
+static char *
+logged(void (*f)(void), char **buf)
+{
+	FILE *saved = rte_log_get_stream(), *mem;
+	size_t len;
+
+	mem = open_memstream(buf, &len);
+	assert_non_null(mem);
+	assert_int_equal(rte_openlog_stream(mem), 0);
+	f();
+	rte_openlog_stream(saved);
+	fclose(mem);
+	return *buf;
+}
+
+static unsigned int
+count_of(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static uint32_t tickets[CTL_RELOAD_WHY_MAX];
+
+static void
+ask_three_then_poll(void)
+{
+	tickets[0] = ctl_request_reload(&fx.c, CTL_RELOAD_SIGHUP);
+	tickets[1] = ctl_request_reload(&fx.c, CTL_RELOAD_SOURCES);
+	tickets[2] = ctl_request_reload(&fx.c, CTL_RELOAD_TELEMETRY);
+	assert_false(ctl_reload_served(&fx.c, tickets[0]));
+	ctl_poll(&fx.c, 1000);
+}
+
+static void
+ask_dns_then_poll_twice(void)
+{
+	tickets[3] = ctl_request_reload(&fx.c, CTL_RELOAD_DNS);
+	ctl_poll(&fx.c, 1001);
+	ctl_poll(&fx.c, 1002);
+}
+
+/*
+ * Issue 11: every trigger reaches lib/ctl, and one ctl_poll() runs one
+ * reload for all the requests made since the last, serves every ticket, and
+ * says why once; a poll with nothing asked reloads nothing.
+ */
+static void
+test_reload_requests_coalesce(void **state)
+{
+	struct egress_config cfg = { .path = "test" };
+	char *buf = NULL;
+	(void)state;
+
+	fx.c.cfg = &cfg;
+	builds = 0;
+	ctl_publish(&fx.c, fake_policy(1));
+	logged(ask_three_then_poll, &buf);
+	assert_int_equal(builds, 1);
+	assert_int_equal(fx.c.reloads, 1);
+	assert_int_equal(fx.c.reload_result, 0);
+	assert_int_equal(dp_policy(&fx.conf)->generation, 2);
+	assert_true(ctl_reload_served(&fx.c, tickets[0]));
+	assert_true(ctl_reload_served(&fx.c, tickets[2]));
+	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
+				       "reloading the policy\n"), 1);
+	assert_int_equal(count_of(buf, "reloading the policy"), 1);
+	assert_int_equal(count_of(buf, "egressd: policy generation 2 published: 0 rules\n"), 1);
+	free(buf);
+
+	/* a DNS change alone recompiles (as it always said), once */
+	logged(ask_dns_then_poll_twice, &buf);
+	assert_int_equal(builds, 2);
+	assert_true(ctl_reload_served(&fx.c, tickets[3]));
+	assert_int_equal(count_of(buf, "egressd: DNS answers changed: recompiling the policy\n"),
+			 1);
+	assert_int_equal(count_of(buf, "the policy\n"), 1);
+	assert_int_equal(dp_policy(&fx.conf)->generation, 3);
+	free(buf);
+	fx.c.cfg = NULL;
+}
+
 /* The control thread's side of a build: the cache wants n names now. */
 static void
 dns_want_names(unsigned int n)
@@ -676,6 +784,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_requests_coalesce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,

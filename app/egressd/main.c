@@ -322,6 +322,7 @@ struct appliance {
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
 	struct dns_cache *dns;
+	struct policy *first;     /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
 };
 
@@ -361,7 +362,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	diag_print(dl, stderr);
 	if (pol == NULL)
 		return -EINVAL;
-	a->conf.policy = pol;
+	a->first = pol;
 
 	for (p = 0; p < DP_NPORTS; p++) {
 		rc = port_find(cfg->port[p].device, &a->conf.port[p].port_id);
@@ -470,11 +471,14 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->ctl = (struct ctl){
 		.cfg = cfg, .conf = &a->conf, .workers = a->workers,
 		.n_workers = a->n_workers, .qsbr = a->qsbr, .pool = a->pool,
-		.generation = pol->generation, .last_reload_time = pol->built_at,
 		.started_ms = mono_ms(), .dns = a->dns,
 	};
-	if (ctl_attach_counters(&a->ctl, pol) != 0)
+	/* before the workers run: from here on the policy and its counters are lib/ctl's */
+	if (ctl_publish(&a->ctl, pol) != 0) {
+		LOG(ERR, "out of memory for the rule counters");
 		return -ENOMEM;
+	}
+	a->first = NULL;
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		LOG(WARNING, "telemetry commands not registered");
 	return 0;
@@ -504,7 +508,8 @@ teardown(struct appliance *a)
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_free(a->workers[w]);
 	rte_ring_free(a->conf.events);
-	policy_free(a->conf.policy);
+	policy_free(a->first);
+	ctl_free_policy(&a->ctl);
 	dns_cache_free(a->dns);
 	rte_mempool_free(a->pool);
 	dp_qsbr_free(a->qsbr);

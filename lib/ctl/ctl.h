@@ -74,20 +74,38 @@ struct ctl {
 };
 
 /**
- * Publish p as the current policy: one release store, then wait for every
- * worker to pass a quiescent state, carry the per-rule counters of rules
- * that still exist over to p, and free the previous policy. Blocks only the
- * control thread.
+ * Publish p as the current policy, with counters of its own
+ * (ctl_counters_create(), stored in conf->counters[] before the release):
+ * one release store, then wait for every worker to pass a quiescent state,
+ * carry the per-rule flow counts of rules that still exist over to p's
+ * counters, and free the previous policy and its counters. p->generation
+ * must be the running one's + 1 (conf->counters[] is indexed by its
+ * parity). Blocks only the control thread. Nothing writes p once it is
+ * published. @return 0; -ENOMEM (no counters) or -EINVAL (generation), p
+ * then not published and still the caller's.
  */
-void ctl_publish(struct ctl *c, struct policy *p);
+int ctl_publish(struct ctl *c, struct policy *p);
 
 /**
- * Give p its per-rule counters (one cache-line-padded row per worker).
- * Before p is published. @return 0 or -ENOMEM.
+ * Zeroed counters for policy p (struct dp_counters, tagged with its
+ * generation): one cache-line-padded row per worker. Control thread.
+ * @return them, or NULL (out of memory).
  */
-int ctl_attach_counters(const struct ctl *c, struct policy *p);
+struct dp_counters *ctl_counters_create(unsigned int n_workers, const struct policy *p);
 
-/** Flows admitted under rule of p, this generation and the same rule's before. */
+/** Free ctl_counters_create()'s counters; NULL-tolerant. */
+void ctl_counters_free(struct dp_counters *cnt);
+
+/**
+ * Free the published policy and its counters, once no worker or telemetry
+ * request can read them (teardown). conf may be NULL (never set up).
+ */
+void ctl_free_policy(struct ctl *c);
+
+/**
+ * Flows admitted under rule of p, this generation and the same rule's
+ * before. p is the published policy or one its reader still holds.
+ */
 uint64_t ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
 
 /**

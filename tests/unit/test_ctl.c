@@ -52,8 +52,6 @@ static void
 free_now(struct policy *p)
 {
 	free(p->rules);
-	free(p->rule_flows);
-	free(p->rule_carried);
 	free(p); /* the test's policies are built by hand */
 }
 
@@ -248,7 +246,7 @@ teardown(void **state)
 
 	(void)state;
 	quarantine = false;
-	__wrap_policy_free(fx.conf.policy);
+	ctl_free_policy(&fx.c);
 	for (i = 0; i < n_limbo; i++)
 		free_now(limbo[i]);
 	free(limbo);
@@ -422,42 +420,69 @@ policy_with_rules(uint32_t gen, const char *const *names, uint16_t *ports, uint3
 		p->rules[i].port = ports[i];
 		p->rules[i].proto = 6;
 	}
-	assert_int_equal(ctl_attach_counters(&fx.c, p), 0);
 	return p;
 }
 
-/* Per-rule counters survive a reload for the rules that still exist. */
+/* A worker's count of flows under rule: where the data path counts them. */
+static uint64_t *
+rule_count(uint32_t gen, unsigned int worker, uint32_t rule)
+{
+	struct dp_counters *cnt = dp_counters(&fx.conf, gen);
+
+	assert_non_null(cnt);
+	return &cnt->rule_flows[worker * cnt->rule_stride + rule];
+}
+
+/*
+ * Per-rule counters survive a reload for the rules that still exist; they
+ * live beside the policy, published with it, and the policy itself is
+ * never written once published (issue 11).
+ */
 static void
 test_rule_counters_survive_reload(void **state)
 {
 	static const char *const old_names[] = { "redis", "mongo", "gone" };
 	static const char *const new_names[] = { "new", "mongo", "redis" };
 	uint16_t old_ports[] = { 6379, 27017, 443 }, new_ports[] = { 80, 27017, 6379 };
-	struct policy *p1, *p2, *p3;
+	struct policy *p1, *p2, *p3, before;
+	struct policy_rule rules_before[3];
 	(void)state;
 
 	fx.c.n_workers = 2;
 	p1 = policy_with_rules(1, old_names, old_ports, 3);
-	ctl_publish(&fx.c, p1);
-	p1->rule_flows[0 * p1->rule_stride + 0] = 5;     /* redis, worker 0 */
-	p1->rule_flows[1 * p1->rule_stride + 0] = 2;     /* redis, worker 1 */
-	p1->rule_flows[1 * p1->rule_stride + 1] = 7;     /* mongo */
-	p1->rule_flows[0 * p1->rule_stride + 2] = 9;     /* gone */
+	assert_int_equal(ctl_publish(&fx.c, p1), 0);
+	*rule_count(1, 0, 0) = 5;     /* redis, worker 0 */
+	*rule_count(1, 1, 0) = 2;     /* redis, worker 1 */
+	*rule_count(1, 1, 1) = 7;     /* mongo */
+	*rule_count(1, 0, 2) = 9;     /* gone */
 	assert_int_equal(ctl_rule_flows(&fx.c, p1, 0), 7);
 
 	p2 = policy_with_rules(2, new_names, new_ports, 3);
-	ctl_publish(&fx.c, p2);
+	assert_int_equal(ctl_publish(&fx.c, p2), 0);
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 0), 0);  /* new */
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 1), 7);  /* mongo, carried */
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 7);  /* redis, carried */
-	p2->rule_flows[1 * p2->rule_stride + 2] = 1;
+	*rule_count(2, 1, 2) = 1;
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 8);
+	/* generation 1's counters went with it */
+	assert_null(dp_counters(&fx.conf, 1));
 
-	/* carried again, with what was counted under generation 2 */
+	/* carried again, with what was counted under generation 2; the carry
+	 * (after the exchange) writes nothing of the policy it publishes */
 	p3 = policy_with_rules(3, new_names, new_ports, 3);
-	ctl_publish(&fx.c, p3);
+	before = *p3;
+	memcpy(rules_before, p3->rules, sizeof(rules_before));
+	assert_int_equal(ctl_publish(&fx.c, p3), 0);
+	assert_memory_equal(p3, &before, sizeof(before));
+	assert_memory_equal(p3->rules, rules_before, sizeof(rules_before));
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 2), 8);
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 1), 7);
+
+	/* a generation out of turn would share its counters' slot: refused */
+	p1 = policy_with_rules(5, old_names, old_ports, 3);
+	assert_int_equal(ctl_publish(&fx.c, p1), -EINVAL);
+	assert_ptr_equal(dp_policy(&fx.conf), p3);
+	free_now(p1);
 }
 
 /* What the control thread logged while f ran, in buf (NUL-terminated). */

@@ -381,6 +381,7 @@ ctl_start(struct ctl *c)
 void
 ctl_stop(struct ctl *c)
 {
+	ctl_dns_stats_publish(c); /* the final counters' DNS figures: the last ones */
 	if (c->watching)
 		ctl_watch_close(&c->watch);
 	c->watching = false;

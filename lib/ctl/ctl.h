@@ -145,7 +145,7 @@ bool ctl_reload_served(const struct ctl *c, uint32_t ticket);
  */
 void ctl_start(struct ctl *c);
 
-/** Stop watching the sources (after the last ctl_poll()). */
+/** Stop watching the sources, publish the DNS figures a last time (after the last ctl_poll()). */
 void ctl_stop(struct ctl *c);
 
 /**
@@ -183,7 +183,10 @@ uint64_t ctl_flows_active(const struct ctl *c);
  */
 uint64_t ctl_bytes_per_flow(const struct ctl *c);
 
-/** The final counters as one JSON object on one line (with newline). */
+/**
+ * The final counters as one JSON object on one line (with newline): the
+ * same keys, in the same order, as /egress/stats (one walk writes both).
+ */
 void ctl_stats_json(const struct ctl *c, FILE *out);
 
 #endif

@@ -10,9 +10,9 @@
  * The telemetry callbacks (lib/ctl/telemetry.c), run by several threads at
  * once as DPDK runs them (one thread per client): captured at registration
  * (--wrap=rte_telemetry_register_cmd) and called directly, with the reads
- * they make observed (--wrap=ctl_rule_flows, --wrap=dns_stats_get,
- * --wrap=rte_tel_data_add_dict_u64, --wrap=rte_tel_data_add_dict_string,
- * --wrap=rte_tel_data_add_dict_container).
+ * they make observed (--wrap=ctl_rule_flows, --wrap=dns_stats_get) and the
+ * replies they build recorded (--wrap=rte_tel_data_add_dict_u64,
+ * --wrap=rte_tel_data_add_dict_string, --wrap=rte_tel_data_add_dict_container).
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -154,6 +154,32 @@ __wrap_dns_stats_get(const struct dns_cache *c, struct dns_stats *st)
 	__real_dns_stats_get(c, st);
 }
 
+/*
+ * The keys of one reply, recorded by the control thread when asked: a
+ * member of a nested container is renamed "container/member" when the
+ * container is added, so the list ends as the reply's leaf paths in order.
+ */
+#define KEYS_MAX 256
+#define KEY_LEN  128
+
+static bool recording;
+static struct {
+	const struct rte_tel_data *d;
+	char path[KEY_LEN];
+} rec[KEYS_MAX];
+static unsigned int n_rec;
+
+static void
+record(const struct rte_tel_data *d, const char *name)
+{
+	if (!recording || !pthread_equal(pthread_self(), control_thread))
+		return;
+	assert_true(n_rec < KEYS_MAX);
+	rec[n_rec].d = d;
+	snprintf(rec[n_rec].path, KEY_LEN, "%s", name);
+	n_rec++;
+}
+
 /* The figures a /egress/stats reply carries, per calling thread. */
 int __real_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
 int __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
@@ -165,6 +191,7 @@ __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint6
 {
 	if (strcmp(name, "dns_names") == 0)
 		reply_dns_names = (int64_t)val;
+	record(d, name);
 	return __real_rte_tel_data_add_dict_u64(d, name, val);
 }
 
@@ -181,6 +208,7 @@ __wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name, co
 {
 	if (strcmp(name, "error") == 0)
 		snprintf(reply_error, sizeof(reply_error), "%s", val);
+	record(d, name);
 	return __real_rte_tel_data_add_dict_string(d, name, val);
 }
 
@@ -193,8 +221,17 @@ int
 __wrap_rte_tel_data_add_dict_container(struct rte_tel_data *d, const char *name,
 				       struct rte_tel_data *val, int keep)
 {
-	(void)d;
-	(void)name;
+	unsigned int i;
+
+	for (i = 0; recording && i < n_rec; i++) {
+		char path[KEY_LEN];
+
+		if (rec[i].d != val)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", name, rec[i].path);
+		memcpy(rec[i].path, path, KEY_LEN);
+		rec[i].d = d;
+	}
 	if (!keep)
 		rte_tel_data_free(val);
 	return 0;
@@ -765,6 +802,132 @@ test_telemetry_listings_beyond_the_pool_are_busy(void **state)
 }
 
 /*
+ * The leaf paths of a JSON object, in order ("ports/inside/rx"): enough of
+ * JSON for the one line ctl_stats_json() writes (objects, strings, numbers).
+ */
+static unsigned int
+json_paths(const char *s, char (*paths)[KEY_LEN], unsigned int max)
+{
+	char names[4][KEY_LEN], key[KEY_LEN] = "";
+	unsigned int level = 0, n = 0, i;
+	bool have_key = false;
+
+	while (*s != '\0') {
+		if (*s == '"') {
+			char str[KEY_LEN];
+			size_t len = 0;
+
+			for (s++; *s != '"' && *s != '\0'; s++) {
+				if (*s == '\\')
+					s++;
+				if (len + 1 < sizeof(str))
+					str[len++] = *s;
+			}
+			str[len] = '\0';
+			s++;
+			if (*s == ':') {
+				memcpy(key, str, sizeof(str));
+				have_key = true;
+				s++;
+				continue;
+			}
+		} else if (*s == '{') {
+			assert_true(level < RTE_DIM(names));
+			if (level > 0)
+				memcpy(names[level - 1], key, KEY_LEN);
+			level++;
+			have_key = false;
+			s++;
+			continue;
+		} else if (*s == '}') {
+			level--;
+			s++;
+			continue;
+		} else if (*s == ',' || *s == '\n') {
+			s++;
+			continue;
+		} else {
+			while (*s != ',' && *s != '}' && *s != '\0')
+				s++;
+		}
+		/* a value: string or scalar */
+		assert_true(have_key && n < max);
+		paths[n][0] = '\0';
+		for (i = 0; i + 1 < level; i++) {
+			strcat(paths[n], names[i]);
+			strcat(paths[n], "/");
+		}
+		strcat(paths[n], key);
+		n++;
+		have_key = false;
+	}
+	return n;
+}
+
+static bool
+has_path(char (*paths)[KEY_LEN], unsigned int n, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Issue 11: /egress/stats and the final JSON come from one walk
+ * (ctl_stats_walk()), so they list the same keys in the same order: the
+ * JSON gained last_reload_time, dns_* and the ports at the top level,
+ * telemetry gained "ports" (its members named "inside/rx": telemetry nests
+ * one level), and every key either had is still there.
+ */
+static void
+test_stats_outputs_list_the_same_keys(void **state)
+{
+	static char json_keys[KEYS_MAX][KEY_LEN];
+	static const char *const must[] = {
+		"policy_generation", "reloads", "reload_failures", "last_reload_error",
+		"last_reload_time", "flows_active", "bytes_per_flow", "flows_created",
+		"icmp_translated", "cycles_per_packet", "cycles_per_packet_loop", "dns_names",
+		"dns_lookups", "dns_failures", "dns_stale", "dns_changes", "drops/policy_denied",
+		"drops/no_flow", "inside/rx", "inside/neigh_learn_dropped", "outside/dropped",
+		"ports/inside/rx", "ports/outside/tx", "ports/outside/neigh_learn_dropped",
+	};
+	struct rte_tel_data *d = rte_tel_data_alloc();
+	unsigned int n_json, i;
+	char *json = NULL;
+	size_t len;
+	FILE *f;
+	(void)state;
+
+	dns_want_names(3);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	ctl_stats_json(&fx.c, f);
+	fclose(f);
+	n_json = json_paths(json, json_keys, KEYS_MAX);
+	free(json);
+
+	assert_non_null(d);
+	recording = true;
+	n_rec = 0;
+	assert_int_equal(tel_stats("/egress/stats", NULL, d), 0);
+	recording = false;
+	rte_tel_data_free(d);
+
+	for (i = 0; i < n_rec && i < n_json; i++) {
+		assert_ptr_equal(rec[i].d, d); /* every member reached the reply */
+		assert_string_equal(rec[i].path, json_keys[i]);
+	}
+	assert_int_equal(n_rec, n_json);
+	for (i = 0; i < RTE_DIM(must); i++) {
+		if (!has_path(json_keys, n_json, must[i]))
+			fail_msg("no %s", must[i]);
+	}
+}
+
+/*
  * bytes_per_flow is every worker's flow memory over the capacity of all
  * their tables, not worker 0's: a second worker with a per-source table
  * (more memory per flow) and sixteen times the capacity moves the figure.
@@ -815,6 +978,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_per_flow_over_every_worker,
+						setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_outputs_list_the_same_keys,
 						setup_telemetry, teardown),
 	};
 

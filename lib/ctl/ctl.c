@@ -16,17 +16,18 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
-#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "ctl.h"
 #include "dns.h"
+#include "log.h"
 #include "neigh.h"
 #include "policy.h"
 
-#define CTL_LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
+EGRESS_LOG_TYPE(ctl);
+
 #define CTL_EVENTS_PER_TICK 256
 #define CTL_DNS_STATS_MS    100 /* DNS figures in /egress/stats at most this old */
 
@@ -250,9 +251,9 @@ ctl_reload(struct ctl *c)
 
 		diag_format(&dl.v[i], line, sizeof(line));
 		if (dl.v[i].sev == DIAG_ERROR)
-			CTL_LOG(ERR, "%s", line);
+			EGRESS_LOG(ERR, "%s", line);
 		else
-			CTL_LOG(WARNING, "%s", line);
+			EGRESS_LOG(WARNING, "%s", line);
 	}
 	if (p == NULL) {
 		c->reload_failures++;
@@ -266,7 +267,7 @@ ctl_reload(struct ctl *c)
 		if (i == dl.n)
 			snprintf(c->last_reload_error, sizeof(c->last_reload_error),
 				 "policy build failed (out of memory?)");
-		CTL_LOG(ERR, "reload rejected; generation %u stays in force", c->generation);
+		EGRESS_LOG(ERR, "reload rejected; generation %u stays in force", c->generation);
 		diag_list_clear(&dl);
 		return -EINVAL;
 	}
@@ -279,7 +280,7 @@ ctl_reload(struct ctl *c)
 		return -ENOMEM;
 	}
 	c->reloads++;
-	CTL_LOG(INFO, "policy generation %u published: %u rules", p->generation, p->n_rules);
+	EGRESS_LOG(INFO, "policy generation %u published: %u rules", p->generation, p->n_rules);
 	return 0;
 }
 
@@ -352,8 +353,8 @@ ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 		return;
 	warned_ms[port] = now_ms;
 	neigh_stats_get(c->conf->port[port].neigh, &st);
-	CTL_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
-		" resolutions refused so far", port, st.entries, st.resolve_dropped);
+	EGRESS_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
+		   " resolutions refused so far", port, st.entries, st.resolve_dropped);
 }
 
 uint32_t
@@ -374,7 +375,7 @@ void
 ctl_start(struct ctl *c)
 {
 	if (ctl_watch_init(&c->watch, c->cfg->sources, c->cfg->n_sources) != 0)
-		CTL_LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
+		EGRESS_LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
 	c->watching = true;
 }
 
@@ -407,8 +408,8 @@ log_reload_why(uint32_t why)
 			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s",
 						 used ? ", " : "", said[i]);
 	/* the sources are the same, only the answers they name are new */
-	CTL_LOG(INFO, "%s: %s the policy", line,
-		why == UINT32_C(1) << CTL_RELOAD_DNS ? "recompiling" : "reloading");
+	EGRESS_LOG(INFO, "%s: %s the policy", line,
+		   why == UINT32_C(1) << CTL_RELOAD_DNS ? "recompiling" : "reloading");
 }
 
 /*
@@ -475,7 +476,7 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 			char line[1024];
 
 			diag_format(&dl.v[i], line, sizeof(line));
-			CTL_LOG(WARNING, "%s", line);
+			EGRESS_LOG(WARNING, "%s", line);
 		}
 		diag_list_clear(&dl);
 		if (changed)

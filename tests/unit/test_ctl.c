@@ -610,6 +610,43 @@ test_reload_requests_coalesce(void **state)
 	fx.c.cfg = NULL;
 }
 
+/*
+ * Issue 11: lib/ctl logs under a DPDK log type of its own, "egressd.ctl"
+ * (lib/common/log.h), not USER1: --log-level='egressd.*:warning' quiets its
+ * INFO lines, USER1's level does not; the lines keep their "egressd: ".
+ */
+static void
+test_ctl_logs_under_its_own_type(void **state)
+{
+	struct egress_config cfg = { .path = "test" };
+	int t = rte_log_register("egressd.ctl"); /* registered already: its id */
+	char *buf = NULL;
+	(void)state;
+
+	assert_true(t >= 0);
+	assert_int_not_equal(t, RTE_LOGTYPE_USER1);
+	fx.c.cfg = &cfg;
+	builds = 0;
+	ctl_publish(&fx.c, fake_policy(1));
+
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_WARNING), 0);
+	logged(ask_three_then_poll, &buf);
+	assert_int_equal(builds, 1);
+	assert_int_equal(count_of(buf, "reloading the policy"), 0);
+	free(buf);
+
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_INFO), 0);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
+	logged(ask_three_then_poll, &buf);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_INFO);
+	assert_int_equal(builds, 2);
+	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
+				       "reloading the policy\n"), 1);
+	assert_int_equal(strncmp(buf, "egressd: ", 9), 0);
+	free(buf);
+	fx.c.cfg = NULL;
+}
+
 /* The control thread's side of a build: the cache wants n names now. */
 static void
 dns_want_names(unsigned int n)
@@ -973,6 +1010,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload_requests_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_logs_under_its_own_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,

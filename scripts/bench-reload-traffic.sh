@@ -59,7 +59,7 @@ flows: { max: 65536, tcp_liberal: true }
 workers: 1
 EOF
 
-"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
+"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level='egressd.*:warning' \
 	--vdev "net_pcap0,rx_pcap=$TMP/in.pcap,infinite_rx=1" \
 	--vdev "net_pcap1,rx_pcap=$TMP/out.pcap,infinite_rx=1" \
 	-- -c "$TMP/egressd.yaml" --mbufs 65536 >"$TMP/out" 2>"$TMP/err" &

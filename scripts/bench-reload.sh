@@ -65,7 +65,7 @@ for n in "${SIZES[@]}"; do
 	flows: { max: 65536 }
 	workers: 1
 	EOC
-	"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:warning \
+	"$EGRESSD" "${BENCH_MEM_OPTS[@]}" --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level='egressd.*:warning' \
 		--vdev "net_pcap0,rx_pcap=$TMP/empty.pcap,tx_pcap=/dev/null" \
 		--vdev "net_pcap1,rx_pcap=$TMP/empty.pcap,tx_pcap=/dev/null" \
 		-- -c "$dir/egressd.yaml" >"$dir/out" 2>"$dir/err" &

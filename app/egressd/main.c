@@ -40,13 +40,13 @@
 #include "dns.h"
 #include "dp.h"
 #include "flow.h"
+#include "log.h"
 #include "nat.h"
 #include "neigh.h"
 #include "runtime_dir.h"
 #include "policy_build.h"
-#include "watch.h"
 
-#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
+EGRESS_LOG_TYPE(app);
 
 #define RX_DESC          1024
 #define TX_DESC          1024
@@ -177,7 +177,7 @@ notify_systemd(const char *state)
 	if (fd < 0)
 		return;
 	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa, len) < 0)
-		LOG(WARNING, "sd_notify: %s", strerror(errno));
+		EGRESS_LOG(WARNING, "sd_notify: %s", strerror(errno));
 	close(fd);
 }
 
@@ -268,9 +268,9 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 	if (rc != 0)
 		return rc;
 	if (info.max_rx_queues < n_queues || info.max_tx_queues < n_queues) {
-		LOG(ERR, "%s: %u workers need %u RX and TX queues; the device has %u/%u "
-		    "(net_af_packet: add qpairs=%u)", pc->device, n_queues, n_queues,
-		    info.max_rx_queues, info.max_tx_queues, n_queues);
+		EGRESS_LOG(ERR, "%s: %u workers need %u RX and TX queues; the device has %u/%u "
+			   "(net_af_packet: add qpairs=%u)", pc->device, n_queues, n_queues,
+			   info.max_rx_queues, info.max_tx_queues, n_queues);
 		return -EINVAL;
 	}
 	if ((info.rx_offload_capa & cksum) == cksum) {
@@ -301,8 +301,8 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 			return rc;
 	}
 	if (rte_eth_dev_set_mtu(port_id, pc->mtu) != 0)
-		LOG(INFO, "%s: MTU %u not set on the device; egressd enforces it itself",
-		    pc->device, pc->mtu);
+		EGRESS_LOG(INFO, "%s: MTU %u not set on the device; egressd enforces it itself",
+			   pc->device, pc->mtu);
 	rc = rte_eth_dev_start(port_id);
 	if (rc != 0)
 		return rc;
@@ -323,6 +323,7 @@ struct appliance {
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
 	struct dns_cache *dns;
+	struct policy *first;     /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
 };
 
@@ -336,9 +337,9 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 
 	a->n_workers = cfg->workers;
 	if (rte_lcore_count() < a->n_workers + 1) {
-		LOG(ERR, "workers: %u needs %u lcores (one control + %u workers); EAL has %u: "
-		    "pass e.g. -l 0-%u", a->n_workers, a->n_workers + 1, a->n_workers,
-		    rte_lcore_count(), a->n_workers);
+		EGRESS_LOG(ERR, "workers: %u needs %u lcores (one control + %u workers); "
+			   "EAL has %u: pass e.g. -l 0-%u", a->n_workers, a->n_workers + 1,
+			   a->n_workers, rte_lcore_count(), a->n_workers);
 		return -EINVAL;
 	}
 	ctl_dp_conf(&a->conf, cfg);
@@ -353,7 +354,8 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 
 		a->dns = dns_cache_create(&dp);
 		if (a->dns == NULL)
-			LOG(WARNING, "no DNS resolver thread: DNS ServiceEntries admit nothing");
+			EGRESS_LOG(WARNING, "no DNS resolver thread: "
+				   "DNS ServiceEntries admit nothing");
 		prm.dns = a->dns;
 		pol = policy_build_ex(&prm, dl);
 		if (a->dns != NULL)
@@ -362,18 +364,18 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	diag_print(dl, stderr);
 	if (pol == NULL)
 		return -EINVAL;
-	a->conf.policy = pol;
+	a->first = pol;
 
 	for (p = 0; p < DP_NPORTS; p++) {
 		rc = port_find(cfg->port[p].device, &a->conf.port[p].port_id);
 		if (rc < 0) {
-			LOG(ERR, "%s: device \"%s\" not found or not probed: %s", cfg->path,
-			    cfg->port[p].device, strerror(-rc));
+			EGRESS_LOG(ERR, "%s: device \"%s\" not found or not probed: %s", cfg->path,
+				   cfg->port[p].device, strerror(-rc));
 			return rc;
 		}
 	}
 	if (a->conf.port[0].port_id == a->conf.port[1].port_id) {
-		LOG(ERR, "%s: inside and outside are the same device", cfg->path);
+		EGRESS_LOG(ERR, "%s: inside and outside are the same device", cfg->path);
 		return -EINVAL;
 	}
 	socket = rte_eth_dev_socket_id(a->conf.port[DP_INSIDE].port_id);
@@ -381,12 +383,12 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		socket = (int)rte_socket_id();
 	if (rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) >= 0 &&
 	    rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) != socket)
-		LOG(WARNING, "inside and outside ports are on different NUMA sockets (%d, %d): "
-		    "every forwarded packet crosses the interconnect", socket,
-		    rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id));
+		EGRESS_LOG(WARNING, "inside and outside ports are on different NUMA sockets "
+			   "(%d, %d): every forwarded packet crosses the interconnect", socket,
+			   rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id));
 	if (numa_available() >= 0)
-		LOG(INFO, "NUMA: %d node(s); ports on socket %d", numa_num_configured_nodes(),
-		    socket);
+		EGRESS_LOG(INFO, "NUMA: %d node(s); ports on socket %d",
+			   numa_num_configured_nodes(), socket);
 
 	{
 		unsigned int n_mbufs = a->n_workers * DP_NPORTS * (RX_DESC + TX_DESC) +
@@ -399,9 +401,9 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 
 		a->pool = rte_pktmbuf_pool_create("egress_mbufs", n_mbufs, 256, 0, room, socket);
 		if (a->pool == NULL) {
-			LOG(ERR, "cannot create the mbuf pool (%u mbufs on socket %d): %s "
-			    "(more memory: -m, or hugepages)", n_mbufs, socket,
-			    rte_strerror(rte_errno));
+			EGRESS_LOG(ERR, "cannot create the mbuf pool (%u mbufs on socket %d): %s "
+				   "(more memory: -m, or hugepages)", n_mbufs, socket,
+				   rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 	}
@@ -410,8 +412,8 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		rc = port_setup(a->conf.port[p].port_id, &cfg->port[p], a->n_workers, a->pool,
 				&a->conf.port[p]);
 		if (rc < 0) {
-			LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
-			    cfg->port[p].device, strerror(-rc));
+			EGRESS_LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
+				   cfg->port[p].device, strerror(-rc));
 			return rc;
 		}
 		a->ports_started[p] = true;
@@ -420,7 +422,8 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		a->conf.tx[p] = rte_ring_create(p == DP_INSIDE ? "ctl_tx_in" : "ctl_tx_out",
 						CTL_TX_RING_SIZE, socket, RING_F_SC_DEQ);
 		if (a->conf.port[p].neigh == NULL || a->conf.tx[p] == NULL) {
-			LOG(ERR, "cannot allocate neighbour state: %s", rte_strerror(rte_errno));
+			EGRESS_LOG(ERR, "cannot allocate neighbour state: %s",
+				   rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 		for (w = 0; w < cfg->port[p].n_neighbors; w++)
@@ -432,7 +435,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	/* readers: the workers, and telemetry listings (ids n_workers ..) */
 	a->qsbr = dp_qsbr_create(a->n_workers + CTL_TEL_READERS, socket);
 	if (a->conf.events == NULL || a->qsbr == NULL) {
-		LOG(ERR, "cannot allocate control state");
+		EGRESS_LOG(ERR, "cannot allocate control state");
 		return -ENOMEM;
 	}
 	/* workers look neighbours up: deleted entries wait for their grace period */
@@ -451,18 +454,19 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		if (w == a->n_workers)
 			break;
 		if (wp.socket_id != socket)
-			LOG(WARNING, "worker lcore %u is on socket %d, the ports on %d", lcore,
-			    wp.socket_id, socket);
+			EGRESS_LOG(WARNING, "worker lcore %u is on socket %d, the ports on %d",
+				   lcore, wp.socket_id, socket);
 		a->workers[w] = dp_worker_create(&wp);
 		if (a->workers[w] == NULL) {
 			rc = -rte_errno;
 			if (rc == -ERANGE)
-				LOG(ERR, "nat.ports %u-%u: fewer ports than workers",
-				    cfg->nat_port_lo, cfg->nat_port_hi);
+				EGRESS_LOG(ERR, "nat.ports %u-%u: fewer ports than workers",
+					   cfg->nat_port_lo, cfg->nat_port_hi);
 			else
-				LOG(ERR, "cannot create worker %u with a flow table of %u flows on "
-				    "socket %d: %s (flows.max, or more memory: -m / hugepages)", w,
-				    wp.max_flows, wp.socket_id, rte_strerror(rte_errno));
+				EGRESS_LOG(ERR, "cannot create worker %u with a flow table of %u "
+					   "flows on socket %d: %s (flows.max, or more memory: "
+					   "-m / hugepages)", w, wp.max_flows, wp.socket_id,
+					   rte_strerror(rte_errno));
 			return rc;
 		}
 		w++;
@@ -471,13 +475,16 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->ctl = (struct ctl){
 		.cfg = cfg, .conf = &a->conf, .workers = a->workers,
 		.n_workers = a->n_workers, .qsbr = a->qsbr, .pool = a->pool,
-		.generation = pol->generation, .last_reload_time = pol->built_at,
 		.started_ms = mono_ms(), .dns = a->dns,
 	};
-	if (ctl_attach_counters(&a->ctl, pol) != 0)
+	/* before the workers run: from here on the policy and its counters are lib/ctl's */
+	if (ctl_publish(&a->ctl, pol) != 0) {
+		EGRESS_LOG(ERR, "out of memory for the rule counters");
 		return -ENOMEM;
+	}
+	a->first = NULL;
 	if (ctl_telemetry_init(&a->ctl) != 0)
-		LOG(WARNING, "telemetry commands not registered");
+		EGRESS_LOG(WARNING, "telemetry commands not registered");
 	return 0;
 }
 
@@ -505,7 +512,8 @@ teardown(struct appliance *a)
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_free(a->workers[w]);
 	rte_ring_free(a->conf.events);
-	policy_free(a->conf.policy);
+	policy_free(a->first);
+	ctl_free_policy(&a->ctl);
 	dns_cache_free(a->dns);
 	rte_mempool_free(a->pool);
 	dp_qsbr_free(a->qsbr);
@@ -530,13 +538,12 @@ run(struct appliance *a, const struct options *o)
 {
 	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = CTL_TICK_NS };
-	struct ctl_watch watch;
 	unsigned int w;
 	struct policy *pol = a->conf.policy;
 
 	for (w = 0; w < a->n_workers; w++) {
 		if (rte_eal_remote_launch(dp_worker_main, a->workers[w], dp_worker_lcore(a->workers[w]))) {
-			LOG(ERR, "cannot launch worker %u", w);
+			EGRESS_LOG(ERR, "cannot launch worker %u", w);
 			return -EINVAL;
 		}
 	}
@@ -550,31 +557,23 @@ run(struct appliance *a, const struct options *o)
 	fflush(stdout);
 	notify_systemd("READY=1");
 
-	if (ctl_watch_init(&watch, a->cfg.sources, a->cfg.n_sources) != 0)
-		LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
-
+	/* every reload, whatever asked for it, is lib/ctl's: ctl_poll() */
+	ctl_start(&a->ctl);
 	while (!got_stop) {
-		uint64_t now;
-
 		nanosleep(&tick, NULL);
-		now = mono_ms();
 		if (got_hup) {
 			got_hup = 0;
-			LOG(INFO, "SIGHUP: reloading the policy");
-			ctl_reload(&a->ctl);
+			ctl_request_reload(&a->ctl, CTL_RELOAD_SIGHUP);
 		}
-		if (ctl_watch_poll(&watch, now)) {
-			LOG(INFO, "policy sources changed: reloading the policy");
-			ctl_reload(&a->ctl);
-		}
-		ctl_poll(&a->ctl, now);
+		ctl_poll(&a->ctl, mono_ms());
 		if (o->exit_when_idle_ms >= 0 &&
 		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
-			LOG(INFO, "every RX queue idle for %ld ms: exiting", o->exit_when_idle_ms);
+			EGRESS_LOG(INFO, "every RX queue idle for %ld ms: exiting",
+				   o->exit_when_idle_ms);
 			break;
 		}
 	}
-	ctl_watch_close(&watch);
+	ctl_stop(&a->ctl);
 	notify_systemd("STOPPING=1");
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_stop(a->workers[w]);

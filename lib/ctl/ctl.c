@@ -16,17 +16,18 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
-#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "ctl.h"
 #include "dns.h"
+#include "log.h"
 #include "neigh.h"
 #include "policy_build.h"
 
-#define CTL_LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
+EGRESS_LOG_TYPE(ctl);
+
 #define CTL_EVENTS_PER_TICK 256
 #define CTL_DNS_STATS_MS    100 /* DNS figures in /egress/stats at most this old */
 
@@ -57,28 +58,33 @@ rule_idx_cmp(const void *x, const void *y)
 uint64_t
 ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule)
 {
+	const struct dp_counters *cnt = dp_counters(c->conf, p->generation);
 	uint64_t n;
 	unsigned int w;
 
-	if (p->rule_flows == NULL)
+	if (cnt == NULL || cnt->rule_carried == NULL)
 		return 0;
-	n = p->rule_carried[rule];
-	for (w = 0; w < c->n_workers; w++)
-		n += __atomic_load_n(&p->rule_flows[w * p->rule_stride + rule], __ATOMIC_RELAXED);
+	n = cnt->rule_carried[rule];
+	for (w = 0; cnt->rule_flows != NULL && w < c->n_workers; w++)
+		n += __atomic_load_n(&cnt->rule_flows[w * cnt->rule_stride + rule],
+				     __ATOMIC_RELAXED);
 	return n;
 }
 
 /*
- * Carry the per-rule counters of old over to the rules of p that are the
- * same: after the grace period, when no worker counts into old any more.
- * Sort + binary search: a reload of 10 000 entries must not cost n^2.
+ * Carry the per-rule flow counts of old over to the rules of p that are the
+ * same, into p's counters: after the grace period, when no worker counts
+ * into old's any more. Sort + binary search: a reload of 10 000 entries
+ * must not cost n^2.
  */
 static void
-carry_counters(const struct ctl *c, struct policy *p, const struct policy *old)
+carry_counters(const struct ctl *c, const struct policy *p, struct dp_counters *cnt,
+	       const struct policy *old)
 {
 	uint32_t *idx, i, lo, hi;
 
-	if (old->rule_flows == NULL || old->n_rules == 0 || p->rule_carried == NULL)
+	if (old->n_rules == 0 || cnt->rule_carried == NULL ||
+	    dp_counters(c->conf, old->generation) == NULL)
 		return;
 	idx = malloc(sizeof(*idx) * old->n_rules);
 	if (idx == NULL)
@@ -95,7 +101,7 @@ carry_counters(const struct ctl *c, struct policy *p, const struct policy *old)
 			int d = rule_cmp(&old->rules[idx[mid]], &p->rules[i]);
 
 			if (d == 0) {
-				p->rule_carried[i] = ctl_rule_flows(c, old, idx[mid]);
+				cnt->rule_carried[i] = ctl_rule_flows(c, old, idx[mid]);
 				break;
 			}
 			if (d < 0)
@@ -107,66 +113,108 @@ carry_counters(const struct ctl *c, struct policy *p, const struct policy *old)
 	free(idx);
 }
 
-/* n_workers rows of n uint32_t, each row padded to whole cache lines. */
-static uint32_t *
-alloc_rows(unsigned int n_workers, uint32_t n, uint32_t *stride)
+/* n_workers rows of n counters of size bytes, each row whole cache lines. */
+static void *
+alloc_rows(unsigned int n_workers, uint32_t n, size_t size, uint32_t *stride, bool *failed)
 {
-	size_t per_line = RTE_CACHE_LINE_SIZE / sizeof(uint32_t);
+	size_t per_line = RTE_CACHE_LINE_SIZE / size;
 	size_t bytes;
-	uint32_t *v;
+	void *v;
 
 	*stride = (uint32_t)((n + per_line - 1) / per_line * per_line);
-	bytes = (size_t)*stride * n_workers * sizeof(uint32_t);
+	bytes = (size_t)*stride * n_workers * size;
 	if (bytes == 0)
 		return NULL;
 	v = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);
-	if (v != NULL)
+	if (v == NULL)
+		*failed = true;
+	else
 		memset(v, 0, bytes);
 	return v;
 }
 
-int
-ctl_attach_counters(const struct ctl *c, struct policy *p)
+struct dp_counters *
+ctl_counters_create(unsigned int n_workers, const struct policy *p)
 {
-	size_t per_line = RTE_CACHE_LINE_SIZE / sizeof(uint64_t);
-	size_t stride = (p->n_rules + per_line - 1) / per_line * per_line;
-	size_t bytes = stride * c->n_workers * sizeof(uint64_t);
+	struct dp_counters *cnt = calloc(1, sizeof(*cnt));
+	bool failed = false;
 
-	if (p->n_caps > 0) {
-		p->cap_count = alloc_rows(c->n_workers, p->n_caps, &p->cap_stride);
-		if (p->cap_count == NULL)
-			return -ENOMEM;
+	if (cnt == NULL)
+		return NULL;
+	cnt->generation = p->generation;
+	cnt->rule_flows = alloc_rows(n_workers, p->n_rules, sizeof(uint64_t), &cnt->rule_stride,
+				     &failed);
+	cnt->cap_count = alloc_rows(n_workers, p->n_caps, sizeof(uint32_t), &cnt->cap_stride,
+				    &failed);
+	cnt->target_active = alloc_rows(n_workers, p->n_targets, sizeof(uint32_t),
+					&cnt->target_stride, &failed);
+	if (p->n_rules > 0) {
+		cnt->rule_carried = calloc(p->n_rules, sizeof(uint64_t));
+		failed |= cnt->rule_carried == NULL;
 	}
-	if (p->n_targets > 0) {
-		p->target_active = alloc_rows(c->n_workers, p->n_targets, &p->target_stride);
-		if (p->target_active == NULL)
-			return -ENOMEM;
+	if (failed) {
+		ctl_counters_free(cnt);
+		return NULL;
 	}
-	if (p->n_rules == 0)
-		return 0;
-	p->rule_flows = aligned_alloc(RTE_CACHE_LINE_SIZE, bytes);
-	p->rule_carried = calloc(p->n_rules, sizeof(uint64_t));
-	if (p->rule_flows == NULL || p->rule_carried == NULL)
+	return cnt;
+}
+
+void
+ctl_counters_free(struct dp_counters *cnt)
+{
+	if (cnt == NULL)
+		return;
+	free(cnt->rule_flows);
+	free(cnt->cap_count);
+	free(cnt->target_active);
+	free(cnt->rule_carried);
+	free(cnt);
+}
+
+int
+ctl_publish(struct ctl *c, struct policy *p)
+{
+	struct dp_counters *cnt, *old_cnt;
+	struct policy *old = c->conf->policy; /* the control thread is its only writer */
+
+	if (old != NULL && p->generation != old->generation + 1)
+		return -EINVAL;
+	cnt = ctl_counters_create(c->n_workers, p);
+	if (cnt == NULL)
 		return -ENOMEM;
-	memset(p->rule_flows, 0, bytes);
-	p->rule_stride = (uint32_t)stride;
+	/* the slot of generation - 2, empty since the last publish; before
+	 * the release that makes p, and so cnt, visible */
+	__atomic_store_n(&c->conf->counters[p->generation & 1], cnt, __ATOMIC_RELAXED);
+	old = __atomic_exchange_n(&c->conf->policy, p, __ATOMIC_ACQ_REL);
+	c->generation = p->generation;
+	c->last_reload_time = p->built_at;
+	if (old == NULL)
+		return 0;
+	/* a worker may still be classifying and counting with old until its
+	 * next quiescent state */
+	if (c->qsbr != NULL)
+		rte_rcu_qsbr_synchronize(c->qsbr, RTE_QSBR_THRID_INVALID);
+	carry_counters(c, p, cnt, old);
+	old_cnt = dp_counters(c->conf, old->generation);
+	__atomic_store_n(&c->conf->counters[old->generation & 1], NULL, __ATOMIC_RELAXED);
+	ctl_counters_free(old_cnt);
+	policy_free(old);
 	return 0;
 }
 
 void
-ctl_publish(struct ctl *c, struct policy *p)
+ctl_free_policy(struct ctl *c)
 {
-	struct policy *old = __atomic_exchange_n(&c->conf->policy, p, __ATOMIC_ACQ_REL);
+	unsigned int i;
 
-	c->generation = p->generation;
-	c->last_reload_time = p->built_at;
-	if (old == NULL)
+	if (c->conf == NULL)
 		return;
-	/* a worker may still be classifying with old until its next quiescent state */
-	if (c->qsbr != NULL)
-		rte_rcu_qsbr_synchronize(c->qsbr, RTE_QSBR_THRID_INVALID);
-	carry_counters(c, p, old);
-	policy_free(old);
+	for (i = 0; i < RTE_DIM(c->conf->counters); i++) {
+		ctl_counters_free(c->conf->counters[i]);
+		c->conf->counters[i] = NULL;
+	}
+	policy_free(c->conf->policy);
+	c->conf->policy = NULL;
 }
 
 void
@@ -203,9 +251,9 @@ ctl_reload(struct ctl *c)
 
 		diag_format(&dl.v[i], line, sizeof(line));
 		if (dl.v[i].sev == DIAG_ERROR)
-			CTL_LOG(ERR, "%s", line);
+			EGRESS_LOG(ERR, "%s", line);
 		else
-			CTL_LOG(WARNING, "%s", line);
+			EGRESS_LOG(WARNING, "%s", line);
 	}
 	if (p == NULL) {
 		c->reload_failures++;
@@ -219,21 +267,20 @@ ctl_reload(struct ctl *c)
 		if (i == dl.n)
 			snprintf(c->last_reload_error, sizeof(c->last_reload_error),
 				 "policy build failed (out of memory?)");
-		CTL_LOG(ERR, "reload rejected; generation %u stays in force", c->generation);
+		EGRESS_LOG(ERR, "reload rejected; generation %u stays in force", c->generation);
 		diag_list_clear(&dl);
 		return -EINVAL;
 	}
 	diag_list_clear(&dl);
-	if (ctl_attach_counters(c, p) != 0) {
+	if (ctl_publish(c, p) != 0) {
 		c->reload_failures++;
 		snprintf(c->last_reload_error, sizeof(c->last_reload_error),
 			 "out of memory for the rule counters");
 		policy_free(p);
 		return -ENOMEM;
 	}
-	ctl_publish(c, p);
 	c->reloads++;
-	CTL_LOG(INFO, "policy generation %u published: %u rules", p->generation, p->n_rules);
+	EGRESS_LOG(INFO, "policy generation %u published: %u rules", p->generation, p->n_rules);
 	return 0;
 }
 
@@ -306,8 +353,84 @@ ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 		return;
 	warned_ms[port] = now_ms;
 	neigh_stats_get(c->conf->port[port].neigh, &st);
-	CTL_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
-		" resolutions refused so far", port, st.entries, st.resolve_dropped);
+	EGRESS_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
+		   " resolutions refused so far", port, st.entries, st.resolve_dropped);
+}
+
+uint32_t
+ctl_request_reload(struct ctl *c, enum ctl_reload_why why)
+{
+	/* the reason first: whoever sees the ticket (acquire) sees it too */
+	__atomic_fetch_or(&c->reload_why, UINT32_C(1) << why, __ATOMIC_RELAXED);
+	return __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_RELEASE);
+}
+
+bool
+ctl_reload_served(const struct ctl *c, uint32_t ticket)
+{
+	return (int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - ticket) >= 0;
+}
+
+void
+ctl_start(struct ctl *c)
+{
+	if (ctl_watch_init(&c->watch, c->cfg->sources, c->cfg->n_sources) != 0)
+		EGRESS_LOG(WARNING, "inotify unavailable: reload with SIGHUP or /egress/reload");
+	c->watching = true;
+}
+
+void
+ctl_stop(struct ctl *c)
+{
+	ctl_dns_stats_publish(c); /* the final counters' DNS figures: the last ones */
+	if (c->watching)
+		ctl_watch_close(&c->watch);
+	c->watching = false;
+}
+
+/* "SIGHUP, policy sources changed: reloading the policy", once per reload. */
+static void
+log_reload_why(uint32_t why)
+{
+	static const char *const said[CTL_RELOAD_WHY_MAX] = {
+		[CTL_RELOAD_SIGHUP] = "SIGHUP",
+		[CTL_RELOAD_SOURCES] = "policy sources changed",
+		[CTL_RELOAD_TELEMETRY] = "/egress/reload",
+		[CTL_RELOAD_DNS] = "DNS answers changed",
+	};
+	char line[128]; /* every reason at once fits */
+	size_t used = 0;
+	unsigned int i;
+
+	line[0] = '\0';
+	for (i = 0; i < CTL_RELOAD_WHY_MAX; i++)
+		if (why & (UINT32_C(1) << i))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s",
+						 used ? ", " : "", said[i]);
+	/* the sources are the same, only the answers they name are new */
+	EGRESS_LOG(INFO, "%s: %s the policy", line,
+		   why == UINT32_C(1) << CTL_RELOAD_DNS ? "recompiling" : "reloading");
+}
+
+/*
+ * The one place a reload runs: whatever asked since the last tick, one
+ * reload. A ticket whose reason an earlier reload already took (it was
+ * asked for between that reload's ticket and its start) is served by it.
+ */
+static void
+serve_reload(struct ctl *c)
+{
+	uint32_t req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
+	uint32_t why;
+
+	if (req == __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED))
+		return;
+	why = __atomic_exchange_n(&c->reload_why, 0, __ATOMIC_RELAXED);
+	if (why != 0) {
+		log_reload_why(why);
+		c->reload_result = ctl_reload(c);
+	}
+	__atomic_store_n(&c->reload_done, req, __ATOMIC_RELEASE);
 }
 
 void
@@ -315,7 +438,6 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 {
 	struct dp_event ev[CTL_EVENTS_PER_TICK];
 	unsigned int n, i, p;
-	uint32_t req;
 
 	n = c->conf->events == NULL ? 0 :
 		rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),
@@ -334,7 +456,8 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	for (p = 0; p < DP_NPORTS; p++) {
 		struct arp_req_ctx x = { .c = c, .port = (enum dp_port)p };
 
-		neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
+		if (c->conf->port[p].neigh != NULL)
+			neigh_tick(c->conf->port[p].neigh, now_ms, send_arp_request, &x);
 	}
 	/* DNS answers that changed (TTL expiry, new addresses) recompile and
 	 * publish like any other policy change; the lookups never block here */
@@ -353,17 +476,13 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 			char line[1024];
 
 			diag_format(&dl.v[i], line, sizeof(line));
-			CTL_LOG(WARNING, "%s", line);
+			EGRESS_LOG(WARNING, "%s", line);
 		}
 		diag_list_clear(&dl);
-		if (changed) {
-			CTL_LOG(INFO, "DNS answers changed: recompiling the policy");
-			ctl_reload(c);
-		}
+		if (changed)
+			ctl_request_reload(c, CTL_RELOAD_DNS);
 	}
-	req = __atomic_load_n(&c->reload_req, __ATOMIC_ACQUIRE);
-	if (req != __atomic_load_n(&c->reload_done, __ATOMIC_RELAXED)) {
-		c->reload_result = ctl_reload(c);
-		__atomic_store_n(&c->reload_done, req, __ATOMIC_RELEASE);
-	}
+	if (c->watching && ctl_watch_poll(&c->watch, now_ms))
+		ctl_request_reload(c, CTL_RELOAD_SOURCES);
+	serve_reload(c);
 }

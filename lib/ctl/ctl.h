@@ -2,10 +2,12 @@
 /*
  * The control side: everything that may block, allocate and log, on one
  * thread (the EAL main lcore). It owns policy publication (atomic pointer +
- * RCU QSBR), the neighbour caches, reload requests from signals and
- * telemetry, and the statistics the operator sees.
+ * RCU QSBR), the neighbour caches, every reload trigger (SIGHUP, inotify on
+ * the sources, telemetry's /egress/reload, the DNS answers changing) and
+ * when a reload runs, and the statistics the operator sees.
  *
- * Thread-safety: every function is for the control thread, except the
+ * Thread-safety: every function is for the control thread, except
+ * ctl_request_reload() and ctl_reload_served() (any thread) and the
  * telemetry callbacks (DPDK's telemetry threads, one per client, several at
  * once), which only read counters and published policies and hand reload
  * requests over through atomics.
@@ -20,6 +22,7 @@
 #include "diag.h"
 #include "dns.h"
 #include "dp.h"
+#include "watch.h"
 
 struct rte_mempool;
 struct rte_rcu_qsbr;
@@ -30,6 +33,15 @@ struct rte_rcu_qsbr;
  * n_workers + CTL_TEL_READERS. A listing beyond them is answered "busy".
  */
 #define CTL_TEL_READERS 4
+
+/** Why a reload was asked for (ctl_request_reload()); each is logged once. */
+enum ctl_reload_why {
+	CTL_RELOAD_SIGHUP = 0,       /**< the operator's signal (app forwards it) */
+	CTL_RELOAD_SOURCES,          /**< inotify saw a source change (watch.c) */
+	CTL_RELOAD_TELEMETRY,        /**< the /egress/reload command */
+	CTL_RELOAD_DNS,              /**< the background resolver's answers changed */
+	CTL_RELOAD_WHY_MAX,
+};
 
 struct ctl {
 	const struct egress_config *cfg;
@@ -45,9 +57,13 @@ struct ctl {
 	uint64_t reload_failures;
 	uint64_t last_reload_time;   /**< unix seconds of the last good publish */
 	char last_reload_error[1024];/**< first error of the last failed reload */
-	uint32_t reload_req;         /**< bumped by telemetry (atomic) */
+	uint32_t reload_why;         /**< bit per enum ctl_reload_why asked for
+					  since the last reload (atomic) */
+	uint32_t reload_req;         /**< requests made: a request's ticket (atomic) */
 	uint32_t reload_done;        /**< set to reload_req when served (atomic) */
-	int reload_result;           /**< 0 or -EINVAL of the last served request */
+	int reload_result;           /**< 0 or -errno of the last reload served */
+	struct ctl_watch watch;      /**< inotify on the sources (ctl_start()) */
+	bool watching;               /**< watch was set up: poll and close it */
 	uint64_t started_ms;
 	struct dns_cache *dns;       /**< answers for DNS ServiceEntries; may be NULL;
 					  the control thread's alone (dns.h) */
@@ -58,20 +74,38 @@ struct ctl {
 };
 
 /**
- * Publish p as the current policy: one release store, then wait for every
- * worker to pass a quiescent state, carry the per-rule counters of rules
- * that still exist over to p, and free the previous policy. Blocks only the
- * control thread.
+ * Publish p as the current policy, with counters of its own
+ * (ctl_counters_create(), stored in conf->counters[] before the release):
+ * one release store, then wait for every worker to pass a quiescent state,
+ * carry the per-rule flow counts of rules that still exist over to p's
+ * counters, and free the previous policy and its counters. p->generation
+ * must be the running one's + 1 (conf->counters[] is indexed by its
+ * parity). Blocks only the control thread. Nothing writes p once it is
+ * published. @return 0; -ENOMEM (no counters) or -EINVAL (generation), p
+ * then not published and still the caller's.
  */
-void ctl_publish(struct ctl *c, struct policy *p);
+int ctl_publish(struct ctl *c, struct policy *p);
 
 /**
- * Give p its per-rule counters (one cache-line-padded row per worker).
- * Before p is published. @return 0 or -ENOMEM.
+ * Zeroed counters for policy p (struct dp_counters, tagged with its
+ * generation): one cache-line-padded row per worker. Control thread.
+ * @return them, or NULL (out of memory).
  */
-int ctl_attach_counters(const struct ctl *c, struct policy *p);
+struct dp_counters *ctl_counters_create(unsigned int n_workers, const struct policy *p);
 
-/** Flows admitted under rule of p, this generation and the same rule's before. */
+/** Free ctl_counters_create()'s counters; NULL-tolerant. */
+void ctl_counters_free(struct dp_counters *cnt);
+
+/**
+ * Free the published policy and its counters, once no worker or telemetry
+ * request can read them (teardown). conf may be NULL (never set up).
+ */
+void ctl_free_policy(struct ctl *c);
+
+/**
+ * Flows admitted under rule of p, this generation and the same rule's
+ * before. p is the published policy or one its reader still holds.
+ */
 uint64_t ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
 
 /**
@@ -89,7 +123,36 @@ int ctl_reload(struct ctl *c);
  */
 void ctl_dns_stats_publish(struct ctl *c);
 
-/** One control tick: neighbour events and retries, telemetry reload requests. */
+/**
+ * Ask for a reload of the policy sources. Any thread, no lock: the reason's
+ * bit is set, then the ticket taken (release), so that the control thread
+ * that sees the ticket sees the reason. Every request made before the
+ * control thread's next ctl_poll() is served by the one reload it runs.
+ * @return the request's ticket, for ctl_reload_served().
+ */
+uint32_t ctl_request_reload(struct ctl *c, enum ctl_reload_why why);
+
+/**
+ * Has a reload that began after the request of ticket ended? Then
+ * c->reload_result says how it went (read after this returns true). Any thread.
+ */
+bool ctl_reload_served(const struct ctl *c, uint32_t ticket);
+
+/**
+ * Start watching the policy sources (inotify; watch.h). A source that
+ * cannot be watched, or no inotify at all, is logged: SIGHUP and
+ * /egress/reload still work. Control thread, once, before ctl_poll().
+ */
+void ctl_start(struct ctl *c);
+
+/** Stop watching the sources, publish the DNS figures a last time (after the last ctl_poll()). */
+void ctl_stop(struct ctl *c);
+
+/**
+ * One control tick: neighbour events and retries, the DNS answers, the
+ * sources' watch, and then, once, the reload every trigger asked for since
+ * the last tick (one reload however many asked; its reasons logged once).
+ */
 void ctl_poll(struct ctl *c, uint64_t now_ms);
 
 /** Ask for the MAC of ip on port (sends an ARP request now). */
@@ -120,7 +183,10 @@ uint64_t ctl_flows_active(const struct ctl *c);
  */
 uint64_t ctl_bytes_per_flow(const struct ctl *c);
 
-/** The final counters as one JSON object on one line (with newline). */
+/**
+ * The final counters as one JSON object on one line (with newline): the
+ * same keys, in the same order, as /egress/stats (one walk writes both).
+ */
 void ctl_stats_json(const struct ctl *c, FILE *out);
 
 /**

@@ -3,13 +3,15 @@
  * Statistics as the operator sees them: the sum of every worker's private
  * counters. Workers write their own struct dp_stats without atomics; readers
  * here load each naturally aligned 64-bit word once, so a figure may be a
- * burst behind but is never torn.
+ * burst behind but is never torn. One walk (ctl_stats_walk()) lists them
+ * for the final JSON (here) and /egress/stats (telemetry.c) alike.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_private.h"
 #include "flow.h"
 #include "neigh.h"
 
@@ -67,6 +69,71 @@ ctl_bytes_per_flow(const struct ctl *c)
 	return cap ? bytes / cap : 0;
 }
 
+/* One port's counters, as an object named after the port. */
+static void
+walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
+	  const struct ctl_stats_out *o, void *ctx)
+{
+	o->begin(ctx, port_names[p]);
+	o->u64(ctx, "rx", s->port[p].rx);
+	o->u64(ctx, "tx", s->port[p].tx);
+	o->u64(ctx, "dropped", s->port[p].dropped);
+	o->u64(ctx, "neigh_learn_dropped", neigh_learn_dropped(c->conf->port[p].neigh));
+	o->end(ctx);
+}
+
+void
+ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
+{
+	struct dp_stats s;
+	unsigned int p, r;
+
+	ctl_stats_sum(c, &s);
+	o->u64(ctx, "policy_generation", c->generation);
+	o->u64(ctx, "reloads", c->reloads);
+	o->u64(ctx, "reload_failures", c->reload_failures);
+	o->str(ctx, "last_reload_error", c->last_reload_error);
+	o->u64(ctx, "last_reload_time", c->last_reload_time);
+	o->u64(ctx, "flows_active", ctl_flows_active(c));
+	o->u64(ctx, "bytes_per_flow", ctl_bytes_per_flow(c));
+#define EMIT_U64(name) o->u64(ctx, #name, s.name);
+	DP_EVENT_COUNTERS(EMIT_U64)
+#undef EMIT_U64
+	o->ratio(ctx, "cycles_per_packet", s.busy_cycles, s.busy_pkts);
+	/* the worker's whole loop (RX/TX, idle polls, sweep) per packet */
+	o->ratio(ctx, "cycles_per_packet_loop", s.loop_cycles, s.busy_pkts);
+	if (c->dns != NULL) {
+		/* not the cache itself: a reload may reallocate it under a
+		 * telemetry thread (dns.h: the control thread's alone); the
+		 * figures it published */
+#define EMIT_DNS(f) o->u64(ctx, "dns_" #f, LOAD(c->dns_pub.f));
+		EMIT_DNS(names)
+		EMIT_DNS(lookups)
+		EMIT_DNS(failures)
+		EMIT_DNS(stale)
+		EMIT_DNS(changes)
+#undef EMIT_DNS
+	}
+	o->begin(ctx, "drops");
+	for (r = 0; r < EGRESS_DROP_MAX; r++)
+		o->u64(ctx, egress_drop_name((enum egress_drop)r), s.drops[r]);
+	o->end(ctx);
+	for (p = 0; p < DP_NPORTS; p++)
+		walk_port(c, &s, p, o, ctx);
+	/* the same again, grouped: the final JSON's first form (issue 11) */
+	o->begin(ctx, "ports");
+	for (p = 0; p < DP_NPORTS; p++)
+		walk_port(c, &s, p, o, ctx);
+	o->end(ctx);
+}
+
+/* ------------------------------------------------------ as JSON text */
+
+struct json_out {
+	FILE *out;
+	bool more;                /* a member was written in the current object */
+};
+
 /* The error text is ours, but file names come from the operator: escape. */
 static void
 json_string(FILE *out, const char *s)
@@ -85,37 +152,73 @@ json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static void
+json_key(struct json_out *j, const char *name)
+{
+	if (j->more)
+		fputc(',', j->out);
+	json_string(j->out, name);
+	fputc(':', j->out);
+	j->more = true;
+}
+
+static void
+json_u64(void *ctx, const char *name, uint64_t v)
+{
+	struct json_out *j = ctx;
+
+	json_key(j, name);
+	fprintf(j->out, "%" PRIu64, v);
+}
+
+static void
+json_str(void *ctx, const char *name, const char *s)
+{
+	struct json_out *j = ctx;
+
+	json_key(j, name);
+	json_string(j->out, s);
+}
+
+static void
+json_ratio(void *ctx, const char *name, uint64_t num, uint64_t den)
+{
+	struct json_out *j = ctx;
+
+	json_key(j, name);
+	fprintf(j->out, "%.1f", den ? (double)num / (double)den : 0.0);
+}
+
+static void
+json_begin(void *ctx, const char *name)
+{
+	struct json_out *j = ctx;
+
+	json_key(j, name);
+	fputc('{', j->out);
+	j->more = false;
+}
+
+static void
+json_end(void *ctx)
+{
+	struct json_out *j = ctx;
+
+	fputc('}', j->out);
+	j->more = true;
+}
+
 void
 ctl_stats_json(const struct ctl *c, FILE *out)
 {
-	struct dp_stats s;
-	unsigned int p, r;
+	static const struct ctl_stats_out json = {
+		.u64 = json_u64, .str = json_str, .ratio = json_ratio,
+		.begin = json_begin, .end = json_end,
+	};
+	struct json_out j = { .out = out, .more = false };
 
-	ctl_stats_sum(c, &s);
-	fprintf(out, "{\"policy_generation\":%u,\"reloads\":%" PRIu64
-		",\"reload_failures\":%" PRIu64 ",\"last_reload_error\":",
-		c->generation, c->reloads, c->reload_failures);
-	json_string(out, c->last_reload_error);
-	fprintf(out, ",\"bytes_per_flow\":%" PRIu64, ctl_bytes_per_flow(c));
-	fprintf(out, ",\"flows_active\":%" PRIu64, ctl_flows_active(c));
-#define JSON_U64(name) fprintf(out, ",\"" #name "\":%" PRIu64, s.name);
-	DP_EVENT_COUNTERS(JSON_U64)
-#undef JSON_U64
-	fprintf(out, ",\"cycles_per_packet\":%.1f",
-		s.busy_pkts ? (double)s.busy_cycles / (double)s.busy_pkts : 0.0);
-	/* the worker's whole loop (RX/TX, idle polls, sweep) per packet */
-	fprintf(out, ",\"cycles_per_packet_loop\":%.1f",
-		s.busy_pkts ? (double)s.loop_cycles / (double)s.busy_pkts : 0.0);
-	fprintf(out, ",\"ports\":{");
-	for (p = 0; p < DP_NPORTS; p++)
-		fprintf(out, "%s\"%s\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64
-			",\"dropped\":%" PRIu64 ",\"neigh_learn_dropped\":%" PRIu64 "}",
-			p ? "," : "", port_names[p], s.port[p].rx, s.port[p].tx,
-			s.port[p].dropped, neigh_learn_dropped(c->conf->port[p].neigh));
-	fprintf(out, "},\"drops\":{");
-	for (r = 0; r < EGRESS_DROP_MAX; r++)
-		fprintf(out, "%s\"%s\":%" PRIu64, r ? "," : "",
-			egress_drop_name((enum egress_drop)r), s.drops[r]);
-	fprintf(out, "}}\n");
+	fputc('{', out);
+	ctl_stats_walk(c, &json, &j);
+	fputs("}\n", out);
 	fflush(out);
 }

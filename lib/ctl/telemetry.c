@@ -17,9 +17,8 @@
 #include <rte_telemetry.h>
 
 #include "ctl.h"
-#include "dns.h"
+#include "ctl_private.h"
 #include "flow.h"
-#include "neigh.h"
 #include "policy.h"
 
 #define TEL_FLOWS_SHOWN   64
@@ -65,63 +64,98 @@ fmt_ip(char *buf, size_t size, uint32_t be)
 	snprintf(buf, size, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 }
 
+/*
+ * /egress/stats as a telemetry dict, from ctl_stats_walk(). An object at the
+ * top is a container; one inside it ("ports" -> "inside") cannot be (DPDK
+ * 22.11 encodes one level of containers), so its members go into the outer
+ * container under "inside/rx" ('/': the one separator telemetry names allow).
+ */
+struct tel_out {
+	struct rte_tel_data *top;
+	struct rte_tel_data *obj;  /* the top-level object being filled; NULL
+				      when it could not be allocated (dropped) */
+	const char *obj_name;
+	const char *inner;         /* the object inside obj, or NULL */
+	unsigned int depth;
+};
+
+/* Where a member named name goes, and under which key (in buf). */
+static struct rte_tel_data *
+tel_member(struct tel_out *t, const char *name, char *buf, size_t size)
+{
+	if (t->inner != NULL)
+		snprintf(buf, size, "%s/%s", t->inner, name);
+	else
+		snprintf(buf, size, "%s", name);
+	return t->depth == 0 ? t->top : t->obj;
+}
+
+static void
+tel_u64(void *ctx, const char *name, uint64_t v)
+{
+	char key[RTE_TEL_MAX_STRING_LEN];
+	struct rte_tel_data *d = tel_member(ctx, name, key, sizeof(key));
+
+	if (d != NULL)
+		rte_tel_data_add_dict_u64(d, key, v);
+}
+
+static void
+tel_str(void *ctx, const char *name, const char *s)
+{
+	char key[RTE_TEL_MAX_STRING_LEN];
+	struct rte_tel_data *d = tel_member(ctx, name, key, sizeof(key));
+
+	if (d != NULL)
+		rte_tel_data_add_dict_string(d, key, s);
+}
+
+static void
+tel_ratio(void *ctx, const char *name, uint64_t num, uint64_t den)
+{
+	tel_u64(ctx, name, den ? num / den : 0);
+}
+
+static void
+tel_begin(void *ctx, const char *name)
+{
+	struct tel_out *t = ctx;
+
+	if (t->depth++ > 0) {
+		t->inner = name;
+		return;
+	}
+	t->obj_name = name;
+	t->obj = rte_tel_data_alloc();
+	if (t->obj != NULL)
+		rte_tel_data_start_dict(t->obj);
+}
+
+static void
+tel_end(void *ctx)
+{
+	struct tel_out *t = ctx;
+
+	if (--t->depth > 0) {
+		t->inner = NULL;
+		return;
+	}
+	if (t->obj != NULL)
+		rte_tel_data_add_dict_container(t->top, t->obj_name, t->obj, 0);
+	t->obj = NULL;
+}
+
 static int
 stats_reply(struct rte_tel_data *d)
 {
-	static const char *const port_names[DP_NPORTS] = { "inside", "outside" };
-	struct ctl *c = tel_ctl;
-	struct rte_tel_data *drops, *port;
-	struct dp_stats s;
-	unsigned int p, r;
+	static const struct ctl_stats_out tel = {
+		.u64 = tel_u64, .str = tel_str, .ratio = tel_ratio,
+		.begin = tel_begin, .end = tel_end,
+	};
+	struct tel_out t = { .top = d };
 
-	ctl_stats_sum(c, &s);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "policy_generation", c->generation);
-	rte_tel_data_add_dict_u64(d, "reloads", c->reloads);
-	rte_tel_data_add_dict_u64(d, "reload_failures", c->reload_failures);
-	rte_tel_data_add_dict_string(d, "last_reload_error", c->last_reload_error);
-	rte_tel_data_add_dict_u64(d, "last_reload_time", c->last_reload_time);
-	rte_tel_data_add_dict_u64(d, "flows_active", ctl_flows_active(c));
-	rte_tel_data_add_dict_u64(d, "bytes_per_flow", ctl_bytes_per_flow(c));
-#define TEL_U64(name) rte_tel_data_add_dict_u64(d, #name, s.name);
-	DP_EVENT_COUNTERS(TEL_U64)
-#undef TEL_U64
-	rte_tel_data_add_dict_u64(d, "cycles_per_packet",
-				  s.busy_pkts ? s.busy_cycles / s.busy_pkts : 0);
-	rte_tel_data_add_dict_u64(d, "cycles_per_packet_loop",
-				  s.busy_pkts ? s.loop_cycles / s.busy_pkts : 0);
-	if (c->dns != NULL) {
-		/* not the cache itself: a reload may reallocate it under us
-		 * (dns.h: the control thread's alone); the figures it published */
-#define DNS_U64(f) rte_tel_data_add_dict_u64(d, "dns_" #f, \
-					     __atomic_load_n(&c->dns_pub.f, __ATOMIC_RELAXED));
-		DNS_U64(names)
-		DNS_U64(lookups)
-		DNS_U64(failures)
-		DNS_U64(stale)
-		DNS_U64(changes)
-#undef DNS_U64
-	}
-	drops = rte_tel_data_alloc();
-	if (drops != NULL) {
-		rte_tel_data_start_dict(drops);
-		for (r = 0; r < EGRESS_DROP_MAX; r++)
-			rte_tel_data_add_dict_u64(drops, egress_drop_name((enum egress_drop)r),
-						  s.drops[r]);
-		rte_tel_data_add_dict_container(d, "drops", drops, 0);
-	}
-	for (p = 0; p < DP_NPORTS; p++) {
-		port = rte_tel_data_alloc();
-		if (port == NULL)
-			continue;
-		rte_tel_data_start_dict(port);
-		rte_tel_data_add_dict_u64(port, "rx", s.port[p].rx);
-		rte_tel_data_add_dict_u64(port, "tx", s.port[p].tx);
-		rte_tel_data_add_dict_u64(port, "dropped", s.port[p].dropped);
-		rte_tel_data_add_dict_u64(port, "neigh_learn_dropped",
-					  neigh_learn_dropped(c->conf->port[p].neigh));
-		rte_tel_data_add_dict_container(d, port_names[p], port, 0);
-	}
+	ctl_stats_walk(tel_ctl, &tel, &t);
 	return 0;
 }
 
@@ -260,15 +294,14 @@ static int
 reload_reply(struct rte_tel_data *d)
 {
 	struct ctl *c = tel_ctl;
-	uint32_t req = __atomic_add_fetch(&c->reload_req, 1, __ATOMIC_ACQ_REL);
+	uint32_t ticket = ctl_request_reload(c, CTL_RELOAD_TELEMETRY);
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
 	unsigned int waited;
 
 	/* the control thread serves it within a tick; wait, bounded (and not
 	 * past a shutdown, which waits for this callback) */
 	for (waited = 0; waited < TEL_RELOAD_WAIT_S * 100; waited++) {
-		if ((int32_t)(__atomic_load_n(&c->reload_done, __ATOMIC_ACQUIRE) - req) >= 0 ||
-		    __atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST))
+		if (ctl_reload_served(c, ticket) || __atomic_load_n(&tel_shut, __ATOMIC_SEQ_CST))
 			break;
 		nanosleep(&ts, NULL);
 	}

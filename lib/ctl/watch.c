@@ -41,9 +41,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <rte_log.h>
-
+#include "log.h"
 #include "watch.h"
+
+EGRESS_LOG_TYPE(ctl);
 
 #define CTL_WATCH_QUIET_MS 100
 #define CTL_WATCH_OPEN_MS  2000
@@ -51,8 +52,6 @@
 		    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
 /* the watched inode is gone from its path, or no longer watched */
 #define GONE_MASK  (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED)
-
-#define LOG(level, fmt, ...) RTE_LOG(level, USER1, "egressd: " fmt "\n", ##__VA_ARGS__)
 
 static void
 copy(char *dst, size_t size, const char *src)
@@ -144,8 +143,8 @@ ctl_watch_init(struct ctl_watch *w, char *const *sources, unsigned int n)
 		struct stat st;
 
 		if (w->n == CTL_WATCH_MAX) {
-			LOG(WARNING, "cannot watch %s: more than %u sources; reload with SIGHUP",
-			    sources[i], CTL_WATCH_MAX);
+			EGRESS_LOG(WARNING, "cannot watch %s: more than %u sources; "
+				   "reload with SIGHUP", sources[i], CTL_WATCH_MAX);
 			continue;
 		}
 		e = &w->entries[w->n++];
@@ -154,9 +153,9 @@ ctl_watch_init(struct ctl_watch *w, char *const *sources, unsigned int n)
 		e->folder = stat(sources[i], &st) == 0 && S_ISDIR(st.st_mode);
 		rc = arm(w, e);
 		if (rc < 0)
-			LOG(WARNING, "cannot watch %s: %s; %s", sources[i], strerror(-rc),
-			    e->parent_wd >= 0 ? "watched again when it appears" :
-						"reload with SIGHUP");
+			EGRESS_LOG(WARNING, "cannot watch %s: %s; %s", sources[i], strerror(-rc),
+				   e->parent_wd >= 0 ? "watched again when it appears" :
+				   "reload with SIGHUP");
 	}
 	return 0;
 }

@@ -15,21 +15,32 @@
 #include "neigh.h"
 #include "rewrite.h"
 
-/* Count a flow against its rule's cap and target (or give it back: delta -1). */
+/*
+ * Count a flow against its rule's cap and target (or give it back: delta
+ * -1), in cnt, the counters of pol (dp_counters(); NULL: not counted).
+ */
 static inline void
-flow_account(const struct dp_worker *w, const struct policy *pol, const struct flow *f,
-	     int delta)
+flow_account(const struct dp_worker *w, struct dp_counters *cnt, const struct policy *pol,
+	     const struct flow *f, int delta)
 {
 	const struct policy_rule *r;
 
-	if (f->rule == POLICY_NO_RULE || f->rule >= pol->n_rules)
+	if (cnt == NULL || f->rule == POLICY_NO_RULE || f->rule >= pol->n_rules)
 		return;
 	r = &pol->rules[f->rule];
-	if (pol->cap_count != NULL && r->cap_id != POLICY_NO_CAP)
-		pol->cap_count[w->id * pol->cap_stride + r->cap_id] += (uint32_t)delta;
-	if (pol->target_active != NULL && r->n_targets > 0)
-		pol->target_active[w->id * pol->target_stride + r->first_target + f->target] +=
+	if (cnt->cap_count != NULL && r->cap_id != POLICY_NO_CAP)
+		cnt->cap_count[w->id * cnt->cap_stride + r->cap_id] += (uint32_t)delta;
+	if (cnt->target_active != NULL && r->n_targets > 0)
+		cnt->target_active[w->id * cnt->target_stride + r->first_target + f->target] +=
 			(uint32_t)delta;
+}
+
+/* One more flow admitted under rule by this worker (POLICY_NO_RULE: none). */
+static inline void
+rule_flow_count(const struct dp_worker *w, struct dp_counters *cnt, uint32_t rule)
+{
+	if (rule != POLICY_NO_RULE && cnt != NULL && cnt->rule_flows != NULL)
+		cnt->rule_flows[w->id * cnt->rule_stride + rule]++;
 }
 
 /*
@@ -68,7 +79,7 @@ dp_flow_remove(struct dp_worker *w, struct flow *f)
 		return; /* ended already: nothing of it is counted any more */
 	/* counted in the policy that admitted or last re-checked it, if current */
 	if (f->policy_gen == pol->generation)
-		flow_account(w, pol, f, -1);
+		flow_account(w, dp_counters(w->conf, pol->generation), pol, f, -1);
 	source_put(w, f->key[FLOW_DIR_OUT].src_ip, false);
 	if (f->embryonic)
 		w->embryonic--;
@@ -181,8 +192,8 @@ target_by_weight(const struct policy_target *t, uint32_t n, uint32_t pick)
  * weights. @return the target's index within the rule's targets.
  */
 static uint32_t
-pick_target(const struct dp_worker *w, const struct policy *pol, const struct policy_rule *r,
-	    const struct flow_key *k, uint64_t rnd)
+pick_target(const struct dp_worker *w, const struct dp_counters *cnt, const struct policy *pol,
+	    const struct policy_rule *r, const struct flow_key *k, uint64_t rnd)
 {
 	const struct policy_target *t = &pol->targets[r->first_target];
 	uint32_t i, best;
@@ -190,9 +201,9 @@ pick_target(const struct dp_worker *w, const struct policy *pol, const struct po
 	switch (r->lb) {
 	case POLICY_LB_ROUND_ROBIN:
 		/* this worker's flows admitted under the rule so far: its sequence */
-		if (pol->rule_flows != NULL)
+		if (cnt != NULL && cnt->rule_flows != NULL)
 			return target_by_weight(t, r->n_targets,
-				(uint32_t)(pol->rule_flows[w->id * pol->rule_stride +
+				(uint32_t)(cnt->rule_flows[w->id * cnt->rule_stride +
 							   (uint32_t)(r - pol->rules)] %
 					   r->total_weight));
 		break;
@@ -200,10 +211,10 @@ pick_target(const struct dp_worker *w, const struct policy *pol, const struct po
 		return target_by_weight(t, r->n_targets,
 					rte_hash_crc_4byte(k->src_ip, 0) % r->total_weight);
 	case POLICY_LB_LEAST_CONN:
-		if (pol->target_active == NULL)
+		if (cnt == NULL || cnt->target_active == NULL)
 			break;
 		{
-			const uint32_t *act = &pol->target_active[w->id * pol->target_stride +
+			const uint32_t *act = &cnt->target_active[w->id * cnt->target_stride +
 								  r->first_target];
 
 			/* fewest active flows per unit of weight; ties: the later
@@ -243,14 +254,15 @@ target_address(const struct policy *pol, const struct policy_rule *r, uint32_t t
 
 /* DestinationRule maxConnections: this worker's share of the cap is full. */
 static inline bool
-cap_reached(const struct dp_worker *w, const struct policy *pol, const struct policy_rule *r)
+cap_reached(const struct dp_worker *w, const struct dp_counters *cnt, const struct policy_rule *r)
 {
 	uint32_t share;
 
-	if (r->max_connections == 0 || pol->cap_count == NULL || r->cap_id == POLICY_NO_CAP)
+	if (r->max_connections == 0 || cnt == NULL || cnt->cap_count == NULL ||
+	    r->cap_id == POLICY_NO_CAP)
 		return false;
 	share = (r->max_connections + w->conf->n_workers - 1) / RTE_MAX(w->conf->n_workers, 1u);
-	return pol->cap_count[w->id * pol->cap_stride + r->cap_id] >= share;
+	return cnt->cap_count[w->id * cnt->cap_stride + r->cap_id] >= share;
 }
 
 /*
@@ -280,11 +292,11 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	if (rule != POLICY_NO_RULE) {
 		const struct policy_rule *r = &b->pol->rules[rule];
 
-		if (cap_reached(w, b->pol, r)) {
+		if (cap_reached(w, b->cnt, r)) {
 			*why = EGRESS_DROP_CONN_LIMIT;
 			return NULL;
 		}
-		ti = r->n_targets > 0 ? pick_target(w, b->pol, r, k, rnd >> 32) : 0;
+		ti = r->n_targets > 0 ? pick_target(w, b->cnt, b->pol, r, k, rnd >> 32) : 0;
 		target_address(b->pol, r, ti, k, &dst_ip, &dst_port);
 	} else {
 		dst_ip = k->dst_ip;
@@ -327,7 +339,7 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	f->worker = (uint8_t)w->id;
 	f->serial = w->serial++;
 	f->target = (uint16_t)ti;
-	flow_account(w, b->pol, f, +1);
+	flow_account(w, b->cnt, b->pol, f, +1);
 	if (k->proto != IPPROTO_TCP) {
 		/* TCP becomes embryonic with its SYN (forward()), UDP until a reply */
 		f->embryonic = 1;
@@ -335,8 +347,7 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	}
 	embryonic_push(w, f);
 	w->stats.flows_created++;
-	if (rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
-		b->pol->rule_flows[w->id * b->pol->rule_stride + rule]++;
+	rule_flow_count(w, b->cnt, rule);
 	return f;
 }
 
@@ -376,17 +387,16 @@ binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule,
 	return false;
 }
 
-/* Count f under rule of pol from now on (it was counted under its old one). */
+/* Count f under rule of the burst's policy from now on (it was counted under its old one). */
 static void
-flow_rebind_rule(struct dp_worker *w, const struct policy *pol, struct flow *f, uint32_t rule,
-		 uint16_t target)
+flow_rebind_rule(struct dp_burst *b, struct flow *f, uint32_t rule, uint16_t target)
 {
-	if (f->policy_gen == pol->generation)
-		flow_account(w, pol, f, -1);
-	f->policy_gen = pol->generation;
+	if (f->policy_gen == b->pol->generation)
+		flow_account(b->w, b->cnt, b->pol, f, -1);
+	f->policy_gen = b->pol->generation;
 	f->rule = rule;
 	f->target = target;
-	flow_account(w, pol, f, +1);
+	flow_account(b->w, b->cnt, b->pol, f, +1);
 }
 
 /*
@@ -409,7 +419,7 @@ dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
 	f->policy_gen = pol->generation;
 	f->rule = ok ? rule : POLICY_NO_RULE;
 	f->target = ok ? target : 0;
-	flow_account(w, pol, f, +1);
+	flow_account(w, dp_counters(w->conf, pol->generation), pol, f, +1);
 	w->stats.flows_rechecked++;
 	return true;
 }
@@ -513,9 +523,8 @@ dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rul
 		dp_drop(b, b->m[i], EGRESS_DROP_EMBRYONIC_FULL);
 		return REOPEN_DONE;
 	}
-	flow_rebind_rule(w, b->pol, f, *rule, target);
-	if (*rule != POLICY_NO_RULE && b->pol->rule_flows != NULL)
-		b->pol->rule_flows[w->id * b->pol->rule_stride + *rule]++;
+	flow_rebind_rule(b, f, *rule, target);
+	rule_flow_count(w, b->cnt, *rule);
 	f->quarantine = 0;
 	f->serial = w->serial++;
 	memset(dp_flow_tcp(w->flows, f), 0, 2 * sizeof(struct flow_tcp));

@@ -446,6 +446,7 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.w = w;
 	b.conf = w->conf;
 	b.pol = dp_policy(w->conf);
+	b.cnt = dp_counters(w->conf, b.pol->generation);
 	b.in = in;
 	b.now = now_ms;
 	b.out = out;

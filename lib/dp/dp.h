@@ -16,7 +16,8 @@
  *
  * Ownership and concurrency:
  *   - struct dp_conf is written by the control thread before the workers
- *     start; afterwards only conf->policy changes (atomic pointer, RCU).
+ *     start; afterwards only conf->policy (atomic pointer, RCU) and
+ *     conf->counters (the published policy's, dp_counters()) change.
  *   - struct dp_worker belongs to one lcore; its stats are read racily by
  *     the control and telemetry threads (naturally aligned 64-bit words).
  *   - Workers tell the control thread about neighbours through conf->events
@@ -82,6 +83,29 @@ struct dp_event {
 #define DP_EV_LEARN   1           /**< ARP told us ip is at mac */
 #define DP_EV_RESOLVE 2           /**< a worker needed ip and had no MAC */
 
+/**
+ * The live per-rule counts that go with one published policy. Owned by the
+ * control thread (lib/ctl creates them when it publishes the policy, carries
+ * the flow counts of rules that stay over to the next generation's, frees
+ * them with the policy), written by the workers: row w of each array by
+ * worker w alone, plain stores (the control thread reads them relaxed). Kept
+ * out of struct policy, so that a published policy is never written.
+ */
+struct dp_counters {
+	uint32_t generation;      /**< of the policy they count for */
+	uint32_t rule_stride;     /**< n_rules rounded up to a cache line of uint64_t */
+	uint32_t cap_stride;      /**< n_caps rounded up to a cache line of uint32_t */
+	uint32_t target_stride;   /**< n_targets, likewise */
+	uint64_t *rule_flows;     /**< [w * rule_stride + rule]: flows worker w admitted
+				       under the rule; NULL: no rule */
+	uint32_t *cap_count;      /**< [w * cap_stride + cap_id]: its flows under each
+				       maxConnections cap; NULL: no cap */
+	uint32_t *target_active;  /**< [w * target_stride + t]: its flows per NAT
+				       target (LEAST_CONN); NULL: no target */
+	uint64_t *rule_carried;   /**< [rule]: what the same rule counted under earlier
+				       generations (lib/ctl's alone); NULL: no rule */
+};
+
 struct dp_conf {
 	struct dp_port_conf port[DP_NPORTS];
 	uint32_t nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< network order */
@@ -100,6 +124,8 @@ struct dp_conf {
 	uint32_t source_rate;                     /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
+	struct dp_counters *counters[2];          /**< [g & 1]: the counters of the policy
+						       of generation g; see dp_counters() */
 	struct rte_ring *events;                  /**< worker -> control */
 	struct rte_ring *tx[DP_NPORTS];           /**< control -> worker 0 */
 	struct rte_ring *handoff[DP_MAX_WORKERS]; /**< any worker -> owner: outside
@@ -162,6 +188,23 @@ static inline const struct policy *
 dp_policy(const struct dp_conf *conf)
 {
 	return __atomic_load_n(&conf->policy, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * The counters of the policy of generation gen, which the caller holds
+ * (dp_policy()); NULL when it has none (a policy a test set by hand). The
+ * control thread stores them before the release store that publishes the
+ * policy, and replaces them two generations later, after the grace period
+ * that ends every hold of it: the acquire load of the policy made them
+ * visible, and while it is held they stay. Workers call it once per burst,
+ * and once per flow ended or re-checked outside a burst.
+ */
+static inline struct dp_counters *
+dp_counters(const struct dp_conf *conf, uint32_t gen)
+{
+	struct dp_counters *c = __atomic_load_n(&conf->counters[gen & 1], __ATOMIC_RELAXED);
+
+	return c != NULL && c->generation == gen ? c : NULL;
 }
 
 /**

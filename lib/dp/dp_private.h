@@ -109,6 +109,7 @@ struct dp_burst {
 	struct dp_worker *w;
 	const struct dp_conf *conf;
 	const struct policy *pol;
+	struct dp_counters *cnt;  /* pol's counters (dp_counters()); NULL: none */
 	enum dp_port in;
 	uint64_t now;
 	struct dp_out *out;

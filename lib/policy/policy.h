@@ -148,25 +148,10 @@ struct policy {
 	struct policy_build_stats stats;
 	void *strings;            /**< private: owns names and file paths */
 	/*
-	 * Per-rule counters, attached by the control thread before publishing
-	 * (ctl_attach_counters()); NULL in a policy that was never published.
-	 * rule_flows[w * rule_stride + r]: flows worker w admitted under rule r
-	 * (written by worker w only); rule_carried[r]: what the same rule
-	 * counted under earlier generations (written before publication only).
+	 * No counters: what the workers count per rule, cap and target lives in
+	 * struct dp_counters (lib/dp/dp.h), owned by lib/ctl and published with
+	 * the policy, so that nothing writes a policy once it is published.
 	 */
-	uint64_t *rule_flows;
-	uint64_t *rule_carried;
-	uint32_t rule_stride;     /**< n_rules rounded up to a cache line of counters */
-	/*
-	 * Per-worker live counts for the data path's limits, attached with the
-	 * rule counters: cap_count[w * cap_stride + cap_id] (flows under each
-	 * max_connections cap) and target_active[w * target_stride + t] (flows
-	 * per NAT target, for LEAST_CONN). Written by worker w only.
-	 */
-	uint32_t *cap_count;
-	uint32_t cap_stride;
-	uint32_t *target_active;
-	uint32_t target_stride;
 };
 
 /**

@@ -295,11 +295,6 @@ policy_free(struct policy *p)
 	free(p->rules);
 	free(p->targets);
 	free(p->target_names);
-	/* the counters lib/ctl attaches before publishing (libc-allocated) */
-	free(p->rule_flows);
-	free(p->cap_count);
-	free(p->target_active);
-	free(p->rule_carried);
 	st = p->strings;
 	if (st != NULL) {
 		policy_model_free(&st->m);

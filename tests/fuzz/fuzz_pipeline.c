@@ -399,6 +399,7 @@ static struct {
 	struct queue queue[WORKERS];
 	bool reader_online;       /* the telemetry reader (TELEMETRY) */
 	struct policy *pol[4];
+	struct dp_counters *cnt[4]; /* pol[i]'s counters (lib/ctl's ctl_counters_create()) */
 	uint32_t generation;      /* of the last publish() */
 	uint64_t now;
 	uint64_t runs;
@@ -472,9 +473,8 @@ build_policies(void)
 	    fz.pol[0]->n_rules >= 4)
 		rc = 0;
 	for (i = 0; rc == 0 && i < RTE_DIM(fz.pol); i++) {
-		struct ctl c = { .n_workers = WORKERS };
-
-		if (ctl_attach_counters(&c, fz.pol[i]) != 0)
+		fz.cnt[i] = ctl_counters_create(WORKERS, fz.pol[i]);
+		if (fz.cnt[i] == NULL)
 			rc = -1;
 		if (fz.pol[i]->n_caps > AUDIT_MAX || fz.pol[i]->n_targets > AUDIT_MAX)
 			rc = -1;
@@ -498,16 +498,20 @@ static void
 publish(unsigned int i)
 {
 	struct policy *p = fz.pol[i];
+	struct dp_counters *c = fz.cnt[i];
 
 	if (fz.conf.policy == p)
 		return;
 	p->generation = ++fz.generation;
-	if (p->cap_count != NULL)
-		memset(p->cap_count, 0, sizeof(uint32_t) * WORKERS * p->cap_stride);
-	if (p->target_active != NULL)
-		memset(p->target_active, 0, sizeof(uint32_t) * WORKERS * p->target_stride);
-	if (p->rule_flows != NULL)
-		memset(p->rule_flows, 0, sizeof(uint64_t) * WORKERS * p->rule_stride);
+	c->generation = p->generation;
+	if (c->cap_count != NULL)
+		memset(c->cap_count, 0, sizeof(uint32_t) * WORKERS * c->cap_stride);
+	if (c->target_active != NULL)
+		memset(c->target_active, 0, sizeof(uint32_t) * WORKERS * c->target_stride);
+	if (c->rule_flows != NULL)
+		memset(c->rule_flows, 0, sizeof(uint64_t) * WORKERS * c->rule_stride);
+	/* the slot before the policy's release, as ctl_publish() stores it */
+	fz.conf.counters[p->generation & 1] = c;
 	__atomic_store_n(&fz.conf.policy, p, __ATOMIC_RELEASE);
 }
 
@@ -1189,6 +1193,7 @@ static void
 audit(const struct dp_worker *w)
 {
 	const struct policy *pol = fz.conf.policy;
+	const struct dp_counters *cnt = dp_counters(&fz.conf, pol->generation);
 	const struct dp_port_conf *ipc = &fz.conf.port[DP_INSIDE];
 	uint32_t i, cap = flow_table_capacity(w->flows), live = 0, emb = 0;
 	static uint32_t caps[AUDIT_MAX], targets[AUDIT_MAX];
@@ -1297,14 +1302,16 @@ audit(const struct dp_worker *w)
 	FUZZ_CHECK(!fz.sources || rte_hash_count(w->sources) == (int32_t)n_clients,
 		   "worker %u: flows.per_source tracks %d clients, %u have flows", w->id,
 		   rte_hash_count(w->sources), n_clients);
-	for (j = 0; pol->cap_count != NULL && j < pol->n_caps; j++)
-		FUZZ_CHECK(pol->cap_count[w->id * pol->cap_stride + j] == caps[j],
+	FUZZ_CHECK(cnt != NULL, "worker %u: no counters for generation %u", w->id,
+		   pol->generation);
+	for (j = 0; cnt != NULL && cnt->cap_count != NULL && j < pol->n_caps; j++)
+		FUZZ_CHECK(cnt->cap_count[w->id * cnt->cap_stride + j] == caps[j],
 			   "worker %u: maxConnections cap %u counts %u flows, the table has %u",
-			   w->id, j, pol->cap_count[w->id * pol->cap_stride + j], caps[j]);
-	for (j = 0; pol->target_active != NULL && j < pol->n_targets; j++)
-		FUZZ_CHECK(pol->target_active[w->id * pol->target_stride + j] == targets[j],
+			   w->id, j, cnt->cap_count[w->id * cnt->cap_stride + j], caps[j]);
+	for (j = 0; cnt != NULL && cnt->target_active != NULL && j < pol->n_targets; j++)
+		FUZZ_CHECK(cnt->target_active[w->id * cnt->target_stride + j] == targets[j],
 			   "worker %u: target %u counts %u flows, the table has %u", w->id, j,
-			   pol->target_active[w->id * pol->target_stride + j], targets[j]);
+			   cnt->target_active[w->id * cnt->target_stride + j], targets[j]);
 }
 
 struct binding {

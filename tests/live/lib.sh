@@ -445,7 +445,7 @@ live_start_egressd() {
 	live_log "starting egressd (run $LIVE_RUN, --file-prefix $EGRESSD_PREFIX) -c $conf"
 	# shellcheck disable=SC2086 # LIVE_LCORES is one or more EAL words
 	"$EGRESSD" --no-huge -m 512 --no-pci ${LIVE_LCORES:--l 0,1} --file-prefix "$EGRESSD_PREFIX" \
-		--log-level=user1:info -- -c "$conf" >"$EGRESSD_OUT" 2>"$EGRESSD_ERR" &
+		--log-level='egressd.*:info' -- -c "$conf" >"$EGRESSD_OUT" 2>"$EGRESSD_ERR" &
 	EGRESSD_PID=$!
 	live_track_pid "$EGRESSD_PID"
 	if bench_wait_for "$EGRESSD_OUT" '^egressd: ready' "$EGRESSD_PID" "$LIVE_READY_TIMEOUT"; then

@@ -257,7 +257,7 @@ main() {
 		live_die "egress-gen wrote the captures"
 
 	# Both vdevs replay once (no infinite_rx), so every RX queue goes idle.
-	"$EGRESSD" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level=user1:info \
+	"$EGRESSD" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$PREFIX" --log-level='egressd.*:info' \
 		--vdev "net_pcap0,rx_pcap=$TMP/in.pcap,tx_pcap=$TMP/txin.pcap" \
 		--vdev "net_pcap1,rx_pcap=$TMP/out.pcap,tx_pcap=$TMP/txout.pcap" \
 		-- -c "$TMP/egressd.yaml" --exit-when-idle 500 \

@@ -3,14 +3,16 @@
  * Policy publication and reclamation (lib/ctl): a published policy's
  * predecessor is freed exactly once, and never while a worker that loaded it
  * has not yet passed a quiescent state. policy_free() is wrapped at link
- * time (-Wl,--wrap=policy_free) to observe every reclamation.
+ * time (-Wl,--wrap=policy_free) to observe every reclamation, and
+ * policy_build_ex() (--wrap=policy_build_ex) to count the reloads that
+ * ctl_poll() runs, without YAML.
  *
  * The telemetry callbacks (lib/ctl/telemetry.c), run by several threads at
  * once as DPDK runs them (one thread per client): captured at registration
  * (--wrap=rte_telemetry_register_cmd) and called directly, with the reads
- * they make observed (--wrap=ctl_rule_flows, --wrap=dns_stats_get,
- * --wrap=rte_tel_data_add_dict_u64, --wrap=rte_tel_data_add_dict_string,
- * --wrap=rte_tel_data_add_dict_container).
+ * they make observed (--wrap=ctl_rule_flows, --wrap=dns_stats_get) and the
+ * replies they build recorded (--wrap=rte_tel_data_add_dict_u64,
+ * --wrap=rte_tel_data_add_dict_string, --wrap=rte_tel_data_add_dict_container).
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -50,8 +52,6 @@ static void
 free_now(struct policy *p)
 {
 	free(p->rules);
-	free(p->rule_flows);
-	free(p->rule_carried);
 	free(p); /* the test's policies are built by hand */
 }
 
@@ -74,6 +74,24 @@ __wrap_policy_free(struct policy *p)
 }
 
 static pthread_t control_thread; /* the test's own: the control thread */
+
+static struct policy *fake_policy(uint32_t gen);
+
+/* A reload's build: a policy of the generation asked for, counted. */
+struct policy *__real_policy_build_ex(const struct policy_build_params *prm,
+				      struct diag_list *dl);
+struct policy *__wrap_policy_build_ex(const struct policy_build_params *prm,
+				      struct diag_list *dl);
+
+static unsigned int builds;
+
+struct policy *
+__wrap_policy_build_ex(const struct policy_build_params *prm, struct diag_list *dl)
+{
+	(void)dl;
+	builds++;
+	return fake_policy(prm->generation);
+}
 
 /* The telemetry callbacks, as registered. */
 static telemetry_cb tel_stats, tel_rules;
@@ -136,6 +154,32 @@ __wrap_dns_stats_get(const struct dns_cache *c, struct dns_stats *st)
 	__real_dns_stats_get(c, st);
 }
 
+/*
+ * The keys of one reply, recorded by the control thread when asked: a
+ * member of a nested container is renamed "container/member" when the
+ * container is added, so the list ends as the reply's leaf paths in order.
+ */
+#define KEYS_MAX 256
+#define KEY_LEN  128
+
+static bool recording;
+static struct {
+	const struct rte_tel_data *d;
+	char path[KEY_LEN];
+} rec[KEYS_MAX];
+static unsigned int n_rec;
+
+static void
+record(const struct rte_tel_data *d, const char *name)
+{
+	if (!recording || !pthread_equal(pthread_self(), control_thread))
+		return;
+	assert_true(n_rec < KEYS_MAX);
+	rec[n_rec].d = d;
+	snprintf(rec[n_rec].path, KEY_LEN, "%s", name);
+	n_rec++;
+}
+
 /* The figures a /egress/stats reply carries, per calling thread. */
 int __real_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
 int __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
@@ -147,6 +191,7 @@ __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint6
 {
 	if (strcmp(name, "dns_names") == 0)
 		reply_dns_names = (int64_t)val;
+	record(d, name);
 	return __real_rte_tel_data_add_dict_u64(d, name, val);
 }
 
@@ -163,6 +208,7 @@ __wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name, co
 {
 	if (strcmp(name, "error") == 0)
 		snprintf(reply_error, sizeof(reply_error), "%s", val);
+	record(d, name);
 	return __real_rte_tel_data_add_dict_string(d, name, val);
 }
 
@@ -175,8 +221,17 @@ int
 __wrap_rte_tel_data_add_dict_container(struct rte_tel_data *d, const char *name,
 				       struct rte_tel_data *val, int keep)
 {
-	(void)d;
-	(void)name;
+	unsigned int i;
+
+	for (i = 0; recording && i < n_rec; i++) {
+		char path[KEY_LEN];
+
+		if (rec[i].d != val)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", name, rec[i].path);
+		memcpy(rec[i].path, path, KEY_LEN);
+		rec[i].d = d;
+	}
 	if (!keep)
 		rte_tel_data_free(val);
 	return 0;
@@ -228,7 +283,7 @@ teardown(void **state)
 
 	(void)state;
 	quarantine = false;
-	__wrap_policy_free(fx.conf.policy);
+	ctl_free_policy(&fx.c);
 	for (i = 0; i < n_limbo; i++)
 		free_now(limbo[i]);
 	free(limbo);
@@ -402,42 +457,194 @@ policy_with_rules(uint32_t gen, const char *const *names, uint16_t *ports, uint3
 		p->rules[i].port = ports[i];
 		p->rules[i].proto = 6;
 	}
-	assert_int_equal(ctl_attach_counters(&fx.c, p), 0);
 	return p;
 }
 
-/* Per-rule counters survive a reload for the rules that still exist. */
+/* A worker's count of flows under rule: where the data path counts them. */
+static uint64_t *
+rule_count(uint32_t gen, unsigned int worker, uint32_t rule)
+{
+	struct dp_counters *cnt = dp_counters(&fx.conf, gen);
+
+	assert_non_null(cnt);
+	return &cnt->rule_flows[worker * cnt->rule_stride + rule];
+}
+
+/*
+ * Per-rule counters survive a reload for the rules that still exist; they
+ * live beside the policy, published with it, and the policy itself is
+ * never written once published (issue 11).
+ */
 static void
 test_rule_counters_survive_reload(void **state)
 {
 	static const char *const old_names[] = { "redis", "mongo", "gone" };
 	static const char *const new_names[] = { "new", "mongo", "redis" };
 	uint16_t old_ports[] = { 6379, 27017, 443 }, new_ports[] = { 80, 27017, 6379 };
-	struct policy *p1, *p2, *p3;
+	struct policy *p1, *p2, *p3, before;
+	struct policy_rule rules_before[3];
 	(void)state;
 
 	fx.c.n_workers = 2;
 	p1 = policy_with_rules(1, old_names, old_ports, 3);
-	ctl_publish(&fx.c, p1);
-	p1->rule_flows[0 * p1->rule_stride + 0] = 5;     /* redis, worker 0 */
-	p1->rule_flows[1 * p1->rule_stride + 0] = 2;     /* redis, worker 1 */
-	p1->rule_flows[1 * p1->rule_stride + 1] = 7;     /* mongo */
-	p1->rule_flows[0 * p1->rule_stride + 2] = 9;     /* gone */
+	assert_int_equal(ctl_publish(&fx.c, p1), 0);
+	*rule_count(1, 0, 0) = 5;     /* redis, worker 0 */
+	*rule_count(1, 1, 0) = 2;     /* redis, worker 1 */
+	*rule_count(1, 1, 1) = 7;     /* mongo */
+	*rule_count(1, 0, 2) = 9;     /* gone */
 	assert_int_equal(ctl_rule_flows(&fx.c, p1, 0), 7);
 
 	p2 = policy_with_rules(2, new_names, new_ports, 3);
-	ctl_publish(&fx.c, p2);
+	assert_int_equal(ctl_publish(&fx.c, p2), 0);
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 0), 0);  /* new */
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 1), 7);  /* mongo, carried */
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 7);  /* redis, carried */
-	p2->rule_flows[1 * p2->rule_stride + 2] = 1;
+	*rule_count(2, 1, 2) = 1;
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 8);
+	/* generation 1's counters went with it */
+	assert_null(dp_counters(&fx.conf, 1));
 
-	/* carried again, with what was counted under generation 2 */
+	/* carried again, with what was counted under generation 2; the carry
+	 * (after the exchange) writes nothing of the policy it publishes */
 	p3 = policy_with_rules(3, new_names, new_ports, 3);
-	ctl_publish(&fx.c, p3);
+	before = *p3;
+	memcpy(rules_before, p3->rules, sizeof(rules_before));
+	assert_int_equal(ctl_publish(&fx.c, p3), 0);
+	assert_memory_equal(p3, &before, sizeof(before));
+	assert_memory_equal(p3->rules, rules_before, sizeof(rules_before));
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 2), 8);
 	assert_int_equal(ctl_rule_flows(&fx.c, p3, 1), 7);
+
+	/* a generation out of turn would share its counters' slot: refused */
+	p1 = policy_with_rules(5, old_names, old_ports, 3);
+	assert_int_equal(ctl_publish(&fx.c, p1), -EINVAL);
+	assert_ptr_equal(dp_policy(&fx.conf), p3);
+	free_now(p1);
+}
+
+/* What the control thread logged while f ran, in buf (NUL-terminated). */
+static char *
+logged(void (*f)(void), char **buf)
+{
+	FILE *saved = rte_log_get_stream(), *mem;
+	size_t len;
+
+	mem = open_memstream(buf, &len);
+	assert_non_null(mem);
+	assert_int_equal(rte_openlog_stream(mem), 0);
+	f();
+	rte_openlog_stream(saved);
+	fclose(mem);
+	return *buf;
+}
+
+static unsigned int
+count_of(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static uint32_t tickets[CTL_RELOAD_WHY_MAX];
+
+static void
+ask_three_then_poll(void)
+{
+	tickets[0] = ctl_request_reload(&fx.c, CTL_RELOAD_SIGHUP);
+	tickets[1] = ctl_request_reload(&fx.c, CTL_RELOAD_SOURCES);
+	tickets[2] = ctl_request_reload(&fx.c, CTL_RELOAD_TELEMETRY);
+	assert_false(ctl_reload_served(&fx.c, tickets[0]));
+	ctl_poll(&fx.c, 1000);
+}
+
+static void
+ask_dns_then_poll_twice(void)
+{
+	tickets[3] = ctl_request_reload(&fx.c, CTL_RELOAD_DNS);
+	ctl_poll(&fx.c, 1001);
+	ctl_poll(&fx.c, 1002);
+}
+
+/*
+ * Issue 11: every trigger reaches lib/ctl, and one ctl_poll() runs one
+ * reload for all the requests made since the last, serves every ticket, and
+ * says why once; a poll with nothing asked reloads nothing.
+ */
+static void
+test_reload_requests_coalesce(void **state)
+{
+	struct egress_config cfg = { .path = "test" };
+	char *buf = NULL;
+	(void)state;
+
+	fx.c.cfg = &cfg;
+	builds = 0;
+	ctl_publish(&fx.c, fake_policy(1));
+	logged(ask_three_then_poll, &buf);
+	assert_int_equal(builds, 1);
+	assert_int_equal(fx.c.reloads, 1);
+	assert_int_equal(fx.c.reload_result, 0);
+	assert_int_equal(dp_policy(&fx.conf)->generation, 2);
+	assert_true(ctl_reload_served(&fx.c, tickets[0]));
+	assert_true(ctl_reload_served(&fx.c, tickets[2]));
+	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
+				       "reloading the policy\n"), 1);
+	assert_int_equal(count_of(buf, "reloading the policy"), 1);
+	assert_int_equal(count_of(buf, "egressd: policy generation 2 published: 0 rules\n"), 1);
+	free(buf);
+
+	/* a DNS change alone recompiles (as it always said), once */
+	logged(ask_dns_then_poll_twice, &buf);
+	assert_int_equal(builds, 2);
+	assert_true(ctl_reload_served(&fx.c, tickets[3]));
+	assert_int_equal(count_of(buf, "egressd: DNS answers changed: recompiling the policy\n"),
+			 1);
+	assert_int_equal(count_of(buf, "the policy\n"), 1);
+	assert_int_equal(dp_policy(&fx.conf)->generation, 3);
+	free(buf);
+	fx.c.cfg = NULL;
+}
+
+/*
+ * Issue 11: lib/ctl logs under a DPDK log type of its own, "egressd.ctl"
+ * (lib/common/log.h), not USER1: --log-level='egressd.*:warning' quiets its
+ * INFO lines, USER1's level does not; the lines keep their "egressd: ".
+ */
+static void
+test_ctl_logs_under_its_own_type(void **state)
+{
+	struct egress_config cfg = { .path = "test" };
+	int t = rte_log_register("egressd.ctl"); /* registered already: its id */
+	char *buf = NULL;
+	(void)state;
+
+	assert_true(t >= 0);
+	assert_int_not_equal(t, RTE_LOGTYPE_USER1);
+	fx.c.cfg = &cfg;
+	builds = 0;
+	ctl_publish(&fx.c, fake_policy(1));
+
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_WARNING), 0);
+	logged(ask_three_then_poll, &buf);
+	assert_int_equal(builds, 1);
+	assert_int_equal(count_of(buf, "reloading the policy"), 0);
+	free(buf);
+
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_INFO), 0);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
+	logged(ask_three_then_poll, &buf);
+	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_INFO);
+	assert_int_equal(builds, 2);
+	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
+				       "reloading the policy\n"), 1);
+	assert_int_equal(strncmp(buf, "egressd: ", 9), 0);
+	free(buf);
+	fx.c.cfg = NULL;
 }
 
 /* The control thread's side of a build: the cache wants n names now. */
@@ -632,6 +839,132 @@ test_telemetry_listings_beyond_the_pool_are_busy(void **state)
 }
 
 /*
+ * The leaf paths of a JSON object, in order ("ports/inside/rx"): enough of
+ * JSON for the one line ctl_stats_json() writes (objects, strings, numbers).
+ */
+static unsigned int
+json_paths(const char *s, char (*paths)[KEY_LEN], unsigned int max)
+{
+	char names[4][KEY_LEN], key[KEY_LEN] = "";
+	unsigned int level = 0, n = 0, i;
+	bool have_key = false;
+
+	while (*s != '\0') {
+		if (*s == '"') {
+			char str[KEY_LEN];
+			size_t len = 0;
+
+			for (s++; *s != '"' && *s != '\0'; s++) {
+				if (*s == '\\')
+					s++;
+				if (len + 1 < sizeof(str))
+					str[len++] = *s;
+			}
+			str[len] = '\0';
+			s++;
+			if (*s == ':') {
+				memcpy(key, str, sizeof(str));
+				have_key = true;
+				s++;
+				continue;
+			}
+		} else if (*s == '{') {
+			assert_true(level < RTE_DIM(names));
+			if (level > 0)
+				memcpy(names[level - 1], key, KEY_LEN);
+			level++;
+			have_key = false;
+			s++;
+			continue;
+		} else if (*s == '}') {
+			level--;
+			s++;
+			continue;
+		} else if (*s == ',' || *s == '\n') {
+			s++;
+			continue;
+		} else {
+			while (*s != ',' && *s != '}' && *s != '\0')
+				s++;
+		}
+		/* a value: string or scalar */
+		assert_true(have_key && n < max);
+		paths[n][0] = '\0';
+		for (i = 0; i + 1 < level; i++) {
+			strcat(paths[n], names[i]);
+			strcat(paths[n], "/");
+		}
+		strcat(paths[n], key);
+		n++;
+		have_key = false;
+	}
+	return n;
+}
+
+static bool
+has_path(char (*paths)[KEY_LEN], unsigned int n, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Issue 11: /egress/stats and the final JSON come from one walk
+ * (ctl_stats_walk()), so they list the same keys in the same order: the
+ * JSON gained last_reload_time, dns_* and the ports at the top level,
+ * telemetry gained "ports" (its members named "inside/rx": telemetry nests
+ * one level), and every key either had is still there.
+ */
+static void
+test_stats_outputs_list_the_same_keys(void **state)
+{
+	static char json_keys[KEYS_MAX][KEY_LEN];
+	static const char *const must[] = {
+		"policy_generation", "reloads", "reload_failures", "last_reload_error",
+		"last_reload_time", "flows_active", "bytes_per_flow", "flows_created",
+		"icmp_translated", "cycles_per_packet", "cycles_per_packet_loop", "dns_names",
+		"dns_lookups", "dns_failures", "dns_stale", "dns_changes", "drops/policy_denied",
+		"drops/no_flow", "inside/rx", "inside/neigh_learn_dropped", "outside/dropped",
+		"ports/inside/rx", "ports/outside/tx", "ports/outside/neigh_learn_dropped",
+	};
+	struct rte_tel_data *d = rte_tel_data_alloc();
+	unsigned int n_json, i;
+	char *json = NULL;
+	size_t len;
+	FILE *f;
+	(void)state;
+
+	dns_want_names(3);
+	f = open_memstream(&json, &len);
+	assert_non_null(f);
+	ctl_stats_json(&fx.c, f);
+	fclose(f);
+	n_json = json_paths(json, json_keys, KEYS_MAX);
+	free(json);
+
+	assert_non_null(d);
+	recording = true;
+	n_rec = 0;
+	assert_int_equal(tel_stats("/egress/stats", NULL, d), 0);
+	recording = false;
+	rte_tel_data_free(d);
+
+	for (i = 0; i < n_rec && i < n_json; i++) {
+		assert_ptr_equal(rec[i].d, d); /* every member reached the reply */
+		assert_string_equal(rec[i].path, json_keys[i]);
+	}
+	assert_int_equal(n_rec, n_json);
+	for (i = 0; i < RTE_DIM(must); i++) {
+		if (!has_path(json_keys, n_json, must[i]))
+			fail_msg("no %s", must[i]);
+	}
+}
+
+/*
  * bytes_per_flow is every worker's flow memory over the capacity of all
  * their tables, not worker 0's: a second worker with a per-source table
  * (more memory per flow) and sixteen times the capacity moves the figure.
@@ -676,11 +1009,15 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reload_requests_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_logs_under_its_own_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_per_flow_over_every_worker,
+						setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_outputs_list_the_same_keys,
 						setup_telemetry, teardown),
 	};
 

@@ -59,6 +59,19 @@ struct fixture {
 static struct fixture fx;
 static unsigned int fixture_seq;
 
+/* The counters use_static_policy() publishes with its policy (the control
+ * thread's part: lib/ctl is not linked here). */
+static struct dp_counters static_cnt;
+
+static void
+free_static_counters(void)
+{
+	free(static_cnt.rule_flows);
+	free(static_cnt.cap_count);
+	free(static_cnt.target_active);
+	memset(&static_cnt, 0, sizeof(static_cnt));
+}
+
 static struct policy *
 load_policy(const char *dir, uint32_t gen)
 {
@@ -178,6 +191,7 @@ teardown(void **state)
 	fx.w = NULL;
 	dp_qsbr_free(fx.qsbr);
 	policy_free(fx.conf.policy);
+	free_static_counters();
 	neigh_free(fx.conf.port[DP_INSIDE].neigh);
 	neigh_free(fx.conf.port[DP_OUTSIDE].neigh);
 	rte_ring_free(fx.conf.events);
@@ -1440,7 +1454,7 @@ test_per_source_caps(void **state)
  * the second with its own port (7001), and an optional DestinationRule
  * trafficPolicy (YAML flow mapping, or NULL). Published in place of the
  * fixture's policy, with the per-worker counters the control thread would
- * attach.
+ * publish with it (struct dp_counters, found by its generation).
  */
 static void
 use_static_policy(const char *traffic_policy)
@@ -1482,12 +1496,17 @@ use_static_policy(const char *traffic_policy)
 	rmdir(dir);
 	assert_non_null(p);
 	assert_int_equal(p->n_rules, 1);
-	p->rule_stride = p->n_rules;
-	p->rule_flows = calloc(p->n_rules, sizeof(uint64_t));
-	p->cap_stride = p->n_caps;
-	p->cap_count = p->n_caps ? calloc(p->n_caps, sizeof(uint32_t)) : NULL;
-	p->target_stride = p->n_targets;
-	p->target_active = calloc(p->n_targets, sizeof(uint32_t));
+	free_static_counters();
+	static_cnt = (struct dp_counters){
+		.generation = p->generation,
+		.rule_stride = p->n_rules,
+		.rule_flows = calloc(p->n_rules, sizeof(uint64_t)),
+		.cap_stride = p->n_caps,
+		.cap_count = p->n_caps ? calloc(p->n_caps, sizeof(uint32_t)) : NULL,
+		.target_stride = p->n_targets,
+		.target_active = calloc(p->n_targets, sizeof(uint32_t)),
+	};
+	fx.conf.counters[p->generation & 1] = &static_cnt;
 	policy_free(fx.conf.policy);
 	fx.conf.policy = p;
 }
@@ -1599,8 +1618,8 @@ test_lb_least_conn(void **state)
 	for (i = 0; i < 40; i++)
 		n1 += vip_flow((uint16_t)(23000 + i), NULL) == EP1;
 	assert_int_equal(n1, 30);
-	assert_int_equal(fx.conf.policy->target_active[0], 30);
-	assert_int_equal(fx.conf.policy->target_active[1], 10);
+	assert_int_equal(dp_counters(&fx.conf, fx.conf.policy->generation)->target_active[0], 30);
+	assert_int_equal(dp_counters(&fx.conf, fx.conf.policy->generation)->target_active[1], 10);
 }
 
 static void

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the files of lib/ctl share and nothing outside sees: the one walk of
+ * the operator's statistics (stats.c) and the interface it writes through,
+ * implemented twice: JSON text for the final counters (stats.c) and a
+ * telemetry dict for /egress/stats (telemetry.c). One walk, so both list
+ * the same keys in the same order (test_stats_outputs_list_the_same_keys).
+ */
+#ifndef EGRESS_CTL_PRIVATE_H
+#define EGRESS_CTL_PRIVATE_H
+
+#include <stdint.h>
+
+#include "ctl.h"
+
+/**
+ * Where ctl_stats_walk() writes. Objects nest two deep at most ("ports" ->
+ * "inside" -> rx): DPDK 22.11's telemetry encodes one level of containers,
+ * so its emitter joins the deepest names to their object's with '/'
+ * ("ports": {"inside/rx": ...}); JSON nests them.
+ */
+struct ctl_stats_out {
+	void (*u64)(void *ctx, const char *name, uint64_t v);
+	void (*str)(void *ctx, const char *name, const char *s);
+	/** num / den per packet (0 when den is 0): one decimal in JSON, an
+	 *  integer in telemetry (which has no floating-point value) */
+	void (*ratio)(void *ctx, const char *name, uint64_t num, uint64_t den);
+	void (*begin)(void *ctx, const char *name); /**< an object of the above */
+	void (*end)(void *ctx);
+};
+
+/**
+ * Walk what the operator sees: policy and reload state, flows, the event
+ * counters summed over the workers, DNS figures (when there is a DNS
+ * cache: as the control thread published them), drops by reason, and each
+ * port, at the top level and again under "ports". Any thread: counters are
+ * read racily (never torn), the DNS cache never.
+ */
+void ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx);
+
+#endif

@@ -14,6 +14,7 @@
 #include "fuzz_common.h"
 
 #include "config.h"
+#include "ctl.h"
 #include "diag.h"
 #include "dp.h"
 #include "nat.h"

@@ -17,7 +17,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "flow.h"
+#include "flow_key.h"
 #include "policy_build.h"
 #include "policy_private.h"
 

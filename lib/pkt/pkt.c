@@ -9,6 +9,7 @@
  * rte_raw_cksum() does): the result is then in the same order as the field
  * stored in the packet and can be compared or stored without a byte swap.
  */
+#include <errno.h>
 #include <assert.h>
 #include <stddef.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static inline int
 drop(enum egress_drop *why, enum egress_drop reason)
 {
 	*why = reason;
-	return -1;
+	return -EINVAL;
 }
 
 static inline uint16_t

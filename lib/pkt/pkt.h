@@ -83,7 +83,7 @@ struct pkt_meta {
  *
  * Thread-safe; reads at most len bytes of frame, writes only *m and *why.
  *
- * @return 0 when m describes a valid ARP or IPv4 frame; -1 with *why set
+ * @return 0 when m describes a valid ARP or IPv4 frame; -EINVAL with *why set
  *         otherwise (ethertypes other than IPv4 and ARP: EGRESS_DROP_ETHERTYPE).
  *         m is zeroed first and, on error, holds what was parsed before the
  *         failing check.

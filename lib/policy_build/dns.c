@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_errno.h>
+
 #include "dns.h"
 
 #define RING_SIZE 256             /* jobs out at once; a power of two */
@@ -504,7 +506,7 @@ dns_cache_create(const struct dns_params *prm)
 	int rc;
 
 	if (c == NULL) {
-		errno = ENOMEM;
+		rte_errno = ENOMEM;
 		return NULL;
 	}
 	if (prm != NULL)
@@ -521,7 +523,7 @@ dns_cache_create(const struct dns_params *prm)
 		c->prm.max_per_refresh = 64;
 	if (c->prm.min_ttl_ms > c->prm.max_ttl_ms) {
 		free(c);
-		errno = EINVAL;
+		rte_errno = EINVAL;
 		return NULL;
 	}
 	if (c->prm.resolv_conf != NULL) {
@@ -552,7 +554,7 @@ fail:
 	free(c->buckets);
 	free(c->resolv_conf);
 	free(c);
-	errno = rc;
+	rte_errno = rc;
 	return NULL;
 }
 

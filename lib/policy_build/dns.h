@@ -77,7 +77,7 @@ struct dns_cache;
 
 /**
  * Create a cache (and its resolver thread when prm->background).
- * @return the cache, or NULL with errno (EINVAL bad params, ENOMEM, or the
+ * @return the cache, or NULL with rte_errno (EINVAL bad params, ENOMEM, or the
  *         error of pthread_create).
  */
 struct dns_cache *dns_cache_create(const struct dns_params *prm);

@@ -247,7 +247,7 @@ yr_int(struct yreader *r, const struct ynode *n, int64_t *v)
 bad:
 	yr_err(r, n, "expected an integer, got %s%s",
 	       n->type == YNODE_SCALAR && !n->plain ? "the string " : "", yr_describe(r, n));
-	return -1;
+	return -EINVAL;
 }
 
 /* What the API server reads as a boolean: false and true alternate. */
@@ -275,7 +275,7 @@ yr_bool(struct yreader *r, const struct ynode *n, bool *v)
 	if (n->type == YNODE_SCALAR && n->plain && yparse_bool(n->str, v) == 0)
 		return 0;
 	yr_err(r, n, "expected true or false, got %s", yr_describe(r, n));
-	return -1;
+	return -EINVAL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -129,13 +129,13 @@ const char *yr_str(struct yreader *r, const struct ynode *n);
 /**
  * An integer: a plain decimal scalar, optional sign (overflow saturates:
  * callers range-check and quote n->str). Otherwise "expected an integer, got
- * [the string ]DESCRIBE". @return 0, or -1 after the error.
+ * [the string ]DESCRIBE". @return 0, or -EINVAL after the error.
  */
 int yr_int(struct yreader *r, const struct ynode *n, int64_t *v);
 
 /**
  * A boolean: a plain true, True, TRUE, false, False or FALSE. Otherwise
- * "expected true or false, got DESCRIBE". @return 0, or -1 after the error.
+ * "expected true or false, got DESCRIBE". @return 0, or -EINVAL after the error.
  */
 int yr_bool(struct yreader *r, const struct ynode *n, bool *v);
 

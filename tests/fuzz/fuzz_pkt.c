@@ -185,7 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rcg = pkt_parse(data, len, FLAGS_GOOD, &mg, &whyg);
 	rcv = pkt_parse(data, len, PKT_F_ALLOW_VLAN, &mv, &whyv);
 
-	FUZZ_CHECK(rc == 0 || rc == -1, "rc %d", rc);
+	FUZZ_CHECK(rc == 0 || rc == -EINVAL, "rc %d", rc);
 	if (rc != 0) {
 		FUZZ_CHECK(why < EGRESS_DROP_MAX, "drop reason %d out of range", (int)why);
 	} else {

@@ -9,6 +9,7 @@
  */
 #include "test_common.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,7 +344,7 @@ expect_ok(const struct fb *f, uint32_t flags, struct pkt_meta *m)
 	do {                                                                    \
 		struct pkt_meta m_;                                             \
 		enum egress_drop why_;                                          \
-		assert_int_equal(parse((f), (flags), &m_, &why_), -1);          \
+		assert_int_equal(parse((f), (flags), &m_, &why_), -EINVAL);     \
 		assert_string_equal(egress_drop_name(why_), egress_drop_name(reason)); \
 	} while (0)
 
@@ -595,9 +596,9 @@ test_vlan(void **state)
 		struct pkt_meta mm;
 		enum egress_drop why;
 
-		assert_int_equal(parse_n(f.buf, len, PKT_F_ALLOW_VLAN, &mm, &why), -1);
+		assert_int_equal(parse_n(f.buf, len, PKT_F_ALLOW_VLAN, &mm, &why), -EINVAL);
 		assert_int_equal(why, EGRESS_DROP_RUNT);
-		assert_int_equal(parse_n(f.buf, len, 0, &mm, &why), -1);
+		assert_int_equal(parse_n(f.buf, len, 0, &mm, &why), -EINVAL);
 		assert_int_equal(why, EGRESS_DROP_VLAN_TAGGED);
 	}
 
@@ -646,7 +647,7 @@ test_runt(void **state)
 		struct pkt_meta m;
 		enum egress_drop why;
 
-		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -1);
+		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -EINVAL);
 		assert_int_equal(why, EGRESS_DROP_RUNT);
 	}
 }
@@ -695,7 +696,7 @@ test_arp_invalid(void **state)
 		enum egress_drop why;
 
 		arp(&f, 2, -1);
-		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -1);
+		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -EINVAL);
 		assert_int_equal(why, EGRESS_DROP_ARP_INVALID);
 	}
 }
@@ -711,7 +712,7 @@ test_ip_truncated(void **state)
 		struct pkt_meta m;
 		enum egress_drop why;
 
-		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -1);
+		assert_int_equal(parse_n(f.buf, len, 0, &m, &why), -EINVAL);
 		assert_int_equal(why, EGRESS_DROP_IP_TRUNCATED);
 	}
 }
@@ -1364,7 +1365,7 @@ test_truncation_every_length(void **state)
 		for (uint32_t len = 0; len < f.len; len++) {
 			enum egress_drop want = cut_reason(&f, len);
 
-			assert_int_equal(parse_n(f.buf, len, PKT_F_ALLOW_VLAN, &m, &why), -1);
+			assert_int_equal(parse_n(f.buf, len, PKT_F_ALLOW_VLAN, &m, &why), -EINVAL);
 			if (why != want)
 				fail_msg("template %zu len %u: %s, expected %s", t, len,
 					 egress_drop_name(why), egress_drop_name(want));
@@ -1408,7 +1409,7 @@ test_truncation_consistent_ip(void **state)
 				want = EGRESS_DROP_IP_LENGTH;
 			else
 				want = EGRESS_DROP_L4_CHECKSUM;
-			assert_int_equal(parse(&f, PKT_F_ALLOW_VLAN, &m, &why), -1);
+			assert_int_equal(parse(&f, PKT_F_ALLOW_VLAN, &m, &why), -EINVAL);
 			if (why != want)
 				fail_msg("template %zu l4 %u: %s, expected %s", t, n,
 					 egress_drop_name(why), egress_drop_name(want));

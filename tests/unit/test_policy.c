@@ -1115,7 +1115,7 @@ test_dns_api(void **state)
 	(void)state;
 	dns_cache_free(NULL);
 	assert_null(dns_cache_create(&bad));
-	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rte_errno, EINVAL);
 	c = dns_cache_create(NULL);
 	assert_non_null(c);
 	memset(longname, 'a', sizeof(longname) - 1);

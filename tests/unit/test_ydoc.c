@@ -869,7 +869,7 @@ test_reader_typed(void **state)
 	assert_int_equal(yr_int(&r, ints->items[2], &v), 0);
 	assert_int_equal(v, 7);
 	for (i = 3; i < 7; i++)
-		assert_int_equal(yr_int(&r, ints->items[i], &v), -1);
+		assert_int_equal(yr_int(&r, ints->items[i], &v), -EINVAL);
 	/* overflow saturates (the caller's range check quotes the text) */
 	assert_int_equal(yr_int(&r, ints->items[7], &v), 0);
 	assert_true(v == INT64_MAX);
@@ -888,7 +888,7 @@ test_reader_typed(void **state)
 	assert_int_equal(yr_bool(&r, bools->items[2], &b), 0);
 	assert_true(b);
 	for (i = 3; i < 6; i++)
-		assert_int_equal(yr_bool(&r, bools->items[i], &b), -1);
+		assert_int_equal(yr_bool(&r, bools->items[i], &b), -EINVAL);
 	assert_true(b);
 	expect_diags(&dl, "t.yaml:6:28: error: spec: expected true or false, got \"true\"\n"
 			  "t.yaml:6:36: error: spec: expected true or false, got \"yes\"\n"

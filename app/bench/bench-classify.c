@@ -48,8 +48,8 @@
 #include "policy_build.h"
 
 #define PER_FILE 5000
-#define N_KEYS (1u << 16)
-#define BURST 32
+#define N_KEYS   (1u << 16)
+#define BURST    32
 #define MAX_RUNS 15
 
 static const struct {
@@ -110,7 +110,7 @@ write_entry(FILE *f, uint32_t i)
 	const char *proto = h % 10 == 0 ? "UDP" : "TCP";
 	char addr[32];
 
-	if (i % 20 == 0)   /* a /24 in 172.16.0.0/12, clear of the /32s in 10/8 */
+	if (i % 20 == 0) /* a /24 in 172.16.0.0/12, clear of the /32s in 10/8 */
 		snprintf(addr, sizeof(addr), "172.%u.%u.0/24", 16 + ((i / 20) >> 8),
 			 (i / 20) & 0xff);
 	else
@@ -118,7 +118,8 @@ write_entry(FILE *f, uint32_t i)
 			 i & 0xff);
 	if (p2 == p1)
 		p2 = (uint16_t)(p1 + 1);
-	fprintf(f, "---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	fprintf(f,
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 		"metadata: {name: se-%u}\nspec:\n  hosts: [se-%u.bench.example]\n"
 		"  addresses: [\"%s\"]\n  ports: [{number: %u, name: p1, protocol: %s}",
 		i, i, addr, p1, proto);
@@ -169,8 +170,8 @@ remove_corpus(const char *dir, uint32_t n)
 
 /* Keys: hits are inside a random rule; misses are on a port no rule has. */
 static void
-make_keys(const struct policy *p, struct flow_key *keys, const struct flow_key **kp,
-	  unsigned int n, unsigned int hit_pct)
+make_keys(const struct policy *p, struct flow_key *keys, const struct flow_key **kp, unsigned int n,
+	  unsigned int hit_pct)
 {
 	unsigned int i;
 
@@ -183,8 +184,10 @@ make_keys(const struct policy *p, struct flow_key *keys, const struct flow_key *
 		k->src_port = htons((uint16_t)(1024 + (r >> 16) % 60000));
 		if ((r >> 32) % 100 < hit_pct && p->n_rules > 0) {
 			const struct policy_rule *pr = &p->rules[(r >> 40) % p->n_rules];
-			uint32_t host = pr->prefix_len == 32 ? 0 : (uint32_t)rte_rand() &
-					~(UINT32_MAX << (32 - pr->prefix_len));
+			uint32_t host = pr->prefix_len == 32 ?
+						0 :
+						(uint32_t)rte_rand() &
+							~(UINT32_MAX << (32 - pr->prefix_len));
 
 			k->dst_ip = htonl(pr->dst_ip | host);
 			k->dst_port = htons(pr->port);
@@ -238,7 +241,7 @@ struct size_result {
 	uint64_t build_ns, load_ns, compile_ns, cls_ns;
 	uint64_t cls_bytes;
 	uint64_t meta_bytes;
-	double cyc[N_ALGS][3];    /* hits, misses, mix: medians */
+	double cyc[N_ALGS][3];     /* hits, misses, mix: medians */
 	double cyc_min[N_ALGS][3]; /* and the fastest passes */
 	bool alg_ok[N_ALGS];
 	uint64_t hits_mix;
@@ -308,11 +311,13 @@ bench_one(const char *dir, unsigned int runs, struct size_result *res)
 
 			/* one untimed pass: caches and branch predictors warm */
 			cycles_per_key(p, kp[m], N_KEYS, 1, &hits, &least);
-			res->cyc[a][m] = cycles_per_key(p, kp[m], N_KEYS, 9, &hits,
-							 &res->cyc_min[a][m]);
+			res->cyc[a][m] =
+				cycles_per_key(p, kp[m], N_KEYS, 9, &hits, &res->cyc_min[a][m]);
 			if (m == 0 && hits != N_KEYS / BURST * BURST)
-				fprintf(stderr, "bench-classify: %s: %" PRIu64 " of %u hit keys "
-					"matched\n", algs[a].name, hits, N_KEYS);
+				fprintf(stderr,
+					"bench-classify: %s: %" PRIu64 " of %u hit keys "
+					"matched\n",
+					algs[a].name, hits, N_KEYS);
 			if (m == 2 && a == 0)
 				res->hits_mix = hits;
 		}
@@ -353,7 +358,7 @@ print_result(const struct size_result *r)
 	printf("%u entries: %u rules (%u exact, %u rte_acl), %u targets; classifier: %s\n",
 	       r->n_entries, r->n_rules, r->n_exact, r->n_acl, r->n_targets,
 	       r->how == POLICY_CLASSIFIER_HYBRID ? "exact table + rte_acl (egressd's)" :
-	       "rte_acl only");
+						    "rte_acl only");
 	printf("  build %.1f ms (load+validate %.1f, compile %.1f, classifier %.1f)\n",
 	       r->build_ns / 1e6, r->load_ns / 1e6, r->compile_ns / 1e6, r->cls_ns / 1e6);
 	printf("  memory: classifier %.2f MiB (DPDK heap), rules+targets %.2f MiB\n",
@@ -365,8 +370,8 @@ print_result(const struct size_result *r)
 		if (!r->alg_ok[a])
 			continue;
 		printf("    %-10s %22.1f (%5.1f) %7.1f (%5.1f) %7.1f (%5.1f)\n", algs[a].name,
-		       r->cyc[a][0], r->cyc_min[a][0], r->cyc[a][1], r->cyc_min[a][1],
-		       r->cyc[a][2], r->cyc_min[a][2]);
+		       r->cyc[a][0], r->cyc_min[a][0], r->cyc[a][1], r->cyc_min[a][1], r->cyc[a][2],
+		       r->cyc_min[a][2]);
 	}
 }
 
@@ -381,8 +386,17 @@ main(int argc, char **argv)
 {
 	static const uint32_t dflt_sizes[] = { 10, 1000, 10000, 100000 };
 	static char *eal_dflt[] = {
-		"bench-classify", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-		"-m", "4096", "--lcores", NULL, "--log-level=*:error", NULL,
+		"bench-classify",
+		"--no-huge",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"-m",
+		"4096",
+		"--lcores",
+		NULL,
+		"--log-level=*:error",
+		NULL,
 	};
 	char lcores[32];
 	static const struct option opts[] = {
@@ -449,8 +463,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("bench-classify: TSC %.2f GHz, EAL %s, %u runs per size (medians)\n",
-	       rte_get_tsc_hz() / 1e9, own_eal ? "--no-huge (ordinary pages)" : "as given",
-	       runs);
+	       rte_get_tsc_hz() / 1e9, own_eal ? "--no-huge (ordinary pages)" : "as given", runs);
 	ret = 0;
 	for (i = 0; i < n_sizes && ret == 0; i++) {
 		struct size_result r[2];

@@ -337,22 +337,21 @@ check(enum dir d, uint64_t i, const char *path, const struct frame *rx, const st
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: " PROG " [options] IN.pcap OUT.pcap TX-IN.pcap TX-OUT.pcap\n"
-		"Checks that egressd sent every frame of IN (the clients', inside port)\n"
-		"source-NATed in TX-OUT, and every frame of OUT (the servers' answers,\n"
-		"outside port) translated back in TX-IN: TTL one less, the rest as\n"
-		"received up to the IPv4 length, zero-padded to 60 bytes if shorter,\n"
-		"checksums valid, in order, nothing else sent. IN and OUT as\n"
-		"egress-gen -m established writes them (frame i of both: one flow).\n"
-		"  -n, --nat-addr IP   the NAT address (203.0.113.10)\n"
-		"  -g, --gw-mac MAC    the outside gateway's MAC (02:00:cb:00:71:01)\n"
-		"      --in-mac MAC    egressd's inside port (02:70:63:61:70:00)\n"
-		"      --out-mac MAC   egressd's outside port (02:70:63:61:70:01)\n"
-		"      --show N        print the first N problems one by one (10)\n"
-		"  -h, --help          this text\n"
-		"Exit status: 0 every check passed, 1 a check failed or a capture\n"
-		"cannot be read, 2 usage.\n");
+	fprintf(out, "usage: " PROG " [options] IN.pcap OUT.pcap TX-IN.pcap TX-OUT.pcap\n"
+		     "Checks that egressd sent every frame of IN (the clients', inside port)\n"
+		     "source-NATed in TX-OUT, and every frame of OUT (the servers' answers,\n"
+		     "outside port) translated back in TX-IN: TTL one less, the rest as\n"
+		     "received up to the IPv4 length, zero-padded to 60 bytes if shorter,\n"
+		     "checksums valid, in order, nothing else sent. IN and OUT as\n"
+		     "egress-gen -m established writes them (frame i of both: one flow).\n"
+		     "  -n, --nat-addr IP   the NAT address (203.0.113.10)\n"
+		     "  -g, --gw-mac MAC    the outside gateway's MAC (02:00:cb:00:71:01)\n"
+		     "      --in-mac MAC    egressd's inside port (02:70:63:61:70:00)\n"
+		     "      --out-mac MAC   egressd's outside port (02:70:63:61:70:01)\n"
+		     "      --show N        print the first N problems one by one (10)\n"
+		     "  -h, --help          this text\n"
+		     "Exit status: 0 every check passed, 1 a check failed or a capture\n"
+		     "cannot be read, 2 usage.\n");
 }
 
 static int
@@ -367,8 +366,9 @@ parse_mac(const char *option, const char *s, uint8_t *mac)
 {
 	int end = -1;
 
-	if (sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2],
-		   &mac[3], &mac[4], &mac[5], &end) != 6 || end < 0 || s[end] != '\0')
+	if (sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3],
+		   &mac[4], &mac[5], &end) != 6 ||
+	    end < 0 || s[end] != '\0')
 		return bad_value(option, s);
 	return 0;
 }
@@ -474,8 +474,8 @@ main(int argc, char **argv)
 		if (have_tx_out && get32(tx_out.b + ETH_LEN + 16) == server &&
 		    get16(tx_out.b + ETH_LEN + IP_LEN + 2) == sport &&
 		    get32(tx_out.b + ETH_LEN + IP_LEN + 4) == get32(cl + IP_LEN + 4)) {
-			e = (struct expect){ opt.gw_mac, opt.out_mac, opt.nat_addr, server, cport,
-					     sport };
+			e = (struct expect){ opt.gw_mac, opt.out_mac, opt.nat_addr,
+					     server,     cport,       sport };
 			check(D_CLIENT, i, c_in.path, &in, &tx_out, &e);
 			have_tx_out = next_tx(&c_tx_out, D_CLIENT, &tx_out);
 		} else {
@@ -507,11 +507,10 @@ main(int argc, char **argv)
 		flag(D_REPLY, P_EXTRA, c_tx_in.path, c_tx_in.records - 1);
 
 	printf(PROG ": received: inside %llu frames, outside %llu; transmitted: outside %llu "
-	       "(%llu padded to %u bytes), inside %llu (%llu padded)\n",
+		    "(%llu padded to %u bytes), inside %llu (%llu padded)\n",
 	       (unsigned long long)c_in.records, (unsigned long long)c_out.records,
 	       (unsigned long long)c_tx_out.records, (unsigned long long)padded[D_CLIENT],
-	       MIN_FRAME, (unsigned long long)c_tx_in.records,
-	       (unsigned long long)padded[D_REPLY]);
+	       MIN_FRAME, (unsigned long long)c_tx_in.records, (unsigned long long)padded[D_REPLY]);
 	for (d = 0; d < 2; d++) {
 		for (p = 0; p < P_COUNT; p++) {
 			if (problems[d][p] == 0)
@@ -528,9 +527,9 @@ main(int argc, char **argv)
 	}
 	nat.s_addr = htonl(opt.nat_addr);
 	printf(PROG ": every client frame left source-NATed to %s with its own port, every "
-	       "reply went back to its client (address, port, MAC); TTL - 1, the rest as "
-	       "received up to the IPv4 length, zero padding to %u bytes only, IPv4 and TCP "
-	       "checksums valid, nothing else sent\n",
+		    "reply went back to its client (address, port, MAC); TTL - 1, the rest as "
+		    "received up to the IPv4 length, zero padding to %u bytes only, IPv4 and TCP "
+		    "checksums valid, nothing else sent\n",
 	       inet_ntoa(nat), MIN_FRAME);
 	return 0;
 }

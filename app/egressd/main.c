@@ -53,13 +53,13 @@ EGRESS_LOG_TYPE(app);
 #define NEIGH_CAPACITY   4096
 #define EVENT_RING_SIZE  4096
 #define CTL_TX_RING_SIZE 512
-#define CTL_TICK_NS      (1000 * 1000)   /* 1 ms */
+#define CTL_TICK_NS      (1000 * 1000) /* 1 ms */
 
 struct options {
 	const char *config;
 	bool check;
-	long exit_when_idle_ms;           /* < 0: never */
-	unsigned long mbufs;              /* 0: sized from the queues */
+	long exit_when_idle_ms; /* < 0: never */
+	unsigned long mbufs;    /* 0: sized from the queues */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -77,15 +77,14 @@ on_signal(int sig)
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: egressd [EAL options] -- -c FILE [--exit-when-idle MS]\n"
-		"       egressd --check -c FILE\n"
-		"  -c, --config FILE       appliance config (doc/configuration.md)\n"
-		"      --check             load, validate and compile; print the allowlist\n"
-		"      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
-		"      --mbufs N           mbufs in the packet pool (default: sized from the\n"
-		"                          queues; a pcap replay holds its capture in it)\n"
-		"  -h, --help              this text\n");
+	fprintf(out, "usage: egressd [EAL options] -- -c FILE [--exit-when-idle MS]\n"
+		     "       egressd --check -c FILE\n"
+		     "  -c, --config FILE       appliance config (doc/configuration.md)\n"
+		     "      --check             load, validate and compile; print the allowlist\n"
+		     "      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
+		     "      --mbufs N           mbufs in the packet pool (default: sized from the\n"
+		     "                          queues; a pcap replay holds its capture in it)\n"
+		     "  -h, --help              this text\n");
 }
 
 static int
@@ -115,7 +114,8 @@ parse_app_args(int argc, char **argv, struct options *o)
 			errno = 0;
 			o->exit_when_idle_ms = strtol(optarg, &end, 10);
 			if (errno || *end != '\0' || o->exit_when_idle_ms < 0) {
-				fprintf(stderr, "egressd: --exit-when-idle: not a number of ms: %s\n",
+				fprintf(stderr,
+					"egressd: --exit-when-idle: not a number of ms: %s\n",
 					optarg);
 				return -1;
 			}
@@ -190,8 +190,18 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=egressd-check-%d", (int)getpid());
 	char *eal_argv[] = {
-		"egressd", "--no-huge", "--no-shconf", "--no-pci", "--no-telemetry",
-		"--log-level=*:error", "-m", "128", "-l", "0", prefix, NULL,
+		"egressd",
+		"--no-huge",
+		"--no-shconf",
+		"--no-pci",
+		"--no-telemetry",
+		"--log-level=*:error",
+		"-m",
+		"128",
+		"-l",
+		"0",
+		prefix,
+		NULL,
 	};
 	if (rte_eal_init((int)RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
 		fprintf(stderr, "egressd: cannot start DPDK for --check: %s\n",
@@ -204,7 +214,10 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 		struct dns_params dp = { .background = false };
 		struct dns_cache *dns = dns_cache_create(&dp);
 		struct policy_build_params prm = {
-			.cfg = cfg, .generation = 1, .dns = dns, .dns_wait = true,
+			.cfg = cfg,
+			.generation = 1,
+			.dns = dns,
+			.dns_wait = true,
 			.now_ms = mono_ms(),
 		};
 
@@ -254,7 +267,7 @@ static int
 port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
 	   struct rte_mempool *pool, struct dp_port_conf *dpc)
 {
-	struct rte_eth_conf conf = {0};
+	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t rxd = RX_DESC, txd = TX_DESC;
 	int socket = rte_eth_dev_socket_id(port_id);
@@ -268,9 +281,11 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 	if (rc != 0)
 		return rc;
 	if (info.max_rx_queues < n_queues || info.max_tx_queues < n_queues) {
-		EGRESS_LOG(ERR, "%s: %u workers need %u RX and TX queues; the device has %u/%u "
-			   "(net_af_packet: add qpairs=%u)", pc->device, n_queues, n_queues,
-			   info.max_rx_queues, info.max_tx_queues, n_queues);
+		EGRESS_LOG(ERR,
+			   "%s: %u workers need %u RX and TX queues; the device has %u/%u "
+			   "(net_af_packet: add qpairs=%u)",
+			   pc->device, n_queues, n_queues, info.max_rx_queues, info.max_tx_queues,
+			   n_queues);
 		return -EINVAL;
 	}
 	if ((info.rx_offload_capa & cksum) == cksum) {
@@ -279,7 +294,8 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 	}
 	if (n_queues > 1) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
 	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
@@ -295,8 +311,7 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 					    pool);
 		if (rc != 0)
 			return rc;
-		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket,
-					    NULL);
+		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket, NULL);
 		if (rc != 0)
 			return rc;
 	}
@@ -323,7 +338,7 @@ struct appliance {
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
 	struct dns_cache *dns;
-	struct policy *first;     /* the first policy until lib/ctl publishes it */
+	struct policy *first; /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
 };
 
@@ -337,9 +352,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 
 	a->n_workers = cfg->workers;
 	if (rte_lcore_count() < a->n_workers + 1) {
-		EGRESS_LOG(ERR, "workers: %u needs %u lcores (one control + %u workers); "
-			   "EAL has %u: pass e.g. -l 0-%u", a->n_workers, a->n_workers + 1,
-			   a->n_workers, rte_lcore_count(), a->n_workers);
+		EGRESS_LOG(ERR,
+			   "workers: %u needs %u lcores (one control + %u workers); "
+			   "EAL has %u: pass e.g. -l 0-%u",
+			   a->n_workers, a->n_workers + 1, a->n_workers, rte_lcore_count(),
+			   a->n_workers);
 		return -EINVAL;
 	}
 	ctl_dp_conf(&a->conf, cfg);
@@ -349,13 +366,16 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	{
 		struct dns_params dp = { .background = true };
 		struct policy_build_params prm = {
-			.cfg = cfg, .generation = 1, .dns_wait = true, .now_ms = mono_ms(),
+			.cfg = cfg,
+			.generation = 1,
+			.dns_wait = true,
+			.now_ms = mono_ms(),
 		};
 
 		a->dns = dns_cache_create(&dp);
 		if (a->dns == NULL)
 			EGRESS_LOG(WARNING, "no DNS resolver thread: "
-				   "DNS ServiceEntries admit nothing");
+					    "DNS ServiceEntries admit nothing");
 		prm.dns = a->dns;
 		pol = policy_build_ex(&prm, dl);
 		if (a->dns != NULL)
@@ -383,9 +403,10 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		socket = (int)rte_socket_id();
 	if (rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) >= 0 &&
 	    rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id) != socket)
-		EGRESS_LOG(WARNING, "inside and outside ports are on different NUMA sockets "
-			   "(%d, %d): every forwarded packet crosses the interconnect", socket,
-			   rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id));
+		EGRESS_LOG(WARNING,
+			   "inside and outside ports are on different NUMA sockets "
+			   "(%d, %d): every forwarded packet crosses the interconnect",
+			   socket, rte_eth_dev_socket_id(a->conf.port[DP_OUTSIDE].port_id));
 	if (numa_available() >= 0)
 		EGRESS_LOG(INFO, "NUMA: %d node(s); ports on socket %d",
 			   numa_num_configured_nodes(), socket);
@@ -395,15 +416,17 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 				       a->n_workers * (DP_OUT_MAX + 512) + 4096;
 		if (o->mbufs > n_mbufs)
 			n_mbufs = (unsigned int)o->mbufs;
-		uint16_t room = (uint16_t)RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
-						  RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4 +
+		uint16_t room =
+			(uint16_t)RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
+					  RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + 4 +
 						  RTE_MAX(cfg->port[0].mtu, cfg->port[1].mtu));
 
 		a->pool = rte_pktmbuf_pool_create("egress_mbufs", n_mbufs, 256, 0, room, socket);
 		if (a->pool == NULL) {
-			EGRESS_LOG(ERR, "cannot create the mbuf pool (%u mbufs on socket %d): %s "
-				   "(more memory: -m, or hugepages)", n_mbufs, socket,
-				   rte_strerror(rte_errno));
+			EGRESS_LOG(ERR,
+				   "cannot create the mbuf pool (%u mbufs on socket %d): %s "
+				   "(more memory: -m, or hugepages)",
+				   n_mbufs, socket, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 	}
@@ -444,10 +467,14 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			return -ENOMEM;
 
 	w = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		struct dp_worker_params wp = {
-			.id = w, .lcore = lcore, .conf = &a->conf, .pool = a->pool,
-			.qsbr = a->qsbr, .max_flows = RTE_MAX(cfg->flows_max / a->n_workers, 1024u),
+			.id = w,
+			.lcore = lcore,
+			.conf = &a->conf,
+			.pool = a->pool,
+			.qsbr = a->qsbr,
+			.max_flows = RTE_MAX(cfg->flows_max / a->n_workers, 1024u),
 			.socket_id = (int)rte_lcore_to_socket_id(lcore),
 		};
 
@@ -463,19 +490,25 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 				EGRESS_LOG(ERR, "nat.ports %u-%u: fewer ports than workers",
 					   cfg->nat_port_lo, cfg->nat_port_hi);
 			else
-				EGRESS_LOG(ERR, "cannot create worker %u with a flow table of %u "
+				EGRESS_LOG(ERR,
+					   "cannot create worker %u with a flow table of %u "
 					   "flows on socket %d: %s (flows.max, or more memory: "
-					   "-m / hugepages)", w, wp.max_flows, wp.socket_id,
-					   rte_strerror(rte_errno));
+					   "-m / hugepages)",
+					   w, wp.max_flows, wp.socket_id, rte_strerror(rte_errno));
 			return rc;
 		}
 		w++;
 	}
 
 	a->ctl = (struct ctl){
-		.cfg = cfg, .conf = &a->conf, .workers = a->workers,
-		.n_workers = a->n_workers, .qsbr = a->qsbr, .pool = a->pool,
-		.started_ms = mono_ms(), .dns = a->dns,
+		.cfg = cfg,
+		.conf = &a->conf,
+		.workers = a->workers,
+		.n_workers = a->n_workers,
+		.qsbr = a->qsbr,
+		.pool = a->pool,
+		.started_ms = mono_ms(),
+		.dns = a->dns,
 	};
 	/* before the workers run: from here on the policy and its counters are lib/ctl's */
 	if (ctl_publish(&a->ctl, pol) != 0) {
@@ -542,7 +575,8 @@ run(struct appliance *a, const struct options *o)
 	struct policy *pol = a->conf.policy;
 
 	for (w = 0; w < a->n_workers; w++) {
-		if (rte_eal_remote_launch(dp_worker_main, a->workers[w], dp_worker_lcore(a->workers[w]))) {
+		if (rte_eal_remote_launch(dp_worker_main, a->workers[w],
+					  dp_worker_lcore(a->workers[w]))) {
 			EGRESS_LOG(ERR, "cannot launch worker %u", w);
 			return -EINVAL;
 		}
@@ -552,8 +586,9 @@ run(struct appliance *a, const struct options *o)
 		ctl_resolve(&a->ctl, DP_OUTSIDE, a->conf.port[DP_OUTSIDE].gateway, mono_ms());
 
 	printf("egressd: ready workers=%u policy_generation=%u rules=%u inside=port%u "
-	       "outside=port%u\n", a->n_workers, pol->generation, pol->n_rules,
-	       a->conf.port[DP_INSIDE].port_id, a->conf.port[DP_OUTSIDE].port_id);
+	       "outside=port%u\n",
+	       a->n_workers, pol->generation, pol->n_rules, a->conf.port[DP_INSIDE].port_id,
+	       a->conf.port[DP_OUTSIDE].port_id);
 	fflush(stdout);
 	notify_systemd("READY=1");
 
@@ -603,7 +638,7 @@ int
 main(int argc, char **argv)
 {
 	struct options o = { .exit_when_idle_ms = -1 };
-	struct diag_list dl = {0};
+	struct diag_list dl = { 0 };
 	static struct appliance a;
 	int eal_argc, app_first, rc;
 

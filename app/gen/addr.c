@@ -90,6 +90,5 @@ addr_parse_hosts(const char *s, uint32_t *first, uint32_t *n)
 void
 addr_ip_str(uint32_t ip, char *buf, size_t n)
 {
-	snprintf(buf, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-		 ip & 0xff);
+	snprintf(buf, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }

@@ -73,16 +73,16 @@ main(int argc, char **argv)
 		.deny_fraction = -1,
 		.size = 64,
 		.data = 1,
-		.dst = 0x0a3b763b,          /* 10.59.118.59 */
+		.dst = 0x0a3b763b, /* 10.59.118.59 */
 		.n_dst = 1,
 		.dport = 6379,
 		.deny_port = 6380,
-		.client_net = 0x0a080002,   /* 10.8.0.2 */
+		.client_net = 0x0a080002, /* 10.8.0.2 */
 		.n_clients = 64,
 		.sport_lo = 1024,
-		.inside_addr = 0x0a080001,  /* 10.8.0.1 */
-		.nat_addr = 0xcb00710a,     /* 203.0.113.10 */
-		.gateway = 0xcb007101,      /* 203.0.113.1 */
+		.inside_addr = 0x0a080001, /* 10.8.0.1 */
+		.nat_addr = 0xcb00710a,    /* 203.0.113.10 */
+		.gateway = 0xcb007101,     /* 203.0.113.1 */
 		.in_mac = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 },
 		.out_mac = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x01 },
 		.src_mac = { 0x02, 0x00, 0x0a, 0x08, 0x00, 0x02 },
@@ -131,19 +131,19 @@ main(int argc, char **argv)
 	if (!o.quiet) {
 		size_name(&o, sz, sizeof(sz));
 		addr_ip_str(o.dst, dst, sizeof(dst));
-		printf("egress-gen: mode=%s flows=%" PRIu32 " allowed=%" PRIu32
-		       " denied=%" PRIu32 " clients=%" PRIu32 " dst=%s:%u dsts=%" PRIu32 " size=%s"
+		printf("egress-gen: mode=%s flows=%" PRIu32 " allowed=%" PRIu32 " denied=%" PRIu32
+		       " clients=%" PRIu32 " dst=%s:%u dsts=%" PRIu32 " size=%s"
 		       " data=%" PRIu32 " inside=%s packets=%" PRIu64 " (arp=%" PRIu64
 		       " syn=%" PRIu64 " data=%" PRIu64 ") bytes=%" PRIu64,
 		       gen_mode_names[o.mode], o.flows, o.flows - o.denied, o.denied, o.n_clients,
 		       dst, o.dport, o.n_dst, sz, o.mode == MODE_ESTABLISHED ? o.data : 0,
-		       o.inside_path, g.in.pkts, o.arp ? (uint64_t)o.n_clients : 0, g.syns,
-		       g.datas, g.in.bytes);
+		       o.inside_path, g.in.pkts, o.arp ? (uint64_t)o.n_clients : 0, g.syns, g.datas,
+		       g.in.bytes);
 		if (g.have_out)
 			printf(" outside=%s packets=%" PRIu64 " (arp=%" PRIu64 " synack=%" PRIu64
-			       " data=%" PRIu64 ") bytes=%" PRIu64, o.outside_path, g.out.pkts,
-			       o.arp ? (uint64_t)o.n_clients : 0, g.synacks, g.replies,
-			       g.out.bytes);
+			       " data=%" PRIu64 ") bytes=%" PRIu64,
+			       o.outside_path, g.out.pkts, o.arp ? (uint64_t)o.n_clients : 0,
+			       g.synacks, g.replies, g.out.bytes);
 		printf(" time=%.2fs\n", now_s() - t0);
 	}
 out:

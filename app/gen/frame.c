@@ -117,8 +117,7 @@ frame_tcp(uint8_t *f, const struct tcp_seg *s)
 	memcpy(tcp + GEN_TCP_LEN + opt, payload_pattern, s->payload);
 	/* pseudo-header, header, then the payload's precomputed sum: the header
 	 * is of even length, so the payload's words line up */
-	sum = (s->src >> 16) + (s->src & 0xffff) + (s->dst >> 16) + (s->dst & 0xffff) + 6 +
-	      tcp_len;
+	sum = (s->src >> 16) + (s->src & 0xffff) + (s->dst >> 16) + (s->dst & 0xffff) + 6 + tcp_len;
 	sum = csum_add(sum, tcp, GEN_TCP_LEN + opt);
 	sum += payload_csum(s->payload);
 	put16(tcp + 16, csum_fold(sum));
@@ -141,7 +140,7 @@ frame_arp(uint8_t *f, const uint8_t *sha, uint32_t sip, uint32_t tip)
 	put16(a + 2, 0x0800); /* IPv4 */
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, 1);      /* request */
+	put16(a + 6, 1); /* request */
 	memcpy(a + 8, sha, 6);
 	put32(a + 14, sip);
 	memset(a + 18, 0, 6);

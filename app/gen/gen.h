@@ -22,7 +22,7 @@
 
 #define GEN_MAX_FLOWS   (16u * 1024 * 1024)
 #define GEN_MAX_DATA    1024
-#define GEN_MIN_FRAME   64      /* on the wire, FCS included */
+#define GEN_MIN_FRAME   64 /* on the wire, FCS included */
 #define GEN_MAX_FRAME   1518
 #define GEN_FCS         4
 #define GEN_ETH_LEN     14
@@ -33,7 +33,7 @@
 #define GEN_MSS         1460
 #define GEN_WINDOW      65535
 #define GEN_IO_BUF      (4u << 20)
-#define GEN_REC_HDR     16      /* a pcap record header */
+#define GEN_REC_HDR     16 /* a pcap record header */
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -51,28 +51,28 @@ extern const char *const gen_mode_names[];
 
 struct gen_opts {
 	enum gen_mode mode;
-	uint32_t flows;            /* all of them, denied included */
-	uint32_t denied;           /* of flows */
-	double deny_fraction;      /* < 0: --denied (or the mode) decides */
-	uint16_t size;             /* wire size of data frames; 0: imix */
-	uint32_t data;             /* data segments per flow each way (established) */
-	uint32_t dst;              /* host order, first allowed destination */
+	uint32_t flows;       /* all of them, denied included */
+	uint32_t denied;      /* of flows */
+	double deny_fraction; /* < 0: --denied (or the mode) decides */
+	uint16_t size;        /* wire size of data frames; 0: imix */
+	uint32_t data;        /* data segments per flow each way (established) */
+	uint32_t dst;         /* host order, first allowed destination */
 	uint32_t n_dst;
 	uint16_t dport;
 	uint32_t deny_dst;
 	uint32_t n_deny_dst;
 	uint16_t deny_port;
-	uint32_t client_net;       /* host order, first client address */
+	uint32_t client_net; /* host order, first client address */
 	uint32_t n_clients;
 	uint16_t sport_lo;
-	uint32_t inside_addr;      /* egressd's inside address (ARP target) */
-	uint32_t outside_addr;     /* egressd's outside address (ARP target) */
+	uint32_t inside_addr;  /* egressd's inside address (ARP target) */
+	uint32_t outside_addr; /* egressd's outside address (ARP target) */
 	uint32_t nat_addr;
-	uint32_t gateway;          /* sender of the outside ARP request */
-	uint8_t in_mac[6];         /* egressd's inside port */
-	uint8_t out_mac[6];        /* egressd's outside port */
-	uint8_t src_mac[6];        /* client i: this + i */
-	uint8_t gw_mac[6];         /* source of the outside frames */
+	uint32_t gateway;   /* sender of the outside ARP request */
+	uint8_t in_mac[6];  /* egressd's inside port */
+	uint8_t out_mac[6]; /* egressd's outside port */
+	uint8_t src_mac[6]; /* client i: this + i */
+	uint8_t gw_mac[6];  /* source of the outside frames */
 	uint8_t ttl;
 	bool arp;
 	uint32_t seed;
@@ -85,8 +85,8 @@ struct gen_opts {
 /* One flow of the capture (flows.c). */
 struct flow {
 	bool denied;
-	uint32_t client;           /* index */
-	uint32_t src, dst;         /* host order */
+	uint32_t client;   /* index */
+	uint32_t src, dst; /* host order */
 	uint16_t sport, dport;
 	uint32_t c_isn, s_isn;
 };
@@ -94,13 +94,13 @@ struct flow {
 /* One TCP segment to frame (frame.c). */
 struct tcp_seg {
 	const uint8_t *dst_mac, *src_mac;
-	uint32_t src, dst;         /* host order */
+	uint32_t src, dst; /* host order */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t ip_id;
 	uint8_t ttl;
-	uint16_t payload;          /* bytes */
+	uint16_t payload; /* bytes */
 };
 
 /* A capture being written (pcap-out.c). */
@@ -109,7 +109,7 @@ struct pcap_out {
 	const char *path;
 	char *buf;
 	uint64_t pkts;
-	uint64_t bytes;            /* frame bytes, record headers excluded */
+	uint64_t bytes; /* frame bytes, record headers excluded */
 	uint64_t ts_usec;
 };
 
@@ -119,7 +119,7 @@ struct gen {
 	struct pcap_out in, out;
 	bool have_out;
 	uint8_t rec[GEN_REC_HDR + GEN_MAX_FRAME];
-	uint32_t *c_off, *s_off;   /* established: bytes each side sent so far */
+	uint32_t *c_off, *s_off; /* established: bytes each side sent so far */
 	uint64_t syns, datas, arps, synacks, replies;
 };
 
@@ -134,8 +134,7 @@ void addr_ip_str(uint32_t ip, char *buf, size_t n);
 void addr_mac_add(uint8_t *out, const uint8_t *base, uint32_t n);
 
 /* flows.c */
-void flow_of(const struct gen_opts *o, uint32_t i, bool denied, uint32_t idx,
-	     struct flow *fl);
+void flow_of(const struct gen_opts *o, uint32_t i, bool denied, uint32_t idx, struct flow *fl);
 bool flow_is_denied(const struct gen_opts *o, uint32_t i);
 uint16_t flow_data_size(const struct gen_opts *o, uint32_t i, uint32_t r, unsigned int dir);
 uint16_t flow_payload_len(uint16_t wire);

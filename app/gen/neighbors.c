@@ -26,8 +26,8 @@ neighbors_write(const struct gen_opts *o)
 	for (c = 0; c < o->n_clients; c++) {
 		addr_mac_add(m, o->src_mac, c);
 		addr_ip_str(o->client_net + c, ip, sizeof(ip));
-		fprintf(f, "%s%s: \"%02x:%02x:%02x:%02x:%02x:%02x\"", c ? ", " : "", ip, m[0],
-			m[1], m[2], m[3], m[4], m[5]);
+		fprintf(f, "%s%s: \"%02x:%02x:%02x:%02x:%02x:%02x\"", c ? ", " : "", ip, m[0], m[1],
+			m[2], m[3], m[4], m[5]);
 	}
 	fputs(" }\n", f);
 	if (fclose(f) != 0) {

@@ -41,7 +41,10 @@ int
 pcap_out_write(struct pcap_out *po, uint8_t *rec, uint32_t len)
 {
 	uint32_t h[4] = {
-		(uint32_t)(po->ts_usec / 1000000), (uint32_t)(po->ts_usec % 1000000), len, len,
+		(uint32_t)(po->ts_usec / 1000000),
+		(uint32_t)(po->ts_usec % 1000000),
+		len,
+		len,
 	};
 
 	memcpy(rec, h, sizeof(h));

@@ -9,8 +9,8 @@
 #include "gen.h"
 
 enum seg_dir {
-	DIR_CLIENT,                /* client to server: the inside capture */
-	DIR_SERVER,                /* server to client: the outside capture */
+	DIR_CLIENT, /* client to server: the inside capture */
+	DIR_SERVER, /* server to client: the outside capture */
 };
 
 /*
@@ -19,18 +19,29 @@ enum seg_dir {
  * mac: the client's MAC (DIR_CLIENT).
  */
 static struct tcp_seg
-seg_from(const struct gen_opts *o, const struct flow *fl, const uint8_t *mac,
-	 enum seg_dir dir)
+seg_from(const struct gen_opts *o, const struct flow *fl, const uint8_t *mac, enum seg_dir dir)
 {
 	if (dir == DIR_CLIENT)
 		return (struct tcp_seg){
-			.dst_mac = o->in_mac, .src_mac = mac, .src = fl->src, .dst = fl->dst,
-			.sport = fl->sport, .dport = fl->dport, .seq = fl->c_isn,
-			.ack = fl->s_isn, .ttl = o->ttl,
+			.dst_mac = o->in_mac,
+			.src_mac = mac,
+			.src = fl->src,
+			.dst = fl->dst,
+			.sport = fl->sport,
+			.dport = fl->dport,
+			.seq = fl->c_isn,
+			.ack = fl->s_isn,
+			.ttl = o->ttl,
 		};
 	return (struct tcp_seg){
-		.dst_mac = o->out_mac, .src_mac = o->gw_mac, .src = fl->dst, .dst = o->nat_addr,
-		.sport = fl->dport, .dport = fl->sport, .seq = fl->s_isn, .ack = fl->c_isn,
+		.dst_mac = o->out_mac,
+		.src_mac = o->gw_mac,
+		.src = fl->dst,
+		.dst = o->nat_addr,
+		.sport = fl->dport,
+		.dport = fl->sport,
+		.seq = fl->s_isn,
+		.ack = fl->c_isn,
 		.ttl = o->ttl,
 	};
 }

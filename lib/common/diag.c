@@ -54,8 +54,8 @@ diag_reserve(struct diag_list *dl, size_t want)
 }
 
 void
-diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file,
-	  unsigned int line, unsigned int col, const char *fmt, va_list ap)
+diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned int line,
+	  unsigned int col, const char *fmt, va_list ap)
 {
 	struct diag d = {
 		.line = line,
@@ -87,8 +87,8 @@ fail:
 }
 
 void
-diag_add(struct diag_list *dl, enum diag_severity sev, const char *file,
-	 unsigned int line, unsigned int col, const char *fmt, ...)
+diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned int line,
+	 unsigned int col, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,8 +121,7 @@ diag_format(const struct diag *d, char *buf, size_t size)
 	else if (d->col == 0)
 		ret = snprintf(buf, size, "%s:%u: %s: %s", d->file, d->line, sev, msg);
 	else
-		ret = snprintf(buf, size, "%s:%u:%u: %s: %s", d->file, d->line, d->col,
-			       sev, msg);
+		ret = snprintf(buf, size, "%s:%u:%u: %s: %s", d->file, d->line, d->col, sev, msg);
 	return ret < 0 ? -EINVAL : ret;
 }
 

@@ -21,29 +21,27 @@ enum diag_severity {
 };
 
 struct diag {
-	char *file;               /**< path as given by the user */
-	unsigned int line;        /**< 1-based; 0 when the problem has no position */
-	unsigned int col;         /**< 1-based */
+	char *file;        /**< path as given by the user */
+	unsigned int line; /**< 1-based; 0 when the problem has no position */
+	unsigned int col;  /**< 1-based */
 	enum diag_severity sev;
-	char *msg;                /**< the message, without position or severity */
+	char *msg; /**< the message, without position or severity */
 };
 
 struct diag_list {
-	struct diag *v;           /**< diagnostics in the order they were found */
-	size_t n;                 /**< number used */
-	size_t cap;               /**< number allocated */
-	size_t n_errors;          /**< how many of them are DIAG_ERROR */
-	size_t max;               /**< stop recording after this many (0: 1000) */
+	struct diag *v;  /**< diagnostics in the order they were found */
+	size_t n;        /**< number used */
+	size_t cap;      /**< number allocated */
+	size_t n_errors; /**< how many of them are DIAG_ERROR */
+	size_t max;      /**< stop recording after this many (0: 1000) */
 };
 
 /** Append one diagnostic. Allocation failures are absorbed (counted as error). */
-void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file,
-	      unsigned int line, unsigned int col, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+void diag_add(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned int line,
+	      unsigned int col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-void diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file,
-	       unsigned int line, unsigned int col, const char *fmt, va_list ap)
-	__attribute__((format(printf, 6, 0)));
+void diag_vadd(struct diag_list *dl, enum diag_severity sev, const char *file, unsigned int line,
+	       unsigned int col, const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 /** Number of errors recorded so far. */
 static inline size_t

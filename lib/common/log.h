@@ -24,19 +24,18 @@
 #include <rte_log.h>
 
 /* (The last line re-declares the static, so that the use ends with ';'.) */
-#define EGRESS_LOG_TYPE(module)                                                    \
-	static int egress_logtype = RTE_LOGTYPE_USER1;                             \
-	RTE_INIT(egress_logtype_register)                                          \
-	{                                                                          \
-		int t = rte_log_register_type_and_pick_level("egressd." #module,   \
-							     RTE_LOG_INFO);        \
-		if (t >= 0)                                                        \
-			egress_logtype = t;                                        \
-	}                                                                          \
+#define EGRESS_LOG_TYPE(module)                                                                    \
+	static int egress_logtype = RTE_LOGTYPE_USER1;                                             \
+	RTE_INIT(egress_logtype_register)                                                          \
+	{                                                                                          \
+		int t = rte_log_register_type_and_pick_level("egressd." #module, RTE_LOG_INFO);    \
+		if (t >= 0)                                                                        \
+			egress_logtype = t;                                                        \
+	}                                                                                          \
 	static int egress_logtype
 
 /** Log one line at level (ERR, WARNING, INFO, DEBUG) of the file's module. */
-#define EGRESS_LOG(level, fmt, ...)                                                \
+#define EGRESS_LOG(level, fmt, ...)                                                                \
 	rte_log(RTE_LOG_##level, egress_logtype, "egressd: " fmt "\n", ##__VA_ARGS__)
 
 #endif

@@ -27,10 +27,12 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->tcp_liberal = cfg->tcp_liberal;
 	conf->n_workers = cfg->workers;
 	/* per worker: RSS spreads a client's flows over the workers */
-	conf->source_max = cfg->per_source_max ?
-		(cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;
-	conf->source_rate = cfg->per_source_new_per_second ?
-		(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers : 0;
+	conf->source_max =
+		cfg->per_source_max ? (cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;
+	conf->source_rate =
+		cfg->per_source_new_per_second ?
+			(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers :
+			0;
 	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
 	if (conf->embryonic_max == 0)
 		conf->embryonic_max = 1;

@@ -142,12 +142,12 @@ ctl_counters_create(unsigned int n_workers, const struct policy *p)
 	if (cnt == NULL)
 		return NULL;
 	cnt->generation = p->generation;
-	cnt->rule_flows = alloc_rows(n_workers, p->n_rules, sizeof(uint64_t), &cnt->rule_stride,
-				     &failed);
-	cnt->cap_count = alloc_rows(n_workers, p->n_caps, sizeof(uint32_t), &cnt->cap_stride,
-				    &failed);
-	cnt->target_active = alloc_rows(n_workers, p->n_targets, sizeof(uint32_t),
-					&cnt->target_stride, &failed);
+	cnt->rule_flows =
+		alloc_rows(n_workers, p->n_rules, sizeof(uint64_t), &cnt->rule_stride, &failed);
+	cnt->cap_count =
+		alloc_rows(n_workers, p->n_caps, sizeof(uint32_t), &cnt->cap_stride, &failed);
+	cnt->target_active =
+		alloc_rows(n_workers, p->n_targets, sizeof(uint32_t), &cnt->target_stride, &failed);
 	if (p->n_rules > 0) {
 		cnt->rule_carried = calloc(p->n_rules, sizeof(uint64_t));
 		failed |= cnt->rule_carried == NULL;
@@ -234,13 +234,15 @@ ctl_dns_stats_publish(struct ctl *c)
 int
 ctl_reload(struct ctl *c)
 {
-	struct diag_list dl = {0};
+	struct diag_list dl = { 0 };
 	struct policy *p;
 	size_t i;
 
 	{
 		struct policy_build_params prm = {
-			.cfg = c->cfg, .generation = c->generation + 1, .dns = c->dns,
+			.cfg = c->cfg,
+			.generation = c->generation + 1,
+			.dns = c->dns,
 		};
 
 		p = policy_build_ex(&prm, &dl);
@@ -353,8 +355,10 @@ ctl_resolve(struct ctl *c, enum dp_port port, uint32_t ip, uint64_t now_ms)
 		return;
 	warned_ms[port] = now_ms;
 	neigh_stats_get(c->conf->port[port].neigh, &st);
-	EGRESS_LOG(WARNING, "neighbour table of port %u full: %u entries, %" PRIu64
-		   " resolutions refused so far", port, st.entries, st.resolve_dropped);
+	EGRESS_LOG(WARNING,
+		   "neighbour table of port %u full: %u entries, %" PRIu64
+		   " resolutions refused so far",
+		   port, st.entries, st.resolve_dropped);
 }
 
 uint32_t
@@ -439,9 +443,10 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	struct dp_event ev[CTL_EVENTS_PER_TICK];
 	unsigned int n, i, p;
 
-	n = c->conf->events == NULL ? 0 :
-		rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),
-					       CTL_EVENTS_PER_TICK, NULL);
+	n = c->conf->events == NULL ?
+		    0 :
+		    rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),
+						   CTL_EVENTS_PER_TICK, NULL);
 	for (i = 0; i < n; i++) {
 		struct neigh_table *nt;
 
@@ -462,7 +467,7 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	/* DNS answers that changed (TTL expiry, new addresses) recompile and
 	 * publish like any other policy change; the lookups never block here */
 	if (c->dns != NULL) {
-		struct diag_list dl = {0};
+		struct diag_list dl = { 0 };
 		bool changed = false;
 		size_t i;
 

@@ -36,10 +36,10 @@ struct rte_rcu_qsbr;
 
 /** Why a reload was asked for (ctl_request_reload()); each is logged once. */
 enum ctl_reload_why {
-	CTL_RELOAD_SIGHUP = 0,       /**< the operator's signal (app forwards it) */
-	CTL_RELOAD_SOURCES,          /**< inotify saw a source change (watch.c) */
-	CTL_RELOAD_TELEMETRY,        /**< the /egress/reload command */
-	CTL_RELOAD_DNS,              /**< the background resolver's answers changed */
+	CTL_RELOAD_SIGHUP = 0, /**< the operator's signal (app forwards it) */
+	CTL_RELOAD_SOURCES,    /**< inotify saw a source change (watch.c) */
+	CTL_RELOAD_TELEMETRY,  /**< the /egress/reload command */
+	CTL_RELOAD_DNS,        /**< the background resolver's answers changed */
 	CTL_RELOAD_WHY_MAX,
 };
 
@@ -48,29 +48,29 @@ struct ctl {
 	struct dp_conf *conf;
 	struct dp_worker **workers;
 	unsigned int n_workers;
-	struct rte_rcu_qsbr *qsbr;   /**< readers' quiescent states: workers 0..n-1,
+	struct rte_rcu_qsbr *qsbr; /**< readers' quiescent states: workers 0..n-1,
 					  telemetry listings n_workers .. n_workers +
 					  CTL_TEL_READERS - 1 */
-	struct rte_mempool *pool;    /**< for ARP requests */
-	uint32_t generation;         /**< of the published policy */
-	uint64_t reloads;            /**< successful publishes after the first */
+	struct rte_mempool *pool;  /**< for ARP requests */
+	uint32_t generation;       /**< of the published policy */
+	uint64_t reloads;          /**< successful publishes after the first */
 	uint64_t reload_failures;
-	uint64_t last_reload_time;   /**< unix seconds of the last good publish */
-	char last_reload_error[1024];/**< first error of the last failed reload */
-	uint32_t reload_why;         /**< bit per enum ctl_reload_why asked for
+	uint64_t last_reload_time;    /**< unix seconds of the last good publish */
+	char last_reload_error[1024]; /**< first error of the last failed reload */
+	uint32_t reload_why;          /**< bit per enum ctl_reload_why asked for
 					  since the last reload (atomic) */
-	uint32_t reload_req;         /**< requests made: a request's ticket (atomic) */
-	uint32_t reload_done;        /**< set to reload_req when served (atomic) */
-	int reload_result;           /**< 0 or -errno of the last reload served */
-	struct ctl_watch watch;      /**< inotify on the sources (ctl_start()) */
-	bool watching;               /**< watch was set up: poll and close it */
+	uint32_t reload_req;          /**< requests made: a request's ticket (atomic) */
+	uint32_t reload_done;         /**< set to reload_req when served (atomic) */
+	int reload_result;            /**< 0 or -errno of the last reload served */
+	struct ctl_watch watch;       /**< inotify on the sources (ctl_start()) */
+	bool watching;                /**< watch was set up: poll and close it */
 	uint64_t started_ms;
-	struct dns_cache *dns;       /**< answers for DNS ServiceEntries; may be NULL;
+	struct dns_cache *dns;    /**< answers for DNS ServiceEntries; may be NULL;
 					  the control thread's alone (dns.h) */
-	struct dns_stats dns_pub;    /**< the cache's figures as last published by
+	struct dns_stats dns_pub; /**< the cache's figures as last published by
 					  the control thread, for telemetry: each
 					  word written and read atomically */
-	uint64_t dns_pub_ms;         /**< when published last (ctl_poll()) */
+	uint64_t dns_pub_ms;      /**< when published last (ctl_poll()) */
 };
 
 /**

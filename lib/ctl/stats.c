@@ -131,7 +131,7 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 
 struct json_out {
 	FILE *out;
-	bool more;                /* a member was written in the current object */
+	bool more; /* a member was written in the current object */
 };
 
 /* The error text is ours, but file names come from the operator: escape. */
@@ -212,8 +212,11 @@ void
 ctl_stats_json(const struct ctl *c, FILE *out)
 {
 	static const struct ctl_stats_out json = {
-		.u64 = json_u64, .str = json_str, .ratio = json_ratio,
-		.begin = json_begin, .end = json_end,
+		.u64 = json_u64,
+		.str = json_str,
+		.ratio = json_ratio,
+		.begin = json_begin,
+		.end = json_end,
 	};
 	struct json_out j = { .out = out, .more = false };
 

@@ -72,10 +72,10 @@ fmt_ip(char *buf, size_t size, uint32_t be)
  */
 struct tel_out {
 	struct rte_tel_data *top;
-	struct rte_tel_data *obj;  /* the top-level object being filled; NULL
+	struct rte_tel_data *obj; /* the top-level object being filled; NULL
 				      when it could not be allocated (dropped) */
 	const char *obj_name;
-	const char *inner;         /* the object inside obj, or NULL */
+	const char *inner; /* the object inside obj, or NULL */
 	unsigned int depth;
 };
 
@@ -149,8 +149,11 @@ static int
 stats_reply(struct rte_tel_data *d)
 {
 	static const struct ctl_stats_out tel = {
-		.u64 = tel_u64, .str = tel_str, .ratio = tel_ratio,
-		.begin = tel_begin, .end = tel_end,
+		.u64 = tel_u64,
+		.str = tel_str,
+		.ratio = tel_ratio,
+		.begin = tel_begin,
+		.end = tel_end,
 	};
 	struct tel_out t = { .top = d };
 
@@ -192,8 +195,8 @@ reader_take(void)
 		if (taken == all)
 			return -1;
 		i = __builtin_ctz(~taken);
-	} while (!__atomic_compare_exchange_n(&tel_readers, &taken, taken | UINT32_C(1) << i,
-					      true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(&tel_readers, &taken, taken | UINT32_C(1) << i, true,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
 	return i;
 }
 
@@ -216,8 +219,10 @@ rules_reply(struct rte_tel_data *d)
 		slot = reader_take();
 		if (slot < 0) {
 			rte_tel_data_start_dict(d);
-			rte_tel_data_add_dict_string(d, "error", "busy: " RTE_STR(CTL_TEL_READERS)
-						     " listings in progress; ask again");
+			rte_tel_data_add_dict_string(
+				d, "error",
+				"busy: " RTE_STR(
+					CTL_TEL_READERS) " listings in progress; ask again");
 			return 0;
 		}
 		id = tel_ctl->n_workers + (unsigned int)slot;
@@ -247,7 +252,7 @@ static int
 flows_reply(struct rte_tel_data *d)
 {
 	struct ctl *c = tel_ctl;
-	uint64_t per_state[FLOW_S_MAX] = {0};
+	uint64_t per_state[FLOW_S_MAX] = { 0 };
 	struct rte_tel_data *list;
 	unsigned int w, s, shown = 0;
 
@@ -272,8 +277,8 @@ flows_reply(struct rte_tel_data *d)
 			fmt_ip(a, sizeof(a), f->key[FLOW_DIR_OUT].src_ip);
 			fmt_ip(b, sizeof(b), f->key[FLOW_DIR_IN].src_ip);
 			fmt_ip(n, sizeof(n), f->key[FLOW_DIR_IN].dst_ip);
-			snprintf(line, sizeof(line), "%s:%u -> %s:%u via %s:%u %s w%u",
-				 a, rte_be_to_cpu_16(f->key[FLOW_DIR_OUT].src_port), b,
+			snprintf(line, sizeof(line), "%s:%u -> %s:%u via %s:%u %s w%u", a,
+				 rte_be_to_cpu_16(f->key[FLOW_DIR_OUT].src_port), b,
 				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), n,
 				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port),
 				 flow_state_name(st), w);
@@ -309,7 +314,8 @@ reload_reply(struct rte_tel_data *d)
 	if (waited == TEL_RELOAD_WAIT_S * 100) {
 		rte_tel_data_add_dict_string(d, "result", "pending");
 	} else {
-		rte_tel_data_add_dict_string(d, "result", c->reload_result == 0 ? "ok" : "rejected");
+		rte_tel_data_add_dict_string(d, "result",
+					     c->reload_result == 0 ? "ok" : "rejected");
 	}
 	rte_tel_data_add_dict_u64(d, "policy_generation", c->generation);
 	rte_tel_data_add_dict_u64(d, "reload_failures", c->reload_failures);
@@ -318,17 +324,17 @@ reload_reply(struct rte_tel_data *d)
 }
 
 /* The registered callbacks: each reply behind the gate. */
-#define TEL_GATED(name)                                                        \
-	static int tel_##name(const char *cmd __rte_unused,                    \
-			      const char *params __rte_unused, struct rte_tel_data *d) \
-	{                                                                      \
-		int rc;                                                        \
-									       \
-		if (!tel_enter())                                              \
-			return -EAGAIN;                                        \
-		rc = name##_reply(d);                                          \
-		tel_leave();                                                   \
-		return rc;                                                     \
+#define TEL_GATED(name)                                                                            \
+	static int tel_##name(const char *cmd __rte_unused, const char *params __rte_unused,       \
+			      struct rte_tel_data *d)                                              \
+	{                                                                                          \
+		int rc;                                                                            \
+                                                                                                   \
+		if (!tel_enter())                                                                  \
+			return -EAGAIN;                                                            \
+		rc = name##_reply(d);                                                              \
+		tel_leave();                                                                       \
+		return rc;                                                                         \
 	}
 TEL_GATED(stats)
 TEL_GATED(rules)
@@ -355,8 +361,9 @@ ctl_telemetry_init(struct ctl *c)
 	for (i = 0; c->qsbr != NULL && i < CTL_TEL_READERS; i++)
 		if (rte_rcu_qsbr_thread_register(c->qsbr, c->n_workers + i) != 0)
 			return -EINVAL;
-	if (rte_telemetry_register_cmd("/egress/stats", tel_stats,
-				       "Counters: policy, reloads, flows, drops by reason, ports") ||
+	if (rte_telemetry_register_cmd(
+		    "/egress/stats", tel_stats,
+		    "Counters: policy, reloads, flows, drops by reason, ports") ||
 	    rte_telemetry_register_cmd("/egress/rules", tel_rules,
 				       "The compiled allowlist of the running policy") ||
 	    rte_telemetry_register_cmd("/egress/flows", tel_flows,

@@ -48,10 +48,11 @@ EGRESS_LOG_TYPE(ctl);
 
 #define CTL_WATCH_QUIET_MS 100
 #define CTL_WATCH_OPEN_MS  2000
-#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | \
-		    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
+#define WATCH_MASK                                                                                 \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |        \
+	 IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
 /* the watched inode is gone from its path, or no longer watched */
-#define GONE_MASK  (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED)
+#define GONE_MASK (IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT | IN_IGNORED)
 
 static void
 copy(char *dst, size_t size, const char *src)
@@ -143,8 +144,10 @@ ctl_watch_init(struct ctl_watch *w, char *const *sources, unsigned int n)
 		struct stat st;
 
 		if (w->n == CTL_WATCH_MAX) {
-			EGRESS_LOG(WARNING, "cannot watch %s: more than %u sources; "
-				   "reload with SIGHUP", sources[i], CTL_WATCH_MAX);
+			EGRESS_LOG(WARNING,
+				   "cannot watch %s: more than %u sources; "
+				   "reload with SIGHUP",
+				   sources[i], CTL_WATCH_MAX);
 			continue;
 		}
 		e = &w->entries[w->n++];
@@ -155,7 +158,7 @@ ctl_watch_init(struct ctl_watch *w, char *const *sources, unsigned int n)
 		if (rc < 0)
 			EGRESS_LOG(WARNING, "cannot watch %s: %s; %s", sources[i], strerror(-rc),
 				   e->parent_wd >= 0 ? "watched again when it appears" :
-				   "reload with SIGHUP");
+						       "reload with SIGHUP");
 	}
 	return 0;
 }

@@ -126,7 +126,8 @@ embryonic_push(struct dp_worker *w, struct flow *f)
 			w->stats.embryonic_evicted++;
 		}
 	}
-	w->emb_fifo[w->emb_tail++ & w->emb_mask] = (uint64_t)flow_table_index(w->flows, f) << 32 | f->serial;
+	w->emb_fifo[w->emb_tail++ & w->emb_mask] =
+		(uint64_t)flow_table_index(w->flows, f) << 32 | f->serial;
 }
 
 /*
@@ -147,8 +148,8 @@ source_admit(struct dp_worker *w, uint32_t ip, uint64_t now)
 			return false; /* more clients than the table holds: refuse */
 		s = &w->source[pos];
 		s->flows = 0;
-		s->rate = (struct dp_bucket){ .tokens = conf->source_rate,
-					      .last_ms = (uint32_t)now };
+		s->rate =
+			(struct dp_bucket){ .tokens = conf->source_rate, .last_ms = (uint32_t)now };
 	}
 	s = &w->source[pos];
 	if (conf->source_max != 0 && s->flows >= conf->source_max)
@@ -202,7 +203,8 @@ pick_target(const struct dp_worker *w, const struct dp_counters *cnt, const stru
 	case POLICY_LB_ROUND_ROBIN:
 		/* this worker's flows admitted under the rule so far: its sequence */
 		if (cnt != NULL && cnt->rule_flows != NULL)
-			return target_by_weight(t, r->n_targets,
+			return target_by_weight(
+				t, r->n_targets,
 				(uint32_t)(cnt->rule_flows[w->id * cnt->rule_stride +
 							   (uint32_t)(r - pol->rules)] %
 					   r->total_weight));
@@ -214,8 +216,8 @@ pick_target(const struct dp_worker *w, const struct dp_counters *cnt, const stru
 		if (cnt == NULL || cnt->target_active == NULL)
 			break;
 		{
-			const uint32_t *act = &cnt->target_active[w->id * cnt->target_stride +
-								  r->first_target];
+			const uint32_t *act =
+				&cnt->target_active[w->id * cnt->target_stride + r->first_target];
 
 			/* fewest active flows per unit of weight; ties: the later
 			 * random start breaks them */
@@ -357,8 +359,7 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
  * @return true with *target the index of the rule's target it matches.
  */
 static bool
-binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule,
-		uint16_t *target)
+binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule, uint16_t *target)
 {
 	const struct flow_key *k = &f->key[FLOW_DIR_OUT];
 	const struct flow_key *in = &f->key[FLOW_DIR_IN];
@@ -367,8 +368,8 @@ binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule,
 
 	*target = 0;
 	if (rule == POLICY_NO_RULE)
-		return pol->outbound == EGRESS_OUTBOUND_ALLOW_ANY &&
-		       in->src_ip == k->dst_ip && in->src_port == k->dst_port;
+		return pol->outbound == EGRESS_OUTBOUND_ALLOW_ANY && in->src_ip == k->dst_ip &&
+		       in->src_port == k->dst_port;
 	r = &pol->rules[rule];
 	if (r->n_targets == 0) {
 		uint16_t p = r->target_port ? rte_cpu_to_be_16(r->target_port) : k->dst_port;
@@ -379,7 +380,8 @@ binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule,
 		const struct policy_target *t = &pol->targets[r->first_target + i];
 		uint16_t p = t->port ? t->port : r->target_port;
 
-		if (in->src_ip == t->ip && in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port)) {
+		if (in->src_ip == t->ip &&
+		    in->src_port == (p ? rte_cpu_to_be_16(p) : k->dst_port)) {
 			*target = (uint16_t)i;
 			return true;
 		}
@@ -460,13 +462,17 @@ dp_flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out, uint64_t
 			continue;
 		if (d == FLOW_DIR_OUT) {
 			/* to the server, as if from the client through the NAT */
-			r = (struct rst_spec){ .src = in->dst_ip, .dst = in->src_ip,
-					       .sport = in->dst_port, .dport = in->src_port };
+			r = (struct rst_spec){ .src = in->dst_ip,
+					       .dst = in->src_ip,
+					       .sport = in->dst_port,
+					       .dport = in->src_port };
 			nexthop = in_prefix(pc, in->src_ip) ? in->src_ip : pc->gateway;
 		} else {
 			/* to the client, as if from the server */
-			r = (struct rst_spec){ .src = o->dst_ip, .dst = o->src_ip,
-					       .sport = o->dst_port, .dport = o->src_port };
+			r = (struct rst_spec){ .src = o->dst_ip,
+					       .dst = o->src_ip,
+					       .sport = o->dst_port,
+					       .dport = o->src_port };
 			nexthop = o->src_ip;
 		}
 		r.seq = t[d].end;

@@ -180,8 +180,10 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 	}
 	b->m[b->n] = m;
 	b->key[b->n] = (struct flow_key){
-		.src_ip = pm->src_ip, .dst_ip = pm->dst_ip,
-		.src_port = pm->src_port, .dst_port = pm->dst_port,
+		.src_ip = pm->src_ip,
+		.dst_ip = pm->dst_ip,
+		.src_port = pm->src_port,
+		.dst_port = pm->dst_port,
 		.proto = pm->proto,
 	};
 	b->keyp[b->n] = &b->key[b->n];
@@ -200,8 +202,8 @@ nh_lookup(struct dp_burst *b, enum dp_port port, uint32_t ip, uint8_t mac[RTE_ET
 {
 	/* Fibonacci hashing of the address in host order: consecutive hosts
 	 * spread over the whole cache */
-	struct dp_nh *e = &b->w->nh[(rte_be_to_cpu_32(ip) * UINT32_C(0x9e3779b1)) >>
-				    (32 - DP_NH_CACHE_BITS)];
+	struct dp_nh *e =
+		&b->w->nh[(rte_be_to_cpu_32(ip) * UINT32_C(0x9e3779b1)) >> (32 - DP_NH_CACHE_BITS)];
 
 	if (e->ms == b->now && e->ip == ip && e->port == port) {
 		memcpy(mac, e->mac, RTE_ETHER_ADDR_LEN);

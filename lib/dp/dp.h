@@ -45,14 +45,14 @@ struct rte_rcu_qsbr;
 struct neigh_table;
 struct policy;
 
-#define DP_BURST_MAX 64                  /**< most frames per dp_process() call */
-#define DP_NH_CACHE_BITS 8               /**< next hops a worker caches: 256 */
-#define DP_MAX_WORKERS 128
-#define DP_OUT_MAX   (2 * DP_BURST_MAX)  /**< a frame may cause two (RST both ways) */
-#define DP_RST_RATE  1000                /**< generated RSTs per second per worker */
-#define DP_ICMP_RATE 1000                /**< generated ICMP errors per second per worker */
-#define DP_ICMP_QUOTE 64                 /**< bytes of L4 quoted after the IP header */
-#define DP_SWEEP_PERIOD_MS 1000          /**< the aging sweep goes round a table in this */
+#define DP_BURST_MAX       64 /**< most frames per dp_process() call */
+#define DP_NH_CACHE_BITS   8  /**< next hops a worker caches: 256 */
+#define DP_MAX_WORKERS     128
+#define DP_OUT_MAX         (2 * DP_BURST_MAX) /**< a frame may cause two (RST both ways) */
+#define DP_RST_RATE        1000               /**< generated RSTs per second per worker */
+#define DP_ICMP_RATE       1000               /**< generated ICMP errors per second per worker */
+#define DP_ICMP_QUOTE      64                 /**< bytes of L4 quoted after the IP header */
+#define DP_SWEEP_PERIOD_MS 1000               /**< the aging sweep goes round a table in this */
 
 enum dp_port {
 	DP_INSIDE = EGRESS_PORT_INSIDE,
@@ -61,27 +61,27 @@ enum dp_port {
 };
 
 struct dp_port_conf {
-	uint16_t port_id;         /**< DPDK port */
-	uint8_t mac[6];           /**< own MAC */
-	uint32_t addr;            /**< own address, network order */
-	uint32_t net;             /**< connected prefix, network order */
-	uint32_t mask;            /**< its mask, network order */
-	uint32_t gateway;         /**< off-link next hop, network order; 0: none */
-	uint16_t mtu;             /**< L3 MTU */
-	uint32_t parse_flags;     /**< PKT_F_* the port's offloads allow */
+	uint16_t port_id;     /**< DPDK port */
+	uint8_t mac[6];       /**< own MAC */
+	uint32_t addr;        /**< own address, network order */
+	uint32_t net;         /**< connected prefix, network order */
+	uint32_t mask;        /**< its mask, network order */
+	uint32_t gateway;     /**< off-link next hop, network order; 0: none */
+	uint16_t mtu;         /**< L3 MTU */
+	uint32_t parse_flags; /**< PKT_F_* the port's offloads allow */
 	struct neigh_table *neigh;
 };
 
 /** Worker -> control notification (16 bytes, ring element). */
 struct dp_event {
-	uint8_t type;             /**< DP_EV_* */
-	uint8_t port;             /**< enum dp_port */
-	uint8_t mac[6];           /**< DP_EV_LEARN: the neighbour's MAC */
-	uint32_t ip;              /**< network order */
+	uint8_t type;   /**< DP_EV_* */
+	uint8_t port;   /**< enum dp_port */
+	uint8_t mac[6]; /**< DP_EV_LEARN: the neighbour's MAC */
+	uint32_t ip;    /**< network order */
 	uint32_t pad;
 };
-#define DP_EV_LEARN   1           /**< ARP told us ip is at mac */
-#define DP_EV_RESOLVE 2           /**< a worker needed ip and had no MAC */
+#define DP_EV_LEARN   1 /**< ARP told us ip is at mac */
+#define DP_EV_RESOLVE 2 /**< a worker needed ip and had no MAC */
 
 /**
  * The live per-rule counts that go with one published policy. Owned by the
@@ -92,17 +92,17 @@ struct dp_event {
  * out of struct policy, so that a published policy is never written.
  */
 struct dp_counters {
-	uint32_t generation;      /**< of the policy they count for */
-	uint32_t rule_stride;     /**< n_rules rounded up to a cache line of uint64_t */
-	uint32_t cap_stride;      /**< n_caps rounded up to a cache line of uint32_t */
-	uint32_t target_stride;   /**< n_targets, likewise */
-	uint64_t *rule_flows;     /**< [w * rule_stride + rule]: flows worker w admitted
+	uint32_t generation;     /**< of the policy they count for */
+	uint32_t rule_stride;    /**< n_rules rounded up to a cache line of uint64_t */
+	uint32_t cap_stride;     /**< n_caps rounded up to a cache line of uint32_t */
+	uint32_t target_stride;  /**< n_targets, likewise */
+	uint64_t *rule_flows;    /**< [w * rule_stride + rule]: flows worker w admitted
 				       under the rule; NULL: no rule */
-	uint32_t *cap_count;      /**< [w * cap_stride + cap_id]: its flows under each
+	uint32_t *cap_count;     /**< [w * cap_stride + cap_id]: its flows under each
 				       maxConnections cap; NULL: no cap */
-	uint32_t *target_active;  /**< [w * target_stride + t]: its flows per NAT
+	uint32_t *target_active; /**< [w * target_stride + t]: its flows per NAT
 				       target (LEAST_CONN); NULL: no target */
-	uint64_t *rule_carried;   /**< [rule]: what the same rule counted under earlier
+	uint64_t *rule_carried;  /**< [rule]: what the same rule counted under earlier
 				       generations (lib/ctl's alone); NULL: no rule */
 };
 
@@ -110,18 +110,18 @@ struct dp_conf {
 	struct dp_port_conf port[DP_NPORTS];
 	uint32_t nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< network order */
 	uint32_t n_nat_addrs;
-	uint16_t nat_port_lo, nat_port_hi;        /**< host order */
+	uint16_t nat_port_lo, nat_port_hi; /**< host order */
 	bool nat_preserve;
-	uint64_t timeout_ms[FLOW_S_MAX];          /**< idle timeout per TCP state */
+	uint64_t timeout_ms[FLOW_S_MAX]; /**< idle timeout per TCP state */
 	uint64_t udp_timeout_ms;
-	uint64_t sweep_period_ms;                 /**< DP_SWEEP_PERIOD_MS; tests shorten it */
+	uint64_t sweep_period_ms; /**< DP_SWEEP_PERIOD_MS; tests shorten it */
 	enum egress_deny deny;
 	enum egress_revoke on_revoke;
-	uint16_t mss_clamp;                       /**< 0: off */
-	bool tcp_liberal;                         /**< skip sequence-window checks */
-	uint32_t embryonic_max;                   /**< per worker */
-	uint32_t source_max;                      /**< flows per client, per worker; 0: no cap */
-	uint32_t source_rate;                     /**< new flows/s per client, per worker; 0: none */
+	uint16_t mss_clamp;     /**< 0: off */
+	bool tcp_liberal;       /**< skip sequence-window checks */
+	uint32_t embryonic_max; /**< per worker */
+	uint32_t source_max;    /**< flows per client, per worker; 0: no cap */
+	uint32_t source_rate;   /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
 	struct dp_counters *counters[2];          /**< [g & 1]: the counters of the policy
@@ -134,27 +134,29 @@ struct dp_conf {
 };
 
 struct dp_port_stats {
-	uint64_t rx;              /**< frames received */
-	uint64_t tx;              /**< frames sent */
-	uint64_t dropped;         /**< frames received here and dropped, or not sent */
+	uint64_t rx;      /**< frames received */
+	uint64_t tx;      /**< frames sent */
+	uint64_t dropped; /**< frames received here and dropped, or not sent */
 };
 
 /*
  * A worker's event counters, in the order /egress/stats and the final JSON
  * list them (lib/ctl: summed over the workers, each under its own name).
  */
-#define DP_EVENT_COUNTERS(X)                                                   \
-	X(flows_created)                                                       \
-	X(flows_expired)                                                       \
-	X(flows_revoked)                                                       \
-	X(flows_rechecked)   /* re-checked after a publish and kept */         \
-	X(embryonic_evicted) /* oldest embryonic flows ended for new SYNs */   \
-	X(handed_off)        /* outside frames passed to their flow's owner */ \
-	X(arp_replies)                                                         \
-	X(echo_replies)                                                        \
-	X(rst_sent)                                                            \
-	X(icmp_sent)         /* ICMP errors generated */                       \
-	X(icmp_translated)   /* ICMP errors of NATed flows sent on */
+/* clang-format off: one row per entry, aligned by hand */
+#define DP_EVENT_COUNTERS(X)                                                                       \
+	X(flows_created)                                                                           \
+	X(flows_expired)                                                                           \
+	X(flows_revoked)                                                                           \
+	X(flows_rechecked)   /* re-checked after a publish and kept */                             \
+	X(embryonic_evicted) /* oldest embryonic flows ended for new SYNs */                       \
+	X(handed_off)        /* outside frames passed to their flow's owner */                     \
+	X(arp_replies)                                                                             \
+	X(echo_replies)                                                                            \
+	X(rst_sent)                                                                                \
+	X(icmp_sent)       /* ICMP errors generated */                                             \
+	X(icmp_translated) /* ICMP errors of NATed flows sent on */
+/* clang-format on */
 
 struct dp_stats {
 	struct dp_port_stats port[DP_NPORTS];
@@ -162,9 +164,9 @@ struct dp_stats {
 #define DP_COUNTER_FIELD(name) uint64_t name;
 	DP_EVENT_COUNTERS(DP_COUNTER_FIELD)
 #undef DP_COUNTER_FIELD
-	uint64_t busy_cycles;      /**< TSC spent in dp_process() */
-	uint64_t busy_pkts;        /**< frames those cycles were spent on */
-	uint64_t loop_cycles;      /**< TSC of the whole poll loop, idle polls
+	uint64_t busy_cycles; /**< TSC spent in dp_process() */
+	uint64_t busy_pkts;   /**< frames those cycles were spent on */
+	uint64_t loop_cycles; /**< TSC of the whole poll loop, idle polls
 				        included (wall time of the worker) */
 	uint64_t loops;
 };
@@ -214,8 +216,8 @@ dp_counters(const struct dp_conf *conf, uint32_t gen)
  * Worker lcore (or a test), no locks.
  * @return the number of frames appended to out.
  */
-uint16_t dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts,
-		    uint16_t n, uint64_t now_ms, struct dp_out *out);
+uint16_t dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_t n,
+		    uint64_t now_ms, struct dp_out *out);
 
 /**
  * Age flows: examine at most budget flow slots from the sweep cursor and
@@ -257,17 +259,16 @@ int dp_worker_main(void *arg);
 
 /** What dp_worker_create() builds a worker from. */
 struct dp_worker_params {
-	unsigned int id;          /**< 0 .. conf->n_workers - 1 */
-	unsigned int lcore;       /**< the lcore it will run on (informative) */
-	struct dp_conf *conf;     /**< filled in (ctl_dp_conf(), lib/ctl); the worker's
+	unsigned int id;           /**< 0 .. conf->n_workers - 1 */
+	unsigned int lcore;        /**< the lcore it will run on (informative) */
+	struct dp_conf *conf;      /**< filled in (ctl_dp_conf(), lib/ctl); the worker's
 				       hand-off ring goes to conf->handoff[id] */
-	struct rte_mempool *pool; /**< for the frames the worker generates */
+	struct rte_mempool *pool;  /**< for the frames the worker generates */
 	struct rte_rcu_qsbr *qsbr; /**< flow readers' QSBR variable (dp_qsbr_create());
 				       the worker registers as reader `id` */
-	uint32_t max_flows;       /**< its flow table's capacity */
-	int socket_id;            /**< NUMA socket of every allocation */
+	uint32_t max_flows;        /**< its flow table's capacity */
+	int socket_id;             /**< NUMA socket of every allocation */
 };
-
 
 /**
  * A QSBR variable for n_readers flow readers: the workers (ids 0 ..

@@ -42,33 +42,33 @@
  * and each client's new flows (flows.per_source.new_per_second) all use it.
  */
 struct dp_bucket {
-	uint32_t tokens;          /**< left */
-	uint32_t last_ms;         /**< last refill, low 32 bits of the ms clock */
+	uint32_t tokens;  /**< left */
+	uint32_t last_ms; /**< last refill, low 32 bits of the ms clock */
 };
 
 struct dp_worker {
-	unsigned int id;          /**< 0 .. n_workers-1 */
+	unsigned int id; /**< 0 .. n_workers-1 */
 	unsigned int lcore;
 	const struct dp_conf *conf;
 	struct flow_table *flows; /**< owned; written by this worker only */
 	struct nat_range nat;     /**< this worker's share of the NAT ports */
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
-	struct dp_nh {            /**< next hops resolved lately (nh_lookup in dp.c) */
-		uint64_t ms;      /**< when filled in; 0: never */
+	struct dp_nh {       /**< next hops resolved lately (nh_lookup in dp.c) */
+		uint64_t ms; /**< when filled in; 0: never */
 		uint32_t ip;
 		uint8_t port;
 		uint8_t mac[6];
 	} nh[1u << DP_NH_CACHE_BITS];
-	uint64_t aux_bytes;       /**< per-flow memory outside the flow table: the
+	uint64_t aux_bytes;    /**< per-flow memory outside the flow table: the
 				       embryonic FIFO, the per-source table */
-	uint32_t sweep_cursor;    /**< next flow index dp_expire() examines */
-	uint64_t sweep_ms;        /**< when the sweep's credit was last topped up */
-	uint64_t sweep_credit;    /**< slots the sweep may examine (sweep_budget()) */
-	uint32_t embryonic;       /**< flows not yet established */
-	uint64_t *emb_fifo;       /**< embryonic flows oldest first: idx << 32 | serial;
+	uint32_t sweep_cursor; /**< next flow index dp_expire() examines */
+	uint64_t sweep_ms;     /**< when the sweep's credit was last topped up */
+	uint64_t sweep_credit; /**< slots the sweep may examine (sweep_budget()) */
+	uint32_t embryonic;    /**< flows not yet established */
+	uint64_t *emb_fifo;    /**< embryonic flows oldest first: idx << 32 | serial;
 				       NULL: at the cap new SYNs are dropped instead */
-	uint32_t emb_mask;        /**< fifo size - 1 (a power of two) */
+	uint32_t emb_mask;     /**< fifo size - 1 (a power of two) */
 	uint32_t emb_head, emb_tail;
 	uint32_t serial;          /**< next flow serial */
 	struct rte_hash *sources; /**< client address -> sources[] slot (flows.per_source);
@@ -84,18 +84,18 @@ struct dp_worker {
 
 /** What flows.per_source tracks of one client (per worker). */
 struct dp_source {
-	uint32_t flows;           /**< flows of this client in this worker's table */
-	struct dp_bucket rate;    /**< its new flows: source_rate per second */
+	uint32_t flows;        /**< flows of this client in this worker's table */
+	struct dp_bucket rate; /**< its new flows: source_rate per second */
 };
 
-#define ICMP_ECHO_REPLY   0
-#define ICMP_UNREACH      3
-#define ICMP_ECHO_REQUEST 8
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_UNREACH_NEEDFRAG 4   /* code: fragmentation needed and DF set */
-#define ICMP_UNREACH_ADMIN    13  /* code: communication administratively prohibited */
-#define DP_DEFAULT_TTL    64
-#define DP_RECLAIM_BUDGET 1024    /* slots aged on demand when the table is full */
+#define ICMP_ECHO_REPLY       0
+#define ICMP_UNREACH          3
+#define ICMP_ECHO_REQUEST     8
+#define ICMP_TIME_EXCEEDED    11
+#define ICMP_UNREACH_NEEDFRAG 4  /* code: fragmentation needed and DF set */
+#define ICMP_UNREACH_ADMIN    13 /* code: communication administratively prohibited */
+#define DP_DEFAULT_TTL        64
+#define DP_RECLAIM_BUDGET     1024 /* slots aged on demand when the table is full */
 
 /*
  * A 16-bit field of a packed DPDK header, as a pointer the checksum helpers
@@ -109,7 +109,7 @@ struct dp_burst {
 	struct dp_worker *w;
 	const struct dp_conf *conf;
 	const struct policy *pol;
-	struct dp_counters *cnt;  /* pol's counters (dp_counters()); NULL: none */
+	struct dp_counters *cnt; /* pol's counters (dp_counters()); NULL: none */
 	enum dp_port in;
 	uint64_t now;
 	struct dp_out *out;
@@ -261,8 +261,9 @@ bucket_take(struct dp_bucket *bk, uint64_t now, uint32_t rate)
 
 		if (add > 0) {
 			bk->tokens = RTE_MIN(bk->tokens + add, rate);
-			bk->last_ms = bk->tokens == rate ? (uint32_t)now :
-				bk->last_ms + (uint32_t)((uint64_t)add * 1000 / rate);
+			bk->last_ms = bk->tokens == rate ?
+					      (uint32_t)now :
+					      bk->last_ms + (uint32_t)((uint64_t)add * 1000 / rate);
 		}
 	}
 	if (bk->tokens == 0)
@@ -276,7 +277,7 @@ struct rst_spec {
 	const uint8_t *dmac, *smac;
 	uint32_t src, dst;
 	uint16_t sport, dport;
-	uint32_t seq, ack;        /* host order */
+	uint32_t seq, ack; /* host order */
 	uint8_t flags;
 };
 
@@ -307,9 +308,9 @@ is_reopen(const struct flow *f, uint8_t dir, const struct pkt_meta *pm)
 }
 
 enum reopen {
-	REOPEN_OK,     /* the flow carries the SYN */
-	REOPEN_DONE,   /* the SYN was dropped */
-	REOPEN_NEW,    /* the flow was ended: admit the SYN as a new flow */
+	REOPEN_OK,   /* the flow carries the SYN */
+	REOPEN_DONE, /* the SYN was dropped */
+	REOPEN_NEW,  /* the flow was ended: admit the SYN as a new flow */
 };
 
 /* ------------------------------------------- what one file calls in another */
@@ -330,11 +331,9 @@ void dp_flow_remove(struct dp_worker *w, struct flow *f);
 bool dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f);
 /* admit.c: end a flow pol no longer allows (RSTs per on_revoke to out);
  * @return the RSTs appended */
-uint16_t dp_flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out,
-			uint64_t now);
+uint16_t dp_flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out, uint64_t now);
 /* admit.c: a client SYN on an ended 5-tuple (is_reopen()) */
-enum reopen dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f,
-			   uint32_t *rule);
+enum reopen dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rule);
 
 /* expire.c: a flow idle past its timeout: quarantine or delete;
  * @return true when deleted */
@@ -342,13 +341,12 @@ bool dp_flow_age_out(struct dp_worker *w, struct flow *f, uint64_t now);
 
 /* reply.c: frames we answer or generate */
 void dp_write_rst(struct rte_mbuf *m, const struct rst_spec *r);
-bool dp_icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm,
-		   uint8_t type, uint8_t code, uint16_t mtu);
+bool dp_icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t type,
+		   uint8_t code, uint16_t mtu);
 void dp_icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
-void dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm,
-		uint16_t mtu);
+void dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu);
 void dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
 
 #endif

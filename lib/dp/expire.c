@@ -5,7 +5,6 @@
  * go round a table once per period whatever its size. Worker lcore only.
  */
 
-
 #include "dp_private.h"
 
 /* every timeout (flows.timeouts, a DestinationRule's connectTimeout) is
@@ -97,8 +96,8 @@ sweep_budget(struct dp_worker *w, uint64_t now)
 	if (now != w->sweep_ms) {
 		uint64_t elapsed = RTE_MIN(now - w->sweep_ms, period);
 
-		w->sweep_credit = RTE_MIN(w->sweep_credit + (elapsed * cap + period - 1) / period,
-					  cap);
+		w->sweep_credit =
+			RTE_MIN(w->sweep_credit + (elapsed * cap + period - 1) / period, cap);
 		w->sweep_ms = now;
 	}
 	budget = (unsigned int)RTE_MIN(w->sweep_credit, (uint64_t)DP_SWEEP_LOOP_MAX);

@@ -21,8 +21,7 @@ tx_out(struct dp_worker *w, struct dp_out *out)
 
 		if (n == 0)
 			continue;
-		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id,
-					out->pkts[p], n);
+		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id, out->pkts[p], n);
 		w->stats.port[p].tx += sent;
 		if (unlikely(sent < n)) {
 			w->stats.drops[EGRESS_DROP_TX_FULL] += n - sent;
@@ -42,8 +41,8 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (w->conf->tx[p] == NULL)
 			continue;
-		n = rte_ring_sc_dequeue_burst(w->conf->tx[p], (void **)out->pkts[p],
-					      DP_BURST_MAX, NULL);
+		n = rte_ring_sc_dequeue_burst(w->conf->tx[p], (void **)out->pkts[p], DP_BURST_MAX,
+					      NULL);
 		out->n[p] = (uint16_t)n;
 	}
 	tx_out(w, out);
@@ -74,8 +73,8 @@ dp_worker_main(void *arg)
 		/* nothing of the previous iteration is held past this point */
 		dp_worker_quiesce(w);
 		for (p = 0; p < DP_NPORTS; p++) {
-			uint16_t n = rte_eth_rx_burst(conf->port[p].port_id, (uint16_t)w->id,
-						      pkts, DP_BURST_MAX);
+			uint16_t n = rte_eth_rx_burst(conf->port[p].port_id, (uint16_t)w->id, pkts,
+						      DP_BURST_MAX);
 			uint64_t t0;
 
 			if (n == 0)
@@ -89,9 +88,8 @@ dp_worker_main(void *arg)
 		}
 		/* outside frames of our flows that another worker received */
 		if (conf->handoff[w->id] != NULL) {
-			uint16_t n = (uint16_t)rte_ring_sc_dequeue_burst(conf->handoff[w->id],
-									(void **)pkts,
-									DP_BURST_MAX, NULL);
+			uint16_t n = (uint16_t)rte_ring_sc_dequeue_burst(
+				conf->handoff[w->id], (void **)pkts, DP_BURST_MAX, NULL);
 
 			if (n > 0) {
 				uint64_t t0 = rte_rdtsc();

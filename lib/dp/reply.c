@@ -18,8 +18,8 @@
 void
 dp_write_rst(struct rte_mbuf *m, const struct rst_spec *r)
 {
-	const uint16_t len = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
-			     sizeof(struct rte_tcp_hdr);
+	const uint16_t len =
+		RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr);
 	uint8_t *frame;
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
@@ -71,9 +71,12 @@ make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
 	uint32_t payload = pm->ip_len - pm->l3_len - pm->l4_len;
 	uint8_t peer_mac[RTE_ETHER_ADDR_LEN];
 	struct rst_spec r = {
-		.dmac = peer_mac, .smac = our_mac,
-		.src = pm->dst_ip, .dst = pm->src_ip,
-		.sport = pm->dst_port, .dport = pm->src_port,
+		.dmac = peer_mac,
+		.smac = our_mac,
+		.src = pm->dst_ip,
+		.dst = pm->src_ip,
+		.sport = pm->dst_port,
+		.dport = pm->src_port,
 	};
 
 	memcpy(peer_mac, &eth->src_addr, sizeof(peer_mac));
@@ -99,13 +102,13 @@ make_rst(struct rte_mbuf *m, const struct pkt_meta *pm, const uint8_t *our_mac)
  */
 bool
 dp_icmp_error(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint8_t type,
-	   uint8_t code, uint16_t mtu)
+	      uint8_t code, uint16_t mtu)
 {
 	const struct dp_port_conf *pc = &b->conf->port[b->in];
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ether_hdr *oeth = (const struct rte_ether_hdr *)frame;
-	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)pm->ip_len,
-					   (uint32_t)pm->l3_len + DP_ICMP_QUOTE);
+	uint16_t quote =
+		(uint16_t)RTE_MIN((uint32_t)pm->ip_len, (uint32_t)pm->l3_len + DP_ICMP_QUOTE);
 	uint16_t len = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
 		       sizeof(struct rte_icmp_hdr) + quote;
 	struct rte_ether_hdr *eth;
@@ -194,8 +197,10 @@ dp_icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta 
 	}
 	iports = (uint16_t *)(inner + ihl);
 	/* the quoted packet went out NAT -> server: its flow's reply key is the reverse */
-	k = (struct flow_key){ .src_ip = iip->dst_addr, .dst_ip = iip->src_addr,
-			       .src_port = iports[1], .dst_port = iports[0],
+	k = (struct flow_key){ .src_ip = iip->dst_addr,
+			       .dst_ip = iip->src_addr,
+			       .src_port = iports[1],
+			       .dst_port = iports[0],
 			       .proto = iip->next_proto_id };
 	{
 		int owner = port_owner(conf, k.dst_port);
@@ -265,11 +270,10 @@ dp_icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta 
 	old_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
 	ip->time_to_live--;
 	new_ttl_word = *HDR_U16(ip, struct rte_ipv4_hdr, time_to_live);
-	*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum) =
-		pkt_csum_adjust(*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum),
-				pkt_csum_delta16(old_ttl_word, new_ttl_word) +
-				pkt_csum_delta32(ip->src_addr, src) +
-				pkt_csum_delta32(ip->dst_addr, o->src_ip));
+	*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum) = pkt_csum_adjust(
+		*HDR_U16(ip, struct rte_ipv4_hdr, hdr_checksum),
+		pkt_csum_delta16(old_ttl_word, new_ttl_word) + pkt_csum_delta32(ip->src_addr, src) +
+			pkt_csum_delta32(ip->dst_addr, o->src_ip));
 	ip->src_addr = src;
 	ip->dst_addr = o->src_ip;
 	set_l2(frame, mac, ipc->mac);
@@ -349,8 +353,8 @@ dp_handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *p
 void
 dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu)
 {
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
-								pm->l2_len);
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, pm->l2_len);
 
 	if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
 		dp_icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_NEEDFRAG, mtu);

@@ -39,8 +39,8 @@ l4_cksum_field(uint8_t *l4, uint8_t proto)
  * value, so it runs before the field is overwritten.
  */
 static inline void
-rewrite_l3l4(uint8_t *frame, const struct pkt_meta *pm, uint32_t src, uint16_t sport,
-	     uint32_t dst, uint16_t dport)
+rewrite_l3l4(uint8_t *frame, const struct pkt_meta *pm, uint32_t src, uint16_t sport, uint32_t dst,
+	     uint16_t dport)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + pm->l2_len);
 	uint8_t *l4 = (uint8_t *)ip + pm->l3_len;
@@ -56,7 +56,7 @@ rewrite_l3l4(uint8_t *frame, const struct pkt_meta *pm, uint32_t src, uint16_t s
 	 * it shares with the protocol) would stall on store forwarding */
 	if (l4c != NULL) {
 		uint16_t c = pkt_csum_adjust(*l4c, addrs + pkt_csum_delta16(ports[0], sport) +
-						   pkt_csum_delta16(ports[1], dport));
+							   pkt_csum_delta16(ports[1], dport));
 
 		/* UDP: a computed 0 is sent as 0xffff (RFC 768) */
 		*l4c = (pm->proto == IPPROTO_UDP && c == 0) ? 0xffff : c;
@@ -90,7 +90,8 @@ clamp_mss(const struct dp_conf *conf, uint8_t *frame, const struct pkt_meta *pm)
 	if (((pm->tcp_mss_off - pm->l2_len - pm->l3_len) & 1) == 0) {
 		pkt_csum_update16(HDR_U16(th, struct rte_tcp_hdr, cksum), old, new);
 	} else {
-		pkt_csum_update16(HDR_U16(th, struct rte_tcp_hdr, cksum), (uint16_t)((old << 8) | (old >> 8)),
+		pkt_csum_update16(HDR_U16(th, struct rte_tcp_hdr, cksum),
+				  (uint16_t)((old << 8) | (old >> 8)),
 				  (uint16_t)((new << 8) | (new >> 8)));
 	}
 	memcpy(frame + pm->tcp_mss_off, &new, sizeof(new));

@@ -16,11 +16,11 @@
 #include "pkt.h"
 
 enum tcp_class {
-	TC_SYN,     /* SYN without ACK */
+	TC_SYN, /* SYN without ACK */
 	TC_SYNACK,
-	TC_FIN,     /* FIN (with ACK; FIN without ACK never passes the parser) */
+	TC_FIN, /* FIN (with ACK; FIN without ACK never passes the parser) */
 	TC_RST,
-	TC_ACK,     /* anything else */
+	TC_ACK, /* anything else */
 	TC_MAX
 };
 

@@ -16,19 +16,21 @@
  * TCP tracking states (doc/tcp-states.md), with the names telemetry shows.
  * UDP flows use NONE (no reply yet: embryonic) and ESTABLISHED.
  */
-#define FLOW_STATES(X)                                                                \
-	X(NONE, "none")                                                               \
-	X(SYN_SENT, "syn_sent")       /* client SYN seen */                           \
+/* clang-format off: one row per entry, aligned by hand */
+#define FLOW_STATES(X)                                                                             \
+	X(NONE, "none")                                                                            \
+	X(SYN_SENT, "syn_sent")       /* client SYN seen */                                        \
 	X(SYN_RCVD, "syn_rcvd")       /* server SYN-ACK seen (or, in a simultaneous   \
-					 open, the server's SYN-ACK first) */          \
-	X(ESTABLISHED, "established") /* the handshake completed both ways */         \
-	X(FIN_OUT, "fin_client")      /* the client sent FIN */                       \
-	X(FIN_IN, "fin_server")       /* the server sent FIN */                       \
-	X(TIME_WAIT, "time_wait")     /* both sides sent FIN */                       \
-	X(CLOSED, "closed")           /* RST seen: lingers (RFC 7857 2.2) */          \
-	X(SYN_SENT2, "syn_sent2")     /* simultaneous open: both SYNs seen */         \
+					 open, the server's SYN-ACK first) */            \
+	X(ESTABLISHED, "established") /* the handshake completed both ways */                      \
+	X(FIN_OUT, "fin_client")      /* the client sent FIN */                                    \
+	X(FIN_IN, "fin_server")       /* the server sent FIN */                                    \
+	X(TIME_WAIT, "time_wait")     /* both sides sent FIN */                                    \
+	X(CLOSED, "closed")           /* RST seen: lingers (RFC 7857 2.2) */                       \
+	X(SYN_SENT2, "syn_sent2")     /* simultaneous open: both SYNs seen */                      \
 	X(SYN_RCVD2, "syn_rcvd2")     /* simultaneous open: the client's SYN-ACK      \
 					 seen, the server's still due */
+/* clang-format on */
 
 enum flow_state {
 #define FLOW_STATE_ENUM(name, str) FLOW_S_##name,
@@ -42,16 +44,17 @@ const char *flow_state_name(uint8_t state);
 
 /** TCP window tracking of one direction of a flow (the sender's). */
 struct flow_tcp {
-	uint32_t end;            /**< highest seq+len this direction sent */
-	uint32_t maxend;         /**< highest ack+window the other side allowed it */
-	uint32_t maxwin;         /**< largest (scaled) window this direction advertised */
-	uint8_t wscale;          /**< its SYN's window scale + 1; 0: none */
-	uint8_t seen;            /**< a segment of this direction was seen */
-	uint8_t acked;           /**< maxend is known */
+	uint32_t end;    /**< highest seq+len this direction sent */
+	uint32_t maxend; /**< highest ack+window the other side allowed it */
+	uint32_t maxwin; /**< largest (scaled) window this direction advertised */
+	uint8_t wscale;  /**< its SYN's window scale + 1; 0: none */
+	uint8_t seen;    /**< a segment of this direction was seen */
+	uint8_t acked;   /**< maxend is known */
 	uint8_t pad;
 };
 static_assert(sizeof(struct flow_tcp) == 16, "two directions: half a cache line per flow");
-static_assert(2 * sizeof(struct flow_tcp) <= FLOW_EXT_SIZE, "both directions in a flow's extension");
+static_assert(2 * sizeof(struct flow_tcp) <= FLOW_EXT_SIZE,
+	      "both directions in a flow's extension");
 
 /** A flow's TCP window tracking, [enum flow_dir]. */
 static inline struct flow_tcp *

@@ -79,8 +79,11 @@ worker_alloc_aux(struct dp_worker *w, uint32_t max_flows, int socket)
 	if (conf->source_max != 0 || conf->source_rate != 0) {
 		char name[RTE_HASH_NAMESIZE];
 		struct rte_hash_parameters hp = {
-			.name = name, .entries = max_flows, .key_len = sizeof(uint32_t),
-			.hash_func = rte_hash_crc, .socket_id = socket,
+			.name = name,
+			.entries = max_flows,
+			.key_len = sizeof(uint32_t),
+			.hash_func = rte_hash_crc,
+			.socket_id = socket,
 		};
 
 		dp_name(name, sizeof(name), "src", w->id);
@@ -99,14 +102,16 @@ dp_worker_create(const struct dp_worker_params *p)
 {
 	struct dp_conf *conf = p->conf;
 	struct flow_table_params fp = {
-		.max_flows = p->max_flows, .socket_id = p->socket_id, .qsbr = p->qsbr,
+		.max_flows = p->max_flows,
+		.socket_id = p->socket_id,
+		.qsbr = p->qsbr,
 	};
 	struct dp_worker *w;
 	uint16_t lo, hi;
 	int err;
 
-	if (conf == NULL || p->pool == NULL || conf->n_workers == 0 ||
-	    p->id >= conf->n_workers || p->id >= DP_MAX_WORKERS) {
+	if (conf == NULL || p->pool == NULL || conf->n_workers == 0 || p->id >= conf->n_workers ||
+	    p->id >= DP_MAX_WORKERS) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -129,8 +134,11 @@ dp_worker_create(const struct dp_worker_params *p)
 	w->rst.tokens = DP_RST_RATE;
 	w->icmp.tokens = DP_ICMP_RATE;
 	w->nat = (struct nat_range){
-		.addrs = conf->nat_addrs, .n_addrs = conf->n_nat_addrs,
-		.port_lo = lo, .port_hi = hi, .preserve = conf->nat_preserve,
+		.addrs = conf->nat_addrs,
+		.n_addrs = conf->n_nat_addrs,
+		.port_lo = lo,
+		.port_hi = hi,
+		.preserve = conf->nat_preserve,
 	};
 	err = worker_alloc_aux(w, p->max_flows, p->socket_id);
 	if (err != 0)
@@ -148,8 +156,8 @@ dp_worker_create(const struct dp_worker_params *p)
 		char name[RTE_RING_NAMESIZE];
 
 		dp_name(name, sizeof(name), "handoff", p->id);
-		conf->handoff[p->id] = rte_ring_create(name, DP_HANDOFF_RING_SIZE, p->socket_id,
-						       RING_F_SC_DEQ);
+		conf->handoff[p->id] =
+			rte_ring_create(name, DP_HANDOFF_RING_SIZE, p->socket_id, RING_F_SC_DEQ);
 		if (conf->handoff[p->id] == NULL) {
 			err = -ENOMEM;
 			goto fail;

@@ -59,7 +59,7 @@
 /* Longest chain an add may extend (see the top of this file). */
 #define FT_CHAIN_MAX 24u
 /* Keys hashed and prefetched together by the bulk lookup. */
-#define FT_BULK 32u
+#define FT_BULK    32u
 #define FT_BATCHES RTE_DIM(((struct flow_table *)0)->batch)
 
 static_assert(FLOW_TABLE_MAX <= (FT_NIL >> 1), "a link must hold any index and direction");
@@ -150,7 +150,7 @@ static void
 ft_close_batch(struct flow_table *ft)
 {
 	if (ft->limbo_open == ft->limbo_tail || ft->batch_tail - ft->batch_head == FT_BATCHES)
-		return;         /* nothing open, or no batch free: it joins the next */
+		return; /* nothing open, or no batch free: it joins the next */
 	ft->batch[ft->batch_tail % FT_BATCHES].token = rte_rcu_qsbr_start(ft->qsbr);
 	ft->batch[ft->batch_tail % FT_BATCHES].end = ft->limbo_tail;
 	ft->batch_tail++;
@@ -180,7 +180,7 @@ ft_reclaim(struct flow_table *ft)
 		return false;
 	ft_drain(ft);
 	ft_close_batch(ft);
-	ft_drain(ft);   /* the batch just closed is due if no reader is online */
+	ft_drain(ft); /* the batch just closed is due if no reader is online */
 	return ft->n_free > 0;
 }
 
@@ -232,8 +232,8 @@ flow_table_create(const struct flow_table_params *p)
 				       RTE_CACHE_LINE_SIZE, p->socket_id);
 	ft->ext = rte_zmalloc_socket("flow_ext", (size_t)p->max_flows * sizeof(*ft->ext),
 				     RTE_CACHE_LINE_SIZE, p->socket_id);
-	ft->heads = rte_malloc_socket("flow_heads", n_heads * sizeof(uint32_t),
-				      RTE_CACHE_LINE_SIZE, p->socket_id);
+	ft->heads = rte_malloc_socket("flow_heads", n_heads * sizeof(uint32_t), RTE_CACHE_LINE_SIZE,
+				      p->socket_id);
 	if (n_limbo > 0)
 		ft->limbo = rte_malloc_socket("flow_limbo", n_limbo * sizeof(uint32_t),
 					      RTE_CACHE_LINE_SIZE, p->socket_id);
@@ -243,14 +243,14 @@ flow_table_create(const struct flow_table_params *p)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	memset(ft->heads, 0xff, n_heads * sizeof(uint32_t));      /* FT_NIL */
+	memset(ft->heads, 0xff, n_heads * sizeof(uint32_t)); /* FT_NIL */
 	ft->head_mask = (uint32_t)(n_heads - 1);
 	ft->limbo_mask = n_limbo > 0 ? (uint32_t)(n_limbo - 1) : 0;
 	ft->seed = (uint32_t)rte_rand();
 	ft->max_flows = p->max_flows;
 	ft->qsbr = p->qsbr;
 	ft->free_head = FT_NIL;
-	ft->n_free = p->max_flows;      /* all fresh: filled from index 0 */
+	ft->n_free = p->max_flows; /* all fresh: filled from index 0 */
 
 	/*
 	 * Memory: the growth of the DPDK heaps across the creation (malloc
@@ -330,8 +330,8 @@ flow_table_contains(const struct flow_table *ft, const struct flow_key *key)
 }
 
 struct flow *
-flow_table_add(struct flow_table *ft, const struct flow_key *out_key,
-	       const struct flow_key *in_key, int *err)
+flow_table_add(struct flow_table *ft, const struct flow_key *out_key, const struct flow_key *in_key,
+	       int *err)
 {
 	uint32_t *head_out, *head_in, idx;
 	unsigned int len_out, len_in;
@@ -386,7 +386,7 @@ ft_unlink(struct flow_table *ft, struct flow *f, uint32_t idx, unsigned int dir)
 
 	while (*at != me) {
 		if (unlikely(*at == FT_NIL))
-			return;         /* not linked: cannot happen to a live flow */
+			return; /* not linked: cannot happen to a live flow */
 		at = &ft->flows[*at >> 1].next[*at & 1];
 	}
 	__atomic_store_n(at, f->next[dir], __ATOMIC_RELEASE);

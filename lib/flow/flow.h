@@ -28,32 +28,30 @@
 #include <stdint.h>
 #include <string.h>
 
-
 #include "flow_key.h"
 
 struct rte_rcu_qsbr;
 
-
 enum flow_dir {
-	FLOW_DIR_OUT = 0,        /**< inside -> outside: matched the client's 5-tuple */
-	FLOW_DIR_IN = 1,         /**< outside -> inside: matched a reply's 5-tuple */
+	FLOW_DIR_OUT = 0, /**< inside -> outside: matched the client's 5-tuple */
+	FLOW_DIR_IN = 1,  /**< outside -> inside: matched a reply's 5-tuple */
 };
 
 /** One flow: one cache line, everything a packet needs but the owner's extension. */
 struct flow {
-	struct flow_key key[2];  /**< [FLOW_DIR_OUT]: as the client sent it;
+	struct flow_key key[2]; /**< [FLOW_DIR_OUT]: as the client sent it;
 				      [FLOW_DIR_IN]: as replies arrive (remote -> NAT) */
-	uint32_t next[2];        /**< table-private: chain link of each key */
-	uint32_t last_seen;      /**< ms, low 32 bits of the clock (flow_age()) */
-	uint32_t policy_gen;     /**< generation of the policy that admitted it */
-	uint32_t rule;           /**< index of the admitting rule in that policy */
-	uint32_t serial;         /**< per-worker creation number (embryonic FIFO) */
-	uint16_t target;         /**< index of its NAT target within the rule's */
-	uint8_t state;           /**< the owner's (lib/dp: enum flow_state) */
-	uint8_t worker;          /**< owner worker id */
-	uint8_t in_use;          /**< slot holds a live flow */
-	uint8_t embryonic;       /**< counted as not yet established */
-	uint8_t quarantine;      /**< ended; kept only to hold its NAT port */
+	uint32_t next[2];       /**< table-private: chain link of each key */
+	uint32_t last_seen;     /**< ms, low 32 bits of the clock (flow_age()) */
+	uint32_t policy_gen;    /**< generation of the policy that admitted it */
+	uint32_t rule;          /**< index of the admitting rule in that policy */
+	uint32_t serial;        /**< per-worker creation number (embryonic FIFO) */
+	uint16_t target;        /**< index of its NAT target within the rule's */
+	uint8_t state;          /**< the owner's (lib/dp: enum flow_state) */
+	uint8_t worker;         /**< owner worker id */
+	uint8_t in_use;         /**< slot holds a live flow */
+	uint8_t embryonic;      /**< counted as not yet established */
+	uint8_t quarantine;     /**< ended; kept only to hold its NAT port */
 	uint8_t pad;
 };
 static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache line");
@@ -64,7 +62,6 @@ static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache 
  */
 #define FLOW_EXT_SIZE 32
 
-
 /** ms since the flow's last refresh, now being the full ms clock (wraps safely). */
 static inline uint32_t
 flow_age(const struct flow *f, uint64_t now_ms)
@@ -73,8 +70,8 @@ flow_age(const struct flow *f, uint64_t now_ms)
 }
 
 struct flow_table_params {
-	uint32_t max_flows;      /**< capacity, at most FLOW_TABLE_MAX */
-	int socket_id;           /**< NUMA socket for every allocation */
+	uint32_t max_flows;        /**< capacity, at most FLOW_TABLE_MAX */
+	int socket_id;             /**< NUMA socket for every allocation */
 	struct rte_rcu_qsbr *qsbr; /**< readers' QSBR variable, may be NULL when the
 				      owner is the only reader */
 };
@@ -87,31 +84,31 @@ struct flow_table_params {
  * use the functions.
  */
 struct flow_table {
-	struct flow *flows;      /**< max_flows entries, cache aligned */
+	struct flow *flows;            /**< max_flows entries, cache aligned */
 	uint8_t (*ext)[FLOW_EXT_SIZE]; /**< max_flows extensions, parallel to flows */
-	uint32_t *heads;         /**< n_heads bucket heads (links) */
-	uint32_t head_mask;      /**< n_heads - 1 */
-	uint32_t seed;           /**< hash seed, random per table */
+	uint32_t *heads;               /**< n_heads bucket heads (links) */
+	uint32_t head_mask;            /**< n_heads - 1 */
+	uint32_t seed;                 /**< hash seed, random per table */
 	uint32_t max_flows;
-	uint32_t count;          /**< live flows (telemetry reads it) */
-	uint32_t free_head;      /**< freed slots, chained through next[0] */
-	uint32_t fresh;          /**< slots from here on were never used */
-	uint32_t n_free;         /**< freed slots and never used ones */
-	uint32_t deletions;      /**< flows deleted so far (wraps); owner only */
+	uint32_t count;     /**< live flows (telemetry reads it) */
+	uint32_t free_head; /**< freed slots, chained through next[0] */
+	uint32_t fresh;     /**< slots from here on were never used */
+	uint32_t n_free;    /**< freed slots and never used ones */
+	uint32_t deletions; /**< flows deleted so far (wraps); owner only */
 	/* deleted flows waiting for their grace period: a FIFO of slot indices
 	 * cut into batches, each closed by flow_table_sync() with one token */
-	uint32_t *limbo;         /**< limbo_mask + 1 slot indices */
+	uint32_t *limbo; /**< limbo_mask + 1 slot indices */
 	uint32_t limbo_mask;
-	uint32_t limbo_head;     /**< oldest waiting */
-	uint32_t limbo_open;     /**< first one not in a closed batch yet */
-	uint32_t limbo_tail;     /**< next free position */
+	uint32_t limbo_head;             /**< oldest waiting */
+	uint32_t limbo_open;             /**< first one not in a closed batch yet */
+	uint32_t limbo_tail;             /**< next free position */
 	uint32_t batch_head, batch_tail; /**< closed batches, FIFO */
 	struct {
-		uint64_t token;  /**< QSBR token taken when the batch closed */
-		uint32_t end;    /**< limbo position after its last slot */
+		uint64_t token; /**< QSBR token taken when the batch closed */
+		uint32_t end;   /**< limbo position after its last slot */
 	} batch[64];
 	struct rte_rcu_qsbr *qsbr;
-	uint64_t mem_bytes;      /**< heap bytes the table holds, all parts */
+	uint64_t mem_bytes; /**< heap bytes the table holds, all parts */
 };
 
 /** @return the table, or NULL with rte_errno set (EINVAL, ENOMEM, EEXIST). */

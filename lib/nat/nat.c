@@ -21,8 +21,8 @@
 #include "nat.h"
 
 int
-nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
-		uint16_t *wlo, uint16_t *whi)
+nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w, uint16_t *wlo,
+		uint16_t *whi)
 {
 	uint32_t range, share;
 
@@ -67,9 +67,8 @@ nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
 }
 
 int
-nat_bind(const struct nat_range *r, const struct flow_table *ft,
-	 const struct flow_key *out, uint32_t dst_ip, uint16_t dst_port,
-	 uint64_t rnd, struct flow_key *in)
+nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct flow_key *out,
+	 uint32_t dst_ip, uint16_t dst_port, uint64_t rnd, struct flow_key *in)
 {
 	struct flow_key k = { 0 };
 	uint32_t range, start, probes, i;

@@ -25,11 +25,11 @@
 #define NAT_MAX_PROBES 256
 
 struct nat_range {
-	const uint32_t *addrs;    /**< network order */
+	const uint32_t *addrs; /**< network order */
 	uint32_t n_addrs;
-	uint16_t port_lo;         /**< host order, inclusive */
-	uint16_t port_hi;         /**< host order, inclusive */
-	bool preserve;            /**< try the client's port first */
+	uint16_t port_lo; /**< host order, inclusive */
+	uint16_t port_hi; /**< host order, inclusive */
+	bool preserve;    /**< try the client's port first */
 };
 
 /**
@@ -37,8 +37,8 @@ struct nat_range {
  * known from its destination port).
  * @return 0, or -EINVAL when the range has fewer ports than workers.
  */
-int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w,
-		    uint16_t *wlo, uint16_t *whi);
+int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w, uint16_t *wlo,
+		    uint16_t *whi);
 
 /**
  * The worker whose share (nat_range_split()) holds port (host order): the
@@ -54,8 +54,7 @@ int nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port);
  * @return 0, -EADDRNOTAVAIL when no port is free for that destination, or
  *         -EINVAL when r has no address or port_lo > port_hi.
  */
-int nat_bind(const struct nat_range *r, const struct flow_table *ft,
-	     const struct flow_key *out, uint32_t dst_ip, uint16_t dst_port,
-	     uint64_t rnd, struct flow_key *in);
+int nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct flow_key *out,
+	     uint32_t dst_ip, uint16_t dst_port, uint64_t rnd, struct flow_key *in);
 
 #endif

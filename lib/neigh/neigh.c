@@ -68,9 +68,9 @@
 
 #include "neigh.h"
 
-#define NEIGH_VALID      (UINT64_C(1) << 63)
-#define NEIGH_MAC_MASK   ((UINT64_C(1) << 48) - 1)
-#define NEIGH_FREE       0xff     /* state of a slot without an entry */
+#define NEIGH_VALID    (UINT64_C(1) << 63)
+#define NEIGH_MAC_MASK ((UINT64_C(1) << 48) - 1)
+#define NEIGH_FREE     0xff /* state of a slot without an entry */
 /*
  * rte_hash names its rings "HT_<name>" and, with EXT_TABLE, "HT_EXT_<name>".
  * The MAC counts' hash (no EXT_TABLE) is named after the table plus "m".
@@ -81,49 +81,49 @@ static_assert(NEIGH_NAME_MAX + 1 <= RTE_RING_NAMESIZE - 1 - (sizeof("HT_") - 1),
 	      "NEIGH_NAME_MAX must fit the names rte_hash derives from it");
 
 enum neigh_kind {
-	NEIGH_LEARNED = 0,      /* from ARP the host sent on its own */
-	NEIGH_SOLICITED,        /* created by neigh_resolve() */
+	NEIGH_LEARNED = 0, /* from ARP the host sent on its own */
+	NEIGH_SOLICITED,   /* created by neigh_resolve() */
 	NEIGH_STATIC,
 };
 
 struct neigh_entry {
-	uint64_t word;          /**< MAC | NEIGH_VALID; the only field workers read */
-	uint32_t ip;            /**< network order */
-	uint32_t live_idx;      /**< where the entry is in live[] */
-	uint8_t state;          /**< enum neigh_state, or NEIGH_FREE */
-	uint8_t kind;           /**< enum neigh_kind */
-	uint8_t sent;           /**< requests sent in the current resolution */
-	uint8_t probing;        /**< REACHABLE entry being asked again */
-	uint64_t sent_ms;       /**< last request, or the failure when FAILED */
-	uint64_t confirmed_ms;  /**< last ARP from the host */
-	uint64_t needed_ms;     /**< last neigh_resolve(): a worker missed it */
+	uint64_t word;         /**< MAC | NEIGH_VALID; the only field workers read */
+	uint32_t ip;           /**< network order */
+	uint32_t live_idx;     /**< where the entry is in live[] */
+	uint8_t state;         /**< enum neigh_state, or NEIGH_FREE */
+	uint8_t kind;          /**< enum neigh_kind */
+	uint8_t sent;          /**< requests sent in the current resolution */
+	uint8_t probing;       /**< REACHABLE entry being asked again */
+	uint64_t sent_ms;      /**< last request, or the failure when FAILED */
+	uint64_t confirmed_ms; /**< last ARP from the host */
+	uint64_t needed_ms;    /**< last neigh_resolve(): a worker missed it */
 };
 
 struct neigh_limbo {
-	uint64_t token;         /**< rte_rcu_qsbr_start() after the deletion */
+	uint64_t token; /**< rte_rcu_qsbr_start() after the deletion */
 	uint32_t pos;
 };
 
 struct neigh_table {
-	struct rte_hash *hash;        /**< ip -> position; lock-free readers */
-	struct rte_hash *macs;        /**< MAC -> position in mac_count; control only */
-	struct neigh_entry *entries;  /**< by position */
-	uint32_t *mac_count;          /**< learned entries per MAC */
-	uint32_t *live;               /**< positions of the entries, dense */
-	struct rte_rcu_qsbr *qsbr;    /**< NULL: slots reused at once */
-	struct neigh_limbo *limbo;    /**< deleted slots, oldest first */
+	struct rte_hash *hash;       /**< ip -> position; lock-free readers */
+	struct rte_hash *macs;       /**< MAC -> position in mac_count; control only */
+	struct neigh_entry *entries; /**< by position */
+	uint32_t *mac_count;         /**< learned entries per MAC */
+	uint32_t *live;              /**< positions of the entries, dense */
+	struct rte_rcu_qsbr *qsbr;   /**< NULL: slots reused at once */
+	struct neigh_limbo *limbo;   /**< deleted slots, oldest first */
 	uint32_t limbo_mask, limbo_head, limbo_tail;
-	uint32_t capacity;            /**< entries with a MAC, and learned creations */
-	uint32_t slots;               /**< capacity + NEIGH_PENDING_MAX */
-	uint32_t n;                   /**< entries (live[0..n-1]) */
-	uint32_t n_mac;               /**< of which with a valid MAC */
-	uint64_t learn_credit;        /**< thousandths of a token */
+	uint32_t capacity;     /**< entries with a MAC, and learned creations */
+	uint32_t slots;        /**< capacity + NEIGH_PENDING_MAX */
+	uint32_t n;            /**< entries (live[0..n-1]) */
+	uint32_t n_mac;        /**< of which with a valid MAC */
+	uint64_t learn_credit; /**< thousandths of a token */
 	uint64_t learn_last_ms;
-	struct neigh_stats st;        /**< counters telemetry reads: relaxed */
+	struct neigh_stats st; /**< counters telemetry reads: relaxed */
 };
 
 /* One writer, readers on other threads: a store they see whole. */
-#define NEIGH_COUNT(nt, field)                                                  \
+#define NEIGH_COUNT(nt, field)                                                                     \
 	__atomic_store_n(&(nt)->st.field, (nt)->st.field + 1, __ATOMIC_RELAXED)
 
 static inline uint64_t
@@ -155,8 +155,8 @@ neigh_create(const char *name, uint32_t capacity, int socket_id)
 	uint32_t positions;
 	int err;
 
-	if (name == NULL || name[0] == '\0' || strlen(name) > NEIGH_NAME_MAX ||
-	    capacity == 0 || capacity > RTE_HASH_ENTRIES_MAX / 2) {
+	if (name == NULL || name[0] == '\0' || strlen(name) > NEIGH_NAME_MAX || capacity == 0 ||
+	    capacity > RTE_HASH_ENTRIES_MAX / 2) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -200,14 +200,14 @@ neigh_create(const char *name, uint32_t capacity, int socket_id)
 
 	/* positions run from 0 to rte_hash_max_key_id() - 1 */
 	positions = (uint32_t)rte_hash_max_key_id(nt->hash) + 1;
-	nt->entries = rte_zmalloc_socket("neigh_entries",
-					 (size_t)positions * sizeof(struct neigh_entry),
-					 RTE_CACHE_LINE_SIZE, socket_id);
-	nt->live = rte_malloc_socket("neigh_live", (size_t)positions * sizeof(uint32_t), 0,
-				     socket_id);
-	nt->mac_count = rte_zmalloc_socket("neigh_macs",
-					   ((size_t)rte_hash_max_key_id(nt->macs) + 1) *
-					   sizeof(uint32_t), 0, socket_id);
+	nt->entries =
+		rte_zmalloc_socket("neigh_entries", (size_t)positions * sizeof(struct neigh_entry),
+				   RTE_CACHE_LINE_SIZE, socket_id);
+	nt->live =
+		rte_malloc_socket("neigh_live", (size_t)positions * sizeof(uint32_t), 0, socket_id);
+	nt->mac_count = rte_zmalloc_socket(
+		"neigh_macs", ((size_t)rte_hash_max_key_id(nt->macs) + 1) * sizeof(uint32_t), 0,
+		socket_id);
 	if (nt->entries == NULL || nt->live == NULL || nt->mac_count == NULL) {
 		err = ENOMEM;
 		goto fail;
@@ -330,7 +330,7 @@ mac_unref(struct neigh_table *nt, uint64_t w)
 	int32_t pos = rte_hash_lookup(nt->macs, &w);
 
 	if (pos >= 0 && --nt->mac_count[pos] == 0)
-		rte_hash_del_key(nt->macs, &w);   /* no concurrent reader: freed at once */
+		rte_hash_del_key(nt->macs, &w); /* no concurrent reader: freed at once */
 }
 
 /* --------------------------------------------------- slots and their reuse */
@@ -402,7 +402,8 @@ neigh_delete(struct neigh_table *nt, struct neigh_entry *e)
 		return;
 	}
 	nt->limbo[nt->limbo_tail & nt->limbo_mask] = (struct neigh_limbo){
-		.token = rte_rcu_qsbr_start(nt->qsbr), .pos = pos,
+		.token = rte_rcu_qsbr_start(nt->qsbr),
+		.pos = pos,
 	};
 	nt->limbo_tail++;
 }
@@ -511,7 +512,7 @@ neigh_learn(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6], uint64_t 
 				return -EDQUOT;
 			}
 			mac_unref(nt, e->word);
-			(void)mac_ref(nt, w);   /* fits: one MAC fewer or as many */
+			(void)mac_ref(nt, w); /* fits: one MAC fewer or as many */
 			neigh_set_mac(nt, e, w);
 		}
 		e->sent = 0;
@@ -567,8 +568,7 @@ neigh_send(struct neigh_entry *e, uint64_t now_ms, neigh_request_fn req, void *a
 }
 
 int
-neigh_resolve(struct neigh_table *nt, uint32_t ip, uint64_t now_ms,
-	      neigh_request_fn req, void *arg)
+neigh_resolve(struct neigh_table *nt, uint32_t ip, uint64_t now_ms, neigh_request_fn req, void *arg)
 {
 	struct neigh_entry *e = neigh_find(nt, ip);
 
@@ -597,8 +597,8 @@ neigh_resolve(struct neigh_table *nt, uint32_t ip, uint64_t now_ms,
  * @return true when e failed and is to be deleted.
  */
 static bool
-neigh_retry(struct neigh_table *nt, struct neigh_entry *e, uint64_t now_ms,
-	    neigh_request_fn req, void *arg)
+neigh_retry(struct neigh_table *nt, struct neigh_entry *e, uint64_t now_ms, neigh_request_fn req,
+	    void *arg)
 {
 	if (now_ms - e->sent_ms < NEIGH_RETRY_MS)
 		return false;
@@ -613,14 +613,14 @@ neigh_retry(struct neigh_table *nt, struct neigh_entry *e, uint64_t now_ms,
 	neigh_clear_mac(nt, e);
 	e->state = NEIGH_FAILED;
 	e->probing = 0;
-	e->sent_ms = now_ms;    /* start of the hold-down */
+	e->sent_ms = now_ms; /* start of the hold-down */
 	return false;
 }
 
 /* Control: what time does to e. @return true when e was deleted. */
 static bool
-neigh_age(struct neigh_table *nt, struct neigh_entry *e, uint64_t now_ms,
-	  neigh_request_fn req, void *arg)
+neigh_age(struct neigh_table *nt, struct neigh_entry *e, uint64_t now_ms, neigh_request_fn req,
+	  void *arg)
 {
 	if (e->kind == NEIGH_STATIC)
 		return false;

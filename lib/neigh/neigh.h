@@ -34,22 +34,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NEIGH_RETRIES       3      /**< ARP requests before an entry is FAILED */
-#define NEIGH_RETRY_MS      1000   /**< between requests; also how long FAILED lasts */
-#define NEIGH_REACHABLE_MS  30000  /**< confirmed this often or aged (Linux's
+#define NEIGH_RETRIES  3    /**< ARP requests before an entry is FAILED */
+#define NEIGH_RETRY_MS 1000 /**< between requests; also how long FAILED lasts */
+#define NEIGH_REACHABLE_MS                                                                         \
+	30000                  /**< confirmed this often or aged (Linux's
 					base_reachable_time, without its jitter) */
-#define NEIGH_LEARN_PER_MAC 16     /**< learned entries one MAC may hold */
-#define NEIGH_LEARN_RATE    64     /**< learned entries created per second */
-#define NEIGH_PENDING_MAX   64     /**< resolutions beyond capacity */
-#define NEIGH_NAME_MAX      21     /**< longest table name (rte_hash ring names) */
+#define NEIGH_LEARN_PER_MAC 16 /**< learned entries one MAC may hold */
+#define NEIGH_LEARN_RATE    64 /**< learned entries created per second */
+#define NEIGH_PENDING_MAX   64 /**< resolutions beyond capacity */
+#define NEIGH_NAME_MAX      21 /**< longest table name (rte_hash ring names) */
 
 struct neigh_table;
 struct rte_rcu_qsbr;
 
 enum neigh_state {
-	NEIGH_INCOMPLETE = 0,     /**< request sent, no answer yet */
+	NEIGH_INCOMPLETE = 0, /**< request sent, no answer yet */
 	NEIGH_REACHABLE,
-	NEIGH_FAILED,             /**< NEIGH_RETRIES requests unanswered */
+	NEIGH_FAILED, /**< NEIGH_RETRIES requests unanswered */
 };
 
 /**
@@ -61,14 +62,14 @@ typedef void (*neigh_request_fn)(void *arg, uint32_t ip);
 
 /** Counters of one table; the control thread's view (neigh_stats_get()). */
 struct neigh_stats {
-	uint32_t entries;             /**< in the table, pending requests included */
-	uint32_t limbo;               /**< deleted, slot awaiting a grace period */
-	uint64_t learn_dropped_full;  /**< learn of a new address, table full */
-	uint64_t learn_dropped_mac;   /**< the MAC holds NEIGH_LEARN_PER_MAC already */
-	uint64_t learn_dropped_rate;  /**< over NEIGH_LEARN_RATE */
-	uint64_t resolve_dropped;     /**< no room even for a pending request */
-	uint64_t expired;             /**< removed by age or unanswered requests */
-	uint64_t evicted;             /**< removed to make room for an answer */
+	uint32_t entries;            /**< in the table, pending requests included */
+	uint32_t limbo;              /**< deleted, slot awaiting a grace period */
+	uint64_t learn_dropped_full; /**< learn of a new address, table full */
+	uint64_t learn_dropped_mac;  /**< the MAC holds NEIGH_LEARN_PER_MAC already */
+	uint64_t learn_dropped_rate; /**< over NEIGH_LEARN_RATE */
+	uint64_t resolve_dropped;    /**< no room even for a pending request */
+	uint64_t expired;            /**< removed by age or unanswered requests */
+	uint64_t evicted;            /**< removed to make room for an answer */
 };
 
 /**
@@ -117,8 +118,8 @@ int neigh_add_static(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6]);
  * calls req at once, unless a request is already pending; a full table still
  * takes NEIGH_PENDING_MAX of them. 0 / -ENOSPC.
  */
-int neigh_resolve(struct neigh_table *nt, uint32_t ip, uint64_t now_ms,
-		  neigh_request_fn req, void *arg);
+int neigh_resolve(struct neigh_table *nt, uint32_t ip, uint64_t now_ms, neigh_request_fn req,
+		  void *arg);
 
 /**
  * Control, periodically: retries, failures, aging, re-resolution; calls req

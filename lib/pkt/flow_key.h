@@ -20,7 +20,7 @@ struct flow_key {
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint8_t proto;
-	uint8_t pad[3];          /**< always zero */
+	uint8_t pad[3]; /**< always zero */
 };
 static_assert(sizeof(struct flow_key) == 16, "flow_key must be 16 bytes, no padding");
 

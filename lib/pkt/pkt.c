@@ -29,7 +29,7 @@ static_assert(PKT_ETHERTYPE_IPV4 == RTE_ETHER_TYPE_IPV4, "ethertype");
 static_assert(PKT_ETHERTYPE_ARP == RTE_ETHER_TYPE_ARP, "ethertype");
 static_assert(PKT_ETHERTYPE_VLAN == RTE_ETHER_TYPE_VLAN, "ethertype");
 static_assert(PKT_TCP_FIN == RTE_TCP_FIN_FLAG && PKT_TCP_SYN == RTE_TCP_SYN_FLAG &&
-	      PKT_TCP_RST == RTE_TCP_RST_FLAG && PKT_TCP_ACK == RTE_TCP_ACK_FLAG,
+		      PKT_TCP_RST == RTE_TCP_RST_FLAG && PKT_TCP_ACK == RTE_TCP_ACK_FLAG,
 	      "TCP flags");
 static_assert(sizeof(struct rte_arp_hdr) == 28, "ARP for Ethernet/IPv4 is 28 bytes");
 static_assert(sizeof(struct rte_ipv4_hdr) == 20, "IPv4 header");
@@ -44,10 +44,10 @@ static_assert(sizeof(struct rte_icmp_hdr) == 8, "ICMP header");
 #define IPOPT_SSRR_KIND 137
 
 /* TCP options (RFC 9293 3.2) */
-#define TCPOPT_EOL_KIND 0
-#define TCPOPT_NOP_KIND 1
-#define TCPOPT_MSS_KIND 2
-#define TCPOPT_MSS_LEN  4
+#define TCPOPT_EOL_KIND    0
+#define TCPOPT_NOP_KIND    1
+#define TCPOPT_MSS_KIND    2
+#define TCPOPT_MSS_LEN     4
 #define TCPOPT_WSCALE_KIND 3
 #define TCPOPT_WSCALE_LEN  3
 
@@ -196,7 +196,7 @@ pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto)
 		break;
 	case IPPROTO_ICMP:
 		field = offsetof(struct rte_icmp_hdr, icmp_cksum);
-		sum = 0;        /* RFC 792: no pseudo-header */
+		sum = 0; /* RFC 792: no pseudo-header */
 		break;
 	default:
 		return 0;
@@ -220,7 +220,7 @@ pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto)
 }
 
 /* Index of a flags byte in TCP_INVALID_MASK: bits FIN, SYN, RST, ACK. */
-#define TCP_FLAG_IDX(f) (((f) & 0x07u) | (((f) & PKT_TCP_ACK) >> 1))
+#define TCP_FLAG_IDX(f) (((f)&0x07u) | (((f)&PKT_TCP_ACK) >> 1))
 #define TCP_INVALID(f)  (1u << TCP_FLAG_IDX(f))
 
 /*
@@ -232,16 +232,15 @@ pkt_l4_cksum(const uint8_t *ip, uint16_t l3_len, uint16_t ip_len, uint8_t proto)
  * well: a RST ends the connection at once, there is nothing left to FIN (the
  * same table as Linux's nf_conntrack tcp_valid_flags[]).
  */
-#define TCP_INVALID_MASK                                                        \
-	(TCP_INVALID(0) |                                       /* null */       \
-	 TCP_INVALID(PKT_TCP_FIN) |                             /* FIN, XMAS */  \
-	 TCP_INVALID(PKT_TCP_SYN | PKT_TCP_FIN) |                                \
-	 TCP_INVALID(PKT_TCP_RST | PKT_TCP_FIN) |                                \
-	 TCP_INVALID(PKT_TCP_RST | PKT_TCP_SYN) |                                \
-	 TCP_INVALID(PKT_TCP_RST | PKT_TCP_SYN | PKT_TCP_FIN) |                  \
-	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_SYN | PKT_TCP_FIN) |                  \
-	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_FIN) |                  \
-	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_SYN) |                  \
+#define TCP_INVALID_MASK                                                                           \
+	(TCP_INVALID(0) |           /* null */                                                     \
+	 TCP_INVALID(PKT_TCP_FIN) | /* FIN, XMAS */                                                \
+	 TCP_INVALID(PKT_TCP_SYN | PKT_TCP_FIN) | TCP_INVALID(PKT_TCP_RST | PKT_TCP_FIN) |         \
+	 TCP_INVALID(PKT_TCP_RST | PKT_TCP_SYN) |                                                  \
+	 TCP_INVALID(PKT_TCP_RST | PKT_TCP_SYN | PKT_TCP_FIN) |                                    \
+	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_SYN | PKT_TCP_FIN) |                                    \
+	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_FIN) |                                    \
+	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_SYN) |                                    \
 	 TCP_INVALID(PKT_TCP_ACK | PKT_TCP_RST | PKT_TCP_SYN | PKT_TCP_FIN))
 
 bool

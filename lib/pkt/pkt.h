@@ -13,9 +13,9 @@
 #include "drop.h"
 
 /* pkt_parse() flags */
-#define PKT_F_IP_CKSUM_GOOD  (1u << 0)  /**< NIC verified the IPv4 header checksum */
-#define PKT_F_L4_CKSUM_GOOD  (1u << 1)  /**< NIC verified the L4 checksum */
-#define PKT_F_ALLOW_VLAN     (1u << 2)  /**< accept one 802.1Q tag (tagged port) */
+#define PKT_F_IP_CKSUM_GOOD (1u << 0) /**< NIC verified the IPv4 header checksum */
+#define PKT_F_L4_CKSUM_GOOD (1u << 1) /**< NIC verified the L4 checksum */
+#define PKT_F_ALLOW_VLAN    (1u << 2) /**< accept one 802.1Q tag (tagged port) */
 
 /* TCP flags as in the header's 13th byte */
 #define PKT_TCP_FIN 0x01
@@ -35,31 +35,31 @@
 
 /** What the parser learnt of a frame. Addresses and ports in network order. */
 struct pkt_meta {
-	uint16_t ethertype;      /**< host order, after any 802.1Q tag */
-	uint16_t vlan_tci;       /**< host order; 0 when untagged */
-	uint16_t l2_len;         /**< Ethernet header incl. tag */
-	uint16_t l3_len;         /**< IPv4 header incl. options */
-	uint16_t l4_len;         /**< TCP header incl. options, 8 for UDP/ICMP */
-	uint16_t ip_len;         /**< IPv4 total length, host order */
-	uint32_t frame_len;      /**< l2_len + ip_len: bytes to keep (trailer trimmed) */
-	uint8_t proto;           /**< IPPROTO_TCP/UDP/ICMP */
+	uint16_t ethertype; /**< host order, after any 802.1Q tag */
+	uint16_t vlan_tci;  /**< host order; 0 when untagged */
+	uint16_t l2_len;    /**< Ethernet header incl. tag */
+	uint16_t l3_len;    /**< IPv4 header incl. options */
+	uint16_t l4_len;    /**< TCP header incl. options, 8 for UDP/ICMP */
+	uint16_t ip_len;    /**< IPv4 total length, host order */
+	uint32_t frame_len; /**< l2_len + ip_len: bytes to keep (trailer trimmed) */
+	uint8_t proto;      /**< IPPROTO_TCP/UDP/ICMP */
 	uint8_t ttl;
-	uint8_t tcp_flags;       /**< TCP: flags byte */
+	uint8_t tcp_flags; /**< TCP: flags byte */
 	uint8_t icmp_type;
 	uint8_t icmp_code;
-	uint16_t tcp_mss_off;    /**< TCP SYN: offset of the MSS option value from
+	uint16_t tcp_mss_off; /**< TCP SYN: offset of the MSS option value from
 				      the frame start, 0 when absent */
 	uint32_t src_ip;
 	uint32_t dst_ip;
-	uint16_t src_port;       /**< TCP/UDP port; ICMP echo: identifier */
-	uint16_t dst_port;       /**< TCP/UDP port; ICMP echo: identifier */
-	uint32_t tcp_seq;        /**< host order */
-	uint32_t tcp_ack;        /**< host order */
-	uint16_t tcp_win;        /**< host order, unscaled */
-	uint8_t tcp_wscale;      /**< SYN: window scale option (capped at 14);
+	uint16_t src_port;  /**< TCP/UDP port; ICMP echo: identifier */
+	uint16_t dst_port;  /**< TCP/UDP port; ICMP echo: identifier */
+	uint32_t tcp_seq;   /**< host order */
+	uint32_t tcp_ack;   /**< host order */
+	uint16_t tcp_win;   /**< host order, unscaled */
+	uint8_t tcp_wscale; /**< SYN: window scale option (capped at 14);
 				      PKT_WSCALE_NONE when absent or not a SYN */
 	/* ARP (ethertype 0x0806) */
-	uint16_t arp_op;         /**< host order: 1 request, 2 reply */
+	uint16_t arp_op; /**< host order: 1 request, 2 reply */
 	uint8_t arp_sha[6];
 	uint32_t arp_sip;
 	uint32_t arp_tip;
@@ -122,7 +122,7 @@ pkt_csum_fold(uint32_t sum)
 static inline void
 pkt_csum_update16(uint16_t *csum, uint16_t old, uint16_t new)
 {
-	uint32_t sum = (uint16_t)~*csum + (uint32_t)(uint16_t)~old + new;
+	uint32_t sum = (uint16_t) ~*csum + (uint32_t)(uint16_t)~old + new;
 
 	*csum = (uint16_t)~pkt_csum_fold(sum);
 }
@@ -131,9 +131,9 @@ pkt_csum_update16(uint16_t *csum, uint16_t old, uint16_t new)
 static inline void
 pkt_csum_update32(uint16_t *csum, uint32_t old, uint32_t new)
 {
-	uint32_t sum = (uint16_t)~*csum;
+	uint32_t sum = (uint16_t) ~*csum;
 
-	sum += (uint16_t)~(old >> 16) + (uint16_t)~(old & 0xffff);
+	sum += (uint16_t) ~(old >> 16) + (uint16_t) ~(old & 0xffff);
 	sum += (new >> 16) + (new & 0xffff);
 	*csum = (uint16_t)~pkt_csum_fold(sum);
 }
@@ -154,8 +154,8 @@ pkt_csum_delta16(uint16_t old, uint16_t new)
 static inline uint32_t
 pkt_csum_delta32(uint32_t old, uint32_t new)
 {
-	return (uint32_t)(uint16_t)~(old >> 16) + (uint16_t)~(old & 0xffff) +
-	       (new >> 16) + (new & 0xffff);
+	return (uint32_t)(uint16_t) ~(old >> 16) + (uint16_t) ~(old & 0xffff) + (new >> 16) +
+	       (new & 0xffff);
 }
 
 /** The checksum field after changes whose deltas sum to delta (< 2^31). */

@@ -74,4 +74,3 @@ policy_classify_bulk(const struct policy *p, const struct flow_key **keys, unsig
 		classify_chunk(p, keys + done, m, rules + done);
 	}
 }
-

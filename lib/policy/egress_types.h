@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 enum egress_port_role {
-	EGRESS_PORT_INSIDE = 0,   /**< the mesh side */
-	EGRESS_PORT_OUTSIDE = 1,  /**< the internet / Memorystore side */
+	EGRESS_PORT_INSIDE = 0,  /**< the mesh side */
+	EGRESS_PORT_OUTSIDE = 1, /**< the internet / Memorystore side */
 	EGRESS_PORT_MAX
 };
 

@@ -58,9 +58,9 @@ enum policy_lb {
 
 /** A destination a rule NATs to (STATIC / DNS endpoints, VirtualService routes). */
 struct policy_target {
-	uint32_t ip;              /**< network order */
-	uint16_t port;            /**< host order; 0: the rule's target_port, else keep */
-	uint32_t weight;          /**< relative, >= 1; route weight x endpoint weight */
+	uint32_t ip;     /**< network order */
+	uint16_t port;   /**< host order; 0: the rule's target_port, else keep */
+	uint32_t weight; /**< relative, >= 1; route weight x endpoint weight */
 };
 
 /**
@@ -69,14 +69,14 @@ struct policy_target {
  * enforce; the rest is metadata for --check, telemetry and logs.
  */
 struct policy_rule {
-	uint32_t dst_ip;          /**< host order, host bits zero */
+	uint32_t dst_ip; /**< host order, host bits zero */
 	uint8_t prefix_len;
-	uint8_t proto;            /**< IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port;            /**< host order */
-	uint16_t target_port;     /**< [dp] host order; 0: keep (spec.ports[].targetPort) */
-	uint32_t first_target;    /**< [dp] index into policy.targets */
-	uint32_t n_targets;       /**< [dp] 0: keep the original destination (NONE) */
-	uint32_t total_weight;    /**< [dp] sum of the targets' weights */
+	uint8_t proto;         /**< IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;         /**< host order */
+	uint16_t target_port;  /**< [dp] host order; 0: keep (spec.ports[].targetPort) */
+	uint32_t first_target; /**< [dp] index into policy.targets */
+	uint32_t n_targets;    /**< [dp] 0: keep the original destination (NONE) */
+	uint32_t total_weight; /**< [dp] sum of the targets' weights */
 	/**
 	 * [dp] DestinationRule connectionPool.tcp.maxConnections: the most flows
 	 * (embryonic and established, TCP and UDP) that the rules sharing cap_id
@@ -99,33 +99,33 @@ struct policy_rule {
 	 * transitory timeout would end it). 0: flows.timeouts.transitory applies.
 	 */
 	uint64_t connect_timeout_ms;
-	uint8_t lb;               /**< [dp] enum policy_lb: how a new flow picks a target */
-	uint8_t flags;            /**< POLICY_RULE_F_* */
-	const char *name;         /**< namespace/name of the ServiceEntry */
-	const char *file;         /**< where the entry was written */
+	uint8_t lb;       /**< [dp] enum policy_lb: how a new flow picks a target */
+	uint8_t flags;    /**< POLICY_RULE_F_* */
+	const char *name; /**< namespace/name of the ServiceEntry */
+	const char *file; /**< where the entry was written */
 	unsigned int line;
 	unsigned int col;
-	unsigned int doc;         /**< 0-based document index in file */
-	const char *route;        /**< namespace/name of the VirtualService, or NULL */
-	const char *dr;           /**< namespace/name of the DestinationRule, or NULL */
-	const char *dst_name;     /**< POLICY_RULE_F_DNS_DST: the name resolved */
+	unsigned int doc;     /**< 0-based document index in file */
+	const char *route;    /**< namespace/name of the VirtualService, or NULL */
+	const char *dr;       /**< namespace/name of the DestinationRule, or NULL */
+	const char *dst_name; /**< POLICY_RULE_F_DNS_DST: the name resolved */
 };
 
 /** Costs of one build, for the benchmark and logs (control side only). */
 struct policy_build_stats {
-	uint64_t load_ns;         /**< read, parse and validate the YAML */
-	uint64_t compile_ns;      /**< model to rules and targets */
-	uint64_t classifier_ns;   /**< the exact table and rte_acl_build() */
+	uint64_t load_ns;          /**< read, parse and validate the YAML */
+	uint64_t compile_ns;       /**< model to rules and targets */
+	uint64_t classifier_ns;    /**< the exact table and rte_acl_build() */
 	uint64_t classifier_bytes; /**< DPDK heap the classifier holds */
-	uint32_t n_exact;         /**< rules in the exact table */
-	uint32_t n_acl;           /**< rules in the rte_acl context */
+	uint32_t n_exact;          /**< rules in the exact table */
+	uint32_t n_acl;            /**< rules in the rte_acl context */
 };
 
 struct rte_acl_ctx;
 struct policy_exact;
 
 struct policy {
-	uint32_t generation;      /**< 1 for the first policy, +1 per publish */
+	uint32_t generation;           /**< 1 for the first policy, +1 per publish */
 	enum egress_outbound outbound; /**< [dp] policy.outbound, or a Sidecar's */
 	/**
 	 * The classifier: rules for a single address (/32) in an exact-match
@@ -139,15 +139,15 @@ struct policy {
 	uint32_t n_rules;
 	struct policy_target *targets;
 	uint32_t n_targets;
-	uint32_t n_caps;          /**< [dp] max_connections counters needed */
+	uint32_t n_caps;           /**< [dp] max_connections counters needed */
 	const char **target_names; /**< [n_targets]: DNS name a target came from, or NULL */
 	const char *outbound_from; /**< "Sidecar ns/name at file:line, over policy.outbound
 					X" when a Sidecar set outbound; NULL when
 					policy.outbound did */
-	uint64_t built_at;        /**< wall-clock seconds */
+	uint64_t built_at;         /**< wall-clock seconds */
 	struct policy_build_stats stats;
-	void *strings;            /**< private: owns names and file paths */
-	/*
+	void *strings; /**< private: owns names and file paths */
+		       /*
 	 * No counters: what the workers count per rule, cap and target lives in
 	 * struct dp_counters (lib/dp/dp.h), owned by lib/ctl and published with
 	 * the policy, so that nothing writes a policy once it is published.
@@ -159,7 +159,7 @@ struct policy {
  * rules[i] is the index of the matching rule or POLICY_NO_RULE. When several
  * rules match, the longest destination prefix wins. Any thread, no locks.
  */
-void policy_classify_bulk(const struct policy *p, const struct flow_key **keys,
-			  unsigned int n, uint32_t *rules);
+void policy_classify_bulk(const struct policy *p, const struct flow_key **keys, unsigned int n,
+			  uint32_t *rules);
 
 #endif

@@ -20,19 +20,19 @@
  * read it with no synchronisation at all.
  */
 struct exact_slot {
-	uint64_t key;             /* EXACT_EMPTY: free */
+	uint64_t key; /* EXACT_EMPTY: free */
 	uint32_t rule;
 	uint32_t pad;
 };
 
 struct policy_exact {
-	uint32_t mask;            /* slots - 1, slots a power of two */
+	uint32_t mask; /* slots - 1, slots a power of two */
 	struct exact_slot slot[];
 };
 
 /* No key has its top byte set: the protocol sits in bits 48-55. */
 #define EXACT_EMPTY UINT64_MAX
-#define EXACT_BULK 64             /* keys hashed and prefetched ahead */
+#define EXACT_BULK  64 /* keys hashed and prefetched ahead */
 
 /*
  * The exact table's key: (destination, port, protocol) as the flow key holds

@@ -101,8 +101,8 @@ build_exact(struct policy *p, uint32_t n_exact)
 		if (pr->prefix_len != 32)
 			continue;
 		k = exact_key(htonl(pr->dst_ip), htons(pr->port), pr->proto);
-		for (s = exact_hash(k) & t->mask; t->slot[s].key != EXACT_EMPTY &&
-		     t->slot[s].key != k; s = (s + 1) & t->mask)
+		for (s = exact_hash(k) & t->mask;
+		     t->slot[s].key != EXACT_EMPTY && t->slot[s].key != k; s = (s + 1) & t->mask)
 			;
 		/* the same key twice has the same targets (check_conflicts): keep the first */
 		if (t->slot[s].key == k)
@@ -194,7 +194,6 @@ build_classifier(struct policy *p, enum policy_classifier how)
 	p->stats.classifier_bytes = dpdk_heap_bytes() - heap0;
 	return rc;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Building and freeing                                                */
@@ -305,4 +304,3 @@ policy_free(struct policy *p)
 	}
 	free(p);
 }
-

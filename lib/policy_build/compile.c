@@ -97,7 +97,7 @@ cc_fqdn(struct cc *c, const char *host, const char *ns)
 	if (host == NULL || strchr(host, '.') != NULL || strcmp(host, "*") == 0)
 		return host;
 	return cc_printf(c, "%s.%s.svc.cluster.local", host,
-			    ns != NULL && ns[0] != '\0' ? ns : "default");
+			 ns != NULL && ns[0] != '\0' ? ns : "default");
 }
 
 /* ------------------------------------------------------------------ */
@@ -202,7 +202,8 @@ build_indexes(struct cc *c)
 		d = &m->drs[c->dr_exact[i].idx];
 		diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
 			 "DestinationRule %s: host %s already has DestinationRule %s (%s:%u); "
-			 "this one is ignored", c->dr_names[c->dr_exact[i].idx], d->host,
+			 "this one is ignored",
+			 c->dr_names[c->dr_exact[i].idx], d->host,
 			 c->dr_names[c->dr_exact[i - 1].idx], a->pos.file, a->pos.line);
 	}
 	return c->oom ? -ENOMEM : 0;
@@ -336,7 +337,6 @@ dr_settings_equal(const struct dr_settings *a, const struct dr_settings *b)
 	return a->max_connections == b->max_connections &&
 	       a->connect_timeout_ms == b->connect_timeout_ms && a->lb == b->lb;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Whole-table checks and the last touches                             */
@@ -476,7 +476,6 @@ finish_rules(struct cc *c, struct policy *p)
 	return 0;
 }
 
-
 /* A Sidecar that selects this appliance overrides policy.outbound (Istio's precedence). */
 static void
 compile_outbound(struct cc *c, struct policy *p)
@@ -497,23 +496,25 @@ compile_outbound(struct cc *c, struct policy *p)
 		if (sc->has_selector != best->has_selector || sc->outbound == best->outbound)
 			continue;
 		diag_add(c->dl, DIAG_ERROR, sc->outbound_pos.file, sc->outbound_pos.line,
-			 sc->outbound_pos.col, "Sidecar %s sets outboundTrafficPolicy %s, but "
+			 sc->outbound_pos.col,
+			 "Sidecar %s sets outboundTrafficPolicy %s, but "
 			 "Sidecar %s (%s:%u) sets %s: which one applies to this appliance is "
-			 "ambiguous", cc_qualified(c, sc->ns, sc->name),
-			 outbound_name(sc->outbound), cc_qualified(c, best->ns, best->name),
-			 best->pos.file, best->pos.line, outbound_name(best->outbound));
+			 "ambiguous",
+			 cc_qualified(c, sc->ns, sc->name), outbound_name(sc->outbound),
+			 cc_qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
+			 outbound_name(best->outbound));
 	}
 	if (best == NULL)
 		return;
 	p->outbound = best->outbound;
-	p->outbound_from = cc_printf(c, "Sidecar %s at %s:%u, over policy.outbound %s",
-					cc_qualified(c, best->ns, best->name), best->pos.file,
-					best->pos.line,
-					outbound_name(c->cfg != NULL ? c->cfg->outbound :
-						      EGRESS_OUTBOUND_REGISTRY_ONLY));
+	p->outbound_from = cc_printf(
+		c, "Sidecar %s at %s:%u, over policy.outbound %s",
+		cc_qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
+		outbound_name(c->cfg != NULL ? c->cfg->outbound : EGRESS_OUTBOUND_REGISTRY_ONLY));
 	if (c->cfg != NULL && best->outbound != c->cfg->outbound)
 		diag_add(c->dl, DIAG_WARNING, best->outbound_pos.file, best->outbound_pos.line,
-			 best->outbound_pos.col, "Sidecar %s: outboundTrafficPolicy %s overrides "
+			 best->outbound_pos.col,
+			 "Sidecar %s: outboundTrafficPolicy %s overrides "
 			 "policy.outbound %s of the appliance config",
 			 cc_qualified(c, best->ns, best->name), outbound_name(best->outbound),
 			 outbound_name(c->cfg->outbound));
@@ -533,13 +534,13 @@ warn_unused_drs(struct cc *c)
 
 		for (k = 0; k < dr->n_subsets; k++)
 			enforces = enforces || dr->subsets[k].s.has_max_connections ||
-				   dr->subsets[k].s.has_connect_timeout ||
-				   dr->subsets[k].s.has_lb;
+				   dr->subsets[k].s.has_connect_timeout || dr->subsets[k].s.has_lb;
 		if (c->dr_used[i] || !enforces || dr->host == NULL)
 			continue;
 		diag_add(c->dl, DIAG_WARNING, dr->pos.file, dr->pos.line, dr->pos.col,
 			 "DestinationRule %s: host %s is not the host of any ServiceEntry; its "
-			 "traffic policy applies to nothing here", c->dr_names[i], dr->host);
+			 "traffic policy applies to nothing here",
+			 c->dr_names[i], dr->host);
 	}
 }
 
@@ -571,7 +572,6 @@ compile_model(struct cc *c, struct policy *p)
 	return c->oom ? -ENOMEM : 0;
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Compiling a model                                                   */
 
@@ -581,7 +581,12 @@ policy_compile(struct policy *p, const struct policy_model *m, const struct egre
 {
 	struct builder b = { 0 };
 	struct cc c = {
-		.m = m, .cfg = cfg, .dns = dns, .dl = dl, .b = &b, .st = p->strings,
+		.m = m,
+		.cfg = cfg,
+		.dns = dns,
+		.dl = dl,
+		.b = &b,
+		.st = p->strings,
 	};
 	size_t errors_before = diag_errors(dl);
 	uint64_t t0 = mono_ns(), t1;
@@ -616,4 +621,3 @@ policy_compile(struct policy *p, const struct policy_model *m, const struct egre
 		rc = -EINVAL;
 	return rc;
 }
-

@@ -34,10 +34,10 @@ struct policy_store {
 
 /* Compile-time facts about one rule, dropped once the rules are final. */
 struct rule_meta {
-	uint32_t se;              /* the entry whose cluster it is (cap key) */
-	uint32_t port;            /* the cluster's port (cap key) */
-	const char *subset;       /* the cluster's subset (cap key), or NULL */
-	bool dead;                /* replaced by a VirtualService rule */
+	uint32_t se;        /* the entry whose cluster it is (cap key) */
+	uint32_t port;      /* the cluster's port (cap key) */
+	const char *subset; /* the cluster's subset (cap key), or NULL */
+	bool dead;          /* replaced by a VirtualService rule */
 };
 
 /* Growable arrays of the compiler's output. */
@@ -52,7 +52,7 @@ struct builder {
 
 /* A host name and the index of what declares it (ServiceEntry, DestinationRule). */
 struct host_ref {
-	const char *host;         /* fully qualified */
+	const char *host; /* fully qualified */
 	uint32_t idx;
 };
 
@@ -65,9 +65,9 @@ struct cc {
 	struct builder *b;
 	struct policy_store *st;
 	bool oom;
-	const char **se_names;    /* [n_ses] "ns/name" */
-	const char **dr_names;    /* [n_drs] */
-	const char **se_hosts_fq; /* per SE: its first host, qualified (display) */
+	const char **se_names;     /* [n_ses] "ns/name" */
+	const char **dr_names;     /* [n_drs] */
+	const char **se_hosts_fq;  /* per SE: its first host, qualified (display) */
 	struct host_ref *se_exact; /* every non-wildcard SE host, sorted */
 	uint32_t n_se_exact;
 	struct host_ref *se_wild; /* every wildcard SE host */
@@ -126,8 +126,7 @@ bool dr_settings_equal(const struct dr_settings *a, const struct dr_settings *b)
 bool se_uses_dns(const struct service_entry *se);
 int se_targets(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct dr_subset *sub,
 	       uint16_t dflt, bool quiet, bool *from_dns);
-int cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp,
-		const struct rule_spec *rs);
+int cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rule_spec *rs);
 bool cc_rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len,
 		    uint16_t port, uint8_t proto);
 int compile_se(struct cc *c, uint32_t se_i);

@@ -90,9 +90,11 @@ vs_for_us(struct cc *c, const struct virtual_service *vs, const char *vs_name)
 			us = true;
 		else if (!known)
 			diag_add(c->dl, DIAG_WARNING, vs->gateways_pos.file, vs->gateways_pos.line,
-				 vs->gateways_pos.col, "VirtualService %s: gateway %s is not "
+				 vs->gateways_pos.col,
+				 "VirtualService %s: gateway %s is not "
 				 "defined in the policy sources; its routes are not for this "
-				 "appliance", vs_name, vs->gateways[i]);
+				 "appliance",
+				 vs_name, vs->gateways[i]);
 	}
 	return us;
 }
@@ -112,8 +114,8 @@ prefix_intersect(uint32_t a, uint8_t al, uint32_t b, uint8_t bl, uint32_t *x, ui
 
 /* Where a route sends the flows of one matched port. */
 struct route_to {
-	bool ok;                  /* usable; else errors were reported */
-	bool keep;                /* to the original destination (a NONE entry) */
+	bool ok;   /* usable; else errors were reported */
+	bool keep; /* to the original destination (a NONE entry) */
 	uint16_t keep_port;
 	uint32_t first, n;
 	uint8_t flags;
@@ -157,8 +159,8 @@ route_weights(struct policy_target *t, const uint32_t *range_n, const uint32_t *
 	}
 	for (r = 0, o = 0; r < n_ranges && r < 64; r++) {
 		for (i = 0; i < range_n[r]; i++) {
-			uint64_t w = ((uint64_t)route_w[r] * t[o + i].weight * l + tot[r] / 2) /
-				     tot[r];
+			uint64_t w =
+				((uint64_t)route_w[r] * t[o + i].weight * l + tot[r] / 2) / tot[r];
 
 			t[o + i].weight = w == 0 ? 1 : w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 		}
@@ -217,7 +219,8 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		if (sp == NULL) {
 			diag_add(c->dl, DIAG_ERROR, d->pos.file, d->pos.line, d->pos.col,
 				 "VirtualService %s: port %u is not a port of ServiceEntry %s "
-				 "(host %s)", vs_name, dport, c->se_names[se_i], d->host);
+				 "(host %s)",
+				 vs_name, dport, c->se_names[se_i], d->host);
 			out->ok = false;
 			continue;
 		}
@@ -228,7 +231,8 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 			if (sub == NULL) {
 				diag_add(c->dl, DIAG_ERROR, d->pos.file, d->pos.line, d->pos.col,
 					 "VirtualService %s: subset %s of %s is not defined by a "
-					 "DestinationRule", vs_name, d->subset, d->host);
+					 "DestinationRule",
+					 vs_name, d->subset, d->host);
 				out->ok = false;
 				continue;
 			}
@@ -245,7 +249,8 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 			diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
 				 "VirtualService %s: destinations have different DestinationRule "
 				 "settings; the flows of this route follow the first "
-				 "destination's", vs_name);
+				 "destination's",
+				 vs_name);
 		}
 		if (se->resolution == SE_RES_NONE) {
 			/* Envoy's ORIGINAL_DST cluster: the address the client asked for */
@@ -253,8 +258,8 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 				diag_add(c->dl, DIAG_ERROR, d->pos.file, d->pos.line, d->pos.col,
 					 "VirtualService %s: ServiceEntry %s has resolution NONE "
 					 "(the original destination), which an L4 gateway cannot "
-					 "split with other destinations", vs_name,
-					 c->se_names[se_i]);
+					 "split with other destinations",
+					 vs_name, c->se_names[se_i]);
 				out->ok = false;
 				continue;
 			}
@@ -269,8 +274,8 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		if (n == 0)
 			diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
 				 "VirtualService %s: destination %s%s%s has no address to send "
-				 "to; its share of the flows is refused", vs_name, d->host,
-				 d->subset != NULL ? " subset " : "",
+				 "to; its share of the flows is refused",
+				 vs_name, d->host, d->subset != NULL ? " subset " : "",
 				 d->subset != NULL ? d->subset : "");
 		if (dns)
 			out->flags |= POLICY_RULE_F_DNS;
@@ -288,14 +293,14 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 struct vs_gen {
 	const struct virtual_service *vs;
 	const char *vs_name;
-	uint32_t vs_first;        /* first rule this VirtualService added */
-	uint32_t all_vs_first;    /* first rule any VirtualService added */
+	uint32_t vs_first;     /* first rule this VirtualService added */
+	uint32_t all_vs_first; /* first rule any VirtualService added */
 };
 
 /* An earlier rule of this VirtualService already takes these flows? */
 static int
-vs_shadowed(const struct cc *c, const struct vs_gen *g, uint32_t dst, uint8_t len,
-	    uint16_t port, uint8_t proto)
+vs_shadowed(const struct cc *c, const struct vs_gen *g, uint32_t dst, uint8_t len, uint16_t port,
+	    uint8_t proto)
 {
 	uint32_t i;
 
@@ -339,12 +344,12 @@ route_for_port(struct cc *c, struct vs_gen *g, const struct vs_route *r, uint32_
 /* The working state of one route while its rules are made. */
 struct route_run {
 	const struct vs_route *r;
-	const char *name;         /* "ns/vs tcp[i]" */
+	const char *name; /* "ns/vs tcp[i]" */
 	struct route_cache *cache;
 	unsigned int n_cache;
 	bool warned_shadow;
-	bool failed;              /* a destination was in error: say nothing more */
-	bool skipped;             /* earlier routes took flows: that was said */
+	bool failed;  /* a destination was in error: say nothing more */
+	bool skipped; /* earlier routes took flows: that was said */
 };
 
 /* One candidate rule of a route: skipped when an earlier route has its flows. */
@@ -365,8 +370,9 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 			rr->warned_shadow = true;
 			diag_add(c->dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.col,
 				 "VirtualService %s: route %s comes first for these flows of "
-				 "port %u; route %s[%u] is never used for them", g->vs_name,
-				 x->route, sp->number, r->tls ? "tls" : "tcp", r->index);
+				 "port %u; route %s[%u] is never used for them",
+				 g->vs_name, x->route, sp->number, r->tls ? "tls" : "tcp",
+				 r->index);
 		}
 		rr->skipped = true;
 		return 0;
@@ -374,8 +380,9 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 	if (cc_rule_exists(c->b, g->all_vs_first, dst, len, (uint16_t)sp->number, sp->l4proto)) {
 		diag_add(c->dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.col,
 			 "VirtualService %s: port %u of ServiceEntry %s is routed by another "
-			 "VirtualService first; route %s[%u] is not used for it", g->vs_name,
-			 sp->number, c->se_names[se_i], r->tls ? "tls" : "tcp", r->index);
+			 "VirtualService first; route %s[%u] is not used for it",
+			 g->vs_name, sp->number, c->se_names[se_i], r->tls ? "tls" : "tcp",
+			 r->index);
 		rr->skipped = true;
 		return 0;
 	}
@@ -387,10 +394,18 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 		return 0;
 	}
 	rs = (struct rule_spec){
-		.dst = dst, .len = len, .first = to->first, .n = to->keep ? 0 : to->n,
+		.dst = dst,
+		.len = len,
+		.first = to->first,
+		.n = to->keep ? 0 : to->n,
 		.target_port = to->keep ? to->keep_port : (uint16_t)sp->target_port,
-		.s = to->s, .dr = to->dr, .route = rr->name, .pos = &r->pos,
-		.cap_se = to->cap_se, .cap_port = to->cap_port, .cap_subset = to->cap_subset,
+		.s = to->s,
+		.dr = to->dr,
+		.route = rr->name,
+		.pos = &r->pos,
+		.cap_se = to->cap_se,
+		.cap_port = to->cap_port,
+		.cap_subset = to->cap_subset,
 		.flags = (uint8_t)(POLICY_RULE_F_ROUTED | to->flags |
 				   (len == 0 ? POLICY_RULE_F_ANY_DST : 0)),
 	};
@@ -437,8 +452,8 @@ route_port(struct cc *c, struct vs_gen *g, struct route_run *rr, const struct vs
 			uint8_t len = blen;
 
 			if (sub != NULL &&
-			    (sub->v6 || !prefix_intersect(base, blen, sub->ip, sub->prefix_len,
-							  &dst, &len)))
+			    (sub->v6 ||
+			     !prefix_intersect(base, blen, sub->ip, sub->prefix_len, &dst, &len)))
 				continue;
 			rc = route_rule(c, g, rr, se_i, sp, dst, len);
 			if (rc < 0)
@@ -479,8 +494,8 @@ compile_route(struct cc *c, struct vs_gen *g, const struct vs_route *r)
 	for (mi = 0; mi < n_matches && rc == 0; mi++) {
 		const struct vs_match *mt = r->n_matches > 0 ? &r->matches[mi] : &match_all;
 
-		if (mt->n_gateways > 0 && !gateways_include_us(c, mt->gateways, mt->n_gateways,
-							       vs->ns))
+		if (mt->n_gateways > 0 &&
+		    !gateways_include_us(c, mt->gateways, mt->n_gateways, vs->ns))
 			continue;
 		applies = true;
 		for (s = 0; s < c->m->n_ses && rc == 0; s++) {
@@ -501,8 +516,9 @@ compile_route(struct cc *c, struct vs_gen *g, const struct vs_route *r)
 		diag_add(c->dl, DIAG_WARNING, r->pos.file, r->pos.line, r->pos.col,
 			 "VirtualService %s: route %s[%u] selects no flow: no match names a %s "
 			 "port of the ServiceEntries its hosts name (an L4 gateway sees each "
-			 "flow's own destination port, not a Gateway listener's)", g->vs_name,
-			 r->tls ? "tls" : "tcp", r->index, r->tls ? "TLS or HTTPS" : "non-HTTP");
+			 "flow's own destination port, not a Gateway listener's)",
+			 g->vs_name, r->tls ? "tls" : "tcp", r->index,
+			 r->tls ? "TLS or HTTPS" : "non-HTTP");
 	return 0;
 }
 
@@ -534,4 +550,3 @@ compile_vss(struct cc *c)
 	}
 	return 0;
 }
-

@@ -22,8 +22,7 @@
  * about it (unless quiet: the entry's other ports already said it).
  */
 static const struct dns_answer *
-dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypos *pos,
-	   bool quiet)
+dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypos *pos, bool quiet)
 {
 	const struct dns_answer *a;
 	int rc;
@@ -32,7 +31,8 @@ dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypo
 		if (!quiet)
 			diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
 				 "ServiceEntry %s: %s is not resolved (this build has no DNS "
-				 "resolver); it adds no address", se_name, name);
+				 "resolver); it adds no address",
+				 se_name, name);
 		return NULL;
 	}
 	rc = dns_want(c->dns, name);
@@ -47,7 +47,8 @@ dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypo
 	case DNS_PENDING:
 		diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
 			 "ServiceEntry %s: %s is not resolved yet; it adds no address until "
-			 "it is", se_name, name);
+			 "it is",
+			 se_name, name);
 		break;
 	case DNS_NONE:
 		diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
@@ -56,14 +57,14 @@ dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypo
 		break;
 	case DNS_FAILED:
 		diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
-			 "ServiceEntry %s: %s cannot be resolved (%s); it adds no address",
-			 se_name, name, a->error != NULL ? a->error : "no answer");
+			 "ServiceEntry %s: %s cannot be resolved (%s); it adds no address", se_name,
+			 name, a->error != NULL ? a->error : "no answer");
 		break;
 	case DNS_STALE:
 		diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
 			 "ServiceEntry %s: the resolver fails for %s (%s); its last good "
-			 "addresses are kept", se_name, name,
-			 a->error != NULL ? a->error : "no answer");
+			 "addresses are kept",
+			 se_name, name, a->error != NULL ? a->error : "no answer");
 		break;
 	case DNS_OK:
 		break;
@@ -71,7 +72,8 @@ dns_answer(struct cc *c, const char *se_name, const char *name, const struct ypo
 	if (a->n_v6 > 0)
 		diag_add(c->dl, DIAG_WARNING, pos->file, pos->line, pos->col,
 			 "ServiceEntry %s: %s has %u IPv6 address%s, not forwarded (IPv6 is not "
-			 "forwarded yet)", se_name, name, a->n_v6, a->n_v6 == 1 ? "" : "es");
+			 "forwarded yet)",
+			 se_name, name, a->n_v6, a->n_v6 == 1 ? "" : "es");
 	return a;
 }
 
@@ -90,15 +92,17 @@ target_add(struct cc *c, uint32_t ip_net, uint16_t port, uint32_t weight, const 
 {
 	struct builder *b = c->b;
 
-	if (cc_grow((void **)&b->targets, &b->cap_targets, b->n_targets + 1,
-		    sizeof(*b->targets)) < 0 ||
-	    cc_grow((void **)&b->tnames, &b->cap_tnames, b->n_targets + 1,
-		    sizeof(*b->tnames)) < 0) {
+	if (cc_grow((void **)&b->targets, &b->cap_targets, b->n_targets + 1, sizeof(*b->targets)) <
+		    0 ||
+	    cc_grow((void **)&b->tnames, &b->cap_tnames, b->n_targets + 1, sizeof(*b->tnames)) <
+		    0) {
 		c->oom = true;
 		return -ENOMEM;
 	}
 	b->targets[b->n_targets] = (struct policy_target){
-		.ip = ip_net, .port = port, .weight = weight,
+		.ip = ip_net,
+		.port = port,
+		.weight = weight,
 	};
 	b->tnames[b->n_targets++] = from;
 	return 0;
@@ -224,7 +228,6 @@ weights_normalize(struct policy_target *t, uint32_t n)
 /* ------------------------------------------------------------------ */
 /* Rules                                                               */
 
-
 int
 cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct rule_spec *rs)
 {
@@ -261,7 +264,9 @@ cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct 
 	r->dr = rs->dr;
 	r->dst_name = rs->dst_name;
 	b->meta[b->n_rules] = (struct rule_meta){
-		.se = rs->cap_se, .port = rs->cap_port, .subset = rs->cap_subset,
+		.se = rs->cap_se,
+		.port = rs->cap_port,
+		.subset = rs->cap_subset,
 	};
 	b->n_rules++;
 	return 0;
@@ -270,7 +275,7 @@ cc_rule_add(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct 
 /* A rule for this key already added since index from? (an address listed twice) */
 bool
 cc_rule_exists(const struct builder *b, uint32_t from, uint32_t dst, uint8_t len, uint16_t port,
-	    uint8_t proto)
+	       uint8_t proto)
 {
 	uint32_t i;
 
@@ -298,10 +303,13 @@ compile_se(struct cc *c, uint32_t se_i)
 		const struct se_port *sp = &se->ports[p];
 		uint32_t first = c->b->n_targets, from = c->b->n_rules;
 		struct rule_spec rs = {
-			.first = first, .target_port = (uint16_t)sp->target_port,
+			.first = first,
+			.target_port = (uint16_t)sp->target_port,
 			.s = dr_effective(dr, NULL, sp->number),
-			.dr = dr != NULL ? c->dr_names[d] : NULL, .pos = &se->pos,
-			.cap_se = se_i, .cap_port = sp->number,
+			.dr = dr != NULL ? c->dr_names[d] : NULL,
+			.pos = &se->pos,
+			.cap_se = se_i,
+			.cap_port = sp->number,
 		};
 		bool from_dns = false;
 		int n;
@@ -323,7 +331,8 @@ compile_se(struct cc *c, uint32_t se_i)
 		} else if (!dns_dst && se->resolution != SE_RES_NONE && rs.n == 0) {
 			diag_add(c->dl, DIAG_WARNING, sp->pos.file, sp->pos.line, sp->pos.col,
 				 "ServiceEntry %s port %u: no endpoint address to send to; the "
-				 "port admits nothing", name, sp->number);
+				 "port admits nothing",
+				 name, sp->number);
 			continue;
 		}
 		if (dns_dst) {
@@ -337,7 +346,7 @@ compile_se(struct cc *c, uint32_t se_i)
 					uint32_t ip = ntohl(ans->addrs[k]);
 
 					if (cc_rule_exists(c->b, from, ip, 32, (uint16_t)sp->number,
-							sp->l4proto))
+							   sp->l4proto))
 						continue;
 					rs.dst = ip;
 					rs.len = 32;
@@ -349,18 +358,21 @@ compile_se(struct cc *c, uint32_t se_i)
 			}
 			if (c->b->n_rules == from)
 				diag_add(c->dl, DIAG_WARNING, sp->pos.file, sp->pos.line,
-					 sp->pos.col, "ServiceEntry %s port %u: no address of its "
-					 "hosts is known; the port admits nothing", name,
-					 sp->number);
+					 sp->pos.col,
+					 "ServiceEntry %s port %u: no address of its "
+					 "hosts is known; the port admits nothing",
+					 name, sp->number);
 			continue;
 		}
 		/* No address at all: Istio matches the port on any destination. */
 		if (se->n_addresses == 0) {
 			if (rs.n > 0)
 				diag_add(c->dl, DIAG_WARNING, sp->pos.file, sp->pos.line,
-					 sp->pos.col, "ServiceEntry %s has no addresses: port %u "
+					 sp->pos.col,
+					 "ServiceEntry %s has no addresses: port %u "
 					 "of EVERY destination is sent to its endpoints (add "
-					 "spec.addresses to restrict it)", name, sp->number);
+					 "spec.addresses to restrict it)",
+					 name, sp->number);
 			rs.flags |= POLICY_RULE_F_ANY_DST;
 			if (cc_rule_add(c, se_i, sp, &rs) < 0)
 				return -ENOMEM;
@@ -370,7 +382,7 @@ compile_se(struct cc *c, uint32_t se_i)
 			const struct se_address *ad = &se->addresses[a];
 
 			if (ad->v6 || cc_rule_exists(c->b, from, ad->ip, ad->prefix_len,
-						  (uint16_t)sp->number, sp->l4proto))
+						     (uint16_t)sp->number, sp->l4proto))
 				continue;
 			rs.dst = ad->ip;
 			rs.len = ad->prefix_len;
@@ -381,7 +393,7 @@ compile_se(struct cc *c, uint32_t se_i)
 	if (se->n_addresses > 0 && n_v4 == 0)
 		diag_add(c->dl, DIAG_WARNING, se->pos.file, se->pos.line, se->pos.col,
 			 "ServiceEntry %s has only IPv6 addresses; IPv6 is not forwarded "
-			 "yet, the entry admits nothing", name);
+			 "yet, the entry admits nothing",
+			 name);
 	return 0;
 }
-

@@ -22,17 +22,17 @@
 
 #include "config_private.h"
 
-#define CFG_DEFAULT_FLOWS_MAX    1048576u
-#define CFG_FLOWS_MIN            1024u
-#define CFG_FLOWS_LIMIT          16777216u
-#define CFG_DEFAULT_ESTABLISHED  (7440ull * 1000)  /* RFC 5382 REQ-5: 2 h 4 min */
-#define CFG_DEFAULT_TRANSITORY   (240ull * 1000)   /* RFC 5382 REQ-5: 4 min */
-#define CFG_DEFAULT_TIME_WAIT    (120ull * 1000)   /* 2 MSL */
-#define CFG_WORKERS_MAX          128
-#define CFG_NEW_PER_SECOND_MAX   100000000u
-#define CFG_LABEL_NAME_MAX       63
-#define CFG_LABEL_PREFIX_MAX     253
-#define CFG_QUOTE_MAX            64                /* bytes of a value in a message */
+#define CFG_DEFAULT_FLOWS_MAX   1048576u
+#define CFG_FLOWS_MIN           1024u
+#define CFG_FLOWS_LIMIT         16777216u
+#define CFG_DEFAULT_ESTABLISHED (7440ull * 1000) /* RFC 5382 REQ-5: 2 h 4 min */
+#define CFG_DEFAULT_TRANSITORY  (240ull * 1000)  /* RFC 5382 REQ-5: 4 min */
+#define CFG_DEFAULT_TIME_WAIT   (120ull * 1000)  /* 2 MSL */
+#define CFG_WORKERS_MAX         128
+#define CFG_NEW_PER_SECOND_MAX  100000000u
+#define CFG_LABEL_NAME_MAX      63
+#define CFG_LABEL_PREFIX_MAX    253
+#define CFG_QUOTE_MAX           64 /* bytes of a value in a message */
 
 static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", NULL };
 static const char *const policy_keys[] = {
@@ -105,8 +105,6 @@ cfg_need(struct cfg_ctx *c, const struct ynode *map, const char *key)
 	}
 	return v;
 }
-
-
 
 int
 cfg_strdup(struct cfg_ctx *c, const char *s, char **out)
@@ -423,8 +421,8 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 	if (v != NULL && cfg_check_map(c, v, per_source_keys)) {
 		if (yr_get_uint(&c->r, v, "max", 0, CFG_FLOWS_LIMIT, NULL, &x) != NULL)
 			cfg->per_source_max = (uint32_t)x;
-		if (yr_get_uint(&c->r, v, "new_per_second", 0, CFG_NEW_PER_SECOND_MAX, NULL,
-				&x) != NULL)
+		if (yr_get_uint(&c->r, v, "new_per_second", 0, CFG_NEW_PER_SECOND_MAX, NULL, &x) !=
+		    NULL)
 			cfg->per_source_new_per_second = (uint32_t)x;
 	}
 	yr_pop(&c->r, m2);

@@ -20,19 +20,19 @@
 
 /** A static neighbour (ports.X.neighbors): never resolved, never aged. */
 struct egress_neighbor {
-	uint32_t ip;              /**< network order */
+	uint32_t ip; /**< network order */
 	uint8_t mac[6];
 };
 
 struct egress_port_cfg {
-	char *device;             /**< PCI address or vdev arguments */
-	uint32_t addr;            /**< own address, network order */
-	uint8_t prefix_len;       /**< of the connected prefix */
-	uint32_t gateway;         /**< next hop for off-link destinations; 0: none */
-	uint16_t mtu;             /**< L3 MTU; default 1500 */
+	char *device;       /**< PCI address or vdev arguments */
+	uint32_t addr;      /**< own address, network order */
+	uint8_t prefix_len; /**< of the connected prefix */
+	uint32_t gateway;   /**< next hop for off-link destinations; 0: none */
+	uint16_t mtu;       /**< L3 MTU; default 1500 */
 	struct egress_neighbor neighbors[EGRESS_MAX_NEIGHBORS]; /**< static ARP entries */
 	unsigned int n_neighbors;
-	unsigned int line;        /**< position of the port's mapping, for messages */
+	unsigned int line; /**< position of the port's mapping, for messages */
 };
 
 struct egress_label {
@@ -41,36 +41,36 @@ struct egress_label {
 };
 
 struct egress_config {
-	char *path;               /**< the config file */
-	char *dir;                /**< its folder: sources are relative to it */
+	char *path; /**< the config file */
+	char *dir;  /**< its folder: sources are relative to it */
 	struct egress_port_cfg port[EGRESS_PORT_MAX];
 
 	uint32_t nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< network order */
-	unsigned int n_nat_addrs; /**< default: the outside address */
-	uint16_t nat_port_lo;     /**< default 1024 */
-	uint16_t nat_port_hi;     /**< default 65535 */
+	unsigned int n_nat_addrs;                 /**< default: the outside address */
+	uint16_t nat_port_lo;                     /**< default 1024 */
+	uint16_t nat_port_hi;                     /**< default 65535 */
 	enum egress_port_alloc port_alloc;
-	uint16_t mss_clamp;       /**< 0: off */
+	uint16_t mss_clamp; /**< 0: off */
 
 	enum egress_outbound outbound;
 	enum egress_deny deny;
 	enum egress_revoke on_revoke;
-	char **sources;           /**< absolute paths of files or folders */
+	char **sources; /**< absolute paths of files or folders */
 	unsigned int n_sources;
 	struct egress_label labels[EGRESS_MAX_LABELS]; /**< this appliance's labels,
 							 matched by Gateway selectors */
-	unsigned int n_labels;    /**< default: istio=egressgateway */
+	unsigned int n_labels;                         /**< default: istio=egressgateway */
 
-	uint32_t flows_max;       /**< default 1048576 */
-	uint64_t timeout_established_ms; /**< default 7440 s (RFC 5382 REQ-5) */
-	uint64_t timeout_transitory_ms;  /**< default 240 s */
-	uint64_t timeout_time_wait_ms;   /**< default 120 s */
-	uint32_t embryonic_max;   /**< default flows_max / 4 */
-	uint32_t per_source_max;  /**< 0: no cap */
+	uint32_t flows_max;                 /**< default 1048576 */
+	uint64_t timeout_established_ms;    /**< default 7440 s (RFC 5382 REQ-5) */
+	uint64_t timeout_transitory_ms;     /**< default 240 s */
+	uint64_t timeout_time_wait_ms;      /**< default 120 s */
+	uint32_t embryonic_max;             /**< default flows_max / 4 */
+	uint32_t per_source_max;            /**< 0: no cap */
 	uint32_t per_source_new_per_second; /**< 0: no cap */
-	bool tcp_liberal;         /**< flows.tcp_liberal: skip window checks */
+	bool tcp_liberal;                   /**< flows.tcp_liberal: skip window checks */
 
-	unsigned int workers;     /**< default 1 */
+	unsigned int workers; /**< default 1 */
 };
 
 /**

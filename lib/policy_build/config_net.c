@@ -18,9 +18,9 @@
 
 #include "config_private.h"
 
-#define CFG_MTU_MIN              68                /* RFC 791 */
-#define CFG_MTU_MAX              9000
-#define CFG_MSS_MIN              536               /* RFC 879 default MSS */
+#define CFG_MTU_MIN 68 /* RFC 791 */
+#define CFG_MTU_MAX 9000
+#define CFG_MSS_MIN 536 /* RFC 879 default MSS */
 
 static const char *const port_names[EGRESS_PORT_MAX] = {
 	[EGRESS_PORT_INSIDE] = "inside",
@@ -28,8 +28,7 @@ static const char *const port_names[EGRESS_PORT_MAX] = {
 };
 
 static const char *const ports_keys[] = { "inside", "outside", NULL };
-static const char *const port_keys[] = { "device", "address", "gateway", "mtu", "neighbors",
-					 NULL };
+static const char *const port_keys[] = { "device", "address", "gateway", "mtu", "neighbors", NULL };
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const port_alloc_names[] = { "random", "preserve", NULL };
 
@@ -53,8 +52,8 @@ static void
 fmt_prefix(char *buf, size_t size, uint32_t host, uint8_t len)
 {
 	host &= prefix_mask(len);
-	snprintf(buf, size, "%u.%u.%u.%u/%u", host >> 24, (host >> 16) & 0xff,
-		 (host >> 8) & 0xff, host & 0xff, len);
+	snprintf(buf, size, "%u.%u.%u.%u/%u", host >> 24, (host >> 16) & 0xff, (host >> 8) & 0xff,
+		 host & 0xff, len);
 }
 
 /*
@@ -91,8 +90,7 @@ parse_port_addr(struct cfg_ctx *c, const struct ynode *v, struct egress_port_cfg
 
 	if (yr_scalar(&c->r, v, "an address with prefix length") == NULL)
 		return false;
-	if (egress_parse_cidr(v->str, &a, &len) < 0 || strchr(v->str, '/') == NULL ||
-	    len == 0) {
+	if (egress_parse_cidr(v->str, &a, &len) < 0 || strchr(v->str, '/') == NULL || len == 0) {
 		yr_err(&c->r, v, "invalid address %s (want A.B.C.D/LEN, e.g. 10.8.0.1/16)",
 		       yr_quote_node(&c->r, v));
 		return false;
@@ -126,7 +124,8 @@ parse_mac(const char *s, uint8_t mac[6])
 	char tail;
 
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6 || strlen(s) != 17)
+		   &tail) != 6 ||
+	    strlen(s) != 17)
 		return false;
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
@@ -164,8 +163,10 @@ parse_neighbors(struct cfg_ctx *c, const struct ynode *m, struct egress_port_cfg
 		m2 = yr_push(&c->r, ".%.20s", k->str);
 		if (parse_host(c, k, &nb->ip) && yr_scalar(&c->r, v, "a MAC address") != NULL) {
 			if (!parse_mac(v->str, nb->mac))
-				yr_err(&c->r, v, "invalid MAC address %s (want unicast "
-				       "aa:bb:cc:dd:ee:ff)", yr_quote_node(&c->r, v));
+				yr_err(&c->r, v,
+				       "invalid MAC address %s (want unicast "
+				       "aa:bb:cc:dd:ee:ff)",
+				       yr_quote_node(&c->r, v));
 			else
 				pc->n_neighbors++;
 		}
@@ -313,8 +314,7 @@ parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 		return -EINVAL;
 	memcpy(first, s, (size_t)(dash - s));
 	first[dash - s] = '\0';
-	if (yparse_uint(first, UINT16_MAX, &a) < 0 ||
-	    yparse_uint(dash + 1, UINT16_MAX, &b) < 0)
+	if (yparse_uint(first, UINT16_MAX, &a) < 0 || yparse_uint(dash + 1, UINT16_MAX, &b) < 0)
 		return -EINVAL;
 	if (a == 0 || a > b)
 		return -EINVAL;

@@ -15,13 +15,13 @@
 #include "ydoc.h"
 #include "yreader.h"
 
-#define CFG_MTU_DEFAULT          1500
+#define CFG_MTU_DEFAULT 1500
 
 /* What the loader remembers while it reads, for the checks that need two values. */
 struct cfg_ctx {
 	struct egress_config *cfg;
-	struct yreader r;         /* the YAML path, diagnostics, quoted values */
-	const struct ynode *addr[EGRESS_PORT_MAX];    /* valid port addresses */
+	struct yreader r;                          /* the YAML path, diagnostics, quoted values */
+	const struct ynode *addr[EGRESS_PORT_MAX]; /* valid port addresses */
 	const struct ynode *gateway[EGRESS_PORT_MAX]; /* gateways valid on their own */
 	const struct ynode *embryonic;                /* flows.embryonic_max, when valid */
 };

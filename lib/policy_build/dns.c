@@ -37,21 +37,21 @@
 
 #include "dns.h"
 
-#define RING_SIZE 256             /* jobs out at once; a power of two */
-#define ERR_MAX 120
-#define QUERY_BUF 8192            /* a UDP answer, or a TCP retry's */
-#define ADDRS_SEEN 256            /* A records looked at per answer */
-#define RETRY_MAX_FACTOR 12       /* a failing name waits up to 12 x retry_ms */
+#define RING_SIZE        256 /* jobs out at once; a power of two */
+#define ERR_MAX          120
+#define QUERY_BUF        8192 /* a UDP answer, or a TCP retry's */
+#define ADDRS_SEEN       256  /* A records looked at per answer */
+#define RETRY_MAX_FACTOR 12   /* a failing name waits up to 12 x retry_ms */
 
 enum job_status {
-	JOB_OK,                   /* an answer: addresses (maybe none) */
-	JOB_NONE,                 /* NXDOMAIN, or no A record */
-	JOB_FAIL,                 /* no usable answer: resolver down or broken */
+	JOB_OK,   /* an answer: addresses (maybe none) */
+	JOB_NONE, /* NXDOMAIN, or no A record */
+	JOB_FAIL, /* no usable answer: resolver down or broken */
 };
 
 /* One lookup, from the control thread to the resolver thread and back. */
 struct dns_job {
-	uint64_t id;              /* the entry it was started for */
+	uint64_t id; /* the entry it was started for */
 	char name[NS_MAXDNAME];
 	enum job_status status;
 	uint32_t addrs[DNS_MAX_ADDRS];
@@ -64,34 +64,34 @@ struct dns_job {
 /* A single-producer single-consumer ring of job pointers. */
 struct spsc {
 	struct dns_job *slot[RING_SIZE];
-	_Atomic uint32_t head;    /* next slot the producer fills */
-	_Atomic uint32_t tail;    /* next slot the consumer empties */
+	_Atomic uint32_t head; /* next slot the producer fills */
+	_Atomic uint32_t tail; /* next slot the consumer empties */
 };
 
 struct dns_entry {
 	char *name;
-	uint64_t id;              /* unique per entry: a late reply for a name
+	uint64_t id;           /* unique per entry: a late reply for a name
 				     dropped and added again is not applied */
-	uint32_t next;            /* hash chain, UINT32_MAX ends it */
-	uint32_t epoch;           /* the last build that wanted it */
-	bool in_flight;           /* a job is out for it */
-	unsigned int failures;    /* in a row */
+	uint32_t next;         /* hash chain, UINT32_MAX ends it */
+	uint32_t epoch;        /* the last build that wanted it */
+	bool in_flight;        /* a job is out for it */
+	unsigned int failures; /* in a row */
 	struct dns_answer a;
-	char error[ERR_MAX];      /* a.error points here */
+	char error[ERR_MAX]; /* a.error points here */
 };
 
 struct dns_cache {
 	struct dns_params prm;
-	char *resolv_conf;        /* owned copy of prm.resolv_conf */
+	char *resolv_conf; /* owned copy of prm.resolv_conf */
 	struct dns_entry *e;
 	uint32_t n, cap;
 	uint32_t *buckets;
-	uint32_t n_buckets;       /* a power of two, >= 2 x cap */
+	uint32_t n_buckets; /* a power of two, >= 2 x cap */
 	uint64_t next_id;
 	uint32_t epoch;
-	uint32_t cursor;          /* where the next refresh scan starts */
+	uint32_t cursor; /* where the next refresh scan starts */
 	uint64_t now;
-	bool changed;             /* an address set changed since dns_refresh() said */
+	bool changed; /* an address set changed since dns_refresh() said */
 	struct dns_stats st;
 	struct diag_list diags;
 	/* the resolver thread */
@@ -142,8 +142,8 @@ spsc_pop(struct spsc *r)
  * host's): IPv4 "nameserver" lines and "options timeout:N attempts:N".
  */
 static int
-read_resolv_conf(const char *path, struct sockaddr_in *ns, int *n_ns, int *timeout,
-		 int *attempts, char *err, size_t sz)
+read_resolv_conf(const char *path, struct sockaddr_in *ns, int *n_ns, int *timeout, int *attempts,
+		 char *err, size_t sz)
 {
 	char line[512];
 	FILE *f = fopen(path, "re");
@@ -248,7 +248,8 @@ query(res_state rs, const char *name, int type, struct dns_job *j)
 		case NO_DATA:
 			return JOB_NONE;
 		case TRY_AGAIN:
-			snprintf(j->error, sizeof(j->error), "no answer from the resolver "
+			snprintf(j->error, sizeof(j->error),
+				 "no answer from the resolver "
 				 "(timeout, refused or SERVFAIL)");
 			return JOB_FAIL;
 		default:
@@ -418,13 +419,15 @@ apply(struct dns_cache *c, struct dns_entry *e, const struct dns_job *j, bool re
 		snprintf(e->error, sizeof(e->error), "%s", j->error);
 		a->error = e->error;
 		if (e->failures == 1)
-			diag_add(&c->diags, DIAG_WARNING, conf_name(c), 0, 0,
-				 "DNS: %s: %s; %s", e->name, j->error,
+			diag_add(&c->diags, DIAG_WARNING, conf_name(c), 0, 0, "DNS: %s: %s; %s",
+				 e->name, j->error,
 				 a->answered_ms != 0 ? "its last good addresses are kept" :
-				 "it has no address yet");
+						       "it has no address yet");
 		a->state = a->answered_ms != 0 ? DNS_STALE : DNS_FAILED;
-		a->expires_ms = c->now + (uint64_t)c->prm.retry_ms *
-			(e->failures < RETRY_MAX_FACTOR ? e->failures : RETRY_MAX_FACTOR);
+		a->expires_ms =
+			c->now +
+			(uint64_t)c->prm.retry_ms *
+				(e->failures < RETRY_MAX_FACTOR ? e->failures : RETRY_MAX_FACTOR);
 		return;
 	}
 	c->st.answers++;
@@ -756,8 +759,8 @@ const char *
 dns_state_name(enum dns_state s)
 {
 	static const char *const names[] = {
-		[DNS_PENDING] = "PENDING", [DNS_OK] = "OK", [DNS_NONE] = "NONE",
-		[DNS_STALE] = "STALE", [DNS_FAILED] = "FAILED",
+		[DNS_PENDING] = "PENDING", [DNS_OK] = "OK",         [DNS_NONE] = "NONE",
+		[DNS_STALE] = "STALE",     [DNS_FAILED] = "FAILED",
 	};
 
 	return (unsigned int)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";

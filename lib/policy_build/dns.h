@@ -28,28 +28,28 @@
 
 #include "diag.h"
 
-#define DNS_MAX_ADDRS 16          /**< A records kept per name (the lowest ones) */
+#define DNS_MAX_ADDRS 16 /**< A records kept per name (the lowest ones) */
 
 struct dns_params {
-	const char *resolv_conf;  /**< NULL: the system's (/etc/resolv.conf, read
+	const char *resolv_conf;      /**< NULL: the system's (/etc/resolv.conf, read
 				       by res_ninit() at every lookup round); else a
 				       file of "nameserver IPv4" and "options
 				       timeout:N attempts:N" lines, re-read per round */
-	uint16_t port;            /**< 0: 53; tests run a stub on another port */
-	bool background;          /**< lookups on a resolver thread of the cache */
-	uint32_t min_ttl_ms;      /**< answers are kept at least this long; default 1 s */
-	uint32_t max_ttl_ms;      /**< and at most this long; default 1 h */
-	uint32_t retry_ms;        /**< next try after a failure; default 5 s */
-	uint32_t negative_ttl_ms; /**< NXDOMAIN / no A record kept; default 30 s */
+	uint16_t port;                /**< 0: 53; tests run a stub on another port */
+	bool background;              /**< lookups on a resolver thread of the cache */
+	uint32_t min_ttl_ms;          /**< answers are kept at least this long; default 1 s */
+	uint32_t max_ttl_ms;          /**< and at most this long; default 1 h */
+	uint32_t retry_ms;            /**< next try after a failure; default 5 s */
+	uint32_t negative_ttl_ms;     /**< NXDOMAIN / no A record kept; default 30 s */
 	unsigned int max_per_refresh; /**< lookups started per dns_refresh(); default 64 */
 };
 
 enum dns_state {
-	DNS_PENDING = 0,          /**< never answered yet */
-	DNS_OK,                   /**< addresses from the last lookup */
-	DNS_NONE,                 /**< NXDOMAIN or no A record */
-	DNS_STALE,                /**< the last lookup failed: last good addresses kept */
-	DNS_FAILED,               /**< failed, and never answered before */
+	DNS_PENDING = 0, /**< never answered yet */
+	DNS_OK,          /**< addresses from the last lookup */
+	DNS_NONE,        /**< NXDOMAIN or no A record */
+	DNS_STALE,       /**< the last lookup failed: last good addresses kept */
+	DNS_FAILED,      /**< failed, and never answered before */
 };
 
 /** What the cache knows of one name (valid until the next call on the cache). */
@@ -58,19 +58,19 @@ struct dns_answer {
 	uint32_t addrs[DNS_MAX_ADDRS]; /**< network order, sorted: a server that
 					    rotates its records changes nothing */
 	unsigned int n_addrs;
-	unsigned int n_v6;        /**< AAAA records seen (not forwarded) */
-	uint64_t expires_ms;      /**< when it is looked up again */
-	uint64_t answered_ms;     /**< last good answer; 0: never */
-	const char *error;        /**< last failure, or NULL */
+	unsigned int n_v6;    /**< AAAA records seen (not forwarded) */
+	uint64_t expires_ms;  /**< when it is looked up again */
+	uint64_t answered_ms; /**< last good answer; 0: never */
+	const char *error;    /**< last failure, or NULL */
 };
 
 struct dns_stats {
-	uint64_t lookups;         /**< names looked up (A + AAAA counts once) */
-	uint64_t answers;         /**< lookups that returned an answer (NXDOMAIN too) */
-	uint64_t failures;        /**< lookups that failed: resolver unreachable or broken */
-	uint64_t changes;         /**< times a name's address set changed */
-	uint64_t names;           /**< names in the cache */
-	uint64_t stale;           /**< names served from their last good answer now */
+	uint64_t lookups;  /**< names looked up (A + AAAA counts once) */
+	uint64_t answers;  /**< lookups that returned an answer (NXDOMAIN too) */
+	uint64_t failures; /**< lookups that failed: resolver unreachable or broken */
+	uint64_t changes;  /**< times a name's address set changed */
+	uint64_t names;    /**< names in the cache */
+	uint64_t stale;    /**< names served from their last good answer now */
 };
 
 struct dns_cache;

@@ -67,8 +67,9 @@ load_kind(struct ld *ld, const struct ynode *res, const char *api, const struct 
 	if (strcmp(version, "v1alpha3") != 0 && strcmp(version, "v1beta1") != 0 &&
 	    strcmp(version, "v1") != 0) {
 		mark = yr_key(&ld->r, "apiVersion");
-		yr_err(&ld->r, an, "unsupported apiVersion %s (want " ISTIO_GROUP
-		       "/v1alpha3, v1beta1 or v1)", api);
+		yr_err(&ld->r, an,
+		       "unsupported apiVersion %s (want " ISTIO_GROUP "/v1alpha3, v1beta1 or v1)",
+		       api);
 		yr_pop(&ld->r, mark);
 		return;
 	}
@@ -108,8 +109,8 @@ load_kind(struct ld *ld, const struct ynode *res, const char *api, const struct 
  * @return the kind, or NULL after "kind: required field missing".
  */
 static const char *
-resource_kind(struct ld *ld, const struct ynode *res, const char **api,
-	      const struct ynode **an, const struct ynode **kn)
+resource_kind(struct ld *ld, const struct ynode *res, const char **api, const struct ynode **an,
+	      const struct ynode **kn)
 {
 	const char *kind;
 	size_t mark;
@@ -189,8 +190,10 @@ load_yfile(struct ld *ld, const struct yfile *yf)
 		if (d->root == NULL)
 			continue;
 		if (d->root->type != YNODE_MAP) {
-			yr_err(&ld->r, d->root, "expected a mapping (a Kubernetes resource), "
-			       "got %s", yr_describe(&ld->r, d->root));
+			yr_err(&ld->r, d->root,
+			       "expected a mapping (a Kubernetes resource), "
+			       "got %s",
+			       yr_describe(&ld->r, d->root));
 			continue;
 		}
 		load_resource(ld, d->root);
@@ -301,7 +304,7 @@ seen_add(struct seen *seen, const char *path, bool *oom)
 	unsigned int i;
 
 	if (real == NULL)
-		return false;  /* the load reports why */
+		return false; /* the load reports why */
 	for (i = 0; i < seen->n; i++) {
 		if (strcmp(seen->v[i], real) == 0) {
 			free(real);
@@ -409,8 +412,7 @@ out:
 
 /* Does a server of a Gateway that selects us carry port p for one of se's hosts? */
 static bool
-port_served(const struct policy_model *m, const struct service_entry *se,
-	    const struct se_port *p)
+port_served(const struct policy_model *m, const struct service_entry *se, const struct se_port *p)
 {
 	unsigned int g, s, h, k;
 
@@ -439,7 +441,7 @@ struct res_ref {
 	const char *ns;
 	const char *name;
 	const struct ypos *pos;
-	size_t order;             /* load order: the first definition wins */
+	size_t order; /* load order: the first definition wins */
 };
 
 static int
@@ -535,15 +537,15 @@ check_model(const struct policy_model *m, struct diag_list *dl)
 				continue;
 			diag_add(dl, DIAG_WARNING, pt->pos.file, pt->pos.line, pt->pos.col,
 				 "ServiceEntry %s: port %u is not served by any Gateway that "
-				 "selects this appliance; admitted anyway", se->name, pt->number);
+				 "selects this appliance; admitted anyway",
+				 se->name, pt->number);
 		}
 	}
 	return 0;
 }
 
 int
-istio_load_sources(const struct egress_config *cfg, struct policy_model *m,
-		   struct diag_list *dl)
+istio_load_sources(const struct egress_config *cfg, struct policy_model *m, struct diag_list *dl)
 {
 	size_t errors_before = diag_errors(dl);
 	struct seen seen = { 0 };
@@ -574,8 +576,7 @@ istio_load_sources(const struct egress_config *cfg, struct policy_model *m,
 	if (!oom && check_model(m, dl) != 0)
 		oom = true;
 	if (oom) {
-		diag_add(dl, DIAG_ERROR, cfg != NULL ? cfg->path : "policy", 0, 0,
-			 "out of memory");
+		diag_add(dl, DIAG_ERROR, cfg != NULL ? cfg->path : "policy", 0, 0, "out of memory");
 		rc = -ENOMEM;
 	} else if (diag_errors(dl) > errors_before) {
 		rc = -EINVAL;

@@ -30,11 +30,23 @@ const struct proto_info istio_protocols[] = {
 };
 
 static const char *const metadata_fields[] = {
-	"name", "namespace", "labels", "annotations",
+	"name",
+	"namespace",
+	"labels",
+	"annotations",
 	/* what `kubectl get -o yaml` adds; meaningless here, but not wrong */
-	"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
-	"deletionGracePeriodSeconds", "managedFields", "ownerReferences", "finalizers",
-	"generateName", "selfLink", NULL,
+	"uid",
+	"resourceVersion",
+	"generation",
+	"creationTimestamp",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"managedFields",
+	"ownerReferences",
+	"finalizers",
+	"generateName",
+	"selfLink",
+	NULL,
 };
 
 /* A warning for every key of map that is not in known (NULL-terminated). */
@@ -164,7 +176,8 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 	if (k == NULL)
 		return;
 	mark = yr_key(&ld->r, "exportTo");
-	yr_warn(&ld->r, k, "namespace visibility is not enforced by an L4 gateway "
+	yr_warn(&ld->r, k,
+		"namespace visibility is not enforced by an L4 gateway "
 		"(every client that reaches it is served); ignored");
 	for (i = 0; seq != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
@@ -178,8 +191,10 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 		}
 		if (!(strcmp(e, ".") == 0 || strcmp(e, "*") == 0 ||
 		      (is_se && strcmp(e, "~") == 0) || istio_dns1123_label(e, strlen(e))))
-			yr_err(&ld->r, n, "invalid exportTo entry %s (want \".\", \"*\"%s or "
-			       "a namespace)", yr_quote(&ld->r, e), is_se ? ", \"~\"" : "");
+			yr_err(&ld->r, n,
+			       "invalid exportTo entry %s (want \".\", \"*\"%s or "
+			       "a namespace)",
+			       yr_quote(&ld->r, e), is_se ? ", \"~\"" : "");
 		for (j = 0; j < i; j++) {
 			const char *o = ynode_str(seq->items[j]);
 			bool dot_e = strcmp(e, ".") == 0, dot_o = o != NULL && strcmp(o, ".") == 0;
@@ -190,10 +205,12 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se
 				yr_err(&ld->r, n, "duplicate entries in exportTo for entry %s", e);
 				break;
 			}
-			if (ns[0] != '\0' && ((dot_e && strcmp(o, ns) == 0) ||
-					      (dot_o && strcmp(e, ns) == 0))) {
-				yr_err(&ld->r, n, "duplicate entries in exportTo: . and current "
-				       "namespace %s", ns);
+			if (ns[0] != '\0' &&
+			    ((dot_e && strcmp(o, ns) == 0) || (dot_o && strcmp(e, ns) == 0))) {
+				yr_err(&ld->r, n,
+				       "duplicate entries in exportTo: . and current "
+				       "namespace %s",
+				       ns);
 				break;
 			}
 		}
@@ -275,10 +292,11 @@ ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const ch
  */
 bool
 istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
-	      unsigned int n_sel)
+		    unsigned int n_sel)
 {
 	static const struct egress_label dflt = {
-		.key = (char *)"istio", .value = (char *)"egressgateway",
+		.key = (char *)"istio",
+		.value = (char *)"egressgateway",
 	};
 	const struct egress_label *labels = &dflt;
 	unsigned int n_labels = 1, i, j;

@@ -18,23 +18,23 @@ static const char *const dr_spec_fields[] = {
 	"host", "subsets", "trafficPolicy", "exportTo", "workloadSelector", NULL,
 };
 static const char *const dr_policy_fields[] = {
-	"connectionPool", "loadBalancer", "outlierDetection", "tls", "portLevelSettings",
-	"tunnel", "proxyProtocol", NULL,
+	"connectionPool",    "loadBalancer", "outlierDetection", "tls",
+	"portLevelSettings", "tunnel",       "proxyProtocol",    NULL,
 };
 static const char *const dr_port_policy_fields[] = {
 	"port", "connectionPool", "loadBalancer", "outlierDetection", "tls", NULL,
 };
 static const char *const dr_pool_fields[] = { "tcp", "http", NULL };
 static const char *const dr_tcp_fields[] = {
-	"maxConnections", "connectTimeout", "tcpKeepalive", "maxConnectionDuration",
-	"idleTimeout", NULL,
+	"maxConnections",        "connectTimeout", "tcpKeepalive",
+	"maxConnectionDuration", "idleTimeout",    NULL,
 };
 static const char *const dr_lb_fields[] = {
 	"simple", "consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup", NULL,
 };
 static const char *const dr_hash_fields[] = {
-	"httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName", "ringHash",
-	"maglev", "minimumRingSize", NULL,
+	"httpHeaderName", "httpCookie", "useSourceIp",     "httpQueryParameterName",
+	"ringHash",       "maglev",     "minimumRingSize", NULL,
 };
 static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy", NULL };
 
@@ -46,9 +46,12 @@ static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy
 static int
 parse_duration_ns(const char *s, uint64_t *ns)
 {
-	static const struct { const char *u; uint64_t ns; } units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 },
-		{ "m", 60000000000ull }, { "h", 3600000000000ull },
+	static const struct {
+		const char *u;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 },         { "us", 1000 },          { "ms", 1000000 },
+		{ "s", 1000000000 }, { "m", 60000000000ull }, { "h", 3600000000000ull },
 	};
 	uint64_t total = 0;
 	bool big = false;
@@ -154,9 +157,11 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 		} else if (rc > 0 || ns / 1000000 > EGRESS_TIMEOUT_MAX_MS) {
 			/* Istio takes any positive duration: not an error in the
 			 * user's manifest, but the flow table cannot time it */
-			yr_warn(&ld->r, n, "%s is longer than a flow can be timed (%" PRIu64 "h): "
-				"clamped to %" PRIu64 "h", yr_quote(&ld->r, s),
-				EGRESS_TIMEOUT_MAX_MS / 3600000, EGRESS_TIMEOUT_MAX_MS / 3600000);
+			yr_warn(&ld->r, n,
+				"%s is longer than a flow can be timed (%" PRIu64 "h): "
+				"clamped to %" PRIu64 "h",
+				yr_quote(&ld->r, s), EGRESS_TIMEOUT_MAX_MS / 3600000,
+				EGRESS_TIMEOUT_MAX_MS / 3600000);
 			st->connect_timeout_ms = EGRESS_TIMEOUT_MAX_MS;
 			st->has_connect_timeout = true;
 		} else {
@@ -166,12 +171,14 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 		yr_pop(&ld->r, mark);
 	}
 	if (ymap_key(tcp, "tcpKeepalive") != NULL)
-		ld_unhonoured(ld, tcp, "tcpKeepalive", "the gateway does not originate the "
+		ld_unhonoured(ld, tcp, "tcpKeepalive",
+			      "the gateway does not originate the "
 			      "connection, so it sends no keepalives; ignored");
 	if (ymap_key(tcp, "maxConnectionDuration") != NULL)
 		ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
 	if (ymap_key(tcp, "idleTimeout") != NULL)
-		ld_unhonoured(ld, tcp, "idleTimeout", "idle flows follow flows.timeouts of the "
+		ld_unhonoured(ld, tcp, "idleTimeout",
+			      "idle flows follow flows.timeouts of the "
 			      "appliance config; ignored");
 }
 
@@ -184,7 +191,8 @@ dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *
 	ld_unknown_fields(ld, pool, dr_pool_fields);
 	if (pool->n == 0)
 		yr_err(&ld->r, pool, "connection pool must have at least one field");
-	ld_unhonoured(ld, pool, "http", "HTTP connection pool settings need an L7 "
+	ld_unhonoured(ld, pool, "http",
+		      "HTTP connection pool settings need an L7 "
 		      "proxy; ignored");
 	if (tcp != NULL) {
 		size_t m2 = yr_key(&ld->r, "tcp");
@@ -200,7 +208,10 @@ static void
 dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st)
 {
 	static const char *const l7_keys[] = {
-		"httpHeaderName", "httpCookie", "httpQueryParameterName", NULL,
+		"httpHeaderName",
+		"httpCookie",
+		"httpQueryParameterName",
+		NULL,
 	};
 	const struct ynode *n = ymap_get(ch, "useSourceIp");
 	const struct ynode *cookie = yr_get(&ld->r, ch, "httpCookie", YNODE_MAP);
@@ -224,12 +235,14 @@ dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st
 	for (i = 0; l7_keys[i] != NULL; i++) {
 		if (ymap_key(ch, l7_keys[i]) == NULL)
 			continue;
-		ld_unhonoured(ld, ch, l7_keys[i], "hashing on HTTP request attributes needs an "
+		ld_unhonoured(ld, ch, l7_keys[i],
+			      "hashing on HTTP request attributes needs an "
 			      "L7 proxy; the client's source address is hashed instead");
 		src = true;
 	}
 	if (!src) {
-		yr_warn(&ld->r, ch, "no hash key an L4 gateway can use (set useSourceIp: true); "
+		yr_warn(&ld->r, ch,
+			"no hash key an L4 gateway can use (set useSourceIp: true); "
 			"the client's source address is hashed");
 	}
 	st->lb = POLICY_LB_CONSISTENT_SOURCE_IP;
@@ -243,8 +256,8 @@ dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st)
 		const char *name;
 		enum policy_lb lb;
 	} simple[] = {
-		{ "UNSPECIFIED", POLICY_LB_RANDOM }, { "RANDOM", POLICY_LB_RANDOM },
-		{ "ROUND_ROBIN", POLICY_LB_ROUND_ROBIN }, { "LEAST_CONN", POLICY_LB_LEAST_CONN },
+		{ "UNSPECIFIED", POLICY_LB_RANDOM },       { "RANDOM", POLICY_LB_RANDOM },
+		{ "ROUND_ROBIN", POLICY_LB_ROUND_ROBIN },  { "LEAST_CONN", POLICY_LB_LEAST_CONN },
 		{ "LEAST_REQUEST", POLICY_LB_LEAST_CONN }, { "PASSTHROUGH", POLICY_LB_RANDOM },
 	};
 	const struct ynode *sn, *ch;
@@ -267,11 +280,14 @@ dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st)
 			if (strcmp(s, simple[i].name) == 0)
 				break;
 		if (i == sizeof(simple) / sizeof(simple[0])) {
-			yr_err(&ld->r, sn, "invalid load balancer %s (want RANDOM, ROUND_ROBIN, "
-			       "LEAST_CONN, LEAST_REQUEST or PASSTHROUGH)", yr_quote(&ld->r, s));
+			yr_err(&ld->r, sn,
+			       "invalid load balancer %s (want RANDOM, ROUND_ROBIN, "
+			       "LEAST_CONN, LEAST_REQUEST or PASSTHROUGH)",
+			       yr_quote(&ld->r, s));
 		} else {
 			if (strcmp(s, "PASSTHROUGH") == 0)
-				yr_warn(&ld->r, sn, "PASSTHROUGH (to the address the client asked "
+				yr_warn(&ld->r, sn,
+					"PASSTHROUGH (to the address the client asked "
 					"for) is what entries without endpoints do; with "
 					"endpoints, RANDOM is used");
 			st->lb = simple[i].lb;
@@ -284,9 +300,11 @@ dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st)
 		dr_consistent_hash(ld, ch, st);
 		yr_pop(&ld->r, m2);
 	}
-	ld_unhonoured(ld, lbn, "localityLbSetting", "locality-aware load balancing is not "
+	ld_unhonoured(ld, lbn, "localityLbSetting",
+		      "locality-aware load balancing is not "
 		      "done by an L4 gateway; ignored");
-	ld_unhonoured(ld, lbn, "warmupDurationSecs", "slow start is not done by egressd; "
+	ld_unhonoured(ld, lbn, "warmupDurationSecs",
+		      "slow start is not done by egressd; "
 		      "ignored");
 	ld_unhonoured(ld, lbn, "warmup", "slow start is not done by egressd; ignored");
 	yr_pop(&ld->r, mark);
@@ -483,7 +501,8 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	dr.max_connections = dr.s.max_connections;
 	dr.connect_timeout_ms = dr.s.connect_timeout_ms;
 	ld_export_to(ld, spec, md->ns, false);
-	ld_unhonoured(ld, spec, "workloadSelector", "an L4 gateway does not select "
+	ld_unhonoured(ld, spec, "workloadSelector",
+		      "an L4 gateway does not select "
 		      "workloads; ignored");
 	yr_pop(&ld->r, mark);
 	model_add_dr(ld, &dr);

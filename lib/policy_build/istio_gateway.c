@@ -21,10 +21,22 @@ static const char *const gw_port_fields[] = {
 	"number", "protocol", "name", "targetPort", NULL,
 };
 static const char *const gw_tls_fields[] = {
-	"mode", "httpsRedirect", "serverCertificate", "privateKey", "caCertificates",
-	"caCrl", "credentialName", "credentialNames", "subjectAltNames",
-	"verifyCertificateSpki", "verifyCertificateHash", "minProtocolVersion",
-	"maxProtocolVersion", "cipherSuites", "tlsCertificates", NULL,
+	"mode",
+	"httpsRedirect",
+	"serverCertificate",
+	"privateKey",
+	"caCertificates",
+	"caCrl",
+	"credentialName",
+	"credentialNames",
+	"subjectAltNames",
+	"verifyCertificateSpki",
+	"verifyCertificateHash",
+	"minProtocolVersion",
+	"maxProtocolVersion",
+	"cipherSuites",
+	"tlsCertificates",
+	NULL,
 };
 
 static void
@@ -71,9 +83,10 @@ gw_server_hosts(struct ld *ld, const struct ynode *sm, struct gw_server *s)
 				char ns[QUOTE_MAX + 1];
 
 				snprintf(ns, sizeof(ns), "%.*s", (int)nl, h);
-				yr_err(&ld->r, n, "invalid namespace %s in host %s (want \".\", "
-				       "\"*\" or a namespace)", yr_quote(&ld->r, ns),
-				       yr_quote(&ld->r, ynode_str(n)));
+				yr_err(&ld->r, n,
+				       "invalid namespace %s in host %s (want \".\", "
+				       "\"*\" or a namespace)",
+				       yr_quote(&ld->r, ns), yr_quote(&ld->r, ynode_str(n)));
 			}
 			h = slash + 1;
 		}
@@ -113,7 +126,8 @@ gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s,
 	}
 	ld_port_number(ld, pm, "targetPort", "targetPort");
 	if (ymap_key(pm, "targetPort") != NULL)
-		ld_unhonoured(ld, pm, "targetPort", "a Gateway's targetPort is a listener "
+		ld_unhonoured(ld, pm, "targetPort",
+			      "a Gateway's targetPort is a listener "
 			      "detail of Envoy; ignored");
 
 	name = yr_get_str(&ld->r, pm, "name", &nn);
@@ -129,8 +143,10 @@ gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s,
 	if (proto == NULL || proto[0] == '\0') {
 		size_t m2 = yr_key(&ld->r, "protocol");
 
-		yr_err(&ld->r, pn != NULL ? pn : pm, "invalid protocol %s, supported protocols "
-		       "are " PROTOCOL_LIST, yr_quote(&ld->r, ""));
+		yr_err(&ld->r, pn != NULL ? pn : pm,
+		       "invalid protocol %s, supported protocols "
+		       "are " PROTOCOL_LIST,
+		       yr_quote(&ld->r, ""));
 		yr_pop(&ld->r, m2);
 	} else if ((*pi = istio_proto_find(proto)) == NULL) {
 		size_t m2 = yr_key(&ld->r, "protocol");
@@ -161,8 +177,10 @@ gw_server_tls(struct ld *ld, const struct ynode *tls, struct gw_server *s)
 		/* accepted: forwarded as plain TCP */
 	} else if (strcmp(mode, "SIMPLE") == 0 || strcmp(mode, "MUTUAL") == 0 ||
 		   strcmp(mode, "ISTIO_MUTUAL") == 0 || strcmp(mode, "OPTIONAL_MUTUAL") == 0) {
-		yr_err(&ld->r, mn, "tls mode %s terminates TLS at the gateway, which an L4 gateway "
-		       "cannot do (use PASSTHROUGH or AUTO_PASSTHROUGH)", mode);
+		yr_err(&ld->r, mn,
+		       "tls mode %s terminates TLS at the gateway, which an L4 gateway "
+		       "cannot do (use PASSTHROUGH or AUTO_PASSTHROUGH)",
+		       mode);
 	} else {
 		yr_err(&ld->r, mn, "invalid tls mode %s (want PASSTHROUGH or AUTO_PASSTHROUGH)",
 		       yr_quote(&ld->r, mode));
@@ -179,7 +197,10 @@ gw_check_tls_pairing(struct ld *ld, const struct ynode *tls, const struct gw_ser
 		     const struct proto_info *pi)
 {
 	static const char *const certs[] = {
-		"serverCertificate", "privateKey", "caCertificates", NULL,
+		"serverCertificate",
+		"privateKey",
+		"caCertificates",
+		NULL,
 	};
 	bool passthrough = s->tls_mode != NULL && strstr(s->tls_mode, "PASSTHROUGH") != NULL;
 	size_t mark = yr_key(&ld->r, "tls"), i;
@@ -194,7 +215,8 @@ gw_check_tls_pairing(struct ld *ld, const struct ynode *tls, const struct gw_ser
 	yr_pop(&ld->r, mark);
 	if (ymap_key(tls, "httpsRedirect") != NULL) {
 		mark = yr_key(&ld->r, "tls");
-		ld_unhonoured(ld, tls, "httpsRedirect", "an HTTP redirect needs an L7 proxy; "
+		ld_unhonoured(ld, tls, "httpsRedirect",
+			      "an HTTP redirect needs an L7 proxy; "
 			      "ignored");
 		yr_pop(&ld->r, mark);
 	}
@@ -232,10 +254,12 @@ gw_servers(struct ld *ld, const struct ynode *spec, struct gateway *gw)
 		gw_server_port(ld, sm, s, &pi);
 		gw_server_hosts(ld, sm, s);
 		if (ymap_key(sm, "bind") != NULL)
-			ld_unhonoured(ld, sm, "bind", "the appliance listens on its inside port; "
+			ld_unhonoured(ld, sm, "bind",
+				      "the appliance listens on its inside port; "
 				      "ignored");
 		if (ymap_key(sm, "defaultEndpoint") != NULL)
-			ld_unhonoured(ld, sm, "defaultEndpoint", "not used by an L4 gateway; "
+			ld_unhonoured(ld, sm, "defaultEndpoint",
+				      "not used by an L4 gateway; "
 				      "ignored");
 		tls = yr_get(&ld->r, sm, "tls", YNODE_MAP);
 		if (tls != NULL) {
@@ -248,15 +272,18 @@ gw_servers(struct ld *ld, const struct ynode *spec, struct gateway *gw)
 			gw_check_tls_pairing(ld, tls, s, pi);
 		else if (pi != NULL && pi->tls)
 			yr_err(&ld->r, sm, "server must have TLS settings for HTTPS/TLS protocols");
-		for (j = 0; s->port_name != NULL && s->port_name[0] != '\0' &&
-			    j + 1 < gw->n_servers; j++) {
+		for (j = 0;
+		     s->port_name != NULL && s->port_name[0] != '\0' && j + 1 < gw->n_servers;
+		     j++) {
 			if (gw->servers[j].port_name != NULL &&
 			    strcmp(gw->servers[j].port_name, s->port_name) == 0) {
 				const struct ynode *pm = ymap_get(sm, "port");
 				size_t m3 = yr_key(&ld->r, "port.name");
 
-				yr_err(&ld->r, ymap_get(pm, "name"), "port names in servers must "
-				       "be unique: duplicate name %s", s->port_name);
+				yr_err(&ld->r, ymap_get(pm, "name"),
+				       "port names in servers must "
+				       "be unique: duplicate name %s",
+				       s->port_name);
 				yr_pop(&ld->r, m3);
 				break;
 			}

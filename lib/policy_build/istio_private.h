@@ -22,23 +22,23 @@
 #include "yreader.h"
 
 #define QUOTE_MAX 80              /* bytes of a value shown in a message */
-#define MSG_MAX YREADER_MSG_MAX   /* bytes of a message */
+#define MSG_MAX   YREADER_MSG_MAX /* bytes of a message */
 
 /* Every address the appliance owns: no rule may send traffic to one of them. */
 #define MAX_OWN_ADDRS (EGRESS_PORT_MAX + EGRESS_MAX_NAT_ADDRS)
 
 struct own_addr {
-	uint32_t ip;              /* host order */
-	char what[32];            /* the config key that gives it */
+	uint32_t ip;   /* host order */
+	char what[32]; /* the config key that gives it */
 };
 
 /* State of one file being loaded. */
 struct ld {
-	struct yreader r;         /* r.file: the model-owned copy, for ypos too */
+	struct yreader r;                /* r.file: the model-owned copy, for ypos too */
 	const struct egress_config *cfg; /* may be NULL (fuzzing) */
 	struct policy_model *m;
 	unsigned int doc;
-	bool oom;                 /* an allocation failed: the model is partial */
+	bool oom; /* an allocation failed: the model is partial */
 	struct own_addr own[MAX_OWN_ADDRS];
 	unsigned int n_own;
 };
@@ -47,8 +47,8 @@ struct ld {
 struct proto_info {
 	const char *name;
 	uint8_t l4proto;
-	bool http;                /* Istio's IsHTTP(): hosts told apart by Host */
-	bool tls;                 /* Istio's IsTLS(): hosts told apart by SNI */
+	bool http; /* Istio's IsHTTP(): hosts told apart by Host */
+	bool tls;  /* Istio's IsTLS(): hosts told apart by SNI */
 };
 
 /* Every protocol name; istio_protocols[0] is TCP (what Istio sniffs to at L4). */
@@ -73,7 +73,7 @@ struct label_sink {
 bool istio_dns1123_label(const char *s, size_t len);
 bool istio_dns1123_subdomain(const char *s);
 bool ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
-		      size_t sz);
+			 size_t sz);
 bool ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
 bool ld_is_fqdn(struct ld *ld, const char *name);
 int istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits);
@@ -106,7 +106,7 @@ const struct proto_info *istio_proto_find(const char *name);
 char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
 bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
-		   unsigned int n_sel);
+			 unsigned int n_sel);
 
 /* One resource of each kind (spec is a mapping; the path is empty). */
 void load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spec);

@@ -16,8 +16,8 @@
 #include "istio_private.h"
 
 static const char *const se_spec_fields[] = {
-	"hosts", "addresses", "ports", "location", "resolution", "endpoints",
-	"workloadSelector", "exportTo", "subjectAltNames", NULL,
+	"hosts",     "addresses",        "ports",    "location",        "resolution",
+	"endpoints", "workloadSelector", "exportTo", "subjectAltNames", NULL,
 };
 static const char *const se_port_fields[] = {
 	"number", "protocol", "name", "targetPort", NULL,
@@ -33,8 +33,8 @@ struct ep_warned {
 
 /* What the ServiceEntry checks need to know before reading hosts and ports. */
 struct se_ctx {
-	bool res_ok;              /* spec.resolution is usable */
-	bool open_all;            /* NONE without addresses: ports open to anything */
+	bool res_ok;   /* spec.resolution is usable */
+	bool open_all; /* NONE without addresses: ports open to anything */
 	struct ep_warned warned;
 };
 
@@ -98,8 +98,10 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 
 		if (s == NULL || istio_parse_prefix(s, &a, &host_bits) != 0) {
 			if (s != NULL || n->type == YNODE_SCALAR)
-				yr_err(&ld->r, n, "invalid address %s (want an IPv4/IPv6 address "
-				       "or CIDR)", yr_quote(&ld->r, s != NULL ? s : ""));
+				yr_err(&ld->r, n,
+				       "invalid address %s (want an IPv4/IPv6 address "
+				       "or CIDR)",
+				       yr_quote(&ld->r, s != NULL ? s : ""));
 			yr_pop(&ld->r, m2);
 			continue;
 		}
@@ -112,8 +114,10 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 			yr_warn(&ld->r, n, "%s opens every %s destination on this entry's ports", s,
 				a.v6 ? "IPv6" : "IPv4");
 		if (a.v6) {
-			yr_warn(&ld->r, n, "%s is IPv6: parsed and validated, but IPv6 is not "
-				"forwarded yet", s);
+			yr_warn(&ld->r, n,
+				"%s is IPv6: parsed and validated, but IPv6 is not "
+				"forwarded yet",
+				s);
 		} else if (a.prefix_len == 32 && (own = ld_own_in_prefix(ld, a.ip, 32)) != NULL) {
 			yr_err(&ld->r, n, "%s is this appliance's own address (%s)", s, own->what);
 		} else if (a.prefix_len > 0 && a.prefix_len < 32 &&
@@ -121,8 +125,10 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 			char ip[INET_ADDRSTRLEN];
 
 			istio_format_ip4(own->ip, ip, sizeof(ip));
-			yr_warn(&ld->r, n, "%s contains this appliance's own address %s (%s), "
-				"which is never forwarded", s, ip, own->what);
+			yr_warn(&ld->r, n,
+				"%s contains this appliance's own address %s (%s), "
+				"which is never forwarded",
+				s, ip, own->what);
 		}
 		se->addresses[se->n_addresses++] = a;
 		yr_pop(&ld->r, m2);
@@ -189,28 +195,31 @@ se_port(struct ld *ld, const struct ynode *pm, struct service_entry *se, struct 
 	for (j = 0; p->number != 0 && j + 1 < se->n_ports; j++) {
 		if (se->ports[j].number == p->number) {
 			mark = yr_key(&ld->r, "number");
-			yr_err(&ld->r, ymap_get(pm, "number"), "service entry port %u already "
-			       "defined", p->number);
+			yr_err(&ld->r, ymap_get(pm, "number"),
+			       "service entry port %u already "
+			       "defined",
+			       p->number);
 			yr_pop(&ld->r, mark);
 			break;
 		}
 	}
 	if (cx->open_all && p->number != 0)
-		yr_warn(&ld->r, pm, "resolution NONE and no addresses: port %u/%s is open to EVERY "
-			"destination (add spec.addresses to restrict it)", p->number,
-			pi->l4proto == IPPROTO_UDP ? "UDP" : "TCP");
+		yr_warn(&ld->r, pm,
+			"resolution NONE and no addresses: port %u/%s is open to EVERY "
+			"destination (add spec.addresses to restrict it)",
+			p->number, pi->l4proto == IPPROTO_UDP ? "UDP" : "TCP");
 }
 
 static void
-se_ports(struct ld *ld, const struct ynode *spec, struct service_entry *se,
-	 const struct se_ctx *cx)
+se_ports(struct ld *ld, const struct ynode *spec, struct service_entry *se, const struct se_ctx *cx)
 {
 	const struct ynode *seq = yr_get(&ld->r, spec, "ports", YNODE_SEQ);
 	size_t i, mark = yr_key(&ld->r, "ports");
 
 	if (seq == NULL || seq->n == 0) {
 		if (seq != NULL || ymap_opt(spec, "ports") == NULL)
-			yr_err(&ld->r, seq != NULL ? seq : spec, "service entry must have at least "
+			yr_err(&ld->r, seq != NULL ? seq : spec,
+			       "service entry must have at least "
 			       "one port (an L4 gateway admits traffic by port)");
 		yr_pop(&ld->r, mark);
 		return;
@@ -295,11 +304,15 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_
 		ep->is_ip6 = true;
 	}
 	if (strncmp(addr, "unix://", 7) == 0) {
-		yr_err(&ld->r, an, "%s is a unix domain socket, which a network gateway cannot "
-		       "reach", yr_quote(&ld->r, addr));
+		yr_err(&ld->r, an,
+		       "%s is a unix domain socket, which a network gateway cannot "
+		       "reach",
+		       yr_quote(&ld->r, addr));
 	} else if (ep->is_ip6) {
-		yr_warn(&ld->r, an, "%s is IPv6: parsed and validated, but IPv6 is not forwarded "
-			"yet", addr);
+		yr_warn(&ld->r, an,
+			"%s is IPv6: parsed and validated, but IPv6 is not forwarded "
+			"yet",
+			addr);
 	} else if (ep->is_ip) {
 		own = ld_own_in_prefix(ld, ep->ip, 32);
 		if (own != NULL)
@@ -308,21 +321,25 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_
 	} else if (!cx->res_ok || se->resolution == SE_RES_NONE) {
 		/* NONE: the endpoints themselves are the error, reported once */
 	} else if (se->resolution == SE_RES_STATIC) {
-		yr_err(&ld->r, an, "%s is not a valid IP (resolution STATIC needs IP addresses; "
-		       "use DNS for hostnames)", addr);
+		yr_err(&ld->r, an,
+		       "%s is not a valid IP (resolution STATIC needs IP addresses; "
+		       "use DNS for hostnames)",
+		       addr);
 	} else if (!ld_is_fqdn(ld, addr)) {
 		yr_err(&ld->r, an, "endpoint address %s is not a valid FQDN or an IP address",
 		       yr_quote(&ld->r, addr));
 	} else {
-		yr_warn(&ld->r, an, "%s is resolved by the control thread (in the background, "
-			"never per flow)", yr_quote(&ld->r, addr));
+		yr_warn(&ld->r, an,
+			"%s is resolved by the control thread (in the background, "
+			"never per flow)",
+			yr_quote(&ld->r, addr));
 	}
 }
 
 /* One spec.endpoints[] item (path already pushed). */
 static void
-se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
-	    struct se_endpoint *ep, struct se_ctx *cx)
+se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se, struct se_endpoint *ep,
+	    struct se_ctx *cx)
 {
 	const struct ynode *an, *wn, *lm;
 	const char *addr;
@@ -371,24 +388,26 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se,
 	}
 	if (!cx->warned.network && ymap_key(em, "network") != NULL) {
 		cx->warned.network = true;
-		ld_unhonoured(ld, em, "network", "multi-network routing is not done by an L4 "
+		ld_unhonoured(ld, em, "network",
+			      "multi-network routing is not done by an L4 "
 			      "gateway; ignored");
 	}
 	if (!cx->warned.locality && ymap_key(em, "locality") != NULL) {
 		cx->warned.locality = true;
-		ld_unhonoured(ld, em, "locality", "locality-aware load balancing is not done by "
+		ld_unhonoured(ld, em, "locality",
+			      "locality-aware load balancing is not done by "
 			      "an L4 gateway; ignored");
 	}
 	if (!cx->warned.service_account && ymap_key(em, "serviceAccount") != NULL) {
 		cx->warned.service_account = true;
-		ld_unhonoured(ld, em, "serviceAccount", "an L4 gateway does not verify workload "
+		ld_unhonoured(ld, em, "serviceAccount",
+			      "an L4 gateway does not verify workload "
 			      "identities; ignored");
 	}
 }
 
 static void
-se_endpoints(struct ld *ld, const struct ynode *spec, struct service_entry *se,
-	     struct se_ctx *cx)
+se_endpoints(struct ld *ld, const struct ynode *spec, struct service_entry *se, struct se_ctx *cx)
 {
 	const struct ynode *seq = yr_get(&ld->r, spec, "endpoints", YNODE_SEQ);
 	size_t i, mark;
@@ -434,7 +453,8 @@ se_resolution(struct ld *ld, const struct ynode *spec, bool *ok)
 	*ok = false;
 	mark = yr_key(&ld->r, "resolution");
 	if (strcmp(s, "DYNAMIC_DNS") == 0)
-		yr_err(&ld->r, n, "resolution DYNAMIC_DNS is not supported: it routes by the HTTP "
+		yr_err(&ld->r, n,
+		       "resolution DYNAMIC_DNS is not supported: it routes by the HTTP "
 		       "Host or TLS SNI of each request, which needs an L7 proxy");
 	else
 		yr_err(&ld->r, n, "unsupported resolution type %s", s);
@@ -483,9 +503,12 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 		if (se->n_endpoints != 0)
 			break;
 		mark = yr_key(&ld->r, "endpoints");
-		yr_err(&ld->r, spec, "endpoints must be provided if service entry resolution mode "
-		       "is static%s", has_selector ? " (an L4 gateway does not read the "
-		       "WorkloadEntries a workloadSelector picks)" : "");
+		yr_err(&ld->r, spec,
+		       "endpoints must be provided if service entry resolution mode "
+		       "is static%s",
+		       has_selector ? " (an L4 gateway does not read the "
+				      "WorkloadEntries a workloadSelector picks)" :
+				      "");
 		yr_pop(&ld->r, mark);
 		break;
 	case SE_RES_DNS:
@@ -500,15 +523,19 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 			    !ld_check_wildcard_domain(ld, h, err, sizeof(err)) || ld_is_fqdn(ld, h))
 				continue;
 			m2 = yr_idx(&ld->r, i);
-			yr_err(&ld->r, hosts->items[i], "hosts must be FQDN if no endpoints are "
-			       "provided for resolution mode %s", res);
+			yr_err(&ld->r, hosts->items[i],
+			       "hosts must be FQDN if no endpoints are "
+			       "provided for resolution mode %s",
+			       res);
 			yr_pop(&ld->r, m2);
 		}
 		yr_pop(&ld->r, mark);
 		if (se->resolution == SE_RES_DNS_ROUND_ROBIN && se->n_endpoints > 1) {
 			mark = yr_key(&ld->r, "endpoints");
-			yr_err(&ld->r, ymap_get(spec, "endpoints"), "there must only be 0 or 1 "
-			       "endpoint for resolution mode %s", res);
+			yr_err(&ld->r, ymap_get(spec, "endpoints"),
+			       "there must only be 0 or 1 "
+			       "endpoint for resolution mode %s",
+			       res);
 			yr_pop(&ld->r, mark);
 		}
 		break;
@@ -535,7 +562,8 @@ se_check_multi_host(struct ld *ld, const struct ynode *spec, const struct servic
 	if (i == se->n_ports)
 		return;
 	mark = yr_key(&ld->r, "hosts");
-	yr_err(&ld->r, ymap_get(spec, "hosts"), "multiple hosts provided with non-HTTP, "
+	yr_err(&ld->r, ymap_get(spec, "hosts"),
+	       "multiple hosts provided with non-HTTP, "
 	       "non-TLS ports");
 	yr_pop(&ld->r, mark);
 }
@@ -552,7 +580,8 @@ se_workload_selector(struct ld *ld, const struct ynode *spec, const struct servi
 	*present = ws != NULL;
 	if (ymap_key(spec, "workloadSelector") == NULL)
 		return;
-	ld_unhonoured(ld, spec, "workloadSelector", "an L4 gateway does not select workloads "
+	ld_unhonoured(ld, spec, "workloadSelector",
+		      "an L4 gateway does not select workloads "
 		      "(WorkloadEntries are not read); ignored");
 	if (ws == NULL)
 		return;
@@ -568,7 +597,8 @@ se_workload_selector(struct ld *ld, const struct ynode *spec, const struct servi
 	yr_pop(&ld->r, mark);
 	if (se->n_endpoints != 0) {
 		mark = yr_key(&ld->r, "workloadSelector");
-		yr_err(&ld->r, ymap_key(spec, "workloadSelector"), "only one of WorkloadSelector "
+		yr_err(&ld->r, ymap_key(spec, "workloadSelector"),
+		       "only one of WorkloadSelector "
 		       "or Endpoints is allowed in Service Entry");
 		yr_pop(&ld->r, mark);
 	}
@@ -582,7 +612,8 @@ se_subject_alt_names(struct ld *ld, const struct ynode *spec)
 
 	if (ymap_key(spec, "subjectAltNames") == NULL)
 		return;
-	ld_unhonoured(ld, spec, "subjectAltNames", "an L4 gateway neither terminates nor "
+	ld_unhonoured(ld, spec, "subjectAltNames",
+		      "an L4 gateway neither terminates nor "
 		      "originates TLS, so it cannot verify subject alternative names; ignored");
 	if (san == NULL)
 		return;

@@ -12,7 +12,7 @@
 #include "istio_private.h"
 
 static const char *const sc_spec_fields[] = {
-	"workloadSelector", "ingress", "egress", "outboundTrafficPolicy",
+	"workloadSelector",      "ingress", "egress", "outboundTrafficPolicy",
 	"inboundConnectionPool", NULL,
 };
 static const char *const sc_outbound_fields[] = { "mode", "egressProxy", NULL };
@@ -33,7 +33,8 @@ sc_selector(struct ld *ld, const struct ynode *spec, struct sidecar *sc)
 	ld_unknown_fields(ld, ws, fields);
 	lm = yr_get(&ld->r, ws, "labels", YNODE_MAP);
 	if (lm == NULL || lm->n == 0) {
-		yr_warn(&ld->r, ws, "sidecar: workload selector specified without labels, will be "
+		yr_warn(&ld->r, ws,
+			"sidecar: workload selector specified without labels, will be "
 			"applied to all services in namespace");
 		sc->has_selector = false;
 		yr_pop(&ld->r, mark);
@@ -83,8 +84,10 @@ sc_outbound(struct ld *ld, const struct ynode *ot, struct sidecar *sc)
 		if (strcmp(mode, "ALLOW_ANY") == 0) {
 			sc->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
 		} else if (strcmp(mode, "REGISTRY_ONLY") != 0) {
-			yr_err(&ld->r, mn, "invalid outbound traffic policy mode %s (want "
-			       "REGISTRY_ONLY or ALLOW_ANY)", yr_quote(&ld->r, mode));
+			yr_err(&ld->r, mn,
+			       "invalid outbound traffic policy mode %s (want "
+			       "REGISTRY_ONLY or ALLOW_ANY)",
+			       yr_quote(&ld->r, mode));
 			sc->has_outbound = false;
 		}
 		yr_pop(&ld->r, m2);
@@ -94,10 +97,12 @@ sc_outbound(struct ld *ld, const struct ynode *ot, struct sidecar *sc)
 		size_t m2 = yr_key(&ld->r, "egressProxy");
 
 		if (sc->outbound != EGRESS_OUTBOUND_ALLOW_ANY)
-			yr_err(&ld->r, ep, "sidecar: egress_proxy must be set only with ALLOW_ANY "
+			yr_err(&ld->r, ep,
+			       "sidecar: egress_proxy must be set only with ALLOW_ANY "
 			       "outbound_traffic_policy mode");
 		else
-			yr_warn(&ld->r, ep, "unregistered traffic keeps its original destination: "
+			yr_warn(&ld->r, ep,
+				"unregistered traffic keeps its original destination: "
 				"an L4 gateway has no egress proxy to send it to; ignored");
 		yr_pop(&ld->r, m2);
 	}
@@ -131,15 +136,19 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 		if (e->type != YNODE_MAP)
 			yr_err(&ld->r, e, "egress listener may not be null");
 		else if (hosts == NULL || hosts->type != YNODE_SEQ || hosts->n == 0)
-			yr_err(&ld->r, e, "sidecar: egress listener must contain at least one "
+			yr_err(&ld->r, e,
+			       "sidecar: egress listener must contain at least one "
 			       "host");
 		yr_pop(&ld->r, m2);
 	}
-	ld_unhonoured(ld, spec, "egress", "egress listeners limit what a sidecar's workloads "
+	ld_unhonoured(ld, spec, "egress",
+		      "egress listeners limit what a sidecar's workloads "
 		      "see; an L4 gateway admits what its ServiceEntries list; ignored");
-	ld_unhonoured(ld, spec, "ingress", "ingress listeners configure a sidecar's inbound "
+	ld_unhonoured(ld, spec, "ingress",
+		      "ingress listeners configure a sidecar's inbound "
 		      "side; ignored");
-	ld_unhonoured(ld, spec, "inboundConnectionPool", "configures a sidecar's inbound "
+	ld_unhonoured(ld, spec, "inboundConnectionPool",
+		      "configures a sidecar's inbound "
 		      "side; ignored");
 	ot = yr_get(&ld->r, spec, "outboundTrafficPolicy", YNODE_MAP);
 	if (ot != NULL)

@@ -22,12 +22,12 @@ static const char *const vs_spec_fields[] = {
 };
 static const char *const vs_route_fields[] = { "match", "route", NULL };
 static const char *const vs_tcp_match_fields[] = {
-	"destinationSubnets", "port", "sourceLabels", "gateways", "sourceNamespace",
-	"sourceSubnet", NULL,
+	"destinationSubnets", "port",         "sourceLabels", "gateways",
+	"sourceNamespace",    "sourceSubnet", NULL,
 };
 static const char *const vs_tls_match_fields[] = {
-	"sniHosts", "destinationSubnets", "port", "sourceLabels", "gateways",
-	"sourceNamespace", NULL,
+	"sniHosts", "destinationSubnets", "port", "sourceLabels",
+	"gateways", "sourceNamespace",    NULL,
 };
 static const char *const vs_route_dest_fields[] = { "destination", "weight", NULL };
 static const char *const vs_dest_fields[] = { "host", "subset", "port", NULL };
@@ -60,7 +60,8 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 			const char *name = slash + 1;
 
 			if (nl == 0 || name[0] == '\0')
-				yr_err(&ld->r, n, "config namespace and gateway name cannot be "
+				yr_err(&ld->r, n,
+				       "config namespace and gateway name cannot be "
 				       "empty");
 			if (nl > 0 && !istio_dns1123_label(g, nl)) {
 				char ns[QUOTE_MAX + 1];
@@ -82,9 +83,10 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 				snprintf(rec, sizeof(rec), "%.*s/%.*s",
 					 (int)(end != NULL ? (size_t)(end - ns) : strlen(ns)), ns,
 					 (int)(dot - g), g);
-				yr_warn(&ld->r, n, "using legacy gatewayName format %s; prefer the "
-					"<namespace>/<name> format: %s", yr_quote(&ld->r, g),
-					yr_quote(&ld->r, rec));
+				yr_warn(&ld->r, n,
+					"using legacy gatewayName format %s; prefer the "
+					"<namespace>/<name> format: %s",
+					yr_quote(&ld->r, g), yr_quote(&ld->r, rec));
 			}
 			if (!ld_check_dns_labels(ld, g, g, err, sizeof(err)))
 				yr_err(&ld->r, n, "%s", err);
@@ -125,8 +127,10 @@ vs_subnets(struct ld *ld, const struct ynode *seq, struct vs_match *vm)
 		if (host_bits)
 			yr_err(&ld->r, n, "%s has host bits set (the network is %s)", s, pfx);
 		if (a.v6)
-			yr_warn(&ld->r, n, "%s is IPv6: parsed and validated, but IPv6 is not "
-				"forwarded yet", s);
+			yr_warn(&ld->r, n,
+				"%s is IPv6: parsed and validated, but IPv6 is not "
+				"forwarded yet",
+				s);
 		vm->subnets[vm->n_subnets++] = a;
 		yr_pop(&ld->r, m2);
 	}
@@ -140,8 +144,8 @@ static void
 vs_match_key(const struct ynode *mm, char *buf, size_t sz)
 {
 	static const char *const keys[] = {
-		"destinationSubnets", "port", "sniHosts", "gateways", "sourceLabels",
-		"sourceNamespace", "sourceSubnet", NULL,
+		"destinationSubnets", "port",         "sniHosts", "gateways", "sourceLabels",
+		"sourceNamespace",    "sourceSubnet", NULL,
 	};
 	size_t o = 0, i, j;
 
@@ -158,8 +162,8 @@ vs_match_key(const struct ynode *mm, char *buf, size_t sz)
 		}
 		for (j = 0; j < (v->type == YNODE_MAP ? 2 * v->n : v->n) && o < sz; j++)
 			o += (size_t)snprintf(buf + o, sz - o, "%s,",
-					      ynode_str(v->items[j]) != NULL ?
-					      v->items[j]->str : "?");
+					      ynode_str(v->items[j]) != NULL ? v->items[j]->str :
+									       "?");
 		if (o < sz)
 			o += (size_t)snprintf(buf + o, sz - o, ";");
 	}
@@ -191,7 +195,8 @@ vs_sni_hosts(struct ld *ld, const struct ynode *seq, const struct virtual_servic
 		if (!ld_check_wildcard_domain(ld, sni, err, sizeof(err))) {
 			if (inet_pton(AF_INET, sni, &in4) == 1 ||
 			    inet_pton(AF_INET6, sni, &in6) == 1)
-				yr_warn(&ld->r, n, "using an IP address (%s) goes against SNI spec "
+				yr_warn(&ld->r, n,
+					"using an IP address (%s) goes against SNI spec "
 					"and most clients do not support this",
 					yr_quote(&ld->r, sni));
 			else
@@ -203,8 +208,10 @@ vs_sni_hosts(struct ld *ld, const struct ynode *seq, const struct virtual_servic
 			if (vs->hosts[h] != NULL && istio_host_covers(vs->hosts[h], sni))
 				break;
 		if (h == vs->n_hosts)
-			yr_err(&ld->r, n, "SNI host %s is not a compatible subset of any of the "
-			       "virtual service hosts: [%s]", yr_quote(&ld->r, sni), list);
+			yr_err(&ld->r, n,
+			       "SNI host %s is not a compatible subset of any of the "
+			       "virtual service hosts: [%s]",
+			       yr_quote(&ld->r, sni), list);
 		yr_pop(&ld->r, m2);
 	}
 }
@@ -229,7 +236,8 @@ vs_match(struct ld *ld, const struct ynode *mm, bool tls, struct virtual_service
 			vs_sni_hosts(ld, seq, vs);
 			if (!warned->sni) {
 				warned->sni = true;
-				yr_warn(&ld->r, ymap_key(mm, "sniHosts"), "an L4 gateway does not "
+				yr_warn(&ld->r, ymap_key(mm, "sniHosts"),
+					"an L4 gateway does not "
 					"read the TLS server name: the route applies to every TLS "
 					"flow its destinationSubnets and port select");
 			}
@@ -254,7 +262,10 @@ vs_match(struct ld *ld, const struct ynode *mm, bool tls, struct virtual_service
 	}
 	if (!warned->source) {
 		static const char *const src_keys[] = {
-			"sourceLabels", "sourceNamespace", "sourceSubnet", NULL,
+			"sourceLabels",
+			"sourceNamespace",
+			"sourceSubnet",
+			NULL,
 		};
 		size_t i;
 
@@ -262,7 +273,8 @@ vs_match(struct ld *ld, const struct ynode *mm, bool tls, struct virtual_service
 			if (ymap_key(mm, src_keys[i]) == NULL)
 				continue;
 			warned->source = true;
-			ld_unhonoured(ld, mm, src_keys[i], "an L4 gateway does not tell clients "
+			ld_unhonoured(ld, mm, src_keys[i],
+				      "an L4 gateway does not tell clients "
 				      "apart by workload: the route applies to every client");
 			break;
 		}
@@ -370,8 +382,9 @@ vs_route(struct ld *ld, const struct ynode *rm, bool tls, struct virtual_service
 			size_t m2 = yr_idx(&ld->r, i);
 
 			if (mm->type != YNODE_MAP)
-				yr_err(&ld->r, mm, tls ? "TLS match may not be null" :
-				       "tcp match may not be nil");
+				yr_err(&ld->r, mm,
+				       tls ? "TLS match may not be null" :
+					     "tcp match may not be nil");
 			else
 				vs_match(ld, mm, tls, vs, &r->matches[r->n_matches++], warned);
 			yr_pop(&ld->r, m2);
@@ -380,8 +393,8 @@ vs_route(struct ld *ld, const struct ynode *rm, bool tls, struct virtual_service
 	}
 	if (route == NULL || route->n == 0) {
 		mark = yr_key(&ld->r, "route");
-		yr_err(&ld->r, route != NULL ? route : rm, tls ? "TLS route is required" :
-		       "TCP route is required");
+		yr_err(&ld->r, route != NULL ? route : rm,
+		       tls ? "TLS route is required" : "TCP route is required");
 		yr_pop(&ld->r, mark);
 		return;
 	}
@@ -398,7 +411,8 @@ vs_route(struct ld *ld, const struct ynode *rm, bool tls, struct virtual_service
 
 			/* saturating: a weight of 2^62 must not wrap the sum */
 			total = w > 0 && total > INT64_MAX - w ? INT64_MAX :
-				w < 0 && total < INT64_MIN - w ? INT64_MIN : total + w;
+				w < 0 && total < INT64_MIN - w ? INT64_MIN :
+								 total + w;
 		}
 		yr_pop(&ld->r, m2);
 	}
@@ -414,7 +428,7 @@ vs_route(struct ld *ld, const struct ynode *rm, bool tls, struct virtual_service
 static void
 vs_unreachable(struct ld *ld, const struct ynode *seq)
 {
-	char (*keys)[256];
+	char(*keys)[256];
 	unsigned int *owner;
 	size_t i, j, k, n_keys = 0, total = 0;
 	bool empty_seen = false;
@@ -441,8 +455,10 @@ vs_unreachable(struct ld *ld, const struct ynode *seq)
 		}
 		if (m == NULL || m->type != YNODE_SEQ || m->n == 0) {
 			if (empty_seen)
-				yr_warn(&ld->r, rm, "virtualService rule #%zu not used (only the "
-					"last rule can have no matches)", i);
+				yr_warn(&ld->r, rm,
+					"virtualService rule #%zu not used (only the "
+					"last rule can have no matches)",
+					i);
 			empty_seen = true;
 			yr_pop(&ld->r, mark);
 			continue;
@@ -454,9 +470,10 @@ vs_unreachable(struct ld *ld, const struct ynode *seq)
 			for (k = 0; k < n_keys && strcmp(keys[k], key) != 0; k++)
 				;
 			if (k < n_keys) {
-				yr_warn(&ld->r, m->items[j], "virtualService rule #%zu match #%zu "
-					"is not used (duplicate/overlapping match in rule #%u)", i,
-					j, owner[k]);
+				yr_warn(&ld->r, m->items[j],
+					"virtualService rule #%zu match #%zu "
+					"is not used (duplicate/overlapping match in rule #%u)",
+					i, j, owner[k]);
 				dups++;
 				continue;
 			}
@@ -464,8 +481,10 @@ vs_unreachable(struct ld *ld, const struct ynode *seq)
 			owner[n_keys++] = (unsigned int)i;
 		}
 		if (dups == m->n)
-			yr_warn(&ld->r, rm, "virtualService rule #%zu not used (all matches used "
-				"by prior rules)", i);
+			yr_warn(&ld->r, rm,
+				"virtualService rule #%zu not used (all matches used "
+				"by prior rules)",
+				i);
 		yr_pop(&ld->r, mark);
 	}
 out:
@@ -503,7 +522,8 @@ vs_hosts(struct ld *ld, const struct ynode *spec, struct virtual_service *vs, bo
 				all_valid = false;
 			}
 		} else if (to_mesh && strcmp(h, "*") == 0) {
-			yr_err(&ld->r, n, "wildcard host * is not allowed for virtual services "
+			yr_err(&ld->r, n,
+			       "wildcard host * is not allowed for virtual services "
 			       "bound to the mesh gateway");
 			all_valid = false;
 		}
@@ -586,14 +606,15 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 		vs_gateway_names(ld, gws, &vs.gateways, &vs.n_gateways);
 		to_mesh = false;
 		for (i = 0; i < vs.n_gateways; i++)
-			to_mesh = to_mesh || (vs.gateways[i] != NULL &&
-					      strcmp(vs.gateways[i], "mesh") == 0);
+			to_mesh = to_mesh ||
+				  (vs.gateways[i] != NULL && strcmp(vs.gateways[i], "mesh") == 0);
 		yr_pop(&ld->r, m2);
 	}
 	if (vs.n_gateways == 0 || (to_mesh && vs.n_gateways == 1)) {
 		size_t m2 = yr_key(&ld->r, "gateways");
 
-		yr_warn(&ld->r, gws != NULL ? gws : spec, "bound to the mesh only (sidecars): no "
+		yr_warn(&ld->r, gws != NULL ? gws : spec,
+			"bound to the mesh only (sidecars): no "
 			"route of this VirtualService applies to a gateway; ignored");
 		yr_pop(&ld->r, m2);
 	}
@@ -605,21 +626,24 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 		if (ymap_opt(spec, "tls") != NULL) {
 			size_t m2 = yr_key(&ld->r, "tls");
 
-			yr_err(&ld->r, ymap_key(spec, "tls"), "delegate virtual service must have "
+			yr_err(&ld->r, ymap_key(spec, "tls"),
+			       "delegate virtual service must have "
 			       "no tls route specified");
 			yr_pop(&ld->r, m2);
 		}
 		if (ymap_opt(spec, "tcp") != NULL) {
 			size_t m2 = yr_key(&ld->r, "tcp");
 
-			yr_err(&ld->r, ymap_key(spec, "tcp"), "delegate virtual service must have "
+			yr_err(&ld->r, ymap_key(spec, "tcp"),
+			       "delegate virtual service must have "
 			       "no tcp route specified");
 			yr_pop(&ld->r, m2);
 		}
 	}
 	http = ymap_key(spec, "http");
 	if (http != NULL)
-		ld_unhonoured(ld, spec, "http", "HTTP routes need an L7 proxy; ignored (HTTP "
+		ld_unhonoured(ld, spec, "http",
+			      "HTTP routes need an L7 proxy; ignored (HTTP "
 			      "ports keep their ServiceEntry's endpoints)");
 	/* tls first: Istio matches TLS ports by the tls routes, the rest by tcp */
 	vs_routes(ld, spec, &vs, true, &warned);

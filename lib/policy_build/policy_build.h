@@ -46,7 +46,7 @@ struct policy_build_params {
 	 * as a change and the caller rebuilds.
 	 */
 	bool dns_wait;
-	uint64_t now_ms;          /**< the clock dns_refresh() is given (dns_wait) */
+	uint64_t now_ms;                   /**< the clock dns_refresh() is given (dns_wait) */
 	enum policy_classifier classifier; /**< 0: the default */
 };
 

@@ -24,7 +24,7 @@ mask4(uint8_t len)
 /** Where a model element was written. file points into the model's storage. */
 struct ypos {
 	const char *file;
-	unsigned int doc;         /**< 0-based document index */
+	unsigned int doc; /**< 0-based document index */
 	unsigned int line;
 	unsigned int col;
 };
@@ -43,35 +43,35 @@ enum se_location {
 
 struct se_address {
 	bool v6;
-	uint32_t ip;              /**< IPv4, host order, host bits zero */
-	uint8_t ip6[16];          /**< IPv6, network order */
-	uint8_t prefix_len;       /**< 32 (128) for a plain address */
-	bool cidr;                /**< written with a /len */
+	uint32_t ip;        /**< IPv4, host order, host bits zero */
+	uint8_t ip6[16];    /**< IPv6, network order */
+	uint8_t prefix_len; /**< 32 (128) for a plain address */
+	bool cidr;          /**< written with a /len */
 	struct ypos pos;
 };
 
 struct se_port {
 	uint32_t number;
 	char *name;
-	char *protocol;           /**< upper-cased as written, e.g. "TCP", "REDIS" */
-	uint8_t l4proto;          /**< IPPROTO_TCP or IPPROTO_UDP */
-	uint32_t target_port;     /**< 0: none */
+	char *protocol;       /**< upper-cased as written, e.g. "TCP", "REDIS" */
+	uint8_t l4proto;      /**< IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t target_port; /**< 0: none */
 	struct ypos pos;
 };
 
 struct se_endpoint_port {
-	char *name;               /**< a spec.ports[].name */
+	char *name; /**< a spec.ports[].name */
 	uint32_t number;
 };
 
 struct se_endpoint {
-	char *address;            /**< as written: IP literal or hostname */
-	bool is_ip;               /**< IPv4 literal */
-	bool is_ip6;              /**< IPv6 literal */
-	uint32_t ip;              /**< IPv4, host order, when is_ip */
+	char *address; /**< as written: IP literal or hostname */
+	bool is_ip;    /**< IPv4 literal */
+	bool is_ip6;   /**< IPv6 literal */
+	uint32_t ip;   /**< IPv4, host order, when is_ip */
 	struct se_endpoint_port *ports;
 	unsigned int n_ports;
-	uint32_t weight;          /**< 0 when not given (Istio: treated as 1) */
+	uint32_t weight;             /**< 0 when not given (Istio: treated as 1) */
 	struct egress_label *labels; /**< matched by DestinationRule subsets */
 	unsigned int n_labels;
 	struct ypos pos;
@@ -79,7 +79,7 @@ struct se_endpoint {
 
 struct service_entry {
 	char *name;
-	char *ns;                 /**< metadata.namespace, "" when absent */
+	char *ns; /**< metadata.namespace, "" when absent */
 	char **hosts;
 	unsigned int n_hosts;
 	struct se_address *addresses;
@@ -90,7 +90,7 @@ struct service_entry {
 	unsigned int n_endpoints;
 	enum se_resolution resolution;
 	enum se_location location;
-	struct ypos pos;          /**< the document's metadata.name */
+	struct ypos pos; /**< the document's metadata.name */
 };
 
 struct gw_server {
@@ -99,7 +99,7 @@ struct gw_server {
 	char *protocol;
 	char **hosts;
 	unsigned int n_hosts;
-	char *tls_mode;           /**< NULL when no tls block */
+	char *tls_mode; /**< NULL when no tls block */
 	struct ypos pos;
 };
 
@@ -110,7 +110,7 @@ struct gateway {
 	unsigned int n_selector;
 	struct gw_server *servers;
 	unsigned int n_servers;
-	bool selects_us;          /**< selector matches the appliance labels */
+	bool selects_us; /**< selector matches the appliance labels */
 	struct ypos pos;
 };
 
@@ -120,16 +120,16 @@ struct gateway {
  * written, so that a more specific level overrides only what it sets.
  */
 struct dr_settings {
-	uint32_t max_connections; /**< connectionPool.tcp.maxConnections; 0: none */
+	uint32_t max_connections;    /**< connectionPool.tcp.maxConnections; 0: none */
 	uint64_t connect_timeout_ms; /**< connectionPool.tcp.connectTimeout; 0: none */
-	enum policy_lb lb;        /**< loadBalancer */
+	enum policy_lb lb;           /**< loadBalancer */
 	bool has_max_connections;
 	bool has_connect_timeout;
 	bool has_lb;
 };
 
 struct dr_port_settings {
-	uint32_t port;            /**< portLevelSettings[].port.number */
+	uint32_t port; /**< portLevelSettings[].port.number */
 	struct dr_settings s;
 	struct ypos pos;
 };
@@ -138,7 +138,7 @@ struct dr_subset {
 	char *name;
 	struct egress_label *labels; /**< endpoints whose labels include all of these */
 	unsigned int n_labels;
-	struct dr_settings s;     /**< the subset's trafficPolicy */
+	struct dr_settings s;           /**< the subset's trafficPolicy */
 	struct dr_port_settings *ports; /**< its portLevelSettings */
 	unsigned int n_ports;
 	struct ypos pos;
@@ -150,9 +150,9 @@ struct destination_rule {
 	char *host;
 	struct dr_subset *subsets;
 	unsigned int n_subsets;
-	uint32_t max_connections; /**< trafficPolicy.connectionPool.tcp; 0: none */
-	uint64_t connect_timeout_ms; /**< 0: none */
-	struct dr_settings s;     /**< trafficPolicy (max_connections etc. again) */
+	uint32_t max_connections;       /**< trafficPolicy.connectionPool.tcp; 0: none */
+	uint64_t connect_timeout_ms;    /**< 0: none */
+	struct dr_settings s;           /**< trafficPolicy (max_connections etc. again) */
 	struct dr_port_settings *ports; /**< trafficPolicy.portLevelSettings */
 	unsigned int n_ports;
 	struct ypos pos;
@@ -161,9 +161,9 @@ struct destination_rule {
 /** A VirtualService route destination (tcp[].route[] / tls[].route[]). */
 struct vs_destination {
 	char *host;
-	char *subset;             /**< NULL when not given */
-	uint32_t port;            /**< destination.port.number; 0: the matched port */
-	uint32_t weight;          /**< as written; 0 when absent */
+	char *subset;    /**< NULL when not given */
+	uint32_t port;   /**< destination.port.number; 0: the matched port */
+	uint32_t weight; /**< as written; 0 when absent */
 	bool has_weight;
 	struct ypos pos;
 };
@@ -172,8 +172,8 @@ struct vs_destination {
 struct vs_match {
 	struct se_address *subnets; /**< destinationSubnets; none: any destination */
 	unsigned int n_subnets;
-	uint32_t port;            /**< 0: any */
-	char **gateways;          /**< match.gateways; none: the VirtualService's */
+	uint32_t port;   /**< 0: any */
+	char **gateways; /**< match.gateways; none: the VirtualService's */
 	unsigned int n_gateways;
 	struct ypos pos;
 };
@@ -193,9 +193,9 @@ struct virtual_service {
 	char *ns;
 	char **hosts;
 	unsigned int n_hosts;
-	char **gateways;          /**< spec.gateways; none means "mesh" (sidecars) */
+	char **gateways; /**< spec.gateways; none means "mesh" (sidecars) */
 	unsigned int n_gateways;
-	struct vs_route *routes;  /**< tls routes, then tcp routes, each in order */
+	struct vs_route *routes; /**< tls routes, then tcp routes, each in order */
 	unsigned int n_routes;
 	struct ypos pos;
 	struct ypos gateways_pos;
@@ -207,8 +207,8 @@ struct sidecar {
 	struct egress_label *selector; /**< workloadSelector.labels */
 	unsigned int n_selector;
 	bool has_selector;
-	bool selects_us;          /**< no selector, or it matches the appliance labels */
-	bool has_outbound;        /**< outboundTrafficPolicy given */
+	bool selects_us;   /**< no selector, or it matches the appliance labels */
+	bool has_outbound; /**< outboundTrafficPolicy given */
 	enum egress_outbound outbound;
 	struct ypos pos;
 	struct ypos outbound_pos;
@@ -225,7 +225,7 @@ struct policy_model {
 	unsigned int n_vss;
 	struct sidecar *sidecars;
 	unsigned int n_sidecars;
-	char **files;             /**< every file loaded, owned; ypos.file points here */
+	char **files; /**< every file loaded, owned; ypos.file points here */
 	unsigned int n_files;
 };
 
@@ -239,12 +239,12 @@ int istio_load_sources(const struct egress_config *cfg, struct policy_model *m,
 		       struct diag_list *dl);
 
 /** Load one file (any number of documents, kind: List) into m. Same contract. */
-int istio_load_file(const struct egress_config *cfg, struct policy_model *m,
-		    const char *path, struct diag_list *dl);
+int istio_load_file(const struct egress_config *cfg, struct policy_model *m, const char *path,
+		    struct diag_list *dl);
 
 /** Load from a buffer (tests, fuzzing); name is used in diagnostics. */
-int istio_load_buffer(const struct egress_config *cfg, struct policy_model *m,
-		      const char *name, const char *buf, size_t len, struct diag_list *dl);
+int istio_load_buffer(const struct egress_config *cfg, struct policy_model *m, const char *name,
+		      const char *buf, size_t len, struct diag_list *dl);
 
 /** Free everything the model owns; NULL-tolerant; m is zeroed. */
 void policy_model_free(struct policy_model *m);
@@ -254,9 +254,8 @@ void policy_model_free(struct policy_model *m);
  * answers from dns (may be NULL). For policy_build_ex() and the benchmark.
  * @return 0, -EINVAL when dl got errors, -ENOMEM, or the rte_acl error.
  */
-int policy_compile(struct policy *p, const struct policy_model *m,
-		   const struct egress_config *cfg, struct dns_cache *dns,
-		   enum policy_classifier classifier, struct diag_list *dl);
+int policy_compile(struct policy *p, const struct policy_model *m, const struct egress_config *cfg,
+		   struct dns_cache *dns, enum policy_classifier classifier, struct diag_list *dl);
 
 /**
  * Istio host matching: does pattern ("*", "*.suffix" or a name) cover host

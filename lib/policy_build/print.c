@@ -33,8 +33,8 @@ proto_name(uint8_t proto)
 static void
 print_ip(FILE *out, uint32_t ip_host)
 {
-	fprintf(out, "%u.%u.%u.%u", ip_host >> 24, (ip_host >> 16) & 0xff,
-		(ip_host >> 8) & 0xff, ip_host & 0xff);
+	fprintf(out, "%u.%u.%u.%u", ip_host >> 24, (ip_host >> 16) & 0xff, (ip_host >> 8) & 0xff,
+		ip_host & 0xff);
 }
 
 static void
@@ -107,8 +107,8 @@ policy_print(const struct policy *p, FILE *out)
 		fprintf(out, "# outbound %s (policy.outbound)\n", outbound_name(p->outbound));
 	print_gateways(p, out);
 	fprintf(out, "# %u rule%s, %u target%s, %u connection cap%s\n", p->n_rules,
-		p->n_rules == 1 ? "" : "s", p->n_targets, p->n_targets == 1 ? "" : "s",
-		p->n_caps, p->n_caps == 1 ? "" : "s");
+		p->n_rules == 1 ? "" : "s", p->n_targets, p->n_targets == 1 ? "" : "s", p->n_caps,
+		p->n_caps == 1 ? "" : "s");
 	fprintf(out, "# source\tserviceentry\tdestination\tport\tprotocol\tnat\tpolicy\n");
 	for (i = 0; i < p->n_rules; i++) {
 		const struct policy_rule *r = &p->rules[i];
@@ -124,12 +124,16 @@ policy_print(const struct policy *p, FILE *out)
 		for (t = 0; t < r->n_targets; t++) {
 			const struct policy_target *pt = &p->targets[r->first_target + t];
 			const char *from = p->target_names != NULL ?
-					   p->target_names[r->first_target + t] : NULL;
+						   p->target_names[r->first_target + t] :
+						   NULL;
 
 			fputs(t == 0 ? " dnat " : ",", out);
 			print_ip(out, ntohl(pt->ip));
-			fprintf(out, ":%u w%u", pt->port ? pt->port :
-				r->target_port ? r->target_port : r->port, pt->weight);
+			fprintf(out, ":%u w%u",
+				pt->port       ? pt->port :
+				r->target_port ? r->target_port :
+						 r->port,
+				pt->weight);
 			if (from != NULL)
 				fprintf(out, " (%s)", from);
 		}

@@ -58,7 +58,7 @@ struct ybuild {
 	size_t n_docs;
 	size_t cap_docs;
 	struct ylevel lv[YDOC_MAX_DEPTH];
-	unsigned int depth;       /* open collections */
+	unsigned int depth; /* open collections */
 	size_t n_nodes;
 };
 
@@ -173,8 +173,7 @@ yquote(char *out, const char *s, size_t len, size_t max)
 	return out;
 }
 
-static int
-yerr_at(struct ybuild *b, unsigned int line, unsigned int col, const char *fmt, ...)
+static int yerr_at(struct ybuild *b, unsigned int line, unsigned int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Add one error at a 1-based position (line 0: the whole file); -EINVAL. */
@@ -266,8 +265,7 @@ ylibyaml_error(struct ybuild *b, const yaml_parser_t *p, const char *buf, size_t
 		return yerr_at(b, mark_line(&p->problem_mark), mark_col(&p->problem_mark),
 			       "%s (%s started at %u:%u)", problem, p->context,
 			       mark_line(&p->context_mark), mark_col(&p->context_mark));
-	return yerr_at(b, mark_line(&p->problem_mark), mark_col(&p->problem_mark), "%s",
-		       problem);
+	return yerr_at(b, mark_line(&p->problem_mark), mark_col(&p->problem_mark), "%s", problem);
 }
 
 static int
@@ -403,8 +401,8 @@ static int
 on_start(struct ybuild *b, const yaml_event_t *ev, enum ynode_type type)
 {
 	const yaml_mark_t *m = &ev->start_mark;
-	const yaml_char_t *anchor = type == YNODE_MAP ? ev->data.mapping_start.anchor :
-						       ev->data.sequence_start.anchor;
+	const yaml_char_t *anchor =
+		type == YNODE_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
 	struct ylevel *lv;
 	struct ynode *n = NULL;
 	int rc;
@@ -413,8 +411,8 @@ on_start(struct ybuild *b, const yaml_event_t *ev, enum ynode_type type)
 		return yerr_at(b, mark_line(m), mark_col(m),
 			       "anchors and aliases are not supported");
 	if (b->depth == YDOC_MAX_DEPTH)
-		return yerr_at(b, mark_line(m), mark_col(m),
-			       "nesting too deep (limit %d levels)", YDOC_MAX_DEPTH);
+		return yerr_at(b, mark_line(m), mark_col(m), "nesting too deep (limit %d levels)",
+			       YDOC_MAX_DEPTH);
 	rc = new_node(b, type, m, &n);
 	if (rc < 0)
 		return rc;
@@ -511,8 +509,7 @@ on_event(struct ybuild *b, const yaml_event_t *ev)
  * Returns 0, -EINVAL (the content was refused, one error in dl) or -ENOMEM.
  */
 int
-yfile_parse(struct yfile *yf, const char *name, const char *buf, size_t len,
-	    struct diag_list *dl)
+yfile_parse(struct yfile *yf, const char *name, const char *buf, size_t len, struct diag_list *dl)
 {
 	struct ybuild b = {
 		.name = name,
@@ -543,8 +540,7 @@ yfile_parse(struct yfile *yf, const char *name, const char *buf, size_t len,
 		rc = ynomem(&b);
 		goto out_arena;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf != NULL ? buf : ""),
-				     len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf != NULL ? buf : ""), len);
 	for (;;) {
 		bool done;
 

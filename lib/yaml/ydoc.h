@@ -19,10 +19,10 @@
 
 #include "diag.h"
 
-#define YDOC_MAX_FILE   (16u << 20)   /**< bytes per file */
-#define YDOC_MAX_SCALAR (1u << 20)    /**< bytes per scalar */
-#define YDOC_MAX_DEPTH  64            /**< nested collections */
-#define YDOC_MAX_NODES  (1u << 21)    /**< nodes per file */
+#define YDOC_MAX_FILE   (16u << 20) /**< bytes per file */
+#define YDOC_MAX_SCALAR (1u << 20)  /**< bytes per scalar */
+#define YDOC_MAX_DEPTH  64          /**< nested collections */
+#define YDOC_MAX_NODES  (1u << 21)  /**< nodes per file */
 
 enum ynode_type {
 	YNODE_SCALAR,
@@ -32,26 +32,26 @@ enum ynode_type {
 
 struct ynode {
 	enum ynode_type type;
-	unsigned int line;       /**< 1-based line of the node's first character */
-	unsigned int col;        /**< 1-based column */
-	bool plain;              /**< scalar written without quotes (may be null/bool/int) */
-	const char *str;         /**< scalar: NUL-terminated value; NULL otherwise */
-	size_t len;              /**< scalar: length of str */
-	struct ynode **items;    /**< seq: the items; map: key0, value0, key1, value1, ... */
-	size_t n;                /**< seq: number of items; map: number of pairs */
+	unsigned int line;    /**< 1-based line of the node's first character */
+	unsigned int col;     /**< 1-based column */
+	bool plain;           /**< scalar written without quotes (may be null/bool/int) */
+	const char *str;      /**< scalar: NUL-terminated value; NULL otherwise */
+	size_t len;           /**< scalar: length of str */
+	struct ynode **items; /**< seq: the items; map: key0, value0, key1, value1, ... */
+	size_t n;             /**< seq: number of items; map: number of pairs */
 };
 
 struct ydoc {
-	struct ynode *root;      /**< NULL for an empty document */
-	unsigned int index;      /**< 0-based position of the document in the file */
-	unsigned int line;       /**< where the document starts */
+	struct ynode *root; /**< NULL for an empty document */
+	unsigned int index; /**< 0-based position of the document in the file */
+	unsigned int line;  /**< where the document starts */
 };
 
 struct yfile {
-	char *path;              /**< as passed to yfile_load() */
-	struct ydoc *docs;       /**< every document of a multi-document stream */
+	char *path;        /**< as passed to yfile_load() */
+	struct ydoc *docs; /**< every document of a multi-document stream */
 	size_t n_docs;
-	void *arena;             /**< private: owns all nodes and strings */
+	void *arena; /**< private: owns all nodes and strings */
 };
 
 /**

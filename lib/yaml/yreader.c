@@ -195,15 +195,16 @@ yr_get(struct yreader *r, const struct ynode *map, const char *key, enum ynode_t
 		return v;
 	mark = yr_key(r, key);
 	yr_err(r, v, "expected %s, got %s",
-	       t == YNODE_MAP ? "a mapping" : t == YNODE_SEQ ? "a list" : "a string",
+	       t == YNODE_MAP ? "a mapping" :
+	       t == YNODE_SEQ ? "a list" :
+				"a string",
 	       yr_describe(r, v));
 	yr_pop(r, mark);
 	return NULL;
 }
 
 const char *
-yr_get_str(struct yreader *r, const struct ynode *map, const char *key,
-	   const struct ynode **node)
+yr_get_str(struct yreader *r, const struct ynode *map, const char *key, const struct ynode **node)
 {
 	const struct ynode *v = yr_get(r, map, key, YNODE_SCALAR);
 
@@ -370,8 +371,8 @@ invalid(struct yreader *r, const struct ynode *v, const char *want)
 }
 
 const struct ynode *
-yr_get_uint(struct yreader *r, const struct ynode *map, const char *key, uint64_t lo,
-	    uint64_t hi, const char *want, uint64_t *v)
+yr_get_uint(struct yreader *r, const struct ynode *map, const char *key, uint64_t lo, uint64_t hi,
+	    const char *want, uint64_t *v)
 {
 	const struct ynode *n, *ok = NULL;
 	char range[48];
@@ -414,8 +415,8 @@ names_want(char *buf, size_t size, const char *const *names)
 }
 
 const struct ynode *
-yr_get_enum(struct yreader *r, const struct ynode *map, const char *key,
-	    const char *const *names, const char *want, unsigned int *v)
+yr_get_enum(struct yreader *r, const struct ynode *map, const char *key, const char *const *names,
+	    const char *want, unsigned int *v)
 {
 	const struct ynode *n, *ok = NULL;
 	char buf[96];
@@ -454,8 +455,8 @@ yr_get_flag(struct yreader *r, const struct ynode *map, const char *key, bool *v
 }
 
 const struct ynode *
-yr_get_duration_ms(struct yreader *r, const struct ynode *map, const char *key,
-		   uint64_t max_ms, uint64_t *v)
+yr_get_duration_ms(struct yreader *r, const struct ynode *map, const char *key, uint64_t max_ms,
+		   uint64_t *v)
 {
 	const struct ynode *n, *ok = NULL;
 	const char *s;
@@ -468,8 +469,10 @@ yr_get_duration_ms(struct yreader *r, const struct ynode *map, const char *key,
 	if (s == NULL) {
 		/* reported */
 	} else if (yparse_duration_ms(s, &ms) < 0) {
-		yr_err(r, n, "invalid duration %s (want a number with unit s, m, h or ms, e.g. "
-		       "240s)", yr_quote_node(r, n));
+		yr_err(r, n,
+		       "invalid duration %s (want a number with unit s, m, h or ms, e.g. "
+		       "240s)",
+		       yr_quote_node(r, n));
 	} else if (ms == 0 || ms > max_ms) {
 		yr_err(r, n, "duration %s out of range (want 1ms to %" PRIu64 "h)",
 		       yr_quote_node(r, n), max_ms / 3600000);

@@ -29,15 +29,15 @@
 #include "diag.h"
 #include "ydoc.h"
 
-#define YREADER_PATH_MAX  256     /**< bytes of a YAML path; a longer one is cut */
-#define YREADER_QUOTE_MAX 80      /**< the most bytes of a value a message may show */
-#define YREADER_NQUOTE    4       /**< values one message may quote with yr_quote*() */
-#define YREADER_MSG_MAX   768     /**< bytes of a message, path excluded; cut beyond */
+#define YREADER_PATH_MAX  256 /**< bytes of a YAML path; a longer one is cut */
+#define YREADER_QUOTE_MAX 80  /**< the most bytes of a value a message may show */
+#define YREADER_NQUOTE    4   /**< values one message may quote with yr_quote*() */
+#define YREADER_MSG_MAX   768 /**< bytes of a message, path excluded; cut beyond */
 
 struct yreader {
-	const char *file;         /**< the name diagnostics carry */
-	struct diag_list *dl;     /**< where they go */
-	size_t quote_max;         /**< bytes of a value shown in a message */
+	const char *file;            /**< the name diagnostics carry */
+	struct diag_list *dl;        /**< where they go */
+	size_t quote_max;            /**< bytes of a value shown in a message */
 	char path[YREADER_PATH_MAX]; /**< YAML path of the node being read */
 	size_t path_len;
 	char qbuf[YREADER_NQUOTE][YQUOTE_SIZE(YREADER_QUOTE_MAX)]; /**< yr_quote*() */
@@ -100,8 +100,7 @@ const struct ynode *ymap_opt(const struct ynode *map, const char *key);
  * compared with the key's whole length), or NULL; *i moves past it. Start
  * with *i = 0; map may be anything (no key then).
  */
-const struct ynode *ymap_next_unknown(const struct ynode *map, const char *const *known,
-				      size_t *i);
+const struct ynode *ymap_next_unknown(const struct ynode *map, const char *const *known, size_t *i);
 
 /** n's text when it is a scalar; otherwise NULL after "expected WHAT, got a list". */
 const char *yr_scalar(struct yreader *r, const struct ynode *n, const char *what);
@@ -167,8 +166,8 @@ const struct ynode *yr_get_flag(struct yreader *r, const struct ynode *map, cons
  * "invalid duration \"x\" (want a number with unit s, m, h or ms, e.g. 240s)",
  * one out of range "duration \"x\" out of range (want 1ms to Nh)".
  */
-const struct ynode *yr_get_duration_ms(struct yreader *r, const struct ynode *map,
-				       const char *key, uint64_t max_ms, uint64_t *v);
+const struct ynode *yr_get_duration_ms(struct yreader *r, const struct ynode *map, const char *key,
+				       uint64_t max_ms, uint64_t *v);
 
 /**
  * Decimal digits only, no sign, no leading zero (YAML 1.1 would read it as

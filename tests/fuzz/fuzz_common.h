@@ -32,15 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * An invariant the target checks does not hold: print why and abort, so that
  * libFuzzer saves the input as a crash like any sanitizer report.
  */
-#define FUZZ_CHECK(cond, ...)                                                   \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: invariant failed: %s: ", __FILE__, \
-				__LINE__, #cond);                               \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-			abort();                                                \
-		}                                                               \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: invariant failed: %s: ", __FILE__, __LINE__,       \
+				#cond);                                                            \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /*
@@ -54,8 +54,18 @@ fuzz_eal_init(const char *name)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=egfz-%s-%d", name, (int)getpid());
 	char *argv[] = {
-		(char *)name, "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-		"--log-level=*:error", "-m", "256", "-l", "0", prefix, NULL,
+		(char *)name,
+		"--no-huge",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"--log-level=*:error",
+		"-m",
+		"256",
+		"-l",
+		"0",
+		prefix,
+		NULL,
 	};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 

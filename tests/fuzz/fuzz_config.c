@@ -44,13 +44,13 @@ check_accepted(const struct egress_config *cfg)
 		   "%u NAT addresses", cfg->n_nat_addrs);
 	for (i = 0; i < cfg->n_nat_addrs; i++)
 		FUZZ_CHECK(cfg->nat_addrs[i] != 0, "NAT address %u is 0.0.0.0", i);
-	FUZZ_CHECK(cfg->nat_port_lo >= 1 && cfg->nat_port_lo <= cfg->nat_port_hi,
-		   "nat.ports %u-%u", cfg->nat_port_lo, cfg->nat_port_hi);
+	FUZZ_CHECK(cfg->nat_port_lo >= 1 && cfg->nat_port_lo <= cfg->nat_port_hi, "nat.ports %u-%u",
+		   cfg->nat_port_lo, cfg->nat_port_hi);
 	for (w = 0; w < cfg->workers; w++) {
 		uint16_t lo, hi;
 
-		FUZZ_CHECK(nat_range_split(cfg->nat_port_lo, cfg->nat_port_hi, cfg->workers, w,
-					   &lo, &hi) == 0,
+		FUZZ_CHECK(nat_range_split(cfg->nat_port_lo, cfg->nat_port_hi, cfg->workers, w, &lo,
+					   &hi) == 0,
 			   "nat.ports %u-%u accepted, but it does not split across %u workers",
 			   cfg->nat_port_lo, cfg->nat_port_hi, cfg->workers);
 		FUZZ_CHECK(lo <= hi && lo >= cfg->nat_port_lo && hi <= cfg->nat_port_hi,

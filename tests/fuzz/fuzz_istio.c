@@ -21,7 +21,7 @@
 #include "policy_build.h"
 #include "policy_private.h"
 
-#define RULES_CHECKED 32     /* classifier checks on at most this many rules */
+#define RULES_CHECKED 32 /* classifier checks on at most this many rules */
 
 static struct egress_config cfg;
 static struct fuzz_memfile mf;
@@ -71,7 +71,8 @@ model_check(const struct policy_model *m)
 
 			check_pos(&a->pos, "address");
 			if (a->v6) {
-				FUZZ_CHECK(a->prefix_len <= 128, "%s: /%u", se->name, a->prefix_len);
+				FUZZ_CHECK(a->prefix_len <= 128, "%s: /%u", se->name,
+					   a->prefix_len);
 				continue;
 			}
 			FUZZ_CHECK(a->prefix_len <= 32, "%s: /%u", se->name, a->prefix_len);
@@ -91,7 +92,8 @@ model_check(const struct policy_model *m)
 				   "%s: port %u protocol %u", se->name, p->number, p->l4proto);
 		}
 		for (j = 0; j < se->n_endpoints; j++)
-			FUZZ_CHECK(se->endpoints[j].address != NULL, "%s: endpoint %u", se->name, j);
+			FUZZ_CHECK(se->endpoints[j].address != NULL, "%s: endpoint %u", se->name,
+				   j);
 	}
 	FUZZ_CHECK(m->n_gateways == 0 || m->gateways != NULL, "Gateways without an array");
 	for (i = 0; i < m->n_gateways; i++) {
@@ -118,8 +120,11 @@ static void
 check_classify(const struct policy *p, uint32_t dst, uint16_t port, uint8_t proto)
 {
 	struct flow_key k = {
-		.src_ip = htonl(0x0a080002), .dst_ip = htonl(dst),
-		.src_port = htons(40000), .dst_port = htons(port), .proto = proto,
+		.src_ip = htonl(0x0a080002),
+		.dst_ip = htonl(dst),
+		.src_port = htons(40000),
+		.dst_port = htons(port),
+		.proto = proto,
 	};
 	const struct flow_key *kp = &k;
 	uint32_t got, i;
@@ -135,13 +140,13 @@ check_classify(const struct policy *p, uint32_t dst, uint16_t port, uint8_t prot
 			   port, proto, got);
 		return;
 	}
-	FUZZ_CHECK(got < p->n_rules, "%#x:%u/%u matched no rule, expected a /%d", dst, port,
-		   proto, best);
+	FUZZ_CHECK(got < p->n_rules, "%#x:%u/%u matched no rule, expected a /%d", dst, port, proto,
+		   best);
 	FUZZ_CHECK(rule_matches(&p->rules[got], dst, port, proto) &&
 			   p->rules[got].prefix_len == best,
-		   "%#x:%u/%u matched rule %u (%#x/%u port %u proto %u), expected a /%d", dst,
-		   port, proto, got, p->rules[got].dst_ip, p->rules[got].prefix_len,
-		   p->rules[got].port, p->rules[got].proto, best);
+		   "%#x:%u/%u matched rule %u (%#x/%u port %u proto %u), expected a /%d", dst, port,
+		   proto, got, p->rules[got].dst_ip, p->rules[got].prefix_len, p->rules[got].port,
+		   p->rules[got].proto, best);
 }
 
 static void
@@ -150,8 +155,8 @@ check_policy(const struct policy *p)
 	uint32_t i, j;
 
 	/* /32 rules go to the exact table, prefixes to rte_acl */
-	FUZZ_CHECK(p->n_rules == 0 || p->acl != NULL || p->exact != NULL,
-		   "%u rules, no classifier", p->n_rules);
+	FUZZ_CHECK(p->n_rules == 0 || p->acl != NULL || p->exact != NULL, "%u rules, no classifier",
+		   p->n_rules);
 	for (i = 0; i < p->n_rules; i++) {
 		const struct policy_rule *r = &p->rules[i];
 		uint32_t sum = 0;
@@ -166,7 +171,8 @@ check_policy(const struct policy *p)
 			   "rule %u targets %u+%u of %u", i, r->first_target, r->n_targets,
 			   p->n_targets);
 		for (j = 0; j < r->n_targets; j++) {
-			FUZZ_CHECK(p->targets[r->first_target + j].weight >= 1, "rule %u weight 0", i);
+			FUZZ_CHECK(p->targets[r->first_target + j].weight >= 1, "rule %u weight 0",
+				   i);
 			sum += p->targets[r->first_target + j].weight;
 		}
 		FUZZ_CHECK(r->n_targets == 0 || sum == r->total_weight,

@@ -158,32 +158,32 @@
 #endif
 #endif
 #ifndef ASAN_POISON_MEMORY_REGION
-#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
+#define ASAN_POISON_MEMORY_REGION(addr, size)   ((void)(addr), (void)(size))
 #define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)(addr), (void)(size))
 #endif
 
 /* not RTE_IPV4(): in DPDK 22.11 it shifts an int into the sign bit (UB) */
-#define IP(a, b, c, d) \
+#define IP(a, b, c, d)                                                                             \
 	RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
-#define BURST_HDR    3
-#define FRAME_HDR    4
-#define WORKERS      2
-#define TELEMETRY    WORKERS       /* the telemetry thread's QSBR reader id */
-#define FRAME_MAX    2047          /* 11 bits of length; within one mbuf's data room */
-#define INPUT_MAX    16384         /* bytes of an input read; the rest is ignored */
-#define RESET_EVERY  1000          /* inputs between two rebuilds of the state */
-#define FLOWS_MAX    64            /* per worker: small, so that inputs fill it */
-#define EMBRYONIC    48            /* both workers: 24 each */
-#define NAT_LO       1024
-#define NAT_HI       1087          /* 32 ports per worker x 2 addresses, per destination */
-#define RECENT       64            /* a power of two: a burst's worth of flows */
-#define POOL_SIZE    1023
-#define QUEUE_SIZE   1024          /* > POOL_SIZE: a hand-off queue never fills */
-#define AUDIT_MAX    256           /* caps and targets of a policy the audit counts */
-#define T0           1000000u      /* ms */
-#define RAND_SEED    0x5eed
-#define FT_NIL       UINT32_MAX    /* the flow table's null link (lib/flow/flow.c) */
+#define BURST_HDR   3
+#define FRAME_HDR   4
+#define WORKERS     2
+#define TELEMETRY   WORKERS /* the telemetry thread's QSBR reader id */
+#define FRAME_MAX   2047    /* 11 bits of length; within one mbuf's data room */
+#define INPUT_MAX   16384   /* bytes of an input read; the rest is ignored */
+#define RESET_EVERY 1000    /* inputs between two rebuilds of the state */
+#define FLOWS_MAX   64      /* per worker: small, so that inputs fill it */
+#define EMBRYONIC   48      /* both workers: 24 each */
+#define NAT_LO      1024
+#define NAT_HI      1087 /* 32 ports per worker x 2 addresses, per destination */
+#define RECENT      64   /* a power of two: a burst's worth of flows */
+#define POOL_SIZE   1023
+#define QUEUE_SIZE  1024     /* > POOL_SIZE: a hand-off queue never fills */
+#define AUDIT_MAX   256      /* caps and targets of a policy the audit counts */
+#define T0          1000000u /* ms */
+#define RAND_SEED   0x5eed
+#define FT_NIL      UINT32_MAX /* the flow table's null link (lib/flow/flow.c) */
 
 static const uint8_t mac_in[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_out[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -198,29 +198,48 @@ static const uint8_t mac_gw[6] = { 0x02, 0, 0, 0, 0, 0x91 };
 #define REDIS       IP(10, 59, 118, 59)
 
 static const uint64_t steps_ms[8] = {
-	0, 1, 10, 1000, 30000,
-	121000,     /* past TIME_WAIT (120 s) */
-	241000,     /* past the transitory timeout (240 s) */
-	7441000,    /* past the established timeout (7440 s) */
+	0,       1, 10, 1000, 30000, 121000, /* past TIME_WAIT (120 s) */
+	241000,                              /* past the transitory timeout (240 s) */
+	7441000,                             /* past the established timeout (7440 s) */
 };
 
 /* Address tables of mode 1, per receiving port. */
 static const uint32_t in_src[] = {
-	CLIENT, IP(10, 8, 0, 3), IP(10, 8, 255, 254), IP(10, 9, 0, 1), INSIDE_ADDR,
-	NAT_ADDR, IP(192, 0, 2, 1),
+	CLIENT,      IP(10, 8, 0, 3), IP(10, 8, 255, 254), IP(10, 9, 0, 1),
+	INSIDE_ADDR, NAT_ADDR,        IP(192, 0, 2, 1),
 };
 static const uint32_t in_dst[] = {
-	REDIS, IP(10, 59, 118, 60), IP(192, 0, 2, 53), IP(198, 51, 100, 7), INSIDE_ADDR,
-	NAT_ADDR, IP(224, 0, 0, 1), IP(255, 255, 255, 255), CLIENT, IP(8, 8, 8, 8),
+	REDIS,
+	IP(10, 59, 118, 60),
+	IP(192, 0, 2, 53),
+	IP(198, 51, 100, 7),
+	INSIDE_ADDR,
+	NAT_ADDR,
+	IP(224, 0, 0, 1),
+	IP(255, 255, 255, 255),
+	CLIENT,
+	IP(8, 8, 8, 8),
 	IP(10, 8, 255, 255),
 };
 static const uint32_t out_src[] = {
-	REDIS, IP(10, 59, 118, 61), IP(10, 59, 118, 62), IP(192, 0, 2, 53),
-	IP(198, 51, 100, 7), GATEWAY, NAT_ADDR, IP(8, 8, 8, 8), CLIENT,
+	REDIS,
+	IP(10, 59, 118, 61),
+	IP(10, 59, 118, 62),
+	IP(192, 0, 2, 53),
+	IP(198, 51, 100, 7),
+	GATEWAY,
+	NAT_ADDR,
+	IP(8, 8, 8, 8),
+	CLIENT,
 };
 static const uint32_t out_dst[] = {
-	NAT_ADDR, NAT_ADDR2, IP(203, 0, 113, 12), GATEWAY, IP(255, 255, 255, 255),
-	IP(203, 0, 113, 255), CLIENT,
+	NAT_ADDR,
+	NAT_ADDR2,
+	IP(203, 0, 113, 12),
+	GATEWAY,
+	IP(255, 255, 255, 255),
+	IP(203, 0, 113, 255),
+	CLIENT,
 };
 
 /*
@@ -228,136 +247,135 @@ static const uint32_t out_dst[] = {
  * and port mapping (DNAT), a UDP entry and a CIDR entry; DestinationRules
  * with connection caps, a connect timeout and load-balancing modes.
  */
-static const char policy_yaml[] =
-	"apiVersion: networking.istio.io/v1alpha3\n"
-	"kind: Gateway\n"
-	"metadata:\n"
-	"  name: istio-egressgateway\n"
-	"spec:\n"
-	"  selector:\n"
-	"    istio: egressgateway\n"
-	"  servers:\n"
-	"  - port:\n"
-	"      number: 6379\n"
-	"      name: tcp-redis\n"
-	"      protocol: TCP\n"
-	"    hosts:\n"
-	"    - redis.domain\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1alpha3\n"
-	"kind: ServiceEntry\n"
-	"metadata:\n"
-	"  name: redis-serviceentry\n"
-	"spec:\n"
-	"  hosts:\n"
-	"  - redis.domain\n"
-	"  addresses:\n"
-	"  - 10.59.118.59\n"
-	"  ports:\n"
-	"  - number: 6379\n"
-	"    name: tcp-redis\n"
-	"    protocol: TCP\n"
-	"  location: MESH_EXTERNAL\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: ServiceEntry\n"
-	"metadata:\n"
-	"  name: memorystore-static\n"
-	"  namespace: cart\n"
-	"spec:\n"
-	"  hosts:\n"
-	"  - redis.cart.internal\n"
-	"  addresses:\n"
-	"  - 10.59.118.60\n"
-	"  ports:\n"
-	"  - number: 6380\n"
-	"    name: tcp-redis\n"
-	"    protocol: TCP\n"
-	"    targetPort: 6381\n"
-	"  location: MESH_EXTERNAL\n"
-	"  resolution: STATIC\n"
-	"  endpoints:\n"
-	"  - address: 10.59.118.61\n"
-	"    ports:\n"
-	"      tcp-redis: 6390\n"
-	"    weight: 3\n"
-	"  - address: 10.59.118.62\n"
-	"    weight: 1\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: ServiceEntry\n"
-	"metadata:\n"
-	"  name: dns-udp\n"
-	"spec:\n"
-	"  hosts:\n"
-	"  - dns.example.com\n"
-	"  addresses:\n"
-	"  - 192.0.2.53\n"
-	"  ports:\n"
-	"  - number: 53\n"
-	"    name: udp-dns\n"
-	"    protocol: UDP\n"
-	"  location: MESH_EXTERNAL\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: ServiceEntry\n"
-	"metadata:\n"
-	"  name: web-range\n"
-	"spec:\n"
-	"  hosts:\n"
-	"  - web.example.com\n"
-	"  addresses:\n"
-	"  - 198.51.100.0/24\n"
-	"  ports:\n"
-	"  - number: 443\n"
-	"    name: tls-web\n"
-	"    protocol: TLS\n"
-	"  location: MESH_EXTERNAL\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: DestinationRule\n"
-	"metadata:\n"
-	"  name: redis-caps\n"
-	"spec:\n"
-	"  host: redis.domain\n"
-	"  trafficPolicy:\n"
-	"    connectionPool:\n"
-	"      tcp: {maxConnections: 4, connectTimeout: 500ms}\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: DestinationRule\n"
-	"metadata:\n"
-	"  name: memorystore-lb\n"
-	"  namespace: cart\n"
-	"spec:\n"
-	"  host: redis.cart.internal\n"
-	"  trafficPolicy:\n"
-	"    connectionPool:\n"
-	"      tcp: {maxConnections: 3}\n"
-	"    loadBalancer: {simple: LEAST_CONN}\n"
-	"---\n"
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: DestinationRule\n"
-	"metadata:\n"
-	"  name: dns-hash\n"
-	"spec:\n"
-	"  host: dns.example.com\n"
-	"  trafficPolicy:\n"
-	"    loadBalancer:\n"
-	"      consistentHash: {useSourceIp: true}\n";
+static const char policy_yaml[] = "apiVersion: networking.istio.io/v1alpha3\n"
+				  "kind: Gateway\n"
+				  "metadata:\n"
+				  "  name: istio-egressgateway\n"
+				  "spec:\n"
+				  "  selector:\n"
+				  "    istio: egressgateway\n"
+				  "  servers:\n"
+				  "  - port:\n"
+				  "      number: 6379\n"
+				  "      name: tcp-redis\n"
+				  "      protocol: TCP\n"
+				  "    hosts:\n"
+				  "    - redis.domain\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1alpha3\n"
+				  "kind: ServiceEntry\n"
+				  "metadata:\n"
+				  "  name: redis-serviceentry\n"
+				  "spec:\n"
+				  "  hosts:\n"
+				  "  - redis.domain\n"
+				  "  addresses:\n"
+				  "  - 10.59.118.59\n"
+				  "  ports:\n"
+				  "  - number: 6379\n"
+				  "    name: tcp-redis\n"
+				  "    protocol: TCP\n"
+				  "  location: MESH_EXTERNAL\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: ServiceEntry\n"
+				  "metadata:\n"
+				  "  name: memorystore-static\n"
+				  "  namespace: cart\n"
+				  "spec:\n"
+				  "  hosts:\n"
+				  "  - redis.cart.internal\n"
+				  "  addresses:\n"
+				  "  - 10.59.118.60\n"
+				  "  ports:\n"
+				  "  - number: 6380\n"
+				  "    name: tcp-redis\n"
+				  "    protocol: TCP\n"
+				  "    targetPort: 6381\n"
+				  "  location: MESH_EXTERNAL\n"
+				  "  resolution: STATIC\n"
+				  "  endpoints:\n"
+				  "  - address: 10.59.118.61\n"
+				  "    ports:\n"
+				  "      tcp-redis: 6390\n"
+				  "    weight: 3\n"
+				  "  - address: 10.59.118.62\n"
+				  "    weight: 1\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: ServiceEntry\n"
+				  "metadata:\n"
+				  "  name: dns-udp\n"
+				  "spec:\n"
+				  "  hosts:\n"
+				  "  - dns.example.com\n"
+				  "  addresses:\n"
+				  "  - 192.0.2.53\n"
+				  "  ports:\n"
+				  "  - number: 53\n"
+				  "    name: udp-dns\n"
+				  "    protocol: UDP\n"
+				  "  location: MESH_EXTERNAL\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: ServiceEntry\n"
+				  "metadata:\n"
+				  "  name: web-range\n"
+				  "spec:\n"
+				  "  hosts:\n"
+				  "  - web.example.com\n"
+				  "  addresses:\n"
+				  "  - 198.51.100.0/24\n"
+				  "  ports:\n"
+				  "  - number: 443\n"
+				  "    name: tls-web\n"
+				  "    protocol: TLS\n"
+				  "  location: MESH_EXTERNAL\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: DestinationRule\n"
+				  "metadata:\n"
+				  "  name: redis-caps\n"
+				  "spec:\n"
+				  "  host: redis.domain\n"
+				  "  trafficPolicy:\n"
+				  "    connectionPool:\n"
+				  "      tcp: {maxConnections: 4, connectTimeout: 500ms}\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: DestinationRule\n"
+				  "metadata:\n"
+				  "  name: memorystore-lb\n"
+				  "  namespace: cart\n"
+				  "spec:\n"
+				  "  host: redis.cart.internal\n"
+				  "  trafficPolicy:\n"
+				  "    connectionPool:\n"
+				  "      tcp: {maxConnections: 3}\n"
+				  "    loadBalancer: {simple: LEAST_CONN}\n"
+				  "---\n"
+				  "apiVersion: networking.istio.io/v1\n"
+				  "kind: DestinationRule\n"
+				  "metadata:\n"
+				  "  name: dns-hash\n"
+				  "spec:\n"
+				  "  host: dns.example.com\n"
+				  "  trafficPolicy:\n"
+				  "    loadBalancer:\n"
+				  "      consistentHash: {useSourceIp: true}\n";
 
 /* A client 5-tuple that went out, and the one its packets left with. */
 struct recent {
 	bool valid;
-	struct flow_key client;   /* inside, as the client sent it */
-	struct flow_key nat;      /* outside, as forwarded: NAT -> server */
+	struct flow_key client; /* inside, as the client sent it */
+	struct flow_key nat;    /* outside, as forwarded: NAT -> server */
 };
 
 /* Frame offsets found by the harness's own minimal parse. */
 struct layout {
-	uint32_t l2;              /* 0: not IPv4 */
+	uint32_t l2; /* 0: not IPv4 */
 	uint32_t ihl;
-	uint32_t ip_len;          /* total length, when within the buffer, else 0 */
+	uint32_t ip_len; /* total length, when within the buffer, else 0 */
 	uint8_t proto;
 	bool arp;
 };
@@ -365,14 +383,14 @@ struct layout {
 /* A frame given to a worker, and what the oracles need to know of it. */
 struct frame {
 	struct rte_mbuf *m;
-	uint8_t *poison_at;       /* its poisoned tailroom; NULL: none */
+	uint8_t *poison_at; /* its poisoned tailroom; NULL: none */
 	uint32_t poison_len;
-	uint32_t dst;             /* IPv4 destination as it went in (network order) */
-	bool ip;                  /* an IPv4 frame: dst is set */
+	uint32_t dst; /* IPv4 destination as it went in (network order) */
+	bool ip;      /* an IPv4 frame: dst is set */
 	bool arp;
-	bool honest;              /* its checksums were right */
-	bool l4;                  /* a TCP/UDP frame: tuple is its 5-tuple */
-	bool client;              /* an inside TCP/UDP frame */
+	bool honest; /* its checksums were right */
+	bool l4;     /* a TCP/UDP frame: tuple is its 5-tuple */
+	bool client; /* an inside TCP/UDP frame */
 	struct flow_key tuple;
 };
 
@@ -385,7 +403,7 @@ struct queue {
 struct history {
 	uint32_t magic;
 	uint32_t count;
-	uint64_t used;            /* bytes of records after the header */
+	uint64_t used; /* bytes of records after the header */
 };
 #define HISTORY_MAGIC 0x45474648u /* "EGFH" */
 #define HISTORY_SIZE  ((size_t)RESET_EVERY * (INPUT_MAX + 4) + sizeof(struct history))
@@ -397,22 +415,22 @@ static struct {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_worker *w[WORKERS];
 	struct queue queue[WORKERS];
-	bool reader_online;       /* the telemetry reader (TELEMETRY) */
+	bool reader_online; /* the telemetry reader (TELEMETRY) */
 	struct policy *pol[4];
 	struct dp_counters *cnt[4]; /* pol[i]'s counters (lib/ctl's ctl_counters_create()) */
-	uint32_t generation;      /* of the last publish() */
+	uint32_t generation;        /* of the last publish() */
 	uint64_t now;
 	uint64_t runs;
-	unsigned int burst;       /* bursts of this input so far */
+	unsigned int burst; /* bursts of this input so far */
 	struct recent recent[RECENT];
 	unsigned int recent_next;
-	bool poison;              /* the input mbufs' tailroom is poisoned */
-	bool reparse;             /* pkt_parse() must accept what we emit */
-	bool icmp0;               /* ICMP checksum 0x0000 for 0xffff is a finding */
-	bool trace;               /* what went in and out, on stderr */
-	bool mdst;                /* output caused by a martian destination is a finding */
-	bool sources;             /* audit flows.per_source */
-	struct history *hist;     /* NULL: no history kept */
+	bool poison;          /* the input mbufs' tailroom is poisoned */
+	bool reparse;         /* pkt_parse() must accept what we emit */
+	bool icmp0;           /* ICMP checksum 0x0000 for 0xffff is a finding */
+	bool trace;           /* what went in and out, on stderr */
+	bool mdst;            /* output caused by a martian destination is a finding */
+	bool sources;         /* audit flows.per_source */
+	struct history *hist; /* NULL: no history kept */
 	bool replaying;
 } fz;
 
@@ -596,8 +614,12 @@ state_reset(void)
 	fz.reader_online = false;
 	for (i = 0; i < WORKERS; i++) {
 		struct dp_worker_params wp = {
-			.id = i, .conf = &fz.conf, .pool = fz.pool, .qsbr = fz.qsbr,
-			.max_flows = FLOWS_MAX, .socket_id = SOCKET_ID_ANY,
+			.id = i,
+			.conf = &fz.conf,
+			.pool = fz.pool,
+			.qsbr = fz.qsbr,
+			.max_flows = FLOWS_MAX,
+			.socket_id = SOCKET_ID_ANY,
 		};
 
 		fz.w[i] = dp_worker_create(&wp);
@@ -727,7 +749,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.cfg.port[DP_OUTSIDE].addr = NAT_ADDR;
 	fz.cfg.port[DP_OUTSIDE].prefix_len = 24;
 	fz.cfg.port[DP_OUTSIDE].gateway = GATEWAY;
-	fz.cfg.port[DP_OUTSIDE].mtu = 1400;   /* smaller: MTU_EXCEEDED is reachable */
+	fz.cfg.port[DP_OUTSIDE].mtu = 1400; /* smaller: MTU_EXCEEDED is reachable */
 	fz.cfg.nat_addrs[0] = NAT_ADDR;
 	fz.cfg.nat_addrs[1] = NAT_ADDR2;
 	fz.cfg.n_nat_addrs = 2;
@@ -805,8 +827,7 @@ layout_of(const uint8_t *f, uint32_t len)
 }
 
 static void
-set_tuple(uint8_t *f, uint32_t len, const struct layout *l, const struct flow_key *k,
-	  bool ports)
+set_tuple(uint8_t *f, uint32_t len, const struct layout *l, const struct flow_key *k, bool ports)
 {
 	uint8_t *ip = f + l->l2;
 
@@ -919,8 +940,10 @@ shape_frame(uint8_t *f, uint32_t len, enum dp_port in, uint8_t c1, uint8_t sel)
 			k = r->client;
 		} else {
 			k = (struct flow_key){
-				.src_ip = r->nat.dst_ip, .dst_ip = r->nat.src_ip,
-				.src_port = r->nat.dst_port, .dst_port = r->nat.src_port,
+				.src_ip = r->nat.dst_ip,
+				.dst_ip = r->nat.src_ip,
+				.src_port = r->nat.dst_port,
+				.dst_port = r->nat.src_port,
 			};
 		}
 		set_tuple(f, len, &l, &k, ((c1 >> 4) & 3) == 2);
@@ -963,8 +986,7 @@ copy_tuple(uint8_t *f, uint32_t len, const uint8_t *g, uint32_t glen)
 		return;
 	memcpy(&k.src_ip, g + lg.l2 + 12, 4);
 	memcpy(&k.dst_ip, g + lg.l2 + 16, 4);
-	ports = (lg.proto == IPPROTO_TCP || lg.proto == IPPROTO_UDP) &&
-		glen >= lg.l2 + lg.ihl + 4;
+	ports = (lg.proto == IPPROTO_TCP || lg.proto == IPPROTO_UDP) && glen >= lg.l2 + lg.ihl + 4;
 	if (ports) {
 		memcpy(&k.src_port, g + lg.l2 + lg.ihl, 2);
 		memcpy(&k.dst_port, g + lg.l2 + lg.ihl + 2, 2);
@@ -1059,7 +1081,8 @@ check_emitted(enum dp_port p, struct rte_mbuf *m, bool honest)
 
 		memcpy(&src, f + l.l2 + 12, 4);
 		FUZZ_CHECK(src == NAT_ADDR || src == NAT_ADDR2,
-			   "left on the outside from %08x, not a NAT address", rte_be_to_cpu_32(src));
+			   "left on the outside from %08x, not a NAT address",
+			   rte_be_to_cpu_32(src));
 	}
 	if (!honest)
 		return;
@@ -1121,7 +1144,12 @@ in_handshake(uint8_t s)
 static void
 audit_table(unsigned int wid, const struct flow_table *ft)
 {
-	enum { LIVE = 1, FREE, FRESH, LIMBO };
+	enum {
+		LIVE = 1,
+		FREE,
+		FRESH,
+		LIMBO
+	};
 	static uint8_t mark[FLOWS_MAX];
 	static const char *const what[] = { "lost", "live", "free", "never used", "in limbo" };
 	uint32_t i, idx, n, live = 0, links = 0, steps;
@@ -1150,8 +1178,8 @@ audit_table(unsigned int wid, const struct flow_table *ft)
 	FUZZ_CHECK(ft->n_free == n + (FLOWS_MAX - ft->fresh),
 		   "worker %u: n_free %u, free list %u + never used %u", wid, ft->n_free, n,
 		   FLOWS_MAX - ft->fresh);
-	FUZZ_CHECK(ft->limbo_tail - ft->limbo_head <= FLOWS_MAX,
-		   "worker %u: limbo holds %u slots", wid, ft->limbo_tail - ft->limbo_head);
+	FUZZ_CHECK(ft->limbo_tail - ft->limbo_head <= FLOWS_MAX, "worker %u: limbo holds %u slots",
+		   wid, ft->limbo_tail - ft->limbo_head);
 	for (i = ft->limbo_head; i != ft->limbo_tail; i++) {
 		idx = ft->limbo[i & ft->limbo_mask];
 		FUZZ_CHECK(idx < FLOWS_MAX, "worker %u: limbo holds slot %u", wid, idx);
@@ -1175,11 +1203,14 @@ audit_table(unsigned int wid, const struct flow_table *ft)
 			FUZZ_CHECK(idx < FLOWS_MAX && ++steps <= 2 * FLOWS_MAX,
 				   "worker %u: bucket %u: link %08x (a loop?)", wid, i, l);
 			f = &ft->flows[idx];
-			FUZZ_CHECK(f->in_use, "worker %u: bucket %u reaches slot %u (%s): no live flow",
-				   wid, i, idx, what[mark[idx]]);
-			FUZZ_CHECK((flow_key_hash(&f->key[d], ft->seed) & ft->head_mask) == i,
-				   "worker %u: flow %u reachable from bucket %u under a key that is "
-				   "not its own", wid, idx, i);
+			FUZZ_CHECK(f->in_use,
+				   "worker %u: bucket %u reaches slot %u (%s): no live flow", wid,
+				   i, idx, what[mark[idx]]);
+			FUZZ_CHECK(
+				(flow_key_hash(&f->key[d], ft->seed) & ft->head_mask) == i,
+				"worker %u: flow %u reachable from bucket %u under a key that is "
+				"not its own",
+				wid, idx, i);
 			links++;
 			l = f->next[d];
 		}
@@ -1230,7 +1261,8 @@ audit(const struct dp_worker *w)
 			   "worker %u flow %u of client %08x, outside the inside prefix", w->id, i,
 			   rte_be_to_cpu_32(o->src_ip));
 		FUZZ_CHECK(n->dst_ip == NAT_ADDR || n->dst_ip == NAT_ADDR2,
-			   "worker %u flow %u NATed to %08x", w->id, i, rte_be_to_cpu_32(n->dst_ip));
+			   "worker %u flow %u NATed to %08x", w->id, i,
+			   rte_be_to_cpu_32(n->dst_ip));
 		port = rte_be_to_cpu_16(n->dst_port);
 		FUZZ_CHECK(port >= w->nat.port_lo && port <= w->nat.port_hi,
 			   "worker %u flow %u NAT port %u outside its share %u-%u", w->id, i, port,
@@ -1245,8 +1277,8 @@ audit(const struct dp_worker *w)
 			FUZZ_CHECK(!f->embryonic == (f->state != FLOW_S_NONE),
 				   "worker %u flow %u (proto %u) in state %s, embryonic %u", w->id,
 				   i, o->proto, flow_state_name(f->state), f->embryonic);
-		FUZZ_CHECK(!f->quarantine || (o->proto == IPPROTO_TCP &&
-					      f->state == FLOW_S_TIME_WAIT),
+		FUZZ_CHECK(!f->quarantine ||
+				   (o->proto == IPPROTO_TCP && f->state == FLOW_S_TIME_WAIT),
 			   "worker %u flow %u (proto %u) in quarantine in state %s", w->id, i,
 			   o->proto, flow_state_name(f->state));
 		/* the FIFO eviction finds every embryonic flow (embryonic_evict()) */
@@ -1286,24 +1318,23 @@ audit(const struct dp_worker *w)
 	FUZZ_CHECK(w->stats.flows_expired + w->stats.flows_revoked + w->stats.embryonic_evicted <=
 			   flow_table_deletions(w->flows),
 		   "worker %u: %" PRIu64 " expired + %" PRIu64 " revoked + %" PRIu64
-		   " evicted, but %u flows deleted", w->id, w->stats.flows_expired,
-		   w->stats.flows_revoked, w->stats.embryonic_evicted,
-		   flow_table_deletions(w->flows));
+		   " evicted, but %u flows deleted",
+		   w->id, w->stats.flows_expired, w->stats.flows_revoked,
+		   w->stats.embryonic_evicted, flow_table_deletions(w->flows));
 	FUZZ_CHECK(emb <= fz.conf.embryonic_max, "worker %u: %u embryonic flows, cap %u", w->id,
 		   emb, fz.conf.embryonic_max);
 	for (j = 0; fz.sources && j < n_clients; j++) {
 		int pos = rte_hash_lookup(w->sources, &clients[j].ip);
 
 		FUZZ_CHECK(pos >= 0 && w->source[pos].flows == clients[j].flows,
-			   "worker %u: client %08x has %u flows, flows.per_source counts %d",
-			   w->id, rte_be_to_cpu_32(clients[j].ip), clients[j].flows,
+			   "worker %u: client %08x has %u flows, flows.per_source counts %d", w->id,
+			   rte_be_to_cpu_32(clients[j].ip), clients[j].flows,
 			   pos >= 0 ? (int)w->source[pos].flows : -1);
 	}
 	FUZZ_CHECK(!fz.sources || rte_hash_count(w->sources) == (int32_t)n_clients,
 		   "worker %u: flows.per_source tracks %d clients, %u have flows", w->id,
 		   rte_hash_count(w->sources), n_clients);
-	FUZZ_CHECK(cnt != NULL, "worker %u: no counters for generation %u", w->id,
-		   pol->generation);
+	FUZZ_CHECK(cnt != NULL, "worker %u: no counters for generation %u", w->id, pol->generation);
 	for (j = 0; cnt != NULL && cnt->cap_count != NULL && j < pol->n_caps; j++)
 		FUZZ_CHECK(cnt->cap_count[w->id * cnt->cap_stride + j] == caps[j],
 			   "worker %u: maxConnections cap %u counts %u flows, the table has %u",
@@ -1315,7 +1346,7 @@ audit(const struct dp_worker *w)
 }
 
 struct binding {
-	struct flow_key key;      /* the flow's outside key: remote -> NAT address:port */
+	struct flow_key key; /* the flow's outside key: remote -> NAT address:port */
 	uint32_t worker, idx;
 };
 
@@ -1344,10 +1375,10 @@ audit_nat(void)
 	for (i = 1; i < n; i++)
 		FUZZ_CHECK(binding_cmp(&b[i - 1], &b[i]) != 0,
 			   "NAT binding %08x:%u <- %08x:%u proto %u held by worker %u flow %u and "
-			   "worker %u flow %u", rte_be_to_cpu_32(b[i].key.dst_ip),
-			   rte_be_to_cpu_16(b[i].key.dst_port), rte_be_to_cpu_32(b[i].key.src_ip),
-			   rte_be_to_cpu_16(b[i].key.src_port), b[i].key.proto, b[i - 1].worker,
-			   b[i - 1].idx, b[i].worker, b[i].idx);
+			   "worker %u flow %u",
+			   rte_be_to_cpu_32(b[i].key.dst_ip), rte_be_to_cpu_16(b[i].key.dst_port),
+			   rte_be_to_cpu_32(b[i].key.src_ip), rte_be_to_cpu_16(b[i].key.src_port),
+			   b[i].key.proto, b[i - 1].worker, b[i - 1].idx, b[i].worker, b[i].idx);
 }
 
 /* What the control thread does with the workers' events. */
@@ -1408,13 +1439,16 @@ trace_call(const struct dp_worker *w, enum dp_port in, uint16_t n, bool from_rin
 {
 	unsigned int i;
 
-	fprintf(stderr, "fuzz_pipeline: #%" PRIu64 ".%u t=%" PRIu64 " w%u %s%s %u frames: "
-		"sent %u in, %u out, handed off %u", fz.runs - 1, fz.burst, fz.now, w->id,
-		in == DP_INSIDE ? "inside" : "outside", from_ring ? " (hand-off ring)" : "", n,
-		out->n[DP_INSIDE], out->n[DP_OUTSIDE], handed);
+	fprintf(stderr,
+		"fuzz_pipeline: #%" PRIu64 ".%u t=%" PRIu64 " w%u %s%s %u frames: "
+		"sent %u in, %u out, handed off %u",
+		fz.runs - 1, fz.burst, fz.now, w->id, in == DP_INSIDE ? "inside" : "outside",
+		from_ring ? " (hand-off ring)" : "", n, out->n[DP_INSIDE], out->n[DP_OUTSIDE],
+		handed);
 	for (i = 0; i < EGRESS_DROP_MAX; i++)
 		if (w->stats.drops[i] != s0->drops[i])
-			fprintf(stderr, ", dropped %" PRIu64 " %s", w->stats.drops[i] - s0->drops[i],
+			fprintf(stderr, ", dropped %" PRIu64 " %s",
+				w->stats.drops[i] - s0->drops[i],
 				egress_drop_name((enum egress_drop)i));
 	fprintf(stderr, "; flows %u+%u, embryonic %u+%u\n", flow_table_count(fz.w[0]->flows),
 		flow_table_count(fz.w[1]->flows), fz.w[0]->embryonic, fz.w[1]->embryonic);
@@ -1453,11 +1487,14 @@ check_carried(const struct dp_worker *w, enum dp_port in, const struct frame *fr
 		   fr->tuple.proto);
 	FUZZ_CHECK(tuple_of(rte_pktmbuf_mtod(o, const uint8_t *), rte_pktmbuf_data_len(o), &k),
 		   "forwarded a TCP/UDP frame as something else");
-	r = (struct flow_key){ .src_ip = k.dst_ip, .dst_ip = k.src_ip, .src_port = k.dst_port,
-			       .dst_port = k.src_port, .proto = k.proto };
+	r = (struct flow_key){ .src_ip = k.dst_ip,
+			       .dst_ip = k.src_ip,
+			       .src_port = k.dst_port,
+			       .dst_port = k.src_port,
+			       .proto = k.proto };
 	FUZZ_CHECK(memcmp(&r, &f->key[want ^ 1], sizeof(r)) == 0,
-		   "worker %u forwarded %08x:%u > %08x:%u/%u, not as its flow's other key",
-		   w->id, rte_be_to_cpu_32(k.src_ip), rte_be_to_cpu_16(k.src_port),
+		   "worker %u forwarded %08x:%u > %08x:%u/%u, not as its flow's other key", w->id,
+		   rte_be_to_cpu_32(k.src_ip), rte_be_to_cpu_16(k.src_port),
 		   rte_be_to_cpu_32(k.dst_ip), rte_be_to_cpu_16(k.dst_port), k.proto);
 }
 
@@ -1483,8 +1520,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 	for (i = 0; i < n; i++)
 		pkts[i] = fr[i].m;
 	for (o = 0; o < WORKERS; o++)
-		others0[o] = fz.w[o]->stats.port[DP_INSIDE].rx + fz.w[o]->stats.port[DP_OUTSIDE].rx +
-			     drops_of(&fz.w[o]->stats);
+		others0[o] = fz.w[o]->stats.port[DP_INSIDE].rx +
+			     fz.w[o]->stats.port[DP_OUTSIDE].rx + drops_of(&fz.w[o]->stats);
 	memset(&out, 0, sizeof(out));
 	deletions = flow_table_deletions(w->flows);
 	ret = dp_process(w, in, pkts, n, fz.now, &out);
@@ -1501,7 +1538,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 			for (i = 0; i < n && fr[i].m != m; i++)
 				;
 			FUZZ_CHECK(i < n && !handed[i],
-				   "worker %u handed off a frame not of its burst, or twice", w->id);
+				   "worker %u handed off a frame not of its burst, or twice",
+				   w->id);
 			FUZZ_CHECK(in == DP_OUTSIDE, "worker %u handed off an inside frame", w->id);
 			handed[i] = true;
 			n_handed++;
@@ -1513,8 +1551,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 			unpoison(&fr[i]);
 	for (o = 0; o < WORKERS; o++)
 		FUZZ_CHECK(o == w->id || others0[o] == fz.w[o]->stats.port[DP_INSIDE].rx +
-						 fz.w[o]->stats.port[DP_OUTSIDE].rx +
-						 drops_of(&fz.w[o]->stats),
+							       fz.w[o]->stats.port[DP_OUTSIDE].rx +
+							       drops_of(&fz.w[o]->stats),
 			   "worker %u counted a frame of worker %u", o, w->id);
 
 	emitted = (uint32_t)out.n[DP_INSIDE] + out.n[DP_OUTSIDE];
@@ -1535,7 +1573,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			FUZZ_CHECK(!handed[i], "worker %u handed off frame %u and sent it", w->id, i);
+			FUZZ_CHECK(!handed[i], "worker %u handed off frame %u and sent it", w->id,
+				   i);
 			FUZZ_CHECK(!sent[i], "worker %u sent frame %u twice", w->id, i);
 			sent[i] = true;
 			n_sent++;
@@ -1547,8 +1586,9 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 			if (p != in && fr[i].l4 && deletions == flow_table_deletions(w->flows))
 				check_carried(w, in, &fr[i], m);
 			/* sent back as a TCP RST: a deny answered (counted as a drop) */
-			if (p == in && layout_of(rte_pktmbuf_mtod(m, const uint8_t *),
-						 rte_pktmbuf_data_len(m)).proto == IPPROTO_TCP)
+			if (p == in &&
+			    layout_of(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m))
+					    .proto == IPPROTO_TCP)
 				answers++;
 			if (p == DP_OUTSIDE && fr[i].client)
 				remember(&fr[i], m);
@@ -1563,8 +1603,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 	dropped = w->stats.port[in].dropped - s0.port[in].dropped;
 	if (fz.trace)
 		trace_call(w, in, n, from_ring, &s0, n_handed, &out);
-	FUZZ_CHECK(rx == n - n_handed, "%u frames, %u handed off: rx counted %" PRIu64, n,
-		   n_handed, rx);
+	FUZZ_CHECK(rx == n - n_handed, "%u frames, %u handed off: rx counted %" PRIu64, n, n_handed,
+		   rx);
 	FUZZ_CHECK(w->stats.handed_off - s0.handed_off == n_handed,
 		   "%u frames handed off, counted %" PRIu64, n_handed,
 		   w->stats.handed_off - s0.handed_off);
@@ -1698,8 +1738,7 @@ next_frame(const uint8_t *data, size_t size, size_t *off, enum dp_port in, uint8
 	fr->client = in == DP_INSIDE && fr->l4;
 
 	m = rte_pktmbuf_alloc(fz.pool);
-	FUZZ_CHECK(m != NULL, "mempool empty: %u mbufs in use",
-		   rte_mempool_in_use_count(fz.pool));
+	FUZZ_CHECK(m != NULL, "mempool empty: %u mbufs in use", rte_mempool_in_use_count(fz.pool));
 	if (len > 0) {
 		uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 

@@ -36,15 +36,14 @@ static void
 check_shape(const uint8_t *frame, uint32_t len, uint32_t flags, const struct pkt_meta *m)
 {
 	FUZZ_CHECK(m->frame_len <= len, "frame_len %u > len %u", m->frame_len, len);
-	FUZZ_CHECK(m->l2_len == 14 || (m->l2_len == 18 && (flags & PKT_F_ALLOW_VLAN)),
-		   "l2_len %u", m->l2_len);
+	FUZZ_CHECK(m->l2_len == 14 || (m->l2_len == 18 && (flags & PKT_F_ALLOW_VLAN)), "l2_len %u",
+		   m->l2_len);
 	FUZZ_CHECK((uint32_t)m->l2_len + m->l3_len + m->l4_len <= m->frame_len,
 		   "l2 %u + l3 %u + l4 %u > frame_len %u", m->l2_len, m->l3_len, m->l4_len,
 		   m->frame_len);
 	if (m->l2_len == 18)
 		FUZZ_CHECK(rd16(frame + 12) == PKT_ETHERTYPE_VLAN, "l2_len 18 without a tag");
-	FUZZ_CHECK(m->ethertype == rd16(frame + m->l2_len - 2), "ethertype %#x",
-		   m->ethertype);
+	FUZZ_CHECK(m->ethertype == rd16(frame + m->l2_len - 2), "ethertype %#x", m->ethertype);
 
 	if (m->ethertype == PKT_ETHERTYPE_ARP) {
 		FUZZ_CHECK(m->frame_len == m->l2_len + 28u, "ARP frame_len %u", m->frame_len);
@@ -56,8 +55,8 @@ check_shape(const uint8_t *frame, uint32_t len, uint32_t flags, const struct pkt
 		   m->frame_len, m->ip_len);
 	FUZZ_CHECK(m->l3_len >= 20 && m->l3_len <= 60 && m->l3_len % 4 == 0, "l3_len %u",
 		   m->l3_len);
-	FUZZ_CHECK(m->proto == IPPROTO_TCP || m->proto == IPPROTO_UDP ||
-			   m->proto == IPPROTO_ICMP, "proto %u", m->proto);
+	FUZZ_CHECK(m->proto == IPPROTO_TCP || m->proto == IPPROTO_UDP || m->proto == IPPROTO_ICMP,
+		   "proto %u", m->proto);
 	if (m->proto == IPPROTO_TCP) {
 		const uint8_t *th = frame + m->l2_len + m->l3_len;
 
@@ -107,7 +106,10 @@ check_verified(const uint8_t *frame, const struct pkt_meta *m)
 		   pkt_ipv4_hdr_cksum(ip, m->l3_len));
 
 	/* recomputing the stored L4 checksum gives it back (0 and ~0 are one value) */
-	stored = rd16(ip + m->l3_len + (m->proto == IPPROTO_TCP ? 16 : m->proto == IPPROTO_UDP ? 6 : 2));
+	stored = rd16(ip + m->l3_len +
+		      (m->proto == IPPROTO_TCP ? 16 :
+		       m->proto == IPPROTO_UDP ? 6 :
+						 2));
 	if (m->proto == IPPROTO_UDP && stored == 0)
 		return;
 	computed = rte_be_to_cpu_16(pkt_l4_cksum(ip, m->l3_len, m->ip_len, m->proto));

@@ -29,8 +29,7 @@ walk(struct walk *w, const struct ynode *n, unsigned int depth)
 	FUZZ_CHECK(n != NULL, "NULL node at depth %u", depth);
 	w->nodes++;
 	FUZZ_CHECK(w->nodes <= YDOC_MAX_NODES, "more than %u nodes", YDOC_MAX_NODES);
-	FUZZ_CHECK(n->line >= 1 && n->col >= 1, "node without a position (%u:%u)", n->line,
-		   n->col);
+	FUZZ_CHECK(n->line >= 1 && n->col >= 1, "node without a position (%u:%u)", n->line, n->col);
 	switch (n->type) {
 	case YNODE_SCALAR:
 		FUZZ_CHECK(n->str != NULL && n->str[n->len] == '\0', "scalar not NUL-terminated");

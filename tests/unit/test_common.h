@@ -28,8 +28,18 @@ test_eal_init(const char *name)
 
 	snprintf(prefix, sizeof(prefix), "--file-prefix=egt-%s-%d", name, (int)getpid());
 	char *argv[] = {
-		(char *)name, "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
-		"--log-level=lib.eal:error", "-m", "256", "-l", "0", prefix, NULL,
+		(char *)name,
+		"--no-huge",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"--log-level=lib.eal:error",
+		"-m",
+		"256",
+		"-l",
+		"0",
+		prefix,
+		NULL,
 	};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 

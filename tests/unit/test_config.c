@@ -120,9 +120,9 @@ ip(const char *s)
 	return a.s_addr;
 }
 
-#define PORTS_OK                                                        \
-	"ports:\n"                                                      \
-	"  inside: {device: net_null0, address: 10.8.0.1/16}\n"         \
+#define PORTS_OK                                                                                   \
+	"ports:\n"                                                                                 \
+	"  inside: {device: net_null0, address: 10.8.0.1/16}\n"                                    \
 	"  outside: {device: net_null1, address: 203.0.113.10/24}\n"
 
 static void
@@ -209,8 +209,7 @@ test_design_example(void **state)
 
 	(void)state;
 	load_ok(text, &cfg);
-	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].device,
-			    "net_af_packet0,iface=veth-gw-in");
+	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].device, "net_af_packet0,iface=veth-gw-in");
 	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].device,
 			    "net_af_packet1,iface=veth-gw-out");
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, ip("203.0.113.1"));
@@ -327,11 +326,10 @@ test_other_values(void **state)
 	char want[192];
 
 	(void)state;
-	load_ok(PORTS_OK
-		"nat: {addresses: 192.0.2.1}\n"
-		"policy: {on_revoke: drop, sources: /srv/istio, labels: {},\n"
-		"         outbound: REGISTRY_ONLY}\n"
-		"flows: {max: 4096, timeouts: {established: 90}, tcp_liberal: false}\n",
+	load_ok(PORTS_OK "nat: {addresses: 192.0.2.1}\n"
+			 "policy: {on_revoke: drop, sources: /srv/istio, labels: {},\n"
+			 "         outbound: REGISTRY_ONLY}\n"
+			 "flows: {max: 4096, timeouts: {established: 90}, tcp_liberal: false}\n",
 		&cfg);
 	assert_int_equal(cfg.n_nat_addrs, 1);
 	assert_int_equal(cfg.nat_addrs[0], ip("192.0.2.1"));
@@ -782,9 +780,8 @@ test_static_neighbors(void **state)
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].n_neighbors, 0);
 	egress_config_free(&cfg);
 
-	check(PORTS_OK
-	      "  neighbors_typo: 1\n"
-	      "policy: {sources: [p/]}\n",
+	check(PORTS_OK "  neighbors_typo: 1\n"
+		       "policy: {sources: [p/]}\n",
 	      0, "4:3: warning: unknown key \"neighbors_typo\" in ports\n");
 	check("ports:\n"
 	      "  inside: {device: net_null0, address: 10.8.0.1/16,\n"
@@ -805,13 +802,26 @@ test_parse_duration(void **state)
 		const char *s;
 		uint64_t ms;
 	} ok[] = {
-		{ "0", 0 }, { "120", 120000 }, { "120s", 120000 }, { "4m", 240000 },
-		{ "2h", 7200000 }, { "1500ms", 1500 }, { "2h4m", 7440000 },
-		{ "1m30s", 90000 }, { "1h0m0s5ms", 3600005 }, { "7440s", 7440000 },
+		{ "0", 0 },           { "120", 120000 },  { "120s", 120000 },
+		{ "4m", 240000 },     { "2h", 7200000 },  { "1500ms", 1500 },
+		{ "2h4m", 7440000 },  { "1m30s", 90000 }, { "1h0m0s5ms", 3600005 },
+		{ "7440s", 7440000 },
 	};
 	static const char *const bad[] = {
-		"", "s", "1d", "-1s", "1.5s", "1 s", "1sm", "1s ", "10x", "ms",
-		"99999999999999999999s", "18446744073709552s", "1h1", "0x10",
+		"",
+		"s",
+		"1d",
+		"-1s",
+		"1.5s",
+		"1 s",
+		"1sm",
+		"1s ",
+		"10x",
+		"ms",
+		"99999999999999999999s",
+		"18446744073709552s",
+		"1h1",
+		"0x10",
 	};
 	uint64_t ms;
 	size_t i;
@@ -839,13 +849,14 @@ test_parse_cidr(void **state)
 		uint8_t len;
 	} ok[] = {
 		{ "10.8.0.1/16", "10.8.0.1", 16 }, { "10.8.0.1", "10.8.0.1", 32 },
-		{ "0.0.0.0/0", "0.0.0.0", 0 }, { "255.255.255.255/32", "255.255.255.255", 32 },
+		{ "0.0.0.0/0", "0.0.0.0", 0 },     { "255.255.255.255/32", "255.255.255.255", 32 },
 		{ "192.0.2.7/9", "192.0.2.7", 9 }, { "10.0.0.0/8", "10.0.0.0", 8 },
 	};
 	static const char *const bad[] = {
-		"", "10.8.0", "10.8.0.1.", "10.8.0.1.2", "256.0.0.1", "10.8.0.1/33",
-		"10.8.0.1/", "10.8.0.1/016", "010.8.0.1", "10.8.0.1/-1", " 10.8.0.1",
-		"10.8.0.1 ", "10..0.1", "1000.8.0.1", "10.8.0.1/1a", "a.b.c.d",
+		"",          "10.8.0",      "10.8.0.1.",   "10.8.0.1.2",
+		"256.0.0.1", "10.8.0.1/33", "10.8.0.1/",   "10.8.0.1/016",
+		"010.8.0.1", "10.8.0.1/-1", " 10.8.0.1",   "10.8.0.1 ",
+		"10..0.1",   "1000.8.0.1",  "10.8.0.1/1a", "a.b.c.d",
 	};
 	uint32_t addr;
 	uint8_t len;

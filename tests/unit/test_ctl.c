@@ -38,9 +38,9 @@
 void __real_policy_free(struct policy *p);
 void __wrap_policy_free(struct policy *p);
 
-#define POISON 0xdeadbeefu   /* the generation of a policy "freed" in quarantine */
+#define POISON 0xdeadbeefu /* the generation of a policy "freed" in quarantine */
 
-static uint32_t freed[16];   /* generations, in the order freed */
+static uint32_t freed[16]; /* generations, in the order freed */
 static unsigned int n_freed;
 /* quarantine: "freed" policies are poisoned and kept until the teardown, so
  * that a reader still using one reads the poison, not reused memory */
@@ -78,10 +78,8 @@ static pthread_t control_thread; /* the test's own: the control thread */
 static struct policy *fake_policy(uint32_t gen);
 
 /* A reload's build: a policy of the generation asked for, counted. */
-struct policy *__real_policy_build_ex(const struct policy_build_params *prm,
-				      struct diag_list *dl);
-struct policy *__wrap_policy_build_ex(const struct policy_build_params *prm,
-				      struct diag_list *dl);
+struct policy *__real_policy_build_ex(const struct policy_build_params *prm, struct diag_list *dl);
+struct policy *__wrap_policy_build_ex(const struct policy_build_params *prm, struct diag_list *dl);
 
 static unsigned int builds;
 
@@ -114,7 +112,7 @@ __wrap_rte_telemetry_register_cmd(const char *cmd, telemetry_cb fn, const char *
 uint64_t __real_ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
 uint64_t __wrap_ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
 
-static uint32_t read_freed;  /* rule lines read from a freed policy */
+static uint32_t read_freed; /* rule lines read from a freed policy */
 static uint32_t rule_reads;
 static uint32_t hold_listings; /* while set, clients' listings wait at their first line */
 static uint32_t listings_held;
@@ -196,10 +194,8 @@ __wrap_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint6
 }
 
 /* The "error" of a reply, per calling thread. */
-int __real_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name,
-					const char *val);
-int __wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name,
-					const char *val);
+int __real_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name, const char *val);
+int __wrap_rte_tel_data_add_dict_string(struct rte_tel_data *d, const char *name, const char *val);
 
 static __thread char reply_error[128];
 
@@ -251,7 +247,7 @@ struct fixture {
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_conf conf;
 	struct ctl c;
-	struct dp_worker *worker;     /* for the telemetry tests */
+	struct dp_worker *worker; /* for the telemetry tests */
 	struct dp_worker *workers[2];
 };
 
@@ -305,7 +301,10 @@ setup_telemetry(void **state)
 	static struct rte_mempool *pool;
 	struct dns_params dp = { .background = false };
 	struct dp_worker_params wp = {
-		.conf = &fx.conf, .qsbr = fx.qsbr, .max_flows = 64, .socket_id = SOCKET_ID_ANY,
+		.conf = &fx.conf,
+		.qsbr = fx.qsbr,
+		.max_flows = 64,
+		.socket_id = SOCKET_ID_ANY,
 	};
 
 	setup(state);
@@ -488,17 +487,17 @@ test_rule_counters_survive_reload(void **state)
 	fx.c.n_workers = 2;
 	p1 = policy_with_rules(1, old_names, old_ports, 3);
 	assert_int_equal(ctl_publish(&fx.c, p1), 0);
-	*rule_count(1, 0, 0) = 5;     /* redis, worker 0 */
-	*rule_count(1, 1, 0) = 2;     /* redis, worker 1 */
-	*rule_count(1, 1, 1) = 7;     /* mongo */
-	*rule_count(1, 0, 2) = 9;     /* gone */
+	*rule_count(1, 0, 0) = 5; /* redis, worker 0 */
+	*rule_count(1, 1, 0) = 2; /* redis, worker 1 */
+	*rule_count(1, 1, 1) = 7; /* mongo */
+	*rule_count(1, 0, 2) = 9; /* gone */
 	assert_int_equal(ctl_rule_flows(&fx.c, p1, 0), 7);
 
 	p2 = policy_with_rules(2, new_names, new_ports, 3);
 	assert_int_equal(ctl_publish(&fx.c, p2), 0);
-	assert_int_equal(ctl_rule_flows(&fx.c, p2, 0), 0);  /* new */
-	assert_int_equal(ctl_rule_flows(&fx.c, p2, 1), 7);  /* mongo, carried */
-	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 7);  /* redis, carried */
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 0), 0); /* new */
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 1), 7); /* mongo, carried */
+	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 7); /* redis, carried */
 	*rule_count(2, 1, 2) = 1;
 	assert_int_equal(ctl_rule_flows(&fx.c, p2, 2), 8);
 	/* generation 1's counters went with it */
@@ -593,7 +592,8 @@ test_reload_requests_coalesce(void **state)
 	assert_true(ctl_reload_served(&fx.c, tickets[0]));
 	assert_true(ctl_reload_served(&fx.c, tickets[2]));
 	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
-				       "reloading the policy\n"), 1);
+				       "reloading the policy\n"),
+			 1);
 	assert_int_equal(count_of(buf, "reloading the policy"), 1);
 	assert_int_equal(count_of(buf, "egressd: policy generation 2 published: 0 rules\n"), 1);
 	free(buf);
@@ -641,7 +641,8 @@ test_ctl_logs_under_its_own_type(void **state)
 	rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_INFO);
 	assert_int_equal(builds, 2);
 	assert_int_equal(count_of(buf, "egressd: SIGHUP, policy sources changed, /egress/reload: "
-				       "reloading the policy\n"), 1);
+				       "reloading the policy\n"),
+			 1);
 	assert_int_equal(strncmp(buf, "egressd: ", 9), 0);
 	free(buf);
 	fx.c.cfg = NULL;
@@ -676,18 +677,18 @@ stats_dns_names(void)
 }
 
 #define TEL_CLIENTS   (CTL_TEL_READERS + 1) /* telemetry client threads at once */
-#define TEL_RULES     16    /* rules per policy */
+#define TEL_RULES     16                    /* rules per policy */
 #define TEL_PUBLISHES 200
-#define DNS_FEW       20    /* the two sizes the control thread alternates */
+#define DNS_FEW       20 /* the two sizes the control thread alternates */
 #define DNS_MANY      700
 
 struct client {
 	pthread_t t;
-	bool rules;               /* asks /egress/rules, else /egress/stats */
-	bool once;                /* one request, else until clients_stop */
+	bool rules; /* asks /egress/rules, else /egress/stats */
+	bool once;  /* one request, else until clients_stop */
 	unsigned int replies;
-	unsigned int errors;      /* replies refused, or "busy" */
-	unsigned int odd_dns;     /* dns_names neither published figure */
+	unsigned int errors;  /* replies refused, or "busy" */
+	unsigned int odd_dns; /* dns_names neither published figure */
 };
 
 static uint32_t clients_stop;
@@ -764,7 +765,8 @@ test_telemetry_clients_race_publishes(void **state)
 	for (i = 0; i < TEL_CLIENTS; i++)
 		assert_int_equal(pthread_join(cl[i].t, NULL), 0);
 	print_message("%u rule lines read, %u from a freed policy; DNS cache read %u times "
-		      "off the control thread\n", rule_reads, read_freed, dns_read_elsewhere);
+		      "off the control thread\n",
+		      rule_reads, read_freed, dns_read_elsewhere);
 	assert_true(rule_reads > 0);
 	assert_int_equal(read_freed, 0);
 	assert_int_equal(dns_read_elsewhere, 0);
@@ -924,12 +926,30 @@ test_stats_outputs_list_the_same_keys(void **state)
 {
 	static char json_keys[KEYS_MAX][KEY_LEN];
 	static const char *const must[] = {
-		"policy_generation", "reloads", "reload_failures", "last_reload_error",
-		"last_reload_time", "flows_active", "bytes_per_flow", "flows_created",
-		"icmp_translated", "cycles_per_packet", "cycles_per_packet_loop", "dns_names",
-		"dns_lookups", "dns_failures", "dns_stale", "dns_changes", "drops/policy_denied",
-		"drops/no_flow", "inside/rx", "inside/neigh_learn_dropped", "outside/dropped",
-		"ports/inside/rx", "ports/outside/tx", "ports/outside/neigh_learn_dropped",
+		"policy_generation",
+		"reloads",
+		"reload_failures",
+		"last_reload_error",
+		"last_reload_time",
+		"flows_active",
+		"bytes_per_flow",
+		"flows_created",
+		"icmp_translated",
+		"cycles_per_packet",
+		"cycles_per_packet_loop",
+		"dns_names",
+		"dns_lookups",
+		"dns_failures",
+		"dns_stale",
+		"dns_changes",
+		"drops/policy_denied",
+		"drops/no_flow",
+		"inside/rx",
+		"inside/neigh_learn_dropped",
+		"outside/dropped",
+		"ports/inside/rx",
+		"ports/outside/tx",
+		"ports/outside/neigh_learn_dropped",
 	};
 	struct rte_tel_data *d = rte_tel_data_alloc();
 	unsigned int n_json, i;
@@ -973,7 +993,11 @@ static void
 test_bytes_per_flow_over_every_worker(void **state)
 {
 	struct dp_worker_params wp = {
-		.id = 1, .conf = &fx.conf, .pool = NULL, .qsbr = NULL, .max_flows = 1024,
+		.id = 1,
+		.conf = &fx.conf,
+		.pool = NULL,
+		.qsbr = NULL,
+		.max_flows = 1024,
 		.socket_id = SOCKET_ID_ANY,
 	};
 	uint64_t mem0 = dp_flow_memory(fx.worker), mem1, cap0 = 64, cap1 = 1024;
@@ -1007,8 +1031,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_publishes_free_each_once, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_rule_counters_survive_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_requests_coalesce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_logs_under_its_own_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,

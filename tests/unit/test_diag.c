@@ -62,7 +62,11 @@ static void
 test_format_truncates_like_snprintf(void **state)
 {
 	struct diag d = {
-		.file = "f.yaml", .line = 12, .col = 34, .sev = DIAG_ERROR, .msg = "message",
+		.file = "f.yaml",
+		.line = 12,
+		.col = 34,
+		.sev = DIAG_ERROR,
+		.msg = "message",
 	};
 	const char *full = "f.yaml:12:34: error: message";
 	char small[10];
@@ -90,9 +94,11 @@ test_print(void **state)
 	diag_add(&dl, DIAG_WARNING, "a.yaml", 0, 0, "second");
 	diag_add(&dl, DIAG_ERROR, "a.yaml", 5, 6, "%s", long_msg);
 	out = print_to_string(&dl);
-	assert_true(asprintf(&expect, "a.yaml:1:2: error: first\n"
-				      "a.yaml: warning: second\n"
-				      "a.yaml:5:6: error: %s\n", long_msg) > 0);
+	assert_true(asprintf(&expect,
+			     "a.yaml:1:2: error: first\n"
+			     "a.yaml: warning: second\n"
+			     "a.yaml:5:6: error: %s\n",
+			     long_msg) > 0);
 	assert_string_equal(out, expect);
 	free(out);
 	free(expect);

@@ -50,7 +50,9 @@ static struct flow_table *
 make_table(uint32_t max, struct rte_rcu_qsbr *v)
 {
 	struct flow_table_params p = {
-		.max_flows = max, .socket_id = SOCKET_ID_ANY, .qsbr = v,
+		.max_flows = max,
+		.socket_id = SOCKET_ID_ANY,
+		.qsbr = v,
 	};
 	struct flow_table *ft = flow_table_create(&p);
 
@@ -188,7 +190,7 @@ test_add_lookup(void **state)
 	assert_int_equal(flow_table_count(ft), 0);
 	assert_null(flow_table_lookup(ft, &o, &dir));
 	assert_null(flow_table_lookup(ft, &n, &dir));
-	flow_table_del(ft, f);          /* twice: no effect */
+	flow_table_del(ft, f); /* twice: no effect */
 	assert_int_equal(flow_table_count(ft), 0);
 	g = add(ft, 7);
 	assert_ptr_equal(g, f);
@@ -376,7 +378,7 @@ test_chain_limit(void **state)
 	assert_int_equal(added, CHAIN_MAX);
 	assert_int_equal(err, -ENOSPC);
 	assert_int_equal(flow_table_count(ft), CHAIN_MAX);
-	add(ft, 1);     /* another bucket: fine */
+	add(ft, 1); /* another bucket: fine */
 	flow_table_free(ft);
 }
 
@@ -443,8 +445,8 @@ test_memory(void **state)
 	ft = make_table(65536, v);
 	rcu = flow_table_memory(ft);
 	flow_table_free(ft);
-	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64
-	       " with QSBR\n", plain, rcu);
+	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64 " with QSBR\n",
+	       plain, rcu);
 	/* The entry, its extension, two bucket heads; QSBR adds a limbo slot. */
 	assert_true(plain >= sizeof(struct flow) + FLOW_EXT_SIZE + 2 * 4);
 	assert_true(rcu >= plain + 4);
@@ -477,8 +479,8 @@ stress_reader(void *arg)
 	s->started = true;
 	while (!s->stop) {
 		for (unsigned int j = 0; j < 16; j++, i++) {
-			struct flow_key k = (i & 1) ? in_key((i >> 1) % STRESS_KEYS)
-						    : out_key((i >> 1) % STRESS_KEYS);
+			struct flow_key k = (i & 1) ? in_key((i >> 1) % STRESS_KEYS) :
+						      out_key((i >> 1) % STRESS_KEYS);
 			uint8_t d;
 			struct flow *f = flow_table_lookup(s->ft, &k, &d);
 
@@ -559,8 +561,8 @@ test_concurrent_reader(void **state)
 	}
 	s.stop = true;
 	pthread_join(th, NULL);
-	printf("stress: %u adds, %u full, reader found %" PRIu64 ", bad %" PRIu64 "\n",
-	       adds, full, s.found, s.bad);
+	printf("stress: %u adds, %u full, reader found %" PRIu64 ", bad %" PRIu64 "\n", adds, full,
+	       s.found, s.bad);
 	assert_int_equal(s.bad, 0);
 	assert_true(adds > 64 * 10);
 	rte_rcu_qsbr_thread_unregister(s.v, 1);
@@ -572,16 +574,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_create_args),
-		cmocka_unit_test(test_add_lookup),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_capacity),
-		cmocka_unit_test(test_capacity_qsbr),
-		cmocka_unit_test(test_chain_limit),
-		cmocka_unit_test(test_bulk),
-		cmocka_unit_test(test_memory),
-		cmocka_unit_test(test_concurrent_reader),
+		cmocka_unit_test(test_layout),      cmocka_unit_test(test_create_args),
+		cmocka_unit_test(test_add_lookup),  cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_capacity),    cmocka_unit_test(test_capacity_qsbr),
+		cmocka_unit_test(test_chain_limit), cmocka_unit_test(test_bulk),
+		cmocka_unit_test(test_memory),      cmocka_unit_test(test_concurrent_reader),
 	};
 
 	if (test_eal_init("flow") < 0)

@@ -219,7 +219,7 @@ test_seed(void **state)
 	/* the one non-Istio field of the seed: a warning that names it */
 	assert_int_equal(dl.n, 1);
 	assert_non_null(find_diag(&dl, "/redis-egress.yaml:15:5: warning: "
-				  "spec.servers[0].addresses: unknown field, ignored"));
+				       "spec.servers[0].addresses: unknown field, ignored"));
 
 	/* folder order: sorted by name */
 	assert_int_equal(m.n_files, 2);
@@ -300,9 +300,10 @@ test_seed_raw(void **state)
 	assert_int_equal(rc, -EINVAL);
 	assert_int_equal(dl.n, 1);
 	diag_format(&dl.v[0], buf, sizeof(buf));
-	assert_string_equal(buf, CORPUS "/invalid/seed-redis-serviceentry-raw.yaml:9:5: error: "
-			    "spec.addresses[0]: invalid address \"REDIS_ENDPOINT\" (want an "
-			    "IPv4/IPv6 address or CIDR)");
+	assert_string_equal(buf,
+			    CORPUS "/invalid/seed-redis-serviceentry-raw.yaml:9:5: error: "
+				   "spec.addresses[0]: invalid address \"REDIS_ENDPOINT\" (want an "
+				   "IPv4/IPv6 address or CIDR)");
 	policy_model_free(&m);
 	diag_list_clear(&dl);
 }
@@ -510,7 +511,7 @@ test_model_vs_dr_sidecar(void **state)
 	assert_true(m.sidecars[0].selects_us);
 	assert_true(m.sidecars[0].has_outbound);
 	assert_int_equal(m.sidecars[0].outbound, EGRESS_OUTBOUND_ALLOW_ANY);
-	assert_false(m.sidecars[1].selects_us);  /* app=cart is not this appliance */
+	assert_false(m.sidecars[1].selects_us); /* app=cart is not this appliance */
 	assert_true(m.sidecars[1].has_selector);
 	policy_model_free(&m);
 	diag_list_clear(&dl);
@@ -534,8 +535,8 @@ load_buf(const struct egress_config *cfg, struct policy_model *m, struct diag_li
 
 /* A DestinationRule whose connectTimeout is text (on line 6, at column 58). */
 static int
-load_connect_timeout(const struct egress_config *cfg, struct policy_model *m,
-		     struct diag_list *dl, const char *text)
+load_connect_timeout(const struct egress_config *cfg, struct policy_model *m, struct diag_list *dl,
+		     const char *text)
 {
 	char yaml[512];
 
@@ -585,7 +586,7 @@ test_gateway_selection(void **state)
 	assert_int_equal(m.n_gateways, 3);
 	assert_true(m.gateways[0].selects_us);
 	assert_false(m.gateways[1].selects_us);
-	assert_true(m.gateways[2].selects_us);   /* Istio: no selector, every gateway */
+	assert_true(m.gateways[2].selects_us); /* Istio: no selector, every gateway */
 	policy_model_free(&m);
 
 	cfg.labels[1].key = k_app;
@@ -613,8 +614,8 @@ test_durations(void **state)
 		const char *text;
 		uint64_t ms;
 	} ok[] = {
-		{ "10s", 10000 }, { "1.5s", 1500 }, { "250ms", 250 }, { "1m30s", 90000 },
-		{ "2h", 7200000 }, { "1000000ns", 1 }, { "0.001s", 1 }, { "1s500ms", 1500 },
+		{ "10s", 10000 },  { "1.5s", 1500 },   { "250ms", 250 }, { "1m30s", 90000 },
+		{ "2h", 7200000 }, { "1000000ns", 1 }, { "0.001s", 1 },  { "1s500ms", 1500 },
 	};
 	static const char *const bad[] = {
 		"10", "s", "1.5", "-1s", "1x", "0.5ms", "1.0000000001s", "",
@@ -660,11 +661,11 @@ test_connect_timeout_clamped(void **state)
 		bool clamped;
 	} cases[] = {
 		{ "1h", 3600000, false },
-		{ "168h", 604800000, false },           /* the limit itself */
-		{ "604800001ms", 604800000, true },     /* 1 ms above it */
-		{ "1200h", 604800000, true },           /* 50 days: wrapped */
-		{ "4320000s", 604800000, true },        /* 50 days, as protobuf JSON */
-		{ "4294967296ms", 604800000, true },    /* 2^32 ms: was an age of 0 */
+		{ "168h", 604800000, false },                 /* the limit itself */
+		{ "604800001ms", 604800000, true },           /* 1 ms above it */
+		{ "1200h", 604800000, true },                 /* 50 days: wrapped */
+		{ "4320000s", 604800000, true },              /* 50 days, as protobuf JSON */
+		{ "4294967296ms", 604800000, true },          /* 2^32 ms: was an age of 0 */
 		{ "99999999999999999999h", 604800000, true }, /* beyond 64-bit ns */
 	};
 	struct egress_config cfg;
@@ -691,11 +692,12 @@ test_connect_timeout_clamped(void **state)
 			assert_int_equal(dl.n, 1);
 			assert_int_equal(dl.v[0].sev, DIAG_WARNING);
 			diag_format(&dl.v[0], buf, sizeof(buf));
-			snprintf(want, sizeof(want),
-				 "inline.yaml:6:58: warning: spec.trafficPolicy.connectionPool.tcp."
-				 "connectTimeout: \"%s\" is longer than a flow can be timed (168h): "
-				 "clamped to 168h",
-				 cases[i].text);
+			snprintf(
+				want, sizeof(want),
+				"inline.yaml:6:58: warning: spec.trafficPolicy.connectionPool.tcp."
+				"connectTimeout: \"%s\" is longer than a flow can be timed (168h): "
+				"clamped to 168h",
+				cases[i].text);
 			assert_string_equal(buf, want);
 		} else {
 			assert_int_equal(dl.n, 0);
@@ -745,10 +747,9 @@ write_file(const char *path, const char *text)
 static void
 test_config_timeout_limit(void **state)
 {
-	static const char ports[] =
-		"ports:\n"
-		"  inside: {device: net_null0, address: 10.8.0.1/16}\n"
-		"  outside: {device: net_null1, address: 203.0.113.10/24}\n";
+	static const char ports[] = "ports:\n"
+				    "  inside: {device: net_null0, address: 10.8.0.1/16}\n"
+				    "  outside: {device: net_null1, address: 203.0.113.10/24}\n";
 	const char *dir = *state;
 	struct egress_config cfg;
 	struct diag_list dl = { 0 };
@@ -769,20 +770,21 @@ test_config_timeout_limit(void **state)
 		print_diags(&dl);
 	assert_int_equal(dl.n, 1);
 	diag_format(&dl.v[0], buf, sizeof(buf));
-	snprintf(want, sizeof(want), "%s:4:33: error: flows.timeouts.established: duration "
-		 "\"604800001ms\" out of range (want 1ms to 168h)", path);
+	snprintf(want, sizeof(want),
+		 "%s:4:33: error: flows.timeouts.established: duration "
+		 "\"604800001ms\" out of range (want 1ms to 168h)",
+		 path);
 	assert_string_equal(buf, want);
 	diag_list_clear(&dl);
 }
 
-static const char se_a[] =
-	"apiVersion: networking.istio.io/v1\n"
-	"kind: ServiceEntry\n"
-	"metadata: {name: redis}\n"
-	"spec:\n"
-	"  hosts: [redis.domain]\n"
-	"  addresses: [10.59.118.59]\n"
-	"  ports: [{number: 6379, name: tcp-redis, protocol: TCP}]\n";
+static const char se_a[] = "apiVersion: networking.istio.io/v1\n"
+			   "kind: ServiceEntry\n"
+			   "metadata: {name: redis}\n"
+			   "spec:\n"
+			   "  hosts: [redis.domain]\n"
+			   "  addresses: [10.59.118.59]\n"
+			   "  ports: [{number: 6379, name: tcp-redis, protocol: TCP}]\n";
 
 static const char gw_b[] =
 	"apiVersion: networking.istio.io/v1\n"
@@ -861,8 +863,8 @@ test_configmap_folder(void **state)
 	/* an update swaps ..data: the new content is what loads */
 	snprintf(p, sizeof(p), "%s/%s/a-serviceentry.yaml", dir, ts);
 	write_file(p, "apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
-		   "metadata: {name: s}\n"
-		   "spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n");
+		      "metadata: {name: s}\n"
+		      "spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n");
 	cfg.n_sources = 1;
 	rc = istio_load_sources(&cfg, &m, &dl);
 	assert_int_equal(rc, 0);
@@ -890,13 +892,13 @@ test_cross_file_checks(void **state)
 	write_file(p, se_a);
 	snprintf(p, sizeof(p), "%s/2.yaml", dir);
 	write_file(p, "# the same entry again, with another port\n"
-		   "apiVersion: networking.istio.io/v1\n"
-		   "kind: ServiceEntry\n"
-		   "metadata: {name: redis}\n"
-		   "spec:\n"
-		   "  hosts: [redis.domain]\n"
-		   "  addresses: [10.59.118.60]\n"
-		   "  ports: [{number: 6380, name: tcp-redis, protocol: TCP}]\n");
+		      "apiVersion: networking.istio.io/v1\n"
+		      "kind: ServiceEntry\n"
+		      "metadata: {name: redis}\n"
+		      "spec:\n"
+		      "  hosts: [redis.domain]\n"
+		      "  addresses: [10.59.118.60]\n"
+		      "  ports: [{number: 6380, name: tcp-redis, protocol: TCP}]\n");
 	snprintf(p, sizeof(p), "%s/3.yml", dir);
 	write_file(p, gw_b);
 
@@ -910,11 +912,14 @@ test_cross_file_checks(void **state)
 		print_diags(&dl);
 	assert_int_equal(dl.n, 2);
 	diag_format(&dl.v[0], buf, sizeof(buf));
-	snprintf(want, sizeof(want), "%s/2.yaml:4:18: error: metadata.name: ServiceEntry "
-		 "redis already defined at %s/1.yaml:3:18", dir, dir);
+	snprintf(want, sizeof(want),
+		 "%s/2.yaml:4:18: error: metadata.name: ServiceEntry "
+		 "redis already defined at %s/1.yaml:3:18",
+		 dir, dir);
 	assert_string_equal(buf, want);
 	diag_format(&dl.v[1], buf, sizeof(buf));
-	snprintf(want, sizeof(want), "%s/2.yaml:8:11: warning: ServiceEntry redis: port 6380 "
+	snprintf(want, sizeof(want),
+		 "%s/2.yaml:8:11: warning: ServiceEntry redis: port 6380 "
 		 "is not served by any Gateway that selects this appliance; admitted anyway",
 		 dir);
 	assert_string_equal(buf, want);
@@ -940,7 +945,7 @@ test_missing_source(void **state)
 	assert_int_equal(dl.n, 1);
 	diag_format(&dl.v[0], buf, sizeof(buf));
 	assert_string_equal(buf, "/nonexistent/egressd/policy.yaml: error: cannot read policy "
-			    "source: No such file or directory");
+				 "source: No such file or directory");
 	policy_model_free(&m);
 	diag_list_clear(&dl);
 }

@@ -14,10 +14,13 @@
 #include "nat.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
-#define TCP 6
+#define TCP            6
 
 static const uint32_t nat_addr[4] = {
-	IP(203, 0, 113, 10), IP(203, 0, 113, 11), IP(203, 0, 113, 12), IP(203, 0, 113, 13),
+	IP(203, 0, 113, 10),
+	IP(203, 0, 113, 11),
+	IP(203, 0, 113, 12),
+	IP(203, 0, 113, 13),
 };
 
 static uint64_t
@@ -35,8 +38,10 @@ static struct flow_key
 client(uint32_t ip, uint16_t port, uint32_t dst, uint16_t dport)
 {
 	struct flow_key k = {
-		.src_ip = ip, .dst_ip = dst,
-		.src_port = rte_cpu_to_be_16(port), .dst_port = rte_cpu_to_be_16(dport),
+		.src_ip = ip,
+		.dst_ip = dst,
+		.src_port = rte_cpu_to_be_16(port),
+		.dst_port = rte_cpu_to_be_16(dport),
 		.proto = TCP,
 	};
 	return k;
@@ -54,8 +59,8 @@ make_table(uint32_t max)
 
 /* Bind and insert, as the data path does; returns the NAT port (host order) or -errno. */
 static int
-bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key *out,
-	 uint64_t rnd, struct flow_key *in_out)
+bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key *out, uint64_t rnd,
+	 struct flow_key *in_out)
 {
 	struct flow_key in;
 	int ret, err;
@@ -89,16 +94,17 @@ test_owner(void **state)
 	for (r = 0; r < 3; r++) {
 		for (n = 1; n <= 3; n++) {
 			for (w = 0; w < n; w++) {
-				assert_int_equal(nat_range_split(ranges[r][0], ranges[r][1], n,
-								 w, &lo, &hi), 0);
+				assert_int_equal(
+					nat_range_split(ranges[r][0], ranges[r][1], n, w, &lo, &hi),
+					0);
 				for (p = lo; p <= hi; p++)
-					assert_int_equal(nat_range_owner(ranges[r][0],
-									 ranges[r][1], n,
-									 (uint16_t)p),
+					assert_int_equal(nat_range_owner(ranges[r][0], ranges[r][1],
+									 n, (uint16_t)p),
 							 (int)w);
 			}
-			assert_int_equal(nat_range_owner(ranges[r][0], ranges[r][1], n,
-							 ranges[r][0] - 1), -1);
+			assert_int_equal(
+				nat_range_owner(ranges[r][0], ranges[r][1], n, ranges[r][0] - 1),
+				-1);
 		}
 	}
 	assert_int_equal(nat_range_owner(1024, 65535, 4, 1023), -1);
@@ -118,8 +124,9 @@ test_split(void **state)
 			uint32_t next = ranges[r][0], size = ranges[r][1] - ranges[r][0] + 1;
 
 			for (unsigned int w = 0; w < n; w++) {
-				assert_int_equal(nat_range_split(ranges[r][0], ranges[r][1], n, w,
-								 &lo, &hi), 0);
+				assert_int_equal(
+					nat_range_split(ranges[r][0], ranges[r][1], n, w, &lo, &hi),
+					0);
 				/* Contiguous, in order, no overlap, none empty. */
 				assert_int_equal(lo, next);
 				assert_true(hi >= lo);
@@ -191,8 +198,7 @@ test_exhaustion_and_overlap(void **state)
 	flow_table_del(ft, flow_table_lookup(ft, &first_in, NULL));
 	out = client(IP(10, 8, 1, 1), 40000, redis, 6379);
 	for (i = 0; i < 20; i++) {
-		assert_int_equal(nat_bind(&r, ft, &out, redis, out.dst_port, rnd_next(&s), &in),
-				 0);
+		assert_int_equal(nat_bind(&r, ft, &out, redis, out.dst_port, rnd_next(&s), &in), 0);
 		assert_int_equal(in.dst_port, first_in.dst_port);
 	}
 
@@ -217,8 +223,11 @@ test_probe_limit(void **state)
 	for (i = 0; i < 300; i++) {
 		struct flow_key o = client(IP(10, 8, 6, 1), (uint16_t)(10000 + i), dst, 443);
 		struct flow_key n = {
-			.src_ip = dst, .dst_ip = nat_addr[0], .src_port = rte_cpu_to_be_16(443),
-			.dst_port = rte_cpu_to_be_16((uint16_t)(2000 + i)), .proto = TCP,
+			.src_ip = dst,
+			.dst_ip = nat_addr[0],
+			.src_port = rte_cpu_to_be_16(443),
+			.dst_port = rte_cpu_to_be_16((uint16_t)(2000 + i)),
+			.proto = TCP,
 		};
 		int err;
 
@@ -239,7 +248,11 @@ test_preserve(void **state)
 {
 	struct flow_table *ft = make_table(64);
 	struct nat_range r = {
-		.addrs = nat_addr, .n_addrs = 1, .port_lo = 1000, .port_hi = 1009, .preserve = true,
+		.addrs = nat_addr,
+		.n_addrs = 1,
+		.port_lo = 1000,
+		.port_hi = 1009,
+		.preserve = true,
 	};
 	const uint32_t dst = IP(10, 59, 118, 59);
 	struct flow_key out;
@@ -285,8 +298,9 @@ test_paired_pooling(void **state)
 		for (uint32_t d = 0; d < 8; d++) {
 			out = client(ip, (uint16_t)(30000 + d), IP(192, 0, 2, d),
 				     (uint16_t)(80 + d));
-			assert_int_equal(nat_bind(&r, ft, &out, out.dst_ip, out.dst_port,
-						  rnd_next(&s), &in), 0);
+			assert_int_equal(
+				nat_bind(&r, ft, &out, out.dst_ip, out.dst_port, rnd_next(&s), &in),
+				0);
 			if (d == 0)
 				addr = in.dst_ip;
 			assert_int_equal(in.dst_ip, addr);

@@ -240,7 +240,7 @@ test_refresh(void **state)
 	uint64_t t;
 
 	(void)state;
-	solicit(nt, ip, mac_a, 0, &rq);         /* confirmed at 1 */
+	solicit(nt, ip, mac_a, 0, &rq); /* confirmed at 1 */
 	neigh_tick(nt, NEIGH_REACHABLE_MS, on_request, &rq);
 	assert_int_equal(rq.n, 1);
 	neigh_tick(nt, 1 + NEIGH_REACHABLE_MS, on_request, &rq);
@@ -334,7 +334,8 @@ test_capacity(void **state)
 	for (uint32_t i = 0; i < 1000; i++) {
 		mac_of(i, mac);
 		assert_int_equal(neigh_learn(nt, IP(10, 9, i >> 8, i & 0xff), mac,
-					     i * 1000 / NEIGH_LEARN_RATE), 0);
+					     i * 1000 / NEIGH_LEARN_RATE),
+				 0);
 	}
 	mac_of(1000, mac);
 	assert_int_equal(neigh_learn(nt, IP(10, 10, 0, 1), mac, 1000 * 1000 / NEIGH_LEARN_RATE),
@@ -369,8 +370,8 @@ test_age(void **state)
 	assert_int_equal(neigh_learn(nt, idle, mac_a, 0), 0);
 	assert_int_equal(neigh_learn(nt, chatty, mac_b, 0), 0);
 	assert_int_equal(neigh_add_static(nt, pinned, mac_a), 0);
-	solicit(nt, needed, mac_b, 10, &rq);    /* confirmed at 11 */
-	assert_int_equal(neigh_learn(nt, chatty, mac_b, 20000), 0);   /* the host spoke */
+	solicit(nt, needed, mac_b, 10, &rq);                        /* confirmed at 11 */
+	assert_int_equal(neigh_learn(nt, chatty, mac_b, 20000), 0); /* the host spoke */
 
 	neigh_tick(nt, t - 1, on_request, &rq);
 	assert_int_equal(rq.n, 1);
@@ -456,8 +457,7 @@ test_learn_per_mac(void **state)
 		neigh_tick(nt, 11 + NEIGH_REACHABLE_MS + i * NEIGH_RETRY_MS, on_request, &rq);
 	assert_int_equal(neigh_state(nt, IP(10, 8, 1, 0)), -ENOENT);
 	assert_int_equal(neigh_state(nt, IP(10, 8, 1, 1)), -ENOENT);
-	assert_int_equal(neigh_learn(nt, IP(10, 8, 1, 100), mac_a, 20 + 2 * NEIGH_REACHABLE_MS),
-			 0);
+	assert_int_equal(neigh_learn(nt, IP(10, 8, 1, 100), mac_a, 20 + 2 * NEIGH_REACHABLE_MS), 0);
 	neigh_free(nt);
 }
 

@@ -31,13 +31,13 @@
 
 struct fb {
 	uint8_t buf[FB_MAX];
-	uint32_t len;   /**< bytes written */
-	uint32_t l3;    /**< offset of the IPv4 or ARP header */
-	uint32_t l4;    /**< offset of the L4 header */
+	uint32_t len; /**< bytes written */
+	uint32_t l3;  /**< offset of the IPv4 or ARP header */
+	uint32_t l4;  /**< offset of the L4 header */
 };
 
-static const uint8_t gw_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-static const uint8_t client_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const uint8_t gw_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+static const uint8_t client_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
 static void
 put8(struct fb *f, uint8_t v)
@@ -65,7 +65,7 @@ put(struct fb *f, const void *p, size_t n)
 {
 	assert_true(f->len + n <= FB_MAX);
 	if (n == 0)
-		return;         /* p may be NULL */
+		return; /* p may be NULL */
 	memcpy(f->buf + f->len, p, n);
 	f->len += (uint32_t)n;
 }
@@ -100,18 +100,17 @@ fb_eth(struct fb *f, uint16_t ethertype, int tci)
 
 /* IPv4 header, total length and checksum left for fb_finish(). */
 static void
-fb_ipv4(struct fb *f, uint8_t proto, uint32_t src, uint32_t dst, const uint8_t *opt,
-	size_t optlen)
+fb_ipv4(struct fb *f, uint8_t proto, uint32_t src, uint32_t dst, const uint8_t *opt, size_t optlen)
 {
 	assert_int_equal(optlen % 4, 0);
 	put8(f, (uint8_t)(0x40 | (5 + optlen / 4)));
-	put8(f, 0);             /* TOS */
-	put16(f, 0);            /* total length */
-	put16(f, 0x1234);       /* id */
-	put16(f, 0x4000);       /* DF */
-	put8(f, 64);            /* TTL */
+	put8(f, 0);       /* TOS */
+	put16(f, 0);      /* total length */
+	put16(f, 0x1234); /* id */
+	put16(f, 0x4000); /* DF */
+	put8(f, 64);      /* TTL */
 	put8(f, proto);
-	put16(f, 0);            /* checksum */
+	put16(f, 0); /* checksum */
 	put32(f, src);
 	put32(f, dst);
 	put(f, opt, optlen);
@@ -129,9 +128,9 @@ fb_tcp(struct fb *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 	put32(f, ack);
 	put8(f, (uint8_t)((5 + optlen / 4) << 4));
 	put8(f, flags);
-	put16(f, 65535);        /* window */
-	put16(f, 0);            /* checksum */
-	put16(f, 0);            /* urgent pointer */
+	put16(f, 65535); /* window */
+	put16(f, 0);     /* checksum */
+	put16(f, 0);     /* urgent pointer */
 	put(f, opt, optlen);
 }
 
@@ -140,8 +139,8 @@ fb_udp(struct fb *f, uint16_t sport, uint16_t dport)
 {
 	put16(f, sport);
 	put16(f, dport);
-	put16(f, 0);            /* length */
-	put16(f, 0);            /* checksum */
+	put16(f, 0); /* length */
+	put16(f, 0); /* checksum */
 }
 
 static void
@@ -157,14 +156,14 @@ fb_icmp(struct fb *f, uint8_t type, uint8_t code, uint16_t id, uint16_t seq)
 static void
 fb_arp(struct fb *f, uint16_t op, uint32_t sip, uint32_t tip)
 {
-	put16(f, 1);            /* Ethernet */
+	put16(f, 1); /* Ethernet */
 	put16(f, PKT_ETHERTYPE_IPV4);
 	put8(f, 6);
 	put8(f, 4);
 	put16(f, op);
 	put(f, client_mac, 6);
 	put32(f, sip);
-	put(f, op == 1 ? (const uint8_t[6]){0} : gw_mac, 6);
+	put(f, op == 1 ? (const uint8_t[6]){ 0 } : gw_mac, 6);
 	put32(f, tip);
 }
 
@@ -245,11 +244,26 @@ fb_finish(struct fb *f)
 /* ---- templates -------------------------------------------------------- */
 
 static const uint8_t syn_opts[20] = {
-	2, 4, CLIENT_MSS >> 8, CLIENT_MSS & 0xff,       /* MSS */
-	4, 2,                                           /* SACK permitted */
-	8, 10, 0, 0, 0, 1, 0, 0, 0, 0,                  /* timestamps */
-	1,                                              /* NOP */
-	3, 3, 7,                                        /* window scale */
+	2,
+	4,
+	CLIENT_MSS >> 8,
+	CLIENT_MSS & 0xff, /* MSS */
+	4,
+	2, /* SACK permitted */
+	8,
+	10,
+	0,
+	0,
+	0,
+	1,
+	0,
+	0,
+	0,
+	0, /* timestamps */
+	1, /* NOP */
+	3,
+	3,
+	7, /* window scale */
 };
 
 static void
@@ -264,7 +278,7 @@ tcp_syn(struct fb *f, int tci)
 static void
 tcp_data(struct fb *f)
 {
-	static const char cmd[] = "*2\r\n$3\r\nGET\r\n$2\r\nab\r\n";     /* odd length */
+	static const char cmd[] = "*2\r\n$3\r\nGET\r\n$2\r\nab\r\n"; /* odd length */
 
 	fb_eth(f, PKT_ETHERTYPE_IPV4, -1);
 	fb_ipv4(f, IPPROTO_TCP, CLIENT_IP, SERVER_IP, NULL, 0);
@@ -276,7 +290,7 @@ tcp_data(struct fb *f)
 static void
 udp_dns(struct fb *f)
 {
-	static const uint8_t q[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0};
+	static const uint8_t q[] = { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0 };
 
 	fb_eth(f, PKT_ETHERTYPE_IPV4, -1);
 	fb_ipv4(f, IPPROTO_UDP, CLIENT_IP, IP(10, 8, 0, 53), NULL, 0);
@@ -307,8 +321,7 @@ arp(struct fb *f, uint16_t op, int tci)
 /* ---- parse helpers ---------------------------------------------------- */
 
 static int
-parse_n(const uint8_t *buf, uint32_t len, uint32_t flags, struct pkt_meta *m,
-	enum egress_drop *why)
+parse_n(const uint8_t *buf, uint32_t len, uint32_t flags, struct pkt_meta *m, enum egress_drop *why)
 {
 	/* exact size: ASan reports any read beyond len */
 	uint8_t *p = malloc(len ? len : 1);
@@ -340,12 +353,12 @@ expect_ok(const struct fb *f, uint32_t flags, struct pkt_meta *m)
 }
 
 /* A macro so that cmocka reports the caller's line. */
-#define expect_drop(f, flags, reason)                                           \
-	do {                                                                    \
-		struct pkt_meta m_;                                             \
-		enum egress_drop why_;                                          \
-		assert_int_equal(parse((f), (flags), &m_, &why_), -EINVAL);     \
-		assert_string_equal(egress_drop_name(why_), egress_drop_name(reason)); \
+#define expect_drop(f, flags, reason)                                                              \
+	do {                                                                                       \
+		struct pkt_meta m_;                                                                \
+		enum egress_drop why_;                                                             \
+		assert_int_equal(parse((f), (flags), &m_, &why_), -EINVAL);                        \
+		assert_string_equal(egress_drop_name(why_), egress_drop_name(reason));             \
 	} while (0)
 
 /* ---- valid frames ----------------------------------------------------- */
@@ -410,9 +423,9 @@ test_tcp_data(void **state)
 static void
 test_tcp_mss(void **state)
 {
-	static const uint8_t late_mss[8] = {1, 1, 4, 2, 2, 4, 0x02, 0x18};     /* MSS 536 */
-	static const uint8_t after_eol[8] = {0, 2, 4, 0x05, 0xb4, 0xff, 0x00, 0xee};
-	static const uint8_t bad_len_mss[8] = {2, 3, 0, 1, 1, 1, 1, 1};
+	static const uint8_t late_mss[8] = { 1, 1, 4, 2, 2, 4, 0x02, 0x18 }; /* MSS 536 */
+	static const uint8_t after_eol[8] = { 0, 2, 4, 0x05, 0xb4, 0xff, 0x00, 0xee };
+	static const uint8_t bad_len_mss[8] = { 2, 3, 0, 1, 1, 1, 1, 1 };
 	struct pkt_meta m;
 	struct fb f;
 
@@ -488,12 +501,12 @@ test_udp(void **state)
 static void
 test_icmp(void **state)
 {
-	static const uint8_t zero_reply[8] = {0, 0, 0xff, 0xff, 0, 0, 0, 0};
+	static const uint8_t zero_reply[8] = { 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
 	struct pkt_meta m;
 	struct fb f;
 
 	(void)state;
-	icmp_echo(&f, 8);         /* echo request */
+	icmp_echo(&f, 8); /* echo request */
 	expect_ok(&f, 0, &m);
 	assert_int_equal(m.proto, IPPROTO_ICMP);
 	assert_int_equal(m.l4_len, 8);
@@ -503,7 +516,7 @@ test_icmp(void **state)
 	assert_int_equal(m.dst_port, rte_cpu_to_be_16(0x4242));
 	assert_int_equal(m.frame_len, f.len);
 
-	icmp_echo(&f, 0);         /* echo reply */
+	icmp_echo(&f, 0); /* echo reply */
 	expect_ok(&f, 0, &m);
 	assert_int_equal(m.icmp_type, 0);
 	assert_int_equal(m.src_port, rte_cpu_to_be_16(0x4242));
@@ -512,7 +525,7 @@ test_icmp(void **state)
 	fb_eth(&f, PKT_ETHERTYPE_IPV4, -1);
 	fb_ipv4(&f, IPPROTO_ICMP, SERVER_IP, CLIENT_IP, NULL, 0);
 	fb_icmp(&f, 3, 3, 0, 0);
-	put(&f, fb_ip(&f), 28);         /* quote of some IP header + 8 bytes */
+	put(&f, fb_ip(&f), 28); /* quote of some IP header + 8 bytes */
 	fb_finish(&f);
 	expect_ok(&f, 0, &m);
 	assert_int_equal(m.icmp_type, 3);
@@ -574,7 +587,7 @@ test_vlan(void **state)
 	struct fb f;
 
 	(void)state;
-	tcp_syn(&f, 0xa00a);    /* PCP 5, VID 10 */
+	tcp_syn(&f, 0xa00a); /* PCP 5, VID 10 */
 	expect_drop(&f, 0, EGRESS_DROP_VLAN_TAGGED);
 	expect_ok(&f, PKT_F_ALLOW_VLAN, &m);
 	assert_int_equal(m.vlan_tci, 0xa00a);
@@ -612,7 +625,7 @@ test_vlan(void **state)
 static void
 test_trailer(void **state)
 {
-	static const uint8_t trailer[6] = {0xde, 0xad, 0xbe, 0xef, 0, 0};
+	static const uint8_t trailer[6] = { 0xde, 0xad, 0xbe, 0xef, 0, 0 };
 	struct pkt_meta m;
 	struct fb f;
 
@@ -658,11 +671,11 @@ test_ethertype(void **state)
 	struct fb f;
 
 	(void)state;
-	fb_eth(&f, 0x86dd, -1);         /* IPv6 */
-	put(&f, (const uint8_t[40]){0x60}, 40);
+	fb_eth(&f, 0x86dd, -1); /* IPv6 */
+	put(&f, (const uint8_t[40]){ 0x60 }, 40);
 	expect_drop(&f, 0, EGRESS_DROP_ETHERTYPE);
 	expect_drop(&f, PKT_F_ALLOW_VLAN, EGRESS_DROP_ETHERTYPE);
-	fb_eth(&f, 0x88a8, -1);         /* 802.1ad outer tag */
+	fb_eth(&f, 0x88a8, -1); /* 802.1ad outer tag */
 	put16(&f, 10);
 	put16(&f, PKT_ETHERTYPE_IPV4);
 	expect_drop(&f, PKT_F_ALLOW_VLAN, EGRESS_DROP_ETHERTYPE);
@@ -677,11 +690,11 @@ test_arp_invalid(void **state)
 		uint32_t off;
 		uint8_t val;
 	} bad[] = {
-		{0, 1}, {1, 6},         /* htype 257, 6 (IEEE 802) */
-		{2, 0x86}, {3, 0xdd},   /* ptype */
-		{4, 8},                 /* hlen */
-		{5, 16},                /* plen */
-		{7, 0}, {7, 3}, {7, 4}, {6, 1}, /* op 0, 3 (RARP), 4, 257 */
+		{ 0, 1 },    { 1, 6 },                        /* htype 257, 6 (IEEE 802) */
+		{ 2, 0x86 }, { 3, 0xdd },                     /* ptype */
+		{ 4, 8 },                                     /* hlen */
+		{ 5, 16 },                                    /* plen */
+		{ 7, 0 },    { 7, 3 },    { 7, 4 }, { 6, 1 }, /* op 0, 3 (RARP), 4, 257 */
 	};
 	struct fb f;
 
@@ -748,7 +761,7 @@ test_ip_ihl(void **state)
 	fb_eth(&f, PKT_ETHERTYPE_IPV4, -1);
 	fb_ipv4(&f, IPPROTO_UDP, CLIENT_IP, SERVER_IP, NULL, 0);
 	fb_udp(&f, 1000, 53);
-	put(&f, (const uint8_t[22]){0}, 22);
+	put(&f, (const uint8_t[22]){ 0 }, 22);
 	fb_finish(&f);
 	fb_ip(&f)[0] = 0x4f;
 	expect_drop(&f, PKT_F_IP_CKSUM_GOOD, EGRESS_DROP_IP_IHL);
@@ -778,7 +791,7 @@ test_ip_length(void **state)
 	expect_drop(&f, 0, EGRESS_DROP_IP_LENGTH);
 	/* options make the header longer than the total length */
 	fb_eth(&f, PKT_ETHERTYPE_IPV4, -1);
-	fb_ipv4(&f, IPPROTO_TCP, CLIENT_IP, SERVER_IP, (const uint8_t[4]){1, 1, 1, 0}, 4);
+	fb_ipv4(&f, IPPROTO_TCP, CLIENT_IP, SERVER_IP, (const uint8_t[4]){ 1, 1, 1, 0 }, 4);
 	fb_tcp(&f, 1, 2, 0, 0, PKT_TCP_SYN, NULL, 0);
 	fb_finish(&f);
 	set16(fb_ip(&f) + 2, 20);
@@ -803,7 +816,7 @@ test_ip_checksum(void **state)
 	expect_drop(&f, 0, EGRESS_DROP_IP_CHECKSUM);
 	/* a checksum error is reported before bad options */
 	fb_eth(&f, PKT_ETHERTYPE_IPV4, -1);
-	fb_ipv4(&f, IPPROTO_TCP, CLIENT_IP, SERVER_IP, (const uint8_t[4]){131, 3, 4, 0}, 4);
+	fb_ipv4(&f, IPPROTO_TCP, CLIENT_IP, SERVER_IP, (const uint8_t[4]){ 131, 3, 4, 0 }, 4);
 	fb_tcp(&f, 1, 2, 0, 0, PKT_TCP_SYN, NULL, 0);
 	fb_finish(&f);
 	fb_ip(&f)[11] ^= 0x80;
@@ -822,11 +835,11 @@ ipv4_with_options(struct fb *f, const uint8_t *opt, size_t n)
 static void
 test_ip_options_valid(void **state)
 {
-	static const uint8_t nops[4] = {1, 1, 1, 1};
-	static const uint8_t eol_garbage[8] = {1, 0, 131, 0, 0, 0, 0, 0};
-	static const uint8_t router_alert[4] = {148, 4, 0, 0};
-	static const uint8_t rr[12] = {7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-	static const uint8_t ts_max[40] = {68, 40, 5, 0};
+	static const uint8_t nops[4] = { 1, 1, 1, 1 };
+	static const uint8_t eol_garbage[8] = { 1, 0, 131, 0, 0, 0, 0, 0 };
+	static const uint8_t router_alert[4] = { 148, 4, 0, 0 };
+	static const uint8_t rr[12] = { 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	static const uint8_t ts_max[40] = { 68, 40, 5, 0 };
 	struct pkt_meta m;
 	struct fb f;
 
@@ -850,10 +863,10 @@ test_ip_options_valid(void **state)
 static void
 test_ip_source_route(void **state)
 {
-	static const uint8_t lsrr[8] = {131, 7, 4, 1, 2, 3, 4, 0};
-	static const uint8_t ssrr[8] = {137, 7, 4, 1, 2, 3, 4, 0};
-	static const uint8_t late[12] = {1, 148, 4, 0, 0, 137, 7, 4, 1, 2, 3, 4};
-	static const uint8_t bad_len[4] = {131, 0, 0, 0};
+	static const uint8_t lsrr[8] = { 131, 7, 4, 1, 2, 3, 4, 0 };
+	static const uint8_t ssrr[8] = { 137, 7, 4, 1, 2, 3, 4, 0 };
+	static const uint8_t late[12] = { 1, 148, 4, 0, 0, 137, 7, 4, 1, 2, 3, 4 };
+	static const uint8_t bad_len[4] = { 131, 0, 0, 0 };
 	struct fb f;
 
 	(void)state;
@@ -871,11 +884,11 @@ test_ip_source_route(void **state)
 static void
 test_ip_options_bad(void **state)
 {
-	static const uint8_t len0[4] = {148, 0, 0, 0};
-	static const uint8_t len1[4] = {148, 1, 0, 0};
-	static const uint8_t past[4] = {1, 148, 4, 0};          /* needs 4, has 3 */
-	static const uint8_t past2[8] = {7, 9, 4, 0, 0, 0, 0, 0};
-	static const uint8_t last_byte[4] = {1, 1, 1, 7};       /* no room for its length */
+	static const uint8_t len0[4] = { 148, 0, 0, 0 };
+	static const uint8_t len1[4] = { 148, 1, 0, 0 };
+	static const uint8_t past[4] = { 1, 148, 4, 0 }; /* needs 4, has 3 */
+	static const uint8_t past2[8] = { 7, 9, 4, 0, 0, 0, 0, 0 };
+	static const uint8_t last_byte[4] = { 1, 1, 1, 7 }; /* no room for its length */
 	struct fb f;
 
 	(void)state;
@@ -900,12 +913,12 @@ static void
 test_ip_martian(void **state)
 {
 	static const uint32_t martian[] = {
-		IP(0, 0, 0, 0), IP(0, 1, 2, 3), IP(127, 0, 0, 1), IP(127, 255, 255, 255),
-		IP(224, 0, 0, 1), IP(239, 255, 255, 250), IP(240, 0, 0, 1),
-		IP(255, 255, 255, 254), IP(255, 255, 255, 255),
+		IP(0, 0, 0, 0),         IP(0, 1, 2, 3),         IP(127, 0, 0, 1),
+		IP(127, 255, 255, 255), IP(224, 0, 0, 1),       IP(239, 255, 255, 250),
+		IP(240, 0, 0, 1),       IP(255, 255, 255, 254), IP(255, 255, 255, 255),
 	};
 	static const uint32_t fine[] = {
-		IP(1, 0, 0, 0), IP(10, 8, 0, 2), IP(126, 255, 255, 255), IP(128, 0, 0, 0),
+		IP(1, 0, 0, 0),     IP(10, 8, 0, 2),     IP(126, 255, 255, 255), IP(128, 0, 0, 0),
 		IP(192, 168, 1, 1), IP(203, 0, 113, 10), IP(223, 255, 255, 255),
 	};
 	struct pkt_meta m;
@@ -939,7 +952,7 @@ test_ip_martian(void **state)
 static void
 test_ip_fragment(void **state)
 {
-	static const uint16_t frag[] = {0x2000, 0x0001, 0x1fff, 0x6000, 0x2001, 0x4001};
+	static const uint16_t frag[] = { 0x2000, 0x0001, 0x1fff, 0x6000, 0x2001, 0x4001 };
 	struct pkt_meta m;
 	struct fb f;
 
@@ -964,7 +977,7 @@ test_ip_fragment(void **state)
 	/* a non-first fragment has no L4 header to judge */
 	tcp_syn(&f, -1);
 	set16(fb_ip(&f) + 6, 0x0010);
-	f.buf[f.l4 + 12] = 0x10;       /* doff 1 */
+	f.buf[f.l4 + 12] = 0x10; /* doff 1 */
 	fb_fix_ip(&f);
 	expect_drop(&f, 0, EGRESS_DROP_IP_FRAGMENT);
 }
@@ -972,14 +985,14 @@ test_ip_fragment(void **state)
 static void
 test_proto(void **state)
 {
-	static const uint8_t protos[] = {0, 2, 4, 6 + 11, 41, 47, 50, 51, 58, 132, 255};
+	static const uint8_t protos[] = { 0, 2, 4, 6 + 11, 41, 47, 50, 51, 58, 132, 255 };
 	struct fb f;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
 		fb_eth(&f, PKT_ETHERTYPE_IPV4, -1);
 		fb_ipv4(&f, protos[i], CLIENT_IP, SERVER_IP, NULL, 0);
-		put(&f, (const uint8_t[24]){0}, 24);
+		put(&f, (const uint8_t[24]){ 0 }, 24);
 		fb_finish(&f);
 		if (protos[i] == IPPROTO_UDP)
 			continue;
@@ -1052,12 +1065,12 @@ tcp_with_options(struct fb *f, const uint8_t *opt, size_t n)
 static void
 test_tcp_options(void **state)
 {
-	static const uint8_t len0[4] = {2, 0, 0, 0};
-	static const uint8_t len1[4] = {4, 1, 1, 1};
-	static const uint8_t past[4] = {1, 2, 4, 5};            /* MSS needs 4, has 3 */
-	static const uint8_t past2[12] = {8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3};
-	static const uint8_t last_byte[4] = {1, 1, 1, 3};
-	static const uint8_t len0_late[8] = {2, 4, 5, 0xb4, 1, 1, 30, 0};
+	static const uint8_t len0[4] = { 2, 0, 0, 0 };
+	static const uint8_t len1[4] = { 4, 1, 1, 1 };
+	static const uint8_t past[4] = { 1, 2, 4, 5 }; /* MSS needs 4, has 3 */
+	static const uint8_t past2[12] = { 8, 10, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3 };
+	static const uint8_t last_byte[4] = { 1, 1, 1, 3 };
+	static const uint8_t len0_late[8] = { 2, 4, 5, 0xb4, 1, 1, 30, 0 };
 	struct fb f;
 
 	(void)state;
@@ -1091,7 +1104,7 @@ ref_flags_invalid(uint8_t fl)
 	bool rst = fl & PKT_TCP_RST, ack = fl & PKT_TCP_ACK;
 
 	if (!syn && !rst && !ack)
-		return true;            /* null, XMAS, FIN/PSH/URG alone */
+		return true; /* null, XMAS, FIN/PSH/URG alone */
 	if (syn && fin)
 		return true;
 	if (syn && rst)
@@ -1107,11 +1120,13 @@ static void
 test_tcp_flags_table(void **state)
 {
 	static const uint8_t invalid[] = {
-		0,                                                      /* null */
+		0, /* null */
 		PKT_TCP_FIN,
-		PKT_TCP_FIN | PKT_TCP_PSH | PKT_TCP_URG,                /* XMAS */
-		0xff,                                                   /* all */
-		PKT_TCP_PSH, PKT_TCP_URG, PKT_TCP_ECE | PKT_TCP_CWR,
+		PKT_TCP_FIN | PKT_TCP_PSH | PKT_TCP_URG, /* XMAS */
+		0xff,                                    /* all */
+		PKT_TCP_PSH,
+		PKT_TCP_URG,
+		PKT_TCP_ECE | PKT_TCP_CWR,
 		PKT_TCP_SYN | PKT_TCP_FIN,
 		PKT_TCP_SYN | PKT_TCP_FIN | PKT_TCP_ACK,
 		PKT_TCP_SYN | PKT_TCP_RST,
@@ -1121,12 +1136,17 @@ test_tcp_flags_table(void **state)
 		PKT_TCP_FIN | PKT_TCP_PSH,
 	};
 	static const uint8_t valid[] = {
-		PKT_TCP_SYN, PKT_TCP_SYN | PKT_TCP_ACK,
+		PKT_TCP_SYN,
+		PKT_TCP_SYN | PKT_TCP_ACK,
 		PKT_TCP_SYN | PKT_TCP_ECE | PKT_TCP_CWR,
 		PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_ECE,
-		PKT_TCP_ACK, PKT_TCP_ACK | PKT_TCP_PSH, PKT_TCP_ACK | PKT_TCP_URG,
-		PKT_TCP_FIN | PKT_TCP_ACK, PKT_TCP_FIN | PKT_TCP_ACK | PKT_TCP_PSH,
-		PKT_TCP_RST, PKT_TCP_RST | PKT_TCP_ACK,
+		PKT_TCP_ACK,
+		PKT_TCP_ACK | PKT_TCP_PSH,
+		PKT_TCP_ACK | PKT_TCP_URG,
+		PKT_TCP_FIN | PKT_TCP_ACK,
+		PKT_TCP_FIN | PKT_TCP_ACK | PKT_TCP_PSH,
+		PKT_TCP_RST,
+		PKT_TCP_RST | PKT_TCP_ACK,
 	};
 
 	(void)state;
@@ -1325,7 +1345,7 @@ tpl_arp(struct fb *f)
 static void
 tpl_syn_ipopt(struct fb *f)
 {
-	ipv4_with_options(f, (const uint8_t[8]){148, 4, 0, 0, 1, 1, 1, 0}, 8);
+	ipv4_with_options(f, (const uint8_t[8]){ 148, 4, 0, 0, 1, 1, 1, 0 }, 8);
 }
 
 static const template_fn templates[] = {
@@ -1576,11 +1596,11 @@ l4_cksum_off(uint8_t proto)
 static void
 test_cksum_full(void **state)
 {
-	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
 
 	(void)state;
-	assert_int_equal(pkt_l4_cksum((const uint8_t[20]){0x45}, 20, 19, IPPROTO_TCP), 0);
-	assert_int_equal(pkt_l4_cksum((const uint8_t[40]){0x45}, 20, 40, 47), 0);
+	assert_int_equal(pkt_l4_cksum((const uint8_t[20]){ 0x45 }, 20, 19, IPPROTO_TCP), 0);
+	assert_int_equal(pkt_l4_cksum((const uint8_t[40]){ 0x45 }, 20, 40, 47), 0);
 	for (unsigned int i = 0; i < 6000; i++) {
 		uint8_t proto = protos[i % 3];
 		struct pkt_meta m;
@@ -1644,7 +1664,7 @@ test_cksum_update_nat(void **state)
 		l4 = f.buf + f.l4;
 		ckoff = l4_cksum_off(proto);
 		if (proto == IPPROTO_UDP && rnd() % 8 == 0)
-			st16(l4 + ckoff, 0);    /* no UDP checksum */
+			st16(l4 + ckoff, 0); /* no UDP checksum */
 		ipck = ld16(ip + 10);
 		l4ck = ld16(l4 + ckoff);
 		/* a zero UDP checksum means none: it stays so */
@@ -1775,7 +1795,7 @@ test_l4_checksum_lengths(void **state)
 static void
 test_cksum_update_zero(void **state)
 {
-	static const uint8_t protos[] = {IPPROTO_TCP, IPPROTO_UDP};
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
 
 	(void)state;
 	for (unsigned int round = 0; round < 32; round++) {

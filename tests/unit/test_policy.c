@@ -57,8 +57,9 @@ find_diag(const struct diag_list *dl, const char *text)
 static struct policy *
 build(const char *source, struct dns_cache *dns, struct diag_list *dl)
 {
-	struct policy_build_params prm = { .generation = 1, .dns = dns, .dns_wait = true,
-					   .now_ms = 1000 };
+	struct policy_build_params prm = {
+		.generation = 1, .dns = dns, .dns_wait = true, .now_ms = 1000
+	};
 	struct egress_config cfg;
 	char *sources[1] = { (char *)source };
 
@@ -148,8 +149,11 @@ static uint32_t
 classify(const struct policy *p, const char *dst, uint16_t port, uint8_t proto)
 {
 	struct flow_key k = {
-		.src_ip = inet_addr("10.8.0.2"), .dst_ip = inet_addr(dst),
-		.src_port = htons(40000), .dst_port = htons(port), .proto = proto,
+		.src_ip = inet_addr("10.8.0.2"),
+		.dst_ip = inet_addr(dst),
+		.src_port = htons(40000),
+		.dst_port = htons(port),
+		.proto = proto,
 	};
 	const struct flow_key *kp = &k;
 	uint32_t r;
@@ -165,7 +169,7 @@ classify(const struct policy *p, const char *dst, uint16_t port, uint8_t proto)
 
 struct stub_rec {
 	char name[64];
-	uint32_t addrs[4];        /* network order */
+	uint32_t addrs[4]; /* network order */
 	unsigned int n;
 	unsigned int n_v6;
 	uint32_t ttl;
@@ -258,9 +262,18 @@ stub_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 	if (r != NULL && qtype == 1) {
 		r->queries++;
 		for (i = 0; i < r->n && o + 16 <= cap; i++, ancount++) {
-			const uint8_t rr[12] = { 0xc0, 0x0c, 0, 1, 0, 1, (uint8_t)(r->ttl >> 24),
-						 (uint8_t)(r->ttl >> 16), (uint8_t)(r->ttl >> 8),
-						 (uint8_t)r->ttl, 0, 4 };
+			const uint8_t rr[12] = { 0xc0,
+						 0x0c,
+						 0,
+						 1,
+						 0,
+						 1,
+						 (uint8_t)(r->ttl >> 24),
+						 (uint8_t)(r->ttl >> 16),
+						 (uint8_t)(r->ttl >> 8),
+						 (uint8_t)r->ttl,
+						 0,
+						 4 };
 
 			memcpy(out + o, rr, 12);
 			memcpy(out + o + 12, &r->addrs[i], 4);
@@ -278,7 +291,7 @@ stub_answer(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap)
 		}
 	}
 	pthread_mutex_unlock(&stub.lock);
-	out[2] = 0x81;                  /* QR, RD */
+	out[2] = 0x81;                    /* QR, RD */
 	out[3] = (uint8_t)(0x80 | rcode); /* RA */
 	out[4] = 0;
 	out[5] = 1;
@@ -367,12 +380,15 @@ stub_cache(const char *dir, bool background)
 {
 	char conf[PATH_MAX];
 	struct dns_params prm = {
-		.resolv_conf = conf, .port = stub.port, .background = background,
+		.resolv_conf = conf,
+		.port = stub.port,
+		.background = background,
 		.retry_ms = 500,
 	};
 	struct dns_cache *c;
 
-	write_file(dir, "resolv.conf", "# the stub of test_policy\n"
+	write_file(dir, "resolv.conf",
+		   "# the stub of test_policy\n"
 		   "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
 	snprintf(conf, sizeof(conf), "%s/resolv.conf", dir);
 	c = dns_cache_create(&prm);
@@ -583,10 +599,10 @@ test_static_targets(void **state)
 	assert_int_equal(p->rules[r].n_targets, 2);
 	assert_int_equal(p->rules[r].total_weight, 4);
 	assert_int_equal(target(p, r, 0)->ip, inet_addr("10.59.118.60"));
-	assert_int_equal(target(p, r, 0)->port, 6390);      /* ports map */
+	assert_int_equal(target(p, r, 0)->port, 6390); /* ports map */
 	assert_int_equal(target(p, r, 0)->weight, 3);
 	assert_int_equal(target(p, r, 1)->ip, inet_addr("10.59.118.61"));
-	assert_int_equal(target(p, r, 1)->port, 6380);      /* targetPort */
+	assert_int_equal(target(p, r, 1)->port, 6380); /* targetPort */
 	assert_int_equal(target(p, r, 1)->weight, 1);
 	assert_int_equal(p->rules[r].lb, POLICY_LB_RANDOM);
 	assert_int_equal(p->rules[r].max_connections, 0);
@@ -595,7 +611,7 @@ test_static_targets(void **state)
 	r = rule_find(p, "10.59.118.59", 32, 16379, IPPROTO_TCP);
 	assert_int_equal(r, 1);
 	assert_int_equal(p->rules[r].target_port, 0);
-	assert_int_equal(target(p, r, 0)->port, 0);         /* the client's port */
+	assert_int_equal(target(p, r, 0)->port, 0); /* the client's port */
 	assert_int_equal(p->n_caps, 0);
 	assert_int_equal(p->outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
 	assert_null(p->outbound_from);
@@ -628,13 +644,13 @@ test_vs_routes(void **state)
 	assert_string_equal(p->rules[split].name, "cart/redis-vip");
 	assert_int_equal(p->rules[split].n_targets, 3);
 	assert_int_equal(target(p, split, 0)->ip, inet_addr("192.0.2.101"));
-	assert_int_equal(target(p, split, 0)->port, 7379);   /* blue's targetPort */
+	assert_int_equal(target(p, split, 0)->port, 7379); /* blue's targetPort */
 	assert_int_equal(target(p, split, 0)->weight, 240);
 	assert_int_equal(target(p, split, 1)->ip, inet_addr("192.0.2.102"));
-	assert_int_equal(target(p, split, 1)->port, 7380);   /* its ports map */
+	assert_int_equal(target(p, split, 1)->port, 7380); /* its ports map */
 	assert_int_equal(target(p, split, 1)->weight, 80);
 	assert_int_equal(target(p, split, 2)->ip, inet_addr("192.0.2.201"));
-	assert_int_equal(target(p, split, 2)->port, 6380);   /* destination.port */
+	assert_int_equal(target(p, split, 2)->port, 6380); /* destination.port */
 	assert_int_equal(target(p, split, 2)->weight, 80);
 	assert_int_equal(p->rules[split].total_weight, 400);
 	/* the first destination's DestinationRule */
@@ -686,9 +702,9 @@ test_sidecar_outbound(void **state)
 	assert_non_null(p->outbound_from);
 	assert_non_null(strstr(p->outbound_from, "Sidecar istio-system/default at "));
 	assert_non_null(find_diag(&dl, "sidecar.yaml:10:11: warning: Sidecar "
-				  "istio-system/default: outboundTrafficPolicy ALLOW_ANY "
-				  "overrides policy.outbound REGISTRY_ONLY of the appliance "
-				  "config"));
+				       "istio-system/default: outboundTrafficPolicy ALLOW_ANY "
+				       "overrides policy.outbound REGISTRY_ONLY of the appliance "
+				       "config"));
 	policy_free(p);
 	diag_list_clear(&dl);
 }
@@ -773,9 +789,11 @@ test_classify(void **state)
 	/* a burst of 32, hits and misses mixed, in one call */
 	for (i = 0; i < 32; i++) {
 		keys[i] = (struct flow_key){
-			.src_ip = inet_addr("10.8.0.2"), .src_port = htons((uint16_t)(1024 + i)),
+			.src_ip = inet_addr("10.8.0.2"),
+			.src_port = htons((uint16_t)(1024 + i)),
 			.dst_ip = inet_addr(i % 4 == 1 ? "10.1.2.3" : "10.1.9.9"),
-			.dst_port = htons(i % 2 ? 80 : 81), .proto = IPPROTO_TCP,
+			.dst_port = htons(i % 2 ? 80 : 81),
+			.proto = IPPROTO_TCP,
 		};
 		kp[i] = &keys[i];
 	}
@@ -818,7 +836,8 @@ test_classify_stages(void **state)
 	assert_null(p->acl);
 	for (i = 0; i < 200; i++) {
 		keys[i] = (struct flow_key){
-			.dst_ip = htonl(ip4("192.0.2.0") + i % 4), .dst_port = htons(443),
+			.dst_ip = htonl(ip4("192.0.2.0") + i % 4),
+			.dst_port = htons(443),
 			.proto = IPPROTO_TCP,
 		};
 		kp[i] = &keys[i];
@@ -851,7 +870,8 @@ test_classify_empty(void **state)
 	struct diag_list dl = { 0 };
 	struct policy *p;
 
-	write_file(dir, "gw.yaml", "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	write_file(dir, "gw.yaml",
+		   "apiVersion: networking.istio.io/v1\nkind: Gateway\n"
 		   "metadata: {name: g}\nspec: {servers: [{port: {number: 1, name: p, "
 		   "protocol: TCP}, hosts: ['*']}]}\n");
 	p = build_ok(dir, NULL, &dl);
@@ -934,12 +954,12 @@ test_dns_compile(void **state)
 		assert_non_null(strstr(text, "\t192.0.2.10/32 (db.test)\t5432\ttcp\tsnat\t"));
 		assert_non_null(strstr(text, "dnat 192.0.2.20:11211 w1 (memcache.test)\t"));
 		assert_non_null(strstr(text, "dnat 192.0.2.30:9443 w2 (api.test),"
-				       "192.0.2.77:8443 w1\t"));
+					     "192.0.2.77:8443 w1\t"));
 		free(text);
 	}
 	/* its AAAA record is counted and reported, not forwarded */
 	assert_non_null(find_diag(&dl, "warning: ServiceEntry api: api.test has 1 IPv6 "
-				  "address, not forwarded (IPv6 is not forwarded yet)"));
+				       "address, not forwarded (IPv6 is not forwarded yet)"));
 	policy_free(p);
 	diag_list_clear(&dl);
 	dns_cache_free(c);
@@ -1045,8 +1065,8 @@ test_dns_unreachable(void **state)
 	assert_int_equal(st.stale, 3);
 	assert_int_equal(dns_drain_diags(c, &dl), 3);
 	assert_non_null(find_diag(&dl, "/resolv.conf: warning: DNS: db.test: no answer from "
-				  "the resolver (timeout, refused or SERVFAIL); its last good "
-				  "addresses are kept"));
+				       "the resolver (timeout, refused or SERVFAIL); its last good "
+				       "addresses are kept"));
 	diag_list_clear(&dl);
 	/* failing again: counted, not said again */
 	assert_int_equal(dns_refresh(c, 62000, &changed), 0);
@@ -1059,8 +1079,8 @@ test_dns_unreachable(void **state)
 	r = rule_find(p, "192.0.2.10", 32, 5432, IPPROTO_TCP);
 	assert_true(r >= 0);
 	assert_non_null(find_diag(&dl, "warning: ServiceEntry db: the resolver fails for "
-				  "db.test (no answer from the resolver (timeout, refused or "
-				  "SERVFAIL)); its last good addresses are kept"));
+				       "db.test (no answer from the resolver (timeout, refused or "
+				       "SERVFAIL)); its last good addresses are kept"));
 	policy_free(p);
 	diag_list_clear(&dl);
 
@@ -1138,8 +1158,7 @@ main(void)
 		cmocka_unit_test(test_sidecar_outbound),
 		cmocka_unit_test(test_dr_port_settings),
 		cmocka_unit_test_setup_teardown(test_classify, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_classify_empty, tmpdir_setup,
-						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_classify_empty, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_classify_stages, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_dns_compile, stub_setup, stub_teardown),

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "diag.h"
 
-#define CORPUS "data/istio"
+#define CORPUS        "data/istio"
 #define DIAG_LINE_MAX 2048
 
 static char label_key[] = "istio";

@@ -266,8 +266,10 @@ configmap(const char *mnt, const char *ts, const char *text)
 	make_dir(rel);
 	snprintf(rel, sizeof(rel), "%s/%s/se.yaml", mnt, ts);
 	write_file(rel, text);
-	snprintf(rel, sizeof(rel), "cd %s && ln -sfn %s ..data_tmp && mv -T ..data_tmp ..data && "
-		 "ln -sfn ..data/se.yaml se.yaml", mnt, ts);
+	snprintf(rel, sizeof(rel),
+		 "cd %s && ln -sfn %s ..data_tmp && mv -T ..data_tmp ..data && "
+		 "ln -sfn ..data/se.yaml se.yaml",
+		 mnt, ts);
 	sh(rel);
 }
 
@@ -330,8 +332,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_folder_removed_and_created_again, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_folder_replaced_by_rename, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configmap_swap_and_remount, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_configmap_swap_and_remount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_data_folder, setup, teardown),
 	};
 

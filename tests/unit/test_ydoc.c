@@ -412,8 +412,10 @@ test_duplicate_keys(void **state)
 	free(buf);
 
 	/* Same keys in different mappings, near-identical keys: fine. */
-	assert_int_equal(parse_str(&yf, &dl, "- {a: 1, b: 2}\n- {a: 1, b: 2}\n"
-					     "- {a: 1, \"a \": 2, A: 3, \"\": 4}\n"), 0);
+	assert_int_equal(parse_str(&yf, &dl,
+				   "- {a: 1, b: 2}\n- {a: 1, b: 2}\n"
+				   "- {a: 1, \"a \": 2, A: 3, \"\": 4}\n"),
+			 0);
 	yfile_free(&yf);
 	assert_int_equal(dl.n, 0);
 
@@ -491,15 +493,12 @@ test_syntax_errors(void **state)
 	(void)state;
 	expect_refused_str("a: b: c\n",
 			   "t.yaml:1:5: error: mapping values are not allowed in this context");
-	expect_refused_str("a:\n  - b\n c: d\n",
-			   "t.yaml:3:2: error: did not find expected key "
-			   "(while parsing a block mapping started at 1:1)");
-	expect_refused_str("a: \"abc\n",
-			   "t.yaml:2:1: error: found unexpected end of stream "
-			   "(while scanning a quoted scalar started at 1:4)");
-	expect_refused_str("a: [1, 2}\n",
-			   "t.yaml:1:9: error: did not find expected ',' or ']' "
-			   "(while parsing a flow sequence started at 1:4)");
+	expect_refused_str("a:\n  - b\n c: d\n", "t.yaml:3:2: error: did not find expected key "
+						 "(while parsing a block mapping started at 1:1)");
+	expect_refused_str("a: \"abc\n", "t.yaml:2:1: error: found unexpected end of stream "
+					 "(while scanning a quoted scalar started at 1:4)");
+	expect_refused_str("a: [1, 2}\n", "t.yaml:1:9: error: did not find expected ',' or ']' "
+					  "(while parsing a flow sequence started at 1:4)");
 	/* An error in a later document refuses the whole file. */
 	expect_refused_str("a: 1\n---\nb: [\n",
 			   "t.yaml:4:1: error: did not find expected node content "
@@ -550,8 +549,7 @@ test_load(void **state)
 	assert_int_equal(yfile_load(&yf, path, &dl), -ENOENT);
 	assert_int_equal(yf.n_docs, 0);
 	diag_format(&dl.v[0], out, sizeof(out));
-	snprintf(expect, sizeof(expect), "%s: error: cannot open: No such file or directory",
-		 path);
+	snprintf(expect, sizeof(expect), "%s: error: cannot open: No such file or directory", path);
 	assert_string_equal(out, expect);
 	diag_list_clear(&dl);
 
@@ -595,7 +593,6 @@ test_free_and_reuse(void **state)
 	yfile_free(&yf);
 	assert_int_equal(dl.n, 0);
 }
-
 
 /* ------------------------------------------------------------------ */
 /* yquote() and yreader                                                */

@@ -87,6 +87,7 @@ usage(FILE *out)
 		     "  -h, --help              this text\n");
 }
 
+/* @return 0; 1 when --help was shown; -1 after printing what is wrong. */
 static int
 parse_app_args(int argc, char **argv, struct options *o)
 {
@@ -130,7 +131,7 @@ parse_app_args(int argc, char **argv, struct options *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			return 1; /* shown: the caller exits 0 */
 		default:
 			usage(stderr);
 			return -1;
@@ -649,8 +650,9 @@ main(int argc, char **argv)
 		app_argv[0] = argv[0];
 		memcpy(&app_argv[1], &argv[app_first], sizeof(char *) * (size_t)(argc - app_first));
 		app_argv[argc - app_first + 1] = NULL;
-		if (parse_app_args(argc - app_first + 1, app_argv, &o) != 0)
-			return 1;
+		rc = parse_app_args(argc - app_first + 1, app_argv, &o);
+		if (rc != 0)
+			return rc < 0 ? 1 : 0;
 	}
 	rc = egress_config_load(o.config, &a.cfg, &dl);
 	if (rc != 0 || diag_errors(&dl) > 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Issue 5: "16 M concurrent flows fit and work", shown without a NIC. One
+# "16 M concurrent flows fit and work", shown without a NIC. One
 # egressd (one worker, 2 MiB hugepages reserved here, flows.max 16 Mi) reads
 # two captures once through net_pcap vdevs and exits by itself once both are
 # consumed (--exit-when-idle):

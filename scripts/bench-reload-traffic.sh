@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Reload under full traffic (issue 4): one worker replays established allowed
+# Reload under full traffic: one worker replays established allowed
 # flows (net_pcap infinite_rx, both directions, transmissions discarded) while
 # the policy is reloaded RELOADS times, alternating two policies that both
 # allow those flows. Afterwards it prints packets in and out, drops per

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# The pcap-replay benchmark (issue 5, doc/performance.md). For each row,
+# The pcap-replay benchmark (doc/performance.md). For each row,
 # egress-gen writes the captures; then, on the same lcores (-l 0,1), the same
 # memory (2 MiB hugepages reserved here, or --no-huge) and the same net_pcap
 # vdevs (infinite_rx=1 sources; no tx_* argument, so net_pcap counts and frees
@@ -243,7 +243,7 @@ row_has_replies() {
 	[[ "$1" == est1k || "$1" == est1m ]]
 }
 
-# row_ceiling ROW: the ceiling of the headline ratio, as issue 5's targets:
+# row_ceiling ROW: the ceiling of the headline ratio, as the performance targets (doc/performance.md):
 # 5tswap where frames are forwarded, io where none is (all denied)
 row_ceiling() {
 	[[ "$1" == denied ]] && echo io || echo 5tswap

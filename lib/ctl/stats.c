@@ -120,7 +120,7 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	o->end(ctx);
 	for (p = 0; p < DP_NPORTS; p++)
 		walk_port(c, &s, p, o, ctx);
-	/* the same again, grouped: the final JSON's first form (issue 11) */
+	/* the same again, grouped: the final JSON's first form */
 	o->begin(ctx, "ports");
 	for (p = 0; p < DP_NPORTS; p++)
 		walk_port(c, &s, p, o, ctx);

@@ -306,7 +306,7 @@ def handshake(sport, dst, dport, step=T_0, liberal=False, **kw):
 
 
 def scenarios():
-    """Multi-burst inputs, each a story the review of issue 10 named."""
+    """Multi-burst inputs, each a story a review named (bursts where one frame ends a flow a later one uses)."""
     web = WEB % 7
     data = b"*1\r\n$4\r\nPING\r\n"
     sc = {}

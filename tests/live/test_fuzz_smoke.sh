@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Issue 6, hostile input, as a CI gate: scripts/fuzz.sh builds the libFuzzer
+# Hostile input, as a CI gate: scripts/fuzz.sh builds the libFuzzer
 # targets of tests/fuzz (clang, ASan + UBSan) and replays each target's whole
 # seed corpus (pkt, pipeline, yaml, config, istio) and the reproducers of its
 # past findings (tests/fuzz/crashes/), with every invariant checked (for the

@@ -145,7 +145,7 @@ live_check "/egress/reload publishes a new generation" test "$(stat_field policy
 
 # The policy folder removed and created again whole (a ConfigMap volume
 # remounted): the new folder is read, and watched, so its next change is
-# seen too (issue 10: the watch stayed on the removed folder).
+# seen too (the watch once stayed on the removed folder).
 rm -rf "$policy.new"
 cp -r "$policy" "$policy.new"
 write_entry "$policy.new/redis-6380.yaml" 6380

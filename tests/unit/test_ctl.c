@@ -472,7 +472,7 @@ rule_count(uint32_t gen, unsigned int worker, uint32_t rule)
 /*
  * Per-rule counters survive a reload for the rules that still exist; they
  * live beside the policy, published with it, and the policy itself is
- * never written once published (issue 11).
+ * never written once published.
  */
 static void
 test_rule_counters_survive_reload(void **state)
@@ -570,7 +570,7 @@ ask_dns_then_poll_twice(void)
 }
 
 /*
- * Issue 11: every trigger reaches lib/ctl, and one ctl_poll() runs one
+ * Every trigger reaches lib/ctl, and one ctl_poll() runs one
  * reload for all the requests made since the last, serves every ticket, and
  * says why once; a poll with nothing asked reloads nothing.
  */
@@ -611,7 +611,7 @@ test_reload_requests_coalesce(void **state)
 }
 
 /*
- * Issue 11: lib/ctl logs under a DPDK log type of its own, "egressd.ctl"
+ * lib/ctl logs under a DPDK log type of its own, "egressd.ctl"
  * (lib/common/log.h), not USER1: --log-level='egressd.*:warning' quiets its
  * INFO lines, USER1's level does not; the lines keep their "egressd: ".
  */
@@ -723,7 +723,7 @@ client_main(void *arg)
 }
 
 /*
- * Issue 10 (5): several telemetry clients at once (DPDK gives each its own
+ * Several telemetry clients at once (DPDK gives each its own
  * thread) while the control thread publishes policies and rebuilds its DNS
  * cache. No policy is freed while a listing reads it (every rule line was
  * read from a live policy), and /egress/stats never reads the DNS cache
@@ -915,7 +915,7 @@ has_path(char (*paths)[KEY_LEN], unsigned int n, const char *path)
 }
 
 /*
- * Issue 11: /egress/stats and the final JSON come from one walk
+ * /egress/stats and the final JSON come from one walk
  * (ctl_stats_walk()), so they list the same keys in the same order: the
  * JSON gained last_reload_time, dns_* and the ports at the top level,
  * telemetry gained "ports" (its members named "inside/rx": telemetry nests

@@ -172,7 +172,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* Issue 10 (4a): both files' edits are reloads, not only the first's. */
+/* Both files' edits are reloads, not only the first's. */
 static void
 test_two_files_in_one_folder(void **state)
 {
@@ -200,7 +200,7 @@ test_two_files_in_one_folder(void **state)
 	ctl_watch_close(&w);
 }
 
-/* Issue 10 (4b): a folder removed and created again is watched again. */
+/* A folder removed and created again is watched again. */
 static void
 test_folder_removed_and_created_again(void **state)
 {
@@ -273,7 +273,7 @@ configmap(const char *mnt, const char *ts, const char *text)
 	sh(rel);
 }
 
-/* Issue 10 (4b): ..data swaps, and the volume removed and mounted again. */
+/* ..data swaps, and the volume removed and mounted again. */
 static void
 test_configmap_swap_and_remount(void **state)
 {

@@ -389,16 +389,21 @@ binding_allowed(const struct policy *pol, const struct flow *f, uint32_t rule, u
 	return false;
 }
 
-/* Count f under rule of the burst's policy from now on (it was counted under its old one). */
+/*
+ * Count f under rule and target of pol (whose counters are cnt) from now on;
+ * what it counted under pol before is given back (under an older policy,
+ * those counters are gone with it: nothing to give back).
+ */
 static void
-flow_rebind_rule(struct dp_burst *b, struct flow *f, uint32_t rule, uint16_t target)
+flow_rebind_rule(struct dp_worker *w, struct dp_counters *cnt, const struct policy *pol,
+		 struct flow *f, uint32_t rule, uint16_t target)
 {
-	if (f->policy_gen == b->pol->generation)
-		flow_account(b->w, b->cnt, b->pol, f, -1);
-	f->policy_gen = b->pol->generation;
+	if (f->policy_gen == pol->generation)
+		flow_account(w, cnt, pol, f, -1);
+	f->policy_gen = pol->generation;
 	f->rule = rule;
 	f->target = target;
-	flow_account(b->w, b->cnt, b->pol, f, +1);
+	flow_account(w, cnt, pol, f, +1);
 }
 
 /*
@@ -417,11 +422,8 @@ dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f)
 
 	if (!ok && w->conf->on_revoke != EGRESS_REVOKE_KEEP)
 		return false;
-	/* the policy it was counted in is gone: nothing to give back there */
-	f->policy_gen = pol->generation;
-	f->rule = ok ? rule : POLICY_NO_RULE;
-	f->target = ok ? target : 0;
-	flow_account(w, dp_counters(w->conf, pol->generation), pol, f, +1);
+	flow_rebind_rule(w, dp_counters(w->conf, pol->generation), pol, f,
+			 ok ? rule : POLICY_NO_RULE, ok ? target : 0);
 	w->stats.flows_rechecked++;
 	return true;
 }
@@ -529,7 +531,7 @@ dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rul
 		dp_drop(b, b->m[i], EGRESS_DROP_EMBRYONIC_FULL);
 		return REOPEN_DONE;
 	}
-	flow_rebind_rule(b, f, *rule, target);
+	flow_rebind_rule(b->w, b->cnt, b->pol, f, *rule, target);
 	rule_flow_count(w, b->cnt, *rule);
 	f->quarantine = 0;
 	f->serial = w->serial++;

@@ -14,6 +14,8 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "runtime_dir.h"
 
@@ -49,6 +51,21 @@ test_eal_init(const char *name)
 	}
 	egress_runtime_dir_rm_at_exit();
 	return 0;
+}
+
+/*
+ * A QSBR variable for threads readers (rte_free() it), for the tests of
+ * modules below lib/dp (whose dp_qsbr_create() the daemon uses).
+ */
+static inline struct rte_rcu_qsbr *
+test_qsbr(uint32_t threads)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(threads);
+	struct rte_rcu_qsbr *v = rte_zmalloc("test_qsbr", sz, RTE_CACHE_LINE_SIZE);
+
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, threads), 0);
+	return v;
 }
 
 #endif

@@ -82,17 +82,6 @@ add_err(struct flow_table *ft, uint32_t i)
 	return err;
 }
 
-static struct rte_rcu_qsbr *
-make_qsbr(uint32_t threads)
-{
-	size_t sz = rte_rcu_qsbr_get_memsize(threads);
-	struct rte_rcu_qsbr *v = rte_zmalloc("test_qsbr", sz, RTE_CACHE_LINE_SIZE);
-
-	assert_non_null(v);
-	assert_int_equal(rte_rcu_qsbr_init(v, threads), 0);
-	return v;
-}
-
 static void
 test_layout(void **state)
 {
@@ -276,7 +265,7 @@ static void
 test_capacity_qsbr(void **state)
 {
 	const uint32_t max = 4, reader = 1;
-	struct rte_rcu_qsbr *v = make_qsbr(4);
+	struct rte_rcu_qsbr *v = test_qsbr(4);
 	struct flow_table *ft = make_table(max, v);
 	struct flow_key o1 = out_key(1), n1 = in_key(1);
 	struct flow *f[4], *g;
@@ -434,7 +423,7 @@ test_bulk(void **state)
 static void
 test_memory(void **state)
 {
-	struct rte_rcu_qsbr *v = make_qsbr(2);
+	struct rte_rcu_qsbr *v = test_qsbr(2);
 	struct flow_table *ft;
 	uint64_t plain, rcu;
 
@@ -510,7 +499,7 @@ test_concurrent_reader(void **state)
 	time_t deadline = time(NULL) + 20;
 
 	(void)state;
-	s.v = make_qsbr(2);
+	s.v = test_qsbr(2);
 	/* Fewer slots than keys: slots are recycled all the time. */
 	s.ft = make_table(64, s.v);
 	assert_int_equal(rte_rcu_qsbr_thread_register(s.v, 1), 0);

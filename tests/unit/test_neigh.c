@@ -83,17 +83,6 @@ solicit(struct neigh_table *nt, uint32_t ip, const uint8_t mac[6], uint64_t now,
 	assert_int_equal(neigh_state(nt, ip), NEIGH_REACHABLE);
 }
 
-static struct rte_rcu_qsbr *
-make_qsbr(uint32_t threads)
-{
-	size_t sz = rte_rcu_qsbr_get_memsize(threads);
-	struct rte_rcu_qsbr *v = rte_zmalloc("test_qsbr", sz, RTE_CACHE_LINE_SIZE);
-
-	assert_non_null(v);
-	assert_int_equal(rte_rcu_qsbr_init(v, threads), 0);
-	return v;
-}
-
 static void
 test_create_args(void **state)
 {
@@ -625,7 +614,7 @@ test_pending_max(void **state)
 static void
 test_deferred_reuse(void **state)
 {
-	struct rte_rcu_qsbr *v = make_qsbr(1);
+	struct rte_rcu_qsbr *v = test_qsbr(1);
 	struct neigh_table *nt = make_table("nb_defer", 4);
 	struct requests rq = { 0 };
 	uint64_t t = NEIGH_REACHABLE_MS;
@@ -798,7 +787,7 @@ test_concurrent_delete(void **state)
 	uint8_t mac[6];
 
 	(void)state;
-	c.v = make_qsbr(1);
+	c.v = test_qsbr(1);
 	c.nt = make_table("nb_churn", 8);
 	assert_int_equal(neigh_rcu_qsbr_add(c.nt, c.v), 0);
 	assert_int_equal(rte_rcu_qsbr_thread_register(c.v, 0), 0);

@@ -259,6 +259,17 @@ make_tcp(const struct tcp_spec *s)
 	return m;
 }
 
+/* The key of the client's TCP 5-tuple to dst:dport from sport, as the flow table holds it. */
+static struct flow_key
+client_key(uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	return (struct flow_key){ .src_ip = CLIENT,
+				  .dst_ip = dst,
+				  .src_port = rte_cpu_to_be_16(sport),
+				  .dst_port = rte_cpu_to_be_16(dport),
+				  .proto = IPPROTO_TCP };
+}
+
 /* A client segment, as the mesh sends it to the gateway. */
 static struct rte_mbuf *
 client_seg(uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags)
@@ -529,11 +540,7 @@ test_reply_is_translated_back(void **state)
 	assert_checksums(out.pkts[DP_OUTSIDE][0]);
 	free_out(&out);
 	{
-		struct flow_key k = { .src_ip = CLIENT,
-				      .dst_ip = REDIS,
-				      .src_port = rte_cpu_to_be_16(40001),
-				      .dst_port = rte_cpu_to_be_16(6379),
-				      .proto = IPPROTO_TCP };
+		struct flow_key k = client_key(REDIS, 40001, 6379);
 		uint8_t dir;
 		struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
 
@@ -787,11 +794,7 @@ test_unresolved_next_hop(void **state)
 	/* a client whose MAC the gateway has not learnt */
 	nat_port = open_flow(40007);
 	{
-		struct flow_key k = { .src_ip = CLIENT,
-				      .dst_ip = REDIS,
-				      .src_port = rte_cpu_to_be_16(40007),
-				      .dst_port = rte_cpu_to_be_16(6379),
-				      .proto = IPPROTO_TCP };
+		struct flow_key k = client_key(REDIS, 40007, 6379);
 		uint8_t dir;
 		struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
 
@@ -881,11 +884,7 @@ test_established_timeout_and_lazy_expiry(void **state)
 static void
 test_fin_close_and_rst(void **state)
 {
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS,
-			      .src_port = rte_cpu_to_be_16(40010),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS, 40010, 6379);
 	uint16_t nat_port = open_flow(40010);
 	struct dp_out out;
 	struct flow *f;
@@ -1130,11 +1129,7 @@ test_icmp_error_translated(void **state)
 	struct dp_out out;
 	struct flow *f;
 	uint64_t seen;
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS,
-			      .src_port = rte_cpu_to_be_16(40022),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS, 40022, 6379);
 	(void)state;
 
 	m = client_seg(40022, REDIS, 6379, RTE_TCP_SYN_FLAG);
@@ -1620,11 +1615,7 @@ test_dnat_ports_and_weights(void **state)
 
 	/* a reply from the endpoint reaches the client from the VIP */
 	{
-		struct flow_key k = { .src_ip = CLIENT,
-				      .dst_ip = REDIS_VIP,
-				      .src_port = rte_cpu_to_be_16(20000),
-				      .dst_port = rte_cpu_to_be_16(6379),
-				      .proto = IPPROTO_TCP };
+		struct flow_key k = client_key(REDIS_VIP, 20000, 6379);
 		uint8_t dir;
 		struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
 
@@ -1722,11 +1713,7 @@ test_max_connections(void **state)
 static void
 test_connect_timeout(void **state)
 {
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS_VIP,
-			      .src_port = rte_cpu_to_be_16(25000),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS_VIP, 25000, 6379);
 	struct flow *f;
 	uint8_t dir;
 	(void)state;
@@ -1946,11 +1933,7 @@ test_revoked_flow_in_one_burst(void **state)
 static void
 test_evicted_flow_retransmit_in_one_burst(void **state)
 {
-	struct flow_key ka = { .src_ip = CLIENT,
-			       .dst_ip = REDIS,
-			       .src_port = rte_cpu_to_be_16(40111),
-			       .dst_port = rte_cpu_to_be_16(6379),
-			       .proto = IPPROTO_TCP };
+	struct flow_key ka = client_key(REDIS, 40111, 6379);
 	struct rte_mbuf *pkts[2];
 	struct dp_out out;
 	struct flow *f;
@@ -2066,11 +2049,7 @@ test_keep_admits_no_new_connection(void **state)
 static void
 test_sweep_follows_table_size(void **state)
 {
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS,
-			      .src_port = rte_cpu_to_be_16(40140),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS, 40140, 6379);
 	unsigned int ms, loop;
 	uint8_t dir;
 	(void)state;
@@ -2162,11 +2141,7 @@ test_full_table_reclaims_once_per_ms(void **state)
 static void
 test_simultaneous_open(void **state)
 {
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS,
-			      .src_port = rte_cpu_to_be_16(40160),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS, 40160, 6379);
 	uint16_t nat_port = open_flow(40160);
 	struct dp_out out;
 	struct flow *f;
@@ -2200,11 +2175,7 @@ test_simultaneous_open(void **state)
 static void
 test_syn_past_handshake_and_ack_check(void **state)
 {
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = REDIS,
-			      .src_port = rte_cpu_to_be_16(40170),
-			      .dst_port = rte_cpu_to_be_16(6379),
-			      .proto = IPPROTO_TCP };
+	struct flow_key k = client_key(REDIS, 40170, 6379);
 	struct tcp_spec s = {
 		.dst_mac = mac_in,
 		.src_mac = mac_client,

@@ -53,16 +53,24 @@ cmp_str(const void *a, const void *b)
 static char **
 list_yaml(const char *dir)
 {
-	char **v = calloc(256, sizeof(*v));
+	size_t n = 0, cap = 64;
+	char **v = calloc(cap + 1, sizeof(*v));
 	struct dirent *de;
-	size_t n = 0;
 	DIR *d = opendir(dir);
 
 	assert_non_null(d);
 	assert_non_null(v);
-	while ((de = readdir(d)) != NULL && n < 255)
-		if (de->d_name[0] != '.' && ends_with(de->d_name, ".yaml"))
-			v[n++] = strdup(de->d_name);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || !ends_with(de->d_name, ".yaml"))
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			v = realloc(v, (cap + 1) * sizeof(*v));
+			assert_non_null(v);
+		}
+		v[n++] = strdup(de->d_name);
+	}
+	v[n] = NULL;
 	closedir(d);
 	qsort(v, n, sizeof(*v), cmp_str);
 	return v;
@@ -189,6 +197,188 @@ test_corpus_invalid(void **state)
 {
 	(void)state;
 	run_corpus(CORPUS "/invalid", false);
+}
+
+/*
+ * Parity with Istio's own validation: tests/data/istio/parity/KIND/VERDICT/
+ * NAME.yaml, one case per file, VERDICT what Istio's validation says of it
+ * ("valid" or "invalid"); the first comment of each file names the Istio rule
+ * or test it follows. egressd agrees when a valid case loads without error
+ * and an invalid one is refused. Where it knowingly disagrees, the case is
+ * listed in parity/KIND/DISAGREEMENTS ("KIND/VERDICT/NAME.yaml: why"); the test
+ * fails on a disagreement not listed there, on a listed case that now agrees
+ * (the list must stay true), and below 95 % agreement.
+ */
+#define PARITY           CORPUS "/parity"
+#define PARITY_MIN_CASES 1 /* fewer: cases were lost */
+
+struct parity_known {
+	char **v;
+	size_t n;
+	bool *seen;
+};
+
+/* Append the cases parity/KIND/DISAGREEMENTS lists to k. */
+static void
+parity_known_load(struct parity_known *k, const char *kind)
+{
+	char line[LINE_MAX_LEN];
+	size_t cap = k->n;
+	FILE *f;
+
+	snprintf(line, sizeof(line), PARITY "/%s/DISAGREEMENTS", kind);
+	f = fopen(line, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strstr(line, ".yaml:");
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		assert_non_null(colon); /* "KIND/VERDICT/NAME.yaml: why" */
+		colon[strlen(".yaml")] = '\0';
+		if (k->n == cap) {
+			cap = cap ? 2 * cap : 32;
+			k->v = realloc(k->v, cap * sizeof(*k->v));
+			k->seen = realloc(k->seen, cap * sizeof(*k->seen));
+			assert_non_null(k->v);
+			assert_non_null(k->seen);
+		}
+		k->seen[k->n] = false;
+		k->v[k->n++] = strdup(line);
+	}
+	fclose(f);
+}
+
+/* Is case (KIND/VERDICT/NAME.yaml) listed? Marks it seen. */
+static bool
+parity_known_has(struct parity_known *k, const char *c)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->v[i], c) == 0) {
+			k->seen[i] = true;
+			return true;
+		}
+	return false;
+}
+
+/* Run the cases of one folder; @return how many agree, *n: how many ran. */
+static size_t
+parity_dir(const char *kind, const char *verdict, struct parity_known *k, size_t *n, int *bad)
+{
+	struct egress_config cfg;
+	char dir[PATH_MAX / 2], path[PATH_MAX], id[PATH_MAX];
+	struct stat st;
+	size_t i, agree = 0;
+	char **files;
+
+	snprintf(dir, sizeof(dir), PARITY "/%s/%s", kind, verdict);
+	*n = 0;
+	if (stat(dir, &st) != 0)
+		return 0;
+	test_cfg(&cfg);
+	files = list_yaml(dir);
+	for (i = 0; files[i] != NULL; i++) {
+		struct policy_model m = { 0 };
+		struct diag_list dl = { 0 };
+		bool valid = strcmp(verdict, "valid") == 0;
+		bool loads, listed;
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		snprintf(id, sizeof(id), "%s/%s/%s", kind, verdict, files[i]);
+		rc = istio_load_file(&cfg, &m, path, &dl);
+		loads = rc == 0 && diag_errors(&dl) == 0;
+		if (!loads && rc != -EINVAL) {
+			fprintf(stderr, "parity: %s: rc %d (want 0 or -EINVAL)\n", id, rc);
+			(*bad)++;
+		}
+		listed = parity_known_has(k, id);
+		if (loads == valid) {
+			agree++;
+			if (listed) {
+				fprintf(stderr,
+					"parity: %s: agrees with Istio now, "
+					"remove it from DISAGREEMENTS\n",
+					id);
+				(*bad)++;
+			}
+		} else if (!listed) {
+			fprintf(stderr, "parity: %s: Istio says %s, egressd %s it\n", id, verdict,
+				loads ? "accepts" : "refuses");
+			print_diags(&dl);
+			(*bad)++;
+		}
+		(*n)++;
+		policy_model_free(&m);
+		diag_list_clear(&dl);
+	}
+	free_list(files);
+	return agree;
+}
+
+static void
+test_istio_parity(void **state)
+{
+	static const char *const verdicts[] = { "valid", "invalid" };
+	struct parity_known k = { 0 };
+	size_t total = 0, agree = 0, i;
+	struct dirent *de;
+	char **kinds = NULL;
+	size_t n_kinds = 0;
+	int bad = 0;
+	DIR *d;
+
+	(void)state;
+	d = opendir(PARITY);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char sub[PATH_MAX];
+		struct stat st;
+
+		snprintf(sub, sizeof(sub), PARITY "/%s", de->d_name);
+		if (de->d_name[0] == '.' || stat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		kinds = realloc(kinds, (n_kinds + 1) * sizeof(*kinds));
+		assert_non_null(kinds);
+		kinds[n_kinds++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(kinds, n_kinds, sizeof(*kinds), cmp_str);
+	for (i = 0; i < n_kinds; i++) {
+		size_t kind_n = 0, kind_agree = 0, v;
+
+		parity_known_load(&k, kinds[i]);
+		for (v = 0; v < 2; v++) {
+			size_t n;
+
+			kind_agree += parity_dir(kinds[i], verdicts[v], &k, &n, &bad);
+			kind_n += n;
+		}
+		printf("parity: %-16s %3zu of %3zu agree with Istio\n", kinds[i], kind_agree,
+		       kind_n);
+		total += kind_n;
+		agree += kind_agree;
+		free(kinds[i]);
+	}
+	free(kinds);
+	printf("parity: %-16s %3zu of %3zu agree with Istio (%.1f %%)\n", "all", agree, total,
+	       total ? 100.0 * (double)agree / (double)total : 0.0);
+	for (i = 0; i < k.n; i++) {
+		if (!k.seen[i]) {
+			fprintf(stderr, "parity: DISAGREEMENTS lists %s, which is no case\n",
+				k.v[i]);
+			bad++;
+		}
+		free(k.v[i]);
+	}
+	free(k.v);
+	free(k.seen);
+	assert_int_equal(bad, 0);
+	assert_true(total >= PARITY_MIN_CASES);
+	assert_true(agree * 100 >= total * 95);
 }
 
 /* The seed's two files, placeholder filled in, load and mean what they say. */
@@ -1023,6 +1213,7 @@ main(void)
 		cmocka_unit_test(test_seed_raw),
 		cmocka_unit_test(test_corpus_valid),
 		cmocka_unit_test(test_corpus_invalid),
+		cmocka_unit_test(test_istio_parity),
 		cmocka_unit_test(test_model_static),
 		cmocka_unit_test(test_model_dns_and_cidr),
 		cmocka_unit_test(test_model_ipv6),

@@ -7,6 +7,8 @@
 #     rules as its golden table (tests/data/istio/valid/*.compiled);
 #   - every invalid document: exit 1, and every error its .expected file lists
 #     printed as FILE:LINE:COL: error: message;
+#   - every parity case (tests/data/istio/parity): Istio's verdict, or a
+#     reason in its kind's DISAGREEMENTS file;
 #   - the Memorystore config: exit 0, the 10.59.118.59/32 6379 tcp rule.
 #
 # Exit: 0 pass, 1 fail, 77 skip (root without runuser; under CI=true a
@@ -98,6 +100,43 @@ for f in "$CORPUS"/invalid/*.yaml; do
 		sed 's/^/  | /' "$d/err" | head -5
 	fi
 done
+
+# Parity with Istio (tests/data/istio/parity, see test_istio.c): the whole of
+# --check, compile included, gives Istio's verdict on every case, except the
+# ones KIND/DISAGREEMENTS lists.
+parity_total=0
+parity_agree=0
+parity_bad=0
+for f in "$CORPUS"/parity/*/*/*.yaml; do
+	rel=${f#"$CORPUS/parity/"}
+	kind=${rel%%/*}
+	verdict=${rel#*/}
+	verdict=${verdict%%/*}
+	d=$(setup "p-${rel//\//-}" "$f")
+	rc=0
+	as_user "$EGRESSD" --check -c "$d/egressd.yaml" >/dev/null 2>"$d/err" || rc=$?
+	listed=0
+	grep -qxF -- "$rel" <(sed -n 's/\.yaml:.*/.yaml/p' \
+		"$CORPUS/parity/$kind/DISAGREEMENTS" 2>/dev/null) && listed=1
+	parity_total=$((parity_total + 1))
+	if [[ ($verdict == valid && $rc == 0) || ($verdict == invalid && $rc == 1) ]]; then
+		parity_agree=$((parity_agree + 1))
+		if ((listed)); then
+			parity_bad=$((parity_bad + 1))
+			echo "  parity: $rel agrees with Istio, yet DISAGREEMENTS lists it"
+		fi
+	elif ((!listed)) || [[ $rc != 0 && $rc != 1 ]]; then
+		parity_bad=$((parity_bad + 1))
+		echo "  parity: $rel: Istio says $verdict, --check exits $rc"
+		sed 's/^/  | /' "$d/err" | head -3
+	fi
+	rm -rf "$d"
+done
+if ((parity_bad == 0 && parity_agree * 100 >= parity_total * 95)); then
+	live_pass "parity: --check agrees with Istio on $parity_agree of $parity_total cases"
+else
+	live_fail "parity: $parity_bad unexplained of $parity_total ($parity_agree agree)"
+fi
 
 rc=0
 out=$(as_user "$EGRESSD" --check -c "$TMP/memorystore/egressd.yaml" 2>/dev/null) || rc=$?

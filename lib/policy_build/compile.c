@@ -96,8 +96,7 @@ cc_fqdn(struct cc *c, const char *host, const char *ns)
 {
 	if (host == NULL || strchr(host, '.') != NULL || strcmp(host, "*") == 0)
 		return host;
-	return cc_printf(c, "%s.%s.svc.cluster.local", host,
-			 ns != NULL && ns[0] != '\0' ? ns : "default");
+	return cc_printf(c, "%s.%s.svc.cluster.local", host, istio_ns(ns));
 }
 
 /* ------------------------------------------------------------------ */
@@ -157,7 +156,8 @@ build_indexes(struct cc *c)
 		const struct service_entry *se = &m->ses[i];
 
 		c->se_names[i] = cc_qualified(c, se->ns, se->name);
-		for (h = 0; h < se->n_hosts; h++) {
+		/* what the gateway does not see is no one's destination */
+		for (h = 0; se->hidden == NULL && h < se->n_hosts; h++) {
 			const char *fq = cc_fqdn(c, se->hosts[h], se->ns);
 			int rc;
 
@@ -179,7 +179,7 @@ build_indexes(struct cc *c)
 		int rc;
 
 		c->dr_names[i] = cc_qualified(c, dr->ns, dr->name);
-		if (fq == NULL)
+		if (fq == NULL || dr->hidden != NULL)
 			continue;
 		if (fq[0] == '*')
 			rc = push_ref(&c->dr_wild, &c->n_dr_wild, &cap_dw, fq, i);
@@ -272,6 +272,29 @@ se_for_host(struct cc *c, const char *host, const char *ns)
 		}
 	}
 	return best;
+}
+
+/*
+ * A ServiceEntry the gateway does not see (compile_se() skips it) that has
+ * this host, for the message of a route that names it; -1 when none.
+ */
+int
+se_hidden_for_host(struct cc *c, const char *host, const char *ns)
+{
+	const char *fq = cc_fqdn(c, host, ns);
+	unsigned int i, h;
+
+	for (i = 0; fq != NULL && i < c->m->n_ses; i++) {
+		const struct service_entry *se = &c->m->ses[i];
+
+		for (h = 0; se->hidden != NULL && h < se->n_hosts; h++) {
+			const char *sh = cc_fqdn(c, se->hosts[h], se->ns);
+
+			if (sh != NULL && (strcmp(sh, fq) == 0 || istio_host_covers(sh, fq)))
+				return (int)i;
+		}
+	}
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -476,41 +499,128 @@ finish_rules(struct cc *c, struct policy *p)
 	return 0;
 }
 
-/* A Sidecar that selects this appliance overrides policy.outbound (Istio's precedence). */
+/*
+ * How a Sidecar applies to the gateway, by Istio's precedence (its
+ * getSidecarScope()): one in the gateway's namespace that selects it by its
+ * labels, else that namespace's default (no selector), else the mesh-wide
+ * default (no selector, in the root namespace). @return 3, 2, 1, or 0: it
+ * does not apply.
+ */
+static int
+sidecar_rank(const struct cc *c, const struct sidecar *sc)
+{
+	const char *ns = istio_ns(sc->ns);
+
+	if (strcmp(ns, egress_namespace(c->cfg)) == 0)
+		return !sc->has_selector ? 2 : sc->selects_us ? 3 : 0;
+	if (!sc->has_selector && strcmp(ns, egress_root_namespace(c->cfg)) == 0)
+		return 1;
+	return 0;
+}
+
+static const char *const sidecar_rank_why[] = {
+	"",
+	"is the mesh-wide default",
+	"is the default of the gateway's namespace",
+	"selects the gateway by its labels",
+};
+
+static enum egress_outbound
+cfg_outbound(const struct cc *c)
+{
+	return c->cfg != NULL ? c->cfg->outbound : EGRESS_OUTBOUND_REGISTRY_ONLY;
+}
+
+/* What a Sidecar says of outbound traffic, for the ambiguity message. */
+static const char *
+sidecar_says(struct cc *c, const struct sidecar *sc, bool first)
+{
+	if (sc->has_outbound)
+		return cc_printf(c, first ? "sets outboundTrafficPolicy %s" : "sets %s",
+				 outbound_name(sc->outbound));
+	return cc_printf(c,
+			 first ? "sets no outboundTrafficPolicy (policy.outbound %s)" :
+				 "sets none (policy.outbound %s)",
+			 outbound_name(cfg_outbound(c)));
+}
+
+/* Sidecars that set outbound but do not apply to the gateway: say why. */
+static void
+warn_sidecars_not_ours(struct cc *c, const struct sidecar *best, int best_rank)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->m->n_sidecars; i++) {
+		const struct sidecar *sc = &c->m->sidecars[i];
+		int r = sidecar_rank(c, sc);
+
+		if (!sc->has_outbound || sc == best)
+			continue;
+		if (r > 0 && r < best_rank)
+			diag_add(c->dl, DIAG_WARNING, sc->outbound_pos.file, sc->outbound_pos.line,
+				 sc->outbound_pos.col,
+				 "Sidecar %s: outboundTrafficPolicy does not apply to this "
+				 "appliance: Sidecar %s (%s:%u) %s and comes first",
+				 cc_qualified(c, sc->ns, sc->name),
+				 cc_qualified(c, best->ns, best->name), best->pos.file,
+				 best->pos.line, sidecar_rank_why[best_rank]);
+		else if (r == 0 && sc->ns[0] == '\0' && (!sc->has_selector || sc->selects_us))
+			diag_add(c->dl, DIAG_WARNING, sc->pos.file, sc->pos.line, sc->pos.col,
+				 "Sidecar %s has no metadata.namespace, so it is taken to be in "
+				 "namespace %s: its outboundTrafficPolicy does not apply to the "
+				 "gateway (namespace %s); set metadata.namespace",
+				 sc->name, ISTIO_DEFAULT_NAMESPACE, egress_namespace(c->cfg));
+	}
+}
+
+/*
+ * The Sidecar that applies to the gateway (sidecar_rank()) overrides
+ * policy.outbound with its outboundTrafficPolicy, if it sets one (Istio:
+ * else the mesh's applies, not a lower-ranked Sidecar's).
+ */
 static void
 compile_outbound(struct cc *c, struct policy *p)
 {
 	const struct sidecar *best = NULL;
 	unsigned int i;
+	int best_rank = 0;
 
 	for (i = 0; i < c->m->n_sidecars; i++) {
 		const struct sidecar *sc = &c->m->sidecars[i];
+		int r = sidecar_rank(c, sc);
 
-		if (!sc->selects_us || !sc->has_outbound)
-			continue;
-		/* one that selects this appliance by its labels beats a namespace default */
-		if (best == NULL || (sc->has_selector && !best->has_selector)) {
+		if (r > best_rank) {
 			best = sc;
-			continue;
+			best_rank = r;
 		}
-		if (sc->has_selector != best->has_selector || sc->outbound == best->outbound)
-			continue;
-		diag_add(c->dl, DIAG_ERROR, sc->outbound_pos.file, sc->outbound_pos.line,
-			 sc->outbound_pos.col,
-			 "Sidecar %s sets outboundTrafficPolicy %s, but "
-			 "Sidecar %s (%s:%u) sets %s: which one applies to this appliance is "
-			 "ambiguous",
-			 cc_qualified(c, sc->ns, sc->name), outbound_name(sc->outbound),
-			 cc_qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
-			 outbound_name(best->outbound));
 	}
-	if (best == NULL)
+	for (i = 0; best != NULL && i < c->m->n_sidecars; i++) {
+		const struct sidecar *sc = &c->m->sidecars[i];
+		enum egress_outbound a, b;
+
+		if (sc == best || sidecar_rank(c, sc) != best_rank)
+			continue;
+		/* Istio takes the oldest; a file has no age, so disagreeing is an error */
+		a = sc->has_outbound ? sc->outbound : cfg_outbound(c);
+		b = best->has_outbound ? best->outbound : cfg_outbound(c);
+		if (a == b)
+			continue;
+		diag_add(c->dl, DIAG_ERROR, sc->has_outbound ? sc->outbound_pos.file : sc->pos.file,
+			 sc->has_outbound ? sc->outbound_pos.line : sc->pos.line,
+			 sc->has_outbound ? sc->outbound_pos.col : sc->pos.col,
+			 "Sidecar %s %s, but Sidecar %s (%s:%u) %s: which one applies to this "
+			 "appliance is ambiguous",
+			 cc_qualified(c, sc->ns, sc->name), sidecar_says(c, sc, true),
+			 cc_qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
+			 sidecar_says(c, best, false));
+	}
+	warn_sidecars_not_ours(c, best, best_rank);
+	if (best == NULL || !best->has_outbound)
 		return;
 	p->outbound = best->outbound;
-	p->outbound_from = cc_printf(
-		c, "Sidecar %s at %s:%u, over policy.outbound %s",
-		cc_qualified(c, best->ns, best->name), best->pos.file, best->pos.line,
-		outbound_name(c->cfg != NULL ? c->cfg->outbound : EGRESS_OUTBOUND_REGISTRY_ONLY));
+	p->outbound_from = cc_printf(c, "Sidecar %s at %s:%u, over policy.outbound %s",
+				     cc_qualified(c, best->ns, best->name), best->pos.file,
+				     best->pos.line, outbound_name(cfg_outbound(c)));
 	if (c->cfg != NULL && best->outbound != c->cfg->outbound)
 		diag_add(c->dl, DIAG_WARNING, best->outbound_pos.file, best->outbound_pos.line,
 			 best->outbound_pos.col,
@@ -535,7 +645,7 @@ warn_unused_drs(struct cc *c)
 		for (k = 0; k < dr->n_subsets; k++)
 			enforces = enforces || dr->subsets[k].s.has_max_connections ||
 				   dr->subsets[k].s.has_connect_timeout || dr->subsets[k].s.has_lb;
-		if (c->dr_used[i] || !enforces || dr->host == NULL)
+		if (c->dr_used[i] || !enforces || dr->host == NULL || dr->hidden != NULL)
 			continue;
 		diag_add(c->dl, DIAG_WARNING, dr->pos.file, dr->pos.line, dr->pos.col,
 			 "DestinationRule %s: host %s is not the host of any ServiceEntry; its "

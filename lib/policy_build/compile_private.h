@@ -117,6 +117,7 @@ const char *cc_qualified(struct cc *c, const char *ns, const char *name);
 const char *cc_fqdn(struct cc *c, const char *host, const char *ns);
 int dr_for_se(struct cc *c, uint32_t se_i);
 int se_for_host(struct cc *c, const char *host, const char *ns);
+int se_hidden_for_host(struct cc *c, const char *host, const char *ns);
 const struct dr_subset *dr_subset_find(const struct destination_rule *dr, const char *name);
 struct dr_settings dr_effective(const struct destination_rule *dr, const struct dr_subset *sub,
 				uint32_t port);

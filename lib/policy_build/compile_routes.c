@@ -114,8 +114,9 @@ prefix_intersect(uint32_t a, uint8_t al, uint32_t b, uint8_t bl, uint32_t *x, ui
 
 /* Where a route sends the flows of one matched port. */
 struct route_to {
-	bool ok;   /* usable; else errors were reported */
-	bool keep; /* to the original destination (a NONE entry) */
+	bool ok;     /* usable; else errors were reported */
+	bool keep;   /* to the original destination (a NONE entry) */
+	bool refuse; /* !ok: every destination is hidden, the flows are refused */
 	uint16_t keep_port;
 	uint32_t first, n;
 	uint8_t flags;
@@ -175,7 +176,7 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 	      const struct vs_route *r, uint32_t mport, struct route_to *out)
 {
 	uint32_t range_n[ROUTE_MAX_DESTS], route_w[ROUTE_MAX_DESTS];
-	unsigned int i, n_ranges = 0, n_live = 0;
+	unsigned int i, n_ranges = 0, n_live = 0, n_hidden = 0;
 	bool warned_settings = false;
 
 	memset(out, 0, sizeof(*out));
@@ -199,6 +200,20 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		if (w == 0 || d->host == NULL)
 			continue;
 		se_i = se_for_host(c, d->host, vs->ns);
+		if (se_i < 0 && (di = se_hidden_for_host(c, d->host, vs->ns)) >= 0) {
+			/* Istio: a cluster the gateway does not have, whose share fails */
+			diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
+				 "VirtualService %s: destination host %s is ServiceEntry %s, "
+				 "which %s: %s",
+				 vs_name, d->host, c->se_names[di], c->m->ses[di].hidden,
+				 n_live > 1 ? "its share of the flows goes to the route's other "
+					      "destinations" :
+					      "the route refuses its flows");
+			range_n[n_ranges] = 0;
+			route_w[n_ranges++] = w;
+			n_hidden++;
+			continue;
+		}
 		if (se_i < 0) {
 			diag_add(c->dl, DIAG_ERROR, d->pos.file, d->pos.line, d->pos.col,
 				 "VirtualService %s: destination host %s is not the host of any "
@@ -283,10 +298,14 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		route_w[n_ranges++] = w;
 	}
 	out->n = c->b->n_targets - out->first;
-	if (n_ranges > 1)
-		route_weights(&c->b->targets[out->first], range_n, route_w, n_ranges);
-	else if (n_ranges == 1 && out->n == 0)
+	if (n_hidden > 0 && n_hidden == n_ranges && !out->keep) {
 		out->ok = false;
+		out->refuse = true;
+	} else if (n_ranges > 1) {
+		route_weights(&c->b->targets[out->first], range_n, route_w, n_ranges);
+	} else if (n_ranges == 1 && out->n == 0) {
+		out->ok = false;
+	}
 }
 
 /* What one route adds to the table, for one matched entry port. */
@@ -389,10 +408,10 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 	to = route_for_port(c, g, r, sp->number, &rr->cache, &rr->n_cache);
 	if (to == NULL)
 		return -ENOMEM;
-	if (!to->ok) {
+	if (!to->ok)
 		rr->failed = true;
+	if (!to->ok && !to->refuse)
 		return 0;
-	}
 	rs = (struct rule_spec){
 		.dst = dst,
 		.len = len,
@@ -409,7 +428,11 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 		.flags = (uint8_t)(POLICY_RULE_F_ROUTED | to->flags |
 				   (len == 0 ? POLICY_RULE_F_ANY_DST : 0)),
 	};
-	return cc_rule_add(c, se_i, sp, &rs);
+	if (cc_rule_add(c, se_i, sp, &rs) < 0)
+		return -ENOMEM;
+	/* refused: the rule replaces the entry's own (compile_vss()), then goes too */
+	c->b->meta[c->b->n_rules - 1].dead = !to->ok;
+	return 0;
 }
 
 /* Does a host of the VirtualService name this entry? */
@@ -501,7 +524,7 @@ compile_route(struct cc *c, struct vs_gen *g, const struct vs_route *r)
 		for (s = 0; s < c->m->n_ses && rc == 0; s++) {
 			const struct service_entry *se = &c->m->ses[s];
 
-			if (!vs_covers_se(c, vs, se))
+			if (se->hidden != NULL || !vs_covers_se(c, vs, se))
 				continue;
 			for (p = 0; p < se->n_ports && rc == 0; p++)
 				if (route_kind_fits(r, &se->ports[p]) &&
@@ -534,7 +557,7 @@ compile_vss(struct cc *c)
 		g.vs = vs;
 		g.vs_name = cc_qualified(c, vs->ns, vs->name);
 		g.vs_first = c->b->n_rules;
-		if (!vs_for_us(c, vs, g.vs_name))
+		if (vs->hidden != NULL || !vs_for_us(c, vs, g.vs_name))
 			continue;
 		for (i = 0; i < vs->n_routes; i++)
 			if (compile_route(c, &g, &vs->routes[i]) < 0)

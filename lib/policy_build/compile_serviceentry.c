@@ -297,6 +297,8 @@ compile_se(struct cc *c, uint32_t se_i)
 	bool dns_dst = se_uses_dns(se) && se->n_endpoints == 0 && se->n_addresses == 0;
 	unsigned int p, a, h, k, n_v4 = 0;
 
+	if (se->hidden != NULL)
+		return 0; /* the loader said why: it admits nothing */
 	for (a = 0; a < se->n_addresses; a++)
 		n_v4 += !se->addresses[a].v6;
 	for (p = 0; p < se->n_ports; p++) {

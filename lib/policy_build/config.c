@@ -36,7 +36,15 @@
 
 static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", NULL };
 static const char *const policy_keys[] = {
-	"outbound", "deny", "on_revoke", "sources", "labels", NULL,
+	"outbound",  "deny",           "on_revoke",         "sources", "labels",
+	"namespace", "root_namespace", "default_export_to", NULL,
+};
+/* policy.default_export_to, in enum egress_export_kind order */
+static const char *const export_kinds[] = {
+	"service_entry",
+	"virtual_service",
+	"destination_rule",
+	NULL,
 };
 static const char *const flows_keys[] = {
 	"max", "timeouts", "embryonic_max", "per_source", "tcp_liberal", NULL,
@@ -104,6 +112,26 @@ cfg_need(struct cfg_ctx *c, const struct ynode *map, const char *key)
 		return NULL;
 	}
 	return v;
+}
+
+/*
+ * An optional section (a mapping) at key of map: NULL when absent, or after
+ * the error when it is not a mapping; else the path is pushed (*mark to pop)
+ * and its unknown keys warned about.
+ */
+const struct ynode *
+cfg_section(struct cfg_ctx *c, const struct ynode *map, const char *key, const char *const *known,
+	    size_t *mark)
+{
+	const struct ynode *n = ymap_opt(map, key);
+
+	if (n == NULL)
+		return NULL;
+	*mark = yr_key(&c->r, key);
+	if (cfg_check_map(c, n, known))
+		return n;
+	yr_pop(&c->r, *mark);
+	return NULL;
 }
 
 int
@@ -208,6 +236,77 @@ parse_labels(struct cfg_ctx *c, const struct ynode *v)
 		}
 		cfg->n_labels++;
 	}
+}
+
+/* policy.namespace, policy.root_namespace: an RFC 1123 label (a Kubernetes namespace). */
+static void
+parse_namespace(struct cfg_ctx *c, const struct ynode *pol, const char *key, char **out)
+{
+	const struct ynode *v = ymap_opt(pol, key);
+	size_t mark;
+
+	if (v == NULL)
+		return;
+	mark = yr_key(&c->r, key);
+	if (yr_scalar(&c->r, v, "a namespace") != NULL) {
+		if (!istio_dns1123_label(v->str, v->len) || strlen(v->str) != v->len)
+			yr_err(&c->r, v, "invalid namespace %s (want a lowercase RFC 1123 label)",
+			       yr_quote_node(&c->r, v));
+		else
+			cfg_strdup(c, v->str, out);
+	}
+	yr_pop(&c->r, mark);
+}
+
+/*
+ * policy.default_export_to: Istio's meshConfig.default{Service,VirtualService,
+ * DestinationRule}ExportTo, a list per kind of ".", "*", "~" or namespaces.
+ */
+static void
+parse_default_export_to(struct cfg_ctx *c, const struct ynode *pol)
+{
+	size_t mark, k, i, m2, m3;
+	const struct ynode *m = cfg_section(c, pol, "default_export_to", export_kinds, &mark);
+
+	if (m == NULL)
+		return;
+	for (k = 0; k < EGRESS_EXPORT_KINDS; k++) {
+		struct egress_export_to *e = &c->cfg->default_export_to[k];
+		const struct ynode *seq = ymap_opt(m, export_kinds[k]);
+
+		m2 = yr_key(&c->r, export_kinds[k]);
+		if (seq != NULL && seq->type != YNODE_SEQ)
+			yr_err(&c->r, seq, "expected a list of namespaces, got %s",
+			       ynode_kind(seq));
+		for (i = 0; seq != NULL && seq->type == YNODE_SEQ && i < seq->n; i++) {
+			const struct ynode *n = seq->items[i];
+			const char *s;
+
+			m3 = yr_idx(&c->r, i);
+			s = yr_scalar(&c->r, n, "a namespace");
+			if (s == NULL) {
+				yr_pop(&c->r, m3);
+				continue;
+			}
+			if (i == EGRESS_MAX_EXPORT_TO) {
+				yr_err(&c->r, n, "too many entries (limit %d)",
+				       EGRESS_MAX_EXPORT_TO);
+				yr_pop(&c->r, m3);
+				break;
+			}
+			if (strcmp(s, ".") != 0 && strcmp(s, "*") != 0 && strcmp(s, "~") != 0 &&
+			    (!istio_dns1123_label(s, n->len) || strlen(s) != n->len))
+				yr_err(&c->r, n,
+				       "invalid entry %s (want \".\", \"*\", \"~\" or a "
+				       "namespace)",
+				       yr_quote_node(&c->r, n));
+			else if (cfg_strdup(c, s, &e->v[e->n]) == 0)
+				e->n++;
+			yr_pop(&c->r, m3);
+		}
+		yr_pop(&c->r, m2);
+	}
+	yr_pop(&c->r, mark);
 }
 
 /*
@@ -317,18 +416,13 @@ static void
 parse_policy(struct cfg_ctx *c, const struct ynode *root)
 {
 	struct egress_config *cfg = c->cfg;
-	const struct ynode *pol = ymap_opt(root, "policy");
-	const struct ynode *v;
 	size_t i, n, mark, m2, m3;
+	const struct ynode *pol = cfg_section(c, root, "policy", policy_keys, &mark);
+	const struct ynode *v;
 	unsigned int e;
 
 	if (pol == NULL)
 		return;
-	mark = yr_key(&c->r, "policy");
-	if (!cfg_check_map(c, pol, policy_keys)) {
-		yr_pop(&c->r, mark);
-		return;
-	}
 
 	e = cfg->outbound;
 	yr_get_enum(&c->r, pol, "outbound", outbound_names, NULL, &e);
@@ -377,6 +471,9 @@ parse_policy(struct cfg_ctx *c, const struct ynode *root)
 		parse_labels(c, v);
 		yr_pop(&c->r, m2);
 	}
+	parse_namespace(c, pol, "namespace", &cfg->ns);
+	parse_namespace(c, pol, "root_namespace", &cfg->root_namespace);
+	parse_default_export_to(c, pol);
 	yr_pop(&c->r, mark);
 }
 
@@ -384,18 +481,13 @@ static void
 parse_flows(struct cfg_ctx *c, const struct ynode *root)
 {
 	struct egress_config *cfg = c->cfg;
-	const struct ynode *flows = ymap_opt(root, "flows");
-	const struct ynode *v;
 	size_t mark, m2;
+	const struct ynode *flows = cfg_section(c, root, "flows", flows_keys, &mark);
+	const struct ynode *v;
 	uint64_t x;
 
 	if (flows == NULL)
 		return;
-	mark = yr_key(&c->r, "flows");
-	if (!cfg_check_map(c, flows, flows_keys)) {
-		yr_pop(&c->r, mark);
-		return;
-	}
 
 	if (yr_get_uint(&c->r, flows, "max", CFG_FLOWS_MIN, CFG_FLOWS_LIMIT, NULL, &x) != NULL)
 		cfg->flows_max = (uint32_t)x;
@@ -560,7 +652,7 @@ fail:
 void
 egress_config_free(struct egress_config *cfg)
 {
-	unsigned int i;
+	unsigned int i, k;
 
 	if (cfg == NULL)
 		return;
@@ -573,6 +665,11 @@ egress_config_free(struct egress_config *cfg)
 		free(cfg->labels[i].key);
 		free(cfg->labels[i].value);
 	}
+	for (k = 0; k < EGRESS_EXPORT_KINDS; k++)
+		for (i = 0; i < cfg->default_export_to[k].n; i++)
+			free(cfg->default_export_to[k].v[i]);
+	free(cfg->ns);
+	free(cfg->root_namespace);
 	free(cfg->path);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

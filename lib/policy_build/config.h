@@ -17,6 +17,10 @@
 
 #define EGRESS_MAX_LABELS    16
 #define EGRESS_MAX_NEIGHBORS 64
+#define EGRESS_MAX_EXPORT_TO 16
+
+/** Istio's defaults: the mesh root namespace, the gateway's own namespace. */
+#define EGRESS_DEFAULT_NAMESPACE "istio-system"
 
 /** A static neighbour (ports.X.neighbors): never resolved, never aged. */
 struct egress_neighbor {
@@ -40,6 +44,20 @@ struct egress_label {
 	char *value;
 };
 
+/** The resource kinds that have exportTo, each with its own mesh default. */
+enum egress_export_kind {
+	EGRESS_EXPORT_SE = 0, /**< ServiceEntry: meshConfig.defaultServiceExportTo */
+	EGRESS_EXPORT_VS,     /**< VirtualService: defaultVirtualServiceExportTo */
+	EGRESS_EXPORT_DR,     /**< DestinationRule: defaultDestinationRuleExportTo */
+	EGRESS_EXPORT_KINDS,
+};
+
+/** An exportTo list: ".", "*", "~" or namespaces. n == 0: Istio's default, "*". */
+struct egress_export_to {
+	char *v[EGRESS_MAX_EXPORT_TO];
+	unsigned int n;
+};
+
 struct egress_config {
 	char *path; /**< the config file */
 	char *dir;  /**< its folder: sources are relative to it */
@@ -60,6 +78,12 @@ struct egress_config {
 	struct egress_label labels[EGRESS_MAX_LABELS]; /**< this appliance's labels,
 							 matched by Gateway selectors */
 	unsigned int n_labels;                         /**< default: istio=egressgateway */
+	/** policy.namespace: the appliance's own (exportTo, Sidecar scope); NULL: istio-system */
+	char *ns;
+	/** policy.root_namespace: Istio's rootNamespace (mesh-wide Sidecar); NULL: istio-system */
+	char *root_namespace;
+	/** policy.default_export_to: Istio's meshConfig default*ExportTo, per kind */
+	struct egress_export_to default_export_to[EGRESS_EXPORT_KINDS];
 
 	uint32_t flows_max;                 /**< default 1048576 */
 	uint64_t timeout_established_ms;    /**< default 7440 s (RFC 5382 REQ-5) */
@@ -72,6 +96,21 @@ struct egress_config {
 
 	unsigned int workers; /**< default 1 */
 };
+
+/** The appliance's namespace (policy.namespace); cfg may be NULL. */
+static inline const char *
+egress_namespace(const struct egress_config *cfg)
+{
+	return cfg != NULL && cfg->ns != NULL ? cfg->ns : EGRESS_DEFAULT_NAMESPACE;
+}
+
+/** The mesh root namespace (policy.root_namespace); cfg may be NULL. */
+static inline const char *
+egress_root_namespace(const struct egress_config *cfg)
+{
+	return cfg != NULL && cfg->root_namespace != NULL ? cfg->root_namespace :
+							    EGRESS_DEFAULT_NAMESPACE;
+}
 
 /**
  * Load the appliance config. Every problem is added to dl; on any error the

@@ -327,19 +327,14 @@ void
 cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root)
 {
 	struct egress_config *cfg = c->cfg;
-	const struct ynode *nat = ymap_opt(root, "nat");
-	const struct ynode *v;
 	size_t i, mark, m2, m3;
+	const struct ynode *nat = cfg_section(c, root, "nat", nat_keys, &mark);
+	const struct ynode *v;
 	unsigned int e;
 	uint64_t x;
 
 	if (nat == NULL)
 		return;
-	mark = yr_key(&c->r, "nat");
-	if (!cfg_check_map(c, nat, nat_keys)) {
-		yr_pop(&c->r, mark);
-		return;
-	}
 
 	v = ymap_opt(nat, "addresses");
 	m2 = yr_key(&c->r, "addresses");

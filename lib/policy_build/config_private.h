@@ -30,7 +30,12 @@ struct cfg_ctx {
 void cfg_nomem(struct cfg_ctx *c);
 bool cfg_check_map(struct cfg_ctx *c, const struct ynode *n, const char *const *known);
 const struct ynode *cfg_need(struct cfg_ctx *c, const struct ynode *map, const char *key);
+const struct ynode *cfg_section(struct cfg_ctx *c, const struct ynode *map, const char *key,
+				const char *const *known, size_t *mark);
 int cfg_strdup(struct cfg_ctx *c, const char *s, char **out);
+
+/* istio_names.c: a Kubernetes namespace is an RFC 1123 label */
+bool istio_dns1123_label(const char *s, size_t len);
 
 /* config_net.c: the sections "ports" (required) and "nat" of root */
 void cfg_parse_ports(struct cfg_ctx *c, const struct ynode *root);

@@ -530,7 +530,7 @@ check_model(const struct policy_model *m, struct diag_list *dl)
 	for (s = 0; s < m->n_ses; s++) {
 		const struct service_entry *se = &m->ses[s];
 
-		for (p = 0; p < se->n_ports; p++) {
+		for (p = 0; se->hidden == NULL && p < se->n_ports; p++) {
 			const struct se_port *pt = &se->ports[p];
 
 			if (pt->number == 0 || port_served(m, se, pt))

@@ -9,6 +9,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -161,62 +163,289 @@ ld_label_add(struct ld *ld, const char *k, const char *v, void *arg)
 	l->value = ld_strdup(ld, v);
 }
 
-/*
- * exportTo: ".", "*", "~" or namespaces, without duplicates (Istio's
- * validateExportTo()). Namespace visibility is a property of sidecars: the
- * gateway serves whoever reaches it, so the field gets its one warning.
- */
-void
-ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se)
+/* Is this label (key=value) one of the appliance's (policy.labels, default istio=egressgateway)? */
+static bool
+label_is_ours(const struct egress_config *cfg, const char *key, const char *value)
 {
-	const struct ynode *k = ymap_key(spec, "exportTo");
-	const struct ynode *seq = yr_get(&ld->r, spec, "exportTo", YNODE_SEQ);
-	size_t i, j, mark;
+	unsigned int i;
 
-	if (k == NULL)
-		return;
-	mark = yr_key(&ld->r, "exportTo");
-	yr_warn(&ld->r, k,
-		"namespace visibility is not enforced by an L4 gateway "
-		"(every client that reaches it is served); ignored");
-	for (i = 0; seq != NULL && i < seq->n; i++) {
-		const struct ynode *n = seq->items[i];
-		const char *e;
-		size_t m2 = yr_idx(&ld->r, i);
+	if (cfg == NULL || cfg->n_labels == 0)
+		return strcmp(key, "istio") == 0 && strcmp(value, "egressgateway") == 0;
+	for (i = 0; i < cfg->n_labels; i++)
+		if (strcmp(key, cfg->labels[i].key) == 0 &&
+		    strcmp(value, cfg->labels[i].value) == 0)
+			return true;
+	return false;
+}
 
-		e = yr_str(&ld->r, n);
-		if (e == NULL) {
-			yr_pop(&ld->r, m2);
+/*
+ * The labels of a workloadSelector (the path is pushed): field is "labels"
+ * (networking's WorkloadSelector: ServiceEntry, Sidecar) or "matchLabels"
+ * (istio.type's: DestinationRule), checked as Istio's ValidateAlphaWorkloadSelector() and
+ * validateWorkloadSelector() do: an empty key or a '*' in a key or value is
+ * an error; and as its CRD does: at most 256 labels, values of at most 63
+ * bytes. *ours tells whether every label is one of the appliance's.
+ * @return the number of labels; 0 means none, which the caller warns about in
+ * its kind's words (Istio: the selector then selects every workload).
+ */
+size_t
+ld_selector_check(struct ld *ld, const struct ynode *ws, const char *field, bool *ours)
+{
+	const char *const fields[] = { field, NULL };
+	const struct ynode *lm;
+	size_t i, mark;
+
+	*ours = true;
+	ld_unknown_fields(ld, ws, fields);
+	lm = yr_get(&ld->r, ws, field, YNODE_MAP);
+	if (lm == NULL || lm->n == 0)
+		return 0;
+	mark = yr_key(&ld->r, field);
+	if (lm->n > 256)
+		yr_err(&ld->r, lm, "too many labels: %zu (at most 256)", lm->n);
+	for (i = 0; i < lm->n; i++) {
+		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
+		const char *ks = ynode_str(k), *vs = ynode_str(v);
+		char kv[2 * QUOTE_MAX + 2];
+		size_t m2;
+
+		if (ks == NULL || vs == NULL) {
+			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
+			*ours = false;
 			continue;
 		}
-		if (!(strcmp(e, ".") == 0 || strcmp(e, "*") == 0 ||
-		      (is_se && strcmp(e, "~") == 0) || istio_dns1123_label(e, strlen(e))))
-			yr_err(&ld->r, n,
-			       "invalid exportTo entry %s (want \".\", \"*\"%s or "
-			       "a namespace)",
-			       yr_quote(&ld->r, e), is_se ? ", \"~\"" : "");
-		for (j = 0; j < i; j++) {
-			const char *o = ynode_str(seq->items[j]);
-			bool dot_e = strcmp(e, ".") == 0, dot_o = o != NULL && strcmp(o, ".") == 0;
-
-			if (o == NULL)
-				continue;
-			if (strcmp(o, e) == 0) {
-				yr_err(&ld->r, n, "duplicate entries in exportTo for entry %s", e);
-				break;
-			}
-			if (ns[0] != '\0' &&
-			    ((dot_e && strcmp(o, ns) == 0) || (dot_o && strcmp(e, ns) == 0))) {
-				yr_err(&ld->r, n,
-				       "duplicate entries in exportTo: . and current "
-				       "namespace %s",
-				       ns);
-				break;
-			}
-		}
+		m2 = ks[0] != '\0' ? yr_key(&ld->r, ks) : ld->r.path_len;
+		snprintf(kv, sizeof(kv), "%s=%s", ks, vs);
+		if (ks[0] == '\0')
+			yr_err(&ld->r, k, "empty key is not supported in selector: %s",
+			       yr_quote(&ld->r, kv));
+		if (strchr(ks, '*') != NULL || strchr(vs, '*') != NULL)
+			yr_err(&ld->r, strchr(ks, '*') != NULL ? k : v,
+			       "wildcard is not supported in selector: %s", yr_quote(&ld->r, kv));
+		if (strlen(vs) > 63)
+			yr_err(&ld->r, v, "label value %s is longer than 63 bytes",
+			       yr_quote(&ld->r, vs));
+		*ours = *ours && label_is_ours(ld->cfg, ks, vs);
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
+	return lm->n;
+}
+
+/* Does an exportTo list show a resource of namespace res_ns to namespace to? */
+bool
+istio_exported_to(const char *const *e, size_t n, const char *res_ns, const char *to)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (e[i] == NULL)
+			continue;
+		if (strcmp(e[i], "*") == 0 || strcmp(e[i], to) == 0 ||
+		    (strcmp(e[i], ".") == 0 && strcmp(res_ns, to) == 0))
+			return true;
+	}
+	return false;
+}
+
+static const char *const export_kind_names[EGRESS_EXPORT_KINDS] = {
+	[EGRESS_EXPORT_SE] = "ServiceEntry",
+	[EGRESS_EXPORT_VS] = "VirtualService",
+	[EGRESS_EXPORT_DR] = "DestinationRule",
+};
+static const char *const export_kind_keys[EGRESS_EXPORT_KINDS] = {
+	[EGRESS_EXPORT_SE] = "service_entry",
+	[EGRESS_EXPORT_VS] = "virtual_service",
+	[EGRESS_EXPORT_DR] = "destination_rule",
+};
+/* What a resource the gateway does not see comes to (the warnings' end). */
+static const char *const export_kind_effect[EGRESS_EXPORT_KINDS] = {
+	[EGRESS_EXPORT_SE] = "admits nothing",
+	[EGRESS_EXPORT_VS] = "its routes do not apply",
+	[EGRESS_EXPORT_DR] = "its traffic policy does not apply",
+};
+
+/*
+ * The exportTo entries, checked in the order and with the words of Istio's
+ * validateExportTo(): "." stands for the resource's namespace when looking
+ * for duplicates; "~" (nobody) is for ServiceEntries only and alone; "*"
+ * alone; a DestinationRule with a workloadSelector exports to its own
+ * namespace only. seq is spec.exportTo (path pushed). The valid entries go
+ * to v (room for seq->n); @return how many.
+ */
+static size_t
+export_to_check(struct ld *ld, const struct ynode *seq, const char *ns,
+		enum egress_export_kind kind, bool dr_selector, const char **v)
+{
+	size_t i, j, n = 0;
+	bool has_ns = false, has_all = false, has_none = false;
+
+	for (i = 0; i < seq->n; i++) {
+		const struct ynode *it = seq->items[i];
+		size_t mark = yr_idx(&ld->r, i);
+		const char *e = yr_str(&ld->r, it), *key;
+
+		if (e == NULL) {
+			if (it->type == YNODE_SCALAR)
+				yr_err(&ld->r, it,
+				       "only .,*,~, or a valid DNS 1123 label is "
+				       "allowed as exportTo entry");
+			yr_pop(&ld->r, mark);
+			continue;
+		}
+		key = strcmp(e, ".") == 0 ? ns : e;
+		for (j = 0; j < n && strcmp(v[j], key) != 0; j++)
+			;
+		if (j < n) {
+			if (key != e)
+				yr_err(&ld->r, it,
+				       "duplicate entries in exportTo: . and current namespace %s",
+				       ns);
+			else
+				yr_err(&ld->r, it, "duplicate entries in exportTo for entry %s", e);
+		} else if (strcmp(key, "~") == 0 && kind != EGRESS_EXPORT_SE) {
+			yr_err(&ld->r, it,
+			       "exportTo ~ (none) is not allowed for Istio configuration objects");
+		} else if (strcmp(key, "*") != 0 && strcmp(key, "~") != 0 && key != ns &&
+			   !istio_dns1123_label(key, strlen(key))) {
+			/* "." of an invalid namespace: metadata.namespace says so */
+			yr_err(&ld->r, it,
+			       "%s: only .,*,~, or a valid DNS 1123 label is allowed as exportTo "
+			       "entry",
+			       yr_quote(&ld->r, e));
+		} else {
+			v[n++] = key;
+			has_ns = has_ns || strcmp(key, ns) == 0;
+			has_all = has_all || strcmp(key, "*") == 0;
+			has_none = has_none || strcmp(key, "~") == 0;
+		}
+		yr_pop(&ld->r, mark);
+	}
+	if (dr_selector && n > 0) {
+		if (!has_ns)
+			yr_err(&ld->r, seq,
+			       "destination rule with workload selector cannot have exportTo "
+			       "beyond current namespace");
+		else if (n > 1)
+			yr_err(&ld->r, seq,
+			       "destination rule with workload selector cannot have multiple "
+			       "entries in exportTo");
+	}
+	if (has_all && seq->n > 1)
+		yr_err(&ld->r, seq,
+		       "cannot have both public (*) and non-public exportTo values for a "
+		       "resource");
+	if (has_none && seq->n > 1)
+		yr_err(&ld->r, seq, "cannot export service entry to no one (~) and someone");
+	return n;
+}
+
+/*
+ * A DestinationRule's workloadSelector, validated as Istio's
+ * validateWorkloadSelector() does. Istio applies such a rule only to the
+ * workloads it selects in the rule's own namespace. @return why it does not
+ * apply to the gateway, or NULL.
+ */
+static const char *
+dr_selector_scope(struct ld *ld, const struct ynode *spec, const char *ns, const char *gw,
+		  bool hidden)
+{
+	const struct ynode *k = ymap_key(spec, "workloadSelector");
+	const struct ynode *ws = ymap_get(spec, "workloadSelector");
+	size_t mark = yr_key(&ld->r, "workloadSelector");
+	const char *why = NULL;
+	bool ours;
+
+	if (ld_selector_check(ld, ws, "matchLabels", &ours) == 0)
+		yr_warn(&ld->r, k, "workload selector specified without labels");
+	if (hidden) {
+		/* exportTo said it already */
+	} else if (strcmp(ns, gw) != 0) {
+		yr_warn(&ld->r, k,
+			"DestinationRule with a workloadSelector applies to workloads of its own "
+			"namespace (%s), not to the gateway (%s): its traffic policy does not "
+			"apply",
+			ns, gw);
+		why = "applies to workloads of its own namespace only (workloadSelector)";
+	} else if (!ours) {
+		yr_warn(&ld->r, k,
+			"DestinationRule workloadSelector does not select the gateway (its "
+			"labels are policy.labels): its traffic policy does not apply");
+		why = "has a workloadSelector that does not select the gateway";
+	}
+	yr_pop(&ld->r, mark);
+	return why;
+}
+
+/*
+ * spec.exportTo of a ServiceEntry, VirtualService or DestinationRule:
+ * validated as Istio does (export_to_check()), then applied as Istio's push
+ * context does for the gateway's own namespace (policy.namespace): a
+ * resource is visible when its exportTo (absent or empty: the mesh default,
+ * policy.default_export_to, "*" unless set) holds "*", that namespace, or "."
+ * and the resource lives there; "~" exports to nobody. A DestinationRule's
+ * workloadSelector is checked here too: the rule applies only where it
+ * selects the gateway.
+ * @return why the gateway does not see the resource (a static phrase for the
+ * compiler's messages), after a warning here; NULL when it does.
+ */
+const char *
+ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
+	     enum egress_export_kind kind)
+{
+	static const char hidden[] = "is not exported to the gateway's namespace";
+	const struct ynode *k = ymap_key(spec, "exportTo");
+	const struct ynode *seq = yr_get(&ld->r, spec, "exportTo", YNODE_SEQ);
+	const char *ns = istio_ns(md->ns), *gw = egress_namespace(ld->cfg);
+	const struct egress_export_to *dflt = NULL;
+	bool dr_selector = kind == EGRESS_EXPORT_DR && ymap_get(spec, "workloadSelector") != NULL &&
+			   ymap_get(spec, "workloadSelector")->type == YNODE_MAP;
+	const char **v = NULL, *why = NULL;
+	size_t n = 0, mark;
+
+	mark = yr_key(&ld->r, "exportTo");
+	if (seq != NULL && seq->n > 0) {
+		v = calloc(seq->n, sizeof(*v));
+		if (v == NULL) {
+			ld->oom = true;
+			yr_pop(&ld->r, mark);
+			return NULL;
+		}
+		n = export_to_check(ld, seq, ns, kind, dr_selector, v);
+	}
+	if (n > 0 && !istio_exported_to(v, n, ns, gw)) {
+		why = hidden;
+		if (n == 1 && strcmp(v[0], "~") == 0)
+			yr_warn(&ld->r, k, "%s exported to no namespace (~): %s",
+				export_kind_names[kind], export_kind_effect[kind]);
+		else
+			yr_warn(&ld->r, k,
+				"%s exported to namespaces the gateway (%s) is not in: %s",
+				export_kind_names[kind], gw, export_kind_effect[kind]);
+	} else if (n == 0 && (seq == NULL || seq->n == 0)) {
+		/* Istio: an empty exportTo is the mesh default, as an absent one */
+		if (ld->cfg != NULL)
+			dflt = &ld->cfg->default_export_to[kind];
+		if (dflt != NULL && dflt->n > 0 &&
+		    !istio_exported_to((const char *const *)dflt->v, dflt->n, ns, gw)) {
+			why = hidden;
+			yr_diag_bare(
+				&ld->r, DIAG_WARNING, md->name_node,
+				"metadata.name: %s without exportTo is exported to the mesh default "
+				"(policy.default_export_to.%s), which the gateway's namespace "
+				"(%s) is not in: %s",
+				export_kind_names[kind], export_kind_keys[kind], gw,
+				export_kind_effect[kind]);
+		}
+	}
+	yr_pop(&ld->r, mark);
+	free(v);
+	if (dr_selector) {
+		const char *w = dr_selector_scope(ld, spec, ns, gw, why != NULL);
+
+		why = why != NULL ? why : w;
+	}
+	return why;
 }
 
 const struct proto_info *
@@ -294,26 +523,11 @@ bool
 istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 		    unsigned int n_sel)
 {
-	static const struct egress_label dflt = {
-		.key = (char *)"istio",
-		.value = (char *)"egressgateway",
-	};
-	const struct egress_label *labels = &dflt;
-	unsigned int n_labels = 1, i, j;
+	unsigned int i;
 
-	if (cfg != NULL && cfg->n_labels > 0) {
-		labels = cfg->labels;
-		n_labels = cfg->n_labels;
-	}
-	for (i = 0; i < n_sel; i++) {
-		if (sel[i].key == NULL || sel[i].value == NULL)
+	for (i = 0; i < n_sel; i++)
+		if (sel[i].key == NULL || sel[i].value == NULL ||
+		    !label_is_ours(cfg, sel[i].key, sel[i].value))
 			return false;
-		for (j = 0; j < n_labels; j++)
-			if (strcmp(sel[i].key, labels[j].key) == 0 &&
-			    strcmp(sel[i].value, labels[j].value) == 0)
-				break;
-		if (j == n_labels)
-			return false;
-	}
 	return true;
 }

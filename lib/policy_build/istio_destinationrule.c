@@ -500,10 +500,8 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	}
 	dr.max_connections = dr.s.max_connections;
 	dr.connect_timeout_ms = dr.s.connect_timeout_ms;
-	ld_export_to(ld, spec, md->ns, false);
-	ld_unhonoured(ld, spec, "workloadSelector",
-		      "an L4 gateway does not select "
-		      "workloads; ignored");
+	/* also whether its workloadSelector, if any, picks the gateway */
+	dr.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_DR);
 	yr_pop(&ld->r, mark);
 	model_add_dr(ld, &dr);
 }

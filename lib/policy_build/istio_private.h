@@ -101,7 +101,10 @@ int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
 void ld_string_map(struct ld *ld, const struct ynode *map,
 		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);
 void ld_label_add(struct ld *ld, const char *k, const char *v, void *arg);
-void ld_export_to(struct ld *ld, const struct ynode *spec, const char *ns, bool is_se);
+const char *ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
+			 enum egress_export_kind kind);
+bool istio_exported_to(const char *const *e, size_t n, const char *res_ns, const char *to);
+size_t ld_selector_check(struct ld *ld, const struct ynode *ws, const char *field, bool *ours);
 const struct proto_info *istio_proto_find(const char *name);
 char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);

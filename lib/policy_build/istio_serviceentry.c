@@ -568,40 +568,41 @@ se_check_multi_host(struct ld *ld, const struct ynode *spec, const struct servic
 	yr_pop(&ld->r, mark);
 }
 
-static void
-se_workload_selector(struct ld *ld, const struct ynode *spec, const struct service_entry *se,
-		     bool *present)
+/*
+ * workloadSelector: validated as Istio does. Istio gives such an entry the
+ * workloads the selector picks (pods, WorkloadEntries) as its endpoints,
+ * whatever its resolution; egressd sees neither, so the entry admits nothing
+ * rather than anything it cannot know (NONE would otherwise open its ports to
+ * every destination). @return why the entry admits nothing, or NULL.
+ */
+static const char *
+se_workload_selector(struct ld *ld, const struct ynode *spec, const struct service_entry *se)
 {
-	static const char *const fields[] = { "labels", NULL };
+	const struct ynode *k = ymap_key(spec, "workloadSelector");
 	const struct ynode *ws = yr_get(&ld->r, spec, "workloadSelector", YNODE_MAP);
-	const struct ynode *lm;
 	size_t mark;
+	bool ours;
 
-	*present = ws != NULL;
-	if (ymap_key(spec, "workloadSelector") == NULL)
-		return;
-	ld_unhonoured(ld, spec, "workloadSelector",
-		      "an L4 gateway does not select workloads "
-		      "(WorkloadEntries are not read); ignored");
 	if (ws == NULL)
-		return;
+		return NULL;
 	mark = yr_key(&ld->r, "workloadSelector");
-	ld_unknown_fields(ld, ws, fields);
-	lm = yr_get(&ld->r, ws, "labels", YNODE_MAP);
-	if (lm != NULL) {
-		size_t m2 = yr_key(&ld->r, "labels");
-
-		ld_string_map(ld, lm, NULL, NULL);
-		yr_pop(&ld->r, m2);
-	}
+	if (ld_selector_check(ld, ws, "labels", &ours) == 0)
+		yr_warn(&ld->r, k,
+			"service entry: workload selector specified without labels, will be "
+			"applied to all services in namespace");
+	if (se->n_endpoints != 0)
+		yr_err(&ld->r, k,
+		       "only one of WorkloadSelector or Endpoints is allowed in Service Entry");
+	else if (se->resolution != SE_RES_STATIC)
+		yr_warn(&ld->r, k, "workloadSelector should not be set when resolution mode is %s",
+			se->resolution == SE_RES_NONE ? "NONE" :
+			se->resolution == SE_RES_DNS  ? "DNS" :
+							"DNS_ROUND_ROBIN");
+	yr_warn(&ld->r, k,
+		"the endpoints of this ServiceEntry are the workloads its selector picks "
+		"(pods, WorkloadEntries), which egressd cannot see: it admits nothing");
 	yr_pop(&ld->r, mark);
-	if (se->n_endpoints != 0) {
-		mark = yr_key(&ld->r, "workloadSelector");
-		yr_err(&ld->r, ymap_key(spec, "workloadSelector"),
-		       "only one of WorkloadSelector "
-		       "or Endpoints is allowed in Service Entry");
-		yr_pop(&ld->r, mark);
-	}
+	return "selects its endpoints by workloadSelector, which egressd cannot see";
 }
 
 static void
@@ -633,6 +634,7 @@ load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spe
 	struct service_entry se = { 0 };
 	struct se_ctx cx = { 0 };
 	const struct ynode *first_cidr, *addrs;
+	const char *hidden;
 	bool has_selector;
 	size_t mark;
 
@@ -647,13 +649,17 @@ load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spe
 	se.resolution = se_resolution(ld, spec, &cx.res_ok);
 	addrs = ymap_get(spec, "addresses");
 	cx.open_all = cx.res_ok && se.resolution == SE_RES_NONE &&
-		      (ynode_is_null(addrs) || (addrs->type == YNODE_SEQ && addrs->n == 0));
+		      (ynode_is_null(addrs) || (addrs->type == YNODE_SEQ && addrs->n == 0)) &&
+		      ynode_is_null(ymap_get(spec, "workloadSelector")); /* admits nothing */
 	se_hosts(ld, spec, &se);
 	se_addresses(ld, spec, &se, &first_cidr);
 	se_ports(ld, spec, &se, &cx);
 	se_endpoints(ld, spec, &se, &cx);
-	se_workload_selector(ld, spec, &se, &has_selector);
-	ld_export_to(ld, spec, md->ns, true);
+	se.hidden = se_workload_selector(ld, spec, &se);
+	has_selector = se.hidden != NULL;
+	hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_SE);
+	if (se.hidden == NULL)
+		se.hidden = hidden;
 	se_subject_alt_names(ld, spec);
 
 	if (first_cidr != NULL && cx.res_ok && se.resolution != SE_RES_NONE &&

@@ -648,7 +648,7 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 	/* tls first: Istio matches TLS ports by the tls routes, the rest by tcp */
 	vs_routes(ld, spec, &vs, true, &warned);
 	vs_routes(ld, spec, &vs, false, &warned);
-	ld_export_to(ld, spec, md->ns, false);
+	vs.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_VS);
 	yr_pop(&ld->r, mark);
 	model_add_vs(ld, &vs);
 }

@@ -21,6 +21,19 @@ mask4(uint8_t len)
 	return len == 0 ? 0 : UINT32_MAX << (32 - len);
 }
 
+/**
+ * The namespace a resource lives in: its metadata.namespace, else "default",
+ * where kubectl puts an object when neither the file nor the context names
+ * one (and the namespace a short host is expanded with).
+ */
+#define ISTIO_DEFAULT_NAMESPACE "default"
+
+static inline const char *
+istio_ns(const char *ns)
+{
+	return ns != NULL && ns[0] != '\0' ? ns : ISTIO_DEFAULT_NAMESPACE;
+}
+
 /** Where a model element was written. file points into the model's storage. */
 struct ypos {
 	const char *file;
@@ -90,7 +103,9 @@ struct service_entry {
 	unsigned int n_endpoints;
 	enum se_resolution resolution;
 	enum se_location location;
-	struct ypos pos; /**< the document's metadata.name */
+	const char *hidden; /**< why the gateway does not see it (exportTo, a
+			       workloadSelector; a static phrase), NULL: it does */
+	struct ypos pos;    /**< the document's metadata.name */
 };
 
 struct gw_server {
@@ -155,6 +170,7 @@ struct destination_rule {
 	struct dr_settings s;           /**< trafficPolicy (max_connections etc. again) */
 	struct dr_port_settings *ports; /**< trafficPolicy.portLevelSettings */
 	unsigned int n_ports;
+	const char *hidden; /**< why it does not apply to the gateway, NULL: it does */
 	struct ypos pos;
 };
 
@@ -197,6 +213,7 @@ struct virtual_service {
 	unsigned int n_gateways;
 	struct vs_route *routes; /**< tls routes, then tcp routes, each in order */
 	unsigned int n_routes;
+	const char *hidden; /**< why the gateway does not see it, NULL: it does */
 	struct ypos pos;
 	struct ypos gateways_pos;
 };
@@ -207,7 +224,8 @@ struct sidecar {
 	struct egress_label *selector; /**< workloadSelector.labels */
 	unsigned int n_selector;
 	bool has_selector;
-	bool selects_us;   /**< no selector, or it matches the appliance labels */
+	bool selects_us;   /**< no selector, or it matches the appliance labels (the
+			      namespace is compile.c's sidecar_rank()) */
 	bool has_outbound; /**< outboundTrafficPolicy given */
 	enum egress_outbound outbound;
 	struct ypos pos;

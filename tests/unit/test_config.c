@@ -161,6 +161,15 @@ test_defaults(void **state)
 	assert_int_equal(cfg.n_labels, 1);
 	assert_string_equal(cfg.labels[0].key, "istio");
 	assert_string_equal(cfg.labels[0].value, "egressgateway");
+	/* absent: Istio's defaults, istio-system and exportTo "*" for every kind */
+	assert_null(cfg.ns);
+	assert_null(cfg.root_namespace);
+	assert_string_equal(egress_namespace(&cfg), "istio-system");
+	assert_string_equal(egress_root_namespace(&cfg), "istio-system");
+	assert_string_equal(egress_namespace(NULL), "istio-system");
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_SE].n, 0);
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_VS].n, 0);
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_DR].n, 0);
 
 	assert_int_equal(cfg.flows_max, 1048576);
 	assert_int_equal(cfg.timeout_established_ms, 7440000);
@@ -252,6 +261,12 @@ test_every_key(void **state)
 			   "    istio: egress-redis\n"
 			   "    app.kubernetes.io/name: egressd\n"
 			   "    empty: \"\"\n"
+			   "  namespace: egress\n"
+			   "  root_namespace: mesh-root\n"
+			   "  default_export_to:\n"
+			   "    service_entry: [\".\", istio-system]\n"
+			   "    virtual_service: [\"*\"]\n"
+			   "    destination_rule: [\"~\"]\n"
 			   "flows:\n"
 			   "  max: 16777216\n"
 			   "  timeouts: {established: 2h4m, transitory: 4m, time_wait: 1500ms}\n"
@@ -306,6 +321,17 @@ test_every_key(void **state)
 	assert_string_equal(cfg.labels[1].value, "egressd");
 	assert_string_equal(cfg.labels[2].key, "empty");
 	assert_string_equal(cfg.labels[2].value, "");
+	assert_string_equal(cfg.ns, "egress");
+	assert_string_equal(egress_namespace(&cfg), "egress");
+	assert_string_equal(cfg.root_namespace, "mesh-root");
+	assert_string_equal(egress_root_namespace(&cfg), "mesh-root");
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_SE].n, 2);
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_SE].v[0], ".");
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_SE].v[1], "istio-system");
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_VS].n, 1);
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_VS].v[0], "*");
+	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_DR].n, 1);
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_DR].v[0], "~");
 
 	assert_int_equal(cfg.flows_max, 16777216);
 	assert_int_equal(cfg.timeout_established_ms, 7440000);
@@ -669,6 +695,27 @@ test_policy_errors(void **state)
 	      "NAME up to 63 of A-Z a-z 0-9 - _ . with alphanumeric ends)\n"
 	      "4:54: error: policy.labels: label \"ok\": invalid value \"-x\" (want up to 63 "
 	      "of A-Z a-z 0-9 - _ . with alphanumeric ends)\n");
+
+	/* policy.namespace, root_namespace: Kubernetes namespaces (RFC 1123 labels) */
+	check(PORTS_OK "policy:\n  namespace: Istio_System\n  root_namespace: [a]\n", -EINVAL,
+	      "5:14: error: policy.namespace: invalid namespace \"Istio_System\" (want a "
+	      "lowercase RFC 1123 label)\n"
+	      "6:19: error: policy.root_namespace: expected a namespace, got a list\n");
+	check(PORTS_OK "policy: {namespace: a.b, root_namespace: -x}\n", -EINVAL,
+	      "4:21: error: policy.namespace: invalid namespace \"a.b\" (want a lowercase RFC "
+	      "1123 label)\n"
+	      "4:42: error: policy.root_namespace: invalid namespace \"-x\" (want a lowercase "
+	      "RFC 1123 label)\n");
+	check(PORTS_OK "policy:\n  default_export_to:\n    service_entry: [\".\", Bad, [x]]\n"
+		       "    virtual_service: \"*\"\n    gateway: [\"*\"]\n",
+	      -EINVAL,
+	      "6:26: error: policy.default_export_to.service_entry[1]: invalid entry \"Bad\" "
+	      "(want \".\", \"*\", \"~\" or a namespace)\n"
+	      "6:31: error: policy.default_export_to.service_entry[2]: expected a namespace, got "
+	      "a list\n"
+	      "7:22: error: policy.default_export_to.virtual_service: expected a list of "
+	      "namespaces, got a scalar\n"
+	      "8:5: warning: unknown key \"gateway\" in policy.default_export_to\n");
 
 	text = malloc(4096);
 	assert_non_null(text);

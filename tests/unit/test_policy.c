@@ -53,33 +53,49 @@ find_diag(const struct diag_list *dl, const char *text)
 	return NULL;
 }
 
-/* Build from one source (a file or folder) with an optional DNS cache. */
+/* Build from one source (a file or folder) with cfg and an optional DNS cache. */
+static struct policy *
+build_with(const char *source, struct egress_config *cfg, struct dns_cache *dns,
+	   struct diag_list *dl)
+{
+	struct policy_build_params prm = {
+		.generation = 1, .dns = dns, .dns_wait = true, .now_ms = 1000, .cfg = cfg
+	};
+	char *sources[1] = { (char *)source };
+	struct policy *p;
+
+	cfg->sources = sources;
+	cfg->n_sources = 1;
+	p = policy_build_ex(&prm, dl);
+	cfg->sources = NULL;
+	cfg->n_sources = 0;
+	return p;
+}
+
+/* The same with the test config. */
 static struct policy *
 build(const char *source, struct dns_cache *dns, struct diag_list *dl)
 {
-	struct policy_build_params prm = {
-		.generation = 1, .dns = dns, .dns_wait = true, .now_ms = 1000
-	};
 	struct egress_config cfg;
-	char *sources[1] = { (char *)source };
 
 	test_cfg(&cfg);
-	cfg.sources = sources;
-	cfg.n_sources = 1;
-	prm.cfg = &cfg;
-	return policy_build_ex(&prm, dl);
+	return build_with(source, &cfg, dns, dl);
 }
 
-/* Build, and fail the test with the diagnostics when it does not build. */
+/* p, after failing the test with the diagnostics when it did not build. */
 static struct policy *
-build_ok(const char *source, struct dns_cache *dns, struct diag_list *dl)
+built(struct policy *p, const struct diag_list *dl)
 {
-	struct policy *p = build(source, dns, dl);
-
 	if (p == NULL)
 		print_diags(dl);
 	assert_non_null(p);
 	return p;
+}
+
+static struct policy *
+build_ok(const char *source, struct dns_cache *dns, struct diag_list *dl)
+{
+	return built(build(source, dns, dl), dl);
 }
 
 /* A scratch folder per test, removed by the teardown even when an assert fails. */
@@ -709,6 +725,298 @@ test_sidecar_outbound(void **state)
 	diag_list_clear(&dl);
 }
 
+/* ------------------------------------------------------------------ */
+/* What the gateway sees: exportTo, workloadSelector, Sidecar scope    */
+
+/* Build from one source with a config the test adjusted; it must build. */
+static struct policy *
+build_cfg(const char *source, struct egress_config *cfg, struct diag_list *dl)
+{
+	return built(build_with(source, cfg, NULL, dl), dl);
+}
+
+/* Exactly n rules, among them port 443 of a and, unless NULL, of b (/32 each). */
+static void
+expect_443(const struct policy *p, uint32_t n, const char *a, const char *b)
+{
+	assert_int_equal(p->n_rules, n);
+	assert_true(rule_find(p, a, 32, 443, IPPROTO_TCP) >= 0);
+	assert_true(b == NULL || rule_find(p, b, 32, 443, IPPROTO_TCP) >= 0);
+}
+
+static void
+release(struct policy *p, struct diag_list *dl)
+{
+	policy_free(p);
+	diag_list_clear(dl);
+}
+
+/*
+ * exportTo for istio-system: "*", istio-system, "." there are seen; ".",
+ * other namespaces, "~" and "." without a namespace (default) are not. What
+ * is not seen admits nothing, caps nothing, and a route to it refuses.
+ */
+static void
+test_scope_export(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	int pub, gw, local;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/scope-export.yaml", NULL, &dl);
+	expect_443(p, 3, "192.0.2.10", "192.0.2.11");
+	pub = rule_find(p, "192.0.2.10", 32, 443, IPPROTO_TCP);
+	gw = rule_find(p, "192.0.2.11", 32, 443, IPPROTO_TCP);
+	local = rule_find(p, "192.0.2.14", 32, 443, IPPROTO_TCP);
+	assert_true(local >= 0);
+	assert_string_equal(p->rules[pub].name, "cart/public");
+	assert_int_equal(p->rules[pub].max_connections, 5); /* its DR is "*" by default */
+	assert_string_equal(p->rules[pub].dr, "cart/public-cap");
+	assert_string_equal(p->rules[gw].name, "cart/to-gateway");
+	assert_int_equal(p->rules[gw].max_connections, 0); /* its DR stays in cart */
+	assert_null(p->rules[gw].dr);
+	assert_null(p->rules[gw].route); /* the shop's VirtualService stays in shop */
+	assert_string_equal(p->rules[local].name, "istio-system/local");
+	assert_int_equal(classify(p, "192.0.2.12", 443, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.13", 443, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.15", 443, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.16", 443, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.22", 5432, IPPROTO_TCP), POLICY_NO_RULE);
+	/* db is routed to a replica the gateway does not see: refused, not db's own */
+	assert_int_equal(classify(p, "192.0.2.20", 5432, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.11", 443, IPPROTO_TCP), (uint32_t)gw);
+	assert_non_null(find_diag(&dl, "scope-export.yaml:29:3: warning: spec.exportTo: "
+				       "ServiceEntry exported to namespaces the gateway "
+				       "(istio-system) is not in: admits nothing"));
+	assert_non_null(find_diag(&dl, "scope-export.yaml:38:3: warning: spec.exportTo: "
+				       "ServiceEntry exported to no namespace (~): admits "
+				       "nothing"));
+	assert_non_null(find_diag(&dl, "scope-export.yaml:57:3: warning: spec.exportTo: "
+				       "ServiceEntry exported to namespaces"));
+	assert_non_null(find_diag(&dl, "scope-export.yaml:118:3: warning: spec.exportTo: "
+				       "VirtualService exported to namespaces the gateway "
+				       "(istio-system) is not in: its routes do not apply"));
+	assert_non_null(find_diag(&dl, "scope-export.yaml:137:3: warning: spec.exportTo: "
+				       "DestinationRule exported to namespaces the gateway "
+				       "(istio-system) is not in: its traffic policy does not "
+				       "apply"));
+	assert_non_null(find_diag(&dl, "scope-export.yaml:109:27: warning: VirtualService "
+				       "istio-system/db-to-replica: destination host "
+				       "replica.example.com is ServiceEntry db/replica, which is "
+				       "not exported to the gateway's namespace: the route "
+				       "refuses its flows"));
+	/* nothing about the ports of entries that admit nothing */
+	assert_null(find_diag(&dl, "ServiceEntry private: port 443"));
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+static const char scope_ns_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: private, namespace: cart}\n"
+	"spec: {hosts: [a.example.com], addresses: [192.0.2.1],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], exportTo: [\".\"]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: no-namespace}\n"
+	"spec: {hosts: [b.example.com], addresses: [192.0.2.2],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], exportTo: [\".\"]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: gateway-local, namespace: istio-system}\n"
+	"spec: {hosts: [c.example.com], addresses: [192.0.2.3],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], exportTo: [\".\"]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: default-export}\n"
+	"spec: {hosts: [d.example.com], addresses: [192.0.2.4],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: cap, namespace: istio-system}\n"
+	"spec: {host: c.example.com,\n"
+	"  trafficPolicy: {connectionPool: {tcp: {maxConnections: 3}}}}\n";
+
+/* policy.namespace moves what "." and namespaces show; default_export_to the mesh default. */
+static void
+test_scope_namespace(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], cart[] = "cart", dflt[] = "default", dot[] = ".", tilde[] = "~";
+	struct diag_list dl = { 0 };
+	struct egress_config cfg;
+	struct policy *p;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/se.yaml", dir);
+	write_file(dir, "se.yaml", scope_ns_yaml);
+	test_cfg(&cfg);
+
+	/* istio-system (the default): its own "." and the "*" default */
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 2, "192.0.2.3", "192.0.2.4");
+	r = rule_find(p, "192.0.2.3", 32, 443, IPPROTO_TCP);
+	assert_int_equal(p->rules[r].max_connections, 3);
+	release(p, &dl);
+
+	/* a gateway in cart sees cart's "." only */
+	cfg.ns = cart;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 2, "192.0.2.1", "192.0.2.4");
+	assert_non_null(find_diag(&dl, "se.yaml:17:53: warning: spec.exportTo: ServiceEntry "
+				       "exported to namespaces the gateway (cart) is not in: "
+				       "admits nothing"));
+	release(p, &dl);
+
+	/* no metadata.namespace is "default" */
+	cfg.ns = dflt;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 2, "192.0.2.2", "192.0.2.4");
+	release(p, &dl);
+
+	/* a mesh default of "." keeps what says nothing in its namespace */
+	cfg.ns = NULL;
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[0] = dot;
+	cfg.default_export_to[EGRESS_EXPORT_SE].n = 1;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 1, "192.0.2.3", NULL);
+	assert_non_null(find_diag(&dl, "se.yaml:21:18: warning: metadata.name: ServiceEntry "
+				       "without exportTo is exported to the mesh default "
+				       "(policy.default_export_to.service_entry), which the "
+				       "gateway's namespace (istio-system) is not in: admits "
+				       "nothing"));
+	release(p, &dl);
+
+	/* and one of "~" for DestinationRules drops the cap */
+	cfg.default_export_to[EGRESS_EXPORT_SE].n = 0;
+	cfg.default_export_to[EGRESS_EXPORT_DR].v[0] = tilde;
+	cfg.default_export_to[EGRESS_EXPORT_DR].n = 1;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 2, "192.0.2.3", "192.0.2.4");
+	r = rule_find(p, "192.0.2.3", 32, 443, IPPROTO_TCP);
+	assert_int_equal(p->rules[r].max_connections, 0);
+	release(p, &dl);
+}
+
+static const char scope_sidecar_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+	"metadata: {name: default, namespace: istio-system}\n"
+	"spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+	"metadata: {name: gw-labels, namespace: istio-system}\n"
+	"spec: {workloadSelector: {labels: {istio: egressgateway}},\n"
+	"  outboundTrafficPolicy: {mode: REGISTRY_ONLY}}\n";
+
+/*
+ * A gateway in namespace egress: the root namespace's default applies, its
+ * selector Sidecars do not; a default of egress comes first even without an
+ * outboundTrafficPolicy (then policy.outbound applies, as Istio's mesh's).
+ */
+static void
+test_scope_sidecar(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], egress[] = "egress", root[] = "mesh-root";
+	struct diag_list dl = { 0 };
+	struct egress_config cfg;
+	struct policy *p;
+
+	snprintf(path, sizeof(path), "%s/sc.yaml", dir);
+	write_file(dir, "sc.yaml", scope_sidecar_yaml);
+	test_cfg(&cfg);
+	cfg.ns = egress;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_ALLOW_ANY);
+	assert_non_null(p->outbound_from);
+	assert_non_null(strstr(p->outbound_from, "Sidecar istio-system/default at "));
+	assert_non_null(strstr(p->outbound_from, "/sc.yaml:3, over policy.outbound"));
+	release(p, &dl);
+
+	/* another root namespace: nothing applies */
+	cfg.root_namespace = root;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_null(p->outbound_from);
+	release(p, &dl);
+	cfg.root_namespace = NULL;
+
+	/* a default of the gateway's namespace, without outboundTrafficPolicy */
+	write_file(dir, "sc.yaml",
+		   "apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+		   "metadata: {name: default, namespace: egress}\n"
+		   "spec: {egress: [{hosts: [\"*/*\"]}]}\n"
+		   "---\n"
+		   "apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+		   "metadata: {name: default, namespace: istio-system}\n"
+		   "spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n");
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_null(p->outbound_from);
+	assert_non_null(find_diag(&dl, "sc.yaml:9:38: warning: Sidecar istio-system/default: "
+				       "outboundTrafficPolicy does not apply to this appliance: "
+				       "Sidecar egress/default ("));
+	assert_non_null(find_diag(&dl, "/sc.yaml:3) is the default of the gateway's namespace "
+				       "and comes first"));
+	release(p, &dl);
+
+	/* without metadata.namespace a Sidecar is in default */
+	write_file(dir, "sc.yaml",
+		   "apiVersion: networking.istio.io/v1\nkind: Sidecar\n"
+		   "metadata: {name: open}\n"
+		   "spec: {outboundTrafficPolicy: {mode: ALLOW_ANY}}\n");
+	cfg.ns = NULL;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_REGISTRY_ONLY);
+	assert_non_null(find_diag(&dl, "sc.yaml:3:18: warning: Sidecar open has no "
+				       "metadata.namespace, so it is taken to be in namespace "
+				       "default: its outboundTrafficPolicy does not apply to the "
+				       "gateway (namespace istio-system); set metadata.namespace"));
+	release(p, &dl);
+	cfg.ns = (char *)"default";
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->outbound, EGRESS_OUTBOUND_ALLOW_ANY);
+	release(p, &dl);
+}
+
+/*
+ * A ServiceEntry with a workloadSelector admits nothing (its endpoints are
+ * workloads egressd cannot see), never 0.0.0.0/0; a DestinationRule's applies
+ * where it selects the gateway in the gateway's namespace.
+ */
+static void
+test_scope_selector(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	uint32_t i;
+	int a, b;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/scope-selector.yaml", NULL, &dl);
+	assert_int_equal(p->n_rules, 2);
+	for (i = 0; i < p->n_rules; i++) {
+		assert_string_equal(p->rules[i].name, "istio-system/api");
+		assert_int_equal(p->rules[i].flags & POLICY_RULE_F_ANY_DST, 0);
+	}
+	assert_int_equal(classify(p, "198.51.100.7", 8080, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.30", 8080, IPPROTO_TCP), POLICY_NO_RULE);
+	a = rule_find(p, "192.0.2.40", 32, 443, IPPROTO_TCP);
+	b = rule_find(p, "192.0.2.40", 32, 8443, IPPROTO_TCP);
+	assert_true(a >= 0 && b >= 0);
+	assert_int_equal(p->rules[a].max_connections, 9);
+	assert_string_equal(p->rules[a].dr, "istio-system/api-for-gateway");
+	assert_int_equal(p->rules[b].max_connections, 9);
+	assert_non_null(find_diag(&dl, "scope-selector.yaml:12:3: warning: spec.workloadSelector: "
+				       "the endpoints of this ServiceEntry are the workloads its "
+				       "selector picks (pods, WorkloadEntries), which egressd "
+				       "cannot see: it admits nothing"));
+	assert_null(find_diag(&dl, "is open to EVERY destination"));
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
 /* portLevelSettings override the trafficPolicy for their port only. */
 static void
 test_dr_port_settings(void **state)
@@ -1156,6 +1464,11 @@ main(void)
 		cmocka_unit_test(test_static_targets),
 		cmocka_unit_test(test_vs_routes),
 		cmocka_unit_test(test_sidecar_outbound),
+		cmocka_unit_test(test_scope_export),
+		cmocka_unit_test_setup_teardown(test_scope_namespace, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_scope_sidecar, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(test_scope_selector),
 		cmocka_unit_test(test_dr_port_settings),
 		cmocka_unit_test_setup_teardown(test_classify, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_classify_empty, tmpdir_setup, tmpdir_teardown),

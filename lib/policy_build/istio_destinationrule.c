@@ -1,400 +1,295 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * DestinationRule: host, subsets and traffic policies (the rule's own, per
- * port, per subset), of which an L4 gateway enforces maxConnections,
- * connectTimeout and the load balancer; the rest gets its one warning.
+ * port, per subset), checked as Istio's ValidateDestinationRule() and the
+ * CRD schema check them. An L4 gateway enforces maxConnections,
+ * connectTimeout and the load balancer; the rest gets its one warning. The
+ * parts of a policy are in istio_dr_settings.c and istio_dr_locality.c.
  *
  * Control thread only.
  */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "istio_private.h"
+#include "istio_dr_private.h"
 
 static const char *const dr_spec_fields[] = {
 	"host", "subsets", "trafficPolicy", "exportTo", "workloadSelector", NULL,
 };
 static const char *const dr_policy_fields[] = {
-	"connectionPool",    "loadBalancer", "outlierDetection", "tls",
-	"portLevelSettings", "tunnel",       "proxyProtocol",    NULL,
+	"connectionPool", "loadBalancer",  "outlierDetection", "tls", "portLevelSettings",
+	"tunnel",         "proxyProtocol", "retryBudget",      NULL,
 };
 static const char *const dr_port_policy_fields[] = {
 	"port", "connectionPool", "loadBalancer", "outlierDetection", "tls", NULL,
 };
-static const char *const dr_pool_fields[] = { "tcp", "http", NULL };
-static const char *const dr_tcp_fields[] = {
-	"maxConnections",        "connectTimeout", "tcpKeepalive",
-	"maxConnectionDuration", "idleTimeout",    NULL,
-};
-static const char *const dr_lb_fields[] = {
-	"simple", "consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup", NULL,
-};
-static const char *const dr_hash_fields[] = {
-	"httpHeaderName", "httpCookie", "useSourceIp",     "httpQueryParameterName",
-	"ringHash",       "maglev",     "minimumRingSize", NULL,
-};
 static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy", NULL };
 
+/* The portLevelSettings items the CRD allows (maxItems). */
+#define DR_PORT_SETTINGS_MAX 4096
+
 /*
- * A protobuf / Go duration: "10s", "1.5s", "500ms", "1m30s", "2h". Units ns,
- * us, ms, s, m, h. @return 0 and *ns; 1 when it is well formed but more than
- * UINT64_MAX ns (584 years: Istio still takes it, the caller clamps); -1.
+ * The parts a trafficPolicy and a portLevelSettings item both have:
+ * outlierDetection, connectionPool, loadBalancer, tls. ignored: the fields
+ * of map egressd does not act on (NULL-terminated), one warning each.
  */
-static int
-parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },         { "us", 1000 },          { "ms", 1000000 },
-		{ "s", 1000000000 }, { "m", 60000000000ull }, { "h", 3600000000000ull },
-	};
-	uint64_t total = 0;
-	bool big = false;
-
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, lost = 0;
-		bool digits = false;
-		size_t i, ul = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				big = true;
-			else
-				whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.') {
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
-				if (scale < 1000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				} else if (*s != '0') {
-					/* below 1e-9 unit: still fails a precision check */
-					lost = 1;
-				}
-			}
-		}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
-
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
-		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (big || whole > UINT64_MAX / unit) {
-			big = true;
-			continue;
-		}
-		whole *= unit;
-		/* frac / scale < 1, so neither product can overflow */
-		whole += frac * (unit / scale) + frac * (unit % scale) / scale + lost;
-		if (UINT64_MAX - total < whole)
-			big = true;
-		else
-			total += whole;
-	}
-	*ns = total;
-	return big ? 1 : 0;
-}
-
 static void
-dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
+dr_settings_fields(struct ld *ld, const struct ynode *map, const char *ns,
+		   const char *const *ignored, struct dr_settings *st)
 {
-	const struct ynode *n;
-	const char *s;
-	size_t mark;
-
-	ld_unknown_fields(ld, tcp, dr_tcp_fields);
-	n = ymap_get(tcp, "maxConnections");
-	if (n != NULL && !ynode_is_null(n)) {
-		int64_t v;
-
-		mark = yr_key(&ld->r, "maxConnections");
-		if (yr_int(&ld->r, n, &v) == 0) {
-			if (v < 0) {
-				yr_err(&ld->r, n, "max connections must be non-negative");
-			} else if (v > INT32_MAX) {
-				yr_err(&ld->r, n, "max connections %s out of range (0-2147483647)",
-				       n->str);
-			} else {
-				st->max_connections = (uint32_t)v;
-				st->has_max_connections = true;
-			}
-		}
-		yr_pop(&ld->r, mark);
-	}
-	s = yr_get_str(&ld->r, tcp, "connectTimeout", &n);
-	if (s != NULL) {
-		uint64_t ns;
-		int rc;
-
-		mark = yr_key(&ld->r, "connectTimeout");
-		rc = parse_duration_ns(s, &ns);
-		if (rc < 0) {
-			yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
-			       yr_quote(&ld->r, s));
-		} else if (rc == 0 && ns < 1000000) {
-			yr_err(&ld->r, n, "duration must be greater than 1ms");
-		} else if (rc == 0 && ns % 1000000 != 0) {
-			yr_err(&ld->r, n, "only durations to ms precision are supported");
-		} else if (rc > 0 || ns / 1000000 > EGRESS_TIMEOUT_MAX_MS) {
-			/* Istio takes any positive duration: not an error in the
-			 * user's manifest, but the flow table cannot time it */
-			yr_warn(&ld->r, n,
-				"%s is longer than a flow can be timed (%" PRIu64 "h): "
-				"clamped to %" PRIu64 "h",
-				yr_quote(&ld->r, s), EGRESS_TIMEOUT_MAX_MS / 3600000,
-				EGRESS_TIMEOUT_MAX_MS / 3600000);
-			st->connect_timeout_ms = EGRESS_TIMEOUT_MAX_MS;
-			st->has_connect_timeout = true;
-		} else {
-			st->connect_timeout_ms = ns / 1000000;
-			st->has_connect_timeout = true;
-		}
-		yr_pop(&ld->r, mark);
-	}
-	if (ymap_key(tcp, "tcpKeepalive") != NULL)
-		ld_unhonoured(ld, tcp, "tcpKeepalive",
-			      "the gateway does not originate the "
-			      "connection, so it sends no keepalives; ignored");
-	if (ymap_key(tcp, "maxConnectionDuration") != NULL)
-		ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
-	if (ymap_key(tcp, "idleTimeout") != NULL)
-		ld_unhonoured(ld, tcp, "idleTimeout",
-			      "idle flows follow flows.timeouts of the "
-			      "appliance config; ignored");
-}
-
-static void
-dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
-{
-	const struct ynode *tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
-	size_t mark = yr_key(&ld->r, "connectionPool");
-
-	ld_unknown_fields(ld, pool, dr_pool_fields);
-	if (pool->n == 0)
-		yr_err(&ld->r, pool, "connection pool must have at least one field");
-	ld_unhonoured(ld, pool, "http",
-		      "HTTP connection pool settings need an L7 "
-		      "proxy; ignored");
-	if (tcp != NULL) {
-		size_t m2 = yr_key(&ld->r, "tcp");
-
-		dr_tcp(ld, tcp, st);
-		yr_pop(&ld->r, m2);
-	}
-	yr_pop(&ld->r, mark);
-}
-
-/* consistentHash: the client's address is the one key an L4 gateway has. */
-static void
-dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st)
-{
-	static const char *const l7_keys[] = {
-		"httpHeaderName",
-		"httpCookie",
-		"httpQueryParameterName",
-		NULL,
-	};
-	const struct ynode *n = ymap_get(ch, "useSourceIp");
-	const struct ynode *cookie = yr_get(&ld->r, ch, "httpCookie", YNODE_MAP);
-	bool src = false;
-	size_t i, mark;
-
-	ld_unknown_fields(ld, ch, dr_hash_fields);
-	if (n != NULL && !ynode_is_null(n)) {
-		mark = yr_key(&ld->r, "useSourceIp");
-		yr_bool(&ld->r, n, &src);
-		yr_pop(&ld->r, mark);
-	}
-	if (cookie != NULL) {
-		mark = yr_key(&ld->r, "httpCookie");
-		if (ymap_opt(cookie, "name") == NULL)
-			yr_err(&ld->r, cookie, "name required for HttpCookie");
-		if (ymap_opt(cookie, "ttl") == NULL)
-			yr_err(&ld->r, cookie, "ttl required for HttpCookie");
-		yr_pop(&ld->r, mark);
-	}
-	for (i = 0; l7_keys[i] != NULL; i++) {
-		if (ymap_key(ch, l7_keys[i]) == NULL)
-			continue;
-		ld_unhonoured(ld, ch, l7_keys[i],
-			      "hashing on HTTP request attributes needs an "
-			      "L7 proxy; the client's source address is hashed instead");
-		src = true;
-	}
-	if (!src) {
-		yr_warn(&ld->r, ch,
-			"no hash key an L4 gateway can use (set useSourceIp: true); "
-			"the client's source address is hashed");
-	}
-	st->lb = POLICY_LB_CONSISTENT_SOURCE_IP;
-	st->has_lb = true;
-}
-
-static void
-dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st)
-{
-	static const struct {
-		const char *name;
-		enum policy_lb lb;
-	} simple[] = {
-		{ "UNSPECIFIED", POLICY_LB_RANDOM },       { "RANDOM", POLICY_LB_RANDOM },
-		{ "ROUND_ROBIN", POLICY_LB_ROUND_ROBIN },  { "LEAST_CONN", POLICY_LB_LEAST_CONN },
-		{ "LEAST_REQUEST", POLICY_LB_LEAST_CONN }, { "PASSTHROUGH", POLICY_LB_RANDOM },
-	};
-	const struct ynode *sn, *ch;
-	const char *s;
-	size_t i, mark = yr_key(&ld->r, "loadBalancer");
-
-	ld_unknown_fields(ld, lbn, dr_lb_fields);
-	s = yr_get_str(&ld->r, lbn, "simple", &sn);
-	ch = yr_get(&ld->r, lbn, "consistentHash", YNODE_MAP);
-	if (s != NULL && ch != NULL) {
-		size_t m2 = yr_key(&ld->r, "consistentHash");
-
-		yr_err(&ld->r, ymap_key(lbn, "consistentHash"),
-		       "only one of simple or consistentHash can be set");
-		yr_pop(&ld->r, m2);
-	} else if (s != NULL) {
-		size_t m2 = yr_key(&ld->r, "simple");
-
-		for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
-			if (strcmp(s, simple[i].name) == 0)
-				break;
-		if (i == sizeof(simple) / sizeof(simple[0])) {
-			yr_err(&ld->r, sn,
-			       "invalid load balancer %s (want RANDOM, ROUND_ROBIN, "
-			       "LEAST_CONN, LEAST_REQUEST or PASSTHROUGH)",
-			       yr_quote(&ld->r, s));
-		} else {
-			if (strcmp(s, "PASSTHROUGH") == 0)
-				yr_warn(&ld->r, sn,
-					"PASSTHROUGH (to the address the client asked "
-					"for) is what entries without endpoints do; with "
-					"endpoints, RANDOM is used");
-			st->lb = simple[i].lb;
-			st->has_lb = true;
-		}
-		yr_pop(&ld->r, m2);
-	} else if (ch != NULL) {
-		size_t m2 = yr_key(&ld->r, "consistentHash");
-
-		dr_consistent_hash(ld, ch, st);
-		yr_pop(&ld->r, m2);
-	}
-	ld_unhonoured(ld, lbn, "localityLbSetting",
-		      "locality-aware load balancing is not "
-		      "done by an L4 gateway; ignored");
-	ld_unhonoured(ld, lbn, "warmupDurationSecs",
-		      "slow start is not done by egressd; "
-		      "ignored");
-	ld_unhonoured(ld, lbn, "warmup", "slow start is not done by egressd; ignored");
-	yr_pop(&ld->r, mark);
-}
-
-/* The parts of a trafficPolicy (or of one portLevelSettings item) egressd uses. */
-static void
-dr_settings_fields(struct ld *ld, const struct ynode *tp, struct dr_settings *st)
-{
-	static const char *const not_enforced[] = {
-		"outlierDetection", "tls", "tunnel", "proxyProtocol", NULL,
-	};
-	const struct ynode *pool, *lbn;
+	const struct ynode *od, *pool, *lbn, *tls;
 	size_t i;
 
-	for (i = 0; not_enforced[i] != NULL; i++)
-		ld_unhonoured(ld, tp, not_enforced[i], "not enforced by egressd; ignored");
-	pool = yr_get(&ld->r, tp, "connectionPool", YNODE_MAP);
+	for (i = 0; ignored[i] != NULL; i++)
+		ld_unhonoured(ld, map, ignored[i], "not enforced by egressd; ignored");
+	od = yr_get(&ld->r, map, "outlierDetection", YNODE_MAP);
+	if (od != NULL)
+		dr_outlier_detection(ld, od);
+	pool = yr_get(&ld->r, map, "connectionPool", YNODE_MAP);
 	if (pool != NULL)
 		dr_connection_pool(ld, pool, st);
-	lbn = yr_get(&ld->r, tp, "loadBalancer", YNODE_MAP);
+	lbn = yr_get(&ld->r, map, "loadBalancer", YNODE_MAP);
 	if (lbn != NULL)
-		dr_load_balancer(ld, lbn, st);
+		dr_load_balancer(ld, lbn, st, od != NULL);
+	tls = yr_get(&ld->r, map, "tls", YNODE_MAP);
+	if (tls != NULL)
+		dr_client_tls(ld, tls, ns);
+}
+
+/* portLevelSettings[].port: any port that is set passes Istio; 1-65535 match one. */
+static uint32_t
+dr_port(struct ld *ld, const struct ynode *pm)
+{
+	static const char *const fields[] = { "number", NULL };
+	const struct ynode *port = yr_get(&ld->r, pm, "port", YNODE_MAP);
+	size_t mark = yr_key(&ld->r, "port");
+	int64_t num = 0;
+
+	if (port == NULL) {
+		/* absent or null (a value of another type is reported already) */
+		if (ymap_opt(pm, "port") == NULL)
+			yr_err(&ld->r, ymap_key(pm, "port") != NULL ? ymap_get(pm, "port") : pm,
+			       "portTrafficPolicy must have valid port");
+		yr_pop(&ld->r, mark);
+		return 0;
+	}
+	ld_unknown_fields(ld, port, fields);
+	if (ymap_opt(port, "number") != NULL && !dr_int(ld, port, "number", 0, UINT32_MAX, &num)) {
+		yr_pop(&ld->r, mark);
+		return 0;
+	}
+	if (num == 0 || num > 65535) {
+		const struct ynode *at = ymap_opt(port, "number");
+
+		if (at != NULL)
+			yr_key(&ld->r, "number");
+		yr_warn(&ld->r, at != NULL ? at : port,
+			"port %" PRId64 " is no port number (1-65535): these settings apply to "
+			"no port",
+			num);
+		num = 0;
+	}
+	yr_pop(&ld->r, mark);
+	return (uint32_t)num;
 }
 
 static void
-dr_port_level(struct ld *ld, const struct ynode *seq, struct dr_port_settings **ports,
-	      unsigned int *n_ports)
+dr_port_level(struct ld *ld, const struct ynode *seq, const char *ns,
+	      struct dr_port_settings **ports, unsigned int *n_ports)
 {
+	static const char *const ignored[] = { "outlierDetection", "tls", NULL };
 	size_t i, mark = yr_key(&ld->r, "portLevelSettings");
 
+	if (seq->n > DR_PORT_SETTINGS_MAX)
+		yr_err(&ld->r, seq, "%zu items, more than the %d the CRD allows", seq->n,
+		       DR_PORT_SETTINGS_MAX);
 	*ports = ld_calloc(ld, seq->n, sizeof(**ports));
 	for (i = 0; *ports != NULL && i < seq->n; i++) {
 		const struct ynode *pm = seq->items[i];
-		const struct ynode *port;
 		struct dr_port_settings *ps;
 		size_t m2 = yr_idx(&ld->r, i);
-		long num = 0;
+		uint32_t port;
 
 		if (pm->type != YNODE_MAP) {
-			yr_err(&ld->r, pm, "traffic policy may not be null");
+			if (ynode_is_null(pm))
+				yr_err(&ld->r, pm, "traffic policy may not be null");
+			else
+				yr_err(&ld->r, pm, "expected a mapping, got %s",
+				       yr_describe(&ld->r, pm));
 			yr_pop(&ld->r, m2);
 			continue;
 		}
 		ld_unknown_fields(ld, pm, dr_port_policy_fields);
-		port = yr_get(&ld->r, pm, "port", YNODE_MAP);
-		if (port != NULL) {
-			size_t m3 = yr_key(&ld->r, "port");
-
-			num = ld_port_number(ld, port, "number", "port number");
-			yr_pop(&ld->r, m3);
-		}
-		if (port == NULL || num == 0) {
-			size_t m3 = yr_key(&ld->r, "port");
-
-			yr_err(&ld->r, port != NULL ? port : pm,
-			       "portTrafficPolicy must have valid port");
-			yr_pop(&ld->r, m3);
-		}
+		port = dr_port(ld, pm);
+		ps = &(*ports)[(*n_ports)++];
+		ps->port = port;
+		ps->pos = ld_pos(ld, pm);
 		if (ymap_opt(pm, "connectionPool") == NULL &&
 		    ymap_opt(pm, "loadBalancer") == NULL &&
 		    ymap_opt(pm, "outlierDetection") == NULL && ymap_opt(pm, "tls") == NULL)
 			yr_err(&ld->r, pm, "port traffic policy must have at least one field");
-		ps = &(*ports)[(*n_ports)++];
-		ps->port = num > 0 ? (uint32_t)num : 0;
-		ps->pos = ld_pos(ld, pm);
-		dr_settings_fields(ld, pm, &ps->s);
+		else
+			dr_settings_fields(ld, pm, ns, ignored, &ps->s);
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
 }
 
-/* A trafficPolicy (path pushed): the DestinationRule's own or a subset's. */
+/* validateTunnelSettings(), and the CRD's required targetHost and targetPort. */
 static void
-dr_traffic_policy(struct ld *ld, const struct ynode *tp, struct dr_settings *st,
+dr_tunnel(struct ld *ld, const struct ynode *t)
+{
+	static const char *const fields[] = { "protocol", "targetHost", "targetPort", NULL };
+	const struct ynode *pn, *hn, *portn = ymap_opt(t, "targetPort");
+	const char *proto, *host;
+	size_t mark = yr_key(&ld->r, "tunnel"), m2;
+	int64_t port = 0;
+
+	ld_unknown_fields(ld, t, fields);
+	proto = yr_get_str(&ld->r, t, "protocol", &pn);
+	if (proto != NULL && proto[0] != '\0' && strcmp(proto, "CONNECT") != 0 &&
+	    strcmp(proto, "POST") != 0) {
+		m2 = yr_key(&ld->r, "protocol");
+		yr_err(&ld->r, pn, "tunnel protocol must be \"CONNECT\" or \"POST\"");
+		yr_pop(&ld->r, m2);
+	}
+	host = yr_get_str(&ld->r, t, "targetHost", &hn);
+	if (host == NULL || (!dr_fqdn(host) && !dr_ip_address(host))) {
+		m2 = yr_key(&ld->r, "targetHost");
+		yr_err(&ld->r, hn != NULL ? hn : t,
+		       "tunnel target host must be valid FQDN or IP address: %s",
+		       yr_quote(&ld->r, host));
+		yr_pop(&ld->r, m2);
+	}
+	if (portn == NULL || dr_int(ld, t, "targetPort", 0, UINT32_MAX, &port)) {
+		if (port < 1 || port > 65535) {
+			m2 = yr_key(&ld->r, "targetPort");
+			yr_err(&ld->r, portn != NULL ? portn : t,
+			       "tunnel target port is invalid: port number %" PRId64
+			       " must be in the range 1..65535",
+			       port);
+			yr_pop(&ld->r, m2);
+		}
+	}
+	yr_pop(&ld->r, mark);
+}
+
+/* tunnel, proxyProtocol, retryBudget: a trafficPolicy's own. */
+static void
+dr_policy_extras(struct ld *ld, const struct ynode *tp)
+{
+	static const char *const pp_fields[] = { "version", NULL };
+	static const char *const pp_versions[] = { "V1", "V2", NULL };
+	static const char *const rb_fields[] = { "percent", "minRetryConcurrency", NULL };
+	const struct ynode *t, *pp, *rb;
+	size_t mark;
+	int64_t v;
+	double pct;
+
+	t = yr_get(&ld->r, tp, "tunnel", YNODE_MAP);
+	if (t != NULL)
+		dr_tunnel(ld, t);
+	pp = yr_get(&ld->r, tp, "proxyProtocol", YNODE_MAP);
+	if (pp != NULL) {
+		mark = yr_key(&ld->r, "proxyProtocol");
+		ld_unknown_fields(ld, pp, pp_fields);
+		dr_enum(ld, pp, "version", pp_versions, "proxy protocol version");
+		yr_pop(&ld->r, mark);
+	}
+	rb = yr_get(&ld->r, tp, "retryBudget", YNODE_MAP);
+	if (rb != NULL) {
+		mark = yr_key(&ld->r, "retryBudget");
+		ld_unknown_fields(ld, rb, rb_fields);
+		if (dr_number(ld, rb, "percent", &pct) && (pct < 0 || pct > 100)) {
+			size_t m2 = yr_key(&ld->r, "percent");
+
+			yr_err(&ld->r, ymap_get(rb, "percent"), "percent %s out of range (0-100)",
+			       ymap_get(rb, "percent")->str);
+			yr_pop(&ld->r, m2);
+		}
+		dr_int(ld, rb, "minRetryConcurrency", 0, UINT32_MAX, &v);
+		yr_pop(&ld->r, mark);
+	}
+	ld_unhonoured(ld, tp, "retryBudget", "retries need an L7 proxy; ignored");
+}
+
+/*
+ * A trafficPolicy (path pushed): the DestinationRule's own or a subset's.
+ * Like validateTrafficPolicy(), nothing more is checked once it has no field
+ * or both tunnel and proxyProtocol.
+ */
+static void
+dr_traffic_policy(struct ld *ld, const struct ynode *tp, const char *ns, struct dr_settings *st,
 		  struct dr_port_settings **ports, unsigned int *n_ports)
 {
+	static const char *const any[] = {
+		"outlierDetection", "connectionPool", "loadBalancer", "tls",
+		"tunnel",           "proxyProtocol",  NULL,
+	};
+	static const char *const ignored[] = {
+		"outlierDetection", "tls", "tunnel", "proxyProtocol", NULL,
+	};
 	const struct ynode *pls;
+	bool set;
+	size_t i;
 
 	ld_unknown_fields(ld, tp, dr_policy_fields);
-	if (tp->n == 0)
-		yr_err(&ld->r, tp, "traffic policy must have at least one field");
-	dr_settings_fields(ld, tp, st);
 	pls = yr_get(&ld->r, tp, "portLevelSettings", YNODE_SEQ);
+	/* an empty list decodes to none, so it is no field either */
+	set = pls != NULL && pls->n > 0;
+	for (i = 0; any[i] != NULL; i++)
+		set = set || ymap_opt(tp, any[i]) != NULL;
+	if (!set) {
+		yr_err(&ld->r, tp, "traffic policy must have at least one field");
+		return;
+	}
+	if (ymap_opt(tp, "tunnel") != NULL && ymap_opt(tp, "proxyProtocol") != NULL) {
+		size_t mark = yr_key(&ld->r, "tunnel");
+
+		yr_err(&ld->r, ymap_key(tp, "tunnel"),
+		       "tunnel and proxyProtocol must not be set together");
+		yr_pop(&ld->r, mark);
+		return;
+	}
+	dr_settings_fields(ld, tp, ns, ignored, st);
 	if (pls != NULL && pls->n > 0)
-		dr_port_level(ld, pls, ports, n_ports);
+		dr_port_level(ld, pls, ns, ports, n_ports);
+	dr_policy_extras(ld, tp);
+}
+
+/* Push a map key on the path; an empty one reads [""], not a trailing dot. */
+static size_t
+dr_push_key(struct ld *ld, const char *k)
+{
+	return k[0] != '\0' ? yr_key(&ld->r, k) : yr_push(&ld->r, "[\"\"]");
+}
+
+/* labels.Instance.Validate(): Kubernetes label keys and values; then into sink. */
+static void
+dr_subset_labels(struct ld *ld, const struct ynode *lm, struct label_sink *sink)
+{
+	size_t i, mark = yr_key(&ld->r, "labels");
+
+	for (i = 0; i < lm->n; i++) {
+		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
+		size_t m2 = dr_push_key(ld, k->str);
+		const char *val = yr_str(&ld->r, v);
+
+		if (!dr_label_key(k->str))
+			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote(&ld->r, k->str));
+		if (val != NULL && !dr_label_value(val))
+			yr_err(&ld->r, v, "invalid tag value: %s", yr_quote(&ld->r, val));
+		if (val != NULL)
+			ld_label_add(ld, k->str, val, sink);
+		yr_pop(&ld->r, m2);
+	}
+	yr_pop(&ld->r, mark);
 }
 
 static void
-dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
+dr_subsets(struct ld *ld, const struct ynode *spec, const char *ns, struct destination_rule *dr)
 {
 	const struct ynode *seq = yr_get(&ld->r, spec, "subsets", YNODE_SEQ);
 	size_t i, j, mark;
@@ -408,10 +303,14 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 		const struct ynode *nn, *lm, *tp;
 		struct dr_subset *sub;
 		const char *name;
-		size_t m2 = yr_idx(&ld->r, i);
+		size_t m2 = yr_idx(&ld->r, i), m3;
 
 		if (sm->type != YNODE_MAP) {
-			yr_err(&ld->r, sm, "expected a mapping, got %s", yr_describe(&ld->r, sm));
+			if (ynode_is_null(sm))
+				yr_err(&ld->r, sm, "subset may not be null");
+			else
+				yr_err(&ld->r, sm, "expected a mapping, got %s",
+				       yr_describe(&ld->r, sm));
 			yr_pop(&ld->r, m2);
 			continue;
 		}
@@ -419,45 +318,32 @@ dr_subsets(struct ld *ld, const struct ynode *spec, struct destination_rule *dr)
 		sub->pos = ld_pos(ld, sm);
 		ld_unknown_fields(ld, sm, dr_subset_fields);
 		name = yr_get_str(&ld->r, sm, "name", &nn);
-		if (name == NULL || name[0] == '\0') {
-			size_t m3 = yr_key(&ld->r, "name");
-
+		m3 = yr_key(&ld->r, "name");
+		if (name == NULL || name[0] == '\0')
 			yr_err(&ld->r, nn != NULL ? nn : sm, "subset name cannot be empty");
-			yr_pop(&ld->r, m3);
-		} else if (!istio_dns1123_label(name, strlen(name))) {
-			size_t m3 = yr_key(&ld->r, "name");
-
+		else if (!dr_dns1123_label(name, strlen(name)))
 			yr_err(&ld->r, nn, "subset name is invalid: %s", name);
-			yr_pop(&ld->r, m3);
-		} else {
-			for (j = 0; j + 1 < dr->n_subsets; j++) {
-				if (dr->subsets[j].name != NULL &&
-				    strcmp(dr->subsets[j].name, name) == 0) {
-					size_t m3 = yr_key(&ld->r, "name");
-
-					yr_err(&ld->r, nn, "duplicate subset names: %s", name);
-					yr_pop(&ld->r, m3);
-					break;
-				}
+		for (j = 0; name != NULL && j + 1 < dr->n_subsets; j++) {
+			if (dr->subsets[j].name != NULL && strcmp(dr->subsets[j].name, name) == 0) {
+				yr_err(&ld->r, nn, "duplicate subset names: %s", name);
+				break;
 			}
 		}
+		yr_pop(&ld->r, m3);
 		sub->name = ld_strdup(ld, name);
 		lm = yr_get(&ld->r, sm, "labels", YNODE_MAP);
 		if (lm != NULL && lm->n > 0) {
-			size_t m3 = yr_key(&ld->r, "labels");
 			struct label_sink sink;
 
 			sub->labels = ld_calloc(ld, lm->n, sizeof(*sub->labels));
 			sink = (struct label_sink){ sub->labels, &sub->n_labels };
 			if (sub->labels != NULL)
-				ld_string_map(ld, lm, ld_label_add, &sink);
-			yr_pop(&ld->r, m3);
+				dr_subset_labels(ld, lm, &sink);
 		}
 		tp = yr_get(&ld->r, sm, "trafficPolicy", YNODE_MAP);
 		if (tp != NULL) {
-			size_t m3 = yr_key(&ld->r, "trafficPolicy");
-
-			dr_traffic_policy(ld, tp, &sub->s, &sub->ports, &sub->n_ports);
+			m3 = yr_key(&ld->r, "trafficPolicy");
+			dr_traffic_policy(ld, tp, ns, &sub->s, &sub->ports, &sub->n_ports);
 			yr_pop(&ld->r, m3);
 		}
 		yr_pop(&ld->r, m2);
@@ -471,6 +357,8 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	struct destination_rule dr = { 0 };
 	const struct ynode *hn, *tp;
 	const char *host;
+	/* the namespace kubectl would put a namespace-less manifest in */
+	const char *ns = md->ns[0] != '\0' ? md->ns : "default";
 	char err[MSG_MAX];
 	size_t mark;
 
@@ -484,18 +372,23 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	yr_key(&ld->r, "host");
 	if (host == NULL || host[0] == '\0')
 		yr_err(&ld->r, hn != NULL ? hn : spec, "empty domain name not allowed");
-	else if (!ld_check_wildcard_domain(ld, host, err, sizeof(err)))
+	else if (!dr_wildcard_domain(ld, host, err, sizeof(err)))
 		yr_err(&ld->r, hn, "%s", err);
+	else if (host[0] == '*' && host[1] != '\0' && host[1] != '.')
+		/* istio_host_covers() knows "*" and "*.suffix" */
+		yr_warn(&ld->r, hn,
+			"a partial wildcard host is valid in Istio, but egressd applies this "
+			"rule only to hosts written exactly so");
 	yr_pop(&ld->r, mark);
 	dr.host = ld_strdup(ld, host);
 
 	mark = yr_key(&ld->r, "spec");
-	dr_subsets(ld, spec, &dr);
+	dr_subsets(ld, spec, ns, &dr);
 	tp = yr_get(&ld->r, spec, "trafficPolicy", YNODE_MAP);
 	if (tp != NULL) {
 		size_t m2 = yr_key(&ld->r, "trafficPolicy");
 
-		dr_traffic_policy(ld, tp, &dr.s, &dr.ports, &dr.n_ports);
+		dr_traffic_policy(ld, tp, ns, &dr.s, &dr.ports, &dr.n_ports);
 		yr_pop(&ld->r, m2);
 	}
 	dr.max_connections = dr.s.max_connections;

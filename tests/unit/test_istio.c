@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "test_common.h"
 #include "test_policy_common.h"
 
+#include "istio_dr_private.h"
 #include "policy_private.h"
 
 #define LINE_MAX_LEN 1024
@@ -741,6 +743,24 @@ load_connect_timeout(const struct egress_config *cfg, struct policy_model *m, st
 	return load_buf(cfg, m, dl, yaml);
 }
 
+/*
+ * dl holds one diagnostic, at the connectTimeout load_connect_timeout()
+ * wrote: SEV, the path, then PRE TEXT POST.
+ */
+static void
+assert_timeout_diag(const struct diag_list *dl, const char *sev, const char *pre, const char *text,
+		    const char *post)
+{
+	char buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
+
+	assert_int_equal(dl->n, 1);
+	diag_format(&dl->v[0], buf, sizeof(buf));
+	snprintf(want, sizeof(want),
+		 "inline.yaml:6:58: %sspec.trafficPolicy.connectionPool.tcp.connectTimeout: %s%s%s",
+		 sev, pre, text, post);
+	assert_string_equal(buf, want);
+}
+
 /* Selectors against other appliance labels, the default, and no selector. */
 static void
 test_gateway_selection(void **state)
@@ -796,7 +816,11 @@ test_gateway_selection(void **state)
 	diag_list_clear(&dl);
 }
 
-/* connectTimeout in the forms Istio users write. */
+/*
+ * connectTimeout in the forms Istio users write, read as Go's
+ * time.ParseDuration() reads them (Istio does): digits below 1 ns are
+ * dropped, so 1.0000000001s is 1 s.
+ */
 static void
 test_durations(void **state)
 {
@@ -804,11 +828,13 @@ test_durations(void **state)
 		const char *text;
 		uint64_t ms;
 	} ok[] = {
-		{ "10s", 10000 },  { "1.5s", 1500 },   { "250ms", 250 }, { "1m30s", 90000 },
-		{ "2h", 7200000 }, { "1000000ns", 1 }, { "0.001s", 1 },  { "1s500ms", 1500 },
+		{ "10s", 10000 },   { "1.5s", 1500 },    { "250ms", 250 },
+		{ "1m30s", 90000 }, { "2h", 7200000 },   { "1000000ns", 1 },
+		{ "0.001s", 1 },    { "1s500ms", 1500 }, { "1.0000000001s", 1000 },
+		{ ".5s", 500 },     { "+2s", 2000 },
 	};
 	static const char *const bad[] = {
-		"10", "s", "1.5", "-1s", "1x", "0.5ms", "1.0000000001s", "",
+		"10", "s", "1.5", "-1s", "1x", "0.5ms", "", "0", "1 s", "2562048h",
 	};
 	struct egress_config cfg;
 	size_t i;
@@ -838,9 +864,10 @@ test_durations(void **state)
 /*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
- * and ended handshakes at a random time. Istio takes any positive duration:
- * the manifest still loads, the value is clamped to the longest timeout
- * flows.timeouts accepts (168h), with a warning at the value.
+ * and ended handshakes at a random time. Istio takes any duration a Go
+ * time.Duration holds (up to 2562047h): the manifest still loads, the value
+ * is clamped to the longest timeout flows.timeouts accepts (168h), with a
+ * warning at the value.
  */
 static void
 test_connect_timeout_clamped(void **state)
@@ -851,15 +878,14 @@ test_connect_timeout_clamped(void **state)
 		bool clamped;
 	} cases[] = {
 		{ "1h", 3600000, false },
-		{ "168h", 604800000, false },                 /* the limit itself */
-		{ "604800001ms", 604800000, true },           /* 1 ms above it */
-		{ "1200h", 604800000, true },                 /* 50 days: wrapped */
-		{ "4320000s", 604800000, true },              /* 50 days, as protobuf JSON */
-		{ "4294967296ms", 604800000, true },          /* 2^32 ms: was an age of 0 */
-		{ "99999999999999999999h", 604800000, true }, /* beyond 64-bit ns */
+		{ "168h", 604800000, false },        /* the limit itself */
+		{ "604800001ms", 604800000, true },  /* 1 ms above it */
+		{ "1200h", 604800000, true },        /* 50 days: wrapped */
+		{ "4320000s", 604800000, true },     /* 50 days, as protobuf JSON */
+		{ "4294967296ms", 604800000, true }, /* 2^32 ms: was an age of 0 */
+		{ "2562047h", 604800000, true },     /* the most whole hours Go reads */
 	};
 	struct egress_config cfg;
-	char buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
 	size_t i;
 
 	(void)state;
@@ -879,21 +905,103 @@ test_connect_timeout_clamped(void **state)
 		assert_true(m.drs[0].s.has_connect_timeout);
 		assert_int_equal(m.drs[0].connect_timeout_ms, cases[i].ms);
 		if (cases[i].clamped) {
-			assert_int_equal(dl.n, 1);
-			assert_int_equal(dl.v[0].sev, DIAG_WARNING);
-			diag_format(&dl.v[0], buf, sizeof(buf));
-			snprintf(
-				want, sizeof(want),
-				"inline.yaml:6:58: warning: spec.trafficPolicy.connectionPool.tcp."
-				"connectTimeout: \"%s\" is longer than a flow can be timed (168h): "
-				"clamped to 168h",
-				cases[i].text);
-			assert_string_equal(buf, want);
+			assert_timeout_diag(&dl, "warning: ", "\"", cases[i].text,
+					    "\" is longer than a flow can be timed (168h): "
+					    "clamped to 168h");
 		} else {
 			assert_int_equal(dl.n, 0);
 		}
 		policy_model_free(&m);
 		diag_list_clear(&dl);
+	}
+}
+
+/*
+ * A duration past what a Go time.Duration holds (2^63 - 1 ns) fails Istio's
+ * decoding and the CRD's CEL duration(): an error at the value, where it was
+ * a warning and a clamp.
+ */
+static void
+test_duration_out_of_range(void **state)
+{
+	static const char *const cases[] = {
+		"2562048h",
+		"9223372036854775808ns",
+		"2562047h47m16.854775808s",
+		"99999999999999999999h",
+	};
+	struct egress_config cfg;
+	size_t i;
+
+	(void)state;
+	test_cfg(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_model m = { 0 };
+		struct diag_list dl = { 0 };
+
+		assert_int_equal(load_connect_timeout(&cfg, &m, &dl, cases[i]), -EINVAL);
+		assert_timeout_diag(&dl, "error: ", "duration \"", cases[i],
+				    "\" out of range (at most 2562047h47m16.854775807s)");
+		policy_model_free(&m);
+		diag_list_clear(&dl);
+	}
+}
+
+/* dr_parse_go_duration() reads what Go's time.ParseDuration() reads, to the ns. */
+static void
+test_go_duration(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		int64_t ns;
+	} cases[] = {
+		{ "0", 0, 0 },
+		{ "-0", 0, 0 },
+		{ "+0", 0, 0 },
+		{ "300ms", 0, 300000000 },
+		{ "1h30m", 0, INT64_C(5400000000000) },
+		{ "1.5h", 0, INT64_C(5400000000000) },
+		{ "-1.5s", 0, -1500000000 },
+		{ "1\xc2\xb5s", 0, 1000 }, /* micro sign */
+		{ "1\xce\xbcs", 0, 1000 }, /* Greek mu */
+		{ "2us", 0, 2000 },
+		{ ".5s", 0, 500000000 },
+		{ "5.s", 0, 5000000000 },
+		{ "1.0000000001s", 0, 1000000000 },
+		{ "0.0000000009s", 0, 0 },
+		{ "1s1s", 0, 2000000000 },
+		{ "9223372036854775807ns", 0, INT64_MAX },
+		{ "2562047h47m16.854775807s", 0, INT64_MAX },
+		{ "-9223372036854775808ns", 0, INT64_MIN },
+		{ "9223372036854775808ns", -ERANGE, 0 },
+		{ "2562047h47m16.854775808s", -ERANGE, 0 },
+		{ "2562048h", -ERANGE, 0 },
+		{ "99999999999999999999h", -ERANGE, 0 },
+		{ "", -EINVAL, 0 },
+		{ "-", -EINVAL, 0 },
+		{ ".", -EINVAL, 0 },
+		{ ".s", -EINVAL, 0 },
+		{ "1", -EINVAL, 0 },
+		{ "1 s", -EINVAL, 0 },
+		{ "1x", -EINVAL, 0 },
+		{ "1sx", -EINVAL, 0 },
+		{ "1.5e3s", -EINVAL, 0 },
+		{ "s1", -EINVAL, 0 },
+		{ "--1s", -EINVAL, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t ns = 0;
+		int rc = dr_parse_go_duration(cases[i].text, &ns);
+
+		if (rc != cases[i].rc || (rc == 0 && ns != cases[i].ns))
+			fprintf(stderr, "\"%s\": rc %d ns %" PRId64 "\n", cases[i].text, rc, ns);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc == 0)
+			assert_true(ns == cases[i].ns);
 	}
 }
 
@@ -1222,6 +1330,8 @@ main(void)
 		cmocka_unit_test(test_gateway_selection),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_connect_timeout_clamped),
+		cmocka_unit_test(test_duration_out_of_range),
+		cmocka_unit_test(test_go_duration),
 		cmocka_unit_test_setup_teardown(test_configmap_folder, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_cross_file_checks, tmpdir_setup,

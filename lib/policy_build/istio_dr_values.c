@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Typed values of a DestinationRule as the API server and Istio read them:
+ * durations as Go's time.ParseDuration() reads them (the webhook's JSON
+ * decoder and the CRD's CEL duration() both call it), integers within the
+ * CRD's formats, JSON numbers, enums, and the names and addresses Istio's
+ * ValidateFQDN() and netip.ParseAddr() take.
+ *
+ * Control thread only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "istio_dr_private.h"
+
+#define NS_PER_MS 1000000
+
+/* 2^63: what Go's parser lets a component reach before it says overflow */
+#define GO_DUR_LIMIT (UINT64_C(1) << 63)
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Go's unitMap; µs comes in two spellings (U+00B5, U+03BC). */
+static uint64_t
+go_unit(const char *u, size_t len)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 },
+		{ "us", 1000 },
+		{ "\xc2\xb5s", 1000 },
+		{ "\xce\xbcs", 1000 },
+		{ "ms", 1000000 },
+		{ "s", 1000000000 },
+		{ "m", UINT64_C(60000000000) },
+		{ "h", UINT64_C(3600000000000) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strlen(units[i].name) == len && memcmp(units[i].name, u, len) == 0)
+			return units[i].ns;
+	return 0;
+}
+
+/*
+ * A port of Go's time.ParseDuration(), to the bit: the same grammar
+ * ([-+]?([0-9]*(\.[0-9]*)?[a-z]+)+ or a bare "0"), the same overflow points,
+ * and the same float arithmetic for fractions, so that "1.0000000001s" is
+ * exactly 1 s here too (digits below 1 ns are dropped, not an error).
+ */
+int
+dr_parse_go_duration(const char *s, int64_t *ns)
+{
+	uint64_t d = 0;
+	bool neg = false;
+
+	if (*s == '-' || *s == '+')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*ns = 0;
+		return 0;
+	}
+	if (*s == '\0')
+		return -EINVAL;
+	while (*s != '\0') {
+		uint64_t v = 0, f = 0, unit;
+		double scale = 1;
+		bool pre = false, post = false, overflow = false;
+		size_t ul;
+
+		if (!(*s == '.' || is_digit(*s)))
+			return -EINVAL;
+		for (; is_digit(*s); s++, pre = true) {
+			if (v > GO_DUR_LIMIT / 10)
+				return -ERANGE;
+			v = v * 10 + (uint64_t)(*s - '0');
+			if (v > GO_DUR_LIMIT)
+				return -ERANGE;
+		}
+		if (*s == '.') {
+			/* leadingFraction(): stops gaining precision, never fails */
+			for (s++; is_digit(*s); s++, post = true) {
+				uint64_t y;
+
+				if (overflow)
+					continue;
+				if (f > (GO_DUR_LIMIT - 1) / 10) {
+					overflow = true;
+					continue;
+				}
+				y = f * 10 + (uint64_t)(*s - '0');
+				if (y > GO_DUR_LIMIT) {
+					overflow = true;
+					continue;
+				}
+				f = y;
+				scale *= 10;
+			}
+		}
+		if (!pre && !post)
+			return -EINVAL;
+		for (ul = 0; s[ul] != '\0' && s[ul] != '.' && !is_digit(s[ul]); ul++)
+			;
+		unit = ul > 0 ? go_unit(s, ul) : 0;
+		if (unit == 0)
+			return -EINVAL;
+		s += ul;
+		if (v > GO_DUR_LIMIT / unit)
+			return -ERANGE;
+		v *= unit;
+		if (f > 0) {
+			/* f / scale < 1: the product is below unit (3.6e12 at most) */
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > GO_DUR_LIMIT)
+				return -ERANGE;
+		}
+		d += v;
+		if (d > GO_DUR_LIMIT)
+			return -ERANGE;
+	}
+	if (neg) {
+		*ns = d == GO_DUR_LIMIT ? INT64_MIN : -(int64_t)d;
+		return 0;
+	}
+	if (d > (uint64_t)INT64_MAX)
+		return -ERANGE;
+	*ns = (int64_t)d;
+	return 0;
+}
+
+bool
+dr_duration(struct ld *ld, const struct ynode *map, const char *key, enum dr_dur_check c,
+	    int64_t *ns)
+{
+	const struct ynode *n;
+	const char *s = yr_get_str(&ld->r, map, key, &n);
+	bool ok = false;
+	size_t mark;
+	int rc;
+
+	if (s == NULL)
+		return false;
+	mark = yr_key(&ld->r, key);
+	rc = dr_parse_go_duration(s, ns);
+	if (rc == -ERANGE) {
+		yr_err(&ld->r, n, "duration %s out of range (at most 2562047h47m16.854775807s)",
+		       yr_quote(&ld->r, s));
+	} else if (rc < 0) {
+		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
+		       yr_quote(&ld->r, s));
+	} else if (c == DR_DUR_DECODE || (c == DR_DUR_IDLE && *ns / NS_PER_MS == 0)) {
+		/* Istio skips a tcp idleTimeout of 0 whole ms: it turns the timeout off */
+		ok = true;
+	} else if (*ns < NS_PER_MS) {
+		/* the CRD's CEL message, or Istio's ValidateDuration()'s */
+		yr_err(&ld->r, n, "%s",
+		       c == DR_DUR_CEL ? "must be a valid duration greater than 1ms" :
+					 "duration must be greater than 1ms");
+	} else if (c != DR_DUR_CEL && *ns % NS_PER_MS != 0) {
+		yr_err(&ld->r, n, "only durations to ms precision are supported");
+	} else {
+		ok = true;
+	}
+	yr_pop(&ld->r, mark);
+	return ok;
+}
+
+/* The value at key of map, not null: its node, key pushed on the path (pop *mark); or NULL. */
+static const struct ynode *
+value_at(struct ld *ld, const struct ynode *map, const char *key, size_t *mark)
+{
+	const struct ynode *n = ymap_get(map, key);
+
+	if (n == NULL || ynode_is_null(n))
+		return NULL;
+	*mark = yr_key(&ld->r, key);
+	return n;
+}
+
+/* The integer at key of map: its node, or NULL when absent or no integer (reported). */
+static const struct ynode *
+int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t *v)
+{
+	size_t mark;
+	const struct ynode *n = value_at(ld, map, key, &mark);
+	int rc;
+
+	if (n == NULL)
+		return NULL;
+	rc = yr_int(&ld->r, n, v);
+	yr_pop(&ld->r, mark);
+	return rc == 0 ? n : NULL;
+}
+
+bool
+dr_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
+{
+	const struct ynode *n = int_at(ld, map, key, v);
+	size_t mark;
+
+	if (n == NULL || (*v >= lo && *v <= hi))
+		return n != NULL;
+	mark = yr_key(&ld->r, key);
+	yr_err(&ld->r, n, "%s out of range (%" PRId64 "-%" PRId64 ")", n->str, lo, hi);
+	yr_pop(&ld->r, mark);
+	return false;
+}
+
+bool
+dr_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
+		int64_t *v)
+{
+	const struct ynode *n = int_at(ld, map, key, v);
+	size_t mark;
+
+	if (n == NULL || (*v >= 0 && *v <= INT32_MAX))
+		return n != NULL;
+	mark = yr_key(&ld->r, key);
+	if (*v < 0)
+		yr_err(&ld->r, n, "%s must be non-negative", what);
+	else /* the CRD's format: int32 */
+		yr_err(&ld->r, n, "%s %s out of range (0-2147483647)", what, n->str);
+	yr_pop(&ld->r, mark);
+	return false;
+}
+
+bool
+dr_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
+{
+	size_t mark;
+	const struct ynode *n = value_at(ld, map, key, &mark);
+	bool ok = false;
+	char *end;
+
+	if (n == NULL)
+		return false;
+	/* a YAML/JSON decimal number: no hex, inf or nan, which strtod() also reads */
+	if (n->type == YNODE_SCALAR && n->plain && n->str[0] != '\0' &&
+	    strspn(n->str, "0123456789+-.eE") == strlen(n->str)) {
+		*v = strtod(n->str, &end);
+		ok = *end == '\0' && isfinite(*v);
+	}
+	if (!ok)
+		yr_err(&ld->r, n, "expected a number, got %s%s",
+		       n->type == YNODE_SCALAR && !n->plain ? "the string " : "",
+		       yr_describe(&ld->r, n));
+	yr_pop(&ld->r, mark);
+	return ok;
+}
+
+bool
+dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
+{
+	size_t mark;
+	const struct ynode *n = value_at(ld, map, key, &mark);
+	int rc;
+
+	if (n == NULL)
+		return false;
+	rc = yr_bool(&ld->r, n, v);
+	yr_pop(&ld->r, mark);
+	return rc == 0;
+}
+
+int
+dr_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
+	const char *what)
+{
+	const struct ynode *n;
+	const char *s = yr_get_str(&ld->r, map, key, &n);
+	char want[MSG_MAX];
+	size_t i, len = 0, mark;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	want[0] = '\0';
+	for (i = 0; names[i] != NULL && len < sizeof(want); i++) {
+		const char *sep = i == 0 ? "" : names[i + 1] == NULL ? " or " : ", ";
+
+		len += (size_t)snprintf(want + len, sizeof(want) - len, "%s%s", sep, names[i]);
+	}
+	mark = yr_key(&ld->r, key);
+	yr_err(&ld->r, n, "invalid %s %s (want %s)", what, yr_quote(&ld->r, s), want);
+	yr_pop(&ld->r, mark);
+	return -1;
+}
+
+static bool
+is_alnum(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])? of any length (Istio's dns1123LabelFmt) */
+static bool
+label_chars(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool
+dr_dns1123_label(const char *s, size_t len)
+{
+	return len <= 63 && label_chars(s, len);
+}
+
+/* Kubernetes' qualified name: (?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
+static bool
+qualified_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/*
+ * Istio's tagRegexp: an optional DNS prefix (labels joined by dots, 253
+ * bytes at most, then "/") and a qualified name of 63 bytes at most.
+ */
+bool
+dr_label_key(const char *k)
+{
+	const char *slash = strchr(k, '/'), *name = slash != NULL ? slash + 1 : k;
+	const char *p = k;
+
+	if (slash != NULL && (slash == k || slash - k > 253))
+		return false;
+	while (slash != NULL && p < slash) {
+		const char *dot = memchr(p, '.', (size_t)(slash - p));
+		const char *end = dot != NULL ? dot : slash;
+
+		if (!label_chars(p, (size_t)(end - p)))
+			return false;
+		p = end + 1;
+	}
+	if (slash != NULL && slash[-1] == '.')
+		return false;
+	return strlen(name) <= 63 && qualified_name(name, strlen(name));
+}
+
+/* Istio's labelValueRegexp: empty, or a qualified name (no length limit there). */
+bool
+dr_label_value(const char *v)
+{
+	return v[0] == '\0' || qualified_name(v, strlen(v));
+}
+
+/* Go's strconv.Atoi() succeeds: a sign, digits, within int64. */
+static bool
+go_atoi_ok(const char *s, size_t len)
+{
+	char buf[32];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (!(is_digit(buf[0]) || ((buf[0] == '+' || buf[0] == '-') && is_digit(buf[1]))))
+		return false;
+	errno = 0;
+	(void)strtoll(buf, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+enum dns_verdict {
+	DNS_OK,
+	DNS_NUMERIC_TLD,
+	DNS_BAD_LABEL
+};
+
+/*
+ * ValidateDNS1123Labels(): a top-level domain that is no number, labels as
+ * dr_dns1123_label(), the last one empty for "istio.io.". *bad, *bad_len:
+ * the label that is wrong.
+ */
+static enum dns_verdict
+dns_labels(const char *s, const char **bad, size_t *bad_len)
+{
+	const char *tld = strrchr(s, '.');
+
+	tld = tld != NULL ? tld + 1 : s;
+	if (go_atoi_ok(tld, strlen(tld))) {
+		*bad = tld;
+		*bad_len = strlen(tld);
+		return DNS_NUMERIC_TLD;
+	}
+	for (;;) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
+
+		if (dot == NULL && l == 0)
+			return DNS_OK;
+		if (!dr_dns1123_label(s, l)) {
+			*bad = s;
+			*bad_len = l;
+			return DNS_BAD_LABEL;
+		}
+		if (dot == NULL)
+			return DNS_OK;
+		s = dot + 1;
+	}
+}
+
+/* ValidateFQDN(): 1-255 bytes of labels. */
+bool
+dr_fqdn(const char *s)
+{
+	const char *bad;
+	size_t len = strlen(s), bad_len;
+
+	return len > 0 && len <= 255 && dns_labels(s, &bad, &bad_len) == DNS_OK;
+}
+
+/* IsWildcardDNS1123Label(): "*", or a label, behind an optional "*" or "*-". */
+static bool
+wildcard_label(const char *s, size_t len)
+{
+	if (len == 0 || len > 63)
+		return false;
+	if (len == 1 && s[0] == '*')
+		return true;
+	if (s[0] == '*') {
+		s++;
+		len--;
+		if (len > 0 && s[0] == '-') {
+			s++;
+			len--;
+		}
+	}
+	return dr_dns1123_label(s, len);
+}
+
+bool
+dr_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
+{
+	const char *dot = strchr(domain, '.'), *bad = domain;
+	size_t len = strlen(domain), bad_len = dot != NULL ? (size_t)(dot - domain) : len;
+	enum dns_verdict v = DNS_BAD_LABEL;
+	char label[QUOTE_MAX + 1];
+
+	if (len > 255) {
+		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
+		return false;
+	}
+	if (len == 0) {
+		snprintf(err, sz, "empty domain name not allowed");
+		return false;
+	}
+	if (wildcard_label(domain, bad_len))
+		v = dot != NULL ? dns_labels(dot + 1, &bad, &bad_len) : DNS_OK;
+	if (v == DNS_OK)
+		return true;
+	snprintf(label, sizeof(label), "%.*s", (int)bad_len, bad);
+	if (v == DNS_NUMERIC_TLD)
+		snprintf(err, sz,
+			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
+	else
+		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
+	return false;
+}
+
+bool
+dr_ip_address(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *zone = strchr(s, '%');
+	size_t len = zone != NULL ? (size_t)(zone - s) : strlen(s);
+
+	if (strchr(s, ':') == NULL)
+		return zone == NULL && inet_pton(AF_INET, s, buf) == 1;
+	/* an IPv6 zone ("fe80::1%eth0") must not be empty */
+	if (len >= sizeof(addr) || (zone != NULL && zone[1] == '\0'))
+		return false;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	return inet_pton(AF_INET6, addr, buf) == 1;
+}

@@ -656,6 +656,18 @@ on_end(struct ybuild *b)
 static int
 on_doc_start(struct ybuild *b, const yaml_event_t *ev)
 {
+	const yaml_version_directive_t *v = ev->data.document_start.version_directive;
+
+	/*
+	 * go-yaml (kubectl, Istio) reads YAML 1.1 only and refuses any other
+	 * %YAML directive; libyaml also takes 1.2. The event starts at the
+	 * directive, where go-yaml reports it.
+	 */
+	if (v != NULL && (v->major != 1 || v->minor != 1))
+		return yerr_at(b, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
+			       "found incompatible YAML document (version 1.1 is required, got "
+			       "%d.%d)",
+			       v->major, v->minor);
 	if (b->n_docs == b->cap_docs) {
 		size_t cap = b->cap_docs != 0 ? b->cap_docs * 2 : 4;
 		struct ydoc *docs = realloc(b->docs, cap * sizeof(*docs));

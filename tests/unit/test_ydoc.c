@@ -670,6 +670,26 @@ test_flow_colons(void **state)
 	assert_int_equal(dl.n, 0);
 }
 
+/* go-yaml reads YAML 1.1 only: a %YAML directive for another version is refused. */
+static void
+test_yaml_directive(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, "%YAML 1.1\n---\na: 1\n"), 0);
+	assert_scalar(ymap_get(yf.docs[0].root, "a"), "1", 3, 4, true);
+	yfile_free(&yf);
+	assert_int_equal(dl.n, 0);
+	expect_refused_str("%YAML 1.2\n---\na: 1\n",
+			   "t.yaml:1:1: error: found incompatible YAML document (version 1.1 is "
+			   "required, got 1.2)");
+	expect_refused_str("a: 1\n...\n# then\n%YAML 1.2\n--- b\n",
+			   "t.yaml:4:1: error: found incompatible YAML document (version 1.1 is "
+			   "required, got 1.2)");
+}
+
 static void
 write_file(const char *path, const char *text)
 {
@@ -1231,6 +1251,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_flow_colons),
+		cmocka_unit_test(test_yaml_directive),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_free_and_reuse),
 		cmocka_unit_test(test_yquote),

@@ -4,6 +4,12 @@
  * with the position of every node, so that loaders can report
  * "FILE:LINE:COL: message" for any value.
  *
+ * Plain scalars are read as go-yaml (kubectl, Istio) reads them: a ':' inside
+ * one in a flow collection is part of it unless a blank follows, so
+ * "[1.2.3.4, 2001:db8::]" has two items (libyaml alone refuses it; see ydoc.c
+ * for how positions stay the file's). Like go-yaml, a %YAML directive for a
+ * version other than 1.1 is refused.
+ *
  * Hostile input is refused, not interpreted: files over YDOC_MAX_FILE bytes,
  * scalars over YDOC_MAX_SCALAR, nesting deeper than YDOC_MAX_DEPTH, more than
  * YDOC_MAX_NODES nodes, anchors and aliases, duplicate mapping keys, non-scalar

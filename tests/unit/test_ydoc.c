@@ -505,6 +505,191 @@ test_syntax_errors(void **state)
 			   "(while parsing a flow node started at 4:1)");
 }
 
+/*
+ * go-yaml (kubectl, Istio) reads a ':' inside a plain scalar of a flow
+ * collection as part of the scalar unless a blank follows it; libyaml refuses
+ * one followed by ',', '[', ']', '{', '}' or '?'. Values and positions are
+ * go-yaml's, and so are the errors after such a scalar.
+ */
+static void
+test_flow_colons(void **state)
+{
+	const char *text = "m: {k: v:, \"q\": [a:], n:}\n"
+			   "u: [\xc3\xa9:, x]\n"
+			   "l: [one\n"
+			   "  two:]\n"
+			   "w: [a:?b, -:]\n"
+			   "k: a:,b\n"
+			   "t: [!!str a:]\n"
+			   "q: [it's:]\n"
+			   "j: {\"a\":[1],\"k\":[x:]}\n";
+	static const struct {
+		const char *text;
+		unsigned int line; /* of what follows it */
+	} before[] = {
+		{ "m: {k: v:, n:}\n", 2 },   { "u: [\xc3\xa9:, x]\n", 2 },
+		{ "l: [one\n  two:]\n", 3 }, { "w: [a:?b, -:]\n", 2 },
+		{ "t: [!!str a:]\n", 2 },    { "q: [it's:, a :]\n", 2 },
+		{ "j: {\"k\":[x:]}\n", 2 },  { "c: \"[q:]\" # [r:]\ns: |\n  [t:]\n", 4 },
+	};
+	const struct ynode *root, *m, *u, *l, *w, *t, *q, *j, *n;
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	size_t len, i;
+	char *buf;
+
+	(void)state;
+	/* The Istio case: an IPv6 address ending in "::" in a flow sequence. */
+	assert_int_equal(parse_str(&yf, &dl, "addresses: [1.2.3.4, 2001:db8::]\nnext: x\n"), 0);
+	root = yf.docs[0].root;
+	n = ymap_get(root, "addresses");
+	assert_int_equal(n->type, YNODE_SEQ);
+	assert_int_equal(n->n, 2);
+	assert_scalar(n->items[0], "1.2.3.4", 1, 13, true);
+	assert_scalar(n->items[1], "2001:db8::", 1, 22, true);
+	assert_scalar(ymap_get(root, "next"), "x", 2, 7, true);
+	yfile_free(&yf);
+	/* An error after it keeps its exact position. */
+	expect_refused_str("addresses: [2001:db8::]\nb: [1, 2}\n",
+			   "t.yaml:2:9: error: did not find expected ',' or ']' "
+			   "(while parsing a flow sequence started at 2:4)");
+
+	assert_int_equal(parse_str(&yf, &dl, text), 0);
+	root = yf.docs[0].root;
+	/* flow mappings: values and keys */
+	m = ymap_get(root, "m");
+	assert_int_equal(m->n, 3);
+	assert_scalar(ymap_get(m, "k"), "v:", 1, 8, true);
+	assert_scalar(ymap_key(m, "q"), "q", 1, 12, false);
+	assert_scalar(ymap_get(m, "q")->items[0], "a:", 1, 18, true);
+	assert_scalar(ymap_key(m, "n:"), "n:", 1, 23, true);
+	assert_scalar(ymap_get(m, "n:"), "", 1, 25, true);
+	assert_true(ynode_is_null(ymap_get(m, "n:")));
+	/* columns count characters: "é" is one */
+	u = ymap_get(root, "u");
+	assert_scalar(u->items[0], "\xc3\xa9:", 2, 5, true);
+	assert_scalar(u->items[1], "x", 2, 9, true);
+	/* a scalar folded over two lines */
+	l = ymap_get(root, "l");
+	assert_int_equal(l->n, 1);
+	assert_scalar(l->items[0], "one two:", 3, 5, true);
+	/* ':' before '?', a scalar starting with '-' */
+	w = ymap_get(root, "w");
+	assert_scalar(w->items[0], "a:?b", 5, 5, true);
+	assert_scalar(w->items[1], "-:", 5, 11, true);
+	/* block context: libyaml read it already, the value is unchanged */
+	assert_scalar(ymap_get(root, "k"), "a:,b", 6, 4, true);
+	/* after a tag (the node starts at the tag) */
+	t = ymap_get(root, "t");
+	assert_scalar(t->items[0], "a:", 7, 5, false);
+	/* after a quote that is not a quoted scalar's end */
+	q = ymap_get(root, "q");
+	assert_scalar(q->items[0], "it's:", 8, 5, true);
+	/* JSON: ':' after a quoted key is the value indicator, as before */
+	j = ymap_get(root, "j");
+	assert_scalar(ymap_get(j, "a")->items[0], "1", 9, 10, true);
+	assert_scalar(ymap_get(j, "k")->items[0], "x:", 9, 18, true);
+	assert_int_equal(dl.n, 0);
+	yfile_free(&yf);
+
+	/* An error after each construct: at its own position. */
+	for (i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		char doc[128], want[160];
+
+		snprintf(doc, sizeof(doc), "%sb: [1, 2}\n", before[i].text);
+		snprintf(want, sizeof(want),
+			 "t.yaml:%u:9: error: did not find expected ',' or ']' "
+			 "(while parsing a flow sequence started at %u:4)",
+			 before[i].line, before[i].line);
+		expect_refused_str(doc, want);
+	}
+
+	/* Quoted scalars, comments and block scalars keep their ':' as written. */
+	assert_int_equal(parse_str(&yf, &dl, "c: \"[q:]\" # [r:]\ns: |\n  [t:]\ne: [v:]\n"), 0);
+	root = yf.docs[0].root;
+	assert_scalar(ymap_get(root, "c"), "[q:]", 1, 4, false);
+	assert_scalar(ymap_get(root, "s"), "[t:]\n", 2, 4, false);
+	assert_scalar(ymap_get(root, "e")->items[0], "v:", 4, 5, true);
+	yfile_free(&yf);
+	/* A ':' that is the value indicator stays one: "? :" is null: null. */
+	assert_int_equal(parse_str(&yf, &dl, "[?:]"), 0);
+	n = yf.docs[0].root->items[0];
+	assert_int_equal(n->type, YNODE_MAP);
+	assert_int_equal(n->n, 1);
+	assert_scalar(n->items[0], "", 1, 4, true);
+	assert_scalar(n->items[1], "", 1, 4, true);
+	yfile_free(&yf);
+
+	/* A byte-order mark and CRLF line ends: positions as before. */
+	assert_int_equal(parse_str(&yf, &dl,
+				   "\xef\xbb\xbf"
+				   "a: [b:,\r\n  c:]\r\nd: x\r\n"),
+			 0);
+	root = yf.docs[0].root;
+	assert_scalar(ymap_get(root, "a")->items[0], "b:", 1, 5, true);
+	assert_scalar(ymap_get(root, "a")->items[1], "c:", 2, 3, true);
+	assert_scalar(ymap_get(root, "d"), "x", 3, 4, true);
+	yfile_free(&yf);
+	expect_refused_str("\xef\xbb\xbf"
+			   "a: [b:,\r\n  c:]\r\nd: [e, f}\r\n",
+			   "t.yaml:3:9: error: did not find expected ',' or ']' "
+			   "(while parsing a flow sequence started at 3:4)");
+
+	/* What go-yaml refuses stays refused, with go-yaml's message. */
+	expect_refused_str("a: [x:[y]]\n", "t.yaml:1:7: error: did not find expected ',' or "
+					   "']' (while parsing a flow sequence started at 1:4)");
+	expect_refused_str("{x:{y}}\n", "t.yaml:1:4: error: did not find expected ',' or '}' "
+					"(while parsing a flow mapping started at 1:1)");
+	expect_refused_str("[::1]\n", "t.yaml:1:2: error: did not find expected node content "
+				      "(while parsing a flow node started at 1:2)");
+	expect_refused_str("{a:, a:}\n", "t.yaml:1:6: error: duplicate key \"a:\"");
+
+	/* Colons after a quote take a pass each: 7 are read, the 8th is refused. */
+	buf = repeat("[", "x':, ", 7, "]", &len);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), 0);
+	assert_int_equal(yf.docs[0].root->n, 7);
+	assert_scalar(yf.docs[0].root->items[6], "x':", 1, 32, true);
+	yfile_free(&yf);
+	free(buf);
+	buf = repeat("[", "x':, ", 8, "]", &len);
+	expect_refused(buf, len,
+		       "t.yaml:1:39: error: found unexpected ':' "
+		       "(while scanning a plain scalar started at 1:37)");
+	free(buf);
+
+	/* Many of them: one pass, linear. */
+	buf = repeat("[", "a:, ", 100000, "]", &len);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", buf, len, &dl), 0);
+	n = yf.docs[0].root;
+	assert_int_equal(n->n, 100000);
+	for (i = 0; i < n->n; i++)
+		assert_string_equal(n->items[i]->str, "a:");
+	assert_scalar(n->items[99999], "a:", 1, 2 + 4 * 99999, true);
+	yfile_free(&yf);
+	free(buf);
+	assert_int_equal(dl.n, 0);
+}
+
+/* go-yaml reads YAML 1.1 only: a %YAML directive for another version is refused. */
+static void
+test_yaml_directive(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	assert_int_equal(parse_str(&yf, &dl, "%YAML 1.1\n---\na: 1\n"), 0);
+	assert_scalar(ymap_get(yf.docs[0].root, "a"), "1", 3, 4, true);
+	yfile_free(&yf);
+	assert_int_equal(dl.n, 0);
+	expect_refused_str("%YAML 1.2\n---\na: 1\n",
+			   "t.yaml:1:1: error: found incompatible YAML document (version 1.1 is "
+			   "required, got 1.2)");
+	expect_refused_str("a: 1\n...\n# then\n%YAML 1.2\n--- b\n",
+			   "t.yaml:4:1: error: found incompatible YAML document (version 1.1 is "
+			   "required, got 1.2)");
+}
+
 static void
 write_file(const char *path, const char *text)
 {
@@ -1065,6 +1250,8 @@ main(void)
 		cmocka_unit_test(test_non_scalar_keys),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_flow_colons),
+		cmocka_unit_test(test_yaml_directive),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_free_and_reuse),
 		cmocka_unit_test(test_yquote),

@@ -444,7 +444,7 @@ route_port(struct cc *c, struct vs_gen *g, struct route_run *rr, const struct vs
 		uint32_t base = ad != NULL ? ad->ip : 0;
 		uint8_t blen = ad != NULL ? ad->prefix_len : 0;
 
-		if (ad != NULL && ad->v6)
+		if (ad != NULL && (ad->v6 || ad->ignored))
 			continue;
 		for (k = 0; k < n_sub; k++) {
 			const struct se_address *sub = mt->n_subnets > 0 ? &mt->subnets[k] : NULL;

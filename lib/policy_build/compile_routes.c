@@ -114,8 +114,9 @@ prefix_intersect(uint32_t a, uint8_t al, uint32_t b, uint8_t bl, uint32_t *x, ui
 
 /* Where a route sends the flows of one matched port. */
 struct route_to {
-	bool ok;   /* usable; else errors were reported */
-	bool keep; /* to the original destination (a NONE entry) */
+	bool ok;     /* usable; else errors were reported */
+	bool keep;   /* to the original destination (a NONE entry) */
+	bool refuse; /* destinations, none with an address: the flows are refused */
 	uint16_t keep_port;
 	uint32_t first, n;
 	uint8_t flags;
@@ -283,10 +284,12 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		route_w[n_ranges++] = w;
 	}
 	out->n = c->b->n_targets - out->first;
-	if (n_ranges > 1)
+	/* Envoy's clusters have no endpoint: the flows fail; a rule without
+	 * targets would send them to the original destination instead */
+	if (n_ranges > 0 && out->n == 0)
+		out->refuse = true;
+	else if (n_ranges > 1)
 		route_weights(&c->b->targets[out->first], range_n, route_w, n_ranges);
-	else if (n_ranges == 1 && out->n == 0)
-		out->ok = false;
 }
 
 /* What one route adds to the table, for one matched entry port. */
@@ -409,7 +412,13 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 		.flags = (uint8_t)(POLICY_RULE_F_ROUTED | to->flags |
 				   (len == 0 ? POLICY_RULE_F_ANY_DST : 0)),
 	};
-	return cc_rule_add(c, se_i, sp, &rs);
+	if (cc_rule_add(c, se_i, sp, &rs) < 0)
+		return -ENOMEM;
+	/* refused: the rule only takes these flows from later routes and from
+	 * the entry's own rule (compile_vss()), then goes too */
+	if (to->refuse)
+		c->b->meta[c->b->n_rules - 1].dead = true;
+	return 0;
 }
 
 /* Does a host of the VirtualService name this entry? */

@@ -736,6 +736,65 @@ test_route_own_address(void **state)
 	diag_list_clear(&dl);
 }
 
+/*
+ * A route whose destinations have no endpoint (STATIC without endpoints,
+ * endpoints egressd ignores, DNS names not resolved) refuses its flows, as
+ * Envoy does with an empty cluster: neither the route nor the routed entry's
+ * own rule sends them to the original destination.
+ */
+static void
+test_route_no_endpoints(void **state)
+{
+	static const char common[] =
+		"apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+		"metadata: {name: egress}\n"
+		"spec: {selector: {istio: egressgateway},\n"
+		"       servers: [{port: {number: 6379, name: tcp-redis, protocol: TCP},\n"
+		"                  hosts: ['*']}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: vip}\n"
+		"spec: {hosts: [vip.example.com], addresses: [10.59.0.0/16],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: NONE}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: blue}\n"
+		"spec: {hosts: [blue.example.com], addresses: [192.0.2.100],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: STATIC}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: green}\n"
+		"spec: {hosts: [green.example.com], addresses: [192.0.2.200],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: STATIC,\n"
+		"       endpoints: [{address: 'unix:///run/green.sock'}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: split}\n"
+		"spec: {hosts: [vip.example.com], gateways: [egress], tcp: [{route: [\n";
+	static const char *const routes[] = {
+		/* two destinations, both empty */
+		"  {destination: {host: blue.example.com}, weight: 80},\n"
+		"  {destination: {host: green.example.com}, weight: 20}]}]}\n",
+		/* one */
+		"  {destination: {host: blue.example.com}}]}]}\n",
+	};
+	const char *dir = *state;
+	char yaml[sizeof(common) + 256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		struct diag_list dl = { 0 };
+		struct policy *p;
+
+		snprintf(yaml, sizeof(yaml), "%s%s", common, routes[i]);
+		write_file(dir, "route-empty.yaml", yaml);
+		p = build_ok(dir, NULL, &dl);
+		assert_int_equal(p->n_rules, 0);
+		assert_int_equal(classify(p, "10.59.1.1", 6379, IPPROTO_TCP), POLICY_NO_RULE);
+		assert_non_null(find_diag(&dl, "VirtualService split: destination "
+					       "blue.example.com has no address to send to; its "
+					       "share of the flows is refused"));
+		policy_free(p);
+		diag_list_clear(&dl);
+	}
+}
+
 /* VirtualService routes: weights x endpoint weights, subsets, ports, caps shared. */
 static void
 test_vs_routes(void **state)
@@ -1273,6 +1332,8 @@ main(void)
 		cmocka_unit_test(test_static_targets),
 		cmocka_unit_test(test_se_istio_odd),
 		cmocka_unit_test_setup_teardown(test_route_own_address, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_route_no_endpoints, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test(test_vs_routes),
 		cmocka_unit_test(test_sidecar_outbound),

@@ -116,7 +116,7 @@ prefix_intersect(uint32_t a, uint8_t al, uint32_t b, uint8_t bl, uint32_t *x, ui
 struct route_to {
 	bool ok;     /* usable; else errors were reported */
 	bool keep;   /* to the original destination (a NONE entry) */
-	bool refuse; /* !ok: every destination is hidden, the flows are refused */
+	bool refuse; /* destinations, none with an address or seen: the flows are refused */
 	uint16_t keep_port;
 	uint32_t first, n;
 	uint8_t flags;
@@ -298,14 +298,13 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		route_w[n_ranges++] = w;
 	}
 	out->n = c->b->n_targets - out->first;
-	if (n_hidden > 0 && n_hidden == n_ranges && !out->keep) {
-		out->ok = false;
+	/* Envoy's clusters have no endpoint (or the gateway has no cluster:
+	 * every destination hidden): the flows fail; a rule without targets
+	 * would send them to the original destination instead */
+	if (n_ranges > 0 && out->n == 0)
 		out->refuse = true;
-	} else if (n_ranges > 1) {
+	else if (n_ranges > 1)
 		route_weights(&c->b->targets[out->first], range_n, route_w, n_ranges);
-	} else if (n_ranges == 1 && out->n == 0) {
-		out->ok = false;
-	}
 }
 
 /* What one route adds to the table, for one matched entry port. */
@@ -430,8 +429,10 @@ route_rule(struct cc *c, struct vs_gen *g, struct route_run *rr, uint32_t se_i,
 	};
 	if (cc_rule_add(c, se_i, sp, &rs) < 0)
 		return -ENOMEM;
-	/* refused: the rule replaces the entry's own (compile_vss()), then goes too */
-	c->b->meta[c->b->n_rules - 1].dead = !to->ok;
+	/* refused: the rule only takes these flows from later routes and from
+	 * the entry's own rule (compile_vss()), then goes too */
+	if (to->refuse)
+		c->b->meta[c->b->n_rules - 1].dead = true;
 	return 0;
 }
 
@@ -467,7 +468,7 @@ route_port(struct cc *c, struct vs_gen *g, struct route_run *rr, const struct vs
 		uint32_t base = ad != NULL ? ad->ip : 0;
 		uint8_t blen = ad != NULL ? ad->prefix_len : 0;
 
-		if (ad != NULL && ad->v6)
+		if (ad != NULL && (ad->v6 || ad->ignored))
 			continue;
 		for (k = 0; k < n_sub; k++) {
 			const struct se_address *sub = mt->n_subnets > 0 ? &mt->subnets[k] : NULL;

@@ -161,7 +161,8 @@ se_targets(struct cc *c, uint32_t se_i, const struct se_port *sp, const struct d
 		uint32_t w = ep->weight ? ep->weight : 1;
 		const struct dns_answer *a;
 
-		if (!endpoint_in_subset(ep, sub))
+		/* ignored (warned when loaded): a unix socket, another network, us */
+		if (ep->ignored || ep->address == NULL || !endpoint_in_subset(ep, sub))
 			continue;
 		if (ep->is_ip) {
 			if (target_add(c, htonl(ep->ip), port, w, NULL) < 0)
@@ -295,12 +296,14 @@ compile_se(struct cc *c, uint32_t se_i)
 	int d = dr_for_se(c, se_i);
 	const struct destination_rule *dr = d >= 0 ? &c->m->drs[d] : NULL;
 	bool dns_dst = se_uses_dns(se) && se->n_endpoints == 0 && se->n_addresses == 0;
-	unsigned int p, a, h, k, n_v4 = 0;
+	unsigned int p, a, h, k, n_v4 = 0, n_own = 0;
 
 	if (se->hidden != NULL)
 		return 0; /* the loader said why: it admits nothing */
-	for (a = 0; a < se->n_addresses; a++)
-		n_v4 += !se->addresses[a].v6;
+	for (a = 0; a < se->n_addresses; a++) {
+		n_v4 += !se->addresses[a].v6 && !se->addresses[a].ignored;
+		n_own += se->addresses[a].ignored;
+	}
 	for (p = 0; p < se->n_ports; p++) {
 		const struct se_port *sp = &se->ports[p];
 		uint32_t first = c->b->n_targets, from = c->b->n_rules;
@@ -383,8 +386,9 @@ compile_se(struct cc *c, uint32_t se_i)
 		for (a = 0; a < se->n_addresses; a++) {
 			const struct se_address *ad = &se->addresses[a];
 
-			if (ad->v6 || cc_rule_exists(c->b, from, ad->ip, ad->prefix_len,
-						     (uint16_t)sp->number, sp->l4proto))
+			if (ad->v6 || ad->ignored ||
+			    cc_rule_exists(c->b, from, ad->ip, ad->prefix_len, (uint16_t)sp->number,
+					   sp->l4proto))
 				continue;
 			rs.dst = ad->ip;
 			rs.len = ad->prefix_len;
@@ -392,10 +396,16 @@ compile_se(struct cc *c, uint32_t se_i)
 				return -ENOMEM;
 		}
 	}
-	if (se->n_addresses > 0 && n_v4 == 0)
+	/* its addresses are what it admits: none left is nothing, never any */
+	if (se->n_addresses > 0 && n_v4 == 0 && n_own == 0)
 		diag_add(c->dl, DIAG_WARNING, se->pos.file, se->pos.line, se->pos.col,
 			 "ServiceEntry %s has only IPv6 addresses; IPv6 is not forwarded "
 			 "yet, the entry admits nothing",
+			 name);
+	else if (se->n_addresses > 0 && n_v4 == 0)
+		diag_add(c->dl, DIAG_WARNING, se->pos.file, se->pos.line, se->pos.col,
+			 "ServiceEntry %s has no address egressd forwards to (this "
+			 "appliance's own are never, IPv6 not yet); the entry admits nothing",
 			 name);
 	return 0;
 }

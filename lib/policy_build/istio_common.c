@@ -29,6 +29,8 @@ const struct proto_info istio_protocols[] = {
 	{ "MYSQL", IPPROTO_TCP, false, false },
 	/* An extension: Istio has no UDP, but an L4 gateway can carry it. */
 	{ "UDP", IPPROTO_UDP, false, false },
+	/* Istio's generic outbound proxy port (protocol.HTTP_PROXY): HTTP */
+	{ "HTTP_PROXY", IPPROTO_TCP, true, false },
 };
 
 static const char *const metadata_fields[] = {

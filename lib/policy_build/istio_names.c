@@ -296,3 +296,199 @@ ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
 			return &ld->own[i];
 	return NULL;
 }
+
+/* ------------------------------------------------------------------ */
+/* Istio's own label and domain rules, exactly (pkg/config/labels,     */
+/* pkg/config/validation/agent): either case, "*x" first labels        */
+
+static bool
+is_alnum_any_case(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?, of any length (Istio's dns1123LabelFmt). */
+static bool
+label_chars(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_alnum_any_case(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* labels.IsDNS1123Label(): label_chars(), at most 63 bytes. */
+bool
+istio_label(const char *s, size_t len)
+{
+	return len <= 63 && label_chars(s, len);
+}
+
+/* labels.IsWildcardDNS1123Label(): "*", or a label led by "*" or "*-". */
+static bool
+istio_wildcard_label(const char *s, size_t len)
+{
+	if (len > 63)
+		return false;
+	if (len == 1 && s[0] == '*')
+		return true;
+	if (len > 1 && s[0] == '*')
+		return istio_label(s + 1, len - 1) ||
+		       (len > 2 && s[1] == '-' && istio_label(s + 2, len - 2));
+	return istio_label(s, len);
+}
+
+/* Would Go's strconv.Atoi() take s (a sign, digits, within 64 bits)? */
+static bool
+go_atoi_ok(const char *s)
+{
+	const char *d = s[0] == '+' || s[0] == '-' ? s + 1 : s;
+	size_t n = strlen(d);
+
+	while (n > 1 && d[0] == '0') { /* leading zeros do not count towards the range */
+		d++;
+		n--;
+	}
+	if (!all_digits(d, n))
+		return false;
+	/* INT64_MAX has 19 digits; "-9223372036854775808" is the one 19-digit edge */
+	return n < 19 || (n == 19 && strcmp(d, s[0] == '-' ? "9223372036854775808" :
+							     "9223372036854775807") <= 0);
+}
+
+/* Istio's message for the label at p (len bytes) of domain. @return false. */
+static bool
+bad_label(struct ld *ld, const char *domain, const char *p, size_t len, char *err, size_t sz)
+{
+	char label[QUOTE_MAX + 1];
+
+	snprintf(label, sizeof(label), "%.*s", (int)len, p);
+	snprintf(err, sz, "domain name %s invalid (label %s invalid)", yr_quote(&ld->r, domain),
+		 yr_quote(&ld->r, label));
+	return false;
+}
+
+/* agent.ValidateDNS1123Labels() on labels (part of domain); Istio's messages. */
+static bool
+istio_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
+{
+	const char *p = labels, *tld = strrchr(labels, '.');
+
+	tld = tld != NULL ? tld + 1 : labels;
+	if (go_atoi_ok(tld)) {
+		snprintf(err, sz,
+			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
+			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
+		return false;
+	}
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+		if (dot == NULL && l == 0) /* the last label may be empty: "istio.io." */
+			return true;
+		if (!istio_label(p, l))
+			return bad_label(ld, domain, p, l, err, sz);
+		if (dot == NULL)
+			return true;
+		p = dot + 1;
+	}
+}
+
+/* agent.CheckDNS1123Preconditions(). */
+static bool
+istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz)
+{
+	if (strlen(domain) > 255) {
+		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
+		return false;
+	}
+	if (domain[0] == '\0') {
+		snprintf(err, sz, "empty domain name not allowed");
+		return false;
+	}
+	return true;
+}
+
+bool
+ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
+{
+	const char *dot;
+	size_t first;
+
+	if (!istio_domain_size(ld, domain, err, sz))
+		return false;
+	dot = strchr(domain, '.');
+	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
+	if (!istio_wildcard_label(domain, first))
+		return bad_label(ld, domain, domain, first, err, sz);
+	return dot == NULL || istio_dns_labels(ld, domain, dot + 1, err, sz);
+}
+
+bool
+ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz)
+{
+	return istio_domain_size(ld, name, err, sz) && istio_dns_labels(ld, name, name, err, sz);
+}
+
+bool
+istio_partial_wildcard(const char *host)
+{
+	return strchr(host, '*') != NULL && strcmp(host, "*") != 0 && strncmp(host, "*.", 2) != 0;
+}
+
+/* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? (Istio's qualifiedNameFmt) */
+static bool
+qualified_name(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
+		return false;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_alnum_any_case(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/*
+ * labels.Instance.Validate() for one pair: the key a Kubernetes label name
+ * (an optional DNS prefix of at most 253 bytes and "/", then a name of at
+ * most 63), the value empty or a qualified name (Istio sets no length on it).
+ * Writes Istio's message. @return ISTIO_LABEL_OK, _BAD_KEY or _BAD_VALUE.
+ */
+int
+ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz)
+{
+	const char *slash = strchr(key, '/');
+	const char *name = slash != NULL ? slash + 1 : key;
+	bool ok = qualified_name(name, strlen(name)) && strlen(name) <= 63;
+
+	if (ok && slash != NULL) {
+		const char *p = key;
+
+		ok = slash > key && (size_t)(slash - key) <= 253;
+		while (ok) {
+			const char *dot = memchr(p, '.', (size_t)(slash - p));
+			size_t l = dot != NULL ? (size_t)(dot - p) : (size_t)(slash - p);
+
+			ok = label_chars(p, l);
+			if (dot == NULL)
+				break;
+			p = dot + 1;
+		}
+	}
+	if (!ok) {
+		snprintf(err, sz, "invalid tag key: %s", yr_quote(&ld->r, key));
+		return ISTIO_LABEL_BAD_KEY;
+	}
+	if (value[0] != '\0' && !qualified_name(value, strlen(value))) {
+		snprintf(err, sz, "invalid tag value: %s", yr_quote(&ld->r, value));
+		return ISTIO_LABEL_BAD_VALUE;
+	}
+	return ISTIO_LABEL_OK;
+}

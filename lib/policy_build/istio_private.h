@@ -81,6 +81,17 @@ void istio_format_prefix(const struct se_address *a, char *buf, size_t sz);
 void istio_format_ip4(uint32_t ip, char *buf, size_t sz);
 void ld_own_init(struct ld *ld);
 const struct own_addr *ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
+/* Istio's exact rules (upper case allowed, "*x" first labels), Istio's messages */
+bool istio_label(const char *s, size_t len);
+bool ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
+bool ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz);
+bool istio_partial_wildcard(const char *host);
+enum {
+	ISTIO_LABEL_OK,
+	ISTIO_LABEL_BAD_KEY,
+	ISTIO_LABEL_BAD_VALUE
+};
+int ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz);
 
 /* istio_model.c: the model's arrays */
 char *ld_strdup(struct ld *ld, const char *s);

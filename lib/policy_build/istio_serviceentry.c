@@ -15,6 +15,23 @@
 
 #include "istio_private.h"
 
+/*
+ * The limits of Istio's CRD schema (istio/api service_entry.proto and
+ * workload_entry.proto: MaxItems, MaxProperties, MaxLength), which the API
+ * server enforces before Istio's own validation runs.
+ */
+#define SE_MAX_HOSTS        256
+#define SE_MAX_ADDRESSES    256
+#define SE_MAX_ADDRESS_LEN  64
+#define SE_MAX_PORTS        256
+#define SE_MAX_ENDPOINTS    4096
+#define EP_MAX_ADDRESS_LEN  256
+#define EP_MAX_PORTS        128
+#define EP_MAX_LABELS       256
+#define EP_MAX_NETWORK_LEN  2048
+#define EP_MAX_LOCALITY_LEN 2048
+#define EP_MAX_SA_LEN       253
+
 static const char *const se_spec_fields[] = {
 	"hosts",     "addresses",        "ports",    "location",        "resolution",
 	"endpoints", "workloadSelector", "exportTo", "subjectAltNames", NULL,
@@ -38,6 +55,36 @@ struct se_ctx {
 	struct ep_warned warned;
 };
 
+/* A list or map longer than the CRD allows (path pushed), in the API server's words. */
+static void
+se_max_items(struct ld *ld, const struct ynode *n, size_t max)
+{
+	if (n != NULL && (n->type == YNODE_SEQ || n->type == YNODE_MAP) && n->n > max)
+		yr_err(&ld->r, n, "Too many: %zu: must have at most %zu items", n->n, max);
+}
+
+/* A string longer than the CRD allows (path pushed). */
+static void
+se_max_len(struct ld *ld, const struct ynode *n, const char *s, size_t max)
+{
+	if (s != NULL && strlen(s) > max)
+		yr_err(&ld->r, n, "Too long: may not be longer than %zu", max);
+}
+
+/* The same for a string field of map (path not pushed yet). */
+static void
+se_field_max_len(struct ld *ld, const struct ynode *map, const char *key, size_t max)
+{
+	const struct ynode *n = ymap_get(map, key);
+	size_t mark;
+
+	if (n == NULL || n->type != YNODE_SCALAR)
+		return;
+	mark = yr_key(&ld->r, key);
+	se_max_len(ld, n, n->str, max);
+	yr_pop(&ld->r, mark);
+}
+
 static void
 se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 {
@@ -52,6 +99,7 @@ se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 		yr_pop(&ld->r, mark);
 		return;
 	}
+	se_max_items(ld, seq, SE_MAX_HOSTS);
 	se->hosts = ld_calloc(ld, seq->n, sizeof(*se->hosts));
 	for (i = 0; se->hosts != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
@@ -67,12 +115,87 @@ se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 		/* Full wildcard is not allowed in a service entry (Istio). */
 		if (strcmp(h, "*") == 0)
 			yr_err(&ld->r, n, "invalid host %s", h);
-		else if (!ld_check_wildcard_domain(ld, h, err, sizeof(err)))
+		else if (!ld_istio_wildcard_domain(ld, h, err, sizeof(err)))
 			yr_err(&ld->r, n, "%s", err);
+		else if (istio_partial_wildcard(h))
+			/* a warning in Istio too; Envoy would match it as a suffix */
+			yr_warn(&ld->r, n,
+				"partial wildcard %s not allowed: egressd takes it as a literal "
+				"host name",
+				yr_quote(&ld->r, h));
 		se->hosts[se->n_hosts++] = ld_strdup(ld, h);
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
+}
+
+/*
+ * An address as Istio's agent.ValidateIPSubnet() takes it (Go's netip): an
+ * IPv4/IPv6 address or prefix, no leading zero in a prefix length, an IPv6
+ * zone on a plain address. Host bits are cleared (*host_bits says so), a zone
+ * dropped (*zone says so). @return 0 or -1.
+ */
+static int
+se_parse_address(const char *s, struct se_address *a, bool *host_bits, bool *zone)
+{
+	const char *slash = strchr(s, '/'), *pct = strchr(s, '%');
+	char buf[INET6_ADDRSTRLEN];
+	size_t alen;
+
+	*zone = false;
+	/* netip.ParsePrefix: "/08" is refused, as strconv would take it */
+	if (slash != NULL && slash[1] == '0' && slash[2] != '\0')
+		return -1;
+	if (slash != NULL || pct == NULL)
+		return istio_parse_prefix(s, a, host_bits);
+	/* netip.ParseAddr: "fe80::1%eth0", a non-empty zone on IPv6 only */
+	alen = (size_t)(pct - s);
+	if (pct[1] == '\0' || alen == 0 || alen >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (strchr(buf, ':') == NULL || istio_parse_prefix(buf, a, host_bits) != 0)
+		return -1;
+	*zone = true;
+	return 0;
+}
+
+/* The checks of one parsed address (path pushed); it may be marked ignored. */
+static void
+se_address_check(struct ld *ld, const struct ynode *n, const char *s, struct se_address *a,
+		 bool host_bits, bool zone)
+{
+	const struct own_addr *own;
+	char pfx[INET6_ADDRSTRLEN + 8];
+
+	istio_format_prefix(a, pfx, sizeof(pfx));
+	/* Istio keeps such a prefix as written; Envoy's CidrRange masks it */
+	if (host_bits)
+		yr_warn(&ld->r, n, "%s has host bits set: egressd matches the network %s", s, pfx);
+	if (a->prefix_len == 0)
+		yr_warn(&ld->r, n, "%s opens every %s destination on this entry's ports", s,
+			a->v6 ? "IPv6" : "IPv4");
+	if (a->v6) {
+		yr_warn(&ld->r, n,
+			"%s is IPv6: parsed and validated, but IPv6 is not forwarded yet%s", s,
+			zone ? " (its zone is ignored)" : "");
+	} else if (a->prefix_len == 32 && (own = ld_own_in_prefix(ld, a->ip, 32)) != NULL) {
+		/* valid for Istio; a rule for it would send the mesh to the appliance */
+		a->ignored = true;
+		yr_warn(&ld->r, n,
+			"%s is this appliance's own address (%s): egressd compiles no rule for "
+			"it",
+			s, own->what);
+	} else if (a->prefix_len > 0 && a->prefix_len < 32 &&
+		   (own = ld_own_in_prefix(ld, a->ip, a->prefix_len)) != NULL) {
+		char ip[INET_ADDRSTRLEN];
+
+		istio_format_ip4(own->ip, ip, sizeof(ip));
+		yr_warn(&ld->r, n,
+			"%s contains this appliance's own address %s (%s), "
+			"which is never forwarded",
+			s, ip, own->what);
+	}
 }
 
 static void
@@ -86,51 +209,29 @@ se_addresses(struct ld *ld, const struct ynode *spec, struct service_entry *se,
 	if (seq == NULL || seq->n == 0)
 		return;
 	mark = yr_key(&ld->r, "addresses");
+	se_max_items(ld, seq, SE_MAX_ADDRESSES);
 	se->addresses = ld_calloc(ld, seq->n, sizeof(*se->addresses));
 	for (i = 0; se->addresses != NULL && i < seq->n; i++) {
 		const struct ynode *n = seq->items[i];
 		size_t m2 = yr_idx(&ld->r, i);
 		struct se_address a = { .pos = ld_pos(ld, n) };
-		const struct own_addr *own;
 		const char *s = yr_str(&ld->r, n);
-		char pfx[INET6_ADDRSTRLEN + 8];
-		bool host_bits;
+		bool host_bits, zone;
 
-		if (s == NULL || istio_parse_prefix(s, &a, &host_bits) != 0) {
+		if (s != NULL && strlen(s) > SE_MAX_ADDRESS_LEN) {
+			se_max_len(ld, n, s, SE_MAX_ADDRESS_LEN);
+		} else if (s == NULL || se_parse_address(s, &a, &host_bits, &zone) != 0) {
 			if (s != NULL || n->type == YNODE_SCALAR)
 				yr_err(&ld->r, n,
 				       "invalid address %s (want an IPv4/IPv6 address "
 				       "or CIDR)",
 				       yr_quote(&ld->r, s != NULL ? s : ""));
-			yr_pop(&ld->r, m2);
-			continue;
+		} else {
+			if (a.cidr && *first_cidr == NULL)
+				*first_cidr = n;
+			se_address_check(ld, n, s, &a, host_bits, zone);
+			se->addresses[se->n_addresses++] = a;
 		}
-		if (a.cidr && *first_cidr == NULL)
-			*first_cidr = n;
-		istio_format_prefix(&a, pfx, sizeof(pfx));
-		if (host_bits)
-			yr_err(&ld->r, n, "%s has host bits set (the network is %s)", s, pfx);
-		if (a.prefix_len == 0)
-			yr_warn(&ld->r, n, "%s opens every %s destination on this entry's ports", s,
-				a.v6 ? "IPv6" : "IPv4");
-		if (a.v6) {
-			yr_warn(&ld->r, n,
-				"%s is IPv6: parsed and validated, but IPv6 is not "
-				"forwarded yet",
-				s);
-		} else if (a.prefix_len == 32 && (own = ld_own_in_prefix(ld, a.ip, 32)) != NULL) {
-			yr_err(&ld->r, n, "%s is this appliance's own address (%s)", s, own->what);
-		} else if (a.prefix_len > 0 && a.prefix_len < 32 &&
-			   (own = ld_own_in_prefix(ld, a.ip, a.prefix_len)) != NULL) {
-			char ip[INET_ADDRSTRLEN];
-
-			istio_format_ip4(own->ip, ip, sizeof(ip));
-			yr_warn(&ld->r, n,
-				"%s contains this appliance's own address %s (%s), "
-				"which is never forwarded",
-				s, ip, own->what);
-		}
-		se->addresses[se->n_addresses++] = a;
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
@@ -160,12 +261,20 @@ se_port(struct ld *ld, const struct ynode *pm, struct service_entry *se, struct 
 	p->number = num > 0 ? (uint32_t)num : 0;
 	tgt = ld_port_number(ld, pm, "targetPort", "targetPort");
 	p->target_port = tgt > 0 ? (uint32_t)tgt : 0;
+	if (tgt > 0 && cx->res_ok && se->resolution == SE_RES_NONE) {
+		mark = yr_key(&ld->r, "targetPort");
+		yr_warn(&ld->r, ymap_get(pm, "targetPort"),
+			"targetPort has no effect when resolution mode is NONE (Istio); "
+			"egressd sends to port %ld of the original destination",
+			tgt);
+		yr_pop(&ld->r, mark);
+	}
 
 	name = yr_get_str(&ld->r, pm, "name", &nn);
 	mark = yr_key(&ld->r, "name");
 	if (name == NULL || name[0] == '\0')
 		yr_err(&ld->r, nn != NULL ? nn : pm, "port name must be set");
-	else if (!istio_dns1123_label(name, strlen(name)))
+	else if (!istio_label(name, strlen(name)))
 		yr_err(&ld->r, nn, "invalid port name: %s", name);
 	yr_pop(&ld->r, mark);
 	p->name = ld_strdup(ld, name);
@@ -217,13 +326,15 @@ se_ports(struct ld *ld, const struct ynode *spec, struct service_entry *se, cons
 	size_t i, mark = yr_key(&ld->r, "ports");
 
 	if (seq == NULL || seq->n == 0) {
+		/* Istio allows it; Envoy gets no listener for such a service */
 		if (seq != NULL || ymap_opt(spec, "ports") == NULL)
-			yr_err(&ld->r, seq != NULL ? seq : spec,
-			       "service entry must have at least "
-			       "one port (an L4 gateway admits traffic by port)");
+			yr_warn(&ld->r, seq != NULL ? seq : spec,
+				"a ServiceEntry with no ports admits nothing (an L4 gateway "
+				"admits traffic by port)");
 		yr_pop(&ld->r, mark);
 		return;
 	}
+	se_max_items(ld, seq, SE_MAX_PORTS);
 	se->ports = ld_calloc(ld, seq->n, sizeof(*se->ports));
 	for (i = 0; se->ports != NULL && i < seq->n; i++) {
 		const struct ynode *pm = seq->items[i];
@@ -259,6 +370,7 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 	if (map == NULL || map->n == 0)
 		return;
 	mark = yr_key(&ld->r, "ports");
+	se_max_items(ld, map, EP_MAX_PORTS);
 	ep->ports = ld_calloc(ld, map->n, sizeof(*ep->ports));
 	for (i = 0; ep->ports != NULL && i < map->n; i++) {
 		const struct ynode *k = map->items[2 * i];
@@ -279,7 +391,9 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 				p->number = (uint32_t)num;
 			}
 		}
-		if (!se_has_port_name(se, k->str))
+		if (!istio_label(k->str, strlen(k->str)))
+			yr_err(&ld->r, k, "invalid port name: %s", k->str);
+		else if (!se_has_port_name(se, k->str))
 			yr_err(&ld->r, k, "endpoint port %s is not defined by the service entry",
 			       k->str);
 		yr_pop(&ld->r, m2);
@@ -287,53 +401,144 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 	yr_pop(&ld->r, mark);
 }
 
-/* The address of one endpoint, checked for the resolution mode (path pushed). */
+/*
+ * A STATIC endpoint without an address (path pushed): Istio allows it when
+ * it names a network (reached through that network's gateway).
+ */
 static void
-se_endpoint_address(struct ld *ld, const struct ynode *an, const struct service_entry *se,
-		    struct se_endpoint *ep, const struct se_ctx *cx)
+se_endpoint_no_address(struct ld *ld, const struct ynode *at, const struct ynode *em,
+		       struct se_endpoint *ep, struct se_ctx *cx)
+{
+	const char *net = ynode_str(ymap_get(em, "network"));
+
+	if (net == NULL || net[0] == '\0') {
+		yr_err(&ld->r, at, "address is required");
+		return;
+	}
+	ep->ignored = true;
+	cx->warned.network = true; /* this says more than the field's own warning */
+	yr_warn(&ld->r, at,
+		"address is unset with network %s: egressd cannot route to another network "
+		"and ignores this endpoint",
+		yr_quote(&ld->r, net));
+}
+
+/* A STATIC unix:// endpoint (path pushed): Istio's ValidateUnixAddress() and co. */
+static void
+se_endpoint_unix(struct ld *ld, const struct ynode *an, const struct ynode *em,
+		 const struct service_entry *se, struct se_endpoint *ep)
+{
+	const char *path = ep->address + strlen("unix://");
+	size_t len = strlen(path);
+	bool ok = true;
+
+	if (len == 0) {
+		yr_err(&ld->r, an, "unix address must not be empty");
+		ok = false;
+	} else if (path[0] != '@' && (path[0] != '/' || path[len - 1] == '/')) {
+		yr_err(&ld->r, an, "%s is not an absolute path to a file", path);
+		ok = false;
+	}
+	if (ymap_key(em, "ports") != NULL) {
+		yr_err(&ld->r, an, "unix endpoint %s must not include ports", ep->address);
+		ok = false;
+	}
+	if (se->n_ports != 1) {
+		yr_err(&ld->r, an, "exactly 1 service port required for unix endpoints");
+		ok = false;
+	}
+	ep->ignored = true;
+	if (ok)
+		yr_warn(&ld->r, an,
+			"%s is a unix domain socket, which a network gateway cannot reach: "
+			"egressd ignores this endpoint",
+			yr_quote(&ld->r, ep->address));
+}
+
+/*
+ * The address of one endpoint (path pushed), checked as Istio checks it for
+ * the resolution mode: STATIC wants an IP, a unix socket or (with a network)
+ * nothing, DNS an IP or a FQDN. an is the address node, NULL when absent.
+ */
+static void
+se_endpoint_address(struct ld *ld, const struct ynode *an, const struct ynode *em,
+		    const struct service_entry *se, struct se_endpoint *ep, struct se_ctx *cx)
 {
 	const char *addr = ep->address;
+	const struct ynode *at = an != NULL ? an : em;
 	const struct own_addr *own;
+	char err[MSG_MAX];
 	struct in_addr in4;
 	uint8_t in6[16];
 
-	if (inet_pton(AF_INET, addr, &in4) == 1) {
+	if (addr != NULL && inet_pton(AF_INET, addr, &in4) == 1) {
 		ep->is_ip = true;
 		ep->ip = ntohl(in4.s_addr);
-	} else if (inet_pton(AF_INET6, addr, in6) == 1) {
+	} else if (addr != NULL && inet_pton(AF_INET6, addr, in6) == 1) {
 		ep->is_ip6 = true;
 	}
-	if (strncmp(addr, "unix://", 7) == 0) {
-		yr_err(&ld->r, an,
-		       "%s is a unix domain socket, which a network gateway cannot "
-		       "reach",
-		       yr_quote(&ld->r, addr));
+	if (!cx->res_ok || se->resolution == SE_RES_NONE) {
+		/* NONE: the endpoints themselves are the error, reported once */
 	} else if (ep->is_ip6) {
-		yr_warn(&ld->r, an,
+		yr_warn(&ld->r, at,
 			"%s is IPv6: parsed and validated, but IPv6 is not forwarded "
 			"yet",
 			addr);
 	} else if (ep->is_ip) {
 		own = ld_own_in_prefix(ld, ep->ip, 32);
-		if (own != NULL)
-			yr_err(&ld->r, an, "%s is this appliance's own address (%s)", addr,
-			       own->what);
-	} else if (!cx->res_ok || se->resolution == SE_RES_NONE) {
-		/* NONE: the endpoints themselves are the error, reported once */
+		if (own != NULL) {
+			/* valid for Istio; a NAT target there would loop */
+			ep->ignored = true;
+			yr_warn(&ld->r, at,
+				"%s is this appliance's own address (%s): egressd ignores this "
+				"endpoint",
+				addr, own->what);
+		}
 	} else if (se->resolution == SE_RES_STATIC) {
-		yr_err(&ld->r, an,
-		       "%s is not a valid IP (resolution STATIC needs IP addresses; "
-		       "use DNS for hostnames)",
-		       addr);
-	} else if (!ld_is_fqdn(ld, addr)) {
-		yr_err(&ld->r, an, "endpoint address %s is not a valid FQDN or an IP address",
-		       yr_quote(&ld->r, addr));
+		if (addr == NULL || addr[0] == '\0')
+			se_endpoint_no_address(ld, at, em, ep, cx);
+		else if (strncmp(addr, "unix://", strlen("unix://")) == 0)
+			se_endpoint_unix(ld, at, em, se, ep);
+		else
+			yr_err(&ld->r, at,
+			       "%s is not a valid IP (resolution STATIC needs IP addresses; "
+			       "use DNS for hostnames)",
+			       addr);
+	} else if (addr == NULL || !ld_istio_fqdn(ld, addr, err, sizeof(err))) {
+		yr_err(&ld->r, at, "endpoint address %s is not a valid FQDN or an IP address",
+		       yr_quote(&ld->r, addr != NULL ? addr : ""));
 	} else {
-		yr_warn(&ld->r, an,
+		yr_warn(&ld->r, at,
 			"%s is resolved by the control thread (in the background, "
 			"never per flow)",
 			yr_quote(&ld->r, addr));
 	}
+}
+
+/* What ep_label_add() needs: where labels go, and the map for positions. */
+struct ep_label_sink {
+	struct label_sink sink;
+	const struct ynode *map;
+};
+
+/* One endpoint label, checked with labels.Instance.Validate() (path pushed). */
+static void
+ep_label_add(struct ld *ld, const char *k, const char *v, void *arg)
+{
+	struct ep_label_sink *s = arg;
+	char err[MSG_MAX];
+
+	switch (ld_istio_label_pair(ld, k, v, err, sizeof(err))) {
+	case ISTIO_LABEL_BAD_KEY:
+		yr_err(&ld->r, ymap_key(s->map, k), "%s", err);
+		break;
+	case ISTIO_LABEL_BAD_VALUE:
+		yr_err(&ld->r, ymap_get(s->map, k), "%s", err);
+		break;
+	default:
+		break;
+	}
+	ld_label_add(ld, k, v, &s->sink);
 }
 
 /* One spec.endpoints[] item (path already pushed). */
@@ -347,16 +552,19 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se, str
 
 	ep->pos = ld_pos(ld, em);
 	ld_unknown_fields(ld, em, se_endpoint_fields);
+	se_field_max_len(ld, em, "address", EP_MAX_ADDRESS_LEN);
+	se_field_max_len(ld, em, "network", EP_MAX_NETWORK_LEN);
+	se_field_max_len(ld, em, "locality", EP_MAX_LOCALITY_LEN);
+	se_field_max_len(ld, em, "serviceAccount", EP_MAX_SA_LEN);
 
 	addr = yr_get_str(&ld->r, em, "address", &an);
 	mark = yr_key(&ld->r, "address");
 	ep->address = ld_strdup(ld, addr);
-	if (addr == NULL || addr[0] == '\0') {
-		yr_err(&ld->r, an != NULL ? an : em, "endpoint address must be set");
-	} else if (ep->address != NULL) {
+	if (an != NULL)
 		ep->pos = ld_pos(ld, an);
-		se_endpoint_address(ld, an, se, ep, cx);
-	}
+	/* not a string: said; a failed copy: the model is partial anyway */
+	if (an == NULL ? ymap_opt(em, "address") == NULL : ep->address != NULL)
+		se_endpoint_address(ld, an, em, se, ep, cx);
 	yr_pop(&ld->r, mark);
 
 	se_endpoint_ports(ld, em, se, ep);
@@ -377,13 +585,14 @@ se_endpoint(struct ld *ld, const struct ynode *em, struct service_entry *se, str
 	}
 	lm = yr_get(&ld->r, em, "labels", YNODE_MAP);
 	if (lm != NULL && lm->n > 0) {
-		struct label_sink sink;
+		struct ep_label_sink sink;
 
 		mark = yr_key(&ld->r, "labels");
+		se_max_items(ld, lm, EP_MAX_LABELS);
 		ep->labels = ld_calloc(ld, lm->n, sizeof(*ep->labels));
-		sink = (struct label_sink){ ep->labels, &ep->n_labels };
+		sink = (struct ep_label_sink){ { ep->labels, &ep->n_labels }, lm };
 		if (ep->labels != NULL)
-			ld_string_map(ld, lm, ld_label_add, &sink);
+			ld_string_map(ld, lm, ep_label_add, &sink);
 		yr_pop(&ld->r, mark);
 	}
 	if (!cx->warned.network && ymap_key(em, "network") != NULL) {
@@ -415,6 +624,7 @@ se_endpoints(struct ld *ld, const struct ynode *spec, struct service_entry *se, 
 	if (seq == NULL || seq->n == 0)
 		return;
 	mark = yr_key(&ld->r, "endpoints");
+	se_max_items(ld, seq, SE_MAX_ENDPOINTS);
 	se->endpoints = ld_calloc(ld, seq->n, sizeof(*se->endpoints));
 	for (i = 0; se->endpoints != NULL && i < seq->n; i++) {
 		const struct ynode *em = seq->items[i];
@@ -485,30 +695,34 @@ static void
 se_check_resolution(struct ld *ld, const struct ynode *spec, const struct service_entry *se,
 		    bool has_selector)
 {
-	const struct ynode *hosts = yr_get(&ld->r, spec, "hosts", YNODE_SEQ);
+	const struct ynode *hosts = yr_get(&ld->r, spec, "hosts", YNODE_SEQ), *eps;
 	const char *res = resolution_names[se->resolution];
 	char err[MSG_MAX];
 	size_t i, mark;
 
 	switch (se->resolution) {
 	case SE_RES_NONE:
-		if (se->n_endpoints == 0)
-			break;
+		eps = ymap_get(spec, "endpoints");
 		mark = yr_key(&ld->r, "endpoints");
-		yr_err(&ld->r, ymap_get(spec, "endpoints"),
-		       "no endpoints should be provided for resolution type none");
+		if (se->n_endpoints != 0)
+			yr_err(&ld->r, eps,
+			       "no endpoints should be provided for resolution type none");
+		else if (eps != NULL && eps->type == YNODE_SEQ)
+			/* the CRD's rule is !has(self.endpoints): an empty list too */
+			yr_err(&ld->r, eps, "NONE mode cannot set endpoints");
 		yr_pop(&ld->r, mark);
 		break;
 	case SE_RES_STATIC:
-		if (se->n_endpoints != 0)
+		/* Istio allows it (the endpoints may be WorkloadEntries) */
+		if (se->n_endpoints != 0 || se->n_ports == 0)
 			break;
-		mark = yr_key(&ld->r, "endpoints");
-		yr_err(&ld->r, spec,
-		       "endpoints must be provided if service entry resolution mode "
-		       "is static%s",
-		       has_selector ? " (an L4 gateway does not read the "
-				      "WorkloadEntries a workloadSelector picks)" :
-				      "");
+		mark = yr_key(&ld->r, "resolution");
+		yr_warn(&ld->r, ymap_get(spec, "resolution"),
+			"resolution STATIC and no endpoints: egressd has no address to send "
+			"to, so the entry admits nothing%s",
+			has_selector ? " (an L4 gateway does not read the "
+				       "WorkloadEntries a workloadSelector picks)" :
+				       "");
 		yr_pop(&ld->r, mark);
 		break;
 	case SE_RES_DNS:
@@ -520,7 +734,8 @@ se_check_resolution(struct ld *ld, const struct ynode *spec, const struct servic
 
 			/* only hosts that are otherwise valid: one error each */
 			if (h == NULL || h[0] == '\0' || strcmp(h, "*") == 0 ||
-			    !ld_check_wildcard_domain(ld, h, err, sizeof(err)) || ld_is_fqdn(ld, h))
+			    !ld_istio_wildcard_domain(ld, h, err, sizeof(err)) ||
+			    ld_istio_fqdn(ld, h, err, sizeof(err)))
 				continue;
 			m2 = yr_idx(&ld->r, i);
 			yr_err(&ld->r, hosts->items[i],

@@ -60,6 +60,7 @@ struct se_address {
 	uint8_t ip6[16];    /**< IPv6, network order */
 	uint8_t prefix_len; /**< 32 (128) for a plain address */
 	bool cidr;          /**< written with a /len */
+	bool ignored;       /**< valid for Istio, but compiled to nothing (warned) */
 	struct ypos pos;
 };
 
@@ -87,6 +88,7 @@ struct se_endpoint {
 	uint32_t weight;             /**< 0 when not given (Istio: treated as 1) */
 	struct egress_label *labels; /**< matched by DestinationRule subsets */
 	unsigned int n_labels;
+	bool ignored; /**< valid for Istio, but never a NAT target (warned) */
 	struct ypos pos;
 };
 

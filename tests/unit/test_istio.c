@@ -616,6 +616,191 @@ test_model_ipv6(void **state)
 	diag_list_clear(&dl);
 }
 
+/*
+ * ServiceEntries Istio accepts and egressd once refused: a prefix with host
+ * bits is kept as its network, the appliance's own addresses and endpoints it
+ * cannot reach are kept but ignored (the compiler skips them), names in
+ * either case, partial wildcards and HTTP_PROXY are taken as written.
+ */
+static void
+test_model_istio_odd(void **state)
+{
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	const struct service_entry *se;
+
+	(void)state;
+	load_corpus_file("valid/se-istio-odd.yaml", &m, &dl);
+	assert_int_equal(diag_errors(&dl), 0);
+	assert_int_equal(m.n_ses, 9);
+	se = &m.ses[0];
+	assert_int_equal(se->n_addresses, 1);
+	assert_int_equal(se->addresses[0].ip, 0xac010000); /* 172.1.0.0 */
+	assert_int_equal(se->addresses[0].prefix_len, 16);
+	assert_false(se->addresses[0].ignored);
+	assert_int_equal(m.ses[1].n_ports, 0); /* no-ports */
+	assert_int_equal(m.ses[2].n_endpoints, 0);
+	assert_int_equal(m.ses[2].resolution, SE_RES_STATIC);
+
+	se = &m.ses[3]; /* endpoints-ignored */
+	assert_int_equal(se->n_endpoints, 4);
+	assert_true(se->endpoints[0].ignored); /* unix socket */
+	assert_false(se->endpoints[0].is_ip);
+	assert_true(se->endpoints[1].ignored); /* network only */
+	assert_string_equal(se->endpoints[1].address, "");
+	assert_int_equal(se->endpoints[1].pos.line, 58);
+	assert_true(se->endpoints[2].ignored); /* the appliance */
+	assert_true(se->endpoints[2].is_ip);
+	assert_false(se->endpoints[3].ignored);
+
+	se = &m.ses[6]; /* own-address */
+	assert_int_equal(se->n_addresses, 2);
+	assert_true(se->addresses[0].ignored);
+	assert_false(se->addresses[1].ignored);
+
+	se = &m.ses[8]; /* names-istio-allows */
+	assert_string_equal(se->hosts[0], "*wiki.example.com");
+	assert_string_equal(se->hosts[1], "Docs.Example.COM");
+	assert_string_equal(se->ports[0].name, "HTTP-Proxy");
+	assert_string_equal(se->ports[0].protocol, "HTTP_PROXY");
+	assert_int_equal(se->ports[0].l4proto, IPPROTO_TCP);
+	assert_true(istio_proto_is_http("http_proxy"));
+	assert_int_equal(se->n_addresses, 2);
+	assert_true(se->addresses[1].v6);
+	assert_int_equal(se->addresses[1].ip6[0], 0xfe);
+	assert_int_equal(se->addresses[1].ip6[15], 1);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
+/* n items made by item(i), ", " between them; @return the length written. */
+static size_t
+join_items(char *out, size_t cap, unsigned int n, int (*item)(char *, size_t, unsigned int))
+{
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			len += (size_t)snprintf(out + len, cap - len, ", ");
+		len += (size_t)item(out + len, cap - len, i);
+	}
+	return len;
+}
+
+/* A line "prefix[items]". */
+static size_t
+flow_list(char *out, size_t cap, const char *prefix, unsigned int n,
+	  int (*item)(char *, size_t, unsigned int))
+{
+	size_t len = (size_t)snprintf(out, cap, "%s[", prefix);
+
+	len += join_items(out + len, cap - len, n, item);
+	return len + (size_t)snprintf(out + len, cap - len, "]\n");
+}
+
+static int
+host_item(char *o, size_t c, unsigned int i)
+{
+	return snprintf(o, c, "h%u.example.com", i);
+}
+
+static int
+address_item(char *o, size_t c, unsigned int i)
+{
+	return snprintf(o, c, "10.0.%u.%u", i / 256, i % 256);
+}
+
+static int
+port_item(char *o, size_t c, unsigned int i)
+{
+	return snprintf(o, c, "{number: %u, name: p%u, protocol: HTTP}", i + 1, i);
+}
+
+static int
+endpoint_item(char *o, size_t c, unsigned int i)
+{
+	return snprintf(o, c, "{address: 172.16.%u.%u}", i / 256, i % 256);
+}
+
+static int
+label_item(char *o, size_t c, unsigned int i)
+{
+	return snprintf(o, c, "l%u: v", i);
+}
+
+/*
+ * The CRD's MaxItems and MaxProperties (hosts, addresses, ports: 256,
+ * endpoints: 4096, an endpoint's labels: 256): at the limit an entry loads,
+ * one more is refused at the list, in the API server's words.
+ */
+static void
+test_se_crd_limits(void **state)
+{
+	size_t cap = 1u << 20, len;
+	char *yaml = malloc(cap);
+	unsigned int over;
+
+	(void)state;
+	assert_non_null(yaml);
+	for (over = 0; over <= 1; over++) {
+		struct policy_model m = { 0 };
+		struct diag_list dl = { 0 };
+		struct egress_config cfg;
+		char want[128];
+		int col;
+
+		len = (size_t)snprintf(yaml, cap,
+				       "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+				       "metadata: {name: limits}\nspec:\n");
+		len += flow_list(yaml + len, cap - len, "  hosts: ", 256 + over, host_item);
+		len += flow_list(yaml + len, cap - len, "  addresses: ", 256 + over, address_item);
+		len += flow_list(yaml + len, cap - len, "  ports: ", 256 + over, port_item);
+		len += (size_t)snprintf(yaml + len, cap - len, "  resolution: STATIC\n");
+		/* endpoints: the first with the labels, then the others */
+		len += (size_t)snprintf(yaml + len, cap - len,
+					"  endpoints: [{address: 172.17.0.1, labels: {");
+		len += join_items(yaml + len, cap - len, 256 + over, label_item);
+		len += (size_t)snprintf(yaml + len, cap - len, "}}, ");
+		len += join_items(yaml + len, cap - len, 4095 + over, endpoint_item);
+		len += (size_t)snprintf(yaml + len, cap - len, "]\n");
+		test_cfg(&cfg);
+		istio_load_buffer(&cfg, &m, "limits.yaml", yaml, len, &dl);
+		if (!over) {
+			if (diag_errors(&dl) != 0)
+				print_diags(&dl);
+			assert_int_equal(diag_errors(&dl), 0);
+			assert_int_equal(m.n_ses, 1);
+			assert_int_equal(m.ses[0].n_endpoints, 4096);
+			assert_int_equal(m.ses[0].endpoints[0].n_labels, 256);
+		} else {
+			assert_int_equal(diag_errors(&dl), 5);
+			assert_non_null(find_diag(&dl,
+						  "limits.yaml:5:10: error: spec.hosts: Too many: "
+						  "257: must have at most 256 items"));
+			assert_non_null(find_diag(&dl,
+						  "limits.yaml:6:14: error: spec.addresses: Too "
+						  "many: 257: must have at most 256 items"));
+			assert_non_null(find_diag(&dl,
+						  "limits.yaml:7:10: error: spec.ports: Too many: "
+						  "257: must have at most 256 items"));
+			assert_non_null(find_diag(&dl,
+						  "limits.yaml:9:14: error: spec.endpoints: Too "
+						  "many: 4097: must have at most 4096 items"));
+			col = (int)strlen("  endpoints: [{address: 172.17.0.1, labels: ");
+			snprintf(
+				want, sizeof(want),
+				"limits.yaml:9:%d: error: spec.endpoints[0].labels: Too many: 257: "
+				"must have at most 256 items",
+				col + 1);
+			assert_non_null(find_diag(&dl, want));
+		}
+		policy_model_free(&m);
+		diag_list_clear(&dl);
+	}
+	free(yaml);
+}
+
 /* Gateways: selection by the appliance's labels; DestinationRule limits. */
 static void
 test_model_gateway_dr(void **state)
@@ -1325,6 +1510,8 @@ main(void)
 		cmocka_unit_test(test_model_static),
 		cmocka_unit_test(test_model_dns_and_cidr),
 		cmocka_unit_test(test_model_ipv6),
+		cmocka_unit_test(test_model_istio_odd),
+		cmocka_unit_test(test_se_crd_limits),
 		cmocka_unit_test(test_model_gateway_dr),
 		cmocka_unit_test(test_model_vs_dr_sidecar),
 		cmocka_unit_test(test_gateway_selection),

@@ -635,6 +635,182 @@ test_static_targets(void **state)
 	diag_list_clear(&dl);
 }
 
+/* No rule in p matches every destination (a /0 prefix). */
+static void
+assert_no_any_rule(const struct policy *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_rules; i++)
+		assert_int_not_equal(p->rules[i].prefix_len, 0);
+}
+
+/*
+ * ServiceEntries Istio accepts but an L4 gateway finds odd compile to no
+ * more than they say: a prefix with host bits to its network, no ports,
+ * STATIC without endpoints, and endpoints it cannot reach (a unix socket,
+ * another network, the appliance itself) to nothing, the appliance's own
+ * addresses to no rule, and never to 0.0.0.0/0.
+ */
+static void
+test_se_istio_odd(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p;
+	int r;
+
+	(void)state;
+	p = build_ok(CORPUS "/valid/se-istio-odd.yaml", NULL, &dl);
+	assert_int_equal(diag_errors(&dl), 0);
+	assert_int_equal(p->n_rules, 4);
+	assert_no_any_rule(p);
+
+	/* 172.1.2.16/16: its network, as Envoy's CidrRange has it */
+	r = rule_find(p, "172.1.0.0", 16, 5432, IPPROTO_TCP);
+	assert_int_equal(r, 0);
+	assert_string_equal(p->rules[r].name, "host-bits");
+	assert_int_equal(classify(p, "172.1.200.1", 5432, IPPROTO_TCP), (uint32_t)r);
+	assert_int_equal(classify(p, "172.2.0.1", 5432, IPPROTO_TCP), POLICY_NO_RULE);
+
+	/* no ports, STATIC without endpoints: their addresses admit nothing */
+	assert_int_equal(classify(p, "192.0.2.80", 80, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "192.0.2.81", 8080, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_non_null(find_diag(&dl, "ServiceEntry static-no-endpoints port 8080: no endpoint "
+				       "address to send to; the port admits nothing"));
+
+	/* unix socket, other network, the appliance: only 192.0.2.83 is a target */
+	r = rule_find(p, "192.0.2.82", 32, 443, IPPROTO_TCP);
+	assert_int_equal(r, 1);
+	assert_int_equal(p->rules[r].n_targets, 1);
+	assert_int_equal(target(p, r, 0)->ip, inet_addr("192.0.2.83"));
+	assert_int_equal(p->rules[r].total_weight, 1);
+
+	/* no addresses and no reachable endpoint: not every destination, none */
+	assert_int_equal(classify(p, "198.51.100.1", 6553, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "198.51.100.1", 443, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_non_null(find_diag(&dl, "ServiceEntry unix-only port 6553: no endpoint address to "
+				       "send to; the port admits nothing"));
+	assert_non_null(find_diag(&dl, "ServiceEntry other-network-only port 443: no endpoint "
+				       "address to send to; the port admits nothing"));
+
+	/* the appliance's own addresses: no rule; the entry's others stay */
+	r = rule_find(p, "192.0.2.84", 32, 80, IPPROTO_TCP);
+	assert_int_equal(r, 2);
+	assert_int_equal(rule_find(p, "203.0.113.10", 32, 80, IPPROTO_TCP), -1);
+	assert_int_equal(classify(p, "203.0.113.10", 80, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(rule_find(p, "10.8.0.1", 32, 80, IPPROTO_TCP), -1);
+	assert_non_null(find_diag(&dl,
+				  "ServiceEntry only-own-address has no address egressd "
+				  "forwards to (this appliance's own are never, IPv6 not yet); "
+				  "the entry admits nothing"));
+
+	/* names Istio allows; targetPort with NONE is still applied */
+	r = rule_find(p, "192.0.2.85", 32, 3128, IPPROTO_TCP);
+	assert_int_equal(r, 3);
+	assert_string_equal(p->rules[r].name, "names-istio-allows");
+	assert_int_equal(p->rules[r].target_port, 8080);
+	assert_int_equal(p->rules[r].n_targets, 0);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/* A route over an entry whose only address is the appliance's: no rule at all. */
+static void
+test_route_own_address(void **state)
+{
+	static const char yaml[] =
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: own}\n"
+		"spec: {hosts: [own.example.com], addresses: [203.0.113.10],\n"
+		"       ports: [{number: 6379, name: tcp-redis}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: backend}\n"
+		"spec: {hosts: [backend.example.com], addresses: [192.0.2.50],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: STATIC,\n"
+		"       endpoints: [{address: 192.0.2.51}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: Gateway\n"
+		"metadata: {name: egress}\n"
+		"spec: {selector: {istio: egressgateway},\n"
+		"       servers: [{port: {number: 6379, name: tcp-redis, protocol: TCP},\n"
+		"                  hosts: ['*']}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: to-backend}\n"
+		"spec: {hosts: [own.example.com], gateways: [egress],\n"
+		"       tcp: [{route: [{destination: {host: backend.example.com}}]}]}\n";
+	const char *dir = *state;
+	struct diag_list dl = { 0 };
+	struct policy *p;
+
+	write_file(dir, "route-own.yaml", yaml);
+	p = build_ok(dir, NULL, &dl);
+	assert_int_equal(p->n_rules, 1);
+	assert_int_equal(rule_find(p, "192.0.2.50", 32, 6379, IPPROTO_TCP), 0);
+	assert_no_any_rule(p);
+	assert_int_equal(classify(p, "203.0.113.10", 6379, IPPROTO_TCP), POLICY_NO_RULE);
+	assert_int_equal(classify(p, "198.51.100.1", 6379, IPPROTO_TCP), POLICY_NO_RULE);
+	policy_free(p);
+	diag_list_clear(&dl);
+}
+
+/*
+ * A route whose destinations have no endpoint (STATIC without endpoints,
+ * endpoints egressd ignores, DNS names not resolved) refuses its flows, as
+ * Envoy does with an empty cluster: neither the route nor the routed entry's
+ * own rule sends them to the original destination.
+ */
+static void
+test_route_no_endpoints(void **state)
+{
+	static const char common[] =
+		"apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+		"metadata: {name: egress}\n"
+		"spec: {selector: {istio: egressgateway},\n"
+		"       servers: [{port: {number: 6379, name: tcp-redis, protocol: TCP},\n"
+		"                  hosts: ['*']}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: vip}\n"
+		"spec: {hosts: [vip.example.com], addresses: [10.59.0.0/16],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: NONE}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: blue}\n"
+		"spec: {hosts: [blue.example.com], addresses: [192.0.2.100],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: STATIC}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+		"metadata: {name: green}\n"
+		"spec: {hosts: [green.example.com], addresses: [192.0.2.200],\n"
+		"       ports: [{number: 6379, name: tcp-redis}], resolution: STATIC,\n"
+		"       endpoints: [{address: 'unix:///run/green.sock'}]}\n"
+		"---\napiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: split}\n"
+		"spec: {hosts: [vip.example.com], gateways: [egress], tcp: [{route: [\n";
+	static const char *const routes[] = {
+		/* two destinations, both empty */
+		"  {destination: {host: blue.example.com}, weight: 80},\n"
+		"  {destination: {host: green.example.com}, weight: 20}]}]}\n",
+		/* one */
+		"  {destination: {host: blue.example.com}}]}]}\n",
+	};
+	const char *dir = *state;
+	char yaml[sizeof(common) + 256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		struct diag_list dl = { 0 };
+		struct policy *p;
+
+		snprintf(yaml, sizeof(yaml), "%s%s", common, routes[i]);
+		write_file(dir, "route-empty.yaml", yaml);
+		p = build_ok(dir, NULL, &dl);
+		assert_int_equal(p->n_rules, 0);
+		assert_int_equal(classify(p, "10.59.1.1", 6379, IPPROTO_TCP), POLICY_NO_RULE);
+		assert_non_null(find_diag(&dl, "VirtualService split: destination "
+					       "blue.example.com has no address to send to; its "
+					       "share of the flows is refused"));
+		policy_free(p);
+		diag_list_clear(&dl);
+	}
+}
+
 /* VirtualService routes: weights x endpoint weights, subsets, ports, caps shared. */
 static void
 test_vs_routes(void **state)
@@ -1462,6 +1638,11 @@ main(void)
 		cmocka_unit_test(test_golden_valid),
 		cmocka_unit_test(test_golden_compile_errors),
 		cmocka_unit_test(test_static_targets),
+		cmocka_unit_test(test_se_istio_odd),
+		cmocka_unit_test_setup_teardown(test_route_own_address, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_route_no_endpoints, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test(test_vs_routes),
 		cmocka_unit_test(test_sidecar_outbound),
 		cmocka_unit_test(test_scope_export),

@@ -6,6 +6,7 @@
  *
  * Control thread only.
  */
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +20,8 @@ const struct proto_info istio_protocols[] = {
 	{ "HTTP", IPPROTO_TCP, true, false },
 	{ "HTTPS", IPPROTO_TCP, false, true },
 	{ "HTTP2", IPPROTO_TCP, true, false },
+	/* a Sidecar's egress listener as an HTTP proxy (Istio's HTTP_PROXY) */
+	{ "HTTP_PROXY", IPPROTO_TCP, true, false },
 	{ "GRPC", IPPROTO_TCP, true, false },
 	{ "GRPC-WEB", IPPROTO_TCP, true, false },
 	{ "TLS", IPPROTO_TCP, false, true },
@@ -116,6 +119,8 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 	}
 	yr_pop(&ld->r, mark);
 	mark = yr_key(&ld->r, "metadata");
+	n = ymap_opt(meta, "annotations");
+	md->annotations = n != NULL && n->type == YNODE_MAP ? n : NULL;
 	md->ns = yr_get_str(&ld->r, meta, "namespace", &n);
 	if (md->ns == NULL) {
 		md->ns = "";
@@ -316,4 +321,31 @@ istio_labels_select(const struct egress_config *cfg, const struct egress_label *
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The integer at key of map, as a protobuf int32 or uint32 field takes it.
+ * @return true and *v when it is present and fits; false when absent, or
+ * after the error.
+ */
+bool
+ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned, int64_t *v)
+{
+	const struct ynode *n = ymap_opt(map, key);
+	int64_t lo = is_unsigned ? 0 : INT32_MIN;
+	int64_t hi = is_unsigned ? (int64_t)UINT32_MAX : INT32_MAX;
+	size_t mark;
+	bool ok = false;
+
+	if (n == NULL)
+		return false;
+	mark = yr_key(&ld->r, key);
+	if (yr_int(&ld->r, n, v) == 0) {
+		ok = *v >= lo && *v <= hi;
+		if (!ok)
+			yr_err(&ld->r, n, "%s out of range (%" PRId64 " to %" PRId64 ")", n->str,
+			       lo, hi);
+	}
+	yr_pop(&ld->r, mark);
+	return ok;
 }

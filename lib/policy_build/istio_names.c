@@ -73,17 +73,70 @@ all_digits(const char *s, size_t len)
 	return true;
 }
 
+/* Go's strconv.Atoi() succeeds: an optional sign, digits, within int64. */
+static bool
+go_atoi_ok(const char *s, size_t len)
+{
+	static const char max[] = "9223372036854775807";
+	size_t i = 0, nd;
+
+	if (len > 0 && (s[0] == '+' || s[0] == '-'))
+		i = 1;
+	if (!all_digits(s + i, len - i))
+		return false;
+	while (i + 1 < len && s[i] == '0') /* leading zeros do not count */
+		i++;
+	nd = len - i;
+	/* -9223372036854775808 fits too: one more than max, with a minus */
+	if (nd < sizeof(max) - 1)
+		return true;
+	if (nd > sizeof(max) - 1)
+		return false;
+	return memcmp(s + i, max, nd) <= 0 ||
+	       (s[0] == '-' && memcmp(s + i, "9223372036854775808", nd) == 0);
+}
+
+/* Istio's CheckDNS1123Preconditions(): not empty, at most 255 bytes. */
+static bool
+istio_dns_preconditions(struct ld *ld, const char *name, char *err, size_t sz)
+{
+	if (strlen(name) > 255) {
+		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, name));
+		return false;
+	}
+	if (name[0] == '\0') {
+		snprintf(err, sz, "empty domain name not allowed");
+		return false;
+	}
+	return true;
+}
+
+/* Istio's "label invalid" message for the label of len bytes at p. @return false. */
+static bool
+label_err(struct ld *ld, const char *domain, const char *p, size_t len, char *err, size_t sz)
+{
+	char label[QUOTE_MAX + 1];
+
+	snprintf(label, sizeof(label), "%.*s", (int)len, p);
+	snprintf(err, sz, "domain name %s invalid (label %s invalid)", yr_quote(&ld->r, domain),
+		 yr_quote(&ld->r, label));
+	return false;
+}
+
 /*
  * Istio's validateDNS1123Labels(): dot-separated labels, a top-level domain
- * that is not all digits, an optional trailing dot. Writes Istio's message.
+ * that is not a number, an optional trailing dot. Writes Istio's message.
+ * exact: as Istio has it (labels of either case, a top-level domain Atoi()
+ * takes is a number, "" is fine); else lowercase labels, all-digit numbers,
+ * and at least one label.
  */
-bool
-ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
+static bool
+dns_labels(struct ld *ld, const char *domain, const char *labels, bool exact, char *err, size_t sz)
 {
 	const char *p = labels, *tld = strrchr(labels, '.');
 
 	tld = tld != NULL ? tld + 1 : labels;
-	if (all_digits(tld, strlen(tld))) {
+	if (exact ? go_atoi_ok(tld, strlen(tld)) : all_digits(tld, strlen(tld))) {
 		snprintf(err, sz,
 			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
 			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
@@ -94,20 +147,20 @@ ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char 
 		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
 
 		/* the last label may be empty: "istio.io." */
-		if (dot == NULL && l == 0 && p != labels)
+		if (dot == NULL && l == 0 && (exact || p != labels))
 			return true;
-		if (!istio_dns1123_label(p, l)) {
-			char label[QUOTE_MAX + 1];
-
-			snprintf(label, sizeof(label), "%.*s", (int)l, p);
-			snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-				 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-			return false;
-		}
+		if (!(exact ? istio_label_any_case(p, l) : istio_dns1123_label(p, l)))
+			return label_err(ld, domain, p, l, err, sz);
 		if (dot == NULL)
 			return true;
 		p = dot + 1;
 	}
+}
+
+bool
+ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
+{
+	return dns_labels(ld, domain, labels, false, err, sz);
 }
 
 /* Istio's ValidateWildcardDomain(): a FQDN, or one whose first label is "*". */
@@ -117,24 +170,12 @@ ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz
 	const char *dot;
 	size_t first;
 
-	if (strlen(domain) > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
+	if (!istio_dns_preconditions(ld, domain, err, sz))
 		return false;
-	}
-	if (domain[0] == '\0') {
-		snprintf(err, sz, "empty domain name not allowed");
-		return false;
-	}
 	dot = strchr(domain, '.');
 	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
-	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first)) {
-		char label[QUOTE_MAX + 1];
-
-		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
-		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-		return false;
-	}
+	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first))
+		return label_err(ld, domain, domain, first, err, sz);
 	if (dot == NULL)
 		return true;
 	return ld_check_dns_labels(ld, domain, dot + 1, err, sz);
@@ -295,4 +336,163 @@ ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
 		if ((ld->own[i].ip & mask4(len)) == ip)
 			return &ld->own[i];
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Istio's name rules exactly as pkg/config/validation/agent has them   */
+
+/*
+ * Istio's labels.IsDNS1123Label(): [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?,
+ * at most 63 bytes. Unlike a Kubernetes name, either case: Istio takes
+ * "Foo.example.com" as a host and "Henry" as a port name.
+ */
+bool
+istio_label_any_case(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (c != '-' || i == 0 || i + 1 == len))
+			return false;
+	}
+	return len > 0 && len <= 63;
+}
+
+/*
+ * Istio's agent.ValidateWildcardDomain(): the first label is "*", a label
+ * of either case, or one with a leading "*" or "*-" ("*foo", "*-foo": what
+ * labels.IsWildcardDNS1123Label() takes), the rest as dns_labels() exactly.
+ */
+bool
+ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
+{
+	const char *dot;
+	size_t first, skip = 0;
+
+	if (!istio_dns_preconditions(ld, domain, err, sz))
+		return false;
+	dot = strchr(domain, '.');
+	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
+	if (first > 0 && domain[0] == '*')
+		skip = first > 1 && domain[1] == '-' ? 2 : 1;
+	if (first > 63 ||
+	    (!(first == 1 && skip == 1) && !istio_label_any_case(domain + skip, first - skip)))
+		return label_err(ld, domain, domain, first, err, sz);
+	return dot == NULL || dns_labels(ld, domain, dot + 1, true, err, sz);
+}
+
+/* Istio's agent.ValidateFQDN(): no wildcard anywhere. */
+bool
+ld_istio_fqdn(struct ld *ld, const char *fqdn, char *err, size_t sz)
+{
+	return istio_dns_preconditions(ld, fqdn, err, sz) &&
+	       dns_labels(ld, fqdn, fqdn, true, err, sz);
+}
+
+/*
+ * Go's netip.ParseAddr(), which Istio's ValidateIPAddress() is: IPv4 in four
+ * decimal fields without leading zeros, or IPv6 with an optional non-empty
+ * zone ("fe80::1%eth0"), never a prefix.
+ */
+bool
+istio_ip_address(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *pct = strchr(s, '%');
+	size_t alen = pct != NULL ? (size_t)(pct - s) : strlen(s);
+	uint8_t bin[16];
+
+	if (alen >= sizeof(buf))
+		return false;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (pct == NULL && inet_pton(AF_INET, buf, bin) == 1)
+		return true;
+	return (pct == NULL || pct[1] != '\0') && inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/* What follows "unix://" in a bind or an endpoint, or NULL: not a unix domain socket. */
+const char *
+istio_unix_path(const char *s)
+{
+	static const char prefix[] = "unix://";
+
+	return s != NULL && strncmp(s, prefix, sizeof(prefix) - 1) == 0 ? s + sizeof(prefix) - 1 :
+									  NULL;
+}
+
+/*
+ * Istio's ValidateUnixAddress() of what follows "unix://": an abstract
+ * socket ("@name") or an absolute path to a file. Writes Istio's message.
+ */
+bool
+istio_unix_address(const char *path, char *err, size_t sz)
+{
+	size_t len = strlen(path);
+
+	if (len == 0) {
+		snprintf(err, sz, "unix address must not be empty");
+		return false;
+	}
+	if (path[0] == '@')
+		return true;
+	if (path[0] != '/' || path[len - 1] == '/') {
+		snprintf(err, sz, "%.*s is not an absolute path to a file", QUOTE_MAX, path);
+		return false;
+	}
+	return true;
+}
+
+/* Istio's validateSidecarOrGatewayHostnamePart(): errors reported at n. */
+static void
+ld_host_part(struct ld *ld, const struct ynode *n, const char *host, bool gateway)
+{
+	char err[MSG_MAX];
+
+	if (strcmp(host, "*") != 0 && strchr(host, '.') == NULL)
+		yr_err(&ld->r, n, "short names (non FQDN) are not allowed");
+	/* a Gateway takes an IP address for a host as well */
+	if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)) &&
+	    !(gateway && istio_ip_address(host)))
+		yr_err(&ld->r, n, "%s", err);
+	if (strchr(host, '*') != NULL && strcmp(host, "*") != 0 && strncmp(host, "*.", 2) != 0)
+		yr_err(&ld->r, n, "partial wildcard %s not allowed", yr_quote(&ld->r, host));
+}
+
+/*
+ * Istio's agent.ValidateNamespaceSlashWildcardHostname(): "namespace/host"
+ * (a Gateway's may leave the namespace out), the namespace ".", "*", "~" (a
+ * Sidecar's, or a Gateway's converted from the Gateway API) or a label, the
+ * host a FQDN, "*" or "*.suffix" (a Gateway's may be an IP address).
+ * Every error is reported at n, in Istio's words.
+ */
+void
+ld_istio_ns_host(struct ld *ld, const struct ynode *n, const char *host, bool gateway,
+		 bool gw_semantics)
+{
+	const char *slash = strchr(host, '/');
+	char ns[QUOTE_MAX + 1];
+	size_t nl;
+
+	if (slash == NULL) {
+		if (gateway)
+			ld_host_part(ld, n, host, true);
+		else
+			yr_err(&ld->r, n, "host must be of form namespace/dnsName");
+		return;
+	}
+	nl = (size_t)(slash - host);
+	if (nl == 0 || slash[1] == '\0')
+		yr_err(&ld->r, n, "config namespace and dnsName in host entry cannot be empty");
+	snprintf(ns, sizeof(ns), "%.*s", (int)nl, host);
+	if (!(nl == 1 && (host[0] == '*' || host[0] == '.' ||
+			  (host[0] == '~' && (!gateway || gw_semantics)))) &&
+	    !istio_label_any_case(host, nl))
+		yr_err(&ld->r, n, "invalid namespace value %s in %s", yr_quote(&ld->r, ns),
+		       gateway ? "gateway" : "sidecar");
+	ld_host_part(ld, n, slash + 1, gateway);
 }

@@ -38,82 +38,6 @@ static const char *const dr_hash_fields[] = {
 };
 static const char *const dr_subset_fields[] = { "name", "labels", "trafficPolicy", NULL };
 
-/*
- * A protobuf / Go duration: "10s", "1.5s", "500ms", "1m30s", "2h". Units ns,
- * us, ms, s, m, h. @return 0 and *ns; 1 when it is well formed but more than
- * UINT64_MAX ns (584 years: Istio still takes it, the caller clamps); -1.
- */
-static int
-parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },         { "us", 1000 },          { "ms", 1000000 },
-		{ "s", 1000000000 }, { "m", 60000000000ull }, { "h", 3600000000000ull },
-	};
-	uint64_t total = 0;
-	bool big = false;
-
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, lost = 0;
-		bool digits = false;
-		size_t i, ul = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				big = true;
-			else
-				whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.') {
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
-				if (scale < 1000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				} else if (*s != '0') {
-					/* below 1e-9 unit: still fails a precision check */
-					lost = 1;
-				}
-			}
-		}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
-
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
-		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (big || whole > UINT64_MAX / unit) {
-			big = true;
-			continue;
-		}
-		whole *= unit;
-		/* frac / scale < 1, so neither product can overflow */
-		whole += frac * (unit / scale) + frac * (unit % scale) / scale + lost;
-		if (UINT64_MAX - total < whole)
-			big = true;
-		else
-			total += whole;
-	}
-	*ns = total;
-	return big ? 1 : 0;
-}
-
 static void
 dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 {
@@ -146,7 +70,7 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 		int rc;
 
 		mark = yr_key(&ld->r, "connectTimeout");
-		rc = parse_duration_ns(s, &ns);
+		rc = istio_parse_duration_ns(s, &ns);
 		if (rc < 0) {
 			yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
 			       yr_quote(&ld->r, s));

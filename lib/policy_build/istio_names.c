@@ -492,3 +492,107 @@ ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err
 	}
 	return ISTIO_LABEL_OK;
 }
+
+/*
+ * Go's netip.ParseAddr(), which Istio's ValidateIPAddress() is: IPv4 in four
+ * decimal fields without leading zeros, or IPv6 with an optional non-empty
+ * zone ("fe80::1%eth0"), never a prefix.
+ */
+bool
+istio_ip_address(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *pct = strchr(s, '%');
+	size_t alen = pct != NULL ? (size_t)(pct - s) : strlen(s);
+	uint8_t bin[16];
+
+	if (alen >= sizeof(buf))
+		return false;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (pct == NULL && inet_pton(AF_INET, buf, bin) == 1)
+		return true;
+	return (pct == NULL || pct[1] != '\0') && inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/* What follows "unix://" in a bind or an endpoint, or NULL: not a unix domain socket. */
+const char *
+istio_unix_path(const char *s)
+{
+	static const char prefix[] = "unix://";
+
+	return s != NULL && strncmp(s, prefix, sizeof(prefix) - 1) == 0 ? s + sizeof(prefix) - 1 :
+									  NULL;
+}
+
+/*
+ * Istio's ValidateUnixAddress() of what follows "unix://": an abstract
+ * socket ("@name") or an absolute path to a file. Writes Istio's message.
+ */
+bool
+istio_unix_address(const char *path, char *err, size_t sz)
+{
+	size_t len = strlen(path);
+
+	if (len == 0) {
+		snprintf(err, sz, "unix address must not be empty");
+		return false;
+	}
+	if (path[0] == '@')
+		return true;
+	if (path[0] != '/' || path[len - 1] == '/') {
+		snprintf(err, sz, "%.*s is not an absolute path to a file", QUOTE_MAX, path);
+		return false;
+	}
+	return true;
+}
+
+/* Istio's validateSidecarOrGatewayHostnamePart(): errors reported at n. */
+static void
+ld_host_part(struct ld *ld, const struct ynode *n, const char *host, bool gateway)
+{
+	char err[MSG_MAX];
+
+	if (strcmp(host, "*") != 0 && strchr(host, '.') == NULL)
+		yr_err(&ld->r, n, "short names (non FQDN) are not allowed");
+	/* a Gateway takes an IP address for a host as well */
+	if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)) &&
+	    !(gateway && istio_ip_address(host)))
+		yr_err(&ld->r, n, "%s", err);
+	if (strchr(host, '*') != NULL && strcmp(host, "*") != 0 && strncmp(host, "*.", 2) != 0)
+		yr_err(&ld->r, n, "partial wildcard %s not allowed", yr_quote(&ld->r, host));
+}
+
+/*
+ * Istio's agent.ValidateNamespaceSlashWildcardHostname(): "namespace/host"
+ * (a Gateway's may leave the namespace out), the namespace ".", "*", "~" (a
+ * Sidecar's, or a Gateway's converted from the Gateway API) or a label, the
+ * host a FQDN, "*" or "*.suffix" (a Gateway's may be an IP address).
+ * Every error is reported at n, in Istio's words.
+ */
+void
+ld_istio_ns_host(struct ld *ld, const struct ynode *n, const char *host, bool gateway,
+		 bool gw_semantics)
+{
+	const char *slash = strchr(host, '/');
+	char ns[QUOTE_MAX + 1];
+	size_t nl;
+
+	if (slash == NULL) {
+		if (gateway)
+			ld_host_part(ld, n, host, true);
+		else
+			yr_err(&ld->r, n, "host must be of form namespace/dnsName");
+		return;
+	}
+	nl = (size_t)(slash - host);
+	if (nl == 0 || slash[1] == '\0')
+		yr_err(&ld->r, n, "config namespace and dnsName in host entry cannot be empty");
+	snprintf(ns, sizeof(ns), "%.*s", (int)nl, host);
+	if (!(nl == 1 && (host[0] == '*' || host[0] == '.' ||
+			  (host[0] == '~' && (!gateway || gw_semantics)))) &&
+	    !istio_label(host, nl))
+		yr_err(&ld->r, n, "invalid namespace value %s in %s", yr_quote(&ld->r, ns),
+		       gateway ? "gateway" : "sidecar");
+	ld_host_part(ld, n, slash + 1, gateway);
+}

@@ -61,6 +61,8 @@ struct meta {
 	const char *name;
 	const char *ns;
 	const struct ynode *name_node; /* the position of the resource */
+	/* metadata.annotations, NULL when none */
+	const struct ynode *annotations;
 };
 
 /* Where ld_string_map() puts pairs: an array sized for the map, and its count. */
@@ -92,6 +94,11 @@ enum {
 	ISTIO_LABEL_BAD_VALUE
 };
 int ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz);
+bool istio_ip_address(const char *s);
+const char *istio_unix_path(const char *s);
+bool istio_unix_address(const char *path, char *err, size_t sz);
+void ld_istio_ns_host(struct ld *ld, const struct ynode *n, const char *host, bool gateway,
+		      bool gw_semantics);
 
 /* istio_model.c: the model's arrays */
 char *ld_strdup(struct ld *ld, const char *s);
@@ -121,6 +128,21 @@ char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
 bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 			 unsigned int n_sel);
+int istio_parse_duration_ns(const char *s, uint64_t *ns);
+void ld_istio_duration(struct ld *ld, const struct ynode *map, const char *key, bool zero_ok);
+bool ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned,
+		  int64_t *v);
+void ld_istio_connection_pool(struct ld *ld, const struct ynode *pool);
+
+/* istio_gateway.c: a ServerTLSSettings, which Sidecar ingress listeners use too */
+struct server_tls {
+	const char *mode; /* as written; "PASSTHROUGH" when absent (the protobuf default) */
+	bool known_mode;  /* one of Istio's six */
+	bool https_redirect;
+	bool has_san, has_credential_name, has_credential_names, has_tls_certificates;
+	bool has_certs; /* serverCertificate, privateKey or caCertificates */
+};
+void ld_server_tls(struct ld *ld, const struct ynode *tls, struct server_tls *out);
 
 /* One resource of each kind (spec is a mapping; the path is empty). */
 void load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spec);

@@ -3,7 +3,8 @@
  * VirtualService: hosts, gateways and the tcp / tls routes (matches by
  * destination subnet and port, weighted destinations), validated as Istio's
  * ValidateVirtualService() does (pkg/config/validation/validation.go), with
- * its checks of unreachable rules. HTTP routes need an L7 proxy: one warning.
+ * its checks of unreachable rules. HTTP routes need an L7 proxy: they are
+ * validated (istio_vs_http.c) and ignored, with one warning.
  *
  * Control thread only.
  */
@@ -1082,7 +1083,7 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 {
 	struct virtual_service vs = { 0 };
 	struct vs_warned warned = { 0 };
-	const struct ynode *gws;
+	struct vs_ctx ctx = { 0 };
 	bool to_mesh = true;
 	size_t mark;
 	unsigned int i;
@@ -1094,12 +1095,12 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 
 	mark = yr_key(&ld->r, "spec");
 	ld_unknown_fields(ld, spec, vs_spec_fields);
-	gws = yr_get(&ld->r, spec, "gateways", YNODE_SEQ);
-	if (gws != NULL && gws->n > 0) {
+	ctx.gw = yr_get(&ld->r, spec, "gateways", YNODE_SEQ);
+	if (ctx.gw != NULL && ctx.gw->n > 0) {
 		size_t m2 = yr_key(&ld->r, "gateways");
 
-		vs.gateways_pos = ld_pos(ld, gws);
-		vs_gateway_names(ld, gws, &vs.gateways, &vs.n_gateways);
+		vs.gateways_pos = ld_pos(ld, ctx.gw);
+		vs_gateway_names(ld, ctx.gw, &vs.gateways, &vs.n_gateways);
 		to_mesh = false;
 		for (i = 0; i < vs.n_gateways; i++)
 			to_mesh = to_mesh ||
@@ -1109,7 +1110,7 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 	if (vs.n_gateways == 0 || (to_mesh && vs.n_gateways == 1)) {
 		size_t m2 = yr_key(&ld->r, "gateways");
 
-		yr_warn(&ld->r, gws != NULL ? gws : spec,
+		yr_warn(&ld->r, ctx.gw != NULL ? ctx.gw : spec,
 			"bound to the mesh only (sidecars): no "
 			"route of this VirtualService applies to a gateway; ignored");
 		yr_pop(&ld->r, m2);
@@ -1119,6 +1120,9 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 		vs_delegate(ld, spec);
 	if (seq_len(spec, "http") == 0 && seq_len(spec, "tcp") == 0 && seq_len(spec, "tls") == 0)
 		yr_err(&ld->r, spec, "http, tcp or tls must be provided in virtual service");
+	ctx.delegate = seq_len(spec, "hosts") == 0;
+	ctx.to_gateway = !to_mesh;
+	vs_http_routes(ld, spec, &ctx);
 	if (seq_len(spec, "http") > 0)
 		ld_unhonoured(ld, spec, "http",
 			      "HTTP routes need an L7 proxy; ignored (HTTP "

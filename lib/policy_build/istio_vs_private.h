@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The pieces of a VirtualService's validation that its routes share
- * (istio_virtualservice.c: the resource, hosts, gateways, tcp and tls routes).
+ * What the two VirtualService files share: istio_virtualservice.c (the
+ * resource, hosts, gateways, tcp and tls routes) and istio_vs_http.c (the
+ * http routes, which an L4 gateway does not run but validates as Istio does).
  *
  * Istio's names here are Istio's, not Kubernetes': its DNS-1123 label takes
  * upper case ([a-zA-Z0-9], pkg/config/labels), and a first host label may be
@@ -17,6 +18,13 @@
 #include <stdint.h>
 
 #include "istio_private.h"
+
+/* What the http routes need to know of their VirtualService. */
+struct vs_ctx {
+	bool delegate;          /* no hosts: a delegate VirtualService */
+	bool to_gateway;        /* bound to gateways only (no "mesh") */
+	const struct ynode *gw; /* spec.gateways, for messages; may be NULL */
+};
 
 /*
  * A list item that must be a mapping: a null one gets null_msg (an error, or
@@ -47,5 +55,8 @@ void vs_destination(struct ld *ld, const struct ynode *dm, struct vs_destination
  * @return the weight, 0 when absent or bad.
  */
 int64_t vs_weight(struct ld *ld, const struct ynode *rd, int64_t *total, bool *has);
+
+/* spec.http (path at spec): Istio's validateHTTPRoute() for each route. */
+void vs_http_routes(struct ld *ld, const struct ynode *spec, const struct vs_ctx *ctx);
 
 #endif

@@ -144,6 +144,7 @@ dr_tunnel(struct ld *ld, const struct ynode *t)
 	static const char *const fields[] = { "protocol", "targetHost", "targetPort", NULL };
 	const struct ynode *pn, *hn, *portn = ymap_opt(t, "targetPort");
 	const char *proto, *host;
+	char err[MSG_MAX];
 	size_t mark = yr_key(&ld->r, "tunnel"), m2;
 	int64_t port = 0;
 
@@ -156,7 +157,8 @@ dr_tunnel(struct ld *ld, const struct ynode *t)
 		yr_pop(&ld->r, m2);
 	}
 	host = yr_get_str(&ld->r, t, "targetHost", &hn);
-	if (host == NULL || (!dr_fqdn(host) && !dr_ip_address(host))) {
+	if (host == NULL ||
+	    (!ld_istio_fqdn(ld, host, err, sizeof(err)) && !istio_ip_address(host))) {
 		m2 = yr_key(&ld->r, "targetHost");
 		yr_err(&ld->r, hn != NULL ? hn : t,
 		       "tunnel target host must be valid FQDN or IP address: %s",
@@ -277,9 +279,9 @@ dr_subset_labels(struct ld *ld, const struct ynode *lm, struct label_sink *sink)
 		size_t m2 = dr_push_key(ld, k->str);
 		const char *val = yr_str(&ld->r, v);
 
-		if (!dr_label_key(k->str))
+		if (!istio_label_key(k->str))
 			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote(&ld->r, k->str));
-		if (val != NULL && !dr_label_value(val))
+		if (val != NULL && !istio_label_value(val))
 			yr_err(&ld->r, v, "invalid tag value: %s", yr_quote(&ld->r, val));
 		if (val != NULL)
 			ld_label_add(ld, k->str, val, sink);
@@ -321,7 +323,7 @@ dr_subsets(struct ld *ld, const struct ynode *spec, const char *ns, struct desti
 		m3 = yr_key(&ld->r, "name");
 		if (name == NULL || name[0] == '\0')
 			yr_err(&ld->r, nn != NULL ? nn : sm, "subset name cannot be empty");
-		else if (!dr_dns1123_label(name, strlen(name)))
+		else if (!istio_label(name, strlen(name)))
 			yr_err(&ld->r, nn, "subset name is invalid: %s", name);
 		for (j = 0; name != NULL && j + 1 < dr->n_subsets; j++) {
 			if (dr->subsets[j].name != NULL && strcmp(dr->subsets[j].name, name) == 0) {
@@ -372,7 +374,7 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	yr_key(&ld->r, "host");
 	if (host == NULL || host[0] == '\0')
 		yr_err(&ld->r, hn != NULL ? hn : spec, "empty domain name not allowed");
-	else if (!dr_wildcard_domain(ld, host, err, sizeof(err)))
+	else if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)))
 		yr_err(&ld->r, hn, "%s", err);
 	else if (host[0] == '*' && host[1] != '\0' && host[1] != '.')
 		/* istio_host_covers() knows "*" and "*.suffix" */

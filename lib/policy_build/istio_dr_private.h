@@ -66,26 +66,6 @@ bool dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v);
 int dr_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
 	    const char *what);
 
-/** RFC 1123 label as Istio's labels.IsDNS1123Label() has it: upper case allowed. */
-bool dr_dns1123_label(const char *s, size_t len);
-
-/** A Kubernetes label key and value as Istio's labels.Instance.Validate() has them. */
-bool dr_label_key(const char *k);
-bool dr_label_value(const char *v);
-
-/** Istio's ValidateFQDN() (upper case allowed, as in Istio). */
-bool dr_fqdn(const char *s);
-
-/**
- * Istio's ValidateWildcardDomain(): a FQDN whose first label may be "*" or
- * start with "*" (upper case allowed, as in Istio). @return false and
- * Istio's message in err.
- */
-bool dr_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
-
-/** netip.ParseAddr(): IPv4 dotted quad (no leading zeros) or IPv6 (with a zone). */
-bool dr_ip_address(const char *s);
-
 /*
  * The parts of a traffic policy (path pushed: the policy). outlier: the
  * policy's outlierDetection is set (locality failover wants it). ns: the

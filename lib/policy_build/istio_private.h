@@ -74,10 +74,6 @@ struct label_sink {
 /* istio_names.c: Kubernetes and Istio names, hosts, addresses */
 bool istio_dns1123_label(const char *s, size_t len);
 bool istio_dns1123_subdomain(const char *s);
-bool ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err,
-			 size_t sz);
-bool ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
-bool ld_is_fqdn(struct ld *ld, const char *name);
 int istio_parse_prefix(const char *s, struct se_address *a, bool *host_bits);
 void istio_format_prefix(const struct se_address *a, char *buf, size_t sz);
 void istio_format_ip4(uint32_t ip, char *buf, size_t sz);
@@ -85,6 +81,8 @@ void ld_own_init(struct ld *ld);
 const struct own_addr *ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len);
 /* Istio's exact rules (upper case allowed, "*x" first labels), Istio's messages */
 bool istio_label(const char *s, size_t len);
+/* agent.CheckDNS1123Preconditions(): 1-255 bytes; err gets Istio's message */
+bool ld_istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz);
 bool ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
 bool ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz);
 bool istio_partial_wildcard(const char *host);
@@ -93,6 +91,19 @@ enum {
 	ISTIO_LABEL_BAD_KEY,
 	ISTIO_LABEL_BAD_VALUE
 };
+/* Kubernetes' qualified name: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? */
+bool istio_qualified_name(const char *s, size_t len);
+/* A label key's DNS prefix (before "/"): istio_label()s of any length, joined by dots */
+bool istio_dns_prefix(const char *s, size_t len);
+/* A label key and value as Istio's labels.Instance.Validate() takes them */
+bool istio_label_key(const char *key);
+bool istio_label_value(const char *value);
+/*
+ * labels.Instance.Validate() for one pair: the key a Kubernetes label name
+ * (an optional DNS prefix of at most 253 bytes and "/", then a name of at
+ * most 63), the value empty or a qualified name (Istio sets no length on it).
+ * Writes Istio's message. @return ISTIO_LABEL_OK, _BAD_KEY or _BAD_VALUE.
+ */
 int ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz);
 bool istio_ip_address(const char *s);
 const char *istio_unix_path(const char *s);

@@ -1082,7 +1082,7 @@ http_match(struct ld *ld, const struct ynode *mm, const struct vs_ctx *ctx)
 		yr_pop(&ld->r, mark);
 	}
 	ns = str_at(ld, mm, "sourceNamespace", &n);
-	if (ns[0] != '\0' && !vs_label(ns, strlen(ns))) {
+	if (ns[0] != '\0' && !istio_label(ns, strlen(ns))) {
 		mark = yr_key(&ld->r, "sourceNamespace");
 		yr_err(&ld->r, n, "sourceNamespace match %s is invalid", ns);
 		yr_pop(&ld->r, mark);

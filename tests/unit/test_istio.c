@@ -1047,6 +1047,59 @@ test_durations(void **state)
 }
 
 /*
+ * A VirtualService's hosts follow Istio's ValidateWildcardDomain() exactly,
+ * as every other kind's do: an empty last label is allowed even right after
+ * the first ("*."), a top-level domain is all-numeric only when Go's
+ * strconv.Atoi() takes it (a sign, at most int64), so "a.+1" is all-numeric
+ * and twenty digits are a label.
+ */
+static void
+test_vs_host_domains(void **state)
+{
+	static const struct {
+		const char *host;
+		const char *err; /* NULL: no error */
+	} cases[] = {
+		{ "*.", NULL },
+		{ "a.99999999999999999999", NULL },
+		{ "a.+1", "inline.yaml:4:16: error: spec.hosts[0]: domain name \"a.+1\" invalid "
+			  "(top level domain \"+1\" cannot be all-numeric)" },
+	};
+	struct egress_config cfg;
+	size_t i, j;
+
+	(void)state;
+	test_cfg(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy_model m = { 0 };
+		struct diag_list dl = { 0 };
+		char yaml[512], buf[LINE_MAX_LEN];
+		size_t errors = 0;
+
+		snprintf(yaml, sizeof(yaml),
+			 "apiVersion: networking.istio.io/v1\n"
+			 "kind: VirtualService\n"
+			 "metadata: {name: v}\n"
+			 "spec: {hosts: [\"%s\"], tcp: [{route: [{destination: {host: a.b}}]}]}\n",
+			 cases[i].host);
+		(void)load_buf(&cfg, &m, &dl, yaml);
+		for (j = 0; j < dl.n; j++) {
+			if (dl.v[j].sev != DIAG_ERROR)
+				continue;
+			diag_format(&dl.v[j], buf, sizeof(buf));
+			if (cases[i].err == NULL)
+				fprintf(stderr, "%s: %s\n", cases[i].host, buf);
+			else
+				assert_string_equal(buf, cases[i].err);
+			errors++;
+		}
+		assert_int_equal(errors, cases[i].err != NULL);
+		policy_model_free(&m);
+		diag_list_clear(&dl);
+	}
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1525,6 +1578,7 @@ main(void)
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_config_timeout_limit, tmpdir_setup,
 						tmpdir_teardown),
+		cmocka_unit_test(test_vs_host_domains),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

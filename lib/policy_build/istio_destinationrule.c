@@ -76,7 +76,7 @@ dr_port(struct ld *ld, const struct ynode *pm)
 		return 0;
 	}
 	ld_unknown_fields(ld, port, fields);
-	if (ymap_opt(port, "number") != NULL && !dr_int(ld, port, "number", 0, UINT32_MAX, &num)) {
+	if (ymap_opt(port, "number") != NULL && !ld_int(ld, port, "number", 0, UINT32_MAX, &num)) {
 		yr_pop(&ld->r, mark);
 		return 0;
 	}
@@ -165,7 +165,7 @@ dr_tunnel(struct ld *ld, const struct ynode *t)
 		       yr_quote(&ld->r, host));
 		yr_pop(&ld->r, m2);
 	}
-	if (portn == NULL || dr_int(ld, t, "targetPort", 0, UINT32_MAX, &port)) {
+	if (portn == NULL || ld_int(ld, t, "targetPort", 0, UINT32_MAX, &port)) {
 		if (port < 1 || port > 65535) {
 			m2 = yr_key(&ld->r, "targetPort");
 			yr_err(&ld->r, portn != NULL ? portn : t,
@@ -197,21 +197,21 @@ dr_policy_extras(struct ld *ld, const struct ynode *tp)
 	if (pp != NULL) {
 		mark = yr_key(&ld->r, "proxyProtocol");
 		ld_unknown_fields(ld, pp, pp_fields);
-		dr_enum(ld, pp, "version", pp_versions, "proxy protocol version");
+		ld_enum(ld, pp, "version", pp_versions, "proxy protocol version");
 		yr_pop(&ld->r, mark);
 	}
 	rb = yr_get(&ld->r, tp, "retryBudget", YNODE_MAP);
 	if (rb != NULL) {
 		mark = yr_key(&ld->r, "retryBudget");
 		ld_unknown_fields(ld, rb, rb_fields);
-		if (dr_number(ld, rb, "percent", &pct) && (pct < 0 || pct > 100)) {
+		if (ld_number(ld, rb, "percent", &pct) && (pct < 0 || pct > 100)) {
 			size_t m2 = yr_key(&ld->r, "percent");
 
 			yr_err(&ld->r, ymap_get(rb, "percent"), "percent %s out of range (0-100)",
 			       ymap_get(rb, "percent")->str);
 			yr_pop(&ld->r, m2);
 		}
-		dr_int(ld, rb, "minRetryConcurrency", 0, UINT32_MAX, &v);
+		ld_int(ld, rb, "minRetryConcurrency", 0, UINT32_MAX, &v);
 		yr_pop(&ld->r, mark);
 	}
 	ld_unhonoured(ld, tp, "retryBudget", "retries need an L7 proxy; ignored");

@@ -34,11 +34,11 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 	int64_t v, ns;
 
 	ld_unknown_fields(ld, tcp, fields);
-	if (dr_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v)) {
+	if (ld_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v)) {
 		st->max_connections = (uint32_t)v;
 		st->has_max_connections = true;
 	}
-	if (dr_duration(ld, tcp, "connectTimeout", DR_DUR_ISTIO, &ns)) {
+	if (ld_duration(ld, tcp, "connectTimeout", LD_DUR_ISTIO, &ns)) {
 		uint64_t ms = (uint64_t)ns / NS_PER_MS;
 
 		if (ms > EGRESS_TIMEOUT_MAX_MS) {
@@ -58,16 +58,16 @@ dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 		st->connect_timeout_ms = ms;
 		st->has_connect_timeout = true;
 	}
-	dr_duration(ld, tcp, "maxConnectionDuration", DR_DUR_ISTIO, &ns);
-	dr_duration(ld, tcp, "idleTimeout", DR_DUR_IDLE, &ns);
+	ld_duration(ld, tcp, "maxConnectionDuration", LD_DUR_ISTIO, &ns);
+	ld_duration(ld, tcp, "idleTimeout", LD_DUR_IDLE, &ns);
 	ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
 	if (ka != NULL) {
 		size_t mark = yr_key(&ld->r, "tcpKeepalive");
 
 		ld_unknown_fields(ld, ka, ka_fields);
-		dr_int(ld, ka, "probes", 0, UINT32_MAX, &v);
-		dr_duration(ld, ka, "time", DR_DUR_ISTIO, &ns);
-		dr_duration(ld, ka, "interval", DR_DUR_ISTIO, &ns);
+		ld_int(ld, ka, "probes", 0, UINT32_MAX, &v);
+		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
+		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
 		yr_pop(&ld->r, mark);
 	}
 	ld_unhonoured(ld, tcp, "tcpKeepalive",
@@ -113,10 +113,10 @@ dr_http(struct ld *ld, const struct ynode *http)
 
 	ld_unknown_fields(ld, http, fields);
 	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		dr_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
-	dr_duration(ld, http, "idleTimeout", DR_DUR_ISTIO, &ns);
-	h2 = dr_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
-	if (dr_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
+		ld_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
+	ld_duration(ld, http, "idleTimeout", LD_DUR_ISTIO, &ns);
+	h2 = ld_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
+	if (ld_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
 		size_t mark = yr_key(&ld->r, "useClientProtocol");
 
 		yr_err(&ld->r, ymap_get(http, "useClientProtocol"),
@@ -128,8 +128,8 @@ dr_http(struct ld *ld, const struct ynode *http)
 		size_t mark = yr_key(&ld->r, "http2KeepAlive");
 
 		ld_unknown_fields(ld, ka, ka_fields);
-		dr_duration(ld, ka, "interval", DR_DUR_DECODE, &ns);
-		dr_duration(ld, ka, "timeout", DR_DUR_DECODE, &ns);
+		ld_duration(ld, ka, "interval", LD_DUR_DECODE, &ns);
+		ld_duration(ld, ka, "timeout", LD_DUR_DECODE, &ns);
 		yr_pop(&ld->r, mark);
 	}
 }
@@ -176,7 +176,7 @@ dr_percent(struct ld *ld, const struct ynode *map, const char *key)
 {
 	int64_t v;
 
-	if (dr_int(ld, map, key, INT32_MIN, INT32_MAX, &v) && (v < 0 || v > 100)) {
+	if (ld_int(ld, map, key, INT32_MIN, INT32_MAX, &v) && (v < 0 || v > 100)) {
 		size_t mark = yr_key(&ld->r, key);
 
 		yr_err(&ld->r, ymap_get(map, key), "percentage %" PRId64 " is not in range 0..100",
@@ -205,8 +205,8 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 	bool split = false;
 
 	ld_unknown_fields(ld, od, fields);
-	dr_duration(ld, od, "baseEjectionTime", DR_DUR_ISTIO, &ns);
-	if (dr_int(ld, od, "consecutiveErrors", INT32_MIN, INT32_MAX, &v) && v != 0) {
+	ld_duration(ld, od, "baseEjectionTime", LD_DUR_ISTIO, &ns);
+	if (ld_int(ld, od, "consecutiveErrors", INT32_MIN, INT32_MAX, &v) && v != 0) {
 		size_t m2 = yr_key(&ld->r, "consecutiveErrors");
 
 		yr_warn(&ld->r, ymap_get(od, "consecutiveErrors"),
@@ -214,10 +214,10 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 			"consecutiveGatewayErrors or consecutive5xxErrors instead");
 		yr_pop(&ld->r, m2);
 	}
-	dr_int(ld, od, "consecutiveGatewayErrors", 0, UINT32_MAX, &v);
-	dr_int(ld, od, "consecutive5xxErrors", 0, UINT32_MAX, &v);
-	dr_int(ld, od, "consecutiveLocalOriginFailures", 0, UINT32_MAX, &local);
-	dr_bool(ld, od, "splitExternalLocalOriginErrors", &split);
+	ld_int(ld, od, "consecutiveGatewayErrors", 0, UINT32_MAX, &v);
+	ld_int(ld, od, "consecutive5xxErrors", 0, UINT32_MAX, &v);
+	ld_int(ld, od, "consecutiveLocalOriginFailures", 0, UINT32_MAX, &local);
+	ld_bool(ld, od, "splitExternalLocalOriginErrors", &split);
 	if (local > 0 && !split) {
 		size_t m2 = yr_key(&ld->r, "consecutiveLocalOriginFailures");
 
@@ -226,7 +226,7 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 		       "split external local origin errors is set to false");
 		yr_pop(&ld->r, m2);
 	}
-	dr_duration(ld, od, "interval", DR_DUR_ISTIO, &ns);
+	ld_duration(ld, od, "interval", LD_DUR_ISTIO, &ns);
 	dr_percent(ld, od, "maxEjectionPercent");
 	dr_percent(ld, od, "minHealthPercent");
 	yr_pop(&ld->r, mark);
@@ -305,7 +305,7 @@ dr_client_tls(struct ld *ld, const struct ynode *tls, const char *ns)
 	int mode;
 
 	ld_unknown_fields(ld, tls, fields);
-	mode = dr_enum(ld, tls, "mode", modes, "TLS mode");
+	mode = ld_enum(ld, tls, "mode", modes, "TLS mode");
 	cert = tls_set(ld, tls, "clientCertificate");
 	key = tls_set(ld, tls, "privateKey");
 	ca = tls_set(ld, tls, "caCertificates");
@@ -323,7 +323,7 @@ dr_client_tls(struct ld *ld, const struct ynode *tls, const char *ns)
 		yr_str(&ld->r, sans->items[i]);
 		yr_pop(&ld->r, m2);
 	}
-	dr_bool(ld, tls, "insecureSkipVerify", &skip);
+	ld_bool(ld, tls, "insecureSkipVerify", &skip);
 	if (has_cred && strncmp(cred, "configmap://", 12) == 0)
 		tls_configmap(ld, tls, cred, ns);
 	if (skip && mode == SIMPLE && (ca || has_cred || san))
@@ -379,7 +379,7 @@ dr_maglev(struct ld *ld, const struct ynode *ml)
 	int64_t size = 0;
 
 	ld_unknown_fields(ld, ml, fields);
-	if (at != NULL && !dr_int(ld, ml, "tableSize", 0, INT64_MAX, &size)) {
+	if (at != NULL && !ld_int(ld, ml, "tableSize", 0, INT64_MAX, &size)) {
 		yr_pop(&ld->r, mark);
 		return;
 	}
@@ -446,7 +446,7 @@ dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st
 		  "only one of httpHeaderName, httpCookie, useSourceIp or "
 		  "httpQueryParameterName can be set");
 	dr_one_of(ld, ch, algorithms, "only one of ringHash or maglev can be set");
-	dr_bool(ld, ch, "useSourceIp", &src);
+	ld_bool(ld, ch, "useSourceIp", &src);
 	(void)yr_get_str(&ld->r, ch, "httpHeaderName", NULL);
 	(void)yr_get_str(&ld->r, ch, "httpQueryParameterName", NULL);
 	cookie = yr_get(&ld->r, ch, "httpCookie", YNODE_MAP);
@@ -459,21 +459,21 @@ dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st
 		if (name == NULL || name[0] == '\0')
 			yr_err(&ld->r, cookie, "name required for HttpCookie");
 		(void)yr_get_str(&ld->r, cookie, "path", NULL);
-		dr_duration(ld, cookie, "ttl", DR_DUR_DECODE, &ns);
+		ld_duration(ld, cookie, "ttl", LD_DUR_DECODE, &ns);
 		yr_pop(&ld->r, mark);
 	}
 	ring = yr_get(&ld->r, ch, "ringHash", YNODE_MAP);
 	if (ring != NULL) {
 		mark = yr_key(&ld->r, "ringHash");
 		ld_unknown_fields(ld, ring, ring_fields);
-		dr_int(ld, ring, "minimumRingSize", 0, INT64_MAX, &v);
+		ld_int(ld, ring, "minimumRingSize", 0, INT64_MAX, &v);
 		yr_pop(&ld->r, mark);
 	}
 	ml = yr_get(&ld->r, ch, "maglev", YNODE_MAP);
 	if (ml != NULL)
 		dr_maglev(ld, ml);
 	algorithm = ymap_opt(ch, "ringHash") != NULL || ymap_opt(ch, "maglev") != NULL;
-	if (dr_int(ld, ch, "minimumRingSize", 0, INT64_MAX, &v) && v != 0) {
+	if (ld_int(ld, ch, "minimumRingSize", 0, INT64_MAX, &v) && v != 0) {
 		const struct ynode *n = ymap_get(ch, "minimumRingSize");
 
 		mark = yr_key(&ld->r, "minimumRingSize");
@@ -514,8 +514,8 @@ dr_warmup(struct ld *ld, const struct ynode *warm)
 	if (ymap_opt(warm, "duration") == NULL)
 		yr_err(&ld->r, warm, "duration is required");
 	else
-		dr_duration(ld, warm, "duration", DR_DUR_ISTIO, &ns);
-	if (dr_number(ld, warm, "minimumPercent", &v) && (v < 0 || v > 100)) {
+		ld_duration(ld, warm, "duration", LD_DUR_ISTIO, &ns);
+	if (ld_number(ld, warm, "minimumPercent", &v) && (v < 0 || v > 100)) {
 		size_t m2 = yr_key(&ld->r, "minimumPercent");
 
 		/* below 0: the CRD's minimum; above 100: Istio's words */
@@ -524,7 +524,7 @@ dr_warmup(struct ld *ld, const struct ynode *warm)
 			       "minimumPercent value should be less than or equal to 100");
 		yr_pop(&ld->r, m2);
 	}
-	if (dr_number(ld, warm, "aggression", &v) && v < 1) {
+	if (ld_number(ld, warm, "aggression", &v) && v < 1) {
 		size_t m2 = yr_key(&ld->r, "aggression");
 
 		yr_err(&ld->r, ymap_get(warm, "aggression"),
@@ -597,7 +597,7 @@ dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st,
 		dr_locality_lb(ld, loc, outlier);
 		yr_pop(&ld->r, m2);
 	}
-	dr_duration(ld, lbn, "warmupDurationSecs", DR_DUR_CEL, &ns);
+	ld_duration(ld, lbn, "warmupDurationSecs", LD_DUR_CEL, &ns);
 	warm = yr_get(&ld->r, lbn, "warmup", YNODE_MAP);
 	if (warm != NULL)
 		dr_warmup(ld, warm);

@@ -3,9 +3,10 @@
  * What the files of the Istio loader share: the state of one file being
  * loaded (struct ld, which reads the YAML tree through a yreader: paths,
  * diagnostics, typed values), names, hosts and addresses (istio_names.c),
- * the pieces every resource kind has (istio_common.c), the model's storage
- * (istio_model.c), and one load_<kind>() per resource kind (istio_<kind>.c),
- * which istio.c calls for every document.
+ * durations, integers, numbers and enums as Istio reads them
+ * (istio_values.c), the pieces every resource kind has (istio_common.c),
+ * the model's storage (istio_model.c), and one load_<kind>() per resource
+ * kind (istio_<kind>.c), which istio.c calls for every document.
  *
  * Control thread only: everything here allocates freely and never logs.
  */
@@ -144,6 +145,56 @@ void ld_istio_duration(struct ld *ld, const struct ynode *map, const char *key, 
 bool ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned,
 		  int64_t *v);
 void ld_istio_connection_pool(struct ld *ld, const struct ynode *pool);
+
+/*
+ * istio_values.c: typed values as the API server and Istio's webhook read
+ * them; a message goes at the value, under the path the caller pushed.
+ *
+ * How a duration field is checked (after Go's time.ParseDuration, which
+ * the webhook and the CRD's CEL duration() both use to read it).
+ */
+enum ld_dur_check {
+	LD_DUR_DECODE, /* read only (no rule: httpCookie.ttl) */
+	LD_DUR_CEL,    /* the CRD's duration(self) >= duration('1ms') alone */
+	LD_DUR_ISTIO,  /* that, and Istio's ValidateDuration(): whole ms */
+	LD_DUR_IDLE,   /* tcp idleTimeout: under 1 ms disables it, else ValidateDuration() */
+};
+
+/*
+ * Go's time.ParseDuration(): "300ms", "1h30m", "1.5s", "-2s", "0".
+ * @return 0 and *ns; -EINVAL malformed; -ERANGE beyond a Go time.Duration
+ * (2^63 - 1 ns, 292 years).
+ */
+int istio_parse_go_duration(const char *s, int64_t *ns);
+
+/* The duration at key of map, checked as c says. @return true and *ns when it is valid. */
+bool ld_duration(struct ld *ld, const struct ynode *map, const char *key, enum ld_dur_check c,
+		 int64_t *ns);
+
+/* An integer at key of map in [lo, hi]: "N out of range (LO-HI)". @return true and *v when valid. */
+bool ld_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi,
+	    int64_t *v);
+
+/*
+ * An int32 at key that Istio wants non-negative ("WHAT must be non-negative";
+ * "WHAT N out of range (0-2147483647)" past int32). @return true and *v when valid.
+ */
+bool ld_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
+		     int64_t *v);
+
+/* A JSON number (an integer or a float, plain). @return true and *v when present and one. */
+bool ld_number(struct ld *ld, const struct ynode *map, const char *key, double *v);
+
+/* A boolean at key. @return true and *v when present and one. */
+bool ld_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v);
+
+/*
+ * A string at key that must be one of names (NULL-terminated, the CRD's
+ * enum): "invalid WHAT "X" (want A, B or C)". @return its index, -1 when
+ * absent or invalid.
+ */
+int ld_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
+	    const char *what);
 
 /* istio_gateway.c: a ServerTLSSettings, which Sidecar ingress listeners use too */
 struct server_tls {

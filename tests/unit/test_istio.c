@@ -1185,7 +1185,7 @@ test_duration_out_of_range(void **state)
 	}
 }
 
-/* dr_parse_go_duration() reads what Go's time.ParseDuration() reads, to the ns. */
+/* istio_parse_go_duration() reads what Go's time.ParseDuration() reads, to the ns. */
 static void
 test_go_duration(void **state)
 {
@@ -1233,7 +1233,7 @@ test_go_duration(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t ns = 0;
-		int rc = dr_parse_go_duration(cases[i].text, &ns);
+		int rc = istio_parse_go_duration(cases[i].text, &ns);
 
 		if (rc != cases[i].rc || (rc == 0 && ns != cases[i].ns))
 			fprintf(stderr, "\"%s\": rc %d ns %" PRId64 "\n", cases[i].text, rc, ns);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Typed values of a DestinationRule as the API server and Istio read them:
+ * Typed values as the API server and Istio read them:
  * durations as Go's time.ParseDuration() reads them (the webhook's JSON
  * decoder and the CRD's CEL duration() both call it), integers within the
  * CRD's formats, JSON numbers and enums (names and addresses: istio_names.c).
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "istio_dr_private.h"
+#include "istio_private.h"
 
 #define NS_PER_MS 1000000
 
@@ -61,7 +61,7 @@ go_unit(const char *u, size_t len)
  * exactly 1 s here too (digits below 1 ns are dropped, not an error).
  */
 int
-dr_parse_go_duration(const char *s, int64_t *ns)
+istio_parse_go_duration(const char *s, int64_t *ns)
 {
 	uint64_t d = 0;
 	bool neg = false;
@@ -141,7 +141,7 @@ dr_parse_go_duration(const char *s, int64_t *ns)
 }
 
 bool
-dr_duration(struct ld *ld, const struct ynode *map, const char *key, enum dr_dur_check c,
+ld_duration(struct ld *ld, const struct ynode *map, const char *key, enum ld_dur_check c,
 	    int64_t *ns)
 {
 	const struct ynode *n;
@@ -153,22 +153,22 @@ dr_duration(struct ld *ld, const struct ynode *map, const char *key, enum dr_dur
 	if (s == NULL)
 		return false;
 	mark = yr_key(&ld->r, key);
-	rc = dr_parse_go_duration(s, ns);
+	rc = istio_parse_go_duration(s, ns);
 	if (rc == -ERANGE) {
 		yr_err(&ld->r, n, "duration %s out of range (at most 2562047h47m16.854775807s)",
 		       yr_quote(&ld->r, s));
 	} else if (rc < 0) {
 		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
 		       yr_quote(&ld->r, s));
-	} else if (c == DR_DUR_DECODE || (c == DR_DUR_IDLE && *ns / NS_PER_MS == 0)) {
+	} else if (c == LD_DUR_DECODE || (c == LD_DUR_IDLE && *ns / NS_PER_MS == 0)) {
 		/* Istio skips a tcp idleTimeout of 0 whole ms: it turns the timeout off */
 		ok = true;
 	} else if (*ns < NS_PER_MS) {
 		/* the CRD's CEL message, or Istio's ValidateDuration()'s */
 		yr_err(&ld->r, n, "%s",
-		       c == DR_DUR_CEL ? "must be a valid duration greater than 1ms" :
+		       c == LD_DUR_CEL ? "must be a valid duration greater than 1ms" :
 					 "duration must be greater than 1ms");
-	} else if (c != DR_DUR_CEL && *ns % NS_PER_MS != 0) {
+	} else if (c != LD_DUR_CEL && *ns % NS_PER_MS != 0) {
 		yr_err(&ld->r, n, "only durations to ms precision are supported");
 	} else {
 		ok = true;
@@ -205,7 +205,7 @@ int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t *v)
 }
 
 bool
-dr_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
+ld_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
 {
 	const struct ynode *n = int_at(ld, map, key, v);
 	size_t mark;
@@ -219,7 +219,7 @@ dr_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int6
 }
 
 bool
-dr_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
+ld_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
 		int64_t *v)
 {
 	const struct ynode *n = int_at(ld, map, key, v);
@@ -237,7 +237,7 @@ dr_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const c
 }
 
 bool
-dr_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
+ld_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
 {
 	size_t mark;
 	const struct ynode *n = value_at(ld, map, key, &mark);
@@ -261,7 +261,7 @@ dr_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
 }
 
 bool
-dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
+ld_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
 {
 	size_t mark;
 	const struct ynode *n = value_at(ld, map, key, &mark);
@@ -275,7 +275,7 @@ dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
 }
 
 int
-dr_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
+ld_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
 	const char *what)
 {
 	const struct ynode *n;

@@ -540,115 +540,6 @@ istio_labels_select(const struct egress_config *cfg, const struct egress_label *
 }
 
 /*
- * A protobuf / Go duration: "10s", "1.5s", "500ms", "1m30s", "2h". Units ns,
- * us, ms, s, m, h. @return 0 and *ns; 1 when it is well formed but more than
- * UINT64_MAX ns (584 years: Istio still takes it, the caller clamps); -1.
- */
-int
-istio_parse_duration_ns(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },         { "us", 1000 },          { "ms", 1000000 },
-		{ "s", 1000000000 }, { "m", 60000000000ull }, { "h", 3600000000000ull },
-	};
-	uint64_t total = 0;
-	bool big = false;
-
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, lost = 0;
-		bool digits = false;
-		size_t i, ul = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				big = true;
-			else
-				whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.') {
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
-				if (scale < 1000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				} else if (*s != '0') {
-					/* below 1e-9 unit: still fails a precision check */
-					lost = 1;
-				}
-			}
-		}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
-
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
-		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (big || whole > UINT64_MAX / unit) {
-			big = true;
-			continue;
-		}
-		whole *= unit;
-		/* frac / scale < 1, so neither product can overflow */
-		whole += frac * (unit / scale) + frac * (unit % scale) / scale + lost;
-		if (UINT64_MAX - total < whole)
-			big = true;
-		else
-			total += whole;
-	}
-	*ns = total;
-	return big ? 1 : 0;
-}
-
-/*
- * Istio's ValidateDuration() of the duration at key of map: at least 1 ms,
- * whole milliseconds. zero_ok: "0s" is taken too (a TCP idleTimeout of 0
- * disables it). Errors at the value, in Istio's words.
- */
-void
-ld_istio_duration(struct ld *ld, const struct ynode *map, const char *key, bool zero_ok)
-{
-	const struct ynode *n;
-	const char *s = yr_get_str(&ld->r, map, key, &n);
-	size_t mark;
-	uint64_t ns;
-	int rc;
-
-	if (s == NULL)
-		return;
-	mark = yr_key(&ld->r, key);
-	rc = istio_parse_duration_ns(s, &ns);
-	/* Istio compares whole milliseconds with 0 */
-	if (rc == 0 && zero_ok && ns < 1000000) {
-		yr_pop(&ld->r, mark);
-		return;
-	}
-	if (rc < 0)
-		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
-		       yr_quote(&ld->r, s));
-	else if (rc == 0 && ns < 1000000)
-		yr_err(&ld->r, n, "duration must be greater than 1ms");
-	else if (rc == 0 && ns % 1000000 != 0)
-		yr_err(&ld->r, n, "only durations to ms precision are supported");
-	yr_pop(&ld->r, mark);
-}
-
-/*
  * The integer at key of map, as a protobuf int32 or uint32 field takes it.
  * @return true and *v when it is present and fits; false when absent, or
  * after the error.
@@ -707,6 +598,7 @@ pool_http(struct ld *ld, const struct ynode *http)
 	const char *policy = yr_get_str(&ld->r, http, "h2UpgradePolicy", &n);
 	bool use_client = false;
 	size_t mark, i;
+	int64_t ns;
 
 	ld_unknown_fields(ld, http, fields);
 	pool_non_negative(ld, http, "http1MaxPendingRequests", "http1 max pending requests");
@@ -714,7 +606,7 @@ pool_http(struct ld *ld, const struct ynode *http)
 	pool_non_negative(ld, http, "maxRequestsPerConnection", "max requests per connection");
 	pool_non_negative(ld, http, "maxRetries", "max retries");
 	pool_non_negative(ld, http, "maxConcurrentStreams", "max concurrent streams");
-	ld_istio_duration(ld, http, "idleTimeout", false);
+	ld_duration(ld, http, "idleTimeout", LD_DUR_ISTIO, &ns);
 	if (un != NULL) {
 		mark = yr_key(&ld->r, "useClientProtocol");
 		if (yr_bool(&ld->r, un, &use_client) < 0)
@@ -747,20 +639,20 @@ pool_tcp(struct ld *ld, const struct ynode *tcp)
 	};
 	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
 	const struct ynode *ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
-	int64_t v;
+	int64_t v, ns;
 
 	ld_unknown_fields(ld, tcp, fields);
 	pool_non_negative(ld, tcp, "maxConnections", "max connections");
-	ld_istio_duration(ld, tcp, "connectTimeout", false);
-	ld_istio_duration(ld, tcp, "maxConnectionDuration", false);
-	ld_istio_duration(ld, tcp, "idleTimeout", true);
+	ld_duration(ld, tcp, "connectTimeout", LD_DUR_ISTIO, &ns);
+	ld_duration(ld, tcp, "maxConnectionDuration", LD_DUR_ISTIO, &ns);
+	ld_duration(ld, tcp, "idleTimeout", LD_DUR_IDLE, &ns);
 	if (ka != NULL) {
 		size_t mark = yr_key(&ld->r, "tcpKeepalive");
 
 		ld_unknown_fields(ld, ka, ka_fields);
 		ld_istio_int(ld, ka, "probes", true, &v);
-		ld_istio_duration(ld, ka, "time", false);
-		ld_istio_duration(ld, ka, "interval", false);
+		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
+		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
 		yr_pop(&ld->r, mark);
 	}
 }
@@ -768,7 +660,7 @@ pool_tcp(struct ld *ld, const struct ynode *tcp)
 /*
  * Istio's validateConnectionPool() of a ConnectionPoolSettings (the path
  * already names it): at least one of tcp and http, counts not negative,
- * durations as ld_istio_duration(). Validation only.
+ * durations as ld_duration(). Validation only.
  */
 void
 ld_istio_connection_pool(struct ld *ld, const struct ynode *pool)

@@ -189,7 +189,7 @@ str_at(struct ld *ld, const struct ynode *map, const char *key, const struct yno
 }
 
 /* ------------------------------------------------------------------ */
-/* Values: numbers, durations, regular expressions                     */
+/* Values: numbers, regular expressions (durations: ld_duration())     */
 
 /* A number (protobuf double): a plain scalar strtod() reads whole. */
 static bool
@@ -226,110 +226,6 @@ int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int6
 		else
 			ok = true;
 	}
-	yr_pop(&ld->r, mark);
-	return ok;
-}
-
-/*
- * Go's time.ParseDuration() (what the protobuf JSON reader Istio uses takes
- * for a Duration): an optional sign, then numbers with units ns, us, µs, ms,
- * s, m, h ("1m30s", "1.5s"), or "0". @return 0, or -1 (malformed, or beyond
- * int64 nanoseconds).
- */
-static int
-go_duration(const char *s, int64_t *out)
-{
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "\xc2\xb5s", 1000 },
-		{ "\xce\xbcs", 1000 },
-		{ "ms", MS_NS },
-		{ "s", 1000 * MS_NS },
-		{ "m", 60000 * MS_NS },
-		{ "h", 3600000 * MS_NS },
-	};
-	uint64_t total = 0;
-	bool neg = false;
-
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, v;
-		bool digits = false;
-		size_t i, ul = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				return -1;
-			whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
-				if (scale < 1000000000000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
-
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
-		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (whole > INT64_MAX / unit)
-			return -1;
-		/* Go truncates the fraction to nanoseconds */
-		v = whole * unit +
-		    (uint64_t)((long double)frac * (long double)unit / (long double)scale);
-		if (v > (uint64_t)INT64_MAX - total)
-			return -1;
-		total += v;
-	}
-	*out = neg ? -(int64_t)total : (int64_t)total;
-	return 0;
-}
-
-/*
- * Istio's ValidateDuration() of the duration at map[key]: at least 1ms, in
- * whole ms. @return true and *ns when present and good.
- */
-static bool
-duration_at(struct ld *ld, const struct ynode *map, const char *key, int64_t *ns)
-{
-	const struct ynode *n;
-	const char *s = yr_get_str(&ld->r, map, key, &n);
-	bool ok = false;
-	size_t mark;
-
-	if (s == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (go_duration(s, ns) < 0)
-		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
-		       yr_quote(&ld->r, s));
-	else if (*ns < MS_NS)
-		yr_err(&ld->r, n, "duration must be greater than 1ms");
-	else if (*ns % MS_NS != 0)
-		yr_err(&ld->r, n, "only durations to ms precision are supported");
-	else
-		ok = true;
 	yr_pop(&ld->r, mark);
 	return ok;
 }
@@ -1199,7 +1095,7 @@ cors(struct ld *ld, const struct ynode *c)
 			yr_pop(&ld->r, mark);
 		}
 	}
-	if (duration_at(ld, c, "maxAge", &ns) && ns % (1000 * MS_NS) != 0)
+	if (ld_duration(ld, c, "maxAge", LD_DUR_ISTIO, &ns) && ns % (1000 * MS_NS) != 0)
 		key_err(ld, c, "maxAge", "max_age duration is accurate only to seconds precision");
 }
 
@@ -1250,9 +1146,9 @@ fault(struct ld *ld, const struct ynode *f)
 		fraction_at(ld, delay, "percentage");
 		int_at(ld, delay, "percent", INT32_MIN, INT32_MAX, &v);
 		if (present(delay, "fixedDelay") != NULL) {
-			duration_at(ld, delay, "fixedDelay", &v);
+			ld_duration(ld, delay, "fixedDelay", LD_DUR_ISTIO, &v);
 		} else if (present(delay, "exponentialDelay") != NULL) {
-			duration_at(ld, delay, "exponentialDelay", &v);
+			ld_duration(ld, delay, "exponentialDelay", LD_DUR_ISTIO, &v);
 			key_err(ld, delay, "exponentialDelay",
 				"exponentialDelay not supported yet");
 		}
@@ -1386,7 +1282,7 @@ retries(struct ld *ld, const struct ynode *r)
 			      present(r, "retryRemoteLocalities") != NULL))
 		yr_err(&ld->r, r,
 		       "http retry policy configured when attempts are set to 0 (disabled)");
-	duration_at(ld, r, "perTryTimeout", &ns);
+	ld_duration(ld, r, "perTryTimeout", LD_DUR_ISTIO, &ns);
 	if (on[0] != '\0') {
 		const char *p = on;
 		size_t mark = yr_key(&ld->r, "retryOn");
@@ -1403,7 +1299,7 @@ retries(struct ld *ld, const struct ynode *r)
 		}
 		yr_pop(&ld->r, mark);
 	}
-	duration_at(ld, r, "backoff", &ns);
+	ld_duration(ld, r, "backoff", LD_DUR_ISTIO, &ns);
 }
 
 /* Istio's validateHTTPRewrite(): the first error only. */
@@ -1637,7 +1533,7 @@ http_route(struct ld *ld, const struct ynode *rm, const struct vs_ctx *ctx)
 		parts[i].check(ld, n);
 		yr_pop(&ld->r, mark);
 	}
-	duration_at(ld, rm, "timeout", &v);
+	ld_duration(ld, rm, "timeout", LD_DUR_ISTIO, &v);
 }
 
 void

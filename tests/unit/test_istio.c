@@ -1100,6 +1100,71 @@ test_vs_host_domains(void **state)
 }
 
 /*
+ * Every kind reads a duration as Go's time.ParseDuration() does, then checks
+ * it as Istio's ValidateDuration(): a Sidecar's connection pool and a
+ * VirtualService's timeout as a DestinationRule's. A sign and "µs" are Go's,
+ * and past 2562047h a duration does not decode.
+ */
+static void
+test_durations_every_kind(void **state)
+{
+	static const struct {
+		const char *text, *msg; /* msg NULL: valid */
+	} cases[] = {
+		{ "+2s", NULL },
+		{ "-1s", "duration must be greater than 1ms" },
+		{ "1000\xc2\xb5s", NULL },
+		{ "2562048h",
+		  "duration \"2562048h\" out of range (at most 2562047h47m16.854775807s)" },
+	};
+	static const char *const docs[] = {
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: Sidecar\n"
+		"metadata: {name: s, namespace: cart}\n"
+		"spec: {inboundConnectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: VirtualService\n"
+		"metadata: {name: v}\n"
+		"spec: {hosts: [a.b], http: [{timeout: \"%s\", route: [{destination: {host: a.b}}]}]}\n",
+	};
+	static const char *const where[] = {
+		"spec.inboundConnectionPool.tcp.connectTimeout",
+		"spec.http[0].timeout",
+	};
+	struct egress_config cfg;
+	size_t i, d, j;
+
+	(void)state;
+	test_cfg(&cfg);
+	for (d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct policy_model m = { 0 };
+			struct diag_list dl = { 0 };
+			char yaml[512], buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
+			size_t errors = 0;
+
+			snprintf(yaml, sizeof(yaml), docs[d], cases[i].text);
+			(void)load_buf(&cfg, &m, &dl, yaml);
+			snprintf(want, sizeof(want), "error: %s: %s", where[d],
+				 cases[i].msg != NULL ? cases[i].msg : "");
+			for (j = 0; j < dl.n; j++) {
+				if (dl.v[j].sev != DIAG_ERROR)
+					continue;
+				diag_format(&dl.v[j], buf, sizeof(buf));
+				if (cases[i].msg == NULL)
+					fprintf(stderr, "%s: %s\n", cases[i].text, buf);
+				else
+					assert_non_null(strstr(buf, want));
+				errors++;
+			}
+			assert_int_equal(errors, cases[i].msg != NULL);
+			policy_model_free(&m);
+			diag_list_clear(&dl);
+		}
+	}
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1579,6 +1644,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_timeout_limit, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test(test_vs_host_domains),
+		cmocka_unit_test(test_durations_every_kind),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

@@ -539,39 +539,12 @@ istio_labels_select(const struct egress_config *cfg, const struct egress_label *
 	return true;
 }
 
-/*
- * The integer at key of map, as a protobuf int32 or uint32 field takes it.
- * @return true and *v when it is present and fits; false when absent, or
- * after the error.
- */
-bool
-ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned, int64_t *v)
-{
-	const struct ynode *n = ymap_opt(map, key);
-	int64_t lo = is_unsigned ? 0 : INT32_MIN;
-	int64_t hi = is_unsigned ? (int64_t)UINT32_MAX : INT32_MAX;
-	size_t mark;
-	bool ok = false;
-
-	if (n == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (yr_int(&ld->r, n, v) == 0) {
-		ok = *v >= lo && *v <= hi;
-		if (!ok)
-			yr_err(&ld->r, n, "%s out of range (%" PRId64 " to %" PRId64 ")", n->str,
-			       lo, hi);
-	}
-	yr_pop(&ld->r, mark);
-	return ok;
-}
-
 static void
 pool_non_negative(struct ld *ld, const struct ynode *map, const char *key, const char *what)
 {
 	int64_t v;
 
-	if (ld_istio_int(ld, map, key, false, &v) && v < 0) {
+	if (ld_int(ld, map, key, INT32_MIN, INT32_MAX, &v) && v < 0) {
 		size_t mark = yr_key(&ld->r, key);
 
 		yr_err(&ld->r, ymap_get(map, key), "%s must be non-negative", what);
@@ -650,7 +623,7 @@ pool_tcp(struct ld *ld, const struct ynode *tcp)
 		size_t mark = yr_key(&ld->r, "tcpKeepalive");
 
 		ld_unknown_fields(ld, ka, ka_fields);
-		ld_istio_int(ld, ka, "probes", true, &v);
+		ld_int(ld, ka, "probes", 0, UINT32_MAX, &v);
 		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
 		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
 		yr_pop(&ld->r, mark);

@@ -140,8 +140,6 @@ char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
 bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 			 unsigned int n_sel);
-bool ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned,
-		  int64_t *v);
 void ld_istio_connection_pool(struct ld *ld, const struct ynode *pool);
 
 /*

@@ -208,28 +208,6 @@ num(struct ld *ld, const struct ynode *n, double *v)
 	return false;
 }
 
-/* An integer at map[key] in [lo, hi]; @return true and *v when present and good. */
-static bool
-int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
-{
-	const struct ynode *n = present(map, key);
-	bool ok = false;
-	size_t mark;
-
-	if (n == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (yr_int(&ld->r, n, v) == 0) {
-		if (*v < lo || *v > hi)
-			yr_err(&ld->r, n, "%s out of range (%" PRId64 "-%" PRId64 ")", n->str, lo,
-			       hi);
-		else
-			ok = true;
-	}
-	yr_pop(&ld->r, mark);
-	return ok;
-}
-
 /* A hexadecimal digit's value, or -1. */
 static int
 unhex(char c)
@@ -1127,7 +1105,7 @@ fault(struct ld *ld, const struct ynode *f)
 			key_err(ld, abort, "http2Error",
 				"HTTP/2 abort fault injection not supported yet");
 		} else if (present(abort, "httpStatus") != NULL) {
-			if (int_at(ld, abort, "httpStatus", INT32_MIN, INT32_MAX, &v) &&
+			if (ld_int(ld, abort, "httpStatus", INT32_MIN, INT32_MAX, &v) &&
 			    (v < 200 || v > 600)) {
 				char msg[64];
 
@@ -1144,7 +1122,7 @@ fault(struct ld *ld, const struct ynode *f)
 		mark = yr_key(&ld->r, "delay");
 		ld_unknown_fields(ld, delay, delay_fields);
 		fraction_at(ld, delay, "percentage");
-		int_at(ld, delay, "percent", INT32_MIN, INT32_MAX, &v);
+		ld_int(ld, delay, "percent", INT32_MIN, INT32_MAX, &v);
 		if (present(delay, "fixedDelay") != NULL) {
 			ld_duration(ld, delay, "fixedDelay", LD_DUR_ISTIO, &v);
 		} else if (present(delay, "exponentialDelay") != NULL) {
@@ -1176,7 +1154,7 @@ redirect(struct ld *ld, const struct ynode *r)
 		return;
 	}
 	if (present(r, "redirectCode") != NULL &&
-	    int_at(ld, r, "redirectCode", 0, UINT32_MAX, &code) && code != 0 &&
+	    ld_int(ld, r, "redirectCode", 0, UINT32_MAX, &code) && code != 0 &&
 	    (code < 300 || code > 399)) {
 		char msg[64];
 
@@ -1189,7 +1167,7 @@ redirect(struct ld *ld, const struct ynode *r)
 		key_err(ld, r, "scheme", "invalid redirect scheme, must be \"http\" or \"https\"");
 		return;
 	}
-	if (port != NULL && int_at(ld, r, "port", 0, UINT32_MAX, &p) && p > 65535) {
+	if (port != NULL && ld_int(ld, r, "port", 0, UINT32_MAX, &p) && p > 65535) {
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "port number %" PRId64 " must be in the range 1..65535",
@@ -1233,7 +1211,7 @@ direct_response(struct ld *ld, const struct ynode *d)
 				"large direct_responses may impact control plane performance");
 		yr_pop(&ld->r, mark);
 	}
-	if (present(d, "status") == NULL || int_at(ld, d, "status", 0, UINT32_MAX, &status)) {
+	if (present(d, "status") == NULL || ld_int(ld, d, "status", 0, UINT32_MAX, &status)) {
 		if (status < 200 || status > 600) {
 			char msg[64];
 
@@ -1276,7 +1254,7 @@ retries(struct ld *ld, const struct ynode *r)
 	int64_t attempts = 0, ns;
 
 	ld_unknown_fields(ld, r, retry_fields);
-	if (int_at(ld, r, "attempts", INT32_MIN, INT32_MAX, &attempts) && attempts < 0)
+	if (ld_int(ld, r, "attempts", INT32_MIN, INT32_MAX, &attempts) && attempts < 0)
 		key_err(ld, r, "attempts", "attempts cannot be negative");
 	if (attempts == 0 && (present(r, "perTryTimeout") != NULL || on[0] != '\0' ||
 			      present(r, "retryRemoteLocalities") != NULL))
@@ -1511,7 +1489,7 @@ http_route(struct ld *ld, const struct ynode *rm, const struct vs_ctx *ctx)
 		au.current = n->str;
 	headers_at(ld, rm, &au);
 	if (present(rm, "mirrorPercent") != NULL) {
-		if (int_at(ld, rm, "mirrorPercent", 0, UINT32_MAX, &v) && v > 100) {
+		if (ld_int(ld, rm, "mirrorPercent", 0, UINT32_MAX, &v) && v > 100) {
 			char msg[80];
 
 			snprintf(msg, sizeof(msg),

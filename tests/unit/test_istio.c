@@ -1164,6 +1164,39 @@ test_durations_every_kind(void **state)
 	}
 }
 
+/* A Gateway's uint32 port number past its range, in the words every kind uses. */
+static void
+test_gateway_port_range(void **state)
+{
+	static const char yaml[] = "apiVersion: networking.istio.io/v1\n"
+				   "kind: Gateway\n"
+				   "metadata: {name: g}\n"
+				   "spec:\n"
+				   "  servers:\n"
+				   "  - port: {number: 4294967296, protocol: TCP, name: t}\n"
+				   "    hosts: [\"*/a.example.com\"]\n";
+	struct egress_config cfg;
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	char buf[LINE_MAX_LEN];
+	size_t j, errors = 0;
+
+	(void)state;
+	test_cfg(&cfg);
+	(void)load_buf(&cfg, &m, &dl, yaml);
+	for (j = 0; j < dl.n; j++) {
+		if (dl.v[j].sev != DIAG_ERROR)
+			continue;
+		diag_format(&dl.v[j], buf, sizeof(buf));
+		assert_string_equal(buf, "inline.yaml:6:20: error: spec.servers[0].port.number: "
+					 "4294967296 out of range (0-4294967295)");
+		errors++;
+	}
+	assert_int_equal(errors, 1);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
 /*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
@@ -1645,6 +1678,7 @@ main(void)
 						tmpdir_teardown),
 		cmocka_unit_test(test_vs_host_domains),
 		cmocka_unit_test(test_durations_every_kind),
+		cmocka_unit_test(test_gateway_port_range),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

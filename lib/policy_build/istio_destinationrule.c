@@ -48,8 +48,12 @@ dr_settings_fields(struct ld *ld, const struct ynode *map, const char *ns,
 	if (od != NULL)
 		dr_outlier_detection(ld, od);
 	pool = yr_get(&ld->r, map, "connectionPool", YNODE_MAP);
-	if (pool != NULL)
-		dr_connection_pool(ld, pool, st);
+	if (pool != NULL) {
+		size_t mark = yr_key(&ld->r, "connectionPool");
+
+		ld_connection_pool(ld, pool, st);
+		yr_pop(&ld->r, mark);
+	}
 	lbn = yr_get(&ld->r, map, "loadBalancer", YNODE_MAP);
 	if (lbn != NULL)
 		dr_load_balancer(ld, lbn, st, od != NULL);

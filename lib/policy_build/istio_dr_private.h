@@ -25,7 +25,6 @@
  * policy's outlierDetection is set (locality failover wants it). ns: the
  * rule's namespace, for a configmap:// credentialName.
  */
-void dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st);
 void dr_outlier_detection(struct ld *ld, const struct ynode *od);
 void dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st, bool outlier);
 void dr_client_tls(struct ld *ld, const struct ynode *tls, const char *ns);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The parts of a DestinationRule traffic policy: connection pool, outlier
- * detection, client TLS, load balancer (consistent hashing, warmup). Each is
- * checked as Istio checks it (validateConnectionPool(),
- * validateOutlierDetection(), ValidateTLS(), validateLoadBalancer()) and as
- * the CRD schema types and bounds it. An L4 gateway enforces maxConnections,
- * connectTimeout and the choice of load balancer; the rest is validated,
- * then ignored with one warning.
+ * The parts of a DestinationRule traffic policy: outlier detection, client
+ * TLS, load balancer (consistent hashing, warmup); the connection pool,
+ * which a Sidecar has too, is ld_connection_pool() (istio_common.c). Each is
+ * checked as Istio checks it (validateOutlierDetection(), ValidateTLS(),
+ * validateLoadBalancer()) and as the CRD schema types and bounds it. An L4
+ * gateway enforces the choice of load balancer; the rest is validated, then
+ * ignored with one warning.
  *
  * Control thread only.
  */
@@ -16,156 +16,6 @@
 #include <string.h>
 
 #include "istio_dr_private.h"
-
-#define NS_PER_MS 1000000
-
-/* ------------------------------------------------------------------ */
-/* connectionPool                                                       */
-
-static void
-dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
-{
-	static const char *const fields[] = {
-		"maxConnections",        "connectTimeout", "tcpKeepalive",
-		"maxConnectionDuration", "idleTimeout",    NULL,
-	};
-	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
-	const struct ynode *ka;
-	int64_t v, ns;
-
-	ld_unknown_fields(ld, tcp, fields);
-	if (ld_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v)) {
-		st->max_connections = (uint32_t)v;
-		st->has_max_connections = true;
-	}
-	if (ld_duration(ld, tcp, "connectTimeout", LD_DUR_ISTIO, &ns)) {
-		uint64_t ms = (uint64_t)ns / NS_PER_MS;
-
-		if (ms > EGRESS_TIMEOUT_MAX_MS) {
-			/* Istio takes it: not an error in the user's manifest, but
-			 * the flow table cannot time it */
-			const struct ynode *n = ymap_get(tcp, "connectTimeout");
-			size_t mark = yr_key(&ld->r, "connectTimeout");
-
-			yr_warn(&ld->r, n,
-				"%s is longer than a flow can be timed (%" PRIu64 "h): "
-				"clamped to %" PRIu64 "h",
-				yr_quote(&ld->r, n->str), EGRESS_TIMEOUT_MAX_MS / 3600000,
-				EGRESS_TIMEOUT_MAX_MS / 3600000);
-			yr_pop(&ld->r, mark);
-			ms = EGRESS_TIMEOUT_MAX_MS;
-		}
-		st->connect_timeout_ms = ms;
-		st->has_connect_timeout = true;
-	}
-	ld_duration(ld, tcp, "maxConnectionDuration", LD_DUR_ISTIO, &ns);
-	ld_duration(ld, tcp, "idleTimeout", LD_DUR_IDLE, &ns);
-	ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
-	if (ka != NULL) {
-		size_t mark = yr_key(&ld->r, "tcpKeepalive");
-
-		ld_unknown_fields(ld, ka, ka_fields);
-		ld_int(ld, ka, "probes", 0, UINT32_MAX, &v);
-		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
-		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
-		yr_pop(&ld->r, mark);
-	}
-	ld_unhonoured(ld, tcp, "tcpKeepalive",
-		      "the gateway does not originate the "
-		      "connection, so it sends no keepalives; ignored");
-	ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
-	ld_unhonoured(ld, tcp, "idleTimeout",
-		      "idle flows follow flows.timeouts of the "
-		      "appliance config; ignored");
-}
-
-static void
-dr_http(struct ld *ld, const struct ynode *http)
-{
-	static const char *const fields[] = {
-		"http1MaxPendingRequests",
-		"http2MaxRequests",
-		"maxRequestsPerConnection",
-		"maxRetries",
-		"idleTimeout",
-		"h2UpgradePolicy",
-		"useClientProtocol",
-		"maxConcurrentStreams",
-		"http2KeepAlive",
-		NULL,
-	};
-	static const struct {
-		const char *key, *what;
-	} counts[] = {
-		{ "http1MaxPendingRequests", "http1 max pending requests" },
-		{ "http2MaxRequests", "http2 max requests" },
-		{ "maxRequestsPerConnection", "max requests per connection" },
-		{ "maxRetries", "max retries" },
-		{ "maxConcurrentStreams", "max concurrent streams" },
-	};
-	static const char *const upgrade[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE", NULL };
-	static const char *const ka_fields[] = { "interval", "timeout", NULL };
-	const struct ynode *ka;
-	bool client = false;
-	int64_t v, ns;
-	size_t i;
-	int h2;
-
-	ld_unknown_fields(ld, http, fields);
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		ld_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
-	ld_duration(ld, http, "idleTimeout", LD_DUR_ISTIO, &ns);
-	h2 = ld_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
-	if (ld_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
-		size_t mark = yr_key(&ld->r, "useClientProtocol");
-
-		yr_err(&ld->r, ymap_get(http, "useClientProtocol"),
-		       "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
-		yr_pop(&ld->r, mark);
-	}
-	ka = yr_get(&ld->r, http, "http2KeepAlive", YNODE_MAP);
-	if (ka != NULL) {
-		size_t mark = yr_key(&ld->r, "http2KeepAlive");
-
-		ld_unknown_fields(ld, ka, ka_fields);
-		ld_duration(ld, ka, "interval", LD_DUR_DECODE, &ns);
-		ld_duration(ld, ka, "timeout", LD_DUR_DECODE, &ns);
-		yr_pop(&ld->r, mark);
-	}
-}
-
-void
-dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
-{
-	static const char *const fields[] = { "tcp", "http", NULL };
-	const struct ynode *tcp, *http;
-	size_t mark = yr_key(&ld->r, "connectionPool");
-
-	ld_unknown_fields(ld, pool, fields);
-	if (ymap_opt(pool, "tcp") == NULL && ymap_opt(pool, "http") == NULL) {
-		yr_err(&ld->r, pool, "connection pool must have at least one field");
-		yr_pop(&ld->r, mark);
-		return;
-	}
-	ld_unhonoured(ld, pool, "http",
-		      "HTTP connection pool settings need an L7 "
-		      "proxy; ignored");
-	http = yr_get(&ld->r, pool, "http", YNODE_MAP);
-	if (http != NULL) {
-		size_t m2 = yr_key(&ld->r, "http");
-
-		dr_http(ld, http);
-		yr_pop(&ld->r, m2);
-	}
-	tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
-	if (tcp != NULL) {
-		size_t m2 = yr_key(&ld->r, "tcp");
-
-		dr_tcp(ld, tcp, st);
-		yr_pop(&ld->r, m2);
-	}
-	yr_pop(&ld->r, mark);
-}
 
 /* ------------------------------------------------------------------ */
 /* outlierDetection                                                     */

@@ -140,7 +140,13 @@ char *ld_strdup_upper(struct ld *ld, const char *s);
 long ld_port_number(struct ld *ld, const struct ynode *map, const char *key, const char *what);
 bool istio_labels_select(const struct egress_config *cfg, const struct egress_label *sel,
 			 unsigned int n_sel);
-void ld_istio_connection_pool(struct ld *ld, const struct ynode *pool);
+/*
+ * Istio's validateConnectionPool() of a ConnectionPoolSettings (path pushed:
+ * the pool), with the CRD's types and bounds. st: a DestinationRule's
+ * settings, which get maxConnections and connectTimeout, and a warning for
+ * each field the gateway ignores. NULL: a Sidecar's pool, validated only.
+ */
+void ld_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st);
 
 /*
  * istio_values.c: typed values as the API server and Istio's webhook read

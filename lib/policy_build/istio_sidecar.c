@@ -353,7 +353,7 @@ sc_ingress(struct ld *ld, const struct ynode *spec)
 		if (pool != NULL) {
 			size_t m3 = yr_key(&ld->r, "connectionPool");
 
-			ld_istio_connection_pool(ld, pool);
+			ld_connection_pool(ld, pool, NULL);
 			if (ymap_opt(pool, "http") != NULL && (p.pi == NULL || !p.pi->http))
 				yr_warn(&ld->r, pool,
 					"sidecar: HTTP connection pool settings are configured for "
@@ -687,7 +687,7 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	if (pool != NULL) {
 		size_t m2 = yr_key(&ld->r, "inboundConnectionPool");
 
-		ld_istio_connection_pool(ld, pool);
+		ld_connection_pool(ld, pool, NULL);
 		yr_pop(&ld->r, m2);
 	}
 	sc_egress(ld, spec, md->ns);

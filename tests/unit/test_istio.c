@@ -1198,6 +1198,44 @@ test_gateway_port_range(void **state)
 }
 
 /*
+ * A Sidecar's connection pools are ConnectionPoolSettings as a
+ * DestinationRule's are: http2KeepAlive is a field of it, and a count past
+ * int32 is out of the CRD's range. Nothing else is said about this pool.
+ */
+static void
+test_sidecar_pool_as_dr(void **state)
+{
+	static const char yaml[] = "apiVersion: networking.istio.io/v1\n"
+				   "kind: Sidecar\n"
+				   "metadata: {name: s, namespace: cart}\n"
+				   "spec:\n"
+				   "  inboundConnectionPool:\n"
+				   "    tcp: {maxConnections: 3000000000}\n"
+				   "    http: {http2KeepAlive: {interval: 1s}}\n";
+	struct egress_config cfg;
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	char buf[LINE_MAX_LEN];
+	size_t j, errors = 0;
+
+	(void)state;
+	test_cfg(&cfg);
+	(void)load_buf(&cfg, &m, &dl, yaml);
+	for (j = 0; j < dl.n; j++) {
+		diag_format(&dl.v[j], buf, sizeof(buf));
+		if (strstr(buf, "inboundConnectionPool.") == NULL)
+			continue;
+		assert_string_equal(buf, "inline.yaml:6:27: error: "
+					 "spec.inboundConnectionPool.tcp.maxConnections: "
+					 "max connections 3000000000 out of range (0-2147483647)");
+		errors++;
+	}
+	assert_int_equal(errors, 1);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1679,6 +1717,7 @@ main(void)
 		cmocka_unit_test(test_vs_host_domains),
 		cmocka_unit_test(test_durations_every_kind),
 		cmocka_unit_test(test_gateway_port_range),
+		cmocka_unit_test(test_sidecar_pool_as_dr),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

@@ -1047,6 +1047,40 @@ test_durations(void **state)
 }
 
 /*
+ * Load yaml; of its diagnostics, those whose text holds filter ("error: ",
+ * or a path) must be one ending in want (the whole line, or from the
+ * severity on), or none when want is NULL. Others are printed.
+ */
+static void
+assert_diag(const char *yaml, const char *filter, const char *want)
+{
+	struct egress_config cfg;
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	char buf[LINE_MAX_LEN];
+	size_t j, n = 0;
+
+	test_cfg(&cfg);
+	(void)load_buf(&cfg, &m, &dl, yaml);
+	for (j = 0; j < dl.n; j++) {
+		diag_format(&dl.v[j], buf, sizeof(buf));
+		if (strstr(buf, filter) == NULL)
+			continue;
+		if (want == NULL || strlen(buf) < strlen(want) ||
+		    strcmp(buf + strlen(buf) - strlen(want), want) != 0)
+			fprintf(stderr, "got: %s\nwant: %s\n", buf,
+				want != NULL ? want : "nothing");
+		assert_non_null(want);
+		assert_true(strlen(buf) >= strlen(want));
+		assert_string_equal(buf + strlen(buf) - strlen(want), want);
+		n++;
+	}
+	assert_int_equal(n, want != NULL);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
+/*
  * A VirtualService's hosts follow Istio's ValidateWildcardDomain() exactly,
  * as every other kind's do: an empty last label is allowed even right after
  * the first ("*."), a top-level domain is all-numeric only when Go's
@@ -1065,16 +1099,11 @@ test_vs_host_domains(void **state)
 		{ "a.+1", "inline.yaml:4:16: error: spec.hosts[0]: domain name \"a.+1\" invalid "
 			  "(top level domain \"+1\" cannot be all-numeric)" },
 	};
-	struct egress_config cfg;
-	size_t i, j;
+	size_t i;
 
 	(void)state;
-	test_cfg(&cfg);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct policy_model m = { 0 };
-		struct diag_list dl = { 0 };
-		char yaml[512], buf[LINE_MAX_LEN];
-		size_t errors = 0;
+		char yaml[512];
 
 		snprintf(yaml, sizeof(yaml),
 			 "apiVersion: networking.istio.io/v1\n"
@@ -1082,20 +1111,7 @@ test_vs_host_domains(void **state)
 			 "metadata: {name: v}\n"
 			 "spec: {hosts: [\"%s\"], tcp: [{route: [{destination: {host: a.b}}]}]}\n",
 			 cases[i].host);
-		(void)load_buf(&cfg, &m, &dl, yaml);
-		for (j = 0; j < dl.n; j++) {
-			if (dl.v[j].sev != DIAG_ERROR)
-				continue;
-			diag_format(&dl.v[j], buf, sizeof(buf));
-			if (cases[i].err == NULL)
-				fprintf(stderr, "%s: %s\n", cases[i].host, buf);
-			else
-				assert_string_equal(buf, cases[i].err);
-			errors++;
-		}
-		assert_int_equal(errors, cases[i].err != NULL);
-		policy_model_free(&m);
-		diag_list_clear(&dl);
+		assert_diag(yaml, "error: ", cases[i].err);
 	}
 }
 
@@ -1131,35 +1147,17 @@ test_durations_every_kind(void **state)
 		"spec.inboundConnectionPool.tcp.connectTimeout",
 		"spec.http[0].timeout",
 	};
-	struct egress_config cfg;
-	size_t i, d, j;
+	size_t i, d;
 
 	(void)state;
-	test_cfg(&cfg);
 	for (d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			struct policy_model m = { 0 };
-			struct diag_list dl = { 0 };
-			char yaml[512], buf[LINE_MAX_LEN], want[LINE_MAX_LEN];
-			size_t errors = 0;
+			char yaml[512], want[LINE_MAX_LEN];
 
 			snprintf(yaml, sizeof(yaml), docs[d], cases[i].text);
-			(void)load_buf(&cfg, &m, &dl, yaml);
 			snprintf(want, sizeof(want), "error: %s: %s", where[d],
 				 cases[i].msg != NULL ? cases[i].msg : "");
-			for (j = 0; j < dl.n; j++) {
-				if (dl.v[j].sev != DIAG_ERROR)
-					continue;
-				diag_format(&dl.v[j], buf, sizeof(buf));
-				if (cases[i].msg == NULL)
-					fprintf(stderr, "%s: %s\n", cases[i].text, buf);
-				else
-					assert_non_null(strstr(buf, want));
-				errors++;
-			}
-			assert_int_equal(errors, cases[i].msg != NULL);
-			policy_model_free(&m);
-			diag_list_clear(&dl);
+			assert_diag(yaml, "error: ", cases[i].msg != NULL ? want : NULL);
 		}
 	}
 }
@@ -1168,33 +1166,17 @@ test_durations_every_kind(void **state)
 static void
 test_gateway_port_range(void **state)
 {
-	static const char yaml[] = "apiVersion: networking.istio.io/v1\n"
-				   "kind: Gateway\n"
-				   "metadata: {name: g}\n"
-				   "spec:\n"
-				   "  servers:\n"
-				   "  - port: {number: 4294967296, protocol: TCP, name: t}\n"
-				   "    hosts: [\"*/a.example.com\"]\n";
-	struct egress_config cfg;
-	struct policy_model m = { 0 };
-	struct diag_list dl = { 0 };
-	char buf[LINE_MAX_LEN];
-	size_t j, errors = 0;
-
 	(void)state;
-	test_cfg(&cfg);
-	(void)load_buf(&cfg, &m, &dl, yaml);
-	for (j = 0; j < dl.n; j++) {
-		if (dl.v[j].sev != DIAG_ERROR)
-			continue;
-		diag_format(&dl.v[j], buf, sizeof(buf));
-		assert_string_equal(buf, "inline.yaml:6:20: error: spec.servers[0].port.number: "
-					 "4294967296 out of range (0-4294967295)");
-		errors++;
-	}
-	assert_int_equal(errors, 1);
-	policy_model_free(&m);
-	diag_list_clear(&dl);
+	assert_diag("apiVersion: networking.istio.io/v1\n"
+		    "kind: Gateway\n"
+		    "metadata: {name: g}\n"
+		    "spec:\n"
+		    "  servers:\n"
+		    "  - port: {number: 4294967296, protocol: TCP, name: t}\n"
+		    "    hosts: [\"*/a.example.com\"]\n",
+		    "error: ",
+		    "inline.yaml:6:20: error: spec.servers[0].port.number: "
+		    "4294967296 out of range (0-4294967295)");
 }
 
 /*
@@ -1205,34 +1187,17 @@ test_gateway_port_range(void **state)
 static void
 test_sidecar_pool_as_dr(void **state)
 {
-	static const char yaml[] = "apiVersion: networking.istio.io/v1\n"
-				   "kind: Sidecar\n"
-				   "metadata: {name: s, namespace: cart}\n"
-				   "spec:\n"
-				   "  inboundConnectionPool:\n"
-				   "    tcp: {maxConnections: 3000000000}\n"
-				   "    http: {http2KeepAlive: {interval: 1s}}\n";
-	struct egress_config cfg;
-	struct policy_model m = { 0 };
-	struct diag_list dl = { 0 };
-	char buf[LINE_MAX_LEN];
-	size_t j, errors = 0;
-
 	(void)state;
-	test_cfg(&cfg);
-	(void)load_buf(&cfg, &m, &dl, yaml);
-	for (j = 0; j < dl.n; j++) {
-		diag_format(&dl.v[j], buf, sizeof(buf));
-		if (strstr(buf, "inboundConnectionPool.") == NULL)
-			continue;
-		assert_string_equal(buf, "inline.yaml:6:27: error: "
-					 "spec.inboundConnectionPool.tcp.maxConnections: "
-					 "max connections 3000000000 out of range (0-2147483647)");
-		errors++;
-	}
-	assert_int_equal(errors, 1);
-	policy_model_free(&m);
-	diag_list_clear(&dl);
+	assert_diag("apiVersion: networking.istio.io/v1\n"
+		    "kind: Sidecar\n"
+		    "metadata: {name: s, namespace: cart}\n"
+		    "spec:\n"
+		    "  inboundConnectionPool:\n"
+		    "    tcp: {maxConnections: 3000000000}\n"
+		    "    http: {http2KeepAlive: {interval: 1s}}\n",
+		    "inboundConnectionPool.",
+		    "inline.yaml:6:27: error: spec.inboundConnectionPool.tcp.maxConnections: "
+		    "max connections 3000000000 out of range (0-2147483647)");
 }
 
 /*

@@ -10,9 +10,7 @@
  *
  * Control thread only.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,24 +187,7 @@ str_at(struct ld *ld, const struct ynode *map, const char *key, const struct yno
 }
 
 /* ------------------------------------------------------------------ */
-/* Values: numbers, regular expressions (durations: ld_duration())     */
-
-/* A number (protobuf double): a plain scalar strtod() reads whole. */
-static bool
-num(struct ld *ld, const struct ynode *n, double *v)
-{
-	char *end;
-
-	if (n->type == YNODE_SCALAR && n->plain && n->len > 0 &&
-	    strpbrk(n->str, "xXnNiI") == NULL) {
-		errno = 0;
-		*v = strtod(n->str, &end);
-		if (*end == '\0' && errno == 0 && isfinite(*v))
-			return true;
-	}
-	yr_err(&ld->r, n, "expected a number, got %s", yr_describe(&ld->r, n));
-	return false;
-}
+/* Regular expressions (numbers, durations: istio_values.c)           */
 
 /* A hexadecimal digit's value, or -1. */
 static int
@@ -967,24 +948,16 @@ http_match(struct ld *ld, const struct ynode *mm, const struct vs_ctx *ctx)
 static bool
 percent_at(struct ld *ld, const struct ynode *map, const char *key, double *v)
 {
-	const struct ynode *p = yr_get(&ld->r, map, key, YNODE_MAP), *n;
-	bool ok = false;
+	const struct ynode *p = yr_get(&ld->r, map, key, YNODE_MAP);
+	bool ok;
 	size_t mark;
 
 	if (p == NULL)
 		return false;
 	mark = yr_key(&ld->r, key);
 	ld_unknown_fields(ld, p, percent_fields);
-	n = present(p, "value");
 	*v = 0;
-	if (n == NULL) {
-		ok = true;
-	} else {
-		size_t m2 = yr_key(&ld->r, "value");
-
-		ok = num(ld, n, v);
-		yr_pop(&ld->r, m2);
-	}
+	ok = present(p, "value") == NULL || ld_number(ld, p, "value", v);
 	yr_pop(&ld->r, mark);
 	return ok;
 }

@@ -1201,6 +1201,38 @@ test_sidecar_pool_as_dr(void **state)
 }
 
 /*
+ * A VirtualService's Percent reads a number as a DestinationRule's numbers
+ * do: a quoted one is "the string", and one below the smallest double is 0
+ * (Go's strconv.ParseFloat() says no error for an underflow).
+ */
+static void
+test_vs_percent_number(void **state)
+{
+	static const struct {
+		const char *value, *msg; /* msg NULL: valid */
+	} cases[] = {
+		{ "\"50\"", "error: spec.http[0].mirrorPercentage.value: "
+			    "expected a number, got the string \"50\"" },
+		{ "1e-400", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char yaml[512];
+
+		snprintf(yaml, sizeof(yaml),
+			 "apiVersion: networking.istio.io/v1\n"
+			 "kind: VirtualService\n"
+			 "metadata: {name: v}\n"
+			 "spec: {hosts: [a.b], http: [{mirrorPercentage: {value: %s}, "
+			 "mirror: {host: m.b}, route: [{destination: {host: a.b}}]}]}\n",
+			 cases[i].value);
+		assert_diag(yaml, "error: ", cases[i].msg);
+	}
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1683,6 +1715,7 @@ main(void)
 		cmocka_unit_test(test_durations_every_kind),
 		cmocka_unit_test(test_gateway_port_range),
 		cmocka_unit_test(test_sidecar_pool_as_dr),
+		cmocka_unit_test(test_vs_percent_number),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

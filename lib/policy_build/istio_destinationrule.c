@@ -283,10 +283,7 @@ dr_subset_labels(struct ld *ld, const struct ynode *lm, struct label_sink *sink)
 		size_t m2 = dr_push_key(ld, k->str);
 		const char *val = yr_str(&ld->r, v);
 
-		if (!istio_label_key(k->str))
-			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote(&ld->r, k->str));
-		if (val != NULL && !istio_label_value(val))
-			yr_err(&ld->r, v, "invalid tag value: %s", yr_quote(&ld->r, val));
+		ld_istio_label_pair(ld, k, v, val);
 		if (val != NULL)
 			ld_label_add(ld, k->str, val, sink);
 		yr_pop(&ld->r, m2);

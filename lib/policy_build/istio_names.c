@@ -360,7 +360,7 @@ istio_partial_wildcard(const char *host)
 }
 
 /* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? (Istio's qualifiedNameFmt) */
-bool
+static bool
 istio_qualified_name(const char *s, size_t len)
 {
 	size_t i;
@@ -374,7 +374,7 @@ istio_qualified_name(const char *s, size_t len)
 }
 
 /* Labels of any case and length joined by dots (a label key's DNS prefix); not empty. */
-bool
+static bool
 istio_dns_prefix(const char *s, size_t len)
 {
 	const char *end = s + len;
@@ -392,41 +392,42 @@ istio_dns_prefix(const char *s, size_t len)
 }
 
 /*
- * Istio's tagRegexp: an optional DNS prefix (at most 253 bytes) and "/",
- * then a qualified name of at most 63 bytes.
+ * Istio's validateTagKey() of the len bytes at k: tagRegexp (an optional
+ * DNS prefix and "/", then a qualified name), then the lengths. @return
+ * NULL when valid, else what Istio adds to "invalid tag key: K".
  */
-bool
-istio_label_key(const char *key)
+static const char *
+tag_key_error(const char *k, size_t len)
 {
-	const char *slash = strchr(key, '/');
-	const char *name = slash != NULL ? slash + 1 : key;
+	const char *slash = memchr(k, '/', len);
+	const char *name = slash != NULL ? slash + 1 : k;
+	size_t nl = len - (size_t)(name - k);
 
-	if (strlen(name) > 63 || !istio_qualified_name(name, strlen(name)))
-		return false;
-	return slash == NULL ||
-	       ((size_t)(slash - key) <= 253 && istio_dns_prefix(key, (size_t)(slash - key)));
+	if (!istio_qualified_name(name, nl) ||
+	    (slash != NULL && !istio_dns_prefix(k, (size_t)(slash - k))))
+		return "";
+	if (slash != NULL && (size_t)(slash - k) > 253)
+		return " (DNS prefix is too long)";
+	if (nl > 63)
+		return " (name is too long)";
+	return NULL;
 }
 
-/* Istio's labelValueRegexp: empty, or a qualified name (Istio sets no length on it). */
 bool
-istio_label_value(const char *value)
+ld_istio_label_pair(struct ld *ld, const struct ynode *kn, const struct ynode *vn,
+		    const char *value)
 {
-	return value[0] == '\0' || istio_qualified_name(value, strlen(value));
-}
+	const char *why = tag_key_error(kn->str, kn->len);
+	bool ok = why == NULL;
 
-/* labels.Instance.Validate() for one pair, in Istio's words. */
-int
-ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz)
-{
-	if (!istio_label_key(key)) {
-		snprintf(err, sz, "invalid tag key: %s", yr_quote(&ld->r, key));
-		return ISTIO_LABEL_BAD_KEY;
+	if (!ok)
+		yr_err(&ld->r, kn, "invalid tag key: %s%s", yr_quote_node(&ld->r, kn), why);
+	/* Istio's labelValueRegexp: empty, or a qualified name (no length limit) */
+	if (value != NULL && value[0] != '\0' && !istio_qualified_name(value, strlen(value))) {
+		yr_err(&ld->r, vn, "invalid tag value: %s", yr_quote(&ld->r, value));
+		ok = false;
 	}
-	if (!istio_label_value(value)) {
-		snprintf(err, sz, "invalid tag value: %s", yr_quote(&ld->r, value));
-		return ISTIO_LABEL_BAD_VALUE;
-	}
-	return ISTIO_LABEL_OK;
+	return ok;
 }
 
 /*

@@ -87,25 +87,15 @@ bool ld_istio_domain_size(struct ld *ld, const char *domain, char *err, size_t s
 bool ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
 bool ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz);
 bool istio_partial_wildcard(const char *host);
-enum {
-	ISTIO_LABEL_OK,
-	ISTIO_LABEL_BAD_KEY,
-	ISTIO_LABEL_BAD_VALUE
-};
-/* Kubernetes' qualified name: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? */
-bool istio_qualified_name(const char *s, size_t len);
-/* A label key's DNS prefix (before "/"): istio_label()s of any length, joined by dots */
-bool istio_dns_prefix(const char *s, size_t len);
-/* A label key and value as Istio's labels.Instance.Validate() takes them */
-bool istio_label_key(const char *key);
-bool istio_label_value(const char *value);
 /*
- * labels.Instance.Validate() for one pair: the key a Kubernetes label name
- * (an optional DNS prefix of at most 253 bytes and "/", then a name of at
- * most 63), the value empty or a qualified name (Istio sets no length on it).
- * Writes Istio's message. @return ISTIO_LABEL_OK, _BAD_KEY or _BAD_VALUE.
+ * labels.Instance.Validate() of one pair (path pushed: the pair): the key
+ * kn a Kubernetes label name (an optional DNS prefix of at most 253 bytes
+ * and "/", then a name of at most 63), the value (NULL: not checked) empty
+ * or a qualified name. Errors in Istio's words, at kn and at vn.
+ * @return true when both are valid.
  */
-int ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz);
+bool ld_istio_label_pair(struct ld *ld, const struct ynode *kn, const struct ynode *vn,
+			 const char *value);
 bool istio_ip_address(const char *s);
 const char *istio_unix_path(const char *s);
 bool istio_unix_address(const char *path, char *err, size_t sz);

@@ -236,27 +236,9 @@ vs_source_labels(struct ld *ld, const struct ynode *map, const char *key)
 	mark = yr_key(&ld->r, key);
 	for (i = 0; i < m->n; i++) {
 		const struct ynode *k = m->items[2 * i], *v = m->items[2 * i + 1];
-		const char *slash = memchr(k->str, '/', k->len);
 		size_t m2 = yr_key(&ld->r, k->str);
 
-		if (slash == NULL ? !istio_qualified_name(k->str, k->len) :
-				    !istio_dns_prefix(k->str, (size_t)(slash - k->str)) ||
-					    !istio_qualified_name(slash + 1, strlen(slash + 1)))
-			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote_node(&ld->r, k));
-		else if (slash != NULL && (size_t)(slash - k->str) > 253)
-			yr_err(&ld->r, k, "invalid tag key: %s (DNS prefix is too long)",
-			       yr_quote_node(&ld->r, k));
-		else if (strlen(slash != NULL ? slash + 1 : k->str) > 63)
-			yr_err(&ld->r, k, "invalid tag key: %s (name is too long)",
-			       yr_quote_node(&ld->r, k));
-		if (!ynode_is_null(v)) {
-			const char *s = yr_str(&ld->r, v);
-
-			/* a label value has no length limit in Istio's check */
-			if (s != NULL && s[0] != '\0' && !istio_qualified_name(s, v->len))
-				yr_err(&ld->r, v, "invalid tag value: %s",
-				       yr_quote_node(&ld->r, v));
-		}
+		ld_istio_label_pair(ld, k, v, ynode_is_null(v) ? NULL : yr_str(&ld->r, v));
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);

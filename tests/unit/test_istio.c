@@ -1233,6 +1233,43 @@ test_vs_percent_number(void **state)
 }
 
 /*
+ * Every kind checks labels as Istio's labels.Instance.Validate(): a bad key
+ * and a bad value in one pair are two errors, and a key too long says which
+ * part is ("DNS prefix is too long", "name is too long").
+ */
+static void
+test_label_pairs_every_kind(void **state)
+{
+	static const char se[] =
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: ServiceEntry\n"
+		"metadata: {name: s}\n"
+		"spec:\n"
+		"  hosts: [a.example.com]\n"
+		"  ports: [{number: 80, name: http}]\n"
+		"  resolution: STATIC\n"
+		"  endpoints: [{address: 192.0.2.1, labels: {\"not a key\": -db}}]\n";
+	char dr[1024], key[300];
+
+	(void)state;
+	assert_diag(se, "invalid tag key",
+		    "inline.yaml:8:45: error: spec.endpoints[0].labels.not a key: "
+		    "invalid tag key: \"not a key\"");
+	assert_diag(se, "invalid tag value",
+		    "inline.yaml:8:58: error: spec.endpoints[0].labels.not a key: "
+		    "invalid tag value: \"-db\"");
+	memset(key, 'a', 254);
+	snprintf(key + 254, sizeof(key) - 254, "/x");
+	snprintf(dr, sizeof(dr),
+		 "apiVersion: networking.istio.io/v1\n"
+		 "kind: DestinationRule\n"
+		 "metadata: {name: d}\n"
+		 "spec: {host: a.b, subsets: [{name: s, labels: {%s: v}}]}\n",
+		 key);
+	assert_diag(dr, "error: ", "...\" (DNS prefix is too long)");
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1716,6 +1753,7 @@ main(void)
 		cmocka_unit_test(test_gateway_port_range),
 		cmocka_unit_test(test_sidecar_pool_as_dr),
 		cmocka_unit_test(test_vs_percent_number),
+		cmocka_unit_test(test_label_pairs_every_kind),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

@@ -1080,6 +1080,29 @@ assert_diag(const char *yaml, const char *filter, const char *want)
 	diag_list_clear(&dl);
 }
 
+/* A text to load, and the error it gives (NULL: none). */
+struct diag_case {
+	const char *text, *err;
+};
+
+/*
+ * Each case loaded as fmt with its text for the one "%s": its one error ends
+ * with prefix and err (from the severity on, or the whole line), or none.
+ */
+static void
+assert_diag_cases(const char *fmt, const char *prefix, const struct diag_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char yaml[512], want[LINE_MAX_LEN];
+
+		snprintf(yaml, sizeof(yaml), fmt, c[i].text);
+		snprintf(want, sizeof(want), "%s%s", prefix, c[i].err != NULL ? c[i].err : "");
+		assert_diag(yaml, "error: ", c[i].err != NULL ? want : NULL);
+	}
+}
+
 /*
  * A VirtualService's hosts follow Istio's ValidateWildcardDomain() exactly,
  * as every other kind's do: an empty last label is allowed even right after
@@ -1090,29 +1113,20 @@ assert_diag(const char *yaml, const char *filter, const char *want)
 static void
 test_vs_host_domains(void **state)
 {
-	static const struct {
-		const char *host;
-		const char *err; /* NULL: no error */
-	} cases[] = {
+	static const struct diag_case cases[] = {
 		{ "*.", NULL },
 		{ "a.99999999999999999999", NULL },
-		{ "a.+1", "inline.yaml:4:16: error: spec.hosts[0]: domain name \"a.+1\" invalid "
-			  "(top level domain \"+1\" cannot be all-numeric)" },
+		{ "a.+1",
+		  "domain name \"a.+1\" invalid (top level domain \"+1\" cannot be all-numeric)" },
 	};
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char yaml[512];
-
-		snprintf(yaml, sizeof(yaml),
-			 "apiVersion: networking.istio.io/v1\n"
-			 "kind: VirtualService\n"
-			 "metadata: {name: v}\n"
-			 "spec: {hosts: [\"%s\"], tcp: [{route: [{destination: {host: a.b}}]}]}\n",
-			 cases[i].host);
-		assert_diag(yaml, "error: ", cases[i].err);
-	}
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [\"%s\"], tcp: [{route: [{destination: {host: a.b}}]}]}\n",
+			  "inline.yaml:4:16: error: spec.hosts[0]: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
 }
 
 /*
@@ -1124,42 +1138,27 @@ test_vs_host_domains(void **state)
 static void
 test_durations_every_kind(void **state)
 {
-	static const struct {
-		const char *text, *msg; /* msg NULL: valid */
-	} cases[] = {
+	static const struct diag_case cases[] = {
 		{ "+2s", NULL },
 		{ "-1s", "duration must be greater than 1ms" },
 		{ "1000\xc2\xb5s", NULL },
 		{ "2562048h",
 		  "duration \"2562048h\" out of range (at most 2562047h47m16.854775807s)" },
 	};
-	static const char *const docs[] = {
-		"apiVersion: networking.istio.io/v1\n"
-		"kind: Sidecar\n"
-		"metadata: {name: s, namespace: cart}\n"
-		"spec: {inboundConnectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
-		"apiVersion: networking.istio.io/v1\n"
-		"kind: VirtualService\n"
-		"metadata: {name: v}\n"
-		"spec: {hosts: [a.b], http: [{timeout: \"%s\", route: [{destination: {host: a.b}}]}]}\n",
-	};
-	static const char *const where[] = {
-		"spec.inboundConnectionPool.tcp.connectTimeout",
-		"spec.http[0].timeout",
-	};
-	size_t i, d;
 
 	(void)state;
-	for (d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			char yaml[512], want[LINE_MAX_LEN];
-
-			snprintf(yaml, sizeof(yaml), docs[d], cases[i].text);
-			snprintf(want, sizeof(want), "error: %s: %s", where[d],
-				 cases[i].msg != NULL ? cases[i].msg : "");
-			assert_diag(yaml, "error: ", cases[i].msg != NULL ? want : NULL);
-		}
-	}
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: Sidecar\n"
+			  "metadata: {name: s, namespace: cart}\n"
+			  "spec: {inboundConnectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
+			  "error: spec.inboundConnectionPool.tcp.connectTimeout: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [a.b], http: [{timeout: \"%s\", "
+			  "route: [{destination: {host: a.b}}]}]}\n",
+			  "error: spec.http[0].timeout: ", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A Gateway's uint32 port number past its range, in the words every kind uses. */
@@ -1208,28 +1207,19 @@ test_sidecar_pool_as_dr(void **state)
 static void
 test_vs_percent_number(void **state)
 {
-	static const struct {
-		const char *value, *msg; /* msg NULL: valid */
-	} cases[] = {
-		{ "\"50\"", "error: spec.http[0].mirrorPercentage.value: "
-			    "expected a number, got the string \"50\"" },
+	static const struct diag_case cases[] = {
+		{ "\"50\"", "expected a number, got the string \"50\"" },
 		{ "1e-400", NULL },
 	};
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char yaml[512];
-
-		snprintf(yaml, sizeof(yaml),
-			 "apiVersion: networking.istio.io/v1\n"
-			 "kind: VirtualService\n"
-			 "metadata: {name: v}\n"
-			 "spec: {hosts: [a.b], http: [{mirrorPercentage: {value: %s}, "
-			 "mirror: {host: m.b}, route: [{destination: {host: a.b}}]}]}\n",
-			 cases[i].value);
-		assert_diag(yaml, "error: ", cases[i].msg);
-	}
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [a.b], http: [{mirrorPercentage: {value: %s}, "
+			  "mirror: {host: m.b}, route: [{destination: {host: a.b}}]}]}\n",
+			  "error: spec.http[0].mirrorPercentage.value: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
 }
 
 /*

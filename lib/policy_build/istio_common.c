@@ -17,6 +17,8 @@
 
 #include "istio_private.h"
 
+#define NS_PER_MS 1000000
+
 const struct proto_info istio_protocols[] = {
 	{ "TCP", IPPROTO_TCP, false, false },
 	{ "HTTP", IPPROTO_TCP, true, false },
@@ -539,157 +541,67 @@ istio_labels_select(const struct egress_config *cfg, const struct egress_label *
 	return true;
 }
 
-/*
- * A protobuf / Go duration: "10s", "1.5s", "500ms", "1m30s", "2h". Units ns,
- * us, ms, s, m, h. @return 0 and *ns; 1 when it is well formed but more than
- * UINT64_MAX ns (584 years: Istio still takes it, the caller clamps); -1.
- */
-int
-istio_parse_duration_ns(const char *s, uint64_t *ns)
+static void
+pool_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
 {
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },         { "us", 1000 },          { "ms", 1000000 },
-		{ "s", 1000000000 }, { "m", 60000000000ull }, { "h", 3600000000000ull },
+	static const char *const fields[] = {
+		"maxConnections",        "connectTimeout", "tcpKeepalive",
+		"maxConnectionDuration", "idleTimeout",    NULL,
 	};
-	uint64_t total = 0;
-	bool big = false;
+	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
+	const struct ynode *ka;
+	int64_t v, ns;
 
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
+	ld_unknown_fields(ld, tcp, fields);
+	if (ld_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v) && st != NULL) {
+		st->max_connections = (uint32_t)v;
+		st->has_max_connections = true;
 	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, lost = 0;
-		bool digits = false;
-		size_t i, ul = 0;
+	if (ld_duration(ld, tcp, "connectTimeout", LD_DUR_ISTIO, &ns) && st != NULL) {
+		uint64_t ms = (uint64_t)ns / NS_PER_MS;
 
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				big = true;
-			else
-				whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.') {
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true) {
-				if (scale < 1000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				} else if (*s != '0') {
-					/* below 1e-9 unit: still fails a precision check */
-					lost = 1;
-				}
-			}
-		}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
+		if (ms > EGRESS_TIMEOUT_MAX_MS) {
+			/* Istio takes it: not an error in the user's manifest, but
+			 * the flow table cannot time it */
+			const struct ynode *n = ymap_get(tcp, "connectTimeout");
+			size_t mark = yr_key(&ld->r, "connectTimeout");
 
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
+			yr_warn(&ld->r, n,
+				"%s is longer than a flow can be timed (%" PRIu64 "h): "
+				"clamped to %" PRIu64 "h",
+				yr_quote(&ld->r, n->str), EGRESS_TIMEOUT_MAX_MS / 3600000,
+				EGRESS_TIMEOUT_MAX_MS / 3600000);
+			yr_pop(&ld->r, mark);
+			ms = EGRESS_TIMEOUT_MAX_MS;
 		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (big || whole > UINT64_MAX / unit) {
-			big = true;
-			continue;
-		}
-		whole *= unit;
-		/* frac / scale < 1, so neither product can overflow */
-		whole += frac * (unit / scale) + frac * (unit % scale) / scale + lost;
-		if (UINT64_MAX - total < whole)
-			big = true;
-		else
-			total += whole;
+		st->connect_timeout_ms = ms;
+		st->has_connect_timeout = true;
 	}
-	*ns = total;
-	return big ? 1 : 0;
-}
+	ld_duration(ld, tcp, "maxConnectionDuration", LD_DUR_ISTIO, &ns);
+	ld_duration(ld, tcp, "idleTimeout", LD_DUR_IDLE, &ns);
+	ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
+	if (ka != NULL) {
+		size_t mark = yr_key(&ld->r, "tcpKeepalive");
 
-/*
- * Istio's ValidateDuration() of the duration at key of map: at least 1 ms,
- * whole milliseconds. zero_ok: "0s" is taken too (a TCP idleTimeout of 0
- * disables it). Errors at the value, in Istio's words.
- */
-void
-ld_istio_duration(struct ld *ld, const struct ynode *map, const char *key, bool zero_ok)
-{
-	const struct ynode *n;
-	const char *s = yr_get_str(&ld->r, map, key, &n);
-	size_t mark;
-	uint64_t ns;
-	int rc;
-
-	if (s == NULL)
-		return;
-	mark = yr_key(&ld->r, key);
-	rc = istio_parse_duration_ns(s, &ns);
-	/* Istio compares whole milliseconds with 0 */
-	if (rc == 0 && zero_ok && ns < 1000000) {
+		ld_unknown_fields(ld, ka, ka_fields);
+		ld_int(ld, ka, "probes", 0, UINT32_MAX, &v);
+		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
+		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
 		yr_pop(&ld->r, mark);
+	}
+	if (st == NULL)
 		return;
-	}
-	if (rc < 0)
-		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
-		       yr_quote(&ld->r, s));
-	else if (rc == 0 && ns < 1000000)
-		yr_err(&ld->r, n, "duration must be greater than 1ms");
-	else if (rc == 0 && ns % 1000000 != 0)
-		yr_err(&ld->r, n, "only durations to ms precision are supported");
-	yr_pop(&ld->r, mark);
-}
-
-/*
- * The integer at key of map, as a protobuf int32 or uint32 field takes it.
- * @return true and *v when it is present and fits; false when absent, or
- * after the error.
- */
-bool
-ld_istio_int(struct ld *ld, const struct ynode *map, const char *key, bool is_unsigned, int64_t *v)
-{
-	const struct ynode *n = ymap_opt(map, key);
-	int64_t lo = is_unsigned ? 0 : INT32_MIN;
-	int64_t hi = is_unsigned ? (int64_t)UINT32_MAX : INT32_MAX;
-	size_t mark;
-	bool ok = false;
-
-	if (n == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (yr_int(&ld->r, n, v) == 0) {
-		ok = *v >= lo && *v <= hi;
-		if (!ok)
-			yr_err(&ld->r, n, "%s out of range (%" PRId64 " to %" PRId64 ")", n->str,
-			       lo, hi);
-	}
-	yr_pop(&ld->r, mark);
-	return ok;
+	ld_unhonoured(ld, tcp, "tcpKeepalive",
+		      "the gateway does not originate the "
+		      "connection, so it sends no keepalives; ignored");
+	ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
+	ld_unhonoured(ld, tcp, "idleTimeout",
+		      "idle flows follow flows.timeouts of the "
+		      "appliance config; ignored");
 }
 
 static void
-pool_non_negative(struct ld *ld, const struct ynode *map, const char *key, const char *what)
-{
-	int64_t v;
-
-	if (ld_istio_int(ld, map, key, false, &v) && v < 0) {
-		size_t mark = yr_key(&ld->r, key);
-
-		yr_err(&ld->r, ymap_get(map, key), "%s must be non-negative", what);
-		yr_pop(&ld->r, mark);
-	}
-}
-
-static void
-pool_http(struct ld *ld, const struct ynode *http)
+pool_http(struct ld *ld, const struct ynode *http, bool sidecar)
 {
 	static const char *const fields[] = {
 		"http1MaxPendingRequests",
@@ -700,95 +612,78 @@ pool_http(struct ld *ld, const struct ynode *http)
 		"h2UpgradePolicy",
 		"useClientProtocol",
 		"maxConcurrentStreams",
+		"http2KeepAlive",
 		NULL,
 	};
+	static const struct {
+		const char *key, *what;
+	} counts[] = {
+		{ "http1MaxPendingRequests", "http1 max pending requests" },
+		{ "http2MaxRequests", "http2 max requests" },
+		{ "maxRequestsPerConnection", "max requests per connection" },
+		{ "maxRetries", "max retries" },
+		{ "maxConcurrentStreams", "max concurrent streams" },
+	};
 	static const char *const upgrade[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE", NULL };
-	const struct ynode *n, *un = ymap_opt(http, "useClientProtocol");
-	const char *policy = yr_get_str(&ld->r, http, "h2UpgradePolicy", &n);
-	bool use_client = false;
-	size_t mark, i;
+	static const char *const ka_fields[] = { "interval", "timeout", NULL };
+	const struct ynode *ka;
+	bool client = false;
+	int64_t v, ns;
+	size_t i;
+	int h2;
 
 	ld_unknown_fields(ld, http, fields);
-	pool_non_negative(ld, http, "http1MaxPendingRequests", "http1 max pending requests");
-	pool_non_negative(ld, http, "http2MaxRequests", "http2 max requests");
-	pool_non_negative(ld, http, "maxRequestsPerConnection", "max requests per connection");
-	pool_non_negative(ld, http, "maxRetries", "max retries");
-	pool_non_negative(ld, http, "maxConcurrentStreams", "max concurrent streams");
-	ld_istio_duration(ld, http, "idleTimeout", false);
-	if (un != NULL) {
-		mark = yr_key(&ld->r, "useClientProtocol");
-		if (yr_bool(&ld->r, un, &use_client) < 0)
-			use_client = false;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		ld_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
+	ld_duration(ld, http, "idleTimeout", LD_DUR_ISTIO, &ns);
+	h2 = ld_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
+	if (ld_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
+		/* Istio names no field: a Sidecar's says it at the policy */
+		const char *at = sidecar ? "h2UpgradePolicy" : "useClientProtocol";
+		size_t mark = yr_key(&ld->r, at);
+
+		yr_err(&ld->r, ymap_get(http, at),
+		       "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
 		yr_pop(&ld->r, mark);
 	}
-	if (policy == NULL)
-		return;
-	mark = yr_key(&ld->r, "h2UpgradePolicy");
-	for (i = 0; upgrade[i] != NULL && strcmp(upgrade[i], policy) != 0; i++)
-		;
-	if (upgrade[i] == NULL)
-		yr_err(&ld->r, n,
-		       "invalid h2UpgradePolicy %s (want DEFAULT, DO_NOT_UPGRADE or "
-		       "UPGRADE)",
-		       yr_quote(&ld->r, policy));
-	else if (strcmp(policy, "UPGRADE") == 0 && use_client)
-		yr_err(&ld->r, n,
-		       "use client protocol must not be true when H2UpgradePolicy is "
-		       "UPGRADE");
-	yr_pop(&ld->r, mark);
-}
-
-static void
-pool_tcp(struct ld *ld, const struct ynode *tcp)
-{
-	static const char *const fields[] = {
-		"maxConnections",        "connectTimeout", "tcpKeepalive",
-		"maxConnectionDuration", "idleTimeout",    NULL,
-	};
-	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
-	const struct ynode *ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
-	int64_t v;
-
-	ld_unknown_fields(ld, tcp, fields);
-	pool_non_negative(ld, tcp, "maxConnections", "max connections");
-	ld_istio_duration(ld, tcp, "connectTimeout", false);
-	ld_istio_duration(ld, tcp, "maxConnectionDuration", false);
-	ld_istio_duration(ld, tcp, "idleTimeout", true);
+	ka = yr_get(&ld->r, http, "http2KeepAlive", YNODE_MAP);
 	if (ka != NULL) {
-		size_t mark = yr_key(&ld->r, "tcpKeepalive");
+		size_t mark = yr_key(&ld->r, "http2KeepAlive");
 
 		ld_unknown_fields(ld, ka, ka_fields);
-		ld_istio_int(ld, ka, "probes", true, &v);
-		ld_istio_duration(ld, ka, "time", false);
-		ld_istio_duration(ld, ka, "interval", false);
+		ld_duration(ld, ka, "interval", LD_DUR_DECODE, &ns);
+		ld_duration(ld, ka, "timeout", LD_DUR_DECODE, &ns);
 		yr_pop(&ld->r, mark);
 	}
 }
 
-/*
- * Istio's validateConnectionPool() of a ConnectionPoolSettings (the path
- * already names it): at least one of tcp and http, counts not negative,
- * durations as ld_istio_duration(). Validation only.
- */
 void
-ld_istio_connection_pool(struct ld *ld, const struct ynode *pool)
+ld_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
 {
 	static const char *const fields[] = { "tcp", "http", NULL };
-	const struct ynode *tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
-	const struct ynode *http = yr_get(&ld->r, pool, "http", YNODE_MAP);
-	size_t mark;
+	const struct ynode *tcp, *http;
 
 	ld_unknown_fields(ld, pool, fields);
-	if (ymap_opt(pool, "tcp") == NULL && ymap_opt(pool, "http") == NULL)
+	if (ymap_opt(pool, "tcp") == NULL && ymap_opt(pool, "http") == NULL) {
 		yr_err(&ld->r, pool, "connection pool must have at least one field");
-	if (http != NULL) {
-		mark = yr_key(&ld->r, "http");
-		pool_http(ld, http);
-		yr_pop(&ld->r, mark);
+		return;
 	}
+	if (st != NULL)
+		ld_unhonoured(ld, pool, "http",
+			      "HTTP connection pool settings need an L7 "
+			      "proxy; ignored");
+	http = yr_get(&ld->r, pool, "http", YNODE_MAP);
+	if (http != NULL) {
+		size_t m2 = yr_key(&ld->r, "http");
+
+		pool_http(ld, http, st == NULL);
+		yr_pop(&ld->r, m2);
+	}
+	tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
 	if (tcp != NULL) {
-		mark = yr_key(&ld->r, "tcp");
-		pool_tcp(ld, tcp);
-		yr_pop(&ld->r, mark);
+		size_t m2 = yr_key(&ld->r, "tcp");
+
+		pool_tcp(ld, tcp, st);
+		yr_pop(&ld->r, m2);
 	}
 }

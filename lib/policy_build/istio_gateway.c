@@ -342,7 +342,7 @@ gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s, bool 
 		return false;
 	}
 	ld_unknown_fields(ld, pm, gw_port_fields);
-	if (ld_istio_int(ld, pm, "number", true, &num) && (num > 0 || !unix_bind) &&
+	if (ld_int(ld, pm, "number", 0, UINT32_MAX, &num) && (num > 0 || !unix_bind) &&
 	    (num < 1 || num > 65535)) {
 		size_t m2 = yr_key(&ld->r, "number");
 
@@ -356,7 +356,7 @@ gw_server_port(struct ld *ld, const struct ynode *sm, struct gw_server *s, bool 
 		yr_pop(&ld->r, m2);
 	}
 	s->port = num > 0 && num <= 65535 ? (uint32_t)num : 0;
-	if (ld_istio_int(ld, pm, "targetPort", true, &num) && num > 0) {
+	if (ld_int(ld, pm, "targetPort", 0, UINT32_MAX, &num) && num > 0) {
 		size_t m2 = yr_key(&ld->r, "targetPort");
 
 		yr_err(&ld->r, ymap_get(pm, "targetPort"), "targetPort has no impact on Gateways");

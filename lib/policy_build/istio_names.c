@@ -25,18 +25,34 @@ is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
-bool
-istio_dns1123_label(const char *s, size_t len)
+static bool
+is_alnum(char c, bool upper)
+{
+	return is_lower_alnum(c) || (upper && c >= 'A' && c <= 'Z');
+}
+
+/*
+ * [a-z0-9]([-a-z0-9]*[a-z0-9])? of any length, or with upper, Istio's
+ * dns1123LabelFmt [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?.
+ */
+static bool
+label_chars(const char *s, size_t len, bool upper)
 {
 	size_t i;
 
-	if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+	if (len == 0 || !is_alnum(s[0], upper) || !is_alnum(s[len - 1], upper))
 		return false;
 	for (i = 1; i + 1 < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
+		if (!is_alnum(s[i], upper) && s[i] != '-')
 			return false;
 	return true;
+}
+
+/* RFC 1123 label (Kubernetes): [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+bool
+istio_dns1123_label(const char *s, size_t len)
+{
+	return len <= 63 && label_chars(s, len, false);
 }
 
 /* RFC 1123 subdomain (Kubernetes object names): labels joined by dots. */
@@ -71,84 +87,6 @@ all_digits(const char *s, size_t len)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
-}
-
-/*
- * Istio's validateDNS1123Labels(): dot-separated labels, a top-level domain
- * that is not all digits, an optional trailing dot. Writes Istio's message.
- */
-bool
-ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
-{
-	const char *p = labels, *tld = strrchr(labels, '.');
-
-	tld = tld != NULL ? tld + 1 : labels;
-	if (all_digits(tld, strlen(tld))) {
-		snprintf(err, sz,
-			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
-		return false;
-	}
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-
-		/* the last label may be empty: "istio.io." */
-		if (dot == NULL && l == 0 && p != labels)
-			return true;
-		if (!istio_dns1123_label(p, l)) {
-			char label[QUOTE_MAX + 1];
-
-			snprintf(label, sizeof(label), "%.*s", (int)l, p);
-			snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-				 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-			return false;
-		}
-		if (dot == NULL)
-			return true;
-		p = dot + 1;
-	}
-}
-
-/* Istio's ValidateWildcardDomain(): a FQDN, or one whose first label is "*". */
-bool
-ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
-{
-	const char *dot;
-	size_t first;
-
-	if (strlen(domain) > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
-		return false;
-	}
-	if (domain[0] == '\0') {
-		snprintf(err, sz, "empty domain name not allowed");
-		return false;
-	}
-	dot = strchr(domain, '.');
-	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
-	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first)) {
-		char label[QUOTE_MAX + 1];
-
-		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
-		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-		return false;
-	}
-	if (dot == NULL)
-		return true;
-	return ld_check_dns_labels(ld, domain, dot + 1, err, sz);
-}
-
-/* Istio's ValidateFQDN(): no wildcard anywhere. */
-bool
-ld_is_fqdn(struct ld *ld, const char *name)
-{
-	char err[MSG_MAX];
-
-	if (name[0] == '\0' || strlen(name) > 255)
-		return false;
-	return ld_check_dns_labels(ld, name, name, err, sizeof(err));
 }
 
 bool
@@ -301,31 +239,11 @@ ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
 /* Istio's own label and domain rules, exactly (pkg/config/labels,     */
 /* pkg/config/validation/agent): either case, "*x" first labels        */
 
-static bool
-is_alnum_any_case(char c)
-{
-	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?, of any length (Istio's dns1123LabelFmt). */
-static bool
-label_chars(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum_any_case(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
 /* labels.IsDNS1123Label(): label_chars(), at most 63 bytes. */
 bool
 istio_label(const char *s, size_t len)
 {
-	return len <= 63 && label_chars(s, len);
+	return len <= 63 && label_chars(s, len, true);
 }
 
 /* labels.IsWildcardDNS1123Label(): "*", or a label led by "*" or "*-". */
@@ -400,8 +318,8 @@ istio_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 }
 
 /* agent.CheckDNS1123Preconditions(). */
-static bool
-istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz)
+bool
+ld_istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz)
 {
 	if (strlen(domain) > 255) {
 		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
@@ -420,7 +338,7 @@ ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz
 	const char *dot;
 	size_t first;
 
-	if (!istio_domain_size(ld, domain, err, sz))
+	if (!ld_istio_domain_size(ld, domain, err, sz))
 		return false;
 	dot = strchr(domain, '.');
 	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
@@ -432,7 +350,7 @@ ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz
 bool
 ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz)
 {
-	return istio_domain_size(ld, name, err, sz) && istio_dns_labels(ld, name, name, err, sz);
+	return ld_istio_domain_size(ld, name, err, sz) && istio_dns_labels(ld, name, name, err, sz);
 }
 
 bool
@@ -443,54 +361,73 @@ istio_partial_wildcard(const char *host)
 
 /* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? (Istio's qualifiedNameFmt) */
 static bool
-qualified_name(const char *s, size_t len)
+istio_qualified_name(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
+	if (len == 0 || !is_alnum(s[0], true) || !is_alnum(s[len - 1], true))
 		return false;
 	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum_any_case(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+		if (!is_alnum(s[i], true) && s[i] != '-' && s[i] != '_' && s[i] != '.')
 			return false;
 	return true;
 }
 
-/*
- * labels.Instance.Validate() for one pair: the key a Kubernetes label name
- * (an optional DNS prefix of at most 253 bytes and "/", then a name of at
- * most 63), the value empty or a qualified name (Istio sets no length on it).
- * Writes Istio's message. @return ISTIO_LABEL_OK, _BAD_KEY or _BAD_VALUE.
- */
-int
-ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz)
+/* Labels of any case and length joined by dots (a label key's DNS prefix); not empty. */
+static bool
+istio_dns_prefix(const char *s, size_t len)
 {
-	const char *slash = strchr(key, '/');
-	const char *name = slash != NULL ? slash + 1 : key;
-	bool ok = qualified_name(name, strlen(name)) && strlen(name) <= 63;
+	const char *end = s + len;
 
-	if (ok && slash != NULL) {
-		const char *p = key;
+	for (;;) {
+		const char *dot = memchr(s, '.', (size_t)(end - s));
+		size_t l = dot != NULL ? (size_t)(dot - s) : (size_t)(end - s);
 
-		ok = slash > key && (size_t)(slash - key) <= 253;
-		while (ok) {
-			const char *dot = memchr(p, '.', (size_t)(slash - p));
-			size_t l = dot != NULL ? (size_t)(dot - p) : (size_t)(slash - p);
+		if (!label_chars(s, l, true))
+			return false;
+		if (dot == NULL)
+			return true;
+		s = dot + 1;
+	}
+}
 
-			ok = label_chars(p, l);
-			if (dot == NULL)
-				break;
-			p = dot + 1;
-		}
+/*
+ * Istio's validateTagKey() of the len bytes at k: tagRegexp (an optional
+ * DNS prefix and "/", then a qualified name), then the lengths. @return
+ * NULL when valid, else what Istio adds to "invalid tag key: K".
+ */
+static const char *
+tag_key_error(const char *k, size_t len)
+{
+	const char *slash = memchr(k, '/', len);
+	const char *name = slash != NULL ? slash + 1 : k;
+	size_t nl = len - (size_t)(name - k);
+
+	if (!istio_qualified_name(name, nl) ||
+	    (slash != NULL && !istio_dns_prefix(k, (size_t)(slash - k))))
+		return "";
+	if (slash != NULL && (size_t)(slash - k) > 253)
+		return " (DNS prefix is too long)";
+	if (nl > 63)
+		return " (name is too long)";
+	return NULL;
+}
+
+bool
+ld_istio_label_pair(struct ld *ld, const struct ynode *kn, const struct ynode *vn,
+		    const char *value)
+{
+	const char *why = tag_key_error(kn->str, kn->len);
+	bool ok = why == NULL;
+
+	if (!ok)
+		yr_err(&ld->r, kn, "invalid tag key: %s%s", yr_quote_node(&ld->r, kn), why);
+	/* Istio's labelValueRegexp: empty, or a qualified name (no length limit) */
+	if (value != NULL && value[0] != '\0' && !istio_qualified_name(value, strlen(value))) {
+		yr_err(&ld->r, vn, "invalid tag value: %s", yr_quote(&ld->r, value));
+		ok = false;
 	}
-	if (!ok) {
-		snprintf(err, sz, "invalid tag key: %s", yr_quote(&ld->r, key));
-		return ISTIO_LABEL_BAD_KEY;
-	}
-	if (value[0] != '\0' && !qualified_name(value, strlen(value))) {
-		snprintf(err, sz, "invalid tag value: %s", yr_quote(&ld->r, value));
-		return ISTIO_LABEL_BAD_VALUE;
-	}
-	return ISTIO_LABEL_OK;
+	return ok;
 }
 
 /*

@@ -122,7 +122,7 @@ sc_port(struct ld *ld, const struct ynode *pm, bool number_zero_ok, struct sc_po
 
 	memset(p, 0, sizeof(*p));
 	ld_unknown_fields(ld, pm, sc_port_fields);
-	if (ld_istio_int(ld, pm, "targetPort", true, &v) && v > 0)
+	if (ld_int(ld, pm, "targetPort", 0, UINT32_MAX, &v) && v > 0)
 		sc_err_at(ld, pm, "targetPort", "targetPort has no impact on Sidecars");
 	name = yr_get_str(&ld->r, pm, "name", &nn);
 	if (name != NULL && name[0] != '\0' && !istio_label(name, strlen(name))) {
@@ -139,7 +139,7 @@ sc_port(struct ld *ld, const struct ynode *pm, bool number_zero_ok, struct sc_po
 		yr_err(&ld->r, pn, "unsupported protocol: %s", yr_quote(&ld->r, p->protocol));
 		yr_pop(&ld->r, m2);
 	}
-	if (!ld_istio_int(ld, pm, "number", true, &p->number))
+	if (!ld_int(ld, pm, "number", 0, UINT32_MAX, &p->number))
 		p->number = ymap_opt(pm, "number") == NULL ? 0 : -1;
 	if (p->number >= 0 && !(number_zero_ok && p->number == 0) &&
 	    (p->number < 1 || p->number > 65535)) {
@@ -353,7 +353,7 @@ sc_ingress(struct ld *ld, const struct ynode *spec)
 		if (pool != NULL) {
 			size_t m3 = yr_key(&ld->r, "connectionPool");
 
-			ld_istio_connection_pool(ld, pool);
+			ld_connection_pool(ld, pool, NULL);
 			if (ymap_opt(pool, "http") != NULL && (p.pi == NULL || !p.pi->http))
 				yr_warn(&ld->r, pool,
 					"sidecar: HTTP connection pool settings are configured for "
@@ -596,7 +596,7 @@ sc_egress_proxy(struct ld *ld, const struct ynode *ep)
 	mark = yr_key(&ld->r, "port");
 	ld_unknown_fields(ld, pm, port_fields);
 	/* absent is 0, as protobuf has it; a malformed number was reported */
-	if ((ld_istio_int(ld, pm, "number", true, &num) || ymap_opt(pm, "number") == NULL) &&
+	if ((ld_int(ld, pm, "number", 0, UINT32_MAX, &num) || ymap_opt(pm, "number") == NULL) &&
 	    (num < 1 || num > 65535)) {
 		snprintf(err, sizeof(err), "port number %" PRId64 " must be in the range 1..65535",
 			 num);
@@ -687,7 +687,7 @@ load_sidecar(struct ld *ld, const struct meta *md, const struct ynode *spec)
 	if (pool != NULL) {
 		size_t m2 = yr_key(&ld->r, "inboundConnectionPool");
 
-		ld_istio_connection_pool(ld, pool);
+		ld_connection_pool(ld, pool, NULL);
 		yr_pop(&ld->r, m2);
 	}
 	sc_egress(ld, spec, md->ns);

@@ -44,38 +44,7 @@ struct vs_warned {
 };
 
 /* ------------------------------------------------------------------ */
-/* Istio's names (pkg/config/labels, pkg/config/validation/agent)      */
-
-static bool
-is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool
-vs_label(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 63 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* Istio's "domain name D invalid (label L invalid)", L the len bytes at label. */
-static bool
-label_error(struct ld *ld, const char *domain, const char *label, size_t len, char *err, size_t sz)
-{
-	char l[QUOTE_MAX + 1];
-
-	snprintf(l, sizeof(l), "%.*s", (int)len, label);
-	snprintf(err, sz, "domain name %s invalid (label %s invalid)", yr_quote(&ld->r, domain),
-		 yr_quote(&ld->r, l));
-	return false;
-}
+/* Istio's names (labels and domains: istio_names.c)                  */
 
 bool
 vs_item_map(struct ld *ld, const struct ynode *n, const char *null_msg, bool null_warns)
@@ -87,88 +56,6 @@ vs_item_map(struct ld *ld, const struct ynode *n, const char *null_msg, bool nul
 	else
 		return true;
 	return false;
-}
-
-/* Istio's ValidateDNS1123Labels() of labels (a part of domain, for the message). */
-static bool
-vs_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
-{
-	const char *p = labels, *tld = strrchr(labels, '.');
-
-	tld = tld != NULL ? tld + 1 : labels;
-	if (tld[0] != '\0' && strspn(tld, "0123456789") == strlen(tld)) {
-		snprintf(err, sz,
-			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
-		return false;
-	}
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-
-		/* the last label may be empty: "istio.io." */
-		if (dot == NULL && l == 0 && p != labels)
-			return true;
-		if (!vs_label(p, l))
-			return label_error(ld, domain, p, l, err, sz);
-		if (dot == NULL)
-			return true;
-		p = dot + 1;
-	}
-}
-
-/* Istio's CheckDNS1123Preconditions(). */
-static bool
-vs_dns_preconditions(struct ld *ld, const char *domain, char *err, size_t sz)
-{
-	if (strlen(domain) > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
-		return false;
-	}
-	if (domain[0] == '\0') {
-		snprintf(err, sz, "empty domain name not allowed");
-		return false;
-	}
-	return true;
-}
-
-/* Istio's IsWildcardDNS1123Label(): "*", or a label led by "*" or "*-". */
-static bool
-wildcard_label(const char *s, size_t len)
-{
-	if (len == 1 && s[0] == '*')
-		return true;
-	if (len > 63)
-		return false;
-	if (len > 0 && s[0] == '*') {
-		s++;
-		len--;
-		if (len > 0 && s[0] == '-') {
-			s++;
-			len--;
-		}
-	}
-	return vs_label(s, len);
-}
-
-bool
-vs_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
-{
-	const char *dot = strchr(domain, '.');
-	size_t first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
-
-	if (!vs_dns_preconditions(ld, domain, err, sz))
-		return false;
-	if (!wildcard_label(domain, first))
-		return label_error(ld, domain, domain, first, err, sz);
-	return dot == NULL || vs_dns_labels(ld, domain, dot + 1, err, sz);
-}
-
-/* Istio's ValidateFQDN(). */
-static bool
-vs_fqdn(struct ld *ld, const char *name, char *err, size_t sz)
-{
-	return vs_dns_preconditions(ld, name, err, sz) && vs_dns_labels(ld, name, name, err, sz);
 }
 
 #define SNI_FORM "outbound_.<PORT>_._.<HOSTNAME>"
@@ -222,11 +109,11 @@ vs_sni_form(struct ld *ld, const char *domain, char *err, size_t sz)
 static bool
 vs_gateway_domain(struct ld *ld, bool sni, const char *domain, char *err, size_t sz)
 {
-	if (!vs_dns_preconditions(ld, domain, err, sz))
+	if (!ld_istio_domain_size(ld, domain, err, sz))
 		return false;
 	if (sni && strncmp(domain, "outbound_", 9) == 0)
 		return vs_sni_form(ld, domain, err, sz);
-	return vs_wildcard_domain(ld, domain, err, sz);
+	return ld_istio_wildcard_domain(ld, domain, err, sz);
 }
 
 static bool
@@ -304,14 +191,14 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 				yr_err(&ld->r, n,
 				       "config namespace and gateway name cannot be "
 				       "empty");
-			if (nl > 0 && !vs_label(g, nl)) {
+			if (nl > 0 && !istio_label(g, nl)) {
 				char ns[QUOTE_MAX + 1];
 
 				snprintf(ns, sizeof(ns), "%.*s", (int)nl, g);
 				yr_err(&ld->r, n, "invalid value for namespace: %s",
 				       yr_quote(&ld->r, ns));
 			}
-			if (name[0] != '\0' && !vs_label(name, strlen(name)))
+			if (name[0] != '\0' && !istio_label(name, strlen(name)))
 				yr_err(&ld->r, n, "invalid value for gateway name: %s",
 				       yr_quote(&ld->r, name));
 		} else if (checking) {
@@ -329,48 +216,13 @@ vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned i
 					"<namespace>/<name> format: %s",
 					yr_quote(&ld->r, g), yr_quote(&ld->r, rec));
 			}
-			if (!vs_fqdn(ld, g, err, sizeof(err)))
+			if (!ld_istio_fqdn(ld, g, err, sizeof(err)))
 				yr_err(&ld->r, n, "%s", err);
 			checking = false;
 		}
 		(*out)[(*n_out)++] = ld_strdup(ld, g);
 		yr_pop(&ld->r, m2);
 	}
-}
-
-/* Kubernetes' qualified name: alphanumeric ends, [-A-Za-z0-9_.] between. */
-static bool
-qualified_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
-/* A label key's DNS prefix (before "/"): labels joined by dots. */
-static bool
-dns_prefix(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		const char *dot = memchr(s + i, '.', len - i);
-		size_t l = dot != NULL ? (size_t)(dot - (s + i)) : len - i;
-
-		if (l == 0 || !is_alnum(s[i]) || !is_alnum(s[i + l - 1]) ||
-		    strspn(s + i,
-			   "-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") < l)
-			return false;
-		i += l + (dot != NULL);
-		if (dot != NULL && i == len)
-			return false;
-	}
-	return len > 0;
 }
 
 void
@@ -384,27 +236,9 @@ vs_source_labels(struct ld *ld, const struct ynode *map, const char *key)
 	mark = yr_key(&ld->r, key);
 	for (i = 0; i < m->n; i++) {
 		const struct ynode *k = m->items[2 * i], *v = m->items[2 * i + 1];
-		const char *slash = memchr(k->str, '/', k->len);
 		size_t m2 = yr_key(&ld->r, k->str);
 
-		if (slash == NULL ? !qualified_name(k->str, k->len) :
-				    !dns_prefix(k->str, (size_t)(slash - k->str)) ||
-					    !qualified_name(slash + 1, strlen(slash + 1)))
-			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote_node(&ld->r, k));
-		else if (slash != NULL && (size_t)(slash - k->str) > 253)
-			yr_err(&ld->r, k, "invalid tag key: %s (DNS prefix is too long)",
-			       yr_quote_node(&ld->r, k));
-		else if (strlen(slash != NULL ? slash + 1 : k->str) > 63)
-			yr_err(&ld->r, k, "invalid tag key: %s (name is too long)",
-			       yr_quote_node(&ld->r, k));
-		if (!ynode_is_null(v)) {
-			const char *s = yr_str(&ld->r, v);
-
-			/* a label value has no length limit in Istio's check */
-			if (s != NULL && s[0] != '\0' && !qualified_name(s, v->len))
-				yr_err(&ld->r, v, "invalid tag value: %s",
-				       yr_quote_node(&ld->r, v));
-		}
+		ld_istio_label_pair(ld, k, v, ynode_is_null(v) ? NULL : yr_str(&ld->r, v));
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
@@ -460,12 +294,12 @@ vs_destination(struct ld *ld, const struct ynode *dm, struct vs_destination *d)
 		yr_err(&ld->r, hn != NULL ? hn : dm, "empty domain name not allowed");
 	else if (strcmp(host, "*") == 0)
 		yr_err(&ld->r, hn, "invalid destination host %s", host);
-	else if (!vs_wildcard_domain(ld, host, err, sizeof(err)))
+	else if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)))
 		yr_err(&ld->r, hn, "%s", err);
 	yr_pop(&ld->r, mark);
 	subset = yr_get_str(&ld->r, dm, "subset", &sn);
 	/* an empty subset is none (Istio checks it only when set) */
-	if (subset != NULL && subset[0] != '\0' && !vs_label(subset, strlen(subset))) {
+	if (subset != NULL && subset[0] != '\0' && !istio_label(subset, strlen(subset))) {
 		mark = yr_key(&ld->r, "subset");
 		yr_err(&ld->r, sn, "subset name is invalid: %s", subset);
 		yr_pop(&ld->r, mark);
@@ -622,7 +456,7 @@ vs_sni_hosts(struct ld *ld, const struct ynode *seq, const struct virtual_servic
 			continue;
 		}
 		ok = gw_bound ? vs_gateway_domain(ld, true, sni, err, sizeof(err)) :
-				vs_wildcard_domain(ld, sni, err, sizeof(err));
+				ld_istio_wildcard_domain(ld, sni, err, sizeof(err));
 		if (!ok) {
 			if (is_ip(sni))
 				yr_warn(&ld->r, n,
@@ -976,7 +810,7 @@ vs_hosts(struct ld *ld, const struct ynode *spec, struct virtual_service *vs, bo
 			continue;
 		}
 		ok = to_gateway ? vs_gateway_domain(ld, sni, h, err, sizeof(err)) :
-				  vs_wildcard_domain(ld, h, err, sizeof(err));
+				  ld_istio_wildcard_domain(ld, h, err, sizeof(err));
 		if (!ok) {
 			if (!is_ip(h)) {
 				yr_err(&ld->r, n, "%s", err);

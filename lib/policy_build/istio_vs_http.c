@@ -10,9 +10,7 @@
  *
  * Control thread only.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -189,150 +187,7 @@ str_at(struct ld *ld, const struct ynode *map, const char *key, const struct yno
 }
 
 /* ------------------------------------------------------------------ */
-/* Values: numbers, durations, regular expressions                     */
-
-/* A number (protobuf double): a plain scalar strtod() reads whole. */
-static bool
-num(struct ld *ld, const struct ynode *n, double *v)
-{
-	char *end;
-
-	if (n->type == YNODE_SCALAR && n->plain && n->len > 0 &&
-	    strpbrk(n->str, "xXnNiI") == NULL) {
-		errno = 0;
-		*v = strtod(n->str, &end);
-		if (*end == '\0' && errno == 0 && isfinite(*v))
-			return true;
-	}
-	yr_err(&ld->r, n, "expected a number, got %s", yr_describe(&ld->r, n));
-	return false;
-}
-
-/* An integer at map[key] in [lo, hi]; @return true and *v when present and good. */
-static bool
-int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
-{
-	const struct ynode *n = present(map, key);
-	bool ok = false;
-	size_t mark;
-
-	if (n == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (yr_int(&ld->r, n, v) == 0) {
-		if (*v < lo || *v > hi)
-			yr_err(&ld->r, n, "%s out of range (%" PRId64 "-%" PRId64 ")", n->str, lo,
-			       hi);
-		else
-			ok = true;
-	}
-	yr_pop(&ld->r, mark);
-	return ok;
-}
-
-/*
- * Go's time.ParseDuration() (what the protobuf JSON reader Istio uses takes
- * for a Duration): an optional sign, then numbers with units ns, us, µs, ms,
- * s, m, h ("1m30s", "1.5s"), or "0". @return 0, or -1 (malformed, or beyond
- * int64 nanoseconds).
- */
-static int
-go_duration(const char *s, int64_t *out)
-{
-	static const struct {
-		const char *u;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 },
-		{ "us", 1000 },
-		{ "\xc2\xb5s", 1000 },
-		{ "\xce\xbcs", 1000 },
-		{ "ms", MS_NS },
-		{ "s", 1000 * MS_NS },
-		{ "m", 60000 * MS_NS },
-		{ "h", 3600000 * MS_NS },
-	};
-	uint64_t total = 0;
-	bool neg = false;
-
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		uint64_t whole = 0, frac = 0, scale = 1, unit = 0, v;
-		bool digits = false;
-		size_t i, ul = 0;
-
-		for (; *s >= '0' && *s <= '9'; s++, digits = true) {
-			if (whole > (UINT64_MAX - 9) / 10)
-				return -1;
-			whole = whole * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++, digits = true)
-				if (scale < 1000000000000000000ull) {
-					frac = frac * 10 + (uint64_t)(*s - '0');
-					scale *= 10;
-				}
-		if (!digits)
-			return -1;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i].u);
-
-			/* longest match: "ms" before "m" */
-			if (strncmp(s, units[i].u, l) == 0 && l > ul) {
-				ul = l;
-				unit = units[i].ns;
-			}
-		}
-		if (ul == 0)
-			return -1;
-		s += ul;
-		if (whole > INT64_MAX / unit)
-			return -1;
-		/* Go truncates the fraction to nanoseconds */
-		v = whole * unit +
-		    (uint64_t)((long double)frac * (long double)unit / (long double)scale);
-		if (v > (uint64_t)INT64_MAX - total)
-			return -1;
-		total += v;
-	}
-	*out = neg ? -(int64_t)total : (int64_t)total;
-	return 0;
-}
-
-/*
- * Istio's ValidateDuration() of the duration at map[key]: at least 1ms, in
- * whole ms. @return true and *ns when present and good.
- */
-static bool
-duration_at(struct ld *ld, const struct ynode *map, const char *key, int64_t *ns)
-{
-	const struct ynode *n;
-	const char *s = yr_get_str(&ld->r, map, key, &n);
-	bool ok = false;
-	size_t mark;
-
-	if (s == NULL)
-		return false;
-	mark = yr_key(&ld->r, key);
-	if (go_duration(s, ns) < 0)
-		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
-		       yr_quote(&ld->r, s));
-	else if (*ns < MS_NS)
-		yr_err(&ld->r, n, "duration must be greater than 1ms");
-	else if (*ns % MS_NS != 0)
-		yr_err(&ld->r, n, "only durations to ms precision are supported");
-	else
-		ok = true;
-	yr_pop(&ld->r, mark);
-	return ok;
-}
+/* Regular expressions (numbers, durations: istio_values.c)           */
 
 /* A hexadecimal digit's value, or -1. */
 static int
@@ -1082,7 +937,7 @@ http_match(struct ld *ld, const struct ynode *mm, const struct vs_ctx *ctx)
 		yr_pop(&ld->r, mark);
 	}
 	ns = str_at(ld, mm, "sourceNamespace", &n);
-	if (ns[0] != '\0' && !vs_label(ns, strlen(ns))) {
+	if (ns[0] != '\0' && !istio_label(ns, strlen(ns))) {
 		mark = yr_key(&ld->r, "sourceNamespace");
 		yr_err(&ld->r, n, "sourceNamespace match %s is invalid", ns);
 		yr_pop(&ld->r, mark);
@@ -1093,24 +948,16 @@ http_match(struct ld *ld, const struct ynode *mm, const struct vs_ctx *ctx)
 static bool
 percent_at(struct ld *ld, const struct ynode *map, const char *key, double *v)
 {
-	const struct ynode *p = yr_get(&ld->r, map, key, YNODE_MAP), *n;
-	bool ok = false;
+	const struct ynode *p = yr_get(&ld->r, map, key, YNODE_MAP);
+	bool ok;
 	size_t mark;
 
 	if (p == NULL)
 		return false;
 	mark = yr_key(&ld->r, key);
 	ld_unknown_fields(ld, p, percent_fields);
-	n = present(p, "value");
 	*v = 0;
-	if (n == NULL) {
-		ok = true;
-	} else {
-		size_t m2 = yr_key(&ld->r, "value");
-
-		ok = num(ld, n, v);
-		yr_pop(&ld->r, m2);
-	}
+	ok = present(p, "value") == NULL || ld_number(ld, p, "value", v);
 	yr_pop(&ld->r, mark);
 	return ok;
 }
@@ -1199,7 +1046,7 @@ cors(struct ld *ld, const struct ynode *c)
 			yr_pop(&ld->r, mark);
 		}
 	}
-	if (duration_at(ld, c, "maxAge", &ns) && ns % (1000 * MS_NS) != 0)
+	if (ld_duration(ld, c, "maxAge", LD_DUR_ISTIO, &ns) && ns % (1000 * MS_NS) != 0)
 		key_err(ld, c, "maxAge", "max_age duration is accurate only to seconds precision");
 }
 
@@ -1231,7 +1078,7 @@ fault(struct ld *ld, const struct ynode *f)
 			key_err(ld, abort, "http2Error",
 				"HTTP/2 abort fault injection not supported yet");
 		} else if (present(abort, "httpStatus") != NULL) {
-			if (int_at(ld, abort, "httpStatus", INT32_MIN, INT32_MAX, &v) &&
+			if (ld_int(ld, abort, "httpStatus", INT32_MIN, INT32_MAX, &v) &&
 			    (v < 200 || v > 600)) {
 				char msg[64];
 
@@ -1248,11 +1095,11 @@ fault(struct ld *ld, const struct ynode *f)
 		mark = yr_key(&ld->r, "delay");
 		ld_unknown_fields(ld, delay, delay_fields);
 		fraction_at(ld, delay, "percentage");
-		int_at(ld, delay, "percent", INT32_MIN, INT32_MAX, &v);
+		ld_int(ld, delay, "percent", INT32_MIN, INT32_MAX, &v);
 		if (present(delay, "fixedDelay") != NULL) {
-			duration_at(ld, delay, "fixedDelay", &v);
+			ld_duration(ld, delay, "fixedDelay", LD_DUR_ISTIO, &v);
 		} else if (present(delay, "exponentialDelay") != NULL) {
-			duration_at(ld, delay, "exponentialDelay", &v);
+			ld_duration(ld, delay, "exponentialDelay", LD_DUR_ISTIO, &v);
 			key_err(ld, delay, "exponentialDelay",
 				"exponentialDelay not supported yet");
 		}
@@ -1280,7 +1127,7 @@ redirect(struct ld *ld, const struct ynode *r)
 		return;
 	}
 	if (present(r, "redirectCode") != NULL &&
-	    int_at(ld, r, "redirectCode", 0, UINT32_MAX, &code) && code != 0 &&
+	    ld_int(ld, r, "redirectCode", 0, UINT32_MAX, &code) && code != 0 &&
 	    (code < 300 || code > 399)) {
 		char msg[64];
 
@@ -1293,7 +1140,7 @@ redirect(struct ld *ld, const struct ynode *r)
 		key_err(ld, r, "scheme", "invalid redirect scheme, must be \"http\" or \"https\"");
 		return;
 	}
-	if (port != NULL && int_at(ld, r, "port", 0, UINT32_MAX, &p) && p > 65535) {
+	if (port != NULL && ld_int(ld, r, "port", 0, UINT32_MAX, &p) && p > 65535) {
 		char msg[64];
 
 		snprintf(msg, sizeof(msg), "port number %" PRId64 " must be in the range 1..65535",
@@ -1337,7 +1184,7 @@ direct_response(struct ld *ld, const struct ynode *d)
 				"large direct_responses may impact control plane performance");
 		yr_pop(&ld->r, mark);
 	}
-	if (present(d, "status") == NULL || int_at(ld, d, "status", 0, UINT32_MAX, &status)) {
+	if (present(d, "status") == NULL || ld_int(ld, d, "status", 0, UINT32_MAX, &status)) {
 		if (status < 200 || status > 600) {
 			char msg[64];
 
@@ -1380,13 +1227,13 @@ retries(struct ld *ld, const struct ynode *r)
 	int64_t attempts = 0, ns;
 
 	ld_unknown_fields(ld, r, retry_fields);
-	if (int_at(ld, r, "attempts", INT32_MIN, INT32_MAX, &attempts) && attempts < 0)
+	if (ld_int(ld, r, "attempts", INT32_MIN, INT32_MAX, &attempts) && attempts < 0)
 		key_err(ld, r, "attempts", "attempts cannot be negative");
 	if (attempts == 0 && (present(r, "perTryTimeout") != NULL || on[0] != '\0' ||
 			      present(r, "retryRemoteLocalities") != NULL))
 		yr_err(&ld->r, r,
 		       "http retry policy configured when attempts are set to 0 (disabled)");
-	duration_at(ld, r, "perTryTimeout", &ns);
+	ld_duration(ld, r, "perTryTimeout", LD_DUR_ISTIO, &ns);
 	if (on[0] != '\0') {
 		const char *p = on;
 		size_t mark = yr_key(&ld->r, "retryOn");
@@ -1403,7 +1250,7 @@ retries(struct ld *ld, const struct ynode *r)
 		}
 		yr_pop(&ld->r, mark);
 	}
-	duration_at(ld, r, "backoff", &ns);
+	ld_duration(ld, r, "backoff", LD_DUR_ISTIO, &ns);
 }
 
 /* Istio's validateHTTPRewrite(): the first error only. */
@@ -1615,7 +1462,7 @@ http_route(struct ld *ld, const struct ynode *rm, const struct vs_ctx *ctx)
 		au.current = n->str;
 	headers_at(ld, rm, &au);
 	if (present(rm, "mirrorPercent") != NULL) {
-		if (int_at(ld, rm, "mirrorPercent", 0, UINT32_MAX, &v) && v > 100) {
+		if (ld_int(ld, rm, "mirrorPercent", 0, UINT32_MAX, &v) && v > 100) {
 			char msg[80];
 
 			snprintf(msg, sizeof(msg),
@@ -1637,7 +1484,7 @@ http_route(struct ld *ld, const struct ynode *rm, const struct vs_ctx *ctx)
 		parts[i].check(ld, n);
 		yr_pop(&ld->r, mark);
 	}
-	duration_at(ld, rm, "timeout", &v);
+	ld_duration(ld, rm, "timeout", LD_DUR_ISTIO, &v);
 }
 
 void

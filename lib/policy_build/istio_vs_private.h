@@ -32,12 +32,6 @@ struct vs_ctx {
  */
 bool vs_item_map(struct ld *ld, const struct ynode *n, const char *null_msg, bool null_warns);
 
-/* Istio's labels.IsDNS1123Label(): [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?, <= 63. */
-bool vs_label(const char *s, size_t len);
-
-/* Istio's ValidateWildcardDomain(); err gets Istio's message. */
-bool vs_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
-
 /* Istio's validateGatewayNames() over seq (path pushed); names go to *out. */
 void vs_gateway_names(struct ld *ld, const struct ynode *seq, char ***out, unsigned int *n_out);
 

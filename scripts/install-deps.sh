@@ -15,6 +15,8 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev libyaml-dev libnuma-dev libcmocka-dev
+	# GET /metrics (lib/ctl/metrics_http.c)
+	libmicrohttpd-dev
 	# net_pcap PMD: test_pcap_replay, test_bench_smoke (dpdk only recommends it)
 	librte-net-pcap23
 	# ip, ethtool, sysctl, timeout, runuser, redis-*, nc: the live tests

@@ -8,6 +8,7 @@
  * The main lcore is the control thread; `workers` worker lcores run the
  * poll loop (lib/dp). See doc/operations.md.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -41,6 +42,7 @@
 #include "dp.h"
 #include "flow.h"
 #include "log.h"
+#include "metrics.h"
 #include "nat.h"
 #include "neigh.h"
 #include "runtime_dir.h"
@@ -341,7 +343,29 @@ struct appliance {
 	struct dns_cache *dns;
 	struct policy *first; /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
+	struct ctl_metrics_server *metrics; /* GET /metrics; NULL: off */
 };
+
+/* GET /metrics when metrics.listen is set; an address that cannot be bound stops the start. */
+static int
+start_metrics(struct appliance *a)
+{
+	const struct egress_listen *l = &a->cfg.metrics;
+	char host[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 8];
+	int rc;
+
+	if (l->family == 0)
+		return 0;
+	inet_ntop(l->family, l->addr, host, sizeof(host));
+	snprintf(where, sizeof(where), l->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, l->port);
+	rc = ctl_metrics_start(&a->ctl, l, &a->metrics);
+	if (rc < 0) {
+		EGRESS_LOG(ERR, "metrics.listen %s: %s", where, strerror(-rc));
+		return rc;
+	}
+	EGRESS_LOG(INFO, "metrics on http://%s/metrics", where);
+	return 0;
+}
 
 static int
 setup(struct appliance *a, const struct options *o, struct diag_list *dl)
@@ -519,7 +543,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->first = NULL;
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		EGRESS_LOG(WARNING, "telemetry commands not registered");
-	return 0;
+	return start_metrics(a);
 }
 
 static void
@@ -527,7 +551,9 @@ teardown(struct appliance *a)
 {
 	unsigned int p, w;
 
-	/* nothing below may be read by a telemetry request any more */
+	/* nothing below may be read by a scrape or a telemetry request any more */
+	ctl_metrics_stop(a->metrics);
+	a->metrics = NULL;
 	ctl_telemetry_close();
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {

@@ -13,6 +13,9 @@
 
 #include "ctl.h"
 
+/** The ports' names in the operator's output: "inside", "outside". */
+extern const char *const ctl_port_names[DP_NPORTS];
+
 /**
  * Where ctl_stats_walk() writes. Objects nest two deep at most ("ports" ->
  * "inside" -> rx): DPDK 22.11's telemetry encodes one level of containers,

@@ -17,7 +17,7 @@
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-static const char *const port_names[DP_NPORTS] = { "inside", "outside" };
+const char *const ctl_port_names[DP_NPORTS] = { "inside", "outside" };
 
 void
 ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
@@ -74,7 +74,7 @@ static void
 walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
 	  const struct ctl_stats_out *o, void *ctx)
 {
-	o->begin(ctx, port_names[p]);
+	o->begin(ctx, ctl_port_names[p]);
 	o->u64(ctx, "rx", s->port[p].rx);
 	o->u64(ctx, "tx", s->port[p].tx);
 	o->u64(ctx, "dropped", s->port[p].dropped);

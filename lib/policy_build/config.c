@@ -10,7 +10,7 @@
  * valid on their own, so that one typo gives one error.
  *
  * This file: the whole file, the policy section (sources, labels), flows and
- * workers; config_net.c reads ports and nat.
+ * workers; config_net.c reads ports, nat and metrics.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,7 +34,8 @@
 #define CFG_LABEL_PREFIX_MAX    253
 #define CFG_QUOTE_MAX           64 /* bytes of a value in a message */
 
-static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", NULL };
+static const char *const top_keys[] = { "ports",   "nat",     "policy", "flows",
+					"workers", "metrics", NULL };
 static const char *const policy_keys[] = {
 	"outbound",  "deny",           "on_revoke",         "sources", "labels",
 	"namespace", "root_namespace", "default_export_to", NULL,
@@ -573,6 +574,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 	parse_flows(c, root);
 	if (yr_get_uint(&c->r, root, "workers", 1, CFG_WORKERS_MAX, NULL, &x) != NULL)
 		cfg->workers = (unsigned int)x;
+	cfg_parse_metrics(c, root);
 }
 
 /*

@@ -58,6 +58,13 @@ struct egress_export_to {
 	unsigned int n;
 };
 
+/** A TCP address to listen on (metrics.listen); family 0: not configured. */
+struct egress_listen {
+	int family;       /**< AF_INET, AF_INET6, or 0 (off) */
+	uint8_t addr[16]; /**< network order; an IPv4 address in the first 4 bytes */
+	uint16_t port;    /**< host order, 1-65535 */
+};
+
 struct egress_config {
 	char *path; /**< the config file */
 	char *dir;  /**< its folder: sources are relative to it */
@@ -95,6 +102,8 @@ struct egress_config {
 	bool tcp_liberal;                   /**< flows.tcp_liberal: skip window checks */
 
 	unsigned int workers; /**< default 1 */
+
+	struct egress_listen metrics; /**< metrics.listen: GET /metrics; default off */
 };
 
 /** The appliance's namespace (policy.namespace); cfg may be NULL. */
@@ -126,6 +135,12 @@ void egress_config_free(struct egress_config *cfg);
  * @return 0, or -EINVAL.
  */
 int egress_parse_duration(const char *s, uint64_t *ms);
+
+/**
+ * Parse a listening address: "A.B.C.D:PORT" or "[IPv6]:PORT", literal
+ * addresses only, PORT 1-65535. @return 0 or -EINVAL.
+ */
+int egress_parse_listen(const char *s, struct egress_listen *l);
 
 /** Parse "a.b.c.d/len" (or a bare address: len 32). @return 0 or -EINVAL. */
 int egress_parse_cidr(const char *s, uint32_t *addr, uint8_t *len);

@@ -2,7 +2,8 @@
 /*
  * The network sections of the appliance config: ports (device, address and
  * prefix, gateway, MTU, static neighbours) and nat (addresses, port range,
- * port allocation, MSS clamp), and egress_parse_cidr(). An address is
+ * port allocation, MSS clamp), metrics (the listening address), and
+ * egress_parse_cidr(). An address is
  * checked on its own first; its relations to the others (gateway inside the
  * prefix, prefixes that overlap, a NAT address inside the inside prefix)
  * only once both are valid.
@@ -31,6 +32,7 @@ static const char *const ports_keys[] = { "inside", "outside", NULL };
 static const char *const port_keys[] = { "device", "address", "gateway", "mtu", "neighbors", NULL };
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const port_alloc_names[] = { "random", "preserve", NULL };
+static const char *const metrics_keys[] = { "listen", NULL };
 
 /* Host-order helpers for prefixes. */
 static uint32_t
@@ -421,4 +423,66 @@ egress_parse_cidr(const char *s, uint32_t *addr, uint8_t *len)
 	*addr = htonl(a);
 	*len = (uint8_t)l;
 	return 0;
+}
+
+/*
+ * Literal addresses only: a name would need the resolver at startup, and a
+ * scraper's target is an address anyway. IPv6 in brackets (RFC 3986 3.2.2),
+ * so that the last colon is unambiguous.
+ */
+int
+egress_parse_listen(const char *s, struct egress_listen *l)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *h = s, *colon;
+	struct egress_listen x = { .family = AF_INET };
+	uint64_t port;
+	size_t hl;
+
+	if (s == NULL)
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			return -EINVAL;
+		x.family = AF_INET6;
+		h = s + 1;
+		colon = close + 1;
+		hl = (size_t)(close - h);
+	} else {
+		colon = strchr(s, ':');
+		if (colon == NULL || strchr(colon + 1, ':') != NULL)
+			return -EINVAL; /* none, or an IPv6 address without brackets */
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (yparse_uint(colon + 1, UINT16_MAX, &port) < 0 || port == 0 ||
+	    inet_pton(x.family, host, x.addr) != 1)
+		return -EINVAL;
+	x.port = (uint16_t)port;
+	*l = x;
+	return 0;
+}
+
+void
+cfg_parse_metrics(struct cfg_ctx *c, const struct ynode *root)
+{
+	size_t mark, m2;
+	const struct ynode *m = cfg_section(c, root, "metrics", metrics_keys, &mark);
+	const struct ynode *v;
+
+	if (m == NULL)
+		return;
+	v = cfg_need(c, m, "listen");
+	m2 = yr_key(&c->r, "listen");
+	if (v != NULL && yr_scalar(&c->r, v, "an address") != NULL &&
+	    egress_parse_listen(v->str, &c->cfg->metrics) < 0)
+		yr_err(&c->r, v, "invalid address %s (want IPV4:PORT or [IPV6]:PORT, PORT 1-65535)",
+		       yr_quote_node(&c->r, v));
+	yr_pop(&c->r, m2);
+	yr_pop(&c->r, mark);
 }

@@ -40,5 +40,6 @@ bool istio_dns1123_label(const char *s, size_t len);
 /* config_net.c: the sections "ports" (required) and "nat" of root */
 void cfg_parse_ports(struct cfg_ctx *c, const struct ynode *root);
 void cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root);
+void cfg_parse_metrics(struct cfg_ctx *c, const struct ynode *root);
 
 #endif

@@ -919,11 +919,89 @@ test_parse_cidr(void **state)
 	assert_int_equal(egress_parse_cidr(NULL, &addr, &len), -EINVAL);
 }
 
+/* metrics.listen: absent is off; both families; errors at the value. */
+static void
+test_metrics_listen(void **state)
+{
+	static const uint8_t v6[16] = { [15] = 1 };
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK, &cfg);
+	assert_int_equal(cfg.metrics.family, 0);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "metrics: {listen: \"127.0.0.1:9469\"}\n", &cfg);
+	assert_int_equal(cfg.metrics.family, AF_INET);
+	assert_memory_equal(cfg.metrics.addr, "\x7f\x00\x00\x01", 4);
+	assert_int_equal(cfg.metrics.port, 9469);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "metrics:\n  listen: \"[::1]:65535\"\n", &cfg);
+	assert_int_equal(cfg.metrics.family, AF_INET6);
+	assert_memory_equal(cfg.metrics.addr, v6, 16);
+	assert_int_equal(cfg.metrics.port, 65535);
+	egress_config_free(&cfg);
+
+	check(PORTS_OK "metrics: {listen: \"127.0.0.1:0\"}\n", -EINVAL,
+	      "4:19: error: metrics.listen: invalid address \"127.0.0.1:0\" (want IPV4:PORT or "
+	      "[IPV6]:PORT, PORT 1-65535)\n");
+	check(PORTS_OK "metrics:\n  listen: \"::1:9469\"\n", -EINVAL,
+	      "5:11: error: metrics.listen: invalid address \"::1:9469\" (want IPV4:PORT or "
+	      "[IPV6]:PORT, PORT 1-65535)\n");
+	check(PORTS_OK "metrics: {listen: localhost:9469}\n", -EINVAL,
+	      "4:19: error: metrics.listen: invalid address \"localhost:9469\" (want IPV4:PORT "
+	      "or [IPV6]:PORT, PORT 1-65535)\n");
+	check(PORTS_OK "metrics:\n  listen: [9469]\n", -EINVAL,
+	      "5:11: error: metrics.listen: expected an address, got a list\n");
+	check(PORTS_OK "metrics: {}\n", -EINVAL,
+	      "4:10: error: metrics: missing required key \"listen\"\n");
+	check(PORTS_OK "metrics: {listen: \"127.0.0.1:9469\", port: 1}\n", 0,
+	      "4:37: warning: unknown key \"port\" in metrics\n");
+}
+
+static void
+test_parse_listen(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		":9469",
+		"127.0.0.1",
+		"127.0.0.1:",
+		"127.0.0.1:65536",
+		"127.0.0.1:09469",
+		"127.0.0.1:94a",
+		"[::1]",
+		"[::1]9469",
+		"[127.0.0.1]:80",
+		"::1:80",
+		"[]:80",
+		"1.2.3:80",
+		" 1.2.3.4:80",
+		"1.2.3.4:80 ",
+		"[::1:80",
+	};
+	struct egress_listen l;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(egress_parse_listen("0.0.0.0:1", &l), 0);
+	assert_int_equal(l.family, AF_INET);
+	assert_int_equal(l.port, 1);
+	assert_int_equal(egress_parse_listen("[2001:db8::7]:9469", &l), 0);
+	assert_int_equal(l.family, AF_INET6);
+	assert_int_equal(l.addr[0], 0x20);
+	assert_int_equal(l.addr[15], 7);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(egress_parse_listen(bad[i], &l), -EINVAL);
+	assert_int_equal(egress_parse_listen(NULL, &l), -EINVAL);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_metrics_listen),
+		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_static_neighbors),
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_every_key),

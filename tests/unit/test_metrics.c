@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the Prometheus exposition writer (lib/ctl/metrics.c): the
+ * exact text for given counters, label and help escaping, and the
+ * measure-then-write contract of ctl_metrics_format().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_common.h"
+
+#include "metrics.h"
+
+/* Every figure distinct, so that a sample that shows another's value fails. */
+static void
+fill(struct ctl_metrics *m)
+{
+	unsigned int r;
+
+	memset(m, 0, sizeof(*m));
+	m->s.port[DP_INSIDE].rx = 11;
+	m->s.port[DP_INSIDE].tx = 12;
+	m->s.port[DP_INSIDE].dropped = 13;
+	m->s.port[DP_OUTSIDE].rx = 21;
+	m->s.port[DP_OUTSIDE].tx = 22;
+	m->s.port[DP_OUTSIDE].dropped = 23;
+	for (r = 0; r < EGRESS_DROP_MAX; r++)
+		m->s.drops[r] = 1000 + r;
+	m->s.drops[EGRESS_DROP_POLICY_DENIED] = 0; /* zeros are listed too */
+	m->s.flows_created = 31;
+	m->s.flows_expired = 32;
+	m->s.flows_revoked = 33;
+	m->flows_active = 41;
+	m->generation = 7;
+	m->reloads_ok = 6;
+	m->reloads_failed = 18446744073709551615ull;
+}
+
+static void
+test_exact_text(void **state)
+{
+	static const char head[] =
+		"# HELP egressd_port_packets_total Frames received (rx) and sent (tx) per port.\n"
+		"# TYPE egressd_port_packets_total counter\n"
+		"egressd_port_packets_total{port=\"inside\",direction=\"rx\"} 11\n"
+		"egressd_port_packets_total{port=\"inside\",direction=\"tx\"} 12\n"
+		"egressd_port_packets_total{port=\"outside\",direction=\"rx\"} 21\n"
+		"egressd_port_packets_total{port=\"outside\",direction=\"tx\"} 22\n"
+		"# HELP egressd_drops_total Frames dropped, by reason (the final JSON's \"drops\").\n"
+		"# TYPE egressd_drops_total counter\n";
+	static const char tail[] =
+		"# HELP egressd_flows_active Flows in the flow tables now.\n"
+		"# TYPE egressd_flows_active gauge\n"
+		"egressd_flows_active 41\n"
+		"# HELP egressd_flows_created_total Flows admitted.\n"
+		"# TYPE egressd_flows_created_total counter\n"
+		"egressd_flows_created_total 31\n"
+		"# HELP egressd_flows_revoked_total Flows ended because a reload no longer allows "
+		"them.\n"
+		"# TYPE egressd_flows_revoked_total counter\n"
+		"egressd_flows_revoked_total 33\n"
+		"# HELP egressd_policy_generation Generation of the policy in force (1 at start, +1 "
+		"per reload published).\n"
+		"# TYPE egressd_policy_generation gauge\n"
+		"egressd_policy_generation 7\n"
+		"# HELP egressd_reloads_total Policy reloads: published (ok) or rejected, the running "
+		"policy kept (failed).\n"
+		"# TYPE egressd_reloads_total counter\n"
+		"egressd_reloads_total{result=\"ok\"} 6\n"
+		"egressd_reloads_total{result=\"failed\"} 18446744073709551615\n";
+	struct ctl_metrics m;
+	char *want, *got, *p;
+	size_t n, len;
+	unsigned int r;
+
+	(void)state;
+	fill(&m);
+	want = malloc(65536);
+	assert_non_null(want);
+	p = want + sprintf(want, "%s", head);
+	for (r = 0; r < EGRESS_DROP_MAX; r++)
+		p += sprintf(p, "egressd_drops_total{reason=\"%s\"} %u\n",
+			     egress_drop_name((enum egress_drop)r),
+			     r == EGRESS_DROP_POLICY_DENIED ? 0 : 1000 + r);
+	strcpy(p, tail);
+	assert_non_null(strstr(want, "egressd_drops_total{reason=\"policy_denied\"} 0\n"));
+	assert_non_null(strstr(want, "egressd_drops_total{reason=\"runt\"} 1000\n"));
+
+	len = ctl_metrics_format(&m, NULL, 0);
+	assert_int_equal(len, strlen(want));
+	got = malloc(len + 1);
+	assert_non_null(got);
+	assert_int_equal(ctl_metrics_format(&m, got, len + 1), len);
+	assert_string_equal(got, want);
+
+	/* too small: the prefix that fits, NUL-terminated, and the whole length */
+	n = ctl_metrics_format(&m, got, 10);
+	assert_int_equal(n, len);
+	assert_string_equal(got, "# HELP eg");
+	free(got);
+	free(want);
+}
+
+/* Label values escape \, " and newline; help text \ and newline only. */
+static void
+test_escaping(void **state)
+{
+	const char *labels[] = { "rule", "ServiceEntry/ns/a\"b\\c\nd", "port", "6379" };
+	char buf[512];
+	struct prom_out o = { .buf = buf, .size = sizeof(buf) };
+
+	(void)state;
+	prom_family(&o, "egressd_x_total", "counter", "a \"quoted\" back\\slash\nnewline");
+	prom_sample(&o, "egressd_x_total", labels, 2, 5);
+	prom_sample(&o, "egressd_x_total", NULL, 0, 0);
+	assert_string_equal(buf, "# HELP egressd_x_total a \"quoted\" back\\\\slash\\nnewline\n"
+				 "# TYPE egressd_x_total counter\n"
+				 "egressd_x_total{rule=\"ServiceEntry/ns/a\\\"b\\\\c\\nd\","
+				 "port=\"6379\"} 5\n"
+				 "egressd_x_total 0\n");
+	assert_int_equal(o.len, strlen(buf));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exact_text),
+		cmocka_unit_test(test_escaping),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -21,6 +21,8 @@ PACKAGES=(
 	librte-net-pcap23
 	# ip, ethtool, sysctl, timeout, runuser, redis-*, nc: the live tests
 	iproute2 ethtool procps coreutils util-linux redis-server redis-tools netcat-openbsd
+	# curl, promtool: test_metrics
+	curl prometheus
 	python3
 	# clang with libFuzzer and the sanitizers (clang only recommends the
 	# runtime): test_fuzz_smoke; clang-format: lint (advisory)

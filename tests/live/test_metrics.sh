@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Live: GET /metrics (metrics.listen), two workers.
+#
+#   - the scrape passes `promtool check metrics` and has # HELP / # TYPE for
+#     every family;
+#   - after traffic (allowed sessions, denied SYNs) and a SIGHUP reload, each
+#     sample equals /egress/stats of the same moment (two identical scrapes
+#     around the telemetry answer): ports, every drop reason, flows,
+#     generation, reloads;
+#   - other paths are 404, other methods 405;
+#   - scrapers that connect and stay silent, send half a request, or send a
+#     request and never read do not stall a second scrape (within 2 s).
+#
+# Exit: 0 pass, 1 fail, 77 skip.
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+live_require curl promtool
+live_topology_up
+
+# The root namespace's loopback: egressd runs there; the port per test run.
+port=$((20000 + LIVE_SFX))
+url="http://127.0.0.1:$port/metrics"
+
+dir="$LIVE_TMP/metrics"
+conf=$(live_write_config "$dir" "$LIVE_REPO/config/memorystore/policy")
+sed -i -e 's/^workers: 1$/workers: 2/' \
+	-e "s/iface=$LIVE_IN_DEV\"/iface=$LIVE_IN_DEV,qpairs=2\"/" \
+	-e "s/iface=$LIVE_OUT_DEV\"/iface=$LIVE_OUT_DEV,qpairs=2\"/" "$conf"
+printf 'metrics: { listen: "127.0.0.1:%s" }\n' "$port" >>"$conf"
+grep -q 'qpairs=2' "$conf" || live_die "config not rewritten for two queue pairs"
+LIVE_LCORES="--lcores 0@0,1@1,2@1" live_start_egressd "$conf" || live_die "egressd did not start"
+live_check "the log names the metrics address" grep -q "metrics on $url" "$EGRESSD_ERR" "$EGRESSD_OUT"
+
+# Traffic: allowed sessions, and denied SYNs (no ServiceEntry for 6380).
+ok=0
+for ((i = 0; i < 10; i++)); do
+	[[ "$(mesh_exec timeout 5 redis-cli -h "$LIVE_REDIS_HOST" -p 6379 PING 2>/dev/null)" == PONG ]] &&
+		ok=$((ok + 1))
+done
+live_check "10 allowed sessions answered" test "$ok" = 10
+live_check "6380 is denied" expect_timeout "$LIVE_REDIS_HOST" 6380
+kill -HUP "$EGRESSD_PID"
+for ((i = 0; i < 50; i++)); do
+	curl -s "$url" | grep -q '^egressd_policy_generation 2$' && break
+	sleep 0.1
+done
+sleep 1 # the last retransmissions and replies
+
+scrape="$LIVE_TMP/scrape.txt"
+curl -sS -D "$LIVE_TMP/headers.txt" -o "$scrape" "$url" || live_die "scrape failed"
+live_check "content type is the 0.0.4 text format" \
+	grep -qi '^content-type: text/plain; version=0.0.4' "$LIVE_TMP/headers.txt"
+promtool check metrics <"$scrape" >"$LIVE_TMP/promtool.out" 2>&1 || true
+echo "  promtool: $(tr '\n' ' ' <"$LIVE_TMP/promtool.out")"
+live_check "promtool check metrics passes, no lint finding" \
+	bash -c 'promtool check metrics <"$1" >/dev/null 2>&1 && ! test -s "$2"' _ "$scrape" \
+	"$LIVE_TMP/promtool.out"
+
+# every family has HELP and TYPE, and every sample a family
+live_check "every sample belongs to a family with # HELP and # TYPE" python3 - "$scrape" <<-'PY'
+import re, sys
+help_, type_, fams = set(), set(), set()
+for line in open(sys.argv[1]):
+    if line.startswith("# HELP "):
+        help_.add(line.split()[2])
+    elif line.startswith("# TYPE "):
+        type_.add(line.split()[2])
+    else:
+        fams.add(re.match(r"[a-z_]+", line).group(0))
+sys.exit(0 if fams and fams == help_ == type_ else 1)
+PY
+
+# The same moment: two scrapes with equal values around one /egress/stats.
+same=0
+for ((i = 0; i < 10; i++)); do
+	curl -s "$url" >"$LIVE_TMP/a.txt"
+	live_telemetry /egress/stats >"$LIVE_TMP/stats.json"
+	curl -s "$url" >"$LIVE_TMP/b.txt"
+	if cmp -s "$LIVE_TMP/a.txt" "$LIVE_TMP/b.txt"; then
+		same=1
+		break
+	fi
+	sleep 0.3
+done
+live_check "two scrapes in a row agree (traffic has stopped)" test "$same" = 1
+cmp_out="$LIVE_TMP/compare.out"
+python3 - "$LIVE_TMP/a.txt" "$LIVE_TMP/stats.json" >"$cmp_out" 2>&1 <<-'PY' || true
+import json, re, sys
+
+st = json.load(open(sys.argv[2]))["/egress/stats"]
+want = {}
+for port in ("inside", "outside"):
+    for d in ("rx", "tx"):
+        want[f'egressd_port_packets_total{{port="{port}",direction="{d}"}}'] = st[port][d]
+for reason, v in st["drops"].items():
+    want[f'egressd_drops_total{{reason="{reason}"}}'] = v
+want["egressd_flows_active"] = st["flows_active"]
+want["egressd_flows_created_total"] = st["flows_created"]
+want["egressd_flows_revoked_total"] = st["flows_revoked"]
+want["egressd_policy_generation"] = st["policy_generation"]
+want['egressd_reloads_total{result="ok"}'] = st["reloads"]
+want['egressd_reloads_total{result="failed"}'] = st["reload_failures"]
+got = {}
+for line in open(sys.argv[1]):
+    if not line.startswith("#"):
+        k, v = line.rsplit(" ", 1)
+        got[k] = int(v)
+bad = 0
+for k in sorted(set(want) | set(got)):
+    if want.get(k) != got.get(k):
+        print(f"MISMATCH {k}: /metrics {got.get(k)} /egress/stats {want.get(k)}")
+        bad += 1
+print(f"{len(want)} samples compared, {bad} differ")
+for k in ('egressd_port_packets_total{port="inside",direction="rx"}',
+          'egressd_drops_total{reason="policy_denied"}', "egressd_flows_created_total"):
+    print(f"{k} {got.get(k)}")
+sys.exit(1 if bad else 0)
+PY
+sed 's/^/  /' "$cmp_out"
+live_check "every sample equals /egress/stats, every drop reason listed" \
+	grep -q ' samples compared, 0 differ$' "$cmp_out"
+live_check "the allowed sessions were counted" \
+	grep -qE '^egressd_flows_created_total ([1-9][0-9]+)$' "$LIVE_TMP/a.txt"
+live_check "the denied SYNs were counted" \
+	grep -qE '^egressd_drops_total\{reason="policy_denied"\} [1-9]' "$LIVE_TMP/a.txt"
+live_check "the SIGHUP reload: generation 2, one ok reload" \
+	grep -qzE 'egressd_policy_generation 2.*egressd_reloads_total\{result="ok"\} 1' "$LIVE_TMP/a.txt"
+live_check "both workers' packets are summed" \
+	grep -qE '^egressd_port_packets_total\{port="inside",direction="rx"\} [1-9][0-9]' "$LIVE_TMP/a.txt"
+
+code() {
+	curl -s -o /dev/null -w '%{http_code}' "$@"
+}
+live_check "another path is 404" test "$(code "http://127.0.0.1:$port/other")" = 404
+live_check "POST is 405" test "$(code -X POST -d x "$url")" = 405
+live_check "HEAD is 200" test "$(code -I "$url")" = 200
+
+# Scrapers that hold connections: silent, half a request, never reading.
+exec 7<>"/dev/tcp/127.0.0.1/$port"
+exec 8<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n' >&8
+exec 9<>"/dev/tcp/127.0.0.1/$port"
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' >&9
+sleep 0.5
+t0=$(date +%s%N)
+live_check "a second scrape completes within 2 s while three others hold connections" \
+	bash -c 'curl -sf --max-time 2 "$1" | grep -q "^egressd_flows_active "' _ "$url"
+t1=$(date +%s%N)
+echo "  second scrape took $(((t1 - t0) / 1000000)) ms"
+live_telemetry /egress/stats >"$LIVE_TMP/stats2.json" || true
+live_check "telemetry still answers meanwhile" grep -q flows_active "$LIVE_TMP/stats2.json"
+kill -HUP "$EGRESSD_PID"
+gen3=0
+for ((i = 0; i < 50; i++)); do
+	curl -s --max-time 2 "$url" | grep -q '^egressd_policy_generation 3$' && gen3=1 && break
+	sleep 0.1
+done
+live_check "the control thread still reloads meanwhile (generation 3 within 5 s)" test "$gen3" = 1
+exec 7>&- 8>&- 9>&-
+
+live_stop_egressd || live_fail "egressd did not stop cleanly"
+live_check "the port is closed after exit" bash -c '! curl -s --max-time 2 "$1" >/dev/null' _ "$url"
+live_finish

@@ -118,10 +118,13 @@ se_hosts(struct ld *ld, const struct ynode *spec, struct service_entry *se)
 		else if (!ld_istio_wildcard_domain(ld, h, err, sizeof(err)))
 			yr_err(&ld->r, n, "%s", err);
 		else if (istio_partial_wildcard(h))
-			/* a warning in Istio too; Envoy would match it as a suffix */
+			/*
+			 * a warning in Istio too; Envoy would match it as a suffix.
+			 * compile_serviceentry.c resolves no host holding '*'.
+			 */
 			yr_warn(&ld->r, n,
-				"partial wildcard %s not allowed: egressd takes it as a literal "
-				"host name",
+				"partial wildcard %s not allowed: egressd does not resolve it "
+				"(no rule comes from this host)",
 				yr_quote(&ld->r, h));
 		se->hosts[se->n_hosts++] = ld_strdup(ld, h);
 		yr_pop(&ld->r, m2);

@@ -215,9 +215,9 @@ rune(const char *p, unsigned int *r)
 	return p + i;
 }
 
-/* Go's regexp/syntax parseEscape(): p at the backslash. @return past it, or NULL. */
+/* Go's regexp/syntax parseEscape(): p at the backslash; its rune in *r. @return past it, or NULL. */
 static const char *
-re_escape(const char *p, const char **why)
+re_escape(const char *p, unsigned int *r, const char **why)
 {
 	char c = p[1];
 
@@ -226,30 +226,330 @@ re_escape(const char *p, const char **why)
 		return NULL;
 	}
 	*why = "invalid escape sequence";
-	if ((unsigned char)c >= 0x80 ||
-	    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-		return p + 2; /* an escaped non-word character is itself */
+	/* an escaped ASCII non-word character is itself; a non-ASCII one is refused */
+	if ((unsigned char)c < 0x80 &&
+	    !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+		*r = (unsigned char)c;
+		return p + 2;
+	}
 	if (c >= '1' && c <= '7' && (p[2] < '0' || p[2] > '7'))
 		return NULL; /* a backreference: RE2 has none */
 	if (c >= '0' && c <= '7') {
 		int i;
 
+		*r = (unsigned int)(c - '0');
 		for (p += 2, i = 1; i < 3 && *p >= '0' && *p <= '7'; i++)
-			p++;
+			*r = *r * 8 + (unsigned int)(*p++ - '0');
 		return p;
 	}
 	if (c == 'x') {
 		int n = 0;
 
+		/* any number of digits in braces, up to unicode.MaxRune */
 		if (p[2] == '{') {
-			for (p += 3; *p != '}'; p++, n++)
-				if (unhex(*p) < 0 || n >= 6)
+			for (*r = 0, p += 3; *p != '}'; p++, n++) {
+				if (unhex(*p) < 0)
 					return NULL;
+				*r = *r * 16 + (unsigned int)unhex(*p);
+				if (*r > 0x10ffff)
+					return NULL;
+			}
 			return n > 0 ? p + 1 : NULL;
 		}
-		return unhex(p[2]) >= 0 && unhex(p[3]) >= 0 ? p + 4 : NULL;
+		if (unhex(p[2]) < 0 || unhex(p[3]) < 0)
+			return NULL;
+		*r = (unsigned int)(unhex(p[2]) * 16 + unhex(p[3]));
+		return p + 4;
 	}
-	return strchr("afnrtv", c) != NULL ? p + 2 : NULL;
+	if (c == '\0' || strchr("afnrtv", c) == NULL)
+		return NULL;
+	*r = (unsigned char)"\a\f\n\r\t\v"[strchr("afnrtv", c) - "afnrtv"];
+	return p + 2;
+}
+
+/*
+ * The names \p{Name} takes, as Go's regexp/syntax unicodeTable() finds
+ * them: unicode.Categories and CategoryAliases, unicode.Scripts (Unicode
+ * 15.0.0), and Any, Assigned, ASCII. Go looks a name up case-insensitively,
+ * ignoring '_', '-' and ' ' (its canonicalName(), after Unicode TR18), so
+ * they are kept here in that form: lower case, no separators, sorted.
+ */
+static const char *const re_unicode_names[] = {
+	"adlam",
+	"ahom",
+	"anatolianhieroglyphs",
+	"any",
+	"arabic",
+	"armenian",
+	"ascii",
+	"assigned",
+	"avestan",
+	"balinese",
+	"bamum",
+	"bassavah",
+	"batak",
+	"bengali",
+	"bhaiksuki",
+	"bopomofo",
+	"brahmi",
+	"braille",
+	"buginese",
+	"buhid",
+	"c",
+	"canadianaboriginal",
+	"carian",
+	"casedletter",
+	"caucasianalbanian",
+	"cc",
+	"cf",
+	"chakma",
+	"cham",
+	"cherokee",
+	"chorasmian",
+	"closepunctuation",
+	"cn",
+	"co",
+	"combiningmark",
+	"common",
+	"connectorpunctuation",
+	"control",
+	"coptic",
+	"cs",
+	"cuneiform",
+	"currencysymbol",
+	"cypriot",
+	"cyprominoan",
+	"cyrillic",
+	"dashpunctuation",
+	"decimalnumber",
+	"deseret",
+	"devanagari",
+	"digit",
+	"divesakuru",
+	"dogra",
+	"duployan",
+	"egyptianhieroglyphs",
+	"elbasan",
+	"elymaic",
+	"enclosingmark",
+	"ethiopic",
+	"finalpunctuation",
+	"format",
+	"georgian",
+	"glagolitic",
+	"gothic",
+	"grantha",
+	"greek",
+	"gujarati",
+	"gunjalagondi",
+	"gurmukhi",
+	"han",
+	"hangul",
+	"hanifirohingya",
+	"hanunoo",
+	"hatran",
+	"hebrew",
+	"hiragana",
+	"imperialaramaic",
+	"inherited",
+	"initialpunctuation",
+	"inscriptionalpahlavi",
+	"inscriptionalparthian",
+	"javanese",
+	"kaithi",
+	"kannada",
+	"katakana",
+	"kawi",
+	"kayahli",
+	"kharoshthi",
+	"khitansmallscript",
+	"khmer",
+	"khojki",
+	"khudawadi",
+	"l",
+	"lao",
+	"latin",
+	"lc",
+	"lepcha",
+	"letter",
+	"letternumber",
+	"limbu",
+	"lineara",
+	"linearb",
+	"lineseparator",
+	"lisu",
+	"ll",
+	"lm",
+	"lo",
+	"lowercaseletter",
+	"lt",
+	"lu",
+	"lycian",
+	"lydian",
+	"m",
+	"mahajani",
+	"makasar",
+	"malayalam",
+	"mandaic",
+	"manichaean",
+	"marchen",
+	"mark",
+	"masaramgondi",
+	"mathsymbol",
+	"mc",
+	"me",
+	"medefaidrin",
+	"meeteimayek",
+	"mendekikakui",
+	"meroiticcursive",
+	"meroitichieroglyphs",
+	"miao",
+	"mn",
+	"modi",
+	"modifierletter",
+	"modifiersymbol",
+	"mongolian",
+	"mro",
+	"multani",
+	"myanmar",
+	"n",
+	"nabataean",
+	"nagmundari",
+	"nandinagari",
+	"nd",
+	"newa",
+	"newtailue",
+	"nko",
+	"nl",
+	"no",
+	"nonspacingmark",
+	"number",
+	"nushu",
+	"nyiakengpuachuehmong",
+	"ogham",
+	"olchiki",
+	"oldhungarian",
+	"olditalic",
+	"oldnortharabian",
+	"oldpermic",
+	"oldpersian",
+	"oldsogdian",
+	"oldsoutharabian",
+	"oldturkic",
+	"olduyghur",
+	"openpunctuation",
+	"oriya",
+	"osage",
+	"osmanya",
+	"other",
+	"otherletter",
+	"othernumber",
+	"otherpunctuation",
+	"othersymbol",
+	"p",
+	"pahawhhmong",
+	"palmyrene",
+	"paragraphseparator",
+	"paucinhau",
+	"pc",
+	"pd",
+	"pe",
+	"pf",
+	"phagspa",
+	"phoenician",
+	"pi",
+	"po",
+	"privateuse",
+	"ps",
+	"psalterpahlavi",
+	"punct",
+	"punctuation",
+	"rejang",
+	"runic",
+	"s",
+	"samaritan",
+	"saurashtra",
+	"sc",
+	"separator",
+	"sharada",
+	"shavian",
+	"siddham",
+	"signwriting",
+	"sinhala",
+	"sk",
+	"sm",
+	"so",
+	"sogdian",
+	"sorasompeng",
+	"soyombo",
+	"spaceseparator",
+	"spacingmark",
+	"sundanese",
+	"surrogate",
+	"sylotinagri",
+	"symbol",
+	"syriac",
+	"tagalog",
+	"tagbanwa",
+	"taile",
+	"taitham",
+	"taiviet",
+	"takri",
+	"tamil",
+	"tangsa",
+	"tangut",
+	"telugu",
+	"thaana",
+	"thai",
+	"tibetan",
+	"tifinagh",
+	"tirhuta",
+	"titlecaseletter",
+	"toto",
+	"ugaritic",
+	"unassigned",
+	"uppercaseletter",
+	"vai",
+	"vithkuqi",
+	"wancho",
+	"warangciti",
+	"yezidi",
+	"yi",
+	"z",
+	"zanabazarsquare",
+	"zl",
+	"zp",
+	"zs",
+};
+
+static int
+re_name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, *(const char *const *)b);
+}
+
+/* Does Go's unicodeTable() know name (len bytes, a leading '^' stripped)? */
+static bool
+re_unicode_name(const char *name, size_t len)
+{
+	char key[32];
+	size_t i, n = 0;
+
+	if (len > 0 && name[0] == '^') /* \p{^Greek} is \P{Greek} */
+		name++, len--;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (c == '_' || c == '-' || c == ' ')
+			continue;
+		if (n + 1 >= sizeof(key))
+			return false;
+		key[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	key[n] = '\0';
+	return n > 0 && bsearch(key, re_unicode_names,
+				sizeof(re_unicode_names) / sizeof(re_unicode_names[0]),
+				sizeof(re_unicode_names[0]), re_name_cmp) != NULL;
 }
 
 /* \d \D \s \S \w \W, \pN, \p{Name}, \PN: p at the backslash; @return past it or p. */
@@ -260,16 +560,20 @@ re_class_escape(const char *p, const char **why)
 		return p + 2;
 	if (p[1] == 'p' || p[1] == 'P') {
 		const char *q = p + 2;
+		unsigned int c;
 
 		*why = "invalid character class range";
 		if (*q == '{') {
 			const char *end = strchr(q, '}');
 
-			if (end == NULL || end == q + 1)
+			if (end == NULL || !re_unicode_name(q + 1, (size_t)(end - q - 1)))
 				return NULL;
 			return end + 1;
 		}
-		return *q != '\0' ? q + 1 : NULL;
+		if (*q == '\0')
+			return NULL;
+		p = rune(q, &c);
+		return re_unicode_name(q, (size_t)(p - q)) ? p : NULL;
 	}
 	return p;
 }
@@ -289,7 +593,6 @@ re_class(const char *p, const char **why)
 	while (first || *p != ']') {
 		unsigned int lo = 0, hi = 0;
 		const char *q;
-		bool esc;
 		size_t i;
 
 		first = false;
@@ -320,17 +623,16 @@ re_class(const char *p, const char **why)
 				continue;
 			}
 		}
-		/* one character, or a range lo-hi (escaped ends: not ordered here) */
-		esc = p[0] == '\\';
-		q = esc ? re_escape(p, why) : rune(p, &lo);
+		/* one character, or a range lo-hi (either end may be an escape) */
+		q = p[0] == '\\' ? re_escape(p, &lo, why) : rune(p, &lo);
 		if (q == NULL)
 			return NULL;
 		p = q;
 		if (p[0] == '-' && p[1] != ']' && p[1] != '\0') {
-			q = p[1] == '\\' ? re_escape(p + 1, why) : rune(p + 1, &hi);
+			q = p[1] == '\\' ? re_escape(p + 1, &hi, why) : rune(p + 1, &hi);
 			if (q == NULL)
 				return NULL;
-			if (!esc && p[1] != '\\' && hi < lo) {
+			if (hi < lo) {
 				*why = "invalid character class range";
 				return NULL;
 			}
@@ -377,6 +679,7 @@ re2_ok(const char *re, const char **why)
 	while (*p != '\0') {
 		bool repeat = false;
 		long min, max;
+		unsigned int c;
 		const char *q;
 
 		if (depth > RE_DEPTH_MAX) {
@@ -501,7 +804,7 @@ re2_ok(const char *re, const char **why)
 				if (q == NULL)
 					return false;
 				if (q == p)
-					q = re_escape(p, why);
+					q = re_escape(p, &c, why);
 				if (q == NULL)
 					return false;
 				p = q;

@@ -29,6 +29,8 @@
 #include "policy_private.h"
 
 #define LINE_MAX_LEN 1024
+#define RE2_WORDS                                                                                  \
+	"Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"
 
 /* The diagnostic that ends with suffix, or NULL. */
 static const struct diag *
@@ -1161,6 +1163,42 @@ test_durations_every_kind(void **state)
 			  "error: spec.http[0].timeout: ", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/*
+ * A regex parses as Go's regexp/syntax parses it: \p{Name} names one of
+ * Go's Unicode tables (categories, their aliases, scripts; case and '_'
+ * ignored; "^" negates), a range is ordered when its ends are escapes too,
+ * and \x{...} takes any number of digits up to unicode.MaxRune.
+ */
+static void
+test_vs_regex_go_syntax(void **state)
+{
+	static const struct diag_case cases[] = {
+		{ "\\p{Greek}", NULL },
+		{ "\\pL\\p{Lu}\\PN\\p{^Han}", NULL },
+		{ "\\p{old_italic}\\p{Letter}\\p{Any}", NULL },
+		{ "[\\p{Nd}]", NULL },
+		{ "\\p{Foo}", "error parsing regexp: invalid character class range: "
+			      "\"\\\\p{Foo}\"; " RE2_WORDS },
+		{ "[\\pX]", "error parsing regexp: invalid character class range: "
+			    "\"[\\\\pX]\"; " RE2_WORDS },
+		{ "[\\x5a-\\x41]", "error parsing regexp: invalid character class range: "
+				   "\"[\\\\x5a-\\\\x41]\"; " RE2_WORDS },
+		{ "[\\x41-\\x5a]", NULL },
+		{ "\\x{110000}", "error parsing regexp: invalid escape sequence: "
+				 "\"\\\\x{110000}\"; " RE2_WORDS },
+		{ "\\x{0000041}\\x{10FFFF}", NULL },
+	};
+
+	(void)state;
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [a.b], http: [{match: [{uri: {regex: '%s'}}], "
+			  "route: [{destination: {host: a.b}}]}]}\n",
+			  "inline.yaml:4:52: error: spec.http[0].match[0].uri.regex: \"uri\": ",
+			  cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 /* A Gateway's uint32 port number past its range, in the words every kind uses. */
 static void
 test_gateway_port_range(void **state)
@@ -1720,6 +1758,7 @@ main(void)
 		cmocka_unit_test(test_corpus_valid),
 		cmocka_unit_test(test_corpus_invalid),
 		cmocka_unit_test(test_istio_parity),
+		cmocka_unit_test(test_vs_regex_go_syntax),
 		cmocka_unit_test(test_model_static),
 		cmocka_unit_test(test_model_dns_and_cidr),
 		cmocka_unit_test(test_model_ipv6),

@@ -39,11 +39,13 @@
  * ':'"). Such colons are replaced by a stand-in byte in a copy of the buffer
  * that libyaml parses, and put back into the scalar values: the copy has the
  * same length, so every mark, and every position in a diagnostic, is the
- * original's. Which colons is first guessed from the bytes (ycolon_guess()),
- * then checked against what libyaml makes of the copy: a stand-in must land
- * inside the value of a plain scalar. One that lands anywhere else in a scalar
- * (a quoted or block scalar, the first character of a plain one) is turned
- * back into ':' and the copy parsed again; one in a comment changes nothing.
+ * original's. Which colons is first guessed from the bytes (ycolon_guess(); not
+ * one that ends an anchor or alias name: "[*a:, 1]" is [{*a: null}, 1]), then
+ * checked against what libyaml makes of the copy: a stand-in must land inside
+ * the value of a plain scalar. One that lands anywhere else in a node (a quoted
+ * or block scalar, the first character of a plain one, an anchor, alias or
+ * tag) is turned back into ':' and the copy parsed again; one in a comment
+ * changes nothing.
  * A ':' libyaml still refuses (the guess leaves out colons after a blank or
  * a quote, which most often are value indicators: "key" :[ or JSON's "key":[)
  * is replaced and the copy parsed again. At most YCOLON_PASSES passes: the last one's refusal of a
@@ -369,6 +371,30 @@ ycolon_replace(struct ycolons *c, size_t i)
 	return 0;
 }
 
+/* Is ch a character of an anchor or alias name (libyaml's and go-yaml's is_alpha)? */
+static bool
+ycolon_name_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       ch == '_' || ch == '-';
+}
+
+/*
+ * Does the ':' at p end an anchor or alias name ("[*a:, 1]")? A name ends at
+ * the first other character, and in a flow collection that ':' is the value
+ * indicator ([{*a: null}, 1]); a stand-in would lengthen the name. Only a '&'
+ * or '*' where a token starts begins one; the marks of libyaml's events check
+ * what the bytes do not show (a NEL before the token, say).
+ */
+static bool
+ycolon_ends_name(const char *start, const char *p)
+{
+	while (p > start && ycolon_name_char(p[-1]))
+		p--;
+	return p > start && (p[-1] == '&' || p[-1] == '*') &&
+	       (p - 1 == start || !ycolon_prev(p[-2]));
+}
+
 /* Set c up for buf and replace the colons the bytes suggest; 0 or -ENOMEM. */
 static int
 ycolon_guess(struct ycolons *c, const char *buf, size_t len)
@@ -387,6 +413,7 @@ ycolon_guess(struct ycolons *c, const char *buf, size_t len)
 		c->first = 3;
 	for (p = buf + c->first; p + 1 < end && (p = memchr(p, ':', (size_t)(end - p - 1))); p++) {
 		if (p > buf + c->first && ycolon_prev(p[-1]) && ycolon_next(p[1]) &&
+		    !ycolon_ends_name(buf + c->first, p) &&
 		    ycolon_replace(c, (size_t)(p - buf)) < 0)
 			return -ENOMEM;
 	}
@@ -448,34 +475,69 @@ ycolon_restore(const struct ycolons *c, size_t i, size_t e, char *val, size_t vl
 	return j == vlen;
 }
 
+/* Turn back the stand-ins of bytes [s, e): they are not in a scalar's value. */
+static void
+ycolon_revert(struct ycolons *c, size_t s, size_t e)
+{
+	for (; s < e; s++)
+		c->mod[s] = c->orig[s];
+	c->bad = true;
+}
+
+/*
+ * The byte where the value of a node whose marks start at v (before e) starts:
+ * after its properties, an anchor and a tag in either order ("&a !!str x",
+ * "!!str &a x"), and the blanks after each.
+ */
+static size_t
+ycolon_props(const struct ycolons *c, size_t v, size_t e)
+{
+	while (v < e && (c->orig[v] == '&' || c->orig[v] == '!')) {
+		while (v < e && !ycolon_blank((unsigned char)c->orig[v]))
+			v++;
+		while (v < e && ycolon_blank((unsigned char)c->orig[v]))
+			v++;
+	}
+	return v;
+}
+
 /*
  * A scalar of the copy: restore the colons of its value (len bytes at val), or
- * turn back the stand-ins that are not in a plain scalar's value and ask for
- * another pass. Those in the tag of a plain scalar stay: the tag is not kept.
+ * turn back the stand-ins that are not in a plain scalar's value (in its
+ * anchor or tag too: an anchor's name would not be the file's) and ask for
+ * another pass.
  */
 static void
 ycolon_scalar(struct ycolons *c, const yaml_event_t *ev, char *val, size_t len)
 {
 	size_t s = ycolon_byte(c, ev->start_mark.index);
 	size_t e = ycolon_byte(c, ev->end_mark.index);
-	size_t v = s, i;
+	size_t v;
 
 	if (e <= s || memcmp(c->mod + s, c->orig + s, e - s) == 0)
 		return;
 	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		/* A node's marks start at its tag: the value is after it. */
-		if (ev->data.scalar.tag != NULL) {
-			while (v < e && !ycolon_blank((unsigned char)c->orig[v]))
-				v++;
-			while (v < e && ycolon_blank((unsigned char)c->orig[v]))
-				v++;
-		}
-		if (v < e && c->mod[v] == c->orig[v] && ycolon_restore(c, v, e, val, len))
+		/* A node's marks start at its anchor or tag: the value is after them. */
+		v = ycolon_props(c, s, e);
+		if (v < e && memcmp(c->mod + s, c->orig + s, v - s + 1) == 0 &&
+		    ycolon_restore(c, v, e, val, len))
 			return;
 	}
-	for (i = s; i < e; i++)
-		c->mod[i] = c->orig[i];
-	c->bad = true;
+	ycolon_revert(c, s, e);
+}
+
+/*
+ * An alias, or the start of a collection (its anchor and tag): a stand-in in
+ * its marks is in a name, never in a value; turn it back, ask for another pass.
+ */
+static void
+ycolon_node(struct ycolons *c, const yaml_event_t *ev)
+{
+	size_t s = ycolon_byte(c, ev->start_mark.index);
+	size_t e = ycolon_byte(c, ev->end_mark.index);
+
+	if (e > s && memcmp(c->mod + s, c->orig + s, e - s) != 0)
+		ycolon_revert(c, s, e);
 }
 
 static int
@@ -969,6 +1031,10 @@ on_event(struct ybuild *b, const yaml_event_t *ev)
 {
 	struct ydoc *d;
 
+	if (b->col != NULL && b->col->mod != NULL &&
+	    (ev->type == YAML_ALIAS_EVENT || ev->type == YAML_SEQUENCE_START_EVENT ||
+	     ev->type == YAML_MAPPING_START_EVENT))
+		ycolon_node(b->col, ev);
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		return on_doc_start(b, ev);

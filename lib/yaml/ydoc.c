@@ -31,24 +31,9 @@
  * maps of a sequence. What is left is a plain mapping; its size is counted as
  * written (merged maps whole), an upper bound of what it holds.
  *
- * Colons in flow scalars, as go-yaml reads them. go-yaml (the parser kubectl,
- * the API server and Istio read manifests with) ends a plain scalar at ':'
- * only when a blank follows, so in "[1.2.3.4, 2001:db8::]" the second item is
- * "2001:db8::". libyaml refuses a ':' inside a plain scalar of a flow
- * collection when ',', '[', ']', '{', '}' or '?' follows it ("found unexpected
- * ':'"). Such colons are replaced by a stand-in byte in a copy of the buffer
- * that libyaml parses, and put back into the scalar values: the copy has the
- * same length, so every mark, and every position in a diagnostic, is the
- * original's. Which colons is first guessed from the bytes (ycolon_guess()),
- * then checked against what libyaml makes of the copy: a stand-in must land
- * inside the value of a plain scalar. One that lands anywhere else in a scalar
- * (a quoted or block scalar, the first character of a plain one) is turned
- * back into ':' and the copy parsed again; one in a comment changes nothing.
- * A ':' libyaml still refuses (the guess leaves out colons after a blank or
- * a quote, which most often are value indicators: "key" :[ or JSON's "key":[)
- * is replaced and the copy parsed again. At most YCOLON_PASSES passes: the last one's refusal of a
- * colon is the error, and a stand-in still misplaced then means the original
- * is parsed as it is.
+ * Colons go-yaml keeps in flow plain scalars and libyaml refuses: a copy of
+ * the buffer with stand-ins is parsed instead, at most YCOLON_PASSES times
+ * (yfile_parse() below; what is replaced, and checked, is ycolon.c's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +49,7 @@
 
 #include <yaml.h>
 
+#include "ycolon.h"
 #include "ydoc.h"
 
 #define ARENA_BLOCK    (64u << 10) /* bytes per ordinary arena block */
@@ -72,11 +58,6 @@
 #define READ_CHUNK     (64u << 10) /* first buffer when the size is unknown */
 #define YAML_MERGE_TAG "tag:yaml.org,2002:merge"
 #define NO_MERGE       SIZE_MAX
-
-/* Colons in flow scalars (above) */
-#define YCOLON_PASSES   8                      /* parses of a copy, at most */
-#define YCOLON_STAND_IN '_'                    /* ends nothing, starts nothing */
-#define YAML_FLOW_COLON "found unexpected ':'" /* libyaml's refusal of one */
 
 struct arena_block {
 	struct arena_block *next;
@@ -115,18 +96,6 @@ struct ylevel {
 	size_t start;           /* expanded nodes before this one */
 	size_t merge;           /* pair index of the merge key, or NO_MERGE */
 	bool merge_seq;         /* a sequence of maps to merge */
-};
-
-/* Colons in flow scalars (see the top of this file). */
-struct ycolons {
-	const char *orig; /* the caller's buffer */
-	char *mod;        /* a copy with stand-ins; NULL until one is needed */
-	size_t len;
-	size_t first;   /* byte where libyaml's character 0 is (after a UTF-8 BOM) */
-	size_t ci, bo;  /* cursor: character ci starts at byte bo */
-	size_t refused; /* byte of a ':' libyaml refused in this pass; SIZE_MAX: none */
-	bool bad;       /* a stand-in landed outside a plain scalar's value (reverted) */
-	bool off;       /* UTF-16 input: bytes are not characters, nothing is replaced */
 };
 
 struct ybuild {
@@ -327,157 +296,6 @@ offset_pos(const char *buf, size_t len, size_t off, unsigned int *line, unsigned
 	}
 }
 
-/* Is ch a flow indicator, or the '?' libyaml also refuses after a ':'? */
-static bool
-ycolon_next(char ch)
-{
-	switch (ch) {
-	case ',':
-	case '[':
-	case ']':
-	case '{':
-	case '}':
-	case '?':
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
- * Is a ':' after ch worth a stand-in? Not after a flow indicator, where it is
- * the value indicator, nor after a blank or a quote, where it most often is
- * (a quoted key: JSON's "key":[...]); libyaml's refusal finds the others.
- */
-static bool
-ycolon_prev(char ch)
-{
-	return ch != '\0' && strchr(" \t\r\n,[]{}\"'", ch) == NULL;
-}
-
-/* Put a stand-in for the ':' at byte i; 0 or -ENOMEM. */
-static int
-ycolon_replace(struct ycolons *c, size_t i)
-{
-	if (c->mod == NULL) {
-		c->mod = malloc(c->len);
-		if (c->mod == NULL)
-			return -ENOMEM;
-		memcpy(c->mod, c->orig, c->len);
-	}
-	c->mod[i] = YCOLON_STAND_IN;
-	return 0;
-}
-
-/* Set c up for buf and replace the colons the bytes suggest; 0 or -ENOMEM. */
-static int
-ycolon_guess(struct ycolons *c, const char *buf, size_t len)
-{
-	const char *p, *end = buf + len;
-
-	*c = (struct ycolons){ .orig = buf, .len = len, .refused = SIZE_MAX };
-	if (len == 0)
-		return 0;
-	/* UTF-16 (libyaml reads it after its BOM): bytes are not characters. */
-	if (len >= 2 && (memcmp(buf, "\xfe\xff", 2) == 0 || memcmp(buf, "\xff\xfe", 2) == 0)) {
-		c->off = true;
-		return 0;
-	}
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		c->first = 3;
-	for (p = buf + c->first; p + 1 < end && (p = memchr(p, ':', (size_t)(end - p - 1))); p++) {
-		if (p > buf + c->first && ycolon_prev(p[-1]) && ycolon_next(p[1]) &&
-		    ycolon_replace(c, (size_t)(p - buf)) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Byte offset of libyaml's character index (marks count characters). */
-static size_t
-ycolon_byte(struct ycolons *c, size_t index)
-{
-	const unsigned char *s = (const unsigned char *)c->orig;
-
-	if (index < c->ci) {
-		c->ci = 0;
-		c->bo = c->first;
-	}
-	while (c->ci < index && c->bo < c->len) {
-		unsigned char ch = s[c->bo];
-
-		c->bo += ch < 0xc0 ? 1 : ch < 0xe0 ? 2 : ch < 0xf0 ? 3 : 4;
-		c->ci++;
-	}
-	return c->bo < c->len ? c->bo : c->len;
-}
-
-static bool
-ycolon_blank(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
-
-/*
- * Put the colons of bytes [i, e) back into val, the value libyaml made of
- * them. A plain scalar's value is its bytes with the blanks and line breaks
- * between words folded, so the non-blank bytes of both match one for one;
- * false when they do not (the stand-ins are then not where they seem).
- */
-static bool
-ycolon_restore(const struct ycolons *c, size_t i, size_t e, char *val, size_t vlen)
-{
-	const unsigned char *o = (const unsigned char *)c->orig;
-	size_t j = 0;
-
-	for (; i < e; i++) {
-		if (ycolon_blank(o[i]))
-			continue;
-		if (o[i] == 0xc2 && i + 1 < e && o[i + 1] == 0x85) { /* NEL, a line break */
-			i++;
-			continue;
-		}
-		while (j < vlen && ycolon_blank((unsigned char)val[j]))
-			j++;
-		if (j == vlen || val[j] != c->mod[i])
-			return false;
-		val[j++] = (char)o[i];
-	}
-	while (j < vlen && ycolon_blank((unsigned char)val[j]))
-		j++;
-	return j == vlen;
-}
-
-/*
- * A scalar of the copy: restore the colons of its value (len bytes at val), or
- * turn back the stand-ins that are not in a plain scalar's value and ask for
- * another pass. Those in the tag of a plain scalar stay: the tag is not kept.
- */
-static void
-ycolon_scalar(struct ycolons *c, const yaml_event_t *ev, char *val, size_t len)
-{
-	size_t s = ycolon_byte(c, ev->start_mark.index);
-	size_t e = ycolon_byte(c, ev->end_mark.index);
-	size_t v = s, i;
-
-	if (e <= s || memcmp(c->mod + s, c->orig + s, e - s) == 0)
-		return;
-	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		/* A node's marks start at its tag: the value is after it. */
-		if (ev->data.scalar.tag != NULL) {
-			while (v < e && !ycolon_blank((unsigned char)c->orig[v]))
-				v++;
-			while (v < e && ycolon_blank((unsigned char)c->orig[v]))
-				v++;
-		}
-		if (v < e && c->mod[v] == c->orig[v] && ycolon_restore(c, v, e, val, len))
-			return;
-	}
-	for (i = s; i < e; i++)
-		c->mod[i] = c->orig[i];
-	c->bad = true;
-}
-
 static int
 ylibyaml_error(struct ybuild *b, const yaml_parser_t *p, const char *buf, size_t len)
 {
@@ -494,13 +312,8 @@ ylibyaml_error(struct ybuild *b, const yaml_parser_t *p, const char *buf, size_t
 		break;
 	}
 	/* A colon go-yaml keeps in the scalar: the caller replaces it, parses again. */
-	if (b->col != NULL && !b->col->off && p->error == YAML_SCANNER_ERROR &&
-	    strcmp(problem, YAML_FLOW_COLON) == 0) {
-		size_t off = ycolon_byte(b->col, p->problem_mark.index);
-
-		if (off < len && buf[off] == ':')
-			b->col->refused = off;
-	}
+	if (b->col != NULL)
+		ycolon_refusal(b->col, p);
 	if (p->context != NULL)
 		return yerr_at(b, mark_line(&p->problem_mark), mark_col(&p->problem_mark),
 			       "%s (%s started at %u:%u)", problem, p->context,
@@ -969,6 +782,10 @@ on_event(struct ybuild *b, const yaml_event_t *ev)
 {
 	struct ydoc *d;
 
+	if (b->col != NULL && b->col->mod != NULL &&
+	    (ev->type == YAML_ALIAS_EVENT || ev->type == YAML_SEQUENCE_START_EVENT ||
+	     ev->type == YAML_MAPPING_START_EVENT))
+		ycolon_node(b->col, ev);
 	switch (ev->type) {
 	case YAML_DOCUMENT_START_EVENT:
 		return on_doc_start(b, ev);
@@ -1014,12 +831,8 @@ parse_once(struct yfile *yf, const char *name, const char *buf, size_t len, stru
 	int rc = 0;
 
 	memset(yf, 0, sizeof(*yf));
-	if (col != NULL) {
-		col->ci = 0;
-		col->bo = col->first;
-		col->refused = SIZE_MAX;
-		col->bad = false;
-	}
+	if (col != NULL)
+		ycolon_rewind(col);
 	b.arena = calloc(1, sizeof(*b.arena));
 	if (b.arena == NULL)
 		return ynomem(&b);
@@ -1072,7 +885,7 @@ out_arena:
 /*
  * yf is overwritten, not freed: call yfile_free() first to reuse one.
  * Returns 0, -EINVAL (the content was refused, one error in dl) or -ENOMEM.
- * Only the last pass's diagnostics reach dl (see "Colons in flow scalars").
+ * Only the last pass's diagnostics reach dl (see ycolon.c).
  */
 int
 yfile_parse(struct yfile *yf, const char *name, const char *buf, size_t len, struct diag_list *dl)

@@ -944,6 +944,83 @@ test_flow_colons(void **state)
 	assert_int_equal(dl.n, 0);
 }
 
+/* Item i of a sequence of n items: a mapping of one pair. */
+static const struct ynode *
+one_pair_item(const struct ynode *seq, size_t n, size_t i)
+{
+	const struct ynode *m;
+
+	assert_int_equal(seq->type, YNODE_SEQ);
+	assert_int_equal(seq->n, n);
+	m = seq->items[i];
+	assert_int_equal(m->type, YNODE_MAP);
+	assert_int_equal(m->n, 1);
+	return m;
+}
+
+/* Anchors, tags and aliases next to a colon go-yaml keeps or ends at. */
+static void
+test_flow_colon_anchors(void **state)
+{
+	const struct ynode *root, *n, *m;
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	/* An anchored address: the node starts at its anchor, the value after it. */
+	assert_int_equal(parse_str(&yf, &dl,
+				   "addresses: [&v6 2001:db8::, 10.1.0.0/16]\n"
+				   "again: [*v6]\n"
+				   "t: [!!str &x 2001:db8::1:, &y !!str a:, &z\n"
+				   "  b:]\n"
+				   "b: &an x\n"
+				   "d: [*an:, 1]\n"
+				   "e: [&k:, *k]\n"
+				   "g: [&g:[x]]\n"
+				   "f: [y,\xc2\x85*an:]\n"),
+			 0);
+	root = yf.docs[0].root;
+	n = ymap_get(root, "addresses");
+	assert_int_equal(n->n, 2);
+	assert_scalar(n->items[0], "2001:db8::", 1, 13, true);
+	assert_scalar(n->items[1], "10.1.0.0/16", 1, 29, true);
+	assert_ptr_equal(ymap_get(root, "again")->items[0], n->items[0]);
+	n = ymap_get(root, "t");
+	assert_int_equal(n->n, 3);
+	assert_scalar(n->items[0], "2001:db8::1:", 3, 5, false);
+	assert_scalar(n->items[1], "a:", 3, 28, false);
+	assert_scalar(n->items[2], "b:", 3, 41, true);
+	/*
+	 * An alias or anchor name ends at ':' (not an anchor character), which
+	 * is then the value indicator: go-yaml reads [*an:, 1] as [{x: null}, 1].
+	 */
+	n = ymap_get(root, "d");
+	m = one_pair_item(n, 2, 0);
+	assert_ptr_equal(m->items[0], ymap_get(root, "b"));
+	assert_scalar(m->items[1], "", 6, 9, true);
+	assert_scalar(n->items[1], "1", 6, 11, true);
+	/* an anchored empty key, its alias null too */
+	n = ymap_get(root, "e");
+	m = one_pair_item(n, 2, 0);
+	assert_scalar(m->items[0], "", 7, 5, true);
+	assert_scalar(m->items[1], "", 7, 8, true);
+	assert_ptr_equal(n->items[1], m->items[0]);
+	/* a value after it: [{"": [x]}] */
+	m = one_pair_item(ymap_get(root, "g"), 1, 0);
+	assert_scalar(m->items[0], "", 8, 5, true);
+	assert_int_equal(m->items[1]->type, YNODE_SEQ);
+	assert_int_equal(m->items[1]->n, 1);
+	assert_scalar(m->items[1]->items[0], "x", 8, 9, true);
+	/* after a line break the bytes do not show (NEL): libyaml's reading decides */
+	n = ymap_get(root, "f");
+	m = one_pair_item(n, 2, 1);
+	assert_scalar(n->items[0], "y", 9, 5, true);
+	assert_ptr_equal(m->items[0], ymap_get(root, "b"));
+	assert_scalar(m->items[1], "", 10, 5, true);
+	assert_int_equal(dl.n, 0);
+	yfile_free(&yf);
+}
+
 /* go-yaml reads YAML 1.1 only: a %YAML directive for another version is refused. */
 static void
 test_yaml_directive(void **state)
@@ -1529,6 +1606,7 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_flow_colons),
+		cmocka_unit_test(test_flow_colon_anchors),
 		cmocka_unit_test(test_yaml_directive),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_free_and_reuse),

@@ -544,7 +544,7 @@ def main():
     copy_yaml("yaml", ["config/memorystore/egressd.yaml", "config/memorystore/policy",
                        "tests/data/istio/valid/list.yaml", "tests/data/istio/valid/mixed.yaml",
                        "tests/data/istio/parity/yaml/valid", "tests/data/istio/parity/yaml/invalid"])
-    # colons go-yaml keeps in flow scalars, beside colons it does not (ydoc.c)
+    # colons go-yaml keeps in flow scalars, beside colons it does not (ycolon.c)
     write("yaml", "flow-colons.yaml",
           b'c: "[q:]" # [r:]\ns: |\n  [t:]\ne: [v:, it\'s:, a :, !!str w:]\n'
           b'j: {"k":[x:]}\nm: {k: v:, n:}\nx: [::1, [a:[b]]]\n')

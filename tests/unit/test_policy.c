@@ -1183,6 +1183,69 @@ test_scope_default_export(void **state)
 	release(p, &dl);
 }
 
+static const char scope_vs_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	"metadata: {name: egress, namespace: istio-system}\n"
+	"spec: {selector: {istio: egressgateway}, servers: [{port: {number: 443, name: tls,\n"
+	"  protocol: TLS}, hosts: [\"*/*\"], tls: {mode: PASSTHROUGH}}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: s, namespace: istio-system}\n"
+	"spec: {hosts: [a.example.com], addresses: [192.0.2.1],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: t, namespace: istio-system}\n"
+	"spec: {hosts: [b.example.com], addresses: [192.0.2.2], resolution: STATIC,\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], endpoints: [{address: 192.0.2.9}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: r, namespace: cart}\n"
+	"spec: {hosts: [a.example.com], gateways: [istio-system/egress],\n"
+	"  tls: [{match: [{port: 443, sniHosts: [a.example.com]}],\n"
+	"    route: [{destination: {host: b.example.com}}]}]}\n";
+
+/* Whether 192.0.2.1's rule (istio-system/s) follows cart/r; any other route fails. */
+static bool
+vs_routed(const char *path, struct egress_config *cfg)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p = build_cfg(path, cfg, &dl);
+	int r = rule_find(p, "192.0.2.1", 32, 443, IPPROTO_TCP);
+	bool routed;
+
+	assert_true(r >= 0);
+	routed = p->rules[r].route != NULL;
+	if (routed)
+		assert_string_equal(p->rules[r].route, "cart/r tls[0]");
+	release(p, &dl);
+	return routed;
+}
+
+/* The VirtualService default, as the ServiceEntry one: "." wins, a namespace is nobody. */
+static void
+test_scope_default_export_vs(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], dot[] = ".", star[] = "*", gw[] = "istio-system";
+	struct egress_config cfg;
+	struct egress_export_to *d;
+
+	scope_file(dir, scope_vs_yaml, path, &cfg);
+	d = &cfg.default_export_to[EGRESS_EXPORT_VS];
+	assert_true(vs_routed(path, &cfg)); /* unset: "*" */
+	d->v[0] = gw;
+	d->n = 1;
+	assert_false(vs_routed(path, &cfg));
+	d->v[0] = dot;
+	d->v[1] = star;
+	d->n = 2;
+	assert_false(vs_routed(path, &cfg));
+	d->v[0] = star;
+	d->v[1] = gw;
+	assert_true(vs_routed(path, &cfg));
+}
+
 /* A ServiceEntry of ext (192.0.2.1:443) and DestinationRules for its host. */
 static const char dr_se_ext[] =
 	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
@@ -1922,6 +1985,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scope_default_export, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_scope_dr_lookup, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_scope_default_export_vs, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_scope_sidecar, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_scope_selector),

@@ -139,6 +139,36 @@ push_ref(struct host_ref **v, uint32_t *n, uint32_t *cap, const char *host, uint
 	return 0;
 }
 
+/*
+ * Istio merges the rules for one host of one namespace; egressd keeps the
+ * first the gateway sees and warns about the others (of the same pool,
+ * what a lookup can find).
+ */
+static void
+warn_dr_duplicates(struct cc *c)
+{
+	const struct policy_model *m = c->m;
+	uint32_t i, j;
+
+	for (i = 1; i < c->n_dr_exact; i++) {
+		const struct destination_rule *a = NULL, *d = &m->drs[c->dr_exact[i].idx];
+
+		for (j = i; j-- > 0 && strcmp(c->dr_exact[j].host, c->dr_exact[i].host) == 0;) {
+			const struct destination_rule *x = &m->drs[c->dr_exact[j].idx];
+
+			if (x->hidden == NULL && strcmp(istio_ns(x->ns), istio_ns(d->ns)) == 0)
+				a = x;
+		}
+		if (a == NULL || d->hidden != NULL)
+			continue;
+		diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
+			 "DestinationRule %s: host %s already has DestinationRule %s (%s:%u); "
+			 "this one is ignored",
+			 c->dr_names[c->dr_exact[i].idx], d->host, c->dr_names[a - m->drs],
+			 a->pos.file, a->pos.line);
+	}
+}
+
 static int
 build_indexes(struct cc *c)
 {
@@ -173,13 +203,14 @@ build_indexes(struct cc *c)
 				return rc;
 		}
 	}
+	/* all of them, seen or not: a rule exported elsewhere still hides a wildcard */
 	for (i = 0; i < m->n_drs; i++) {
 		const struct destination_rule *dr = &m->drs[i];
 		const char *fq = cc_fqdn(c, dr->host, dr->ns);
 		int rc;
 
 		c->dr_names[i] = cc_qualified(c, dr->ns, dr->name);
-		if (fq == NULL || dr->hidden != NULL)
+		if (fq == NULL)
 			continue;
 		if (fq[0] == '*')
 			rc = push_ref(&c->dr_wild, &c->n_dr_wild, &cap_dw, fq, i);
@@ -192,45 +223,84 @@ build_indexes(struct cc *c)
 		qsort(c->se_exact, c->n_se_exact, sizeof(*c->se_exact), cmp_host_ref);
 	if (c->n_dr_exact > 1)
 		qsort(c->dr_exact, c->n_dr_exact, sizeof(*c->dr_exact), cmp_host_ref);
-	/* Istio merges rules for one host only when they do not overlap: the first wins */
-	for (i = 1; i < c->n_dr_exact; i++) {
-		const struct destination_rule *a, *d;
-
-		if (strcmp(c->dr_exact[i - 1].host, c->dr_exact[i].host) != 0)
-			continue;
-		a = &m->drs[c->dr_exact[i - 1].idx];
-		d = &m->drs[c->dr_exact[i].idx];
-		diag_add(c->dl, DIAG_WARNING, d->pos.file, d->pos.line, d->pos.col,
-			 "DestinationRule %s: host %s already has DestinationRule %s (%s:%u); "
-			 "this one is ignored",
-			 c->dr_names[c->dr_exact[i].idx], d->host,
-			 c->dr_names[c->dr_exact[i - 1].idx], a->pos.file, a->pos.line);
-	}
+	warn_dr_duplicates(c);
 	return c->oom ? -ENOMEM : 0;
 }
 
+/* Where dr_match() looks: Istio's DestinationRule pools of one namespace. */
+enum dr_pool {
+	DR_POOL_LOCAL,     /* namespaceLocal: what its own namespace sees */
+	DR_POOL_ROOT_PRIV, /* rootNamespaceLocal: kept in the root namespace */
+	DR_POOL_EXPORTED,  /* exportedByNamespace: exported anywhere */
+};
+
+static bool
+dr_in_pool(const struct destination_rule *dr, const char *ns, enum dr_pool pool)
+{
+	if (strcmp(istio_ns(dr->ns), ns) != 0)
+		return false;
+	switch (pool) {
+	case DR_POOL_LOCAL:
+		return dr->hidden == NULL;
+	case DR_POOL_ROOT_PRIV:
+		return dr->hidden == NULL && dr->priv;
+	case DR_POOL_EXPORTED:
+		return !dr->priv;
+	}
+	return false;
+}
+
 /*
- * The DestinationRule for a host: one written for exactly that host, else the
- * most specific wildcard covering it (Istio's lookup), else NULL.
+ * The DestinationRule of namespace ns's pool for a host, as Istio's
+ * MostSpecificHostMatch() picks it: one written for exactly that host (the
+ * first), else the most specific wildcard covering it, else -1.
  */
 static int
-dr_for_host(const struct cc *c, const char *host)
+dr_match(const struct cc *c, const char *host, const char *ns, enum dr_pool pool)
 {
 	uint32_t i = host_lower_bound(c->dr_exact, c->n_dr_exact, host);
 	size_t best_len = 0;
 	int best = -1;
 
-	if (i < c->n_dr_exact && strcmp(c->dr_exact[i].host, host) == 0)
-		return (int)c->dr_exact[i].idx;
+	for (; i < c->n_dr_exact && strcmp(c->dr_exact[i].host, host) == 0; i++)
+		if (dr_in_pool(&c->m->drs[c->dr_exact[i].idx], ns, pool))
+			return (int)c->dr_exact[i].idx;
 	for (i = 0; i < c->n_dr_wild; i++) {
 		size_t l = strlen(c->dr_wild[i].host);
 
-		if (istio_host_covers(c->dr_wild[i].host, host) && (best < 0 || l > best_len)) {
+		if (dr_in_pool(&c->m->drs[c->dr_wild[i].idx], ns, pool) &&
+		    istio_host_covers(c->dr_wild[i].host, host) && (best < 0 || l > best_len)) {
 			best = (int)c->dr_wild[i].idx;
 			best_len = l;
 		}
 	}
 	return best;
+}
+
+/*
+ * The DestinationRule for a host of a ServiceEntry of namespace se_ns, as
+ * Istio's push context looks it up for the gateway (destinationRule()):
+ * 1. the gateway's namespace (policy.namespace): every rule it sees there;
+ *    when that is the root namespace, only the rules kept there (".");
+ * 2. the ServiceEntry's namespace: its exported rules, if the one that
+ *    matches is exported to the gateway's namespace;
+ * 3. the same in the root namespace (policy.root_namespace).
+ * A rule of any other namespace never applies. @return it, or -1.
+ */
+static int
+dr_lookup(const struct cc *c, const char *host, const char *se_ns)
+{
+	const char *gw = egress_namespace(c->cfg), *root = egress_root_namespace(c->cfg);
+	bool gw_root = strcmp(gw, root) == 0;
+	int d = dr_match(c, host, gw, gw_root ? DR_POOL_ROOT_PRIV : DR_POOL_LOCAL);
+
+	if (d >= 0)
+		return d;
+	d = dr_match(c, host, se_ns, DR_POOL_EXPORTED);
+	if (d >= 0 && c->m->drs[d].exported)
+		return d;
+	d = dr_match(c, host, root, DR_POOL_EXPORTED);
+	return d >= 0 && c->m->drs[d].exported ? d : -1;
 }
 
 /* The DestinationRule of the first host of se that has one, or -1. */
@@ -244,9 +314,36 @@ dr_for_se(struct cc *c, uint32_t se_i)
 	for (h = 0; h < se->n_hosts; h++) {
 		const char *fq = cc_fqdn(c, se->hosts[h], se->ns);
 
-		if (fq != NULL && (d = dr_for_host(c, fq)) >= 0) {
+		if (fq != NULL && (d = dr_lookup(c, fq, istio_ns(se->ns))) >= 0) {
 			c->dr_used[d] = true;
 			return d;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A DestinationRule for a host of se, other than the one dr_for_se() finds,
+ * that defines this subset (for the message of a route to it); -1 when none.
+ */
+int
+dr_subset_elsewhere(struct cc *c, uint32_t se_i, const char *subset)
+{
+	const struct service_entry *se = &c->m->ses[se_i];
+	int found = dr_for_se(c, se_i);
+	unsigned int i, h;
+
+	for (i = 0; i < c->m->n_drs; i++) {
+		const struct destination_rule *dr = &c->m->drs[i];
+		const char *fq = cc_fqdn(c, dr->host, dr->ns);
+
+		if ((int)i == found || fq == NULL || dr_subset_find(dr, subset) == NULL)
+			continue;
+		for (h = 0; h < se->n_hosts; h++) {
+			const char *sh = cc_fqdn(c, se->hosts[h], se->ns);
+
+			if (sh != NULL && (strcmp(sh, fq) == 0 || istio_host_covers(fq, sh)))
+				return (int)i;
 		}
 	}
 	return -1;
@@ -630,6 +727,40 @@ compile_outbound(struct cc *c, struct policy *p)
 			 outbound_name(c->cfg->outbound));
 }
 
+enum dr_reach_why {
+	DR_NO_HOST,
+	DR_OTHER_NAMESPACE,
+	DR_OUTRANKED
+};
+
+/* Why a DestinationRule the gateway sees applies to no ServiceEntry. */
+static enum dr_reach_why
+dr_reach(struct cc *c, const struct destination_rule *dr)
+{
+	const char *fq = cc_fqdn(c, dr->host, dr->ns), *ns = istio_ns(dr->ns);
+	enum dr_reach_why why = DR_NO_HOST;
+	unsigned int i, h;
+
+	if (strcmp(ns, egress_namespace(c->cfg)) == 0 ||
+	    strcmp(ns, egress_root_namespace(c->cfg)) == 0)
+		why = DR_OUTRANKED;
+	for (i = 0; fq != NULL && i < c->m->n_ses; i++) {
+		const struct service_entry *se = &c->m->ses[i];
+
+		for (h = 0; se->hidden == NULL && h < se->n_hosts; h++) {
+			const char *sh = cc_fqdn(c, se->hosts[h], se->ns);
+
+			if (sh == NULL || (strcmp(sh, fq) != 0 && !istio_host_covers(fq, sh)))
+				continue;
+			if (strcmp(istio_ns(se->ns), ns) == 0)
+				return DR_OUTRANKED;
+			if (why == DR_NO_HOST)
+				why = DR_OTHER_NAMESPACE;
+		}
+	}
+	return why;
+}
+
 /* DestinationRules that would enforce something but reach no entry. */
 static void
 warn_unused_drs(struct cc *c)
@@ -647,10 +778,25 @@ warn_unused_drs(struct cc *c)
 				   dr->subsets[k].s.has_connect_timeout || dr->subsets[k].s.has_lb;
 		if (c->dr_used[i] || !enforces || dr->host == NULL || dr->hidden != NULL)
 			continue;
-		diag_add(c->dl, DIAG_WARNING, dr->pos.file, dr->pos.line, dr->pos.col,
-			 "DestinationRule %s: host %s is not the host of any ServiceEntry; its "
-			 "traffic policy applies to nothing here",
-			 c->dr_names[i], dr->host);
+		switch (dr_reach(c, dr)) {
+		case DR_NO_HOST:
+			diag_add(c->dl, DIAG_WARNING, dr->pos.file, dr->pos.line, dr->pos.col,
+				 "DestinationRule %s: host %s is not the host of any "
+				 "ServiceEntry; its traffic policy applies to nothing here",
+				 c->dr_names[i], dr->host);
+			break;
+		case DR_OTHER_NAMESPACE:
+			diag_add(c->dl, DIAG_WARNING, dr->pos.file, dr->pos.line, dr->pos.col,
+				 "DestinationRule %s: Istio looks for the DestinationRule of a "
+				 "host in the gateway's namespace (%s), the ServiceEntry's and "
+				 "the root namespace (%s), never in %s: its traffic policy "
+				 "applies to nothing here",
+				 c->dr_names[i], egress_namespace(c->cfg),
+				 egress_root_namespace(c->cfg), istio_ns(dr->ns));
+			break;
+		case DR_OUTRANKED:
+			break; /* a rule Istio finds first applies: that is the lookup */
+		}
 	}
 }
 

@@ -116,6 +116,7 @@ const char *cc_printf(struct cc *c, const char *fmt, ...) __attribute__((format(
 const char *cc_qualified(struct cc *c, const char *ns, const char *name);
 const char *cc_fqdn(struct cc *c, const char *host, const char *ns);
 int dr_for_se(struct cc *c, uint32_t se_i);
+int dr_subset_elsewhere(struct cc *c, uint32_t se_i, const char *subset);
 int se_for_host(struct cc *c, const char *host, const char *ns);
 int se_hidden_for_host(struct cc *c, const char *host, const char *ns);
 const struct dr_subset *dr_subset_find(const struct destination_rule *dr, const char *name);

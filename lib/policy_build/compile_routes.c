@@ -242,12 +242,21 @@ route_targets(struct cc *c, const struct virtual_service *vs, const char *vs_nam
 		di = dr_for_se(c, (uint32_t)se_i);
 		dr = di >= 0 ? &c->m->drs[di] : NULL;
 		if (d->subset != NULL) {
+			int other;
+
 			sub = dr_subset_find(dr, d->subset);
+			other = sub == NULL ? dr_subset_elsewhere(c, se_i, d->subset) : -1;
 			if (sub == NULL) {
 				diag_add(c->dl, DIAG_ERROR, d->pos.file, d->pos.line, d->pos.col,
 					 "VirtualService %s: subset %s of %s is not defined by a "
-					 "DestinationRule",
-					 vs_name, d->subset, d->host);
+					 "DestinationRule%s%s%s",
+					 vs_name, d->subset, d->host,
+					 other >= 0 ? " that applies to it (" : "",
+					 other >= 0 ? c->dr_names[other] : "",
+					 other >= 0 ? " defines it, but Istio takes a host's rule "
+						      "from the gateway's, the ServiceEntry's or "
+						      "the root namespace, in that order)" :
+						      "");
 				out->ok = false;
 				continue;
 			}

@@ -261,7 +261,8 @@ parse_namespace(struct cfg_ctx *c, const struct ynode *pol, const char *key, cha
 
 /*
  * policy.default_export_to: Istio's meshConfig.default{Service,VirtualService,
- * DestinationRule}ExportTo, a list per kind of ".", "*", "~" or namespaces.
+ * DestinationRule}ExportTo, a list per kind of ".", "*", "~" or namespaces,
+ * of which Istio honours "." and "*" only (istio_common.c applies them).
  */
 static void
 parse_default_export_to(struct cfg_ctx *c, const struct ynode *pol)
@@ -282,6 +283,7 @@ parse_default_export_to(struct cfg_ctx *c, const struct ynode *pol)
 		for (i = 0; seq != NULL && seq->type == YNODE_SEQ && i < seq->n; i++) {
 			const struct ynode *n = seq->items[i];
 			const char *s;
+			bool honoured;
 
 			m3 = yr_idx(&c->r, i);
 			s = yr_scalar(&c->r, n, "a namespace");
@@ -295,13 +297,24 @@ parse_default_export_to(struct cfg_ctx *c, const struct ynode *pol)
 				yr_pop(&c->r, m3);
 				break;
 			}
-			if (strcmp(s, ".") != 0 && strcmp(s, "*") != 0 && strcmp(s, "~") != 0 &&
-			    (!istio_dns1123_label(s, n->len) || strlen(s) != n->len))
+			honoured = strcmp(s, ".") == 0 || strcmp(s, "*") == 0;
+			if (!honoured && strcmp(s, "~") != 0 &&
+			    (!istio_dns1123_label(s, n->len) || strlen(s) != n->len)) {
 				yr_err(&c->r, n,
 				       "invalid entry %s (want \".\", \"*\", \"~\" or a "
 				       "namespace)",
 				       yr_quote_node(&c->r, n));
-			else if (cfg_strdup(c, s, &e->v[e->n]) == 0)
+				yr_pop(&c->r, m3);
+				continue;
+			}
+			if (!honoured) /* meshConfig takes them; push_context.go reads no more */
+				yr_warn(&c->r, n,
+					"Istio honours only \".\" and \"*\" in a mesh default "
+					"exportTo: %s is ignored (a default without them exports "
+					"to %s)",
+					yr_quote_node(&c->r, n),
+					k == EGRESS_EXPORT_DR ? "every namespace" : "no namespace");
+			if (cfg_strdup(c, s, &e->v[e->n]) == 0)
 				e->n++;
 			yr_pop(&c->r, m3);
 		}

@@ -280,7 +280,7 @@ static const char *const export_kind_effect[EGRESS_EXPORT_KINDS] = {
  * for duplicates; "~" (nobody) is for ServiceEntries only and alone; "*"
  * alone; a DestinationRule with a workloadSelector exports to its own
  * namespace only. seq is spec.exportTo (path pushed). The valid entries go
- * to v (room for seq->n); @return how many.
+ * to v (room for seq->n), as written ("." stays "."); @return how many.
  */
 static size_t
 export_to_check(struct ld *ld, const struct ynode *seq, const char *ns,
@@ -303,7 +303,7 @@ export_to_check(struct ld *ld, const struct ynode *seq, const char *ns,
 			continue;
 		}
 		key = strcmp(e, ".") == 0 ? ns : e;
-		for (j = 0; j < n && strcmp(v[j], key) != 0; j++)
+		for (j = 0; j < n && strcmp(strcmp(v[j], ".") == 0 ? ns : v[j], key) != 0; j++)
 			;
 		if (j < n) {
 			if (key != e)
@@ -323,7 +323,7 @@ export_to_check(struct ld *ld, const struct ynode *seq, const char *ns,
 			       "entry",
 			       yr_quote(&ld->r, e));
 		} else {
-			v[n++] = key;
+			v[n++] = e;
 			has_ns = has_ns || strcmp(key, ns) == 0;
 			has_all = has_all || strcmp(key, "*") == 0;
 			has_none = has_none || strcmp(key, "~") == 0;
@@ -386,44 +386,150 @@ dr_selector_scope(struct ld *ld, const struct ynode *spec, const char *ns, const
 	return why;
 }
 
-/*
- * spec.exportTo of a ServiceEntry, VirtualService or DestinationRule:
- * validated as Istio does (export_to_check()), then applied as Istio's push
- * context does for the gateway's own namespace (policy.namespace): a
- * resource is visible when its exportTo (absent or empty: the mesh default,
- * policy.default_export_to, "*" unless set) holds "*", that namespace, or "."
- * and the resource lives there; "~" exports to nobody. A DestinationRule's
- * workloadSelector is checked here too: the rule applies only where it
- * selects the gateway.
- * @return why the gateway does not see the resource (a static phrase for the
- * compiler's messages), after a warning here; NULL when it does.
- */
-const char *
-ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
-	     enum egress_export_kind kind)
+/* Does the list hold this entry? */
+static bool
+export_has(const char *const *v, size_t n, const char *e)
 {
-	static const char hidden[] = "is not exported to the gateway's namespace";
-	const struct ynode *k = ymap_key(spec, "exportTo");
-	const struct ynode *seq = yr_get(&ld->r, spec, "exportTo", YNODE_SEQ);
-	const char *ns = istio_ns(md->ns), *gw = egress_namespace(ld->cfg);
-	const struct egress_export_to *dflt = NULL;
-	bool dr_selector = kind == EGRESS_EXPORT_DR && ymap_get(spec, "workloadSelector") != NULL &&
-			   ymap_get(spec, "workloadSelector")->type == YNODE_MAP;
-	const char **v = NULL, *why = NULL;
-	size_t n = 0, mark;
+	size_t i;
 
-	mark = yr_key(&ld->r, "exportTo");
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], e) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * spec.exportTo validated (export_to_check()). @return its valid entries as
+ * written (*n of them; NULL when none, or out of memory: ld->oom).
+ */
+static const char **
+export_to_validate(struct ld *ld, const struct ynode *spec, const char *ns,
+		   enum egress_export_kind kind, bool dr_selector, size_t *n)
+{
+	const struct ynode *seq = yr_get(&ld->r, spec, "exportTo", YNODE_SEQ);
+	size_t mark = yr_key(&ld->r, "exportTo");
+	const char **v = NULL;
+
+	*n = 0;
 	if (seq != NULL && seq->n > 0) {
 		v = calloc(seq->n, sizeof(*v));
-		if (v == NULL) {
+		if (v == NULL)
 			ld->oom = true;
-			yr_pop(&ld->r, mark);
-			return NULL;
-		}
-		n = export_to_check(ld, seq, ns, kind, dr_selector, v);
+		else
+			*n = export_to_check(ld, seq, ns, kind, dr_selector, v);
 	}
-	if (n > 0 && !istio_exported_to(v, n, ns, gw)) {
-		why = hidden;
+	yr_pop(&ld->r, mark);
+	return v;
+}
+
+/*
+ * How Istio's push context indexes a DestinationRule of namespace ns whose
+ * exportTo is v (n entries, none: the mesh default dflt), for a gateway in
+ * gw (setDestinationRules(), destinationRule()). view->local: in its own
+ * namespace's pool (exportTo empty, "*", "." or that namespace); view->priv:
+ * there only (Istio's isPrivateOnly: one entry, "." or its namespace; or
+ * none and a mesh default holding "."); view->exported: in the exported pool
+ * and exported to gw (empty, "*" or gw as written: Istio does not read "."
+ * there). A rule with a workloadSelector is Istio's ["."]. @return whether
+ * any of the gateway's lookups can find it.
+ */
+static bool
+dr_export_view(const char *const *v, size_t n, const struct egress_export_to *dflt, const char *ns,
+	       const char *gw, bool dr_selector, struct export_view *view)
+{
+	static const char *const dot[] = { "." };
+
+	if (dr_selector) {
+		v = dot;
+		n = 1;
+	}
+	if (n == 0) {
+		view->priv = dflt->n > 0 && export_has((const char *const *)dflt->v, dflt->n, ".");
+		view->exported = !view->priv;
+		view->local = true;
+	} else {
+		view->local =
+			export_has(v, n, "*") || export_has(v, n, ".") || export_has(v, n, ns);
+		view->priv = n == 1 && (strcmp(v[0], ".") == 0 || strcmp(v[0], ns) == 0);
+		view->exported = !view->priv && (export_has(v, n, "*") || export_has(v, n, gw));
+	}
+	/* its own namespace's pool is searched first when the gateway is there */
+	return view->exported || (view->local && strcmp(ns, gw) == 0);
+}
+
+/*
+ * The mesh default exportTo as Istio's push context reads it for a
+ * ServiceEntry or VirtualService (initServiceRegistry(), IsServiceVisible(),
+ * initVirtualServices(): "We only honor . and *"): "." first, its own
+ * namespace only (*own); else "*", everyone; else nobody. @return whether a
+ * resource of ns is seen from gw.
+ */
+static bool
+default_export_seen(const struct egress_export_to *d, const char *ns, const char *gw, bool *own)
+{
+	const char *const *v = (const char *const *)d->v;
+
+	*own = d->n > 0 && export_has(v, d->n, ".");
+	if (d->n == 0)
+		return true; /* unset: "*" */
+	if (*own)
+		return strcmp(ns, gw) == 0;
+	return export_has(v, d->n, "*");
+}
+
+/*
+ * Whether the gateway (policy.namespace) sees a resource of namespace ns
+ * whose valid exportTo entries are v (n; none: the mesh default,
+ * policy.default_export_to, "*" unless set), as Istio's push context does:
+ * "*", that namespace, or "." and the resource lives there; "~" nobody. A
+ * DestinationRule's view is filled in too (dr_export_view()). @return why
+ * not (a static phrase for the compiler's messages), after a warning; NULL
+ * when it does.
+ */
+static const char *
+export_visibility(struct ld *ld, const struct ynode *spec, const struct meta *md,
+		  enum egress_export_kind kind, const char *const *v, size_t n, bool dr_selector,
+		  struct export_view *view)
+{
+	static const char hidden[] = "is not exported to the gateway's namespace";
+	static const struct egress_export_to star = { { NULL }, 0 };
+	const struct ynode *k = ymap_key(spec, "exportTo");
+	const struct ynode *seq = ymap_get(spec, "exportTo");
+	const char *ns = istio_ns(md->ns), *gw = egress_namespace(ld->cfg);
+	const struct egress_export_to *dflt =
+		ld->cfg != NULL ? &ld->cfg->default_export_to[kind] : &star;
+	bool dflt_used = n == 0 && (seq == NULL || seq->type != YNODE_SEQ || seq->n == 0);
+	bool seen, own = true;
+
+	*view = (struct export_view){ 0 };
+	if (n == 0 && !dflt_used)
+		return NULL; /* nothing valid: the errors said it */
+	if (kind == EGRESS_EXPORT_DR)
+		/* a selector's rule stays home: dr_selector_scope() says whether it is ours */
+		seen = dr_export_view(v, n, dflt, ns, gw, dr_selector, view) || dr_selector;
+	else if (dflt_used)
+		seen = default_export_seen(dflt, ns, gw, &own);
+	else
+		seen = istio_exported_to(v, n, ns, gw);
+	if (seen)
+		return NULL;
+	if (dflt_used && own) {
+		yr_diag_bare(&ld->r, DIAG_WARNING, md->name_node,
+			     "metadata.name: %s without exportTo is exported to the mesh default "
+			     "(policy.default_export_to.%s), which Istio reads as its own "
+			     "namespace only (%s): %s",
+			     export_kind_names[kind], export_kind_keys[kind], ns,
+			     export_kind_effect[kind]);
+	} else if (dflt_used) {
+		yr_diag_bare(&ld->r, DIAG_WARNING, md->name_node,
+			     "metadata.name: %s without exportTo is exported to the mesh default "
+			     "(policy.default_export_to.%s), which Istio reads as nobody (it "
+			     "honours only \".\" and \"*\" there): %s",
+			     export_kind_names[kind], export_kind_keys[kind],
+			     export_kind_effect[kind]);
+	} else {
+		size_t mark = yr_key(&ld->r, "exportTo");
+
 		if (n == 1 && strcmp(v[0], "~") == 0)
 			yr_warn(&ld->r, k, "%s exported to no namespace (~): %s",
 				export_kind_names[kind], export_kind_effect[kind]);
@@ -431,26 +537,43 @@ ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
 			yr_warn(&ld->r, k,
 				"%s exported to namespaces the gateway (%s) is not in: %s",
 				export_kind_names[kind], gw, export_kind_effect[kind]);
-	} else if (n == 0 && (seq == NULL || seq->n == 0)) {
-		/* Istio: an empty exportTo is the mesh default, as an absent one */
-		if (ld->cfg != NULL)
-			dflt = &ld->cfg->default_export_to[kind];
-		if (dflt != NULL && dflt->n > 0 &&
-		    !istio_exported_to((const char *const *)dflt->v, dflt->n, ns, gw)) {
-			why = hidden;
-			yr_diag_bare(
-				&ld->r, DIAG_WARNING, md->name_node,
-				"metadata.name: %s without exportTo is exported to the mesh default "
-				"(policy.default_export_to.%s), which the gateway's namespace "
-				"(%s) is not in: %s",
-				export_kind_names[kind], export_kind_keys[kind], gw,
-				export_kind_effect[kind]);
-		}
+		yr_pop(&ld->r, mark);
 	}
-	yr_pop(&ld->r, mark);
+	return hidden;
+}
+
+/*
+ * spec.exportTo of a ServiceEntry, VirtualService or DestinationRule:
+ * validated (export_to_validate()), then applied for the gateway's namespace
+ * (export_visibility()); a DestinationRule's workloadSelector is checked
+ * after (dr_selector_scope()): the rule applies only where it selects the
+ * gateway. view (DestinationRules; NULL for the others) gets how Istio
+ * indexes the rule, for compile.c's lookup by namespace.
+ * @return why the gateway does not see the resource (a static phrase for the
+ * compiler's messages), after a warning here; NULL when it does.
+ */
+const char *
+ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
+	     enum egress_export_kind kind, struct export_view *view)
+{
+	const char *ns = istio_ns(md->ns), *why;
+	const struct ynode *ws = ymap_get(spec, "workloadSelector");
+	bool dr_selector = kind == EGRESS_EXPORT_DR && ws != NULL && ws->type == YNODE_MAP;
+	struct export_view scratch;
+	const char **v;
+	size_t n;
+
+	v = export_to_validate(ld, spec, ns, kind, dr_selector, &n);
+	if (ld->oom) {
+		free(v);
+		return NULL;
+	}
+	why = export_visibility(ld, spec, md, kind, v, n, dr_selector,
+				view != NULL ? view : &scratch);
 	free(v);
 	if (dr_selector) {
-		const char *w = dr_selector_scope(ld, spec, ns, gw, why != NULL);
+		const char *w =
+			dr_selector_scope(ld, spec, ns, egress_namespace(ld->cfg), why != NULL);
 
 		why = why != NULL ? why : w;
 	}

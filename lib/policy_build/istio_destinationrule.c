@@ -358,6 +358,7 @@ void
 load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *spec)
 {
 	struct destination_rule dr = { 0 };
+	struct export_view view;
 	const struct ynode *hn, *tp;
 	const char *host;
 	/* the namespace kubectl would put a namespace-less manifest in */
@@ -397,7 +398,9 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	dr.max_connections = dr.s.max_connections;
 	dr.connect_timeout_ms = dr.s.connect_timeout_ms;
 	/* also whether its workloadSelector, if any, picks the gateway */
-	dr.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_DR);
+	dr.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_DR, &view);
+	dr.priv = view.priv;
+	dr.exported = view.exported;
 	yr_pop(&ld->r, mark);
 	model_add_dr(ld, &dr);
 }

@@ -121,8 +121,14 @@ int ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md);
 void ld_string_map(struct ld *ld, const struct ynode *map,
 		   void (*f)(struct ld *, const char *, const char *, void *), void *arg);
 void ld_label_add(struct ld *ld, const char *k, const char *v, void *arg);
+/* How Istio indexes a DestinationRule by its exportTo (istio_common.c dr_export_view()). */
+struct export_view {
+	bool local;    /* in its own namespace's pool */
+	bool priv;     /* there only */
+	bool exported; /* in the exported pool, exported to the gateway's namespace */
+};
 const char *ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
-			 enum egress_export_kind kind);
+			 enum egress_export_kind kind, struct export_view *view);
 bool istio_exported_to(const char *const *e, size_t n, const char *res_ns, const char *to);
 size_t ld_selector_check(struct ld *ld, const struct ynode *ws, const char *field, bool *ours);
 const struct proto_info *istio_proto_find(const char *name);

@@ -865,7 +865,7 @@ load_service_entry(struct ld *ld, const struct meta *md, const struct ynode *spe
 	se_endpoints(ld, spec, &se, &cx);
 	se.hidden = se_workload_selector(ld, spec, &se);
 	has_selector = se.hidden != NULL;
-	hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_SE);
+	hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_SE, NULL);
 	if (se.hidden == NULL)
 		se.hidden = hidden;
 	se_subject_alt_names(ld, spec);

@@ -968,7 +968,7 @@ load_virtual_service(struct ld *ld, const struct meta *md, const struct ynode *s
 	 */
 	vs_routes(ld, spec, &vs, true, vs.n_gateways == 0 || !to_mesh, &warned);
 	vs_routes(ld, spec, &vs, false, vs.n_gateways == 0 || !to_mesh, &warned);
-	vs.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_VS);
+	vs.hidden = ld_export_to(ld, spec, md, EGRESS_EXPORT_VS, NULL);
 	yr_pop(&ld->r, mark);
 	model_add_vs(ld, &vs);
 }

@@ -173,6 +173,9 @@ struct destination_rule {
 	struct dr_port_settings *ports; /**< trafficPolicy.portLevelSettings */
 	unsigned int n_ports;
 	const char *hidden; /**< why it does not apply to the gateway, NULL: it does */
+	/* where Istio's DestinationRule lookup finds it (compile.c dr_lookup()) */
+	bool priv;     /**< its own namespace's pool only: exportTo "." (or it) alone */
+	bool exported; /**< the exported pool, and exported to the gateway's namespace */
 	struct ypos pos;
 };
 

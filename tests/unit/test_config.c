@@ -264,9 +264,9 @@ test_every_key(void **state)
 			   "  namespace: egress\n"
 			   "  root_namespace: mesh-root\n"
 			   "  default_export_to:\n"
-			   "    service_entry: [\".\", istio-system]\n"
+			   "    service_entry: [\".\", \"*\"]\n"
 			   "    virtual_service: [\"*\"]\n"
-			   "    destination_rule: [\"~\"]\n"
+			   "    destination_rule: [\".\"]\n"
 			   "flows:\n"
 			   "  max: 16777216\n"
 			   "  timeouts: {established: 2h4m, transitory: 4m, time_wait: 1500ms}\n"
@@ -327,11 +327,11 @@ test_every_key(void **state)
 	assert_string_equal(egress_root_namespace(&cfg), "mesh-root");
 	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_SE].n, 2);
 	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_SE].v[0], ".");
-	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_SE].v[1], "istio-system");
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_SE].v[1], "*");
 	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_VS].n, 1);
 	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_VS].v[0], "*");
 	assert_int_equal(cfg.default_export_to[EGRESS_EXPORT_DR].n, 1);
-	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_DR].v[0], "~");
+	assert_string_equal(cfg.default_export_to[EGRESS_EXPORT_DR].v[0], ".");
 
 	assert_int_equal(cfg.flows_max, 16777216);
 	assert_int_equal(cfg.timeout_established_ms, 7440000);
@@ -716,6 +716,19 @@ test_policy_errors(void **state)
 	      "7:22: error: policy.default_export_to.virtual_service: expected a list of "
 	      "namespaces, got a scalar\n"
 	      "8:5: warning: unknown key \"gateway\" in policy.default_export_to\n");
+	/* accepted as Istio's meshConfig accepts them, but only "." and "*" count */
+	check(PORTS_OK "policy:\n  default_export_to:\n    service_entry: [istio-system, \"~\"]\n"
+		       "    destination_rule: [\".\", cart]\n",
+	      0,
+	      "6:21: warning: policy.default_export_to.service_entry[0]: Istio honours only "
+	      "\".\" and \"*\" in a mesh default exportTo: \"istio-system\" is ignored (a "
+	      "default without them exports to no namespace)\n"
+	      "6:35: warning: policy.default_export_to.service_entry[1]: Istio honours only "
+	      "\".\" and \"*\" in a mesh default exportTo: \"~\" is ignored (a default "
+	      "without them exports to no namespace)\n"
+	      "7:29: warning: policy.default_export_to.destination_rule[1]: Istio honours "
+	      "only \".\" and \"*\" in a mesh default exportTo: \"cart\" is ignored (a "
+	      "default without them exports to every namespace)\n");
 
 	text = malloc(4096);
 	assert_non_null(text);

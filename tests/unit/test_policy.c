@@ -1014,6 +1014,16 @@ static const char scope_ns_yaml[] =
 	"spec: {host: c.example.com,\n"
 	"  trafficPolicy: {connectionPool: {tcp: {maxConnections: 3}}}}\n";
 
+/* dir/se.yaml holds text (unless NULL); path (PATH_MAX) gets its path, cfg a test config. */
+static void
+scope_file(const char *dir, const char *text, char *path, struct egress_config *cfg)
+{
+	snprintf(path, PATH_MAX, "%s/se.yaml", dir);
+	if (text != NULL)
+		write_file(dir, "se.yaml", text);
+	test_cfg(cfg);
+}
+
 /* policy.namespace moves what "." and namespaces show; default_export_to the mesh default. */
 static void
 test_scope_namespace(void **state)
@@ -1025,9 +1035,7 @@ test_scope_namespace(void **state)
 	struct policy *p;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/se.yaml", dir);
-	write_file(dir, "se.yaml", scope_ns_yaml);
-	test_cfg(&cfg);
+	scope_file(dir, scope_ns_yaml, path, &cfg);
 
 	/* istio-system (the default): its own "." and the "*" default */
 	p = build_cfg(path, &cfg, &dl);
@@ -1059,20 +1067,290 @@ test_scope_namespace(void **state)
 	expect_443(p, 1, "192.0.2.3", NULL);
 	assert_non_null(find_diag(&dl, "se.yaml:21:18: warning: metadata.name: ServiceEntry "
 				       "without exportTo is exported to the mesh default "
-				       "(policy.default_export_to.service_entry), which the "
-				       "gateway's namespace (istio-system) is not in: admits "
+				       "(policy.default_export_to.service_entry), which Istio "
+				       "reads as its own namespace only (default): admits "
 				       "nothing"));
 	release(p, &dl);
 
-	/* and one of "~" for DestinationRules drops the cap */
+	/*
+	 * one of "~" for DestinationRules keeps the cap: Istio honours only "."
+	 * there, anything else exports the rule to every namespace
+	 */
 	cfg.default_export_to[EGRESS_EXPORT_SE].n = 0;
 	cfg.default_export_to[EGRESS_EXPORT_DR].v[0] = tilde;
 	cfg.default_export_to[EGRESS_EXPORT_DR].n = 1;
 	p = build_cfg(path, &cfg, &dl);
 	expect_443(p, 2, "192.0.2.3", "192.0.2.4");
 	r = rule_find(p, "192.0.2.3", 32, 443, IPPROTO_TCP);
-	assert_int_equal(p->rules[r].max_connections, 0);
+	assert_int_equal(p->rules[r].max_connections, 3);
 	release(p, &dl);
+}
+
+static const char scope_default_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: s, namespace: cart}\n"
+	"spec: {hosts: [a.example.com], addresses: [192.0.2.1],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: g, namespace: istio-system}\n"
+	"spec: {hosts: [b.example.com], addresses: [192.0.2.2],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: cap, namespace: cart}\n"
+	"spec: {host: a.example.com,\n"
+	"  trafficPolicy: {connectionPool: {tcp: {maxConnections: 7}}}}\n";
+
+/* The cap of 192.0.2.1's rule (cart/s), which must be there. */
+static uint32_t
+cart_cap(const struct policy *p)
+{
+	int r = rule_find(p, "192.0.2.1", 32, 443, IPPROTO_TCP);
+
+	assert_true(r >= 0);
+	return p->rules[r].max_connections;
+}
+
+/*
+ * The mesh default exportTo (policy.default_export_to) as Istio's push
+ * context honours it: only "." and "*". For ServiceEntries (and
+ * VirtualServices) "." wins (own namespace only), else "*" is everyone, else
+ * nobody; for DestinationRules "." keeps them in their namespace, anything
+ * else exports them to all.
+ */
+static void
+test_scope_default_export(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], dot[] = ".", star[] = "*", gw[] = "istio-system", cart[] = "cart";
+	struct diag_list dl = { 0 };
+	struct egress_config cfg;
+	struct policy *p;
+
+	scope_file(dir, scope_default_yaml, path, &cfg);
+
+	/* [istio-system]: a namespace only, so nobody (not the gateway's namespace) */
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[0] = gw;
+	cfg.default_export_to[EGRESS_EXPORT_SE].n = 1;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->n_rules, 0);
+	assert_non_null(find_diag(&dl, "se.yaml:3:18: warning: metadata.name: ServiceEntry "
+				       "without exportTo is exported to the mesh default "
+				       "(policy.default_export_to.service_entry), which Istio "
+				       "reads as nobody (it honours only \".\" and \"*\" there): "
+				       "admits nothing"));
+	release(p, &dl);
+
+	/* [".", "*"]: "." wins, the gateway's own namespace only */
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[0] = dot;
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[1] = star;
+	cfg.default_export_to[EGRESS_EXPORT_SE].n = 2;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 1, "192.0.2.2", NULL);
+	assert_non_null(find_diag(&dl, "se.yaml:3:18: warning: metadata.name: ServiceEntry "
+				       "without exportTo is exported to the mesh default "
+				       "(policy.default_export_to.service_entry), which Istio "
+				       "reads as its own namespace only (cart): admits nothing"));
+	release(p, &dl);
+
+	/* ["*", cart]: everyone */
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[0] = star;
+	cfg.default_export_to[EGRESS_EXPORT_SE].v[1] = cart;
+	p = build_cfg(path, &cfg, &dl);
+	expect_443(p, 2, "192.0.2.1", "192.0.2.2");
+	assert_int_equal(cart_cap(p), 7);
+	release(p, &dl);
+
+	/* DestinationRules: [istio-system] and [cart] export to all, "." keeps it in cart */
+	cfg.default_export_to[EGRESS_EXPORT_SE].n = 0;
+	cfg.default_export_to[EGRESS_EXPORT_DR].v[0] = cart;
+	cfg.default_export_to[EGRESS_EXPORT_DR].n = 1;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->n_rules, 2);
+	assert_int_equal(cart_cap(p), 7);
+	release(p, &dl);
+	cfg.default_export_to[EGRESS_EXPORT_DR].v[0] = gw;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(cart_cap(p), 7);
+	release(p, &dl);
+	cfg.default_export_to[EGRESS_EXPORT_DR].v[0] = star;
+	cfg.default_export_to[EGRESS_EXPORT_DR].v[1] = dot;
+	cfg.default_export_to[EGRESS_EXPORT_DR].n = 2;
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->n_rules, 2);
+	assert_int_equal(cart_cap(p), 0);
+	release(p, &dl);
+}
+
+static const char scope_vs_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: Gateway\n"
+	"metadata: {name: egress, namespace: istio-system}\n"
+	"spec: {selector: {istio: egressgateway}, servers: [{port: {number: 443, name: tls,\n"
+	"  protocol: TLS}, hosts: [\"*/*\"], tls: {mode: PASSTHROUGH}}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: s, namespace: istio-system}\n"
+	"spec: {hosts: [a.example.com], addresses: [192.0.2.1],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: t, namespace: istio-system}\n"
+	"spec: {hosts: [b.example.com], addresses: [192.0.2.2], resolution: STATIC,\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], endpoints: [{address: 192.0.2.9}]}\n"
+	"---\n"
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: r, namespace: cart}\n"
+	"spec: {hosts: [a.example.com], gateways: [istio-system/egress],\n"
+	"  tls: [{match: [{port: 443, sniHosts: [a.example.com]}],\n"
+	"    route: [{destination: {host: b.example.com}}]}]}\n";
+
+/* Whether 192.0.2.1's rule (istio-system/s) follows cart/r; any other route fails. */
+static bool
+vs_routed(const char *path, struct egress_config *cfg)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p = build_cfg(path, cfg, &dl);
+	int r = rule_find(p, "192.0.2.1", 32, 443, IPPROTO_TCP);
+	bool routed;
+
+	assert_true(r >= 0);
+	routed = p->rules[r].route != NULL;
+	if (routed)
+		assert_string_equal(p->rules[r].route, "cart/r tls[0]");
+	release(p, &dl);
+	return routed;
+}
+
+/* The VirtualService default, as the ServiceEntry one: "." wins, a namespace is nobody. */
+static void
+test_scope_default_export_vs(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], dot[] = ".", star[] = "*", gw[] = "istio-system";
+	struct egress_config cfg;
+	struct egress_export_to *d;
+
+	scope_file(dir, scope_vs_yaml, path, &cfg);
+	d = &cfg.default_export_to[EGRESS_EXPORT_VS];
+	assert_true(vs_routed(path, &cfg)); /* unset: "*" */
+	d->v[0] = gw;
+	d->n = 1;
+	assert_false(vs_routed(path, &cfg));
+	d->v[0] = dot;
+	d->v[1] = star;
+	d->n = 2;
+	assert_false(vs_routed(path, &cfg));
+	d->v[0] = star;
+	d->v[1] = gw;
+	assert_true(vs_routed(path, &cfg));
+}
+
+/* A ServiceEntry of ext (192.0.2.1:443) and DestinationRules for its host. */
+static const char dr_se_ext[] =
+	"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+	"metadata: {name: s, namespace: ext}\n"
+	"spec: {hosts: [a.example.com], addresses: [192.0.2.1],\n"
+	"  ports: [{number: 443, name: tls, protocol: TLS}], resolution: NONE}\n";
+
+/* Write se.yaml: the entry, then a DestinationRule ns/d capping at cap per ns given. */
+static void
+write_drs(const char *dir, const char *const *ns, const unsigned int *cap, unsigned int n,
+	  const char *extra)
+{
+	char text[4096];
+	size_t off = (size_t)snprintf(text, sizeof(text), "%s", dr_se_ext);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(
+			text + off, sizeof(text) - off,
+			"---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+			"metadata: {name: d%u, namespace: %s}\n"
+			"spec: {host: a.example.com,\n"
+			"  trafficPolicy: {connectionPool: {tcp: {maxConnections: %u}}}%s}\n",
+			i, ns[i], cap[i], i == 0 && extra != NULL ? extra : "");
+	assert_true(off < sizeof(text));
+	write_file(dir, "se.yaml", text);
+}
+
+/* The one rule's cap and DestinationRule (NULL: none). */
+static void
+expect_dr(const char *path, struct egress_config *cfg, uint32_t cap, const char *dr)
+{
+	struct diag_list dl = { 0 };
+	struct policy *p = build_cfg(path, cfg, &dl);
+
+	assert_int_equal(p->n_rules, 1);
+	assert_int_equal(p->rules[0].max_connections, cap);
+	if (dr == NULL)
+		assert_null(p->rules[0].dr);
+	else
+		assert_string_equal(p->rules[0].dr, dr);
+	release(p, &dl);
+}
+
+/*
+ * Istio's DestinationRule lookup (push_context.go destinationRule()): the
+ * proxy's namespace (when that is the root namespace: its rules kept there),
+ * then the rules the service's namespace exports to the proxy, then those of
+ * the root namespace. One of any other namespace never applies.
+ */
+static void
+test_scope_dr_lookup(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], egress[] = "egress";
+	static const char *const third[] = { "third" };
+	static const char *const third_root[] = { "third", "istio-system" };
+	static const char *const svc_root[] = { "istio-system", "ext" };
+	static const char *const priv_svc_root[] = { "istio-system", "ext", "istio-system" };
+	static const char *const gw_svc_root[] = { "ext", "istio-system", "egress" };
+	static const unsigned int caps[] = { 5, 7, 6 }, caps2[] = { 9, 6, 7 },
+				  caps3[] = { 6, 7, 8 };
+	struct diag_list dl = { 0 };
+	struct egress_config cfg;
+	struct policy *p;
+
+	scope_file(dir, NULL, path, &cfg);
+
+	/* a third namespace's rule, even exported to "*", applies to nothing */
+	write_drs(dir, third, caps, 1, ", exportTo: [\"*\"]");
+	p = build_cfg(path, &cfg, &dl);
+	assert_int_equal(p->n_rules, 1);
+	assert_int_equal(p->rules[0].max_connections, 0);
+	assert_null(p->rules[0].dr);
+	assert_non_null(find_diag(&dl, "se.yaml:9:18: warning: DestinationRule third/d0: "
+				       "Istio looks for the DestinationRule of a host in the "
+				       "gateway's namespace (istio-system), the ServiceEntry's "
+				       "and the root namespace (istio-system), never in third: "
+				       "its traffic policy applies to nothing here"));
+	release(p, &dl);
+
+	/* the root namespace's applies */
+	write_drs(dir, third_root, caps, 2, NULL);
+	expect_dr(path, &cfg, 7, "istio-system/d1");
+
+	/* the service's namespace comes before the root's */
+	write_drs(dir, svc_root, caps + 1, 2, NULL);
+	expect_dr(path, &cfg, 6, "ext/d1");
+
+	/* a gateway in the root namespace: the root's rules kept there come first */
+	write_drs(dir, priv_svc_root, caps2, 3, ", exportTo: [\".\"]");
+	expect_dr(path, &cfg, 9, "istio-system/d0");
+
+	/* a gateway in egress: its own namespace's first, then ext's, then the root's */
+	cfg.ns = egress;
+	write_drs(dir, gw_svc_root, caps3, 3, NULL);
+	expect_dr(path, &cfg, 8, "egress/d2");
+	write_drs(dir, gw_svc_root, caps3, 2, NULL);
+	expect_dr(path, &cfg, 6, "ext/d0");
+	/* ext's kept in ext ("."): the root's */
+	write_drs(dir, gw_svc_root, caps3, 2, ", exportTo: [\".\"]");
+	expect_dr(path, &cfg, 7, "istio-system/d1");
+	/* and the root's, kept in istio-system, does not reach egress */
+	write_drs(dir, svc_root, caps2, 1, ", exportTo: [\".\"]");
+	expect_dr(path, &cfg, 0, NULL);
 }
 
 static const char scope_sidecar_yaml[] =
@@ -1703,6 +1981,12 @@ main(void)
 		cmocka_unit_test(test_sidecar_outbound),
 		cmocka_unit_test(test_scope_export),
 		cmocka_unit_test_setup_teardown(test_scope_namespace, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_scope_default_export, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_scope_dr_lookup, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_scope_default_export_vs, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_scope_sidecar, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_scope_selector),

@@ -58,6 +58,10 @@ struct egress_export_to {
 	unsigned int n;
 };
 
+/** api.socket's default, and its longest length + 1 (sun_path) */
+#define EGRESS_API_SOCKET_DEFAULT "/run/egressd/egressd.sock"
+#define EGRESS_API_SOCKET_MAX     108
+
 struct egress_config {
 	char *path; /**< the config file */
 	char *dir;  /**< its folder: sources are relative to it */
@@ -95,6 +99,9 @@ struct egress_config {
 	bool tcp_liberal;                   /**< flows.tcp_liberal: skip window checks */
 
 	unsigned int workers; /**< default 1 */
+
+	/** api.socket: egressctl's UNIX socket (doc/api.md) */
+	char api_socket[EGRESS_API_SOCKET_MAX];
 };
 
 /** The appliance's namespace (policy.namespace); cfg may be NULL. */

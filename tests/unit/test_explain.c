@@ -24,6 +24,7 @@
 #include "policy_build.h"
 #include "test_common.h"
 #include "test_policy_common.h"
+#include "test_random_policy.h"
 
 static struct policy *
 build_dir(const char *dir, enum egress_outbound outbound)
@@ -195,55 +196,8 @@ test_closest(void **state)
 /* --------------------------------------------- randomized agreement */
 
 #define RAND_POLICIES 40
-#define RAND_ENTRIES  12
 #define RAND_KEYS     2048
 #define BURST         32 /* DP_BURST_MAX: the workers classify bursts */
-
-static const uint16_t rand_ports[] = { 53, 80, 443, 5432, 6379, 6380 };
-
-/* 10.0.x.y with few distinct values: prefixes overlap, keys hit them. */
-static uint32_t
-rand_addr(void)
-{
-	return (UINT32_C(10) << 24) | ((uint32_t)(rand() % 4) << 8) | (uint32_t)(rand() % 8);
-}
-
-static void
-write_random_policy(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	unsigned int i, j, n_ports;
-
-	assert_non_null(f);
-	for (i = 0; i < RAND_ENTRIES; i++) {
-		uint32_t a = rand_addr();
-		unsigned int len = (unsigned int)(22 + rand() % 11);
-		uint32_t mask = ~UINT32_C(0) << (32 - len);
-		uint16_t used[RAND_ENTRIES] = { 0 };
-
-		a &= mask;
-		fprintf(f,
-			"%sapiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: "
-			"se%u, namespace: ns}\nspec:\n  hosts: [se%u.example]\n  location: "
-			"MESH_EXTERNAL\n  resolution: NONE\n  addresses: [%u.%u.%u.%u/%u]\n  ports:\n",
-			i ? "---\n" : "", i, i, a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
-			a & 0xff, len);
-		n_ports = (unsigned int)(1 + rand() % 3);
-		for (j = 0; j < n_ports; j++) {
-			uint16_t port = rand_ports[rand() % 6];
-			unsigned int u;
-
-			for (u = 0; u < j && used[u] != port; u++)
-				;
-			if (u < j)
-				continue; /* a port twice in one entry is an error */
-			used[j] = port;
-			fprintf(f, "  - {number: %u, name: p%u, protocol: %s}\n", port, j,
-				rand() % 3 == 0 ? "UDP" : "TCP");
-		}
-	}
-	assert_int_equal(fclose(f), 0);
-}
 
 /* The longest prefix that lists the key, by a walk of every rule. */
 static int
@@ -279,16 +233,16 @@ test_random_agreement(void **state)
 			n % 4 == 3 ? EGRESS_OUTBOUND_ALLOW_ANY : EGRESS_OUTBOUND_REGISTRY_ONLY;
 		struct policy *p;
 
-		write_random_policy(path);
+		assert_int_equal(random_policy_write(path), 0);
 		p = build_dir(path, ob);
 		assert_non_null(p);
 		for (i = 0; i < RAND_KEYS; i++) {
 			keys[i] = (struct flow_key){
 				.src_ip = htonl(0x0a080000u | (uint32_t)(rand() & 0xffff)),
-				.dst_ip = htonl(rand_addr() ^ (rand() % 5 == 0 ? 0x100000u : 0)),
+				.dst_ip = htonl(rand_probe_addr()),
 				.src_port = htons((uint16_t)(1024 + rand() % 60000)),
-				.dst_port = htons(rand_ports[rand() % 6]),
-				.proto = rand() % 3 == 0 ? IPPROTO_UDP : IPPROTO_TCP,
+				.dst_port = htons(rand_port()),
+				.proto = rand_proto(),
 			};
 		}
 		/* the data path: bursts, as stage_flows() hands them over */

@@ -62,6 +62,7 @@ struct options {
 	bool check;
 	long exit_when_idle_ms; /* < 0: never */
 	unsigned long mbufs;    /* 0: sized from the queues */
+	const char *api_socket; /* NULL: the config's api.socket */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -79,14 +80,16 @@ on_signal(int sig)
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: egressd [EAL options] -- -c FILE [--exit-when-idle MS]\n"
-		     "       egressd --check -c FILE\n"
-		     "  -c, --config FILE       appliance config (doc/configuration.md)\n"
-		     "      --check             load, validate and compile; print the allowlist\n"
-		     "      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
-		     "      --mbufs N           mbufs in the packet pool (default: sized from the\n"
-		     "                          queues; a pcap replay holds its capture in it)\n"
-		     "  -h, --help              this text\n");
+	fprintf(out,
+		"usage: egressd [EAL options] -- -c FILE [--exit-when-idle MS]\n"
+		"       egressd --check -c FILE\n"
+		"  -c, --config FILE       appliance config (doc/configuration.md)\n"
+		"      --check             load, validate and compile; print the allowlist\n"
+		"      --exit-when-idle MS exit once every RX queue was empty for MS ms\n"
+		"      --api-socket PATH   egressctl's socket instead of the config's api.socket\n"
+		"      --mbufs N           mbufs in the packet pool (default: sized from the\n"
+		"                          queues; a pcap replay holds its capture in it)\n"
+		"  -h, --help              this text\n");
 }
 
 /* @return 0; 1 when --help was shown; -1 after printing what is wrong. */
@@ -98,6 +101,7 @@ parse_app_args(int argc, char **argv, struct options *o)
 		{ "check", no_argument, NULL, 'k' },
 		{ "exit-when-idle", required_argument, NULL, 'i' },
 		{ "mbufs", required_argument, NULL, 'm' },
+		{ "api-socket", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +116,9 @@ parse_app_args(int argc, char **argv, struct options *o)
 			break;
 		case 'k':
 			o->check = true;
+			break;
+		case 'a':
+			o->api_socket = optarg;
 			break;
 		case 'i':
 			errno = 0;
@@ -551,9 +558,11 @@ teardown(struct appliance *a)
 {
 	unsigned int p, w;
 
-	/* nothing below may be read by a scrape or a telemetry request any more */
+	/* nothing below may be read by a scrape, an API or a telemetry request
+	 * any more */
 	ctl_metrics_stop(a->metrics);
 	a->metrics = NULL;
+	ctl_api_stop();
 	ctl_telemetry_close();
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {
@@ -611,6 +620,11 @@ run(struct appliance *a, const struct options *o)
 	/* the outside gateway is needed by the first packet: ask now */
 	if (a->conf.port[DP_OUTSIDE].gateway != 0)
 		ctl_resolve(&a->ctl, DP_OUTSIDE, a->conf.port[DP_OUTSIDE].gateway, mono_ms());
+
+	/* before "ready": whoever waits for it may ask egressctl at once */
+	if (ctl_api_start(&a->ctl,
+			  o->api_socket != NULL ? o->api_socket : a->ctl.cfg->api_socket) != 0)
+		EGRESS_LOG(WARNING, "no API socket: egressctl cannot reach this egressd");
 
 	printf("egressd: ready workers=%u policy_generation=%u rules=%u inside=port%u "
 	       "outside=port%u\n",

@@ -401,6 +401,7 @@ log_reload_why(uint32_t why)
 		[CTL_RELOAD_SOURCES] = "policy sources changed",
 		[CTL_RELOAD_TELEMETRY] = "/egress/reload",
 		[CTL_RELOAD_DNS] = "DNS answers changed",
+		[CTL_RELOAD_API] = "egressctl reload",
 	};
 	char line[128]; /* every reason at once fits */
 	size_t used = 0;

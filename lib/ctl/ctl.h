@@ -40,6 +40,7 @@ enum ctl_reload_why {
 	CTL_RELOAD_SOURCES,    /**< inotify saw a source change (watch.c) */
 	CTL_RELOAD_TELEMETRY,  /**< the /egress/reload command */
 	CTL_RELOAD_DNS,        /**< the background resolver's answers changed */
+	CTL_RELOAD_API,        /**< egressctl reload (api.c) */
 	CTL_RELOAD_WHY_MAX,
 };
 
@@ -170,6 +171,18 @@ int ctl_telemetry_init(struct ctl *c);
  * and those in progress are waited for. (The commands stay registered.)
  */
 void ctl_telemetry_close(void);
+
+/**
+ * Serve egressd's API (doc/api.md) on a UNIX socket at path, on a control
+ * thread of its own: the folder is created, the socket made mode 0660, a
+ * stale socket file (nobody listening) replaced. Its readers of the
+ * published policy take ids of the CTL_TEL_READERS pool, one short stretch
+ * at a time. After ctl_telemetry_init(). @return 0, or -errno (logged).
+ */
+int ctl_api_start(struct ctl *c, const char *path);
+
+/** Stop the API thread, close its clients, remove the socket; before teardown. */
+void ctl_api_stop(void);
 
 /** Sum every worker's counters. */
 void ctl_stats_sum(const struct ctl *c, struct dp_stats *sum);

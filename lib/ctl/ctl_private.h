@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ctl.h"
+#include "flow.h"
 
 /** The ports' names in the operator's output: "inside", "outside". */
 extern const char *const ctl_port_names[DP_NPORTS];
@@ -40,5 +41,31 @@ struct ctl_stats_out {
  * read racily (never torn), the DNS cache never.
  */
 void ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx);
+
+/**
+ * A QSBR reader id of the pool after the workers' (CTL_TEL_READERS), for a
+ * thread that reads the published policy: telemetry listings, the API
+ * (api.c). Atomics, no lock. @return the id's slot 0..CTL_TEL_READERS-1
+ * (the id is n_workers + slot), or -1 when every id is taken.
+ */
+int ctl_reader_take(void);
+
+/** Give slot back, after its id went offline. */
+void ctl_reader_give(int slot);
+
+/** One flow as a reader sees it: its fields copied, racily (flow.h). */
+struct ctl_flow_view {
+	struct flow_key out; /**< as the client sent it */
+	struct flow_key in;  /**< as replies arrive: remote -> NAT address:port */
+	uint32_t rule;       /**< in the policy of policy_gen */
+	uint32_t policy_gen;
+	uint8_t state; /**< enum flow_state */
+};
+
+/**
+ * Slot i of worker w's flow table, when it holds a flow. Any thread:
+ * slots are never freed while the appliance runs.
+ */
+bool ctl_flow_at(const struct ctl *c, unsigned int w, uint32_t i, struct ctl_flow_view *v);
 
 #endif

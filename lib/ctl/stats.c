@@ -56,6 +56,21 @@ ctl_flows_active(const struct ctl *c)
 	return n;
 }
 
+bool
+ctl_flow_at(const struct ctl *c, unsigned int w, uint32_t i, struct ctl_flow_view *v)
+{
+	const struct flow *f = flow_table_at(dp_worker_flows(c->workers[w]), i);
+
+	if (f == NULL || !__atomic_load_n(&f->in_use, __ATOMIC_RELAXED))
+		return false;
+	v->out = f->key[FLOW_DIR_OUT];
+	v->in = f->key[FLOW_DIR_IN];
+	v->rule = LOAD(f->rule);
+	v->policy_gen = LOAD(f->policy_gen);
+	v->state = LOAD(f->state);
+	return true;
+}
+
 uint64_t
 ctl_bytes_per_flow(const struct ctl *c)
 {

@@ -184,8 +184,8 @@ static uint32_t tel_readers; /* bit i: reader id n_workers + i is taken */
 
 _Static_assert(CTL_TEL_READERS >= 1 && CTL_TEL_READERS < 32, "one bit per reader id");
 
-static int
-reader_take(void)
+int
+ctl_reader_take(void)
 {
 	uint32_t all = (UINT32_C(1) << CTL_TEL_READERS) - 1;
 	uint32_t taken = __atomic_load_n(&tel_readers, __ATOMIC_RELAXED);
@@ -201,8 +201,8 @@ reader_take(void)
 }
 
 /* After the id's offline: the next listing to take it goes online after. */
-static void
-reader_give(int i)
+void
+ctl_reader_give(int i)
 {
 	__atomic_fetch_and(&tel_readers, ~(UINT32_C(1) << i), __ATOMIC_RELEASE);
 }
@@ -216,7 +216,7 @@ rules_reply(struct rte_tel_data *d)
 	uint32_t i;
 
 	if (tel_ctl->qsbr != NULL) {
-		slot = reader_take();
+		slot = ctl_reader_take();
 		if (slot < 0) {
 			rte_tel_data_start_dict(d);
 			rte_tel_data_add_dict_string(
@@ -243,7 +243,7 @@ rules_reply(struct rte_tel_data *d)
 	}
 	if (slot >= 0) {
 		rte_rcu_qsbr_thread_offline(tel_ctl->qsbr, id);
-		reader_give(slot);
+		ctl_reader_give(slot);
 	}
 	return 0;
 }
@@ -264,24 +264,21 @@ flows_reply(struct rte_tel_data *d)
 		uint32_t i, cap = flow_table_capacity(ft);
 
 		for (i = 0; i < cap; i++) {
-			const struct flow *f = flow_table_at(ft, i);
+			struct ctl_flow_view f;
 			char line[RTE_TEL_MAX_STRING_LEN], a[16], b[16], n[16];
-			uint8_t st;
 
-			if (!__atomic_load_n(&f->in_use, __ATOMIC_RELAXED))
+			if (!ctl_flow_at(c, w, i, &f))
 				continue;
-			st = __atomic_load_n(&f->state, __ATOMIC_RELAXED);
-			per_state[st < FLOW_S_MAX ? st : 0]++;
+			per_state[f.state < FLOW_S_MAX ? f.state : 0]++;
 			if (list == NULL || shown >= TEL_FLOWS_SHOWN)
 				continue;
-			fmt_ip(a, sizeof(a), f->key[FLOW_DIR_OUT].src_ip);
-			fmt_ip(b, sizeof(b), f->key[FLOW_DIR_IN].src_ip);
-			fmt_ip(n, sizeof(n), f->key[FLOW_DIR_IN].dst_ip);
+			fmt_ip(a, sizeof(a), f.out.src_ip);
+			fmt_ip(b, sizeof(b), f.in.src_ip);
+			fmt_ip(n, sizeof(n), f.in.dst_ip);
 			snprintf(line, sizeof(line), "%s:%u -> %s:%u via %s:%u %s w%u", a,
-				 rte_be_to_cpu_16(f->key[FLOW_DIR_OUT].src_port), b,
-				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].src_port), n,
-				 rte_be_to_cpu_16(f->key[FLOW_DIR_IN].dst_port),
-				 flow_state_name(st), w);
+				 rte_be_to_cpu_16(f.out.src_port), b,
+				 rte_be_to_cpu_16(f.in.src_port), n,
+				 rte_be_to_cpu_16(f.in.dst_port), flow_state_name(f.state), w);
 			rte_tel_data_add_array_string(list, line);
 			shown++;
 		}

@@ -50,15 +50,6 @@ nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port)
 	return (int)RTE_MIN((uint32_t)(port - lo) / share, n - 1);
 }
 
-/* Paired pooling (RFC 4787 REQ-2): the address depends on the client only. */
-static inline uint32_t
-nat_addr_of(const struct nat_range *r, uint32_t client_ip)
-{
-	if (r->n_addrs == 1)
-		return r->addrs[0];
-	return r->addrs[rte_hash_crc_4byte(client_ip, 0) % r->n_addrs];
-}
-
 static inline bool
 nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
 {

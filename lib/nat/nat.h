@@ -33,6 +33,18 @@ struct nat_range {
 };
 
 /**
+ * The NAT address of a client (ip network order): paired pooling (RFC 4787
+ * REQ-2), the address depends on the client only. r->n_addrs > 0.
+ */
+static inline uint32_t
+nat_addr_of(const struct nat_range *r, uint32_t client_ip)
+{
+	if (r->n_addrs == 1)
+		return r->addrs[0];
+	return r->addrs[rte_hash_crc_4byte(client_ip, 0) % r->n_addrs];
+}
+
+/**
  * The share of [lo, hi] that worker w of n owns (so the owner of a reply is
  * known from its destination port).
  * @return 0, or -EINVAL when the range has fewer ports than workers.

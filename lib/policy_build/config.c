@@ -34,8 +34,8 @@
 #define CFG_LABEL_PREFIX_MAX    253
 #define CFG_QUOTE_MAX           64 /* bytes of a value in a message */
 
-static const char *const top_keys[] = { "ports",   "nat",     "policy", "flows",
-					"workers", "metrics", NULL };
+static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", "metrics", "api", NULL };
+static const char *const api_keys[] = { "socket", NULL };
 static const char *const policy_keys[] = {
 	"outbound",  "deny",           "on_revoke",         "sources", "labels",
 	"namespace", "root_namespace", "default_export_to", NULL,
@@ -546,6 +546,38 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 	yr_pop(&c->r, mark);
 }
 
+/*
+ * api: { socket: PATH }: egressctl's socket. Absolute, and short enough for
+ * sun_path (108 bytes with its NUL): a longer one could not be bound.
+ */
+static void
+parse_api(struct cfg_ctx *c, const struct ynode *root)
+{
+	size_t mark, m2;
+	const struct ynode *api = cfg_section(c, root, "api", api_keys, &mark);
+	const struct ynode *v;
+
+	if (api == NULL)
+		return;
+	v = ymap_opt(api, "socket");
+	if (v != NULL) {
+		m2 = yr_key(&c->r, "socket");
+		if (yr_scalar(&c->r, v, "a path") != NULL) {
+			if (v->len == 0 || v->str[0] != '/' || strlen(v->str) != v->len)
+				yr_err(&c->r, v, "want an absolute path, got %s",
+				       yr_quote_node(&c->r, v));
+			else if (v->len >= EGRESS_API_SOCKET_MAX)
+				yr_err(&c->r, v, "path longer than %u bytes",
+				       EGRESS_API_SOCKET_MAX - 1);
+			else
+				snprintf(c->cfg->api_socket, sizeof(c->cfg->api_socket), "%s",
+					 v->str);
+		}
+		yr_pop(&c->r, m2);
+	}
+	yr_pop(&c->r, mark);
+}
+
 static void
 set_defaults(struct egress_config *cfg)
 {
@@ -565,6 +597,7 @@ set_defaults(struct egress_config *cfg)
 	cfg->timeout_transitory_ms = CFG_DEFAULT_TRANSITORY;
 	cfg->timeout_time_wait_ms = CFG_DEFAULT_TIME_WAIT;
 	cfg->workers = 1;
+	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", EGRESS_API_SOCKET_DEFAULT);
 }
 
 static void
@@ -585,6 +618,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 	}
 	parse_policy(c, root);
 	parse_flows(c, root);
+	parse_api(c, root);
 	if (yr_get_uint(&c->r, root, "workers", 1, CFG_WORKERS_MAX, NULL, &x) != NULL)
 		cfg->workers = (unsigned int)x;
 	cfg_parse_metrics(c, root);

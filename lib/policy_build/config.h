@@ -64,6 +64,9 @@ struct egress_listen {
 	uint8_t addr[16]; /**< network order; an IPv4 address in the first 4 bytes */
 	uint16_t port;    /**< host order, 1-65535 */
 };
+/** api.socket's default, and its longest length + 1 (sun_path) */
+#define EGRESS_API_SOCKET_DEFAULT "/run/egressd/egressd.sock"
+#define EGRESS_API_SOCKET_MAX     108
 
 struct egress_config {
 	char *path; /**< the config file */
@@ -104,6 +107,8 @@ struct egress_config {
 	unsigned int workers; /**< default 1 */
 
 	struct egress_listen metrics; /**< metrics.listen: GET /metrics; default off */
+	/** api.socket: egressctl's UNIX socket (doc/api.md) */
+	char api_socket[EGRESS_API_SOCKET_MAX];
 };
 
 /** The appliance's namespace (policy.namespace); cfg may be NULL. */

@@ -404,7 +404,8 @@ live_start_redis() {
 # --- egressd ----------------------------------------------------------------
 
 # live_write_config DIR [POLICY_DIR]: an appliance config DIR/egressd.yaml on
-# this topology, its policy folder DIR/policy/ holding a copy of POLICY_DIR's
+# this topology, its API socket DIR/egressd.sock (tests never share one), its
+# policy folder DIR/policy/ holding a copy of POLICY_DIR's
 # *.yaml / *.yml files (empty without POLICY_DIR). Prints the config's path.
 live_write_config() {
 	local dir=$1 src=${2:-} f
@@ -426,6 +427,7 @@ live_write_config() {
 	  deny: drop
 	  sources: [policy/]
 	workers: 1
+	api: { socket: $dir/egressd.sock }
 	EOF
 	echo "$dir/egressd.yaml"
 }

@@ -769,6 +769,32 @@ test_flows_errors(void **state)
 	      "4:10: error: workers: expected a number, got a mapping\n");
 }
 
+/* api.socket: the default, a given path, and its errors at FILE:LINE:COL. */
+static void
+test_api_socket(void **state)
+{
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK, &cfg);
+	assert_string_equal(cfg.api_socket, "/run/egressd/egressd.sock");
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "api: {socket: /tmp/x/e.sock}\n", &cfg);
+	assert_string_equal(cfg.api_socket, "/tmp/x/e.sock");
+	egress_config_free(&cfg);
+	check(PORTS_OK "api: {socket: run/e.sock}\n", -EINVAL,
+	      "4:15: error: api.socket: want an absolute path, got \"run/e.sock\"\n");
+	check(PORTS_OK "api: {socket: [a]}\n", -EINVAL,
+	      "4:15: error: api.socket: expected a path, got a list\n");
+	check(PORTS_OK
+	      "api: {socket: /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, listen: x}\n",
+	      -EINVAL,
+	      "4:15: error: api.socket: path longer than 107 bytes\n"
+	      "4:128: warning: unknown key \"listen\" in api\n");
+	check(PORTS_OK "api: /x\n", -EINVAL, "4:6: error: api: expected a mapping, got a scalar\n");
+}
+
 /* Unknown keys warn, and a config with only warnings loads. */
 static void
 test_unknown_keys_warn(void **state)
@@ -1027,6 +1053,7 @@ main(void)
 		cmocka_unit_test(test_nat_errors),
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_flows_errors),
+		cmocka_unit_test(test_api_socket),
 		cmocka_unit_test(test_unknown_keys_warn),
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_parse_duration),

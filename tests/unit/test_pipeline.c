@@ -30,7 +30,9 @@
 #include "flow.h"
 #include "nat.h"
 #include "neigh.h"
+#include "explain.h"
 #include "policy_build.h"
+#include "test_random_policy.h"
 
 #define IP(a, b, c, d)                                                                             \
 	rte_cpu_to_be_32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -3086,6 +3088,80 @@ test_deny_reset_admin_prohibited(void **state)
 	assert_int_equal(flow_table_count(fx.w->flows), 0);
 }
 
+/*
+ * egressctl explain and the data path agree: random policies, random new
+ * TCP and UDP flows from the client pushed through the pipeline in bursts;
+ * each one has a flow exactly when explain says allow, under the rule
+ * explain names (ALLOW_ANY: no rule, and still a flow), and every deny is
+ * counted as policy_denied.
+ */
+static void
+test_explain_agrees_with_pipeline(void **state)
+{
+	struct policy *saved = fx.conf.policy;
+	char dir[64], path[96];
+	unsigned int n, b, i, allowed = 0, denied = 0;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/egt-pipe-explain-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/random.yaml", dir);
+	srand(29);
+	for (n = 0; n < 24; n++) {
+		unsigned int round_denied = 0;
+		struct policy *p;
+
+		fx.cfg.outbound =
+			n % 4 == 3 ? EGRESS_OUTBOUND_ALLOW_ANY : EGRESS_OUTBOUND_REGISTRY_ONLY;
+		assert_int_equal(random_policy_write(path), 0);
+		p = load_policy(dir, saved->generation + 1 + n);
+		assert_non_null(p);
+		fx.conf.policy = p;
+		rebuild_worker(4096);
+		for (b = 0; b < 8; b++) {
+			struct rte_mbuf *m[32];
+			struct flow_key k[32];
+			struct dp_out out;
+
+			for (i = 0; i < 32; i++) {
+				uint32_t dst = rte_cpu_to_be_32(rand_probe_addr());
+				uint16_t sport = (uint16_t)(2000 + b * 32 + i), dport = rand_port();
+				uint8_t proto = rand_proto();
+
+				k[i] = client_key(dst, sport, dport);
+				k[i].proto = proto;
+				m[i] = proto == IPPROTO_TCP ?
+					       client_seg(sport, dst, dport, RTE_TCP_SYN_FLAG) :
+					       client_udp(sport, dst, dport, 8, false);
+			}
+			memset(&out, 0, sizeof(out));
+			burst(DP_INSIDE, m, 32, &out);
+			free_out(&out);
+			for (i = 0; i < 32; i++) {
+				struct policy_explanation e;
+				uint8_t d;
+				const struct flow *f = flow_table_lookup(fx.w->flows, &k[i], &d);
+
+				policy_explain(p, &k[i], &e);
+				assert_int_equal(f != NULL, e.allow);
+				if (f != NULL)
+					assert_int_equal(f->rule, e.rule);
+				e.allow ? allowed++ : round_denied++;
+			}
+		}
+		assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), round_denied);
+		denied += round_denied;
+		fx.conf.policy = saved;
+		rebuild_worker(4096);
+		policy_free(p);
+	}
+	fx.cfg.outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
+	unlink(path);
+	rmdir(dir);
+	/* both verdicts drawn often */
+	assert_true(allowed > 1000 && denied > 1000);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -3093,6 +3169,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_syn_is_snatted),
+		T(test_explain_agrees_with_pipeline),
 		T(test_reply_is_translated_back),
 		T(test_denied_port_and_host),
 		T(test_deny_reset_answers_syn),

@@ -164,13 +164,7 @@ target(const struct policy *p, int rule, uint32_t i)
 static uint32_t
 classify(const struct policy *p, const char *dst, uint16_t port, uint8_t proto)
 {
-	struct flow_key k = {
-		.src_ip = inet_addr("10.8.0.2"),
-		.dst_ip = inet_addr(dst),
-		.src_port = htons(40000),
-		.dst_port = htons(port),
-		.proto = proto,
-	};
+	struct flow_key k = test_key(dst, port, proto);
 	const struct flow_key *kp = &k;
 	uint32_t r;
 

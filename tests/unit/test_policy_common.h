@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "flow_key.h"
 
 #define CORPUS        "data/istio"
 #define DIAG_LINE_MAX 2048
@@ -40,6 +41,20 @@ test_cfg(struct egress_config *cfg)
 	cfg->n_labels = 1;
 	cfg->flows_max = 1048576;
 	cfg->workers = 1;
+}
+
+/* A client's 5-tuple from 10.8.0.2:40000 (flow_key: network order). */
+static inline struct flow_key
+test_key(const char *dst, uint16_t port, uint8_t proto)
+{
+	struct flow_key k = {
+		.src_ip = inet_addr("10.8.0.2"),
+		.dst_ip = inet_addr(dst),
+		.src_port = htons(40000),
+		.dst_port = htons(port),
+		.proto = proto,
+	};
+	return k;
 }
 
 static inline bool

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# egressctl against a live egressd (the Memorystore topology of lib.sh), every
+# verb, values checked:
+#   - the API socket exists with mode 0660; --help names every verb;
+#   - stats: policy_generation 1, the keys of /egress/stats;
+#   - rules: ServiceEntry/redis-serviceentry 10.59.118.59/32 6379/tcp, its
+#     source file:line, 1 flow;
+#   - explain: allow for 10.59.118.59 6379 (rule, source, NAT address
+#     203.0.113.10, target 10.59.118.59:6379); deny for 6380 with "6380 is
+#     not a port of ServiceEntry redis-serviceentry ..."; deny for
+#     10.59.118.60 with "no ServiceEntry lists 10.59.118.60; ...";
+#   - flows: a held redis connection listed (client, NAT address, state,
+#     rule), the filters; nat: the NAT address with 1 port in use;
+#   - with 1500 more connections (a listing far beyond a socket buffer), two
+#     clients that never read (one never asks, one asks for the flows) stall
+#     neither a third client's stats (< 2 s), a fourth's whole listing nor a
+#     reload (generation 2: the stalled listing holds no QSBR reader);
+#   - reload: ok and policy_generation 3; a broken source: rejected, exit 1,
+#     generation stays 3;
+#   - protocol errors answered with a status line; the socket removed on exit;
+#     a stale socket file is replaced at the next start.
+#
+# Exit: 0 pass, 1 fail, 77 skip (not root, no netns support).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+POLICY_SRC="$LIVE_REPO/config/memorystore/policy"
+EGRESSCTL=${EGRESSCTL:-$LIVE_REPO/build/app/egressctl/egressctl}
+SOCK=""
+
+ctl() {
+	"$EGRESSCTL" -s "$SOCK" "$@"
+}
+
+# pyjson EXPR JSON: evaluate the Python expression EXPR over o = JSON; exit
+# status 0 when true (the value printed).
+pyjson() {
+	python3 -c '
+import json, sys
+o = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print("  ", sys.argv[1], "->", repr(v)[:300])
+if not v:
+    print("   in:", sys.argv[2][:1000])
+sys.exit(0 if v else 1)' "$1" "$2"
+}
+
+# ctl_json_is EXPR VERB [ARGS]: egressctl --json VERB ARGS, and EXPR over it.
+ctl_json_is() {
+	local expr=$1 j
+	shift
+	j=$(ctl --json "$@") || return 1
+	pyjson "$expr" "$j"
+}
+
+check_help() {
+	local out v
+	out=$("$EGRESSCTL" --help) || return 1
+	for v in stats rules flows nat reload explain --src --dst --port --rule --limit --json --socket; do
+		grep -q -- "$v" <<<"$out" || {
+			echo "  --help does not name $v"
+			return 1
+		}
+	done
+}
+
+check_stats() {
+	ctl_json_is 'o["policy_generation"] == 1 and o["reloads"] == 0 and "drops" in o and "policy_denied" in o["drops"] and o["ports"]["inside"]["rx"] > 0' \
+		stats
+}
+
+check_stats_human() {
+	ctl stats | grep -E -q '^policy_generation +1$'
+}
+
+check_rules() {
+	ctl_json_is 'len(o) == 1 and o[0]["rule"] == "ServiceEntry/redis-serviceentry" and o[0]["dst"] == "10.59.118.59/32" and o[0]["port"] == 6379 and o[0]["proto"] == "tcp" and o[0]["flows"] == 1 and o[0]["source"].endswith("policy/redis-serviceentry.yaml:4")' \
+		rules
+}
+
+check_explain_allow() {
+	ctl_json_is 'o["verdict"] == "allow" and o["rule"] == "ServiceEntry/redis-serviceentry" and o["source"].endswith("redis-serviceentry.yaml:4") and o["nat"] == {"address": "203.0.113.10", "target": "10.59.118.59:6379", "targets": 0} and o["reason"] == "allowed by ServiceEntry redis-serviceentry: 10.59.118.59/32 port 6379/tcp"' \
+		explain "$LIVE_MESH_ADDR" "$LIVE_REDIS_HOST" 6379
+}
+
+check_explain_deny_port() {
+	ctl_json_is 'o["verdict"] == "deny" and o["rule"] is None and o["source"] is None and o["nat"] is None and o["reason"] == "6380 is not a port of ServiceEntry redis-serviceentry (10.59.118.59/32 lists 6379/tcp)" and o["closest"] == "ServiceEntry/redis-serviceentry"' \
+		explain "$LIVE_MESH_ADDR" "$LIVE_REDIS_HOST" 6380 tcp
+}
+
+check_explain_deny_host() {
+	local out
+	out=$(ctl explain "$LIVE_MESH_ADDR" "$LIVE_REDIS_OTHER_HOST" 6379) || return 1
+	echo "$out" | sed 's/^/  | /'
+	[[ "$(head -n 1 <<<"$out")" == "deny: no ServiceEntry lists 10.59.118.60; the closest is ServiceEntry redis-serviceentry (10.59.118.59/32 port 6379/tcp)" ]]
+}
+
+# A redis connection held open from the mesh (BLPOP waits).
+HOLD_PID=""
+hold_connection() {
+	local i
+	ip netns exec "$LIVE_MESH_NS" timeout 30 redis-cli -h "$LIVE_REDIS_HOST" \
+		-p "$LIVE_REDIS_PORT" BLPOP egressd:ctl:hold 25 >/dev/null 2>&1 &
+	HOLD_PID=$!
+	live_track_pid "$HOLD_PID"
+	for ((i = 0; i < 50; i++)); do
+		[[ "$(ctl --json flows --dst "$LIVE_REDIS_HOST")" == *established* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+check_flows() {
+	ctl_json_is 'any(f["src"] == "10.8.0.2" and f["dst"] == "10.59.118.59" and f["dport"] == 6379 and f["proto"] == "tcp" and f["nat_src"] == "203.0.113.10" and f["target"] == "10.59.118.59:6379" and f["state"] == "established" and f["rule"] == "ServiceEntry/redis-serviceentry" for f in o)' \
+		flows --src "$LIVE_MESH_ADDR" --dst "$LIVE_REDIS_HOST" --port 6379 \
+		--rule ServiceEntry/redis-serviceentry
+}
+
+check_flows_filters() {
+	local a b c
+	a=$(ctl --json flows --port 6380) || return 1
+	b=$(ctl --json flows --rule nope/none) || return 1
+	c=$(ctl --json flows --limit 1) || return 1
+	pyjson 'o[0] == [] and o[1] == [] and len(o[2]) == 1' "[$a,$b,$c]"
+}
+
+check_flows_human() {
+	ctl flows | grep -E -q '^10\.8\.0\.2:[0-9]+ +10\.59\.118\.59:6379 +tcp +203\.0\.113\.10:[0-9]+ +10\.59\.118\.59:6379 +established +0  ServiceEntry/redis-serviceentry$'
+}
+
+check_nat() {
+	ctl_json_is 'len(o) == 1 and o[0]["address"] == "203.0.113.10" and o[0]["ports_in_use"] == 1 and o[0]["port_lo"] == 1024 and o[0]["port_hi"] == 65535' \
+		nat
+}
+
+# MANY connections from the mesh to redis, held open (or lingering in the
+# table once redis refuses those beyond its maxclients): a flow listing far
+# larger than a socket's buffer.
+MANY=1500
+MANY_PID=""
+open_many() {
+	local i n
+	ip netns exec "$LIVE_MESH_NS" python3 - "$LIVE_REDIS_HOST" "$LIVE_REDIS_PORT" "$MANY" <<-'PY' &
+	import resource, socket, sys, time
+	soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+	resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+	socks = []
+	for i in range(int(sys.argv[3])):
+	    s = socket.socket(); s.setblocking(False)
+	    s.connect_ex((sys.argv[1], int(sys.argv[2])))
+	    socks.append(s)
+	    if i % 100 == 99:
+	        time.sleep(0.05)
+	time.sleep(60)
+	PY
+	MANY_PID=$!
+	live_track_pid "$MANY_PID"
+	for ((i = 0; i < 100; i++)); do
+		n=$(ctl --json stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["flows_active"])')
+		((n > MANY)) && break
+		sleep 0.1
+	done
+	echo "  flows_active: $n"
+	((n > MANY))
+}
+
+# Two clients that never read (one never asks, one asks for the flows and
+# leaves the reply unread, so its buffer and socket fill), then stats and a
+# whole flow listing from two more: answered at once, the listing complete.
+check_silent_clients() {
+	local pid t0 t1 j n r
+	python3 - "$SOCK" <<-'PY' &
+	import socket, sys, time
+	a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1])
+	b = socket.socket(socket.AF_UNIX)
+	b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+	b.connect(sys.argv[1])
+	b.sendall(b'{"version":1,"verb":"flows","args":{}}\n')
+	time.sleep(20)
+	PY
+	pid=$!
+	live_track_pid "$pid"
+	sleep 1
+	t0=$(date +%s%N)
+	j=$(timeout 5 "$EGRESSCTL" -s "$SOCK" --json stats) || {
+		live_stop_pid "$pid" TERM 2 || true
+		return 1
+	}
+	t1=$(date +%s%N)
+	n=$(timeout 10 "$EGRESSCTL" -s "$SOCK" --json flows | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') || n=0
+	# a publish waits for every QSBR reader: the stalled listing holds none
+	r=$(timeout 5 "$EGRESSCTL" -s "$SOCK" reload) || r="reload failed"
+	live_stop_pid "$pid" TERM 2 || true
+	echo "  stats answered in $(((t1 - t0) / 1000000)) ms beside two silent clients; a listing of $n flows; $r"
+	[[ "$r" == "reload ok: policy generation 2, 1 reloads, 0 failures" ]] &&
+		((t1 - t0 < 2000000000 && n > MANY)) && pyjson '"policy_generation" in o' "$j"
+}
+
+check_reload_ok() {
+	local out
+	out=$(ctl reload) || return 1
+	echo "  $out"
+	[[ "$out" == "reload ok: policy generation 3, 2 reloads, 0 failures" ]] || return 1
+	ctl_json_is 'o["policy_generation"] == 3 and o["reloads"] == 2' stats
+}
+
+check_reload_rejected() {
+	local dir=$1 out rc=0
+	echo "kind: ServiceEntry" >"$dir/policy/broken.yaml"
+	echo "metadata: [" >>"$dir/policy/broken.yaml"
+	out=$(ctl reload) || rc=$?
+	rm -f "$dir/policy/broken.yaml"
+	echo "$out" | sed 's/^/  | /'
+	((rc == 1)) || {
+		echo "  exit status $rc, not 1"
+		return 1
+	}
+	grep -q '^reload rejected: policy generation 3, 2 reloads, 1 failures$' <<<"$out" || return 1
+	grep -q '^last error: .*broken.yaml:3:1: error: ' <<<"$out" || return 1
+	ctl_json_is 'o["policy_generation"] == 3 and o["reload_failures"] == 1' stats
+}
+
+# Raw requests: each answered by one status line with the error.
+check_protocol_errors() {
+	python3 - "$SOCK" <<-'PY'
+	import json, socket, sys
+	def ask(line):
+	    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+	    s.sendall(line)
+	    data = b""
+	    while True:
+	        d = s.recv(65536)
+	        if not d:
+	            break
+	        data += d
+	    return [json.loads(l) for l in data.decode().splitlines()]
+	cases = [
+	    (b'{"version":2,"verb":"stats"}\n', "unsupported version (this egressd speaks version 1)"),
+	    (b'{"version":1,"verb":"top"}\n', "unknown verb (stats, rules, flows, nat, reload, explain)"),
+	    (b'{"version":1,"verb":\n', "at byte 20: expected a value"),
+	    (b'{"version":1,"verb":"explain","args":{"src":"10.8.0.2","dst":"x","port":1}}\n',
+	     "args.src and args.dst: IPv4 addresses"),
+	    (b'{"version":1,"verb":"explain","args":{"src":"10.8.0.2","dst":"1.2.3.4","port":70000}}\n',
+	     "explain needs args.port, 1-65535"),
+	]
+	ok = True
+	for req, err in cases:
+	    got = ask(req)
+	    print("  ", req.strip().decode(), "->", got)
+	    ok &= got == [{"status": "error", "error": err}]
+	got = ask(b'{"version":1,"verb":"stats","args":{}}\n')
+	ok &= len(got) == 2 and got[-1] == {"status": "ok", "count": 1}
+	sys.exit(0 if ok else 1)
+	PY
+}
+
+check_usage_errors() {
+	local rc=0
+	ctl explain 10.8.0.2 10.59.118.59 2>/dev/null || rc=$?
+	((rc == 2)) || return 1
+	rc=0
+	ctl frobnicate 2>/dev/null || rc=$?
+	((rc == 2)) || return 1
+	rc=0
+	"$EGRESSCTL" -s "$LIVE_TMP/none.sock" stats 2>/dev/null || rc=$?
+	((rc == 3))
+}
+
+main() {
+	live_require
+	[[ -x "$EGRESSCTL" ]] || live_die "egressctl built at $EGRESSCTL"
+	live_topology_up
+	local conf
+	conf=$(live_write_config "$LIVE_TMP/run1" "$POLICY_SRC")
+	SOCK="$LIVE_TMP/run1/egressd.sock"
+	live_start_egressd "$conf" || live_die "egressd ready with the seed's ServiceEntry"
+	live_pass "egressd ready with the seed's ServiceEntry"
+	live_check "the API socket is a socket of mode 0660" \
+		test "$(stat -c '%F %a' "$SOCK")" = "socket 660"
+	live_check "--help names every verb and option" check_help
+	live_check "explain: allow for $LIVE_REDIS_HOST 6379, rule, source, NAT address and target" \
+		check_explain_allow
+	live_check "explain: deny for 6380: not a port of ServiceEntry redis-serviceentry" \
+		check_explain_deny_port
+	live_check "explain: deny for $LIVE_REDIS_OTHER_HOST: no ServiceEntry lists it (table)" \
+		check_explain_deny_host
+	hold_connection || live_fail "a held redis connection shows up as established"
+	live_check "flows: the held redis connection, NATed, established, under its rule" check_flows
+	live_check "flows: --port, --rule and --limit filter" check_flows_filters
+	live_check "flows: the human table's row" check_flows_human
+	live_check "nat: 203.0.113.10 with ports in use" check_nat
+	live_check "rules: the redis ServiceEntry, 10.59.118.59/32 6379/tcp, 1 flow, its file:line" \
+		check_rules
+	live_check "stats: generation 1, /egress/stats' keys, inside rx > 0" check_stats
+	live_check "stats: the human listing" check_stats_human
+	live_check "$MANY more connections from the mesh are flows" open_many
+	live_check "clients that never read stall neither stats, a full listing nor a reload" \
+		check_silent_clients
+	live_stop_pid "$MANY_PID" TERM 5 || true
+	live_check "reload: ok, policy_generation 3" check_reload_ok
+	live_check "reload of a broken source: rejected, exit 1, generation stays 3" \
+		check_reload_rejected "$LIVE_TMP/run1"
+	live_check "protocol errors answered by a status line" check_protocol_errors
+	live_check "usage errors exit 2, no egressd exits 3" check_usage_errors
+	live_stop_pid "$HOLD_PID" TERM 5 || true
+	live_check "egressd stops on SIGTERM" live_stop_egressd
+	live_check "the socket is removed on exit" test ! -e "$SOCK"
+
+	# a socket file nobody listens on (an egressd that was killed) is replaced
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
+	live_start_egressd "$conf" || live_die "egressd ready over a stale socket file"
+	live_check "a stale socket file is replaced: stats answer" check_stats_human
+	live_check "egressd stops on SIGTERM (second run)" live_stop_egressd
+	live_finish
+}
+
+main "$@"

@@ -34,7 +34,8 @@
 #define CFG_LABEL_PREFIX_MAX    253
 #define CFG_QUOTE_MAX           64 /* bytes of a value in a message */
 
-static const char *const top_keys[] = { "ports", "nat", "policy", "flows", "workers", "metrics", "api", NULL };
+static const char *const top_keys[] = { "ports",   "nat",     "policy", "flows",
+					"workers", "metrics", "api",    NULL };
 static const char *const api_keys[] = { "socket", NULL };
 static const char *const policy_keys[] = {
 	"outbound",  "deny",           "on_revoke",         "sources", "labels",

@@ -431,17 +431,11 @@ static void
 se_endpoint_unix(struct ld *ld, const struct ynode *an, const struct ynode *em,
 		 const struct service_entry *se, struct se_endpoint *ep)
 {
-	const char *path = ep->address + strlen("unix://");
-	size_t len = strlen(path);
-	bool ok = true;
+	char err[MSG_MAX];
+	bool ok = istio_unix_address(istio_unix_path(ep->address), err, sizeof(err));
 
-	if (len == 0) {
-		yr_err(&ld->r, an, "unix address must not be empty");
-		ok = false;
-	} else if (path[0] != '@' && (path[0] != '/' || path[len - 1] == '/')) {
-		yr_err(&ld->r, an, "%s is not an absolute path to a file", path);
-		ok = false;
-	}
+	if (!ok)
+		yr_err(&ld->r, an, "%s", err);
 	if (ymap_key(em, "ports") != NULL) {
 		yr_err(&ld->r, an, "unix endpoint %s must not include ports", ep->address);
 		ok = false;
@@ -500,7 +494,7 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct ynode *e
 	} else if (se->resolution == SE_RES_STATIC) {
 		if (addr == NULL || addr[0] == '\0')
 			se_endpoint_no_address(ld, at, em, ep, cx);
-		else if (strncmp(addr, "unix://", strlen("unix://")) == 0)
+		else if (istio_unix_path(addr) != NULL)
 			se_endpoint_unix(ld, at, em, se, ep);
 		else
 			yr_err(&ld->r, at,

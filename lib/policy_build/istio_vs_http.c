@@ -142,15 +142,6 @@ static const char *const derive_ports[] = { "FROM_PROTOCOL_DEFAULT", "FROM_REQUE
 #define RE2_SYNTAX                                                                                 \
 	"Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)"
 
-static bool
-in_list(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
 /* The value at map[key] when it is present and not null. */
 static const struct ynode *
 present(const struct ynode *map, const char *key)
@@ -286,7 +277,8 @@ match_header_name(struct ld *ld, const struct ynode *k)
 
 	if (k->len == 0)
 		yr_err(&ld->r, k, "header name cannot be empty");
-	else if (!jwt_claim(k->str) && !in_list(k->str, pseudo) && !header_token(k->str, k->len))
+	else if (!jwt_claim(k->str) && !istio_in_list(k->str, pseudo) &&
+		 !header_token(k->str, k->len))
 		yr_err(&ld->r, k, "header name %s is not a valid header name",
 		       yr_quote_node(&ld->r, k));
 }
@@ -689,7 +681,7 @@ cors(struct ld *ld, const struct ynode *c)
 
 		mark = yr_push(&ld->r, ".allowMethods[%zu]", i);
 		m = yr_str(&ld->r, seq->items[i]);
-		if (m != NULL && !in_list(m, cors_methods))
+		if (m != NULL && !istio_in_list(m, cors_methods))
 			yr_err(&ld->r, seq->items[i], "%s is not a supported HTTP method",
 			       yr_quote(&ld->r, m));
 		yr_pop(&ld->r, mark);
@@ -735,7 +727,7 @@ fault(struct ld *ld, const struct ynode *f)
 		if (present(abort, "grpcStatus") != NULL) {
 			const char *s = str_at(ld, abort, "grpcStatus", &n);
 
-			if (n != NULL && !in_list(s, grpc_status))
+			if (n != NULL && !istio_in_list(s, grpc_status))
 				key_err(ld, abort, "grpcStatus",
 					"gRPC status is not supported. See "
 					"https://github.com/grpc/grpc/blob/master/doc/statuscodes.md "
@@ -882,7 +874,7 @@ retry_policy_ok(const char *s, size_t len)
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	return in_list(buf, retry_on);
+	return istio_in_list(buf, retry_on);
 }
 
 static void

@@ -499,6 +499,18 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct ynode *e
 				"endpoint",
 				addr, own->what);
 		}
+	} else if (addr != NULL && istio_ip_address(addr)) {
+		/*
+		 * An IPv6 address with a zone ("fe80::1%eth0"): Istio's
+		 * netutil.IsValidIPAddress() (netip.ParseAddr) takes it, for STATIC
+		 * and DNS alike. The zone is an interface of the host that reads
+		 * it, which is not this gateway's: never a target.
+		 */
+		ep->ignored = true;
+		yr_warn(&ld->r, at,
+			"%s has an IPv6 zone, which names an interface of the host that reads it: "
+			"egressd ignores this endpoint",
+			yr_quote(&ld->r, addr));
 	} else if (se->resolution == SE_RES_STATIC) {
 		if (addr == NULL || addr[0] == '\0')
 			se_endpoint_no_address(ld, at, em, ep, cx);

@@ -810,3 +810,13 @@ ld_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *
 		yr_pop(&ld->r, m2);
 	}
 }
+
+/* Is s (may be NULL) one of list (NULL-terminated)? */
+bool
+istio_in_list(const char *s, const char *const *list)
+{
+	for (; s != NULL && *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}

@@ -63,15 +63,6 @@ gw_add_label(struct ld *ld, const char *k, const char *v, void *arg)
 	l->value = ld_strdup(ld, v);
 }
 
-static bool
-in_list(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
 /* ------------------------------------------------------------------ */
 /* ServerTLSSettings: Istio's validateTLSOptions()                      */
 
@@ -112,7 +103,7 @@ tls_enum(struct ld *ld, const struct ynode *map, const char *key, const char *co
 	const struct ynode *n;
 	const char *s = yr_get_str(&ld->r, map, key, &n);
 
-	if (s != NULL && !in_list(s, names)) {
+	if (s != NULL && !istio_in_list(s, names)) {
 		size_t mark = yr_key(&ld->r, key);
 
 		yr_err(&ld->r, n, "invalid %s %s (want %s)", key, yr_quote(&ld->r, s), want);
@@ -177,7 +168,7 @@ ld_server_tls(struct ld *ld, const struct ynode *tls, struct server_tls *out)
 	memset(out, 0, sizeof(*out));
 	ld_unknown_fields(ld, tls, gw_tls_fields);
 	out->mode = mode != NULL ? mode : "PASSTHROUGH";
-	out->known_mode = in_list(out->mode, gw_tls_modes);
+	out->known_mode = istio_in_list(out->mode, gw_tls_modes);
 	if (!out->known_mode) {
 		mark = yr_key(&ld->r, "mode");
 		yr_err(&ld->r, mn,

@@ -7,6 +7,7 @@
  * Control thread only.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -260,22 +261,22 @@ istio_wildcard_label(const char *s, size_t len)
 	return istio_label(s, len);
 }
 
-/* Would Go's strconv.Atoi() take s (a sign, digits, within 64 bits)? */
-static bool
-go_atoi_ok(const char *s)
+/* Go's strconv.Atoi() (int is 64 bits): an optional sign, decimal digits, no overflow. */
+bool
+istio_go_atoi(const char *s, int64_t *v)
 {
-	const char *d = s[0] == '+' || s[0] == '-' ? s + 1 : s;
-	size_t n = strlen(d);
+	const char *d = s + (*s == '+' || *s == '-');
+	long long x;
 
-	while (n > 1 && d[0] == '0') { /* leading zeros do not count towards the range */
-		d++;
-		n--;
-	}
-	if (!all_digits(d, n))
+	if (!all_digits(d, strlen(d)))
 		return false;
-	/* INT64_MAX has 19 digits; "-9223372036854775808" is the one 19-digit edge */
-	return n < 19 || (n == 19 && strcmp(d, s[0] == '-' ? "9223372036854775808" :
-							     "9223372036854775807") <= 0);
+	errno = 0;
+	x = strtoll(s, NULL, 10);
+	if (errno != 0)
+		return false;
+	if (v != NULL)
+		*v = x;
+	return true;
 }
 
 /* Istio's message for the label at p (len bytes) of domain. @return false. */
@@ -297,7 +298,7 @@ istio_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 	const char *p = labels, *tld = strrchr(labels, '.');
 
 	tld = tld != NULL ? tld + 1 : labels;
-	if (go_atoi_ok(tld)) {
+	if (istio_go_atoi(tld, NULL)) {
 		snprintf(err, sz,
 			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
 			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
@@ -496,7 +497,7 @@ ld_host_part(struct ld *ld, const struct ynode *n, const char *host, bool gatewa
 	if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)) &&
 	    !(gateway && istio_ip_address(host)))
 		yr_err(&ld->r, n, "%s", err);
-	if (strchr(host, '*') != NULL && strcmp(host, "*") != 0 && strncmp(host, "*.", 2) != 0)
+	if (istio_partial_wildcard(host))
 		yr_err(&ld->r, n, "partial wildcard %s not allowed", yr_quote(&ld->r, host));
 }
 

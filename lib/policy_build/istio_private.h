@@ -87,6 +87,8 @@ bool ld_istio_domain_size(struct ld *ld, const char *domain, char *err, size_t s
 bool ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz);
 bool ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz);
 bool istio_partial_wildcard(const char *host);
+/* Go's strconv.Atoi() (int is 64 bits): @return true and *v (v may be NULL) when it takes s. */
+bool istio_go_atoi(const char *s, int64_t *v);
 /*
  * labels.Instance.Validate() of one pair (path pushed: the pair): the key
  * kn a Kubernetes label name (an optional DNS prefix of at most 253 bytes
@@ -129,6 +131,8 @@ struct export_view {
 };
 const char *ld_export_to(struct ld *ld, const struct ynode *spec, const struct meta *md,
 			 enum egress_export_kind kind, struct export_view *view);
+/* Is s (may be NULL) one of list (NULL-terminated)? */
+bool istio_in_list(const char *s, const char *const *list);
 bool istio_exported_to(const char *const *e, size_t n, const char *res_ns, const char *to);
 size_t ld_selector_check(struct ld *ld, const struct ynode *ws, const char *field, bool *ours);
 const struct proto_info *istio_proto_find(const char *name);

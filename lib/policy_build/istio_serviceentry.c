@@ -8,6 +8,7 @@
  * Control thread only.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -380,11 +381,13 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 		const struct ynode *v = map->items[2 * i + 1];
 		size_t m2;
 		int64_t num;
+		bool is_num;
 
 		if (k->type != YNODE_SCALAR)
 			continue;
 		m2 = yr_key(&ld->r, k->str);
-		if (yr_int(&ld->r, v, &num) == 0) {
+		is_num = yr_int(&ld->r, v, &num) == 0;
+		if (is_num) {
 			if (num < 1 || num > 65535) {
 				yr_err(&ld->r, v, "port number %s out of range (1-65535)", v->str);
 			} else {
@@ -396,9 +399,14 @@ se_endpoint_ports(struct ld *ld, const struct ynode *em, struct service_entry *s
 		}
 		if (!istio_label(k->str, strlen(k->str)))
 			yr_err(&ld->r, k, "invalid port name: %s", k->str);
+		else if (!se_has_port_name(se, k->str) && is_num)
+			/* Istio names the port by its number (%v of the map's value) */
+			yr_err(&ld->r, k,
+			       "endpoint port %" PRId64 " is not defined by the service entry",
+			       num);
 		else if (!se_has_port_name(se, k->str))
 			yr_err(&ld->r, k, "endpoint port %s is not defined by the service entry",
-			       k->str);
+			       ynode_str(v) != NULL ? ynode_str(v) : k->str);
 		yr_pop(&ld->r, m2);
 	}
 	yr_pop(&ld->r, mark);
@@ -431,17 +439,11 @@ static void
 se_endpoint_unix(struct ld *ld, const struct ynode *an, const struct ynode *em,
 		 const struct service_entry *se, struct se_endpoint *ep)
 {
-	const char *path = ep->address + strlen("unix://");
-	size_t len = strlen(path);
-	bool ok = true;
+	char err[MSG_MAX];
+	bool ok = istio_unix_address(istio_unix_path(ep->address), err, sizeof(err));
 
-	if (len == 0) {
-		yr_err(&ld->r, an, "unix address must not be empty");
-		ok = false;
-	} else if (path[0] != '@' && (path[0] != '/' || path[len - 1] == '/')) {
-		yr_err(&ld->r, an, "%s is not an absolute path to a file", path);
-		ok = false;
-	}
+	if (!ok)
+		yr_err(&ld->r, an, "%s", err);
 	if (ymap_key(em, "ports") != NULL) {
 		yr_err(&ld->r, an, "unix endpoint %s must not include ports", ep->address);
 		ok = false;
@@ -497,16 +499,26 @@ se_endpoint_address(struct ld *ld, const struct ynode *an, const struct ynode *e
 				"endpoint",
 				addr, own->what);
 		}
+	} else if (addr != NULL && istio_ip_address(addr)) {
+		/*
+		 * An IPv6 address with a zone ("fe80::1%eth0"): Istio's
+		 * netutil.IsValidIPAddress() (netip.ParseAddr) takes it, for STATIC
+		 * and DNS alike. The zone is an interface of the host that reads
+		 * it, which is not this gateway's: never a target.
+		 */
+		ep->ignored = true;
+		yr_warn(&ld->r, at,
+			"%s has an IPv6 zone, which names an interface of the host that reads it: "
+			"egressd ignores this endpoint",
+			yr_quote(&ld->r, addr));
 	} else if (se->resolution == SE_RES_STATIC) {
 		if (addr == NULL || addr[0] == '\0')
 			se_endpoint_no_address(ld, at, em, ep, cx);
-		else if (strncmp(addr, "unix://", strlen("unix://")) == 0)
+		else if (istio_unix_path(addr) != NULL)
 			se_endpoint_unix(ld, at, em, se, ep);
 		else
-			yr_err(&ld->r, at,
-			       "%s is not a valid IP (resolution STATIC needs IP addresses; "
-			       "use DNS for hostnames)",
-			       addr);
+			yr_err(&ld->r, at, "endpoint address %s is not a valid IP address",
+			       yr_quote(&ld->r, addr));
 	} else if (addr == NULL || !ld_istio_fqdn(ld, addr, err, sizeof(err))) {
 		yr_err(&ld->r, at, "endpoint address %s is not a valid FQDN or an IP address",
 		       yr_quote(&ld->r, addr != NULL ? addr : ""));

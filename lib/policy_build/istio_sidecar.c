@@ -5,7 +5,6 @@
  *
  * Control thread only.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -185,19 +184,6 @@ sc_capture_mode(struct ld *ld, const struct ynode *l)
 	return NULL;
 }
 
-/* Go's strconv.Atoi(): an optional sign, decimal digits, no overflow. */
-static bool
-go_atoi(const char *s, long *v)
-{
-	const char *d = s + (*s == '+' || *s == '-');
-
-	if (*d < '0' || *d > '9' || d[strspn(d, "0123456789")] != '\0')
-		return false;
-	errno = 0;
-	*v = strtol(s, NULL, 10);
-	return errno == 0;
-}
-
 /*
  * Go's net.SplitHostPort(): host and port around the last ':', an IPv6 host
  * in brackets. @return NULL, or why ep is no HOST:PORT (Go's words).
@@ -245,7 +231,7 @@ sc_default_endpoint(struct ld *ld, const struct ynode *n, const char *ep)
 	const char *path = istio_unix_path(ep), *host, *port, *why;
 	char err[MSG_MAX];
 	size_t i, hl;
-	long v;
+	int64_t v;
 
 	if (path != NULL) {
 		if (!istio_unix_address(path, err, sizeof(err)))
@@ -264,11 +250,11 @@ sc_default_endpoint(struct ld *ld, const struct ynode *n, const char *ep)
 		yr_err(&ld->r, n,
 		       "sidecar: defaultEndpoint must be of form 127.0.0.1:<port>,0.0.0.0:<port>,"
 		       "[::1]:port,[::]:port,unix://filepath or unset");
-	if (!go_atoi(port, &v))
+	if (!istio_go_atoi(port, &v))
 		yr_err(&ld->r, n, "sidecar: defaultEndpoint port (%s) is not a number",
 		       yr_quote(&ld->r, port));
 	else if (v < 1 || v > 65535)
-		yr_err(&ld->r, n, "port number %ld must be in the range 1..65535", v);
+		yr_err(&ld->r, n, "port number %" PRId64 " must be in the range 1..65535", v);
 }
 
 /* An ingress listener's tls: a ServerTLSSettings, less what a sidecar cannot do. */

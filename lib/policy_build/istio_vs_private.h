@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the two VirtualService files share: istio_virtualservice.c (the
+ * What the VirtualService files share: istio_virtualservice.c (the
  * resource, hosts, gateways, tcp and tls routes) and istio_vs_http.c (the
- * http routes, which an L4 gateway does not run but validates as Istio does).
+ * http routes, which an L4 gateway does not run but validates as Istio does),
+ * with istio_regex.c (their regular expressions, as Go's regexp parses them).
  *
  * Istio's names here are Istio's, not Kubernetes': its DNS-1123 label takes
  * upper case ([a-zA-Z0-9], pkg/config/labels), and a first host label may be
@@ -49,6 +50,12 @@ void vs_destination(struct ld *ld, const struct ynode *dm, struct vs_destination
  * @return the weight, 0 when absent or bad.
  */
 int64_t vs_weight(struct ld *ld, const struct ynode *rd, int64_t *total, bool *has);
+
+/*
+ * istio_regex.c: does re parse as Go's regexp (RE2 syntax, Perl flags)?
+ * When not, *why is Go's error ("missing closing )").
+ */
+bool istio_re2_ok(const char *re, const char **why);
 
 /* spec.http (path at spec): Istio's validateHTTPRoute() for each route. */
 void vs_http_routes(struct ld *ld, const struct ynode *spec, const struct vs_ctx *ctx);

@@ -6,6 +6,7 @@
  *
  * Control thread only.
  */
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,11 +17,15 @@
 
 #include "istio_private.h"
 
+#define NS_PER_MS 1000000
+
 const struct proto_info istio_protocols[] = {
 	{ "TCP", IPPROTO_TCP, false, false },
 	{ "HTTP", IPPROTO_TCP, true, false },
 	{ "HTTPS", IPPROTO_TCP, false, true },
 	{ "HTTP2", IPPROTO_TCP, true, false },
+	/* a Sidecar's egress listener as an HTTP proxy (Istio's HTTP_PROXY) */
+	{ "HTTP_PROXY", IPPROTO_TCP, true, false },
 	{ "GRPC", IPPROTO_TCP, true, false },
 	{ "GRPC-WEB", IPPROTO_TCP, true, false },
 	{ "TLS", IPPROTO_TCP, false, true },
@@ -136,6 +141,8 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 	}
 	yr_pop(&ld->r, mark);
 	mark = yr_key(&ld->r, "metadata");
+	n = ymap_opt(meta, "annotations");
+	md->annotations = n != NULL && n->type == YNODE_MAP ? n : NULL;
 	md->ns = yr_get_str(&ld->r, meta, "namespace", &n);
 	if (md->ns == NULL) {
 		md->ns = "";
@@ -546,4 +553,151 @@ istio_labels_select(const struct egress_config *cfg, const struct egress_label *
 		    !label_is_ours(cfg, sel[i].key, sel[i].value))
 			return false;
 	return true;
+}
+
+static void
+pool_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
+{
+	static const char *const fields[] = {
+		"maxConnections",        "connectTimeout", "tcpKeepalive",
+		"maxConnectionDuration", "idleTimeout",    NULL,
+	};
+	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
+	const struct ynode *ka;
+	int64_t v, ns;
+
+	ld_unknown_fields(ld, tcp, fields);
+	if (ld_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v) && st != NULL) {
+		st->max_connections = (uint32_t)v;
+		st->has_max_connections = true;
+	}
+	if (ld_duration(ld, tcp, "connectTimeout", LD_DUR_ISTIO, &ns) && st != NULL) {
+		uint64_t ms = (uint64_t)ns / NS_PER_MS;
+
+		if (ms > EGRESS_TIMEOUT_MAX_MS) {
+			/* Istio takes it: not an error in the user's manifest, but
+			 * the flow table cannot time it */
+			const struct ynode *n = ymap_get(tcp, "connectTimeout");
+			size_t mark = yr_key(&ld->r, "connectTimeout");
+
+			yr_warn(&ld->r, n,
+				"%s is longer than a flow can be timed (%" PRIu64 "h): "
+				"clamped to %" PRIu64 "h",
+				yr_quote(&ld->r, n->str), EGRESS_TIMEOUT_MAX_MS / 3600000,
+				EGRESS_TIMEOUT_MAX_MS / 3600000);
+			yr_pop(&ld->r, mark);
+			ms = EGRESS_TIMEOUT_MAX_MS;
+		}
+		st->connect_timeout_ms = ms;
+		st->has_connect_timeout = true;
+	}
+	ld_duration(ld, tcp, "maxConnectionDuration", LD_DUR_ISTIO, &ns);
+	ld_duration(ld, tcp, "idleTimeout", LD_DUR_IDLE, &ns);
+	ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
+	if (ka != NULL) {
+		size_t mark = yr_key(&ld->r, "tcpKeepalive");
+
+		ld_unknown_fields(ld, ka, ka_fields);
+		ld_int(ld, ka, "probes", 0, UINT32_MAX, &v);
+		ld_duration(ld, ka, "time", LD_DUR_ISTIO, &ns);
+		ld_duration(ld, ka, "interval", LD_DUR_ISTIO, &ns);
+		yr_pop(&ld->r, mark);
+	}
+	if (st == NULL)
+		return;
+	ld_unhonoured(ld, tcp, "tcpKeepalive",
+		      "the gateway does not originate the "
+		      "connection, so it sends no keepalives; ignored");
+	ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
+	ld_unhonoured(ld, tcp, "idleTimeout",
+		      "idle flows follow flows.timeouts of the "
+		      "appliance config; ignored");
+}
+
+static void
+pool_http(struct ld *ld, const struct ynode *http, bool sidecar)
+{
+	static const char *const fields[] = {
+		"http1MaxPendingRequests",
+		"http2MaxRequests",
+		"maxRequestsPerConnection",
+		"maxRetries",
+		"idleTimeout",
+		"h2UpgradePolicy",
+		"useClientProtocol",
+		"maxConcurrentStreams",
+		"http2KeepAlive",
+		NULL,
+	};
+	static const struct {
+		const char *key, *what;
+	} counts[] = {
+		{ "http1MaxPendingRequests", "http1 max pending requests" },
+		{ "http2MaxRequests", "http2 max requests" },
+		{ "maxRequestsPerConnection", "max requests per connection" },
+		{ "maxRetries", "max retries" },
+		{ "maxConcurrentStreams", "max concurrent streams" },
+	};
+	static const char *const upgrade[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE", NULL };
+	static const char *const ka_fields[] = { "interval", "timeout", NULL };
+	const struct ynode *ka;
+	bool client = false;
+	int64_t v, ns;
+	size_t i;
+	int h2;
+
+	ld_unknown_fields(ld, http, fields);
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		ld_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
+	ld_duration(ld, http, "idleTimeout", LD_DUR_ISTIO, &ns);
+	h2 = ld_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
+	if (ld_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
+		/* Istio names no field: a Sidecar's says it at the policy */
+		const char *at = sidecar ? "h2UpgradePolicy" : "useClientProtocol";
+		size_t mark = yr_key(&ld->r, at);
+
+		yr_err(&ld->r, ymap_get(http, at),
+		       "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+		yr_pop(&ld->r, mark);
+	}
+	ka = yr_get(&ld->r, http, "http2KeepAlive", YNODE_MAP);
+	if (ka != NULL) {
+		size_t mark = yr_key(&ld->r, "http2KeepAlive");
+
+		ld_unknown_fields(ld, ka, ka_fields);
+		ld_duration(ld, ka, "interval", LD_DUR_DECODE, &ns);
+		ld_duration(ld, ka, "timeout", LD_DUR_DECODE, &ns);
+		yr_pop(&ld->r, mark);
+	}
+}
+
+void
+ld_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
+{
+	static const char *const fields[] = { "tcp", "http", NULL };
+	const struct ynode *tcp, *http;
+
+	ld_unknown_fields(ld, pool, fields);
+	if (ymap_opt(pool, "tcp") == NULL && ymap_opt(pool, "http") == NULL) {
+		yr_err(&ld->r, pool, "connection pool must have at least one field");
+		return;
+	}
+	if (st != NULL)
+		ld_unhonoured(ld, pool, "http",
+			      "HTTP connection pool settings need an L7 "
+			      "proxy; ignored");
+	http = yr_get(&ld->r, pool, "http", YNODE_MAP);
+	if (http != NULL) {
+		size_t m2 = yr_key(&ld->r, "http");
+
+		pool_http(ld, http, st == NULL);
+		yr_pop(&ld->r, m2);
+	}
+	tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
+	if (tcp != NULL) {
+		size_t m2 = yr_key(&ld->r, "tcp");
+
+		pool_tcp(ld, tcp, st);
+		yr_pop(&ld->r, m2);
+	}
 }

@@ -48,8 +48,12 @@ dr_settings_fields(struct ld *ld, const struct ynode *map, const char *ns,
 	if (od != NULL)
 		dr_outlier_detection(ld, od);
 	pool = yr_get(&ld->r, map, "connectionPool", YNODE_MAP);
-	if (pool != NULL)
-		dr_connection_pool(ld, pool, st);
+	if (pool != NULL) {
+		size_t mark = yr_key(&ld->r, "connectionPool");
+
+		ld_connection_pool(ld, pool, st);
+		yr_pop(&ld->r, mark);
+	}
 	lbn = yr_get(&ld->r, map, "loadBalancer", YNODE_MAP);
 	if (lbn != NULL)
 		dr_load_balancer(ld, lbn, st, od != NULL);
@@ -76,7 +80,7 @@ dr_port(struct ld *ld, const struct ynode *pm)
 		return 0;
 	}
 	ld_unknown_fields(ld, port, fields);
-	if (ymap_opt(port, "number") != NULL && !dr_int(ld, port, "number", 0, UINT32_MAX, &num)) {
+	if (ymap_opt(port, "number") != NULL && !ld_int(ld, port, "number", 0, UINT32_MAX, &num)) {
 		yr_pop(&ld->r, mark);
 		return 0;
 	}
@@ -144,6 +148,7 @@ dr_tunnel(struct ld *ld, const struct ynode *t)
 	static const char *const fields[] = { "protocol", "targetHost", "targetPort", NULL };
 	const struct ynode *pn, *hn, *portn = ymap_opt(t, "targetPort");
 	const char *proto, *host;
+	char err[MSG_MAX];
 	size_t mark = yr_key(&ld->r, "tunnel"), m2;
 	int64_t port = 0;
 
@@ -156,14 +161,15 @@ dr_tunnel(struct ld *ld, const struct ynode *t)
 		yr_pop(&ld->r, m2);
 	}
 	host = yr_get_str(&ld->r, t, "targetHost", &hn);
-	if (host == NULL || (!dr_fqdn(host) && !dr_ip_address(host))) {
+	if (host == NULL ||
+	    (!ld_istio_fqdn(ld, host, err, sizeof(err)) && !istio_ip_address(host))) {
 		m2 = yr_key(&ld->r, "targetHost");
 		yr_err(&ld->r, hn != NULL ? hn : t,
 		       "tunnel target host must be valid FQDN or IP address: %s",
 		       yr_quote(&ld->r, host));
 		yr_pop(&ld->r, m2);
 	}
-	if (portn == NULL || dr_int(ld, t, "targetPort", 0, UINT32_MAX, &port)) {
+	if (portn == NULL || ld_int(ld, t, "targetPort", 0, UINT32_MAX, &port)) {
 		if (port < 1 || port > 65535) {
 			m2 = yr_key(&ld->r, "targetPort");
 			yr_err(&ld->r, portn != NULL ? portn : t,
@@ -195,21 +201,21 @@ dr_policy_extras(struct ld *ld, const struct ynode *tp)
 	if (pp != NULL) {
 		mark = yr_key(&ld->r, "proxyProtocol");
 		ld_unknown_fields(ld, pp, pp_fields);
-		dr_enum(ld, pp, "version", pp_versions, "proxy protocol version");
+		ld_enum(ld, pp, "version", pp_versions, "proxy protocol version");
 		yr_pop(&ld->r, mark);
 	}
 	rb = yr_get(&ld->r, tp, "retryBudget", YNODE_MAP);
 	if (rb != NULL) {
 		mark = yr_key(&ld->r, "retryBudget");
 		ld_unknown_fields(ld, rb, rb_fields);
-		if (dr_number(ld, rb, "percent", &pct) && (pct < 0 || pct > 100)) {
+		if (ld_number(ld, rb, "percent", &pct) && (pct < 0 || pct > 100)) {
 			size_t m2 = yr_key(&ld->r, "percent");
 
 			yr_err(&ld->r, ymap_get(rb, "percent"), "percent %s out of range (0-100)",
 			       ymap_get(rb, "percent")->str);
 			yr_pop(&ld->r, m2);
 		}
-		dr_int(ld, rb, "minRetryConcurrency", 0, UINT32_MAX, &v);
+		ld_int(ld, rb, "minRetryConcurrency", 0, UINT32_MAX, &v);
 		yr_pop(&ld->r, mark);
 	}
 	ld_unhonoured(ld, tp, "retryBudget", "retries need an L7 proxy; ignored");
@@ -277,10 +283,7 @@ dr_subset_labels(struct ld *ld, const struct ynode *lm, struct label_sink *sink)
 		size_t m2 = dr_push_key(ld, k->str);
 		const char *val = yr_str_opt(&ld->r, v);
 
-		if (!dr_label_key(k->str))
-			yr_err(&ld->r, k, "invalid tag key: %s", yr_quote(&ld->r, k->str));
-		if (val != NULL && !dr_label_value(val))
-			yr_err(&ld->r, v, "invalid tag value: %s", yr_quote(&ld->r, val));
+		ld_istio_label_pair(ld, k, v, val);
 		if (val != NULL)
 			ld_label_add(ld, k->str, val, sink);
 		yr_pop(&ld->r, m2);
@@ -321,7 +324,7 @@ dr_subsets(struct ld *ld, const struct ynode *spec, const char *ns, struct desti
 		m3 = yr_key(&ld->r, "name");
 		if (name == NULL || name[0] == '\0')
 			yr_err(&ld->r, nn != NULL ? nn : sm, "subset name cannot be empty");
-		else if (!dr_dns1123_label(name, strlen(name)))
+		else if (!istio_label(name, strlen(name)))
 			yr_err(&ld->r, nn, "subset name is invalid: %s", name);
 		for (j = 0; name != NULL && j + 1 < dr->n_subsets; j++) {
 			if (dr->subsets[j].name != NULL && strcmp(dr->subsets[j].name, name) == 0) {
@@ -372,7 +375,7 @@ load_destination_rule(struct ld *ld, const struct meta *md, const struct ynode *
 	yr_key(&ld->r, "host");
 	if (host == NULL || host[0] == '\0')
 		yr_err(&ld->r, hn != NULL ? hn : spec, "empty domain name not allowed");
-	else if (!dr_wildcard_domain(ld, host, err, sizeof(err)))
+	else if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)))
 		yr_err(&ld->r, hn, "%s", err);
 	else if (host[0] == '*' && host[1] != '\0' && host[1] != '.')
 		/* istio_host_covers() knows "*" and "*.suffix" */

@@ -293,7 +293,7 @@ dr_locality_lb(struct ld *ld, const struct ynode *loc, bool outlier)
 	bool enabled;
 
 	ld_unknown_fields(ld, loc, fields);
-	dr_bool(ld, loc, "enabled", &enabled);
+	ld_bool(ld, loc, "enabled", &enabled);
 	dist = loc_list(ld, loc, "distribute", true);
 	fo = loc_list(ld, loc, "failover", true);
 	fp = loc_list(ld, loc, "failoverPriority", false);

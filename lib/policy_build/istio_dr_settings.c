@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The parts of a DestinationRule traffic policy: connection pool, outlier
- * detection, client TLS, load balancer (consistent hashing, warmup). Each is
- * checked as Istio checks it (validateConnectionPool(),
- * validateOutlierDetection(), ValidateTLS(), validateLoadBalancer()) and as
- * the CRD schema types and bounds it. An L4 gateway enforces maxConnections,
- * connectTimeout and the choice of load balancer; the rest is validated,
- * then ignored with one warning.
+ * The parts of a DestinationRule traffic policy: outlier detection, client
+ * TLS, load balancer (consistent hashing, warmup); the connection pool,
+ * which a Sidecar has too, is ld_connection_pool() (istio_common.c). Each is
+ * checked as Istio checks it (validateOutlierDetection(), ValidateTLS(),
+ * validateLoadBalancer()) and as the CRD schema types and bounds it. An L4
+ * gateway enforces the choice of load balancer; the rest is validated, then
+ * ignored with one warning.
  *
  * Control thread only.
  */
@@ -17,156 +17,6 @@
 
 #include "istio_dr_private.h"
 
-#define NS_PER_MS 1000000
-
-/* ------------------------------------------------------------------ */
-/* connectionPool                                                       */
-
-static void
-dr_tcp(struct ld *ld, const struct ynode *tcp, struct dr_settings *st)
-{
-	static const char *const fields[] = {
-		"maxConnections",        "connectTimeout", "tcpKeepalive",
-		"maxConnectionDuration", "idleTimeout",    NULL,
-	};
-	static const char *const ka_fields[] = { "probes", "time", "interval", NULL };
-	const struct ynode *ka;
-	int64_t v, ns;
-
-	ld_unknown_fields(ld, tcp, fields);
-	if (dr_nonneg_int32(ld, tcp, "maxConnections", "max connections", &v)) {
-		st->max_connections = (uint32_t)v;
-		st->has_max_connections = true;
-	}
-	if (dr_duration(ld, tcp, "connectTimeout", DR_DUR_ISTIO, &ns)) {
-		uint64_t ms = (uint64_t)ns / NS_PER_MS;
-
-		if (ms > EGRESS_TIMEOUT_MAX_MS) {
-			/* Istio takes it: not an error in the user's manifest, but
-			 * the flow table cannot time it */
-			const struct ynode *n = ymap_get(tcp, "connectTimeout");
-			size_t mark = yr_key(&ld->r, "connectTimeout");
-
-			yr_warn(&ld->r, n,
-				"%s is longer than a flow can be timed (%" PRIu64 "h): "
-				"clamped to %" PRIu64 "h",
-				yr_quote(&ld->r, n->str), EGRESS_TIMEOUT_MAX_MS / 3600000,
-				EGRESS_TIMEOUT_MAX_MS / 3600000);
-			yr_pop(&ld->r, mark);
-			ms = EGRESS_TIMEOUT_MAX_MS;
-		}
-		st->connect_timeout_ms = ms;
-		st->has_connect_timeout = true;
-	}
-	dr_duration(ld, tcp, "maxConnectionDuration", DR_DUR_ISTIO, &ns);
-	dr_duration(ld, tcp, "idleTimeout", DR_DUR_IDLE, &ns);
-	ka = yr_get(&ld->r, tcp, "tcpKeepalive", YNODE_MAP);
-	if (ka != NULL) {
-		size_t mark = yr_key(&ld->r, "tcpKeepalive");
-
-		ld_unknown_fields(ld, ka, ka_fields);
-		dr_int(ld, ka, "probes", 0, UINT32_MAX, &v);
-		dr_duration(ld, ka, "time", DR_DUR_ISTIO, &ns);
-		dr_duration(ld, ka, "interval", DR_DUR_ISTIO, &ns);
-		yr_pop(&ld->r, mark);
-	}
-	ld_unhonoured(ld, tcp, "tcpKeepalive",
-		      "the gateway does not originate the "
-		      "connection, so it sends no keepalives; ignored");
-	ld_unhonoured(ld, tcp, "maxConnectionDuration", "not enforced by egressd; ignored");
-	ld_unhonoured(ld, tcp, "idleTimeout",
-		      "idle flows follow flows.timeouts of the "
-		      "appliance config; ignored");
-}
-
-static void
-dr_http(struct ld *ld, const struct ynode *http)
-{
-	static const char *const fields[] = {
-		"http1MaxPendingRequests",
-		"http2MaxRequests",
-		"maxRequestsPerConnection",
-		"maxRetries",
-		"idleTimeout",
-		"h2UpgradePolicy",
-		"useClientProtocol",
-		"maxConcurrentStreams",
-		"http2KeepAlive",
-		NULL,
-	};
-	static const struct {
-		const char *key, *what;
-	} counts[] = {
-		{ "http1MaxPendingRequests", "http1 max pending requests" },
-		{ "http2MaxRequests", "http2 max requests" },
-		{ "maxRequestsPerConnection", "max requests per connection" },
-		{ "maxRetries", "max retries" },
-		{ "maxConcurrentStreams", "max concurrent streams" },
-	};
-	static const char *const upgrade[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE", NULL };
-	static const char *const ka_fields[] = { "interval", "timeout", NULL };
-	const struct ynode *ka;
-	bool client = false;
-	int64_t v, ns;
-	size_t i;
-	int h2;
-
-	ld_unknown_fields(ld, http, fields);
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		dr_nonneg_int32(ld, http, counts[i].key, counts[i].what, &v);
-	dr_duration(ld, http, "idleTimeout", DR_DUR_ISTIO, &ns);
-	h2 = dr_enum(ld, http, "h2UpgradePolicy", upgrade, "h2UpgradePolicy");
-	if (dr_bool(ld, http, "useClientProtocol", &client) && client && h2 == 2) {
-		size_t mark = yr_key(&ld->r, "useClientProtocol");
-
-		yr_err(&ld->r, ymap_get(http, "useClientProtocol"),
-		       "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
-		yr_pop(&ld->r, mark);
-	}
-	ka = yr_get(&ld->r, http, "http2KeepAlive", YNODE_MAP);
-	if (ka != NULL) {
-		size_t mark = yr_key(&ld->r, "http2KeepAlive");
-
-		ld_unknown_fields(ld, ka, ka_fields);
-		dr_duration(ld, ka, "interval", DR_DUR_DECODE, &ns);
-		dr_duration(ld, ka, "timeout", DR_DUR_DECODE, &ns);
-		yr_pop(&ld->r, mark);
-	}
-}
-
-void
-dr_connection_pool(struct ld *ld, const struct ynode *pool, struct dr_settings *st)
-{
-	static const char *const fields[] = { "tcp", "http", NULL };
-	const struct ynode *tcp, *http;
-	size_t mark = yr_key(&ld->r, "connectionPool");
-
-	ld_unknown_fields(ld, pool, fields);
-	if (ymap_opt(pool, "tcp") == NULL && ymap_opt(pool, "http") == NULL) {
-		yr_err(&ld->r, pool, "connection pool must have at least one field");
-		yr_pop(&ld->r, mark);
-		return;
-	}
-	ld_unhonoured(ld, pool, "http",
-		      "HTTP connection pool settings need an L7 "
-		      "proxy; ignored");
-	http = yr_get(&ld->r, pool, "http", YNODE_MAP);
-	if (http != NULL) {
-		size_t m2 = yr_key(&ld->r, "http");
-
-		dr_http(ld, http);
-		yr_pop(&ld->r, m2);
-	}
-	tcp = yr_get(&ld->r, pool, "tcp", YNODE_MAP);
-	if (tcp != NULL) {
-		size_t m2 = yr_key(&ld->r, "tcp");
-
-		dr_tcp(ld, tcp, st);
-		yr_pop(&ld->r, m2);
-	}
-	yr_pop(&ld->r, mark);
-}
-
 /* ------------------------------------------------------------------ */
 /* outlierDetection                                                     */
 
@@ -176,7 +26,7 @@ dr_percent(struct ld *ld, const struct ynode *map, const char *key)
 {
 	int64_t v;
 
-	if (dr_int(ld, map, key, INT32_MIN, INT32_MAX, &v) && (v < 0 || v > 100)) {
+	if (ld_int(ld, map, key, INT32_MIN, INT32_MAX, &v) && (v < 0 || v > 100)) {
 		size_t mark = yr_key(&ld->r, key);
 
 		yr_err(&ld->r, ymap_get(map, key), "percentage %" PRId64 " is not in range 0..100",
@@ -205,8 +55,8 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 	bool split = false;
 
 	ld_unknown_fields(ld, od, fields);
-	dr_duration(ld, od, "baseEjectionTime", DR_DUR_ISTIO, &ns);
-	if (dr_int(ld, od, "consecutiveErrors", INT32_MIN, INT32_MAX, &v) && v != 0) {
+	ld_duration(ld, od, "baseEjectionTime", LD_DUR_ISTIO, &ns);
+	if (ld_int(ld, od, "consecutiveErrors", INT32_MIN, INT32_MAX, &v) && v != 0) {
 		size_t m2 = yr_key(&ld->r, "consecutiveErrors");
 
 		yr_warn(&ld->r, ymap_get(od, "consecutiveErrors"),
@@ -214,10 +64,10 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 			"consecutiveGatewayErrors or consecutive5xxErrors instead");
 		yr_pop(&ld->r, m2);
 	}
-	dr_int(ld, od, "consecutiveGatewayErrors", 0, UINT32_MAX, &v);
-	dr_int(ld, od, "consecutive5xxErrors", 0, UINT32_MAX, &v);
-	dr_int(ld, od, "consecutiveLocalOriginFailures", 0, UINT32_MAX, &local);
-	dr_bool(ld, od, "splitExternalLocalOriginErrors", &split);
+	ld_int(ld, od, "consecutiveGatewayErrors", 0, UINT32_MAX, &v);
+	ld_int(ld, od, "consecutive5xxErrors", 0, UINT32_MAX, &v);
+	ld_int(ld, od, "consecutiveLocalOriginFailures", 0, UINT32_MAX, &local);
+	ld_bool(ld, od, "splitExternalLocalOriginErrors", &split);
 	if (local > 0 && !split) {
 		size_t m2 = yr_key(&ld->r, "consecutiveLocalOriginFailures");
 
@@ -226,7 +76,7 @@ dr_outlier_detection(struct ld *ld, const struct ynode *od)
 		       "split external local origin errors is set to false");
 		yr_pop(&ld->r, m2);
 	}
-	dr_duration(ld, od, "interval", DR_DUR_ISTIO, &ns);
+	ld_duration(ld, od, "interval", LD_DUR_ISTIO, &ns);
 	dr_percent(ld, od, "maxEjectionPercent");
 	dr_percent(ld, od, "minHealthPercent");
 	yr_pop(&ld->r, mark);
@@ -305,7 +155,7 @@ dr_client_tls(struct ld *ld, const struct ynode *tls, const char *ns)
 	int mode;
 
 	ld_unknown_fields(ld, tls, fields);
-	mode = dr_enum(ld, tls, "mode", modes, "TLS mode");
+	mode = ld_enum(ld, tls, "mode", modes, "TLS mode");
 	cert = tls_set(ld, tls, "clientCertificate");
 	key = tls_set(ld, tls, "privateKey");
 	ca = tls_set(ld, tls, "caCertificates");
@@ -323,7 +173,7 @@ dr_client_tls(struct ld *ld, const struct ynode *tls, const char *ns)
 		yr_str(&ld->r, sans->items[i]);
 		yr_pop(&ld->r, m2);
 	}
-	dr_bool(ld, tls, "insecureSkipVerify", &skip);
+	ld_bool(ld, tls, "insecureSkipVerify", &skip);
 	if (has_cred && strncmp(cred, "configmap://", 12) == 0)
 		tls_configmap(ld, tls, cred, ns);
 	if (skip && mode == SIMPLE && (ca || has_cred || san))
@@ -379,7 +229,7 @@ dr_maglev(struct ld *ld, const struct ynode *ml)
 	int64_t size = 0;
 
 	ld_unknown_fields(ld, ml, fields);
-	if (at != NULL && !dr_int(ld, ml, "tableSize", 0, INT64_MAX, &size)) {
+	if (at != NULL && !ld_int(ld, ml, "tableSize", 0, INT64_MAX, &size)) {
 		yr_pop(&ld->r, mark);
 		return;
 	}
@@ -446,7 +296,7 @@ dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st
 		  "only one of httpHeaderName, httpCookie, useSourceIp or "
 		  "httpQueryParameterName can be set");
 	dr_one_of(ld, ch, algorithms, "only one of ringHash or maglev can be set");
-	dr_bool(ld, ch, "useSourceIp", &src);
+	ld_bool(ld, ch, "useSourceIp", &src);
 	(void)yr_get_str(&ld->r, ch, "httpHeaderName", NULL);
 	(void)yr_get_str(&ld->r, ch, "httpQueryParameterName", NULL);
 	cookie = yr_get(&ld->r, ch, "httpCookie", YNODE_MAP);
@@ -459,21 +309,21 @@ dr_consistent_hash(struct ld *ld, const struct ynode *ch, struct dr_settings *st
 		if (name == NULL || name[0] == '\0')
 			yr_err(&ld->r, cookie, "name required for HttpCookie");
 		(void)yr_get_str(&ld->r, cookie, "path", NULL);
-		dr_duration(ld, cookie, "ttl", DR_DUR_DECODE, &ns);
+		ld_duration(ld, cookie, "ttl", LD_DUR_DECODE, &ns);
 		yr_pop(&ld->r, mark);
 	}
 	ring = yr_get(&ld->r, ch, "ringHash", YNODE_MAP);
 	if (ring != NULL) {
 		mark = yr_key(&ld->r, "ringHash");
 		ld_unknown_fields(ld, ring, ring_fields);
-		dr_int(ld, ring, "minimumRingSize", 0, INT64_MAX, &v);
+		ld_int(ld, ring, "minimumRingSize", 0, INT64_MAX, &v);
 		yr_pop(&ld->r, mark);
 	}
 	ml = yr_get(&ld->r, ch, "maglev", YNODE_MAP);
 	if (ml != NULL)
 		dr_maglev(ld, ml);
 	algorithm = ymap_opt(ch, "ringHash") != NULL || ymap_opt(ch, "maglev") != NULL;
-	if (dr_int(ld, ch, "minimumRingSize", 0, INT64_MAX, &v) && v != 0) {
+	if (ld_int(ld, ch, "minimumRingSize", 0, INT64_MAX, &v) && v != 0) {
 		const struct ynode *n = ymap_get(ch, "minimumRingSize");
 
 		mark = yr_key(&ld->r, "minimumRingSize");
@@ -514,8 +364,8 @@ dr_warmup(struct ld *ld, const struct ynode *warm)
 	if (ymap_opt(warm, "duration") == NULL)
 		yr_err(&ld->r, warm, "duration is required");
 	else
-		dr_duration(ld, warm, "duration", DR_DUR_ISTIO, &ns);
-	if (dr_number(ld, warm, "minimumPercent", &v) && (v < 0 || v > 100)) {
+		ld_duration(ld, warm, "duration", LD_DUR_ISTIO, &ns);
+	if (ld_number(ld, warm, "minimumPercent", &v) && (v < 0 || v > 100)) {
 		size_t m2 = yr_key(&ld->r, "minimumPercent");
 
 		/* below 0: the CRD's minimum; above 100: Istio's words */
@@ -524,7 +374,7 @@ dr_warmup(struct ld *ld, const struct ynode *warm)
 			       "minimumPercent value should be less than or equal to 100");
 		yr_pop(&ld->r, m2);
 	}
-	if (dr_number(ld, warm, "aggression", &v) && v < 1) {
+	if (ld_number(ld, warm, "aggression", &v) && v < 1) {
 		size_t m2 = yr_key(&ld->r, "aggression");
 
 		yr_err(&ld->r, ymap_get(warm, "aggression"),
@@ -597,7 +447,7 @@ dr_load_balancer(struct ld *ld, const struct ynode *lbn, struct dr_settings *st,
 		dr_locality_lb(ld, loc, outlier);
 		yr_pop(&ld->r, m2);
 	}
-	dr_duration(ld, lbn, "warmupDurationSecs", DR_DUR_CEL, &ns);
+	ld_duration(ld, lbn, "warmupDurationSecs", LD_DUR_CEL, &ns);
 	warm = yr_get(&ld->r, lbn, "warmup", YNODE_MAP);
 	if (warm != NULL)
 		dr_warmup(ld, warm);

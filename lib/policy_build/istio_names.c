@@ -25,18 +25,34 @@ is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
-bool
-istio_dns1123_label(const char *s, size_t len)
+static bool
+is_alnum(char c, bool upper)
+{
+	return is_lower_alnum(c) || (upper && c >= 'A' && c <= 'Z');
+}
+
+/*
+ * [a-z0-9]([-a-z0-9]*[a-z0-9])? of any length, or with upper, Istio's
+ * dns1123LabelFmt [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?.
+ */
+static bool
+label_chars(const char *s, size_t len, bool upper)
 {
 	size_t i;
 
-	if (len == 0 || len > 63 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
+	if (len == 0 || !is_alnum(s[0], upper) || !is_alnum(s[len - 1], upper))
 		return false;
 	for (i = 1; i + 1 < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
+		if (!is_alnum(s[i], upper) && s[i] != '-')
 			return false;
 	return true;
+}
+
+/* RFC 1123 label (Kubernetes): [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+bool
+istio_dns1123_label(const char *s, size_t len)
+{
+	return len <= 63 && label_chars(s, len, false);
 }
 
 /* RFC 1123 subdomain (Kubernetes object names): labels joined by dots. */
@@ -71,84 +87,6 @@ all_digits(const char *s, size_t len)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
-}
-
-/*
- * Istio's validateDNS1123Labels(): dot-separated labels, a top-level domain
- * that is not all digits, an optional trailing dot. Writes Istio's message.
- */
-bool
-ld_check_dns_labels(struct ld *ld, const char *domain, const char *labels, char *err, size_t sz)
-{
-	const char *p = labels, *tld = strrchr(labels, '.');
-
-	tld = tld != NULL ? tld + 1 : labels;
-	if (all_digits(tld, strlen(tld))) {
-		snprintf(err, sz,
-			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, tld));
-		return false;
-	}
-	for (;;) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
-
-		/* the last label may be empty: "istio.io." */
-		if (dot == NULL && l == 0 && p != labels)
-			return true;
-		if (!istio_dns1123_label(p, l)) {
-			char label[QUOTE_MAX + 1];
-
-			snprintf(label, sizeof(label), "%.*s", (int)l, p);
-			snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-				 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-			return false;
-		}
-		if (dot == NULL)
-			return true;
-		p = dot + 1;
-	}
-}
-
-/* Istio's ValidateWildcardDomain(): a FQDN, or one whose first label is "*". */
-bool
-ld_check_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
-{
-	const char *dot;
-	size_t first;
-
-	if (strlen(domain) > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
-		return false;
-	}
-	if (domain[0] == '\0') {
-		snprintf(err, sz, "empty domain name not allowed");
-		return false;
-	}
-	dot = strchr(domain, '.');
-	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
-	if (!(first == 1 && domain[0] == '*') && !istio_dns1123_label(domain, first)) {
-		char label[QUOTE_MAX + 1];
-
-		snprintf(label, sizeof(label), "%.*s", (int)first, domain);
-		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-		return false;
-	}
-	if (dot == NULL)
-		return true;
-	return ld_check_dns_labels(ld, domain, dot + 1, err, sz);
-}
-
-/* Istio's ValidateFQDN(): no wildcard anywhere. */
-bool
-ld_is_fqdn(struct ld *ld, const char *name)
-{
-	char err[MSG_MAX];
-
-	if (name[0] == '\0' || strlen(name) > 255)
-		return false;
-	return ld_check_dns_labels(ld, name, name, err, sizeof(err));
 }
 
 bool
@@ -301,31 +239,11 @@ ld_own_in_prefix(const struct ld *ld, uint32_t ip, uint8_t len)
 /* Istio's own label and domain rules, exactly (pkg/config/labels,     */
 /* pkg/config/validation/agent): either case, "*x" first labels        */
 
-static bool
-is_alnum_any_case(char c)
-{
-	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
-}
-
-/* [a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?, of any length (Istio's dns1123LabelFmt). */
-static bool
-label_chars(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum_any_case(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
 /* labels.IsDNS1123Label(): label_chars(), at most 63 bytes. */
 bool
 istio_label(const char *s, size_t len)
 {
-	return len <= 63 && label_chars(s, len);
+	return len <= 63 && label_chars(s, len, true);
 }
 
 /* labels.IsWildcardDNS1123Label(): "*", or a label led by "*" or "*-". */
@@ -400,8 +318,8 @@ istio_dns_labels(struct ld *ld, const char *domain, const char *labels, char *er
 }
 
 /* agent.CheckDNS1123Preconditions(). */
-static bool
-istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz)
+bool
+ld_istio_domain_size(struct ld *ld, const char *domain, char *err, size_t sz)
 {
 	if (strlen(domain) > 255) {
 		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
@@ -420,7 +338,7 @@ ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz
 	const char *dot;
 	size_t first;
 
-	if (!istio_domain_size(ld, domain, err, sz))
+	if (!ld_istio_domain_size(ld, domain, err, sz))
 		return false;
 	dot = strchr(domain, '.');
 	first = dot != NULL ? (size_t)(dot - domain) : strlen(domain);
@@ -432,7 +350,7 @@ ld_istio_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz
 bool
 ld_istio_fqdn(struct ld *ld, const char *name, char *err, size_t sz)
 {
-	return istio_domain_size(ld, name, err, sz) && istio_dns_labels(ld, name, name, err, sz);
+	return ld_istio_domain_size(ld, name, err, sz) && istio_dns_labels(ld, name, name, err, sz);
 }
 
 bool
@@ -443,52 +361,175 @@ istio_partial_wildcard(const char *host)
 
 /* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? (Istio's qualifiedNameFmt) */
 static bool
-qualified_name(const char *s, size_t len)
+istio_qualified_name(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || !is_alnum_any_case(s[0]) || !is_alnum_any_case(s[len - 1]))
+	if (len == 0 || !is_alnum(s[0], true) || !is_alnum(s[len - 1], true))
 		return false;
 	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum_any_case(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+		if (!is_alnum(s[i], true) && s[i] != '-' && s[i] != '_' && s[i] != '.')
 			return false;
 	return true;
 }
 
-/*
- * labels.Instance.Validate() for one pair: the key a Kubernetes label name
- * (an optional DNS prefix of at most 253 bytes and "/", then a name of at
- * most 63), the value empty or a qualified name (Istio sets no length on it).
- * Writes Istio's message. @return ISTIO_LABEL_OK, _BAD_KEY or _BAD_VALUE.
- */
-int
-ld_istio_label_pair(struct ld *ld, const char *key, const char *value, char *err, size_t sz)
+/* Labels of any case and length joined by dots (a label key's DNS prefix); not empty. */
+static bool
+istio_dns_prefix(const char *s, size_t len)
 {
-	const char *slash = strchr(key, '/');
-	const char *name = slash != NULL ? slash + 1 : key;
-	bool ok = qualified_name(name, strlen(name)) && strlen(name) <= 63;
+	const char *end = s + len;
 
-	if (ok && slash != NULL) {
-		const char *p = key;
+	for (;;) {
+		const char *dot = memchr(s, '.', (size_t)(end - s));
+		size_t l = dot != NULL ? (size_t)(dot - s) : (size_t)(end - s);
 
-		ok = slash > key && (size_t)(slash - key) <= 253;
-		while (ok) {
-			const char *dot = memchr(p, '.', (size_t)(slash - p));
-			size_t l = dot != NULL ? (size_t)(dot - p) : (size_t)(slash - p);
+		if (!label_chars(s, l, true))
+			return false;
+		if (dot == NULL)
+			return true;
+		s = dot + 1;
+	}
+}
 
-			ok = label_chars(p, l);
-			if (dot == NULL)
-				break;
-			p = dot + 1;
-		}
+/*
+ * Istio's validateTagKey() of the len bytes at k: tagRegexp (an optional
+ * DNS prefix and "/", then a qualified name), then the lengths. @return
+ * NULL when valid, else what Istio adds to "invalid tag key: K".
+ */
+static const char *
+tag_key_error(const char *k, size_t len)
+{
+	const char *slash = memchr(k, '/', len);
+	const char *name = slash != NULL ? slash + 1 : k;
+	size_t nl = len - (size_t)(name - k);
+
+	if (!istio_qualified_name(name, nl) ||
+	    (slash != NULL && !istio_dns_prefix(k, (size_t)(slash - k))))
+		return "";
+	if (slash != NULL && (size_t)(slash - k) > 253)
+		return " (DNS prefix is too long)";
+	if (nl > 63)
+		return " (name is too long)";
+	return NULL;
+}
+
+bool
+ld_istio_label_pair(struct ld *ld, const struct ynode *kn, const struct ynode *vn,
+		    const char *value)
+{
+	const char *why = tag_key_error(kn->str, kn->len);
+	bool ok = why == NULL;
+
+	if (!ok)
+		yr_err(&ld->r, kn, "invalid tag key: %s%s", yr_quote_node(&ld->r, kn), why);
+	/* Istio's labelValueRegexp: empty, or a qualified name (no length limit) */
+	if (value != NULL && value[0] != '\0' && !istio_qualified_name(value, strlen(value))) {
+		yr_err(&ld->r, vn, "invalid tag value: %s", yr_quote(&ld->r, value));
+		ok = false;
 	}
-	if (!ok) {
-		snprintf(err, sz, "invalid tag key: %s", yr_quote(&ld->r, key));
-		return ISTIO_LABEL_BAD_KEY;
+	return ok;
+}
+
+/*
+ * Go's netip.ParseAddr(), which Istio's ValidateIPAddress() is: IPv4 in four
+ * decimal fields without leading zeros, or IPv6 with an optional non-empty
+ * zone ("fe80::1%eth0"), never a prefix.
+ */
+bool
+istio_ip_address(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *pct = strchr(s, '%');
+	size_t alen = pct != NULL ? (size_t)(pct - s) : strlen(s);
+	uint8_t bin[16];
+
+	if (alen >= sizeof(buf))
+		return false;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (pct == NULL && inet_pton(AF_INET, buf, bin) == 1)
+		return true;
+	return (pct == NULL || pct[1] != '\0') && inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/* What follows "unix://" in a bind or an endpoint, or NULL: not a unix domain socket. */
+const char *
+istio_unix_path(const char *s)
+{
+	static const char prefix[] = "unix://";
+
+	return s != NULL && strncmp(s, prefix, sizeof(prefix) - 1) == 0 ? s + sizeof(prefix) - 1 :
+									  NULL;
+}
+
+/*
+ * Istio's ValidateUnixAddress() of what follows "unix://": an abstract
+ * socket ("@name") or an absolute path to a file. Writes Istio's message.
+ */
+bool
+istio_unix_address(const char *path, char *err, size_t sz)
+{
+	size_t len = strlen(path);
+
+	if (len == 0) {
+		snprintf(err, sz, "unix address must not be empty");
+		return false;
 	}
-	if (value[0] != '\0' && !qualified_name(value, strlen(value))) {
-		snprintf(err, sz, "invalid tag value: %s", yr_quote(&ld->r, value));
-		return ISTIO_LABEL_BAD_VALUE;
+	if (path[0] == '@')
+		return true;
+	if (path[0] != '/' || path[len - 1] == '/') {
+		snprintf(err, sz, "%.*s is not an absolute path to a file", QUOTE_MAX, path);
+		return false;
 	}
-	return ISTIO_LABEL_OK;
+	return true;
+}
+
+/* Istio's validateSidecarOrGatewayHostnamePart(): errors reported at n. */
+static void
+ld_host_part(struct ld *ld, const struct ynode *n, const char *host, bool gateway)
+{
+	char err[MSG_MAX];
+
+	if (strcmp(host, "*") != 0 && strchr(host, '.') == NULL)
+		yr_err(&ld->r, n, "short names (non FQDN) are not allowed");
+	/* a Gateway takes an IP address for a host as well */
+	if (!ld_istio_wildcard_domain(ld, host, err, sizeof(err)) &&
+	    !(gateway && istio_ip_address(host)))
+		yr_err(&ld->r, n, "%s", err);
+	if (strchr(host, '*') != NULL && strcmp(host, "*") != 0 && strncmp(host, "*.", 2) != 0)
+		yr_err(&ld->r, n, "partial wildcard %s not allowed", yr_quote(&ld->r, host));
+}
+
+/*
+ * Istio's agent.ValidateNamespaceSlashWildcardHostname(): "namespace/host"
+ * (a Gateway's may leave the namespace out), the namespace ".", "*", "~" (a
+ * Sidecar's, or a Gateway's converted from the Gateway API) or a label, the
+ * host a FQDN, "*" or "*.suffix" (a Gateway's may be an IP address).
+ * Every error is reported at n, in Istio's words.
+ */
+void
+ld_istio_ns_host(struct ld *ld, const struct ynode *n, const char *host, bool gateway,
+		 bool gw_semantics)
+{
+	const char *slash = strchr(host, '/');
+	char ns[QUOTE_MAX + 1];
+	size_t nl;
+
+	if (slash == NULL) {
+		if (gateway)
+			ld_host_part(ld, n, host, true);
+		else
+			yr_err(&ld->r, n, "host must be of form namespace/dnsName");
+		return;
+	}
+	nl = (size_t)(slash - host);
+	if (nl == 0 || slash[1] == '\0')
+		yr_err(&ld->r, n, "config namespace and dnsName in host entry cannot be empty");
+	snprintf(ns, sizeof(ns), "%.*s", (int)nl, host);
+	if (!(nl == 1 && (host[0] == '*' || host[0] == '.' ||
+			  (host[0] == '~' && (!gateway || gw_semantics)))) &&
+	    !istio_label(host, nl))
+		yr_err(&ld->r, n, "invalid namespace value %s in %s", yr_quote(&ld->r, ns),
+		       gateway ? "gateway" : "sidecar");
+	ld_host_part(ld, n, slash + 1, gateway);
 }

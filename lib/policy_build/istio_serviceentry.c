@@ -526,18 +526,8 @@ static void
 ep_label_add(struct ld *ld, const char *k, const char *v, void *arg)
 {
 	struct ep_label_sink *s = arg;
-	char err[MSG_MAX];
 
-	switch (ld_istio_label_pair(ld, k, v, err, sizeof(err))) {
-	case ISTIO_LABEL_BAD_KEY:
-		yr_err(&ld->r, ymap_key(s->map, k), "%s", err);
-		break;
-	case ISTIO_LABEL_BAD_VALUE:
-		yr_err(&ld->r, ymap_get(s->map, k), "%s", err);
-		break;
-	default:
-		break;
-	}
+	ld_istio_label_pair(ld, ymap_key(s->map, k), ymap_get(s->map, k), v);
 	ld_label_add(ld, k, v, &s->sink);
 }
 

@@ -3,13 +3,33 @@
  * libyaml events -> a bounded, read-only tree.
  *
  * Every node and string lives in one arena that the yfile owns. The only
- * other allocations are the docs array and, while a collection is open, one
- * item vector per nesting level (at most YDOC_MAX_DEPTH of them, reused).
+ * other allocations are the docs array, while a collection is open one item
+ * vector and one of positions per nesting level (at most YDOC_MAX_DEPTH of
+ * each, reused), the current document's anchor tree, and the scratch of a
+ * duplicate check or a merge, freed when it is done.
  * Parsing stops at the first problem: a refused file gives exactly one error
  * and no tree, and hostile input is never read past the first limit it breaks.
  *
  * Duplicate keys are found when a mapping ends: pairwise for small mappings,
  * by sorting for large ones (O(n log n) whatever the keys, no hash to flood).
+ *
+ * Anchors, aliases and merge keys, as go-yaml reads them. An alias is the
+ * anchored node itself (shared, never copied), so it keeps the anchor's
+ * position; what is said of the alias (unknown anchor, a key that repeats,
+ * the bound below) is said at the alias. Anchors are per document, a later
+ * one of the same name replaces an earlier one, and they are found in a
+ * balanced tree (tsearch(): O(log n) whatever the names). An anchored node is
+ * usable once complete: an alias inside it is refused, as go-yaml refuses it.
+ * The bound: each node's expanded size is 1 + its children's, an alias
+ * counting as its target's; the file's total is kept as it is read and may
+ * not pass YDOC_MAX_NODES, so no walk of the tree, aliases followed, visits
+ * more nodes than that (the "billion laughs" stops at the alias that passes
+ * it). A merge key ("<<", plain or tagged !!merge) takes a mapping, an alias
+ * to one, or a sequence of those; when the mapping ends its pairs are applied
+ * in order as go-yaml v2 applies them, later over earlier, a sequence's maps
+ * last to first: the mapping's own keys after "<<" win, and so do earlier
+ * maps of a sequence. What is left is a plain mapping; its size is counted as
+ * written (merged maps whole), an upper bound of what it holds.
  *
  * Colons in flow scalars, as go-yaml reads them. go-yaml (the parser kubectl,
  * the API server and Istio read manifests with) ends a plain scalar at ':'
@@ -32,6 +52,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +70,8 @@
 #define DUP_LINEAR_MAX 16          /* mappings up to this many pairs: pairwise */
 #define QUOTE_MAX      64          /* bytes of a key shown in a message */
 #define READ_CHUNK     (64u << 10) /* first buffer when the size is unknown */
+#define YAML_MERGE_TAG "tag:yaml.org,2002:merge"
+#define NO_MERGE       SIZE_MAX
 
 /* Colons in flow scalars (above) */
 #define YCOLON_PASSES   8                      /* parses of a copy, at most */
@@ -66,12 +89,32 @@ struct arena {
 	struct arena_block *head; /* the block being filled comes first */
 };
 
+/* Where a node was written: an alias's own position, not its target's. */
+struct ypos {
+	unsigned int line;
+	unsigned int col;
+};
+
+/* An anchor of the current document. */
+struct yanchor {
+	const char *name;
+	size_t len;
+	struct ynode *node;
+	size_t size;   /* expanded nodes, once complete */
+	bool complete; /* its node has ended: aliases may use it */
+};
+
 /* A collection being built: its node and, until it ends, its items. */
 struct ylevel {
 	struct ynode *node;
 	struct ynode **items;
+	struct ypos *pos; /* where each item was written */
 	size_t n;
 	size_t cap;
+	struct yanchor *anchor; /* the node's anchor, or NULL */
+	size_t start;           /* expanded nodes before this one */
+	size_t merge;           /* pair index of the merge key, or NO_MERGE */
+	bool merge_seq;         /* a sequence of maps to merge */
 };
 
 /* Colons in flow scalars (see the top of this file). */
@@ -96,7 +139,8 @@ struct ybuild {
 	size_t cap_docs;
 	struct ylevel lv[YDOC_MAX_DEPTH];
 	unsigned int depth; /* open collections */
-	size_t n_nodes;
+	size_t expanded;    /* nodes so far, aliases expanded */
+	void *anchors;      /* tsearch() tree of struct yanchor, this document's */
 };
 
 /* A key of a large mapping, for the duplicate check. */
@@ -469,13 +513,13 @@ new_node(struct ybuild *b, enum ynode_type type, const yaml_mark_t *m, struct yn
 {
 	struct ynode *n;
 
-	if (b->n_nodes >= YDOC_MAX_NODES)
+	if (b->expanded >= YDOC_MAX_NODES)
 		return yerr_at(b, mark_line(m), mark_col(m), "too many nodes (limit %u)",
 			       YDOC_MAX_NODES);
 	n = arena_alloc(b->arena, sizeof(*n));
 	if (n == NULL)
 		return ynomem(b);
-	b->n_nodes++;
+	b->expanded++;
 	*n = (struct ynode){
 		.type = type,
 		.line = mark_line(m),
@@ -485,9 +529,84 @@ new_node(struct ybuild *b, enum ynode_type type, const yaml_mark_t *m, struct yn
 	return 0;
 }
 
-/* Hang a new node under the innermost open collection, or make it the root. */
+/* Byte strings in the order the sorts and the anchor tree use. */
 static int
-attach(struct ybuild *b, struct ynode *n)
+bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int
+yanchor_cmp(const void *pa, const void *pb)
+{
+	const struct yanchor *a = pa, *b = pb;
+
+	return bytes_cmp(a->name, a->len, b->name, b->len);
+}
+
+/* tdestroy(): the anchors live in the arena. */
+static void
+yanchor_keep(void *p)
+{
+	(void)p;
+}
+
+static void
+yanchors_clear(struct ybuild *b)
+{
+	tdestroy(b->anchors, yanchor_keep);
+	b->anchors = NULL;
+}
+
+/* The anchor named name, or NULL. */
+static struct yanchor *
+yanchor_find(struct ybuild *b, const yaml_char_t *name)
+{
+	struct yanchor key = { .name = (const char *)name, .len = strlen((const char *)name) };
+	void *const *found = tfind(&key, &b->anchors, yanchor_cmp);
+
+	return found != NULL ? *found : NULL;
+}
+
+/* Name n by anchor (replacing an earlier one of the same name); *out: the record. */
+static int
+yanchor_define(struct ybuild *b, const yaml_char_t *name, struct ynode *n, struct yanchor **out)
+{
+	size_t len = strlen((const char *)name);
+	struct yanchor *a = arena_alloc(b->arena, sizeof(*a));
+	struct yanchor **slot;
+
+	if (a == NULL)
+		return ynomem(b);
+	*a = (struct yanchor){ .len = len, .node = n };
+	a->name = arena_strndup(b->arena, (const char *)name, len);
+	if (a->name == NULL)
+		return ynomem(b);
+	slot = tsearch(a, &b->anchors, yanchor_cmp);
+	if (slot == NULL)
+		return ynomem(b);
+	*slot = a; /* same name, same place in the tree */
+	*out = a;
+	return 0;
+}
+
+/* Is lv a mapping whose next item is the value of its merge key? */
+static bool
+merge_value_next(const struct ylevel *lv)
+{
+	return lv->node->type == YNODE_MAP && lv->n % 2 == 1 && lv->merge == lv->n / 2;
+}
+
+/*
+ * Hang a node under the innermost open collection, or make it the root. at is
+ * where it was written; alias: n was reached through an alias.
+ */
+static int
+attach(struct ybuild *b, struct ynode *n, struct ypos at, bool alias)
 {
 	struct ylevel *lv;
 
@@ -497,18 +616,35 @@ attach(struct ybuild *b, struct ynode *n)
 	}
 	lv = &b->lv[b->depth - 1];
 	if (lv->node->type == YNODE_MAP && lv->n % 2 == 0 && n->type != YNODE_SCALAR)
-		return yerr_at(b, n->line, n->col, "mapping keys must be scalars");
+		return yerr_at(b, at.line, at.col, "mapping keys must be scalars");
+	/* go-yaml: a mapping, an alias to one, or a sequence of those. */
+	if ((merge_value_next(lv) && n->type != YNODE_MAP && (alias || n->type != YNODE_SEQ)) ||
+	    (lv->merge_seq && n->type != YNODE_MAP))
+		return yerr_at(b, at.line, at.col,
+			       "map merge requires map or sequence of maps as the value");
 	if (lv->n == lv->cap) {
 		size_t cap = lv->cap != 0 ? lv->cap * 2 : 16;
 		struct ynode **items = realloc(lv->items, cap * sizeof(*items));
+		struct ypos *pos;
 
 		if (items == NULL)
 			return ynomem(b);
 		lv->items = items;
+		pos = realloc(lv->pos, cap * sizeof(*pos));
+		if (pos == NULL)
+			return ynomem(b);
+		lv->pos = pos;
 		lv->cap = cap;
 	}
-	lv->items[lv->n++] = n;
+	lv->items[lv->n] = n;
+	lv->pos[lv->n++] = at;
 	return 0;
+}
+
+static struct ypos
+mark_pos(const yaml_mark_t *m)
+{
+	return (struct ypos){ mark_line(m), mark_col(m) };
 }
 
 static bool
@@ -521,32 +657,29 @@ static int
 ykey_cmp(const void *pa, const void *pb)
 {
 	const struct ykey *a = pa, *b = pb;
-	size_t n = a->key->len < b->key->len ? a->key->len : b->key->len;
-	int c = memcmp(a->key->str, b->key->str, n);
+	int c = bytes_cmp(a->key->str, a->key->len, b->key->str, b->key->len);
 
 	if (c != 0)
 		return c;
-	if (a->key->len != b->key->len)
-		return a->key->len < b->key->len ? -1 : 1;
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
 /*
- * The key that repeats an earlier one, first in document order, or NULL.
- * items holds a mapping of n pairs: key0, value0, key1, value1, ...
+ * Index of the pair whose key repeats an earlier one, first in document order,
+ * or SIZE_MAX in *dup. items holds a mapping of n pairs: key0, value0, ...
  */
 static int
-find_dup(struct ybuild *b, struct ynode *const *items, size_t n, const struct ynode **dup)
+find_dup(struct ybuild *b, struct ynode *const *items, size_t n, size_t *dup)
 {
 	struct ykey *keys;
 	size_t i, j, best = SIZE_MAX;
 
-	*dup = NULL;
+	*dup = SIZE_MAX;
 	if (n <= DUP_LINEAR_MAX) {
 		for (j = 1; j < n; j++)
 			for (i = 0; i < j; i++)
 				if (key_eq(items[2 * i], items[2 * j])) {
-					*dup = items[2 * j];
+					*dup = j;
 					return 0;
 				}
 		return 0;
@@ -562,10 +695,102 @@ find_dup(struct ybuild *b, struct ynode *const *items, size_t n, const struct yn
 		if (key_eq(keys[i - 1].key, keys[i].key) &&
 		    (i < 2 || !key_eq(keys[i - 2].key, keys[i].key)) && keys[i].idx < best)
 			best = keys[i].idx;
-	if (best != SIZE_MAX)
-		*dup = items[2 * best];
+	*dup = best;
 	free(keys);
 	return 0;
+}
+
+/* A pair of a mapping being merged; prio: which wins among equal keys. */
+struct ymerge {
+	struct ynode *key;
+	struct ynode *value;
+	size_t prio;
+	bool keep;
+};
+
+static int
+ymerge_cmp(const void *pa, const void *pb)
+{
+	const struct ymerge *a = *(const struct ymerge *const *)pa;
+	const struct ymerge *b = *(const struct ymerge *const *)pb;
+	int c = bytes_cmp(a->key->str, a->key->len, b->key->str, b->key->len);
+
+	if (c != 0)
+		return c;
+	if (a->prio != b->prio)
+		return a->prio > b->prio ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * The pairs of lv's mapping with its merge key applied (see the top of this
+ * file), into its node. Precedence, highest first: the pairs after "<<", the
+ * merged maps in their order, the pairs before "<<". The pairs that win stay
+ * in written order, the merged ones where "<<" was.
+ */
+static int
+merge_map(struct ybuild *b, struct ylevel *lv)
+{
+	struct ynode *n = lv->node, *v = lv->items[2 * lv->merge + 1];
+	struct ynode *const *maps = v->type == YNODE_MAP ? &v : v->items;
+	size_t n_maps = v->type == YNODE_MAP ? 1 : v->n;
+	size_t total = lv->n / 2 - 1, i, j, k = 0, kept = 0;
+	struct ymerge *c, **ord;
+	int rc = 0;
+
+	for (i = 0; i < n_maps; i++)
+		total += maps[i]->n;
+	c = malloc(total * sizeof(*c) + 1);
+	ord = malloc(total * sizeof(*ord) + 1);
+	if (c == NULL || ord == NULL) {
+		rc = ynomem(b);
+		goto out;
+	}
+	for (i = 0; i < lv->merge; i++)
+		c[k++] = (struct ymerge){ lv->items[2 * i], lv->items[2 * i + 1], 0, false };
+	for (i = 0; i < n_maps; i++)
+		for (j = 0; j < maps[i]->n; j++)
+			c[k++] = (struct ymerge){ maps[i]->items[2 * j], maps[i]->items[2 * j + 1],
+						  n_maps - i, false };
+	for (i = lv->merge + 1; i < lv->n / 2; i++)
+		c[k++] = (struct ymerge){ lv->items[2 * i], lv->items[2 * i + 1], SIZE_MAX, false };
+	for (i = 0; i < total; i++)
+		ord[i] = &c[i];
+	qsort(ord, total, sizeof(*ord), ymerge_cmp);
+	for (i = 0; i < total; i++) {
+		ord[i]->keep = i == 0 || !key_eq(ord[i - 1]->key, ord[i]->key);
+		kept += ord[i]->keep;
+	}
+	n->n = kept;
+	if (kept == 0)
+		goto out;
+	n->items = arena_alloc(b->arena, 2 * kept * sizeof(*n->items));
+	if (n->items == NULL) {
+		rc = ynomem(b);
+		goto out;
+	}
+	for (i = 0, k = 0; i < total; i++)
+		if (c[i].keep) {
+			n->items[k++] = c[i].key;
+			n->items[k++] = c[i].value;
+		}
+out:
+	free(c);
+	free(ord);
+	return rc;
+}
+
+/* Is this scalar event a merge key where it stands (go-yaml's isMerge())? */
+static bool
+is_merge_key(const struct ybuild *b, const yaml_event_t *ev)
+{
+	const struct ylevel *lv = b->depth > 0 ? &b->lv[b->depth - 1] : NULL;
+	const char *tag = (const char *)ev->data.scalar.tag;
+
+	return lv != NULL && lv->node->type == YNODE_MAP && lv->n % 2 == 0 &&
+	       ev->data.scalar.length == 2 && memcmp(ev->data.scalar.value, "<<", 2) == 0 &&
+	       (ev->data.scalar.plain_implicit ||
+		(tag != NULL && strcmp(tag, YAML_MERGE_TAG) == 0));
 }
 
 static int
@@ -574,12 +799,10 @@ on_scalar(struct ybuild *b, const yaml_event_t *ev)
 	const yaml_mark_t *m = &ev->start_mark;
 	size_t len = ev->data.scalar.length;
 	struct ynode *n = NULL;
+	struct yanchor *a;
 	char *str;
 	int rc;
 
-	if (ev->data.scalar.anchor != NULL)
-		return yerr_at(b, mark_line(m), mark_col(m),
-			       "anchors and aliases are not supported");
 	if (len > YDOC_MAX_SCALAR)
 		return yerr_at(b, mark_line(m), mark_col(m),
 			       "scalar too large (%zu bytes, limit %u)", len, YDOC_MAX_SCALAR);
@@ -594,7 +817,42 @@ on_scalar(struct ybuild *b, const yaml_event_t *ev)
 	if (b->col != NULL && b->col->mod != NULL)
 		ycolon_scalar(b->col, ev, str, len);
 	n->str = str;
-	return attach(b, n);
+	if (ev->data.scalar.anchor != NULL) {
+		rc = yanchor_define(b, ev->data.scalar.anchor, n, &a);
+		if (rc < 0)
+			return rc;
+		a->size = 1;
+		a->complete = true;
+	}
+	if (is_merge_key(b, ev))
+		b->lv[b->depth - 1].merge = b->lv[b->depth - 1].n / 2;
+	return attach(b, n, mark_pos(m), false);
+}
+
+static int
+on_alias(struct ybuild *b, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	struct ypos at = mark_pos(&ev->start_mark);
+	struct yanchor *a = yanchor_find(b, ev->data.alias.anchor);
+	/* Anchor names are [0-9A-Za-z_-] (libyaml): shown as they are, cut. */
+	size_t len = strlen(name);
+	int shown = len > QUOTE_MAX ? QUOTE_MAX : (int)len;
+	const char *cut = len > QUOTE_MAX ? "..." : "";
+
+	if (a == NULL)
+		return yerr_at(b, at.line, at.col, "unknown anchor '%.*s%s' referenced", shown,
+			       name, cut);
+	if (!a->complete)
+		return yerr_at(b, at.line, at.col, "anchor '%.*s%s' value contains itself", shown,
+			       name, cut);
+	if (a->size > YDOC_MAX_NODES - b->expanded)
+		return yerr_at(
+			b, at.line, at.col,
+			"too many nodes (limit %u, aliases expanded): *%.*s%s adds %zu to %zu",
+			YDOC_MAX_NODES, shown, name, cut, a->size, b->expanded);
+	b->expanded += a->size;
+	return attach(b, a->node, at, true);
 }
 
 static int
@@ -603,25 +861,35 @@ on_start(struct ybuild *b, const yaml_event_t *ev, enum ynode_type type)
 	const yaml_mark_t *m = &ev->start_mark;
 	const yaml_char_t *anchor =
 		type == YNODE_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+	bool merge_seq =
+		type == YNODE_SEQ && b->depth > 0 && merge_value_next(&b->lv[b->depth - 1]);
+	size_t start = b->expanded;
+	struct yanchor *a = NULL;
 	struct ylevel *lv;
 	struct ynode *n = NULL;
 	int rc;
 
-	if (anchor != NULL)
-		return yerr_at(b, mark_line(m), mark_col(m),
-			       "anchors and aliases are not supported");
 	if (b->depth == YDOC_MAX_DEPTH)
 		return yerr_at(b, mark_line(m), mark_col(m), "nesting too deep (limit %d levels)",
 			       YDOC_MAX_DEPTH);
 	rc = new_node(b, type, m, &n);
 	if (rc < 0)
 		return rc;
-	rc = attach(b, n);
+	if (anchor != NULL) {
+		rc = yanchor_define(b, anchor, n, &a);
+		if (rc < 0)
+			return rc;
+	}
+	rc = attach(b, n, mark_pos(m), false);
 	if (rc < 0)
 		return rc;
 	lv = &b->lv[b->depth++];
 	lv->node = n;
 	lv->n = 0;
+	lv->anchor = a;
+	lv->start = start;
+	lv->merge = NO_MERGE;
+	lv->merge_seq = merge_seq;
 	return 0;
 }
 
@@ -630,26 +898,36 @@ on_end(struct ybuild *b)
 {
 	struct ylevel *lv = &b->lv[--b->depth];
 	struct ynode *n = lv->node;
-	const struct ynode *dup;
 	char q[YQUOTE_SIZE(QUOTE_MAX)];
+	size_t dup;
 	int rc;
 
-	if (lv->n == 0)
-		return 0;
-	if (n->type == YNODE_MAP) {
+	if (n->type == YNODE_MAP && lv->n > 0) {
 		rc = find_dup(b, lv->items, lv->n / 2, &dup);
 		if (rc < 0)
 			return rc;
-		if (dup != NULL) {
-			return yerr_at(b, dup->line, dup->col, "duplicate key %s",
-				       yquote(q, dup->str, dup->len, QUOTE_MAX));
+		if (dup != SIZE_MAX) {
+			const struct ynode *k = lv->items[2 * dup];
+
+			return yerr_at(b, lv->pos[2 * dup].line, lv->pos[2 * dup].col,
+				       "duplicate key %s", yquote(q, k->str, k->len, QUOTE_MAX));
 		}
 	}
-	n->items = arena_alloc(b->arena, lv->n * sizeof(*n->items));
-	if (n->items == NULL)
-		return ynomem(b);
-	memcpy(n->items, lv->items, lv->n * sizeof(*n->items));
-	n->n = n->type == YNODE_MAP ? lv->n / 2 : lv->n;
+	if (lv->merge != NO_MERGE) {
+		rc = merge_map(b, lv);
+		if (rc < 0)
+			return rc;
+	} else if (lv->n > 0) {
+		n->items = arena_alloc(b->arena, lv->n * sizeof(*n->items));
+		if (n->items == NULL)
+			return ynomem(b);
+		memcpy(n->items, lv->items, lv->n * sizeof(*n->items));
+		n->n = n->type == YNODE_MAP ? lv->n / 2 : lv->n;
+	}
+	if (lv->anchor != NULL) {
+		lv->anchor->size = b->expanded - lv->start;
+		lv->anchor->complete = true;
+	}
 	return 0;
 }
 
@@ -677,6 +955,7 @@ on_doc_start(struct ybuild *b, const yaml_event_t *ev)
 		b->docs = docs;
 		b->cap_docs = cap;
 	}
+	yanchors_clear(b); /* anchors are per document, as in go-yaml */
 	b->docs[b->n_docs] = (struct ydoc){
 		.index = (unsigned int)b->n_docs,
 		.line = mark_line(&ev->start_mark),
@@ -700,8 +979,7 @@ on_event(struct ybuild *b, const yaml_event_t *ev)
 			d->root = NULL;
 		return 0;
 	case YAML_ALIAS_EVENT:
-		return yerr_at(b, mark_line(&ev->start_mark), mark_col(&ev->start_mark),
-			       "anchors and aliases are not supported");
+		return on_alias(b, ev);
 	case YAML_SCALAR_EVENT:
 		return on_scalar(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
@@ -771,8 +1049,11 @@ parse_once(struct yfile *yf, const char *name, const char *buf, size_t len, stru
 			break;
 	}
 	yaml_parser_delete(&parser);
-	for (i = 0; i < YDOC_MAX_DEPTH; i++)
+	yanchors_clear(&b);
+	for (i = 0; i < YDOC_MAX_DEPTH; i++) {
 		free(b.lv[i].items);
+		free(b.lv[i].pos);
+	}
 	if (rc < 0)
 		goto out_docs;
 	yf->docs = b.docs;

@@ -10,10 +10,16 @@
  * for how positions stay the file's). Like go-yaml, a %YAML directive for a
  * version other than 1.1 is refused.
  *
+ * Anchors, aliases and merge keys are read as go-yaml reads them: an alias is
+ * the anchored node itself (shared, not copied: a node reached through an
+ * alias has the anchor's position), and a mapping with a merge key ("<<: *a",
+ * "<<: [*a, *b]") is a plain mapping of the merged pairs (see ydoc.c).
+ *
  * Hostile input is refused, not interpreted: files over YDOC_MAX_FILE bytes,
  * scalars over YDOC_MAX_SCALAR, nesting deeper than YDOC_MAX_DEPTH, more than
- * YDOC_MAX_NODES nodes, anchors and aliases, duplicate mapping keys, non-scalar
- * mapping keys and invalid UTF-8 each give one error and no tree.
+ * YDOC_MAX_NODES nodes with every alias expanded (so that no walk of the tree
+ * visits more), duplicate mapping keys, non-scalar mapping keys and invalid
+ * UTF-8 each give one error and no tree.
  *
  * Thread-safety: none needed; a yfile is built and read by one thread.
  */
@@ -28,7 +34,7 @@
 #define YDOC_MAX_FILE   (16u << 20) /**< bytes per file */
 #define YDOC_MAX_SCALAR (1u << 20)  /**< bytes per scalar */
 #define YDOC_MAX_DEPTH  64          /**< nested collections */
-#define YDOC_MAX_NODES  (1u << 21)  /**< nodes per file */
+#define YDOC_MAX_NODES  (1u << 21)  /**< nodes per file, aliases expanded */
 
 enum ynode_type {
 	YNODE_SCALAR,

@@ -1047,6 +1047,219 @@ test_durations(void **state)
 }
 
 /*
+ * Load yaml; of its diagnostics, those whose text holds filter ("error: ",
+ * or a path) must be one ending in want (the whole line, or from the
+ * severity on), or none when want is NULL. Others are printed.
+ */
+static void
+assert_diag(const char *yaml, const char *filter, const char *want)
+{
+	struct egress_config cfg;
+	struct policy_model m = { 0 };
+	struct diag_list dl = { 0 };
+	char buf[LINE_MAX_LEN];
+	size_t j, n = 0;
+
+	test_cfg(&cfg);
+	(void)load_buf(&cfg, &m, &dl, yaml);
+	for (j = 0; j < dl.n; j++) {
+		diag_format(&dl.v[j], buf, sizeof(buf));
+		if (strstr(buf, filter) == NULL)
+			continue;
+		if (want == NULL || strlen(buf) < strlen(want) ||
+		    strcmp(buf + strlen(buf) - strlen(want), want) != 0)
+			fprintf(stderr, "got: %s\nwant: %s\n", buf,
+				want != NULL ? want : "nothing");
+		assert_non_null(want);
+		assert_true(strlen(buf) >= strlen(want));
+		assert_string_equal(buf + strlen(buf) - strlen(want), want);
+		n++;
+	}
+	assert_int_equal(n, want != NULL);
+	policy_model_free(&m);
+	diag_list_clear(&dl);
+}
+
+/* A text to load, and the error it gives (NULL: none). */
+struct diag_case {
+	const char *text, *err;
+};
+
+/*
+ * Each case loaded as fmt with its text for the one "%s": its one error ends
+ * with prefix and err (from the severity on, or the whole line), or none.
+ */
+static void
+assert_diag_cases(const char *fmt, const char *prefix, const struct diag_case *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char yaml[512], want[LINE_MAX_LEN];
+
+		snprintf(yaml, sizeof(yaml), fmt, c[i].text);
+		snprintf(want, sizeof(want), "%s%s", prefix, c[i].err != NULL ? c[i].err : "");
+		assert_diag(yaml, "error: ", c[i].err != NULL ? want : NULL);
+	}
+}
+
+/*
+ * A VirtualService's hosts follow Istio's ValidateWildcardDomain() exactly,
+ * as every other kind's do: an empty last label is allowed even right after
+ * the first ("*."), a top-level domain is all-numeric only when Go's
+ * strconv.Atoi() takes it (a sign, at most int64), so "a.+1" is all-numeric
+ * and twenty digits are a label.
+ */
+static void
+test_vs_host_domains(void **state)
+{
+	static const struct diag_case cases[] = {
+		{ "*.", NULL },
+		{ "a.99999999999999999999", NULL },
+		{ "a.+1",
+		  "domain name \"a.+1\" invalid (top level domain \"+1\" cannot be all-numeric)" },
+	};
+
+	(void)state;
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [\"%s\"], tcp: [{route: [{destination: {host: a.b}}]}]}\n",
+			  "inline.yaml:4:16: error: spec.hosts[0]: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * Every kind reads a duration as Go's time.ParseDuration() does, then checks
+ * it as Istio's ValidateDuration(): a Sidecar's connection pool and a
+ * VirtualService's timeout as a DestinationRule's. A sign and "µs" are Go's,
+ * and past 2562047h a duration does not decode.
+ */
+static void
+test_durations_every_kind(void **state)
+{
+	static const struct diag_case cases[] = {
+		{ "+2s", NULL },
+		{ "-1s", "duration must be greater than 1ms" },
+		{ "1000\xc2\xb5s", NULL },
+		{ "2562048h",
+		  "duration \"2562048h\" out of range (at most 2562047h47m16.854775807s)" },
+	};
+
+	(void)state;
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: Sidecar\n"
+			  "metadata: {name: s, namespace: cart}\n"
+			  "spec: {inboundConnectionPool: {tcp: {connectTimeout: \"%s\"}}}\n",
+			  "error: spec.inboundConnectionPool.tcp.connectTimeout: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [a.b], http: [{timeout: \"%s\", "
+			  "route: [{destination: {host: a.b}}]}]}\n",
+			  "error: spec.http[0].timeout: ", cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A Gateway's uint32 port number past its range, in the words every kind uses. */
+static void
+test_gateway_port_range(void **state)
+{
+	(void)state;
+	assert_diag("apiVersion: networking.istio.io/v1\n"
+		    "kind: Gateway\n"
+		    "metadata: {name: g}\n"
+		    "spec:\n"
+		    "  servers:\n"
+		    "  - port: {number: 4294967296, protocol: TCP, name: t}\n"
+		    "    hosts: [\"*/a.example.com\"]\n",
+		    "error: ",
+		    "inline.yaml:6:20: error: spec.servers[0].port.number: "
+		    "4294967296 out of range (0-4294967295)");
+}
+
+/*
+ * A Sidecar's connection pools are ConnectionPoolSettings as a
+ * DestinationRule's are: http2KeepAlive is a field of it, and a count past
+ * int32 is out of the CRD's range. Nothing else is said about this pool.
+ */
+static void
+test_sidecar_pool_as_dr(void **state)
+{
+	(void)state;
+	assert_diag("apiVersion: networking.istio.io/v1\n"
+		    "kind: Sidecar\n"
+		    "metadata: {name: s, namespace: cart}\n"
+		    "spec:\n"
+		    "  inboundConnectionPool:\n"
+		    "    tcp: {maxConnections: 3000000000}\n"
+		    "    http: {http2KeepAlive: {interval: 1s}}\n",
+		    "inboundConnectionPool.",
+		    "inline.yaml:6:27: error: spec.inboundConnectionPool.tcp.maxConnections: "
+		    "max connections 3000000000 out of range (0-2147483647)");
+}
+
+/*
+ * A VirtualService's Percent reads a number as a DestinationRule's numbers
+ * do: a quoted one is "the string", and one below the smallest double is 0
+ * (Go's strconv.ParseFloat() says no error for an underflow).
+ */
+static void
+test_vs_percent_number(void **state)
+{
+	static const struct diag_case cases[] = {
+		{ "\"50\"", "expected a number, got the string \"50\"" },
+		{ "1e-400", NULL },
+	};
+
+	(void)state;
+	assert_diag_cases("apiVersion: networking.istio.io/v1\n"
+			  "kind: VirtualService\n"
+			  "metadata: {name: v}\n"
+			  "spec: {hosts: [a.b], http: [{mirrorPercentage: {value: %s}, "
+			  "mirror: {host: m.b}, route: [{destination: {host: a.b}}]}]}\n",
+			  "error: spec.http[0].mirrorPercentage.value: ", cases,
+			  sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * Every kind checks labels as Istio's labels.Instance.Validate(): a bad key
+ * and a bad value in one pair are two errors, and a key too long says which
+ * part is ("DNS prefix is too long", "name is too long").
+ */
+static void
+test_label_pairs_every_kind(void **state)
+{
+	static const char se[] =
+		"apiVersion: networking.istio.io/v1\n"
+		"kind: ServiceEntry\n"
+		"metadata: {name: s}\n"
+		"spec:\n"
+		"  hosts: [a.example.com]\n"
+		"  ports: [{number: 80, name: http}]\n"
+		"  resolution: STATIC\n"
+		"  endpoints: [{address: 192.0.2.1, labels: {\"not a key\": -db}}]\n";
+	char dr[1024], key[300];
+
+	(void)state;
+	assert_diag(se, "invalid tag key",
+		    "inline.yaml:8:45: error: spec.endpoints[0].labels.not a key: "
+		    "invalid tag key: \"not a key\"");
+	assert_diag(se, "invalid tag value",
+		    "inline.yaml:8:58: error: spec.endpoints[0].labels.not a key: "
+		    "invalid tag value: \"-db\"");
+	memset(key, 'a', 254);
+	snprintf(key + 254, sizeof(key) - 254, "/x");
+	snprintf(dr, sizeof(dr),
+		 "apiVersion: networking.istio.io/v1\n"
+		 "kind: DestinationRule\n"
+		 "metadata: {name: d}\n"
+		 "spec: {host: a.b, subsets: [{name: s, labels: {%s: v}}]}\n",
+		 key);
+	assert_diag(dr, "error: ", "...\" (DNS prefix is too long)");
+}
+
+/*
  * A flow keeps its last activity as 32-bit ms
  * (flow_age()), so a connectTimeout of 2^32 ms (49.7 days) or more wrapped
  * and ended handshakes at a random time. Istio takes any duration a Go
@@ -1132,7 +1345,7 @@ test_duration_out_of_range(void **state)
 	}
 }
 
-/* dr_parse_go_duration() reads what Go's time.ParseDuration() reads, to the ns. */
+/* istio_parse_go_duration() reads what Go's time.ParseDuration() reads, to the ns. */
 static void
 test_go_duration(void **state)
 {
@@ -1180,7 +1393,7 @@ test_go_duration(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int64_t ns = 0;
-		int rc = dr_parse_go_duration(cases[i].text, &ns);
+		int rc = istio_parse_go_duration(cases[i].text, &ns);
 
 		if (rc != cases[i].rc || (rc == 0 && ns != cases[i].ns))
 			fprintf(stderr, "\"%s\": rc %d ns %" PRId64 "\n", cases[i].text, rc, ns);
@@ -1525,6 +1738,12 @@ main(void)
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_config_timeout_limit, tmpdir_setup,
 						tmpdir_teardown),
+		cmocka_unit_test(test_vs_host_domains),
+		cmocka_unit_test(test_durations_every_kind),
+		cmocka_unit_test(test_gateway_port_range),
+		cmocka_unit_test(test_sidecar_pool_as_dr),
+		cmocka_unit_test(test_vs_percent_number),
+		cmocka_unit_test(test_label_pairs_every_kind),
 		cmocka_unit_test(test_missing_source),
 		cmocka_unit_test(test_bad_yaml),
 		cmocka_unit_test(test_many_entries),

@@ -1193,6 +1193,62 @@ test_scope_selector(void **state)
 	diag_list_clear(&dl);
 }
 
+/*
+ * A Sidecar Istio refuses never switches the appliance to ALLOW_ANY: an
+ * egressProxy host that is no FQDN, an egressProxy without a port, an egress
+ * listener host without its namespace each fail the build, at their place.
+ */
+static void
+test_sidecar_refused_allow_any(void **state)
+{
+	static const char head[] = "apiVersion: networking.istio.io/v1\n"
+				   "kind: Sidecar\n"
+				   "metadata: {name: default, namespace: istio-system}\n"
+				   "spec:\n";
+	static const struct {
+		const char *spec;
+		const char *diag;
+	} cases[] = {
+		{ "  outboundTrafficPolicy:\n"
+		  "    mode: ALLOW_ANY\n"
+		  "    egressProxy:\n"
+		  "      host: \"foobar*123\"\n"
+		  "      port: {number: 3128}\n",
+		  "sc.yaml:8:13: error: spec.outboundTrafficPolicy.egressProxy.host: domain name "
+		  "\"foobar*123\" invalid (label \"foobar*123\" invalid)" },
+		{ "  outboundTrafficPolicy:\n"
+		  "    mode: ALLOW_ANY\n"
+		  "    egressProxy:\n"
+		  "      host: proxy.example.com\n",
+		  "sc.yaml:8:7: error: spec.outboundTrafficPolicy.egressProxy.port: sidecar: "
+		  "egress_proxy port must be non-nil" },
+		{ "  egress:\n"
+		  "  - hosts: [\"proxy.example.com\"]\n"
+		  "  outboundTrafficPolicy:\n"
+		  "    mode: ALLOW_ANY\n",
+		  "sc.yaml:6:13: error: spec.egress[0].hosts[0]: host must be of form "
+		  "namespace/dnsName" },
+	};
+	const char *dir = *state;
+	char path[PATH_MAX], text[512];
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/sc.yaml", dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct diag_list dl = { 0 };
+		struct policy *p;
+
+		snprintf(text, sizeof(text), "%s%s", head, cases[i].spec);
+		write_file(dir, "sc.yaml", text);
+		p = build(path, NULL, &dl);
+		if (p != NULL || find_diag(&dl, cases[i].diag) == NULL)
+			print_diags(&dl);
+		assert_null(p);
+		assert_non_null(find_diag(&dl, cases[i].diag));
+		diag_list_clear(&dl);
+	}
+}
+
 /* portLevelSettings override the trafficPolicy for their port only. */
 static void
 test_dr_port_settings(void **state)
@@ -1650,6 +1706,8 @@ main(void)
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_scope_sidecar, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_scope_selector),
+		cmocka_unit_test_setup_teardown(test_sidecar_refused_allow_any, tmpdir_setup,
+						tmpdir_teardown),
 		cmocka_unit_test(test_dr_port_settings),
 		cmocka_unit_test_setup_teardown(test_classify, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_classify_empty, tmpdir_setup, tmpdir_teardown),

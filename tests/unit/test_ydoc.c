@@ -366,21 +366,295 @@ test_too_many_nodes(void **state)
 	free(buf);
 }
 
+/* text parses without a diagnostic: the first document's root. */
+static const struct ynode *
+parse_root(struct yfile *yf, const char *text)
+{
+	struct diag_list dl = { 0 };
+
+	assert_int_equal(parse_str(yf, &dl, text), 0);
+	assert_int_equal(dl.n, 0);
+	return yf->docs[0].root;
+}
+
+/* An alias is the anchored node itself: shared, with the anchor's position. */
 static void
-test_anchors_and_aliases(void **state)
+test_aliases(void **state)
+{
+	const char *text = "a: &x {p: 1}\n"
+			   "b: *x\n"
+			   "c: &s v\n"
+			   "d: [*s, *x]\n"
+			   "e: &e []\n"
+			   "f: *e\n"
+			   "g: &r 1\n"
+			   "h: &r 2\n"
+			   "i: *r\n"
+			   "j: &k key\n"
+			   "*k : 1\n";
+	const struct ynode *root, *a, *d;
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+
+	(void)state;
+	root = parse_root(&yf, text);
+	assert_int_equal(root->n, 11);
+	a = ymap_get(root, "a");
+	assert_int_equal(a->type, YNODE_MAP);
+	assert_int_equal(a->line, 1);
+	assert_int_equal(a->col, 4);
+	assert_int_equal(a->n, 1);
+	assert_scalar(ymap_get(a, "p"), "1", 1, 11, true);
+	assert_ptr_equal(ymap_get(root, "b"), a);
+	assert_scalar(ymap_get(root, "c"), "v", 3, 4, true);
+	d = ymap_get(root, "d");
+	assert_int_equal(d->type, YNODE_SEQ);
+	assert_int_equal(d->n, 2);
+	assert_int_equal(d->line, 4);
+	assert_int_equal(d->col, 4);
+	assert_ptr_equal(d->items[0], ymap_get(root, "c"));
+	assert_ptr_equal(d->items[1], a);
+	assert_int_equal(ymap_get(root, "e")->type, YNODE_SEQ);
+	assert_int_equal(ymap_get(root, "e")->n, 0);
+	assert_ptr_equal(ymap_get(root, "f"), ymap_get(root, "e"));
+	/* A redefined anchor: aliases after it name the new node. */
+	assert_scalar(ymap_get(root, "i"), "2", 8, 4, true);
+	/* An alias as a key. */
+	assert_ptr_equal(ymap_key(root, "key"), ymap_get(root, "j"));
+	assert_scalar(ymap_get(root, "key"), "1", 11, 6, true);
+	yfile_free(&yf);
+
+	/* Anchors live in their document. */
+	assert_int_equal(parse_str(&yf, &dl, "a: &x 1\nb: *x\n---\nc: &x 2\nd: *x\n"), 0);
+	assert_int_equal(dl.n, 0);
+	assert_scalar(ymap_get(yf.docs[0].root, "b"), "1", 1, 4, true);
+	assert_scalar(ymap_get(yf.docs[1].root, "d"), "2", 4, 4, true);
+	yfile_free(&yf);
+}
+
+static void
+test_alias_errors(void **state)
 {
 	(void)state;
-	expect_refused_str("a: &x 1\nb: *x\n",
-			   "t.yaml:1:4: error: anchors and aliases are not supported");
-	expect_refused_str("a: 1\nb: *x\n",
-			   "t.yaml:2:4: error: anchors and aliases are not supported");
-	expect_refused_str("a: &m {b: 1}\n",
-			   "t.yaml:1:4: error: anchors and aliases are not supported");
-	expect_refused_str("- &s [1]\n",
-			   "t.yaml:1:3: error: anchors and aliases are not supported");
-	/* The "billion laughs" never gets past its first anchor. */
-	expect_refused_str("a: &a [\"lol\",\"lol\"]\nb: &b [*a,*a]\nc: [*b,*b]\n",
-			   "t.yaml:1:4: error: anchors and aliases are not supported");
+	expect_refused_str("a: 1\nb: *x\n", "t.yaml:2:4: error: unknown anchor 'x' referenced");
+	expect_refused_str("a: &x 1\n---\nb: *x\n",
+			   "t.yaml:3:4: error: unknown anchor 'x' referenced");
+	/* An alias inside its own anchor's node. */
+	expect_refused_str("a: &x [1, *x]\n",
+			   "t.yaml:1:11: error: anchor 'x' value contains itself");
+	expect_refused_str("a: &x\n  b: *x\n",
+			   "t.yaml:2:6: error: anchor 'x' value contains itself");
+	/* Errors about the alias are at the alias, not at the anchor. */
+	expect_refused_str("a: &k a\n*k : 1\n", "t.yaml:2:1: error: duplicate key \"a\"");
+	expect_refused_str("a: &m {x: 1}\n? *m\n: 1\n",
+			   "t.yaml:2:3: error: mapping keys must be scalars");
+}
+
+/* Nodes of a tree walked with every alias expanded. */
+static size_t
+expanded(const struct ynode *n)
+{
+	size_t i, k, sum = 1;
+
+	if (n->type == YNODE_SCALAR)
+		return 1;
+	k = n->type == YNODE_MAP ? 2 * n->n : n->n;
+	for (i = 0; i < k; i++)
+		sum += expanded(n->items[i]);
+	return sum;
+}
+
+/*
+ * Lines 2 to levels at p: "b: &b OPEN*a,*a...CLOSE", each anchor per times
+ * the one before; @return the end.
+ */
+static char *
+nested_aliases(char *p, int levels, int per, const char *open, const char *close)
+{
+	int i, j;
+
+	for (i = 1; i < levels; i++) {
+		p += sprintf(p, "%c: &%c %s*%c", 'a' + i, 'a' + i, open, 'a' + i - 1);
+		for (j = 1; j < per; j++)
+			p += sprintf(p, ",*%c", 'a' + i - 1);
+		p += sprintf(p, "%s\n", close);
+	}
+	return p;
+}
+
+static void
+test_alias_bound(void **state)
+{
+	struct diag_list dl = { 0 };
+	struct yfile yf;
+	char *buf, *p, *tail;
+	size_t len;
+
+	(void)state;
+	/* The "billion laughs": 9^9 "lol"s from 9 nested anchors. */
+	buf = malloc(4096);
+	assert_non_null(buf);
+	p = buf + sprintf(buf, "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\","
+			       "\"lol\",\"lol\"]\n");
+	p = nested_aliases(p, 9, 9, "[", "]");
+	/* f expands to 597871 nodes: the third *f in g's line passes 2 Mi. */
+	expect_refused(buf, (size_t)(p - buf),
+		       "t.yaml:7:14: error: too many nodes (limit 2097152, aliases expanded): "
+		       "*f adds 597871 to 1868354");
+	free(buf);
+
+	/* Exactly the bound, aliases expanded: 1 + 889 * 2359 nodes. */
+	buf = repeat("- &a [", "x,", 2357, "x]\n", &len);
+	tail = repeat(buf, "- *a\n", 888, "", &len);
+	free(buf);
+	assert_int_equal(yfile_parse(&yf, "t.yaml", tail, len, &dl), 0);
+	assert_int_equal(yf.docs[0].root->n, 889);
+	assert_int_equal(expanded(yf.docs[0].root), YDOC_MAX_NODES);
+	yfile_free(&yf);
+	/* One more node is one too many, and so is one more alias. */
+	buf = repeat(tail, "- y\n", 1, "", &len);
+	expect_refused(buf, len, "t.yaml:890:3: error: too many nodes (limit 2097152)");
+	free(buf);
+	buf = repeat(tail, "- *a\n", 1, "", &len);
+	expect_refused(buf, len,
+		       "t.yaml:890:3: error: too many nodes (limit 2097152, aliases expanded): "
+		       "*a adds 2359 to 2097152");
+	free(buf);
+	free(tail);
+
+	/* Merge keys count their maps as written, merged away or not. */
+	buf = malloc(4096);
+	assert_non_null(buf);
+	p = buf + sprintf(buf, "a: &a {x: 1, y: 2, z: 3, w: 4, v: 5, u: 6, t: 7, s: 8}\n");
+	p = nested_aliases(p, 7, 8, "{<<: [", "]}");
+	expect_refused(buf, (size_t)(p - buf),
+		       "t.yaml:7:19: error: too many nodes (limit 2097152, aliases expanded): "
+		       "*f adds 571099 to 1794889");
+	free(buf);
+}
+
+/* A pair a mapping should hold: key and value, plain, with their positions. */
+struct pair_want {
+	const char *key;
+	unsigned int kline, kcol;
+	const char *value;
+	unsigned int vline, vcol;
+};
+
+/* m is a mapping of exactly these n pairs, in this order. */
+static void
+assert_pairs(const struct ynode *m, const struct pair_want *want, size_t n)
+{
+	size_t i;
+
+	assert_non_null(m);
+	assert_int_equal(m->type, YNODE_MAP);
+	assert_int_equal(m->n, n);
+	for (i = 0; i < n; i++) {
+		assert_scalar(m->items[2 * i], want[i].key, want[i].kline, want[i].kcol, true);
+		assert_scalar(m->items[2 * i + 1], want[i].value, want[i].vline, want[i].vcol,
+			      true);
+	}
+}
+
+static void
+test_merge_keys(void **state)
+{
+	const char *text = "base: &base {a: 1, b: 2}\n"
+			   "other: &other {b: 3, c: 4}\n"
+			   "one: {<<: *base, b: 9}\n"
+			   "seq: {<<: [*base, *other]}\n"
+			   "inline: {<<: {x: 1}, y: 2}\n"
+			   "before: {b: 7, <<: *base}\n"
+			   "block:\n"
+			   "  <<: *other\n"
+			   "  d: 5\n"
+			   "tagged: {!!merge \"<<\": *base}\n"
+			   "quoted: {\"<<\": 1}\n"
+			   "shared: &sh {<<: *base}\n"
+			   "again: *sh\n";
+	const struct ynode *root, *m;
+	struct yfile yf;
+
+	(void)state;
+	root = parse_root(&yf, text);
+
+	/* The mapping's own keys win; merged pairs keep their positions. */
+	m = ymap_get(root, "one");
+	assert_int_equal(m->type, YNODE_MAP);
+	assert_int_equal(m->line, 3);
+	assert_int_equal(m->col, 6);
+	assert_pairs(m,
+		     (const struct pair_want[]){ { "a", 1, 14, "1", 1, 17 },
+						 { "b", 3, 18, "9", 3, 21 } },
+		     2);
+	assert_null(ymap_get(m, "<<"));
+
+	/* In a sequence, earlier maps win. */
+	assert_pairs(ymap_get(root, "seq"),
+		     (const struct pair_want[]){ { "a", 1, 14, "1", 1, 17 },
+						 { "b", 1, 20, "2", 1, 23 },
+						 { "c", 2, 22, "4", 2, 25 } },
+		     3);
+	assert_pairs(ymap_get(root, "inline"),
+		     (const struct pair_want[]){ { "x", 5, 15, "1", 5, 18 },
+						 { "y", 5, 22, "2", 5, 25 } },
+		     2);
+	/* go-yaml v2 applies pairs in order: a key before "<<" is merged over. */
+	assert_pairs(ymap_get(root, "before"),
+		     (const struct pair_want[]){ { "a", 1, 14, "1", 1, 17 },
+						 { "b", 1, 20, "2", 1, 23 } },
+		     2);
+	m = ymap_get(root, "block");
+	assert_int_equal(m->line, 8);
+	assert_int_equal(m->col, 3);
+	assert_pairs(m,
+		     (const struct pair_want[]){ { "b", 2, 16, "3", 2, 19 },
+						 { "c", 2, 22, "4", 2, 25 },
+						 { "d", 9, 3, "5", 9, 6 } },
+		     3);
+
+	/* !!merge makes any "<<" a merge key; a quoted one alone is a key. */
+	m = ymap_get(root, "tagged");
+	assert_int_equal(m->n, 2);
+	assert_ptr_equal(ymap_get(m, "b"), ymap_get(ymap_get(root, "base"), "b"));
+	m = ymap_get(root, "quoted");
+	assert_int_equal(m->n, 1);
+	assert_scalar(ymap_get(m, "<<"), "1", 11, 16, true);
+
+	/* An anchored merged mapping is aliased merged. */
+	m = ymap_get(root, "shared");
+	assert_int_equal(m->n, 2);
+	assert_ptr_equal(ymap_get(root, "again"), m);
+	yfile_free(&yf);
+}
+
+static void
+test_merge_errors(void **state)
+{
+	(void)state;
+	expect_refused_str(
+		"a: {<<: 1}\n",
+		"t.yaml:1:9: error: map merge requires map or sequence of maps as the value");
+	expect_refused_str(
+		"s: &s [1]\na: {<<: *s}\n",
+		"t.yaml:2:9: error: map merge requires map or sequence of maps as the value");
+	expect_refused_str(
+		"m: &m {x: 1}\na: {<<: [*m, 2]}\n",
+		"t.yaml:2:14: error: map merge requires map or sequence of maps as the value");
+	expect_refused_str(
+		"a: {<<: [[x: 1]]}\n",
+		"t.yaml:1:10: error: map merge requires map or sequence of maps as the value");
+	expect_refused_str(
+		"s: &s x\na: {<<: [{y: 1}, *s]}\n",
+		"t.yaml:2:18: error: map merge requires map or sequence of maps as the value");
+	expect_refused_str("a: &a {<<: *a}\n",
+			   "t.yaml:1:12: error: anchor 'a' value contains itself");
+	/* Repeated keys are still found among the mapping's own. */
+	expect_refused_str("a: {<<: {x: 1}, <<: {y: 1}}\n",
+			   "t.yaml:1:17: error: duplicate key \"<<\"");
+	expect_refused_str("a: {<<: {x: 1}, y: 1, y: 2}\n",
+			   "t.yaml:1:23: error: duplicate key \"y\"");
 }
 
 static void
@@ -1577,7 +1851,11 @@ main(void)
 		cmocka_unit_test(test_scalar_too_large),
 		cmocka_unit_test(test_nesting_too_deep),
 		cmocka_unit_test(test_too_many_nodes),
-		cmocka_unit_test(test_anchors_and_aliases),
+		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_alias_errors),
+		cmocka_unit_test(test_alias_bound),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_merge_errors),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_big_mapping),
 		cmocka_unit_test(test_non_scalar_keys),

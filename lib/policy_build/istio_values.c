@@ -1,25 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Typed values of a DestinationRule as the API server and Istio read them:
+ * Typed values as the API server and Istio read them:
  * durations as Go's time.ParseDuration() reads them (the webhook's JSON
  * decoder and the CRD's CEL duration() both call it), integers within the
- * CRD's formats, JSON numbers, enums, and the names and addresses Istio's
- * ValidateFQDN() and netip.ParseAddr() take.
+ * CRD's formats, JSON numbers and enums (names and addresses: istio_names.c).
  *
  * Control thread only.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "istio_dr_private.h"
+#include "istio_private.h"
 
 #define NS_PER_MS 1000000
 
@@ -64,7 +61,7 @@ go_unit(const char *u, size_t len)
  * exactly 1 s here too (digits below 1 ns are dropped, not an error).
  */
 int
-dr_parse_go_duration(const char *s, int64_t *ns)
+istio_parse_go_duration(const char *s, int64_t *ns)
 {
 	uint64_t d = 0;
 	bool neg = false;
@@ -144,7 +141,7 @@ dr_parse_go_duration(const char *s, int64_t *ns)
 }
 
 bool
-dr_duration(struct ld *ld, const struct ynode *map, const char *key, enum dr_dur_check c,
+ld_duration(struct ld *ld, const struct ynode *map, const char *key, enum ld_dur_check c,
 	    int64_t *ns)
 {
 	const struct ynode *n;
@@ -156,22 +153,22 @@ dr_duration(struct ld *ld, const struct ynode *map, const char *key, enum dr_dur
 	if (s == NULL)
 		return false;
 	mark = yr_key(&ld->r, key);
-	rc = dr_parse_go_duration(s, ns);
+	rc = istio_parse_go_duration(s, ns);
 	if (rc == -ERANGE) {
 		yr_err(&ld->r, n, "duration %s out of range (at most 2562047h47m16.854775807s)",
 		       yr_quote(&ld->r, s));
 	} else if (rc < 0) {
 		yr_err(&ld->r, n, "invalid duration %s (want e.g. 10s, 500ms, 1m)",
 		       yr_quote(&ld->r, s));
-	} else if (c == DR_DUR_DECODE || (c == DR_DUR_IDLE && *ns / NS_PER_MS == 0)) {
+	} else if (c == LD_DUR_DECODE || (c == LD_DUR_IDLE && *ns / NS_PER_MS == 0)) {
 		/* Istio skips a tcp idleTimeout of 0 whole ms: it turns the timeout off */
 		ok = true;
 	} else if (*ns < NS_PER_MS) {
 		/* the CRD's CEL message, or Istio's ValidateDuration()'s */
 		yr_err(&ld->r, n, "%s",
-		       c == DR_DUR_CEL ? "must be a valid duration greater than 1ms" :
+		       c == LD_DUR_CEL ? "must be a valid duration greater than 1ms" :
 					 "duration must be greater than 1ms");
-	} else if (c != DR_DUR_CEL && *ns % NS_PER_MS != 0) {
+	} else if (c != LD_DUR_CEL && *ns % NS_PER_MS != 0) {
 		yr_err(&ld->r, n, "only durations to ms precision are supported");
 	} else {
 		ok = true;
@@ -208,7 +205,7 @@ int_at(struct ld *ld, const struct ynode *map, const char *key, int64_t *v)
 }
 
 bool
-dr_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
+ld_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int64_t hi, int64_t *v)
 {
 	const struct ynode *n = int_at(ld, map, key, v);
 	size_t mark;
@@ -222,7 +219,7 @@ dr_int(struct ld *ld, const struct ynode *map, const char *key, int64_t lo, int6
 }
 
 bool
-dr_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
+ld_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const char *what,
 		int64_t *v)
 {
 	const struct ynode *n = int_at(ld, map, key, v);
@@ -240,7 +237,7 @@ dr_nonneg_int32(struct ld *ld, const struct ynode *map, const char *key, const c
 }
 
 bool
-dr_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
+ld_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
 {
 	size_t mark;
 	const struct ynode *n = value_at(ld, map, key, &mark);
@@ -254,7 +251,7 @@ dr_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
 }
 
 bool
-dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
+ld_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
 {
 	size_t mark;
 	const struct ynode *n = value_at(ld, map, key, &mark);
@@ -268,7 +265,7 @@ dr_bool(struct ld *ld, const struct ynode *map, const char *key, bool *v)
 }
 
 int
-dr_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
+ld_enum(struct ld *ld, const struct ynode *map, const char *key, const char *const *names,
 	const char *what)
 {
 	const struct ynode *n;
@@ -291,211 +288,4 @@ dr_enum(struct ld *ld, const struct ynode *map, const char *key, const char *con
 	yr_err(&ld->r, n, "invalid %s %s (want %s)", what, yr_quote(&ld->r, s), want);
 	yr_pop(&ld->r, mark);
 	return -1;
-}
-
-static bool
-is_alnum(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* [a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])? of any length (Istio's dns1123LabelFmt) */
-static bool
-label_chars(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-bool
-dr_dns1123_label(const char *s, size_t len)
-{
-	return len <= 63 && label_chars(s, len);
-}
-
-/* Kubernetes' qualified name: (?:[A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
-static bool
-qualified_name(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || !is_alnum(s[0]) || !is_alnum(s[len - 1]))
-		return false;
-	for (i = 1; i + 1 < len; i++)
-		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return false;
-	return true;
-}
-
-/*
- * Istio's tagRegexp: an optional DNS prefix (labels joined by dots, 253
- * bytes at most, then "/") and a qualified name of 63 bytes at most.
- */
-bool
-dr_label_key(const char *k)
-{
-	const char *slash = strchr(k, '/'), *name = slash != NULL ? slash + 1 : k;
-	const char *p = k;
-
-	if (slash != NULL && (slash == k || slash - k > 253))
-		return false;
-	while (slash != NULL && p < slash) {
-		const char *dot = memchr(p, '.', (size_t)(slash - p));
-		const char *end = dot != NULL ? dot : slash;
-
-		if (!label_chars(p, (size_t)(end - p)))
-			return false;
-		p = end + 1;
-	}
-	if (slash != NULL && slash[-1] == '.')
-		return false;
-	return strlen(name) <= 63 && qualified_name(name, strlen(name));
-}
-
-/* Istio's labelValueRegexp: empty, or a qualified name (no length limit there). */
-bool
-dr_label_value(const char *v)
-{
-	return v[0] == '\0' || qualified_name(v, strlen(v));
-}
-
-/* Go's strconv.Atoi() succeeds: a sign, digits, within int64. */
-static bool
-go_atoi_ok(const char *s, size_t len)
-{
-	char buf[32];
-	char *end;
-
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (!(is_digit(buf[0]) || ((buf[0] == '+' || buf[0] == '-') && is_digit(buf[1]))))
-		return false;
-	errno = 0;
-	(void)strtoll(buf, &end, 10);
-	return *end == '\0' && errno == 0;
-}
-
-enum dns_verdict {
-	DNS_OK,
-	DNS_NUMERIC_TLD,
-	DNS_BAD_LABEL
-};
-
-/*
- * ValidateDNS1123Labels(): a top-level domain that is no number, labels as
- * dr_dns1123_label(), the last one empty for "istio.io.". *bad, *bad_len:
- * the label that is wrong.
- */
-static enum dns_verdict
-dns_labels(const char *s, const char **bad, size_t *bad_len)
-{
-	const char *tld = strrchr(s, '.');
-
-	tld = tld != NULL ? tld + 1 : s;
-	if (go_atoi_ok(tld, strlen(tld))) {
-		*bad = tld;
-		*bad_len = strlen(tld);
-		return DNS_NUMERIC_TLD;
-	}
-	for (;;) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot != NULL ? (size_t)(dot - s) : strlen(s);
-
-		if (dot == NULL && l == 0)
-			return DNS_OK;
-		if (!dr_dns1123_label(s, l)) {
-			*bad = s;
-			*bad_len = l;
-			return DNS_BAD_LABEL;
-		}
-		if (dot == NULL)
-			return DNS_OK;
-		s = dot + 1;
-	}
-}
-
-/* ValidateFQDN(): 1-255 bytes of labels. */
-bool
-dr_fqdn(const char *s)
-{
-	const char *bad;
-	size_t len = strlen(s), bad_len;
-
-	return len > 0 && len <= 255 && dns_labels(s, &bad, &bad_len) == DNS_OK;
-}
-
-/* IsWildcardDNS1123Label(): "*", or a label, behind an optional "*" or "*-". */
-static bool
-wildcard_label(const char *s, size_t len)
-{
-	if (len == 0 || len > 63)
-		return false;
-	if (len == 1 && s[0] == '*')
-		return true;
-	if (s[0] == '*') {
-		s++;
-		len--;
-		if (len > 0 && s[0] == '-') {
-			s++;
-			len--;
-		}
-	}
-	return dr_dns1123_label(s, len);
-}
-
-bool
-dr_wildcard_domain(struct ld *ld, const char *domain, char *err, size_t sz)
-{
-	const char *dot = strchr(domain, '.'), *bad = domain;
-	size_t len = strlen(domain), bad_len = dot != NULL ? (size_t)(dot - domain) : len;
-	enum dns_verdict v = DNS_BAD_LABEL;
-	char label[QUOTE_MAX + 1];
-
-	if (len > 255) {
-		snprintf(err, sz, "domain name %s too long (max 255)", yr_quote(&ld->r, domain));
-		return false;
-	}
-	if (len == 0) {
-		snprintf(err, sz, "empty domain name not allowed");
-		return false;
-	}
-	if (wildcard_label(domain, bad_len))
-		v = dot != NULL ? dns_labels(dot + 1, &bad, &bad_len) : DNS_OK;
-	if (v == DNS_OK)
-		return true;
-	snprintf(label, sizeof(label), "%.*s", (int)bad_len, bad);
-	if (v == DNS_NUMERIC_TLD)
-		snprintf(err, sz,
-			 "domain name %s invalid (top level domain %s cannot be all-numeric)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-	else
-		snprintf(err, sz, "domain name %s invalid (label %s invalid)",
-			 yr_quote(&ld->r, domain), yr_quote(&ld->r, label));
-	return false;
-}
-
-bool
-dr_ip_address(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *zone = strchr(s, '%');
-	size_t len = zone != NULL ? (size_t)(zone - s) : strlen(s);
-
-	if (strchr(s, ':') == NULL)
-		return zone == NULL && inet_pton(AF_INET, s, buf) == 1;
-	/* an IPv6 zone ("fe80::1%eth0") must not be empty */
-	if (len >= sizeof(addr) || (zone != NULL && zone[1] == '\0'))
-		return false;
-	memcpy(addr, s, len);
-	addr[len] = '\0';
-	return inet_pton(AF_INET6, addr, buf) == 1;
 }

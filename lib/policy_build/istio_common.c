@@ -86,6 +86,20 @@ ld_unhonoured(struct ld *ld, const struct ynode *map, const char *key, const cha
 	yr_pop(&ld->r, mark);
 }
 
+/* metadata.labels or .annotations: map[string]string in ObjectMeta, each value a string. */
+static void
+ld_meta_string_map(struct ld *ld, const struct ynode *meta, const char *key)
+{
+	const struct ynode *m = yr_get(&ld->r, meta, key, YNODE_MAP);
+	size_t mark;
+
+	if (m == NULL)
+		return;
+	mark = yr_key(&ld->r, key);
+	ld_string_map(ld, m, NULL, NULL);
+	yr_pop(&ld->r, mark);
+}
+
 /* metadata.name (required) and metadata.namespace. @return 0 or -1. */
 int
 ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
@@ -108,6 +122,8 @@ ld_metadata(struct ld *ld, const struct ynode *res, struct meta *md)
 	}
 	mark = yr_key(&ld->r, "metadata");
 	ld_unknown_fields(ld, meta, metadata_fields);
+	ld_meta_string_map(ld, meta, "labels");
+	ld_meta_string_map(ld, meta, "annotations");
 	md->name = yr_get_str(&ld->r, meta, "name", &n);
 	if (md->name == NULL || md->name[0] == '\0') {
 		yr_key(&ld->r, "name");
@@ -154,9 +170,8 @@ ld_string_map(struct ld *ld, const struct ynode *map,
 		if (k->type != YNODE_SCALAR)
 			continue;
 		mark = yr_key(&ld->r, k->str);
-		if (v->type != YNODE_SCALAR)
-			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
-		else if (f != NULL)
+		/* a null value is dropped, as the API server drops it */
+		if (yr_str_opt(&ld->r, v) != NULL && f != NULL)
 			f(ld, k->str, v->str, arg);
 		yr_pop(&ld->r, mark);
 	}
@@ -214,13 +229,12 @@ ld_selector_check(struct ld *ld, const struct ynode *ws, const char *field, bool
 		yr_err(&ld->r, lm, "too many labels: %zu (at most 256)", lm->n);
 	for (i = 0; i < lm->n; i++) {
 		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
-		const char *ks = ynode_str(k), *vs = ynode_str(v);
+		const char *ks = ynode_str(k), *vs = yr_str_opt(&ld->r, v);
 		char kv[2 * QUOTE_MAX + 2];
 		size_t m2;
 
-		if (ks == NULL || vs == NULL) {
-			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
-			*ours = false;
+		if (ks == NULL || vs == NULL) { /* reported; or null, which the API server drops */
+			*ours = *ours && ynode_is_null(v);
 			continue;
 		}
 		m2 = ks[0] != '\0' ? yr_key(&ld->r, ks) : ld->r.path_len;

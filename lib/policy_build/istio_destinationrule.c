@@ -281,7 +281,7 @@ dr_subset_labels(struct ld *ld, const struct ynode *lm, struct label_sink *sink)
 	for (i = 0; i < lm->n; i++) {
 		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
 		size_t m2 = dr_push_key(ld, k->str);
-		const char *val = yr_str(&ld->r, v);
+		const char *val = yr_str_opt(&ld->r, v);
 
 		ld_istio_label_pair(ld, k, v, val);
 		if (val != NULL)

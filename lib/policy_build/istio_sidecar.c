@@ -47,13 +47,11 @@ sc_selector(struct ld *ld, const struct ynode *spec, struct sidecar *sc)
 	sc->selector = ld_calloc(ld, lm->n, sizeof(*sc->selector));
 	for (i = 0; sc->selector != NULL && i < lm->n; i++) {
 		const struct ynode *k = lm->items[2 * i], *v = lm->items[2 * i + 1];
-		const char *ks = ynode_str(k), *vs = ynode_str(v);
+		const char *ks = ynode_str(k), *vs = yr_str_opt(&ld->r, v);
 		char kv[2 * QUOTE_MAX + 2];
 
-		if (ks == NULL || vs == NULL) {
-			yr_err(&ld->r, v, "expected a string, got %s", ynode_kind(v));
+		if (ks == NULL || vs == NULL) /* reported; or null, which the API server drops */
 			continue;
-		}
 		snprintf(kv, sizeof(kv), "%s=%s", ks, vs);
 		if (ks[0] == '\0')
 			yr_err(&ld->r, k, "empty key is not supported in selector: %s",

@@ -241,21 +241,11 @@ ld_number(struct ld *ld, const struct ynode *map, const char *key, double *v)
 {
 	size_t mark;
 	const struct ynode *n = value_at(ld, map, key, &mark);
-	bool ok = false;
-	char *end;
+	bool ok;
 
 	if (n == NULL)
 		return false;
-	/* a YAML/JSON decimal number: no hex, inf or nan, which strtod() also reads */
-	if (n->type == YNODE_SCALAR && n->plain && n->str[0] != '\0' &&
-	    strspn(n->str, "0123456789+-.eE") == strlen(n->str)) {
-		*v = strtod(n->str, &end);
-		ok = *end == '\0' && isfinite(*v);
-	}
-	if (!ok)
-		yr_err(&ld->r, n, "expected a number, got %s%s",
-		       n->type == YNODE_SCALAR && !n->plain ? "the string " : "",
-		       yr_describe(&ld->r, n));
+	ok = yr_number(&ld->r, n, v) == 0;
 	yr_pop(&ld->r, mark);
 	return ok;
 }

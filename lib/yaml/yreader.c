@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "yreader.h"
@@ -183,7 +185,377 @@ yr_scalar(struct yreader *r, const struct ynode *n, const char *what)
 }
 
 /* ------------------------------------------------------------------ */
+/* YAML 1.1 resolution, as go-yaml v2 does it                          */
+
+/*
+ * go-yaml v2's resolve table (resolve.go): a plain scalar whose first byte is
+ * none of these is a string, whatever follows.
+ */
+static bool
+may_resolve(char c)
+{
+	return strchr("+-0123456789yYnNtTfFoO~.", c) != NULL && c != '\0';
+}
+
+/* Its resolve map: the words a plain scalar is looked up by first. */
+static const struct {
+	const char *word;
+	enum ytag tag;
+	int v; /* bool: 0 or 1; float: +1/-1 infinity, 0 NaN */
+} yaml11_words[] = {
+	{ "y", YTAG_BOOL, 1 },       { "Y", YTAG_BOOL, 1 },       { "yes", YTAG_BOOL, 1 },
+	{ "Yes", YTAG_BOOL, 1 },     { "YES", YTAG_BOOL, 1 },     { "true", YTAG_BOOL, 1 },
+	{ "True", YTAG_BOOL, 1 },    { "TRUE", YTAG_BOOL, 1 },    { "on", YTAG_BOOL, 1 },
+	{ "On", YTAG_BOOL, 1 },      { "ON", YTAG_BOOL, 1 },      { "n", YTAG_BOOL, 0 },
+	{ "N", YTAG_BOOL, 0 },       { "no", YTAG_BOOL, 0 },      { "No", YTAG_BOOL, 0 },
+	{ "NO", YTAG_BOOL, 0 },      { "false", YTAG_BOOL, 0 },   { "False", YTAG_BOOL, 0 },
+	{ "FALSE", YTAG_BOOL, 0 },   { "off", YTAG_BOOL, 0 },     { "Off", YTAG_BOOL, 0 },
+	{ "OFF", YTAG_BOOL, 0 },     { "~", YTAG_NULL, 0 },       { "null", YTAG_NULL, 0 },
+	{ "Null", YTAG_NULL, 0 },    { "NULL", YTAG_NULL, 0 },    { ".nan", YTAG_FLOAT, 0 },
+	{ ".NaN", YTAG_FLOAT, 0 },   { ".NAN", YTAG_FLOAT, 0 },   { ".inf", YTAG_FLOAT, 1 },
+	{ ".Inf", YTAG_FLOAT, 1 },   { ".INF", YTAG_FLOAT, 1 },   { "+.inf", YTAG_FLOAT, 1 },
+	{ "+.Inf", YTAG_FLOAT, 1 },  { "+.INF", YTAG_FLOAT, 1 },  { "-.inf", YTAG_FLOAT, -1 },
+	{ "-.Inf", YTAG_FLOAT, -1 }, { "-.INF", YTAG_FLOAT, -1 },
+};
+
+/* go-yaml drops every '_' before it reads a number: the next byte that is not one. */
+static const char *
+skip_us(const char *p)
+{
+	while (*p == '_')
+		p++;
+	return p;
+}
+
+static int
+digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+		return (c | 0x20) - 'a' + 10;
+	return 99;
+}
+
+/*
+ * Go's strconv.ParseUint(s, base, 64) of s without its '_': base 0 reads the
+ * prefixes 0x, 0o, 0b and a bare leading 0 (octal), as Go does. No sign.
+ * @return 0, -ERANGE (well-formed, over 64 bits) or -EINVAL.
+ */
+static int
+go_parse_uint(const char *s, int base, uint64_t *u)
+{
+	const char *p = skip_us(s);
+	bool range = false;
+	uint64_t x = 0;
+
+	if (*p == '\0')
+		return -EINVAL;
+	if (base == 0) {
+		const char *q = skip_us(p + 1);
+
+		base = 10;
+		if (*p == '0') {
+			switch (*q | 0x20) {
+			case 'x':
+				base = 16;
+				p = skip_us(q + 1);
+				break;
+			case 'o':
+				base = 8;
+				p = skip_us(q + 1);
+				break;
+			case 'b':
+				base = 2;
+				p = skip_us(q + 1);
+				break;
+			default: /* "0" alone is 0; "0" then digits is octal */
+				base = 8;
+				p = q;
+				if (*p == '\0') {
+					*u = 0;
+					return 0;
+				}
+			}
+			if (*p == '\0')
+				return -EINVAL; /* "0x" */
+		}
+	}
+	for (; *p != '\0'; p = skip_us(p + 1)) {
+		int d = digit_value(*p);
+
+		if (d >= base)
+			return -EINVAL;
+		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			range = true;
+		else
+			x = x * (uint64_t)base + (uint64_t)d;
+	}
+	if (range)
+		return -ERANGE;
+	*u = x;
+	return 0;
+}
+
+/* Go's strconv.ParseInt(s, base, 64) of s without its '_': an optional sign, then go_parse_uint(). */
+static int
+go_parse_int(const char *s, int base, int64_t *i)
+{
+	const char *p = skip_us(s);
+	bool neg = *p == '-';
+	uint64_t u;
+	int rc;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	rc = go_parse_uint(p, base, &u);
+	if (rc == -EINVAL)
+		return rc;
+	if (rc == -ERANGE || u > (uint64_t)INT64_MAX + (neg ? 1 : 0))
+		return -ERANGE;
+	*i = neg ? (int64_t)(0 - u) : (int64_t)u;
+	return 0;
+}
+
+static const char *
+skip_digits(const char *p, bool *any)
+{
+	*any = false;
+	for (p = skip_us(p); *p >= '0' && *p <= '9'; p = skip_us(p + 1))
+		*any = true;
+	return p;
+}
+
+/* go-yaml's yamlStyleFloat, ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$, without '_'. */
+static bool
+yaml_float_syntax(const char *s)
+{
+	const char *p = skip_us(s);
+	bool any, frac;
+
+	if (*p == '-' || *p == '+')
+		p = skip_us(p + 1);
+	if (*p == '.') {
+		p = skip_digits(p + 1, &any);
+		if (!any)
+			return false;
+	} else {
+		p = skip_digits(p, &any);
+		if (!any)
+			return false;
+		if (*p == '.')
+			p = skip_digits(p + 1, &frac);
+	}
+	if (*p == 'e' || *p == 'E') {
+		p = skip_us(p + 1);
+		if (*p == '-' || *p == '+')
+			p++;
+		p = skip_digits(p, &any);
+		if (!any)
+			return false;
+	}
+	return *p == '\0';
+}
+
+/*
+ * Go's strconv.ParseFloat() of a decimal float: -EINVAL when it overflows to
+ * an infinity (Go's ErrRange; an underflow is no error there either) or, with
+ * '_', is longer than YRESOLVE_FLOAT_MAX bytes without them.
+ */
+static int
+go_parse_float(const char *s, double *f)
+{
+	char buf[YRESOLVE_FLOAT_MAX + 1];
+	const char *text = s;
+	size_t n = 0;
+
+	if (strchr(s, '_') != NULL) {
+		for (; *s != '\0'; s++) {
+			if (*s == '_')
+				continue;
+			if (n == YRESOLVE_FLOAT_MAX)
+				return -EINVAL;
+			buf[n++] = *s;
+		}
+		buf[n] = '\0';
+		text = buf;
+	}
+	*f = strtod(text, NULL);
+	return isinf(*f) ? -EINVAL : 0;
+}
+
+/*
+ * Go's ParseFloat() of a plain scalar that starts with '.' (go-yaml reads it
+ * without dropping '_'): '.', digits, an optional exponent; Go takes a '_'
+ * only between two digits.
+ */
+static bool
+go_dot_float_syntax(const char *s)
+{
+	const char *p = s + 1;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '_' && (i == 0 || s[i - 1] < '0' || s[i - 1] > '9' || s[i + 1] < '0' ||
+				    s[i + 1] > '9'))
+			return false;
+	return *p >= '0' && *p <= '9' && yaml_float_syntax(s);
+}
+
+/* resolve.go's case 'D', 'S': a plain scalar that starts with a digit or a sign. */
+static enum ytag
+resolve_number(const char *s, struct yvalue *v)
+{
+	const char *p = skip_us(s);
+	uint64_t u;
+	int64_t i;
+	int urc;
+
+	/* Timestamps (2001-12-14) come first there, but stay strings in an interface{}. */
+	if (go_parse_int(s, 0, &i) == 0)
+		goto integer;
+	urc = go_parse_uint(s, 0, &u);
+	if (urc == 0)
+		goto unsigned_int;
+	if (yaml_float_syntax(s) && go_parse_float(s, &v->f) == 0)
+		return YTAG_FLOAT;
+	if (p[0] == '0' && skip_us(p + 1)[0] == 'b') {
+		/* ParseInt(plain[2:], 2) also takes a sign there: 0b-101 is -5 */
+		const char *rest = skip_us(skip_us(p + 1) + 1);
+
+		if (go_parse_int(rest, 2, &i) == 0)
+			goto integer;
+		if (go_parse_uint(rest, 2, &u) == 0)
+			goto unsigned_int;
+	}
+	/* "-0b..." is ParseInt(s, 0) again; a well-formed one too big is a big.Int */
+	if (urc == -ERANGE) {
+		v->i = INT64_MAX;
+		v->f = (double)UINT64_MAX;
+		return YTAG_INT;
+	}
+	return YTAG_STR;
+integer:
+	v->i = i;
+	v->f = (double)i;
+	return YTAG_INT;
+unsigned_int:
+	v->i = INT64_MAX;
+	v->f = (double)u;
+	return YTAG_INT;
+}
+
+enum ytag
+yresolve(const struct ynode *n, struct yvalue *v)
+{
+	struct yvalue scratch;
+	size_t i;
+
+	if (v == NULL)
+		v = &scratch;
+	memset(v, 0, sizeof(*v));
+	if (n == NULL)
+		return YTAG_NULL;
+	if (n->type != YNODE_SCALAR)
+		return n->type == YNODE_SEQ ? YTAG_SEQ : YTAG_MAP;
+	if (!n->plain || strlen(n->str) != n->len)
+		return YTAG_STR;
+	if (n->len == 0)
+		return YTAG_NULL;
+	if (!may_resolve(n->str[0]))
+		return YTAG_STR;
+	for (i = 0; i < sizeof(yaml11_words) / sizeof(yaml11_words[0]); i++) {
+		if (strcmp(n->str, yaml11_words[i].word) != 0)
+			continue;
+		v->b = yaml11_words[i].v == 1;
+		if (yaml11_words[i].tag == YTAG_FLOAT)
+			v->f = yaml11_words[i].v == 0 ? NAN : yaml11_words[i].v * INFINITY;
+		return yaml11_words[i].tag;
+	}
+	if (n->str[0] == '.')
+		return go_dot_float_syntax(n->str) && go_parse_float(n->str, &v->f) == 0 ?
+			       YTAG_FLOAT :
+			       YTAG_STR;
+	if (n->str[0] == '+' || n->str[0] == '-' || (n->str[0] >= '0' && n->str[0] <= '9'))
+		return resolve_number(n->str, v);
+	return YTAG_STR; /* a letter or '~' not in the map */
+}
+
+const char *
+ytag_name(enum ytag t)
+{
+	switch (t) {
+	case YTAG_NULL:
+		return "null";
+	case YTAG_BOOL:
+		return "a boolean";
+	case YTAG_INT:
+		return "an integer";
+	case YTAG_FLOAT:
+		return "a number";
+	case YTAG_SEQ:
+		return "a list";
+	case YTAG_MAP:
+		return "a mapping";
+	case YTAG_STR:
+	default:
+		return "a string";
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Kubernetes typing                                                   */
+
+/* A number's text for a message: unquoted (it holds no odd byte), cut as yr_quote() cuts. */
+static int
+text_len(const struct yreader *r, const struct ynode *n)
+{
+	return (int)(n->len < r->quote_max ? n->len : r->quote_max);
+}
+
+/*
+ * "expected WANT, got ..." for n, of type t: "null", "a list", "the string
+ * \"80\"" (quoted), "\"eighty\"" (plain), "an integer (1)"; where a string
+ * is wanted, how to make one: "an integer (quote it: \"123\")".
+ */
+static void
+wrong_type(struct yreader *r, const struct ynode *n, enum ytag t, const char *want)
+{
+	bool string = strcmp(want, "a string") == 0;
+
+	switch (t) {
+	case YTAG_BOOL:
+	case YTAG_INT:
+	case YTAG_FLOAT:
+		if (string)
+			yr_err(r, n, "expected %s, got %s (quote it: %s)", want, ytag_name(t),
+			       yr_quote_node(r, n));
+		else
+			yr_err(r, n, "expected %s, got %s (%.*s%s)", want, ytag_name(t),
+			       text_len(r, n), n->str, n->len > r->quote_max ? "..." : "");
+		break;
+	case YTAG_STR:
+		yr_err(r, n, "expected %s, got %s%s", want, n->plain ? "" : "the string ",
+		       yr_quote_node(r, n));
+		break;
+	case YTAG_NULL:
+	case YTAG_SEQ:
+	case YTAG_MAP:
+	default:
+		yr_err(r, n, "expected %s, got %s", want, ytag_name(t));
+	}
+}
+
+/* A plain scalar of another YAML type where a string belongs: reported. @return n. */
+static const struct ynode *
+string_check(struct yreader *r, const struct ynode *n)
+{
+	enum ytag t = yresolve(n, NULL);
+
+	if (t == YTAG_BOOL || t == YTAG_INT || t == YTAG_FLOAT)
+		wrong_type(r, n, t, "a string");
+	return n;
+}
 
 const struct ynode *
 yr_get(struct yreader *r, const struct ynode *map, const char *key, enum ynode_type t)
@@ -191,16 +563,19 @@ yr_get(struct yreader *r, const struct ynode *map, const char *key, enum ynode_t
 	const struct ynode *v = ymap_opt(map, key);
 	size_t mark;
 
-	if (v == NULL || v->type == t)
+	if (v == NULL || (v->type == t && t != YNODE_SCALAR))
 		return v;
 	mark = yr_key(r, key);
-	yr_err(r, v, "expected %s, got %s",
-	       t == YNODE_MAP ? "a mapping" :
-	       t == YNODE_SEQ ? "a list" :
-				"a string",
-	       yr_describe(r, v));
+	if (v->type == t)
+		string_check(r, v);
+	else
+		yr_err(r, v, "expected %s, got %s",
+		       t == YNODE_MAP ? "a mapping" :
+		       t == YNODE_SEQ ? "a list" :
+					"a string",
+		       yr_describe(r, v));
 	yr_pop(r, mark);
-	return NULL;
+	return v->type == t ? v : NULL;
 }
 
 const char *
@@ -216,42 +591,74 @@ yr_get_str(struct yreader *r, const struct ynode *map, const char *key, const st
 const char *
 yr_str(struct yreader *r, const struct ynode *n)
 {
-	if (ynode_is_null(n))
+	if (n == NULL)
 		return NULL;
-	return yr_scalar(r, n, "a string");
+	if (ynode_is_null(n)) {
+		/* not dropped as a mapping's null is: a list item of type string */
+		wrong_type(r, n, YTAG_NULL, "a string");
+		return NULL;
+	}
+	if (n->type != YNODE_SCALAR)
+		return yr_scalar(r, n, "a string");
+	return string_check(r, n)->str;
 }
 
-/* What the API server takes: a sign, then digits; quoted, it is a string. */
+const char *
+yr_str_opt(struct yreader *r, const struct ynode *n)
+{
+	return ynode_is_null(n) ? NULL : yr_str(r, n);
+}
+
+/* A whole float as an int64, clamped (JSON carries 443.0 as 443). */
+static bool
+whole(double f, int64_t *v)
+{
+	if (!isfinite(f) || f != trunc(f))
+		return false;
+	if (f >= 0x1p63)
+		*v = INT64_MAX;
+	else if (f < -0x1p63)
+		*v = INT64_MIN;
+	else
+		*v = (int64_t)f;
+	return true;
+}
+
 int
 yr_int(struct yreader *r, const struct ynode *n, int64_t *v)
 {
-	const char *s = n->str;
-	bool neg = false;
-	int64_t val = 0;
+	struct yvalue y;
+	enum ytag t = yresolve(n, &y);
 
-	if (n->type != YNODE_SCALAR || !n->plain)
-		goto bad;
-	if (*s == '-' || *s == '+')
-		neg = *s++ == '-';
-	if (*s < '0' || *s > '9')
-		goto bad;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			goto bad;
-		if (val > (INT64_MAX - (*s - '0')) / 10)
-			val = INT64_MAX;
-		else
-			val = val * 10 + (*s - '0');
+	if (t == YTAG_INT) {
+		*v = y.i;
+		return 0;
 	}
-	*v = neg ? -val : val;
-	return 0;
-bad:
-	yr_err(r, n, "expected an integer, got %s%s",
-	       n->type == YNODE_SCALAR && !n->plain ? "the string " : "", yr_describe(r, n));
+	if (t == YTAG_FLOAT && whole(y.f, v))
+		return 0;
+	wrong_type(r, n, t, "an integer");
 	return -EINVAL;
 }
 
-/* What the API server reads as a boolean: false and true alternate. */
+int
+yr_number(struct yreader *r, const struct ynode *n, double *v)
+{
+	struct yvalue y;
+	enum ytag t = yresolve(n, &y);
+
+	if (t == YTAG_INT || (t == YTAG_FLOAT && isfinite(y.f))) {
+		*v = y.f;
+		return 0;
+	}
+	if (t == YTAG_FLOAT) /* kubectl: "json: unsupported value: +Inf" */
+		yr_err(r, n, "expected a number, got %.*s (JSON has no infinity or NaN)",
+		       text_len(r, n), n->str);
+	else
+		wrong_type(r, n, t, "a number");
+	return -EINVAL;
+}
+
+/* What the appliance config reads as a boolean: false and true alternate. */
 static const char *const bool_spellings[] = {
 	"false", "true", "False", "True", "FALSE", "TRUE", NULL,
 };
@@ -273,9 +680,14 @@ yparse_bool(const char *s, bool *v)
 int
 yr_bool(struct yreader *r, const struct ynode *n, bool *v)
 {
-	if (n->type == YNODE_SCALAR && n->plain && yparse_bool(n->str, v) == 0)
+	struct yvalue y;
+	enum ytag t = yresolve(n, &y);
+
+	if (t == YTAG_BOOL) {
+		*v = y.b;
 		return 0;
-	yr_err(r, n, "expected true or false, got %s", yr_describe(r, n));
+	}
+	wrong_type(r, n, t, "true or false");
 	return -EINVAL;
 }
 

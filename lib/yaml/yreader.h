@@ -8,10 +8,12 @@
  * where it was written, the value that is wrong.
  *
  * Two families of getters, because the two loaders read two kinds of YAML:
- *   - Kubernetes resources are typed as the API server types them: an
- *     integer or a boolean is a plain (unquoted) scalar, and a wrong value
- *     reads "expected an integer, got the string \"80\"" (yr_get(),
- *     yr_str(), yr_int(), yr_bool());
+ *   - Kubernetes resources are typed as kubectl and the API server type
+ *     them: go-yaml v2 resolves each plain (unquoted) scalar to null, a
+ *     boolean, an integer, a float or a string (YAML 1.1: yresolve()), and
+ *     a value of the wrong type reads "expected an integer, got the string
+ *     \"80\"" or "expected a string, got an integer (quote it: \"123\")"
+ *     (yr_get(), yr_str(), yr_int(), yr_number(), yr_bool());
  *   - the appliance config takes a value as text, quoted or not, and a wrong
  *     one reads "invalid value \"0\" (want 1-128)" (yr_get_uint(),
  *     yr_get_enum(), yr_get_flag(), yr_get_duration_ms()).
@@ -113,7 +115,10 @@ const char *yr_scalar(struct yreader *r, const struct ynode *n, const char *what
 /**
  * The value of key when it has type t; NULL when it is missing or null
  * (silently), or of another type: "KEY: expected a mapping|a list|a string,
- * got DESCRIBE".
+ * got DESCRIBE". A string (t YNODE_SCALAR) is a scalar that yresolve() makes
+ * YTAG_STR; a plain one of another YAML type (123, yes, 1.0: the API server
+ * refuses it where a string belongs) is reported, "KEY: expected a string,
+ * got an integer (quote it: \"123\")", and still returned.
  */
 const struct ynode *yr_get(struct yreader *r, const struct ynode *map, const char *key,
 			   enum ynode_type t);
@@ -122,23 +127,80 @@ const struct ynode *yr_get(struct yreader *r, const struct ynode *map, const cha
 const char *yr_get_str(struct yreader *r, const struct ynode *map, const char *key,
 		       const struct ynode **node);
 
-/** A string: NULL, silently, for a missing or null node; else yr_scalar(n, "a string"). */
+/**
+ * A string, for a list item: NULL, silently, for a missing node; NULL after
+ * "expected a string, got null" (the API server drops a null in a mapping,
+ * never in a list: see yr_str_opt()) or "... got a list"; the text otherwise,
+ * after "expected a string, got an integer (quote it: \"123\")" for a plain
+ * scalar of another YAML type (see yr_get()).
+ */
 const char *yr_str(struct yreader *r, const struct ynode *n);
 
 /**
- * An integer: a plain decimal scalar, optional sign (overflow saturates:
- * callers range-check and quote n->str). Otherwise "expected an integer, got
- * [the string ]DESCRIBE". @return 0, or -EINVAL after the error.
+ * yr_str() of a mapping's value (a label's): NULL, silently, for null too,
+ * which the API server drops from a mapping as if the key were absent.
+ */
+const char *yr_str_opt(struct yreader *r, const struct ynode *n);
+
+/**
+ * What go-yaml v2 (YAML 1.1; resolve.go) makes of a node, as kubectl reads a
+ * manifest before it sends the API server JSON. Only a plain scalar is
+ * resolved; a quoted or block one is a string.
+ */
+enum ytag {
+	YTAG_NULL,  /**< "", ~, null, Null, NULL; a missing node */
+	YTAG_BOOL,  /**< y, yes, true, on / n, no, false, off, each also Capitalised and UPPER */
+	YTAG_INT,   /**< Go's ParseInt(s, 0, 64) once every '_' is dropped: 443, +443, 0x1bb,
+		     *   0o673, 0b110111011, 0673 (a leading 0 is octal), 4_43 */
+	YTAG_FLOAT, /**< 443.0, 4.43e2, .5, 08 (no octal digit: the float 8), .inf, -.Inf, .nan */
+	YTAG_STR,   /**< any other scalar: 1.2.3.4, 2001-12-14, 0x, 1e400 (overflows) */
+	YTAG_SEQ,
+	YTAG_MAP,
+};
+
+/** The value of a resolved scalar. */
+struct yvalue {
+	bool b;    /**< YTAG_BOOL */
+	int64_t i; /**< YTAG_INT, clamped to int64 (go-yaml goes on to uint64 and big ints) */
+	double f;  /**< YTAG_FLOAT; YTAG_INT as a double */
+};
+
+/**
+ * Resolve n as go-yaml v2 does; v (may be NULL) gets the value. One
+ * deviation, for bounded memory: a float written with '_' that is longer
+ * than YRESOLVE_FLOAT_MAX bytes without them is a string.
+ */
+enum ytag yresolve(const struct ynode *n, struct yvalue *v);
+
+#define YRESOLVE_FLOAT_MAX 255 /**< bytes of a float with '_' (see yresolve()) */
+
+/** "null", "a boolean", "an integer", "a number", "a string", "a list", "a mapping" */
+const char *ytag_name(enum ytag t);
+
+/**
+ * An integer: YTAG_INT, or a whole YTAG_FLOAT (443.0, 4.43e2: JSON carries
+ * them as 443, which the API server takes for an integer); clamped to int64
+ * (callers range-check and quote n->str). Otherwise "expected an integer, got
+ * a number (443.5)", "... got the string \"80\"", "... got \"eighty\"".
+ * @return 0, or -EINVAL after the error.
  */
 int yr_int(struct yreader *r, const struct ynode *n, int64_t *v);
 
 /**
- * A boolean: a plain true, True, TRUE, false, False or FALSE. Otherwise
- * "expected true or false, got DESCRIBE". @return 0, or -EINVAL after the error.
+ * A number (a CRD's type: number): YTAG_INT or a finite YTAG_FLOAT (JSON has
+ * no infinity or NaN). Otherwise "expected a number, got ...".
+ * @return 0, or -EINVAL after the error.
+ */
+int yr_number(struct yreader *r, const struct ynode *n, double *v);
+
+/**
+ * A boolean: YTAG_BOOL (yes, On, N, false, ...). Otherwise "expected true or
+ * false, got an integer (1)", "... got the string \"true\"".
+ * @return 0, or -EINVAL after the error.
  */
 int yr_bool(struct yreader *r, const struct ynode *n, bool *v);
 
-/** true, True, TRUE, false, False, FALSE: the spellings yr_bool() takes. */
+/** true, True, TRUE, false, False, FALSE: the spellings yr_get_flag() takes. */
 int yparse_bool(const char *s, bool *v);
 
 /*

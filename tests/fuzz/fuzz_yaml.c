@@ -7,12 +7,14 @@
  *   - success: no error; every node has a position, depth and node count stay
  *     within the limits; scalars are NUL-terminated at len and not longer
  *     than YDOC_MAX_SCALAR; mapping keys are scalars, never repeated, and
- *     ymap_get() / ymap_key() find each of them.
+ *     ymap_get() / ymap_key() find each of them; yresolve() types a quoted
+ *     scalar a string and agrees with ynode_is_null() on nulls.
  */
 #include "fuzz_common.h"
 
 #include "diag.h"
 #include "ydoc.h"
+#include "yreader.h"
 
 /* Maps with more pairs than this skip the quadratic key checks. */
 #define KEY_CHECK_MAX 64
@@ -24,6 +26,8 @@ struct walk {
 static void
 walk(struct walk *w, const struct ynode *n, unsigned int depth)
 {
+	struct yvalue v;
+	enum ytag t;
 	size_t i, j;
 
 	FUZZ_CHECK(n != NULL, "NULL node at depth %u", depth);
@@ -35,7 +39,10 @@ walk(struct walk *w, const struct ynode *n, unsigned int depth)
 		FUZZ_CHECK(n->str != NULL && n->str[n->len] == '\0', "scalar not NUL-terminated");
 		FUZZ_CHECK(n->len <= YDOC_MAX_SCALAR, "scalar of %zu bytes", n->len);
 		FUZZ_CHECK(n->items == NULL && n->n == 0, "scalar with items");
-		(void)ynode_is_null(n);
+		t = yresolve(n, &v);
+		FUZZ_CHECK((t == YTAG_NULL) == ynode_is_null(n), "\"%s\": %s, ynode_is_null %d",
+			   n->str, ytag_name(t), ynode_is_null(n));
+		FUZZ_CHECK(n->plain || t == YTAG_STR, "quoted \"%s\" is %s", n->str, ytag_name(t));
 		return;
 	case YNODE_SEQ:
 	case YNODE_MAP:

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1345,6 +1347,16 @@ test_reader_lookups(void **state)
 	yfile_free(&yf);
 }
 
+/* Parse text and start reading it, the path at "spec": @return the root. */
+static const struct ynode *
+reader_on(struct yfile *yf, struct diag_list *dl, struct yreader *r, const char *text)
+{
+	assert_int_equal(parse_str(yf, dl, text), 0);
+	yr_init(r, "t.yaml", dl, 64);
+	yr_key(r, "spec");
+	return yf->docs[0].root;
+}
+
 static void
 test_reader_typed(void **state)
 {
@@ -1354,7 +1366,7 @@ test_reader_typed(void **state)
 			   "n: ~\n"
 			   "ints: [80, -5, +7, \"80\", eighty, 1.5, [1], 99999999999999999999, "
 			   "08]\n"
-			   "bools: [true, False, TRUE, \"true\", yes, {}]\n";
+			   "bools: [true, False, TRUE, \"true\", maybe, {}]\n";
 	struct diag_list dl = { 0 };
 	const struct ynode *root, *ints, *bools, *node;
 	struct yfile yf;
@@ -1364,10 +1376,7 @@ test_reader_typed(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(parse_str(&yf, &dl, text), 0);
-	root = yf.docs[0].root;
-	yr_init(&r, "t.yaml", &dl, 64);
-	yr_key(&r, "spec");
+	root = reader_on(&yf, &dl, &r, text);
 
 	/* the right type, missing and null: no message */
 	assert_ptr_equal(yr_get(&r, root, "m", YNODE_MAP), ymap_get(root, "m"));
@@ -1392,7 +1401,9 @@ test_reader_typed(void **state)
 	assert_null(yr_str(&r, ymap_get(root, "n")));
 	assert_string_equal(yr_str(&r, ymap_get(root, "s")), "text");
 	assert_null(yr_str(&r, ymap_get(root, "m")));
-	expect_diags(&dl, "t.yaml:1:4: error: spec: expected a string, got a mapping\n");
+	/* a null scalar is no string: yr_str() reads list items, a mapping's null is absent */
+	expect_diags(&dl, "t.yaml:4:4: error: spec: expected a string, got null\n"
+			  "t.yaml:1:4: error: spec: expected a string, got a mapping\n");
 
 	ints = ymap_get(root, "ints");
 	assert_int_equal(yr_int(&r, ints->items[0], &v), 0);
@@ -1410,7 +1421,7 @@ test_reader_typed(void **state)
 	assert_int_equal(v, 8);
 	expect_diags(&dl, "t.yaml:5:20: error: spec: expected an integer, got the string \"80\"\n"
 			  "t.yaml:5:26: error: spec: expected an integer, got \"eighty\"\n"
-			  "t.yaml:5:34: error: spec: expected an integer, got \"1.5\"\n"
+			  "t.yaml:5:34: error: spec: expected an integer, got a number (1.5)\n"
 			  "t.yaml:5:39: error: spec: expected an integer, got a list\n");
 
 	bools = ymap_get(root, "bools");
@@ -1423,13 +1434,335 @@ test_reader_typed(void **state)
 	for (i = 3; i < 6; i++)
 		assert_int_equal(yr_bool(&r, bools->items[i], &b), -EINVAL);
 	assert_true(b);
-	expect_diags(&dl, "t.yaml:6:28: error: spec: expected true or false, got \"true\"\n"
-			  "t.yaml:6:36: error: spec: expected true or false, got \"yes\"\n"
-			  "t.yaml:6:41: error: spec: expected true or false, got a mapping\n");
+	expect_diags(&dl, "t.yaml:6:28: error: spec: expected true or false, got the string "
+			  "\"true\"\n"
+			  "t.yaml:6:36: error: spec: expected true or false, got \"maybe\"\n"
+			  "t.yaml:6:43: error: spec: expected true or false, got a mapping\n");
 	assert_int_equal(yparse_bool("FALSE", &b), 0);
 	assert_false(b);
 	assert_int_equal(yparse_bool("tRUE", &b), -EINVAL);
 	assert_int_equal(yparse_bool("1", &b), -EINVAL);
+	yfile_free(&yf);
+}
+
+/* yresolve(): go-yaml v2's resolve.go, row by row, with the value each row gives. */
+static void
+test_yresolve(void **state)
+{
+	static const struct {
+		const char *s;
+		enum ytag tag;
+		int64_t i; /* YTAG_INT; YTAG_BOOL: 0 or 1 */
+		double f;  /* YTAG_FLOAT */
+	} rows[] = {
+		/* the map, looked up first: exact spellings only */
+		{ "", YTAG_NULL, 0, 0 },
+		{ "~", YTAG_NULL, 0, 0 },
+		{ "null", YTAG_NULL, 0, 0 },
+		{ "Null", YTAG_NULL, 0, 0 },
+		{ "NULL", YTAG_NULL, 0, 0 },
+		{ "nULL", YTAG_STR, 0, 0 },
+		{ "y", YTAG_BOOL, 1, 0 },
+		{ "Y", YTAG_BOOL, 1, 0 },
+		{ "Yes", YTAG_BOOL, 1, 0 },
+		{ "ON", YTAG_BOOL, 1, 0 },
+		{ "True", YTAG_BOOL, 1, 0 },
+		{ "n", YTAG_BOOL, 0, 0 },
+		{ "NO", YTAG_BOOL, 0, 0 },
+		{ "Off", YTAG_BOOL, 0, 0 },
+		{ "FALSE", YTAG_BOOL, 0, 0 },
+		{ "yEs", YTAG_STR, 0, 0 },
+		{ "oN", YTAG_STR, 0, 0 },
+		{ "nan", YTAG_STR, 0, 0 },
+		{ "inf", YTAG_STR, 0, 0 },
+		{ "+inf", YTAG_STR, 0, 0 },
+		{ "+.nan", YTAG_STR, 0, 0 },
+		{ "<<", YTAG_STR, 0, 0 },
+		/* ParseInt(s, 0, 64) once '_' are dropped */
+		{ "0", YTAG_INT, 0, 0 },
+		{ "-0", YTAG_INT, 0, 0 },
+		{ "00", YTAG_INT, 0, 0 },
+		{ "0_", YTAG_INT, 0, 0 },
+		{ "443", YTAG_INT, 443, 0 },
+		{ "+443", YTAG_INT, 443, 0 },
+		{ "-443", YTAG_INT, -443, 0 },
+		{ "0x1bb", YTAG_INT, 443, 0 },
+		{ "0X1BB", YTAG_INT, 443, 0 },
+		{ "-0x1Bb", YTAG_INT, -443, 0 },
+		{ "0_x1_bb", YTAG_INT, 443, 0 },
+		{ "0673", YTAG_INT, 443, 0 },
+		{ "017", YTAG_INT, 15, 0 },
+		{ "0o673", YTAG_INT, 443, 0 },
+		{ "0O673", YTAG_INT, 443, 0 },
+		{ "0b110111011", YTAG_INT, 443, 0 },
+		{ "-0B110111011", YTAG_INT, -443, 0 },
+		{ "4_4_3", YTAG_INT, 443, 0 },
+		{ "1__", YTAG_INT, 1, 0 },
+		{ "9223372036854775807", YTAG_INT, INT64_MAX, 0 },
+		{ "-9223372036854775808", YTAG_INT, INT64_MIN, 0 },
+		/* ParseUint: beyond int64, clamped */
+		{ "9223372036854775808", YTAG_INT, INT64_MAX, 0 },
+		{ "0xffffffffffffffff", YTAG_INT, INT64_MAX, 0 },
+		/* ParseInt(plain[2:], 2) after "0b" takes a sign */
+		{ "0b-101", YTAG_INT, -5, 0 },
+		{ "0b+101", YTAG_INT, 5, 0 },
+		{ "0B-101", YTAG_STR, 0, 0 },
+		{ "-0b-101", YTAG_STR, 0, 0 },
+		/* a well-formed unsigned over 64 bits that is no float: a big.Int */
+		{ "0x10000000000000000", YTAG_INT, INT64_MAX, 0 },
+		{ "0b1_0000000000000000000000000000000000000000000000000000000000000000", YTAG_INT,
+		  INT64_MAX, 0 },
+		{ "-0x8000000000000001", YTAG_STR, 0, 0 },
+		/* yamlStyleFloat, then ParseFloat */
+		{ "443.0", YTAG_FLOAT, 0, 443.0 },
+		{ "4.43e2", YTAG_FLOAT, 0, 443.0 },
+		{ "4.43E+2", YTAG_FLOAT, 0, 443.0 },
+		{ "1.", YTAG_FLOAT, 0, 1.0 },
+		{ "+.5", YTAG_FLOAT, 0, 0.5 },
+		{ "-.5e1", YTAG_FLOAT, 0, -5.0 },
+		{ "08", YTAG_FLOAT, 0, 8.0 },
+		{ "09.5", YTAG_FLOAT, 0, 9.5 },
+		{ "1_0.2_5", YTAG_FLOAT, 0, 10.25 },
+		{ "18446744073709551616", YTAG_FLOAT, 0, 18446744073709551616.0 },
+		{ "-9223372036854775809", YTAG_FLOAT, 0, -9223372036854775808.0 },
+		{ "1e-400", YTAG_FLOAT, 0, 0.0 },
+		{ "1e400", YTAG_STR, 0, 0 },
+		{ "0777777777777777777777777", YTAG_FLOAT, 0, 777777777777777777777777.0 },
+		/* '.' first: the map, then ParseFloat of the text as written */
+		{ ".5", YTAG_FLOAT, 0, 0.5 },
+		{ ".5e1", YTAG_FLOAT, 0, 5.0 },
+		{ ".2_5", YTAG_FLOAT, 0, 0.25 },
+		{ ".5e1_0", YTAG_FLOAT, 0, 5e9 },
+		{ "._5", YTAG_STR, 0, 0 },
+		{ ".5_", YTAG_STR, 0, 0 },
+		{ ".5__0", YTAG_STR, 0, 0 },
+		{ ".5e400", YTAG_STR, 0, 0 },
+		{ ".", YTAG_STR, 0, 0 },
+		{ ".e5", YTAG_STR, 0, 0 },
+		{ ".1.2", YTAG_STR, 0, 0 },
+		/* strings */
+		{ "0x", YTAG_STR, 0, 0 },
+		{ "0b", YTAG_STR, 0, 0 },
+		{ "0o8", YTAG_STR, 0, 0 },
+		{ "0b2", YTAG_STR, 0, 0 },
+		{ "1e", YTAG_STR, 0, 0 },
+		{ "1e+", YTAG_STR, 0, 0 },
+		{ "-", YTAG_STR, 0, 0 },
+		{ "+", YTAG_STR, 0, 0 },
+		{ "+-5", YTAG_STR, 0, 0 },
+		{ "_1", YTAG_STR, 0, 0 },
+		{ "1:30", YTAG_STR, 0, 0 },
+		{ "1,000", YTAG_STR, 0, 0 },
+		{ "1.2.3.4", YTAG_STR, 0, 0 },
+		{ "10.0.0.0/8", YTAG_STR, 0, 0 },
+		{ "2001:db8::", YTAG_STR, 0, 0 },
+		{ "2001-12-14", YTAG_STR, 0, 0 },
+		{ "2001-12-14t21:59:43.10-05:00", YTAG_STR, 0, 0 },
+		{ "0x1p3", YTAG_STR, 0, 0 },
+		{ "1e3x", YTAG_STR, 0, 0 },
+		{ "v1", YTAG_STR, 0, 0 },
+	};
+	struct yvalue v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ynode n = {
+			.type = YNODE_SCALAR,
+			.plain = true,
+			.str = rows[i].s,
+			.len = strlen(rows[i].s),
+		};
+		enum ytag t = yresolve(&n, &v);
+
+		if (t != rows[i].tag)
+			fail_msg("\"%s\": tag %d, want %d", rows[i].s, t, rows[i].tag);
+		if (t == YTAG_INT && v.i != rows[i].i)
+			fail_msg("\"%s\": %" PRId64 ", want %" PRId64, rows[i].s, v.i, rows[i].i);
+		if (t == YTAG_BOOL && v.b != (rows[i].i == 1))
+			fail_msg("\"%s\": %d", rows[i].s, v.b);
+		if (t == YTAG_FLOAT && v.f != rows[i].f)
+			fail_msg("\"%s\": %.17g, want %.17g", rows[i].s, v.f, rows[i].f);
+		/* quoted, the same text is a string */
+		n.plain = false;
+		assert_int_equal(yresolve(&n, NULL), YTAG_STR);
+	}
+	/* the special floats; collections; a missing node */
+	{
+		static const char nul_inside[] = { '1', '\0', '2', '\0' };
+		struct ynode n = { .type = YNODE_SCALAR, .plain = true, .str = "-.Inf", .len = 5 };
+
+		assert_int_equal(yresolve(&n, &v), YTAG_FLOAT);
+		assert_true(isinf(v.f) && v.f < 0);
+		n.str = ".NaN";
+		n.len = 4;
+		assert_int_equal(yresolve(&n, &v), YTAG_FLOAT);
+		assert_true(isnan(v.f));
+		n.type = YNODE_SEQ;
+		assert_int_equal(yresolve(&n, &v), YTAG_SEQ);
+		n.type = YNODE_MAP;
+		assert_int_equal(yresolve(&n, &v), YTAG_MAP);
+		assert_int_equal(yresolve(NULL, &v), YTAG_NULL);
+		/* a NUL inside is no number */
+		n.type = YNODE_SCALAR;
+		n.str = nul_inside;
+		n.len = sizeof(nul_inside) - 1;
+		assert_int_equal(yresolve(&n, &v), YTAG_STR);
+	}
+	assert_string_equal(ytag_name(YTAG_NULL), "null");
+	assert_string_equal(ytag_name(YTAG_BOOL), "a boolean");
+	assert_string_equal(ytag_name(YTAG_INT), "an integer");
+	assert_string_equal(ytag_name(YTAG_FLOAT), "a number");
+	assert_string_equal(ytag_name(YTAG_STR), "a string");
+	assert_string_equal(ytag_name(YTAG_SEQ), "a list");
+	assert_string_equal(ytag_name(YTAG_MAP), "a mapping");
+}
+
+/*
+ * Kubernetes typing is go-yaml v2's (YAML 1.1), with which kubectl turns YAML
+ * into JSON: integers in every base it reads, whole floats as the JSON
+ * integers they become, the YAML 1.1 booleans, and a plain scalar of another
+ * type where a string belongs refused (the API server: "must be of type
+ * string"); a quoted or block scalar is always a string.
+ */
+static void
+test_reader_yaml11(void **state)
+{
+	const char *text = "ints: [0x1bb, 0X1BB, 1_000, 017, 0o17, +12, 0b101, -0b101, 0b-101, "
+			   "-0x10, 08, 80.0, 8e1, .5e1, 9223372036854775807, "
+			   "9223372036854775808, -9223372036854775809, 1__0_, 0]\n"
+			   "badints: [80.5, yes, .inf, ~, \"0x10\", 1e400, 0x, -.5]\n"
+			   "bools: [yes, Yes, YES, y, Y, on, On, ON, true, "
+			   "no, No, NO, n, N, off, Off, OFF, False]\n"
+			   "badbools: [yEs, \"yes\", 1, 0.0, ~, tRUE]\n"
+			   "s:\n"
+			   "  i: 123\n"
+			   "  b: yes\n"
+			   "  f: 1.0\n"
+			   "  h: 0x1F\n"
+			   "  n: ~\n"
+			   "  e:\n"
+			   "  q: \"123\"\n"
+			   "  t: 2001-12-14\n"
+			   "  ip: 1.2.3.4\n"
+			   "  big: 1e400\n"
+			   "  lit: |\n"
+			   "    123\n"
+			   "nums: [1, 2.5, 0x10, -1e3, 1_0.5, .inf, -.Inf, .nan, \"1\", yes, x]\n";
+	static const int64_t ints[] = {
+		443, 443, 1000, 15, 15,        12,        5,         -5, -5, -16,
+		8,   80,  80,   5,  INT64_MAX, INT64_MAX, INT64_MIN, 10, 0,
+	};
+	struct diag_list dl = { 0 };
+	const struct ynode *root, *seq, *s, *node;
+	struct yfile yf;
+	struct yreader r;
+	int64_t v = 0;
+	bool b = false;
+	size_t i;
+
+	(void)state;
+	root = reader_on(&yf, &dl, &r, text);
+
+	seq = ymap_get(root, "ints");
+	assert_int_equal(seq->n, sizeof(ints) / sizeof(ints[0]));
+	for (i = 0; i < seq->n; i++) {
+		v = 7;
+		assert_int_equal(yr_int(&r, seq->items[i], &v), 0);
+		assert_true(v == ints[i]);
+	}
+	assert_int_equal(dl.n, 0);
+	seq = ymap_get(root, "badints");
+	for (i = 0; i < seq->n; i++)
+		assert_int_equal(yr_int(&r, seq->items[i], &v), -EINVAL);
+	expect_diags(&dl, "t.yaml:2:11: error: spec: expected an integer, got a number (80.5)\n"
+			  "t.yaml:2:17: error: spec: expected an integer, got a boolean (yes)\n"
+			  "t.yaml:2:22: error: spec: expected an integer, got a number (.inf)\n"
+			  "t.yaml:2:28: error: spec: expected an integer, got null\n"
+			  "t.yaml:2:31: error: spec: expected an integer, got the string \"0x10\"\n"
+			  "t.yaml:2:39: error: spec: expected an integer, got \"1e400\"\n"
+			  "t.yaml:2:46: error: spec: expected an integer, got \"0x\"\n"
+			  "t.yaml:2:50: error: spec: expected an integer, got a number (-.5)\n");
+
+	seq = ymap_get(root, "bools");
+	for (i = 0; i < seq->n; i++) {
+		b = i >= 9;
+		assert_int_equal(yr_bool(&r, seq->items[i], &b), 0);
+		assert_int_equal(b, i < 9);
+	}
+	assert_int_equal(dl.n, 0);
+	seq = ymap_get(root, "badbools");
+	for (i = 0; i < seq->n; i++)
+		assert_int_equal(yr_bool(&r, seq->items[i], &b), -EINVAL);
+	expect_diags(&dl, "t.yaml:4:12: error: spec: expected true or false, got \"yEs\"\n"
+			  "t.yaml:4:17: error: spec: expected true or false, got the string "
+			  "\"yes\"\n"
+			  "t.yaml:4:24: error: spec: expected true or false, got an integer (1)\n"
+			  "t.yaml:4:27: error: spec: expected true or false, got a number (0.0)\n"
+			  "t.yaml:4:32: error: spec: expected true or false, got null\n"
+			  "t.yaml:4:35: error: spec: expected true or false, got \"tRUE\"\n");
+
+	/* a string: the text, and for another YAML type an error saying how to quote it */
+	s = ymap_get(root, "s");
+	assert_string_equal(yr_get_str(&r, s, "i", &node), "123");
+	assert_ptr_equal(node, ymap_get(s, "i"));
+	assert_string_equal(yr_get_str(&r, s, "b", NULL), "yes");
+	assert_string_equal(yr_get_str(&r, s, "f", NULL), "1.0");
+	assert_string_equal(yr_str(&r, ymap_get(s, "h")), "0x1F");
+	assert_non_null(yr_get(&r, s, "i", YNODE_SCALAR));
+	assert_string_equal(yr_str_opt(&r, ymap_get(s, "b")), "yes");
+	assert_string_equal(r.path, "spec");
+	expect_diags(&dl, "t.yaml:6:6: error: spec.i: expected a string, got an integer (quote "
+			  "it: \"123\")\n"
+			  "t.yaml:7:6: error: spec.b: expected a string, got a boolean (quote it: "
+			  "\"yes\")\n"
+			  "t.yaml:8:6: error: spec.f: expected a string, got a number (quote it: "
+			  "\"1.0\")\n"
+			  "t.yaml:9:6: error: spec: expected a string, got an integer (quote it: "
+			  "\"0x1F\")\n"
+			  "t.yaml:6:6: error: spec.i: expected a string, got an integer (quote "
+			  "it: \"123\")\n"
+			  "t.yaml:7:6: error: spec: expected a string, got a boolean (quote it: "
+			  "\"yes\")\n");
+	/* null is absent; quoted, timestamps, addresses, overflowing floats, block: strings */
+	assert_null(yr_get_str(&r, s, "n", &node));
+	assert_null(node);
+	assert_null(yr_get_str(&r, s, "e", NULL));
+	assert_null(yr_str_opt(&r, ymap_get(s, "n")));
+	assert_null(yr_str_opt(&r, ymap_get(s, "e")));
+	assert_null(yr_str_opt(&r, NULL));
+	assert_string_equal(yr_str_opt(&r, ymap_get(s, "ip")), "1.2.3.4");
+	assert_string_equal(yr_get_str(&r, s, "q", NULL), "123");
+	assert_string_equal(yr_get_str(&r, s, "t", NULL), "2001-12-14");
+	assert_string_equal(yr_str(&r, ymap_get(s, "ip")), "1.2.3.4");
+	assert_string_equal(yr_str(&r, ymap_get(s, "big")), "1e400");
+	assert_string_equal(yr_get_str(&r, s, "lit", NULL), "123\n");
+	assert_int_equal(dl.n, 0);
+
+	/* a number (a CRD's type: number): an integer or a finite float */
+	seq = ymap_get(root, "nums");
+	for (i = 0; i < 5; i++) {
+		static const double nums[] = { 1, 2.5, 16, -1000, 10.5 };
+		double d = 0;
+
+		assert_int_equal(yr_number(&r, seq->items[i], &d), 0);
+		assert_true(d == nums[i]);
+	}
+	for (; i < seq->n; i++) {
+		double d = 7;
+
+		assert_int_equal(yr_number(&r, seq->items[i], &d), -EINVAL);
+		assert_true(d == 7);
+	}
+	expect_diags(&dl, "t.yaml:18:35: error: spec: expected a number, got .inf (JSON has no "
+			  "infinity or NaN)\n"
+			  "t.yaml:18:41: error: spec: expected a number, got -.Inf (JSON has no "
+			  "infinity or NaN)\n"
+			  "t.yaml:18:48: error: spec: expected a number, got .nan (JSON has no "
+			  "infinity or NaN)\n"
+			  "t.yaml:18:54: error: spec: expected a number, got the string \"1\"\n"
+			  "t.yaml:18:59: error: spec: expected a number, got a boolean (yes)\n"
+			  "t.yaml:18:64: error: spec: expected a number, got \"x\"\n");
 	yfile_free(&yf);
 }
 
@@ -1616,6 +1949,8 @@ main(void)
 		cmocka_unit_test(test_reader_quote),
 		cmocka_unit_test(test_reader_lookups),
 		cmocka_unit_test(test_reader_typed),
+		cmocka_unit_test(test_yresolve),
+		cmocka_unit_test(test_reader_yaml11),
 		cmocka_unit_test(test_reader_text),
 		cmocka_unit_test(test_parsers),
 	};

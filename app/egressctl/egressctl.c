@@ -321,7 +321,8 @@ main(int argc, char **argv)
 	fd = connect_to(sock);
 	if (fd < 0)
 		return 3;
-	if (write(fd, r.buf, r.len) != (ssize_t)r.len) {
+	/* MSG_NOSIGNAL: an egressd that hangs up is exit 3, not a SIGPIPE */
+	if (send(fd, r.buf, r.len, MSG_NOSIGNAL) != (ssize_t)r.len) {
 		fprintf(stderr, "egressctl: cannot send to egressd: %s\n", strerror(errno));
 		close(fd);
 		return 3;

@@ -737,6 +737,9 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	/* a peer of the API socket or /metrics that hangs up is an EPIPE to
+	 * handle where it happens, never a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 
 	rc = setup(&a, &o, &dl);
 	diag_list_clear(&dl);

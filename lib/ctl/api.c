@@ -612,7 +612,9 @@ client_accept(uint64_t now)
 		static const char busy[] =
 			"{\"status\":\"error\",\"error\":\"busy: too many clients\"}\n";
 
-		if (write(fd, busy, sizeof(busy) - 1) < 0) {
+		/* MSG_NOSIGNAL: a client that has already gone must not
+		 * SIGPIPE egressd; MSG_DONTWAIT: nor may a full one stall us */
+		if (send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
 			/* nothing more to tell it */
 		}
 		close(fd);

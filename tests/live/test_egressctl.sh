@@ -442,6 +442,8 @@ main() {
 		check_reload_rejected "$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
 	live_check "usage errors exit 2, no egressd exits 3" check_usage_errors
+	live_check "16 clients hold every slot: a 17th told busy, clients that close at once kill nothing" \
+		check_client_limit
 	live_stop_pid "$HOLD_PID" TERM 5 || true
 	live_check "egressd stops on SIGTERM" live_stop_egressd
 	live_check "the socket is removed on exit" test ! -e "$SOCK"

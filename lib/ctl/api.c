@@ -56,6 +56,9 @@ EGRESS_LOG_TYPE(api);
 #define API_LINE_MAX       2048  /* room a streamed line needs */
 #define API_SCAN_CHUNK     65536 /* flow slots per chunk */
 #define API_STALL_MS       30000 /* a client making no progress this long is dropped */
+/* From connect to the request's end: a bound on the whole line, not between
+ * bytes, else 16 clients trickling a byte now and then hold every slot. */
+#define API_REQUEST_MS     2000
 #define API_RELOAD_WAIT_MS 30000 /* then the reload's answer is "pending" */
 #define API_TICK_MS        10
 
@@ -96,6 +99,7 @@ struct client {
 	char *out;
 	size_t out_head, out_len;
 	uint64_t last_ms; /* of the last progress */
+	uint64_t born_ms; /* of the connection */
 	/* a listing's cursor */
 	unsigned int w;
 	uint32_t i;
@@ -620,7 +624,7 @@ client_accept(uint64_t now)
 		close(fd);
 		return;
 	}
-	api.cl[k] = (struct client){ .fd = fd, .st = C_READ, .last_ms = now };
+	api.cl[k] = (struct client){ .fd = fd, .st = C_READ, .last_ms = now, .born_ms = now };
 	api.cl[k].out = malloc(API_OUT_SIZE);
 	if (api.cl[k].out == NULL)
 		client_close(&api.cl[k]);
@@ -674,6 +678,8 @@ client_step(struct client *cl, short revents, uint64_t now)
 		client_read(cl, now);
 	if (cl->st == C_FREE)
 		return;
+	if (cl->st == C_READ && now - cl->born_ms >= API_REQUEST_MS)
+		finish(cl, "request not complete within 2 s");
 	if (cl->st == C_STREAM && out_room(cl) >= API_OUT_SIZE / 2) {
 		if (cl->verb == V_RULES)
 			rules_chunk(cl);

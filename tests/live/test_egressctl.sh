@@ -441,6 +441,7 @@ main() {
 	live_check "reload of a broken source: rejected, exit 1, generation stays 3" \
 		check_reload_rejected "$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
+	live_check "a client trickling its request is dropped after 2 s" check_trickle_dropped
 	live_check "usage errors exit 2, no egressd exits 3" check_usage_errors
 	live_check "16 clients hold every slot: a 17th told busy, clients that close at once kill nothing" \
 		check_client_limit

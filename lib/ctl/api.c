@@ -678,6 +678,13 @@ client_step(struct client *cl, short revents, uint64_t now)
 		client_read(cl, now);
 	if (cl->st == C_FREE)
 		return;
+	/* gone (or broken) in any state: a client waiting for its reload asks
+	 * poll() for nothing, yet POLLHUP comes back every pass, a busy loop
+	 * for as long as the reload waits (up to API_RELOAD_WAIT_MS) */
+	if (revents & (POLLHUP | POLLERR)) {
+		client_close(cl);
+		return;
+	}
 	if (cl->st == C_READ && now - cl->born_ms >= API_REQUEST_MS)
 		finish(cl, "request not complete within 2 s");
 	if (cl->st == C_STREAM && out_room(cl) >= API_OUT_SIZE / 2) {

@@ -9,7 +9,7 @@
  * reads its answer holds a connection slot and nothing else: the thread goes
  * on serving the others. Silent connections are closed after
  * METRICS_TIMEOUT_S of inactivity, and at most METRICS_CONNECTIONS are open
- * at once, so that a flood of them costs bounded memory (a thread per
+ * at once, METRICS_PER_IP of them from one address, so that a flood of them costs bounded memory (a thread per
  * connection would cost a stack each, for the same guarantee). The thread
  * is created by the control thread and inherits its CPU affinity (the EAL
  * main lcore): it never runs on a worker's core. Workers and the control
@@ -26,6 +26,9 @@
 
 #define METRICS_TIMEOUT_S   10 /* Prometheus' default scrape_timeout */
 #define METRICS_CONNECTIONS 32
+/* per peer address: one peer that floods cannot take every slot from the
+ * scrapers (a few Prometheus replicas need far fewer) */
+#define METRICS_PER_IP 8
 #define METRICS_PATH        "/metrics"
 #define METRICS_TYPE        "text/plain; version=0.0.4; charset=utf-8"
 
@@ -116,6 +119,7 @@ ctl_metrics_start(struct ctl *c, const struct egress_listen *l, struct ctl_metri
 	s->d = MHD_start_daemon(flags, l->port, NULL, NULL, answer, s, MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)METRICS_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)METRICS_PER_IP,
 				MHD_OPTION_END);
 	if (s->d == NULL) {
 		int err = errno ? errno : EIO; /* bind()'s, when that failed */

@@ -11,7 +11,9 @@
 #     generation, reloads;
 #   - other paths are 404, other methods 405;
 #   - scrapers that connect and stay silent, send half a request, or send a
-#     request and never read do not stall a second scrape (within 2 s).
+#     request and never read do not stall a second scrape (within 2 s);
+#   - one address holding 8 connections has its 9th closed unanswered while
+#     another address is served.
 #
 # Exit: 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -162,6 +164,31 @@ for ((i = 0; i < 50; i++)); do
 done
 live_check "the control thread still reloads meanwhile (generation 3 within 5 s)" test "$gen3" = 1
 exec 7>&- 8>&- 9>&-
+
+# One peer holding 8 silent connections is at its limit: its 9th is closed
+# unanswered, while another address (127.0.0.2) is still served.
+per_ip() {
+	python3 - "$port" <<-'PY'
+	import socket, sys, time
+	port = int(sys.argv[1])
+	def conn(src):
+	    s = socket.socket(); s.settimeout(3); s.bind((src, 0)); s.connect(("127.0.0.1", port))
+	    return s
+	def get(src):
+	    s = conn(src)
+	    try:
+	        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	        return s.recv(12)
+	    except OSError as e:
+	        return repr(e).encode()
+	held = [conn("127.0.0.1") for _ in range(8)]
+	time.sleep(0.3)
+	ninth, other = get("127.0.0.1"), get("127.0.0.2")
+	print("   9th from 127.0.0.1:", ninth, "- from 127.0.0.2:", other)
+	sys.exit(0 if not ninth.startswith(b"HTTP/") and other == b"HTTP/1.1 200" else 1)
+	PY
+}
+live_check "8 connections per address: a 9th is refused, another address served" per_ip
 
 live_stop_egressd || live_fail "egressd did not stop cleanly"
 live_check "the port is closed after exit" bash -c '! curl -s --max-time 2 "$1" >/dev/null' _ "$url"

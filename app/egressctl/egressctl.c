@@ -58,16 +58,32 @@ struct req {
 	bool args;
 };
 
-static void
+/* key:val into r. @return 0, or -1 after a message when val is longer than
+ * egressd takes or the request would pass its API_REQUEST_MAX (r unchanged:
+ * snprintf's return is the length it wanted, never added past the end). */
+static int
 req_add(struct req *r, const char *key, const char *val, bool quote)
 {
-	char q[API_VAL_MAX + 2];
+	char q[API_REQUEST_MAX];
+	size_t room = sizeof(r->buf) - r->len;
+	int n;
 
+	if (strlen(val) >= API_VAL_MAX) {
+		fprintf(stderr, "egressctl: %s: longer than %d bytes\n", key, API_VAL_MAX - 1);
+		return -1;
+	}
 	if (quote)
 		api_quote(q, sizeof(q), val);
-	r->len += (size_t)snprintf(r->buf + r->len, sizeof(r->buf) - r->len, "%s\"%s\":%s",
-				   r->args ? "," : "", key, quote ? q : val);
+	n = snprintf(r->buf + r->len, room, "%s\"%s\":%s", r->args ? "," : "", key,
+		     quote ? q : val);
+	if (n < 0 || (size_t)n >= room) {
+		r->buf[r->len] = '\0';
+		fprintf(stderr, "egressctl: arguments too long\n");
+		return -1;
+	}
+	r->len += (size_t)n;
 	r->args = true;
+	return 0;
 }
 
 static bool
@@ -88,6 +104,8 @@ verb_args(const char *verb, int argc, char **argv, struct req *r)
 	int i;
 
 	if (strcmp(verb, "flows") == 0) {
+		unsigned int seen = 0;
+
 		for (i = 0; i < argc; i += 2) {
 			static const char *const opts[] = { "--src", "--dst", "--port", "--rule",
 							    "--limit" };
@@ -105,7 +123,13 @@ verb_args(const char *verb, int argc, char **argv, struct req *r)
 					argv[i + 1]);
 				return -1;
 			}
-			req_add(r, argv[i] + 2, argv[i + 1], !(k == 2 || k == 4));
+			if (seen & (1u << k)) {
+				fprintf(stderr, "egressctl: flows: %s given twice\n", argv[i]);
+				return -1;
+			}
+			seen |= 1u << k;
+			if (req_add(r, argv[i] + 2, argv[i + 1], !(k == 2 || k == 4)) < 0)
+				return -1;
 		}
 		return 0;
 	}
@@ -115,10 +139,10 @@ verb_args(const char *verb, int argc, char **argv, struct req *r)
 			fprintf(stderr, "egressctl: usage: explain SRC DST DPORT [tcp|udp]\n");
 			return -1;
 		}
-		req_add(r, "src", argv[0], true);
-		req_add(r, "dst", argv[1], true);
-		req_add(r, "port", argv[2], false);
-		req_add(r, "proto", argc == 4 ? argv[3] : "tcp", true);
+		if (req_add(r, "src", argv[0], true) < 0 || req_add(r, "dst", argv[1], true) < 0 ||
+		    req_add(r, "port", argv[2], false) < 0 ||
+		    req_add(r, "proto", argc == 4 ? argv[3] : "tcp", true) < 0)
+			return -1;
 		return 0;
 	}
 	if (strcmp(verb, "stats") != 0 && strcmp(verb, "rules") != 0 && strcmp(verb, "nat") != 0 &&

@@ -386,9 +386,15 @@ check_long_args() {
 		return 1
 	}
 	rc=0
-	ctl flows --rule "$(printf 'r%.0s' {1..1100})" --src 1.2.3.4 >/dev/null || rc=$?
+	ctl flows --rule "$long" 2>/dev/null || rc=$?
+	((rc == 2)) || {
+		echo "  --rule <1100 chars>: exit $rc, not 2"
+		return 1
+	}
+	rc=0
+	ctl flows --rule "$(printf 'r%.0s' {1..1000})" --src 1.2.3.4 >/dev/null || rc=$?
 	((rc == 0)) || {
-		echo "  one long --rule: exit $rc, not 0"
+		echo "  --rule <1000 chars>: exit $rc, not 0"
 		return 1
 	}
 }
@@ -442,6 +448,7 @@ main() {
 		check_reload_rejected "$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
 	live_check "a client trickling its request is dropped after 2 s" check_trickle_dropped
+	live_check "over-long or repeated egressctl options: usage error, exit 2" check_long_args
 	live_check "usage errors exit 2, no egressd exits 3" check_usage_errors
 	live_check "16 clients hold every slot: a 17th told busy, clients that close at once kill nothing" \
 		check_client_limit

@@ -277,12 +277,17 @@ read_reply(int fd, const char *verb, bool json)
 			fwrite(line, 1, (size_t)n - (line[n - 1] == '\n'), stdout);
 			if (!list)
 				fputc('\n', stdout);
+		}
+		if (json && strcmp(verb, "reload") != 0) {
+			/* written as it came: nothing to read in it */
 		} else if (api_parse(line, (size_t)n, o, err, sizeof(err)) == 0) {
-			print_human(verb, o, rows);
-			/* a rejected reload is an answer, but not a success */
+			if (!json)
+				print_human(verb, o, rows);
+			/* a rejected reload is an answer, but not a success, with
+			 * --json as without */
 			if (strcmp(verb, "reload") == 0 && strcmp(get(o, "result"), "ok") != 0)
 				rejected = true;
-		} else {
+		} else if (!json) {
 			fprintf(stderr, "egressctl: bad line from egressd: %s\n", err);
 		}
 		rows++;

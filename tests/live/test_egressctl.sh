@@ -446,6 +446,8 @@ main() {
 	live_check "reload: ok, policy_generation 3" check_reload_ok
 	live_check "reload of a broken source: rejected, exit 1, generation stays 3" \
 		check_reload_rejected "$LIVE_TMP/run1"
+	live_check "--json reload of a broken source: exit 1" check_reload_rejected_json \
+		"$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
 	live_check "a client trickling its request is dropped after 2 s" check_trickle_dropped
 	live_check "over-long or repeated egressctl options: usage error, exit 2" check_long_args

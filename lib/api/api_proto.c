@@ -137,13 +137,48 @@ field(struct rd *r, const char *prefix, const char *name)
 	return f;
 }
 
+/* Is s a JSON number (RFC 8259 section 6)? -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?: strtod() would also take "-nan", "01", "1." or ".5". */
+static bool
+is_number(const char *s)
+{
+	const char *d;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		for (d = ++s; *s >= '0' && *s <= '9'; s++)
+			;
+		if (s == d)
+			return false;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		for (d = s; *s >= '0' && *s <= '9'; s++)
+			;
+		if (s == d)
+			return false;
+	}
+	return *s == '\0';
+}
+
 /* A literal (number, true, false, null): its text as it is. */
 static int
 literal(struct rd *r, struct api_field *f)
 {
 	size_t start = r->pos, n;
 
-	while (r->pos < r->len && strchr("+-.0123456789eEtrufalsn", r->s[r->pos]) != NULL)
+	/* strchr() finds the terminating NUL too: a NUL byte is no literal's */
+	while (r->pos < r->len && r->s[r->pos] != '\0' &&
+	       strchr("+-.0123456789eEtrufalsn", r->s[r->pos]) != NULL)
 		r->pos++;
 	n = r->pos - start;
 	if (n == 0 || n >= sizeof(f->val))
@@ -155,12 +190,7 @@ literal(struct rd *r, struct api_field *f)
 	} else if (strcmp(f->val, "null") == 0) {
 		f->type = API_NULL;
 	} else {
-		char *end;
-		double d;
-
-		d = strtod(f->val, &end);
-		(void)d;
-		if (*end != '\0' || !(f->val[0] == '-' || (f->val[0] >= '0' && f->val[0] <= '9')))
+		if (!is_number(f->val))
 			return (r->pos = start), fail(r, "expected a value");
 		f->type = API_NUMBER;
 	}

@@ -105,6 +105,33 @@ test_errors(void **state)
 	parse_err(big, "at byte 1030: string longer than 1023 bytes");
 }
 
+/* Literals: bytes outside a literal end it (a NUL too), and a number has
+ * JSON's syntax (RFC 8259 section 6), not whatever strtod() takes. */
+static void
+test_literals(void **state)
+{
+	static const char nul[] = "{\"version\":1\0\0,\"verb\":\"stats\"}";
+	static const char *const bad[] = { "-nan", "-", "01", "-01", "1.", ".5", "+1",
+					   "1e",   "1e+", "1.e3", "--1", "1-" };
+	static const char *const good[] = { "0", "-0", "10", "1.5", "-0.25", "1e5", "1E+5", "2.5e-3" };
+	char err[128] = "", s[64];
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(api_parse(nul, sizeof(nul) - 1, &o, err, sizeof(err)), -1);
+	assert_string_equal(err, "at byte 12: expected ',' or '}'");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(s, sizeof(s), "{\"a\":%s}", bad[i]);
+		parse_err(s, "at byte 5: expected a value");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(s, sizeof(s), "{\"a\":%s}", good[i]);
+		parse_ok(s);
+		assert_int_equal(o.f[0].type, API_NUMBER);
+		assert_string_equal(o.f[0].val, good[i]);
+	}
+}
+
 static void
 test_quote(void **state)
 {
@@ -132,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_literals),
 		cmocka_unit_test(test_quote),
 	};
 

@@ -636,6 +636,12 @@ client_read(struct client *cl, uint64_t now)
 	ssize_t n = read(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len);
 	char *nl;
 
+	if (n == 0 && cl->in_len > 0) {
+		/* the write side shut after a line without its newline: that
+		 * line is the request (the client may still read the answer) */
+		handle_request(cl, now);
+		return;
+	}
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			client_close(cl); /* gone before asking */

@@ -449,6 +449,7 @@ main() {
 	live_check "--json reload of a broken source: exit 1" check_reload_rejected_json \
 		"$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
+	live_check "a request ended by EOF without a newline is answered" check_request_at_eof
 	live_check "a client trickling its request is dropped after 2 s" check_trickle_dropped
 	live_check "over-long or repeated egressctl options: usage error, exit 2" check_long_args
 	live_check "usage errors exit 2, no egressd exits 3" check_usage_errors

@@ -793,6 +793,7 @@ ctl_api_start(struct ctl *c, const char *path)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	unsigned int k;
+	bool bound;
 	int rc;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -817,12 +818,18 @@ ctl_api_start(struct ctl *c, const char *path)
 	api.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (api.lfd < 0)
 		return -errno;
-	if (bind(api.lfd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(api.lfd, API_CLIENTS_MAX) < 0) {
+	/* The file is created with the umask's mode, but no connect() succeeds
+	 * before listen(), which comes after chmod(): the window serves nobody.
+	 * (umask() around bind() would change the mode of files other threads
+	 * create meanwhile; Linux ignores fchmod() on a socket.) */
+	bound = bind(api.lfd, (const struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (!bound || chmod(path, 0660) < 0 || listen(api.lfd, API_CLIENTS_MAX) < 0) {
 		rc = -errno;
 		EGRESS_LOG(ERR, "api.socket %s: %s", path, strerror(-rc));
 		close(api.lfd);
 		api.lfd = -1;
+		if (bound)
+			unlink(path); /* ours, and never served */
 		return rc;
 	}
 	snprintf(api.path, sizeof(api.path), "%s", path);

@@ -56,11 +56,12 @@ EGRESS_LOG_TYPE(api);
 #define API_LINE_MAX       2048  /* room a streamed line needs */
 #define API_SCAN_CHUNK     65536 /* flow slots per chunk */
 #define API_STALL_MS       30000 /* a client making no progress this long is dropped */
-/* From connect to the request's end: a bound on the whole line, not between
- * bytes, else 16 clients trickling a byte now and then hold every slot. */
-#define API_REQUEST_MS     2000
 #define API_RELOAD_WAIT_MS 30000 /* then the reload's answer is "pending" */
 #define API_TICK_MS        10
+
+/* From connect to the request's end: a bound on the whole line, not between
+ * bytes, else 16 clients trickling a byte now and then hold every slot. */
+#define API_REQUEST_MS 2000
 
 enum api_verb {
 	V_STATS,

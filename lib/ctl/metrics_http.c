@@ -26,11 +26,12 @@
 
 #define METRICS_TIMEOUT_S   10 /* Prometheus' default scrape_timeout */
 #define METRICS_CONNECTIONS 32
+#define METRICS_PATH        "/metrics"
+#define METRICS_TYPE        "text/plain; version=0.0.4; charset=utf-8"
+
 /* per peer address: one peer that floods cannot take every slot from the
  * scrapers (a few Prometheus replicas need far fewer) */
 #define METRICS_PER_IP 8
-#define METRICS_PATH        "/metrics"
-#define METRICS_TYPE        "text/plain; version=0.0.4; charset=utf-8"
 
 struct ctl_metrics_server {
 	struct MHD_Daemon *d;

@@ -111,9 +111,11 @@ static void
 test_literals(void **state)
 {
 	static const char nul[] = "{\"version\":1\0\0,\"verb\":\"stats\"}";
-	static const char *const bad[] = { "-nan", "-", "01", "-01", "1.", ".5", "+1",
-					   "1e",   "1e+", "1.e3", "--1", "1-" };
-	static const char *const good[] = { "0", "-0", "10", "1.5", "-0.25", "1e5", "1E+5", "2.5e-3" };
+	static const char *const bad[] = { "-nan", "-",  "01",  "-01",  "1.",  ".5",
+					   "+1",   "1e", "1e+", "1.e3", "--1", "1-" };
+	static const char *const good[] = {
+		"0", "-0", "10", "1.5", "-0.25", "1e5", "1E+5", "2.5e-3"
+	};
 	char err[128] = "", s[64];
 	unsigned int i;
 
@@ -156,10 +158,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_escapes),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_literals),
+		cmocka_unit_test(test_request), cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_errors),  cmocka_unit_test(test_literals),
 		cmocka_unit_test(test_quote),
 	};
 

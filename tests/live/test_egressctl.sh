@@ -365,7 +365,7 @@ check_reload_rejected_json() {
 		echo "  exit status $rc, not 1"
 		return 1
 	}
-	pyjson 'o["result"] != "ok"' "$out"
+	pyjson 'o["result"] == "rejected"' "$out"
 }
 
 # Arguments beyond the request's room, or an option given twice: usage

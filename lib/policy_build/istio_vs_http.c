@@ -46,8 +46,6 @@ static const char *const match_fields[] = {
 };
 static const char *const string_match_fields[] = { "exact", "prefix", "regex", NULL };
 static const char *const dest_fields[] = { "destination", "weight", "headers", NULL };
-static const char *const headers_fields[] = { "request", "response", NULL };
-static const char *const header_op_fields[] = { "set", "add", "remove", NULL };
 static const char *const delegate_fields[] = { "name", "namespace", NULL };
 static const char *const redirect_fields[] = {
 	"uri", "authority", "port", "derivePort", "scheme", "redirectCode", NULL,
@@ -232,261 +230,6 @@ string_match(struct ld *ld, const struct ynode *sm, const char *where, bool stri
 }
 
 /* ------------------------------------------------------------------ */
-/* Header names and values                                             */
-
-/* RFC 7230 token characters. */
-static bool
-header_token(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("!#$%&'*+-.^_`|~", c) != NULL) ||
-		    c == '\0')
-			return false;
-	}
-	return true;
-}
-
-/* Istio's jwt.ToRoutingClaim(name).Match: "@request.auth.claims.a.b" or "...[a][b]". */
-static bool
-jwt_claim(const char *name)
-{
-	static const char prefix[] = "@request.auth.claims";
-	const char *rest = name + sizeof(prefix) - 1;
-	size_t l;
-
-	if (strncasecmp(name, prefix, sizeof(prefix) - 1) != 0)
-		return false;
-	l = strlen(rest);
-	return (rest[0] == '.' && l > 1) || (rest[0] == '[' && rest[l - 1] == ']' && l > 2);
-}
-
-/* Istio's ValidateHTTPHeaderNameOrJwtClaimRoute() of a match key. */
-static void
-match_header_name(struct ld *ld, const struct ynode *k)
-{
-	static const char *const pseudo[] = {
-		":method", ":scheme", ":authority", ":path", ":status", NULL,
-	};
-
-	if (k->len == 0)
-		yr_err(&ld->r, k, "header name cannot be empty");
-	else if (!jwt_claim(k->str) && !istio_in_list(k->str, pseudo) &&
-		 !header_token(k->str, k->len))
-		yr_err(&ld->r, k, "header name %s is not a valid header name",
-		       yr_quote_node(&ld->r, k));
-}
-
-static bool
-internal_header(const char *name)
-{
-	return name[0] == ':' || strcasecmp(name, "host") == 0;
-}
-
-static bool
-authority_header(const char *name)
-{
-	return strcasecmp(name, ":authority") == 0 || strcasecmp(name, "host") == 0;
-}
-
-/*
- * Istio's ValidateHTTPHeaderWithAuthorityOperationName() (request set / add:
- * the authority may be set) or ValidateHTTPHeaderOperationName().
- */
-static void
-op_header_name(struct ld *ld, const struct ynode *k, bool authority_ok)
-{
-	if (k->len == 0)
-		yr_err(&ld->r, k, "header name cannot be empty");
-	else if (authority_ok && internal_header(k->str) && !authority_header(k->str))
-		yr_err(&ld->r, k, "invalid header %s: header cannot have \":\" prefix",
-		       yr_quote_node(&ld->r, k));
-	else if (!authority_ok && strcasecmp(k->str, "host") == 0)
-		yr_err(&ld->r, k, "invalid header %s: cannot set Host header",
-		       yr_quote_node(&ld->r, k));
-	else if (!authority_ok && internal_header(k->str))
-		yr_err(&ld->r, k, "invalid header %s: header cannot have \":\" prefix",
-		       yr_quote_node(&ld->r, k));
-}
-
-/*
- * Istio's ValidateHTTPHeaderValue(): no control character but tab, and
- * Envoy's %VARIABLE% syntax (Istio's port of Envoy's header_parser.cc:
- * "%%" a literal %, "%VAR%" or "%VAR(args)%"). @return the error or NULL.
- */
-static const char *
-header_value_error(const char *v, size_t len)
-{
-	enum {
-		LIT,
-		NAME,
-		ARRAY,
-		STR_OPEN,
-		STR,
-		DELIM,
-		ARGS_END,
-		VAR_END
-	} st = LIT;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c == 0x7f || (c < 0x20 && c != '\t'))
-			return "";
-	}
-	for (i = 0; i < len; i++) {
-		char c = v[i];
-		bool more = i + 1 < len;
-
-		switch (st) {
-		case LIT:
-			if (c != '%')
-				break;
-			if (!more)
-				return "invalid header configuration. Un-escaped %";
-			if (v[i + 1] == '%')
-				i++;
-			else
-				st = NAME;
-			break;
-		case NAME:
-			st = c == '%' ? LIT : c == '(' ? ARRAY : NAME;
-			break;
-		case ARRAY:
-			st = c == '[' ? STR_OPEN : c != ' ' ? STR : ARRAY;
-			break;
-		case DELIM:
-			if (c == ',')
-				st = STR_OPEN;
-			else if (c == ']')
-				st = ARGS_END;
-			else if (c != ' ')
-				return "invalid header configuration. Expecting ',', ']', or whitespace";
-			break;
-		case STR_OPEN:
-			if (c == '"')
-				st = STR;
-			else if (c != ' ')
-				return "invalid header configuration. Expecting '\"'";
-			break;
-		case STR:
-			if (c == '\\') {
-				if (!more)
-					return "invalid header configuration. Un-terminated backslash "
-					       "in JSON string";
-				i++;
-			} else if (c == ')') {
-				st = VAR_END;
-			} else if (c == '"') {
-				st = DELIM;
-			}
-			break;
-		case ARGS_END:
-			if (c == ')')
-				st = VAR_END;
-			else if (c != ' ')
-				return "invalid header configuration. Expecting ')' or whitespace";
-			break;
-		case VAR_END:
-			if (c == '%')
-				st = LIT;
-			else if (c != ' ')
-				return "invalid header configuration. Expecting '%' or whitespace "
-				       "after";
-			break;
-		}
-	}
-	return st != LIT ? "invalid header configuration. Un-terminated variable expression" : NULL;
-}
-
-/* What validateAuthorityRewrite() tracks: the authority set so far. */
-struct authority {
-	const char *current; /* "" when none */
-	bool reported;
-};
-
-/* One of set / add / remove of request / response (path pushed to the side). */
-static void
-header_op(struct ld *ld, const struct ynode *side, const char *op, bool request,
-	  struct authority *au)
-{
-	bool remove = strcmp(op, "remove") == 0;
-	const struct ynode *n = yr_get(&ld->r, side, op, remove ? YNODE_SEQ : YNODE_MAP);
-	size_t i, mark;
-
-	if (n == NULL)
-		return;
-	mark = yr_key(&ld->r, op);
-	for (i = 0; i < n->n; i++) {
-		const struct ynode *k = remove ? n->items[i] : n->items[2 * i];
-		const struct ynode *v = remove ? NULL : n->items[2 * i + 1];
-		size_t m2 = remove ? yr_idx(&ld->r, i) : yr_key(&ld->r, k->str);
-		const char *why;
-
-		if (remove && yr_str(&ld->r, k) == NULL) {
-			yr_pop(&ld->r, m2);
-			continue;
-		}
-		op_header_name(ld, k, request && !remove);
-		if (v != NULL && !ynode_is_null(v) && yr_str(&ld->r, v) != NULL &&
-		    (why = header_value_error(v->str, v->len)) != NULL)
-			yr_err(&ld->r, v, "header value configuration %s%s%s",
-			       yr_quote_node(&ld->r, v), why[0] != '\0' ? ": " : " is invalid",
-			       why);
-		/* Istio's validateAuthorityRewrite(): the first clash only */
-		if (au != NULL && request && !remove && authority_header(k->str) && !au->reported) {
-			const char *val = ynode_is_null(v) || v->type != YNODE_SCALAR ? "" : v->str;
-
-			if (au->current[0] != '\0') {
-				yr_err(&ld->r, k,
-				       "authority header cannot be set multiple times: have %s, "
-				       "attempting to set %s",
-				       yr_quote(&ld->r, au->current), yr_quote(&ld->r, val));
-				au->reported = true;
-			}
-			au->current = val;
-		}
-		yr_pop(&ld->r, m2);
-	}
-	yr_pop(&ld->r, mark);
-}
-
-/* headers: {request, response} of a route or a destination (path pushed). */
-static void
-headers_at(struct ld *ld, const struct ynode *map, struct authority *au)
-{
-	const struct ynode *h = yr_get(&ld->r, map, "headers", YNODE_MAP);
-	static const char *const sides[] = { "request", "response" };
-	static const char *const ops[] = { "set", "add", "remove" };
-	size_t s, o, mark;
-
-	if (h == NULL)
-		return;
-	mark = yr_key(&ld->r, "headers");
-	ld_unknown_fields(ld, h, headers_fields);
-	for (s = 0; s < 2; s++) {
-		const struct ynode *side = yr_get(&ld->r, h, sides[s], YNODE_MAP);
-		size_t m2;
-
-		if (side == NULL)
-			continue;
-		m2 = yr_key(&ld->r, sides[s]);
-		ld_unknown_fields(ld, side, header_op_fields);
-		for (o = 0; o < 3; o++)
-			header_op(ld, side, ops[o], s == 0, au);
-		yr_pop(&ld->r, m2);
-	}
-	yr_pop(&ld->r, mark);
-}
-
-/* ------------------------------------------------------------------ */
 /* The pieces of a route                                               */
 
 /* "[a b]" as Go prints a []string: the gateways in messages. */
@@ -525,8 +268,8 @@ match_headers(struct ld *ld, const struct ynode *mm, const char *key, const stru
 
 		if (ynode_is_null(v) && !without)
 			yr_err(&ld->r, k, "header match %s cannot be null", k->str);
-		match_header_name(ld, k);
-		if (!ctx->to_gateway && jwt_claim(k->str)) {
+		vs_match_header_name(ld, k);
+		if (!ctx->to_gateway && vs_jwt_claim(k->str)) {
 			char gws[MSG_MAX / 2];
 
 			go_list(ctx->gw, gws, sizeof(gws));
@@ -699,7 +442,7 @@ cors(struct ld *ld, const struct ynode *c)
 			s = yr_str(&ld->r, h);
 			if (s != NULL && s[0] == '\0')
 				yr_err(&ld->r, h, "header name cannot be empty");
-			else if (s != NULL && strcmp(s, "*") != 0 && !header_token(s, h->len))
+			else if (s != NULL && strcmp(s, "*") != 0 && !vs_header_token(s, h->len))
 				yr_err(&ld->r, h, "header name %s is not a valid header name", s);
 			yr_pop(&ld->r, mark);
 		}
@@ -992,7 +735,7 @@ http_destinations(struct ld *ld, const struct ynode *seq)
 		dm = yr_get(&ld->r, rd, "destination", YNODE_MAP);
 		if (dm == NULL && ymap_opt(rd, "destination") == NULL)
 			yr_err(&ld->r, rd, "destination is required");
-		headers_at(ld, rd, NULL);
+		vs_headers_at(ld, rd, NULL);
 		if (dm != NULL) {
 			size_t m2 = yr_key(&ld->r, "destination");
 
@@ -1118,7 +861,7 @@ http_route(struct ld *ld, const struct ynode *rm, const struct vs_ctx *ctx)
 	n = ymap_get(ymap_get(rm, "rewrite"), "authority");
 	if (ynode_str(n) != NULL && !ynode_is_null(n))
 		au.current = n->str;
-	headers_at(ld, rm, &au);
+	vs_headers_at(ld, rm, &au);
 	if (present(rm, "mirrorPercent") != NULL) {
 		if (ld_int(ld, rm, "mirrorPercent", 0, UINT32_MAX, &v) && v > 100) {
 			char msg[80];

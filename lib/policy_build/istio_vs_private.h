@@ -57,6 +57,22 @@ int64_t vs_weight(struct ld *ld, const struct ynode *rd, int64_t *total, bool *h
  */
 bool istio_re2_ok(const char *re, const char **why);
 
+/* istio_vs_headers.c: header names and values */
+/* What validateAuthorityRewrite() tracks: the authority set so far. */
+struct authority {
+	const char *current; /* "" when none */
+	bool reported;
+};
+
+/* RFC 7230 token characters. */
+bool vs_header_token(const char *s, size_t len);
+/* A match header naming a JWT claim ("@request.auth.claims..."). */
+bool vs_jwt_claim(const char *name);
+/* A match's header name k: a token, a pseudo-header or a JWT claim. */
+void vs_match_header_name(struct ld *ld, const struct ynode *k);
+/* headers: {request, response} of a route or a destination (path pushed); au may be NULL. */
+void vs_headers_at(struct ld *ld, const struct ynode *map, struct authority *au);
+
 /* spec.http (path at spec): Istio's validateHTTPRoute() for each route. */
 void vs_http_routes(struct ld *ld, const struct ynode *spec, const struct vs_ctx *ctx);
 

@@ -51,7 +51,7 @@
 #
 # Usage: scripts/bench.sh [--quick] [--runs N] [--seconds S] [--warmup S]
 #                         [--build-dir DIR] [--no-build] [--no-huge] [--huge-mb MB]
-#                         [--rows LIST] [--out FILE] [--keep]
+#                         [--rows LIST] [--out FILE] [--keep] [--observe]
 #   --quick       smoke run: small captures, 2 s per measurement, 1 run, the
 #                 1M row shrunk to 2000 flows; falls back to --no-huge when
 #                 hugepages cannot be reserved (the figures then halve)
@@ -68,6 +68,11 @@
 #   --rows LIST   comma-separated subset of est1k,est1m,storm,denied
 #   --out FILE    also write the medians and every sample as TSV
 #   --keep        keep the temporary folder (captures, configs, logs)
+#   --observe     each run also runs egressd with the operator's outputs on,
+#                 right after the plain one (same row, same captures): /metrics
+#                 served and scraped once a second during the measurement,
+#                 and flow logs written (flowlog, denied_per_second 100); its
+#                 figures are a second line per row, "+ metrics, flowlog"
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only
 # ever raised, by what is missing, and lowered by as many on exit (relative,
 # so that other DPDK users reserving pages meanwhile keep theirs); they are
@@ -93,6 +98,7 @@ HUGE_MB_GIVEN=0
 ROWS="est1k,est1m,storm,denied"
 OUT=""
 KEEP=0
+OBSERVE=""
 
 LCORES=0,1
 # testpmd's forwarding engines measured as ceilings, in this order in each run
@@ -131,6 +137,7 @@ parse_args() {
 		--rows) ROWS=$2; shift ;;
 		--out) OUT=$2; shift ;;
 		--keep) KEEP=1 ;;
+		--observe) OBSERVE=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
@@ -302,6 +309,17 @@ write_config() {
 	  tcp_liberal: true
 	workers: 1
 	EOF
+	# the same with the operator's outputs on (--observe); the metrics port
+	# is a free one of loopback, the flow log one file per row
+	cat - "$TMP/$row/egressd.yaml" >"$TMP/$row/egressd-obs.yaml" <<-EOF
+	metrics: { listen: "127.0.0.1:$(free_port)" }
+	flowlog: { path: "$TMP/$row/flows.jsonl", denied_per_second: 100 }
+	EOF
+}
+
+# free_port: a TCP port of loopback nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # pcap_count FILE: frames in a capture (from its size: fixed 60 B frames
@@ -417,10 +435,16 @@ run_testpmd() {
 	)
 }
 
-# run_egressd ROW RUN: RESULT = "Mpps cycles/pkt flows/s odd-drops bytes/flow
-# loop-cycles/pkt", or "fail REASON".
+# run_egressd ROW RUN [obs]: RESULT = "Mpps cycles/pkt flows/s odd-drops
+# bytes/flow loop-cycles/pkt", or "fail REASON". With obs: the config with
+# /metrics and flow logs on, and /metrics scraped once a second meanwhile.
 run_egressd() {
-	local row=$1 run=$2 d="$TMP/$1" in out pid logo loge app_args=() res json
+	local row=$1 run=$2 obs=${3:-} d="$TMP/$1" in out pid logo loge app_args=() res json
+	local conf="$d/egressd.yaml" url=""
+	if [[ -n "$obs" ]]; then
+		conf="$d/egressd-obs.yaml"
+		url="http://$(sed -n 's/^metrics: { listen: "\([^"]*\)" }$/\1/p' "$conf")/metrics"
+	fi
 	read -r in out <"$d/npkts"
 	if ! row_fits "$row"; then
 		RESULT="fail memory"
@@ -434,10 +458,10 @@ run_egressd() {
 	if "$EGRESSD" --help 2>&1 | grep -q -- '--mbufs'; then
 		app_args+=(--mbufs $((in + out + 16384)))
 	fi
-	logo="$d/egressd-$run.out"
-	loge="$d/egressd-$run.err"
+	logo="$d/egressd$obs-$run.out"
+	loge="$d/egressd$obs-$run.err"
 	"$EGRESSD" -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${MEM_ARGS[@]}" "${VDEVS[@]}" \
-		-- -c "$d/egressd.yaml" "${app_args[@]}" </dev/null >"$logo" 2>"$loge" &
+		-- -c "$conf" --api-socket "$d/api.sock" "${app_args[@]}" </dev/null >"$logo" 2>"$loge" &
 	pid=$!
 	bench_track_pid "$pid"
 	if ! bench_wait_for "$logo" '^egressd: ready' "$pid" 300; then
@@ -450,13 +474,14 @@ run_egressd() {
 		return 0
 	fi
 	bench_telemetry_cmd "$PREFIX"
-	res=$("${BENCH_TELEMETRY_CMD[@]}" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
+	res=$("${BENCH_TELEMETRY_CMD[@]}" "$WARMUP" "$SECONDS_MEASURED" "$url" <<-'PY'
 	import sys
 	import time
+	import urllib.request
 
 	import egress_telemetry
 
-	path, warm, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+	path, warm, n, url = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 	s = egress_telemetry.connect(path, 10)
 	if s is None:
 	    print("fail telemetry")
@@ -467,9 +492,17 @@ run_egressd() {
 	    o = egress_telemetry.ask(s, "/egress/stats")["/egress/stats"]
 	    return t, o["inside"]["rx"] + o["outside"]["rx"], o["flows_created"]
 
+	def wait(secs):
+	    # with a url, a Prometheus scrape a second meanwhile (--observe)
+	    end = time.monotonic() + secs
+	    while (left := end - time.monotonic()) > 0:
+	        if url:
+	            urllib.request.urlopen(url, timeout=5).read()
+	        time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+
 	time.sleep(warm)
 	t1, rx1, f1 = sample()
-	time.sleep(n)
+	wait(n)
 	t2, rx2, f2 = sample()
 	print(f"{(rx2 - rx1) / (t2 - t1) / 1e6:.3f} {(f2 - f1) / (t2 - t1):.0f}")
 	PY
@@ -503,7 +536,7 @@ run_egressd() {
 # --- main -------------------------------------------------------------------
 
 main() {
-	local row run mode label pool_fail
+	local row run mode label pool_fail obs
 	parse_args "$@"
 	bench_require bench "$LCORES" dpdk-testpmd python3 meson ninja
 	bench_traps cleanup
@@ -533,13 +566,17 @@ main() {
 			done
 			# a pool too small stays too small: not tried again
 			((pool_fail)) && continue
-			run_egressd "$row" "$run"
-			log "$row run $run: egressd: $RESULT" \
-				"(Mpps cycles/pkt flows/s odd-drops bytes/flow loop-cycles/pkt)"
-			printf '%s\t%s\t%s\t%s\n' "$row" "$run" egressd "$RESULT" >>"$TMP/samples.tsv"
-			if [[ "$RESULT" == "fail pool" || "$RESULT" == "fail memory" ]]; then
-				pool_fail=1
-			fi
+			for obs in "" ${OBSERVE:+-obs}; do
+				run_egressd "$row" "$run" "$obs"
+				log "$row run $run: egressd$obs: $RESULT" \
+					"(Mpps cycles/pkt flows/s odd-drops bytes/flow loop-cycles/pkt)"
+				printf '%s\t%s\t%s\t%s\n' "$row" "$run" "egressd$obs" "$RESULT" \
+					>>"$TMP/samples.tsv"
+				if [[ "$RESULT" == "fail pool" || "$RESULT" == "fail memory" ]]; then
+					pool_fail=1
+					break
+				fi
+			done
 		done
 	done
 	if ((NOTE_SMALL_MBUF)); then
@@ -586,35 +623,37 @@ main() {
 	            got.setdefault(prog, []).append(val.split())
 	    ceil = {c: med(v[0] for v in got.get("testpmd-" + c, []) if v[0] != "fail")
 	            for c in ceilings}
-	    eg = [v for v in got.get("egressd", []) if v[0] != "fail"]
-	    why = {"pool": "did not start: its mbuf pool cannot hold the looped captures "
-	                   f"(net_pcap infinite_rx copies all {frames} frames into the port's "
-	                   "pool at start-up; this egressd has no --mbufs option)",
-	           "memory": f"not run: its loops need 2176 B mbufs for {frames} frames, more "
-	                     "memory than could be had (--huge-mb, or -m with --no-huge)",
-	           "start": "did not start (see its log with --keep)",
-	           "run": "did not run to the end, or gave no final JSON (--keep for logs)",
-	           "telemetry": "no answer on the telemetry socket"}
-	    for v in got.get("egressd", []):
-	        if v[0] == "fail":
-	            fails.append(f"{label}: egressd {why.get(v[1], v[1])}")
-	    for c in ceilings:
-	        if got.get("testpmd-" + c) and ceil[c] is None:
-	            fails.append(f"{label}: testpmd {c} gave no rate (--keep for its log)")
-	    e_mpps = med(v[0] for v in eg)
-	    e_cpp = med(v[1] for v in eg)
-	    e_fps = med(v[2] for v in eg) if row == "storm" else None
-	    e_bpf = med(v[4] for v in eg if len(v) > 4)
-	    e_loop = med(v[5] for v in eg if len(v) > 5)
-	    odd = sorted({v[3] for v in eg if v[3] != "-"})
-	    head_ratio = ratio(e_mpps, ceil.get(headline))
-	    table.append([label, flows] + [fmt(ceil[c]) for c in ceilings] + [fmt(e_mpps),
-	                 (fmt(head_ratio) + " of " + headline) if head_ratio is not None else "n/a"]
-	                 + [fmt(ratio(e_mpps, ceil[c])) for c in ceilings]
-	                 + [fmt(e_cpp, ".0f"), fmt(e_loop, ".0f"),
-	                    si(e_fps) if row == "storm" else "-", fmt(e_bpf, ".0f")])
-	    for o in odd:
-	        fails.append(f"{label}: egressd drops over 1% of rx: {o}")
+	    for prog in [p for p in ("egressd", "egressd-obs") if p in got or p == "egressd"]:
+	        name = label if prog == "egressd" else label + " + metrics, flowlog"
+	        eg = [v for v in got.get(prog, []) if v[0] != "fail"]
+	        why = {"pool": "did not start: its mbuf pool cannot hold the looped captures "
+	                       f"(net_pcap infinite_rx copies all {frames} frames into the port's "
+	                       "pool at start-up; this egressd has no --mbufs option)",
+	               "memory": f"not run: its loops need 2176 B mbufs for {frames} frames, more "
+	                         "memory than could be had (--huge-mb, or -m with --no-huge)",
+	               "start": "did not start (see its log with --keep)",
+	               "run": "did not run to the end, or gave no final JSON (--keep for logs)",
+	               "telemetry": "no answer on the telemetry socket"}
+	        for v in got.get(prog, []):
+	            if v[0] == "fail":
+	                fails.append(f"{name}: egressd {why.get(v[1], v[1])}")
+	        for c in ceilings if prog == "egressd" else ():
+	            if got.get("testpmd-" + c) and ceil[c] is None:
+	                fails.append(f"{label}: testpmd {c} gave no rate (--keep for its log)")
+	        e_mpps = med(v[0] for v in eg)
+	        e_cpp = med(v[1] for v in eg)
+	        e_fps = med(v[2] for v in eg) if row == "storm" else None
+	        e_bpf = med(v[4] for v in eg if len(v) > 4)
+	        e_loop = med(v[5] for v in eg if len(v) > 5)
+	        odd = sorted({v[3] for v in eg if v[3] != "-"})
+	        head_ratio = ratio(e_mpps, ceil.get(headline))
+	        table.append([name, flows] + [fmt(ceil[c]) for c in ceilings] + [fmt(e_mpps),
+	                     (fmt(head_ratio) + " of " + headline) if head_ratio is not None else "n/a"]
+	                     + [fmt(ratio(e_mpps, ceil[c])) for c in ceilings]
+	                     + [fmt(e_cpp, ".0f"), fmt(e_loop, ".0f"),
+	                        si(e_fps) if row == "storm" else "-", fmt(e_bpf, ".0f")])
+	        for o in odd:
+	            fails.append(f"{name}: egressd drops over 1% of rx: {o}")
 
 	# "ratio" (the headline) and "cycles/pkt" keep their names and meaning
 	head = (["row", "flows"] + [f"testpmd {c} Mpps" for c in ceilings] + ["egressd Mpps", "ratio"]

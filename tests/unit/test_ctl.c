@@ -1025,6 +1025,7 @@ test_stats_outputs_list_the_same_keys(void **state)
 		"bytes_per_flow",
 		"flows_created",
 		"icmp_translated",
+		"denied_no_address",
 		"cycles_per_packet",
 		"cycles_per_packet_loop",
 		"dns_names",
@@ -1040,6 +1041,8 @@ test_stats_outputs_list_the_same_keys(void **state)
 		"ports/inside/rx",
 		"ports/outside/tx",
 		"ports/outside/neigh_learn_dropped",
+		"inside/rx_bytes",
+		"ports/outside/tx_bytes",
 	};
 	struct rte_tel_data *d = rte_tel_data_alloc();
 	unsigned int n_json, i;

@@ -187,6 +187,23 @@ get(const struct api_obj *o, const char *key)
 	return f == NULL ? "-" : f->type == API_NULL ? "-" : f->val;
 }
 
+/* explain's NAT: the address, the target, and with several, each one's weight. */
+static void
+print_nat(const struct api_obj *o)
+{
+	static const char pre[] = "nat.target_weights.";
+	unsigned int i;
+
+	printf("  nat:     %s\n  target:  %s (%s targets)\n", get(o, "nat.address"),
+	       get(o, "nat.target"), get(o, "nat.targets"));
+	if (strtoul(get(o, "nat.targets"), NULL, 10) < 2)
+		return; /* none or one: the target says it all */
+	for (i = 0; i < o->n; i++)
+		if (strncmp(o->f[i].key, pre, sizeof(pre) - 1) == 0)
+			printf("           %s weight %s\n", o->f[i].key + sizeof(pre) - 1,
+			       o->f[i].val);
+}
+
 /* One data line as a table row (or block), by verb. */
 static void
 print_human(const char *verb, const struct api_obj *o, unsigned long row)
@@ -198,13 +215,16 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 			printf("%-40s %s\n", o->f[i].key, o->f[i].val);
 	} else if (strcmp(verb, "rules") == 0) {
 		if (row == 0)
-			printf("%-40s %-18s %-9s %7s %10s  %s\n", "RULE", "DESTINATION", "PORT",
-			       "TARGETS", "FLOWS", "SOURCE");
+			printf("%-40s %-18s %-9s %7s %10s %10s %12s %10s %12s %9s  %s\n", "RULE",
+			       "DESTINATION", "PORT", "TARGETS", "FLOWS", "PKTS_OUT", "BYTES_OUT",
+			       "PKTS_IN", "BYTES_IN", "NEAR_MISS", "SOURCE");
 		char port[24];
 
 		snprintf(port, sizeof(port), "%.8s/%.3s", get(o, "port"), get(o, "proto"));
-		printf("%-40s %-18s %-9s %7s %10s  %s\n", get(o, "rule"), get(o, "dst"), port,
-		       get(o, "targets"), get(o, "flows"), get(o, "source"));
+		printf("%-40s %-18s %-9s %7s %10s %10s %12s %10s %12s %9s  %s\n", get(o, "rule"),
+		       get(o, "dst"), port, get(o, "targets"), get(o, "flows"),
+		       get(o, "packets_out"), get(o, "bytes_out"), get(o, "packets_in"),
+		       get(o, "bytes_in"), get(o, "near_miss"), get(o, "source"));
 	} else if (strcmp(verb, "flows") == 0) {
 		char a[32], b[32], n[32];
 
@@ -232,8 +252,7 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 		if (api_get_str(o, "rule") != NULL)
 			printf("  rule:    %s\n  source:  %s\n", get(o, "rule"), get(o, "source"));
 		if (api_get_str(o, "nat.address") != NULL)
-			printf("  nat:     %s\n  target:  %s (%s targets)\n", get(o, "nat.address"),
-			       get(o, "nat.target"), get(o, "nat.targets"));
+			print_nat(o);
 		if (api_get_str(o, "closest") != NULL)
 			printf("  closest: %s\n", get(o, "closest"));
 	}

@@ -51,13 +51,14 @@
 
 EGRESS_LOG_TYPE(api);
 
-#define API_CLIENTS_MAX    16
-#define API_OUT_SIZE       (64 * 1024)
-#define API_LINE_MAX       2048  /* room a streamed line needs */
-#define API_SCAN_CHUNK     65536 /* flow slots per chunk */
-#define API_STALL_MS       30000 /* a client making no progress this long is dropped */
-#define API_RELOAD_WAIT_MS 30000 /* then the reload's answer is "pending" */
-#define API_TICK_MS        10
+#define API_CLIENTS_MAX     16
+#define API_OUT_SIZE        (64 * 1024)
+#define API_LINE_MAX        2048  /* room a streamed line needs */
+#define API_SCAN_CHUNK      65536 /* flow slots per chunk */
+#define API_STALL_MS        30000 /* a client making no progress this long is dropped */
+#define API_RELOAD_WAIT_MS  30000 /* then the reload's answer is "pending" */
+#define API_TICK_MS         10
+#define API_EXPLAIN_TARGETS 32 /* DNAT targets explain lists with their weights */
 
 /* From connect to the request's end: a bound on the whole line, not between
  * bytes, else 16 clients trickling a byte now and then hold every slot. */
@@ -209,18 +210,17 @@ policy_leave(int slot)
 	ctl_reader_give(slot);
 }
 
-/* "ServiceEntry/NAME" as a JSON string, or null. */
+/* "ServiceEntry/NS/NAME" (policy_rule_label()) as a JSON string, or null. */
 static void
 rule_json(char *buf, size_t size, const struct policy *p, uint32_t rule)
 {
-	char name[API_LINE_MAX / 4];
+	char name[POLICY_LABEL_MAX];
 
 	if (p == NULL || rule >= p->n_rules) {
 		snprintf(buf, size, "null");
 		return;
 	}
-	snprintf(name, sizeof(name), "ServiceEntry/%s", p->rules[rule].name);
-	api_quote(buf, size, name);
+	api_quote(buf, size, policy_rule_label(&p->rules[rule], name, sizeof(name)));
 }
 
 static void
@@ -276,6 +276,7 @@ rules_chunk(struct client *cl)
 		const struct policy_rule *r = &p->rules[cl->i];
 		char name[API_LINE_MAX / 4], src[API_LINE_MAX / 4], dst[16],
 			route[API_LINE_MAX / 4];
+		struct dp_rule_counts n;
 
 		rule_json(name, sizeof(name), p, cl->i);
 		source_json(src, sizeof(src), r);
@@ -284,11 +285,16 @@ rules_chunk(struct client *cl)
 			api_quote(route, sizeof(route), r->route);
 		else
 			snprintf(route, sizeof(route), "null");
+		ctl_rule_counts(api.c, p, cl->i, &n);
 		emit(cl,
 		     "{\"rule\":%s,\"dst\":\"%s/%u\",\"port\":%u,\"proto\":\"%s\",\"targets\":%u,"
-		     "\"flows\":%" PRIu64 ",\"source\":%s,\"route\":%s}\n",
+		     "\"flows\":%" PRIu64 ",\"source\":%s,\"route\":%s,\"packets_out\":%" PRIu64
+		     ",\"bytes_out\":%" PRIu64 ",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+		     ",\"near_miss\":%" PRIu64 "}\n",
 		     name, dst, r->prefix_len, r->port, r->proto == 17 ? "udp" : "tcp",
-		     r->n_targets, ctl_rule_flows(api.c, p, cl->i), src, route);
+		     r->n_targets, n.flows, src, route, n.t.packets[FLOW_DIR_OUT],
+		     n.t.bytes[FLOW_DIR_OUT], n.t.packets[FLOW_DIR_IN], n.t.bytes[FLOW_DIR_IN],
+		     n.near_miss);
 		cl->count++;
 	}
 	if (cl->i == p->n_rules)
@@ -301,6 +307,7 @@ flow_match(const struct client *cl, const struct ctl_flow_view *f, const struct 
 {
 	const struct flow_filter *x = &cl->flt;
 	const char *name;
+	char label[POLICY_LABEL_MAX];
 
 	if ((x->src && f->out.src_ip != x->src) || (x->dst && f->out.dst_ip != x->dst) ||
 	    (x->port && rte_be_to_cpu_16(f->out.dst_port) != x->port))
@@ -309,8 +316,12 @@ flow_match(const struct client *cl, const struct ctl_flow_view *f, const struct 
 		return true;
 	if (p == NULL || f->policy_gen != p->generation || f->rule >= p->n_rules)
 		return false;
+	/* as listed ("ServiceEntry/NS/NAME"), or "NS/NAME", or the bare name
+	 * of an entry without a namespace; the older "ServiceEntry/NAME" too */
 	name = p->rules[f->rule].name;
-	return strcmp(x->rule, name) == 0 ||
+	policy_rule_label(&p->rules[f->rule], label, sizeof(label));
+	return strcmp(x->rule, name) == 0 || strcmp(x->rule, label) == 0 ||
+	       strcmp(x->rule, label + 13) == 0 ||
 	       (strncmp(x->rule, "ServiceEntry/", 13) == 0 && strcmp(x->rule + 13, name) == 0);
 }
 
@@ -425,30 +436,54 @@ arg_ip(const char *key, uint32_t *ip, const char **bad)
 	return 1;
 }
 
-/* The NAT target of a new flow under rule r, as "IP:PORT", or null when it is
- * chosen per flow among several (the load balancer's pick). */
+/* Target t of rule r for key k as "IP:PORT": its own port, else the rule's
+ * targetPort, else the port the client asked for. */
 static void
-target_json(char *buf, size_t size, const struct policy *p, const struct policy_rule *r,
-	    const struct flow_key *k)
+target_str(char *buf, size_t size, const struct policy_rule *r, const struct policy_target *t,
+	   const struct flow_key *k)
 {
-	uint32_t ip = k->dst_ip;
-	uint16_t port = 0;
+	uint32_t ip = t != NULL ? t->ip : k->dst_ip;
+	uint16_t port = t != NULL ? t->port : 0;
 	char a[16];
 
-	if (r != NULL && r->n_targets > 1) {
-		snprintf(buf, size, "null");
-		return;
-	}
-	if (r != NULL && r->n_targets == 1) {
-		ip = p->targets[r->first_target].ip;
-		port = p->targets[r->first_target].port;
-	}
 	if (port == 0 && r != NULL)
 		port = r->target_port;
 	if (port == 0)
 		port = rte_be_to_cpu_16(k->dst_port);
 	fmt_ip(a, sizeof(a), ip);
-	snprintf(buf, size, "\"%s:%u\"", a, port);
+	snprintf(buf, size, "%s:%u", a, port);
+}
+
+/*
+ * The NAT of a new flow under rule r: "target", the DNAT target "IP:PORT"
+ * (the destination itself without one; the first of the rule's when the
+ * load balancer picks one of several per flow), "targets", how many the
+ * rule has, and "target_weights", an object of each target's weight
+ * ("IP:PORT": weight; the protocol has no arrays), the first
+ * API_EXPLAIN_TARGETS of them. size > 64.
+ */
+static void
+nat_json(char *buf, size_t size, const char *nat_addr, const struct policy *p,
+	 const struct policy_rule *r, const struct flow_key *k)
+{
+	uint32_t i, n = r != NULL ? r->n_targets : 0;
+	char t[32];
+	size_t used;
+
+	target_str(t, sizeof(t), r, n > 0 ? &p->targets[r->first_target] : NULL, k);
+	used = (size_t)snprintf(buf, size,
+				"{\"address\":\"%s\",\"target\":\"%s\",\"targets\":%u,"
+				"\"target_weights\":{",
+				nat_addr, t, n);
+	/* a rule of many DNS endpoints: as many as fit, the line stays JSON */
+	for (i = 0; i < n && i < API_EXPLAIN_TARGETS && used + 64 < size; i++) {
+		const struct policy_target *pt = &p->targets[r->first_target + i];
+
+		target_str(t, sizeof(t), r, pt, k);
+		used += (size_t)snprintf(buf + used, size - used, "%s\"%s\":%u", i ? "," : "", t,
+					 pt->weight);
+	}
+	snprintf(buf + used, size - used, "}}");
 }
 
 static void
@@ -461,7 +496,7 @@ do_explain(struct client *cl)
 	const struct policy_rule *r = NULL;
 	const char *bad = NULL, *proto = api_get_str(&api.req, "args.proto");
 	char rule[API_LINE_MAX / 4], src[API_LINE_MAX / 4], reason[API_LINE_MAX / 2];
-	char closest[API_LINE_MAX / 4], nat[API_LINE_MAX / 4], tgt[64], na[16];
+	char closest[API_LINE_MAX / 4], nat[API_LINE_MAX], na[16];
 	uint64_t port = 0;
 	int slot;
 
@@ -502,9 +537,7 @@ do_explain(struct client *cl)
 					.n_addrs = c->cfg->n_nat_addrs };
 
 		fmt_ip(na, sizeof(na), nat_addr_of(&nr, k.src_ip));
-		target_json(tgt, sizeof(tgt), p, r, &k);
-		snprintf(nat, sizeof(nat), "{\"address\":\"%s\",\"target\":%s,\"targets\":%u}", na,
-			 tgt, r != NULL ? r->n_targets : 0);
+		nat_json(nat, sizeof(nat), na, p, r, &k);
 	} else {
 		snprintf(nat, sizeof(nat), "null");
 	}

@@ -55,24 +55,47 @@ rule_idx_cmp(const void *x, const void *y)
 			&sort_policy->rules[*(const uint32_t *)y]);
 }
 
+void
+ctl_rule_counts(const struct ctl *c, const struct policy *p, uint32_t rule,
+		struct dp_rule_counts *out)
+{
+	const struct dp_counters *cnt = dp_counters(c->conf, p->generation);
+	unsigned int w, d;
+
+	memset(out, 0, sizeof(*out));
+	if (cnt == NULL || cnt->rule_carried == NULL || rule >= p->n_rules)
+		return;
+	*out = cnt->rule_carried[rule];
+	for (w = 0; w < c->n_workers; w++) {
+		if (cnt->rule_flows != NULL)
+			out->flows += __atomic_load_n(&cnt->rule_flows[w * cnt->rule_stride + rule],
+						      __ATOMIC_RELAXED);
+		if (cnt->rule_near_miss != NULL)
+			out->near_miss +=
+				__atomic_load_n(&cnt->rule_near_miss[w * cnt->rule_stride + rule],
+						__ATOMIC_RELAXED);
+		for (d = 0; cnt->rule_traffic != NULL && d < 2; d++) {
+			struct dp_rule_traffic *t =
+				&cnt->rule_traffic[w * cnt->traffic_stride + rule];
+
+			out->t.packets[d] += __atomic_load_n(&t->packets[d], __ATOMIC_RELAXED);
+			out->t.bytes[d] += __atomic_load_n(&t->bytes[d], __ATOMIC_RELAXED);
+		}
+	}
+}
+
 uint64_t
 ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule)
 {
-	const struct dp_counters *cnt = dp_counters(c->conf, p->generation);
-	uint64_t n;
-	unsigned int w;
+	struct dp_rule_counts n;
 
-	if (cnt == NULL || cnt->rule_carried == NULL)
-		return 0;
-	n = cnt->rule_carried[rule];
-	for (w = 0; cnt->rule_flows != NULL && w < c->n_workers; w++)
-		n += __atomic_load_n(&cnt->rule_flows[w * cnt->rule_stride + rule],
-				     __ATOMIC_RELAXED);
-	return n;
+	ctl_rule_counts(c, p, rule, &n);
+	return n.flows;
 }
 
 /*
- * Carry the per-rule flow counts of old over to the rules of p that are the
+ * Carry the per-rule counts (flows, packets and bytes each way, near
+ * misses) of old over to the rules of p that are the
  * same, into p's counters: after the grace period, when no worker counts
  * into old's any more. Sort + binary search: a reload of 10 000 entries
  * must not cost n^2.
@@ -101,7 +124,7 @@ carry_counters(const struct ctl *c, const struct policy *p, struct dp_counters *
 			int d = rule_cmp(&old->rules[idx[mid]], &p->rules[i]);
 
 			if (d == 0) {
-				cnt->rule_carried[i] = ctl_rule_flows(c, old, idx[mid]);
+				ctl_rule_counts(c, old, idx[mid], &cnt->rule_carried[i]);
 				break;
 			}
 			if (d < 0)
@@ -144,12 +167,16 @@ ctl_counters_create(unsigned int n_workers, const struct policy *p)
 	cnt->generation = p->generation;
 	cnt->rule_flows =
 		alloc_rows(n_workers, p->n_rules, sizeof(uint64_t), &cnt->rule_stride, &failed);
+	cnt->rule_near_miss =
+		alloc_rows(n_workers, p->n_rules, sizeof(uint64_t), &cnt->rule_stride, &failed);
+	cnt->rule_traffic = alloc_rows(n_workers, p->n_rules, sizeof(struct dp_rule_traffic),
+				       &cnt->traffic_stride, &failed);
 	cnt->cap_count =
 		alloc_rows(n_workers, p->n_caps, sizeof(uint32_t), &cnt->cap_stride, &failed);
 	cnt->target_active =
 		alloc_rows(n_workers, p->n_targets, sizeof(uint32_t), &cnt->target_stride, &failed);
 	if (p->n_rules > 0) {
-		cnt->rule_carried = calloc(p->n_rules, sizeof(uint64_t));
+		cnt->rule_carried = calloc(p->n_rules, sizeof(*cnt->rule_carried));
 		failed |= cnt->rule_carried == NULL;
 	}
 	if (failed) {
@@ -165,6 +192,8 @@ ctl_counters_free(struct dp_counters *cnt)
 	if (cnt == NULL)
 		return;
 	free(cnt->rule_flows);
+	free(cnt->rule_near_miss);
+	free(cnt->rule_traffic);
 	free(cnt->cap_count);
 	free(cnt->target_active);
 	free(cnt->rule_carried);

@@ -78,7 +78,7 @@ struct ctl {
  * Publish p as the current policy, with counters of its own
  * (ctl_counters_create(), stored in conf->counters[] before the release):
  * one release store, then wait for every worker to pass a quiescent state,
- * carry the per-rule flow counts of rules that still exist over to p's
+ * carry the per-rule counts of rules that still exist over to p's
  * counters, and free the previous policy and its counters. p->generation
  * must be the running one's + 1 (conf->counters[] is indexed by its
  * parity). Blocks only the control thread. Nothing writes p once it is
@@ -108,6 +108,15 @@ void ctl_free_policy(struct ctl *c);
  * before. p is the published policy or one its reader still holds.
  */
 uint64_t ctl_rule_flows(const struct ctl *c, const struct policy *p, uint32_t rule);
+
+/**
+ * Everything counted under rule of p (flows, packets and bytes each way,
+ * near misses), this generation and the same rule's before, into *out
+ * (zero when p has no counters). Any thread holding p: workers' rows are
+ * read relaxed, a figure may be a burst behind, never torn.
+ */
+void ctl_rule_counts(const struct ctl *c, const struct policy *p, uint32_t rule,
+		     struct dp_rule_counts *out);
 
 /**
  * Load, validate and compile the policy sources again and publish the result.

@@ -7,16 +7,101 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <rte_rcu_qsbr.h>
 
 #include "ctl_private.h"
 #include "metrics.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+static int
+metrics_rule_cmp(const void *x, const void *y)
+{
+	const struct ctl_metrics_rule *a = x, *b = y;
+	int d = strcmp(a->label, b->label);
+
+	return d != 0 ? d : (int)a->port - (int)b->port;
+}
+
+static void
+rule_counts_add(struct dp_rule_counts *to, const struct dp_rule_counts *n)
+{
+	unsigned int d;
+
+	to->flows += n->flows;
+	to->near_miss += n->near_miss;
+	for (d = 0; d < 2; d++) {
+		to->t.packets[d] += n->t.packets[d];
+		to->t.bytes[d] += n->t.bytes[d];
+	}
+}
+
+/* The per-rule rows of policy p, merged per (label, port). */
+static void
+read_rules(const struct ctl *c, const struct policy *p, struct ctl_metrics *m)
+{
+	uint32_t i, j;
+
+	m->rules = p != NULL && p->n_rules > 0 ? calloc(p->n_rules, sizeof(*m->rules)) : NULL;
+	if (m->rules == NULL)
+		return;
+	for (i = 0; i < p->n_rules; i++) {
+		policy_rule_label(&p->rules[i], m->rules[i].label, sizeof(m->rules[i].label));
+		m->rules[i].port = p->rules[i].port;
+		ctl_rule_counts(c, p, i, &m->rules[i].n);
+	}
+	qsort(m->rules, p->n_rules, sizeof(*m->rules), metrics_rule_cmp);
+	for (i = 0, j = 0; i < p->n_rules; i++) {
+		if (j > 0 && metrics_rule_cmp(&m->rules[j - 1], &m->rules[i]) == 0)
+			rule_counts_add(&m->rules[j - 1].n, &m->rules[i].n);
+		else if (j++ != i)
+			m->rules[j - 1] = m->rules[i];
+	}
+	m->n_rules = j;
+}
+
+/* The policy's rows, held as a QSBR reader (a few tries when every reader
+ * id is busy: a scrape without its rule series would look like a reset). */
+static void
+read_policy_rules(const struct ctl *c, struct ctl_metrics *m)
+{
+	struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000 * 1000 };
+	int slot = -1, tries;
+
+	if (c->conf == NULL)
+		return;
+	if (c->qsbr != NULL) {
+		for (tries = 0; tries < 100 && (slot = ctl_reader_take()) < 0; tries++)
+			nanosleep(&ms, NULL);
+		if (slot < 0)
+			return;
+		rte_rcu_qsbr_thread_online(c->qsbr, c->n_workers + (unsigned int)slot);
+	}
+	read_rules(c, dp_policy(c->conf), m);
+	if (slot >= 0) {
+		rte_rcu_qsbr_thread_offline(c->qsbr, c->n_workers + (unsigned int)slot);
+		ctl_reader_give(slot);
+	}
+}
+
+void
+ctl_metrics_release(struct ctl_metrics *m)
+{
+	free(m->rules);
+	m->rules = NULL;
+	m->n_rules = 0;
+}
+
 void
 ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 {
+	m->rules = NULL;
+	m->n_rules = 0;
+	read_policy_rules(c, m);
 	ctl_stats_sum(c, &m->s);
 	m->flows_active = ctl_flows_active(c);
 	/* the control thread writes these plainly, as whole aligned words */
@@ -87,23 +172,97 @@ prom_single(struct prom_out *o, const char *name, const char *type, const char *
 	prom_sample(o, name, NULL, 0, value);
 }
 
-size_t
-ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
+/* A per-port family: rx and tx of each port, frames or bytes. */
+static void
+port_family(struct prom_out *o, const struct ctl_metrics *m, const char *name, const char *help,
+	    bool bytes)
 {
-	struct prom_out o = { .buf = buf, .size = size };
-	unsigned int p, r;
+	const struct dp_port_stats *s;
+	unsigned int p;
 
-	if (size > 0)
-		buf[0] = '\0';
-	prom_family(&o, "egressd_port_packets_total", "counter",
-		    "Frames received (rx) and sent (tx) per port.");
+	prom_family(o, name, "counter", help);
 	for (p = 0; p < DP_NPORTS; p++) {
 		const char *rx[] = { "port", ctl_port_names[p], "direction", "rx" };
 		const char *tx[] = { "port", ctl_port_names[p], "direction", "tx" };
 
-		prom_sample(&o, "egressd_port_packets_total", rx, 2, m->s.port[p].rx);
-		prom_sample(&o, "egressd_port_packets_total", tx, 2, m->s.port[p].tx);
+		s = &m->s.port[p];
+		prom_sample(o, name, rx, 2, bytes ? s->rx_bytes : s->rx);
+		prom_sample(o, name, tx, 2, bytes ? s->tx_bytes : s->tx);
 	}
+}
+
+/* One sample per rule and direction: its packets, or its bytes. */
+static void
+rule_directions(struct prom_out *o, const struct ctl_metrics *m, const char *name, bool bytes)
+{
+	static const char *const dirs[2] = { [FLOW_DIR_OUT] = "out", [FLOW_DIR_IN] = "in" };
+	uint32_t i;
+	unsigned int d;
+	char port[8];
+
+	for (i = 0; i < m->n_rules; i++) {
+		const struct dp_rule_traffic *t = &m->rules[i].n.t;
+
+		snprintf(port, sizeof(port), "%u", m->rules[i].port);
+		for (d = 0; d < 2; d++) {
+			const char *l[] = { "rule", m->rules[i].label, "port",
+					    port,   "direction",       dirs[d] };
+
+			prom_sample(o, name, l, 3, bytes ? t->bytes[d] : t->packets[d]);
+		}
+	}
+}
+
+/*
+ * The per-rule families. Counts of a rule that a reload keeps carry over;
+ * a rule removed is no longer listed; a new one starts at 0.
+ */
+static void
+format_rules(struct prom_out *o, const struct ctl_metrics *m)
+{
+	uint32_t i;
+	char port[8];
+
+	if (m->n_rules == 0)
+		return;
+	prom_family(o, "egressd_rule_flows_total", "counter", "Flows admitted, per rule and port.");
+	for (i = 0; i < m->n_rules; i++) {
+		const char *l[] = { "rule", m->rules[i].label, "port", port };
+
+		snprintf(port, sizeof(port), "%u", m->rules[i].port);
+		prom_sample(o, "egressd_rule_flows_total", l, 2, m->rules[i].n.flows);
+	}
+	prom_family(o, "egressd_rule_packets_total", "counter",
+		    "Frames forwarded on the rule's flows: out (client to server), in (replies).");
+	rule_directions(o, m, "egressd_rule_packets_total", false);
+	prom_family(o, "egressd_rule_bytes_total", "counter",
+		    "Bytes of those frames as sent (Ethernet header included, FCS excluded).");
+	rule_directions(o, m, "egressd_rule_bytes_total", true);
+	prom_family(o, "egressd_rule_near_miss_total", "counter",
+		    "New flows denied to an address the rule lists, on a port or protocol it does "
+		    "not.");
+	for (i = 0; i < m->n_rules; i++) {
+		const char *l[] = { "rule", m->rules[i].label, "port", port };
+
+		snprintf(port, sizeof(port), "%u", m->rules[i].port);
+		prom_sample(o, "egressd_rule_near_miss_total", l, 2, m->rules[i].n.near_miss);
+	}
+}
+
+size_t
+ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
+{
+	struct prom_out o = { .buf = buf, .size = size };
+	unsigned int r;
+
+	if (size > 0)
+		buf[0] = '\0';
+	port_family(&o, m, "egressd_port_packets_total",
+		    "Frames received (rx) and sent (tx) per port.", false);
+	port_family(&o, m, "egressd_port_bytes_total",
+		    "Bytes of the frames received (rx) and sent (tx) per port: Ethernet header "
+		    "included, FCS excluded, as NIC counters count them.",
+		    true);
 	prom_family(&o, "egressd_drops_total", "counter",
 		    "Frames dropped, by reason (the final JSON's \"drops\").");
 	for (r = 0; r < EGRESS_DROP_MAX; r++) {
@@ -130,5 +289,9 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 		prom_sample(&o, "egressd_reloads_total", ok, 1, m->reloads_ok);
 		prom_sample(&o, "egressd_reloads_total", failed, 1, m->reloads_failed);
 	}
+	prom_single(&o, "egressd_denied_no_address_total", "counter",
+		    "New flows denied to an address no ServiceEntry lists (no near miss).",
+		    m->s.denied_no_address);
+	format_rules(&o, m);
 	return o.len;
 }

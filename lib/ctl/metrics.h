@@ -20,18 +20,40 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "explain.h"
+
+/**
+ * The per-rule figures of one (rule, port) label set: the compiled rules of
+ * one ServiceEntry and port (one per address, per protocol) summed, so
+ * that each series is named once.
+ */
+struct ctl_metrics_rule {
+	char label[POLICY_LABEL_MAX]; /**< policy_rule_label() */
+	uint16_t port;
+	struct dp_rule_counts n;
+};
 
 /** One scrape's figures: read once, then formatted. */
 struct ctl_metrics {
-	struct dp_stats s;       /**< every worker's, summed */
-	uint64_t flows_active;   /**< flows in the tables now */
-	uint64_t generation;     /**< of the published policy */
-	uint64_t reloads_ok;     /**< reloads published (the first policy is not one) */
-	uint64_t reloads_failed; /**< reloads rejected, the running policy kept */
+	struct dp_stats s;              /**< every worker's, summed */
+	uint64_t flows_active;          /**< flows in the tables now */
+	uint64_t generation;            /**< of the published policy */
+	uint64_t reloads_ok;            /**< reloads published (the first policy is not one) */
+	uint64_t reloads_failed;        /**< reloads rejected, the running policy kept */
+	struct ctl_metrics_rule *rules; /**< sorted by label and port; NULL: none
+					     (ctl_metrics_release() frees them) */
+	uint32_t n_rules;
 };
 
-/** Read the figures of c now. Any thread. */
+/**
+ * Read the figures of c now, the published policy's per-rule counters
+ * (ctl_rule_counts()) as a QSBR reader of the CTL_TEL_READERS pool, online
+ * for the read alone. Any thread. Release m after.
+ */
 void ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m);
+
+/** Free what ctl_metrics_read() allocated in m. */
+void ctl_metrics_release(struct ctl_metrics *m);
 
 /**
  * Appends text to a buffer, snprintf-like: len counts what was asked for,

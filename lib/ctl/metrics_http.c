@@ -80,9 +80,12 @@ answer(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	ctl_metrics_read(s->c, &m);
 	len = ctl_metrics_format(&m, NULL, 0);
 	buf = malloc(len + 1);
-	if (buf == NULL)
+	if (buf == NULL) {
+		ctl_metrics_release(&m);
 		return MHD_NO; /* the library closes the connection */
+	}
 	ctl_metrics_format(&m, buf, len + 1);
+	ctl_metrics_release(&m);
 	r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(buf);

@@ -32,6 +32,8 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 			sum->port[p].rx += LOAD(s->port[p].rx);
 			sum->port[p].tx += LOAD(s->port[p].tx);
 			sum->port[p].dropped += LOAD(s->port[p].dropped);
+			sum->port[p].rx_bytes += LOAD(s->port[p].rx_bytes);
+			sum->port[p].tx_bytes += LOAD(s->port[p].tx_bytes);
 		}
 		for (r = 0; r < EGRESS_DROP_MAX; r++)
 			sum->drops[r] += LOAD(s->drops[r]);
@@ -94,6 +96,8 @@ walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
 	o->u64(ctx, "tx", s->port[p].tx);
 	o->u64(ctx, "dropped", s->port[p].dropped);
 	o->u64(ctx, "neigh_learn_dropped", neigh_learn_dropped(c->conf->port[p].neigh));
+	o->u64(ctx, "rx_bytes", s->port[p].rx_bytes);
+	o->u64(ctx, "tx_bytes", s->port[p].tx_bytes);
 	o->end(ctx);
 }
 

@@ -18,6 +18,7 @@
 
 #include "ctl.h"
 #include "ctl_private.h"
+#include "explain.h"
 #include "flow.h"
 #include "policy.h"
 
@@ -232,12 +233,12 @@ rules_reply(struct rte_tel_data *d)
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	for (i = 0; pol != NULL && i < pol->n_rules && i < RTE_TEL_MAX_ARRAY_ENTRIES; i++) {
 		const struct policy_rule *r = &pol->rules[i];
-		char line[RTE_TEL_MAX_STRING_LEN];
+		char line[RTE_TEL_MAX_STRING_LEN], label[POLICY_LABEL_MAX];
 
 		snprintf(line, sizeof(line), "%s %u.%u.%u.%u/%u %u/%s targets=%u flows=%" PRIu64,
-			 r->name, r->dst_ip >> 24, (r->dst_ip >> 16) & 0xff,
-			 (r->dst_ip >> 8) & 0xff, r->dst_ip & 0xff, r->prefix_len, r->port,
-			 r->proto == 17 ? "udp" : "tcp", r->n_targets,
+			 policy_rule_label(r, label, sizeof(label)), r->dst_ip >> 24,
+			 (r->dst_ip >> 16) & 0xff, (r->dst_ip >> 8) & 0xff, r->dst_ip & 0xff,
+			 r->prefix_len, r->port, r->proto == 17 ? "udp" : "tcp", r->n_targets,
 			 ctl_rule_flows(tel_ctl, pol, i));
 		rte_tel_data_add_array_string(d, line);
 	}

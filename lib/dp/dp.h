@@ -91,19 +91,46 @@ struct dp_event {
  * worker w alone, plain stores (the control thread reads them relaxed). Kept
  * out of struct policy, so that a published policy is never written.
  */
+/**
+ * What one worker counted of the frames it forwarded on flows of one rule,
+ * per direction ([FLOW_DIR_OUT]: client -> server, [FLOW_DIR_IN]: replies).
+ * Bytes are frame lengths as sent (Ethernet header included, FCS excluded,
+ * a runt padded to 60), as NIC counters and egressd_port_bytes_total count
+ * them. Together, 32 bytes: the one line a frame writes.
+ */
+struct dp_rule_traffic {
+	uint64_t packets[2];
+	uint64_t bytes[2];
+};
+
+/** Everything counted per rule, summed over the workers (and carried). */
+struct dp_rule_counts {
+	uint64_t flows;           /**< flows admitted */
+	struct dp_rule_traffic t; /**< frames forwarded on them */
+	uint64_t near_miss;       /**< new flows denied whose address the rule
+				       lists, without their port or protocol */
+};
+
 struct dp_counters {
-	uint32_t generation;     /**< of the policy they count for */
-	uint32_t rule_stride;    /**< n_rules rounded up to a cache line of uint64_t */
-	uint32_t cap_stride;     /**< n_caps rounded up to a cache line of uint32_t */
-	uint32_t target_stride;  /**< n_targets, likewise */
-	uint64_t *rule_flows;    /**< [w * rule_stride + rule]: flows worker w admitted
+	uint32_t generation;                  /**< of the policy they count for */
+	uint32_t rule_stride;                 /**< n_rules rounded up to a cache line of uint64_t */
+	uint32_t traffic_stride;              /**< n_rules rounded up to a cache line of
+				       struct dp_rule_traffic */
+	uint32_t cap_stride;                  /**< n_caps rounded up to a cache line of uint32_t */
+	uint32_t target_stride;               /**< n_targets, likewise */
+	uint64_t *rule_flows;                 /**< [w * rule_stride + rule]: flows worker w admitted
 				       under the rule; NULL: no rule */
-	uint32_t *cap_count;     /**< [w * cap_stride + cap_id]: its flows under each
+	uint32_t *cap_count;                  /**< [w * cap_stride + cap_id]: its flows under each
 				       maxConnections cap; NULL: no cap */
-	uint32_t *target_active; /**< [w * target_stride + t]: its flows per NAT
+	uint32_t *target_active;              /**< [w * target_stride + t]: its flows per NAT
 				       target (LEAST_CONN); NULL: no target */
-	uint64_t *rule_carried;  /**< [rule]: what the same rule counted under earlier
-				       generations (lib/ctl's alone); NULL: no rule */
+	struct dp_rule_traffic *rule_traffic; /**< [w * traffic_stride + rule]: what
+				       worker w forwarded on the rule's flows; NULL: no rule */
+	uint64_t *rule_near_miss;             /**< [w * rule_stride + rule]: near misses worker w
+				       denied (policy_near_miss()); NULL: no rule */
+	struct dp_rule_counts *rule_carried;  /**< [rule]: what the same rule counted
+				       under earlier generations (lib/ctl's alone);
+				       NULL: no rule */
 };
 
 struct dp_conf {
@@ -134,9 +161,11 @@ struct dp_conf {
 };
 
 struct dp_port_stats {
-	uint64_t rx;      /**< frames received */
-	uint64_t tx;      /**< frames sent */
-	uint64_t dropped; /**< frames received here and dropped, or not sent */
+	uint64_t rx;       /**< frames received */
+	uint64_t tx;       /**< frames sent */
+	uint64_t rx_bytes; /**< their lengths as received (FCS excluded), per burst */
+	uint64_t tx_bytes; /**< as sent */
+	uint64_t dropped;  /**< frames received here and dropped, or not sent */
 };
 
 /*
@@ -154,8 +183,9 @@ struct dp_port_stats {
 	X(arp_replies)                                                                             \
 	X(echo_replies)                                                                            \
 	X(rst_sent)                                                                                \
-	X(icmp_sent)       /* ICMP errors generated */                                             \
-	X(icmp_translated) /* ICMP errors of NATed flows sent on */
+	X(icmp_sent)         /* ICMP errors generated */                                           \
+	X(icmp_translated)   /* ICMP errors of NATed flows sent on */                              \
+	X(denied_no_address) /* new flows denied to an address no rule lists */
 /* clang-format on */
 
 struct dp_stats {

@@ -11,6 +11,22 @@
 
 #include "dp_private.h"
 
+/*
+ * The bytes of a burst, summed here and added to the worker's counter once:
+ * one store per burst, as the frame counts. Read before TX (the PMD owns
+ * the mbufs after) or after RX.
+ */
+static uint64_t
+burst_bytes(struct rte_mbuf *const *pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	return bytes;
+}
+
 static void
 tx_out(struct dp_worker *w, struct dp_out *out)
 {
@@ -18,11 +34,17 @@ tx_out(struct dp_worker *w, struct dp_out *out)
 
 	for (p = 0; p < DP_NPORTS; p++) {
 		uint16_t n = out->n[p], sent;
+		uint64_t bytes;
 
 		if (n == 0)
 			continue;
+		bytes = burst_bytes(out->pkts[p], n);
 		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id, out->pkts[p], n);
+		/* what was not sent is still ours: its bytes come off */
+		if (unlikely(sent < n))
+			bytes -= burst_bytes(&out->pkts[p][sent], n - sent);
 		w->stats.port[p].tx += sent;
+		w->stats.port[p].tx_bytes += bytes;
 		if (unlikely(sent < n)) {
 			w->stats.drops[EGRESS_DROP_TX_FULL] += n - sent;
 			w->stats.port[p].dropped += n - sent;
@@ -80,6 +102,9 @@ dp_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			w->last_rx_ms = now;
+			/* as the NIC received them, before any trim; a frame a
+			 * worker hands off is counted here, by the receiver */
+			w->stats.port[p].rx_bytes += burst_bytes(pkts, n);
 			t0 = rte_rdtsc();
 			dp_process(w, (enum dp_port)p, pkts, n, now, &out);
 			w->stats.busy_cycles += rte_rdtsc() - t0;

@@ -11,6 +11,7 @@
 #include <rte_icmp.h>
 
 #include "dp_private.h"
+#include "explain.h"
 #include "neigh.h"
 #include "rewrite.h"
 
@@ -362,12 +363,31 @@ dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, ui
 }
 
 /* A new connection the policy refuses: count, and answer per `deny`. */
+/*
+ * A new flow the policy denies: under the rule that lists its address but
+ * not its port or protocol (a near miss: a port missing from an entry),
+ * else under no rule (denied_no_address: an address no entry lists).
+ */
+static void
+count_near_miss(struct dp_burst *b, unsigned int i)
+{
+	struct dp_counters *cnt = b->cnt;
+	uint32_t rule;
+
+	if (policy_near_miss(b->pol, &b->key[i], &rule) == POLICY_EXPLAIN_NO_ADDRESS)
+		b->w->stats.denied_no_address++;
+	else if (cnt != NULL && cnt->rule_near_miss != NULL)
+		cnt->rule_near_miss[b->w->id * cnt->rule_stride + rule]++;
+}
+
 void
 dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 {
 	const struct pkt_meta *pm = &b->meta[i];
 	struct rte_mbuf *m = b->m[i];
 
+	if (why == EGRESS_DROP_POLICY_DENIED)
+		count_near_miss(b, i);
 	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&

@@ -2,9 +2,14 @@
 /*
  * egressctl explain: the verdict from the workers' own classifier, and for
  * a deny the rule the flow nearly matched, as a sentence in Istio terms
- * (explain.h). A linear walk of the rules: the operator asks, not a packet.
+ * (explain.h). The near miss (policy_near_miss()), which the data path
+ * asks per denied new flow, searches an index by address built at compile
+ * time; the rest, for a key no rule lists, is a linear walk of the rules:
+ * the operator asks, not a packet.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -31,33 +36,134 @@ common_bits(const struct policy_rule *r, uint32_t dst)
 	return n < r->prefix_len ? n : r->prefix_len;
 }
 
+/* Rule r's score as the near miss of (port, proto): a rule of this port
+ * first (it lacks the protocol), then of this protocol, then any; the
+ * longest prefix within each. The tiers never tie (prefixes are <= 32). */
+static int
+near_score(const struct policy_rule *r, uint16_t port, uint8_t proto)
+{
+	return r->prefix_len + (r->port == port ? 200 : r->proto == proto ? 100 : 0);
+}
+
+static int
+near_cmp(const void *x, const void *y)
+{
+	const struct policy_near *a = x, *b = y;
+
+	if (a->prefix_len != b->prefix_len)
+		return a->prefix_len < b->prefix_len ? -1 : 1;
+	if (a->dst_ip != b->dst_ip)
+		return a->dst_ip < b->dst_ip ? -1 : 1;
+	return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+int
+policy_near_build(struct policy *p)
+{
+	uint32_t i;
+	bool seen[33] = { false };
+
+	p->near = NULL;
+	p->n_near_lens = 0;
+	if (p->n_rules == 0)
+		return 0;
+	p->near = malloc(sizeof(*p->near) * p->n_rules);
+	if (p->near == NULL)
+		return -ENOMEM;
+	for (i = 0; i < p->n_rules; i++) {
+		p->near[i] = (struct policy_near){ .dst_ip = p->rules[i].dst_ip,
+						   .rule = i,
+						   .prefix_len = p->rules[i].prefix_len };
+		seen[p->rules[i].prefix_len] = true;
+	}
+	qsort(p->near, p->n_rules, sizeof(*p->near), near_cmp);
+	for (i = 0; i <= 32; i++)
+		if (seen[i])
+			p->near_lens[p->n_near_lens++] = (uint8_t)i;
+	return 0;
+}
+
+/* The best-scoring rule of prefix length len covering dst, from p->near. */
+static void
+near_lookup(const struct policy *p, uint8_t len, uint32_t dst, uint16_t port, uint8_t proto,
+	    uint32_t *best, int *best_score)
+{
+	struct policy_near key = { .dst_ip = dst & (len ? ~UINT32_C(0) << (32 - len) : 0),
+				   .rule = 0,
+				   .prefix_len = len };
+	uint32_t lo = 0, hi = p->n_rules;
+
+	while (lo < hi) { /* the first row >= key */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (near_cmp(&p->near[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* rows of one prefix in rule order: the first of a score wins, as in
+	 * the linear walk */
+	for (; lo < p->n_rules && p->near[lo].prefix_len == len && p->near[lo].dst_ip == key.dst_ip;
+	     lo++) {
+		int score = near_score(&p->rules[p->near[lo].rule], port, proto);
+
+		if (score > *best_score) {
+			*best_score = score;
+			*best = p->near[lo].rule;
+		}
+	}
+}
+
+enum policy_explain_why
+policy_near_miss(const struct policy *p, const struct flow_key *k, uint32_t *rule)
+{
+	uint32_t dst = rte_be_to_cpu_32(k->dst_ip), i, best = POLICY_NO_RULE;
+	uint16_t port = rte_be_to_cpu_16(k->dst_port);
+	int best_score = -1;
+
+	if (p->near != NULL) {
+		for (i = 0; i < p->n_near_lens; i++)
+			near_lookup(p, p->near_lens[i], dst, port, k->proto, &best, &best_score);
+	} else {
+		for (i = 0; i < p->n_rules; i++) {
+			int score;
+
+			if (!covers(&p->rules[i], dst))
+				continue;
+			score = near_score(&p->rules[i], port, k->proto);
+			if (score > best_score) {
+				best_score = score;
+				best = i;
+			}
+		}
+	}
+	*rule = best;
+	if (best == POLICY_NO_RULE)
+		return POLICY_EXPLAIN_NO_ADDRESS;
+	return p->rules[best].port == port ? POLICY_EXPLAIN_NO_PROTO : POLICY_EXPLAIN_NO_PORT;
+}
+
+const char *
+policy_rule_label(const struct policy_rule *r, char *buf, size_t size)
+{
+	const char *name = r->name != NULL ? r->name : "";
+
+	/* policy_rule.name is "namespace/name", or "name" without a namespace */
+	snprintf(buf, size, "ServiceEntry/%s%s", strchr(name, '/') != NULL ? "" : "default/", name);
+	return buf;
+}
+
 enum policy_explain_why
 policy_closest_rule(const struct policy *p, const struct flow_key *k, uint32_t *closest)
 {
 	uint32_t dst = rte_be_to_cpu_32(k->dst_ip), i, best = POLICY_NO_RULE;
 	uint16_t port = rte_be_to_cpu_16(k->dst_port);
 	int best_score = -1;
-	enum policy_explain_why why = POLICY_EXPLAIN_NO_ADDRESS;
+	enum policy_explain_why why = policy_near_miss(p, k, closest);
 
-	/* 1. the rules that list the address: another protocol on this port
-	 * first, else the same protocol, else any; the longest prefix */
-	for (i = 0; i < p->n_rules; i++) {
-		const struct policy_rule *r = &p->rules[i];
-		int score;
-
-		if (!covers(r, dst))
-			continue;
-		score = r->prefix_len + (r->port == port ? 200 : r->proto == k->proto ? 100 : 0);
-		if (score > best_score) {
-			best_score = score;
-			best = i;
-		}
-	}
-	if (best != POLICY_NO_RULE) {
-		*closest = best;
-		return p->rules[best].port == port ? POLICY_EXPLAIN_NO_PROTO :
-						     POLICY_EXPLAIN_NO_PORT;
-	}
+	/* 1. the rules that list the address (policy_near_miss()) */
+	if (why != POLICY_EXPLAIN_NO_ADDRESS)
+		return why;
 	/* 2. none does: of the same port and protocol, the nearest address
 	 * (most leading bits in common), else of any */
 	for (i = 0; i < p->n_rules; i++) {

@@ -124,6 +124,13 @@ struct policy_build_stats {
 struct rte_acl_ctx;
 struct policy_exact;
 
+/** One row of policy.near: a rule's destination prefix and its index. */
+struct policy_near {
+	uint32_t dst_ip; /**< host order, as policy_rule.dst_ip */
+	uint32_t rule;
+	uint8_t prefix_len;
+};
+
 struct policy {
 	uint32_t generation;           /**< 1 for the first policy, +1 per publish */
 	enum egress_outbound outbound; /**< [dp] policy.outbound, or a Sidecar's */
@@ -144,7 +151,15 @@ struct policy {
 	const char *outbound_from; /**< "Sidecar ns/name at file:line, over policy.outbound
 					X" when a Sidecar set outbound; NULL when
 					policy.outbound did */
-	uint64_t built_at;         /**< wall-clock seconds */
+	/**
+	 * The rules by address, for policy_near_miss() (explain.h): sorted by
+	 * prefix length, address, rule index; near_lens the prefix lengths
+	 * present. NULL: not built (a policy made by hand): a linear walk.
+	 */
+	struct policy_near *near;
+	uint8_t near_lens[33];
+	uint8_t n_near_lens;
+	uint64_t built_at; /**< wall-clock seconds */
 	struct policy_build_stats stats;
 	void *strings; /**< private: owns names and file paths */
 		       /*

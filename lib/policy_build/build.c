@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 
 #include "compile_private.h"
+#include "explain.h"
 
 enum {
 	ACL_FIELD_PROTO,
@@ -263,6 +264,9 @@ policy_build_ex(const struct policy_build_params *prm, struct diag_list *dl)
 	}
 	if (rc == 0 && diag_errors(dl) == 0)
 		rc = policy_compile(p, &st->m, cfg, prm->dns, prm->classifier, dl);
+	/* the data path names the near miss of every denied new flow */
+	if (rc == 0 && diag_errors(dl) == 0)
+		rc = policy_near_build(p);
 	if (rc < 0 || diag_errors(dl) > 0) {
 		policy_free(p);
 		rte_errno = rc == -ENOMEM ? ENOMEM : EINVAL;
@@ -294,6 +298,7 @@ policy_free(struct policy *p)
 	free(p->rules);
 	free(p->targets);
 	free(p->target_names);
+	free(p->near);
 	st = p->strings;
 	if (st != NULL) {
 		policy_model_free(&st->m);

@@ -5,7 +5,8 @@
 # verb, values checked:
 #   - the API socket exists with mode 0660; --help names every verb;
 #   - stats: policy_generation 1, the keys of /egress/stats;
-#   - rules: ServiceEntry/redis-serviceentry 10.59.118.59/32 6379/tcp, its
+#   - rules: ServiceEntry/default/redis-serviceentry (the seed's entry has no
+#     namespace: "default") 10.59.118.59/32 6379/tcp, its
 #     source file:line, 1 flow;
 #   - explain: allow for 10.59.118.59 6379 (rule, source, NAT address
 #     203.0.113.10, target 10.59.118.59:6379); deny for 6380 with "6380 is
@@ -20,6 +21,8 @@
 #   - reload: ok and policy_generation 3; a broken source: rejected, exit 1,
 #     generation stays 3;
 #   - --json reload of a broken source exits 1 too;
+#   - an entry of two weighted STATIC endpoints: explain's nat.target is the
+#     first (not null), nat.target_weights lists both with their weights;
 #   - protocol errors answered with a status line; a request ended by EOF
 #     without a newline answered; a client trickling its request dropped
 #     after 2 s; over-long or repeated egressctl options exit 2;
@@ -84,17 +87,17 @@ check_stats_human() {
 }
 
 check_rules() {
-	ctl_json_is 'len(o) == 1 and o[0]["rule"] == "ServiceEntry/redis-serviceentry" and o[0]["dst"] == "10.59.118.59/32" and o[0]["port"] == 6379 and o[0]["proto"] == "tcp" and o[0]["flows"] == 1 and o[0]["source"].endswith("policy/redis-serviceentry.yaml:4")' \
+	ctl_json_is 'len(o) == 1 and o[0]["rule"] == "ServiceEntry/default/redis-serviceentry" and o[0]["dst"] == "10.59.118.59/32" and o[0]["port"] == 6379 and o[0]["proto"] == "tcp" and o[0]["flows"] == 1 and o[0]["source"].endswith("policy/redis-serviceentry.yaml:4")' \
 		rules
 }
 
 check_explain_allow() {
-	ctl_json_is 'o["verdict"] == "allow" and o["rule"] == "ServiceEntry/redis-serviceentry" and o["source"].endswith("redis-serviceentry.yaml:4") and o["nat"] == {"address": "203.0.113.10", "target": "10.59.118.59:6379", "targets": 0} and o["reason"] == "allowed by ServiceEntry redis-serviceentry: 10.59.118.59/32 port 6379/tcp"' \
+	ctl_json_is 'o["verdict"] == "allow" and o["rule"] == "ServiceEntry/default/redis-serviceentry" and o["source"].endswith("redis-serviceentry.yaml:4") and o["nat"] == {"address": "203.0.113.10", "target": "10.59.118.59:6379", "targets": 0, "target_weights": {}} and o["reason"] == "allowed by ServiceEntry redis-serviceentry: 10.59.118.59/32 port 6379/tcp"' \
 		explain "$LIVE_MESH_ADDR" "$LIVE_REDIS_HOST" 6379
 }
 
 check_explain_deny_port() {
-	ctl_json_is 'o["verdict"] == "deny" and o["rule"] is None and o["source"] is None and o["nat"] is None and o["reason"] == "6380 is not a port of ServiceEntry redis-serviceentry (10.59.118.59/32 lists 6379/tcp)" and o["closest"] == "ServiceEntry/redis-serviceentry"' \
+	ctl_json_is 'o["verdict"] == "deny" and o["rule"] is None and o["source"] is None and o["nat"] is None and o["reason"] == "6380 is not a port of ServiceEntry redis-serviceentry (10.59.118.59/32 lists 6379/tcp)" and o["closest"] == "ServiceEntry/default/redis-serviceentry"' \
 		explain "$LIVE_MESH_ADDR" "$LIVE_REDIS_HOST" 6380 tcp
 }
 
@@ -121,9 +124,9 @@ hold_connection() {
 }
 
 check_flows() {
-	ctl_json_is 'any(f["src"] == "10.8.0.2" and f["dst"] == "10.59.118.59" and f["dport"] == 6379 and f["proto"] == "tcp" and f["nat_src"] == "203.0.113.10" and f["target"] == "10.59.118.59:6379" and f["state"] == "established" and f["rule"] == "ServiceEntry/redis-serviceentry" for f in o)' \
+	ctl_json_is 'any(f["src"] == "10.8.0.2" and f["dst"] == "10.59.118.59" and f["dport"] == 6379 and f["proto"] == "tcp" and f["nat_src"] == "203.0.113.10" and f["target"] == "10.59.118.59:6379" and f["state"] == "established" and f["rule"] == "ServiceEntry/default/redis-serviceentry" for f in o)' \
 		flows --src "$LIVE_MESH_ADDR" --dst "$LIVE_REDIS_HOST" --port 6379 \
-		--rule ServiceEntry/redis-serviceentry
+		--rule ServiceEntry/default/redis-serviceentry
 }
 
 check_flows_filters() {
@@ -134,7 +137,7 @@ check_flows_filters() {
 }
 
 check_flows_human() {
-	ctl flows | grep -E -q '^10\.8\.0\.2:[0-9]+ +10\.59\.118\.59:6379 +tcp +203\.0\.113\.10:[0-9]+ +10\.59\.118\.59:6379 +established +0  ServiceEntry/redis-serviceentry$'
+	ctl flows | grep -E -q '^10\.8\.0\.2:[0-9]+ +10\.59\.118\.59:6379 +tcp +203\.0\.113\.10:[0-9]+ +10\.59\.118\.59:6379 +established +0  ServiceEntry/default/redis-serviceentry$'
 }
 
 check_nat() {
@@ -208,6 +211,38 @@ check_silent_clients() {
 	echo "  stats answered in $(((t1 - t0) / 1000000)) ms beside two silent clients; a listing of $n flows; $r"
 	[[ "$r" == "reload ok: policy generation 2, 1 reloads, 0 failures" ]] &&
 		((t1 - t0 < 2000000000 && n > MANY)) && pyjson '"policy_generation" in o' "$j"
+}
+
+# A STATIC entry of two weighted endpoints, published by the next reload.
+add_pool_entry() {
+	cat >"$1/policy/pool.yaml" <<-'EOF'
+	apiVersion: networking.istio.io/v1beta1
+	kind: ServiceEntry
+	metadata: {name: redis-pool, namespace: cart}
+	spec:
+	  hosts: [redis-pool.internal]
+	  addresses: [10.59.118.100]
+	  ports: [{number: 6379, name: tcp-redis, protocol: TCP}]
+	  location: MESH_EXTERNAL
+	  resolution: STATIC
+	  endpoints: [{address: 10.59.118.1, weight: 3}, {address: 10.59.118.2, weight: 1}]
+	EOF
+}
+
+# Several DNAT targets: the first as "target" (not null), every one's weight.
+# The new file is published by the source watcher, or by a reload.
+check_explain_several_targets() {
+	local i
+	add_pool_entry "$1"
+	ctl reload >/dev/null || return 1
+	for ((i = 0; i < 50; i++)); do
+		[[ "$(ctl --json explain "$LIVE_MESH_ADDR" 10.59.118.100 6379)" == *'"allow"'* ]] && break
+		sleep 0.1
+	done
+	ctl_json_is 'o["verdict"] == "allow" and o["rule"] == "ServiceEntry/cart/redis-pool" and o["nat"] == {"address": "203.0.113.10", "target": "10.59.118.1:6379", "targets": 2, "target_weights": {"10.59.118.1:6379": 3, "10.59.118.2:6379": 1}}' \
+		explain "$LIVE_MESH_ADDR" 10.59.118.100 6379 || return 1
+	ctl explain "$LIVE_MESH_ADDR" 10.59.118.100 6379 | sed 's/^/  | /'
+	ctl explain "$LIVE_MESH_ADDR" 10.59.118.100 6379 | grep -q '^ *10\.59\.118\.2:6379 weight 1$'
 }
 
 check_reload_ok() {
@@ -448,6 +483,8 @@ main() {
 		check_reload_rejected "$LIVE_TMP/run1"
 	live_check "--json reload of a broken source: exit 1" check_reload_rejected_json \
 		"$LIVE_TMP/run1"
+	live_check "explain: several DNAT targets, the first as target, each one's weight" \
+		check_explain_several_targets "$LIVE_TMP/run1"
 	live_check "protocol errors answered by a status line" check_protocol_errors
 	live_check "a request ended by EOF without a newline is answered" check_request_at_eof
 	live_check "a client trickling its request is dropped after 2 s" check_trickle_dropped

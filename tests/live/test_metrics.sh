@@ -13,7 +13,14 @@
 #   - scrapers that connect and stay silent, send half a request, or send a
 #     request and never read do not stall a second scrape (within 2 s);
 #   - one address holding 8 connections has its 9th closed unanswered while
-#     another address is served.
+#     another address is served;
+#   - the per-rule families (flows, packets and bytes each way, near misses),
+#     egressd_port_bytes_total and egressd_denied_no_address_total pass
+#     promtool and equal `egressctl --json rules` / `stats` exactly, with the
+#     traffic stopped, before and after one more redis session, a SYN to
+#     6380 and one to an unknown address; the redis rule's 10 earlier flows
+#     survived two reloads; each denied SYN is one near miss or one no-address
+#     deny.
 #
 # Exit: 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -99,6 +106,8 @@ want = {}
 for port in ("inside", "outside"):
     for d in ("rx", "tx"):
         want[f'egressd_port_packets_total{{port="{port}",direction="{d}"}}'] = st[port][d]
+        want[f'egressd_port_bytes_total{{port="{port}",direction="{d}"}}'] = st[port][d + "_bytes"]
+want["egressd_denied_no_address_total"] = st["denied_no_address"]
 for reason, v in st["drops"].items():
     want[f'egressd_drops_total{{reason="{reason}"}}'] = v
 want["egressd_flows_active"] = st["flows_active"]
@@ -109,7 +118,8 @@ want['egressd_reloads_total{result="ok"}'] = st["reloads"]
 want['egressd_reloads_total{result="failed"}'] = st["reload_failures"]
 got = {}
 for line in open(sys.argv[1]):
-    if not line.startswith("#"):
+    # the per-rule families are compared with egressctl rules below
+    if not line.startswith("#") and not line.startswith("egressd_rule_"):
         k, v = line.rsplit(" ", 1)
         got[k] = int(v)
 bad = 0
@@ -189,6 +199,102 @@ per_ip() {
 	PY
 }
 live_check "8 connections per address: a 9th is refused, another address served" per_ip
+
+# Per-rule counters and port bytes (issue 13) against egressctl's rules and
+# stats of the same moment, around one more redis session, a SYN to 6380
+# (near misses of the redis rule) and one to an address no entry lists.
+EGRESSCTL=${EGRESSCTL:-$LIVE_REPO/build/app/egressctl/egressctl}
+ctl_json() {
+	"$EGRESSCTL" -s "$dir/egressd.sock" --json "$@"
+}
+# scrape, rules, stats, scrape until both scrapes agree; into $1.*
+settled() {
+	local i
+	for ((i = 0; i < 20; i++)); do
+		curl -s "$url" >"$1.a"
+		ctl_json rules >"$1.rules" && ctl_json stats >"$1.stats" || return 1
+		curl -s "$url" >"$1.b"
+		cmp -s "$1.a" "$1.b" && return 0
+		sleep 0.3
+	done
+	return 1
+}
+live_check "rules and stats settle (before)" settled "$LIVE_TMP/r0"
+[[ "$(mesh_exec timeout 5 redis-cli -h "$LIVE_REDIS_HOST" -p 6379 PING 2>/dev/null)" == PONG ]] ||
+	live_fail "one more redis session answered"
+live_check "6380 is denied (near misses)" expect_timeout "$LIVE_REDIS_HOST" 6380
+live_check "$LIVE_REDIS_OTHER_HOST is denied (no address)" \
+	expect_timeout "$LIVE_REDIS_OTHER_HOST" 6379
+sleep 1
+live_check "rules and stats settle (after)" settled "$LIVE_TMP/r1"
+promtool check metrics <"$LIVE_TMP/r1.a" >"$LIVE_TMP/promtool2.out" 2>&1 || true
+live_check "promtool passes with the per-rule families" \
+	bash -c 'promtool check metrics <"$1" >/dev/null 2>&1 && ! test -s "$2"' _ \
+	"$LIVE_TMP/r1.a" "$LIVE_TMP/promtool2.out"
+rules_out="$LIVE_TMP/rules-compare.out"
+python3 - "$LIVE_TMP/r0" "$LIVE_TMP/r1" >"$rules_out" 2>&1 <<-'PY' || true
+import json, sys
+
+def load(pfx):
+    got = {}
+    for line in open(pfx + ".a"):
+        if not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            got[k] = int(v)
+    rules = json.load(open(pfx + ".rules"))  # --json rules: one array
+    return got, rules, json.load(open(pfx + ".stats"))
+
+bad = []
+def check(what, ok):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        bad.append(what)
+
+R = "ServiceEntry/default/redis-serviceentry"
+snap = []
+for pfx in sys.argv[1:]:
+    got, rules, st = load(pfx)
+    want = {}
+    for r in rules:
+        lab = f'rule="{r["rule"]}",port="{r["port"]}"'
+        want[f"egressd_rule_flows_total{{{lab}}}"] = r["flows"]
+        want[f"egressd_rule_near_miss_total{{{lab}}}"] = r["near_miss"]
+        for d in ("out", "in"):
+            want[f'egressd_rule_packets_total{{{lab},direction="{d}"}}'] = r["packets_" + d]
+            want[f'egressd_rule_bytes_total{{{lab},direction="{d}"}}'] = r["bytes_" + d]
+    for port in ("inside", "outside"):
+        for d in ("rx", "tx"):
+            want[f'egressd_port_bytes_total{{port="{port}",direction="{d}"}}'] = st["ports"][port][d + "_bytes"]
+    want["egressd_denied_no_address_total"] = st["denied_no_address"]
+    mine = {k: v for k, v in got.items()
+            if k.startswith(("egressd_rule_", "egressd_port_bytes_", "egressd_denied_no_address"))}
+    diff = [k for k in set(want) | set(mine) if want.get(k) != mine.get(k)]
+    for k in sorted(diff):
+        print(f"  MISMATCH {k}: /metrics {mine.get(k)} egressctl {want.get(k)}")
+    check(f"{pfx}: {len(want)} samples equal egressctl rules/stats", not diff and len(want) > 8)
+    redis = [r for r in rules if r["rule"] == R]
+    check(f"{pfx}: the seed's entry is named {R}", len(redis) == 1)
+    snap.append((redis[0] if redis else {}, st))
+(r0, s0), (r1, s1) = snap
+print("  redis rule before:", r0, "\n  after:", r1)
+check("the 10 sessions before two reloads still counted (carried): flows == flows_created",
+      r0.get("flows") == s0["flows_created"] == 10)
+check("one more session: flows +1", r1.get("flows", 0) - r0.get("flows", 0) == 1)
+check("its frames counted both ways",
+      r1["packets_out"] - r0["packets_out"] >= 3 and r1["packets_in"] - r0["packets_in"] >= 2
+      and r1["bytes_out"] - r0["bytes_out"] >= 60 * 3)
+near = r1["near_miss"] - r0["near_miss"]
+noaddr = s1["denied_no_address"] - s0["denied_no_address"]
+denied = s1["drops"]["policy_denied"] - s0["drops"]["policy_denied"]
+check(f"6380: near misses of the redis rule ({near}); the unknown address: no rule ({noaddr})",
+      near >= 1 and noaddr >= 1)
+check(f"every denied SYN counted once: {denied} == {near} + {noaddr}", denied == near + noaddr)
+print("all checks hold" if not bad else f"{len(bad)} checks fail")
+sys.exit(1 if bad else 0)
+PY
+sed 's/^/  /' "$rules_out"
+live_check "per-rule counters, port bytes and no-address denies equal egressctl's, exactly" \
+	grep -qx 'all checks hold' "$rules_out"
 
 live_stop_egressd || live_fail "egressd did not stop cleanly"
 live_check "the port is closed after exit" bash -c '! curl -s --max-time 2 "$1" >/dev/null' _ "$url"

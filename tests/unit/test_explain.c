@@ -217,6 +217,40 @@ reference_prefix(const struct policy *p, const struct flow_key *k)
 	return best;
 }
 
+/*
+ * policy_near_miss() through the compiled index names the rule the linear
+ * walk of every rule names, for the same reason.
+ */
+static void
+assert_near_miss_agrees(struct policy *p, const struct flow_key *k)
+{
+	struct policy_near *near = p->near;
+	enum policy_explain_why why_idx, why_lin;
+	uint32_t r_idx, r_lin;
+
+	assert_true(p->n_rules == 0 || near != NULL);
+	why_idx = policy_near_miss(p, k, &r_idx);
+	p->near = NULL;
+	why_lin = policy_near_miss(p, k, &r_lin);
+	p->near = near;
+	assert_int_equal(why_idx, why_lin);
+	assert_int_equal(r_idx, r_lin);
+}
+
+/* A rule's name for the operator: "ServiceEntry/NS/NAME", "default" without one. */
+static void
+test_rule_label(void **state)
+{
+	struct policy_rule r = { .name = "redis-serviceentry" };
+	char buf[POLICY_LABEL_MAX];
+
+	(void)state;
+	assert_string_equal(policy_rule_label(&r, buf, sizeof(buf)),
+			    "ServiceEntry/default/redis-serviceentry");
+	r.name = "cart/redis";
+	assert_string_equal(policy_rule_label(&r, buf, sizeof(buf)), "ServiceEntry/cart/redis");
+}
+
 static void
 test_random_agreement(void **state)
 {
@@ -262,6 +296,7 @@ test_random_agreement(void **state)
 			uint32_t dst = ntohl(keys[i].dst_ip);
 
 			policy_explain(p, &keys[i], &e);
+			assert_near_miss_agrees(p, &keys[i]);
 			assert_int_equal(e.allow, dp_allow);
 			assert_int_equal(e.rule, dp_rule[i]);
 			assert_int_equal(ref >= 0, dp_rule[i] != POLICY_NO_RULE);
@@ -313,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_memorystore),
 		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_random_agreement),
+		cmocka_unit_test(test_rule_label),
 	};
 
 	if (test_eal_init("explain") < 0)

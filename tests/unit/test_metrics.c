@@ -24,6 +24,11 @@ fill(struct ctl_metrics *m)
 	m->s.port[DP_OUTSIDE].rx = 21;
 	m->s.port[DP_OUTSIDE].tx = 22;
 	m->s.port[DP_OUTSIDE].dropped = 23;
+	m->s.port[DP_INSIDE].rx_bytes = 14;
+	m->s.port[DP_INSIDE].tx_bytes = 15;
+	m->s.port[DP_OUTSIDE].rx_bytes = 24;
+	m->s.port[DP_OUTSIDE].tx_bytes = 25;
+	m->s.denied_no_address = 51;
 	for (r = 0; r < EGRESS_DROP_MAX; r++)
 		m->s.drops[r] = 1000 + r;
 	m->s.drops[EGRESS_DROP_POLICY_DENIED] = 0; /* zeros are listed too */
@@ -46,6 +51,13 @@ test_exact_text(void **state)
 		"egressd_port_packets_total{port=\"inside\",direction=\"tx\"} 12\n"
 		"egressd_port_packets_total{port=\"outside\",direction=\"rx\"} 21\n"
 		"egressd_port_packets_total{port=\"outside\",direction=\"tx\"} 22\n"
+		"# HELP egressd_port_bytes_total Bytes of the frames received (rx) and sent (tx) "
+		"per port: Ethernet header included, FCS excluded, as NIC counters count them.\n"
+		"# TYPE egressd_port_bytes_total counter\n"
+		"egressd_port_bytes_total{port=\"inside\",direction=\"rx\"} 14\n"
+		"egressd_port_bytes_total{port=\"inside\",direction=\"tx\"} 15\n"
+		"egressd_port_bytes_total{port=\"outside\",direction=\"rx\"} 24\n"
+		"egressd_port_bytes_total{port=\"outside\",direction=\"tx\"} 25\n"
 		"# HELP egressd_drops_total Frames dropped, by reason (the final JSON's \"drops\").\n"
 		"# TYPE egressd_drops_total counter\n";
 	static const char tail[] =
@@ -67,7 +79,11 @@ test_exact_text(void **state)
 		"policy kept (failed).\n"
 		"# TYPE egressd_reloads_total counter\n"
 		"egressd_reloads_total{result=\"ok\"} 6\n"
-		"egressd_reloads_total{result=\"failed\"} 18446744073709551615\n";
+		"egressd_reloads_total{result=\"failed\"} 18446744073709551615\n"
+		"# HELP egressd_denied_no_address_total New flows denied to an address no "
+		"ServiceEntry lists (no near miss).\n"
+		"# TYPE egressd_denied_no_address_total counter\n"
+		"egressd_denied_no_address_total 51\n";
 	struct ctl_metrics m;
 	char *want, *got, *p;
 	size_t n, len;
@@ -121,12 +137,77 @@ test_escaping(void **state)
 	assert_int_equal(o.len, strlen(buf));
 }
 
+/* The per-rule families: every rule, each direction, its own figures. */
+static void
+test_rule_families(void **state)
+{
+	static const char want[] =
+		"# HELP egressd_rule_flows_total Flows admitted, per rule and port.\n"
+		"# TYPE egressd_rule_flows_total counter\n"
+		"egressd_rule_flows_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\"} 1\n"
+		"egressd_rule_flows_total{rule=\"ServiceEntry/default/redis\",port=\"6379\"} 11\n"
+		"# HELP egressd_rule_packets_total Frames forwarded on the rule's flows: out "
+		"(client to server), in (replies).\n"
+		"# TYPE egressd_rule_packets_total counter\n"
+		"egressd_rule_packets_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\","
+		"direction=\"out\"} 2\n"
+		"egressd_rule_packets_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\","
+		"direction=\"in\"} 3\n"
+		"egressd_rule_packets_total{rule=\"ServiceEntry/default/redis\",port=\"6379\","
+		"direction=\"out\"} 12\n"
+		"egressd_rule_packets_total{rule=\"ServiceEntry/default/redis\",port=\"6379\","
+		"direction=\"in\"} 13\n"
+		"# HELP egressd_rule_bytes_total Bytes of those frames as sent (Ethernet header "
+		"included, FCS excluded).\n"
+		"# TYPE egressd_rule_bytes_total counter\n"
+		"egressd_rule_bytes_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\","
+		"direction=\"out\"} 4\n"
+		"egressd_rule_bytes_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\","
+		"direction=\"in\"} 5\n"
+		"egressd_rule_bytes_total{rule=\"ServiceEntry/default/redis\",port=\"6379\","
+		"direction=\"out\"} 14\n"
+		"egressd_rule_bytes_total{rule=\"ServiceEntry/default/redis\",port=\"6379\","
+		"direction=\"in\"} 15\n"
+		"# HELP egressd_rule_near_miss_total New flows denied to an address the rule lists, "
+		"on a port or protocol it does not.\n"
+		"# TYPE egressd_rule_near_miss_total counter\n"
+		"egressd_rule_near_miss_total{rule=\"ServiceEntry/db/mongo\",port=\"27017\"} 6\n"
+		"egressd_rule_near_miss_total{rule=\"ServiceEntry/default/redis\",port=\"6379\"} "
+		"16\n";
+	struct ctl_metrics_rule rules[2] = {
+		{ .label = "ServiceEntry/db/mongo",
+		  .port = 27017,
+		  .n = { .flows = 1, .t = { { 2, 3 }, { 4, 5 } }, .near_miss = 6 } },
+		{ .label = "ServiceEntry/default/redis",
+		  .port = 6379,
+		  .n = { .flows = 11, .t = { { 12, 13 }, { 14, 15 } }, .near_miss = 16 } },
+	};
+	struct ctl_metrics m;
+	char *got, *at;
+	size_t len;
+
+	(void)state;
+	fill(&m);
+	m.rules = rules;
+	m.n_rules = 2;
+	len = ctl_metrics_format(&m, NULL, 0);
+	got = malloc(len + 1);
+	assert_non_null(got);
+	ctl_metrics_format(&m, got, len + 1);
+	/* after every other family, to the end */
+	at = strstr(got, "# HELP egressd_rule_flows_total");
+	assert_non_null(at);
+	assert_string_equal(at, want);
+	free(got);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_text),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_rule_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,27 @@ load_policy(const char *dir, uint32_t gen)
 	return p;
 }
 
+/* The policy of one YAML text, as a folder of one file holds it. */
+static struct policy *
+load_policy_text(const char *text, uint32_t gen)
+{
+	char dir[] = "/tmp/egt-policy-XXXXXX", path[64];
+	struct policy *p;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/se.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	p = load_policy(dir, gen);
+	unlink(path);
+	rmdir(dir);
+	assert_non_null(p);
+	return p;
+}
+
 /*
  * (Re)build worker `id` of fx.conf.n_workers from fx.conf, exactly as the
  * daemon builds its workers (dp_worker_create(): flow table with QSBR
@@ -272,25 +293,28 @@ client_key(uint32_t dst, uint16_t sport, uint16_t dport)
 				  .proto = IPPROTO_TCP };
 }
 
+/* A client segment to dst:dport from sport, with payload bytes of data. */
+static struct rte_mbuf *
+client_tcp(uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+	   uint16_t payload)
+{
+	return make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
+					    .src_mac = mac_client,
+					    .src = CLIENT,
+					    .dst = dst,
+					    .sport = sport,
+					    .dport = dport,
+					    .flags = flags,
+					    .seq = seq,
+					    .ack = ack,
+					    .payload = payload });
+}
+
 /* A client segment, as the mesh sends it to the gateway. */
 static struct rte_mbuf *
 client_seg(uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags)
 {
-	struct tcp_spec s = {
-		.dst_mac = mac_in,
-		.src_mac = mac_client,
-		.src = CLIENT,
-		.dst = dst,
-		.sport = sport,
-		.dport = dport,
-		.flags = flags,
-		.seq = 1000,
-		.ack = 0,
-	};
-
-	if (flags & RTE_TCP_ACK_FLAG)
-		s.ack = 5001;
-	return make_tcp(&s);
+	return client_tcp(sport, dst, dport, flags, 1000, flags & RTE_TCP_ACK_FLAG ? 5001 : 0, 0);
 }
 
 /* A server segment arriving on the outside for NAT address:port. */
@@ -1519,42 +1543,35 @@ test_per_source_caps(void **state)
 static void
 use_static_policy(const char *traffic_policy)
 {
-	char dir[] = "/tmp/egt-static-XXXXXX", path[64];
+	char text[2048];
 	struct policy *p;
-	FILE *f;
+	int n;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/se.yaml", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fprintf(f, "apiVersion: networking.istio.io/v1beta1\n"
-		   "kind: ServiceEntry\n"
-		   "metadata: {name: redis-static, namespace: cart}\n"
-		   "spec:\n"
-		   "  hosts: [redis.memorystore.internal]\n"
-		   "  addresses: [10.59.118.100]\n"
-		   "  ports:\n"
-		   "  - {number: 6379, name: tcp-redis, protocol: TCP, targetPort: 7000}\n"
-		   "  location: MESH_EXTERNAL\n"
-		   "  resolution: STATIC\n"
-		   "  endpoints:\n"
-		   "  - {address: 10.59.118.1, weight: 3}\n"
-		   "  - {address: 10.59.118.2, weight: 1, ports: {tcp-redis: 7001}}\n");
+	n = snprintf(text, sizeof(text),
+		     "apiVersion: networking.istio.io/v1beta1\n"
+		     "kind: ServiceEntry\n"
+		     "metadata: {name: redis-static, namespace: cart}\n"
+		     "spec:\n"
+		     "  hosts: [redis.memorystore.internal]\n"
+		     "  addresses: [10.59.118.100]\n"
+		     "  ports:\n"
+		     "  - {number: 6379, name: tcp-redis, protocol: TCP, targetPort: 7000}\n"
+		     "  location: MESH_EXTERNAL\n"
+		     "  resolution: STATIC\n"
+		     "  endpoints:\n"
+		     "  - {address: 10.59.118.1, weight: 3}\n"
+		     "  - {address: 10.59.118.2, weight: 1, ports: {tcp-redis: 7001}}\n");
 	if (traffic_policy != NULL)
-		fprintf(f,
-			"---\n"
-			"apiVersion: networking.istio.io/v1beta1\n"
-			"kind: DestinationRule\n"
-			"metadata: {name: redis-dr, namespace: cart}\n"
-			"spec:\n"
-			"  host: redis.memorystore.internal\n"
-			"  trafficPolicy: %s\n",
-			traffic_policy);
-	fclose(f);
-	p = load_policy(dir, 7);
-	unlink(path);
-	rmdir(dir);
-	assert_non_null(p);
+		snprintf(text + n, sizeof(text) - (size_t)n,
+			 "---\n"
+			 "apiVersion: networking.istio.io/v1beta1\n"
+			 "kind: DestinationRule\n"
+			 "metadata: {name: redis-dr, namespace: cart}\n"
+			 "spec:\n"
+			 "  host: redis.memorystore.internal\n"
+			 "  trafficPolicy: %s\n",
+			 traffic_policy);
+	p = load_policy_text(text, 7);
 	assert_int_equal(p->n_rules, 1);
 	free_static_counters();
 	static_cnt = (struct dp_counters){
@@ -3162,6 +3179,210 @@ test_explain_agrees_with_pipeline(void **state)
 	assert_true(allowed > 1000 && denied > 1000);
 }
 
+/* ------------------------------------------------------- per-rule counters */
+
+#define MONGO IP(10, 59, 118, 60)
+
+/* Counters ctl_counters_create() made for a policy a test published. */
+static struct dp_counters *rule_cnt[2];
+
+/* Two entries: redis (no namespace) and mongo (namespace db), mongo first or not. */
+static struct policy *
+counted_policy(uint32_t gen, bool mongo_first)
+{
+	static const char redis[] = "apiVersion: networking.istio.io/v1beta1\n"
+				    "kind: ServiceEntry\n"
+				    "metadata: {name: redis-serviceentry}\n"
+				    "spec:\n"
+				    "  hosts: [redis.domain]\n"
+				    "  addresses: [10.59.118.59]\n"
+				    "  ports: [{number: 6379, name: tcp-redis, protocol: TCP}]\n"
+				    "  location: MESH_EXTERNAL\n"
+				    "  resolution: NONE\n";
+	static const char mongo[] = "apiVersion: networking.istio.io/v1beta1\n"
+				    "kind: ServiceEntry\n"
+				    "metadata: {name: mongo, namespace: db}\n"
+				    "spec:\n"
+				    "  hosts: [mongo.domain]\n"
+				    "  addresses: [10.59.118.60]\n"
+				    "  ports: [{number: 27017, name: tcp-mongo, protocol: TCP}]\n"
+				    "  location: MESH_EXTERNAL\n"
+				    "  resolution: NONE\n";
+	char text[1024];
+	struct policy *p;
+
+	snprintf(text, sizeof(text), "%s---\n%s", mongo_first ? mongo : redis,
+		 mongo_first ? redis : mongo);
+	p = load_policy_text(text, gen);
+	assert_int_equal(p->n_rules, 2);
+	return p;
+}
+
+/* Publish p with counters of its own, as ctl_publish() would (worker 0's row). */
+static struct dp_counters *
+publish_counted(struct policy *p)
+{
+	struct dp_counters *cnt = ctl_counters_create(1, p);
+
+	assert_non_null(cnt);
+	ctl_counters_free(rule_cnt[p->generation & 1]);
+	rule_cnt[p->generation & 1] = cnt;
+	fx.conf.counters[p->generation & 1] = cnt;
+	fx.conf.policy = p;
+	return cnt;
+}
+
+static void
+free_rule_counters(void)
+{
+	ctl_counters_free(rule_cnt[0]);
+	ctl_counters_free(rule_cnt[1]);
+	rule_cnt[0] = rule_cnt[1] = NULL;
+}
+
+static uint32_t
+rule_index(const struct policy *p, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_rules; i++)
+		if (strcmp(p->rules[i].name, name) == 0)
+			return i;
+	fail_msg("no rule %s", name);
+	return POLICY_NO_RULE;
+}
+
+static const struct dp_rule_traffic *
+traffic(const struct dp_counters *cnt, uint32_t rule)
+{
+	return &cnt->rule_traffic[0 * cnt->traffic_stride + rule];
+}
+
+static uint64_t
+drops_total(void)
+{
+	uint64_t n = 0;
+	unsigned int r;
+
+	for (r = 0; r < EGRESS_DROP_MAX; r++)
+		n += drops((enum egress_drop)r);
+	return n;
+}
+
+/*
+ * Frames of two rules' flows mixed in bursts, each counted under its rule
+ * and direction, with its length as sent (runts padded to 60); the denies
+ * of the same burst counted as near misses (6380 and UDP to the redis
+ * address: the redis rule) or under no rule (an address no entry lists),
+ * and each drop under exactly its reason.
+ */
+static void
+test_rule_counters_per_burst(void **state)
+{
+	struct policy *old = fx.conf.policy, *p = counted_policy(3, false);
+	struct dp_counters *cnt = publish_counted(p);
+	uint32_t redis = rule_index(p, "redis-serviceentry"), mongo = rule_index(p, "db/mongo");
+	struct rte_mbuf *pkts[5];
+	uint16_t np_redis, np_mongo;
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	/* burst 1, inside: two admitted, three denied */
+	pkts[0] = client_seg(40000, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	pkts[1] = client_seg(40001, MONGO, 27017, RTE_TCP_SYN_FLAG);
+	pkts[2] = client_seg(40002, REDIS, 6380, RTE_TCP_SYN_FLAG);
+	pkts[3] = client_seg(40003, IP(10, 59, 118, 61), 6379, RTE_TCP_SYN_FLAG);
+	pkts[4] = client_udp(40004, REDIS, 6379, 8, false);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 5, &out), 2);
+	assert_int_equal(out.n[DP_OUTSIDE], 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(rte_pktmbuf_pkt_len(out.pkts[DP_OUTSIDE][i]), 60);
+	np_redis = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port);
+	np_mongo = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][1])->src_port);
+	free_out(&out);
+	assert_int_equal(cnt->rule_flows[redis], 1);
+	assert_int_equal(cnt->rule_flows[mongo], 1);
+	assert_int_equal(cnt->rule_near_miss[redis], 2);
+	assert_int_equal(cnt->rule_near_miss[mongo], 0);
+	assert_int_equal(fx.w->stats.denied_no_address, 1);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 3);
+	assert_int_equal(drops_total(), 3);
+
+	/* burst 2, outside: both SYN-ACKs (66 bytes: 12 of payload), and
+	 * one frame to a NAT port no flow holds */
+	pkts[0] = server_seg(MONGO, 27017, np_mongo, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	pkts[1] = server_seg(REDIS, 6379, np_redis, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	pkts[2] = server_seg(REDIS, 6379, 1023, RTE_TCP_ACK_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_OUTSIDE, pkts, 3, &out), 2);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+	assert_int_equal(drops_total(), 4);
+
+	/* burst 3, inside: 100 bytes of data to redis (154), an ACK to mongo */
+	pkts[0] = client_tcp(40000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1001, 5013, 100);
+	pkts[1] = client_seg(40001, MONGO, 27017, RTE_TCP_ACK_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 2, &out), 2);
+	free_out(&out);
+
+	assert_int_equal(traffic(cnt, redis)->packets[FLOW_DIR_OUT], 2);
+	assert_int_equal(traffic(cnt, redis)->bytes[FLOW_DIR_OUT], 60 + 154);
+	assert_int_equal(traffic(cnt, redis)->packets[FLOW_DIR_IN], 1);
+	assert_int_equal(traffic(cnt, redis)->bytes[FLOW_DIR_IN], 66);
+	assert_int_equal(traffic(cnt, mongo)->packets[FLOW_DIR_OUT], 2);
+	assert_int_equal(traffic(cnt, mongo)->bytes[FLOW_DIR_OUT], 60 + 60);
+	assert_int_equal(traffic(cnt, mongo)->packets[FLOW_DIR_IN], 1);
+	assert_int_equal(traffic(cnt, mongo)->bytes[FLOW_DIR_IN], 66);
+	assert_int_equal(cnt->rule_flows[redis], 1);
+	assert_int_equal(drops_total(), 4);
+
+	fx.conf.policy = old;
+	policy_free(p);
+	free_rule_counters();
+}
+
+/*
+ * After a publish that renumbers the rules, a frame of a flow admitted
+ * before is counted under its rule's index in the new policy, in the new
+ * policy's counters, never at its old index nor in the old counters.
+ */
+static void
+test_rule_counters_follow_generation(void **state)
+{
+	struct policy *old = fx.conf.policy, *p1 = counted_policy(3, false),
+		      *p2 = counted_policy(4, true);
+	struct dp_counters *c1 = publish_counted(p1), *c2;
+	uint32_t r1 = rule_index(p1, "redis-serviceentry"),
+		 r2 = rule_index(p2, "redis-serviceentry");
+	uint16_t np;
+	struct dp_out out;
+	(void)state;
+
+	assert_int_not_equal(r1, r2);
+	np = open_flow(40000);
+	assert_int_equal(traffic(c1, r1)->packets[FLOW_DIR_OUT], 1);
+	c2 = publish_counted(p2);
+	assert_int_equal(run(DP_OUTSIDE,
+			     server_seg(REDIS, 6379, np, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG),
+			     &out),
+			 1);
+	free_out(&out);
+	assert_int_equal(fx.w->stats.flows_rechecked, 1);
+	assert_int_equal(traffic(c2, r2)->packets[FLOW_DIR_IN], 1);
+	assert_int_equal(traffic(c2, r2)->bytes[FLOW_DIR_IN], 66);
+	assert_int_equal(traffic(c2, r1)->packets[FLOW_DIR_IN], 0);
+	assert_int_equal(traffic(c1, r1)->packets[FLOW_DIR_IN], 0);
+	assert_int_equal(traffic(c1, r1)->packets[FLOW_DIR_OUT], 1);
+
+	fx.conf.policy = old;
+	policy_free(p1);
+	policy_free(p2);
+	free_rule_counters();
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -3225,6 +3446,8 @@ main(void)
 		T(test_rst_rate_limit),
 		T(test_icmp_rate_limit),
 		T(test_deny_reset_admin_prohibited),
+		T(test_rule_counters_per_burst),
+		T(test_rule_counters_follow_generation),
 	};
 
 	if (test_eal_init("pipeline") != 0)

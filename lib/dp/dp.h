@@ -84,14 +84,6 @@ struct dp_event {
 #define DP_EV_RESOLVE 2 /**< a worker needed ip and had no MAC */
 
 /**
- * The live per-rule counts that go with one published policy. Owned by the
- * control thread (lib/ctl creates them when it publishes the policy, carries
- * the flow counts of rules that stay over to the next generation's, frees
- * them with the policy), written by the workers: row w of each array by
- * worker w alone, plain stores (the control thread reads them relaxed). Kept
- * out of struct policy, so that a published policy is never written.
- */
-/**
  * What one worker counted of the frames it forwarded on flows of one rule,
  * per direction ([FLOW_DIR_OUT]: client -> server, [FLOW_DIR_IN]: replies).
  * Bytes are frame lengths as sent (Ethernet header included, FCS excluded,
@@ -111,26 +103,39 @@ struct dp_rule_counts {
 				       lists, without their port or protocol */
 };
 
+/**
+ * The live per-rule counts that go with one published policy. Owned by the
+ * control thread (lib/ctl creates them when it publishes the policy, carries
+ * the counts of rules that stay over to the next generation's, frees
+ * them with the policy), written by the workers: row w of each array by
+ * worker w alone, plain stores (the control thread reads them relaxed). Kept
+ * out of struct policy, so that a published policy is never written.
+ */
 struct dp_counters {
-	uint32_t generation;                  /**< of the policy they count for */
-	uint32_t rule_stride;                 /**< n_rules rounded up to a cache line of uint64_t */
-	uint32_t traffic_stride;              /**< n_rules rounded up to a cache line of
+	uint32_t generation;     /**< of the policy they count for */
+	uint32_t rule_stride;    /**< n_rules rounded up to a cache line of uint64_t */
+	uint32_t traffic_stride; /**< n_rules rounded up to a cache line of
 				       struct dp_rule_traffic */
-	uint32_t cap_stride;                  /**< n_caps rounded up to a cache line of uint32_t */
-	uint32_t target_stride;               /**< n_targets, likewise */
-	uint64_t *rule_flows;                 /**< [w * rule_stride + rule]: flows worker w admitted
-				       under the rule; NULL: no rule */
-	uint32_t *cap_count;                  /**< [w * cap_stride + cap_id]: its flows under each
-				       maxConnections cap; NULL: no cap */
-	uint32_t *target_active;              /**< [w * target_stride + t]: its flows per NAT
-				       target (LEAST_CONN); NULL: no target */
-	struct dp_rule_traffic *rule_traffic; /**< [w * traffic_stride + rule]: what
-				       worker w forwarded on the rule's flows; NULL: no rule */
-	uint64_t *rule_near_miss;             /**< [w * rule_stride + rule]: near misses worker w
-				       denied (policy_near_miss()); NULL: no rule */
-	struct dp_rule_counts *rule_carried;  /**< [rule]: what the same rule counted
-				       under earlier generations (lib/ctl's alone);
-				       NULL: no rule */
+	uint32_t cap_stride;     /**< n_caps rounded up to a cache line of uint32_t */
+	uint32_t target_stride;  /**< n_targets, likewise */
+	/** [w * rule_stride + rule]: flows worker w admitted under the rule;
+	 *  NULL: no rule */
+	uint64_t *rule_flows;
+	/** [w * cap_stride + cap_id]: its flows under each maxConnections cap;
+	 *  NULL: no cap */
+	uint32_t *cap_count;
+	/** [w * target_stride + t]: its flows per NAT target (LEAST_CONN);
+	 *  NULL: no target */
+	uint32_t *target_active;
+	/** [w * traffic_stride + rule]: what worker w forwarded on the rule's
+	 *  flows; NULL: no rule */
+	struct dp_rule_traffic *rule_traffic;
+	/** [w * rule_stride + rule]: near misses worker w denied
+	 *  (policy_near_miss()); NULL: no rule */
+	uint64_t *rule_near_miss;
+	/** [rule]: what the same rule counted under earlier generations
+	 *  (lib/ctl's alone); NULL: no rule */
+	struct dp_rule_counts *rule_carried;
 };
 
 struct dp_conf {

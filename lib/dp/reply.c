@@ -362,7 +362,6 @@ dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, ui
 	dp_drop(b, m, EGRESS_DROP_MTU_EXCEEDED);
 }
 
-/* A new connection the policy refuses: count, and answer per `deny`. */
 /*
  * A new flow the policy denies: under the rule that lists its address but
  * not its port or protocol (a near miss: a port missing from an entry),
@@ -380,6 +379,7 @@ count_near_miss(struct dp_burst *b, unsigned int i)
 		cnt->rule_near_miss[b->w->id * cnt->rule_stride + rule]++;
 }
 
+/* A new connection the policy refuses: count, and answer per `deny`. */
 void
 dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 {

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_nat.h"
 
 /** One scrape's figures: read once, then formatted. */
 struct ctl_metrics {
@@ -28,6 +29,7 @@ struct ctl_metrics {
 	uint64_t generation;     /**< of the published policy */
 	uint64_t reloads_ok;     /**< reloads published (the first policy is not one) */
 	uint64_t reloads_failed; /**< reloads rejected, the running policy kept */
+	struct ctl_nat nat;      /**< NAT port saturation (ctl_nat_read()) */
 };
 
 /** Read the figures of c now. Any thread. */

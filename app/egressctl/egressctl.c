@@ -38,7 +38,9 @@ usage(FILE *out)
 		"  flows [--src IP] [--dst IP] [--port N] [--rule NAME] [--limit N]\n"
 		"                       active flows (--dst and --port: as the client asked;\n"
 		"                       --rule: ServiceEntry/NS/NAME or NS/NAME)\n"
-		"  nat                  NAT ports in use per NAT address\n"
+		"  nat                  NAT ports in use per NAT address, its fullest destination\n"
+		"                       and that one's share of a worker's ports; then per\n"
+		"                       (address, destination, port, proto)\n"
 		"  reload               reload the policy sources now (as SIGHUP); prints the\n"
 		"                       result, exits 1 when the reload was rejected\n"
 		"  explain SRC DST DPORT [tcp|udp]\n"
@@ -189,7 +191,7 @@ get(const struct api_obj *o, const char *key)
 
 /* explain's NAT: the address, the target, and with several, each one's weight. */
 static void
-print_nat(const struct api_obj *o)
+print_explain_nat(const struct api_obj *o)
 {
 	static const char pre[] = "nat.target_weights.";
 	unsigned int i;
@@ -202,6 +204,37 @@ print_nat(const struct api_obj *o)
 		if (strncmp(o->f[i].key, pre, sizeof(pre) - 1) == 0)
 			printf("           %s weight %s\n", o->f[i].key + sizeof(pre) - 1,
 			       o->f[i].val);
+}
+
+/*
+ * nat: the address rows, then the destination rows (those with "dst"), each
+ * kind a table of its own.
+ */
+static void
+print_nat(const struct api_obj *o, unsigned long row)
+{
+	static bool dest_header;
+	char d[40];
+
+	if (api_get(o, "dst") == NULL) {
+		if (row == 0)
+			printf("%-16s %12s %-11s %-27s %s\n", "ADDRESS", "PORTS_IN_USE",
+			       "PORT_RANGE", "FULLEST", "SHARE");
+		snprintf(d, sizeof(d), "%.15s:%.5s/%.3s", get(o, "fullest.dst"),
+			 get(o, "fullest.dport"), get(o, "fullest.proto"));
+		printf("%-16s %12s %5s-%-5s %-27s %s\n", get(o, "address"), get(o, "ports_in_use"),
+		       get(o, "port_lo"), get(o, "port_hi"),
+		       api_get(o, "fullest.dst") != NULL ? d : "-", get(o, "utilization_max"));
+		return;
+	}
+	if (!dest_header) {
+		printf("\n%-16s %-27s %12s %s\n", "ADDRESS", "DESTINATION", "PORTS_IN_USE",
+		       "SHARE");
+		dest_header = true;
+	}
+	snprintf(d, sizeof(d), "%.15s:%.5s/%.3s", get(o, "dst"), get(o, "dport"), get(o, "proto"));
+	printf("%-16s %-27s %12s %s\n", get(o, "address"), d, get(o, "ports_in_use"),
+	       get(o, "utilization"));
 }
 
 /* One data line as a table row (or block), by verb. */
@@ -237,10 +270,7 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 		printf("%-21s %-21s %-5s %-21s %-21s %-12s %2s  %s\n", a, b, get(o, "proto"), n,
 		       get(o, "target"), get(o, "state"), get(o, "worker"), get(o, "rule"));
 	} else if (strcmp(verb, "nat") == 0) {
-		if (row == 0)
-			printf("%-16s %12s  %s\n", "ADDRESS", "PORTS_IN_USE", "PORT_RANGE");
-		printf("%-16s %12s  %s-%s\n", get(o, "address"), get(o, "ports_in_use"),
-		       get(o, "port_lo"), get(o, "port_hi"));
+		print_nat(o, row);
 	} else if (strcmp(verb, "reload") == 0) {
 		printf("reload %s: policy generation %s, %s reloads, %s failures\n",
 		       get(o, "result"), get(o, "policy_generation"), get(o, "reloads"),
@@ -252,7 +282,7 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 		if (api_get_str(o, "rule") != NULL)
 			printf("  rule:    %s\n  source:  %s\n", get(o, "rule"), get(o, "source"));
 		if (api_get_str(o, "nat.address") != NULL)
-			print_nat(o);
+			print_explain_nat(o);
 		if (api_get_str(o, "closest") != NULL)
 			printf("  closest: %s\n", get(o, "closest"));
 	}

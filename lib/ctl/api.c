@@ -42,6 +42,7 @@
 
 #include "api_proto.h"
 #include "ctl.h"
+#include "ctl_nat.h"
 #include "ctl_private.h"
 #include "explain.h"
 #include "log.h"
@@ -108,7 +109,8 @@ struct client {
 	uint64_t count;
 	uint32_t gen; /* rules: of the policy listed */
 	struct flow_filter flt;
-	uint64_t nat_used[EGRESS_MAX_NAT_ADDRS];
+	struct ctl_nat_dest *dests; /* nat: the destinations listed (malloc'd) */
+	long n_dests;
 	/* reload */
 	uint32_t ticket;
 	uint64_t since_ms;
@@ -325,12 +327,11 @@ flow_match(const struct client *cl, const struct ctl_flow_view *f, const struct 
 	       (strncmp(x->rule, "ServiceEntry/", 13) == 0 && strcmp(x->rule + 13, name) == 0);
 }
 
-/* One chunk of the flows (V_FLOWS: listed; V_NAT: counted per NAT address). */
+/* One chunk of the flows listing. */
 static void
 flows_chunk(struct client *cl)
 {
 	struct ctl *c = api.c;
-	const struct egress_config *cfg = c->cfg;
 	uint32_t scanned = 0;
 	int slot;
 	const struct policy *p = policy_enter(&slot);
@@ -341,7 +342,6 @@ flows_chunk(struct client *cl)
 		uint32_t cap = flow_table_capacity(dp_worker_flows(c->workers[cl->w]));
 		struct ctl_flow_view f;
 		char a[16], b[16], n[16], r[16], rule[API_LINE_MAX / 4];
-		unsigned int k;
 
 		if (cl->i >= cap || (cl->flt.limit && cl->count >= cl->flt.limit)) {
 			cl->w = cl->flt.limit && cl->count >= cl->flt.limit ? c->n_workers :
@@ -352,12 +352,6 @@ flows_chunk(struct client *cl)
 		scanned++;
 		if (!ctl_flow_at(c, cl->w, cl->i++, &f))
 			continue;
-		if (cl->verb == V_NAT) {
-			for (k = 0; k < cfg->n_nat_addrs; k++)
-				if (cfg->nat_addrs[k] == f.in.dst_ip)
-					cl->nat_used[k]++;
-			continue;
-		}
 		if (!flow_match(cl, &f, p))
 			continue;
 		fmt_ip(a, sizeof(a), f.out.src_ip);
@@ -378,24 +372,80 @@ flows_chunk(struct client *cl)
 	policy_leave(slot);
 	if (cl->w < c->n_workers)
 		return;
-	if (cl->verb == V_NAT) {
+	finish(cl, NULL);
+}
+
+/* "dst":"IP","dport":N,"proto":"tcp" of a destination. */
+static void
+dest_json(char *buf, size_t size, const struct nat_dest_view *v)
+{
+	char d[16];
+
+	fmt_ip(d, sizeof(d), v->dst_ip);
+	snprintf(buf, size, "\"dst\":\"%s\",\"dport\":%u,\"proto\":\"%s\"", d,
+		 rte_be_to_cpu_16(v->dst_port), v->proto == 17 ? "udp" : "tcp");
+}
+
+/*
+ * The nat verb: one row per NAT address (ctl_nat_read(), as /metrics reads
+ * it), then one per (address, destination, port, proto) with a port in use,
+ * a chunk at a time (ctl_nat_dests(), read when the listing starts).
+ */
+static void
+nat_chunk(struct client *cl)
+{
+	const struct dp_conf *conf = api.c->conf;
+	char a[16], d[API_LINE_MAX / 4], r[32];
+
+	if (cl->dests == NULL) {
+		struct ctl_nat n;
 		unsigned int k;
 
-		cl->count = 0;
-		for (k = 0; k < cfg->n_nat_addrs; k++) {
-			char a[16];
+		cl->n_dests = ctl_nat_dests(api.c, &cl->dests);
+		if (cl->n_dests < 0) {
+			cl->dests = NULL;
+			finish(cl, "out of memory");
+			return;
+		}
+		ctl_nat_read(api.c, &n);
+		for (k = 0; k < n.n_addrs; k++) {
+			const struct ctl_nat_addr *x = &n.a[k];
+			char fullest[API_LINE_MAX / 2] = "null";
 
-			fmt_ip(a, sizeof(a), cfg->nat_addrs[k]);
-			/* ports are per destination (RFC 7857 3): this many
-			 * bindings share the range, at most range per destination */
+			fmt_ip(a, sizeof(a), x->addr);
+			if (x->fullest.count > 0) {
+				dest_json(d, sizeof(d), &x->fullest);
+				snprintf(
+					fullest, sizeof(fullest),
+					"{%s,\"ports_in_use\":%u,\"share_ports\":%u,\"worker\":%u}",
+					d, x->fullest.count, x->share, x->fullest_worker);
+			}
+			snprintf(r, sizeof(r), CTL_NAT_RATIO_FMT, ctl_nat_utilization(x));
+			/* ports are per destination (RFC 7857 3): one address holds
+			 * up to the range toward each destination */
 			emit(cl,
 			     "{\"address\":\"%s\",\"ports_in_use\":%" PRIu64
-			     ",\"port_lo\":%u,\"port_hi\":%u}\n",
-			     a, cl->nat_used[k], cfg->nat_port_lo, cfg->nat_port_hi);
+			     ",\"port_lo\":%u,\"port_hi\":%u,\"destinations\":%" PRIu64
+			     ",\"utilization_max\":%s,\"fullest\":%s,\"untracked_flows\":%" PRIu64
+			     "}\n",
+			     a, x->ports_in_use, conf->nat_port_lo, conf->nat_port_hi,
+			     x->destinations, r, fullest, n.untracked);
 			cl->count++;
 		}
 	}
-	finish(cl, NULL);
+	for (; cl->i < (uint64_t)cl->n_dests && out_room(cl) > API_LINE_MAX; cl->i++) {
+		const struct ctl_nat_dest *x = &cl->dests[cl->i];
+
+		fmt_ip(a, sizeof(a), x->d.addr);
+		dest_json(d, sizeof(d), &x->d);
+		snprintf(r, sizeof(r), CTL_NAT_RATIO_FMT,
+			 x->share ? (double)x->share_count / x->share : 0.0);
+		emit(cl, "{\"address\":\"%s\",%s,\"ports_in_use\":%u,\"utilization\":%s}\n", a, d,
+		     x->d.count, r);
+		cl->count++;
+	}
+	if (cl->i == (uint64_t)cl->n_dests)
+		finish(cl, NULL);
 }
 
 static void
@@ -600,7 +650,6 @@ handle_request(struct client *cl, uint64_t now)
 	cl->i = 0;
 	cl->count = 0;
 	cl->gen = 0;
-	memset(cl->nat_used, 0, sizeof(cl->nat_used));
 	switch (cl->verb) {
 	case V_STATS:
 		do_stats(cl);
@@ -632,6 +681,7 @@ client_close(struct client *cl)
 {
 	close(cl->fd);
 	free(cl->out);
+	free(cl->dests);
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = -1;
 }
@@ -730,6 +780,8 @@ client_step(struct client *cl, short revents, uint64_t now)
 	if (cl->st == C_STREAM && out_room(cl) >= API_OUT_SIZE / 2) {
 		if (cl->verb == V_RULES)
 			rules_chunk(cl);
+		else if (cl->verb == V_NAT)
+			nat_chunk(cl);
 		else
 			flows_chunk(cl);
 	}

@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "ctl.h"
+#include "ctl_nat.h"
 #include "dns.h"
 #include "log.h"
 #include "neigh.h"
@@ -519,5 +520,6 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	}
 	if (c->watching && ctl_watch_poll(&c->watch, now_ms))
 		ctl_request_reload(c, CTL_RELOAD_SOURCES);
+	ctl_nat_poll(c, now_ms);
 	serve_reload(c);
 }

@@ -44,6 +44,15 @@ enum ctl_reload_why {
 	CTL_RELOAD_WHY_MAX,
 };
 
+/** What the NAT saturation warnings remember (ctl_nat_poll()), per NAT address. */
+struct ctl_nat_warn {
+	uint64_t read_ms; /**< when the figures were last read */
+	/** the level last warned of: 0, 1 (80 %), 2 (95 %) */
+	uint8_t level[EGRESS_MAX_NAT_ADDRS];
+	/** when each level (80 %, 95 %) was last warned of; 0: never */
+	uint64_t warned_ms[EGRESS_MAX_NAT_ADDRS][2];
+};
+
 struct ctl {
 	const struct egress_config *cfg;
 	struct dp_conf *conf;
@@ -72,6 +81,8 @@ struct ctl {
 					  the control thread, for telemetry: each
 					  word written and read atomically */
 	uint64_t dns_pub_ms;      /**< when published last (ctl_poll()) */
+
+	struct ctl_nat_warn nat_warn; /**< NAT saturation warnings (ctl_nat.h) */
 };
 
 /**

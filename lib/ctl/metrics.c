@@ -13,6 +13,7 @@
 
 #include <rte_rcu_qsbr.h>
 
+#include "ctl_nat.h"
 #include "ctl_private.h"
 #include "metrics.h"
 
@@ -108,6 +109,7 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	m->generation = LOAD(c->generation);
 	m->reloads_ok = LOAD(c->reloads);
 	m->reloads_failed = LOAD(c->reload_failures);
+	ctl_nat_read(c, &m->nat);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -148,9 +150,9 @@ prom_family(struct prom_out *o, const char *name, const char *type, const char *
 	prom_printf(o, "\n# TYPE %s %s\n", name, type);
 }
 
-void
-prom_sample(struct prom_out *o, const char *name, const char *const *labels, unsigned int n_labels,
-	    uint64_t value)
+/* name{k1="v1",...} and the space before the value. */
+static void
+prom_name(struct prom_out *o, const char *name, const char *const *labels, unsigned int n_labels)
 {
 	unsigned int i;
 
@@ -160,7 +162,24 @@ prom_sample(struct prom_out *o, const char *name, const char *const *labels, uns
 		prom_escaped(o, labels[2 * i + 1], true);
 		prom_printf(o, "\"");
 	}
-	prom_printf(o, "%s %" PRIu64 "\n", n_labels ? "}" : "", value);
+	prom_printf(o, "%s ", n_labels ? "}" : "");
+}
+
+void
+prom_sample(struct prom_out *o, const char *name, const char *const *labels, unsigned int n_labels,
+	    uint64_t value)
+{
+	prom_name(o, name, labels, n_labels);
+	prom_printf(o, "%" PRIu64 "\n", value);
+}
+
+/* A sample with a fraction, as CTL_NAT_RATIO_FMT prints it (egressctl prints the same). */
+static void
+prom_sample_ratio(struct prom_out *o, const char *name, const char *const *labels,
+		  unsigned int n_labels, double value)
+{
+	prom_name(o, name, labels, n_labels);
+	prom_printf(o, CTL_NAT_RATIO_FMT "\n", value);
 }
 
 /* A family of one unlabelled sample. */
@@ -249,6 +268,46 @@ format_rules(struct prom_out *o, const struct ctl_metrics *m)
 	}
 }
 
+/* NAT port saturation (ctl_nat.h; doc/operations.md, "NAT saturation"). */
+static void
+nat_families(struct prom_out *o, const struct ctl_metrics *m)
+{
+	const struct ctl_nat *n = &m->nat;
+	char addr[EGRESS_MAX_NAT_ADDRS][16];
+	unsigned int i;
+
+	for (i = 0; i < n->n_addrs; i++) {
+		const uint8_t *b = (const uint8_t *)&n->a[i].addr;
+
+		snprintf(addr[i], sizeof(addr[i]), "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	}
+	prom_family(o, "egressd_nat_ports_in_use", "gauge",
+		    "NAT ports held by flows (quarantined ones included), per NAT address, over "
+		    "every destination and worker.");
+	for (i = 0; i < n->n_addrs; i++) {
+		const char *l[] = { "address", addr[i] };
+
+		prom_sample(o, "egressd_nat_ports_in_use", l, 1, n->a[i].ports_in_use);
+	}
+	prom_family(o, "egressd_nat_port_utilization_max", "gauge",
+		    "The fullest destination's share per NAT address, 0 to 1: ports in use toward "
+		    "one (destination, port, protocol) over the ports of one worker's share.");
+	for (i = 0; i < n->n_addrs; i++) {
+		const char *l[] = { "address", addr[i] };
+
+		prom_sample_ratio(o, "egressd_nat_port_utilization_max", l, 1,
+				  ctl_nat_utilization(&n->a[i]));
+	}
+	prom_single(o, "egressd_nat_spills_total", "counter",
+		    "Flows bound on another NAT address than their client's, which had no port "
+		    "free toward the destination.",
+		    m->s.nat_spilled);
+	prom_single(o, "egressd_nat_untracked_flows", "gauge",
+		    "Flows holding a NAT port that the per-destination figures leave out (a "
+		    "worker's destination table was full).",
+		    n->untracked);
+}
+
 size_t
 ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 {
@@ -292,6 +351,7 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 	prom_single(&o, "egressd_denied_no_address_total", "counter",
 		    "New flows denied to an address no ServiceEntry lists (no near miss).",
 		    m->s.denied_no_address);
+	nat_families(&o, m);
 	format_rules(&o, m);
 	return o.len;
 }

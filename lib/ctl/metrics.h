@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "ctl_nat.h"
 #include "explain.h"
 
 /**
@@ -43,6 +44,7 @@ struct ctl_metrics {
 	struct ctl_metrics_rule *rules; /**< sorted by label and port; NULL: none
 					     (ctl_metrics_release() frees them) */
 	uint32_t n_rules;
+	struct ctl_nat nat; /**< NAT port saturation (ctl_nat_read()) */
 };
 
 /**

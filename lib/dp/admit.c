@@ -84,6 +84,8 @@ dp_flow_remove(struct dp_worker *w, struct flow *f)
 	if (f->embryonic)
 		w->embryonic--;
 	f->embryonic = 0;
+	/* the one place a flow's slot leaves the table: its port is free */
+	nat_dests_remove(w->dests, &f->key[FLOW_DIR_IN], f->nat_counted);
 	flow_table_del(w->flows, f);
 }
 
@@ -282,7 +284,7 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	uint64_t rnd = rte_rand();
 	uint32_t ti = 0;
 	struct flow *f;
-	int err;
+	int err, bound;
 
 	/* the 5-tuple exists already (a duplicate SYN earlier in this burst,
 	 * a quarantined flow its SYN reopens): nothing to admit, nothing to
@@ -304,7 +306,8 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 		dst_ip = k->dst_ip;
 		dst_port = k->dst_port;
 	}
-	if (nat_bind(&w->nat, w->flows, k, dst_ip, dst_port, rnd, &in) != 0) {
+	bound = nat_bind(&w->nat, w->flows, k, dst_ip, dst_port, rnd, &in);
+	if (bound < 0) {
 		*why = EGRESS_DROP_NAT_EXHAUSTED;
 		return NULL;
 	}
@@ -341,6 +344,11 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	f->worker = (uint8_t)w->id;
 	f->serial = w->serial++;
 	f->target = (uint16_t)ti;
+	/* its port is in use toward its destination until it leaves the table
+	 * (dp_flow_remove()); a full destination table leaves it untracked */
+	f->nat_counted = nat_dests_add(w->dests, &in) == 0;
+	if (bound > 0)
+		w->stats.nat_spilled++;
 	flow_account(w, b->cnt, b->pol, f, +1);
 	if (k->proto != IPPROTO_TCP) {
 		/* TCP becomes embryonic with its SYN (forward()), UDP until a reply */

@@ -43,6 +43,7 @@ struct rte_mempool;
 struct rte_ring;
 struct rte_rcu_qsbr;
 struct neigh_table;
+struct nat_dests;
 struct policy;
 
 #define DP_BURST_MAX       64 /**< most frames per dp_process() call */
@@ -190,7 +191,8 @@ struct dp_port_stats {
 	X(rst_sent)                                                                                \
 	X(icmp_sent)         /* ICMP errors generated */                                           \
 	X(icmp_translated)   /* ICMP errors of NATed flows sent on */                              \
-	X(denied_no_address) /* new flows denied to an address no rule lists */
+	X(denied_no_address) /* new flows denied to an address no rule lists */                    \
+	X(nat_spilled)       /* flows bound on another NAT address than the client's */
 /* clang-format on */
 
 struct dp_stats {
@@ -351,6 +353,9 @@ uint64_t dp_flow_memory(const struct dp_worker *w);
  * racily (naturally aligned 64-bit words), as ctl_stats_sum() does.
  */
 const struct dp_stats *dp_worker_stats(const struct dp_worker *w);
+
+/** Its NAT ports in use per destination (nat_dests.h), for racy readers. */
+const struct nat_dests *dp_worker_nat_dests(const struct dp_worker *w);
 
 /** Its flow table, for readers registered with the workers' QSBR (telemetry). */
 const struct flow_table *dp_worker_flows(const struct dp_worker *w);

@@ -32,6 +32,7 @@
 #include "dp.h"
 #include "flow.h"
 #include "nat.h"
+#include "nat_dests.h"
 #include "pkt.h"
 #include "policy.h"
 #include "tcp.h"
@@ -52,6 +53,7 @@ struct dp_worker {
 	const struct dp_conf *conf;
 	struct flow_table *flows; /**< owned; written by this worker only */
 	struct nat_range nat;     /**< this worker's share of the NAT ports */
+	struct nat_dests *dests;  /**< its ports in use per destination; owned */
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
 	struct dp_nh {       /**< next hops resolved lately (nh_lookup in dp.c) */

@@ -63,7 +63,8 @@ dp_qsbr_free(struct rte_rcu_qsbr *v)
 	rte_free(v);
 }
 
-/* The embryonic FIFO and the per-source table: their bytes are aux_bytes. */
+/* The embryonic FIFO, the per-source table and the NAT destinations: their
+ * bytes are aux_bytes. */
 static int
 worker_alloc_aux(struct dp_worker *w, uint32_t max_flows, int socket)
 {
@@ -75,6 +76,9 @@ worker_alloc_aux(struct dp_worker *w, uint32_t max_flows, int socket)
 	w->emb_fifo = rte_zmalloc_socket("dp_embryonic", sizeof(uint64_t) * (w->emb_mask + 1),
 					 RTE_CACHE_LINE_SIZE, socket);
 	if (w->emb_fifo == NULL)
+		return -ENOMEM;
+	w->dests = nat_dests_create(nat_dests_capacity_for(max_flows), socket);
+	if (w->dests == NULL)
 		return -ENOMEM;
 	if (conf->source_max != 0 || conf->source_rate != 0) {
 		char name[RTE_HASH_NAMESIZE];
@@ -194,6 +198,7 @@ dp_worker_free(struct dp_worker *w)
 	rte_hash_free(w->sources);
 	rte_free(w->source);
 	rte_free(w->emb_fifo);
+	nat_dests_free(w->dests);
 	rte_free(w);
 }
 
@@ -231,6 +236,12 @@ const struct dp_stats *
 dp_worker_stats(const struct dp_worker *w)
 {
 	return &w->stats;
+}
+
+const struct nat_dests *
+dp_worker_nat_dests(const struct dp_worker *w)
+{
+	return w->dests;
 }
 
 const struct flow_table *

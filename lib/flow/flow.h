@@ -52,7 +52,8 @@ struct flow {
 	uint8_t in_use;         /**< slot holds a live flow */
 	uint8_t embryonic;      /**< counted as not yet established */
 	uint8_t quarantine;     /**< ended; kept only to hold its NAT port */
-	uint8_t pad;
+	uint8_t nat_counted;    /**< counted in the owner's NAT destinations
+				      (lib/dp, nat_dests.h); 0: untracked */
 };
 static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache line");
 

@@ -57,32 +57,25 @@ nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
 	return !flow_table_contains(ft, in);
 }
 
-int
-nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct flow_key *out,
-	 uint32_t dst_ip, uint16_t dst_port, uint64_t rnd, struct flow_key *in)
+/*
+ * A free port toward k's destination on k's address (k->dst_ip), within
+ * r's share: *k completed with it. @return true when one was found.
+ */
+static bool
+nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t client_port,
+	      uint64_t rnd, struct flow_key *k)
 {
-	struct flow_key k = { 0 };
 	uint32_t range, start, probes, i;
-	uint16_t client_port;
-
-	if (r->n_addrs == 0 || r->port_lo > r->port_hi)
-		return -EINVAL;
-
-	k.src_ip = dst_ip;
-	k.dst_ip = nat_addr_of(r, out->src_ip);
-	k.src_port = dst_port;
-	k.proto = out->proto;
 
 	/* Port preservation (RFC 4787 section 4.2.1), only within our share. */
-	client_port = rte_be_to_cpu_16(out->src_port);
 	if (r->preserve && client_port >= r->port_lo && client_port <= r->port_hi &&
-	    nat_port_free(ft, &k, client_port))
-		goto found;
+	    nat_port_free(ft, k, client_port))
+		return true;
 
 	/*
 	 * RFC 6056 algorithm 1 in spirit: an unpredictable start, then a
 	 * bounded linear probe, so that a crowded range costs at most
-	 * NAT_MAX_PROBES lookups per new flow.
+	 * NAT_MAX_PROBES lookups per new flow and address.
 	 */
 	range = (uint32_t)r->port_hi - r->port_lo + 1;
 	start = (uint32_t)(rnd % range);
@@ -92,12 +85,42 @@ nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct fl
 
 		if (off >= range)
 			off -= range;
-		if (nat_port_free(ft, &k, (uint16_t)(r->port_lo + off)))
-			goto found;
+		if (nat_port_free(ft, k, (uint16_t)(r->port_lo + off)))
+			return true;
+	}
+	return false;
+}
+
+int
+nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct flow_key *out,
+	 uint32_t dst_ip, uint16_t dst_port, uint64_t rnd, struct flow_key *in)
+{
+	struct flow_key k = { 0 };
+	uint32_t first, a;
+
+	if (r->n_addrs == 0 || r->port_lo > r->port_hi)
+		return -EINVAL;
+
+	k.src_ip = dst_ip;
+	k.src_port = dst_port;
+	k.proto = out->proto;
+	/*
+	 * Paired pooling (RFC 4787 REQ-2) as long as it can be kept: the
+	 * client's own address first; only when it has no port left toward
+	 * this destination the next addresses in turn (a flow refused on a
+	 * free address would help nobody; REQ-2 is a SHOULD).
+	 */
+	first = nat_addr_index_of(r, out->src_ip);
+	for (a = 0; a < r->n_addrs; a++) {
+		uint32_t idx = first + a;
+
+		if (idx >= r->n_addrs)
+			idx -= r->n_addrs;
+		k.dst_ip = r->addrs[idx];
+		if (nat_bind_addr(r, ft, rte_be_to_cpu_16(out->src_port), rnd, &k)) {
+			*in = k;
+			return a == 0 ? 0 : 1;
+		}
 	}
 	return -EADDRNOTAVAIL;
-
-found:
-	*in = k;
-	return 0;
 }

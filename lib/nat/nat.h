@@ -8,7 +8,12 @@
  * flows to *each* destination. The port is chosen unpredictably (RFC 6056
  * algorithm 1: random start, then a bounded linear probe), or, with
  * port_alloc: preserve, the client's own port when it is free (RFC 4787).
- * A client always gets the same NAT address ("paired" pooling, RFC 4787 REQ-2).
+ * A client gets the same NAT address ("paired" pooling, RFC 4787 REQ-2)
+ * while that address has a port free toward the destination; when it has
+ * none, the flow spills to the next address (in the configured order) that
+ * has one, rather than being refused: the pool serves a hot destination
+ * with all its addresses, and a client keeps its own address for every
+ * flow that fits there.
  *
  * Thread-safety: a nat_range is read-only; nat_bind() reads the caller's own
  * flow table, which only its owner writes, so no lock is needed.
@@ -33,15 +38,23 @@ struct nat_range {
 };
 
 /**
- * The NAT address of a client (ip network order): paired pooling (RFC 4787
- * REQ-2), the address depends on the client only. r->n_addrs > 0.
+ * The index in r->addrs of a client's NAT address (ip network order):
+ * paired pooling (RFC 4787 REQ-2), the address depends on the client only.
+ * r->n_addrs > 0.
  */
+static inline uint32_t
+nat_addr_index_of(const struct nat_range *r, uint32_t client_ip)
+{
+	if (r->n_addrs == 1)
+		return 0;
+	return rte_hash_crc_4byte(client_ip, 0) % r->n_addrs;
+}
+
+/** The address of index nat_addr_index_of(). */
 static inline uint32_t
 nat_addr_of(const struct nat_range *r, uint32_t client_ip)
 {
-	if (r->n_addrs == 1)
-		return r->addrs[0];
-	return r->addrs[rte_hash_crc_4byte(client_ip, 0) % r->n_addrs];
+	return r->addrs[nat_addr_index_of(r, client_ip)];
 }
 
 /**
@@ -62,9 +75,13 @@ int nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port);
 /**
  * Bind a new flow. out is the client's 5-tuple; dst_ip/dst_port (network
  * order) the destination after DNAT; rnd a random number. On success *in is
- * the reply key (dst -> NAT address:port) and no flow in ft uses it.
- * @return 0, -EADDRNOTAVAIL when no port is free for that destination, or
- *         -EINVAL when r has no address or port_lo > port_hi.
+ * the reply key (dst -> NAT address:port) and no flow in ft uses it. The
+ * client's own address (nat_addr_of()) is tried first, then each other
+ * address in order after it; each with at most NAT_MAX_PROBES lookups.
+ * @return 0 (bound on the client's address), 1 (spilled: bound on another
+ *         address, its own had no port free toward that destination),
+ *         -EADDRNOTAVAIL when no address has a port free for that
+ *         destination, or -EINVAL when r has no address or port_lo > port_hi.
  */
 int nat_bind(const struct nat_range *r, const struct flow_table *ft, const struct flow_key *out,
 	     uint32_t dst_ip, uint16_t dst_port, uint64_t rnd, struct flow_key *in);

@@ -30,6 +30,7 @@
 #include "test_common.h"
 
 #include "ctl.h"
+#include "ctl_nat.h"
 #include "dns.h"
 #include "dp.h"
 #include "flow.h"
@@ -1115,6 +1116,152 @@ test_bytes_per_flow_over_every_worker(void **state)
 	fx.conf.source_max = 0;
 }
 
+/* ------------------------------------------------- NAT port saturation */
+
+#define NAT_A  RTE_BE32(0xcb00710a) /* 203.0.113.10 */
+#define NAT_B  RTE_BE32(0xcb00710b) /* 203.0.113.11 */
+#define DST_R  RTE_BE32(0x0a3b763b) /* 10.59.118.59 */
+#define DST_O  RTE_BE32(0x0a3b763c) /* 10.59.118.60 */
+#define NAT_T0 1000000u
+
+static uint16_t nat_next_port = 1000;
+
+/* n more (or, n < 0, fewer) ports of worker 0 in use from addr toward dst:6379/tcp. */
+static void
+nat_ports(uint32_t addr, uint32_t dst, int n)
+{
+	struct nat_dests *d = (struct nat_dests *)(uintptr_t)dp_worker_nat_dests(fx.worker);
+
+	for (; n > 0; n--) {
+		struct flow_key k = { .src_ip = dst,
+				      .dst_ip = addr,
+				      .src_port = RTE_BE16(6379),
+				      .dst_port = rte_cpu_to_be_16(nat_next_port++),
+				      .proto = IPPROTO_TCP };
+
+		assert_int_equal(nat_dests_add(d, &k), 0);
+	}
+	for (; n < 0; n++) {
+		struct flow_key k = { .src_ip = dst,
+				      .dst_ip = addr,
+				      .src_port = RTE_BE16(6379),
+				      .proto = IPPROTO_TCP };
+
+		nat_dests_remove(d, &k, true);
+	}
+}
+
+static uint64_t nat_poll_at;
+
+static void
+nat_poll(void)
+{
+	ctl_nat_poll(&fx.c, nat_poll_at);
+}
+
+/* What ctl_nat_poll() logs at now (free() it). */
+static char *
+nat_poll_log(uint64_t now)
+{
+	char *buf = NULL;
+
+	nat_poll_at = now;
+	return logged(nat_poll, &buf);
+}
+
+static void
+assert_nat_log(uint64_t now, const char *want)
+{
+	char *got = nat_poll_log(now);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+#define WARN_80                                                                                    \
+	"egressd: NAT ports: 203.0.113.10 toward 10.59.118.59:6379/tcp at 80.0 % of worker 0's "   \
+	"share (80 of 100 ports), above 80 %: add NAT addresses (nat.addresses), widen nat.ports " \
+	"or spread the flows over more destinations\n"
+#define WARN_95                                                                                    \
+	"egressd: NAT ports: 203.0.113.10 toward 10.59.118.59:6379/tcp at 95.0 % of worker 0's "   \
+	"share (95 of 100 ports), above 95 %: add NAT addresses (nat.addresses), widen nat.ports " \
+	"or spread the flows over more destinations\n"
+
+/*
+ * The figures every consumer reads (ctl_nat_read(), ctl_nat_dests()) and
+ * the warnings, with exact values: a 100-port share (one worker, ports
+ * 1000-1099), two NAT addresses, two destinations on the first. Warnings
+ * at 80 % and 95 % when crossed upward, one per level per minute, quiet
+ * within the band, a line back below 80 %; never for the other address.
+ */
+static void
+test_nat_utilization_and_warnings(void **state)
+{
+	struct ctl_nat n;
+	struct ctl_nat_dest *d;
+	(void)state;
+
+	fx.conf.nat_addrs[0] = NAT_A;
+	fx.conf.nat_addrs[1] = NAT_B;
+	fx.conf.n_nat_addrs = 2;
+	fx.conf.nat_port_lo = 1000;
+	fx.conf.nat_port_hi = 1099;
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_INFO), 0);
+	nat_ports(NAT_A, DST_R, 79);
+	nat_ports(NAT_A, DST_O, 10);
+	nat_ports(NAT_B, DST_R, 5);
+
+	ctl_nat_read(&fx.c, &n);
+	assert_int_equal(n.n_addrs, 2);
+	assert_int_equal(n.a[0].addr, NAT_A);
+	assert_int_equal(n.a[0].ports_in_use, 89);
+	assert_int_equal(n.a[0].destinations, 2);
+	assert_int_equal(n.a[0].fullest.dst_ip, DST_R);
+	assert_int_equal(n.a[0].fullest.count, 79);
+	assert_int_equal(n.a[0].share, 100);
+	assert_true(ctl_nat_utilization(&n.a[0]) == 79.0 / 100);
+	assert_int_equal(n.a[1].ports_in_use, 5);
+	assert_int_equal(n.a[1].fullest.count, 5);
+	assert_int_equal(n.untracked, 0);
+	/* per destination: by address as configured, most ports first */
+	assert_int_equal(ctl_nat_dests(&fx.c, &d), 3);
+	assert_int_equal(d[0].d.addr, NAT_A);
+	assert_int_equal(d[0].d.dst_ip, DST_R);
+	assert_int_equal(d[0].d.count, 79);
+	assert_int_equal(d[0].share_count, 79);
+	assert_int_equal(d[0].share, 100);
+	assert_int_equal(d[1].d.dst_ip, DST_O);
+	assert_int_equal(d[1].d.count, 10);
+	assert_int_equal(d[2].d.addr, NAT_B);
+	assert_int_equal(d[2].d.count, 5);
+	free(d);
+
+	assert_nat_log(NAT_T0, ""); /* 79 % */
+	nat_ports(NAT_A, DST_R, 1);
+	assert_nat_log(NAT_T0 + 500, ""); /* not read again within CTL_NAT_POLL_MS */
+	assert_nat_log(NAT_T0 + 1000, WARN_80);
+	assert_nat_log(NAT_T0 + 2000, ""); /* still 80 %: said once */
+	nat_ports(NAT_A, DST_R, 15);
+	assert_nat_log(NAT_T0 + 3000, WARN_95);
+	nat_ports(NAT_A, DST_R, -1);
+	assert_nat_log(NAT_T0 + 4000, ""); /* 94 %: within the band, quiet */
+	nat_ports(NAT_A, DST_R, 1);
+	assert_nat_log(NAT_T0 + 5000, ""); /* 95 % again within the minute: held back */
+	assert_nat_log(NAT_T0 + 3000 + CTL_NAT_WARN_INTERVAL_MS, WARN_95); /* still so */
+	nat_ports(NAT_A, DST_R, -16);
+	assert_nat_log(NAT_T0 + 64000,
+		       "egressd: NAT ports: 203.0.113.10 back below 80 % (fullest share 79.0 %)\n");
+	assert_nat_log(NAT_T0 + 65000, "");
+	nat_ports(NAT_A, DST_R, -79);
+	nat_ports(NAT_A, DST_O, -10);
+	nat_ports(NAT_B, DST_R, -5);
+	ctl_nat_read(&fx.c, &n);
+	assert_int_equal(n.a[0].ports_in_use + n.a[1].ports_in_use, 0);
+	assert_true(ctl_nat_utilization(&n.a[0]) == 0);
+	assert_int_equal(ctl_nat_dests(&fx.c, &d), 0);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -1134,6 +1281,8 @@ main(void)
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_bytes_per_flow_over_every_worker,
 						setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_utilization_and_warnings, setup_telemetry,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stats_outputs_list_the_same_keys,
 						setup_telemetry, teardown),
 	};

@@ -9,6 +9,8 @@
 
 #include "test_common.h"
 
+#include <rte_byteorder.h>
+
 #include "metrics.h"
 
 /* Every figure distinct, so that a sample that shows another's value fails. */
@@ -39,6 +41,15 @@ fill(struct ctl_metrics *m)
 	m->generation = 7;
 	m->reloads_ok = 6;
 	m->reloads_failed = 18446744073709551615ull;
+	/* NAT: 40 of a 50-port share toward the fullest destination (0.8) */
+	m->s.nat_spilled = 34;
+	m->nat.n_addrs = 2;
+	m->nat.a[0].addr = RTE_BE32(0xcb00710a); /* 203.0.113.10 */
+	m->nat.a[0].ports_in_use = 51;
+	m->nat.a[0].fullest.count = 40;
+	m->nat.a[0].share = 50;
+	m->nat.a[1].addr = RTE_BE32(0xcb00710b);
+	m->nat.untracked = 3;
 }
 
 static void
@@ -83,7 +94,26 @@ test_exact_text(void **state)
 		"# HELP egressd_denied_no_address_total New flows denied to an address no "
 		"ServiceEntry lists (no near miss).\n"
 		"# TYPE egressd_denied_no_address_total counter\n"
-		"egressd_denied_no_address_total 51\n";
+		"egressd_denied_no_address_total 51\n"
+		"# HELP egressd_nat_ports_in_use NAT ports held by flows (quarantined ones "
+		"included), per NAT address, over every destination and worker.\n"
+		"# TYPE egressd_nat_ports_in_use gauge\n"
+		"egressd_nat_ports_in_use{address=\"203.0.113.10\"} 51\n"
+		"egressd_nat_ports_in_use{address=\"203.0.113.11\"} 0\n"
+		"# HELP egressd_nat_port_utilization_max The fullest destination's share per NAT "
+		"address, 0 to 1: ports in use toward one (destination, port, protocol) over the "
+		"ports of one worker's share.\n"
+		"# TYPE egressd_nat_port_utilization_max gauge\n"
+		"egressd_nat_port_utilization_max{address=\"203.0.113.10\"} 0.8\n"
+		"egressd_nat_port_utilization_max{address=\"203.0.113.11\"} 0\n"
+		"# HELP egressd_nat_spills_total Flows bound on another NAT address than their "
+		"client's, which had no port free toward the destination.\n"
+		"# TYPE egressd_nat_spills_total counter\n"
+		"egressd_nat_spills_total 34\n"
+		"# HELP egressd_nat_untracked_flows Flows holding a NAT port that the "
+		"per-destination figures leave out (a worker's destination table was full).\n"
+		"# TYPE egressd_nat_untracked_flows gauge\n"
+		"egressd_nat_untracked_flows 3\n";
 	struct ctl_metrics m;
 	char *want, *got, *p;
 	size_t n, len;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* NAT binding: range split, per-destination uniqueness, exhaustion, preserve, pooling. */
+/*
+ * NAT binding: range split, per-destination uniqueness, exhaustion, preserve,
+ * pooling, spill; the per-destination counts (nat_dests).
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +15,8 @@
 
 #include "flow.h"
 #include "nat.h"
+#include "nat_dests.h"
+#include "test_nat_dests.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
 #define TCP            6
@@ -66,7 +71,7 @@ bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key
 	int ret, err;
 
 	ret = nat_bind(r, ft, out, out->dst_ip, out->dst_port, rnd, &in);
-	if (ret != 0)
+	if (ret < 0)
 		return ret;
 	/* The reply key: destination -> NAT address, same protocol, no pad. */
 	assert_int_equal(in.src_ip, out->dst_ip);
@@ -346,6 +351,134 @@ test_random_spread(void **state)
 	flow_table_free(ft);
 }
 
+/*
+ * Spill: the client's own address first while it has a port toward the
+ * destination; then the next addresses in order (wrapping), each probed
+ * afresh; none left: -EADDRNOTAVAIL. Another destination still gets the
+ * client's own address.
+ */
+static void
+test_spill_to_next_address(void **state)
+{
+	struct flow_table *ft = make_table(64);
+	struct nat_range r = { .addrs = nat_addr, .n_addrs = 3, .port_lo = 1000, .port_hi = 1003 };
+	const uint32_t redis = IP(10, 59, 118, 59), cl = IP(10, 8, 0, 2);
+	uint32_t own = nat_addr_index_of(&r, cl);
+	struct flow_key out, in;
+	uint64_t s = 5;
+	int i, ret;
+
+	(void)state;
+	for (i = 0; i < 12; i++) {
+		uint32_t want = nat_addr[(own + (uint32_t)i / 4) % 3];
+		int err;
+
+		out = client(cl, (uint16_t)(30000 + i), redis, 6379);
+		ret = nat_bind(&r, ft, &out, redis, out.dst_port, rnd_next(&s), &in);
+		/* 0 on its own address (the first 4), 1 spilled */
+		assert_int_equal(ret, i < 4 ? 0 : 1);
+		assert_int_equal(in.dst_ip, want);
+		assert_non_null(flow_table_add(ft, &out, &in, &err));
+	}
+	out = client(cl, 30012, redis, 6379);
+	assert_int_equal(nat_bind(&r, ft, &out, redis, out.dst_port, 0, &in), -EADDRNOTAVAIL);
+	/* another destination: the client's own address again */
+	out = client(cl, 30013, redis, 6380);
+	assert_int_equal(nat_bind(&r, ft, &out, redis, out.dst_port, 0, &in), 0);
+	assert_int_equal(in.dst_ip, nat_addr[own]);
+	flow_table_free(ft);
+}
+
+/* The reply key of a flow from NAT address nat:port to dst:dport. */
+static struct flow_key
+reply_key(uint32_t nat, uint16_t port, uint32_t dst, uint16_t dport, uint8_t proto)
+{
+	return (struct flow_key){ .src_ip = dst,
+				  .dst_ip = nat,
+				  .src_port = rte_cpu_to_be_16(dport),
+				  .dst_port = rte_cpu_to_be_16(port),
+				  .proto = proto };
+}
+
+/*
+ * Exact counts per (NAT address, destination, port, proto): each field of
+ * the key separates; a destination leaves at zero; a full table counts a
+ * new destination's flows as untracked (an existing one still counts), and
+ * giving those back restores the figure exactly.
+ */
+static void
+test_dests_count_exactly(void **state)
+{
+	const uint32_t redis = IP(10, 59, 118, 59), other = IP(10, 59, 118, 60);
+	struct nat_dests *d = nat_dests_create(8, SOCKET_ID_ANY);
+	struct flow_key k;
+	unsigned int n;
+	uint16_t p;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(nat_dests_capacity(d), 8);
+	assert_int_equal(nat_dests_capacity_for(64), 64);
+	assert_int_equal(nat_dests_capacity_for(4096), 1024);
+	assert_int_equal(nat_dests_capacity_for(1u << 16), 4096);
+	assert_int_equal(nat_dests_capacity_for(1u << 20), 32768);
+	assert_int_equal(nat_dests_capacity_for(1u << 24), 32768);
+	for (p = 0; p < 5; p++) {
+		k = reply_key(nat_addr[0], (uint16_t)(1000 + p), redis, 6379, TCP);
+		assert_int_equal(nat_dests_add(d, &k), 0);
+	}
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, TCP, &n), 5);
+	assert_int_equal(n, 1);
+	/* every field of the key is a destination of its own */
+	k = reply_key(nat_addr[1], 1000, redis, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	k = reply_key(nat_addr[0], 1000, other, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	k = reply_key(nat_addr[0], 1000, redis, 6380, TCP);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	k = reply_key(nat_addr[0], 1000, redis, 6379, 17);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, TCP, &n), 5);
+	assert_int_equal(n, 5);
+	assert_int_equal(nat_dest_ports(d, nat_addr[1], redis, 6379, TCP, &n), 1);
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, 17, &n), 1);
+	/* fill the table: 8 destinations */
+	for (p = 0; p < 3; p++) {
+		k = reply_key(nat_addr[2], 1000, redis, (uint16_t)(7000 + p), TCP);
+		assert_int_equal(nat_dests_add(d, &k), 0);
+	}
+	assert_int_equal(nat_dests_untracked(d), 0);
+	/* full: a ninth destination is untracked, twice; a known one counts */
+	k = reply_key(nat_addr[3], 1000, redis, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), -ENOSPC);
+	k = reply_key(nat_addr[3], 1001, redis, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), -ENOSPC);
+	assert_int_equal(nat_dests_untracked(d), 2);
+	k = reply_key(nat_addr[0], 1005, redis, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, TCP, &n), 6);
+	assert_int_equal(n, 8);
+	assert_int_equal(nat_dest_ports(d, nat_addr[3], redis, 6379, TCP, &n), 0);
+	/* an untracked flow given back touches no count */
+	nat_dests_remove(d, &k, false);
+	assert_int_equal(nat_dests_untracked(d), 1);
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, TCP, &n), 6);
+	/* one port fewer, then none: the destination leaves, its room is free */
+	nat_dests_remove(d, &k, true);
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], redis, 6379, TCP, &n), 5);
+	k = reply_key(nat_addr[1], 1000, redis, 6379, TCP);
+	nat_dests_remove(d, &k, true);
+	assert_int_equal(nat_dest_ports(d, nat_addr[1], redis, 6379, TCP, &n), 0);
+	assert_int_equal(n, 7);
+	k = reply_key(nat_addr[3], 1002, redis, 6379, TCP);
+	assert_int_equal(nat_dests_add(d, &k), 0);
+	assert_int_equal(nat_dest_ports(d, nat_addr[3], redis, 6379, TCP, &n), 1);
+	assert_int_equal(n, 8);
+	nat_dests_free(d);
+	nat_dests_free(NULL);
+	assert_null(nat_dests_create(0, SOCKET_ID_ANY));
+}
+
 int
 main(void)
 {
@@ -357,6 +490,8 @@ main(void)
 		cmocka_unit_test(test_preserve),
 		cmocka_unit_test(test_paired_pooling),
 		cmocka_unit_test(test_random_spread),
+		cmocka_unit_test(test_spill_to_next_address),
+		cmocka_unit_test(test_dests_count_exactly),
 	};
 
 	if (test_eal_init("nat") < 0)

@@ -29,9 +29,11 @@
 #include "dp_private.h" /* white-box: the worker's fields */
 #include "flow.h"
 #include "nat.h"
+#include "nat_dests.h"
 #include "neigh.h"
 #include "explain.h"
 #include "policy_build.h"
+#include "test_nat_dests.h"
 #include "test_random_policy.h"
 
 #define IP(a, b, c, d)                                                                             \
@@ -3385,6 +3387,253 @@ test_rule_counters_follow_generation(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ------------------------------------------------- NAT port saturation */
+
+#define NAT_ADDR2 IP(203, 0, 113, 11)
+#define REDIS2    IP(10, 59, 118, 60)
+
+/* The ports worker w holds toward (addr, dst:dport/tcp); *entries: its destinations. */
+static uint32_t
+dest_ports(const struct dp_worker *w, uint32_t addr, uint32_t dst, uint16_t dport,
+	   unsigned int *entries)
+{
+	return nat_dest_ports(dp_worker_nat_dests(w), addr, dst, dport, IPPROTO_TCP, entries);
+}
+
+/* A client SYN to dst:6379 through worker w: the outside source address, *port its port. */
+static uint32_t
+syn_via(struct dp_worker *w, uint16_t sport, uint32_t dst, uint16_t *port)
+{
+	struct rte_mbuf *m = client_seg(sport, dst, 6379, RTE_TCP_SYN_FLAG);
+	struct dp_out out;
+	uint32_t src;
+
+	memset(&out, 0, sizeof(out));
+	dp_worker_quiesce(w);
+	assert_int_equal(dp_process(w, DP_INSIDE, &m, 1, fx.now, &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_checksums(out.pkts[DP_OUTSIDE][0]);
+	src = ip_of(out.pkts[DP_OUTSIDE][0])->src_addr;
+	*port = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port);
+	free_out(&out);
+	return src;
+}
+
+/* The server's SYN-ACK to NAT address nat:port, as the outside port receives it. */
+static struct rte_mbuf *
+server_synack_to(uint32_t nat, uint16_t port)
+{
+	struct rte_mbuf *m = server_seg(REDIS, 6379, port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+
+	ip->dst_addr = nat;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp_of(m)->cksum = 0;
+	tcp_of(m)->cksum = rte_ipv4_udptcp_cksum(ip, tcp_of(m));
+	return m;
+}
+
+/* The reply delivered to the client: 6379 -> CLIENT:sport, checksums right. */
+static void
+assert_reply_to_client(struct dp_out *out, uint16_t sport)
+{
+	assert_int_equal(out->n[DP_INSIDE], 1);
+	assert_int_equal(ip_of(out->pkts[DP_INSIDE][0])->src_addr, REDIS);
+	assert_int_equal(ip_of(out->pkts[DP_INSIDE][0])->dst_addr, CLIENT);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out->pkts[DP_INSIDE][0])->dst_port), sport);
+	assert_checksums(out->pkts[DP_INSIDE][0]);
+	free_out(out);
+}
+
+/* Two NAT addresses sharing ports lo-hi, and n workers (worker 0 rebuilt). */
+static void
+two_nat_addrs(uint16_t lo, uint16_t hi, unsigned int n_workers)
+{
+	fx.conf.nat_addrs[1] = NAT_ADDR2;
+	fx.conf.n_nat_addrs = 2;
+	fx.conf.nat_port_lo = lo;
+	fx.conf.nat_port_hi = hi;
+	fx.conf.n_workers = n_workers;
+	rebuild_worker(4096);
+}
+
+/*
+ * Spill: with two NAT addresses and 4 ports, the client's own address
+ * (paired pooling) serves its first 4 flows to redis; the 5th spills to
+ * the other address, counted, and its reply comes back; a new destination
+ * still gets the client's own address; with both full, nat_exhausted. The
+ * per-destination counts are exact throughout, hold through quarantine,
+ * and return to zero once the flows leave the table.
+ */
+static void
+test_nat_spill_and_exact_counts(void **state)
+{
+	uint32_t own, other;
+	uint16_t port, spilled_port = 0;
+	unsigned int seen = 0, n, i;
+	struct dp_out out;
+	(void)state;
+
+	two_nat_addrs(2000, 2003, 1);
+	own = nat_addr_of(&fx.w->nat, CLIENT);
+	other = own == NAT_ADDR ? NAT_ADDR2 : NAT_ADDR;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(syn_via(fx.w, (uint16_t)(41000 + i), REDIS, &port), own);
+		seen |= 1u << (port - 2000);
+	}
+	assert_int_equal(seen, 0xf);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(fx.w->stats.nat_spilled, 0);
+
+	/* its own address is full toward redis: the next flow spills */
+	assert_int_equal(syn_via(fx.w, 41004, REDIS, &spilled_port), other);
+	assert_true(spilled_port >= 2000 && spilled_port <= 2003);
+	assert_int_equal(fx.w->stats.nat_spilled, 1);
+	assert_int_equal(dest_ports(fx.w, other, REDIS, 6379, &n), 1);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 4);
+	assert_int_equal(n, 2);
+	/* the reply to the spilled address reaches the client */
+	assert_int_equal(run(DP_OUTSIDE, server_synack_to(other, spilled_port), &out), 1);
+	assert_reply_to_client(&out, 41004);
+
+	/* another destination: the client keeps its own address */
+	fx.conf.policy->outbound = EGRESS_OUTBOUND_ALLOW_ANY;
+	assert_int_equal(syn_via(fx.w, 41005, REDIS2, &port), own);
+	fx.conf.policy->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
+	assert_int_equal(fx.w->stats.nat_spilled, 1);
+	assert_int_equal(dest_ports(fx.w, own, REDIS2, 6379, &n), 1);
+	assert_int_equal(n, 3);
+
+	/* fill the other address, then both are full */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(syn_via(fx.w, (uint16_t)(41006 + i), REDIS, &port), other);
+	assert_int_equal(fx.w->stats.nat_spilled, 4);
+	assert_int_equal(run(DP_INSIDE, client_seg(41009, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NAT_EXHAUSTED), 1);
+	assert_int_equal(fx.w->stats.nat_spilled, 4);
+	assert_int_equal(flow_table_count(fx.w->flows), 9);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 4);
+	assert_int_equal(dest_ports(fx.w, other, REDIS, 6379, &n), 4);
+	assert_int_equal(dest_ports(fx.w, own, REDIS2, 6379, &n), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(nat_dests_untracked(dp_worker_nat_dests(fx.w)), 0);
+
+	/* timed out: quarantined, the ports still held and counted */
+	fx.now += fx.cfg.timeout_transitory_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 9);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 4);
+	assert_int_equal(dest_ports(fx.w, other, REDIS, 6379, &n), 4);
+	assert_int_equal(n, 3);
+	/* after time_wait they leave the table: every count is gone */
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 9);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(nat_dests_untracked(dp_worker_nat_dests(fx.w)), 0);
+	/* and the client's own address serves it again */
+	assert_int_equal(syn_via(fx.w, 41010, REDIS, &port), own);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 1);
+	assert_int_equal(n, 1);
+}
+
+/*
+ * A flow's port is counted once from its creation to its slot leaving the
+ * table, whatever the path: a RST (CLOSED, port held), its 5-tuple reopened
+ * by a new SYN (same binding: not counted again), revocation, expiry.
+ */
+static void
+test_nat_counts_over_reopen_and_revoke(void **state)
+{
+	struct flow_key k = client_key(REDIS, 40060, 6379);
+	struct dp_out out;
+	struct flow *f;
+	unsigned int n;
+	uint8_t dir;
+	(void)state;
+
+	establish(40060);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 1);
+	assert_int_equal(run(DP_INSIDE,
+			     client_seg(40060, REDIS, 6379, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG),
+			     &out),
+			 1);
+	free_out(&out);
+	f = flow_table_lookup(fx.w->flows, &k, &dir);
+	assert_non_null(f);
+	assert_int_equal(f->state, FLOW_S_CLOSED);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 1);
+	/* reopened: the same flow, the same port, one count */
+	assert_int_equal(run(DP_INSIDE, client_seg(40060, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 1);
+	free_out(&out);
+	assert_ptr_equal(flow_table_lookup(fx.w->flows, &k, &dir), f);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 1);
+	assert_int_equal(n, 1);
+	/* a second flow, revoked: its count goes with it */
+	open_flow(40061);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 2);
+	k = client_key(REDIS, 40061, 6379);
+	dp_flow_revoke(fx.w, flow_table_lookup(fx.w->flows, &k, &dir), NULL, fx.now);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 1);
+	/* the first one ends by expiry (through quarantine) */
+	fx.now += fx.cfg.timeout_transitory_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 1);
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 1);
+	assert_int_equal(dest_ports(fx.w, NAT_ADDR, REDIS, 6379, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
+}
+
+/*
+ * With two workers, a flow worker 1 spilled to the other address has a
+ * port of worker 1's share: its reply, received by worker 0, is handed to
+ * worker 1, which translates it. Only worker 1 counts it.
+ */
+static void
+test_nat_spill_reply_reaches_owner(void **state)
+{
+	struct rte_mbuf *m, *got[4];
+	struct dp_worker *w1;
+	uint32_t own, other;
+	uint16_t port, lo, hi;
+	struct dp_out out;
+	unsigned int i, n;
+	(void)state;
+
+	two_nat_addrs(2000, 2007, 2);
+	w1 = make_worker(1, 1024);
+	assert_int_equal(nat_range_split(2000, 2007, 2, 1, &lo, &hi), 0);
+	own = nat_addr_of(&w1->nat, CLIENT);
+	other = own == NAT_ADDR ? NAT_ADDR2 : NAT_ADDR;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(syn_via(w1, (uint16_t)(41100 + i), REDIS, &port), own);
+		assert_true(port >= lo && port <= hi);
+	}
+	assert_int_equal(syn_via(w1, 41104, REDIS, &port), other);
+	assert_true(port >= lo && port <= hi);
+	assert_int_equal(w1->stats.nat_spilled, 1);
+	assert_int_equal(fx.w->stats.nat_spilled, 0);
+
+	m = server_synack_to(other, port);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_OUTSIDE, &m, 1, &out), 0);
+	assert_int_equal(fx.w->stats.handed_off, 1);
+	assert_int_equal(rte_ring_sc_dequeue_burst(fx.conf.handoff[1], (void **)got, 4, NULL), 1);
+	assert_int_equal(dp_process(w1, DP_OUTSIDE, got, 1, fx.now, &out), 1);
+	assert_reply_to_client(&out, 41104);
+
+	assert_int_equal(dest_ports(w1, own, REDIS, 6379, &n), 4);
+	assert_int_equal(dest_ports(w1, other, REDIS, 6379, &n), 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(dest_ports(fx.w, own, REDIS, 6379, &n), 0);
+	assert_int_equal(n, 0);
+	free_worker(w1);
+}
+
 int
 main(void)
 {
@@ -3422,6 +3671,9 @@ main(void)
 		T(test_connect_timeout),
 		T(test_hostile_frames),
 		T(test_full_table),
+		T(test_nat_spill_and_exact_counts),
+		T(test_nat_counts_over_reopen_and_revoke),
+		T(test_nat_spill_reply_reaches_owner),
 		T(test_revoked_flow_in_one_burst),
 		T(test_evicted_flow_retransmit_in_one_burst),
 		T(test_reopen_under_embryonic_cap),

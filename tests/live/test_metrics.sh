@@ -247,7 +247,8 @@ import json, sys
 def load(pfx):
     got = {}
     for line in open(pfx + ".a"):
-        if not line.startswith("#"):
+        # every sample a whole number but the NAT share (compared below)
+        if not line.startswith(("#", "egressd_nat_port_utilization_max")):
             k, v = line.rsplit(" ", 1)
             got[k] = int(v)
     rules = json.load(open(pfx + ".rules"))  # --json rules: one array

@@ -11,6 +11,9 @@
 #     unless --force: binding it cuts whatever used it, an SSH session too);
 #   - an IOMMU is on (/sys/kernel/iommu_groups not empty), or --noiommu asks
 #     for vfio's unsafe no-IOMMU mode (a VM without a virtual IOMMU);
+#   - every other device of the device's IOMMU group is on vfio-pci, has no
+#     driver, is a PCI bridge, or is bound in the same run (vfio gives a
+#     process whole groups only);
 #   - the vfio-pci module is loaded, built in, or loadable.
 # Never needed for mlx5 (bifurcated: DPDK drives it beside its kernel
 # driver) nor for AF_XDP, net_tap or vdevs; see doc/deploy-bare-metal.md.
@@ -27,7 +30,8 @@
 # Exit: 0 bound (or would bind), 1 a check failed, 2 usage.
 set -euo pipefail
 
-SYSFS=/sys
+# Tests point this at a tree of their own (the IOMMU group checks).
+SYSFS=${BIND_NIC_SYSFS:-/sys}
 DRIVER=vfio-pci
 TOOL=devbind
 NOIOMMU=0
@@ -156,6 +160,25 @@ check_iommu() {
 	problem "no IOMMU ($SYSFS/kernel/iommu_groups is empty): enable VT-d (Intel) or AMD-Vi/IOMMU in the BIOS and boot with intel_iommu=on iommu=pt (AMD: amd_iommu=on iommu=pt) on the kernel command line (doc/deploy-bare-metal.md); in a VM without a virtual IOMMU, --noiommu uses vfio's unsafe no-IOMMU mode"
 }
 
+# Every device that shares an IOMMU group with one of the addresses $@ must
+# be vfio's too (or driverless, or a bridge), or vfio cannot open the group.
+check_groups() {
+	local addr dev other drv group
+	for addr in "$@"; do
+		[[ -e "$SYSFS/bus/pci/devices/$addr/iommu_group" ]] || continue
+		group=$(basename "$(readlink -f "$SYSFS/bus/pci/devices/$addr/iommu_group")")
+		for dev in "$SYSFS/bus/pci/devices/$addr/iommu_group/devices"/*; do
+			other=${dev##*/}
+			[[ " $* " == *" $other "* ]] && continue
+			[[ "$(cat "$dev/class" 2>/dev/null)" == 0x0604* ]] && continue
+			drv=
+			[[ -e "$dev/driver" ]] && drv=$(basename "$(readlink -f "$dev/driver")")
+			[[ -z "$drv" || "$drv" == "$DRIVER" || "$drv" == pci-stub ]] && continue
+			problem "$addr: its IOMMU group $group also holds $other (driver $drv): vfio gives a process whole groups only; bind $other too (name it here) or unbind it, or use a slot whose device has a group of its own (ACS)"
+		done
+	done
+}
+
 check_vfio_module() {
 	local kver
 	kver=$(uname -r)
@@ -186,6 +209,7 @@ main() {
 	done
 	((${#todo[@]} > 0)) || return 0
 	check_iommu
+	check_groups "${todo[@]}"
 	check_vfio_module
 	check_tool
 	if [[ $TOOL == devbind ]]; then

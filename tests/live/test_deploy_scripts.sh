@@ -14,7 +14,10 @@
 #     an IOMMU it exits 1 saying how to enable one (intel_iommu=on iommu=pt),
 #     and --noiommu adds the no-IOMMU module parameter first;
 #   - a non-existent address, a malformed one, a device that is not a NIC,
-#     and a real run as an unprivileged user: exit 1, a message, no command.
+#     and a real run as an unprivileged user: exit 1, a message, no command;
+#   - on a made-up sysfs tree (BIND_NIC_SYSFS) with IOMMU group 7 holding two
+#     NIC ports and a bridge: one port alone is refused, naming the other
+#     port and its driver; both together: exit 0, exactly one command.
 # setup-hugepages.sh:
 #   - --dry-run prints the exact dpdk-hugepages.py reservation (pool + the
 #     missing pages) and the pool is unchanged;
@@ -149,6 +152,40 @@ bind_checks() {
 	fi
 }
 
+# A sysfs tree with IOMMU group 7: ports 0000:aa:00.0 and .1 on ixgbe, and
+# the bridge 0000:aa:00.2; vfio-pci loaded.
+fake_sysfs() {
+	local f=$TMP/sysfs d
+	mkdir -p "$f/kernel/iommu_groups/7/devices" "$f/bus/pci/drivers/ixgbe" \
+		"$f/module/vfio_pci" "$f/class/net"
+	for d in 0000:aa:00.0 0000:aa:00.1 0000:aa:00.2; do
+		mkdir -p "$f/bus/pci/devices/$d"
+		echo 0x020000 >"$f/bus/pci/devices/$d/class"
+		ln -s "$f/kernel/iommu_groups/7" "$f/bus/pci/devices/$d/iommu_group"
+		ln -s "$f/bus/pci/devices/$d" "$f/kernel/iommu_groups/7/devices/$d"
+	done
+	echo 0x060400 >"$f/bus/pci/devices/0000:aa:00.2/class"
+	ln -s "$f/bus/pci/drivers/ixgbe" "$f/bus/pci/devices/0000:aa:00.0/driver"
+	ln -s "$f/bus/pci/drivers/ixgbe" "$f/bus/pci/devices/0000:aa:00.1/driver"
+	echo "$f"
+}
+
+group_checks() {
+	local f
+	f=$(fake_sysfs)
+	run group1 env BIND_NIC_SYSFS="$f" bash "$BIND" --dry-run 0000:aa:00.0
+	expect group1 1 "0000:aa:00.0: its IOMMU group 7 also holds 0000:aa:00.1 (driver ixgbe)" \
+		"+ dpdk-devbind.py --bind=vfio-pci 0000:aa:00.0" \
+		"bind-nic: one port of a shared IOMMU group: exit 1, the other port named"
+	if grep -q "0000:aa:00.2" "$TMP/group1.err"; then
+		live_fail "bind-nic: the group's PCI bridge was reported"
+	fi
+	run group2 env BIND_NIC_SYSFS="$f" bash "$BIND" --dry-run 0000:aa:00.0 0000:aa:00.1
+	expect group2 0 "dry run: nothing done" \
+		"+ dpdk-devbind.py --bind=vfio-pci 0000:aa:00.0 0000:aa:00.1" \
+		"bind-nic: the whole group (bridge aside): exit 0, exactly one command"
+}
+
 hugepage_checks() {
 	local pool=/sys/devices/system/node/node0/hugepages/hugepages-2048kB nr free want
 	if [[ ! -d $pool ]]; then
@@ -203,5 +240,6 @@ hugepage_checks() {
 }
 
 bind_checks
+group_checks
 hugepage_checks
 live_finish

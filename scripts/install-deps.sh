@@ -21,6 +21,11 @@ PACKAGES=(
 	librte-net-pcap23
 	# ip, ethtool, sysctl, timeout, runuser, redis-*, nc: the live tests
 	iproute2 ethtool procps coreutils util-linux redis-server redis-tools netcat-openbsd
+	# systemd-analyze (verify) and systemd.pc (the unit folder): test_install
+	systemd
+	# the package build and its check: test_deb (dpkg-dev comes with
+	# build-essential)
+	debhelper lintian
 	# curl, promtool: test_metrics
 	curl prometheus
 	python3

@@ -548,8 +548,9 @@ def main():
     write("yaml", "flow-colons.yaml",
           b'c: "[q:]" # [r:]\ns: |\n  [t:]\ne: [v:, it\'s:, a :, !!str w:]\n'
           b'j: {"k":[x:]}\nm: {k: v:, n:}\nx: [::1, [a:[b]]]\n')
-    copy_yaml("config", ["config/memorystore/egressd.yaml", "config/bare-metal.yaml",
-                         "config/pcap-bench.yaml", "config/sriov-vm.yaml"])
+    copy_yaml("config", ["config/memorystore/egressd.yaml", "config/baremetal.yaml",
+                         "config/pcap-bench.yaml", "config/sriov-vm.yaml",
+                         "config/virtio-vm.yaml", "config/af-xdp.yaml"])
     copy_yaml("istio", ["config/memorystore/policy", "tests/data/istio/valid"])
     total = sum(os.path.getsize(os.path.join(dp, n))
                 for dp, _, ns in os.walk(OUT) for n in ns)

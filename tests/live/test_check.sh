@@ -9,7 +9,11 @@
 #     printed as FILE:LINE:COL: error: message;
 #   - every parity case (tests/data/istio/parity): Istio's verdict, or a
 #     reason in its kind's DISAGREEMENTS file;
-#   - the Memorystore config: exit 0, the 10.59.118.59/32 6379 tcp rule.
+#   - the Memorystore config: exit 0, the 10.59.118.59/32 6379 tcp rule;
+#   - every deployment example (config/baremetal.yaml, sriov-vm.yaml,
+#     virtio-vm.yaml, af-xdp.yaml, pcap-bench.yaml): exit 0, the same rule,
+#     and not one diagnostic about the config file itself (an unknown or
+#     misspelt key is a warning: an example must have none).
 #
 # Exit: 0 pass, 1 fail, 77 skip (root without runuser; under CI=true a
 # failure, see lib.sh).
@@ -33,7 +37,12 @@ cp "$EGRESSD" "$TMP/egressd"
 chmod 755 "$TMP/egressd"
 EGRESSD=$TMP/egressd
 cp -r "$ROOT/config/memorystore" "$TMP/memorystore"
-chmod -R a+rX "$TMP/memorystore"
+# the deployment examples name memorystore/policy/ relative to themselves
+EXAMPLES=(baremetal sriov-vm virtio-vm af-xdp pcap-bench)
+for name in "${EXAMPLES[@]}"; do
+	cp "$ROOT/config/$name.yaml" "$TMP/$name.yaml"
+done
+chmod -R a+rX "$TMP/memorystore" "$TMP"/*.yaml
 
 # as nobody when we can be someone else: --check needs no privilege
 as_user() {
@@ -145,5 +154,18 @@ if [[ $rc == 0 ]] && grep -qE $'\t10\\.59\\.118\\.59/32\t6379\ttcp\t' <<<"$out";
 else
 	live_fail "config/memorystore: exit $rc"
 fi
+
+for name in "${EXAMPLES[@]}"; do
+	rc=0
+	as_user "$EGRESSD" --check -c "$TMP/$name.yaml" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+	own=$(grep -c -F "$TMP/$name.yaml:" "$TMP/$name.err" || true)
+	if [[ $rc == 0 && $own == 0 ]] &&
+		grep -qE $'\t10\\.59\\.118\\.59/32\t6379\ttcp\t' "$TMP/$name.out"; then
+		live_pass "config/$name.yaml: exit 0, no diagnostic about it, the Memorystore rule"
+	else
+		live_fail "config/$name.yaml: exit $rc, $own diagnostic(s) about it"
+		sed 's/^/  | /' "$TMP/$name.err" | head -5
+	fi
+done
 
 live_finish

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# `meson install --destdir` of the build egressd was built in:
+#   - exactly these files and no others, at the build's prefix, bindir,
+#     sysconfdir, datadir and systemd unit folder: egressd, egressctl,
+#     egress-gen, egressd.service, SYSCONFDIR/default/egressd, the four
+#     deployment examples and the Memorystore example under
+#     SYSCONFDIR/egressd/examples/, egressctl's bash completion;
+#   - the unit's ExecStart, EnvironmentFile and ConditionPathExists name the
+#     installed paths, and `systemd-analyze verify` says nothing about it
+#     (run on a copy whose ExecStart points into the destdir, where the
+#     binary is; every other line as installed);
+#   - every installed example passes the installed egressd's --check where
+#     it is installed, with no diagnostic about the example itself.
+#
+# Exit: 0 pass, 1 fail, 77 skip (meson or systemd-analyze missing).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+live_require_built "$EGRESSD"
+live_require_tool meson python3 systemd-analyze
+BUILD=${EGRESSD%/app/egressd/egressd}
+
+TMP=$(mktemp -d /tmp/egressd-install.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+DEST=$TMP/root
+
+if ! meson install -C "$BUILD" --destdir "$DEST" --no-rebuild --quiet >"$TMP/install.log" 2>&1; then
+	sed 's/^/  | /' "$TMP/install.log" | tail -5
+	live_die "meson install --destdir failed"
+fi
+
+# The build's install folders, absolute.
+read -r PREFIX BINDIR SYSCONFDIR DATADIR UNITDIR < <(meson introspect "$BUILD" --buildoptions |
+	python3 -c '
+import json, os, sys
+o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
+p = o["prefix"]
+print(p, *(os.path.join(p, o[k]) for k in ("bindir", "sysconfdir", "datadir")),
+      o["systemdunitdir"] or "-")')
+if [[ "$UNITDIR" == - ]]; then
+	UNITDIR=$PREFIX/lib/systemd/system
+	if pkg-config --exists systemd 2>/dev/null; then
+		UNITDIR=$(pkg-config --variable=systemdsystemunitdir systemd)
+	fi
+fi
+
+EX=$SYSCONFDIR/egressd/examples
+sort >"$TMP/want" <<EOF
+$BINDIR/egress-gen
+$BINDIR/egressctl
+$BINDIR/egressd
+$UNITDIR/egressd.service
+$SYSCONFDIR/default/egressd
+$EX/af-xdp.yaml
+$EX/baremetal.yaml
+$EX/memorystore/egressd.yaml
+$EX/memorystore/policy/redis-egress.yaml
+$EX/memorystore/policy/redis-serviceentry.yaml
+$EX/sriov-vm.yaml
+$EX/virtio-vm.yaml
+$DATADIR/bash-completion/completions/egressctl
+EOF
+(cd "$DEST" && find . ! -type d | sed 's|^\.||' | sort) >"$TMP/got"
+if diff -u "$TMP/want" "$TMP/got" >"$TMP/diff"; then
+	live_pass "meson install: exactly the $(wc -l <"$TMP/want") files expected"
+else
+	live_fail "meson install: the installed files differ from the list"
+	sed 's/^/  | /' "$TMP/diff"
+fi
+
+UNIT=$DEST$UNITDIR/egressd.service
+[[ -f "$UNIT" ]] || live_die "no unit at $UNITDIR/egressd.service"
+want_exec="ExecStart=$BINDIR/egressd \$EGRESSD_EAL_ARGS -- -c $SYSCONFDIR/egressd/egressd.yaml"
+if grep -qxF -- "$want_exec" "$UNIT" &&
+	grep -qxF -- "EnvironmentFile=-$SYSCONFDIR/default/egressd" "$UNIT" &&
+	grep -qxF -- "ConditionPathExists=$SYSCONFDIR/egressd/egressd.yaml" "$UNIT" &&
+	! grep -q '@[a-z]*@' "$UNIT"; then
+	live_pass "egressd.service: ExecStart, EnvironmentFile, ConditionPathExists at the installed paths"
+else
+	live_fail "egressd.service: the installed paths are not in it"
+	grep -E '^(ExecStart|EnvironmentFile|ConditionPathExists)=' "$UNIT" | sed 's/^/  | /'
+fi
+missing=()
+for kv in Type=notify NotifyAccess=main 'ExecReload=/bin/kill -HUP $MAINPID' \
+	Restart=on-failure LimitMEMLOCK=infinity RuntimeDirectory=egressd LogsDirectory=egressd \
+	'CapabilityBoundingSet=CAP_IPC_LOCK CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_RAWIO CAP_SYS_ADMIN CAP_DAC_OVERRIDE'; do
+	grep -qxF -- "$kv" "$UNIT" || missing+=("$kv")
+done
+if ((${#missing[@]} == 0)); then
+	live_pass "egressd.service: Type=notify, NotifyAccess=main, ExecReload SIGHUP, Restart, MEMLOCK, directories, capabilities"
+else
+	live_fail "egressd.service: no line ${missing[*]}"
+fi
+
+# systemd-analyze verify checks that ExecStart's binary exists: on a copy
+# whose ExecStart names the destdir's binary.
+mkdir -p "$TMP/verify"
+sed "s|^ExecStart=$BINDIR/egressd |ExecStart=$DEST$BINDIR/egressd |" "$UNIT" >"$TMP/verify/egressd.service"
+rc=0
+out=$(systemd-analyze verify "$TMP/verify/egressd.service" 2>&1) || rc=$?
+if [[ $rc == 0 && -z "$out" ]]; then
+	live_pass "systemd-analyze verify egressd.service: exit 0, nothing to say"
+else
+	live_fail "systemd-analyze verify egressd.service: exit $rc"
+	sed 's/^/  | /' <<<"$out"
+fi
+
+for f in "$DEST$EX"/*.yaml; do
+	name=${f##*/}
+	rc=0
+	"$DEST$BINDIR/egressd" --check -c "$f" >"$TMP/$name.out" 2>"$TMP/$name.err" || rc=$?
+	own=$(grep -c -F "$f:" "$TMP/$name.err" || true)
+	if [[ $rc == 0 && $own == 0 ]] && grep -q $'\t6379\ttcp\t' "$TMP/$name.out"; then
+		live_pass "installed examples/$name: --check exit 0, the Memorystore rule"
+	else
+		live_fail "installed examples/$name: --check exit $rc, $own diagnostic(s) about it"
+		sed 's/^/  | /' "$TMP/$name.err" | head -5
+	fi
+done
+
+live_finish

@@ -17,6 +17,8 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev libyaml-dev libnuma-dev libcmocka-dev
 	# GET /metrics (lib/ctl/metrics_http.c)
 	libmicrohttpd-dev
+	# sd_notify (app/egressd/service.c)
+	libsystemd-dev
 	# net_pcap PMD: test_pcap_replay, test_bench_smoke (dpdk only recommends it)
 	librte-net-pcap23
 	# ip, ethtool, sysctl, timeout, runuser, redis-*, nc: the live tests

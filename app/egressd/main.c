@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +45,7 @@
 #include "neigh.h"
 #include "runtime_dir.h"
 #include "policy_build.h"
+#include "service.h"
 
 EGRESS_LOG_TYPE(app);
 
@@ -165,30 +164,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* systemd Type=notify, without linking libsystemd. */
-static void
-notify_systemd(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sa.sun_path))
-		return;
-	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
-	if (path[0] == '@')
-		sa.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa, len) < 0)
-		EGRESS_LOG(WARNING, "sd_notify: %s", strerror(errno));
-	close(fd);
 }
 
 /* --check: no EAL options from the user, no hugepages, no devices, no root. */
@@ -609,6 +584,9 @@ run(struct appliance *a, const struct options *o)
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = CTL_TICK_NS };
 	unsigned int w;
 	struct policy *pol = a->conf.policy;
+	struct service svc;
+	uint32_t hup_ticket = 0;
+	bool hup_pending = false;
 
 	for (w = 0; w < a->n_workers; w++) {
 		if (rte_eal_remote_launch(dp_worker_main, a->workers[w],
@@ -631,7 +609,8 @@ run(struct appliance *a, const struct options *o)
 	       a->n_workers, pol->generation, pol->n_rules, a->conf.port[DP_INSIDE].port_id,
 	       a->conf.port[DP_OUTSIDE].port_id);
 	fflush(stdout);
-	notify_systemd("READY=1");
+	service_init(&svc, a->workers, a->n_workers, mono_ms());
+	service_ready("forwarding");
 
 	/* every reload, whatever asked for it, is lib/ctl's: ctl_poll() */
 	ctl_start(&a->ctl);
@@ -639,9 +618,19 @@ run(struct appliance *a, const struct options *o)
 		nanosleep(&tick, NULL);
 		if (got_hup) {
 			got_hup = 0;
-			ctl_request_reload(&a->ctl, CTL_RELOAD_SIGHUP);
+			/* systemctl reload waits for READY=1 (ExecReload) */
+			service_reloading();
+			hup_ticket = ctl_request_reload(&a->ctl, CTL_RELOAD_SIGHUP);
+			hup_pending = true;
 		}
 		ctl_poll(&a->ctl, mono_ms());
+		if (hup_pending && ctl_reload_served(&a->ctl, hup_ticket)) {
+			hup_pending = false;
+			service_ready(a->ctl.reload_result == 0 ? "forwarding; reloaded" :
+								  "forwarding; reload rejected, "
+								  "the running policy kept");
+		}
+		service_watchdog(&svc, mono_ms());
 		if (o->exit_when_idle_ms >= 0 &&
 		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
 			EGRESS_LOG(INFO, "every RX queue idle for %ld ms: exiting",
@@ -650,7 +639,7 @@ run(struct appliance *a, const struct options *o)
 		}
 	}
 	ctl_stop(&a->ctl);
-	notify_systemd("STOPPING=1");
+	service_stopping();
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_stop(a->workers[w]);
 	rte_eal_mp_wait_lcore();

@@ -85,12 +85,13 @@ else
 fi
 missing=()
 for kv in Type=notify NotifyAccess=main 'ExecReload=/bin/kill -HUP $MAINPID' \
-	Restart=on-failure LimitMEMLOCK=infinity RuntimeDirectory=egressd LogsDirectory=egressd \
+	Restart=on-failure WatchdogSec=20s LimitMEMLOCK=infinity RuntimeDirectory=egressd \
+	LogsDirectory=egressd \
 	'CapabilityBoundingSet=CAP_IPC_LOCK CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_RAWIO CAP_SYS_ADMIN CAP_DAC_OVERRIDE'; do
 	grep -qxF -- "$kv" "$UNIT" || missing+=("$kv")
 done
 if ((${#missing[@]} == 0)); then
-	live_pass "egressd.service: Type=notify, NotifyAccess=main, ExecReload SIGHUP, Restart, MEMLOCK, directories, capabilities"
+	live_pass "egressd.service: Type=notify, NotifyAccess=main, ExecReload SIGHUP, Restart, WatchdogSec, MEMLOCK, directories, capabilities"
 else
 	live_fail "egressd.service: no line ${missing[*]}"
 fi

@@ -460,6 +460,10 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			neigh_add_static(a->conf.port[p].neigh, cfg->port[p].neighbors[w].ip,
 					 cfg->port[p].neighbors[w].mac);
 	}
+	/* replies on their flow's queue when the outside RSS is known (nat_rss.h) */
+	a->conf.rss = nat_rss_from_port(a->conf.port[DP_OUTSIDE].port_id, a->n_workers,
+					cfg->nat_port_lo, cfg->nat_port_hi, socket);
+	EGRESS_LOG(INFO, "NAT port choice: %s", a->conf.rss != NULL ? "rss" : "share");
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
 	/* readers: the workers, and telemetry listings (ids n_workers ..) */
@@ -556,6 +560,7 @@ teardown(struct appliance *a)
 	for (w = 0; w < a->n_workers; w++)
 		dp_worker_free(a->workers[w]);
 	rte_ring_free(a->conf.events);
+	nat_rss_free(a->conf.rss);
 	policy_free(a->first);
 	ctl_free_policy(&a->ctl);
 	dns_cache_free(a->dns);

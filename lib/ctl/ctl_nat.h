@@ -6,10 +6,11 @@
  *
  * A NAT port is unique per (NAT address, destination, port, protocol), and
  * each worker binds only ports of its own share of the range
- * (nat_range_split()): a destination is exhausted on an address when one
- * worker's share is, whatever the others hold. So the fullest share is the
- * largest count_w(D) / ports(w) over workers w and destinations D (with one
- * worker: the whole range).
+ * (nat_range_split(); with the outside port's RSS known, the ports whose
+ * reply to D hashes to its queue, nat_rss_share()): a destination is
+ * exhausted on an address when one worker's share is, whatever the others
+ * hold. So the fullest share is the largest count_w(D) / ports_w(D) over
+ * workers w and destinations D (with one worker: the whole range).
  *
  * Thread-safety: ctl_nat_read() and ctl_nat_dests() on any thread (the
  * metrics and API threads call them); ctl_nat_poll() on the control thread.

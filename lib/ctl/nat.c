@@ -17,12 +17,23 @@
 
 EGRESS_LOG_TYPE(ctl);
 
-/* Ports of worker w's share of the configured range (0: none). */
+/*
+ * Ports of worker w's share of the configured range toward destination v
+ * (0: none): the ports whose reply hashes to its queue with the outside
+ * port's RSS known, its slice of the range otherwise.
+ */
 static uint32_t
-share_ports(const struct dp_conf *conf, unsigned int w)
+share_ports(const struct dp_conf *conf, unsigned int w, const struct nat_dest_view *v)
 {
 	uint16_t lo, hi;
 
+	if (conf->rss != NULL && conf->n_workers > 1) {
+		struct flow_key in = { .src_ip = v->dst_ip,
+				       .dst_ip = v->addr,
+				       .src_port = v->dst_port };
+
+		return nat_rss_share(conf->rss, &in, w);
+	}
 	if (nat_range_split(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, w, &lo, &hi) !=
 	    0)
 		return 0;
@@ -67,7 +78,7 @@ ctl_nat_read(const struct ctl *c, struct ctl_nat *n)
 		n->a[i].addr = conf->nat_addrs[i];
 	for (w = 0; w < c->n_workers; w++) {
 		const struct nat_dests *d = dp_worker_nat_dests(c->workers[w]);
-		uint32_t share = share_ports(conf, w), cap = nat_dests_capacity(d);
+		uint32_t share, cap = nat_dests_capacity(d);
 		struct nat_dest_view v;
 
 		n->untracked += nat_dests_untracked(d);
@@ -77,6 +88,7 @@ ctl_nat_read(const struct ctl *c, struct ctl_nat *n)
 
 			if (!nat_dests_read(d, i, &v) || (k = addr_index(conf, v.addr)) < 0)
 				continue;
+			share = share_ports(conf, w, &v);
 			a = &n->a[k];
 			a->ports_in_use += v.count;
 			a->destinations++;
@@ -134,7 +146,7 @@ ctl_nat_dests(const struct ctl *c, struct ctl_nat_dest **out)
 		return -ENOMEM;
 	for (w = 0; w < c->n_workers; w++) {
 		const struct nat_dests *d = dp_worker_nat_dests(c->workers[w]);
-		uint32_t share = share_ports(c->conf, w), j;
+		uint32_t j;
 
 		for (j = 0; j < nat_dests_capacity(d) && n < cap; j++) {
 			int k;
@@ -144,7 +156,7 @@ ctl_nat_dests(const struct ctl *c, struct ctl_nat_dest **out)
 				continue;
 			v[n].addr_index = (unsigned int)k;
 			v[n].share_count = v[n].d.count;
-			v[n].share = share;
+			v[n].share = share_ports(c->conf, w, &v[n].d);
 			n++;
 		}
 	}

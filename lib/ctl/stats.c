@@ -121,6 +121,10 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	o->ratio(ctx, "cycles_per_packet", s.busy_cycles, s.busy_pkts);
 	/* the worker's whole loop (RX/TX, idle polls, sweep) per packet */
 	o->ratio(ctx, "cycles_per_packet_loop", s.loop_cycles, s.busy_pkts);
+	/* how NAT ports are chosen (nat_rss.h), and the share of the outside
+	 * frames that reached another worker than their flow's: 0 with "rss" */
+	o->str(ctx, "nat_port_choice", c->conf->rss != NULL ? "rss" : "share");
+	o->ratio(ctx, "handed_off_percent", 100 * s.handed_off, s.port[DP_OUTSIDE].rx);
 	if (c->dns != NULL) {
 		/* not the cache itself: a reload may reallocate it under a
 		 * telemetry thread (dns.h: the control thread's alone); the

@@ -164,8 +164,16 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		dp_drop(b, m, EGRESS_DROP_PROTO);
 		return;
 	}
+	/* the slot is only taken (b->n) once the frame stays here */
+	b->key[b->n] = (struct flow_key){
+		.src_ip = pm->src_ip,
+		.dst_ip = pm->dst_ip,
+		.src_port = pm->src_port,
+		.dst_port = pm->dst_port,
+		.proto = pm->proto,
+	};
 	if (b->in == DP_OUTSIDE) {
-		int owner = port_owner(conf, pm->dst_port);
+		int owner = dp_owner(conf, &b->key[b->n]);
 
 		if (owner >= 0 && (unsigned int)owner != b->w->id) {
 			dp_handoff(b, m, (unsigned int)owner);
@@ -179,13 +187,6 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		return;
 	}
 	b->m[b->n] = m;
-	b->key[b->n] = (struct flow_key){
-		.src_ip = pm->src_ip,
-		.dst_ip = pm->dst_ip,
-		.src_port = pm->src_port,
-		.dst_port = pm->dst_port,
-		.proto = pm->proto,
-	};
 	b->keyp[b->n] = &b->key[b->n];
 	b->n++;
 }

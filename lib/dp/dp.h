@@ -6,13 +6,18 @@
  * reason each. It never blocks, never allocates outside mempools, never logs
  * and never reads the clock, so tests drive it with crafted frames and time.
  *
- * Multi-core: each worker owns its flow table and its share of the NAT ports
- * (nat_range_split()). The inside port's RSS keeps a client's 5-tuple on one
- * worker, the one that creates the flow; replies reach the outside port
- * hashed by a 5-tuple the client never sent, so a worker that receives a
- * reply to a NAT port it does not own passes the frame, untouched, to the
- * owner's handoff ring, and the owner processes it like its own RX. No flow
- * is ever read or written by two workers.
+ * Multi-core: each worker owns its flow table and its share of the NAT ports.
+ * The inside port's RSS keeps a client's 5-tuple on one worker, the one that
+ * creates the flow; replies reach the outside port hashed by a 5-tuple the
+ * client never sent. When the outside port's RSS key and RETA are known
+ * (conf->rss, nat_rss.h), a worker binds only NAT ports whose reply hashes
+ * to its own queue, so replies arrive where their flow is; otherwise each
+ * worker owns a disjoint share of the port range (nat_range_split()). Either
+ * way dp_owner() names the owner of a reply, and a worker that receives one
+ * it does not own passes the frame, untouched, to the owner's handoff ring
+ * (with conf->rss, only frames the NIC hashed otherwise than the key and
+ * RETA say: none, when they were read right); the owner processes it like
+ * its own RX. No flow is ever read or written by two workers.
  *
  * Ownership and concurrency:
  *   - struct dp_conf is written by the control thread before the workers
@@ -156,6 +161,10 @@ struct dp_conf {
 	uint32_t source_max;    /**< flows per client, per worker; 0: no cap */
 	uint32_t source_rate;   /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
+	/** The outside port's RSS (nat_rss.h): who owns a reply is decided by
+	 *  its hash; NULL: by port share. Set before the workers are created;
+	 *  the creator's to free. */
+	struct nat_rss *rss;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
 	struct dp_counters *counters[2];          /**< [g & 1]: the counters of the policy
 						       of generation g; see dp_counters() */

@@ -52,7 +52,7 @@ struct dp_worker {
 	unsigned int lcore;
 	const struct dp_conf *conf;
 	struct flow_table *flows; /**< owned; written by this worker only */
-	struct nat_range nat;     /**< this worker's share of the NAT ports */
+	struct nat_range nat;     /**< the NAT ports it may bind (dp_owner()) */
 	struct nat_dests *dests;  /**< its ports in use per destination; owned */
 	struct rte_mempool *pool; /**< for generated frames */
 	struct rte_rcu_qsbr *qsbr;
@@ -200,16 +200,23 @@ is_nat_addr(const struct dp_conf *conf, uint32_t ip)
 }
 
 /*
- * Which worker owns the flow a frame to NAT port `port` (network order)
- * belongs to; -1 when there is one worker or the port is no NAT port.
+ * Which worker owns the flow whose reply key (server -> NAT address:port) is
+ * in; -1 when there is one worker or the port is no NAT port. The rule the
+ * workers bind by (nat_bind()): the reply's RSS hash where the outside
+ * port's is known, the port's share of the range otherwise.
  */
 static inline int
-port_owner(const struct dp_conf *conf, uint16_t port)
+dp_owner(const struct dp_conf *conf, const struct flow_key *in)
 {
+	uint16_t port = rte_be_to_cpu_16(in->dst_port);
+
 	if (conf->n_workers <= 1)
 		return -1;
-	return nat_range_owner(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers,
-			       rte_be_to_cpu_16(port));
+	if (conf->rss != NULL)
+		return port < conf->nat_port_lo || port > conf->nat_port_hi ?
+			       -1 :
+			       (int)nat_rss_owner(conf->rss, in);
+	return nat_range_owner(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, port);
 }
 
 static inline void

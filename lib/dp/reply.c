@@ -204,7 +204,7 @@ dp_icmp_translate(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta 
 			       .dst_port = iports[0],
 			       .proto = iip->next_proto_id };
 	{
-		int owner = port_owner(conf, k.dst_port);
+		int owner = dp_owner(conf, &k);
 
 		if (owner >= 0 && (unsigned int)owner != b->w->id) {
 			dp_handoff(b, m, (unsigned int)owner);

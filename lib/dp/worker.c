@@ -119,6 +119,12 @@ dp_worker_create(const struct dp_worker_params *p)
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	if (conf->rss != NULL &&
+	    (conf->rss->n_workers != conf->n_workers || conf->rss->port_lo != conf->nat_port_lo ||
+	     conf->rss->port_hi != conf->nat_port_hi)) {
+		rte_errno = EINVAL; /* tables built for another set-up */
+		return NULL;
+	}
 	if (nat_range_split(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, p->id, &lo,
 			    &hi) != 0) {
 		rte_errno = ERANGE; /* fewer NAT ports than workers */
@@ -144,6 +150,13 @@ dp_worker_create(const struct dp_worker_params *p)
 		.port_hi = hi,
 		.preserve = conf->nat_preserve,
 	};
+	if (conf->rss != NULL && conf->n_workers > 1) {
+		/* the whole range, each port by its reply's hash (dp_owner()) */
+		w->nat.port_lo = conf->nat_port_lo;
+		w->nat.port_hi = conf->nat_port_hi;
+		w->nat.rss = conf->rss;
+		w->nat.owner = p->id;
+	}
 	err = worker_alloc_aux(w, p->max_flows, p->socket_id);
 	if (err != 0)
 		goto fail;

@@ -8,6 +8,9 @@
  * The worker's own table is the whole truth: each worker owns a disjoint
  * share of the port range (nat_range_split), so no other worker can take a
  * port of this share, and replies reach the owner by their destination port.
+ * With the outside port's RSS known (r->rss), the shares are of reply keys
+ * instead: a worker binds only keys whose reply hashes to its own queue, and
+ * the owner is a function of the key, so again no other worker can hold one.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -57,6 +60,14 @@ nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
 	return !flow_table_contains(ft, in);
 }
 
+/* Port (host order) is the caller's to bind toward k's destination (k's
+ * RETA index without the port: base). */
+static inline bool
+nat_port_ours(const struct nat_range *r, uint32_t base, uint16_t port)
+{
+	return r->rss == NULL || r->rss->reta[base ^ nat_rss_port_idx(r->rss, port)] == r->owner;
+}
+
 /*
  * A free port toward k's destination on k's address (k->dst_ip), within
  * r's share: *k completed with it. @return true when one was found.
@@ -65,27 +76,36 @@ static bool
 nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t client_port,
 	      uint64_t rnd, struct flow_key *k)
 {
-	uint32_t range, start, probes, i;
+	uint32_t range, start, probes, i, base = 0;
 
+	if (r->rss != NULL)
+		base = nat_rss_base_idx(r->rss, k);
 	/* Port preservation (RFC 4787 section 4.2.1), only within our share. */
 	if (r->preserve && client_port >= r->port_lo && client_port <= r->port_hi &&
-	    nat_port_free(ft, k, client_port))
+	    nat_port_ours(r, base, client_port) && nat_port_free(ft, k, client_port))
 		return true;
 
 	/*
 	 * RFC 6056 algorithm 1 in spirit: an unpredictable start, then a
 	 * bounded linear probe, so that a crowded range costs at most
-	 * NAT_MAX_PROBES lookups per new flow and address.
+	 * NAT_MAX_PROBES lookups per new flow and address. Ports of another
+	 * worker's queue (r->rss) are passed over without a lookup: about
+	 * n_workers - 1 of every n_workers, a few ns each.
 	 */
 	range = (uint32_t)r->port_hi - r->port_lo + 1;
 	start = (uint32_t)(rnd % range);
-	probes = RTE_MIN(range, (uint32_t)NAT_MAX_PROBES);
-	for (i = 0; i < probes; i++) {
+	probes = 0;
+	for (i = 0; i < range && probes < NAT_MAX_PROBES; i++) {
 		uint32_t off = start + i;
+		uint16_t port;
 
 		if (off >= range)
 			off -= range;
-		if (nat_port_free(ft, k, (uint16_t)(r->port_lo + off)))
+		port = (uint16_t)(r->port_lo + off);
+		if (!nat_port_ours(r, base, port))
+			continue;
+		probes++;
+		if (nat_port_free(ft, k, port))
 			return true;
 	}
 	return false;

@@ -15,6 +15,12 @@
  * with all its addresses, and a client keeps its own address for every
  * flow that fits there.
  *
+ * Which worker may bind a port is decided one of two ways, chosen at
+ * start-up: by the outside port's RSS hash of the reply (nat_rss.h: the
+ * whole range is shared, a worker binds only ports whose reply lands on its
+ * own queue), or, where the hash is unknown, by a disjoint share of the
+ * range per worker (nat_range_split()).
+ *
  * Thread-safety: a nat_range is read-only; nat_bind() reads the caller's own
  * flow table, which only its owner writes, so no lock is needed.
  */
@@ -25,6 +31,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "nat_rss.h"
 
 /** Most ports nat_bind() tries before it reports exhaustion. */
 #define NAT_MAX_PROBES 256
@@ -32,9 +39,13 @@
 struct nat_range {
 	const uint32_t *addrs; /**< network order */
 	uint32_t n_addrs;
-	uint16_t port_lo; /**< host order, inclusive */
-	uint16_t port_hi; /**< host order, inclusive */
-	bool preserve;    /**< try the client's port first */
+	uint16_t port_lo;          /**< host order, inclusive */
+	uint16_t port_hi;          /**< host order, inclusive */
+	bool preserve;             /**< try the client's port first */
+	const struct nat_rss *rss; /**< non-NULL: bind only ports whose reply
+				        nat_rss_owner() gives to `owner`; NULL:
+				        [port_lo, port_hi] is the caller's own */
+	unsigned int owner;        /**< the caller's worker id (with rss) */
 };
 
 /**
@@ -78,6 +89,9 @@ int nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port);
  * the reply key (dst -> NAT address:port) and no flow in ft uses it. The
  * client's own address (nat_addr_of()) is tried first, then each other
  * address in order after it; each with at most NAT_MAX_PROBES lookups.
+ * With r->rss, only ports whose reply nat_rss_owner() gives to r->owner are
+ * candidates (the client's own port too), the others skipped without a
+ * lookup.
  * @return 0 (bound on the client's address), 1 (spilled: bound on another
  *         address, its own had no port free toward that destination),
  *         -EADDRNOTAVAIL when no address has a port free for that

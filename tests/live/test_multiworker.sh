@@ -43,4 +43,10 @@ created=$(live_json_counter "$EGRESSD_FINAL_JSON" flows_created)
 echo "  flows_created=$created handed_off=$handed handoff_full=$full"
 live_check "replies reached the other worker and were handed off" test "${handed:-0}" -gt 0
 live_check "no handoff was lost" test "${full:-1}" = 0
+# net_af_packet has no RSS key or RETA: NAT ports by share, replies handed off
+pct=$(live_json_counter "$EGRESSD_FINAL_JSON" handed_off_percent)
+echo "  handed_off_percent=$pct"
+live_check "ports chosen by share, the hand-off fraction reported" \
+	grep -q '"nat_port_choice":"share",' <<<"$EGRESSD_FINAL_JSON"
+live_check "the hand-off fraction is above zero" python3 -c "import sys; sys.exit(not float('${pct:-0}') > 0)"
 live_finish

@@ -35,6 +35,7 @@
 #include "dp.h"
 #include "flow.h"
 #include "policy_build.h"
+#include "test_rss.h"
 
 void __real_policy_free(struct policy *p);
 void __wrap_policy_free(struct policy *p);
@@ -1029,6 +1030,8 @@ test_stats_outputs_list_the_same_keys(void **state)
 		"denied_no_address",
 		"cycles_per_packet",
 		"cycles_per_packet_loop",
+		"nat_port_choice",
+		"handed_off_percent",
 		"dns_names",
 		"dns_lookups",
 		"dns_failures",
@@ -1262,6 +1265,78 @@ test_nat_utilization_and_warnings(void **state)
 	free(d);
 }
 
+/* The final JSON of fx.c (free() it). */
+static char *
+stats_json(void)
+{
+	char *json = NULL;
+	size_t len;
+	FILE *f = open_memstream(&json, &len);
+
+	assert_non_null(f);
+	ctl_stats_json(&fx.c, f);
+	fclose(f);
+	return json;
+}
+
+/*
+ * With the outside port's RSS known's RSS known (conf->rss, 2 workers, the default key,
+ * RETA alternating), a worker's share toward a destination is the ports
+ * whose reply hashes to its queue (counted here bit by bit), not half the
+ * range; the stats say "rss", and how many outside frames were handed off,
+ * in percent of those received.
+ */
+static void
+test_nat_share_by_rss(void **state)
+{
+	uint16_t reta[128];
+	struct dp_stats *st = (struct dp_stats *)(uintptr_t)dp_worker_stats(fx.worker);
+	uint32_t expect = 0, p;
+	struct ctl_nat_dest *d;
+	struct ctl_nat n;
+	char *json;
+	(void)state;
+
+	test_reta_fill(reta, 128, 2, 1);
+	for (p = 1000; p <= 1099; p++)
+		expect += reta[toeplitz_v4(toeplitz_default_key, DST_R, NAT_A, RTE_BE16(6379),
+					   rte_cpu_to_be_16((uint16_t)p)) &
+			       127] == 0;
+	assert_true(expect != 50); /* a share of the hash, not of the range */
+	fx.conf.nat_addrs[0] = NAT_A;
+	fx.conf.n_nat_addrs = 1;
+	fx.conf.nat_port_lo = 1000;
+	fx.conf.nat_port_hi = 1099;
+	fx.conf.n_workers = 2;
+	fx.conf.rss = test_rss_create(toeplitz_default_key, reta, 128, 2, 1000, 1099);
+	assert_non_null(fx.conf.rss);
+	nat_ports(NAT_A, DST_R, 7);
+	ctl_nat_read(&fx.c, &n);
+	assert_int_equal(n.a[0].fullest.count, 7);
+	assert_int_equal(n.a[0].share, expect);
+	assert_int_equal(ctl_nat_dests(&fx.c, &d), 1);
+	assert_int_equal(d[0].share, expect);
+	free(d);
+
+	st->handed_off = 1;
+	st->port[DP_OUTSIDE].rx = 8;
+	json = stats_json();
+	assert_non_null(strstr(json, "\"nat_port_choice\":\"rss\","));
+	assert_non_null(strstr(json, "\"handed_off_percent\":12.5,"));
+	free(json);
+
+	nat_ports(NAT_A, DST_R, -7);
+	st->handed_off = 0;
+	st->port[DP_OUTSIDE].rx = 0;
+	nat_rss_free(fx.conf.rss);
+	fx.conf.rss = NULL;
+	fx.conf.n_workers = 1;
+	json = stats_json();
+	assert_non_null(strstr(json, "\"nat_port_choice\":\"share\","));
+	assert_non_null(strstr(json, "\"handed_off_percent\":0.0,"));
+	free(json);
+}
+
 int
 main(void)
 {
@@ -1283,6 +1358,7 @@ main(void)
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_utilization_and_warnings, setup_telemetry,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_nat_share_by_rss, setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_outputs_list_the_same_keys,
 						setup_telemetry, teardown),
 	};

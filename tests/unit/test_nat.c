@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAT binding: range split, per-destination uniqueness, exhaustion, preserve,
- * pooling, spill; the per-destination counts (nat_dests).
+ * pooling, spill; the per-destination counts (nat_dests); ports chosen for
+ * the outside port's RSS (nat_rss), checked against rte_softrss() and a
+ * bit-by-bit Toeplitz.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,12 +14,16 @@
 #include "test_common.h"
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_memory.h>
+#include <rte_thash.h>
 
 #include "flow.h"
 #include "nat.h"
 #include "nat_dests.h"
+#include "nat_rss.h"
 #include "test_nat_dests.h"
+#include "test_rss.h"
 
 #define IP(a, b, c, d) RTE_BE32(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
 #define TCP            6
@@ -479,6 +486,391 @@ test_dests_count_exactly(void **state)
 	assert_null(nat_dests_create(0, SOCKET_ID_ANY));
 }
 
+/* ------------------------------------------------- RSS-aware port choice */
+
+static struct nat_rss *
+make_rss(const uint8_t *key, const uint16_t *reta, uint32_t size, unsigned int n, uint16_t lo,
+	 uint16_t hi)
+{
+	struct nat_rss *r = test_rss_create(key, reta, size, n, lo, hi);
+
+	assert_non_null(r);
+	return r;
+}
+
+/* rte_softrss() of a reply key, as DPDK computes it (host-order words). */
+static uint32_t
+softrss_of(const uint8_t *key, const struct flow_key *in)
+{
+	uint32_t t[3] = {
+		rte_be_to_cpu_32(in->src_ip),
+		rte_be_to_cpu_32(in->dst_ip),
+		(uint32_t)rte_be_to_cpu_16(in->src_port) << 16 | rte_be_to_cpu_16(in->dst_port),
+	};
+
+	return rte_softrss(t, 3, key);
+}
+
+/*
+ * The hash of known tuples: the RSS verification suite's IPv4/TCP values for
+ * the default key, equal from the bit-by-bit Toeplitz and rte_softrss(); the
+ * owner nat_rss gives them is the RETA entry of their low bits; the
+ * symmetric key hashes both directions alike.
+ */
+static void
+test_rss_known_hashes(void **state)
+{
+	static const struct {
+		uint32_t src, dst;
+		uint16_t sport, dport;
+		uint32_t hash;
+	} known[] = {
+		{ IP(66, 9, 149, 187), IP(161, 142, 100, 80), 2794, 1766, 0x51ccc178 },
+		{ IP(199, 92, 111, 2), IP(65, 69, 140, 83), 14230, 4739, 0xc626b0ea },
+		{ IP(24, 19, 198, 95), IP(12, 22, 207, 184), 12898, 38024, 0x5c2b394a },
+		{ IP(38, 27, 205, 30), IP(209, 142, 163, 6), 48228, 2217, 0xafc7327f },
+		{ IP(153, 39, 163, 191), IP(202, 188, 127, 2), 44251, 1303, 0x10e828a2 },
+	};
+	uint16_t reta[128];
+	struct nat_rss *r;
+
+	(void)state;
+	/* 4 queues in blocks of 32 entries: index bits 5-6 choose the queue */
+	test_reta_fill(reta, 128, 4, 32);
+	r = make_rss(toeplitz_default_key, reta, 128, 4, 1024, 65535);
+	for (unsigned int i = 0; i < RTE_DIM(known); i++) {
+		struct flow_key in = {
+			.src_ip = known[i].src,
+			.dst_ip = known[i].dst,
+			.src_port = rte_cpu_to_be_16(known[i].sport),
+			.dst_port = rte_cpu_to_be_16(known[i].dport),
+			.proto = TCP,
+		};
+
+		assert_int_equal(toeplitz_v4(toeplitz_default_key, in.src_ip, in.dst_ip,
+					     in.src_port, in.dst_port),
+				 known[i].hash);
+		assert_int_equal(softrss_of(toeplitz_default_key, &in), known[i].hash);
+		assert_int_equal(nat_rss_owner(r, &in), (known[i].hash & 127) / 32);
+	}
+	/* 0x51ccc178: index 0x78 = 120, queue 3; 0xc626b0ea: 0x6a = 106, queue 3;
+	 * 0x5c2b394a: 0x4a = 74, queue 2; 0xafc7327f: 0x7f, queue 3; 0x10e828a2:
+	 * 0x22 = 34, queue 1 */
+	assert_int_equal(nat_rss_owner(r, &(struct flow_key){ .src_ip = known[4].src,
+							      .dst_ip = known[4].dst,
+							      .src_port = RTE_BE16(44251),
+							      .dst_port = RTE_BE16(1303) }),
+			 1);
+	nat_rss_free(r);
+
+	r = make_rss(toeplitz_symmetric_key, reta, 128, 4, 1024, 65535);
+	for (unsigned int i = 0; i < RTE_DIM(known); i++) {
+		struct flow_key a = { .src_ip = known[i].src,
+				      .dst_ip = known[i].dst,
+				      .src_port = rte_cpu_to_be_16(known[i].sport),
+				      .dst_port = rte_cpu_to_be_16(known[i].dport) };
+		struct flow_key b = { .src_ip = a.dst_ip,
+				      .dst_ip = a.src_ip,
+				      .src_port = a.dst_port,
+				      .dst_port = a.src_port };
+		uint32_t h = toeplitz_v4(toeplitz_symmetric_key, a.src_ip, a.dst_ip, a.src_port,
+					 a.dst_port);
+
+		assert_int_equal(softrss_of(toeplitz_symmetric_key, &a), h);
+		assert_int_equal(softrss_of(toeplitz_symmetric_key, &b), h);
+		assert_int_equal(nat_rss_owner(r, &a), reta[h & 127]);
+		assert_int_equal(nat_rss_owner(r, &b), reta[h & 127]);
+	}
+	nat_rss_free(r);
+}
+
+/*
+ * Every port a worker binds has its reply (server -> NAT address:port)
+ * hash, computed bit by bit and by rte_softrss(), to a RETA entry of the
+ * worker's own queue; so does the client's port when preserved. For the
+ * default and the symmetric key, RETAs of 128 entries over 2 and 4 queues
+ * and of 512 over 4 in uneven blocks, two NAT addresses.
+ */
+static void
+test_rss_bind_lands_on_owner(void **state)
+{
+	static const struct {
+		uint32_t size;
+		unsigned int n;
+		uint32_t block;
+	} retas[] = { { 128, 2, 1 }, { 128, 4, 1 }, { 128, 4, 32 }, { 512, 4, 3 } };
+	const uint8_t *keys[] = { toeplitz_default_key, toeplitz_symmetric_key };
+	uint16_t reta[NAT_RSS_RETA_MAX];
+	uint64_t s = 11;
+
+	(void)state;
+	for (unsigned int k = 0; k < RTE_DIM(keys); k++) {
+		for (unsigned int t = 0; t < RTE_DIM(retas); t++) {
+			struct nat_rss *rss;
+			uint32_t mask = retas[t].size - 1;
+
+			test_reta_fill(reta, retas[t].size, retas[t].n, retas[t].block);
+			rss = make_rss(keys[k], reta, retas[t].size, retas[t].n, 1024, 65535);
+			for (unsigned int w = 0; w < retas[t].n; w++) {
+				struct flow_table *ft = make_table(1024);
+				struct nat_range r = { .addrs = nat_addr,
+						       .n_addrs = 2,
+						       .port_lo = 1024,
+						       .port_hi = 65535,
+						       .preserve = w % 2 == 1,
+						       .rss = rss,
+						       .owner = w };
+				unsigned int kept = 0;
+
+				for (uint32_t c = 0; c < 400; c++) {
+					uint16_t cport = (uint16_t)(20000 + c * 7);
+					struct flow_key out = client(IP(10, 8, c >> 6, c & 63),
+								     cport, IP(192, 0, 2, c % 5),
+								     (uint16_t)(6379 + c % 3));
+					struct flow_key in,
+						own = { .src_ip = out.dst_ip,
+							.dst_ip = nat_addr_of(&r, out.src_ip),
+							.src_port = out.dst_port,
+							.dst_port = out.src_port,
+							.proto = TCP };
+					/* preserve: the client's port exactly when it is
+					 * ours and free on the client's address */
+					bool ours = r.preserve && nat_rss_owner(rss, &own) == w &&
+						    !flow_table_contains(ft, &own);
+					uint32_t h;
+					int port;
+
+					port = bind_add(&r, ft, &out, rnd_next(&s), &in);
+					assert_true(port >= 1024);
+					h = toeplitz_v4(keys[k], in.src_ip, in.dst_ip, in.src_port,
+							in.dst_port);
+					assert_int_equal(reta[h & mask], w);
+					assert_int_equal(softrss_of(keys[k], &in), h);
+					assert_int_equal(nat_rss_owner(rss, &in), w);
+					assert_int_equal(port == cport && in.dst_ip == own.dst_ip,
+							 ours);
+					kept += ours;
+				}
+				/* about one in n client ports was the worker's to keep */
+				if (r.preserve)
+					assert_true(kept > 400 / retas[t].n / 2);
+				assert_int_equal(flow_table_count(ft), 400);
+				flow_table_free(ft);
+			}
+			nat_rss_free(rss);
+		}
+	}
+}
+
+/*
+ * A worker binds toward one destination exactly the ports of the range whose
+ * reply hashes to its queue (counted here bit by bit): nat_rss_share() of
+ * them, then -EADDRNOTAVAIL; the workers' shares partition the range.
+ */
+static void
+test_rss_exhaustion_share(void **state)
+{
+	uint16_t reta[128];
+	struct nat_rss *rss;
+	uint32_t total = 0;
+
+	(void)state;
+	test_reta_fill(reta, 128, 3, 1);
+	rss = make_rss(toeplitz_default_key, reta, 128, 3, 2000, 2095);
+	for (unsigned int w = 0; w < 3; w++) {
+		struct flow_table *ft = make_table(256);
+		struct nat_range r = { .addrs = nat_addr,
+				       .n_addrs = 1,
+				       .port_lo = 2000,
+				       .port_hi = 2095,
+				       .rss = rss,
+				       .owner = w };
+		uint32_t dst = IP(192, 0, 2, 7), expect = 0, bound = 0;
+		struct flow_key out,
+			in = { .src_ip = dst, .dst_ip = nat_addr[0], .src_port = RTE_BE16(443) };
+		uint64_t s = 5;
+
+		for (uint32_t p = 2000; p <= 2095; p++) {
+			uint32_t h = toeplitz_v4(toeplitz_default_key, dst, nat_addr[0],
+						 RTE_BE16(443), rte_cpu_to_be_16((uint16_t)p));
+
+			expect += reta[h & 127] == w;
+		}
+		assert_true(expect > 0);
+		assert_int_equal(nat_rss_share(rss, &in, w), expect);
+		for (;;) {
+			out = client(IP(10, 8, 1, 1), (uint16_t)(30000 + bound), dst, 443);
+			if (bind_add(&r, ft, &out, rnd_next(&s), NULL) < 0)
+				break;
+			bound++;
+		}
+		assert_int_equal(bound, expect);
+		assert_int_equal(nat_bind(&r, ft, &out, dst, out.dst_port, 0, &in), -EADDRNOTAVAIL);
+		total += bound;
+		flow_table_free(ft);
+	}
+	assert_int_equal(total, 96);
+	nat_rss_free(rss);
+}
+
+/* What nat_rss_create() refuses, and why. */
+static void
+test_rss_create_errors(void **state)
+{
+	uint16_t reta[128];
+	struct nat_rss_params p = {
+		.key = toeplitz_default_key,
+		.key_len = 40,
+		.reta = reta,
+		.reta_size = 128,
+		.n_workers = 2,
+		.port_lo = 1024,
+		.port_hi = 65535,
+		.socket_id = SOCKET_ID_ANY,
+	};
+	struct nat_rss_params q;
+
+	(void)state;
+	test_reta_fill(reta, 128, 2, 1);
+	q = p;
+	q.key_len = NAT_RSS_KEY_MIN - 1;
+	assert_null(nat_rss_create(&q));
+	assert_int_equal(rte_errno, EINVAL);
+	q = p;
+	q.reta_size = 96; /* not a power of two */
+	assert_null(nat_rss_create(&q));
+	assert_int_equal(rte_errno, EINVAL);
+	q = p;
+	q.n_workers = 1;
+	assert_null(nat_rss_create(&q));
+	assert_int_equal(rte_errno, EINVAL);
+	/* an entry naming a queue no worker polls */
+	reta[5] = 2;
+	assert_null(nat_rss_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+	/* a worker no entry names could bind nothing */
+	test_reta_fill(reta, 128, 1, 1);
+	assert_null(nat_rss_create(&p));
+	assert_int_equal(rte_errno, ENOTSUP);
+	/* one port: some destination has none for one of the two workers */
+	test_reta_fill(reta, 128, 2, 1);
+	q = p;
+	q.port_lo = q.port_hi = 5000;
+	assert_null(nat_rss_create(&q));
+	assert_int_equal(rte_errno, ENOTSUP);
+	nat_rss_free(NULL);
+}
+
+/*
+ * ns per nat_bind() of n flows from fresh clients toward n_dsts
+ * destinations; binds that find no port (a run of NAT_MAX_PROBES taken
+ * ports) are counted in *failed.
+ */
+static double
+bind_ns(const struct nat_range *r, uint32_t n, uint32_t n_dsts, uint32_t *failed)
+{
+	struct flow_table *ft = make_table(n);
+	uint64_t s = 17, t0, cycles = 0;
+	int ret;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct flow_key out =
+			client(IP(10, 8, (i >> 8) & 0xff, i & 0xff), (uint16_t)(1024 + i % 60000),
+			       IP(192, 0, 2, i % n_dsts), 6379);
+		struct flow_key in;
+		int err;
+
+		t0 = rte_rdtsc_precise();
+		ret = nat_bind(r, ft, &out, out.dst_ip, out.dst_port, rnd_next(&s), &in);
+		cycles += rte_rdtsc_precise() - t0;
+		if (ret < 0) {
+			(*failed)++;
+			continue;
+		}
+		if (flow_table_add(ft, &out, &in, &err) == NULL)
+			fail_msg("flow_table_add: %d", err);
+	}
+	flow_table_free(ft);
+	return (double)cycles * 1e9 / (double)rte_get_tsc_hz() / n;
+}
+
+/*
+ * ns per owner of an outside frame, by port share (nat_range_owner()) and
+ * by hash (nat_rss_owner(): what every outside frame costs with RSS known).
+ */
+static void
+owner_cost(void)
+{
+	const uint32_t n = 1u << 20;
+	uint16_t reta[128];
+	struct nat_rss *rss;
+	struct flow_key in = { .src_ip = IP(192, 0, 2, 1),
+			       .dst_ip = nat_addr[0],
+			       .src_port = RTE_BE16(6379) };
+	uint64_t t0, t1, t2, sum = 0;
+
+	test_reta_fill(reta, 128, 4, 1);
+	rss = make_rss(toeplitz_default_key, reta, 128, 4, 1024, 65535);
+	t0 = rte_rdtsc_precise();
+	for (uint32_t i = 0; i < n; i++)
+		sum += (uint32_t)nat_range_owner(1024, 65535, 4, (uint16_t)(1024 + (i & 0x7fff)));
+	t1 = rte_rdtsc_precise();
+	for (uint32_t i = 0; i < n; i++) {
+		in.src_ip ^= i; /* a new tuple each time */
+		in.dst_port = (uint16_t)i;
+		sum += nat_rss_owner(rss, &in);
+	}
+	t2 = rte_rdtsc_precise();
+	printf("owner of a reply: by share %.1f ns, by hash %.1f ns (%" PRIu64 ")\n",
+	       (double)(t1 - t0) * 1e9 / (double)rte_get_tsc_hz() / n,
+	       (double)(t2 - t1) * 1e9 / (double)rte_get_tsc_hz() / n, sum % 2);
+	nat_rss_free(rss);
+}
+
+/*
+ * The cost of a bind with the port range split (a share of 1/n of the range
+ * each) and with the RSS choice (the whole range, 1/n of it the worker's),
+ * for n = 2 and 4: a figure to read, not an assertion (doc/performance.md).
+ * 8 Ki flows toward 1024 destinations (few collisions), and toward one
+ * (its share up to a quarter full for n = 2, a half for n = 4).
+ */
+static void
+test_rss_bind_cost(void **state)
+{
+	uint16_t reta[128];
+
+	(void)state;
+	for (unsigned int n = 2; n <= 4; n += 2) {
+		struct nat_rss *rss;
+		struct nat_range split = { .addrs = nat_addr, .n_addrs = 1 }, hashed;
+		const uint32_t flows = 8192;
+		double ns[4];
+		uint32_t failed[4] = { 0 };
+
+		test_reta_fill(reta, 128, n, 1);
+		rss = make_rss(toeplitz_default_key, reta, 128, n, 1024, 65535);
+		assert_int_equal(nat_range_split(1024, 65535, n, 0, &split.port_lo, &split.port_hi),
+				 0);
+		hashed = (struct nat_range){ .addrs = nat_addr,
+					     .n_addrs = 1,
+					     .port_lo = 1024,
+					     .port_hi = 65535,
+					     .rss = rss,
+					     .owner = 0 };
+		ns[0] = bind_ns(&split, flows, 1024, &failed[0]);
+		ns[1] = bind_ns(&hashed, flows, 1024, &failed[1]);
+		ns[2] = bind_ns(&split, flows, 1, &failed[2]);
+		ns[3] = bind_ns(&hashed, flows, 1, &failed[3]);
+		printf("nat_bind, %u workers, %u flows: 1024 destinations: split %.0f ns, "
+		       "rss %.0f ns; one destination: split %.0f ns, rss %.0f ns "
+		       "(failed binds %u %u %u %u)\n",
+		       n, flows, ns[0], ns[1], ns[2], ns[3], failed[0], failed[1], failed[2],
+		       failed[3]);
+		nat_rss_free(rss);
+	}
+	owner_cost();
+}
+
 int
 main(void)
 {
@@ -492,6 +884,11 @@ main(void)
 		cmocka_unit_test(test_random_spread),
 		cmocka_unit_test(test_spill_to_next_address),
 		cmocka_unit_test(test_dests_count_exactly),
+		cmocka_unit_test(test_rss_known_hashes),
+		cmocka_unit_test(test_rss_bind_lands_on_owner),
+		cmocka_unit_test(test_rss_exhaustion_share),
+		cmocka_unit_test(test_rss_create_errors),
+		cmocka_unit_test(test_rss_bind_cost),
 	};
 
 	if (test_eal_init("nat") < 0)

@@ -34,6 +34,7 @@
 #include "explain.h"
 #include "policy_build.h"
 #include "test_nat_dests.h"
+#include "test_rss.h"
 #include "test_random_policy.h"
 
 #define IP(a, b, c, d)                                                                             \
@@ -1452,6 +1453,91 @@ test_two_workers_hand_off_replies(void **state)
 
 	free_worker(w1);
 	assert_null(fx.conf.handoff[1]);
+}
+
+/*
+ * Two workers with the outside port's RSS known (a fake device: the default
+ * Toeplitz key, 128 RETA entries alternating over the two queues): each
+ * worker binds ports whose reply hashes (bit by bit, here) to its own queue,
+ * so replies delivered where the NIC puts them need no hand-off (handed_off
+ * exactly 0); a reply delivered to the other worker anyway is still handed
+ * to its owner, found by the same hash, and translated there.
+ */
+static void
+test_two_workers_rss_replies(void **state)
+{
+	uint16_t reta[128];
+	struct dp_worker *wk[2];
+	struct rte_mbuf *m, *got[4];
+	struct dp_out out;
+	uint16_t port[2][8];
+	unsigned int i, w;
+	(void)state;
+
+	test_reta_fill(reta, 128, 2, 1);
+	fx.conf.rss = test_rss_create(toeplitz_default_key, reta, 128, 2, 1024, 65535);
+	assert_non_null(fx.conf.rss);
+	fx.conf.n_workers = 2;
+	rebuild_worker(1024);
+	wk[0] = fx.w;
+	wk[1] = make_worker(1, 1024);
+	/* the whole range is each worker's to choose from, by hash */
+	assert_int_equal(wk[1]->nat.port_lo, 1024);
+	assert_int_equal(wk[1]->nat.port_hi, 65535);
+
+	/* each worker opens 8 flows; every reply hashes to its queue */
+	for (w = 0; w < 2; w++) {
+		for (i = 0; i < 8; i++) {
+			uint32_t h;
+
+			m = client_seg((uint16_t)(40100 + 10 * w + i), REDIS, 6379,
+				       RTE_TCP_SYN_FLAG);
+			memset(&out, 0, sizeof(out));
+			assert_int_equal(dp_process(wk[w], DP_INSIDE, &m, 1, fx.now, &out), 1);
+			port[w][i] = rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port);
+			free_out(&out);
+			h = toeplitz_v4(toeplitz_default_key, REDIS, NAT_ADDR, RTE_BE16(6379),
+					rte_cpu_to_be_16(port[w][i]));
+			assert_int_equal(reta[h & 127], w);
+		}
+	}
+	/* replies where the NIC puts them: translated by the receiver, none handed off */
+	for (w = 0; w < 2; w++) {
+		for (i = 0; i < 8; i++) {
+			m = server_seg(REDIS, 6379, port[w][i],
+				       RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+			memset(&out, 0, sizeof(out));
+			assert_int_equal(dp_process(wk[w], DP_OUTSIDE, &m, 1, fx.now, &out), 1);
+			assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port),
+					 40100 + 10 * w + i);
+			assert_checksums(out.pkts[DP_INSIDE][0]);
+			free_out(&out);
+		}
+	}
+	assert_int_equal(wk[0]->stats.handed_off, 0);
+	assert_int_equal(wk[1]->stats.handed_off, 0);
+	assert_int_equal(wk[0]->stats.port[DP_OUTSIDE].rx, 8);
+	assert_int_equal(wk[1]->stats.port[DP_OUTSIDE].rx, 8);
+
+	/* a reply on the wrong queue (a NIC hashing otherwise): handed to the owner */
+	m = server_seg(REDIS, 6379, port[0][3], RTE_TCP_ACK_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(dp_process(wk[1], DP_OUTSIDE, &m, 1, fx.now, &out), 0);
+	assert_int_equal(wk[1]->stats.handed_off, 1);
+	assert_int_equal(wk[1]->stats.port[DP_OUTSIDE].rx, 8);
+	assert_int_equal(rte_ring_count(fx.conf.handoff[1]), 0);
+	assert_int_equal(rte_ring_sc_dequeue_burst(fx.conf.handoff[0], (void **)got, 4, NULL), 1);
+	assert_int_equal(dp_process(wk[0], DP_OUTSIDE, got, 1, fx.now, &out), 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port), 40103);
+	free_out(&out);
+	assert_int_equal(wk[0]->stats.port[DP_OUTSIDE].rx, 9);
+	assert_int_equal(wk[0]->stats.handed_off, 0);
+
+	free_worker(wk[1]);
+	free_worker(fx.w);
+	fx.w = NULL;
+	nat_rss_free(fx.conf.rss);
+	fx.conf.rss = NULL;
 }
 
 /* flows.per_source: concurrent flows and new flows per second per client. */
@@ -3662,6 +3748,7 @@ main(void)
 		T(test_tcp_liberal),
 		T(test_embryonic_cap_evicts_oldest),
 		T(test_two_workers_hand_off_replies),
+		T(test_two_workers_rss_replies),
 		T(test_per_source_caps),
 		T(test_dnat_ports_and_weights),
 		T(test_lb_round_robin),

@@ -356,6 +356,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	unsigned int lcore, w, p;
 	int socket, rc;
 	struct policy *pol;
+	const char *why;
 
 	a->n_workers = cfg->workers;
 	if (rte_lcore_count() < a->n_workers + 1) {
@@ -462,8 +463,8 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	}
 	/* replies on their flow's queue when the outside RSS is known (nat_rss.h) */
 	a->conf.rss = nat_rss_from_port(a->conf.port[DP_OUTSIDE].port_id, a->n_workers,
-					cfg->nat_port_lo, cfg->nat_port_hi, socket);
-	EGRESS_LOG(INFO, "NAT port choice: %s", a->conf.rss != NULL ? "rss" : "share");
+					cfg->nat_port_lo, cfg->nat_port_hi, socket, &why);
+	EGRESS_LOG(INFO, "NAT port choice: %s", why);
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
 	/* readers: the workers, and telemetry listings (ids n_workers ..) */

@@ -143,7 +143,8 @@ nat_rss_free(struct nat_rss *r)
 	 RTE_ETH_RSS_L4_DST_ONLY)
 
 struct nat_rss *
-nat_rss_from_port(uint16_t port_id, unsigned int n_workers, uint16_t lo, uint16_t hi, int socket_id)
+nat_rss_from_port(uint16_t port_id, unsigned int n_workers, uint16_t lo, uint16_t hi, int socket_id,
+		  const char **why)
 {
 	struct rte_eth_rss_reta_entry64 groups[NAT_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
 	uint16_t reta[NAT_RSS_RETA_MAX];
@@ -151,32 +152,44 @@ nat_rss_from_port(uint16_t port_id, unsigned int n_workers, uint16_t lo, uint16_
 	struct rte_eth_rss_conf rc = { .rss_key = key };
 	struct rte_eth_dev_info info;
 	struct nat_rss_params p;
+	struct nat_rss *r;
 	unsigned int i;
 
-	if (n_workers < 2 || rte_eth_dev_info_get(port_id, &info) != 0 || info.reta_size == 0 ||
-	    info.reta_size > NAT_RSS_RETA_MAX || info.hash_key_size < NAT_RSS_KEY_MIN) {
-		rte_errno = ENOTSUP;
+	rte_errno = ENOTSUP;
+	if (n_workers < 2) {
+		*why = "share (one worker)";
 		return NULL;
 	}
-	/* the key the device has now: whatever the port set-up asked for */
-	rc.rss_key_len = info.hash_key_size;
+	if (rte_eth_dev_info_get(port_id, &info) != 0 || info.reta_size == 0 ||
+	    info.reta_size > NAT_RSS_RETA_MAX ||
+	    (info.hash_key_size != 0 && info.hash_key_size < NAT_RSS_KEY_MIN)) {
+		*why = "share (the outside device reports no RSS key or redirection table)";
+		return NULL;
+	}
+	/*
+	 * The key the device has now: whatever the port set-up asked for. A
+	 * PMD that reports no key size (net_null) holds the 40 bytes of the
+	 * Toeplitz standard; the tuple's hash reads the first 16 of them.
+	 */
+	rc.rss_key_len = info.hash_key_size != 0 ? info.hash_key_size : NAT_RSS_KEY_STD;
 	if (rte_eth_dev_rss_hash_conf_get(port_id, &rc) != 0 ||
 	    (rc.rss_hf & NAT_RSS_NEEDED) != NAT_RSS_NEEDED || (rc.rss_hf & NAT_RSS_PARTIAL) != 0) {
-		rte_errno = ENOTSUP;
+		*why = "share (the outside device's RSS does not hash IPv4 TCP and UDP by "
+		       "both addresses and ports)";
 		return NULL;
 	}
 	memset(groups, 0, sizeof(groups));
 	for (i = 0; i < RTE_DIM(groups); i++)
 		groups[i].mask = UINT64_MAX;
 	if (rte_eth_dev_rss_reta_query(port_id, groups, info.reta_size) != 0) {
-		rte_errno = ENOTSUP;
+		*why = "share (the outside device's redirection table cannot be read)";
 		return NULL;
 	}
 	for (i = 0; i < info.reta_size; i++)
 		reta[i] = groups[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
 	p = (struct nat_rss_params){
 		.key = key,
-		.key_len = info.hash_key_size,
+		.key_len = rc.rss_key_len,
 		.reta = reta,
 		.reta_size = info.reta_size,
 		.n_workers = n_workers,
@@ -184,5 +197,14 @@ nat_rss_from_port(uint16_t port_id, unsigned int n_workers, uint16_t lo, uint16_
 		.port_hi = hi,
 		.socket_id = socket_id,
 	};
-	return nat_rss_create(&p);
+	r = nat_rss_create(&p);
+	if (r != NULL)
+		*why = "rss (replies land on their flow's worker)";
+	else if (rte_errno == ENOTSUP)
+		*why = "share (the outside device's redirection table leaves a worker without "
+		       "ports)";
+	else
+		*why = rte_errno == ENOMEM ? "share (out of memory)" :
+					     "share (the outside device's RSS cannot be followed)";
+	return r;
 }

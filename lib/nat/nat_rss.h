@@ -46,6 +46,8 @@
 #define NAT_RSS_TUPLE_LEN 12
 /** Key bytes the tuple's hash reads: the tuple's bits + 32. */
 #define NAT_RSS_KEY_MIN (NAT_RSS_TUPLE_LEN + 4)
+/** The Toeplitz standard's key length (most PMDs', Microsoft's RSS). */
+#define NAT_RSS_KEY_STD 40
 /** Largest redirection table (RTE_ETH_RSS_RETA_SIZE_512). */
 #define NAT_RSS_RETA_MAX 512
 
@@ -92,13 +94,13 @@ void nat_rss_free(struct nat_rss *r);
  * The key, RETA and hashed fields of a started port, as nat_rss_create()
  * takes them, for n_workers workers and the NAT ports [lo, hi]. Control
  * thread, after rte_eth_dev_start().
- * @return the tables, or NULL with rte_errno set: ENOTSUP (the device
- *         reports no RSS key or RETA, or its hash of IPv4 TCP or UDP leaves
- *         out the ports or an address: the hand-off fallback serves it),
- *         or as nat_rss_create().
+ * *why: the choice and its reason, for the log ("rss (...)", "share (...)").
+ * @return the tables, or NULL with rte_errno set: ENOTSUP (one worker; the device reports no RSS key or RETA,
+ *         or its hash of IPv4 TCP or UDP leaves out the ports or an
+ *         address: the hand-off fallback serves it), or as nat_rss_create().
  */
 struct nat_rss *nat_rss_from_port(uint16_t port_id, unsigned int n_workers, uint16_t lo,
-				  uint16_t hi, int socket_id);
+				  uint16_t hi, int socket_id, const char **why);
 
 /* XOR of the contributions of n bytes of a network-order word. */
 static inline uint32_t

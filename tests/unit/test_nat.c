@@ -15,6 +15,9 @@
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
 #include <rte_memory.h>
 #include <rte_thash.h>
 
@@ -713,6 +716,107 @@ test_rss_exhaustion_share(void **state)
 	nat_rss_free(rss);
 }
 
+/* Every owner rss gives 1000 random replies is the RETA entry of their hash by key. */
+static void
+assert_owners(const struct nat_rss *rss, const uint8_t *key, const uint16_t *reta)
+{
+	uint64_t s = 23;
+
+	for (uint32_t i = 0; i < 1000; i++) {
+		uint64_t r = rnd_next(&s);
+		struct flow_key in = { .src_ip = (uint32_t)r,
+				       .dst_ip = nat_addr[i % 4],
+				       .src_port = (uint16_t)(r >> 32),
+				       .dst_port = (uint16_t)(r >> 48) };
+		uint32_t h = toeplitz_v4(key, in.src_ip, in.dst_ip, in.src_port, in.dst_port);
+
+		assert_int_equal(nat_rss_owner(rss, &in), reta[h & 127]);
+	}
+}
+
+/*
+ * nat_rss_from_port() on a started device with RSS (net_null: its key and
+ * RETA can be set and read back): the tables follow the key the device
+ * has, not the one asked for (net_null keeps the default key whatever the
+ * configuration says; then the symmetric key set by rss_hash_update), and
+ * the RETA set after the start; a device whose hash leaves out the ports,
+ * or one worker, is refused (ENOTSUP).
+ */
+static void
+test_rss_from_port(void **state)
+{
+	struct rte_eth_rss_reta_entry64 groups[128 / RTE_ETH_RETA_GROUP_SIZE];
+	uint8_t key[40];
+	struct rte_eth_conf conf = {
+		.rxmode = { .mq_mode = RTE_ETH_MQ_RX_RSS },
+		.rx_adv_conf.rss_conf = { .rss_key = key,
+					  .rss_key_len = sizeof(key),
+					  .rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+						    RTE_ETH_RSS_UDP },
+	};
+	struct rte_eth_rss_conf sym = conf.rx_adv_conf.rss_conf;
+	struct rte_eth_rss_conf ip_only = { .rss_hf = RTE_ETH_RSS_IP };
+	struct rte_eth_dev_info info;
+	struct rte_mempool *mp;
+	struct nat_rss *rss;
+	uint16_t port, q, reta[128];
+	const char *why;
+
+	(void)state;
+	memcpy(key, toeplitz_symmetric_key, sizeof(key));
+	mp = rte_pktmbuf_pool_create("rss_null", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     SOCKET_ID_ANY);
+	assert_non_null(mp);
+	assert_int_equal(rte_dev_probe("net_null_rss"), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null_rss", &port), 0);
+	assert_int_equal(rte_eth_dev_info_get(port, &info), 0);
+	assert_int_equal(info.reta_size, 128);
+	assert_int_equal(info.hash_key_size, 0); /* net_null does not say: 40 bytes */
+	assert_int_equal(rte_eth_dev_configure(port, 2, 2, &conf), 0);
+	for (q = 0; q < 2; q++) {
+		assert_int_equal(rte_eth_rx_queue_setup(port, q, 64, SOCKET_ID_ANY, NULL, mp), 0);
+		assert_int_equal(rte_eth_tx_queue_setup(port, q, 64, SOCKET_ID_ANY, NULL), 0);
+	}
+	assert_int_equal(rte_eth_dev_start(port), 0);
+	/* an uneven RETA: queue 1 for entries 0-31, queue 0 for the rest */
+	test_reta_fill(reta, 128, 1, 1);
+	for (q = 0; q < 32; q++)
+		reta[q] = 1;
+	memset(groups, 0, sizeof(groups));
+	for (uint32_t i = 0; i < 128; i++) {
+		groups[i / RTE_ETH_RETA_GROUP_SIZE].mask |= UINT64_C(1)
+							    << (i % RTE_ETH_RETA_GROUP_SIZE);
+		groups[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = reta[i];
+	}
+	assert_int_equal(rte_eth_dev_rss_reta_update(port, groups, 128), 0);
+
+	rss = nat_rss_from_port(port, 2, 1024, 65535, SOCKET_ID_ANY, &why);
+	assert_non_null(rss);
+	assert_string_equal(why, "rss (replies land on their flow's worker)");
+	assert_owners(rss, toeplitz_default_key, reta);
+	nat_rss_free(rss);
+	assert_int_equal(rte_eth_dev_rss_hash_update(port, &sym), 0);
+	rss = nat_rss_from_port(port, 2, 1024, 65535, SOCKET_ID_ANY, &why);
+	assert_non_null(rss);
+	assert_owners(rss, toeplitz_symmetric_key, reta);
+	nat_rss_free(rss);
+
+	assert_null(nat_rss_from_port(port, 1, 1024, 65535, SOCKET_ID_ANY, &why));
+	assert_int_equal(rte_errno, ENOTSUP);
+	assert_string_equal(why, "share (one worker)");
+	/* addresses only: the NAT port would not choose the queue */
+	assert_int_equal(rte_eth_dev_rss_hash_update(port, &ip_only), 0);
+	assert_null(nat_rss_from_port(port, 2, 1024, 65535, SOCKET_ID_ANY, &why));
+	assert_int_equal(rte_errno, ENOTSUP);
+	assert_string_equal(why, "share (the outside device's RSS does not hash IPv4 TCP and "
+				 "UDP by both addresses and ports)");
+
+	assert_int_equal(rte_eth_dev_stop(port), 0);
+	assert_int_equal(rte_eth_dev_close(port), 0);
+	assert_int_equal(rte_dev_remove(info.device), 0);
+	rte_mempool_free(mp);
+}
+
 /* What nat_rss_create() refuses, and why. */
 static void
 test_rss_create_errors(void **state)
@@ -888,6 +992,7 @@ main(void)
 		cmocka_unit_test(test_rss_bind_lands_on_owner),
 		cmocka_unit_test(test_rss_exhaustion_share),
 		cmocka_unit_test(test_rss_create_errors),
+		cmocka_unit_test(test_rss_from_port),
 		cmocka_unit_test(test_rss_bind_cost),
 	};
 

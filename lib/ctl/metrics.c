@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl_private.h"
+#include "flowlog.h"
 #include "metrics.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -23,6 +24,8 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	m->generation = LOAD(c->generation);
 	m->reloads_ok = LOAD(c->reloads);
 	m->reloads_failed = LOAD(c->reload_failures);
+	m->flowlog_written = ctl_flowlog_written();
+	m->flowlog_unwritten = ctl_flowlog_unwritten();
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -87,6 +90,24 @@ prom_single(struct prom_out *o, const char *name, const char *type, const char *
 	prom_sample(o, name, NULL, 0, value);
 }
 
+/* The flow log's (doc/operations.md "Flow logs"): zeros when it is off. */
+static void
+prom_flowlog(struct prom_out *o, const struct ctl_metrics *m)
+{
+	prom_single(o, "egressd_flowlog_records_total", "counter", "Flow-log lines written.",
+		    m->flowlog_written);
+	prom_single(o, "egressd_flowlog_dropped_total", "counter",
+		    "Flow-log records lost: a worker's ring to the writer was full.",
+		    m->s.flowlog_dropped);
+	prom_single(o, "egressd_flowlog_suppressed_total", "counter",
+		    "Deny records not made: over flowlog.denied_per_second.",
+		    m->s.flowlog_suppressed);
+	prom_single(o, "egressd_flowlog_unwritten_total", "counter",
+		    "Flow-log records drained but not written: the file could not be opened or "
+		    "written.",
+		    m->flowlog_unwritten);
+}
+
 size_t
 ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 {
@@ -130,5 +151,6 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 		prom_sample(&o, "egressd_reloads_total", ok, 1, m->reloads_ok);
 		prom_sample(&o, "egressd_reloads_total", failed, 1, m->reloads_failed);
 	}
+	prom_flowlog(&o, m);
 	return o.len;
 }

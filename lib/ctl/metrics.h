@@ -23,11 +23,13 @@
 
 /** One scrape's figures: read once, then formatted. */
 struct ctl_metrics {
-	struct dp_stats s;       /**< every worker's, summed */
-	uint64_t flows_active;   /**< flows in the tables now */
-	uint64_t generation;     /**< of the published policy */
-	uint64_t reloads_ok;     /**< reloads published (the first policy is not one) */
-	uint64_t reloads_failed; /**< reloads rejected, the running policy kept */
+	struct dp_stats s;          /**< every worker's, summed */
+	uint64_t flows_active;      /**< flows in the tables now */
+	uint64_t generation;        /**< of the published policy */
+	uint64_t reloads_ok;        /**< reloads published (the first policy is not one) */
+	uint64_t reloads_failed;    /**< reloads rejected, the running policy kept */
+	uint64_t flowlog_written;   /**< flow-log lines written (ctl_flowlog_written()) */
+	uint64_t flowlog_unwritten; /**< drained but not written (ctl_flowlog_unwritten()) */
 };
 
 /** Read the figures of c now. Any thread. */

@@ -41,6 +41,8 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		SUM(busy_pkts)
 		SUM(loop_cycles)
 		SUM(loops)
+		SUM(flowlog_dropped)
+		SUM(flowlog_suppressed)
 #undef SUM
 	}
 }

@@ -368,6 +368,8 @@ dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 	const struct pkt_meta *pm = &b->meta[i];
 	struct rte_mbuf *m = b->m[i];
 
+	if (unlikely(b->w->flowlog != NULL))
+		dp_flowlog_deny(b, i, why);
 	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&

@@ -34,6 +34,10 @@ fill(struct ctl_metrics *m)
 	m->generation = 7;
 	m->reloads_ok = 6;
 	m->reloads_failed = 18446744073709551615ull;
+	m->flowlog_written = 51;
+	m->s.flowlog_dropped = 52;
+	m->s.flowlog_suppressed = 53;
+	m->flowlog_unwritten = 54;
 }
 
 static void
@@ -67,7 +71,22 @@ test_exact_text(void **state)
 		"policy kept (failed).\n"
 		"# TYPE egressd_reloads_total counter\n"
 		"egressd_reloads_total{result=\"ok\"} 6\n"
-		"egressd_reloads_total{result=\"failed\"} 18446744073709551615\n";
+		"egressd_reloads_total{result=\"failed\"} 18446744073709551615\n"
+		"# HELP egressd_flowlog_records_total Flow-log lines written.\n"
+		"# TYPE egressd_flowlog_records_total counter\n"
+		"egressd_flowlog_records_total 51\n"
+		"# HELP egressd_flowlog_dropped_total Flow-log records lost: a worker's ring to the "
+		"writer was full.\n"
+		"# TYPE egressd_flowlog_dropped_total counter\n"
+		"egressd_flowlog_dropped_total 52\n"
+		"# HELP egressd_flowlog_suppressed_total Deny records not made: over "
+		"flowlog.denied_per_second.\n"
+		"# TYPE egressd_flowlog_suppressed_total counter\n"
+		"egressd_flowlog_suppressed_total 53\n"
+		"# HELP egressd_flowlog_unwritten_total Flow-log records drained but not written: the "
+		"file could not be opened or written.\n"
+		"# TYPE egressd_flowlog_unwritten_total counter\n"
+		"egressd_flowlog_unwritten_total 54\n";
 	struct ctl_metrics m;
 	char *want, *got, *p;
 	size_t n, len;

@@ -327,19 +327,81 @@ ctl_flowlog_closest(const struct policy *pol, const struct dp_flowlog_rec *r,
 	return !e->allow && e->closest != POLICY_NO_RULE ? e->reason : "";
 }
 
+/*
+ * The published policy, online as a QSBR reader of the pool: NULL when
+ * every pool id is taken (listings in progress). The flow tables reclaim
+ * deleted flows' slots through the same QSBR variable, so the writer is
+ * online only for such short stretches (copying names, one explain), never
+ * while it formats or writes: a reader held online through a flood of
+ * records holds every deleted flow's slot, and the tables fill.
+ */
+static const struct policy *
+reader_enter(const struct ctl_flowlog *fl, int *slot)
+{
+	struct ctl *c = fl->c;
+
+	*slot = -1;
+	if (c->qsbr == NULL)
+		return dp_policy(c->conf);
+	*slot = ctl_reader_take();
+	if (*slot < 0)
+		return NULL;
+	rte_rcu_qsbr_thread_online(c->qsbr, c->n_workers + (unsigned int)*slot);
+	return dp_policy(c->conf);
+}
+
 static void
-line(struct ctl_flowlog *fl, const struct policy *pol, const struct dp_flowlog_rec *r,
-     const char *sni)
+reader_leave(const struct ctl_flowlog *fl, int slot)
+{
+	if (slot < 0)
+		return;
+	rte_rcu_qsbr_thread_offline(fl->c->qsbr, fl->c->n_workers + (unsigned int)slot);
+	ctl_reader_give(slot);
+}
+
+/* Copy the names of the published policy, if not yet (a short stretch online). */
+static void
+names_refresh(struct ctl_flowlog *fl)
+{
+	const struct policy *pol;
+	int slot;
+
+	pol = reader_enter(fl, &slot);
+	if (pol != NULL)
+		names_take(fl, pol);
+	reader_leave(fl, slot);
+}
+
+/* A deny record's closest, into e; "" when its policy is no longer in force. */
+static const char *
+closest_of(struct ctl_flowlog *fl, const struct dp_flowlog_rec *r, struct policy_explanation *e)
+{
+	const struct policy *pol;
+	const char *s = "";
+	int slot;
+
+	pol = reader_enter(fl, &slot);
+	if (pol != NULL && (pol->generation & FL_GEN_MASK) == r->gen)
+		s = ctl_flowlog_closest(pol, r, e); /* e->reason: a copy, ours */
+	reader_leave(fl, slot);
+	return s;
+}
+
+static void
+line(struct ctl_flowlog *fl, const struct dp_flowlog_rec *r, const char *sni)
 {
 	const struct fl_names *n = names_of(fl, (uint32_t)r->gen);
 	struct ctl_flowlog_text t = { .sni = sni };
 	struct policy_explanation e;
 	size_t len;
 
+	if (n == NULL && r->event != DP_FL_DENY) {
+		/* a generation published since the last copy */
+		names_refresh(fl);
+		n = names_of(fl, (uint32_t)r->gen);
+	}
 	if (r->event == DP_FL_DENY) {
-		t.closest = pol != NULL && (pol->generation & FL_GEN_MASK) == r->gen ?
-				    ctl_flowlog_closest(pol, r, &e) :
-				    "";
+		t.closest = closest_of(fl, r, &e);
 	} else if (n != NULL && r->rule < n->n) {
 		t.rule = n->rule[r->rule];
 		t.source = n->source[r->rule];
@@ -365,7 +427,7 @@ line(struct ctl_flowlog *fl, const struct policy *pol, const struct dp_flowlog_r
  * it: those a burst cut off are in the ring, dequeued right after.
  */
 static void
-drain_ring(struct ctl_flowlog *fl, const struct policy *pol, struct rte_ring *ring)
+drain_ring(struct ctl_flowlog *fl, struct rte_ring *ring)
 {
 	struct dp_flowlog_rec
 		recs[FL_BURST + DP_FLOWLOG_SNI_MAX / sizeof(struct dp_flowlog_rec) + 1];
@@ -394,7 +456,7 @@ drain_ring(struct ctl_flowlog *fl, const struct policy *pol, struct rte_ring *ri
 					       len - DP_FLOWLOG_SNI_INLINE);
 				sni[len] = '\0';
 			}
-			line(fl, pol, r, len > 0 ? sni : NULL);
+			line(fl, r, len > 0 ? sni : NULL);
 			i += extra;
 		}
 	}
@@ -405,9 +467,7 @@ static void
 drain(struct ctl_flowlog *fl)
 {
 	struct ctl *c = fl->c;
-	const struct policy *pol;
 	unsigned int w;
-	int slot = -1;
 
 	if (__atomic_exchange_n(&fl->reopen, 0, __ATOMIC_ACQ_REL)) {
 		file_flush(fl);
@@ -417,22 +477,10 @@ drain(struct ctl_flowlog *fl)
 		fl->next_open_ms = 0;
 	}
 	file_open(fl);
-	if (c->qsbr != NULL) {
-		slot = ctl_reader_take();
-		if (slot >= 0)
-			rte_rcu_qsbr_thread_online(c->qsbr, c->n_workers + (unsigned int)slot);
-	}
-	/* every pool id taken (listings in progress): names from the copies */
-	pol = c->qsbr == NULL || slot >= 0 ? dp_policy(c->conf) : NULL;
-	if (pol != NULL)
-		names_take(fl, pol);
+	names_refresh(fl);
 	for (w = 0; w < c->n_workers && w < DP_MAX_WORKERS; w++)
 		if (c->conf->flowlog[w] != NULL)
-			drain_ring(fl, pol, c->conf->flowlog[w]);
-	if (slot >= 0) {
-		rte_rcu_qsbr_thread_offline(c->qsbr, c->n_workers + (unsigned int)slot);
-		ctl_reader_give(slot);
-	}
+			drain_ring(fl, c->conf->flowlog[w]);
 	file_flush(fl);
 }
 

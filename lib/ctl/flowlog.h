@@ -9,8 +9,9 @@
  *
  * Names: a record names its rule by index and policy generation. The
  * writer reads the published policy as a QSBR reader of the pool
- * (ctl_reader_take(), one drain at a time) and copies the names of each
- * generation it sees, keeping the last two: a record of the generation
+ * (ctl_reader_take()), for short stretches only (the flow tables reclaim
+ * through the same QSBR variable: never while it formats or writes), and
+ * copies the names of each generation it sees, keeping the last two: a record of the generation
  * before a reload is still named after the policy that admitted it is
  * freed. A record whose generation it never saw (two reloads within one
  * drain period) gets null names rather than anything read from a freed

@@ -9,9 +9,14 @@
 #include "test_common.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <rte_ring.h>
 
 #include "api_proto.h"
 #include "flowlog.h"
@@ -216,6 +221,71 @@ test_escaping_and_room(void **state)
 	assert_int_equal(ctl_flowlog_format(line, n + 1, &r, 0, &t), n);
 }
 
+/*
+ * The writer reads the published policy as a QSBR reader, and the flow
+ * tables reclaim slots through the same variable: it must never be online
+ * while it formats and writes (a flood of records kept it online, and no
+ * deleted flow's slot came back: flow_table_full in a SYN storm). Here its
+ * write blocks on a FIFO nobody reads, with a ring full of records: every
+ * reader must be quiescent meanwhile.
+ */
+static void
+test_writer_not_online_while_writing(void **state)
+{
+	struct rte_rcu_qsbr *v = test_qsbr(1 + CTL_TEL_READERS);
+	struct dp_conf conf = { 0 };
+	struct ctl c = { 0 };
+	struct ctl_flowlog *fl;
+	struct dp_flowlog_rec r = tcp_rec(DP_FL_ADMIT);
+	char path[] = "/tmp/egt-flowlog-XXXXXX";
+	char fifo[64], buf[65536];
+	unsigned int i;
+	int fd, n;
+	(void)state;
+
+	for (i = 0; i < CTL_TEL_READERS; i++)
+		assert_int_equal(rte_rcu_qsbr_thread_register(v, 1 + i), 0);
+	conf.flowlog[0] = rte_ring_create_elem("fl_test", sizeof(r), 4096, SOCKET_ID_ANY,
+					       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	assert_non_null(conf.flowlog[0]);
+	for (i = 0; i < 4096; i++) {
+		r.sport = htons((uint16_t)i);
+		assert_int_equal(rte_ring_sp_enqueue_elem(conf.flowlog[0], &r, sizeof(r)), 0);
+	}
+	c.conf = &conf;
+	c.n_workers = 1;
+	c.qsbr = v;
+	assert_non_null(mkdtemp(path));
+	snprintf(fifo, sizeof(fifo), "%s/flows", path);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_flowlog_start(&c, fifo, &fl), 0);
+	/* the pipe fills (64 KiB) and the writer blocks in write() */
+	for (i = 0; i < 100; i++) {
+		usleep(20000);
+		if (ioctl(fd, FIONREAD, &n) == 0 && n >= 65536)
+			break;
+	}
+	assert_true(n >= 65536);
+	usleep(50000);
+	assert_int_equal(rte_rcu_qsbr_check(v, rte_rcu_qsbr_start(v), false), 1);
+	/* let it finish: read everything it writes */
+	fcntl(fd, F_SETFL, 0);
+	while (rte_ring_count(conf.flowlog[0]) > 0 || ctl_flowlog_written() < 4096)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+	while (read(fd, buf, sizeof(buf)) > 0 && ctl_flowlog_written() < 4096)
+		;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	ctl_flowlog_stop(fl);
+	close(fd);
+	unlink(fifo);
+	rmdir(path);
+	rte_ring_free(conf.flowlog[0]);
+	rte_free(v);
+}
+
 int
 main(void)
 {
@@ -224,7 +294,10 @@ main(void)
 		cmocka_unit_test(test_deny),
 		cmocka_unit_test(test_end),
 		cmocka_unit_test(test_escaping_and_room),
+		cmocka_unit_test(test_writer_not_online_while_writing),
 	};
 
+	if (test_eal_init("flowlog") != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

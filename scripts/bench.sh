@@ -68,6 +68,8 @@
 #   --rows LIST   comma-separated subset of est1k,est1m,storm,denied
 #   --out FILE    also write the medians and every sample as TSV
 #   --keep        keep the temporary folder (captures, configs, logs)
+# Environment: BENCH_FLOWLOG=1 runs egressd with its flow log on (flowlog.path
+# in the row's folder), to compare with a run without.
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only
 # ever raised, by what is missing, and lowered by as many on exit (relative,
 # so that other DPDK users reserving pages meanwhile keep theirs); they are
@@ -302,6 +304,10 @@ write_config() {
 	  tcp_liberal: true
 	workers: 1
 	EOF
+	# BENCH_FLOWLOG=1: the flow log on (its file in the row's folder)
+	if [[ "${BENCH_FLOWLOG:-0}" == 1 ]]; then
+		echo "flowlog: { path: $TMP/$row/flows.jsonl }" >>"$TMP/$row/egressd.yaml"
+	fi
 }
 
 # pcap_count FILE: frames in a capture (from its size: fixed 60 B frames

@@ -77,7 +77,8 @@ admit(struct dp_worker *w, struct flow *f, uint64_t now, const char *sni, size_t
 	r[0].u.admit.nat_dst = f->key[FLOW_DIR_IN].src_ip;
 	r[0].u.admit.nat_dport = f->key[FLOW_DIR_IN].src_port;
 	r[0].u.admit.sni_len = (uint8_t)sni_len;
-	memcpy(r[0].u.admit.sni, sni, inl);
+	if (inl > 0) /* sni may be NULL then */
+		memcpy(r[0].u.admit.sni, sni, inl);
 	if (sni_len > inl)
 		memcpy(&r[1], sni + inl, sni_len - inl);
 	push(w, r, 1 + dp_flowlog_sni_extra((unsigned int)sni_len));

@@ -3252,7 +3252,8 @@ fl_seg(bool out, uint16_t sport, uint16_t nat_port, uint8_t flags, const void *p
 	struct rte_mbuf *m = make_tcp(&s);
 	struct rte_tcp_hdr *th = tcp_of(m);
 
-	memcpy(th + 1, payload, len);
+	if (len > 0)
+		memcpy(th + 1, payload, len);
 	th->cksum = 0;
 	th->cksum = rte_ipv4_udptcp_cksum(ip_of(m), th);
 	return m;

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "ctl_private.h"
 #include "flow.h"
+#include "flowlog.h"
 #include "neigh.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -119,6 +120,11 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	o->ratio(ctx, "cycles_per_packet", s.busy_cycles, s.busy_pkts);
 	/* the worker's whole loop (RX/TX, idle polls, sweep) per packet */
 	o->ratio(ctx, "cycles_per_packet_loop", s.loop_cycles, s.busy_pkts);
+	/* the flow log's (doc/operations.md, Flow logs): zeros when it is off */
+	o->u64(ctx, "flowlog_records", ctl_flowlog_written());
+	o->u64(ctx, "flowlog_dropped", s.flowlog_dropped);
+	o->u64(ctx, "flowlog_suppressed", s.flowlog_suppressed);
+	o->u64(ctx, "flowlog_unwritten", ctl_flowlog_unwritten());
 	if (c->dns != NULL) {
 		/* not the cache itself: a reload may reallocate it under a
 		 * telemetry thread (dns.h: the control thread's alone); the

@@ -7,6 +7,7 @@
 # findings (tests/fuzz/crashes/<target>-*).
 #
 #   pkt       pkt_parse() on arbitrary bytes
+#   sni       pkt_tls_sni() (the flow log's SNI) on arbitrary payloads
 #   pipeline  bursts of frames through the workers' poll loops (dp_process(),
 #             hand-offs, dp_sweep(); QSBR), invariants after every burst,
 #             state kept across inputs
@@ -40,7 +41,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-ALL_TARGETS=(pkt pipeline yaml config istio)
+ALL_TARGETS=(pkt sni pipeline yaml config istio)
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 OUT=${FUZZ_OUT:-fuzz-out}
 SECS=60
@@ -145,6 +146,7 @@ build() {
 target_args() {
 	case "$1" in
 	pkt) echo "-max_len=1600" ;;
+	sni) echo "-max_len=1600" ;;
 	pipeline) echo "-max_len=16384" ;; # INPUT_MAX of fuzz_pipeline.c
 	yaml) echo "-max_len=8192 -dict=tests/fuzz/yaml.dict" ;;
 	config) echo "-max_len=8192 -dict=tests/fuzz/config.dict" ;;

@@ -30,6 +30,8 @@ PACKAGES=(
 	debhelper lintian
 	# curl, promtool: test_metrics
 	curl prometheus
+	# OpenSSL's own ClientHellos: test_sni; a TLS client and server: test_flowlog
+	libssl-dev openssl
 	python3
 	# clang with libFuzzer and the sanitizers (clang only recommends the
 	# runtime): test_fuzz_smoke; clang-format: lint (advisory)

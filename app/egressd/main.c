@@ -40,6 +40,7 @@
 #include "dp.h"
 #include "flow.h"
 #include "log.h"
+#include "flowlog.h"
 #include "metrics.h"
 #include "nat.h"
 #include "neigh.h"
@@ -66,12 +67,15 @@ struct options {
 
 static volatile sig_atomic_t got_stop;
 static volatile sig_atomic_t got_hup;
+static volatile sig_atomic_t got_usr1; /* reopen the flow log (logrotate) */
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
 	else
 		got_stop = 1;
 }
@@ -326,6 +330,7 @@ struct appliance {
 	struct policy *first; /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
 	struct ctl_metrics_server *metrics; /* GET /metrics; NULL: off */
+	struct ctl_flowlog *flowlog;        /* the flow log's writer; NULL: off */
 };
 
 /* GET /metrics when metrics.listen is set; an address that cannot be bound stops the start. */
@@ -530,6 +535,15 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->first = NULL;
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		EGRESS_LOG(WARNING, "telemetry commands not registered");
+	/* the workers' rings exist (dp_worker_create()); they run later */
+	if (cfg->flowlog_path != NULL) {
+		rc = ctl_flowlog_start(&a->ctl, cfg->flowlog_path, &a->flowlog);
+		if (rc != 0) {
+			EGRESS_LOG(ERR, "flow log: cannot start its writer: %s", strerror(-rc));
+			return rc;
+		}
+		EGRESS_LOG(INFO, "flow log to %s", cfg->flowlog_path);
+	}
 	return start_metrics(a);
 }
 
@@ -544,6 +558,9 @@ teardown(struct appliance *a)
 	a->metrics = NULL;
 	ctl_api_stop();
 	ctl_telemetry_close();
+	/* the workers stopped: their rings are drained and written out */
+	ctl_flowlog_stop(a->flowlog);
+	a->flowlog = NULL;
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {
 			rte_eth_dev_stop(a->conf.port[p].port_id);
@@ -628,6 +645,10 @@ run(struct appliance *a, const struct options *o)
 			service_reloading();
 			hup_ticket = ctl_request_reload(&a->ctl, CTL_RELOAD_SIGHUP);
 			hup_pending = true;
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			ctl_flowlog_reopen(a->flowlog);
 		}
 		ctl_poll(&a->ctl, mono_ms());
 		if (hup_pending && ctl_reload_served(&a->ctl, hup_ticket)) {
@@ -732,6 +753,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
 	/* a peer of the API socket or /metrics that hangs up is an EPIPE to
 	 * handle where it happens, never a reason to die */
 	signal(SIGPIPE, SIG_IGN);

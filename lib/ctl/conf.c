@@ -33,6 +33,10 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 		cfg->per_source_new_per_second ?
 			(cfg->per_source_new_per_second + cfg->workers - 1) / cfg->workers :
 			0;
+	/* flowlog.denied_per_second is the appliance's: split, rounded up */
+	conf->flowlog_ring_size = cfg->flowlog_path != NULL ? cfg->flowlog_ring : 0;
+	conf->flowlog_deny_rate =
+		(cfg->flowlog_denied_per_second + cfg->workers - 1) / cfg->workers;
 	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
 	if (conf->embryonic_max == 0)
 		conf->embryonic_max = 1;

@@ -15,6 +15,7 @@
 
 #include "ctl_nat.h"
 #include "ctl_private.h"
+#include "flowlog.h"
 #include "metrics.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -110,6 +111,8 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	m->reloads_ok = LOAD(c->reloads);
 	m->reloads_failed = LOAD(c->reload_failures);
 	ctl_nat_read(c, &m->nat);
+	m->flowlog_written = ctl_flowlog_written();
+	m->flowlog_unwritten = ctl_flowlog_unwritten();
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -189,6 +192,24 @@ prom_single(struct prom_out *o, const char *name, const char *type, const char *
 {
 	prom_family(o, name, type, help);
 	prom_sample(o, name, NULL, 0, value);
+}
+
+/* The flow log's (doc/operations.md "Flow logs"): zeros when it is off. */
+static void
+prom_flowlog(struct prom_out *o, const struct ctl_metrics *m)
+{
+	prom_single(o, "egressd_flowlog_records_total", "counter", "Flow-log lines written.",
+		    m->flowlog_written);
+	prom_single(o, "egressd_flowlog_dropped_total", "counter",
+		    "Flow-log records lost: a worker's ring to the writer was full.",
+		    m->s.flowlog_dropped);
+	prom_single(o, "egressd_flowlog_suppressed_total", "counter",
+		    "Deny records not made: over flowlog.denied_per_second.",
+		    m->s.flowlog_suppressed);
+	prom_single(o, "egressd_flowlog_unwritten_total", "counter",
+		    "Flow-log records drained but not written: the file could not be opened or "
+		    "written.",
+		    m->flowlog_unwritten);
 }
 
 /* A per-port family: rx and tx of each port, frames or bytes. */
@@ -351,6 +372,7 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 	prom_single(&o, "egressd_denied_no_address_total", "counter",
 		    "New flows denied to an address no ServiceEntry lists (no near miss).",
 		    m->s.denied_no_address);
+	prom_flowlog(&o, m);
 	nat_families(&o, m);
 	format_rules(&o, m);
 	return o.len;

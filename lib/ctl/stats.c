@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "ctl_private.h"
 #include "flow.h"
+#include "flowlog.h"
 #include "neigh.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -43,6 +44,8 @@ ctl_stats_sum(const struct ctl *c, struct dp_stats *sum)
 		SUM(busy_pkts)
 		SUM(loop_cycles)
 		SUM(loops)
+		SUM(flowlog_dropped)
+		SUM(flowlog_suppressed)
 #undef SUM
 	}
 }
@@ -125,6 +128,11 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	 * frames that reached another worker than their flow's: 0 with "rss" */
 	o->str(ctx, "nat_port_choice", c->conf->rss != NULL ? "rss" : "share");
 	o->ratio(ctx, "handed_off_percent", 100 * s.handed_off, s.port[DP_OUTSIDE].rx);
+	/* the flow log's (doc/operations.md, Flow logs): zeros when it is off */
+	o->u64(ctx, "flowlog_records", ctl_flowlog_written());
+	o->u64(ctx, "flowlog_dropped", s.flowlog_dropped);
+	o->u64(ctx, "flowlog_suppressed", s.flowlog_suppressed);
+	o->u64(ctx, "flowlog_unwritten", ctl_flowlog_unwritten());
 	if (c->dns != NULL) {
 		/* not the cache itself: a reload may reallocate it under a
 		 * telemetry thread (dns.h: the control thread's alone); the

@@ -71,12 +71,14 @@ source_put(struct dp_worker *w, uint32_t ip, bool refund)
 }
 
 void
-dp_flow_remove(struct dp_worker *w, struct flow *f)
+dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why)
 {
 	const struct policy *pol = dp_policy(w->conf);
 
 	if (!f->in_use)
 		return; /* ended already: nothing of it is counted any more */
+	if (w->flowlog != NULL)
+		dp_flowlog_end(w, f, why);
 	/* counted in the policy that admitted or last re-checked it, if current */
 	if (f->policy_gen == pol->generation)
 		flow_account(w, dp_counters(w->conf, pol->generation), pol, f, -1);
@@ -105,7 +107,7 @@ embryonic_evict(struct dp_worker *w)
 		struct flow *f = flow_table_at(w->flows, (uint32_t)(e >> 32));
 
 		if (f != NULL && f->in_use && f->embryonic && f->serial == (uint32_t)e) {
-			dp_flow_remove(w, f);
+			dp_flow_remove(w, f, DP_END_EVICTED);
 			w->stats.embryonic_evicted++;
 			return true;
 		}
@@ -124,7 +126,7 @@ embryonic_push(struct dp_worker *w, struct flow *f)
 		struct flow *old = flow_table_at(w->flows, (uint32_t)(e >> 32));
 
 		if (old != NULL && old->in_use && old->embryonic && old->serial == (uint32_t)e) {
-			dp_flow_remove(w, old);
+			dp_flow_remove(w, old, DP_END_EVICTED);
 			w->stats.embryonic_evicted++;
 		}
 	}
@@ -349,6 +351,7 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	f->nat_counted = nat_dests_add(w->dests, &in) == 0;
 	if (bound > 0)
 		w->stats.nat_spilled++;
+	dp_flow_ext(w->flows, f)->created_ms = (uint32_t)b->now;
 	flow_account(w, b->cnt, b->pol, f, +1);
 	if (k->proto != IPPROTO_TCP) {
 		/* TCP becomes embryonic with its SYN (forward()), UDP until a reply */
@@ -456,7 +459,7 @@ dp_flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out, uint64_t
 	w->stats.flows_revoked++;
 	if (conf->on_revoke != EGRESS_REVOKE_RESET || o->proto != IPPROTO_TCP || out == NULL ||
 	    f->state == FLOW_S_CLOSED) {
-		dp_flow_remove(w, f);
+		dp_flow_remove(w, f, DP_END_REVOKED);
 		return 0;
 	}
 	/* d: the direction whose receiver gets the RST */
@@ -503,7 +506,7 @@ dp_flow_revoke(struct dp_worker *w, struct flow *f, struct dp_out *out, uint64_t
 		w->stats.rst_sent++;
 		n++;
 	}
-	dp_flow_remove(w, f);
+	dp_flow_remove(w, f, DP_END_REVOKED);
 	return n;
 }
 
@@ -528,7 +531,7 @@ dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rul
 	if (!binding_allowed(b->pol, f, *rule, &target)) {
 		/* its connection was over: counted as the sweep would have */
 		w->stats.flows_expired++;
-		dp_flow_remove(w, f);
+		dp_flow_remove(w, f, DP_END_BY_STATE);
 		return REOPEN_NEW;
 	}
 	if (!source_reopen(w, f->key[FLOW_DIR_OUT].src_ip, b->now)) {
@@ -541,6 +544,7 @@ dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, uint32_t *rul
 	}
 	flow_rebind_rule(b->w, b->cnt, b->pol, f, *rule, target);
 	rule_flow_count(w, b->cnt, *rule);
+	dp_flowlog_restart(w, f, b->now); /* the old connection's end record */
 	f->quarantine = 0;
 	f->serial = w->serial++;
 	memset(dp_flow_tcp(w->flows, f), 0, 2 * sizeof(struct flow_tcp));

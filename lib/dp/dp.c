@@ -328,6 +328,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		}
 		rewrite_l3l4(frame, pm, o->dst_ip, o->dst_port, o->src_ip, o->src_port);
 	}
+	flow_forwarded(b, f, dir, pm, frame);
 	set_l2(frame, mac, opc->mac);
 	dp_emit(b, out_port, m);
 	rule_traffic_count(b, f, dir, m);
@@ -472,6 +473,7 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.cnt = dp_counters(w->conf, b.pol->generation);
 	b.in = in;
 	b.now = now_ms;
+	w->now = now_ms;
 	b.out = out;
 	b.emitted = 0;
 	b.n = 0;

@@ -32,6 +32,7 @@
 #ifndef EGRESS_DP_H
 #define EGRESS_DP_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -173,7 +174,102 @@ struct dp_conf {
 	struct rte_ring *handoff[DP_MAX_WORKERS]; /**< any worker -> owner: outside
 						       frames of flows it owns (MP/SC);
 						       NULL with one worker */
+	uint32_t flowlog_ring_size;               /**< records per worker's flow-log ring;
+						       0: flow logs off */
+	uint32_t flowlog_deny_rate;               /**< deny records per second per worker
+						       (flowlog.denied_per_second / workers,
+						       rounded up); 0: none */
+	struct rte_ring *flowlog[DP_MAX_WORKERS]; /**< worker w -> the flow-log writer
+						       (SP/SC, struct dp_flowlog_rec);
+						       dp_worker_create() makes it */
 };
+
+/*
+ * The flow log (doc/operations.md "Flow logs"). A worker hands each record
+ * to the control side's writer (lib/ctl/flowlog.c) through its own SP/SC
+ * ring of 64-byte elements: no lock, no syscall; a full ring loses the
+ * record and counts it (dp_stats.flowlog_dropped).
+ */
+enum dp_flowlog_event {
+	DP_FL_ADMIT = 1, /**< a flow admitted (u.admit) */
+	DP_FL_DENY,      /**< a new flow denied (u.deny) */
+	DP_FL_END,       /**< an admitted flow ended (u.end) */
+};
+
+/** Why an admitted flow ended: the end record's end_reason. */
+/* clang-format off: one row per entry, aligned by hand */
+#define DP_END_REASONS(X)                                                                          \
+	X(FIN, "fin")         /* both FINs seen (TIME_WAIT), then aged out or reopened */          \
+	X(RST, "rst")         /* a RST closed it */                                                \
+	X(TIMEOUT, "timeout") /* idle past its state's timeout */                                  \
+	X(REVOKED, "revoked") /* a published policy no longer allows it */                         \
+	X(EVICTED, "evicted") /* ended for a new flow (embryonic cap) */
+/* clang-format on */
+enum dp_end_reason {
+#define DP_END_ENUM(name, str) DP_END_##name,
+	DP_END_REASONS(DP_END_ENUM)
+#undef DP_END_ENUM
+	DP_END_MAX,
+	DP_END_BY_STATE = DP_END_MAX, /**< dp_flow_remove(): fin, rst or timeout by its state */
+};
+
+/** The end reason's name in the flow log; "invalid" out of range. */
+const char *dp_end_reason_name(unsigned int why);
+
+#define DP_FLOWLOG_SNI_INLINE 24  /**< SNI bytes in the admit record itself */
+#define DP_FLOWLOG_SNI_MAX    255 /**< longest SNI logged (a DNS name is at most 253) */
+
+/**
+ * One flow-log record, one ring element. Addresses and ports in network
+ * order; time_ms is the worker's ms clock (TSC, dp_worker_main()), which
+ * the writer turns into wall time. The rule is named by index in the
+ * policy of generation gen (its low 24 bits; the writer keeps the names of
+ * the generations it saw). An admit whose SNI is longer than
+ * DP_FLOWLOG_SNI_INLINE is followed by dp_flowlog_sni_extra() elements
+ * of 64 bytes of it each (no header), enqueued together with it (all or
+ * none), so the writer finds them in the ring right behind it.
+ */
+struct dp_flowlog_rec {
+	uint64_t time_ms : 40; /**< admit, end: the flow's creation; deny: now */
+	uint64_t gen : 24;     /**< policy generation (low 24 bits) */
+	uint32_t src, dst;     /**< the client's 5-tuple */
+	uint32_t nat_src;      /**< admit, end: NAT address */
+	uint32_t rule;         /**< admit, end: rule index; POLICY_NO_RULE: none */
+	uint16_t sport, dport;
+	uint16_t nat_sport;
+	uint8_t event; /**< enum dp_flowlog_event */
+	uint8_t proto; /**< IPPROTO_TCP, IPPROTO_UDP */
+	union {
+		struct {
+			uint64_t bytes[2];   /**< [enum flow_dir]: L3 bytes forwarded */
+			uint32_t packets[2]; /**< [enum flow_dir]: frames forwarded */
+			uint32_t duration_ms;
+			uint8_t reason; /**< enum dp_end_reason */
+		} end;
+		struct {
+			uint32_t nat_dst; /**< where the flow goes (after DNAT) */
+			uint16_t nat_dport;
+			uint8_t sni_len; /**< 0: none */
+			uint8_t pad;
+			char sni[DP_FLOWLOG_SNI_INLINE]; /**< its first bytes, no NUL */
+		} admit;
+		struct {
+			uint32_t suppressed; /**< deny records skipped just before it */
+			uint8_t reason;      /**< enum egress_drop */
+		} deny;
+	} u;
+};
+static_assert(sizeof(struct dp_flowlog_rec) == 64, "a flow-log record is one cache line");
+
+/** Ring elements of SNI that follow an admit record of sni_len bytes. */
+static inline unsigned int
+dp_flowlog_sni_extra(unsigned int sni_len)
+{
+	return sni_len <= DP_FLOWLOG_SNI_INLINE ?
+		       0 :
+		       (sni_len - DP_FLOWLOG_SNI_INLINE + sizeof(struct dp_flowlog_rec) - 1) /
+			       sizeof(struct dp_flowlog_rec);
+}
 
 struct dp_port_stats {
 	uint64_t rx;       /**< frames received */
@@ -215,6 +311,8 @@ struct dp_stats {
 	uint64_t loop_cycles; /**< TSC of the whole poll loop, idle polls
 				        included (wall time of the worker) */
 	uint64_t loops;
+	uint64_t flowlog_dropped;    /**< flow-log records lost to a full ring */
+	uint64_t flowlog_suppressed; /**< deny records over flowlog.denied_per_second */
 };
 
 /**

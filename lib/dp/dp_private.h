@@ -81,6 +81,11 @@ struct dp_worker {
 	uint64_t reclaim_ms;      /**< last on-demand reclaim of a full table */
 	uint64_t last_rx_ms;      /**< last time any RX queue had a frame */
 	volatile bool quit;       /**< set by the control thread */
+	uint64_t now;             /**< ms: the time of the dp_process() or dp_expire()
+				       call running (dp_flow_remove()'s end records) */
+	struct rte_ring *flowlog; /**< its flow-log ring (conf->flowlog[id]); NULL: off */
+	struct dp_bucket fl_deny; /**< deny records: conf->flowlog_deny_rate per second */
+	uint32_t fl_suppressed;   /**< deny records skipped since the last one made */
 	struct dp_stats stats __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -334,8 +339,9 @@ void dp_handoff(struct dp_burst *b, struct rte_mbuf *m, unsigned int owner);
  * NULL with *why, EGRESS_DROP_MAX when the 5-tuple exists already */
 struct flow *dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule,
 			    enum egress_drop *why);
-/* admit.c: end a flow, giving back what it counted against */
-void dp_flow_remove(struct dp_worker *w, struct flow *f);
+/* admit.c: end a flow, giving back what it counted against; why (enum
+ * dp_end_reason, or DP_END_BY_STATE) goes to its flow-log end record */
+void dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why);
 /* admit.c: still allowed, to the same destination, by pol? */
 bool dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f);
 /* admit.c: end a flow pol no longer allows (RSTs per on_revoke to out);
@@ -357,5 +363,33 @@ void dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta
 void dp_handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu);
 void dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
+
+/* flowlog.c: the flow log's records (struct dp_flowlog_rec), made only when
+ * w->flowlog is set */
+void dp_flowlog_first(struct dp_worker *w, struct flow *f, uint8_t dir, const struct pkt_meta *pm,
+		      const uint8_t *frame, uint64_t now);
+void dp_flowlog_end(struct dp_worker *w, struct flow *f, unsigned int why);
+void dp_flowlog_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
+/* the flow starts a new connection (a reopened 5-tuple) at now */
+void dp_flowlog_restart(struct dp_worker *w, struct flow *f, uint64_t now);
+
+/*
+ * A frame of flow f forwarded in dir: counted in the flow's extension (the
+ * line its TCP tracking is in), for the end record; and, with flow logs on,
+ * the admit record of a flow that has none yet, at its first payload (TCP)
+ * or frame (UDP). The one call forward() makes for the flow log.
+ */
+static inline void
+flow_forwarded(struct dp_burst *b, struct flow *f, uint8_t dir, const struct pkt_meta *pm,
+	       const uint8_t *frame)
+{
+	struct dp_flow_ext *x = dp_flow_ext(b->w->flows, f);
+
+	x->packets[dir]++;
+	x->bytes[dir] += pm->ip_len;
+	if (unlikely(b->w->flowlog != NULL) && !(x->logged & DP_FLOWLOG_ADMITTED) &&
+	    (pm->proto != IPPROTO_TCP || pm->ip_len > pm->l3_len + pm->l4_len))
+		dp_flowlog_first(b->w, f, dir, pm, frame, b->now);
+}
 
 #endif

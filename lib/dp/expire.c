@@ -42,13 +42,16 @@ dp_flow_age_out(struct dp_worker *w, struct flow *f, uint64_t now)
 {
 	if (f->key[FLOW_DIR_OUT].proto == IPPROTO_TCP && !f->quarantine &&
 	    f->state != FLOW_S_TIME_WAIT && f->state != FLOW_S_CLOSED) {
+		/* the connection is over: logged now, not when the port is let go */
+		if (w->flowlog != NULL)
+			dp_flowlog_end(w, f, DP_END_TIMEOUT);
 		f->quarantine = 1;
 		flow_set_state(w, f, FLOW_S_TIME_WAIT);
 		f->last_seen = (uint32_t)now;
 		return false;
 	}
 	w->stats.flows_expired++;
-	dp_flow_remove(w, f);
+	dp_flow_remove(w, f, DP_END_BY_STATE);
 	return true;
 }
 
@@ -59,6 +62,7 @@ dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget, struct dp_o
 	uint32_t cap = flow_table_capacity(w->flows);
 	unsigned int deleted = 0;
 
+	w->now = now_ms;
 	while (budget-- > 0) {
 		struct flow *f;
 

@@ -388,6 +388,8 @@ dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 
 	if (why == EGRESS_DROP_POLICY_DENIED)
 		count_near_miss(b, i);
+	if (unlikely(b->w->flowlog != NULL))
+		dp_flowlog_deny(b, i, why);
 	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&

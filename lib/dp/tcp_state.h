@@ -53,8 +53,30 @@ struct flow_tcp {
 	uint8_t pad;
 };
 static_assert(sizeof(struct flow_tcp) == 16, "two directions: half a cache line per flow");
-static_assert(2 * sizeof(struct flow_tcp) <= FLOW_EXT_SIZE,
-	      "both directions in a flow's extension");
+
+/**
+ * What the data path keeps beside each flow (the flow table's extension,
+ * one cache line): TCP tracking, and the counts of the flow log's end
+ * record, which forward() updates in the same line it tracks TCP in.
+ */
+struct dp_flow_ext {
+	struct flow_tcp tcp[2]; /**< [enum flow_dir] */
+	uint64_t bytes[2];      /**< [enum flow_dir]: L3 bytes (IPv4 total length) forwarded */
+	uint32_t packets[2];    /**< [enum flow_dir]: frames forwarded */
+	uint32_t created_ms;    /**< creation (or reopening), low 32 bits of the ms clock */
+	uint8_t logged;         /**< DP_FLOWLOG_* records written for it */
+	uint8_t pad[3];
+};
+static_assert(sizeof(struct dp_flow_ext) == FLOW_EXT_SIZE, "a flow's extension is one cache line");
+#define DP_FLOWLOG_ADMITTED 1 /**< its admit record was made (or lost) */
+#define DP_FLOWLOG_ENDED    2 /**< its end record was made (or lost) */
+
+/** A flow's extension. */
+static inline struct dp_flow_ext *
+dp_flow_ext(const struct flow_table *ft, const struct flow *f)
+{
+	return (struct dp_flow_ext *)flow_table_ext(ft, f);
+}
 
 /** A flow's TCP window tracking, [enum flow_dir]. */
 static inline struct flow_tcp *

@@ -101,6 +101,30 @@ worker_alloc_aux(struct dp_worker *w, uint32_t max_flows, int socket)
 	return 0;
 }
 
+/*
+ * With flow logs on, the worker's ring to the writer: SP/SC (one worker
+ * enqueues, one writer dequeues), exactly conf->flowlog_ring_size records.
+ */
+static int
+worker_flowlog_ring(struct dp_worker *w, int socket)
+{
+	struct dp_conf *conf = (struct dp_conf *)(uintptr_t)w->conf;
+	char name[RTE_RING_NAMESIZE];
+
+	if (conf->flowlog_ring_size == 0)
+		return 0;
+	dp_name(name, sizeof(name), "fl", w->id);
+	w->flowlog =
+		rte_ring_create_elem(name, sizeof(struct dp_flowlog_rec), conf->flowlog_ring_size,
+				     socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (w->flowlog == NULL)
+		return -ENOMEM;
+	/* full at the start (struct dp_bucket) */
+	w->fl_deny.tokens = conf->flowlog_deny_rate;
+	conf->flowlog[w->id] = w->flowlog;
+	return 0;
+}
+
 struct dp_worker *
 dp_worker_create(const struct dp_worker_params *p)
 {
@@ -180,6 +204,9 @@ dp_worker_create(const struct dp_worker_params *p)
 			goto fail;
 		}
 	}
+	err = worker_flowlog_ring(w, p->socket_id);
+	if (err != 0)
+		goto fail;
 	return w;
 fail:
 	dp_worker_free(w);
@@ -204,6 +231,11 @@ dp_worker_free(struct dp_worker *w)
 			rte_pktmbuf_free(m);
 		rte_ring_free(r);
 		conf->handoff[w->id] = NULL;
+	}
+	if (w->flowlog != NULL) {
+		/* the writer drained it (lib/ctl stops it first) */
+		rte_ring_free(w->flowlog);
+		conf->flowlog[w->id] = NULL;
 	}
 	if (w->qsbr != NULL && w->flows != NULL)
 		rte_rcu_qsbr_thread_unregister(w->qsbr, w->id);

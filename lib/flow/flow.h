@@ -59,9 +59,11 @@ static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache 
 
 /**
  * Bytes of state the owner keeps beside each flow, in a parallel array (the
- * data path's TCP tracking): zero when the flow is added, opaque to the table.
+ * data path's TCP tracking and per-flow counters): zero when the flow is
+ * added, opaque to the table. One cache line: the array is cache aligned,
+ * so a flow's extension is exactly one line.
  */
-#define FLOW_EXT_SIZE 32
+#define FLOW_EXT_SIZE 64
 
 /** ms since the flow's last refresh, now being the full ms clock (wraps safely). */
 static inline uint32_t
@@ -170,7 +172,7 @@ flow_table_index(const struct flow_table *ft, const struct flow *f)
 	return (uint32_t)(f - ft->flows);
 }
 
-/** The flow's extension: FLOW_EXT_SIZE bytes, cache-line aligned in pairs. */
+/** The flow's extension: FLOW_EXT_SIZE bytes, one cache line. */
 static inline void *
 flow_table_ext(const struct flow_table *ft, const struct flow *f)
 {

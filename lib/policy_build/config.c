@@ -22,21 +22,27 @@
 
 #include "config_private.h"
 
-#define CFG_DEFAULT_FLOWS_MAX   1048576u
-#define CFG_FLOWS_MIN           1024u
-#define CFG_FLOWS_LIMIT         16777216u
-#define CFG_DEFAULT_ESTABLISHED (7440ull * 1000) /* RFC 5382 REQ-5: 2 h 4 min */
-#define CFG_DEFAULT_TRANSITORY  (240ull * 1000)  /* RFC 5382 REQ-5: 4 min */
-#define CFG_DEFAULT_TIME_WAIT   (120ull * 1000)  /* 2 MSL */
-#define CFG_WORKERS_MAX         128
-#define CFG_NEW_PER_SECOND_MAX  100000000u
-#define CFG_LABEL_NAME_MAX      63
-#define CFG_LABEL_PREFIX_MAX    253
-#define CFG_QUOTE_MAX           64 /* bytes of a value in a message */
+#define CFG_DEFAULT_FLOWS_MAX    1048576u
+#define CFG_FLOWS_MIN            1024u
+#define CFG_FLOWS_LIMIT          16777216u
+#define CFG_DEFAULT_ESTABLISHED  (7440ull * 1000) /* RFC 5382 REQ-5: 2 h 4 min */
+#define CFG_DEFAULT_TRANSITORY   (240ull * 1000)  /* RFC 5382 REQ-5: 4 min */
+#define CFG_DEFAULT_TIME_WAIT    (120ull * 1000)  /* 2 MSL */
+#define CFG_WORKERS_MAX          128
+#define CFG_NEW_PER_SECOND_MAX   100000000u
+#define CFG_LABEL_NAME_MAX       63
+#define CFG_LABEL_PREFIX_MAX     253
+#define CFG_QUOTE_MAX            64 /* bytes of a value in a message */
+#define CFG_FLOWLOG_RATE_DEFAULT 100
+#define CFG_FLOWLOG_RATE_MAX     1000000
+#define CFG_FLOWLOG_RING_DEFAULT 65536 /* per worker: 4 MiB, seconds of a flood */
+#define CFG_FLOWLOG_RING_MIN     16
+#define CFG_FLOWLOG_RING_MAX     (1u << 24)
 
-static const char *const top_keys[] = { "ports",   "nat",     "policy", "flows",
-					"workers", "metrics", "api",    NULL };
+static const char *const top_keys[] = { "ports",   "nat", "policy",  "flows", "workers",
+					"metrics", "api", "flowlog", NULL };
 static const char *const api_keys[] = { "socket", NULL };
+static const char *const flowlog_keys[] = { "path", "denied_per_second", "ring", NULL };
 static const char *const policy_keys[] = {
 	"outbound",  "deny",           "on_revoke",         "sources", "labels",
 	"namespace", "root_namespace", "default_export_to", NULL,
@@ -579,6 +585,40 @@ parse_api(struct cfg_ctx *c, const struct ynode *root)
 	yr_pop(&c->r, mark);
 }
 
+/*
+ * flowlog: { path: PATH, denied_per_second: N, ring: N }: the flow log
+ * (doc/operations.md "Flow logs"). Absent: no flow log.
+ */
+static void
+parse_flowlog(struct cfg_ctx *c, const struct ynode *root)
+{
+	size_t mark, m2;
+	const struct ynode *fl = cfg_section(c, root, "flowlog", flowlog_keys, &mark);
+	const struct ynode *v;
+	uint64_t x;
+
+	if (fl == NULL)
+		return;
+	v = cfg_need(c, fl, "path");
+	if (v != NULL) {
+		m2 = yr_key(&c->r, "path");
+		if (yr_scalar(&c->r, v, "a path") != NULL) {
+			if (v->str[0] != '/' || strlen(v->str) != v->len)
+				yr_err(&c->r, v, "want an absolute path, got %s",
+				       yr_quote_node(&c->r, v));
+			else
+				cfg_strdup(c, v->str, &c->cfg->flowlog_path);
+		}
+		yr_pop(&c->r, m2);
+	}
+	if (yr_get_uint(&c->r, fl, "denied_per_second", 0, CFG_FLOWLOG_RATE_MAX, NULL, &x) != NULL)
+		c->cfg->flowlog_denied_per_second = (uint32_t)x;
+	if (yr_get_uint(&c->r, fl, "ring", CFG_FLOWLOG_RING_MIN, CFG_FLOWLOG_RING_MAX, NULL, &x) !=
+	    NULL)
+		c->cfg->flowlog_ring = (uint32_t)x;
+	yr_pop(&c->r, mark);
+}
+
 static void
 set_defaults(struct egress_config *cfg)
 {
@@ -598,6 +638,8 @@ set_defaults(struct egress_config *cfg)
 	cfg->timeout_transitory_ms = CFG_DEFAULT_TRANSITORY;
 	cfg->timeout_time_wait_ms = CFG_DEFAULT_TIME_WAIT;
 	cfg->workers = 1;
+	cfg->flowlog_denied_per_second = CFG_FLOWLOG_RATE_DEFAULT;
+	cfg->flowlog_ring = CFG_FLOWLOG_RING_DEFAULT;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", EGRESS_API_SOCKET_DEFAULT);
 }
 
@@ -620,6 +662,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 	parse_policy(c, root);
 	parse_flows(c, root);
 	parse_api(c, root);
+	parse_flowlog(c, root);
 	if (yr_get_uint(&c->r, root, "workers", 1, CFG_WORKERS_MAX, NULL, &x) != NULL)
 		cfg->workers = (unsigned int)x;
 	cfg_parse_metrics(c, root);
@@ -720,6 +763,7 @@ egress_config_free(struct egress_config *cfg)
 			free(cfg->default_export_to[k].v[i]);
 	free(cfg->ns);
 	free(cfg->root_namespace);
+	free(cfg->flowlog_path);
 	free(cfg->path);
 	free(cfg->dir);
 	memset(cfg, 0, sizeof(*cfg));

@@ -109,6 +109,10 @@ struct egress_config {
 	struct egress_listen metrics; /**< metrics.listen: GET /metrics; default off */
 	/** api.socket: egressctl's UNIX socket (doc/api.md) */
 	char api_socket[EGRESS_API_SOCKET_MAX];
+	/** flowlog.path: the flow log (JSON lines); NULL: no flow log */
+	char *flowlog_path;
+	uint32_t flowlog_denied_per_second; /**< default 100; 0: no deny records */
+	uint32_t flowlog_ring;              /**< records per worker's ring, default 65536 */
 };
 
 /** The appliance's namespace (policy.namespace); cfg may be NULL. */

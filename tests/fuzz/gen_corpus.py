@@ -478,6 +478,24 @@ def scenarios():
     return sc
 
 
+def client_hello(name, before=0, version=0x0303):
+    """A TLS ClientHello record (RFC 8446 4.1.2) naming `name` (SNI, RFC 6066)."""
+    def u16(v):
+        return struct.pack(">H", v)
+    exts = b""
+    if before:
+        exts += u16(21) + u16(before) + bytes(before)      # padding
+    if name is not None:
+        n = name.encode()
+        entry = b"\x00" + u16(len(n)) + n
+        exts += u16(0) + u16(len(entry) + 2) + u16(len(entry)) + entry
+    exts += u16(43) + u16(3) + b"\x02\x03\x04"         # supported_versions
+    body = (u16(version) + bytes(range(32)) + b"\x20" + bytes(32) + u16(4) +
+            b"\x13\x01\xc0\x2f" + b"\x01\x00" + u16(len(exts)) + exts)
+    hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
+    return b"\x16\x03\x01" + u16(len(hs)) + hs
+
+
 def write(target, name, data):
     d = os.path.join(OUT, target)
     os.makedirs(d, exist_ok=True)
@@ -532,6 +550,11 @@ def main():
     f = frames()
     for name, data in f.items():
         write("pkt", name, data)
+    for name, data in (("hello", client_hello("test.example")),
+                       ("hello-padded", client_hello("redis.memorystore.example.com", 200)),
+                       ("hello-no-sni", client_hello(None, 16)),
+                       ("hello-split", client_hello("test.example", 100)[:120])):
+        write("sni", name, data)
     for name, hdr in PIPELINE.items():
         write("pipeline", name, convert_v1(bytes(hdr) + f[name]))
     for fname, name, hdr in PIPELINE_EXTRA:

@@ -121,6 +121,8 @@ want["egressd_flows_revoked_total"] = st["flows_revoked"]
 want["egressd_policy_generation"] = st["policy_generation"]
 want['egressd_reloads_total{result="ok"}'] = st["reloads"]
 want['egressd_reloads_total{result="failed"}'] = st["reload_failures"]
+for k in ("records", "dropped", "suppressed", "unwritten"):
+    want[f"egressd_flowlog_{k}_total"] = st[f"flowlog_{k}"]
 got = {}
 for line in open(sys.argv[1]):
     # the per-rule families are compared with egressctl rules below

@@ -795,6 +795,36 @@ test_api_socket(void **state)
 	check(PORTS_OK "api: /x\n", -EINVAL, "4:6: error: api: expected a mapping, got a scalar\n");
 }
 
+/* flowlog: absent is off; path, denied_per_second, ring; errors at FILE:LINE:COL. */
+static void
+test_flowlog(void **state)
+{
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK, &cfg);
+	assert_null(cfg.flowlog_path);
+	assert_int_equal(cfg.flowlog_denied_per_second, 100);
+	assert_int_equal(cfg.flowlog_ring, 65536);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "flowlog: {path: /var/log/egressd/flows.jsonl}\n", &cfg);
+	assert_string_equal(cfg.flowlog_path, "/var/log/egressd/flows.jsonl");
+	assert_int_equal(cfg.flowlog_denied_per_second, 100);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "flowlog: {path: /f, denied_per_second: 0, ring: 16}\n", &cfg);
+	assert_string_equal(cfg.flowlog_path, "/f");
+	assert_int_equal(cfg.flowlog_denied_per_second, 0);
+	assert_int_equal(cfg.flowlog_ring, 16);
+	egress_config_free(&cfg);
+	check(PORTS_OK "flowlog: {path: flows.jsonl}\n", -EINVAL,
+	      "4:17: error: flowlog.path: want an absolute path, got \"flows.jsonl\"\n");
+	check(PORTS_OK "flowlog: {denied_per_second: 5}\n", -EINVAL,
+	      "4:10: error: flowlog: missing required key \"path\"\n");
+	check(PORTS_OK "flowlog: {path: /f, denied_per_second: -1, ring: 15}\n", -EINVAL,
+	      "4:40: error: flowlog.denied_per_second: invalid value \"-1\" (want 0-1000000)\n"
+	      "4:50: error: flowlog.ring: invalid value \"15\" (want 16-16777216)\n");
+}
+
 /* Unknown keys warn, and a config with only warnings loads. */
 static void
 test_unknown_keys_warn(void **state)
@@ -1054,6 +1084,7 @@ main(void)
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_flows_errors),
 		cmocka_unit_test(test_api_socket),
+		cmocka_unit_test(test_flowlog),
 		cmocka_unit_test(test_unknown_keys_warn),
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_parse_duration),

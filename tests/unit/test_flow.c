@@ -92,7 +92,7 @@ test_layout(void **state)
 	assert_int_equal(offsetof(struct flow_key, src_port), 8);
 	assert_int_equal(offsetof(struct flow_key, dst_port), 10);
 	assert_int_equal(offsetof(struct flow_key, proto), 12);
-	/* A flow is one cache line; its TCP tracking half of another. */
+	/* A flow is one cache line; its extension (TCP tracking, counters) another. */
 	assert_int_equal(sizeof(struct flow), 64);
 	assert_int_equal(offsetof(struct flow, key), 0);
 	assert_true(offsetof(struct flow, last_seen) % 4 == 0);
@@ -106,7 +106,7 @@ test_layout(void **state)
 	assert_int_equal(a0 % RTE_CACHE_LINE_SIZE, 0);
 	assert_int_equal(a1 - a0, 64);
 	assert_int_equal(t0 % RTE_CACHE_LINE_SIZE, 0);
-	assert_int_equal(t1 - t0, 32);
+	assert_int_equal(t1 - t0, 64);
 	assert_int_equal(flow_table_index(ft, flow_table_at(ft, 3)), 3);
 	assert_null(flow_table_at(ft, 4));
 	assert_int_equal(flow_table_capacity(ft), 4);
@@ -436,10 +436,12 @@ test_memory(void **state)
 	flow_table_free(ft);
 	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64 " with QSBR\n",
 	       plain, rcu);
-	/* The entry, its extension, two bucket heads; QSBR adds a limbo slot. */
+	/* The entry, its extension, two bucket heads; QSBR adds a limbo slot:
+	 * 64 + 64 + 8 + 4 (the extension grew from 32 to 64 bytes for the flow
+	 * log's per-flow counters, doc/flow-table.md) */
 	assert_true(plain >= sizeof(struct flow) + FLOW_EXT_SIZE + 2 * 4);
 	assert_true(rcu >= plain + 4);
-	assert_true(rcu <= 128);
+	assert_true(rcu <= 144);
 	rte_free(v);
 }
 

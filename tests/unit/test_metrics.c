@@ -50,6 +50,10 @@ fill(struct ctl_metrics *m)
 	m->nat.a[0].share = 50;
 	m->nat.a[1].addr = RTE_BE32(0xcb00710b);
 	m->nat.untracked = 3;
+	m->flowlog_written = 51;
+	m->s.flowlog_dropped = 52;
+	m->s.flowlog_suppressed = 53;
+	m->flowlog_unwritten = 54;
 }
 
 static void
@@ -95,6 +99,21 @@ test_exact_text(void **state)
 		"ServiceEntry lists (no near miss).\n"
 		"# TYPE egressd_denied_no_address_total counter\n"
 		"egressd_denied_no_address_total 51\n"
+		"# HELP egressd_flowlog_records_total Flow-log lines written.\n"
+		"# TYPE egressd_flowlog_records_total counter\n"
+		"egressd_flowlog_records_total 51\n"
+		"# HELP egressd_flowlog_dropped_total Flow-log records lost: a worker's ring to the "
+		"writer was full.\n"
+		"# TYPE egressd_flowlog_dropped_total counter\n"
+		"egressd_flowlog_dropped_total 52\n"
+		"# HELP egressd_flowlog_suppressed_total Deny records not made: over "
+		"flowlog.denied_per_second.\n"
+		"# TYPE egressd_flowlog_suppressed_total counter\n"
+		"egressd_flowlog_suppressed_total 53\n"
+		"# HELP egressd_flowlog_unwritten_total Flow-log records drained but not written: the "
+		"file could not be opened or written.\n"
+		"# TYPE egressd_flowlog_unwritten_total counter\n"
+		"egressd_flowlog_unwritten_total 54\n"
 		"# HELP egressd_nat_ports_in_use NAT ports held by flows (quarantined ones "
 		"included), per NAT address, over every destination and worker.\n"
 		"# TYPE egressd_nat_ports_in_use gauge\n"

@@ -32,6 +32,7 @@
 #include "nat_dests.h"
 #include "neigh.h"
 #include "explain.h"
+#include "flowlog.h"
 #include "policy_build.h"
 #include "test_nat_dests.h"
 #include "test_rss.h"
@@ -3471,6 +3472,543 @@ test_rule_counters_follow_generation(void **state)
 	free_rule_counters();
 }
 
+/* ------------------------------------------------------------ flow log */
+
+/* The rule the policy gives the client's flows to REDIS:6379 (flowlog_on() sets it). */
+static uint32_t fl_redis_rule;
+
+/* Flow logs on, as flowlog: would set them: rings of ring records, rate
+ * deny records per second (window checks off: the segments below carry
+ * whatever sequence numbers). */
+static void
+flowlog_on(uint32_t ring, uint32_t rate)
+{
+	fx.conf.flowlog_ring_size = ring;
+	fx.conf.flowlog_deny_rate = rate;
+	fx.conf.tcp_liberal = true;
+	rebuild_worker(4096);
+	{
+		struct flow_key k = client_key(REDIS, 1, 6379);
+
+		fl_redis_rule = classify_one(fx.conf.policy, &k);
+	}
+	assert_non_null(fx.w->flowlog);
+	assert_ptr_equal(fx.conf.flowlog[0], fx.w->flowlog);
+}
+
+/* The next record of worker 0's ring (and its SNI, NUL-terminated, in sni). */
+static void
+next_rec(struct dp_flowlog_rec *r, char *sni)
+{
+	struct dp_flowlog_rec more[8];
+	unsigned int extra;
+
+	assert_int_equal(rte_ring_sc_dequeue_elem(fx.w->flowlog, r, sizeof(*r)), 0);
+	if (sni == NULL)
+		return;
+	sni[0] = '\0';
+	if (r->event != DP_FL_ADMIT)
+		return;
+	extra = dp_flowlog_sni_extra(r->u.admit.sni_len);
+	if (extra > 0)
+		assert_int_equal(
+			rte_ring_sc_dequeue_bulk_elem(fx.w->flowlog, more, sizeof(*r), extra, NULL),
+			extra);
+	memcpy(sni, r->u.admit.sni, RTE_MIN(r->u.admit.sni_len, DP_FLOWLOG_SNI_INLINE));
+	if (r->u.admit.sni_len > DP_FLOWLOG_SNI_INLINE)
+		memcpy(sni + DP_FLOWLOG_SNI_INLINE, more,
+		       r->u.admit.sni_len - DP_FLOWLOG_SNI_INLINE);
+	sni[r->u.admit.sni_len] = '\0';
+}
+
+/* An end record's reason and counts: frames and L3 bytes out, then in. */
+static void
+assert_end(const struct dp_flowlog_rec *r, uint8_t reason, uint32_t pkts_out, uint64_t bytes_out,
+	   uint32_t pkts_in, uint64_t bytes_in)
+{
+	assert_int_equal(r->event, DP_FL_END);
+	assert_int_equal(r->u.end.reason, reason);
+	assert_int_equal(r->u.end.packets[FLOW_DIR_OUT], pkts_out);
+	assert_int_equal(r->u.end.bytes[FLOW_DIR_OUT], bytes_out);
+	assert_int_equal(r->u.end.packets[FLOW_DIR_IN], pkts_in);
+	assert_int_equal(r->u.end.bytes[FLOW_DIR_IN], bytes_in);
+}
+
+static void
+assert_no_rec(void)
+{
+	assert_int_equal(rte_ring_count(fx.w->flowlog), 0);
+}
+
+/* A segment of the client's flow from sport to REDIS:6379 (out) or its reply
+ * to NAT_ADDR:nat_port (in), carrying len bytes of payload. */
+static struct rte_mbuf *
+fl_seg(bool out, uint16_t sport, uint16_t nat_port, uint8_t flags, const void *payload,
+       uint16_t len)
+{
+	struct tcp_spec s = {
+		.dst_mac = out ? mac_in : mac_out,
+		.src_mac = out ? mac_client : mac_gw,
+		.src = out ? CLIENT : REDIS,
+		.dst = out ? REDIS : NAT_ADDR,
+		.sport = out ? sport : 6379,
+		.dport = out ? 6379 : nat_port,
+		.flags = flags,
+		.seq = out ? 1000 : 5000,
+		.ack = out ? 5001 : 1001,
+		.payload = len,
+	};
+	struct rte_mbuf *m = make_tcp(&s);
+	struct rte_tcp_hdr *th = tcp_of(m);
+
+	if (len > 0)
+		memcpy(th + 1, payload, len);
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip_of(m), th);
+	return m;
+}
+
+/* Send one segment; it must be forwarded. */
+static void
+fl_send(bool out, uint16_t sport, uint16_t nat_port, uint8_t flags, const void *payload,
+	uint16_t len)
+{
+	struct dp_out o;
+
+	assert_int_equal(run(out ? DP_INSIDE : DP_OUTSIDE,
+			     fl_seg(out, sport, nat_port, flags, payload, len), &o),
+			 1);
+	free_out(&o);
+}
+
+/* A TLS ClientHello naming name (RFC 8446 4.1.2, RFC 6066 3) in buf: its length. */
+static uint16_t
+client_hello(uint8_t *buf, const char *name)
+{
+	uint16_t n = (uint16_t)strlen(name), ext = (uint16_t)(9 + n), hs = (uint16_t)(41 + 2 + ext);
+	uint8_t *p = buf;
+
+	*p++ = 22, *p++ = 3, *p++ = 1, *p++ = (uint8_t)((hs + 4) >> 8), *p++ = (uint8_t)(hs + 4);
+	*p++ = 1, *p++ = 0, *p++ = (uint8_t)(hs >> 8), *p++ = (uint8_t)hs;
+	*p++ = 3, *p++ = 3;
+	memset(p, 0x42, 32), p += 32;
+	*p++ = 0;                                  /* no session id */
+	*p++ = 0, *p++ = 2, *p++ = 0x13, *p++ = 1; /* TLS_AES_128_GCM_SHA256 */
+	*p++ = 1, *p++ = 0;                        /* null compression */
+	*p++ = (uint8_t)(ext >> 8), *p++ = (uint8_t)ext;
+	*p++ = 0, *p++ = 0, *p++ = (uint8_t)((n + 5) >> 8), *p++ = (uint8_t)(n + 5);
+	*p++ = (uint8_t)((n + 3) >> 8), *p++ = (uint8_t)(n + 3), *p++ = 0;
+	*p++ = (uint8_t)(n >> 8), *p++ = (uint8_t)n;
+	memcpy(p, name, n), p += n;
+	return (uint16_t)(p - buf);
+}
+
+/* What every admit and end record of the client's flow from sport says. */
+static void
+assert_rec_flow(const struct dp_flowlog_rec *r, uint8_t event, uint16_t sport, uint16_t nat_port)
+{
+	assert_int_equal(r->event, event);
+	assert_int_equal(r->proto, IPPROTO_TCP);
+	assert_int_equal(r->src, CLIENT);
+	assert_int_equal(r->dst, REDIS);
+	assert_int_equal(r->sport, rte_cpu_to_be_16(sport));
+	assert_int_equal(r->dport, rte_cpu_to_be_16(6379));
+	assert_int_equal(r->nat_src, NAT_ADDR);
+	assert_int_equal(r->nat_sport, rte_cpu_to_be_16(nat_port));
+	assert_int_equal(r->rule, fl_redis_rule);
+	assert_int_equal(r->gen, 1);
+}
+
+/*
+ * A TLS session: no record for the handshake; the admit comes with the
+ * client's first payload, a ClientHello, whose server name it carries (a
+ * long one too, past the record's own room); its time is the flow's
+ * creation. The end record after both FINs and TIME_WAIT: fin, every frame
+ * and L3 byte counted each way, the duration up to the last packet.
+ */
+static void
+test_flowlog_admit_sni_and_fin(void **state)
+{
+	static const char longname[] = "redis-0.memorystore.internal.europe-west1.example.com";
+	uint8_t hello[512];
+	struct dp_flowlog_rec r;
+	char sni[256];
+	uint16_t nat_port, hl;
+	(void)state;
+
+	assert_true(strlen(longname) > DP_FLOWLOG_SNI_INLINE + 16);
+	flowlog_on(64, 100);
+	nat_port = open_flow(41000);
+	fx.now += 3;
+	fl_send(false, 41000, nat_port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(true, 41000, nat_port, RTE_TCP_ACK_FLAG, NULL, 0);
+	assert_no_rec();
+	fx.now += 2;
+	hl = client_hello(hello, "test.example");
+	fl_send(true, 41000, nat_port, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, hello, hl);
+	next_rec(&r, sni);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41000, nat_port);
+	assert_int_equal(r.time_ms, T0);
+	assert_int_equal(r.u.admit.nat_dst, REDIS);
+	assert_int_equal(r.u.admit.nat_dport, rte_cpu_to_be_16(6379));
+	assert_string_equal(sni, "test.example");
+	assert_no_rec();
+	/* the server's answer and more data: no second admit */
+	fl_send(false, 41000, nat_port, RTE_TCP_ACK_FLAG, "0123456789", 10);
+	fl_send(true, 41000, nat_port, RTE_TCP_ACK_FLAG, hello, hl);
+	assert_no_rec();
+	fx.now += 10;
+	fl_send(true, 41000, nat_port, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(false, 41000, nat_port, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(true, 41000, nat_port, RTE_TCP_ACK_FLAG, NULL, 0);
+	assert_no_rec();
+	/* TIME_WAIT runs out */
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 1);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41000, nat_port);
+	assert_int_equal(r.time_ms, T0 + 15);
+	assert_int_equal(r.u.end.duration_ms, 15);
+	/* out: SYN, ACK, hello, hello, FIN, ACK; in: SYN-ACK, 10 bytes, FIN */
+	assert_end(&r, DP_END_FIN, 6, 4 * 40 + 2 * (40 + hl), 3, 40 + 50 + 40);
+	assert_no_rec();
+
+	/* a name longer than the record's room comes whole */
+	nat_port = open_flow(41001);
+	hl = client_hello(hello, longname);
+	fl_send(true, 41001, nat_port, RTE_TCP_ACK_FLAG, hello, hl);
+	next_rec(&r, sni);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41001, nat_port);
+	assert_int_equal(r.u.admit.sni_len, strlen(longname));
+	assert_string_equal(sni, longname);
+	assert_no_rec();
+	assert_int_equal(fx.w->stats.flowlog_dropped, 0);
+}
+
+/*
+ * Server-first (the server's payload comes first): admitted then, no SNI.
+ * A flow that never carried a payload is admitted just before its end: a
+ * RST (rst), and one idle past its timeout (timeout) that quarantine then
+ * keeps another time_wait without logging it again.
+ */
+static void
+test_flowlog_server_first_rst_timeout(void **state)
+{
+	struct dp_flowlog_rec r;
+	char sni[256];
+	uint16_t a, b;
+	(void)state;
+
+	flowlog_on(64, 100);
+	a = establish(41010);
+	fl_send(false, 41010, a, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, "220 hi\r\n", 8);
+	next_rec(&r, sni);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41010, a);
+	assert_string_equal(sni, "");
+	assert_int_equal(r.u.admit.sni_len, 0);
+	fx.now += 7;
+	fl_send(false, 41010, a, RTE_TCP_RST_FLAG, NULL, 0);
+	assert_no_rec();
+	fx.now += fx.cfg.timeout_transitory_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 1);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41010, a);
+	assert_int_equal(r.u.end.duration_ms, 7);
+	/* SYN, ACK out; SYN-ACK (12 bytes, server_seg), 8 bytes, RST in */
+	assert_end(&r, DP_END_RST, 2, 80, 3, 52 + 48 + 40);
+	assert_no_rec();
+
+	/* the SYN-ACK of establish() carries 12 bytes: admitted then */
+	b = establish(41011);
+	next_rec(&r, sni);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41011, b);
+	assert_int_equal(r.time_ms, fx.now);
+	fx.now += fx.cfg.timeout_established_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0); /* quarantined */
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41011, b);
+	assert_end(&r, DP_END_TIMEOUT, 2, 80, 1, 52);
+	assert_int_equal(r.u.end.duration_ms, 0);
+	assert_no_rec();
+	fx.now += fx.cfg.timeout_time_wait_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 1);
+	assert_no_rec(); /* logged once */
+
+	/* no payload ever: the admit comes right before the end */
+	open_flow(41012);
+	assert_no_rec();
+	fx.now += fx.cfg.timeout_transitory_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0); /* quarantined */
+	next_rec(&r, NULL);
+	assert_int_equal(r.event, DP_FL_ADMIT);
+	assert_int_equal(r.time_ms, fx.now - fx.cfg.timeout_transitory_ms);
+	next_rec(&r, NULL);
+	assert_end(&r, DP_END_TIMEOUT, 1, 40, 0, 0);
+	assert_no_rec();
+}
+
+/* UDP: admitted with its first frame; ended by its timeout. */
+static void
+test_flowlog_udp(void **state)
+{
+	struct dp_flowlog_rec r;
+	struct dp_out out;
+	uint16_t nat_port;
+	(void)state;
+
+	use_udp_policy();
+	flowlog_on(64, 100);
+	assert_int_equal(run(DP_INSIDE, client_udp(41020, DNS, 53, 20, false), &out), 1);
+	nat_port = rte_be_to_cpu_16(
+		((struct rte_udp_hdr *)(ip_of(out.pkts[DP_OUTSIDE][0]) + 1))->src_port);
+	free_out(&out);
+	next_rec(&r, NULL);
+	assert_int_equal(r.event, DP_FL_ADMIT);
+	assert_int_equal(r.proto, IPPROTO_UDP);
+	assert_int_equal(r.dst, DNS);
+	assert_int_equal(r.dport, rte_cpu_to_be_16(53));
+	assert_int_equal(r.nat_sport, rte_cpu_to_be_16(nat_port));
+	assert_int_equal(r.time_ms, T0);
+	assert_int_equal(r.gen, 9);
+	assert_int_equal(r.rule, 0);
+	fx.now += 4;
+	assert_int_equal(run(DP_OUTSIDE, server_udp(nat_port, 100, false), &out), 1);
+	free_out(&out);
+	assert_no_rec();
+	fx.now += fx.cfg.timeout_transitory_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 1);
+	next_rec(&r, NULL);
+	assert_end(&r, DP_END_TIMEOUT, 1, 20 + 8 + 20, 1, 20 + 8 + 100);
+	assert_int_equal(r.u.end.duration_ms, 4);
+	assert_no_rec();
+}
+
+/* Revoked (by a flow's next packet, and by the sweep) and evicted flows: end records. */
+static void
+test_flowlog_revoked_and_evicted(void **state)
+{
+	struct dp_flowlog_rec r;
+	struct dp_out out;
+	uint16_t a;
+	(void)state;
+
+	fx.conf.embryonic_max = 1;
+	flowlog_on(64, 100);
+	a = open_flow(41030);
+	fx.now += 2;
+	open_flow(41031); /* evicts 41030, embryonic */
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41030, a);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41030, a);
+	assert_end(&r, DP_END_EVICTED, 1, 40, 0, 0);
+	assert_int_equal(r.time_ms, T0 + 2);
+	assert_int_equal(r.u.end.duration_ms, 2);
+	assert_no_rec();
+
+	a = establish(41032); /* evicts 41031 */
+	next_rec(&r, NULL);
+	assert_int_equal(r.event, DP_FL_ADMIT);
+	next_rec(&r, NULL);
+	assert_end(&r, DP_END_EVICTED, 1, 40, 0, 0);
+	next_rec(&r, NULL); /* 41032's SYN-ACK payload */
+	assert_rec_flow(&r, DP_FL_ADMIT, 41032, a);
+	assert_no_rec();
+	publish_empty_policy();
+	fx.now += 5;
+	assert_int_equal(run(DP_INSIDE, client_seg(41032, REDIS, 6379, RTE_TCP_ACK_FLAG), &out), 2);
+	free_out(&out);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41032, a);
+	/* the frame that found it revoked was not forwarded: not counted */
+	assert_end(&r, DP_END_REVOKED, 2, 80, 1, 52);
+	assert_int_equal(r.u.end.duration_ms, 5);
+	assert_no_rec();
+	restore_policy();
+}
+
+/*
+ * A client SYN on a TIME_WAIT 5-tuple reopens it: the old connection's
+ * end (fin) is logged then, and the new one is a flow of its own.
+ */
+static void
+test_flowlog_reopen(void **state)
+{
+	struct dp_flowlog_rec r;
+	uint16_t a;
+	(void)state;
+
+	flowlog_on(64, 100);
+	a = establish(41040);
+	next_rec(&r, NULL);
+	assert_int_equal(r.event, DP_FL_ADMIT);
+	fl_send(true, 41040, a, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(false, 41040, a, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fx.now += 9;
+	fl_send(true, 41040, a, RTE_TCP_SYN_FLAG, NULL, 0);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_END, 41040, a);
+	assert_end(&r, DP_END_FIN, 3, 120, 2, 92);
+	assert_no_rec();
+	fl_send(false, 41040, a, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, "x", 1);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41040, a);
+	assert_int_equal(r.time_ms, fx.now);
+	fx.now += fx.cfg.timeout_established_ms;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0);
+	next_rec(&r, NULL);
+	/* the new connection's own: its SYN out, its SYN-ACK in */
+	assert_end(&r, DP_END_TIMEOUT, 1, 40, 1, 41);
+	assert_no_rec();
+}
+
+/*
+ * Denied flows: reason and (the writer's) closest rule; at most the rate
+ * per second, the next record made saying how many were skipped, and the
+ * suppressed counted. Time is an input: exact counts.
+ */
+static void
+test_flowlog_deny_rate_limited(void **state)
+{
+	struct rte_mbuf *pkts[8];
+	struct policy_explanation e;
+	struct dp_flowlog_rec r;
+	struct dp_out out;
+	unsigned int i;
+	(void)state;
+
+	flowlog_on(64, 3);
+	for (i = 0; i < 5; i++)
+		pkts[i] = client_seg((uint16_t)(41050 + i), REDIS, 6380, RTE_TCP_SYN_FLAG);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 5, &out), 0);
+	for (i = 0; i < 3; i++) {
+		next_rec(&r, NULL);
+		assert_int_equal(r.event, DP_FL_DENY);
+		assert_int_equal(r.proto, IPPROTO_TCP);
+		assert_int_equal(r.src, CLIENT);
+		assert_int_equal(r.sport, rte_cpu_to_be_16(41050 + i));
+		assert_int_equal(r.dst, REDIS);
+		assert_int_equal(r.dport, rte_cpu_to_be_16(6380));
+		assert_int_equal(r.u.deny.reason, EGRESS_DROP_POLICY_DENIED);
+		assert_int_equal(r.u.deny.suppressed, 0);
+		assert_int_equal(r.time_ms, T0);
+		assert_int_equal(r.gen, 1);
+	}
+	assert_no_rec();
+	assert_int_equal(fx.w->stats.flowlog_suppressed, 2);
+	assert_string_equal(ctl_flowlog_closest(fx.conf.policy, &r, &e),
+			    "6380 is not a port of ServiceEntry redis-serviceentry "
+			    "(10.59.118.59/32 lists 6379/tcp)");
+	/* a third of a second later: one token back */
+	fx.now += 334;
+	assert_int_equal(run(DP_INSIDE, client_seg(41060, REDIS, 6380, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(41061, REDIS, 6380, RTE_TCP_SYN_FLAG), &out), 0);
+	next_rec(&r, NULL);
+	assert_int_equal(r.sport, rte_cpu_to_be_16(41060));
+	assert_int_equal(r.u.deny.suppressed, 2);
+	assert_int_equal(r.time_ms, T0 + 334);
+	assert_no_rec();
+	assert_int_equal(fx.w->stats.flowlog_suppressed, 3);
+	fx.now += 1000;
+	assert_int_equal(run(DP_INSIDE, client_seg(41062, REDIS, 6380, RTE_TCP_SYN_FLAG), &out), 0);
+	next_rec(&r, NULL);
+	assert_int_equal(r.u.deny.suppressed, 1);
+	/* an address no rule lists: no closest rule of that port named */
+	assert_int_equal(run(DP_INSIDE,
+			     client_seg(41063, IP(10, 59, 118, 60), 6380, RTE_TCP_SYN_FLAG), &out),
+			 0);
+	next_rec(&r, NULL);
+	assert_int_equal(r.u.deny.suppressed, 0);
+	assert_int_equal(r.dst, IP(10, 59, 118, 60));
+	(void)ctl_flowlog_closest(fx.conf.policy, &r, &e);
+	assert_false(e.allow);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 9);
+}
+
+/*
+ * A full ring: records that do not fit are dropped and counted, exactly;
+ * an admit with SNI continuation goes in whole or not at all.
+ */
+static void
+test_flowlog_ring_full(void **state)
+{
+	static const char longname[] = "a-name-longer-than-the-records-own-room.example.com";
+	struct dp_flowlog_rec r;
+	uint8_t hello[256];
+	char sni[256];
+	unsigned int i;
+	uint16_t hl, a;
+	(void)state;
+
+	flowlog_on(4, 100);
+	assert_int_equal(rte_ring_get_capacity(fx.w->flowlog), 4);
+	/* each admitted by its SYN-ACK's payload (server_seg) */
+	for (i = 0; i < 6; i++)
+		establish((uint16_t)(41070 + i));
+	assert_int_equal(rte_ring_count(fx.w->flowlog), 4);
+	assert_int_equal(fx.w->stats.flowlog_dropped, 2);
+	for (i = 0; i < 4; i++) {
+		next_rec(&r, NULL);
+		assert_int_equal(r.sport, rte_cpu_to_be_16(41070 + i));
+	}
+	assert_no_rec();
+	/* the admit and its one continuation need 2; 3 taken, 1 free: dropped whole */
+	assert_int_equal(dp_flowlog_sni_extra(sizeof(longname) - 1), 1);
+	for (i = 0; i < 4; i++)
+		establish((uint16_t)(41080 + i));
+	assert_int_equal(fx.w->stats.flowlog_dropped, 2);
+	next_rec(&r, NULL);
+	a = open_flow(41091);
+	hl = client_hello(hello, longname);
+	fl_send(true, 41091, a, RTE_TCP_ACK_FLAG, hello, hl);
+	assert_int_equal(fx.w->stats.flowlog_dropped, 3);
+	assert_int_equal(rte_ring_count(fx.w->flowlog), 3);
+	/* room again: whole */
+	next_rec(&r, NULL);
+	a = open_flow(41092);
+	fl_send(true, 41092, a, RTE_TCP_ACK_FLAG, hello, hl);
+	assert_int_equal(rte_ring_count(fx.w->flowlog), 4);
+	next_rec(&r, NULL);
+	next_rec(&r, NULL);
+	next_rec(&r, sni);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41092, a);
+	assert_string_equal(sni, longname);
+	assert_no_rec();
+	assert_int_equal(fx.w->stats.flowlog_dropped, 3);
+}
+
+/* Flow logs off: no ring, nothing made; the per-flow counts still kept. */
+static void
+test_flowlog_off(void **state)
+{
+	struct flow_key k = client_key(REDIS, 41100, 6379);
+	const struct dp_flow_ext *x;
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	assert_null(fx.w->flowlog);
+	assert_null(fx.conf.flowlog[0]);
+	establish(41100);
+	f = flow_table_lookup(fx.w->flows, &k, &dir);
+	assert_non_null(f);
+	x = dp_flow_ext(fx.w->flows, f);
+	assert_int_equal(x->packets[FLOW_DIR_OUT], 2);
+	assert_int_equal(x->bytes[FLOW_DIR_OUT], 80);
+	assert_int_equal(x->packets[FLOW_DIR_IN], 1);
+	assert_int_equal(x->bytes[FLOW_DIR_IN], 52);
+	assert_int_equal(x->created_ms, T0);
+	assert_int_equal(x->logged, 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(41101, REDIS, 6380, RTE_TCP_SYN_FLAG),
+			     &(struct dp_out){ 0 }),
+			 0);
+	assert_int_equal(fx.w->stats.flowlog_suppressed, 0);
+	assert_int_equal(fx.w->stats.flowlog_dropped, 0);
+	/* the extension is one cache line of its own */
+	assert_int_equal((uintptr_t)x % RTE_CACHE_LINE_SIZE, 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* ------------------------------------------------- NAT port saturation */
@@ -3787,6 +4325,14 @@ main(void)
 		T(test_deny_reset_admin_prohibited),
 		T(test_rule_counters_per_burst),
 		T(test_rule_counters_follow_generation),
+		T(test_flowlog_admit_sni_and_fin),
+		T(test_flowlog_server_first_rst_timeout),
+		T(test_flowlog_udp),
+		T(test_flowlog_revoked_and_evicted),
+		T(test_flowlog_reopen),
+		T(test_flowlog_deny_rate_limited),
+		T(test_flowlog_ring_full),
+		T(test_flowlog_off),
 	};
 
 	if (test_eal_init("pipeline") != 0)

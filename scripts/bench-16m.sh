@@ -56,7 +56,7 @@
 #                  scripts/build.sh (egressd, egress-gen and the checker,
 #                  app/bench/verify-nat-pcap); --no-build uses it as it is
 #   --huge-mb MB   2 MiB hugepages to have free for egressd (default: the
-#                  flow table at 140 B/flow + the embryonic FIFO + 512)
+#                  flow table at 108 B/flow + the embryonic FIFO + 512)
 #   --idle-ms MS   egressd's --exit-when-idle (3000)
 #   --timeout S    stop egressd (SIGTERM) if it has not exited after S s (1800)
 #   --no-verify    no tx captures, counters only
@@ -254,7 +254,7 @@ write_config() {
 	}
 }
 
-# What egressd maps: the flow table (140 B a flow, heads rounded up to a
+# What egressd maps: the flow table (108 B a flow, heads rounded up to a
 # power of two included), the embryonic FIFO (8 B x the power of two above
 # twice embryonic_max), the mbuf pool and the rest (512).
 size_hugepages() {
@@ -264,7 +264,7 @@ size_hugepages() {
 	while ((emb < 2 * FLOWS_MAX)); do
 		emb=$((emb * 2))
 	done
-	HUGE_MB=$((FLOWS_MAX * 140 / 1048576 + emb * 8 / 1048576 + 512))
+	HUGE_MB=$((FLOWS_MAX * 108 / 1048576 + emb * 8 / 1048576 + 512))
 }
 
 reserve_hugepages() {

@@ -351,7 +351,8 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum
 	f->nat_counted = nat_dests_add(w->dests, &in) == 0;
 	if (bound > 0)
 		w->stats.nat_spilled++;
-	dp_flow_ext(w->flows, f)->created_ms = (uint32_t)b->now;
+	if (w->flowlog != NULL)
+		dp_flow_ext(w->flows, f)->created_ms = (uint32_t)b->now;
 	flow_account(w, b->cnt, b->pol, f, +1);
 	if (k->proto != IPPROTO_TCP) {
 		/* TCP becomes embryonic with its SYN (forward()), UDP until a reply */

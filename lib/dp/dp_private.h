@@ -374,20 +374,23 @@ void dp_flowlog_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
 void dp_flowlog_restart(struct dp_worker *w, struct flow *f, uint64_t now);
 
 /*
- * A frame of flow f forwarded in dir: counted in the flow's extension (the
- * line its TCP tracking is in), for the end record; and, with flow logs on,
- * the admit record of a flow that has none yet, at its first payload (TCP)
- * or frame (UDP). The one call forward() makes for the flow log.
+ * A frame of flow f forwarded in dir, with flow logs on: counted in the
+ * flow's extension (the line its TCP tracking is in), for the end record,
+ * and the admit record of a flow that has none yet, at its first payload
+ * (TCP) or frame (UDP). The one call forward() makes for the flow log.
  */
 static inline void
 flow_forwarded(struct dp_burst *b, struct flow *f, uint8_t dir, const struct pkt_meta *pm,
 	       const uint8_t *frame)
 {
-	struct dp_flow_ext *x = dp_flow_ext(b->w->flows, f);
+	struct dp_flow_ext *x;
 
+	if (likely(b->w->flowlog == NULL))
+		return; /* no end record to count for: the extension is TCP's alone */
+	x = dp_flow_ext(b->w->flows, f);
 	x->packets[dir]++;
 	x->bytes[dir] += pm->ip_len;
-	if (unlikely(b->w->flowlog != NULL) && !(x->logged & DP_FLOWLOG_ADMITTED) &&
+	if (!(x->logged & DP_FLOWLOG_ADMITTED) &&
 	    (pm->proto != IPPROTO_TCP || pm->ip_len > pm->l3_len + pm->l4_len))
 		dp_flowlog_first(b->w, f, dir, pm, frame, b->now);
 }

@@ -140,8 +140,9 @@ dp_flowlog_restart(struct dp_worker *w, struct flow *f, uint64_t now)
 {
 	struct dp_flow_ext *x = dp_flow_ext(w->flows, f);
 
-	if (w->flowlog != NULL)
-		dp_flowlog_end(w, f, DP_END_BY_STATE);
+	if (w->flowlog == NULL)
+		return; /* its extension is the TCP tracking alone */
+	dp_flowlog_end(w, f, DP_END_BY_STATE);
 	x->bytes[0] = x->bytes[1] = 0;
 	x->packets[0] = x->packets[1] = 0;
 	x->created_ms = (uint32_t)now;

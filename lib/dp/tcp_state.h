@@ -55,9 +55,12 @@ struct flow_tcp {
 static_assert(sizeof(struct flow_tcp) == 16, "two directions: half a cache line per flow");
 
 /**
- * What the data path keeps beside each flow (the flow table's extension,
- * one cache line): TCP tracking, and the counts of the flow log's end
- * record, which forward() updates in the same line it tracks TCP in.
+ * What the data path keeps beside each flow (the flow table's extension):
+ * TCP tracking, and, only in the table of a worker with flow logs on (its
+ * extension is then FLOW_EXT_MAX, one line, instead of FLOW_EXT_MIN, half a
+ * line: dp_worker_create()), the counts of the flow log's end record, which
+ * forward() updates in the same line it tracks TCP in. The fields after
+ * tcp[] exist only there: read or write them only when w->flowlog is set.
  */
 struct dp_flow_ext {
 	struct flow_tcp tcp[2]; /**< [enum flow_dir] */
@@ -67,11 +70,13 @@ struct dp_flow_ext {
 	uint8_t logged;         /**< DP_FLOWLOG_* records written for it */
 	uint8_t pad[3];
 };
-static_assert(sizeof(struct dp_flow_ext) == FLOW_EXT_SIZE, "a flow's extension is one cache line");
+static_assert(sizeof(struct dp_flow_ext) == FLOW_EXT_MAX, "with flow logs, one cache line");
+static_assert(offsetof(struct dp_flow_ext, bytes) == FLOW_EXT_MIN,
+	      "without flow logs, the TCP tracking alone: half a cache line");
 #define DP_FLOWLOG_ADMITTED 1 /**< its admit record was made (or lost) */
 #define DP_FLOWLOG_ENDED    2 /**< its end record was made (or lost) */
 
-/** A flow's extension. */
+/** A flow's extension (its fields after tcp[] only with flow logs on). */
 static inline struct dp_flow_ext *
 dp_flow_ext(const struct flow_table *ft, const struct flow *f)
 {

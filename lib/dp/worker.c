@@ -133,6 +133,9 @@ dp_worker_create(const struct dp_worker_params *p)
 		.max_flows = p->max_flows,
 		.socket_id = p->socket_id,
 		.qsbr = p->qsbr,
+		/* the flow log's per-flow counters take the second half of a
+		 * line; without it, two flows' TCP tracking share one */
+		.ext_size = p->conf->flowlog_ring_size != 0 ? FLOW_EXT_MAX : FLOW_EXT_MIN,
 	};
 	struct dp_worker *w;
 	uint16_t lo, hi;

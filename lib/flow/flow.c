@@ -214,8 +214,10 @@ flow_table_create(const struct flow_table_params *p)
 {
 	struct flow_table *ft;
 	uint64_t heap_before, n_heads, n_limbo, parts;
+	uint32_t ext_size;
 
-	if (p == NULL || p->max_flows == 0 || p->max_flows > FLOW_TABLE_MAX) {
+	if (p == NULL || p->max_flows == 0 || p->max_flows > FLOW_TABLE_MAX ||
+	    (p->ext_size != 0 && p->ext_size != FLOW_EXT_MIN && p->ext_size != FLOW_EXT_MAX)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -230,7 +232,9 @@ flow_table_create(const struct flow_table_params *p)
 	}
 	ft->flows = rte_zmalloc_socket("flow_entries", (size_t)p->max_flows * sizeof(*ft->flows),
 				       RTE_CACHE_LINE_SIZE, p->socket_id);
-	ft->ext = rte_zmalloc_socket("flow_ext", (size_t)p->max_flows * sizeof(*ft->ext),
+	ext_size = p->ext_size != 0 ? p->ext_size : FLOW_EXT_MIN;
+	ft->ext_shift = (uint32_t)rte_bsf32(ext_size);
+	ft->ext = rte_zmalloc_socket("flow_ext", (size_t)p->max_flows * ext_size,
 				     RTE_CACHE_LINE_SIZE, p->socket_id);
 	ft->heads = rte_malloc_socket("flow_heads", n_heads * sizeof(uint32_t), RTE_CACHE_LINE_SIZE,
 				      p->socket_id);
@@ -257,7 +261,7 @@ flow_table_create(const struct flow_table_params *p)
 	 * headers and alignment included); should another thread allocate or
 	 * free meanwhile, the sum of the parts instead.
 	 */
-	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + sizeof(*ft->ext)) +
+	parts = sizeof(*ft) + (uint64_t)p->max_flows * (sizeof(*ft->flows) + ext_size) +
 		(n_heads + n_limbo) * sizeof(uint32_t);
 	ft->mem_bytes = flow_heap_allocated() - heap_before;
 	if (ft->mem_bytes < parts || ft->mem_bytes > parts + 64 * 1024)
@@ -363,7 +367,7 @@ flow_table_add(struct flow_table *ft, const struct flow_key *out_key, const stru
 	f = &ft->flows[idx];
 	ft->n_free--;
 	memset(f, 0, sizeof(*f));
-	memset(ft->ext[idx], 0, sizeof(ft->ext[idx]));
+	memset(ft->ext + ((size_t)idx << ft->ext_shift), 0, flow_table_ext_size(ft));
 	f->key[FLOW_DIR_OUT] = *out_key;
 	f->key[FLOW_DIR_IN] = *in_key;
 	f->in_use = 1;

@@ -59,11 +59,14 @@ static_assert(sizeof(struct flow) == 64, "struct flow is designed for one cache 
 
 /**
  * Bytes of state the owner keeps beside each flow, in a parallel array (the
- * data path's TCP tracking and per-flow counters): zero when the flow is
- * added, opaque to the table. One cache line: the array is cache aligned,
- * so a flow's extension is exactly one line.
+ * data path's TCP tracking, and with flow logs its per-flow counters): zero
+ * when the flow is added, opaque to the table. Chosen per table
+ * (flow_table_params.ext_size): FLOW_EXT_MIN, half a cache line, or
+ * FLOW_EXT_MAX, one. The array is cache aligned, so an extension never
+ * straddles two lines.
  */
-#define FLOW_EXT_SIZE 64
+#define FLOW_EXT_MIN 32
+#define FLOW_EXT_MAX 64
 
 /** ms since the flow's last refresh, now being the full ms clock (wraps safely). */
 static inline uint32_t
@@ -77,6 +80,8 @@ struct flow_table_params {
 	int socket_id;             /**< NUMA socket for every allocation */
 	struct rte_rcu_qsbr *qsbr; /**< readers' QSBR variable, may be NULL when the
 				      owner is the only reader */
+	uint32_t ext_size;         /**< bytes beside each flow: FLOW_EXT_MIN or
+				      FLOW_EXT_MAX; 0: FLOW_EXT_MIN */
 };
 
 /** Largest capacity: 2^26 flows (a link holds index << 1 | direction, and a null). */
@@ -87,11 +92,12 @@ struct flow_table_params {
  * use the functions.
  */
 struct flow_table {
-	struct flow *flows;            /**< max_flows entries, cache aligned */
-	uint8_t (*ext)[FLOW_EXT_SIZE]; /**< max_flows extensions, parallel to flows */
-	uint32_t *heads;               /**< n_heads bucket heads (links) */
-	uint32_t head_mask;            /**< n_heads - 1 */
-	uint32_t seed;                 /**< hash seed, random per table */
+	struct flow *flows; /**< max_flows entries, cache aligned */
+	uint8_t *ext;       /**< max_flows extensions, parallel to flows */
+	uint32_t ext_shift; /**< log2 of an extension's size */
+	uint32_t *heads;    /**< n_heads bucket heads (links) */
+	uint32_t head_mask; /**< n_heads - 1 */
+	uint32_t seed;      /**< hash seed, random per table */
 	uint32_t max_flows;
 	uint32_t count;     /**< live flows (telemetry reads it) */
 	uint32_t free_head; /**< freed slots, chained through next[0] */
@@ -172,11 +178,18 @@ flow_table_index(const struct flow_table *ft, const struct flow *f)
 	return (uint32_t)(f - ft->flows);
 }
 
-/** The flow's extension: FLOW_EXT_SIZE bytes, one cache line. */
+/** The flow's extension: flow_table_ext_size() bytes within one cache line. */
 static inline void *
 flow_table_ext(const struct flow_table *ft, const struct flow *f)
 {
-	return ft->ext[f - ft->flows];
+	return ft->ext + ((size_t)(f - ft->flows) << ft->ext_shift);
+}
+
+/** Bytes of each flow's extension (flow_table_params.ext_size). */
+static inline uint32_t
+flow_table_ext_size(const struct flow_table *ft)
+{
+	return UINT32_C(1) << ft->ext_shift;
 }
 
 /**

@@ -47,17 +47,24 @@ in_key(uint32_t i)
 }
 
 static struct flow_table *
-make_table(uint32_t max, struct rte_rcu_qsbr *v)
+make_table_ext(uint32_t max, struct rte_rcu_qsbr *v, uint32_t ext_size)
 {
 	struct flow_table_params p = {
 		.max_flows = max,
 		.socket_id = SOCKET_ID_ANY,
 		.qsbr = v,
+		.ext_size = ext_size,
 	};
 	struct flow_table *ft = flow_table_create(&p);
 
 	assert_non_null(ft);
 	return ft;
+}
+
+static struct flow_table *
+make_table(uint32_t max, struct rte_rcu_qsbr *v)
+{
+	return make_table_ext(max, v, 0);
 }
 
 static struct flow *
@@ -105,8 +112,18 @@ test_layout(void **state)
 
 	assert_int_equal(a0 % RTE_CACHE_LINE_SIZE, 0);
 	assert_int_equal(a1 - a0, 64);
+	/* the extension: half a line by default (TCP tracking), a whole one
+	 * asked for (flow logs): never across two lines */
 	assert_int_equal(t0 % RTE_CACHE_LINE_SIZE, 0);
-	assert_int_equal(t1 - t0, 64);
+	assert_int_equal(t1 - t0, FLOW_EXT_MIN);
+	assert_int_equal(flow_table_ext_size(ft), FLOW_EXT_MIN);
+	flow_table_free(ft);
+	ft = make_table_ext(4, NULL, FLOW_EXT_MAX);
+	t0 = (uintptr_t)flow_table_ext(ft, flow_table_at(ft, 0));
+	t1 = (uintptr_t)flow_table_ext(ft, flow_table_at(ft, 1));
+	assert_int_equal(t0 % RTE_CACHE_LINE_SIZE, 0);
+	assert_int_equal(t1 - t0, FLOW_EXT_MAX);
+	assert_int_equal(flow_table_ext_size(ft), FLOW_EXT_MAX);
 	assert_int_equal(flow_table_index(ft, flow_table_at(ft, 3)), 3);
 	assert_null(flow_table_at(ft, 4));
 	assert_int_equal(flow_table_capacity(ft), 4);
@@ -130,6 +147,10 @@ test_create_args(void **state)
 	assert_null(flow_table_create(&p));
 	assert_int_equal(rte_errno, EINVAL);
 	p.max_flows = 8;
+	p.ext_size = 48; /* neither half a line nor a line */
+	assert_null(flow_table_create(&p));
+	assert_int_equal(rte_errno, EINVAL);
+	p.ext_size = 0;
 	ft = flow_table_create(&p);
 	assert_non_null(ft);
 	flow_table_free(ft);
@@ -154,7 +175,7 @@ test_add_lookup(void **state)
 	assert_int_equal(f->last_seen, 0);
 	assert_int_equal(f->state, 0);
 	assert_int_equal(f->policy_gen, 0);
-	for (i = 0; i < FLOW_EXT_SIZE; i++)
+	for (i = 0; i < flow_table_ext_size(ft); i++)
 		assert_int_equal(((const uint8_t *)flow_table_ext(ft, f))[i], 0);
 
 	g = flow_table_lookup(ft, &o, &dir);
@@ -173,7 +194,7 @@ test_add_lookup(void **state)
 	/* A reused slot comes back zeroed. */
 	f->state = 3;
 	f->last_seen = 1234;
-	((uint8_t *)flow_table_ext(ft, f))[FLOW_EXT_SIZE - 1] = 99;
+	((uint8_t *)flow_table_ext(ft, f))[flow_table_ext_size(ft) - 1] = 99;
 	flow_table_del(ft, f);
 	assert_int_equal(f->in_use, 0);
 	assert_int_equal(flow_table_count(ft), 0);
@@ -185,7 +206,7 @@ test_add_lookup(void **state)
 	assert_ptr_equal(g, f);
 	assert_int_equal(g->state, 0);
 	assert_int_equal(g->last_seen, 0);
-	assert_int_equal(((uint8_t *)flow_table_ext(ft, g))[FLOW_EXT_SIZE - 1], 0);
+	assert_int_equal(((uint8_t *)flow_table_ext(ft, g))[flow_table_ext_size(ft) - 1], 0);
 	flow_table_free(ft);
 }
 
@@ -436,12 +457,15 @@ test_memory(void **state)
 	flow_table_free(ft);
 	printf("flow table memory, 65536 flows: %" PRIu64 " bytes/flow, %" PRIu64 " with QSBR\n",
 	       plain, rcu);
-	/* The entry, its extension, two bucket heads; QSBR adds a limbo slot:
-	 * 64 + 64 + 8 + 4 (the extension grew from 32 to 64 bytes for the flow
-	 * log's per-flow counters, doc/flow-table.md) */
-	assert_true(plain >= sizeof(struct flow) + FLOW_EXT_SIZE + 2 * 4);
+	/* The entry, its extension (TCP tracking: 32), two bucket heads; QSBR
+	 * adds a limbo slot: 64 + 32 + 8 + 4 */
+	assert_true(plain >= sizeof(struct flow) + FLOW_EXT_MIN + 2 * 4);
 	assert_true(rcu >= plain + 4);
-	assert_true(rcu <= 144);
+	assert_true(rcu <= 112);
+	/* with flow logs the extension is a line: 32 more per flow */
+	ft = make_table_ext(65536, v, FLOW_EXT_MAX);
+	assert_int_equal(flow_table_memory(ft), rcu + FLOW_EXT_MAX - FLOW_EXT_MIN);
+	flow_table_free(ft);
 	rte_free(v);
 }
 

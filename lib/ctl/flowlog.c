@@ -20,16 +20,17 @@
 
 #include "api_proto.h"
 #include "ctl_private.h"
+#include "explain.h"
 #include "flowlog.h"
 #include "log.h"
 
 EGRESS_LOG_TYPE(ctl);
 
 #define FL_BURST    64
-#define FL_BUF_SIZE (256 * 1024) /* written out when fuller than this less a line */
-#define FL_GEN_MASK 0xffffffu    /* dp_flowlog_rec.gen: the low 24 bits */
-#define FL_RETRY_MS 1000         /* a path that did not open is tried again */
-#define FL_NAME_MAX 320
+#define FL_BUF_SIZE (256 * 1024)     /* written out when fuller than this less a line */
+#define FL_GEN_MASK 0xffffffu        /* dp_flowlog_rec.gen: the low 24 bits */
+#define FL_RETRY_MS 1000             /* a path that did not open is tried again */
+#define FL_NAME_MAX POLICY_LABEL_MAX /* a rule's name or source, at most */
 
 /* The names of one generation's rules, copied while it was published. */
 struct fl_names {
@@ -201,13 +202,13 @@ names_clear(struct fl_names *n)
 	memset(n, 0, sizeof(*n));
 }
 
+/* As every other interface names it (policy_rule_label()). */
 static char *
 name_of(const struct policy_rule *r)
 {
 	char b[FL_NAME_MAX];
 
-	snprintf(b, sizeof(b), "ServiceEntry/%s", r->name != NULL ? r->name : "?");
-	return strdup(b);
+	return strdup(policy_rule_label(r, b, sizeof(b)));
 }
 
 static char *

@@ -7,7 +7,7 @@
 # parsed by python3's json module and checked field by field:
 #   - an admitted redis session (redis-cli PING): its admit line (src
 #     10.8.0.2, dst 10.59.118.59, dport 6379, nat_src 203.0.113.10, rule
-#     ServiceEntry/redis-serviceentry, source its file:line 4, nat_dst/port,
+#     ServiceEntry/default/redis-serviceentry, source its file:line 4, nat_dst/port,
 #     no sni) and, once TIME_WAIT (1 s here) ran out, its end line: fin, the
 #     same ports, duration < 10 s, frames and bytes each way consistent with
 #     what went through (every frame >= 40 bytes, the 14-byte PING and the
@@ -129,12 +129,12 @@ check_redis_admit() {
 import json, sys
 L = [json.loads(l) for l in open(sys.argv[1])]
 print([o for o in L if o["event"] == "admit" and o["dport"] == 6379][0]["sport"])' "$LOG")
-	flowlog_check "[o for o in L if o['event'] == 'admit' and o['dport'] == 6379] == [dict(time=o['time'], event='admit', proto='tcp', src='$LIVE_MESH_ADDR', sport=$REDIS_SPORT, dst='$LIVE_REDIS_HOST', dport=6379, nat_src='$LIVE_NAT_ADDR', nat_sport=o['nat_sport'], rule='ServiceEntry/redis-serviceentry', source=o['source'], nat_dst='$LIVE_REDIS_HOST', nat_dport=6379) for o in L if o['event'] == 'admit' and o['dport'] == 6379] and all(o['source'].endswith('/policy/redis-serviceentry.yaml:4') and o['nat_sport'] >= 1024 for o in L if o['event'] == 'admit')"
+	flowlog_check "[o for o in L if o['event'] == 'admit' and o['dport'] == 6379] == [dict(time=o['time'], event='admit', proto='tcp', src='$LIVE_MESH_ADDR', sport=$REDIS_SPORT, dst='$LIVE_REDIS_HOST', dport=6379, nat_src='$LIVE_NAT_ADDR', nat_sport=o['nat_sport'], rule='ServiceEntry/default/redis-serviceentry', source=o['source'], nat_dst='$LIVE_REDIS_HOST', nat_dport=6379) for o in L if o['event'] == 'admit' and o['dport'] == 6379] and all(o['source'].endswith('/policy/redis-serviceentry.yaml:4') and o['nat_sport'] >= 1024 for o in L if o['event'] == 'admit')"
 }
 
 check_redis_end() {
 	wait_for "[o for o in L if o['event'] == 'end' and o['sport'] == $REDIS_SPORT]" || return 1
-	flowlog_check "[(a, e) for a in L for e in L if a['event'] == 'admit' and e['event'] == 'end' and a['sport'] == e['sport'] == $REDIS_SPORT and e['end_reason'] == 'fin' and e['proto'] == 'tcp' and e['src'] == '$LIVE_MESH_ADDR' and e['dst'] == '$LIVE_REDIS_HOST' and e['dport'] == 6379 and e['nat_src'] == a['nat_src'] and e['nat_sport'] == a['nat_sport'] and e['rule'] == a['rule'] == 'ServiceEntry/redis-serviceentry' and e['source'] == a['source'] and e['duration_ms'] < 10000 and e['packets_out'] >= 4 and e['packets_in'] >= 3 and e['bytes_out'] >= 40 * e['packets_out'] + 14 and e['bytes_in'] >= 40 * e['packets_in'] + 7 and e['bytes_out'] <= 1500 * e['packets_out'] and e['bytes_in'] <= 1500 * e['packets_in'] and e['time'] >= a['time']]"
+	flowlog_check "[(a, e) for a in L for e in L if a['event'] == 'admit' and e['event'] == 'end' and a['sport'] == e['sport'] == $REDIS_SPORT and e['end_reason'] == 'fin' and e['proto'] == 'tcp' and e['src'] == '$LIVE_MESH_ADDR' and e['dst'] == '$LIVE_REDIS_HOST' and e['dport'] == 6379 and e['nat_src'] == a['nat_src'] and e['nat_sport'] == a['nat_sport'] and e['rule'] == a['rule'] == 'ServiceEntry/default/redis-serviceentry' and e['source'] == a['source'] and e['duration_ms'] < 10000 and e['packets_out'] >= 4 and e['packets_in'] >= 3 and e['bytes_out'] >= 40 * e['packets_out'] + 14 and e['bytes_in'] >= 40 * e['packets_in'] + 7 and e['bytes_out'] <= 1500 * e['packets_out'] and e['bytes_in'] <= 1500 * e['packets_in'] and e['time'] >= a['time']]"
 }
 
 check_denied() {
@@ -151,7 +151,7 @@ check_sni() {
 		return 1
 	}
 	wait_for "[o for o in L if o['event'] == 'admit' and o['dport'] == $TLS_PORT]" || return 1
-	flowlog_check "[(o['src'], o['dst'], o['rule'], o['source'].endswith('/policy/tls-serviceentry.yaml:4'), o['sni']) for o in L if o['event'] == 'admit' and o['dport'] == $TLS_PORT] == [('$LIVE_MESH_ADDR', '$TLS_HOST', 'ServiceEntry/tls-serviceentry', True, 'test.example')]"
+	flowlog_check "[(o['src'], o['dst'], o['rule'], o['source'].endswith('/policy/tls-serviceentry.yaml:4'), o['sni']) for o in L if o['event'] == 'admit' and o['dport'] == $TLS_PORT] == [('$LIVE_MESH_ADDR', '$TLS_HOST', 'ServiceEntry/default/tls-serviceentry', True, 'test.example')]"
 }
 
 check_reopen() {

@@ -323,8 +323,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			   numa_num_configured_nodes(), socket);
 
 	{
-		unsigned int n_mbufs = a->n_workers * DP_NPORTS * (PORT_RX_DESC + PORT_TX_DESC) +
-				       a->n_workers * (DP_OUT_MAX + 512) + 4096;
+		unsigned int n_mbufs = a->n_workers * (DP_OUT_MAX + 512) + 4096;
+
+		for (p = 0; p < DP_NPORTS; p++)
+			n_mbufs += a->n_workers *
+				   (port_rx_desc(&cfg->port[p]) + port_tx_desc(&cfg->port[p]));
 		if (o->mbufs > n_mbufs)
 			n_mbufs = (unsigned int)o->mbufs;
 		uint16_t room =

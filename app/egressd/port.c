@@ -42,16 +42,145 @@ port_find(const char *device, uint16_t *port_id)
 	return -ENODEV;
 }
 
+/*
+ * The symmetric Toeplitz key: 0x6d5a repeated. With it the hash of
+ * (a, b, pa, pb) equals that of (b, a, pb, pa), so both directions of a
+ * 5-tuple land on one queue (Woo & Park, "Scalable TCP Session Monitoring
+ * with Symmetric Receive-side Scaling", 2012).
+ */
+static void
+rss_sym_key(uint8_t *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}
+
+/* RSS over the workers' queues: the symmetric key where the device takes one. */
+static void
+port_rss(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info,
+	 struct rte_eth_conf *conf, uint8_t *key, size_t key_max)
+{
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_hf =
+		info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	if (info->hash_key_size == 0 || info->hash_key_size > key_max) {
+		EGRESS_LOG(INFO,
+			   "%s: RSS with the device's own key (it takes no key of %u bytes or "
+			   "less): each direction of a flow hashes on its own",
+			   pc->device, (unsigned int)key_max);
+		return;
+	}
+	rss_sym_key(key, info->hash_key_size);
+	conf->rx_adv_conf.rss_conf.rss_key = key;
+	conf->rx_adv_conf.rss_conf.rss_key_len = info->hash_key_size;
+	EGRESS_LOG(INFO, "%s: RSS with the symmetric Toeplitz key (0x6d5a, %u bytes)", pc->device,
+		   info->hash_key_size);
+}
+
+/*
+ * The MTU (an L3 size) against the device's limits: a frame of mtu bytes of
+ * IP, its Ethernet header, a VLAN tag and the FCS must fit max_rx_pktlen.
+ */
+static int
+port_mtu(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info)
+{
+	uint32_t frame = (uint32_t)pc->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN +
+			 (pc->vlan != 0 ? RTE_VLAN_HLEN : 0);
+
+	if (pc->mtu > info->max_mtu || pc->mtu < info->min_mtu || frame > info->max_rx_pktlen) {
+		EGRESS_LOG(ERR,
+			   "%s: mtu %u: the device takes an MTU of %u-%u and frames of at most "
+			   "%u bytes (this one: %u); lower ports.*.mtu",
+			   pc->device, pc->mtu, info->min_mtu, info->max_mtu, info->max_rx_pktlen,
+			   frame);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The offloads egressd uses that the device offers; dpc->offloads says which. */
+static void
+port_offloads(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info,
+	      struct rte_eth_conf *conf, struct dp_port_conf *dpc)
+{
+	const uint64_t rx_cksum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+				  RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	const uint64_t tx_l4 = RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+	/* verified checksums come as mbuf flags (lib/dp stage_parse()): a frame
+	 * the NIC marked good is not summed again, one marked bad is dropped */
+	if ((info->rx_offload_capa & rx_cksum) == rx_cksum)
+		conf->rxmode.offloads |= rx_cksum;
+	if ((info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0) {
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		dpc->offloads |= DP_PORT_TX_IP_CKSUM;
+	}
+	if ((info->tx_offload_capa & tx_l4) == tx_l4) {
+		conf->txmode.offloads |= tx_l4;
+		dpc->offloads |= DP_PORT_TX_L4_CKSUM;
+	}
+	/* every mbuf comes from one pool (the workers' and the control
+	 * thread's generated frames too) and none is ever shared (no clone, no
+	 * refcnt above 1): what fast-free asks of the application */
+	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* Multi-segment frames are not supported: neither RX scatter nor TX
+	 * multi-segs is asked for, the pool's buffers hold a whole frame of the
+	 * port's MTU, and a chained mbuf that still arrives is dropped and
+	 * counted (multi_segment). */
+	if (pc->vlan != 0) {
+		if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) {
+			conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+			dpc->offloads |= DP_PORT_VLAN_STRIP;
+		}
+		if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
+			conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+			dpc->offloads |= DP_PORT_VLAN_INSERT;
+		}
+	}
+	EGRESS_LOG(INFO,
+		   "%s: offloads: rx checksum %s, tx ipv4 checksum %s, tx tcp/udp checksum %s, "
+		   "fast-free %s%s%s",
+		   pc->device, (conf->rxmode.offloads & rx_cksum) ? "on" : "off",
+		   (dpc->offloads & DP_PORT_TX_IP_CKSUM) ? "on" : "off",
+		   (dpc->offloads & DP_PORT_TX_L4_CKSUM) ? "on" : "off",
+		   (conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) ? "on" : "off",
+		   pc->vlan == 0                        ? "" :
+		   (dpc->offloads & DP_PORT_VLAN_STRIP) ? ", vlan strip on" :
+							  ", vlan strip off",
+		   pc->vlan == 0                         ? "" :
+		   (dpc->offloads & DP_PORT_VLAN_INSERT) ? ", vlan insert on" :
+							   ", vlan insert off");
+}
+
+/* The descriptor counts: the config's (or ours), fitted to the device, said when changed. */
+static int
+port_desc(uint16_t port_id, const struct egress_port_cfg *pc, uint16_t *rxd, uint16_t *txd)
+{
+	uint16_t want_rx = *rxd, want_tx = *txd;
+	int rc;
+
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, rxd, txd);
+	if (rc != 0)
+		return rc;
+	if (*rxd != want_rx || *txd != want_tx)
+		EGRESS_LOG(WARNING,
+			   "%s: %u RX / %u TX descriptors asked for, the device takes %u / %u",
+			   pc->device, want_rx, want_tx, *rxd, *txd);
+	return 0;
+}
+
 int
 port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
 	   struct rte_mempool *pool, struct dp_port_conf *dpc)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint16_t rxd = PORT_RX_DESC, txd = PORT_TX_DESC;
+	uint16_t rxd = port_rx_desc(pc), txd = port_tx_desc(pc);
 	int socket = rte_eth_dev_socket_id(port_id);
-	uint64_t cksum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
-			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	uint8_t rss_key[PORT_RSS_KEY_MAX];
 	struct rte_ether_addr mac;
 	unsigned int q;
 	int rc;
@@ -67,20 +196,19 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 			   n_queues);
 		return -EINVAL;
 	}
-	if ((info.rx_offload_capa & cksum) == cksum) {
-		conf.rxmode.offloads |= cksum;
-		dpc->parse_flags = 0; /* per packet, from the mbuf's flags */
-	}
-	if (n_queues > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
-	}
+	rc = port_mtu(pc, &info);
+	if (rc != 0)
+		return rc;
+	conf.rxmode.mtu = pc->mtu;
+	dpc->parse_flags = 0; /* checksums: per packet, from the mbuf's flags */
+	dpc->offloads = 0;
+	port_offloads(pc, &info, &conf, dpc);
+	if (n_queues > 1)
+		port_rss(pc, &info, &conf, rss_key, sizeof(rss_key));
 	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
 	if (rc != 0)
 		return rc;
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
+	rc = port_desc(port_id, pc, &rxd, &txd);
 	if (rc != 0)
 		return rc;
 	if (socket < 0)
@@ -94,16 +222,32 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 		if (rc != 0)
 			return rc;
 	}
-	if (rte_eth_dev_set_mtu(port_id, pc->mtu) != 0)
-		EGRESS_LOG(INFO, "%s: MTU %u not set on the device; egressd enforces it itself",
-			   pc->device, pc->mtu);
 	rc = rte_eth_dev_start(port_id);
 	if (rc != 0)
 		return rc;
+	/* frames to other MACs are dropped anyway (l2_not_for_us): the NIC
+	 * need not deliver them. Not every device can say (virtio without a
+	 * control queue): then it is only logged. */
+	rc = rte_eth_promiscuous_disable(port_id);
+	if (rc != 0)
+		EGRESS_LOG(INFO, "%s: promiscuous mode not turned off: %s", pc->device,
+			   strerror(-rc));
 	rc = rte_eth_macaddr_get(port_id, &mac);
 	if (rc != 0)
 		return rc;
 	memcpy(dpc->mac, mac.addr_bytes, sizeof(dpc->mac));
 	dpc->port_id = port_id;
 	return 0;
+}
+
+uint16_t
+port_rx_desc(const struct egress_port_cfg *pc)
+{
+	return pc->rx_desc != 0 ? pc->rx_desc : PORT_RX_DESC;
+}
+
+uint16_t
+port_tx_desc(const struct egress_port_cfg *pc)
+{
+	return pc->tx_desc != 0 ? pc->tx_desc : PORT_TX_DESC;
 }

@@ -13,13 +13,23 @@
 
 struct rte_mempool;
 
-#define PORT_RX_DESC 1024
-#define PORT_TX_DESC 1024
+#define PORT_RX_DESC     1024
+#define PORT_TX_DESC     1024
+#define PORT_RSS_KEY_MAX 64 /* bytes: 40 (ixgbe, i40e VF), 52 (i40e, ice), 40 (mlx5) */
 
 /** The port of a configured device: created by --vdev already, or probed now. */
 int port_find(const char *device, uint16_t *port_id);
 
-/** Configure and start a port: n_queues RX/TX queue pairs; fills dpc's port_id and mac. */
+/** RX / TX descriptors per queue: the config's, or PORT_RX_DESC / PORT_TX_DESC. */
+uint16_t port_rx_desc(const struct egress_port_cfg *pc);
+uint16_t port_tx_desc(const struct egress_port_cfg *pc);
+
+/**
+ * Configure and start a port: n_queues RX/TX queue pairs, the MTU, the
+ * offloads the device offers (dpc->offloads), RSS with the symmetric key,
+ * promiscuous mode off. Fills dpc's port_id, mac, parse_flags and offloads.
+ * Logs what it chose and, on failure, what to change.
+ */
 int port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
 	       struct rte_mempool *pool, struct dp_port_conf *dpc);
 

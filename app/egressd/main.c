@@ -229,6 +229,7 @@ struct appliance {
 	struct dns_cache *dns;
 	struct policy *first; /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
+	bool lsc[DP_NPORTS];                /**< the port reports link changes (LSC interrupts) */
 	struct ctl_metrics_server *metrics; /* GET /metrics; NULL: off */
 };
 
@@ -347,7 +348,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	for (p = 0; p < DP_NPORTS; p++) {
 		a->conf.port[p].parse_flags = 0;
 		rc = port_setup(a->conf.port[p].port_id, &cfg->port[p], a->n_workers, a->pool,
-				&a->conf.port[p]);
+				&a->conf.port[p], &a->lsc[p]);
 		if (rc < 0) {
 			EGRESS_LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
 				   cfg->port[p].device, strerror(-rc));
@@ -430,6 +431,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		return -ENOMEM;
 	}
 	a->first = NULL;
+	port_watch_links(&a->ctl, a->lsc);
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		EGRESS_LOG(WARNING, "telemetry commands not registered");
 	return start_metrics(a);
@@ -446,6 +448,7 @@ teardown(struct appliance *a)
 	a->metrics = NULL;
 	ctl_api_stop();
 	ctl_telemetry_close();
+	port_unwatch_links(&a->ctl);
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {
 			rte_eth_dev_stop(a->conf.port[p].port_id);

@@ -174,7 +174,7 @@ port_desc(uint16_t port_id, const struct egress_port_cfg *pc, uint16_t *rxd, uin
 
 int
 port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
-	   struct rte_mempool *pool, struct dp_port_conf *dpc)
+	   struct rte_mempool *pool, struct dp_port_conf *dpc, bool *lsc)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
@@ -205,6 +205,10 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 	port_offloads(pc, &info, &conf, dpc);
 	if (n_queues > 1)
 		port_rss(pc, &info, &conf, rss_key, sizeof(rss_key));
+	/* link changes as interrupts where the device has them; the control
+	 * thread reads the others' links every second (ctl_link_poll()) */
+	*lsc = (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
+	conf.intr_conf.lsc = *lsc;
 	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
 	if (rc != 0)
 		return rc;
@@ -250,4 +254,67 @@ uint16_t
 port_tx_desc(const struct egress_port_cfg *pc)
 {
 	return pc->tx_desc != 0 ? pc->tx_desc : PORT_TX_DESC;
+}
+
+/* An LSC callback's argument: which port of which control state. */
+struct link_watch {
+	struct ctl *c;
+	enum dp_port port;
+	bool registered;
+};
+
+static struct link_watch link_watch[DP_NPORTS];
+
+/* EAL's interrupt thread: only recorded, the control thread reads and logs it. */
+static int
+on_lsc(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret)
+{
+	struct link_watch *lw = arg;
+
+	(void)port_id;
+	(void)type;
+	(void)ret;
+	ctl_link_event(lw->c, lw->port);
+	return 0;
+}
+
+void
+port_watch_links(struct ctl *c, const bool *lsc)
+{
+	unsigned int p;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		struct link_watch *lw = &link_watch[p];
+
+		c->link[p].lsc = false;
+		if (!lsc[p])
+			continue;
+		lw->c = c;
+		lw->port = (enum dp_port)p;
+		if (rte_eth_dev_callback_register(c->conf->port[p].port_id, RTE_ETH_EVENT_INTR_LSC,
+						  on_lsc, lw) != 0) {
+			EGRESS_LOG(WARNING,
+				   "%s: no link state events; the link is read every %u ms",
+				   c->cfg->port[p].device, CTL_LINK_POLL_MS);
+			continue;
+		}
+		lw->registered = true;
+		c->link[p].lsc = true;
+	}
+}
+
+void
+port_unwatch_links(struct ctl *c)
+{
+	unsigned int p;
+
+	for (p = 0; p < DP_NPORTS; p++) {
+		struct link_watch *lw = &link_watch[p];
+
+		if (!lw->registered)
+			continue;
+		rte_eth_dev_callback_unregister(c->conf->port[p].port_id, RTE_ETH_EVENT_INTR_LSC,
+						on_lsc, lw);
+		lw->registered = false;
+	}
 }

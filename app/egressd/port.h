@@ -6,9 +6,11 @@
 #ifndef EGRESS_PORT_H
 #define EGRESS_PORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "dp.h"
 
 struct rte_mempool;
@@ -27,10 +29,21 @@ uint16_t port_tx_desc(const struct egress_port_cfg *pc);
 /**
  * Configure and start a port: n_queues RX/TX queue pairs, the MTU, the
  * offloads the device offers (dpc->offloads), RSS with the symmetric key,
- * promiscuous mode off. Fills dpc's port_id, mac, parse_flags and offloads.
+ * promiscuous mode off, LSC interrupts where the device has them (*lsc).
+ * Fills dpc's port_id, mac, parse_flags and offloads.
  * Logs what it chose and, on failure, what to change.
  */
 int port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
-	       struct rte_mempool *pool, struct dp_port_conf *dpc);
+	       struct rte_mempool *pool, struct dp_port_conf *dpc, bool *lsc);
+
+/**
+ * Link state changes of the ports whose lsc[] port_setup() set: an LSC
+ * callback that tells c (ctl_link_event()); the others are read by the
+ * control thread every CTL_LINK_POLL_MS. Sets c->link[].lsc.
+ */
+void port_watch_links(struct ctl *c, const bool *lsc);
+
+/** Unregister what port_watch_links() registered: before the ports close. */
+void port_unwatch_links(struct ctl *c);
 
 #endif

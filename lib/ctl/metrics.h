@@ -44,7 +44,8 @@ struct ctl_metrics {
 	struct ctl_metrics_rule *rules; /**< sorted by label and port; NULL: none
 					     (ctl_metrics_release() frees them) */
 	uint32_t n_rules;
-	struct ctl_nat nat; /**< NAT port saturation (ctl_nat_read()) */
+	struct ctl_nat nat;          /**< NAT port saturation (ctl_nat_read()) */
+	uint32_t link_up[DP_NPORTS]; /**< 1: the port's link is up */
 };
 
 /**

@@ -37,6 +37,9 @@
 #   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
 #   LIVE_LCORES          EAL lcore option for egressd, default "-l 0,1"
+#   LIVE_PMD             the ports' driver on the veths: af_packet (default:
+#                        net_af_packetN,iface=DEV) or af_xdp
+#                        (net_af_xdpN,iface=DEV,start_queue=0,queue_count=1)
 
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
@@ -403,6 +406,17 @@ live_start_redis() {
 
 # --- egressd ----------------------------------------------------------------
 
+# live_device N DEV: the device string of egressd's port N on the veth DEV,
+# for LIVE_PMD.
+live_device() {
+	local n=$1 dev=$2
+	case "${LIVE_PMD:-af_packet}" in
+	af_packet) echo "net_af_packet$n,iface=$dev" ;;
+	af_xdp) echo "net_af_xdp$n,iface=$dev,start_queue=0,queue_count=1" ;;
+	*) live_die "LIVE_PMD=$LIVE_PMD: want af_packet or af_xdp" ;;
+	esac
+}
+
 # live_write_config DIR [POLICY_DIR]: an appliance config DIR/egressd.yaml on
 # this topology, its API socket DIR/egressd.sock (tests never share one), its
 # policy folder DIR/policy/ holding a copy of POLICY_DIR's
@@ -418,9 +432,9 @@ live_write_config() {
 	cat >"$dir/egressd.yaml" <<-EOF
 	# egressd live test $LIVE_SFX (tests/live/lib.sh)
 	ports:
-	  inside:  { device: "net_af_packet0,iface=$LIVE_IN_DEV",
+	  inside:  { device: "$(live_device 0 "$LIVE_IN_DEV")",
 	             address: $LIVE_INSIDE_ADDR/$LIVE_INSIDE_PREFIX }
-	  outside: { device: "net_af_packet1,iface=$LIVE_OUT_DEV",
+	  outside: { device: "$(live_device 1 "$LIVE_OUT_DEV")",
 	             address: $LIVE_NAT_ADDR/$LIVE_OUTSIDE_PREFIX, gateway: $LIVE_EXT_ADDR }
 	policy:
 	  outbound: REGISTRY_ONLY

@@ -303,6 +303,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		if (rc < 0) {
 			EGRESS_LOG(ERR, "%s: device \"%s\" not found or not probed: %s", cfg->path,
 				   cfg->port[p].device, strerror(-rc));
+			port_explain_missing(cfg->port[p].device);
 			return rc;
 		}
 	}
@@ -396,8 +397,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		if (w == a->n_workers)
 			break;
 		if (wp.socket_id != socket)
-			EGRESS_LOG(WARNING, "worker lcore %u is on socket %d, the ports on %d",
-				   lcore, wp.socket_id, socket);
+			EGRESS_LOG(WARNING,
+				   "worker lcore %u is on NUMA socket %d, the ports on socket %d: "
+				   "every packet crosses the interconnect; give -l cores of "
+				   "socket %d (lscpu -e shows each CPU's node)",
+				   lcore, wp.socket_id, socket, socket);
 		a->workers[w] = dp_worker_create(&wp);
 		if (a->workers[w] == NULL) {
 			rc = -rte_errno;
@@ -557,6 +561,45 @@ run(struct appliance *a, const struct options *o)
 	return 0;
 }
 
+/* Free hugepages of every size (/sys/kernel/mm/hugepages); -1: unknown. */
+static long
+hugepages_free(void)
+{
+	static const char *const sizes[] = { "hugepages-2048kB", "hugepages-1048576kB" };
+	char path[128];
+	long total = -1, n;
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages",
+			 sizes[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%ld", &n) == 1)
+			total = (total < 0 ? 0 : total) + n;
+		fclose(f);
+	}
+	return total;
+}
+
+/* After rte_eal_init() failed: the usual cause, and what to do about it. */
+static void
+explain_eal_failure(int eal_argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < eal_argc; i++)
+		if (strcmp(argv[i], "--no-huge") == 0)
+			return;
+	if (hugepages_free() == 0)
+		fprintf(stderr,
+			"egressd: no free hugepages: reserve them with scripts/setup-hugepages.sh "
+			"(doc/deploy-bare-metal.md), or start without them for a trial: "
+			"--no-huge -m 512\n");
+}
+
 /* Split argv at "--": EAL options before it, ours after (all ours without it). */
 static void
 split_args(int argc, char **argv, int *eal_argc, int *app_first)
@@ -621,6 +664,7 @@ main(int argc, char **argv)
 
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "egressd: cannot start DPDK: %s\n", rte_strerror(rte_errno));
+		explain_eal_failure(eal_argc, argv);
 		egress_config_free(&a.cfg);
 		return 1;
 	}

@@ -3,8 +3,12 @@
  * egressd's ports: finding the configured devices and setting them up from
  * what each one offers (rte_eth_dev_info).
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_ethdev.h>
 
@@ -170,6 +174,101 @@ port_desc(uint16_t port_id, const struct egress_port_cfg *pc, uint16_t *rxd, uin
 			   "%s: %u RX / %u TX descriptors asked for, the device takes %u / %u",
 			   pc->device, want_rx, want_tx, *rxd, *txd);
 	return 0;
+}
+
+/* "[DDDD:]BB:DD.F": a PCI address, not a vdev name. */
+static bool
+is_pci_address(const char *s, size_t n)
+{
+	unsigned int colons = 0, dots = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == ':')
+			colons++;
+		else if (s[i] == '.')
+			dots++;
+		else if (!isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return (colons == 1 || colons == 2) && dots == 1;
+}
+
+/* The last path component of a sysfs link (a driver, an IOMMU group); "" when absent. */
+static void
+sysfs_link_name(const char *path, char *name, size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *slash;
+
+	name[0] = '\0';
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	slash = slash != NULL ? slash + 1 : target;
+	if (strlen(slash) < size)
+		memcpy(name, slash, strlen(slash) + 1);
+}
+
+void
+port_explain_missing(const char *device)
+{
+	size_t n = strcspn(device, ",");
+	char addr[32], path[PATH_MAX], driver[64], group[64];
+
+	if (!is_pci_address(device, n) || n + 5 >= sizeof(addr)) {
+		EGRESS_LOG(ERR,
+			   "%.*s: not a device DPDK could create: check the driver name and its "
+			   "arguments (the EAL messages above say which one it refused)",
+			   (int)n, device);
+		return;
+	}
+	/* sysfs names PCI devices with their domain */
+	snprintf(addr, sizeof(addr), "%s%.*s", n < 12 ? "0000:" : "", (int)n, device);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", addr);
+	if (access(path, F_OK) != 0) {
+		EGRESS_LOG(ERR, "%s: no such PCI device on this machine (lspci -D lists them)",
+			   addr);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
+	sysfs_link_name(path, driver, sizeof(driver));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", addr);
+	sysfs_link_name(path, group, sizeof(group));
+	if (strcmp(driver, "vfio-pci") != 0 && strcmp(driver, "uio_pci_generic") != 0 &&
+	    strcmp(driver, "igb_uio") != 0 && strncmp(driver, "mlx", 3) != 0) {
+		EGRESS_LOG(ERR,
+			   "%s: bound to %s, not to a DPDK driver: bind it to vfio-pci with "
+			   "scripts/bind-nic.sh %s (doc/deploy-bare-metal.md)",
+			   addr, driver[0] != '\0' ? driver : "no driver", addr);
+		return;
+	}
+	if (strcmp(driver, "vfio-pci") == 0 && group[0] == '\0') {
+		EGRESS_LOG(ERR,
+			   "%s: bound to vfio-pci but in no IOMMU group: turn the IOMMU on "
+			   "(intel_iommu=on or amd_iommu=on on the kernel command line, VT-d / "
+			   "AMD-Vi in the BIOS), see doc/deploy-bare-metal.md",
+			   addr);
+		return;
+	}
+	if (strcmp(driver, "vfio-pci") == 0) {
+		snprintf(path, sizeof(path), "/dev/vfio/%s", group);
+		if (access(path, R_OK | W_OK) != 0) {
+			EGRESS_LOG(
+				ERR,
+				"%s: IOMMU group %s (%s) cannot be opened: run as root or give "
+				"egressd's user the group's device; every device of the group "
+				"must be bound to vfio-pci (ls /sys/kernel/iommu_groups/%s/devices)",
+				addr, group, path, group);
+			return;
+		}
+	}
+	EGRESS_LOG(ERR,
+		   "%s: bound to %s, yet DPDK did not probe it: did EAL get --no-pci, or an "
+		   "-a/--allow list without it? (the EAL messages above say more)",
+		   addr, driver);
 }
 
 int

@@ -22,6 +22,14 @@ struct rte_mempool;
 /** The port of a configured device: created by --vdev already, or probed now. */
 int port_find(const char *device, uint16_t *port_id);
 
+/**
+ * Log what to do about a configured device port_find() did not find: a vdev
+ * DPDK refused, a PCI address not on this machine, not bound to a DPDK
+ * driver (scripts/bind-nic.sh), in no IOMMU group or one that cannot be
+ * opened, or left out by EAL's options (--no-pci, -a). Reads sysfs only.
+ */
+void port_explain_missing(const char *device);
+
 /** RX / TX descriptors per queue: the config's, or PORT_RX_DESC / PORT_TX_DESC. */
 uint16_t port_rx_desc(const struct egress_port_cfg *pc);
 uint16_t port_tx_desc(const struct egress_port_cfg *pc);

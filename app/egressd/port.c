@@ -115,13 +115,15 @@ port_offloads(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *i
 
 	/* verified checksums come as mbuf flags (lib/dp stage_parse()): a frame
 	 * the NIC marked good is not summed again, one marked bad is dropped */
-	if ((info->rx_offload_capa & rx_cksum) == rx_cksum)
+	const bool cksum = !pc->no_cksum_offload; /* checksum_offload: false */
+
+	if (cksum && (info->rx_offload_capa & rx_cksum) == rx_cksum)
 		conf->rxmode.offloads |= rx_cksum;
-	if ((info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0) {
+	if (cksum && (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0) {
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		dpc->offloads |= DP_PORT_TX_IP_CKSUM;
 	}
-	if ((info->tx_offload_capa & tx_l4) == tx_l4) {
+	if (cksum && (info->tx_offload_capa & tx_l4) == tx_l4) {
 		conf->txmode.offloads |= tx_l4;
 		dpc->offloads |= DP_PORT_TX_L4_CKSUM;
 	}

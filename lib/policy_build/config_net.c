@@ -31,9 +31,10 @@ static const char *const port_names[EGRESS_PORT_MAX] = {
 };
 
 static const char *const ports_keys[] = { "inside", "outside", NULL };
-static const char *const port_keys[] = { "device",    "address", "gateway",        "mtu",
-					 "neighbors", "vlan",    "rx_descriptors", "tx_descriptors",
-					 NULL };
+static const char *const port_keys[] = {
+	"device",         "address",        "gateway",          "mtu", "neighbors", "vlan",
+	"rx_descriptors", "tx_descriptors", "checksum_offload", NULL
+};
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const port_alloc_names[] = { "random", "preserve", NULL };
 static const char *const metrics_keys[] = { "listen", NULL };
@@ -247,6 +248,12 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 		pc->vlan = (uint16_t)x;
 	parse_desc(c, m, "rx_descriptors", &pc->rx_desc);
 	parse_desc(c, m, "tx_descriptors", &pc->tx_desc);
+	{
+		bool on = true;
+
+		if (yr_get_flag(&c->r, m, "checksum_offload", &on) != NULL)
+			pc->no_cksum_offload = !on;
+	}
 
 	parse_neighbors(c, ymap_opt(m, "neighbors"), pc);
 	yr_pop(&c->r, mark);

@@ -244,6 +244,7 @@ test_every_key(void **state)
 			   "    vlan: 4094\n"
 			   "    rx_descriptors: 4096\n"
 			   "    tx_descriptors: 64\n"
+			   "    checksum_offload: false\n"
 			   "  outside:\n"
 			   "    device: net_af_packet1,iface=eth1\n"
 			   "    address: 198.51.100.2/30\n"
@@ -290,6 +291,8 @@ test_every_key(void **state)
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].vlan, 4094);
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].rx_desc, 4096);
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].tx_desc, 64);
+	assert_true(cfg.port[EGRESS_PORT_INSIDE].no_cksum_offload);
+	assert_false(cfg.port[EGRESS_PORT_OUTSIDE].no_cksum_offload);
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].vlan, 0);
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].rx_desc, 0);
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].tx_desc, 0);
@@ -299,7 +302,7 @@ test_every_key(void **state)
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].prefix_len, 30);
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, ip("198.51.100.1"));
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].mtu, 68);
-	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 11);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 12);
 
 	assert_int_equal(cfg.n_nat_addrs, 3);
 	assert_int_equal(cfg.nat_addrs[0], ip("198.51.100.2"));

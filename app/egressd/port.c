@@ -84,15 +84,20 @@ port_rss(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info,
 }
 
 /*
- * The MTU (an L3 size) against the device's limits: a frame of mtu bytes of
- * IP, its Ethernet header, a VLAN tag and the FCS must fit max_rx_pktlen.
+ * The MTU (an L3 size) against the device's limits, as ethdev will judge it
+ * (its overhead: max_rx_pktlen - max_mtu where the PMD says both, else the
+ * Ethernet header and FCS; a VLAN tag is the NIC's own allowance), said
+ * before rte_eth_dev_configure() refuses it without a word to the operator.
  */
 static int
 port_mtu(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info)
 {
-	uint32_t frame = (uint32_t)pc->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN +
-			 (pc->vlan != 0 ? RTE_VLAN_HLEN : 0);
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t frame;
 
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	frame = (uint32_t)pc->mtu + overhead;
 	if (pc->mtu > info->max_mtu || pc->mtu < info->min_mtu || frame > info->max_rx_pktlen) {
 		EGRESS_LOG(ERR,
 			   "%s: mtu %u: the device takes an MTU of %u-%u and frames of at most "

@@ -1901,7 +1901,7 @@ test_tx_checksum_offload(void **state)
  * a tagged SYN leaves the other port with the other tag, the reply comes
  * back the same way, byte for byte; a frame without the port's tag is
  * dropped (vlan_mismatch), one the NIC stripped passes on its tci's VLAN ID
- * (priority bits aside); an ARP reply egressd makes carries the tag.
+ * (priority bits aside); an ARP reply and a RST egressd makes carry the tag.
  */
 static void
 test_vlan_tagged_ports(void **state)
@@ -2010,6 +2010,20 @@ test_vlan_tagged_ports(void **state)
 	assert_memory_equal(f + 6, mac_in, 6);
 	assert_memory_equal(f + 12, ((const uint8_t[]){ 0x81, 0x00, 0x00, 100, 0x08, 0x06 }), 6);
 	assert_int_equal(f[4 + 21], RTE_ARP_OP_REPLY);
+	free_out(&out);
+
+	/* and a RST it answers a denied SYN with */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41028, REDIS, 6380, RTE_TCP_SYN_FLAG), 100), &out),
+		1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	m = out.pkts[DP_INSIDE][0];
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	assert_int_equal(rte_pktmbuf_data_len(m), 64);
+	assert_memory_equal(f + 12, ((const uint8_t[]){ 0x81, 0x00, 0x00, 100, 0x08, 0x00 }), 6);
+	assert_int_equal(f[4 + 47], RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(fx.w->stats.rst_sent, 1);
 	free_out(&out);
 
 	/* an untagged port: a tag the NIC stripped is a tagged frame */

@@ -46,21 +46,6 @@ port_find(const char *device, uint16_t *port_id)
 	return -ENODEV;
 }
 
-/*
- * The symmetric Toeplitz key: 0x6d5a repeated. With it the hash of
- * (a, b, pa, pb) equals that of (b, a, pb, pa), so both directions of a
- * 5-tuple land on one queue (Woo & Park, "Scalable TCP Session Monitoring
- * with Symmetric Receive-side Scaling", 2012).
- */
-static void
-rss_sym_key(uint8_t *key, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		key[i] = (i & 1) ? 0x5a : 0x6d;
-}
-
 /* RSS over the workers' queues: the symmetric key where the device takes one. */
 static void
 port_rss(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info,
@@ -76,7 +61,7 @@ port_rss(const struct egress_port_cfg *pc, const struct rte_eth_dev_info *info,
 			   pc->device, (unsigned int)key_max);
 		return;
 	}
-	rss_sym_key(key, info->hash_key_size);
+	dp_rss_symmetric_key(key, info->hash_key_size);
 	conf->rx_adv_conf.rss_conf.rss_key = key;
 	conf->rx_adv_conf.rss_conf.rss_key_len = info->hash_key_size;
 	EGRESS_LOG(INFO, "%s: RSS with the symmetric Toeplitz key (0x6d5a, %u bytes)", pc->device,

@@ -28,6 +28,7 @@
 #define EGRESS_DP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -312,6 +313,14 @@ int dp_worker_main(void *arg);
  *   n - return value of them.
  */
 uint16_t dp_tx_prepare(const struct dp_port_conf *pc, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * The symmetric Toeplitz key, len bytes: 0x6d5a repeated. With it the RSS
+ * hash of (a, b, pa, pb) equals that of (b, a, pb, pa), so both directions
+ * of a 5-tuple land on one queue (Woo and Park, "Scalable TCP Session
+ * Monitoring with Symmetric Receive-side Scaling", 2012).
+ */
+void dp_rss_symmetric_key(uint8_t *key, size_t len);
 
 /* ------------------------------------------------- life cycle (worker.c) */
 

@@ -77,3 +77,12 @@ dp_tx_prepare(const struct dp_port_conf *pc, struct rte_mbuf **pkts, uint16_t n)
 	}
 	return kept;
 }
+
+void
+dp_rss_symmetric_key(uint8_t *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}

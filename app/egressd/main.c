@@ -44,14 +44,13 @@
 #include "metrics.h"
 #include "nat.h"
 #include "neigh.h"
+#include "port.h"
 #include "runtime_dir.h"
 #include "policy_build.h"
 #include "service.h"
 
 EGRESS_LOG_TYPE(app);
 
-#define RX_DESC          1024
-#define TX_DESC          1024
 #define NEIGH_CAPACITY   4096
 #define EVENT_RING_SIZE  4096
 #define CTL_TX_RING_SIZE 512
@@ -223,101 +222,6 @@ run_check(const struct egress_config *cfg, struct diag_list *dl)
 	return p == NULL ? 1 : 0;
 }
 
-/* A device named in the config: already created by --vdev, or probed now. */
-static int
-port_find(const char *device, uint16_t *port_id)
-{
-	char name[RTE_ETH_NAME_MAX_LEN];
-	size_t n = strcspn(device, ",");
-	int rc;
-
-	if (n >= sizeof(name))
-		return -ENAMETOOLONG;
-	memcpy(name, device, n);
-	name[n] = '\0';
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	rc = rte_dev_probe(device);
-	if (rc < 0)
-		return rc;
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	/* a PCI address may have been written without its domain */
-	if (n + 5 < sizeof(name)) {
-		memmove(name + 5, name, n + 1);
-		memcpy(name, "0000:", 5);
-		if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-			return 0;
-	}
-	return -ENODEV;
-}
-
-static int
-port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
-	   struct rte_mempool *pool, struct dp_port_conf *dpc)
-{
-	struct rte_eth_conf conf = { 0 };
-	struct rte_eth_dev_info info;
-	uint16_t rxd = RX_DESC, txd = TX_DESC;
-	int socket = rte_eth_dev_socket_id(port_id);
-	uint64_t cksum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
-			 RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	struct rte_ether_addr mac;
-	unsigned int q;
-	int rc;
-
-	rc = rte_eth_dev_info_get(port_id, &info);
-	if (rc != 0)
-		return rc;
-	if (info.max_rx_queues < n_queues || info.max_tx_queues < n_queues) {
-		EGRESS_LOG(ERR,
-			   "%s: %u workers need %u RX and TX queues; the device has %u/%u "
-			   "(net_af_packet: add qpairs=%u)",
-			   pc->device, n_queues, n_queues, info.max_rx_queues, info.max_tx_queues,
-			   n_queues);
-		return -EINVAL;
-	}
-	if ((info.rx_offload_capa & cksum) == cksum) {
-		conf.rxmode.offloads |= cksum;
-		dpc->parse_flags = 0; /* per packet, from the mbuf's flags */
-	}
-	if (n_queues > 1) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			info.flow_type_rss_offloads &
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
-	}
-	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd);
-	if (rc != 0)
-		return rc;
-	if (socket < 0)
-		socket = (int)rte_socket_id();
-	for (q = 0; q < n_queues; q++) {
-		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, rxd, (unsigned int)socket, NULL,
-					    pool);
-		if (rc != 0)
-			return rc;
-		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket, NULL);
-		if (rc != 0)
-			return rc;
-	}
-	if (rte_eth_dev_set_mtu(port_id, pc->mtu) != 0)
-		EGRESS_LOG(INFO, "%s: MTU %u not set on the device; egressd enforces it itself",
-			   pc->device, pc->mtu);
-	rc = rte_eth_dev_start(port_id);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_macaddr_get(port_id, &mac);
-	if (rc != 0)
-		return rc;
-	memcpy(dpc->mac, mac.addr_bytes, sizeof(dpc->mac));
-	dpc->port_id = port_id;
-	return 0;
-}
-
 struct appliance {
 	struct egress_config cfg;
 	struct dp_conf conf;
@@ -329,6 +233,7 @@ struct appliance {
 	struct dns_cache *dns;
 	struct policy *first; /* the first policy until lib/ctl publishes it */
 	bool ports_started[DP_NPORTS];
+	bool lsc[DP_NPORTS];                /**< the port reports link changes (LSC interrupts) */
 	struct ctl_metrics_server *metrics; /* GET /metrics; NULL: off */
 	struct ctl_flowlog *flowlog;        /* the flow log's writer; NULL: off */
 };
@@ -404,6 +309,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		if (rc < 0) {
 			EGRESS_LOG(ERR, "%s: device \"%s\" not found or not probed: %s", cfg->path,
 				   cfg->port[p].device, strerror(-rc));
+			port_explain_missing(cfg->port[p].device);
 			return rc;
 		}
 	}
@@ -425,8 +331,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 			   numa_num_configured_nodes(), socket);
 
 	{
-		unsigned int n_mbufs = a->n_workers * DP_NPORTS * (RX_DESC + TX_DESC) +
-				       a->n_workers * (DP_OUT_MAX + 512) + 4096;
+		unsigned int n_mbufs = a->n_workers * (DP_OUT_MAX + 512) + 4096;
+
+		for (p = 0; p < DP_NPORTS; p++)
+			n_mbufs += a->n_workers *
+				   (port_rx_desc(&cfg->port[p]) + port_tx_desc(&cfg->port[p]));
 		if (o->mbufs > n_mbufs)
 			n_mbufs = (unsigned int)o->mbufs;
 		uint16_t room =
@@ -446,7 +355,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	for (p = 0; p < DP_NPORTS; p++) {
 		a->conf.port[p].parse_flags = 0;
 		rc = port_setup(a->conf.port[p].port_id, &cfg->port[p], a->n_workers, a->pool,
-				&a->conf.port[p]);
+				&a->conf.port[p], &a->lsc[p]);
 		if (rc < 0) {
 			EGRESS_LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
 				   cfg->port[p].device, strerror(-rc));
@@ -498,8 +407,11 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		if (w == a->n_workers)
 			break;
 		if (wp.socket_id != socket)
-			EGRESS_LOG(WARNING, "worker lcore %u is on socket %d, the ports on %d",
-				   lcore, wp.socket_id, socket);
+			EGRESS_LOG(WARNING,
+				   "worker lcore %u is on NUMA socket %d, the ports on socket %d: "
+				   "every packet crosses the interconnect; give -l cores of "
+				   "socket %d (lscpu -e shows each CPU's node)",
+				   lcore, wp.socket_id, socket, socket);
 		a->workers[w] = dp_worker_create(&wp);
 		if (a->workers[w] == NULL) {
 			rc = -rte_errno;
@@ -533,6 +445,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		return -ENOMEM;
 	}
 	a->first = NULL;
+	port_watch_links(&a->ctl, a->lsc);
 	if (ctl_telemetry_init(&a->ctl) != 0)
 		EGRESS_LOG(WARNING, "telemetry commands not registered");
 	/* the workers' rings exist (dp_worker_create()); they run later */
@@ -558,6 +471,7 @@ teardown(struct appliance *a)
 	a->metrics = NULL;
 	ctl_api_stop();
 	ctl_telemetry_close();
+	port_unwatch_links(&a->ctl);
 	/* the workers stopped: their rings are drained and written out */
 	ctl_flowlog_stop(a->flowlog);
 	a->flowlog = NULL;
@@ -674,6 +588,45 @@ run(struct appliance *a, const struct options *o)
 	return 0;
 }
 
+/* Free hugepages of every size (/sys/kernel/mm/hugepages); -1: unknown. */
+static long
+hugepages_free(void)
+{
+	static const char *const sizes[] = { "hugepages-2048kB", "hugepages-1048576kB" };
+	char path[128];
+	long total = -1, n;
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/%s/free_hugepages",
+			 sizes[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%ld", &n) == 1)
+			total = (total < 0 ? 0 : total) + n;
+		fclose(f);
+	}
+	return total;
+}
+
+/* After rte_eal_init() failed: the usual cause, and what to do about it. */
+static void
+explain_eal_failure(int eal_argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < eal_argc; i++)
+		if (strcmp(argv[i], "--no-huge") == 0)
+			return;
+	if (hugepages_free() == 0)
+		fprintf(stderr,
+			"egressd: no free hugepages: reserve them with scripts/setup-hugepages.sh "
+			"(doc/deploy-bare-metal.md), or start without them for a trial: "
+			"--no-huge -m 512\n");
+}
+
 /* Split argv at "--": EAL options before it, ours after (all ours without it). */
 static void
 split_args(int argc, char **argv, int *eal_argc, int *app_first)
@@ -738,6 +691,7 @@ main(int argc, char **argv)
 
 	if (rte_eal_init(eal_argc, argv) < 0) {
 		fprintf(stderr, "egressd: cannot start DPDK: %s\n", rte_strerror(rte_errno));
+		explain_eal_failure(eal_argc, argv);
 		egress_config_free(&a.cfg);
 		return 1;
 	}

@@ -49,5 +49,6 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 		conf->port[i].net = pc->addr & conf->port[i].mask;
 		conf->port[i].gateway = pc->gateway;
 		conf->port[i].mtu = pc->mtu;
+		conf->port[i].vlan = pc->vlan;
 	}
 }

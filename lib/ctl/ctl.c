@@ -474,6 +474,7 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	struct dp_event ev[CTL_EVENTS_PER_TICK];
 	unsigned int n, i, p;
 
+	ctl_link_poll(c, now_ms);
 	n = c->conf->events == NULL ?
 		    0 :
 		    rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),

@@ -53,6 +53,25 @@ struct ctl_nat_warn {
 	uint64_t warned_ms[EGRESS_MAX_NAT_ADDRS][2];
 };
 
+/**
+ * A port's link as the control thread last read it (ctl_link_poll()). up and
+ * speed_mbps are written by the control thread, read by telemetry and
+ * metrics threads: aligned words, relaxed atomics. event is set by the
+ * ethdev LSC callback (ctl_link_event(), EAL's interrupt thread).
+ */
+struct ctl_link {
+	uint32_t up;         /**< 1: link up */
+	uint32_t speed_mbps; /**< 0 while down or unknown */
+	uint32_t event;      /**< an LSC interrupt came: read the link again */
+	bool lsc;            /**< the device reports changes (LSC interrupts):
+				  read at once; every link is also read every
+				  CTL_LINK_POLL_MS */
+	bool known;          /**< read at least once */
+	uint64_t next_ms;    /**< next read without an event */
+};
+
+#define CTL_LINK_POLL_MS 1000 /**< link read period without an LSC event */
+
 struct ctl {
 	const struct egress_config *cfg;
 	struct dp_conf *conf;
@@ -82,8 +101,24 @@ struct ctl {
 					  word written and read atomically */
 	uint64_t dns_pub_ms;      /**< when published last (ctl_poll()) */
 
-	struct ctl_nat_warn nat_warn; /**< NAT saturation warnings (ctl_nat.h) */
+	struct ctl_nat_warn nat_warn;    /**< NAT saturation warnings (ctl_nat.h) */
+	struct ctl_link link[DP_NPORTS]; /**< the ports' links (ctl_link_poll()) */
 };
+
+/**
+ * The ethdev LSC callback's work: remember that port's link changed, for
+ * the control thread to read and log. Async-safe: one atomic store. Any
+ * thread (EAL's interrupt thread).
+ */
+void ctl_link_event(struct ctl *c, enum dp_port port);
+
+/**
+ * Read the links whose LSC event came, and every link every
+ * CTL_LINK_POLL_MS; log each change ("inside link down",
+ * "outside link up, 10000 Mbps full-duplex"). Nothing is restarted: flows
+ * and counters stay. Called by ctl_poll(). Control thread.
+ */
+void ctl_link_poll(struct ctl *c, uint64_t now_ms);
 
 /**
  * Publish p as the current policy, with counters of its own

@@ -113,6 +113,8 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	ctl_nat_read(c, &m->nat);
 	m->flowlog_written = ctl_flowlog_written();
 	m->flowlog_unwritten = ctl_flowlog_unwritten();
+	for (unsigned int p = 0; p < DP_NPORTS; p++)
+		m->link_up[p] = LOAD(c->link[p].up);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -343,6 +345,13 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 		    "Bytes of the frames received (rx) and sent (tx) per port: Ethernet header "
 		    "included, FCS excluded, as NIC counters count them.",
 		    true);
+	prom_family(&o, "egressd_port_link_up", "gauge",
+		    "1 while the port's link is up, 0 while it is down.");
+	for (r = 0; r < DP_NPORTS; r++) {
+		const char *l[] = { "port", ctl_port_names[r] };
+
+		prom_sample(&o, "egressd_port_link_up", l, 1, m->link_up[r]);
+	}
 	prom_family(&o, "egressd_drops_total", "counter",
 		    "Frames dropped, by reason (the final JSON's \"drops\").");
 	for (r = 0; r < EGRESS_DROP_MAX; r++) {

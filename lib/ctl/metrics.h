@@ -47,6 +47,7 @@ struct ctl_metrics {
 	uint64_t flowlog_written;   /**< flow-log lines written (ctl_flowlog_written()) */
 	uint64_t flowlog_unwritten; /**< drained but not written (ctl_flowlog_unwritten()) */
 	struct ctl_nat nat;         /**< NAT port saturation (ctl_nat_read()) */
+	uint32_t link_up[DP_NPORTS]; /**< 1: the port's link is up */
 };
 
 /**

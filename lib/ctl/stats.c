@@ -101,6 +101,8 @@ walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
 	o->u64(ctx, "neigh_learn_dropped", neigh_learn_dropped(c->conf->port[p].neigh));
 	o->u64(ctx, "rx_bytes", s->port[p].rx_bytes);
 	o->u64(ctx, "tx_bytes", s->port[p].tx_bytes);
+	o->u64(ctx, "link_up", LOAD(c->link[p].up));
+	o->u64(ctx, "link_speed_mbps", LOAD(c->link[p].speed_mbps));
 	o->end(ctx);
 }
 

@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "dp_private.h"
+#include "port_io.h"
 #include "neigh.h"
 #include "rewrite.h"
 
@@ -67,6 +68,13 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 	if (unlikely(m->nb_segs != 1)) {
 		dp_drop(b, m, EGRESS_DROP_MULTI_SEG);
 		return;
+	}
+	if (unlikely(pc->vlan != 0 || (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED))) {
+		why = dp_rx_vlan(pc, m);
+		if (why != EGRESS_DROP_MAX) {
+			dp_drop(b, m, why);
+			return;
+		}
 	}
 	/* checksums the NIC verified are not verified again; ones it found bad
 	 * are dropped as if we had */

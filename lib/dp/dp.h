@@ -34,6 +34,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -76,8 +77,16 @@ struct dp_port_conf {
 	uint32_t gateway;     /**< off-link next hop, network order; 0: none */
 	uint16_t mtu;         /**< L3 MTU */
 	uint32_t parse_flags; /**< PKT_F_* the port's offloads allow */
+	uint16_t vlan;        /**< 802.1Q VLAN ID of every frame on the port; 0: untagged */
+	uint8_t offloads;     /**< DP_PORT_* the device does for us */
 	struct neigh_table *neigh;
 };
+
+/* dp_port_conf.offloads: what the device was configured to do (app/egressd/port.c) */
+#define DP_PORT_VLAN_STRIP  (1u << 0) /**< RX: the NIC strips the tag (mbuf vlan_tci) */
+#define DP_PORT_VLAN_INSERT (1u << 1) /**< TX: the NIC inserts it (RTE_MBUF_F_TX_VLAN) */
+#define DP_PORT_TX_IP_CKSUM (1u << 2) /**< TX: the NIC computes the IPv4 header checksum */
+#define DP_PORT_TX_L4_CKSUM (1u << 3) /**< TX: the NIC completes TCP and UDP checksums */
 
 /** Worker -> control notification (16 bytes, ring element). */
 struct dp_event {
@@ -398,6 +407,27 @@ uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);
  * Runs until w->quit. lcore entry point: arg is the struct dp_worker.
  */
 int dp_worker_main(void *arg);
+
+/**
+ * Make frames ready for the port's TX queue, as the poll loop does before
+ * every rte_eth_tx_burst(): the port's VLAN tag pushed (by the NIC or here),
+ * checksums left to the NIC where the port offloads them (the IPv4 header's
+ * zeroed, TCP/UDP's set to the pseudo-header sum, ol_flags and l2/l3_len
+ * set). Frames arrive untagged, IPv4 headers with valid checksums.
+ * @return how many frames are left at the front of pkts; a frame that
+ *   could not be tagged (no headroom: never with egressd's own mbufs) is
+ *   freed and counted under EGRESS_DROP_VLAN_INSERT by the caller:
+ *   n - return value of them.
+ */
+uint16_t dp_tx_prepare(const struct dp_port_conf *pc, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * The symmetric Toeplitz key, len bytes: 0x6d5a repeated. With it the RSS
+ * hash of (a, b, pa, pb) equals that of (b, a, pb, pa), so both directions
+ * of a 5-tuple land on one queue (Woo and Park, "Scalable TCP Session
+ * Monitoring with Symmetric Receive-side Scaling", 2012).
+ */
+void dp_rss_symmetric_key(uint8_t *key, size_t len);
 
 /* ------------------------------------------------- life cycle (worker.c) */
 

@@ -38,6 +38,12 @@ tx_out(struct dp_worker *w, struct dp_out *out)
 
 		if (n == 0)
 			continue;
+		sent = dp_tx_prepare(&w->conf->port[p], out->pkts[p], n);
+		if (unlikely(sent < n)) {
+			w->stats.drops[EGRESS_DROP_VLAN_INSERT] += n - sent;
+			w->stats.port[p].dropped += n - sent;
+			n = sent;
+		}
 		bytes = burst_bytes(out->pkts[p], n);
 		sent = rte_eth_tx_burst(w->conf->port[p].port_id, (uint16_t)w->id, out->pkts[p], n);
 		/* what was not sent is still ours: its bytes come off */

@@ -13,6 +13,7 @@
 	X(MULTI_SEG, "multi_segment")     /* chained mbuf */                                       \
 	X(L2_NOT_FOR_US, "l2_not_for_us") /* dst MAC not ours */                                   \
 	X(VLAN_TAGGED, "vlan_tagged")     /* 802.1Q on untagged port */                            \
+	X(VLAN_MISMATCH, "vlan_mismatch") /* untagged or other VID on a tagged port */             \
 	X(ETHERTYPE, "unsupported_ethertype")                                                      \
 	X(ARP_INVALID, "arp_invalid")                                                              \
 	X(ARP_IGNORED, "arp_ignored") /* not for our address */                                    \
@@ -53,7 +54,8 @@
 	X(NAT_EXHAUSTED, "nat_ports_exhausted")                                                    \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved")                                                    \
 	X(TX_FULL, "tx_full")                                                                      \
-	X(HANDOFF_FULL, "handoff_full") /* owner worker's ring full */
+	X(VLAN_INSERT, "vlan_insert_failed") /* no headroom for the tag */                         \
+	X(HANDOFF_FULL, "handoff_full")      /* owner worker's ring full */
 /* clang-format on */
 
 enum egress_drop {

@@ -34,6 +34,10 @@ struct egress_port_cfg {
 	uint8_t prefix_len; /**< of the connected prefix */
 	uint32_t gateway;   /**< next hop for off-link destinations; 0: none */
 	uint16_t mtu;       /**< L3 MTU; default 1500 */
+	uint16_t vlan;      /**< 802.1Q VLAN ID (1-4094) of the port's frames; 0: untagged */
+	uint16_t rx_desc;   /**< RX descriptors per queue (a power of two); 0: egressd's default */
+	uint16_t tx_desc;   /**< TX descriptors per queue, likewise */
+	bool no_cksum_offload; /**< checksum_offload: false: checksums in software only */
 	struct egress_neighbor neighbors[EGRESS_MAX_NEIGHBORS]; /**< static ARP entries */
 	unsigned int n_neighbors;
 	unsigned int line; /**< position of the port's mapping, for messages */

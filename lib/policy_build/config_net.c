@@ -19,9 +19,11 @@
 
 #include "config_private.h"
 
-#define CFG_MTU_MIN 68 /* RFC 791 */
-#define CFG_MTU_MAX 9000
-#define CFG_MSS_MIN 536 /* RFC 879 default MSS */
+#define CFG_MTU_MIN  68 /* RFC 791 */
+#define CFG_MTU_MAX  9000
+#define CFG_DESC_MIN 64
+#define CFG_DESC_MAX 32768
+#define CFG_MSS_MIN  536 /* RFC 879 default MSS */
 
 static const char *const port_names[EGRESS_PORT_MAX] = {
 	[EGRESS_PORT_INSIDE] = "inside",
@@ -29,7 +31,10 @@ static const char *const port_names[EGRESS_PORT_MAX] = {
 };
 
 static const char *const ports_keys[] = { "inside", "outside", NULL };
-static const char *const port_keys[] = { "device", "address", "gateway", "mtu", "neighbors", NULL };
+static const char *const port_keys[] = {
+	"device",         "address",        "gateway",          "mtu", "neighbors", "vlan",
+	"rx_descriptors", "tx_descriptors", "checksum_offload", NULL
+};
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const port_alloc_names[] = { "random", "preserve", NULL };
 static const char *const metrics_keys[] = { "listen", NULL };
@@ -177,6 +182,31 @@ parse_neighbors(struct cfg_ctx *c, const struct ynode *m, struct egress_port_cfg
 	yr_pop(&c->r, mark);
 }
 
+/*
+ * rx_descriptors / tx_descriptors: a power of two (what every PMD's ring
+ * takes); the device's own limits are only known at start, where
+ * rte_eth_dev_adjust_nb_rx_tx_desc() fits the count to them (logged).
+ */
+static void
+parse_desc(struct cfg_ctx *c, const struct ynode *m, const char *key, uint16_t *desc)
+{
+	const char *want = "a power of two, 64-32768";
+	const struct ynode *v;
+	uint64_t x;
+
+	v = yr_get_uint(&c->r, m, key, CFG_DESC_MIN, CFG_DESC_MAX, want, &x);
+	if (v == NULL)
+		return;
+	if ((x & (x - 1)) != 0) {
+		size_t mark = yr_key(&c->r, key);
+
+		yr_err(&c->r, v, "invalid value \"%s\" (want %s)", v->str, want);
+		yr_pop(&c->r, mark);
+		return;
+	}
+	*desc = (uint16_t)x;
+}
+
 /* ports.inside or ports.outside (the path is "ports"). */
 static void
 parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r)
@@ -214,6 +244,16 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 
 	if (yr_get_uint(&c->r, m, "mtu", CFG_MTU_MIN, CFG_MTU_MAX, NULL, &x) != NULL)
 		pc->mtu = (uint16_t)x;
+	if (yr_get_uint(&c->r, m, "vlan", 1, 4094, NULL, &x) != NULL)
+		pc->vlan = (uint16_t)x;
+	parse_desc(c, m, "rx_descriptors", &pc->rx_desc);
+	parse_desc(c, m, "tx_descriptors", &pc->tx_desc);
+	{
+		bool on = true;
+
+		if (yr_get_flag(&c->r, m, "checksum_offload", &on) != NULL)
+			pc->no_cksum_offload = !on;
+	}
 
 	parse_neighbors(c, ymap_opt(m, "neighbors"), pc);
 	yr_pop(&c->r, mark);

@@ -37,6 +37,11 @@
 #   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
 #   LIVE_LCORES          EAL lcore option for egressd, default "-l 0,1"
+#   LIVE_PMD             the ports' driver on the veths: af_packet (default:
+#                        net_af_packetN,iface=DEV), af_xdp
+#                        (net_af_xdpN,iface=DEV,start_queue=0,queue_count=1) or
+#                        virtio (net_virtio_userN,path=SOCK,queues=1 against
+#                        a net_vhost bridge to the veths: live_vhost_bridge_up)
 
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 EGRESSD=${EGRESSD:-$LIVE_REPO/build/app/egressd/egressd}
@@ -225,6 +230,7 @@ live_require_built() {
 live_require() {
 	live_require_root "network namespaces, veths, raw sockets"
 	live_require_tool ip ethtool sysctl timeout redis-server redis-cli python3 "$@"
+	[[ "${LIVE_PMD:-}" != virtio ]] || live_require_tool dpdk-testpmd
 	live_require_built "$EGRESSD"
 }
 
@@ -375,6 +381,9 @@ live_topology_up() {
 		live_die "redis-server on port $LIVE_REDIS_PORT"
 	live_start_redis "$LIVE_REDIS_OTHER_PORT" "$LIVE_REDIS_HOST" ||
 		live_die "redis-server on port $LIVE_REDIS_OTHER_PORT"
+	if [[ "${LIVE_PMD:-}" == virtio ]]; then
+		live_vhost_bridge_up || live_die "the vhost bridge (dpdk-testpmd)"
+	fi
 }
 
 # live_start_redis PORT ADDR...: a redis-server in the external namespace,
@@ -403,6 +412,61 @@ live_start_redis() {
 
 # --- egressd ----------------------------------------------------------------
 
+# live_vhost_bridge_up: a dpdk-testpmd (--no-huge, its own --file-prefix,
+# --no-pci) holding the vhost-user sockets $LIVE_TMP/vhost0.sock and
+# vhost1.sock (net_vhost servers, egressd's virtio-user ports connect to them)
+# and net_af_packet ports on the inside and outside veths, forwarding
+# vhost0 <-> inside veth and vhost1 <-> outside veth. Forward mode csum: it
+# completes checksums a virtio guest left to the host (VIRTIO_NET_HDR_F_NEEDS_CSUM,
+# TX checksum offload), as a hypervisor's vhost does; net_af_packet cannot.
+# That engine also rewrites the MACs (destination: the port's --eth-peer,
+# source: the port's own), so each port's peer is the MAC behind it: egressd's
+# (the virtio-user mac= of live_device) or the namespace's veth.
+# Sets LIVE_TESTPMD_PID, LIVE_TESTPMD_LOG.
+live_vhost_bridge_up() {
+	local prefix="egv${LIVE_SFX}" i mesh_mac ext_mac
+	LIVE_TESTPMD_LOG="$LIVE_TMP/testpmd.log"
+	mesh_mac=$(ip -n "$LIVE_MESH_NS" -o link show "$LIVE_IN_PEER" | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
+	ext_mac=$(ip -n "$LIVE_EXT_NS" -o link show "$LIVE_OUT_PEER" | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
+	bench_track_prefix "$prefix"
+	# --stats-period: run until signalled (not "press enter", which an
+	# stdin at EOF would answer at once)
+	dpdk-testpmd --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$prefix" \
+		--vdev "net_vhost0,iface=$LIVE_TMP/vhost0.sock,queues=1" \
+		--vdev "net_af_packet0,iface=$LIVE_IN_DEV" \
+		--vdev "net_vhost1,iface=$LIVE_TMP/vhost1.sock,queues=1" \
+		--vdev "net_af_packet1,iface=$LIVE_OUT_DEV" \
+		-- --forward-mode=csum --auto-start --stats-period 3600 \
+		--eth-peer="0,02:00:00:00:e0:00" --eth-peer="1,$mesh_mac" \
+		--eth-peer="2,02:00:00:00:e0:01" --eth-peer="3,$ext_mac" \
+		--total-num-mbufs=16384 </dev/null >"$LIVE_TESTPMD_LOG" 2>&1 &
+	LIVE_TESTPMD_PID=$!
+	live_track_pid "$LIVE_TESTPMD_PID"
+	for ((i = 0; i < 100; i++)); do
+		[[ -S "$LIVE_TMP/vhost0.sock" && -S "$LIVE_TMP/vhost1.sock" ]] &&
+			grep -q 'packet forwarding - ports=' "$LIVE_TESTPMD_LOG" && break
+		kill -0 "$LIVE_TESTPMD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q 'packet forwarding - ports=' "$LIVE_TESTPMD_LOG"; then
+		sed 's/^/  | /' "$LIVE_TESTPMD_LOG" >&2
+		return 1
+	fi
+	live_log "vhost bridge: dpdk-testpmd (pid $LIVE_TESTPMD_PID) on $LIVE_TMP/vhost{0,1}.sock"
+}
+
+# live_device N DEV: the device string of egressd's port N on the veth DEV,
+# for LIVE_PMD.
+live_device() {
+	local n=$1 dev=$2
+	case "${LIVE_PMD:-af_packet}" in
+	af_packet) echo "net_af_packet$n,iface=$dev" ;;
+	af_xdp) echo "net_af_xdp$n,iface=$dev,start_queue=0,queue_count=1" ;;
+	virtio) echo "net_virtio_user$n,path=$LIVE_TMP/vhost$n.sock,queues=1,mac=02:00:00:00:e0:0$n" ;;
+	*) live_die "LIVE_PMD=$LIVE_PMD: want af_packet, af_xdp or virtio" ;;
+	esac
+}
+
 # live_write_config DIR [POLICY_DIR]: an appliance config DIR/egressd.yaml on
 # this topology, its API socket DIR/egressd.sock (tests never share one), its
 # policy folder DIR/policy/ holding a copy of POLICY_DIR's
@@ -418,9 +482,9 @@ live_write_config() {
 	cat >"$dir/egressd.yaml" <<-EOF
 	# egressd live test $LIVE_SFX (tests/live/lib.sh)
 	ports:
-	  inside:  { device: "net_af_packet0,iface=$LIVE_IN_DEV",
+	  inside:  { device: "$(live_device 0 "$LIVE_IN_DEV")",
 	             address: $LIVE_INSIDE_ADDR/$LIVE_INSIDE_PREFIX }
-	  outside: { device: "net_af_packet1,iface=$LIVE_OUT_DEV",
+	  outside: { device: "$(live_device 1 "$LIVE_OUT_DEV")",
 	             address: $LIVE_NAT_ADDR/$LIVE_OUTSIDE_PREFIX, gateway: $LIVE_EXT_ADDR }
 	policy:
 	  outbound: REGISTRY_ONLY

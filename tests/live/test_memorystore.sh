@@ -19,6 +19,8 @@
 #     - 10.59.118.59:6379 times out;
 #     - SIGTERM: exit 0, one JSON line, drops.policy_denied > 0.
 #
+# LIVE_PMD=af_xdp runs it all on net_af_xdp (test_memorystore_af_xdp.sh).
+#
 # Exit: 0 pass, 1 fail, 77 skip (not root, no netns support).
 set -euo pipefail
 
@@ -151,6 +153,8 @@ run_with_serviceentry() {
 	fi
 	live_start_egressd "$conf" || live_die "run 1: egressd ready with the seed's ServiceEntry"
 	live_pass "run 1: egressd ready with the seed's ServiceEntry"
+	live_check "run 1: the ports are ${LIVE_PMD:-af_packet} devices (egressd's log names them)" \
+		grep -qF "$(live_device 0 "$LIVE_IN_DEV"): offloads:" "$EGRESSD_ERR"
 
 	pong=$(redis_ping "$LIVE_REDIS_HOST" "$LIVE_REDIS_PORT") || true
 	echo "  redis-cli -h $LIVE_REDIS_HOST -p $LIVE_REDIS_PORT PING: $pong"

@@ -7,7 +7,7 @@
 #     every family;
 #   - after traffic (allowed sessions, denied SYNs) and a SIGHUP reload, each
 #     sample equals /egress/stats of the same moment (two identical scrapes
-#     around the telemetry answer): ports, every drop reason, flows,
+#     around the telemetry answer): ports (link state too), every drop reason, flows,
 #     generation, reloads;
 #   - other paths are 404, other methods 405;
 #   - scrapers that connect and stay silent, send half a request, or send a
@@ -111,6 +111,7 @@ for port in ("inside", "outside"):
     for d in ("rx", "tx"):
         want[f'egressd_port_packets_total{{port="{port}",direction="{d}"}}'] = st[port][d]
         want[f'egressd_port_bytes_total{{port="{port}",direction="{d}"}}'] = st[port][d + "_bytes"]
+    want[f'egressd_port_link_up{{port="{port}"}}'] = st[port]["link_up"]
 want["egressd_denied_no_address_total"] = st["denied_no_address"]
 want["egressd_nat_spills_total"] = st["nat_spilled"]
 for reason, v in st["drops"].items():

@@ -241,6 +241,10 @@ test_every_key(void **state)
 			   "    address: 10.8.0.1/16\n"
 			   "    gateway: 10.8.0.254\n"
 			   "    mtu: 9000\n"
+			   "    vlan: 4094\n"
+			   "    rx_descriptors: 4096\n"
+			   "    tx_descriptors: 64\n"
+			   "    checksum_offload: false\n"
 			   "  outside:\n"
 			   "    device: net_af_packet1,iface=eth1\n"
 			   "    address: 198.51.100.2/30\n"
@@ -284,13 +288,21 @@ test_every_key(void **state)
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].prefix_len, 16);
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].gateway, ip("10.8.0.254"));
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].mtu, 9000);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].vlan, 4094);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].rx_desc, 4096);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].tx_desc, 64);
+	assert_true(cfg.port[EGRESS_PORT_INSIDE].no_cksum_offload);
+	assert_false(cfg.port[EGRESS_PORT_OUTSIDE].no_cksum_offload);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].vlan, 0);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].rx_desc, 0);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].tx_desc, 0);
 	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].line, 3);
 	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].device, "net_af_packet1,iface=eth1");
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].addr, ip("198.51.100.2"));
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].prefix_len, 30);
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].gateway, ip("198.51.100.1"));
 	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].mtu, 68);
-	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 8);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].line, 12);
 
 	assert_int_equal(cfg.n_nat_addrs, 3);
 	assert_int_equal(cfg.nat_addrs[0], ip("198.51.100.2"));
@@ -427,6 +439,26 @@ test_relative_config_path(void **state)
 	free(old);
 	free(cwd);
 	diag_list_clear(&dl);
+}
+
+/* vlan and the descriptor counts: each bad value at its own position. */
+static void
+test_port_device_keys(void **state)
+{
+	(void)state;
+	check("ports:\n"
+	      "  inside: { device: a, address: 10.8.0.1/16, vlan: 0, rx_descriptors: 1000 }\n"
+	      "  outside: { device: b, address: 10.9.0.1/16, vlan: 4095, tx_descriptors: 32,\n"
+	      "             rx_descriptors: 65536 }\n",
+	      -EINVAL,
+	      "2:52: error: ports.inside.vlan: invalid value \"0\" (want 1-4094)\n"
+	      "2:71: error: ports.inside.rx_descriptors: invalid value \"1000\" (want a "
+	      "power of two, 64-32768)\n"
+	      "3:53: error: ports.outside.vlan: invalid value \"4095\" (want 1-4094)\n"
+	      "3:75: error: ports.outside.tx_descriptors: invalid value \"32\" (want a "
+	      "power of two, 64-32768)\n"
+	      "4:30: error: ports.outside.rx_descriptors: invalid value \"65536\" (want a "
+	      "power of two, 64-32768)\n");
 }
 
 /* One run reports every error, in file order, each with its path and value. */
@@ -831,7 +863,7 @@ test_unknown_keys_warn(void **state)
 {
 	(void)state;
 	check("ports:\n"
-	      "  inside: {device: a, address: 10.8.0.1/16, vlan: 5}\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, vlans: 5}\n"
 	      "  outside: {device: b, address: 192.0.2.1/24}\n"
 	      "  mgmt: {}\n"
 	      "nat: {pool: x}\n"
@@ -839,7 +871,7 @@ test_unknown_keys_warn(void **state)
 	      "flows: {per_source: {burst: 1}, timeouts: {syn: 1s}, maximum: 1}\n"
 	      "worker: 2\n",
 	      0,
-	      "2:45: warning: unknown key \"vlan\" in ports.inside\n"
+	      "2:45: warning: unknown key \"vlans\" in ports.inside\n"
 	      "4:3: warning: unknown key \"mgmt\" in ports\n"
 	      "5:7: warning: unknown key \"pool\" in nat\n"
 	      "6:10: warning: unknown key \"mode\" in policy\n"
@@ -1076,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_other_values),
 		cmocka_unit_test(test_relative_config_path),
+		cmocka_unit_test(test_port_device_keys),
 		cmocka_unit_test(test_all_errors_in_one_run),
 		cmocka_unit_test(test_structure_errors),
 		cmocka_unit_test(test_address_errors),

@@ -73,6 +73,10 @@ test_exact_text(void **state)
 		"egressd_port_bytes_total{port=\"inside\",direction=\"tx\"} 15\n"
 		"egressd_port_bytes_total{port=\"outside\",direction=\"rx\"} 24\n"
 		"egressd_port_bytes_total{port=\"outside\",direction=\"tx\"} 25\n"
+		"# HELP egressd_port_link_up 1 while the port's link is up, 0 while it is down.\n"
+		"# TYPE egressd_port_link_up gauge\n"
+		"egressd_port_link_up{port=\"inside\"} 1\n"
+		"egressd_port_link_up{port=\"outside\"} 0\n"
 		"# HELP egressd_drops_total Frames dropped, by reason (the final JSON's \"drops\").\n"
 		"# TYPE egressd_drops_total counter\n";
 	static const char tail[] =
@@ -140,6 +144,8 @@ test_exact_text(void **state)
 
 	(void)state;
 	fill(&m);
+	m.link_up[DP_INSIDE] = 1;
+	m.link_up[DP_OUTSIDE] = 0;
 	want = malloc(65536);
 	assert_non_null(want);
 	p = want + sprintf(want, "%s", head);

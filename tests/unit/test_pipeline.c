@@ -18,8 +18,10 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
+#include <rte_thash.h>
 #include <rte_udp.h>
 
 #include "test_common.h"
@@ -349,8 +351,17 @@ server_seg(uint32_t src, uint16_t sport, uint16_t nat_port, uint8_t flags)
 static uint16_t
 burst(enum dp_port in, struct rte_mbuf **pkts, uint16_t n, struct dp_out *out)
 {
+	uint16_t before[DP_NPORTS] = { out->n[DP_INSIDE], out->n[DP_OUTSIDE] }, sent;
+	unsigned int p;
+
 	dp_worker_quiesce(fx.w);
-	return dp_process(fx.w, in, pkts, n, fx.now, out);
+	sent = dp_process(fx.w, in, pkts, n, fx.now, out);
+	/* and made ready for TX, as the poll loop does (lib/dp/loop.c) */
+	for (p = 0; p < DP_NPORTS; p++)
+		out->n[p] = (uint16_t)(before[p] +
+				       dp_tx_prepare(&fx.conf.port[p], &out->pkts[p][before[p]],
+						     (uint16_t)(out->n[p] - before[p])));
+	return sent;
 }
 
 static uint16_t
@@ -1838,6 +1849,320 @@ test_connect_timeout(void **state)
 }
 
 /* Hostile frames through the whole pipeline: counted once, nothing created. */
+/* ------------------------------------------------------- port offloads, VLAN */
+
+/* An 802.1Q tag (TPID 0x8100, tci) put into m after the MAC addresses, byte by byte. */
+static struct rte_mbuf *
+tag(struct rte_mbuf *m, uint16_t tci)
+{
+	uint8_t *f = (uint8_t *)rte_pktmbuf_prepend(m, 4);
+
+	if (f == NULL)
+		abort();
+	memmove(f, f + 4, 12);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[14] = (uint8_t)(tci >> 8);
+	f[15] = (uint8_t)tci;
+	return m;
+}
+
+/* m padded with zeros to Ethernet's 60-byte minimum, as dp_emit() pads. */
+static struct rte_mbuf *
+padded(struct rte_mbuf *m)
+{
+	uint16_t len = rte_pktmbuf_data_len(m);
+
+	if (len < 60)
+		memset(rte_pktmbuf_append(m, (uint16_t)(60 - len)), 0, 60 - len);
+	return m;
+}
+
+/* got is byte for byte want (freed). */
+static void
+assert_frame(struct rte_mbuf *got, struct rte_mbuf *want)
+{
+	assert_int_equal(rte_pktmbuf_data_len(got), rte_pktmbuf_data_len(want));
+	assert_memory_equal(rte_pktmbuf_mtod(got, uint8_t *), rte_pktmbuf_mtod(want, uint8_t *),
+			    rte_pktmbuf_data_len(want));
+	rte_pktmbuf_free(want);
+}
+
+/* The client's SYN as it leaves the outside port, NATed to nat_port. */
+static struct rte_mbuf *
+syn_out(uint16_t nat_port)
+{
+	return padded(make_tcp(&(struct tcp_spec){ .dst_mac = mac_gw,
+						   .src_mac = mac_out,
+						   .src = NAT_ADDR,
+						   .dst = REDIS,
+						   .sport = nat_port,
+						   .dport = 6379,
+						   .flags = RTE_TCP_SYN_FLAG,
+						   .ttl = 63,
+						   .seq = 1000 }));
+}
+
+/*
+ * Checksums the NIC verified: one it marked bad is dropped and counted as if
+ * egressd had found it; one it marked good is not summed again (a frame whose
+ * bytes would fail passes).
+ */
+static void
+test_rx_checksum_flags(void **state)
+{
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	m = client_seg(41000, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_IP_CHECKSUM), 1);
+	m = client_seg(41001, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_L4_CHECKSUM), 1);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 0);
+
+	m = client_seg(41002, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	tcp_of(m)->cksum ^= 0x1111;
+	ip_of(m)->hdr_checksum ^= 0x2222;
+	m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(drops(EGRESS_DROP_IP_CHECKSUM), 1);
+	assert_int_equal(drops(EGRESS_DROP_L4_CHECKSUM), 1);
+	free_out(&out);
+}
+
+/*
+ * TX checksum offload on the outside port: the frame leaves with the IPv4
+ * checksum zeroed, the TCP checksum the pseudo-header sum, the flags and
+ * lengths the NIC needs; completed as the NIC completes it, it is byte for
+ * byte the frame software checksums give. The inside port, without the
+ * offload, sends complete checksums and no TX flag.
+ */
+static void
+test_tx_checksum_offload(void **state)
+{
+	const uint64_t tx = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	uint16_t nat_port;
+	(void)state;
+
+	fx.conf.port[DP_OUTSIDE].offloads = DP_PORT_TX_IP_CKSUM | DP_PORT_TX_L4_CKSUM;
+	assert_int_equal(run(DP_INSIDE, client_seg(41010, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	m = out.pkts[DP_OUTSIDE][0];
+	ip = ip_of(m);
+	th = tcp_of(m);
+	assert_int_equal(m->ol_flags & (tx | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_VLAN), tx);
+	assert_int_equal(m->l2_len, 14);
+	assert_int_equal(m->l3_len, 20);
+	assert_int_equal(ip->hdr_checksum, 0);
+	assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, 0));
+	/* the NIC's part */
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	nat_port = rte_be_to_cpu_16(th->src_port);
+	assert_frame(m, syn_out(nat_port));
+	out.n[DP_OUTSIDE] = 0;
+
+	assert_int_equal(run(DP_OUTSIDE,
+			     server_seg(REDIS, 6379, nat_port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG),
+			     &out),
+			 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	m = out.pkts[DP_INSIDE][0];
+	assert_int_equal(m->ol_flags & (tx | RTE_MBUF_F_TX_UDP_CKSUM), 0);
+	assert_checksums(m);
+	free_out(&out);
+}
+
+/*
+ * VLAN per port (inside 100, outside 200), tagged and untagged by egressd:
+ * a tagged SYN leaves the other port with the other tag, the reply comes
+ * back the same way, byte for byte; a frame without the port's tag is
+ * dropped (vlan_mismatch), one the NIC stripped passes on its tci's VLAN ID
+ * (priority bits aside); an ARP reply and a RST egressd makes carry the tag.
+ */
+static void
+test_vlan_tagged_ports(void **state)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct rte_mbuf *m;
+	struct dp_out out;
+	uint16_t nat_port;
+	uint8_t *f;
+	(void)state;
+
+	fx.conf.port[DP_INSIDE].vlan = 100;
+	fx.conf.port[DP_OUTSIDE].vlan = 200;
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41020, REDIS, 6379, RTE_TCP_SYN_FLAG), 100), &out),
+		1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	m = out.pkts[DP_OUTSIDE][0];
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	assert_int_equal(rte_pktmbuf_data_len(m), 64);
+	nat_port = (uint16_t)(f[4 + 34] << 8 | f[4 + 35]);
+	assert_frame(m, tag(syn_out(nat_port), 200));
+	assert_int_equal(m->ol_flags & RTE_MBUF_F_TX_VLAN, 0);
+	free_out(&out);
+
+	assert_int_equal(
+		run(DP_OUTSIDE,
+		    tag(server_seg(REDIS, 6379, nat_port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG),
+			200),
+		    &out),
+		1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_frame(out.pkts[DP_INSIDE][0],
+		     tag(make_tcp(&(struct tcp_spec){ .dst_mac = mac_client,
+						      .src_mac = mac_in,
+						      .src = REDIS,
+						      .dst = CLIENT,
+						      .sport = 6379,
+						      .dport = 41020,
+						      .flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+						      .ttl = 63,
+						      .seq = 5000,
+						      .ack = 1001,
+						      .payload = 12 }),
+			 100));
+	free_out(&out);
+
+	/* untagged, another VLAN, the outside's VLAN on the inside: dropped */
+	assert_int_equal(run(DP_INSIDE, client_seg(41021, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41022, REDIS, 6379, RTE_TCP_SYN_FLAG), 101), &out),
+		0);
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41023, REDIS, 6379, RTE_TCP_SYN_FLAG), 200), &out),
+		0);
+	assert_int_equal(drops(EGRESS_DROP_VLAN_MISMATCH), 3);
+	assert_int_equal(drops(EGRESS_DROP_VLAN_TAGGED), 0);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, 3);
+	assert_int_equal(flow_table_count(fx.w->flows), 1);
+
+	/* stripped by the NIC: priority 5 on VLAN 100 passes, VLAN 101 does not */
+	m = client_seg(41024, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	m->ol_flags = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 5 << 13 | 100;
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	m = out.pkts[DP_OUTSIDE][0];
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	assert_frame(m, tag(syn_out((uint16_t)(f[4 + 34] << 8 | f[4 + 35])), 200));
+	free_out(&out);
+	m = client_seg(41025, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	m->ol_flags = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 101;
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_VLAN_MISMATCH), 4);
+
+	/* the NIC inserts the tag: the frame leaves untagged, flagged */
+	fx.conf.port[DP_OUTSIDE].offloads = DP_PORT_VLAN_INSERT;
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41026, REDIS, 6379, RTE_TCP_SYN_FLAG), 100), &out),
+		1);
+	m = out.pkts[DP_OUTSIDE][0];
+	assert_int_equal(m->ol_flags & RTE_MBUF_F_TX_VLAN, RTE_MBUF_F_TX_VLAN);
+	assert_int_equal(m->vlan_tci, 200);
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	assert_frame(m, syn_out((uint16_t)(f[34] << 8 | f[35])));
+	free_out(&out);
+
+	/* what egressd makes itself is tagged too: an ARP reply */
+	m = rte_pktmbuf_alloc(fx.pool);
+	f = (uint8_t *)rte_pktmbuf_append(m, 60);
+	if (f == NULL)
+		abort();
+	memset(f, 0, 60);
+	memcpy(f, bcast, 6);
+	memcpy(f + 6, mac_client, 6);
+	f[12] = 0x08, f[13] = 0x06;                 /* ARP */
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0; /* Ethernet, IPv4 */
+	f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 1; /* request */
+	memcpy(f + 22, mac_client, 6);
+	memcpy(f + 28, &(uint32_t){ CLIENT }, 4);
+	memcpy(f + 38, &(uint32_t){ IP(10, 8, 0, 1) }, 4);
+	assert_int_equal(run(DP_INSIDE, tag(m, 100), &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	f = rte_pktmbuf_mtod(out.pkts[DP_INSIDE][0], uint8_t *);
+	assert_memory_equal(f, mac_client, 6);
+	assert_memory_equal(f + 6, mac_in, 6);
+	assert_memory_equal(f + 12, ((const uint8_t[]){ 0x81, 0x00, 0x00, 100, 0x08, 0x06 }), 6);
+	assert_int_equal(f[4 + 21], RTE_ARP_OP_REPLY);
+	free_out(&out);
+
+	/* and a RST it answers a denied SYN with */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(
+		run(DP_INSIDE, tag(client_seg(41028, REDIS, 6380, RTE_TCP_SYN_FLAG), 100), &out),
+		1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	m = out.pkts[DP_INSIDE][0];
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	assert_int_equal(rte_pktmbuf_data_len(m), 64);
+	assert_memory_equal(f + 12, ((const uint8_t[]){ 0x81, 0x00, 0x00, 100, 0x08, 0x00 }), 6);
+	assert_int_equal(f[4 + 47], RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(fx.w->stats.rst_sent, 1);
+	free_out(&out);
+
+	/* an untagged port: a tag the NIC stripped is a tagged frame */
+	fx.conf.port[DP_INSIDE].vlan = 0;
+	m = client_seg(41027, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	m->ol_flags = RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 100;
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_VLAN_TAGGED), 1);
+}
+
+/*
+ * The RSS key ports get: symmetric, the hash of a 5-tuple and of its reverse
+ * equal (rte_softrss, DPDK's Toeplitz in software) at the key sizes NICs
+ * take (40: ixgbe, mlx5, iavf; 52: i40e, ice); with DPDK's default key they
+ * differ, so the test can tell.
+ */
+static void
+test_rss_symmetric_key(void **state)
+{
+	static const uint8_t default_key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+		0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+		0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	uint8_t key[52];
+	unsigned int len, i;
+	(void)state;
+
+	for (len = 40; len <= 52; len += 12) {
+		dp_rss_symmetric_key(key, len);
+		assert_int_equal(key[0], 0x6d);
+		assert_int_equal(key[1], 0x5a);
+		assert_int_equal(key[len - 1], 0x5a);
+		for (i = 0; i < 1000; i++) {
+			uint32_t a = rte_rand(), b = rte_rand(), p = (uint32_t)rte_rand();
+			uint32_t fwd[3] = { a, b, p }, rev[3] = { b, a, p >> 16 | p << 16 };
+
+			assert_int_equal(rte_softrss(fwd, 3, key), rte_softrss(rev, 3, key));
+		}
+	}
+	{
+		uint32_t fwd[3] = { 0x0a080002, 0x0a3b763b, 47001u << 16 | 6379 };
+		uint32_t rev[3] = { 0x0a3b763b, 0x0a080002, 6379u << 16 | 47001 };
+
+		assert_int_not_equal(rte_softrss(fwd, 3, default_key),
+				     rte_softrss(rev, 3, default_key));
+	}
+}
+
 static void
 test_hostile_frames(void **state)
 {
@@ -4296,6 +4621,10 @@ main(void)
 		T(test_lb_least_conn),
 		T(test_max_connections),
 		T(test_connect_timeout),
+		T(test_rss_symmetric_key),
+		T(test_rx_checksum_flags),
+		T(test_tx_checksum_offload),
+		T(test_vlan_tagged_ports),
 		T(test_hostile_frames),
 		T(test_full_table),
 		T(test_nat_spill_and_exact_counts),

@@ -44,9 +44,9 @@ struct ctl_metrics {
 	struct ctl_metrics_rule *rules; /**< sorted by label and port; NULL: none
 					     (ctl_metrics_release() frees them) */
 	uint32_t n_rules;
-	uint64_t flowlog_written;   /**< flow-log lines written (ctl_flowlog_written()) */
-	uint64_t flowlog_unwritten; /**< drained but not written (ctl_flowlog_unwritten()) */
-	struct ctl_nat nat;         /**< NAT port saturation (ctl_nat_read()) */
+	uint64_t flowlog_written;    /**< flow-log lines written (ctl_flowlog_written()) */
+	uint64_t flowlog_unwritten;  /**< drained but not written (ctl_flowlog_unwritten()) */
+	struct ctl_nat nat;          /**< NAT port saturation (ctl_nat_read()) */
 	uint32_t link_up[DP_NPORTS]; /**< 1: the port's link is up */
 };
 

@@ -149,7 +149,7 @@ ctl_exception_poll(struct ctl *c, uint64_t now_ms)
 	unsigned int p;
 
 	for (p = 0; p < DP_NPORTS; p++) {
-		if (!c->exc[p].on || c->conf->exc[p].ring == NULL)
+		if (!c->exc[p].on || c->conf->exc[p].ring == NULL || c->conf->tx[p] == NULL)
 			continue;
 		to_host(c, p);
 		from_host(c, p, now_ms);

@@ -25,6 +25,7 @@
 #include <rte_udp.h>
 
 #include "test_common.h"
+#include "test_frames.h"
 
 #include "config.h"
 #include "ctl.h"
@@ -730,45 +731,16 @@ test_ttl_spoof_l2(void **state)
 static void
 test_arp_reply_and_learn(void **state)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t mac_new[6] = { 0x02, 0, 0, 0, 0, 0xc2 };
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m =
+		test_arp_request(fx.pool, mac_new, IP(10, 8, 0, 3), IP(10, 8, 0, 1), 60);
 	struct dp_event ev;
 	struct dp_out out;
-	uint8_t *buf;
 	(void)state;
 
-	buf = (uint8_t *)rte_pktmbuf_append(m, 60);
-	if (buf == NULL)
-		abort();
-	memset(buf, 0, 60);
-	eth = (struct rte_ether_hdr *)buf;
-	memcpy(&eth->dst_addr, bcast, 6);
-	memcpy(&eth->src_addr, mac_new, 6);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	memcpy(&arp->arp_data.arp_sha, mac_new, 6);
-	arp->arp_data.arp_sip = IP(10, 8, 0, 3);
-	arp->arp_data.arp_tip = IP(10, 8, 0, 1);
-
 	assert_int_equal(run(DP_INSIDE, m, &out), 1);
-	m = out.pkts[DP_INSIDE][0];
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	assert_memory_equal(&eth->dst_addr, mac_new, 6);
-	assert_memory_equal(&eth->src_addr, mac_in, 6);
-	assert_int_equal(rte_be_to_cpu_16(arp->arp_opcode), RTE_ARP_OP_REPLY);
-	assert_memory_equal(&arp->arp_data.arp_sha, mac_in, 6);
-	assert_int_equal(arp->arp_data.arp_sip, IP(10, 8, 0, 1));
-	assert_memory_equal(&arp->arp_data.arp_tha, mac_new, 6);
-	assert_int_equal(arp->arp_data.arp_tip, IP(10, 8, 0, 3));
+	test_assert_arp_reply(out.pkts[DP_INSIDE][0], mac_new, mac_in, mac_in, IP(10, 8, 0, 1),
+			      IP(10, 8, 0, 3));
 	free_out(&out);
 
 	/* the worker told the control thread what it learnt */

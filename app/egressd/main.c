@@ -44,6 +44,7 @@
 #include "metrics.h"
 #include "nat.h"
 #include "neigh.h"
+#include "exception.h"
 #include "port.h"
 #include "runtime_dir.h"
 #include "policy_build.h"
@@ -333,9 +334,12 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	{
 		unsigned int n_mbufs = a->n_workers * (DP_OUT_MAX + 512) + 4096;
 
-		for (p = 0; p < DP_NPORTS; p++)
+		for (p = 0; p < DP_NPORTS; p++) {
 			n_mbufs += a->n_workers *
 				   (port_rx_desc(&cfg->port[p]) + port_tx_desc(&cfg->port[p]));
+			if (cfg->port[p].exception.tap[0] != '\0')
+				n_mbufs += EXC_RING_SIZE + 2 * EXC_DESC;
+		}
 		if (o->mbufs > n_mbufs)
 			n_mbufs = (unsigned int)o->mbufs;
 		uint16_t room =
@@ -439,6 +443,15 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		.started_ms = mono_ms(),
 		.dns = a->dns,
 	};
+	/* the exception TAPs: the control thread's from here (ctl_exception_poll()) */
+	for (p = 0; p < DP_NPORTS; p++) {
+		if (cfg->port[p].exception.tap[0] == '\0')
+			continue;
+		rc = exception_setup(&cfg->port[p], (enum dp_port)p, a->pool, socket,
+				     &a->conf.exc[p], &a->ctl.exc[p]);
+		if (rc < 0)
+			return rc;
+	}
 	/* before the workers run: from here on the policy and its counters are lib/ctl's */
 	if (ctl_publish(&a->ctl, pol) != 0) {
 		EGRESS_LOG(ERR, "out of memory for the rule counters");
@@ -475,6 +488,8 @@ teardown(struct appliance *a)
 	/* the workers stopped: their rings are drained and written out */
 	ctl_flowlog_stop(a->flowlog);
 	a->flowlog = NULL;
+	for (p = 0; p < DP_NPORTS; p++)
+		exception_teardown(&a->conf.exc[p], &a->ctl.exc[p]);
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (a->ports_started[p]) {
 			rte_eth_dev_stop(a->conf.port[p].port_id);

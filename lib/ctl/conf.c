@@ -7,7 +7,7 @@
 void
 ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 {
-	unsigned int i;
+	unsigned int i, k;
 
 	conf->n_nat_addrs = cfg->n_nat_addrs;
 	for (i = 0; i < cfg->n_nat_addrs; i++)
@@ -50,5 +50,11 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 		conf->port[i].gateway = pc->gateway;
 		conf->port[i].mtu = pc->mtu;
 		conf->port[i].vlan = pc->vlan;
+		/* the exception path's ring is the caller's to create */
+		conf->exc[i].n = (uint16_t)pc->exception.n_protos;
+		for (k = 0; k < pc->exception.n_protos; k++) {
+			conf->exc[i].proto[k] = pc->exception.proto[k].proto;
+			conf->exc[i].port[k] = rte_cpu_to_be_16(pc->exception.proto[k].port);
+		}
 	}
 }

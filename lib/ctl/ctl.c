@@ -475,6 +475,7 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 	unsigned int n, i, p;
 
 	ctl_link_poll(c, now_ms);
+	ctl_exception_poll(c, now_ms);
 	n = c->conf->events == NULL ?
 		    0 :
 		    rte_ring_sc_dequeue_burst_elem(c->conf->events, ev, sizeof(ev[0]),

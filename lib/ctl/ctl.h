@@ -72,6 +72,24 @@ struct ctl_link {
 
 #define CTL_LINK_POLL_MS 1000 /**< link read period without an LSC event */
 
+/**
+ * A port's exception TAP, as the control thread drives it (exception.c):
+ * frames the workers queued (conf->exc[].ring) are written to it, and
+ * what the host's kernel writes to it goes out of the port through worker
+ * 0 (conf->tx[]). The TAP's one RX and one TX queue are the control
+ * thread's alone. Counters written by the control thread, read racily.
+ */
+struct ctl_exception {
+	bool on;               /**< the port has an exception TAP */
+	uint16_t port_id;      /**< the TAP's DPDK port */
+	uint8_t host_mac[6];   /**< the kernel interface's MAC */
+	uint64_t to_host;      /**< frames written to the TAP */
+	uint64_t from_host;    /**< frames of the host sent on to the port */
+	uint64_t arp_replies;  /**< the host's ARP requests answered */
+	uint64_t host_dropped; /**< frames of either way not passed on (TAP or
+				      ring full, from another address, no ARP entry) */
+};
+
 struct ctl {
 	const struct egress_config *cfg;
 	struct dp_conf *conf;
@@ -101,9 +119,16 @@ struct ctl {
 					  word written and read atomically */
 	uint64_t dns_pub_ms;      /**< when published last (ctl_poll()) */
 
-	struct ctl_nat_warn nat_warn;    /**< NAT saturation warnings (ctl_nat.h) */
-	struct ctl_link link[DP_NPORTS]; /**< the ports' links (ctl_link_poll()) */
+	struct ctl_nat_warn nat_warn;        /**< NAT saturation warnings (ctl_nat.h) */
+	struct ctl_link link[DP_NPORTS];     /**< the ports' links (ctl_link_poll()) */
+	struct ctl_exception exc[DP_NPORTS]; /**< exception TAPs (ctl_exception_poll()) */
 };
+
+/**
+ * Move frames both ways between each port and its exception TAP, at most a
+ * burst each way per port (exception.c). Control thread, from ctl_poll().
+ */
+void ctl_exception_poll(struct ctl *c, uint64_t now_ms);
 
 /**
  * The ethdev LSC callback's work: remember that port's link changed, for

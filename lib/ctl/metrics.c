@@ -113,8 +113,12 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	ctl_nat_read(c, &m->nat);
 	m->flowlog_written = ctl_flowlog_written();
 	m->flowlog_unwritten = ctl_flowlog_unwritten();
-	for (unsigned int p = 0; p < DP_NPORTS; p++)
+	for (unsigned int p = 0; p < DP_NPORTS; p++) {
 		m->link_up[p] = LOAD(c->link[p].up);
+		m->exc_to_host[p] = LOAD(c->exc[p].to_host);
+		m->exc_from_host[p] = LOAD(c->exc[p].from_host);
+		m->exc_host_dropped[p] = LOAD(c->exc[p].host_dropped);
+	}
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -212,6 +216,33 @@ prom_flowlog(struct prom_out *o, const struct ctl_metrics *m)
 		    "Flow-log records drained but not written: the file could not be opened or "
 		    "written.",
 		    m->flowlog_unwritten);
+}
+
+/* The exception TAPs' (doc/operations.md): zeros on a port without one. */
+static void
+prom_exception(struct prom_out *o, const struct ctl_metrics *m)
+{
+	unsigned int p;
+
+	prom_family(o, "egressd_exception_frames_total", "counter",
+		    "Frames of the control-plane exception path: to the host's TAP (to_host) "
+		    "and from it out of the port (from_host).");
+	for (p = 0; p < DP_NPORTS; p++) {
+		const char *to[] = { "port", ctl_port_names[p], "direction", "to_host" };
+		const char *from[] = { "port", ctl_port_names[p], "direction", "from_host" };
+
+		prom_sample(o, "egressd_exception_frames_total", to, 2, m->exc_to_host[p]);
+		prom_sample(o, "egressd_exception_frames_total", from, 2, m->exc_from_host[p]);
+	}
+	prom_family(o, "egressd_exception_host_dropped_total", "counter",
+		    "Exception-path frames the control thread could not pass on (TAP or ring "
+		    "full, not from the port's address, neighbour unknown).");
+	for (p = 0; p < DP_NPORTS; p++) {
+		const char *l[] = { "port", ctl_port_names[p] };
+
+		prom_sample(o, "egressd_exception_host_dropped_total", l, 1,
+			    m->exc_host_dropped[p]);
+	}
 }
 
 /* A per-port family: rx and tx of each port, frames or bytes. */
@@ -382,6 +413,7 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 		    "New flows denied to an address no ServiceEntry lists (no near miss).",
 		    m->s.denied_no_address);
 	prom_flowlog(&o, m);
+	prom_exception(&o, m);
 	nat_families(&o, m);
 	format_rules(&o, m);
 	return o.len;

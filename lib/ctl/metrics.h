@@ -44,10 +44,13 @@ struct ctl_metrics {
 	struct ctl_metrics_rule *rules; /**< sorted by label and port; NULL: none
 					     (ctl_metrics_release() frees them) */
 	uint32_t n_rules;
-	uint64_t flowlog_written;    /**< flow-log lines written (ctl_flowlog_written()) */
-	uint64_t flowlog_unwritten;  /**< drained but not written (ctl_flowlog_unwritten()) */
-	struct ctl_nat nat;          /**< NAT port saturation (ctl_nat_read()) */
-	uint32_t link_up[DP_NPORTS]; /**< 1: the port's link is up */
+	uint64_t flowlog_written;          /**< flow-log lines written (ctl_flowlog_written()) */
+	uint64_t flowlog_unwritten;        /**< drained but not written (ctl_flowlog_unwritten()) */
+	struct ctl_nat nat;                /**< NAT port saturation (ctl_nat_read()) */
+	uint32_t link_up[DP_NPORTS];       /**< 1: the port's link is up */
+	uint64_t exc_to_host[DP_NPORTS];   /**< exception TAP: frames written to it */
+	uint64_t exc_from_host[DP_NPORTS]; /**< frames of the host sent on */
+	uint64_t exc_host_dropped[DP_NPORTS]; /**< not passed on, either way */
 };
 
 /**

@@ -103,6 +103,11 @@ walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
 	o->u64(ctx, "tx_bytes", s->port[p].tx_bytes);
 	o->u64(ctx, "link_up", LOAD(c->link[p].up));
 	o->u64(ctx, "link_speed_mbps", LOAD(c->link[p].speed_mbps));
+	/* the exception TAP's (ctl.h struct ctl_exception): zeros without one */
+	o->u64(ctx, "exception_to_host", LOAD(c->exc[p].to_host));
+	o->u64(ctx, "exception_from_host", LOAD(c->exc[p].from_host));
+	o->u64(ctx, "exception_arp_replies", LOAD(c->exc[p].arp_replies));
+	o->u64(ctx, "exception_host_dropped", LOAD(c->exc[p].host_dropped));
 	o->end(ctx);
 }
 

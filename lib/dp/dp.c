@@ -3,8 +3,9 @@
  * The packet pipeline (see dp.h for the contract, doc/architecture.md for the
  * picture). Per burst:
  *
- *   parse + L2/L3 checks ─► local (ARP, echo) ─► keys ─► one bulk flow lookup
- *   ─► misses: one bulk classify ─► allow: NAT bind + insert / deny: drop|RST
+ *   parse + L2/L3 checks ─► local (ARP, exception path, echo) ─► keys
+ *   ─► one bulk flow lookup ─► misses: one bulk classify
+ *   ─► allow: NAT bind + insert / deny: drop|RST
  *   ─► per packet in arrival order: TCP state, policy epoch check, rewrite,
  *      next hop, emit.
  *
@@ -133,6 +134,13 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 		     is_directed_broadcast(&conf->port[DP_INSIDE], pm->dst_ip) ||
 		     is_directed_broadcast(&conf->port[DP_OUTSIDE], pm->dst_ip))) {
 		dp_drop(b, m, EGRESS_DROP_IP_MARTIAN_DST);
+		return;
+	}
+	/* the host's control plane (BGP, BFD, SSH) on our address: before
+	 * anything here answers, tracks or refuses it */
+	if (unlikely(conf->exc[b->in].ring != NULL) && pm->dst_ip == pc->addr &&
+	    dp_exception_match(conf, b->in, pm)) {
+		dp_exception(b, m);
 		return;
 	}
 

@@ -27,7 +27,9 @@
  *     the control and telemetry threads (naturally aligned 64-bit words).
  *   - Workers tell the control thread about neighbours through conf->events
  *     (MP/SC ring of struct dp_event) and the control thread hands frames it
- *     built (ARP requests) to worker 0 through conf->tx[] (MP/SC rings).
+ *     built (ARP requests) or read from an exception TAP to worker 0 through
+ *     conf->tx[] (MP/SC rings); workers hand frames for the TAP to the
+ *     control thread through conf->exc[].ring (MP/SC).
  */
 #ifndef EGRESS_DP_H
 #define EGRESS_DP_H
@@ -87,6 +89,21 @@ struct dp_port_conf {
 #define DP_PORT_VLAN_INSERT (1u << 1) /**< TX: the NIC inserts it (RTE_MBUF_F_TX_VLAN) */
 #define DP_PORT_TX_IP_CKSUM (1u << 2) /**< TX: the NIC computes the IPv4 header checksum */
 #define DP_PORT_TX_L4_CKSUM (1u << 3) /**< TX: the NIC completes TCP and UDP checksums */
+
+#define DP_EXCEPTION_MAX 16 /**< protocols per port's exception path */
+
+/**
+ * A port's control-plane exception path (lib/dp/exception.c): TCP and UDP
+ * frames to the port's own address whose destination port is listed (or
+ * whose source port is, from a peer answering a connection the host opened)
+ * go, untouched, to the control thread, which writes them to a kernel TAP.
+ */
+struct dp_exception {
+	struct rte_ring *ring;           /**< worker -> control (MP/SC, mbufs); NULL: off */
+	uint16_t n;                      /**< entries of proto[], port[] */
+	uint8_t proto[DP_EXCEPTION_MAX]; /**< IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t port[DP_EXCEPTION_MAX]; /**< network order */
+};
 
 /** Worker -> control notification (16 bytes, ring element). */
 struct dp_event {
@@ -180,6 +197,7 @@ struct dp_conf {
 						       of generation g; see dp_counters() */
 	struct rte_ring *events;                  /**< worker -> control */
 	struct rte_ring *tx[DP_NPORTS];           /**< control -> worker 0 */
+	struct dp_exception exc[DP_NPORTS];       /**< control-plane exception paths */
 	struct rte_ring *handoff[DP_MAX_WORKERS]; /**< any worker -> owner: outside
 						       frames of flows it owns (MP/SC);
 						       NULL with one worker */
@@ -306,7 +324,8 @@ struct dp_port_stats {
 	X(icmp_sent)         /* ICMP errors generated */                                           \
 	X(icmp_translated)   /* ICMP errors of NATed flows sent on */                              \
 	X(denied_no_address) /* new flows denied to an address no rule lists */                    \
-	X(nat_spilled)       /* flows bound on another NAT address than the client's */
+	X(nat_spilled)       /* flows bound on another NAT address than the client's */            \
+	X(exception_queued)  /* frames for the host's TAP handed to the control thread */
 /* clang-format on */
 
 struct dp_stats {
@@ -420,6 +439,13 @@ int dp_worker_main(void *arg);
  *   n - return value of them.
  */
 uint16_t dp_tx_prepare(const struct dp_port_conf *pc, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Pad a frame shorter than Ethernet's minimum (60 bytes before the FCS)
+ * with zeros, as the data path pads what it sends (not every PMD pads in
+ * hardware): for frames others hand to a worker's TX (conf->tx[]). Any thread.
+ */
+void dp_pad_runt(struct rte_mbuf *m);
 
 /**
  * The symmetric Toeplitz key, len bytes: 0x6d5a repeated. With it the RSS

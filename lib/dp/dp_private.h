@@ -11,6 +11,7 @@
  *   rewrite.h  NAT rewrite and MSS clamp of forwarded frames
  *   reply.c    what we answer or generate: ARP, echo, RST, ICMP errors
  *   expire.c   timeouts and the aging sweep
+ *   exception.c  frames for the host's TAP (the control-plane exception path)
  *   loop.c     the worker's poll loop: RX/TX, hand-off, sweep
  *   worker.c   a worker's life cycle (control side)
  */
@@ -353,6 +354,11 @@ enum reopen dp_flow_reopen(struct dp_burst *b, unsigned int i, struct flow *f, u
 /* expire.c: a flow idle past its timeout: quarantine or delete;
  * @return true when deleted */
 bool dp_flow_age_out(struct dp_worker *w, struct flow *f, uint64_t now);
+
+/* exception.c: a frame to the port's own address for the host's TAP?
+ * (conf->exc[in].ring set); then hand it to the control thread */
+bool dp_exception_match(const struct dp_conf *conf, enum dp_port in, const struct pkt_meta *pm);
+void dp_exception(struct dp_burst *b, struct rte_mbuf *m);
 
 /* reply.c: frames we answer or generate */
 void dp_write_rst(struct rte_mbuf *m, const struct rst_spec *r);

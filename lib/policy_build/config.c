@@ -659,6 +659,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 		cfg->nat_addrs[0] = cfg->port[EGRESS_PORT_OUTSIDE].addr;
 		cfg->n_nat_addrs = 1;
 	}
+	cfg_check_exceptions(c);
 	parse_policy(c, root);
 	parse_flows(c, root);
 	parse_api(c, root);

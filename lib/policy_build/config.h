@@ -18,6 +18,8 @@
 #define EGRESS_MAX_LABELS    16
 #define EGRESS_MAX_NEIGHBORS 64
 #define EGRESS_MAX_EXPORT_TO 16
+#define EGRESS_MAX_EXCEPTION 16 /**< protocols per port's exception path */
+#define EGRESS_IFNAME_MAX    16 /**< a Linux interface name and its NUL (IFNAMSIZ) */
 
 /** Istio's defaults: the mesh root namespace, the gateway's own namespace. */
 #define EGRESS_DEFAULT_NAMESPACE "istio-system"
@@ -26,6 +28,24 @@
 struct egress_neighbor {
 	uint32_t ip; /**< network order */
 	uint8_t mac[6];
+};
+
+/** One protocol/port of an exception path (ports.X.exception.protocols). */
+struct egress_exception_proto {
+	uint8_t proto; /**< IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port; /**< host order, 1-65535 */
+};
+
+/**
+ * ports.X.exception: frames to the port's own address that the data path
+ * does not answer itself, for the listed protocols, go to a kernel TAP
+ * interface and the kernel's answers back out of the port
+ * (doc/operations.md "Control-plane exception path").
+ */
+struct egress_exception_cfg {
+	char tap[EGRESS_IFNAME_MAX]; /**< the TAP's kernel name; "": no exception path */
+	struct egress_exception_proto proto[EGRESS_MAX_EXCEPTION];
+	unsigned int n_protos;
 };
 
 struct egress_port_cfg {
@@ -40,7 +60,8 @@ struct egress_port_cfg {
 	bool no_cksum_offload; /**< checksum_offload: false: checksums in software only */
 	struct egress_neighbor neighbors[EGRESS_MAX_NEIGHBORS]; /**< static ARP entries */
 	unsigned int n_neighbors;
-	unsigned int line; /**< position of the port's mapping, for messages */
+	struct egress_exception_cfg exception; /**< control-plane exception path */
+	unsigned int line;                     /**< position of the port's mapping, for messages */
 };
 
 struct egress_label {

@@ -32,8 +32,8 @@ static const char *const port_names[EGRESS_PORT_MAX] = {
 
 static const char *const ports_keys[] = { "inside", "outside", NULL };
 static const char *const port_keys[] = {
-	"device",         "address",        "gateway",          "mtu", "neighbors", "vlan",
-	"rx_descriptors", "tx_descriptors", "checksum_offload", NULL
+	"device",         "address",        "gateway",          "mtu",       "neighbors", "vlan",
+	"rx_descriptors", "tx_descriptors", "checksum_offload", "exception", NULL
 };
 static const char *const nat_keys[] = { "addresses", "ports", "port_alloc", "mss_clamp", NULL };
 static const char *const port_alloc_names[] = { "random", "preserve", NULL };
@@ -256,6 +256,7 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 	}
 
 	parse_neighbors(c, ymap_opt(m, "neighbors"), pc);
+	cfg_parse_exception(c, m, r);
 	yr_pop(&c->r, mark);
 }
 

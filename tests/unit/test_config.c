@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -704,6 +705,80 @@ test_nat_errors(void **state)
 	      "536-65535)\n");
 }
 
+/* ports.X.exception: what loads, and every error with its position. */
+static void
+test_exception(void **state)
+{
+	struct egress_config cfg;
+	(void)state;
+
+	load_ok("ports:\n"
+		"  inside: {device: a, address: 10.8.0.1/16,\n"
+		"           exception: {tap: egx-in, protocols: [tcp/22]}}\n"
+		"  outside: {device: b, address: 203.0.113.10/24,\n"
+		"            exception: {tap: egx.out_1, protocols: [tcp/179, udp/3784, udp/179]}}\n"
+		"nat: {ports: 5000-60999}\n",
+		&cfg);
+	assert_string_equal(cfg.port[EGRESS_PORT_INSIDE].exception.tap, "egx-in");
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].exception.n_protos, 1);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].exception.proto[0].proto, IPPROTO_TCP);
+	assert_int_equal(cfg.port[EGRESS_PORT_INSIDE].exception.proto[0].port, 22);
+	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.tap, "egx.out_1");
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.n_protos, 3);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.proto[1].proto, IPPROTO_UDP);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.proto[1].port, 3784);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.proto[2].proto, IPPROTO_UDP);
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.proto[2].port, 179);
+	egress_config_free(&cfg);
+	/* none: off */
+	load_ok(PORTS_OK, &cfg);
+	assert_string_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.tap, "");
+	assert_int_equal(cfg.port[EGRESS_PORT_OUTSIDE].exception.n_protos, 0);
+	egress_config_free(&cfg);
+
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16,\n"
+	      "           exception: {tap: \"a/b\", protocols: [tcp/22, sctp/9, tcp/0, tcp/22, "
+	      "udp/65536, [1]]}}\n"
+	      "  outside: {device: b, address: 203.0.113.10/24,\n"
+	      "            exception: {tap: egx-out-is-too-long, protocols: {a: 1}, foo: 1}}\n",
+	      -EINVAL,
+	      "3:29: error: ports.inside.exception.tap: invalid interface name \"a/b\" (want 1-15 of letters, digits, '-', '_', '.')\n"
+	      "3:56: error: ports.inside.exception.protocols[1]: invalid protocol \"sctp/9\" (want tcp/PORT or udp/PORT, PORT 1-65535)\n"
+	      "3:64: error: ports.inside.exception.protocols[2]: invalid protocol \"tcp/0\" (want tcp/PORT or udp/PORT, PORT 1-65535)\n"
+	      "3:71: error: ports.inside.exception.protocols[3]: duplicate \"tcp/22\"\n"
+	      "3:79: error: ports.inside.exception.protocols[4]: invalid protocol \"udp/65536\" (want tcp/PORT or udp/PORT, PORT 1-65535)\n"
+	      "3:90: error: ports.inside.exception.protocols[5]: expected PROTOCOL/PORT, got a list\n"
+	      "5:30: error: ports.outside.exception.tap: invalid interface name \"egx-out-is-too-long\" (want 1-15 of letters, digits, '-', '_', '.')\n"
+	      "5:62: error: ports.outside.exception.protocols: expected a list of PROTOCOL/PORT, got a mapping\n"
+	      "5:70: warning: unknown key \"foo\" in ports.outside.exception\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16, exception: {tap: egx}}\n"
+	      "  outside: {device: b, address: 203.0.113.10/24,\n"
+	      "            exception: {tap: egx, protocols: [udp/3784, tcp/1024, udp/65535]}}\n",
+	      -EINVAL,
+	      "2:56: error: ports.inside.exception: missing required key \"protocols\"\n"
+	      "4:30: error: ports.outside.exception.tap: \"egx\" is ports.inside's TAP too\n"
+	      "4:47: error: ports.outside.exception.protocols[0]: \"udp/3784\" is inside nat.ports 1024-65535 on the port's own address, a NAT address (move nat.ports, or NAT on another address)\n"
+	      "4:57: error: ports.outside.exception.protocols[1]: \"tcp/1024\" is inside nat.ports 1024-65535 on the port's own address, a NAT address (move nat.ports, or NAT on another address)\n"
+	      "4:67: error: ports.outside.exception.protocols[2]: \"udp/65535\" is inside nat.ports 1024-65535 on the port's own address, a NAT address (move nat.ports, or NAT on another address)\n");
+	check("ports:\n"
+	      "  inside: {device: a, address: 10.8.0.1/16}\n"
+	      "  outside: {device: b, address: 203.0.113.10/24,\n"
+	      "            exception: {protocols: []}}\n",
+	      -EINVAL,
+	      "4:24: error: ports.outside.exception: missing required key \"tap\"\n"
+	      "4:36: error: ports.outside.exception.protocols: empty list (want at least one of tcp/PORT, udp/PORT)\n");
+	/* the listed port is NAT's only on a NAT address */
+	load_ok("ports:\n"
+		"  inside: {device: a, address: 10.8.0.1/16}\n"
+		"  outside: {device: b, address: 203.0.113.10/24,\n"
+		"            exception: {tap: egx, protocols: [tcp/2000]}}\n"
+		"nat: {addresses: [198.51.100.7]}\n",
+		&cfg);
+	egress_config_free(&cfg);
+}
+
 static void
 test_policy_errors(void **state)
 {
@@ -1114,6 +1189,7 @@ main(void)
 		cmocka_unit_test(test_address_errors),
 		cmocka_unit_test(test_gateway_errors),
 		cmocka_unit_test(test_nat_errors),
+		cmocka_unit_test(test_exception),
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_flows_errors),
 		cmocka_unit_test(test_api_socket),

@@ -54,6 +54,10 @@ fill(struct ctl_metrics *m)
 	m->s.flowlog_dropped = 52;
 	m->s.flowlog_suppressed = 53;
 	m->flowlog_unwritten = 54;
+	m->exc_to_host[DP_OUTSIDE] = 61;
+	m->exc_from_host[DP_OUTSIDE] = 62;
+	m->exc_host_dropped[DP_OUTSIDE] = 63;
+	m->exc_from_host[DP_INSIDE] = 64;
 }
 
 static void
@@ -118,6 +122,19 @@ test_exact_text(void **state)
 		"file could not be opened or written.\n"
 		"# TYPE egressd_flowlog_unwritten_total counter\n"
 		"egressd_flowlog_unwritten_total 54\n"
+		"# HELP egressd_exception_frames_total Frames of the control-plane exception path: "
+		"to the host's TAP (to_host) and from it out of the port (from_host).\n"
+		"# TYPE egressd_exception_frames_total counter\n"
+		"egressd_exception_frames_total{port=\"inside\",direction=\"to_host\"} 0\n"
+		"egressd_exception_frames_total{port=\"inside\",direction=\"from_host\"} 64\n"
+		"egressd_exception_frames_total{port=\"outside\",direction=\"to_host\"} 61\n"
+		"egressd_exception_frames_total{port=\"outside\",direction=\"from_host\"} 62\n"
+		"# HELP egressd_exception_host_dropped_total Exception-path frames the control "
+		"thread could not pass on (TAP or ring full, not from the port's address, neighbour "
+		"unknown).\n"
+		"# TYPE egressd_exception_host_dropped_total counter\n"
+		"egressd_exception_host_dropped_total{port=\"inside\"} 0\n"
+		"egressd_exception_host_dropped_total{port=\"outside\"} 63\n"
 		"# HELP egressd_nat_ports_in_use NAT ports held by flows (quarantined ones "
 		"included), per NAT address, over every destination and worker.\n"
 		"# TYPE egressd_nat_ports_in_use gauge\n"

@@ -25,6 +25,7 @@
 #include <rte_udp.h>
 
 #include "test_common.h"
+#include "test_frames.h"
 
 #include "config.h"
 #include "ctl.h"
@@ -730,45 +731,16 @@ test_ttl_spoof_l2(void **state)
 static void
 test_arp_reply_and_learn(void **state)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t mac_new[6] = { 0x02, 0, 0, 0, 0, 0xc2 };
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m =
+		test_arp_request(fx.pool, mac_new, IP(10, 8, 0, 3), IP(10, 8, 0, 1), 60);
 	struct dp_event ev;
 	struct dp_out out;
-	uint8_t *buf;
 	(void)state;
 
-	buf = (uint8_t *)rte_pktmbuf_append(m, 60);
-	if (buf == NULL)
-		abort();
-	memset(buf, 0, 60);
-	eth = (struct rte_ether_hdr *)buf;
-	memcpy(&eth->dst_addr, bcast, 6);
-	memcpy(&eth->src_addr, mac_new, 6);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	memcpy(&arp->arp_data.arp_sha, mac_new, 6);
-	arp->arp_data.arp_sip = IP(10, 8, 0, 3);
-	arp->arp_data.arp_tip = IP(10, 8, 0, 1);
-
 	assert_int_equal(run(DP_INSIDE, m, &out), 1);
-	m = out.pkts[DP_INSIDE][0];
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	assert_memory_equal(&eth->dst_addr, mac_new, 6);
-	assert_memory_equal(&eth->src_addr, mac_in, 6);
-	assert_int_equal(rte_be_to_cpu_16(arp->arp_opcode), RTE_ARP_OP_REPLY);
-	assert_memory_equal(&arp->arp_data.arp_sha, mac_in, 6);
-	assert_int_equal(arp->arp_data.arp_sip, IP(10, 8, 0, 1));
-	assert_memory_equal(&arp->arp_data.arp_tha, mac_new, 6);
-	assert_int_equal(arp->arp_data.arp_tip, IP(10, 8, 0, 3));
+	test_assert_arp_reply(out.pkts[DP_INSIDE][0], mac_new, mac_in, mac_in, IP(10, 8, 0, 1),
+			      IP(10, 8, 0, 3));
 	free_out(&out);
 
 	/* the worker told the control thread what it learnt */
@@ -779,16 +751,16 @@ test_arp_reply_and_learn(void **state)
 	assert_memory_equal(ev.mac, mac_new, 6);
 }
 
-static void
-test_icmp_echo(void **state)
+/* An echo request from the gateway to our outside address (16 bytes of data). */
+static struct rte_mbuf *
+gateway_echo(void)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(fx.pool);
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *ic;
-	struct dp_out out;
-	(void)state;
 
+	assert_non_null(m);
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, 14 + 20 + 8 + 16);
 	memcpy(&eth->dst_addr, mac_out, 6);
 	memcpy(&eth->src_addr, mac_gw, 6);
@@ -807,6 +779,17 @@ test_icmp_echo(void **state)
 	ic->icmp_ident = rte_cpu_to_be_16(77);
 	ic->icmp_seq_nb = rte_cpu_to_be_16(1);
 	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 8 + 16);
+	return m;
+}
+
+static void
+test_icmp_echo(void **state)
+{
+	struct rte_mbuf *m = gateway_echo();
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct dp_out out;
+	(void)state;
 
 	assert_int_equal(run(DP_OUTSIDE, m, &out), 1);
 	m = out.pkts[DP_OUTSIDE][0];
@@ -821,6 +804,151 @@ test_icmp_echo(void **state)
 	assert_int_equal(rte_raw_cksum(ic, 8 + 16), 0xffff);
 	assert_int_equal(fx.w->stats.echo_replies, 1);
 	free_out(&out);
+}
+
+/* A TCP segment from a peer on the outside prefix (the gateway) to our outside address. */
+static struct rte_mbuf *
+peer_tcp(uint16_t sport, uint16_t dport, uint8_t ttl)
+{
+	return make_tcp(&(struct tcp_spec){ .dst_mac = mac_out,
+					    .src_mac = mac_gw,
+					    .src = GATEWAY,
+					    .dst = NAT_ADDR,
+					    .sport = sport,
+					    .dport = dport,
+					    .flags = RTE_TCP_SYN_FLAG,
+					    .seq = 77,
+					    .ttl = ttl });
+}
+
+/* Run m on port in; it must reach ring r untouched, as the only frame there. */
+static void
+assert_excepted(enum dp_port in, struct rte_mbuf *m, struct rte_ring *r)
+{
+	uint8_t copy[128];
+	uint32_t len = rte_pktmbuf_data_len(m);
+	struct dp_out out;
+	void *got = NULL;
+
+	assert_true(len <= sizeof(copy));
+	memcpy(copy, rte_pktmbuf_mtod(m, void *), len);
+	assert_int_equal(run(in, m, &out), 0);
+	assert_int_equal(rte_ring_count(r), 1);
+	assert_int_equal(rte_ring_dequeue(r, &got), 0);
+	assert_ptr_equal(got, m);
+	assert_int_equal(rte_pktmbuf_data_len(m), len);
+	assert_memory_equal(rte_pktmbuf_mtod(m, void *), copy, len);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * The control-plane exception path (lib/dp/exception.c): frames to our own
+ * address for a listed protocol reach the exception ring untouched (TTL
+ * too: BFD checks it); echo is still the data path's; an unlisted port is
+ * dropped as before, under its reason; a full ring drops and counts.
+ */
+static void
+test_exception_path(void **state)
+{
+	struct rte_ring *r_out =
+		rte_ring_create("exc_t_out", 4, SOCKET_ID_ANY, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	struct rte_ring *r_in = rte_ring_create("exc_t_in", 4, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct dp_out out;
+	uint64_t total = 0;
+	unsigned int r;
+	(void)state;
+
+	assert_non_null(r_out);
+	assert_non_null(r_in);
+	fx.conf.exc[DP_OUTSIDE] = (struct dp_exception){
+		.ring = r_out,
+		.n = 2,
+		.proto = { IPPROTO_TCP, IPPROTO_UDP },
+		.port = { rte_cpu_to_be_16(179), rte_cpu_to_be_16(3784) },
+	};
+	fx.conf.exc[DP_INSIDE] = (struct dp_exception){
+		.ring = r_in,
+		.n = 1,
+		.proto = { IPPROTO_TCP },
+		.port = { rte_cpu_to_be_16(22) },
+	};
+
+	/* BGP: a peer connects to our address:179 (GTSM's TTL 255 kept) */
+	assert_excepted(DP_OUTSIDE, peer_tcp(40179, 179, 255), r_out);
+	/* the peer's side of a session the host opened, to a port nat.ports
+	 * (1024-65535) cannot have bound */
+	assert_excepted(DP_OUTSIDE, peer_tcp(179, 1000, 64), r_out);
+	/* BFD control (RFC 5881: udp/3784, TTL 255) */
+	assert_excepted(DP_OUTSIDE,
+			make_udp(&(struct udp_spec){ .dst_mac = mac_out,
+						     .src_mac = mac_gw,
+						     .src = GATEWAY,
+						     .dst = NAT_ADDR,
+						     .sport = 49152,
+						     .dport = 3784,
+						     .payload = 24 }),
+			r_out);
+	/* SSH to the inside (management) address */
+	assert_excepted(DP_INSIDE,
+			make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
+						     .src_mac = mac_client,
+						     .src = CLIENT,
+						     .dst = IP(10, 8, 0, 1),
+						     .sport = 50000,
+						     .dport = 22,
+						     .flags = RTE_TCP_SYN_FLAG }),
+			r_in);
+	assert_int_equal(fx.w->stats.exception_queued, 4);
+
+	/* from a listed port to a NAT port: a NAT reply (no flow here), not the host's */
+	assert_int_equal(run(DP_OUTSIDE, peer_tcp(179, 40000, 64), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+	/* an unlisted port: dropped as without the exception path */
+	assert_int_equal(run(DP_OUTSIDE, peer_tcp(40180, 180, 64), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 2);
+	assert_int_equal(run(DP_INSIDE,
+			     make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
+							  .src_mac = mac_client,
+							  .src = CLIENT,
+							  .dst = IP(10, 8, 0, 1),
+							  .sport = 50000,
+							  .dport = 23,
+							  .flags = RTE_TCP_SYN_FLAG }),
+			     &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_TO_SELF), 1);
+	/* to another address (a flow's server) on port 179: forwarding's */
+	assert_int_equal(run(DP_INSIDE, client_seg(40001, REDIS, 179, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_POLICY_DENIED), 1);
+	assert_int_equal(rte_ring_count(r_in), 0);
+	/* echo is still answered by the data path */
+	assert_int_equal(run(DP_OUTSIDE, gateway_echo(), &out), 1);
+	assert_int_equal(fx.w->stats.echo_replies, 1);
+	free_out(&out);
+	assert_int_equal(rte_ring_count(r_out), 0);
+	assert_int_equal(fx.w->stats.exception_queued, 4);
+
+	/* a full ring (4 slots, exact): the fifth is dropped and counted */
+	for (r = 0; r < 5; r++)
+		assert_int_equal(run(DP_OUTSIDE, peer_tcp((uint16_t)(41000 + r), 179, 255), &out),
+				 0);
+	assert_int_equal(rte_ring_count(r_out), 4);
+	assert_int_equal(fx.w->stats.exception_queued, 8);
+	assert_int_equal(drops(EGRESS_DROP_EXCEPTION_FULL), 1);
+	for (r = 0; r < EGRESS_DROP_MAX; r++)
+		total += drops((enum egress_drop)r);
+	assert_int_equal(total, 5); /* no_flow 2, to_self 1, policy 1, full 1 */
+	assert_int_equal(fx.w->stats.port[DP_OUTSIDE].dropped, 3);
+
+	rte_ring_free(r_in);
+	{
+		void *m;
+
+		while (rte_ring_dequeue(r_out, &m) == 0)
+			rte_pktmbuf_free(m);
+	}
+	rte_ring_free(r_out);
+	memset(fx.conf.exc, 0, sizeof(fx.conf.exc));
 }
 
 static void
@@ -4598,6 +4726,7 @@ main(void)
 		T(test_ttl_spoof_l2),
 		T(test_arp_reply_and_learn),
 		T(test_icmp_echo),
+		T(test_exception_path),
 		T(test_unresolved_next_hop),
 		T(test_timeouts_free_the_port),
 		T(test_established_timeout_and_lazy_expiry),

@@ -4,6 +4,7 @@
 # Live: an idle worker backs off (poll: { idle: backoff }), and only when idle.
 #
 #   run 1, poll: { idle: backoff, max_sleep_us: 1000 }, the Memorystore policy:
+#     - the start-up log says so;
 #     - after 3 s without traffic the worker thread (/proc/PID/task/TID/stat,
 #       utime + stime) used under 10 % of those 3 s, the whole process under
 #       25 %; /egress/stats idle_sleeps grew meanwhile (the loop goes round:
@@ -14,6 +15,7 @@
 #       (cycles_per_packet, cycles_per_packet_loop) are reported;
 #     - SIGTERM: exit 0, the final JSON has idle_sleeps > 0.
 #   run 2, poll: { idle: busy } (the default), the control:
+#     - the start-up log says so;
 #     - the worker thread used over 30 % of 3 idle seconds (a busy poll: about
 #       100 % on an otherwise idle machine, less on a shared one), and
 #       idle_sleeps stays 0.
@@ -162,6 +164,8 @@ run_backoff() {
 		live_die "run 1: the config's poll line not rewritten"
 	live_start_egressd "$conf" || live_die "run 1: egressd ready with poll.idle: backoff"
 	live_pass "run 1: egressd ready with poll.idle: backoff"
+	live_check "run 1: the start-up log says idle workers back off, up to $MAX_SLEEP_US us" \
+		grep -q "idle workers back off: .* up to $MAX_SLEEP_US us at a time" "$EGRESSD_ERR"
 	warm_up || live_fail "run 1: a first PING (neighbours resolved) answered PONG"
 	s0=$(stat_counter idle_sleeps) || s0=""
 	if idle_share; then
@@ -204,6 +208,8 @@ run_busy() {
 	conf=$(LIVE_POLL_IDLE=busy live_write_config "$LIVE_TMP/busy" "$LIVE_REPO/config/memorystore/policy")
 	live_start_egressd "$conf" || live_die "run 2: egressd ready, busy polling"
 	live_pass "run 2: egressd ready, busy polling"
+	live_check "run 2: the start-up log says idle workers poll on" \
+		grep -q "idle workers poll on (poll.idle: busy)" "$EGRESSD_ERR"
 	warm_up || live_fail "run 2: a first PING (neighbours resolved) answered PONG"
 	if idle_share; then
 		live_check "run 2: the busy worker used over 30 % of $IDLE_S idle s (${WORKER_PCT} %)" \

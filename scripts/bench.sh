@@ -52,6 +52,7 @@
 # Usage: scripts/bench.sh [--quick] [--runs N] [--seconds S] [--warmup S]
 #                         [--build-dir DIR] [--no-build] [--no-huge] [--huge-mb MB]
 #                         [--rows LIST] [--out FILE] [--keep] [--observe]
+#                         [--poll-idle MODE]
 #   --quick       smoke run: small captures, 2 s per measurement, 1 run, the
 #                 1M row shrunk to 2000 flows; falls back to --no-huge when
 #                 hugepages cannot be reserved (the figures then halve)
@@ -73,6 +74,8 @@
 #                 served and scraped once a second during the measurement,
 #                 and flow logs written (flowlog, denied_per_second 100); its
 #                 figures are a second line per row, "+ metrics, flowlog"
+#   --poll-idle MODE  egressd's poll.idle, busy (the default) or backoff
+#                 (doc/operations.md, Idle workers)
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only
 # ever raised, by what is missing, and lowered by as many on exit (relative,
 # so that other DPDK users reserving pages meanwhile keep theirs); they are
@@ -99,6 +102,7 @@ ROWS="est1k,est1m,storm,denied"
 OUT=""
 KEEP=0
 OBSERVE=""
+POLL_IDLE=busy
 
 LCORES=0,1
 # testpmd's forwarding engines measured as ceilings, in this order in each run
@@ -138,6 +142,7 @@ parse_args() {
 		--out) OUT=$2; shift ;;
 		--keep) KEEP=1 ;;
 		--observe) OBSERVE=1 ;;
+		--poll-idle) POLL_IDLE=$2; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
@@ -308,6 +313,7 @@ write_config() {
 	  embryonic_max: $embryonic
 	  tcp_liberal: true
 	workers: 1
+	poll: { idle: $POLL_IDLE }
 	EOF
 	# the same with the operator's outputs on (--observe); the metrics port
 	# is a free one of loopback, the flow log one file per row

@@ -383,6 +383,13 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->conf.rss = nat_rss_from_port(a->conf.port[DP_OUTSIDE].port_id, a->n_workers,
 					cfg->nat_port_lo, cfg->nat_port_hi, socket, &why);
 	EGRESS_LOG(INFO, "NAT port choice: %s", why);
+	if (a->conf.idle_sleep_max_us != 0)
+		EGRESS_LOG(INFO,
+			   "idle workers back off: they sleep from %u us without a frame, up to "
+			   "%" PRIu32 " us at a time (poll.idle: backoff)",
+			   DP_IDLE_SPIN_US, a->conf.idle_sleep_max_us);
+	else
+		EGRESS_LOG(INFO, "idle workers poll on (poll.idle: busy): a core each");
 	a->conf.events = rte_ring_create_elem("ctl_events", sizeof(struct dp_event),
 					      EVENT_RING_SIZE, socket, RING_F_SC_DEQ);
 	/* readers: the workers, and telemetry listings (ids n_workers ..) */

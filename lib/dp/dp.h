@@ -188,6 +188,9 @@ struct dp_conf {
 	uint32_t source_max;    /**< flows per client, per worker; 0: no cap */
 	uint32_t source_rate;   /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
+	/** poll.idle: backoff: the longest sleep of an idle worker
+	 *  (dp_idle_sleep_us()); 0: busy polling, the worker never sleeps */
+	uint32_t idle_sleep_max_us;
 	/** The outside port's RSS (nat_rss.h): who owns a reply is decided by
 	 *  its hash; NULL: by port share. Set before the workers are created;
 	 *  the creator's to free. */
@@ -325,7 +328,8 @@ struct dp_port_stats {
 	X(icmp_translated)   /* ICMP errors of NATed flows sent on */                              \
 	X(denied_no_address) /* new flows denied to an address no rule lists */                    \
 	X(nat_spilled)       /* flows bound on another NAT address than the client's */            \
-	X(exception_queued)  /* frames for the host's TAP handed to the control thread */
+	X(exception_queued)  /* frames for the host's TAP handed to the control thread */          \
+	X(idle_sleeps)       /* times an idle worker slept (poll.idle: backoff) */
 /* clang-format on */
 
 struct dp_stats {
@@ -422,10 +426,28 @@ uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);
 
 /**
  * The worker's poll loop: RX on every port's queue w->id, dp_process, TX,
- * control frames (worker 0), aging, RCU quiescent state once per loop.
+ * control frames (worker 0), aging, RCU quiescent state once per loop; with
+ * conf->idle_sleep_max_us, an idle worker sleeps (dp_idle_sleep_us()), off
+ * line for its QSBR readers while it does.
  * Runs until w->quit. lcore entry point: arg is the struct dp_worker.
  */
 int dp_worker_main(void *arg);
+
+#define DP_IDLE_SPIN_US      200 /**< polled on after the last frame before the first sleep */
+#define DP_IDLE_SLEEP_MIN_US 8   /**< the first sleep; each next one doubles */
+
+/**
+ * poll.idle: backoff: how long a worker sleeps when it has had nothing to do
+ * (no frame on any queue, its hand-off ring or, worker 0, the control
+ * thread's rings) for idle_us microseconds, having slept `sleeps` times
+ * since. None for the first DP_IDLE_SPIN_US, so that a conversation (a
+ * request, its reply some tens of us later) never waits for a sleep; then
+ * DP_IDLE_SLEEP_MIN_US, doubling with each sleep, up to max_us. By time, not
+ * by empty polls: an empty poll costs tens of ns on a NIC, far more on
+ * net_af_packet. Pure: the loop's schedule, unit-tested.
+ * @return microseconds, 0: poll on.
+ */
+uint32_t dp_idle_sleep_us(uint64_t idle_us, uint32_t sleeps, uint32_t max_us);
 
 /**
  * Make frames ready for the port's TX queue, as the poll loop does before

@@ -68,6 +68,8 @@ struct dp_worker {
 	uint32_t sweep_cursor; /**< next flow index dp_expire() examines */
 	uint64_t sweep_ms;     /**< when the sweep's credit was last topped up */
 	uint64_t sweep_credit; /**< slots the sweep may examine (sweep_budget()) */
+	uint64_t idle_tsc;     /**< TSC of the last frame (idle_backoff(), loop.c) */
+	uint32_t idle_slept;   /**< times it slept since (dp_idle_sleep_us()) */
 	uint32_t embryonic;    /**< flows not yet established */
 	uint64_t *emb_fifo;    /**< embryonic flows oldest first: idx << 32 | serial;
 				       NULL: at the cap new SYNs are dropped instead */

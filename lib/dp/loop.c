@@ -2,7 +2,8 @@
 /*
  * The worker's poll loop: RX on its queue of every port, dp_process(), TX,
  * the hand-off ring, the control thread's frames (worker 0), the aging
- * sweep, and one quiescent state per iteration.
+ * sweep, and one quiescent state per iteration; with poll.idle: backoff, a
+ * sleep when there was nothing to do (idle_backoff()).
  */
 
 #include <rte_cycles.h>
@@ -60,11 +61,12 @@ tx_out(struct dp_worker *w, struct dp_out *out)
 	}
 }
 
-/* Frames the control thread built (ARP requests), sent by worker 0. */
-static void
+/* Frames the control thread built (ARP requests), sent by worker 0.
+ * @return how many. */
+static unsigned int
 tx_control(struct dp_worker *w, struct dp_out *out)
 {
-	unsigned int p, n;
+	unsigned int p, n, sum = 0;
 
 	for (p = 0; p < DP_NPORTS; p++) {
 		if (w->conf->tx[p] == NULL)
@@ -72,8 +74,60 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 		n = rte_ring_sc_dequeue_burst(w->conf->tx[p], (void **)out->pkts[p], DP_BURST_MAX,
 					      NULL);
 		out->n[p] = (uint16_t)n;
+		sum += n;
 	}
 	tx_out(w, out);
+	return sum;
+}
+
+uint32_t
+dp_idle_sleep_us(uint64_t idle_us, uint32_t sleeps, uint32_t max_us)
+{
+	if (idle_us < DP_IDLE_SPIN_US || max_us == 0)
+		return 0;
+	/* DP_IDLE_SLEEP_MIN_US << sleeps, without shifting past 32 bits */
+	if (sleeps >= 31 || (uint64_t)DP_IDLE_SLEEP_MIN_US << sleeps >= max_us)
+		return max_us;
+	return DP_IDLE_SLEEP_MIN_US << sleeps;
+}
+
+/*
+ * The end of an iteration with poll.idle: backoff, at TSC tsc. Frames (any
+ * queue, the hand-off ring, the control thread's) restart the idle time;
+ * sweep work still banked (a big table: sweep_budget()) only puts the sleep
+ * off, so that the sweep keeps its period.
+ *
+ * A sleeping worker goes off line for the QSBR (rte_rcu_qsbr_thread_offline)
+ * rather than sleep on line: a grace period (a reload's publish, the
+ * telemetry's flow reads) then never waits for a sleep, whatever
+ * max_sleep_us. It holds nothing of this iteration (the next one starts with
+ * dp_worker_quiesce()), and the round trip (a store, then a store and a
+ * full fence) is paid only when it sleeps, never under traffic.
+ * rte_delay_us_sleep() is nanosleep(): a syscall, made only here, when there
+ * is no frame to process (the kernel adds its timer slack, 50 us by default).
+ */
+static void
+idle_backoff(struct dp_worker *w, bool frames, uint64_t tsc, uint64_t tsc_per_us)
+{
+	uint32_t us;
+
+	if (frames) {
+		w->idle_tsc = tsc;
+		w->idle_slept = 0;
+		return;
+	}
+	if (w->sweep_credit != 0)
+		return;
+	us = dp_idle_sleep_us((tsc - w->idle_tsc) / tsc_per_us, w->idle_slept,
+			      w->conf->idle_sleep_max_us);
+	if (us == 0)
+		return;
+	if (w->idle_slept != UINT32_MAX)
+		w->idle_slept++;
+	w->stats.idle_sleeps++;
+	dp_worker_offline(w);
+	rte_delay_us_sleep(us);
+	dp_worker_online(w);
 }
 
 int
@@ -82,6 +136,7 @@ dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	const struct dp_conf *conf = w->conf;
 	uint64_t tsc_per_ms = rte_get_tsc_hz() / 1000;
+	uint64_t tsc_per_us = RTE_MAX(rte_get_tsc_hz() / 1000000, (uint64_t)1);
 	struct rte_mbuf *pkts[DP_BURST_MAX];
 	struct dp_out out;
 	uint64_t loop_tsc;
@@ -91,9 +146,11 @@ dp_worker_main(void *arg)
 	memset(&out, 0, sizeof(out));
 	loop_tsc = rte_rdtsc();
 	w->last_rx_ms = loop_tsc / tsc_per_ms;
+	w->idle_tsc = loop_tsc;
 
 	while (!__atomic_load_n(&w->quit, __ATOMIC_RELAXED)) {
 		uint64_t tsc = rte_rdtsc(), now = tsc / tsc_per_ms;
+		unsigned int frames = 0;
 
 		w->stats.loop_cycles += tsc - loop_tsc;
 		loop_tsc = tsc;
@@ -107,6 +164,7 @@ dp_worker_main(void *arg)
 
 			if (n == 0)
 				continue;
+			frames += n;
 			w->last_rx_ms = now;
 			/* as the NIC received them, before any trim; a frame a
 			 * worker hands off is counted here, by the receiver */
@@ -125,6 +183,7 @@ dp_worker_main(void *arg)
 			if (n > 0) {
 				uint64_t t0 = rte_rdtsc();
 
+				frames += n;
 				dp_process(w, DP_OUTSIDE, pkts, n, now, &out);
 				w->stats.busy_cycles += rte_rdtsc() - t0;
 				w->stats.busy_pkts += n;
@@ -132,10 +191,12 @@ dp_worker_main(void *arg)
 			}
 		}
 		if (w->id == 0)
-			tx_control(w, &out);
+			frames += tx_control(w, &out);
 		dp_sweep(w, now, &out);
 		tx_out(w, &out);
 		w->stats.loops++;
+		if (conf->idle_sleep_max_us != 0)
+			idle_backoff(w, frames != 0, tsc, tsc_per_us);
 	}
 	dp_worker_offline(w);
 	return 0;

@@ -37,6 +37,12 @@ enum egress_port_alloc {
 	EGRESS_PORT_ALLOC_PRESERVE,
 };
 
+/** poll.idle: what a worker does while its queues are empty. */
+enum egress_poll_idle {
+	EGRESS_POLL_BUSY = 0, /**< poll on: the core is the data path's alone */
+	EGRESS_POLL_BACKOFF,  /**< sleep, longer and longer, up to poll.max_sleep_us */
+};
+
 #define EGRESS_MAX_NAT_ADDRS 64
 
 /**

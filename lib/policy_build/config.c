@@ -9,8 +9,8 @@
  * prefixes, NAT addresses) run once both are known, and only when both were
  * valid on their own, so that one typo gives one error.
  *
- * This file: the whole file, the policy section (sources, labels), flows and
- * workers; config_net.c reads ports, nat and metrics.
+ * This file: the whole file, the policy section (sources, labels), flows,
+ * workers and poll; config_net.c reads ports, nat and metrics.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -38,10 +38,13 @@
 #define CFG_FLOWLOG_RING_DEFAULT 65536 /* per worker: 4 MiB, seconds of a flood */
 #define CFG_FLOWLOG_RING_MIN     16
 #define CFG_FLOWLOG_RING_MAX     (1u << 24)
+#define CFG_MAX_SLEEP_US_DEFAULT 1000
+#define CFG_MAX_SLEEP_US_MAX     100000 /* 0.1 s: the watchdog and ARP stay prompt */
 
 static const char *const top_keys[] = { "ports",   "nat", "policy",  "flows", "workers",
-					"metrics", "api", "flowlog", NULL };
+					"metrics", "api", "flowlog", "poll",  NULL };
 static const char *const api_keys[] = { "socket", NULL };
+static const char *const poll_keys[] = { "idle", "max_sleep_us", NULL };
 static const char *const flowlog_keys[] = { "path", "denied_per_second", "ring", NULL };
 static const char *const policy_keys[] = {
 	"outbound",  "deny",           "on_revoke",         "sources", "labels",
@@ -64,6 +67,7 @@ static const char *const per_source_keys[] = { "max", "new_per_second", NULL };
 static const char *const outbound_names[] = { "REGISTRY_ONLY", "ALLOW_ANY", NULL };
 static const char *const deny_names[] = { "drop", "reset", NULL };
 static const char *const revoke_names[] = { "reset", "drop", "keep", NULL };
+static const char *const poll_idle_names[] = { "busy", "backoff", NULL };
 
 /* A failed allocation: said once per place, without a YAML path. */
 void
@@ -619,6 +623,27 @@ parse_flowlog(struct cfg_ctx *c, const struct ynode *root)
 	yr_pop(&c->r, mark);
 }
 
+/*
+ * poll: { idle: busy|backoff, max_sleep_us: N }: what a worker does while
+ * its queues are empty (doc/operations.md, Idle workers). Absent: busy.
+ */
+static void
+parse_poll(struct cfg_ctx *c, const struct ynode *root)
+{
+	size_t mark;
+	const struct ynode *poll = cfg_section(c, root, "poll", poll_keys, &mark);
+	unsigned int e;
+	uint64_t x;
+
+	if (poll == NULL)
+		return;
+	if (yr_get_enum(&c->r, poll, "idle", poll_idle_names, NULL, &e) != NULL)
+		c->cfg->poll_idle = (enum egress_poll_idle)e;
+	if (yr_get_uint(&c->r, poll, "max_sleep_us", 1, CFG_MAX_SLEEP_US_MAX, NULL, &x) != NULL)
+		c->cfg->poll_max_sleep_us = (uint32_t)x;
+	yr_pop(&c->r, mark);
+}
+
 static void
 set_defaults(struct egress_config *cfg)
 {
@@ -638,6 +663,8 @@ set_defaults(struct egress_config *cfg)
 	cfg->timeout_transitory_ms = CFG_DEFAULT_TRANSITORY;
 	cfg->timeout_time_wait_ms = CFG_DEFAULT_TIME_WAIT;
 	cfg->workers = 1;
+	cfg->poll_idle = EGRESS_POLL_BUSY;
+	cfg->poll_max_sleep_us = CFG_MAX_SLEEP_US_DEFAULT;
 	cfg->flowlog_denied_per_second = CFG_FLOWLOG_RATE_DEFAULT;
 	cfg->flowlog_ring = CFG_FLOWLOG_RING_DEFAULT;
 	snprintf(cfg->api_socket, sizeof(cfg->api_socket), "%s", EGRESS_API_SOCKET_DEFAULT);
@@ -666,6 +693,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 	parse_flowlog(c, root);
 	if (yr_get_uint(&c->r, root, "workers", 1, CFG_WORKERS_MAX, NULL, &x) != NULL)
 		cfg->workers = (unsigned int)x;
+	parse_poll(c, root);
 	cfg_parse_metrics(c, root);
 }
 

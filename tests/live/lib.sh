@@ -37,6 +37,8 @@
 #   LIVE_READY_TIMEOUT   seconds to wait for "egressd: ready", default 20
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
 #   LIVE_LCORES          EAL lcore option for egressd, default "-l 0,1"
+#   LIVE_POLL_IDLE       poll.idle of the configs live_write_config writes:
+#                        busy (default) or backoff (idle workers sleep)
 #   LIVE_PMD             the ports' driver on the veths: af_packet (default:
 #                        net_af_packetN,iface=DEV), af_xdp
 #                        (net_af_xdpN,iface=DEV,start_queue=0,queue_count=1) or
@@ -491,6 +493,7 @@ live_write_config() {
 	  deny: drop
 	  sources: [policy/]
 	workers: 1
+	poll: { idle: ${LIVE_POLL_IDLE:-busy} }
 	api: { socket: $dir/egressd.sock }
 	EOF
 	echo "$dir/egressd.yaml"

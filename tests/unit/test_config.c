@@ -181,6 +181,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.per_source_new_per_second, 0);
 	assert_false(cfg.tcp_liberal);
 	assert_int_equal(cfg.workers, 1);
+	assert_int_equal(cfg.poll_idle, EGRESS_POLL_BUSY);
+	assert_int_equal(cfg.poll_max_sleep_us, 1000);
 	egress_config_free(&cfg);
 	assert_null(cfg.path);
 	egress_config_free(&cfg);
@@ -932,6 +934,34 @@ test_flowlog(void **state)
 	      "4:50: error: flowlog.ring: invalid value \"15\" (want 16-16777216)\n");
 }
 
+/* poll: idle, max_sleep_us (absent: test_defaults); errors at FILE:LINE:COL. */
+static void
+test_poll(void **state)
+{
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK "poll: {idle: backoff}\n", &cfg);
+	assert_int_equal(cfg.poll_idle, EGRESS_POLL_BACKOFF);
+	assert_int_equal(cfg.poll_max_sleep_us, 1000);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "poll: {idle: busy, max_sleep_us: 100000}\n", &cfg);
+	assert_int_equal(cfg.poll_idle, EGRESS_POLL_BUSY);
+	assert_int_equal(cfg.poll_max_sleep_us, 100000);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "poll: {idle: backoff, max_sleep_us: 1}\n", &cfg);
+	assert_int_equal(cfg.poll_max_sleep_us, 1);
+	egress_config_free(&cfg);
+	check(PORTS_OK "poll: {idle: interrupt, max_sleep_us: 0}\n", -EINVAL,
+	      "4:14: error: poll.idle: invalid value \"interrupt\" (want busy or backoff)\n"
+	      "4:39: error: poll.max_sleep_us: invalid value \"0\" (want 1-100000)\n");
+	check(PORTS_OK "poll: {max_sleep_us: 100001, spin: 5}\n", -EINVAL,
+	      "4:22: error: poll.max_sleep_us: invalid value \"100001\" (want 1-100000)\n"
+	      "4:30: warning: unknown key \"spin\" in poll\n");
+	check(PORTS_OK "poll: backoff\n", -EINVAL,
+	      "4:7: error: poll: expected a mapping, got a scalar\n");
+}
+
 /* Unknown keys warn, and a config with only warnings loads. */
 static void
 test_unknown_keys_warn(void **state)
@@ -1194,6 +1224,7 @@ main(void)
 		cmocka_unit_test(test_flows_errors),
 		cmocka_unit_test(test_api_socket),
 		cmocka_unit_test(test_flowlog),
+		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_unknown_keys_warn),
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_parse_duration),

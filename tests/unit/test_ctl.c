@@ -1028,6 +1028,7 @@ test_stats_outputs_list_the_same_keys(void **state)
 		"flows_created",
 		"icmp_translated",
 		"denied_no_address",
+		"idle_sleeps",
 		"cycles_per_packet",
 		"cycles_per_packet_loop",
 		"nat_port_choice",

@@ -2636,6 +2636,53 @@ test_sweep_follows_table_size(void **state)
 }
 
 /*
+ * poll.idle: backoff: no sleep for the first 200 us without a frame, then
+ * 8 us doubling with each sleep up to max_us, and max_us for ever after
+ * (no shift overflow); max_us 0 (busy polling) never sleeps.
+ */
+static void
+test_idle_sleep_schedule(void **state)
+{
+	static const struct {
+		uint64_t idle_us;
+		uint32_t sleeps, max_us, want;
+	} t[] = {
+		{ 0, 0, 1000, 0 },
+		{ 199, 0, 1000, 0 },
+		{ 200, 0, 1000, 8 },
+		{ 200, 1, 1000, 16 },
+		{ 250, 2, 1000, 32 },
+		{ 500, 5, 1000, 256 },
+		{ 900, 6, 1000, 512 },
+		{ 1500, 7, 1000, 1000 },
+		{ 2500, 8, 1000, 1000 },
+		{ UINT64_MAX, 30, 1000, 1000 },
+		{ UINT64_MAX, 31, 1000, 1000 },
+		{ UINT64_MAX, UINT32_MAX, 1000, 1000 },
+		{ UINT64_MAX, UINT32_MAX, 100000, 100000 },
+		{ 1000000, 10, 100000, 8192 },
+		{ 1000000, 13, 100000, 65536 },
+		{ 1000000, 14, 100000, 100000 },
+		/* the spin counts from the last frame, whatever the sleeps */
+		{ 199, 14, 100000, 0 },
+		/* a ceiling under the first step: the ceiling */
+		{ 200, 0, 5, 5 },
+		{ 200, 0, 8, 8 },
+		{ 200, 1, 9, 9 },
+		/* busy */
+		{ 200, 0, 0, 0 },
+		{ UINT64_MAX, UINT32_MAX, 0, 0 },
+	};
+	unsigned int i;
+	(void)state;
+
+	assert_int_equal(DP_IDLE_SPIN_US, 200);
+	for (i = 0; i < RTE_DIM(t); i++)
+		assert_int_equal(dp_idle_sleep_us(t[i].idle_us, t[i].sleeps, t[i].max_us),
+				 t[i].want);
+}
+
+/*
  * A UDP flow nobody answered is embryonic, under the same cap
  * (the oldest evicted); a reply makes it established.
  */
@@ -4764,6 +4811,7 @@ main(void)
 		T(test_reopen_under_embryonic_cap),
 		T(test_keep_admits_no_new_connection),
 		T(test_sweep_follows_table_size),
+		T(test_idle_sleep_schedule),
 		T(test_udp_under_embryonic_cap),
 		T(test_full_table_reclaims_once_per_ms),
 		T(test_simultaneous_open),

@@ -112,6 +112,9 @@ for port in ("inside", "outside"):
         want[f'egressd_port_packets_total{{port="{port}",direction="{d}"}}'] = st[port][d]
         want[f'egressd_port_bytes_total{{port="{port}",direction="{d}"}}'] = st[port][d + "_bytes"]
     want[f'egressd_port_link_up{{port="{port}"}}'] = st[port]["link_up"]
+    for d in ("to_host", "from_host"):
+        want[f'egressd_exception_frames_total{{port="{port}",direction="{d}"}}'] = st[port]["exception_" + d]
+    want[f'egressd_exception_host_dropped_total{{port="{port}"}}'] = st[port]["exception_host_dropped"]
 want["egressd_denied_no_address_total"] = st["denied_no_address"]
 want["egressd_nat_spills_total"] = st["nat_spilled"]
 for reason, v in st["drops"].items():

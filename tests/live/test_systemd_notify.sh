@@ -82,6 +82,12 @@ kill -HUP "$EGRESSD_PID"
 live_check "a broken policy: RELOADING=1, then READY=1 saying it was rejected" \
 	wait_msg ' READY=1\|STATUS=forwarding; reload rejected, the running policy kept$' "$at"
 rm -f "$LIVE_TMP/notify/policy/broken.yaml"
+# the removal is a change of the sources: its reload (generation 3) must be
+# over before a worker is stalled, or the control thread waits in it for
+# the stalled reader's grace period and cannot say who stalled
+published() { grep -q 'policy generation 3 published' "$EGRESSD_ERR"; }
+for ((i = 0; i < 50; i++)); do published && break; sleep 0.1; done
+live_check "removing the broken file: generation 3 published" published
 
 # the worker's thread: DPDK 22.11 names it rte-worker-N
 tid=""

@@ -235,23 +235,43 @@ nh_lookup(struct dp_burst *b, enum dp_port port, uint32_t ip, uint8_t mac[RTE_ET
 	return true;
 }
 
-/*
- * Count a forwarded frame under its flow's rule: two adds on the worker's
- * own line of the rule's counters. forward() re-checked the flow against
- * b->pol first, so f->rule is an index of b->pol, whose counters b->cnt
- * are (a flow still of an older generation never gets here).
- */
+/* Add the pending run of rule_traffic_count() to the rule's counters. */
 static inline void
-rule_traffic_count(const struct dp_burst *b, const struct flow *f, uint8_t dir,
-		   const struct rte_mbuf *m)
+rule_traffic_flush(struct dp_burst *b)
 {
 	struct dp_rule_traffic *t;
 
+	if (b->run.rule == POLICY_NO_RULE)
+		return;
+	t = &b->cnt->rule_traffic[b->w->id * b->cnt->traffic_stride + b->run.rule];
+	t->packets[b->run.dir] += b->run.packets;
+	t->bytes[b->run.dir] += b->run.bytes;
+	b->run.rule = POLICY_NO_RULE;
+}
+
+/*
+ * Count a forwarded frame under its flow's rule. forward() re-checked the
+ * flow against b->pol first, so f->rule is an index of b->pol, whose
+ * counters b->cnt are (a flow still of an older generation never gets
+ * here). Frames of one rule and direction in a row are summed in registers
+ * and added to the worker's own line of the rule's counters once, when the
+ * run ends or the burst does (dp_process()): a burst of one flow's frames
+ * makes two stores instead of a read-modify-write chain per frame.
+ */
+static inline void
+rule_traffic_count(struct dp_burst *b, const struct flow *f, uint8_t dir, const struct rte_mbuf *m)
+{
 	if (f->rule == POLICY_NO_RULE || b->cnt == NULL || b->cnt->rule_traffic == NULL)
 		return;
-	t = &b->cnt->rule_traffic[b->w->id * b->cnt->traffic_stride + f->rule];
-	t->packets[dir]++;
-	t->bytes[dir] += rte_pktmbuf_pkt_len(m);
+	if (b->run.rule != f->rule || b->run.dir != dir) {
+		rule_traffic_flush(b);
+		b->run.rule = f->rule;
+		b->run.dir = dir;
+		b->run.packets = 0;
+		b->run.bytes = 0;
+	}
+	b->run.packets++;
+	b->run.bytes += rte_pktmbuf_pkt_len(m);
 }
 
 /* Forward one frame of an existing flow: state, rewrite, next hop, emit. */
@@ -494,6 +514,7 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.emitted = 0;
 	b.n = 0;
 	b.n_dead = 0;
+	b.run.rule = POLICY_NO_RULE;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX;
 	w->stats.port[in].rx += n;
@@ -505,8 +526,10 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		stage_parse(&b, pkts[i]);
 	}
-	if (b.n > 0)
+	if (b.n > 0) {
 		stage_flows(&b);
+		rule_traffic_flush(&b);
+	}
 	if (b.n_dead > 0)
 		rte_pktmbuf_free_bulk(b.dead, b.n_dead);
 	return b.emitted;

@@ -133,6 +133,14 @@ struct dp_burst {
 	struct flow *flow[DP_BURST_MAX];
 	uint8_t dir[DP_BURST_MAX];
 	uint32_t rule[DP_BURST_MAX];
+	/* forwarded frames of one rule and direction in a row, not yet added
+	 * to the rule's counters (dp.c, rule_traffic_count()) */
+	struct {
+		uint32_t rule; /* POLICY_NO_RULE: none pending */
+		uint8_t dir;
+		uint32_t packets;
+		uint64_t bytes;
+	} run;
 	/* frames dropped, freed together at the end (one mempool put) */
 	unsigned int n_dead;
 	struct rte_mbuf *dead[DP_BURST_MAX];

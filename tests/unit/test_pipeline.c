@@ -3928,6 +3928,24 @@ test_rule_counters_per_burst(void **state)
 	assert_int_equal(cnt->rule_flows[redis], 1);
 	assert_int_equal(drops_total(), 4);
 
+	/* burst 4, inside: runs of one rule (redis, redis, mongo, redis, redis),
+	 * summed per run before they reach the counters: every frame still
+	 * counts once, under its own rule (10, 20, 30 and 40 bytes of data) */
+	pkts[0] = client_tcp(40000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1101, 5013, 10);
+	pkts[1] = client_tcp(40000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1111, 5013, 20);
+	pkts[2] = client_seg(40001, MONGO, 27017, RTE_TCP_ACK_FLAG);
+	pkts[3] = client_tcp(40000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1131, 5013, 30);
+	pkts[4] = client_tcp(40000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1161, 5013, 40);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(burst(DP_INSIDE, pkts, 5, &out), 5);
+	free_out(&out);
+	assert_int_equal(traffic(cnt, redis)->packets[FLOW_DIR_OUT], 6);
+	assert_int_equal(traffic(cnt, redis)->bytes[FLOW_DIR_OUT], 60 + 154 + 64 + 74 + 84 + 94);
+	assert_int_equal(traffic(cnt, redis)->packets[FLOW_DIR_IN], 1);
+	assert_int_equal(traffic(cnt, mongo)->packets[FLOW_DIR_OUT], 3);
+	assert_int_equal(traffic(cnt, mongo)->bytes[FLOW_DIR_OUT], 60 + 60 + 60);
+	assert_int_equal(drops_total(), 4);
+
 	fx.conf.policy = old;
 	policy_free(p);
 	free_rule_counters();

@@ -32,11 +32,21 @@ struct dest_slot {
 	uint32_t seq;   /* odd: the slot holds key (see nat_dests.h) */
 };
 
+/*
+ * Positions of the keys used last, direct-mapped by their hash: most flows
+ * of a worker go to few destinations (every client of one Memorystore), so
+ * most adds and removes find their position here and skip the hash table.
+ * An entry is a hint, checked against the slot (odd seq, same key): a key
+ * removed since, or its position reused by another key, is a miss.
+ */
+#define DESTS_CACHE 64u
+
 struct nat_dests {
-	struct rte_hash *h;     /* key -> position; the owner's alone */
-	struct dest_slot *slot; /* [position], read by any thread */
-	uint32_t capacity;      /* keys the hash holds, its positions */
-	uint64_t untracked;     /* flows bound but not counted (a gauge) */
+	int32_t cache[DESTS_CACHE]; /* hash & (DESTS_CACHE - 1) -> position; -1: none */
+	struct rte_hash *h;         /* key -> position; the owner's alone */
+	struct dest_slot *slot;     /* [position], read by any thread */
+	uint32_t capacity;          /* keys the hash holds, its positions */
+	uint64_t untracked;         /* flows bound but not counted (a gauge) */
 };
 
 /* rte_hash names are global to the process. */
@@ -78,6 +88,7 @@ nat_dests_create(uint32_t capacity, int socket_id)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	memset(d->cache, 0xff, sizeof(d->cache));
 	d->capacity = hp.entries;
 	d->h = rte_hash_create(&hp);
 	d->slot = rte_zmalloc_socket("nat_dest_slots", sizeof(*d->slot) * hp.entries,
@@ -112,20 +123,47 @@ dest_key_of(const struct flow_key *in)
 	};
 }
 
+static inline bool
+dest_key_eq(const struct dest_key *a, const struct dest_key *b)
+{
+	return a->addr == b->addr && a->dst_ip == b->dst_ip && a->dst_port == b->dst_port &&
+	       a->proto == b->proto;
+}
+
+/* k's position if the cache knows it, else -1. */
+static inline int
+cached_pos(const struct nat_dests *d, const struct dest_key *k, hash_sig_t sig)
+{
+	int pos = d->cache[sig & (DESTS_CACHE - 1)];
+
+	if (pos >= 0 && (d->slot[pos].seq & 1) && dest_key_eq(&d->slot[pos].key, k))
+		return pos;
+	return -1;
+}
+
 int
 nat_dests_add(struct nat_dests *d, const struct flow_key *in)
 {
 	struct dest_key k = dest_key_of(in);
+	/* the table's own hash function, so that it is computed once */
+	hash_sig_t sig = rte_hash_crc(&k, sizeof(k), 0);
 	struct dest_slot *s;
 	int pos;
 
+	pos = cached_pos(d, &k, sig);
+	if (pos >= 0) {
+		s = &d->slot[pos];
+		__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+		return 0;
+	}
 	/* one hash operation: the position of the key, added or already
 	 * there; its key store holds exactly capacity keys, -ENOSPC beyond */
-	pos = rte_hash_add_key(d->h, &k);
+	pos = rte_hash_add_key_with_hash(d->h, &k, sig);
 	if (pos < 0) {
 		__atomic_store_n(&d->untracked, d->untracked + 1, __ATOMIC_RELAXED);
 		return -ENOSPC;
 	}
+	d->cache[sig & (DESTS_CACHE - 1)] = pos;
 	s = &d->slot[pos];
 	if (s->seq & 1) { /* the owner's own word: odd, the slot holds k */
 		__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
@@ -144,6 +182,7 @@ nat_dests_remove(struct nat_dests *d, const struct flow_key *in, bool tracked)
 {
 	struct dest_key k;
 	struct dest_slot *s;
+	hash_sig_t sig;
 	int pos;
 
 	if (!tracked) {
@@ -151,7 +190,10 @@ nat_dests_remove(struct nat_dests *d, const struct flow_key *in, bool tracked)
 		return;
 	}
 	k = dest_key_of(in);
-	pos = rte_hash_lookup(d->h, &k);
+	sig = rte_hash_crc(&k, sizeof(k), 0);
+	pos = cached_pos(d, &k, sig);
+	if (pos < 0)
+		pos = rte_hash_lookup_with_hash(d->h, &k, sig);
 	if (pos < 0)
 		return; /* cannot happen: a tracked flow's destination is counted */
 	s = &d->slot[pos];
@@ -160,11 +202,11 @@ nat_dests_remove(struct nat_dests *d, const struct flow_key *in, bool tracked)
 		return;
 	}
 	/* even before the key may change: a reader that read the old key and
-	 * then sees this store drops what it read */
+	 * then sees this store drops what it read (and so does cached_pos()) */
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	s->count = 0;
-	rte_hash_del_key(d->h, &k);
+	rte_hash_del_key_with_hash(d->h, &k, sig);
 }
 
 uint32_t

@@ -489,6 +489,63 @@ test_dests_count_exactly(void **state)
 	assert_null(nat_dests_create(0, SOCKET_ID_ANY));
 }
 
+/*
+ * The positions cached in front of the hash table (64 of them, direct
+ * mapped) are hints: 200 destinations collide there, destinations leave and
+ * their positions go to others, and every count stays the model's, exactly,
+ * after every add and remove in a random order.
+ */
+static void
+test_dests_cache_follows_the_table(void **state)
+{
+	enum {
+		N_DST = 200,
+		OPS = 20000
+	};
+	struct nat_dests *d = nat_dests_create(256, SOCKET_ID_ANY);
+	uint32_t model[N_DST] = { 0 }, live = 0;
+	uint64_t seed = 42;
+	unsigned int i, n;
+
+	(void)state;
+	assert_non_null(d);
+	for (i = 0; i < OPS; i++) {
+		unsigned int j;
+		struct flow_key k;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		j = (unsigned int)(seed >> 33) % N_DST;
+		k = reply_key(nat_addr[j % 4], 1000, IP(10, 59, 118, j / 4 + 1), 6379, TCP);
+		/* more adds than removes while few are live, fewer later */
+		if (model[j] > 0 && (seed >> 20) % 100 < 50u + live / 8) {
+			nat_dests_remove(d, &k, true);
+			model[j]--;
+			live--;
+		} else {
+			assert_int_equal(nat_dests_add(d, &k), 0);
+			model[j]++;
+			live++;
+		}
+		assert_int_equal(nat_dest_ports(d, nat_addr[j % 4], IP(10, 59, 118, j / 4 + 1),
+						6379, TCP, &n),
+				 model[j]);
+	}
+	/* all given back: nothing left anywhere */
+	for (i = 0; i < N_DST; i++) {
+		struct flow_key k =
+			reply_key(nat_addr[i % 4], 1000, IP(10, 59, 118, i / 4 + 1), 6379, TCP);
+
+		while (model[i] > 0) {
+			nat_dests_remove(d, &k, true);
+			model[i]--;
+		}
+	}
+	assert_int_equal(nat_dest_ports(d, nat_addr[0], IP(10, 59, 118, 1), 6379, TCP, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(nat_dests_untracked(d), 0);
+	nat_dests_free(d);
+}
+
 /* ------------------------------------------------- RSS-aware port choice */
 
 static struct nat_rss *
@@ -988,6 +1045,7 @@ main(void)
 		cmocka_unit_test(test_random_spread),
 		cmocka_unit_test(test_spill_to_next_address),
 		cmocka_unit_test(test_dests_count_exactly),
+		cmocka_unit_test(test_dests_cache_follows_the_table),
 		cmocka_unit_test(test_rss_known_hashes),
 		cmocka_unit_test(test_rss_bind_lands_on_owner),
 		cmocka_unit_test(test_rss_exhaustion_share),

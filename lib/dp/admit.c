@@ -115,6 +115,35 @@ embryonic_evict(struct dp_worker *w)
 	return false;
 }
 
+/*
+ * Prefetch for the n_new frames of a burst that may evict an embryonic
+ * flow each (the cap is reached): the flows next in the FIFO (heads
+ * false), then, once those lines came in, the buckets of both their keys,
+ * which flow_table_del() unlinks (heads true). Stale entries are skipped by
+ * embryonic_evict() and prefetched for nothing.
+ */
+void
+dp_evict_prefetch(struct dp_worker *w, unsigned int n_new, bool heads)
+{
+	uint32_t j, at = w->emb_head;
+
+	if (w->emb_fifo == NULL || w->embryonic + n_new <= w->conf->embryonic_max)
+		return;
+	for (j = 0; j < n_new && at + j != w->emb_tail; j++) {
+		const struct flow *f = flow_table_at(
+			w->flows, (uint32_t)(w->emb_fifo[(at + j) & w->emb_mask] >> 32));
+
+		if (f == NULL)
+			continue;
+		if (!heads) {
+			rte_prefetch0(f);
+		} else if (f->in_use) {
+			flow_table_prefetch(w->flows, &f->key[FLOW_DIR_OUT]);
+			flow_table_prefetch(w->flows, &f->key[FLOW_DIR_IN]);
+		}
+	}
+}
+
 static void
 embryonic_push(struct dp_worker *w, struct flow *f)
 {
@@ -269,6 +298,40 @@ cap_reached(const struct dp_worker *w, const struct dp_counters *cnt, const stru
 		return false;
 	share = (r->max_connections + w->conf->n_workers - 1) / RTE_MAX(w->conf->n_workers, 1u);
 	return cnt->cap_count[w->id * cnt->cap_stride + r->cap_id] >= share;
+}
+
+/*
+ * Prefetch the bucket of the reply key that nat_bind() will try first for
+ * each of n_new new flows (keys[j], classified rules[j]): the one line a
+ * new flow reads that the burst's bulk lookup did not bring in. Only where
+ * the first try is known (nat_bind_first()) and the target is (no DNAT
+ * choice to make); a wrong guess costs a prefetch, nothing else.
+ */
+void
+dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
+		  const struct flow_key *const *keys)
+{
+	struct dp_worker *w = b->w;
+	unsigned int j;
+
+	for (j = 0; j < n_new; j++) {
+		const struct flow_key *k = keys[j];
+		struct flow_key in;
+		uint32_t dst_ip = k->dst_ip;
+		uint16_t dst_port = k->dst_port;
+
+		if (rules[j] != POLICY_NO_RULE) {
+			const struct policy_rule *r = &b->pol->rules[rules[j]];
+
+			if (r->n_targets > 1)
+				continue;
+			target_address(b->pol, r, 0, k, &dst_ip, &dst_port);
+		} else if (b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
+			continue;
+		}
+		if (nat_bind_first(&w->nat, k, dst_ip, dst_port, &in))
+			flow_table_prefetch(w->flows, &in);
+	}
 }
 
 /*

@@ -475,8 +475,15 @@ stage_flows(struct dp_burst *b)
 			miss_keys[n_miss++] = b->keyp[i];
 		}
 	}
-	if (n_miss > 0)
+	if (n_miss > 0) {
+		/* the misses of a new flow that the bulk lookup did not take:
+		 * the flows it may evict, and, once the rules are known, the
+		 * NAT reply key's bucket; each overlaps the classification */
+		dp_evict_prefetch(w, n_miss, false);
 		policy_classify_bulk(b->pol, miss_keys, n_miss, miss_rules);
+		dp_evict_prefetch(w, n_miss, true);
+		dp_admit_prefetch(b, miss_rules, n_miss, miss_keys);
+	}
 
 	deletions = flow_table_deletions(w->flows);
 	for (i = 0; i < b->n; i++) {

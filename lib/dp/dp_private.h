@@ -353,6 +353,10 @@ struct flow *dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32
 /* admit.c: end a flow, giving back what it counted against; why (enum
  * dp_end_reason, or DP_END_BY_STATE) goes to its flow-log end record */
 void dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why);
+/* admit.c: prefetches for a burst's n_new new flows, ahead of dp_flow_create() */
+void dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
+		       const struct flow_key *const *keys);
+void dp_evict_prefetch(struct dp_worker *w, unsigned int n_new, bool heads);
 /* admit.c: still allowed, to the same destination, by pol? */
 bool dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f);
 /* admit.c: end a flow pol no longer allows (RSTs per on_revoke to out);

@@ -327,6 +327,12 @@ flow_table_lookup(const struct flow_table *ft, const struct flow_key *key, uint8
 	return f;
 }
 
+void
+flow_table_prefetch(const struct flow_table *ft, const struct flow_key *key)
+{
+	rte_prefetch0(ft_head(ft, ft_hash(ft, key)));
+}
+
 bool
 flow_table_contains(const struct flow_table *ft, const struct flow_key *key)
 {

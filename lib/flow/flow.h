@@ -138,6 +138,12 @@ unsigned flow_table_lookup_bulk(const struct flow_table *ft, const struct flow_k
 struct flow *flow_table_lookup(const struct flow_table *ft, const struct flow_key *key,
 			       uint8_t *dir);
 
+/**
+ * Prefetch the bucket head key hashes to, ahead of a lookup or an add of
+ * key that no bulk lookup covers (a new flow's reply key).
+ */
+void flow_table_prefetch(const struct flow_table *ft, const struct flow_key *key);
+
 /** True when key is present (any direction). Any registered reader. */
 bool flow_table_contains(const struct flow_table *ft, const struct flow_key *key);
 

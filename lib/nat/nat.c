@@ -68,6 +68,14 @@ nat_port_ours(const struct nat_range *r, uint32_t base, uint16_t port)
 	return r->rss == NULL || r->rss->reta[base ^ nat_rss_port_idx(r->rss, port)] == r->owner;
 }
 
+/* Port preservation (RFC 4787 section 4.2.1), only within our share. */
+static inline bool
+nat_preserves(const struct nat_range *r, uint32_t base, uint16_t client_port)
+{
+	return r->preserve && client_port >= r->port_lo && client_port <= r->port_hi &&
+	       nat_port_ours(r, base, client_port);
+}
+
 /*
  * A free port toward k's destination on k's address (k->dst_ip), within
  * r's share: *k completed with it. @return true when one was found.
@@ -80,9 +88,7 @@ nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t c
 
 	if (r->rss != NULL)
 		base = nat_rss_base_idx(r->rss, k);
-	/* Port preservation (RFC 4787 section 4.2.1), only within our share. */
-	if (r->preserve && client_port >= r->port_lo && client_port <= r->port_hi &&
-	    nat_port_ours(r, base, client_port) && nat_port_free(ft, k, client_port))
+	if (nat_preserves(r, base, client_port) && nat_port_free(ft, k, client_port))
 		return true;
 
 	/*
@@ -109,6 +115,24 @@ nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t c
 			return true;
 	}
 	return false;
+}
+
+bool
+nat_bind_first(const struct nat_range *r, const struct flow_key *out, uint32_t dst_ip,
+	       uint16_t dst_port, struct flow_key *in)
+{
+	uint16_t client_port = rte_be_to_cpu_16(out->src_port);
+
+	if (r->n_addrs == 0 || !r->preserve)
+		return false;
+	*in = (struct flow_key){
+		.src_ip = dst_ip,
+		.dst_ip = nat_addr_of(r, out->src_ip),
+		.src_port = dst_port,
+		.dst_port = out->src_port,
+		.proto = out->proto,
+	};
+	return nat_preserves(r, r->rss != NULL ? nat_rss_base_idx(r->rss, in) : 0, client_port);
 }
 
 int

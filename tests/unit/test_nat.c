@@ -77,10 +77,18 @@ static int
 bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key *out, uint64_t rnd,
 	 struct flow_key *in_out)
 {
-	struct flow_key in;
+	struct flow_key in, first;
+	bool known;
 	int ret, err;
 
+	known = nat_bind_first(r, out, out->dst_ip, out->dst_port, &first);
 	ret = nat_bind(r, ft, out, out->dst_ip, out->dst_port, rnd, &in);
+	/* the data path prefetches the reply key nat_bind_first() names: when
+	 * it is free, it is exactly the key bound */
+	if (known && !flow_table_contains(ft, &first)) {
+		assert_int_equal(ret, 0);
+		assert_memory_equal(&in, &first, sizeof(in));
+	}
 	if (ret < 0)
 		return ret;
 	/* The reply key: destination -> NAT address, same protocol, no pad. */
@@ -270,7 +278,7 @@ test_preserve(void **state)
 		.preserve = true,
 	};
 	const uint32_t dst = IP(10, 59, 118, 59);
-	struct flow_key out;
+	struct flow_key out, in;
 	uint64_t s = 7;
 	int port;
 
@@ -285,13 +293,17 @@ test_preserve(void **state)
 	/* Same port to another destination: kept again (per-destination mapping). */
 	out = client(IP(10, 8, 0, 3), 1005, dst, 6380);
 	assert_int_equal(bind_add(&r, ft, &out, rnd_next(&s), NULL), 1005);
-	/* Outside the range: random within it. */
+	/* Outside the range: random within it (so no first key is known). */
 	out = client(IP(10, 8, 0, 4), 50000, dst, 6379);
+	assert_false(nat_bind_first(&r, &out, dst, out.dst_port, &in));
 	port = bind_add(&r, ft, &out, rnd_next(&s), NULL);
 	assert_true(port >= 1000 && port <= 1009);
 	/* Without preserve, the client's port is not favoured: rnd decides. */
-	r.preserve = false;
 	out = client(IP(10, 8, 0, 5), 1009, dst, 6390);
+	assert_true(nat_bind_first(&r, &out, dst, out.dst_port, &in));
+	assert_int_equal(rte_be_to_cpu_16(in.dst_port), 1009);
+	r.preserve = false;
+	assert_false(nat_bind_first(&r, &out, dst, out.dst_port, &in));
 	assert_int_equal(bind_add(&r, ft, &out, 3, NULL), 1003);
 	flow_table_free(ft);
 }

@@ -41,6 +41,7 @@
 #include "flow.h"
 #include "log.h"
 #include "flowlog.h"
+#include "ctl_nat.h"
 #include "metrics.h"
 #include "nat.h"
 #include "neigh.h"
@@ -279,6 +280,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		return -EINVAL;
 	}
 	ctl_dp_conf(&a->conf, cfg);
+	ctl_nat_log_holes(&a->conf);
 
 	/* the first policy is loaded before anything is started: all or nothing;
 	 * its DNS names are resolved once, here, and refreshed in the background */

@@ -4,6 +4,17 @@
 
 #include "ctl.h"
 
+static bool
+is_nat_addr(const struct egress_config *cfg, uint32_t a)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_nat_addrs; i++)
+		if (cfg->nat_addrs[i] == a)
+			return true;
+	return false;
+}
+
 void
 ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 {
@@ -15,6 +26,7 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->nat_port_lo = cfg->nat_port_lo;
 	conf->nat_port_hi = cfg->nat_port_hi;
 	conf->nat_preserve = cfg->port_alloc == EGRESS_PORT_ALLOC_PRESERVE;
+	conf->n_nat_holes = 0;
 	for (i = 0; i < FLOW_S_MAX; i++)
 		conf->timeout_ms[i] = cfg->timeout_transitory_ms;
 	conf->timeout_ms[FLOW_S_ESTABLISHED] = cfg->timeout_established_ms;
@@ -55,8 +67,16 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 		/* the exception path's ring is the caller's to create */
 		conf->exc[i].n = (uint16_t)pc->exception.n_protos;
 		for (k = 0; k < pc->exception.n_protos; k++) {
-			conf->exc[i].proto[k] = pc->exception.proto[k].proto;
-			conf->exc[i].port[k] = rte_cpu_to_be_16(pc->exception.proto[k].port);
+			const struct egress_exception_proto *x = &pc->exception.proto[k];
+
+			conf->exc[i].proto[k] = x->proto;
+			conf->exc[i].port[k] = rte_cpu_to_be_16(x->port);
+			/* the NAT leaves it alone: its replies would be the host's */
+			if (is_nat_addr(cfg, pc->addr) && x->port >= cfg->nat_port_lo &&
+			    x->port <= cfg->nat_port_hi && conf->n_nat_holes < NAT_MAX_HOLES)
+				conf->nat_holes[conf->n_nat_holes++] = (struct nat_hole){
+					.addr = pc->addr, .port = x->port, .proto = x->proto
+				};
 		}
 	}
 }

@@ -80,4 +80,11 @@ long ctl_nat_dests(const struct ctl *c, struct ctl_nat_dest **out);
  */
 void ctl_nat_poll(struct ctl *c, uint64_t now_ms);
 
+/**
+ * Log, at INFO, the ports the NAT never binds (conf->nat_holes: the
+ * exception paths' listed ports inside nat.ports), one line per NAT
+ * address that has any. Control thread, at start-up.
+ */
+void ctl_nat_log_holes(const struct dp_conf *conf);
+
 #endif

@@ -20,24 +20,35 @@ EGRESS_LOG_TYPE(ctl);
 /*
  * Ports of worker w's share of the configured range toward destination v
  * (0: none): the ports whose reply hashes to its queue with the outside
- * port's RSS known, its slice of the range otherwise.
+ * port's RSS known, its slice of the range otherwise; less the holes of
+ * v's address and protocol in it (nat.h), which it never binds.
  */
 static uint32_t
 share_ports(const struct dp_conf *conf, unsigned int w, const struct nat_dest_view *v)
 {
-	uint16_t lo, hi;
+	const struct nat_range all = { .port_lo = conf->nat_port_lo,
+				       .port_hi = conf->nat_port_hi,
+				       .holes = conf->nat_holes,
+				       .n_holes = conf->n_nat_holes };
+	struct flow_key in = { .src_ip = v->dst_ip, .dst_ip = v->addr, .src_port = v->dst_port };
+	uint16_t holes[NAT_MAX_HOLES], lo = 0, hi = 0;
+	uint32_t share, n, i;
+	bool rss = conf->rss != NULL && conf->n_workers > 1;
 
-	if (conf->rss != NULL && conf->n_workers > 1) {
-		struct flow_key in = { .src_ip = v->dst_ip,
-				       .dst_ip = v->addr,
-				       .src_port = v->dst_port };
-
-		return nat_rss_share(conf->rss, &in, w);
-	}
-	if (nat_range_split(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, w, &lo, &hi) !=
-	    0)
+	if (rss)
+		share = nat_rss_share(conf->rss, &in, w);
+	else if (nat_range_split(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, w, &lo,
+				 &hi) == 0)
+		share = (uint32_t)hi - lo + 1;
+	else
 		return 0;
-	return (uint32_t)hi - lo + 1;
+	n = nat_holes_of(&all, v->addr, v->proto, holes);
+	for (i = 0; i < n; i++) {
+		in.dst_port = rte_cpu_to_be_16(holes[i]);
+		if (rss ? nat_rss_owner(conf->rss, &in) == w : holes[i] >= lo && holes[i] <= hi)
+			share--;
+	}
+	return share;
 }
 
 /* Index of NAT address addr in conf, or -1. */
@@ -250,5 +261,33 @@ ctl_nat_poll(struct ctl *c, uint64_t now_ms)
 			/* within the band (95 -> 80): quiet; a rise is warned again */
 			s->level[i] = (uint8_t)lvl;
 		}
+	}
+}
+
+void
+ctl_nat_log_holes(const struct dp_conf *conf)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < conf->n_nat_addrs; i++) {
+		const uint8_t *b = (const uint8_t *)&conf->nat_addrs[i];
+		char list[NAT_MAX_HOLES * sizeof("tcp/65535, ")] = "";
+		size_t len = 0;
+
+		for (k = 0; k < conf->n_nat_holes; k++) {
+			const struct nat_hole *h = &conf->nat_holes[k];
+
+			if (h->addr != conf->nat_addrs[i])
+				continue;
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s/%u",
+						len > 0 ? ", " : "",
+						h->proto == IPPROTO_UDP ? "udp" : "tcp", h->port);
+		}
+		if (len > 0)
+			EGRESS_LOG(INFO,
+				   "NAT ports: never bound on %u.%u.%u.%u: %s (the exception "
+				   "path's, inside nat.ports %u-%u)",
+				   b[0], b[1], b[2], b[3], list, conf->nat_port_lo,
+				   conf->nat_port_hi);
 	}
 }

@@ -177,6 +177,10 @@ struct dp_conf {
 	uint32_t n_nat_addrs;
 	uint16_t nat_port_lo, nat_port_hi; /**< host order */
 	bool nat_preserve;
+	/** Ports the NAT never binds: the exception paths' listed ports inside
+	 *  nat.ports on a port's own address when it is a NAT address (nat.h) */
+	struct nat_hole nat_holes[NAT_MAX_HOLES];
+	uint32_t n_nat_holes;
 	uint64_t timeout_ms[FLOW_S_MAX]; /**< idle timeout per TCP state */
 	uint64_t udp_timeout_ms;
 	uint64_t sweep_period_ms; /**< DP_SWEEP_PERIOD_MS; tests shorten it */

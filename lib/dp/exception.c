@@ -19,7 +19,8 @@
  * the NAT cannot have bound on this address (the peer's side of a
  * connection the host opened: the host's ephemeral port must lie outside
  * nat.ports when the address is a NAT address, else the frame is a NAT
- * reply; config_exception.c keeps the listed ports themselves out of it).
+ * reply; the NAT never binds the listed ports themselves there, lib/nat
+ * nat.h, Holes).
  */
 bool
 dp_exception_match(const struct dp_conf *conf, enum dp_port in, const struct pkt_meta *pm)

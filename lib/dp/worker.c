@@ -176,6 +176,8 @@ dp_worker_create(const struct dp_worker_params *p)
 		.port_lo = lo,
 		.port_hi = hi,
 		.preserve = conf->nat_preserve,
+		.holes = conf->nat_holes,
+		.n_holes = conf->n_nat_holes,
 	};
 	if (conf->rss != NULL && conf->n_workers > 1) {
 		/* the whole range, each port by its reply's hash (dp_owner()) */

@@ -60,6 +60,33 @@ nat_port_free(const struct flow_table *ft, struct flow_key *in, uint16_t port)
 	return !flow_table_contains(ft, in);
 }
 
+uint32_t
+nat_holes_of(const struct nat_range *r, uint32_t addr, uint8_t proto, uint16_t *ports)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < r->n_holes && n < NAT_MAX_HOLES; i++) {
+		const struct nat_hole *h = &r->holes[i];
+
+		if (h->addr == addr && h->proto == proto && h->port >= r->port_lo &&
+		    h->port <= r->port_hi)
+			ports[n++] = h->port;
+	}
+	return n;
+}
+
+/* Port (host order) is one of the n holes. */
+static inline bool
+nat_port_hole(const uint16_t *holes, uint32_t n, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (holes[i] == port)
+			return true;
+	return false;
+}
+
 /* Port (host order) is the caller's to bind toward k's destination (k's
  * RETA index without the port: base). */
 static inline bool
@@ -84,11 +111,15 @@ static bool
 nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t client_port,
 	      uint64_t rnd, struct flow_key *k)
 {
-	uint32_t range, start, probes, i, base = 0;
+	uint32_t range, start, probes, i, base = 0, n_holes = 0;
+	uint16_t holes[NAT_MAX_HOLES];
 
 	if (r->rss != NULL)
 		base = nat_rss_base_idx(r->rss, k);
-	if (nat_preserves(r, base, client_port) && nat_port_free(ft, k, client_port))
+	if (r->n_holes != 0)
+		n_holes = nat_holes_of(r, k->dst_ip, k->proto, holes);
+	if (nat_preserves(r, base, client_port) && !nat_port_hole(holes, n_holes, client_port) &&
+	    nat_port_free(ft, k, client_port))
 		return true;
 
 	/*
@@ -96,7 +127,7 @@ nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t c
 	 * bounded linear probe, so that a crowded range costs at most
 	 * NAT_MAX_PROBES lookups per new flow and address. Ports of another
 	 * worker's queue (r->rss) are passed over without a lookup: about
-	 * n_workers - 1 of every n_workers, a few ns each.
+	 * n_workers - 1 of every n_workers, a few ns each; so are holes.
 	 */
 	range = (uint32_t)r->port_hi - r->port_lo + 1;
 	start = (uint32_t)(rnd % range);
@@ -108,7 +139,7 @@ nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t c
 		if (off >= range)
 			off -= range;
 		port = (uint16_t)(r->port_lo + off);
-		if (!nat_port_ours(r, base, port))
+		if (!nat_port_ours(r, base, port) || nat_port_hole(holes, n_holes, port))
 			continue;
 		probes++;
 		if (nat_port_free(ft, k, port))
@@ -132,7 +163,16 @@ nat_bind_first(const struct nat_range *r, const struct flow_key *out, uint32_t d
 		.dst_port = out->src_port,
 		.proto = out->proto,
 	};
-	return nat_preserves(r, r->rss != NULL ? nat_rss_base_idx(r->rss, in) : 0, client_port);
+	if (!nat_preserves(r, r->rss != NULL ? nat_rss_base_idx(r->rss, in) : 0, client_port))
+		return false;
+	if (r->n_holes != 0) {
+		uint16_t holes[NAT_MAX_HOLES];
+		uint32_t n_holes = nat_holes_of(r, in->dst_ip, in->proto, holes);
+
+		if (nat_port_hole(holes, n_holes, client_port))
+			return false;
+	}
+	return true;
 }
 
 int

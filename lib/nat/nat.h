@@ -15,6 +15,12 @@
  * with all its addresses, and a client keeps its own address for every
  * flow that fits there.
  *
+ * Holes: ports the control-plane exception path claims on a NAT address
+ * (BGP tcp/179, BFD udp/3784 on the port's own address, which is also a NAT
+ * address) are never bound there, whatever the mode: a reply to a NATed
+ * flow on one would go to the host (lib/dp/exception.c). A hole is per
+ * address and protocol; the rest of the range serves as before.
+ *
  * Which worker may bind a port is decided one of two ways, chosen at
  * start-up: by the outside port's RSS hash of the reply (nat_rss.h: the
  * whole range is shared, a worker binds only ports whose reply lands on its
@@ -35,18 +41,36 @@
 
 /** Most ports nat_bind() tries before it reports exhaustion. */
 #define NAT_MAX_PROBES 256
+/** Most holes a range has: the two ports' exception paths, 16 each. */
+#define NAT_MAX_HOLES 32
+
+/** A port nat_bind() never binds on one NAT address, for one protocol. */
+struct nat_hole {
+	uint32_t addr; /**< NAT address, network order */
+	uint16_t port; /**< host order */
+	uint8_t proto; /**< IPPROTO_TCP, IPPROTO_UDP */
+};
 
 struct nat_range {
 	const uint32_t *addrs; /**< network order */
 	uint32_t n_addrs;
-	uint16_t port_lo;          /**< host order, inclusive */
-	uint16_t port_hi;          /**< host order, inclusive */
-	bool preserve;             /**< try the client's port first */
-	const struct nat_rss *rss; /**< non-NULL: bind only ports whose reply
+	uint16_t port_lo;             /**< host order, inclusive */
+	uint16_t port_hi;             /**< host order, inclusive */
+	bool preserve;                /**< try the client's port first */
+	const struct nat_rss *rss;    /**< non-NULL: bind only ports whose reply
 				        nat_rss_owner() gives to `owner`; NULL:
 				        [port_lo, port_hi] is the caller's own */
-	unsigned int owner;        /**< the caller's worker id (with rss) */
+	unsigned int owner;           /**< the caller's worker id (with rss) */
+	const struct nat_hole *holes; /**< ports never bound (nat.h, Holes) */
+	uint32_t n_holes;             /**< entries of holes, <= NAT_MAX_HOLES */
 };
+
+/**
+ * The holes of r on address addr (network order) for protocol proto that
+ * lie inside [r->port_lo, r->port_hi]: their ports (host order) into
+ * ports[NAT_MAX_HOLES]. @return how many.
+ */
+uint32_t nat_holes_of(const struct nat_range *r, uint32_t addr, uint8_t proto, uint16_t *ports);
 
 /**
  * The index in r->addrs of a client's NAT address (ip network order):
@@ -101,7 +125,9 @@ bool nat_bind_first(const struct nat_range *r, const struct flow_key *out, uint3
  * address in order after it; each with at most NAT_MAX_PROBES lookups.
  * With r->rss, only ports whose reply nat_rss_owner() gives to r->owner are
  * candidates (the client's own port too), the others skipped without a
- * lookup.
+ * lookup. A hole (r->holes) of the address and protocol is never a
+ * candidate, the client's own port neither (port_alloc: preserve); an
+ * address whose other ports are all taken is exhausted.
  * @return 0 (bound on the client's address), 1 (spilled: bound on another
  *         address, its own had no port free toward that destination),
  *         -EADDRNOTAVAIL when no address has a port free for that

@@ -7,7 +7,6 @@
  *     protocols: [tcp/179, udp/3784]  # what goes to it
  *
  * Each value is checked on its own while the port is read; what needs the
- * nat section (a listed port the NAT may bind on the same address) and the
  * other port (one interface name for both) once everything is read.
  *
  * Control thread only.
@@ -97,7 +96,6 @@ parse_protocols(struct cfg_ctx *c, const struct ynode *v, enum egress_port_role 
 			if (k < x->n_protos) {
 				yr_err(&c->r, e, "duplicate %s", yr_quote_node(&c->r, e));
 			} else {
-				c->exc_proto[r][x->n_protos] = e;
 				x->proto[x->n_protos++] = p;
 			}
 		}
@@ -137,52 +135,15 @@ cfg_parse_exception(struct cfg_ctx *c, const struct ynode *m, enum egress_port_r
 	yr_pop(&c->r, mark);
 }
 
-static bool
-is_nat_addr(const struct egress_config *cfg, uint32_t a)
-{
-	unsigned int i;
-
-	for (i = 0; i < cfg->n_nat_addrs; i++)
-		if (cfg->nat_addrs[i] == a)
-			return true;
-	return false;
-}
-
-/*
- * A port the NAT may bind on the port's own address is no port of the
- * host's: the replies to a NATed flow on it would go to the TAP. (Only
- * the destination port decides that a frame is the host's; see
- * lib/dp/exception.c for the source-port rule.)
- */
+/* One TAP per port. (A listed port inside nat.ports on the port's own
+ * address, a NAT address, is no error: the NAT never binds it there, see
+ * lib/nat/nat.h, Holes; egressd logs the ports it skips.) */
 void
 cfg_check_exceptions(struct cfg_ctx *c)
 {
 	const struct egress_config *cfg = c->cfg;
 	const struct egress_exception_cfg *in = &cfg->port[EGRESS_PORT_INSIDE].exception;
-	unsigned int r, k;
 
-	for (r = 0; r < EGRESS_PORT_MAX; r++) {
-		const struct egress_port_cfg *pc = &cfg->port[r];
-		size_t mark;
-
-		if (c->addr[r] == NULL || !is_nat_addr(cfg, pc->addr))
-			continue;
-		mark = yr_push(&c->r, "ports.%s.exception.protocols",
-			       r == EGRESS_PORT_INSIDE ? "inside" : "outside");
-		for (k = 0; k < pc->exception.n_protos; k++) {
-			const struct egress_exception_proto *p = &pc->exception.proto[k];
-			size_t m2 = yr_idx(&c->r, k);
-
-			if (p->port >= cfg->nat_port_lo && p->port <= cfg->nat_port_hi)
-				yr_err(&c->r, c->exc_proto[r][k],
-				       "%s is inside nat.ports %u-%u on the port's own address, "
-				       "a NAT address (move nat.ports, or NAT on another address)",
-				       yr_quote_node(&c->r, c->exc_proto[r][k]), cfg->nat_port_lo,
-				       cfg->nat_port_hi);
-			yr_pop(&c->r, m2);
-		}
-		yr_pop(&c->r, mark);
-	}
 	if (c->exc_tap[EGRESS_PORT_INSIDE] != NULL && c->exc_tap[EGRESS_PORT_OUTSIDE] != NULL &&
 	    strcmp(in->tap, cfg->port[EGRESS_PORT_OUTSIDE].exception.tap) == 0) {
 		size_t mark = yr_push(&c->r, "ports.outside.exception.tap");

@@ -24,8 +24,6 @@ struct cfg_ctx {
 	const struct ynode *addr[EGRESS_PORT_MAX]; /* valid port addresses */
 	const struct ynode *gateway[EGRESS_PORT_MAX]; /* gateways valid on their own */
 	const struct ynode *embryonic;                /* flows.embryonic_max, when valid */
-	/* ports.X.exception.protocols[i], when valid (the NAT range check) */
-	const struct ynode *exc_proto[EGRESS_PORT_MAX][EGRESS_MAX_EXCEPTION];
 	const struct ynode *exc_tap[EGRESS_PORT_MAX]; /* ports.X.exception.tap, when valid */
 };
 
@@ -46,8 +44,7 @@ void cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root);
 void cfg_parse_metrics(struct cfg_ctx *c, const struct ynode *root);
 
 /* config_exception.c: ports.X.exception of the port mapping m (the path is
- * the port's); once nat is read, its relations to the NAT port range and
- * to the other port's */
+ * the port's); once both ports are read, its relation to the other port's */
 void cfg_parse_exception(struct cfg_ctx *c, const struct ynode *m, enum egress_port_role r);
 void cfg_check_exceptions(struct cfg_ctx *c);
 

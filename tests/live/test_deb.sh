@@ -5,8 +5,11 @@
 # minute) and lintian finds no error in it.
 #   - build-deb.sh exits 0, lintian reports 0 errors, the checkout is as
 #     clean as before (git status unchanged);
+#   - lintian says nothing about a program without a manual page
+#     (no-manual-page, binary-without-manpage), and warns about nothing;
 #   - egressd_VERSION_ARCH.deb holds exactly the files meson installs with
-#     Debian's paths, plus the changelog and copyright;
+#     Debian's paths (the manual pages compressed), plus the changelog and
+#     copyright;
 #   - Depends has the libraries shlibs computed (librte-eal23, libyaml) and
 #     the DPDK plugins no linker sees (librte-mempool-ring23, the buses);
 #   - /etc/default/egressd and the examples are conffiles; the maintainer
@@ -32,6 +35,12 @@ else
 	live_fail "build-deb.sh: exit $rc"
 	grep -E '^(E|W): |^build-deb: ' "$TMP/log" | sed 's/^/  | /' | head -20
 fi
+# every program has its page (lintian's tag: no-manual-page; before
+# Debian 12, binary-without-manpage), and lintian has nothing to warn about
+live_check "lintian: no program without a manual page (no-manual-page, binary-without-manpage)" \
+	bash -c '! grep -E "no-manual-page|binary-without-manpage" "$1"' _ "$TMP/log"
+live_check "lintian: no warning at all ($(grep -c '^W: ' "$TMP/log" || true) W: lines)" \
+	bash -c '! grep -q "^W: " "$1"' _ "$TMP/log"
 live_check "build-deb.sh left the checkout as it was" \
 	test "$(git -C "$LIVE_REPO" status --porcelain)" == "$before"
 
@@ -56,6 +65,10 @@ sort >"$TMP/want" <<'EOF'
 ./usr/share/bash-completion/completions/egressctl
 ./usr/share/doc/egressd/changelog.gz
 ./usr/share/doc/egressd/copyright
+./usr/share/man/man1/egress-gen.1.gz
+./usr/share/man/man5/egressd.yaml.5.gz
+./usr/share/man/man8/egressctl.8.gz
+./usr/share/man/man8/egressd.8.gz
 EOF
 if diff -u "$TMP/want" "$TMP/got" >"$TMP/diff"; then
 	live_pass "the .deb: exactly the $(wc -l <"$TMP/want") files expected"

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Live: the control-plane exception path (doc/operations.md). egressd's
-# outside port lists tcp/179 (BGP) under `exception:`; egressd creates the
+# outside port lists tcp/179 (BGP) and udp/3784 (BFD) under `exception:`
+#   - udp/3784 lies inside the default nat.ports on the outside address, a
+#     NAT address: egressd starts, and logs that the NAT skips it;
+# egressd creates the
 # TAP egh<sfx> with the outside address 203.0.113.10/24; the test moves it
 # into a "host" namespace eghn<sfx> (as an operator may, for a routing
 # daemon of its own; the move drops the address: it is given again), where
@@ -147,10 +150,12 @@ counter() {
 
 write_raw_py
 conf=$(live_write_config "$LIVE_TMP/exc" "$LIVE_REPO/config/memorystore/policy")
-sed -i -e "s|gateway: $LIVE_EXT_ADDR }|gateway: $LIVE_EXT_ADDR,\n             exception: { tap: $TAP, protocols: [tcp/179] } }|" "$conf"
+sed -i -e "s|gateway: $LIVE_EXT_ADDR }|gateway: $LIVE_EXT_ADDR,\n             exception: { tap: $TAP, protocols: [tcp/179, udp/3784] } }|" "$conf"
 grep -q "exception: { tap: $TAP" "$conf" || live_die "config not rewritten for the exception path"
 live_start_egressd "$conf" || live_die "egressd ready with an exception TAP"
 live_pass "egressd ready with an exception TAP"
+live_check "udp/3784 inside the default nat.ports on the NAT address: skipped by the NAT, said at start" \
+	grep -qF "NAT ports: never bound on $LIVE_NAT_ADDR: udp/3784 (the exception path's, inside nat.ports 1024-65535)" "$EGRESSD_OUT" "$EGRESSD_ERR"
 
 live_check "egressd gave $TAP the outside address $LIVE_NAT_ADDR/$LIVE_OUTSIDE_PREFIX" \
 	bash -c 'ip -4 -o addr show dev "$1" | grep -q " $2 "' _ "$TAP" "$LIVE_NAT_ADDR/$LIVE_OUTSIDE_PREFIX"

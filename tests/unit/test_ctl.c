@@ -1159,6 +1159,17 @@ nat_ports(uint32_t addr, uint32_t dst, int n)
 	}
 }
 
+/* NAT addresses NAT_A and NAT_B, ports 1000-1099. */
+static void
+nat_conf_two_addrs(void)
+{
+	fx.conf.nat_addrs[0] = NAT_A;
+	fx.conf.nat_addrs[1] = NAT_B;
+	fx.conf.n_nat_addrs = 2;
+	fx.conf.nat_port_lo = 1000;
+	fx.conf.nat_port_hi = 1099;
+}
+
 static uint64_t nat_poll_at;
 
 static void
@@ -1209,11 +1220,7 @@ test_nat_utilization_and_warnings(void **state)
 	struct ctl_nat_dest *d;
 	(void)state;
 
-	fx.conf.nat_addrs[0] = NAT_A;
-	fx.conf.nat_addrs[1] = NAT_B;
-	fx.conf.n_nat_addrs = 2;
-	fx.conf.nat_port_lo = 1000;
-	fx.conf.nat_port_hi = 1099;
+	nat_conf_two_addrs();
 	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_INFO), 0);
 	nat_ports(NAT_A, DST_R, 79);
 	nat_ports(NAT_A, DST_O, 10);
@@ -1342,6 +1349,74 @@ test_nat_share_by_rss(void **state)
 	free(json);
 }
 
+static void
+log_holes(void)
+{
+	ctl_nat_log_holes(&fx.conf);
+}
+
+/*
+ * The exception path's ports the NAT never binds (conf->nat_holes) are no
+ * part of a share: one worker, ports 1000-1099, two TCP holes on the first
+ * address: its share toward a TCP destination is 98, the other address's
+ * (one TCP hole) 99; with the outside RSS known, the worker's hash share
+ * less the holes whose reply lands on its queue. The start-up line names
+ * them, one line per address.
+ */
+static void
+test_nat_share_less_holes(void **state)
+{
+	uint16_t reta[128];
+	uint32_t expect = 0, p, k;
+	struct ctl_nat n;
+	char *log = NULL;
+	(void)state;
+
+	nat_conf_two_addrs();
+	fx.conf.nat_holes[0] = (struct nat_hole){ NAT_A, 1000, IPPROTO_TCP };
+	fx.conf.nat_holes[1] = (struct nat_hole){ NAT_A, 1001, IPPROTO_UDP };
+	fx.conf.nat_holes[2] = (struct nat_hole){ NAT_A, 1099, IPPROTO_TCP };
+	fx.conf.nat_holes[3] = (struct nat_hole){ NAT_B, 1050, IPPROTO_TCP };
+	fx.conf.n_nat_holes = 4;
+	nat_ports(NAT_A, DST_R, 7);
+	nat_ports(NAT_B, DST_R, 3);
+	ctl_nat_read(&fx.c, &n);
+	assert_int_equal(n.a[0].fullest.count, 7);
+	assert_int_equal(n.a[0].share, 98);
+	assert_int_equal(n.a[1].fullest.count, 3);
+	assert_int_equal(n.a[1].share, 99);
+
+	assert_int_equal(rte_log_set_level_pattern("egressd.*", RTE_LOG_INFO), 0);
+	assert_string_equal(logged(log_holes, &log),
+			    "egressd: NAT ports: never bound on 203.0.113.10: tcp/1000, udp/1001, "
+			    "tcp/1099 (the exception path's, inside nat.ports 1000-1099)\n"
+			    "egressd: NAT ports: never bound on 203.0.113.11: tcp/1050 (the "
+			    "exception path's, inside nat.ports 1000-1099)\n");
+	free(log);
+
+	test_reta_fill(reta, 128, 2, 1);
+	for (p = 1000; p <= 1099; p++)
+		expect += reta[toeplitz_v4(toeplitz_default_key, DST_R, NAT_A, RTE_BE16(6379),
+					   rte_cpu_to_be_16((uint16_t)p)) &
+			       127] == 0;
+	for (k = 0; k < 3; k += 2)
+		expect -= reta[toeplitz_v4(toeplitz_default_key, DST_R, NAT_A, RTE_BE16(6379),
+					   rte_cpu_to_be_16(fx.conf.nat_holes[k].port)) &
+			       127] == 0;
+	fx.conf.n_workers = 2;
+	fx.conf.rss = test_rss_create(toeplitz_default_key, reta, 128, 2, 1000, 1099);
+	assert_non_null(fx.conf.rss);
+	ctl_nat_read(&fx.c, &n);
+	assert_int_equal(n.a[0].share, expect);
+
+	nat_ports(NAT_A, DST_R, -7);
+	nat_ports(NAT_B, DST_R, -3);
+	nat_rss_free(fx.conf.rss);
+	fx.conf.rss = NULL;
+	fx.conf.n_workers = 1;
+	fx.conf.n_nat_holes = 0;
+}
+
 int
 main(void)
 {
@@ -1364,6 +1439,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nat_utilization_and_warnings, setup_telemetry,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nat_share_by_rss, setup_telemetry, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_share_less_holes, setup_telemetry,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stats_outputs_list_the_same_keys,
 						setup_telemetry, teardown),
 	};

@@ -411,6 +411,193 @@ test_spill_to_next_address(void **state)
 	flow_table_free(ft);
 }
 
+/* The holes of the tests: TCP 1000, 1005, 1019 and UDP 1007 on nat_addr[0];
+ * TCP 1010 on nat_addr[1]; TCP 179, outside every range here. */
+static const struct nat_hole holes[] = {
+	{ .addr = IP(203, 0, 113, 10), .port = 1000, .proto = TCP },
+	{ .addr = IP(203, 0, 113, 10), .port = 1005, .proto = TCP },
+	{ .addr = IP(203, 0, 113, 10), .port = 1019, .proto = TCP },
+	{ .addr = IP(203, 0, 113, 10), .port = 1007, .proto = 17 },
+	{ .addr = IP(203, 0, 113, 11), .port = 1010, .proto = TCP },
+	{ .addr = IP(203, 0, 113, 10), .port = 179, .proto = TCP },
+};
+
+/* Ports 1000-1019 on n_addrs addresses of nat_addr, with the holes. */
+static struct nat_range
+holes_range(uint32_t n_addrs, bool preserve)
+{
+	return (struct nat_range){ .addrs = nat_addr,
+				   .n_addrs = n_addrs,
+				   .port_lo = 1000,
+				   .port_hi = 1019,
+				   .preserve = preserve,
+				   .holes = holes,
+				   .n_holes = RTE_DIM(holes) };
+}
+
+/*
+ * Bind clients toward dst:dport (proto) until the range is exhausted: every
+ * port bound (host order) is marked in seen[port - lo], once. @return how
+ * many were bound.
+ */
+static uint32_t
+bind_all(const struct nat_range *r, struct flow_table *ft, uint32_t dst, uint16_t dport,
+	 uint8_t proto, uint64_t *s, bool *seen)
+{
+	uint32_t n = 0;
+	int port;
+
+	for (;;) {
+		struct flow_key out = client(IP(10, 8, 9, 1), (uint16_t)(20000 + n), dst, dport);
+
+		out.proto = proto;
+		port = bind_add(r, ft, &out, rnd_next(s), NULL);
+		if (port < 0)
+			break;
+		assert_true(port >= r->port_lo && port <= r->port_hi);
+		assert_false(seen[port - r->port_lo]);
+		seen[port - r->port_lo] = true;
+		n++;
+	}
+	assert_int_equal(port, -EADDRNOTAVAIL);
+	return n;
+}
+
+/*
+ * Holes (the exception path's ports): never bound on their address for
+ * their protocol, whatever rnd; every other port of the range is, exactly
+ * once, before exhaustion; another protocol or address is not affected;
+ * holes outside the range change nothing.
+ */
+static void
+test_holes_never_bound(void **state)
+{
+	struct nat_range r = holes_range(1, false);
+	const uint32_t dst = IP(10, 59, 118, 59);
+	uint16_t ports[NAT_MAX_HOLES];
+	uint64_t s = 11;
+
+	(void)state;
+	assert_int_equal(nat_holes_of(&r, nat_addr[0], TCP, ports), 3);
+	assert_int_equal(ports[0], 1000);
+	assert_int_equal(ports[1], 1005);
+	assert_int_equal(ports[2], 1019);
+	assert_int_equal(nat_holes_of(&r, nat_addr[0], 17, ports), 1);
+	assert_int_equal(ports[0], 1007);
+	assert_int_equal(nat_holes_of(&r, nat_addr[1], TCP, ports), 1);
+	assert_int_equal(nat_holes_of(&r, nat_addr[2], TCP, ports), 0);
+	/* many rounds of random starts: the count and the ports are exact */
+	for (int round = 0; round < 20; round++) {
+		struct flow_table *ft = make_table(256);
+		bool seen[20] = { false };
+
+		assert_int_equal(bind_all(&r, ft, dst, 6379, TCP, &s, seen), 20 - 3);
+		for (uint32_t p = 1000; p <= 1019; p++)
+			assert_int_equal(seen[p - 1000], p != 1000 && p != 1005 && p != 1019);
+		/* UDP on the same address: its own hole only */
+		memset(seen, 0, sizeof(seen));
+		assert_int_equal(bind_all(&r, ft, dst, 6379, 17, &s, seen), 20 - 1);
+		for (uint32_t p = 1000; p <= 1019; p++)
+			assert_int_equal(seen[p - 1000], p != 1007);
+		flow_table_free(ft);
+	}
+	/* without holes: the whole range */
+	{
+		struct flow_table *ft = make_table(256);
+		bool seen[20] = { false };
+
+		r.n_holes = 0;
+		assert_int_equal(bind_all(&r, ft, dst, 6379, TCP, &s, seen), 20);
+		flow_table_free(ft);
+	}
+}
+
+/*
+ * port_alloc: preserve: a client whose own port is a hole is remapped to
+ * another port (any but a hole), every time; a client whose port is no
+ * hole keeps it; a hole of UDP does not remap TCP.
+ */
+static void
+test_holes_preserve(void **state)
+{
+	struct nat_range r = holes_range(1, true);
+	struct flow_table *ft = make_table(256);
+	const uint32_t dst = IP(10, 59, 118, 59);
+	uint64_t s = 13;
+	int port;
+
+	(void)state;
+	for (uint32_t i = 0; i < 17; i++) {
+		struct flow_key out = client(IP(10, 8, 0, 1 + i), 1005, dst, 179);
+
+		port = bind_add(&r, ft, &out, rnd_next(&s), NULL);
+		assert_true(port >= 1000 && port <= 1019);
+		assert_true(port != 1000 && port != 1005 && port != 1019);
+	}
+	/* the 17 other ports are taken now: exhausted, the hole stays free */
+	{
+		struct flow_key out = client(IP(10, 8, 1, 1), 1005, dst, 179), in;
+
+		assert_int_equal(nat_bind(&r, ft, &out, dst, out.dst_port, 0, &in), -EADDRNOTAVAIL);
+	}
+	{
+		struct flow_key out = client(IP(10, 8, 2, 1), 1006, dst, 443);
+
+		assert_int_equal(bind_add(&r, ft, &out, rnd_next(&s), NULL), 1006);
+		out = client(IP(10, 8, 2, 2), 1007, dst, 443);
+		assert_int_equal(bind_add(&r, ft, &out, rnd_next(&s), NULL), 1007);
+		out = client(IP(10, 8, 2, 3), 1007, dst, 443);
+		out.proto = 17;
+		port = bind_add(&r, ft, &out, rnd_next(&s), NULL);
+		assert_true(port >= 1000 && port <= 1019 && port != 1007);
+		out = client(IP(10, 8, 2, 4), 1005, dst, 443);
+		out.proto = 17;
+		assert_int_equal(bind_add(&r, ft, &out, rnd_next(&s), NULL), 1005);
+	}
+	flow_table_free(ft);
+}
+
+/*
+ * Spill: a client's own address is exhausted at its range less its holes,
+ * then the next address serves, with its own holes; then -EADDRNOTAVAIL.
+ */
+static void
+test_holes_spill(void **state)
+{
+	struct nat_range r = holes_range(2, false);
+	struct flow_table *ft = make_table(256);
+	const uint32_t dst = IP(10, 59, 118, 59);
+	uint32_t cl = IP(10, 8, 0, 2), own, other, want_own, i;
+	uint64_t s = 17;
+
+	(void)state;
+	own = nat_addr_index_of(&r, cl);
+	other = 1 - own;
+	/* nat_addr[0] has 3 TCP holes in the range, nat_addr[1] one */
+	want_own = own == 0 ? 17 : 19;
+	for (i = 0; i < 36; i++) {
+		struct flow_key out = client(cl, (uint16_t)(30000 + i), dst, 6379), in;
+		uint16_t port;
+		int ret, err;
+
+		ret = nat_bind(&r, ft, &out, dst, out.dst_port, rnd_next(&s), &in);
+		assert_int_equal(ret, i < want_own ? 0 : 1);
+		assert_int_equal(in.dst_ip, nat_addr[i < want_own ? own : other]);
+		port = rte_be_to_cpu_16(in.dst_port);
+		if (in.dst_ip == nat_addr[0])
+			assert_true(port != 1000 && port != 1005 && port != 1019);
+		else
+			assert_true(port != 1010);
+		assert_non_null(flow_table_add(ft, &out, &in, &err));
+	}
+	{
+		struct flow_key out = client(cl, 30036, dst, 6379), in;
+
+		assert_int_equal(nat_bind(&r, ft, &out, dst, out.dst_port, 0, &in), -EADDRNOTAVAIL);
+	}
+	flow_table_free(ft);
+}
+
 /* The reply key of a flow from NAT address nat:port to dst:dport. */
 static struct flow_key
 reply_key(uint32_t nat, uint16_t port, uint32_t dst, uint16_t dport, uint8_t proto)
@@ -785,6 +972,60 @@ test_rss_exhaustion_share(void **state)
 	nat_rss_free(rss);
 }
 
+/*
+ * Holes with the outside port's RSS known: each worker binds exactly its
+ * share less the holes whose reply hashes to its queue, never a hole; the
+ * workers together bind the range less the holes.
+ */
+static void
+test_rss_holes(void **state)
+{
+	static const struct nat_hole h[] = {
+		{ .addr = IP(203, 0, 113, 10), .port = 2000, .proto = TCP },
+		{ .addr = IP(203, 0, 113, 10), .port = 2033, .proto = TCP },
+		{ .addr = IP(203, 0, 113, 10), .port = 2034, .proto = TCP },
+		{ .addr = IP(203, 0, 113, 10), .port = 2095, .proto = TCP },
+	};
+	const uint32_t dst = IP(192, 0, 2, 7);
+	uint32_t total = 0;
+	uint16_t reta[128];
+	struct nat_rss *rss;
+
+	(void)state;
+	test_reta_fill(reta, 128, 3, 1);
+	rss = make_rss(toeplitz_default_key, reta, 128, 3, 2000, 2095);
+	for (unsigned int w = 0; w < 3; w++) {
+		struct flow_table *ft = make_table(256);
+		struct nat_range r = { .addrs = nat_addr,
+				       .n_addrs = 1,
+				       .port_lo = 2000,
+				       .port_hi = 2095,
+				       .rss = rss,
+				       .owner = w,
+				       .holes = h,
+				       .n_holes = RTE_DIM(h) };
+		struct flow_key in = { .src_ip = dst,
+				       .dst_ip = nat_addr[0],
+				       .src_port = RTE_BE16(443) };
+		bool seen[96] = { false };
+		uint32_t expect = nat_rss_share(rss, &in, w), n;
+		uint64_t s = 29;
+
+		for (unsigned int k = 0; k < RTE_DIM(h); k++) {
+			in.dst_port = rte_cpu_to_be_16(h[k].port);
+			expect -= nat_rss_owner(rss, &in) == w;
+		}
+		n = bind_all(&r, ft, dst, 443, TCP, &s, seen);
+		assert_int_equal(n, expect);
+		for (unsigned int k = 0; k < RTE_DIM(h); k++)
+			assert_false(seen[h[k].port - 2000]);
+		total += n;
+		flow_table_free(ft);
+	}
+	assert_int_equal(total, 96 - 4);
+	nat_rss_free(rss);
+}
+
 /* Every owner rss gives 1000 random replies is the RETA entry of their hash by key. */
 static void
 assert_owners(const struct nat_rss *rss, const uint8_t *key, const uint16_t *reta)
@@ -1056,11 +1297,15 @@ main(void)
 		cmocka_unit_test(test_paired_pooling),
 		cmocka_unit_test(test_random_spread),
 		cmocka_unit_test(test_spill_to_next_address),
+		cmocka_unit_test(test_holes_never_bound),
+		cmocka_unit_test(test_holes_preserve),
+		cmocka_unit_test(test_holes_spill),
 		cmocka_unit_test(test_dests_count_exactly),
 		cmocka_unit_test(test_dests_cache_follows_the_table),
 		cmocka_unit_test(test_rss_known_hashes),
 		cmocka_unit_test(test_rss_bind_lands_on_owner),
 		cmocka_unit_test(test_rss_exhaustion_share),
+		cmocka_unit_test(test_rss_holes),
 		cmocka_unit_test(test_rss_create_errors),
 		cmocka_unit_test(test_rss_from_port),
 		cmocka_unit_test(test_rss_bind_cost),

@@ -842,6 +842,61 @@ assert_excepted(enum dp_port in, struct rte_mbuf *m, struct rte_ring *r)
 }
 
 /*
+ * The exception path's ports inside nat.ports on the outside address (a
+ * NAT address): ctl_dp_conf() makes them holes, and a worker built from
+ * that conf never binds them, port_alloc: preserve included: a client's
+ * own port equal to a hole is remapped, the range is exhausted at its size
+ * less the holes.
+ */
+static void
+test_nat_skips_exception_ports(void **state)
+{
+	struct egress_exception_cfg *x = &fx.cfg.port[DP_OUTSIDE].exception;
+	struct dp_out out;
+	uint16_t p0, p1, p2;
+	(void)state;
+
+	fx.cfg.nat_port_lo = 40000;
+	fx.cfg.nat_port_hi = 40003;
+	fx.cfg.port_alloc = EGRESS_PORT_ALLOC_PRESERVE;
+	snprintf(x->tap, sizeof(x->tap), "egx");
+	x->proto[0] = (struct egress_exception_proto){ .proto = IPPROTO_TCP, .port = 40001 };
+	x->proto[1] = (struct egress_exception_proto){ .proto = IPPROTO_UDP, .port = 40002 };
+	x->proto[2] = (struct egress_exception_proto){ .proto = IPPROTO_TCP, .port = 179 };
+	x->n_protos = 3;
+	ctl_dp_conf(&fx.conf, &fx.cfg);
+	assert_int_equal(fx.conf.n_nat_holes, 2);
+	assert_int_equal(fx.conf.nat_holes[0].addr, NAT_ADDR);
+	assert_int_equal(fx.conf.nat_holes[0].port, 40001);
+	assert_int_equal(fx.conf.nat_holes[0].proto, IPPROTO_TCP);
+	assert_int_equal(fx.conf.nat_holes[1].addr, NAT_ADDR);
+	assert_int_equal(fx.conf.nat_holes[1].port, 40002);
+	assert_int_equal(fx.conf.nat_holes[1].proto, IPPROTO_UDP);
+	rebuild_worker(4096);
+
+	/* preserved where no hole; the TCP hole remapped; UDP's hole is no TCP one */
+	assert_int_equal(open_flow(40000), 40000);
+	p1 = open_flow(40001);
+	assert_true(p1 == 40002 || p1 == 40003);
+	p2 = open_flow(40002);
+	assert_int_equal(p2, p1 == 40002 ? 40003 : 40002);
+	/* three of four ports bound: the hole is all that is left, never bound */
+	assert_int_equal(run(DP_INSIDE, client_seg(40003, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NAT_EXHAUSTED), 1);
+	assert_int_equal(flow_table_count(fx.w->flows), 3);
+
+	/* the same exception on an address that is no NAT address: no hole */
+	fx.cfg.nat_addrs[0] = IP(198, 51, 100, 7);
+	ctl_dp_conf(&fx.conf, &fx.cfg);
+	assert_int_equal(fx.conf.n_nat_holes, 0);
+	fx.cfg.nat_addrs[0] = NAT_ADDR;
+	ctl_dp_conf(&fx.conf, &fx.cfg);
+	rebuild_worker(4096);
+	p0 = open_flow(40001);
+	assert_int_not_equal(p0, 40001);
+}
+
+/*
  * The control-plane exception path (lib/dp/exception.c): frames to our own
  * address for a listed protocol reach the exception ring untouched (TTL
  * too: BFD checks it); echo is still the data path's; an unlisted port is
@@ -4792,6 +4847,7 @@ main(void)
 		T(test_arp_reply_and_learn),
 		T(test_icmp_echo),
 		T(test_exception_path),
+		T(test_nat_skips_exception_ports),
 		T(test_unresolved_next_hop),
 		T(test_timeouts_free_the_port),
 		T(test_established_timeout_and_lazy_expiry),

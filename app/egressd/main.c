@@ -361,7 +361,7 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	for (p = 0; p < DP_NPORTS; p++) {
 		a->conf.port[p].parse_flags = 0;
 		rc = port_setup(a->conf.port[p].port_id, &cfg->port[p], a->n_workers, a->pool,
-				&a->conf.port[p], &a->lsc[p]);
+				a->conf.idle_interrupt, &a->conf.port[p], &a->lsc[p]);
 		if (rc < 0) {
 			EGRESS_LOG(ERR, "%s: cannot start device \"%s\": %s", cfg->path,
 				   cfg->port[p].device, strerror(-rc));
@@ -385,7 +385,12 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 	a->conf.rss = nat_rss_from_port(a->conf.port[DP_OUTSIDE].port_id, a->n_workers,
 					cfg->nat_port_lo, cfg->nat_port_hi, socket, &why);
 	EGRESS_LOG(INFO, "NAT port choice: %s", why);
-	if (a->conf.idle_sleep_max_us != 0)
+	if (a->conf.idle_interrupt)
+		EGRESS_LOG(INFO,
+			   "idle workers wait for RX interrupts: from %u us without a frame, up "
+			   "to %" PRIu32 " ms at a time (poll.idle: interrupt)",
+			   DP_IDLE_SPIN_US, dp_idle_wait_ms(a->conf.idle_sleep_max_us));
+	else if (a->conf.idle_sleep_max_us != 0)
 		EGRESS_LOG(INFO,
 			   "idle workers back off: they sleep from %u us without a frame, up to "
 			   "%" PRIu32 " us at a time (poll.idle: backoff)",
@@ -538,6 +543,65 @@ all_idle(const struct appliance *a, uint64_t now_tsc_ms, long idle_ms)
 	return true;
 }
 
+/* dp_worker_irq_setup() on the worker's lcore: its epoll instance is that thread's. */
+struct irq_setup {
+	struct dp_worker *w;
+	enum dp_port bad;
+};
+
+static int
+irq_setup_on_lcore(void *arg)
+{
+	struct irq_setup *is = arg;
+
+	return dp_worker_irq_setup(is->w, &is->bad);
+}
+
+/*
+ * poll.idle: interrupt: each worker registers its RX queues, on its own
+ * lcore, before its loop starts; one without (a port without RX
+ * interrupts, port_setup(); a queue that cannot be registered) backs off.
+ * Says what each worker does when idle.
+ */
+static void
+idle_workers_setup(struct appliance *a)
+{
+	static const char *const whys[] = {
+		"",
+		" (the inside port has no RX interrupts)",
+		" (the outside port has no RX interrupts)",
+		" (neither port has RX interrupts)",
+	};
+	const struct dp_conf *conf = &a->conf;
+	const char *why;
+	unsigned int w;
+
+	why = whys[conf->idle_interrupt ?
+			   !conf->port[DP_INSIDE].rx_intr + 2 * !conf->port[DP_OUTSIDE].rx_intr :
+			   0];
+	for (w = 0; w < a->n_workers; w++) {
+		unsigned int lcore = dp_worker_lcore(a->workers[w]);
+		struct irq_setup is = { .w = a->workers[w] };
+		const char *mode = conf->idle_sleep_max_us == 0 ? "busy" : "backoff";
+		int rc;
+
+		if (conf->idle_interrupt && why[0] == '\0') {
+			rc = rte_eal_remote_launch(irq_setup_on_lcore, &is, lcore);
+			if (rc == 0)
+				rc = rte_eal_wait_lcore(lcore);
+			if (rc == 0)
+				mode = "interrupt";
+			else
+				EGRESS_LOG(WARNING,
+					   "worker %u: %s: RX queue %u: interrupt not registered: "
+					   "%s: this worker backs off instead",
+					   w, a->cfg.port[is.bad].device, w, strerror(-rc));
+		}
+		EGRESS_LOG(INFO, "worker %u (lcore %u): idle: %s%s", w, lcore, mode,
+			   conf->idle_interrupt && strcmp(mode, "backoff") == 0 ? why : "");
+	}
+}
+
 static int
 run(struct appliance *a, const struct options *o)
 {
@@ -549,6 +613,7 @@ run(struct appliance *a, const struct options *o)
 	uint32_t hup_ticket = 0;
 	bool hup_pending = false;
 
+	idle_workers_setup(a);
 	for (w = 0; w < a->n_workers; w++) {
 		if (rte_eal_remote_launch(dp_worker_main, a->workers[w],
 					  dp_worker_lcore(a->workers[w]))) {

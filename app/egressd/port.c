@@ -263,17 +263,68 @@ port_explain_missing(const char *device)
 		   addr, driver);
 }
 
+/* Configure (conf), set up n_queues queue pairs of rxd / txd descriptors, start. */
+static int
+port_start(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
+	   struct rte_mempool *pool, const struct rte_eth_conf *conf, uint16_t rxd, uint16_t txd)
+{
+	int socket = rte_eth_dev_socket_id(port_id);
+	unsigned int q;
+	int rc;
+
+	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, conf);
+	if (rc != 0)
+		return rc;
+	rc = port_desc(port_id, pc, &rxd, &txd);
+	if (rc != 0)
+		return rc;
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (q = 0; q < n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, rxd, (unsigned int)socket, NULL,
+					    pool);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket, NULL);
+		if (rc != 0)
+			return rc;
+	}
+	return rte_eth_dev_start(port_id);
+}
+
+/*
+ * poll.idle: interrupt: the started port gives each RX queue an event that
+ * a worker can wait for (dp_worker_irq_setup()). A device without RX
+ * interrupts (net_af_packet, net_pcap, ...) takes intr_conf.rxq without a
+ * word and has none: asked here, once, rather than by each worker.
+ */
+static bool
+port_rx_intr_ok(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues)
+{
+	unsigned int q;
+
+	for (q = 0; q < n_queues; q++) {
+		if (rte_eth_dev_rx_intr_ctl_q_get_fd(port_id, (uint16_t)q) < 0) {
+			EGRESS_LOG(WARNING,
+				   "%s: no RX interrupts (the device gives RX queue %u no event "
+				   "to wait for): its workers back off instead (poll.idle: "
+				   "interrupt falls back to backoff)",
+				   pc->device, q);
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
-	   struct rte_mempool *pool, struct dp_port_conf *dpc, bool *lsc)
+	   struct rte_mempool *pool, bool rx_intr, struct dp_port_conf *dpc, bool *lsc)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	uint16_t rxd = port_rx_desc(pc), txd = port_tx_desc(pc);
-	int socket = rte_eth_dev_socket_id(port_id);
 	uint8_t rss_key[PORT_RSS_KEY_MAX];
 	struct rte_ether_addr mac;
-	unsigned int q;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port_id, &info);
@@ -300,26 +351,22 @@ port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_qu
 	 * thread reads the others' links every second (ctl_link_poll()) */
 	*lsc = (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
 	conf.intr_conf.lsc = *lsc;
-	rc = rte_eth_dev_configure(port_id, (uint16_t)n_queues, (uint16_t)n_queues, &conf);
-	if (rc != 0)
-		return rc;
-	rc = port_desc(port_id, pc, &rxd, &txd);
-	if (rc != 0)
-		return rc;
-	if (socket < 0)
-		socket = (int)rte_socket_id();
-	for (q = 0; q < n_queues; q++) {
-		rc = rte_eth_rx_queue_setup(port_id, (uint16_t)q, rxd, (unsigned int)socket, NULL,
-					    pool);
-		if (rc != 0)
-			return rc;
-		rc = rte_eth_tx_queue_setup(port_id, (uint16_t)q, txd, (unsigned int)socket, NULL);
-		if (rc != 0)
-			return rc;
+	/* RX interrupts only for poll.idle: interrupt; a device that refuses
+	 * them still starts, without */
+	conf.intr_conf.rxq = rx_intr;
+	rc = port_start(port_id, pc, n_queues, pool, &conf, rxd, txd);
+	if (rc != 0 && rx_intr) {
+		EGRESS_LOG(WARNING,
+			   "%s: no RX interrupts (the device does not start with them: %s): its "
+			   "workers back off instead (poll.idle: interrupt falls back to backoff)",
+			   pc->device, strerror(-rc));
+		rte_eth_dev_stop(port_id);
+		conf.intr_conf.rxq = 0;
+		rc = port_start(port_id, pc, n_queues, pool, &conf, rxd, txd);
 	}
-	rc = rte_eth_dev_start(port_id);
 	if (rc != 0)
 		return rc;
+	dpc->rx_intr = conf.intr_conf.rxq && port_rx_intr_ok(port_id, pc, n_queues);
 	/* frames to other MACs are dropped anyway (l2_not_for_us): the NIC
 	 * need not deliver them. Not every device can say (virtio without a
 	 * control queue): then it is only logged. */

@@ -37,12 +37,14 @@ uint16_t port_tx_desc(const struct egress_port_cfg *pc);
 /**
  * Configure and start a port: n_queues RX/TX queue pairs, the MTU, the
  * offloads the device offers (dpc->offloads), RSS with the symmetric key,
- * promiscuous mode off, LSC interrupts where the device has them (*lsc).
- * Fills dpc's port_id, mac, parse_flags and offloads.
+ * promiscuous mode off, LSC interrupts where the device has them (*lsc),
+ * RX interrupts when rx_intr (poll.idle: interrupt) and the device has
+ * them (dpc->rx_intr; without, one WARNING and the port starts anyway).
+ * Fills dpc's port_id, mac, parse_flags, offloads and rx_intr.
  * Logs what it chose and, on failure, what to change.
  */
 int port_setup(uint16_t port_id, const struct egress_port_cfg *pc, unsigned int n_queues,
-	       struct rte_mempool *pool, struct dp_port_conf *dpc, bool *lsc);
+	       struct rte_mempool *pool, bool rx_intr, struct dp_port_conf *dpc, bool *lsc);
 
 /**
  * Link state changes of the ports whose lsc[] port_setup() set: an LSC

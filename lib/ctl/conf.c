@@ -38,8 +38,8 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->mss_clamp = cfg->mss_clamp;
 	conf->tcp_liberal = cfg->tcp_liberal;
 	conf->n_workers = cfg->workers;
-	conf->idle_sleep_max_us =
-		cfg->poll_idle == EGRESS_POLL_BACKOFF ? cfg->poll_max_sleep_us : 0;
+	conf->idle_sleep_max_us = cfg->poll_idle != EGRESS_POLL_BUSY ? cfg->poll_max_sleep_us : 0;
+	conf->idle_interrupt = cfg->poll_idle == EGRESS_POLL_INTERRUPT;
 	/* per worker: RSS spreads a client's flows over the workers */
 	conf->source_max =
 		cfg->per_source_max ? (cfg->per_source_max + cfg->workers - 1) / cfg->workers : 0;

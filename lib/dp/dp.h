@@ -81,6 +81,9 @@ struct dp_port_conf {
 	uint32_t parse_flags; /**< PKT_F_* the port's offloads allow */
 	uint16_t vlan;        /**< 802.1Q VLAN ID of every frame on the port; 0: untagged */
 	uint8_t offloads;     /**< DP_PORT_* the device does for us */
+	/** its RX queues raise interrupts (started with intr_conf.rxq and each
+	 *  queue has an event fd: app/egressd/port.c); false: none asked for */
+	bool rx_intr;
 	struct neigh_table *neigh;
 };
 
@@ -192,9 +195,13 @@ struct dp_conf {
 	uint32_t source_max;    /**< flows per client, per worker; 0: no cap */
 	uint32_t source_rate;   /**< new flows/s per client, per worker; 0: none */
 	unsigned int n_workers;
-	/** poll.idle: backoff: the longest sleep of an idle worker
-	 *  (dp_idle_sleep_us()); 0: busy polling, the worker never sleeps */
+	/** poll.idle: backoff or interrupt: the longest sleep (wait) of an idle
+	 *  worker (dp_idle_sleep_us(), dp_idle_wait_ms()); 0: busy polling, the
+	 *  worker never sleeps */
 	uint32_t idle_sleep_max_us;
+	/** poll.idle: interrupt: an idle worker whose queues have RX interrupts
+	 *  (dp_worker_irq_setup()) waits for one rather than sleep */
+	bool idle_interrupt;
 	/** The outside port's RSS (nat_rss.h): who owns a reply is decided by
 	 *  its hash; NULL: by port share. Set before the workers are created;
 	 *  the creator's to free. */
@@ -328,12 +335,14 @@ struct dp_port_stats {
 	X(arp_replies)                                                                             \
 	X(echo_replies)                                                                            \
 	X(rst_sent)                                                                                \
-	X(icmp_sent)         /* ICMP errors generated */                                           \
-	X(icmp_translated)   /* ICMP errors of NATed flows sent on */                              \
-	X(denied_no_address) /* new flows denied to an address no rule lists */                    \
-	X(nat_spilled)       /* flows bound on another NAT address than the client's */            \
-	X(exception_queued)  /* frames for the host's TAP handed to the control thread */          \
-	X(idle_sleeps)       /* times an idle worker slept (poll.idle: backoff) */
+	X(icmp_sent)              /* ICMP errors generated */                                      \
+	X(icmp_translated)        /* ICMP errors of NATed flows sent on */                         \
+	X(denied_no_address)      /* new flows denied to an address no rule lists */               \
+	X(nat_spilled)            /* flows bound on another NAT address than the client's */       \
+	X(exception_queued)       /* frames for the host's TAP handed to the control thread */     \
+	X(idle_sleeps)            /* times an idle worker slept or waited (poll.idle) */           \
+	X(idle_wakeups_interrupt) /* waits an RX interrupt ended (poll.idle: interrupt) */         \
+	X(idle_wakeups_timeout)   /* waits that ran to their timeout */
 /* clang-format on */
 
 struct dp_stats {
@@ -431,8 +440,9 @@ uint64_t dp_flow_timeout(const struct dp_conf *conf, const struct flow *f);
 /**
  * The worker's poll loop: RX on every port's queue w->id, dp_process, TX,
  * control frames (worker 0), aging, RCU quiescent state once per loop; with
- * conf->idle_sleep_max_us, an idle worker sleeps (dp_idle_sleep_us()), off
- * line for its QSBR readers while it does.
+ * conf->idle_sleep_max_us, an idle worker sleeps (dp_idle_sleep_us()) or,
+ * after dp_worker_irq_setup(), waits for an RX interrupt (dp_idle_wait_ms()),
+ * off line for its QSBR readers while it does.
  * Runs until w->quit. lcore entry point: arg is the struct dp_worker.
  */
 int dp_worker_main(void *arg);
@@ -452,6 +462,31 @@ int dp_worker_main(void *arg);
  * @return microseconds, 0: poll on.
  */
 uint32_t dp_idle_sleep_us(uint64_t idle_us, uint32_t sleeps, uint32_t max_us);
+
+/**
+ * poll.idle: interrupt: the timeout of a wait for an RX interrupt, max_us
+ * rounded up to whole milliseconds (epoll's unit), at least 1: the worker
+ * still wakes that often for what raises no interrupt (its hand-off ring,
+ * the control thread's frames, the sweep) and for the systemd watchdog's
+ * progress check (dp_stats.loops).
+ */
+uint32_t dp_idle_wait_ms(uint32_t max_us);
+
+/**
+ * poll.idle: interrupt: register the RX queue w->id of every port with the
+ * calling thread's epoll instance (rte_eth_dev_rx_intr_ctl_q(...,
+ * RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, ...)), so that the idle worker
+ * waits for its frames rather than sleeps. Must run on the worker's own
+ * lcore (the epoll instance is per thread: rte_eal_remote_launch() it there
+ * before dp_worker_main()), with conf->idle_interrupt and every port's
+ * rx_intr. On failure nothing stays registered and the worker backs off.
+ * @return 0; -errno of the port *bad (-ENOTSUP, -EPERM: the device gives
+ *   that queue no interrupt, ...).
+ */
+int dp_worker_irq_setup(struct dp_worker *w, enum dp_port *bad);
+
+/** The worker waits for RX interrupts when idle (dp_worker_irq_setup() succeeded). */
+bool dp_worker_irq(const struct dp_worker *w);
 
 /**
  * Make frames ready for the port's TX queue, as the poll loop does before

@@ -13,6 +13,7 @@
  *   expire.c   timeouts and the aging sweep
  *   exception.c  frames for the host's TAP (the control-plane exception path)
  *   loop.c     the worker's poll loop: RX/TX, hand-off, sweep
+ *   idle.c     what an idle worker does: sleep, or wait for an RX interrupt
  *   worker.c   a worker's life cycle (control side)
  */
 #ifndef EGRESS_DP_PRIVATE_H
@@ -70,6 +71,9 @@ struct dp_worker {
 	uint64_t sweep_credit; /**< slots the sweep may examine (sweep_budget()) */
 	uint64_t idle_tsc;     /**< TSC of the last frame (idle_backoff(), loop.c) */
 	uint32_t idle_slept;   /**< times it slept since (dp_idle_sleep_us()) */
+	bool idle_irq;         /**< waits for RX interrupts (dp_worker_irq_setup()) */
+	bool irq_armed;        /**< its queues' RX interrupts are enabled (idle.c) */
+	bool irq_woke;         /**< an interrupt ended the last wait: poll on (idle.c) */
 	uint32_t embryonic;    /**< flows not yet established */
 	uint64_t *emb_fifo;    /**< embryonic flows oldest first: idx << 32 | serial;
 				       NULL: at the cap new SYNs are dropped instead */
@@ -383,6 +387,17 @@ void dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta
 void dp_handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu);
 void dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
+
+/*
+ * idle.c: the end of a poll-loop iteration with poll.idle set (not busy), at
+ * TSC tsc; frames: the iteration had some (any RX queue, the hand-off ring,
+ * the control thread's). Sleeps, or waits for an RX interrupt, when the
+ * worker has been idle long enough (dp_idle_sleep_us()). The worker's own.
+ */
+void dp_idle(struct dp_worker *w, bool frames, uint64_t tsc, uint64_t tsc_per_us);
+/* idle.c: disable and unregister what dp_worker_irq_setup() registered; on
+ * the worker's lcore, as it leaves its loop */
+void dp_worker_irq_teardown(struct dp_worker *w);
 
 /* flowlog.c: the flow log's records (struct dp_flowlog_rec), made only when
  * w->flowlog is set */

@@ -2,8 +2,8 @@
 /*
  * The worker's poll loop: RX on its queue of every port, dp_process(), TX,
  * the hand-off ring, the control thread's frames (worker 0), the aging
- * sweep, and one quiescent state per iteration; with poll.idle: backoff, a
- * sleep when there was nothing to do (idle_backoff()).
+ * sweep, and one quiescent state per iteration; with poll.idle, a sleep or
+ * a wait for an RX interrupt when there was nothing to do (dp_idle(), idle.c).
  */
 
 #include <rte_cycles.h>
@@ -80,56 +80,6 @@ tx_control(struct dp_worker *w, struct dp_out *out)
 	return sum;
 }
 
-uint32_t
-dp_idle_sleep_us(uint64_t idle_us, uint32_t sleeps, uint32_t max_us)
-{
-	if (idle_us < DP_IDLE_SPIN_US || max_us == 0)
-		return 0;
-	/* DP_IDLE_SLEEP_MIN_US << sleeps, without shifting past 32 bits */
-	if (sleeps >= 31 || (uint64_t)DP_IDLE_SLEEP_MIN_US << sleeps >= max_us)
-		return max_us;
-	return DP_IDLE_SLEEP_MIN_US << sleeps;
-}
-
-/*
- * The end of an iteration with poll.idle: backoff, at TSC tsc. Frames (any
- * queue, the hand-off ring, the control thread's) restart the idle time;
- * sweep work still banked (a big table: sweep_budget()) only puts the sleep
- * off, so that the sweep keeps its period.
- *
- * A sleeping worker goes off line for the QSBR (rte_rcu_qsbr_thread_offline)
- * rather than sleep on line: a grace period (a reload's publish, the
- * telemetry's flow reads) then never waits for a sleep, whatever
- * max_sleep_us. It holds nothing of this iteration (the next one starts with
- * dp_worker_quiesce()), and the round trip (a store, then a store and a
- * full fence) is paid only when it sleeps, never under traffic.
- * rte_delay_us_sleep() is nanosleep(): a syscall, made only here, when there
- * is no frame to process (the kernel adds its timer slack, 50 us by default).
- */
-static void
-idle_backoff(struct dp_worker *w, bool frames, uint64_t tsc, uint64_t tsc_per_us)
-{
-	uint32_t us;
-
-	if (frames) {
-		w->idle_tsc = tsc;
-		w->idle_slept = 0;
-		return;
-	}
-	if (w->sweep_credit != 0)
-		return;
-	us = dp_idle_sleep_us((tsc - w->idle_tsc) / tsc_per_us, w->idle_slept,
-			      w->conf->idle_sleep_max_us);
-	if (us == 0)
-		return;
-	if (w->idle_slept != UINT32_MAX)
-		w->idle_slept++;
-	w->stats.idle_sleeps++;
-	dp_worker_offline(w);
-	rte_delay_us_sleep(us);
-	dp_worker_online(w);
-}
-
 int
 dp_worker_main(void *arg)
 {
@@ -196,8 +146,9 @@ dp_worker_main(void *arg)
 		tx_out(w, &out);
 		w->stats.loops++;
 		if (conf->idle_sleep_max_us != 0)
-			idle_backoff(w, frames != 0, tsc, tsc_per_us);
+			dp_idle(w, frames != 0, tsc, tsc_per_us);
 	}
+	dp_worker_irq_teardown(w);
 	dp_worker_offline(w);
 	return 0;
 }

@@ -41,6 +41,9 @@ enum egress_port_alloc {
 enum egress_poll_idle {
 	EGRESS_POLL_BUSY = 0, /**< poll on: the core is the data path's alone */
 	EGRESS_POLL_BACKOFF,  /**< sleep, longer and longer, up to poll.max_sleep_us */
+	/** wait for an RX interrupt, at most poll.max_sleep_us (in ms); backoff on
+	 *  a port without them */
+	EGRESS_POLL_INTERRUPT,
 };
 
 #define EGRESS_MAX_NAT_ADDRS 64

@@ -67,7 +67,7 @@ static const char *const per_source_keys[] = { "max", "new_per_second", NULL };
 static const char *const outbound_names[] = { "REGISTRY_ONLY", "ALLOW_ANY", NULL };
 static const char *const deny_names[] = { "drop", "reset", NULL };
 static const char *const revoke_names[] = { "reset", "drop", "keep", NULL };
-static const char *const poll_idle_names[] = { "busy", "backoff", NULL };
+static const char *const poll_idle_names[] = { "busy", "backoff", "interrupt", NULL };
 
 /* A failed allocation: said once per place, without a YAML path. */
 void
@@ -624,7 +624,7 @@ parse_flowlog(struct cfg_ctx *c, const struct ynode *root)
 }
 
 /*
- * poll: { idle: busy|backoff, max_sleep_us: N }: what a worker does while
+ * poll: { idle: busy|backoff|interrupt, max_sleep_us: N }: what a worker does while
  * its queues are empty (doc/operations.md, Idle workers). Absent: busy.
  */
 static void

@@ -130,9 +130,10 @@ struct egress_config {
 	bool tcp_liberal;                   /**< flows.tcp_liberal: skip window checks */
 
 	unsigned int workers; /**< default 1 */
-	/** poll.idle: busy (default) or backoff (doc/operations.md, Idle workers) */
+	/** poll.idle: busy (default), backoff or interrupt (doc/operations.md, Idle workers) */
 	enum egress_poll_idle poll_idle;
-	uint32_t poll_max_sleep_us; /**< poll.max_sleep_us: longest idle sleep, default 1000 */
+	uint32_t
+		poll_max_sleep_us; /**< poll.max_sleep_us: longest idle sleep or wait, default 1000 */
 
 	struct egress_listen metrics; /**< metrics.listen: GET /metrics; default off */
 	/** api.socket: egressctl's UNIX socket (doc/api.md) */

@@ -38,7 +38,9 @@
 #   LIVE_KEEP=1          keep the temporary folder (configs, logs) after exit
 #   LIVE_LCORES          EAL lcore option for egressd, default "-l 0,1"
 #   LIVE_POLL_IDLE       poll.idle of the configs live_write_config writes:
-#                        busy (default) or backoff (idle workers sleep)
+#                        busy (default), backoff (idle workers sleep) or
+#                        interrupt (they wait for RX interrupts; back off on
+#                        net_af_packet, net_af_xdp: they have none)
 #   LIVE_PMD             the ports' driver on the veths: af_packet (default:
 #                        net_af_packetN,iface=DEV), af_xdp
 #                        (net_af_xdpN,iface=DEV,start_queue=0,queue_count=1) or

@@ -963,9 +963,13 @@ test_poll(void **state)
 	load_ok(PORTS_OK "poll: {idle: backoff, max_sleep_us: 1}\n", &cfg);
 	assert_int_equal(cfg.poll_max_sleep_us, 1);
 	egress_config_free(&cfg);
-	check(PORTS_OK "poll: {idle: interrupt, max_sleep_us: 0}\n", -EINVAL,
-	      "4:14: error: poll.idle: invalid value \"interrupt\" (want busy or backoff)\n"
-	      "4:39: error: poll.max_sleep_us: invalid value \"0\" (want 1-100000)\n");
+	load_ok(PORTS_OK "poll: {idle: interrupt, max_sleep_us: 20000}\n", &cfg);
+	assert_int_equal(cfg.poll_idle, EGRESS_POLL_INTERRUPT);
+	assert_int_equal(cfg.poll_max_sleep_us, 20000);
+	egress_config_free(&cfg);
+	check(PORTS_OK "poll: {idle: irq, max_sleep_us: 0}\n", -EINVAL,
+	      "4:14: error: poll.idle: invalid value \"irq\" (want busy, backoff or interrupt)\n"
+	      "4:33: error: poll.max_sleep_us: invalid value \"0\" (want 1-100000)\n");
 	check(PORTS_OK "poll: {max_sleep_us: 100001, spin: 5}\n", -EINVAL,
 	      "4:22: error: poll.max_sleep_us: invalid value \"100001\" (want 1-100000)\n"
 	      "4:30: warning: unknown key \"spin\" in poll\n");

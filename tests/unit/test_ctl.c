@@ -1029,6 +1029,8 @@ test_stats_outputs_list_the_same_keys(void **state)
 		"icmp_translated",
 		"denied_no_address",
 		"idle_sleeps",
+		"idle_wakeups_interrupt",
+		"idle_wakeups_timeout",
 		"cycles_per_packet",
 		"cycles_per_packet_loop",
 		"nat_port_choice",

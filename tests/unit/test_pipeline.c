@@ -11,6 +11,8 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_epoll.h>
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -2738,6 +2740,205 @@ test_idle_sleep_schedule(void **state)
 }
 
 /*
+ * poll.idle: interrupt against DPDK's interrupt calls, wrapped at link time
+ * (tests/meson.build): every call counted per port, rte_epoll_wait()
+ * answering what the test scripts, and whether the worker was off line for
+ * the QSBR while it waited. Off (irq.on false): DPDK's own.
+ */
+int __real_rte_eth_dev_rx_intr_enable(uint16_t port_id, uint16_t queue_id);
+int __real_rte_eth_dev_rx_intr_disable(uint16_t port_id, uint16_t queue_id);
+int __real_rte_eth_dev_rx_intr_ctl_q(uint16_t port_id, uint16_t queue_id, int epfd, int op,
+				     void *data);
+int __real_rte_epoll_wait(int epfd, struct rte_epoll_event *events, int maxevents, int timeout);
+
+static struct {
+	bool on;
+	unsigned int enable[DP_NPORTS], disable[DP_NPORTS]; /* by port id (0, 1) */
+	unsigned int added[DP_NPORTS], deleted[DP_NPORTS];
+	int ctl_rc[DP_NPORTS]; /* what ADD answers, by port id */
+	unsigned int waits;    /* rte_epoll_wait() calls */
+	int wait_rc;           /* what the next one answers */
+	int timeout;           /* the last one's timeout, ms */
+	bool online_in_wait;   /* the worker was on line in one */
+	bool bad_args;         /* a call for another queue than 0 or another epfd */
+} irq;
+
+/* One call of the switch counted in count[] (by port id): port 0 answers
+ * as net_tap does, -ENOTSUP (it has no switch). */
+static int
+irq_switch(unsigned int *count, uint16_t port_id, uint16_t queue_id)
+{
+	irq.bad_args |= port_id >= DP_NPORTS || queue_id != 0;
+	count[port_id % DP_NPORTS]++;
+	return port_id == 0 ? -ENOTSUP : 0;
+}
+
+int
+__wrap_rte_eth_dev_rx_intr_enable(uint16_t port_id, uint16_t queue_id)
+{
+	return irq.on ? irq_switch(irq.enable, port_id, queue_id) :
+			__real_rte_eth_dev_rx_intr_enable(port_id, queue_id);
+}
+
+int
+__wrap_rte_eth_dev_rx_intr_disable(uint16_t port_id, uint16_t queue_id)
+{
+	return irq.on ? irq_switch(irq.disable, port_id, queue_id) :
+			__real_rte_eth_dev_rx_intr_disable(port_id, queue_id);
+}
+
+int
+__wrap_rte_eth_dev_rx_intr_ctl_q(uint16_t port_id, uint16_t queue_id, int epfd, int op, void *data)
+{
+	if (!irq.on)
+		return __real_rte_eth_dev_rx_intr_ctl_q(port_id, queue_id, epfd, op, data);
+	irq.bad_args |= port_id >= DP_NPORTS || queue_id != 0 || epfd != RTE_EPOLL_PER_THREAD;
+	if (op == RTE_INTR_EVENT_DEL) {
+		irq.deleted[port_id % DP_NPORTS]++;
+		return 0;
+	}
+	irq.bad_args |= op != RTE_INTR_EVENT_ADD || (uintptr_t)data != port_id;
+	if (irq.ctl_rc[port_id % DP_NPORTS] == 0)
+		irq.added[port_id % DP_NPORTS]++;
+	return irq.ctl_rc[port_id % DP_NPORTS];
+}
+
+int
+__wrap_rte_epoll_wait(int epfd, struct rte_epoll_event *events, int maxevents, int timeout)
+{
+	uint64_t t;
+
+	if (!irq.on)
+		return __real_rte_epoll_wait(epfd, events, maxevents, timeout);
+	irq.bad_args |= epfd != RTE_EPOLL_PER_THREAD || maxevents < DP_NPORTS;
+	irq.waits++;
+	irq.timeout = timeout;
+	/* an on-line reader that has not quiesced holds a new token back */
+	t = rte_rcu_qsbr_start(fx.qsbr);
+	if (rte_rcu_qsbr_check(fx.qsbr, t, false) == 0)
+		irq.online_in_wait = true;
+	return irq.wait_rc;
+}
+
+/* dp_idle() without a frame at TSC us (one tick a microsecond). */
+#define IDLE_AT(us) dp_idle(fx.w, false, (us), 1)
+
+/*
+ * poll.idle: interrupt, the idle state machine with exact counts: nothing
+ * for 200 us after a frame; then the worker arms its queues' interrupts
+ * (both ports, queue 0; net_tap's -ENOTSUP ignored) and polls once more;
+ * then waits, off line, max_sleep_us rounded up to ms; an interrupt and a
+ * timeout each counted, an interrupt restarting the idle time (200 us of
+ * polls before the next wait); it stays armed until a frame disarms it; banked
+ * sweep work puts the wait off; an epoll error counts as a timeout.
+ * dp_worker_irq_setup() registers both queues, or, one refused, none.
+ */
+static void
+test_idle_interrupt(void **state)
+{
+	struct dp_conf *conf = &fx.conf; /* the worker's (make_worker()) */
+	enum dp_port bad = DP_INSIDE;
+	(void)state;
+
+	memset(&irq, 0, sizeof(irq));
+	irq.on = true;
+	conf->port[DP_INSIDE].port_id = 0;
+	conf->port[DP_OUTSIDE].port_id = 1;
+	conf->idle_sleep_max_us = 2500;
+	conf->idle_interrupt = true;
+
+	/* setup: one port refused (net_af_packet: no interrupt handle) */
+	irq.ctl_rc[1] = -ENOTSUP;
+	assert_int_equal(dp_worker_irq_setup(fx.w, &bad), -ENOTSUP);
+	assert_int_equal(bad, DP_OUTSIDE);
+	assert_false(dp_worker_irq(fx.w));
+	assert_int_equal(irq.added[0], 1);
+	assert_int_equal(irq.deleted[0], 1); /* undone */
+	assert_int_equal(irq.added[1], 0);
+	assert_int_equal(irq.deleted[1], 0);
+	irq.ctl_rc[1] = 0;
+	assert_int_equal(dp_worker_irq_setup(fx.w, &bad), 0);
+	assert_true(dp_worker_irq(fx.w));
+	assert_int_equal(irq.added[0], 2);
+	assert_int_equal(irq.added[1], 1);
+
+	dp_idle(fx.w, true, 1000, 1);
+	IDLE_AT(1199); /* 199 us: poll on */
+	assert_int_equal(irq.enable[0] + irq.enable[1] + irq.waits, 0);
+	IDLE_AT(1200); /* 200 us: armed, one more poll before the wait */
+	assert_int_equal(irq.enable[0], 1);
+	assert_int_equal(irq.enable[1], 1);
+	assert_int_equal(irq.waits, 0);
+	assert_int_equal(fx.w->stats.idle_sleeps, 0);
+
+	irq.wait_rc = 1; /* a frame's interrupt */
+	IDLE_AT(1250);
+	assert_int_equal(irq.waits, 1);
+	assert_int_equal(irq.timeout, 3); /* 2500 us, rounded up */
+	assert_false(irq.online_in_wait);
+	assert_int_equal(fx.w->stats.idle_sleeps, 1);
+	assert_int_equal(fx.w->stats.idle_wakeups_interrupt, 1);
+	assert_int_equal(fx.w->stats.idle_wakeups_timeout, 0);
+	irq.wait_rc = 0;
+	/* the interrupt restarts the idle time: 200 us of polls first (the
+	 * frame may not be readable yet), then another wait */
+	IDLE_AT(4300);
+	IDLE_AT(4499);
+	assert_int_equal(irq.waits, 1);
+	IDLE_AT(4500); /* nothing came: it timed out */
+	assert_int_equal(irq.waits, 2);
+	assert_int_equal(fx.w->stats.idle_wakeups_timeout, 1);
+	assert_int_equal(irq.enable[0] + irq.enable[1], 2); /* still armed: not again */
+	assert_int_equal(irq.disable[0] + irq.disable[1], 0);
+
+	dp_idle(fx.w, true, 5000, 1); /* a frame: disarmed, idle time restarts */
+	assert_int_equal(irq.disable[0], 1);
+	assert_int_equal(irq.disable[1], 1);
+	IDLE_AT(5199);
+	dp_idle(fx.w, true, 5300, 1); /* unarmed: nothing to disarm */
+	assert_int_equal(irq.disable[0] + irq.disable[1], 2);
+
+	fx.w->sweep_credit = 5; /* banked sweep work: no arming, no wait */
+	IDLE_AT(9000);
+	IDLE_AT(9100);
+	assert_int_equal(irq.enable[0] + irq.enable[1], 2);
+	assert_int_equal(irq.waits, 2);
+	fx.w->sweep_credit = 0;
+	IDLE_AT(9200);
+	assert_int_equal(irq.enable[0] + irq.enable[1], 4);
+	irq.wait_rc = -1; /* epoll failed: a timeout, and a sleep instead */
+	IDLE_AT(9300);
+	assert_int_equal(irq.waits, 3);
+	assert_int_equal(fx.w->stats.idle_sleeps, 3);
+	assert_int_equal(fx.w->stats.idle_wakeups_interrupt, 1);
+	assert_int_equal(fx.w->stats.idle_wakeups_timeout, 2);
+
+	/* the loop's end: disarmed and unregistered, on the worker's lcore */
+	dp_worker_irq_teardown(fx.w);
+	assert_false(dp_worker_irq(fx.w));
+	assert_int_equal(irq.disable[0] + irq.disable[1], 4);
+	assert_int_equal(irq.deleted[0], 2);
+	assert_int_equal(irq.deleted[1], 1);
+
+	/* without registered queues (the fallback): the backoff's sleeps */
+	dp_idle(fx.w, true, 20000, 1);
+	IDLE_AT(20200);
+	assert_int_equal(fx.w->stats.idle_sleeps, 4);
+	assert_int_equal(irq.waits, 3);
+	assert_int_equal(irq.enable[0] + irq.enable[1], 4);
+	assert_false(irq.online_in_wait);
+	assert_false(irq.bad_args);
+	irq.on = false;
+
+	assert_int_equal(dp_idle_wait_ms(0), 1);
+	assert_int_equal(dp_idle_wait_ms(1), 1);
+	assert_int_equal(dp_idle_wait_ms(1000), 1);
+	assert_int_equal(dp_idle_wait_ms(1001), 2);
+	assert_int_equal(dp_idle_wait_ms(100000), 100);
+	assert_int_equal(dp_idle_wait_ms(UINT32_MAX), 4294968);
+}
+
+/*
  * A UDP flow nobody answered is embryonic, under the same cap
  * (the oldest evicted); a reply makes it established.
  */
@@ -4886,6 +5087,7 @@ main(void)
 		T(test_keep_admits_no_new_connection),
 		T(test_sweep_follows_table_size),
 		T(test_idle_sleep_schedule),
+		T(test_idle_interrupt),
 		T(test_udp_under_embryonic_cap),
 		T(test_full_table_reclaims_once_per_ms),
 		T(test_simultaneous_open),

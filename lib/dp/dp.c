@@ -305,6 +305,14 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 		dp_drop(b, m, EGRESS_DROP_REVOKED);
 		return;
 	}
+	out_port = dir == FLOW_DIR_OUT ? DP_OUTSIDE : DP_INSIDE;
+	opc = &conf->port[out_port];
+	/* before the segment is tracked: one that does not leave moves no
+	 * state (a FIN too big to pass must not close the flow) */
+	if (unlikely(pm->ip_len > opc->mtu)) {
+		dp_too_big(b, m, pm, opc->mtu);
+		return;
+	}
 	if (pm->proto == IPPROTO_TCP) {
 		struct flow_tcp *t = dp_flow_tcp(w->flows, f);
 
@@ -330,13 +338,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	if (dir == FLOW_DIR_OUT) {
 		const struct flow_key *in = &f->key[FLOW_DIR_IN];
 
-		out_port = DP_OUTSIDE;
-		opc = &conf->port[out_port];
 		nexthop = in_prefix(opc, in->src_ip) ? in->src_ip : opc->gateway;
-		if (unlikely(pm->ip_len > opc->mtu)) {
-			dp_too_big(b, m, pm, opc->mtu);
-			return;
-		}
 		if (unlikely(nexthop == 0)) {
 			dp_drop(b, m, EGRESS_DROP_NO_ROUTE);
 			return;
@@ -350,13 +352,7 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	} else {
 		const struct flow_key *o = &f->key[FLOW_DIR_OUT];
 
-		out_port = DP_INSIDE;
-		opc = &conf->port[out_port];
 		nexthop = o->src_ip;
-		if (unlikely(pm->ip_len > opc->mtu)) {
-			dp_too_big(b, m, pm, opc->mtu);
-			return;
-		}
 		if (unlikely(!nh_lookup(b, out_port, nexthop, mac))) {
 			dp_event(conf, DP_EV_RESOLVE, out_port, nexthop, NULL);
 			dp_drop(b, m, EGRESS_DROP_NEIGH_UNRESOLVED);

@@ -1299,6 +1299,23 @@ test_revoked_by_sweep(void **state)
 	rmdir(dir);
 }
 
+/* The flow CLIENT:sport -> dst:dport opened (host order ports). */
+static struct flow *
+client_flow(uint8_t proto, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct flow_key k = { .src_ip = CLIENT,
+			      .dst_ip = dst,
+			      .src_port = rte_cpu_to_be_16(sport),
+			      .dst_port = rte_cpu_to_be_16(dport),
+			      .proto = proto };
+	uint8_t dir;
+	struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
+
+	assert_non_null(f);
+	assert_int_equal(dir, FLOW_DIR_OUT);
+	return f;
+}
+
 static void
 test_frag_needed(void **state)
 {
@@ -1314,10 +1331,16 @@ test_frag_needed(void **state)
 		.ack = 5001,
 		.payload = 1500 - 40 + 1,
 	};
+	struct flow_tcp before;
 	struct dp_out out;
+	struct flow *f;
+	uint8_t st0;
 	(void)state;
 
 	open_flow(40021);
+	f = client_flow(IPPROTO_TCP, 40021, REDIS, 6379);
+	st0 = f->state;
+	before = dp_flow_tcp(fx.w->flows, f)[FLOW_DIR_OUT];
 	/* 1501 bytes with DF: "fragmentation needed", next-hop MTU 1500 */
 	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
 	assert_int_equal(drops(EGRESS_DROP_MTU_EXCEEDED), 1);
@@ -1335,6 +1358,15 @@ test_frag_needed(void **state)
 				 0xffff);
 	}
 	free_out(&out);
+	/* a segment that does not leave moves no state: neither that ACK nor
+	 * a FIN too big for the MTU changes the flow's state or its window */
+	s.flags = RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG;
+	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_MTU_EXCEEDED), 2);
+	assert_int_equal(f->state, st0);
+	assert_memory_equal(&dp_flow_tcp(fx.w->flows, f)[FLOW_DIR_OUT], &before, sizeof(before));
+	s.flags = RTE_TCP_ACK_FLAG;
 	/* exactly the MTU passes */
 	s.payload = 1500 - 40;
 	assert_int_equal(run(DP_INSIDE, make_tcp(&s), &out), 1);
@@ -3335,23 +3367,6 @@ static void
 copy_ip(struct rte_mbuf *m, uint8_t *quote, uint16_t qlen)
 {
 	memcpy(quote, ip_of(m), qlen);
-}
-
-/* The flow CLIENT:sport -> dst:dport opened (host order ports). */
-static struct flow *
-client_flow(uint8_t proto, uint16_t sport, uint32_t dst, uint16_t dport)
-{
-	struct flow_key k = { .src_ip = CLIENT,
-			      .dst_ip = dst,
-			      .src_port = rte_cpu_to_be_16(sport),
-			      .dst_port = rte_cpu_to_be_16(dport),
-			      .proto = proto };
-	uint8_t dir;
-	struct flow *f = flow_table_lookup(fx.w->flows, &k, &dir);
-
-	assert_non_null(f);
-	assert_int_equal(dir, FLOW_DIR_OUT);
-	return f;
 }
 
 /*

@@ -235,38 +235,39 @@ nh_lookup(struct dp_burst *b, enum dp_port port, uint32_t ip, uint8_t mac[RTE_ET
 	return true;
 }
 
+/* No run pending: no rule's key (POLICY_NO_RULE << 1 | dir is one either) */
+#define DP_RUN_NONE UINT32_MAX
+
 /* Add the pending run of rule_traffic_count() to the rule's counters. */
 static inline void
 rule_traffic_flush(struct dp_burst *b)
 {
-	struct dp_rule_traffic *t;
+	uint32_t rule = b->run.key >> 1;
 
-	if (b->run.rule == POLICY_NO_RULE)
-		return;
-	t = &b->cnt->rule_traffic[b->w->id * b->cnt->traffic_stride + b->run.rule];
-	t->packets[b->run.dir] += b->run.packets;
-	t->bytes[b->run.dir] += b->run.bytes;
-	b->run.rule = POLICY_NO_RULE;
+	if (b->run.key != DP_RUN_NONE && rule != POLICY_NO_RULE >> 1 && b->traffic != NULL) {
+		b->traffic[rule].packets[b->run.key & 1] += b->run.packets;
+		b->traffic[rule].bytes[b->run.key & 1] += b->run.bytes;
+	}
+	b->run.key = DP_RUN_NONE;
 }
 
 /*
  * Count a forwarded frame under its flow's rule. forward() re-checked the
  * flow against b->pol first, so f->rule is an index of b->pol, whose
  * counters b->cnt are (a flow still of an older generation never gets
- * here). Frames of one rule and direction in a row are summed in registers
- * and added to the worker's own line of the rule's counters once, when the
- * run ends or the burst does (dp_process()): a burst of one flow's frames
- * makes two stores instead of a read-modify-write chain per frame.
+ * here). Frames of one rule and direction in a row are summed in the burst
+ * and added to the worker's own row of the rule's counters once, when the
+ * run ends or the burst does (dp_process()): per frame one compare and two
+ * adds, instead of a read-modify-write chain on the counters' line.
  */
 static inline void
 rule_traffic_count(struct dp_burst *b, const struct flow *f, uint8_t dir, const struct rte_mbuf *m)
 {
-	if (f->rule == POLICY_NO_RULE || b->cnt == NULL || b->cnt->rule_traffic == NULL)
-		return;
-	if (b->run.rule != f->rule || b->run.dir != dir) {
+	uint32_t key = f->rule << 1 | dir;
+
+	if (unlikely(b->run.key != key)) {
 		rule_traffic_flush(b);
-		b->run.rule = f->rule;
-		b->run.dir = dir;
+		b->run.key = key;
 		b->run.packets = 0;
 		b->run.bytes = 0;
 	}
@@ -517,7 +518,12 @@ dp_process(struct dp_worker *w, enum dp_port in, struct rte_mbuf **pkts, uint16_
 	b.emitted = 0;
 	b.n = 0;
 	b.n_dead = 0;
-	b.run.rule = POLICY_NO_RULE;
+	b.run.key = DP_RUN_NONE;
+	b.run.packets = 0;
+	b.run.bytes = 0;
+	b.traffic = b.cnt != NULL && b.cnt->rule_traffic != NULL ?
+			    &b.cnt->rule_traffic[w->id * b.cnt->traffic_stride] :
+			    NULL;
 	if (n > DP_BURST_MAX)
 		n = DP_BURST_MAX;
 	w->stats.port[in].rx += n;

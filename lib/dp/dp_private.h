@@ -139,9 +139,9 @@ struct dp_burst {
 	uint32_t rule[DP_BURST_MAX];
 	/* forwarded frames of one rule and direction in a row, not yet added
 	 * to the rule's counters (dp.c, rule_traffic_count()) */
+	struct dp_rule_traffic *traffic; /* this worker's row of cnt's; NULL: none */
 	struct {
-		uint32_t rule; /* POLICY_NO_RULE: none pending */
-		uint8_t dir;
+		uint32_t key; /* rule << 1 | dir; DP_RUN_NONE: none pending */
 		uint32_t packets;
 		uint64_t bytes;
 	} run;

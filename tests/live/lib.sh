@@ -446,7 +446,8 @@ live_vhost_bridge_up() {
 		--total-num-mbufs=16384 </dev/null >"$LIVE_TESTPMD_LOG" 2>&1 &
 	LIVE_TESTPMD_PID=$!
 	live_track_pid "$LIVE_TESTPMD_PID"
-	for ((i = 0; i < 100; i++)); do
+	# up to 60 s: on a loaded 2-core machine its set-up alone took over 10
+	for ((i = 0; i < 600; i++)); do
 		[[ -S "$LIVE_TMP/vhost0.sock" && -S "$LIVE_TMP/vhost1.sock" ]] &&
 			grep -q 'packet forwarding - ports=' "$LIVE_TESTPMD_LOG" && break
 		kill -0 "$LIVE_TESTPMD_PID" 2>/dev/null || break

@@ -144,9 +144,9 @@ idle_wait(struct dp_worker *w)
 
 /*
  * Frames (any queue, the hand-off ring, the control thread's) restart the
- * idle time and disarm the interrupts, an interrupt restarts it (idle_wait()); sweep work still banked (a big
- * table: sweep_budget()) only puts the sleep off, so that the sweep keeps
- * its period.
+ * idle time and disarm the interrupts, an interrupt restarts it
+ * (idle_wait()); sweep work still banked (a big table: sweep_budget())
+ * only puts the sleep off, so that the sweep keeps its period.
  *
  * A sleeping worker goes off line for the QSBR (rte_rcu_qsbr_thread_offline)
  * rather than sleep on line: a grace period (a reload's publish, the

@@ -4,8 +4,9 @@
  *
  * Publication order (doc/reload.md): the new policy is complete before the
  * release store that makes it visible; the old one is freed only after
- * rte_rcu_qsbr_synchronize() has seen every worker pass a quiescent state,
- * i.e. finish the burst during which it may have loaded the old pointer.
+ * the QSBR has seen every worker pass a quiescent state, i.e. finish the
+ * burst during which it may have loaded the old pointer (ctl_synchronize(),
+ * which names a worker that keeps it waiting).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -201,6 +203,62 @@ ctl_counters_free(struct dp_counters *cnt)
 	free(cnt);
 }
 
+/*
+ * rte_rcu_qsbr_synchronize(), but a wait that lasts says who it waits for:
+ * a worker stuck in a burst (a livelock, a debugger, a core taken away)
+ * holds every reload, and the operator sees only a reload that never
+ * returns. After CTL_SYNC_WARN_MS, and every CTL_SYNC_REPEAT_MS after
+ * that, one WARNING names each worker whose loop counter has not moved
+ * since the wait began (dp_stats.loops, as the watchdog reads it), or the
+ * telemetry's listings when every worker moved; once it is over, one
+ * INFO says how long it took. The policy is published meanwhile: new
+ * bursts use it; only the old one's freeing waits.
+ */
+#define CTL_SYNC_WARN_MS   1000u
+#define CTL_SYNC_REPEAT_MS 10000u
+
+static void
+ctl_synchronize(struct ctl *c, uint32_t generation)
+{
+	uint64_t token = rte_rcu_qsbr_start(c->qsbr), loops[RTE_MAX_LCORE];
+	unsigned int i,
+		n = c->workers != NULL ? RTE_MIN(c->n_workers, (unsigned int)RTE_MAX_LCORE) : 0;
+	uint32_t ms = 0;
+	bool warned = false;
+
+	for (i = 0; i < n; i++)
+		loops[i] = dp_worker_stats(c->workers[i])->loops;
+	while (rte_rcu_qsbr_check(c->qsbr, token, false) != 1) {
+		unsigned int stuck = 0;
+
+		rte_delay_us_sleep(1000);
+		if (++ms < CTL_SYNC_WARN_MS || (ms - CTL_SYNC_WARN_MS) % CTL_SYNC_REPEAT_MS != 0)
+			continue;
+		warned = true;
+		for (i = 0; i < n; i++) {
+			if (__atomic_load_n(&dp_worker_stats(c->workers[i])->loops,
+					    __ATOMIC_RELAXED) != loops[i])
+				continue;
+			stuck++;
+			EGRESS_LOG(WARNING,
+				   "reload to generation %" PRIu32 ": waiting %" PRIu32
+				   " ms for worker %u (lcore %u), which has not finished a loop "
+				   "since: the old policy is freed once it does",
+				   generation, ms, i, dp_worker_lcore(c->workers[i]));
+		}
+		if (stuck == 0)
+			EGRESS_LOG(WARNING,
+				   "reload to generation %" PRIu32 ": waiting %" PRIu32
+				   " ms for a telemetry listing to finish",
+				   generation, ms);
+	}
+	if (warned)
+		EGRESS_LOG(INFO,
+			   "reload to generation %" PRIu32 ": every worker passed after %" PRIu32
+			   " ms",
+			   generation, ms);
+}
+
 int
 ctl_publish(struct ctl *c, struct policy *p)
 {
@@ -223,7 +281,7 @@ ctl_publish(struct ctl *c, struct policy *p)
 	/* a worker may still be classifying and counting with old until its
 	 * next quiescent state */
 	if (c->qsbr != NULL)
-		rte_rcu_qsbr_synchronize(c->qsbr, RTE_QSBR_THRID_INVALID);
+		ctl_synchronize(c, p->generation);
 	carry_counters(c, p, cnt, old);
 	old_cnt = dp_counters(c->conf, old->generation);
 	__atomic_store_n(&c->conf->counters[old->generation & 1], NULL, __ATOMIC_RELAXED);

@@ -641,6 +641,62 @@ count_of(const char *hay, const char *needle)
 	return n;
 }
 
+/* A worker that passes its quiescent state only after ms (a thread of its own). */
+struct late_worker {
+	pthread_t thread;
+	unsigned int ms;
+};
+
+static void *
+quiesce_late(void *arg)
+{
+	const struct late_worker *l = arg;
+	struct timespec ts = { .tv_sec = l->ms / 1000, .tv_nsec = (long)(l->ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+	dp_worker_quiesce(fx.worker);
+	return NULL;
+}
+
+static struct policy *stalled_next;
+
+static void
+publish_while_stalled(void)
+{
+	assert_int_equal(ctl_publish(&fx.c, stalled_next), 0);
+}
+
+/*
+ * A reload held by a worker that finishes no loop says so: after a second,
+ * one WARNING naming the worker and its lcore; once the worker passes, one
+ * INFO with the wait.
+ */
+static void
+test_reload_names_a_stalled_worker(void **state)
+{
+	struct late_worker late = { .ms = 1500 };
+	char *buf = NULL, want[256];
+	(void)state;
+
+	assert_int_equal(ctl_publish(&fx.c, fake_policy(1)), 0);
+	dp_worker_online(fx.worker); /* on line, in a burst that does not end */
+	stalled_next = fake_policy(2);
+	assert_int_equal(pthread_create(&late.thread, NULL, quiesce_late, &late), 0);
+	logged(publish_while_stalled, &buf);
+	assert_int_equal(pthread_join(late.thread, NULL), 0);
+	snprintf(want, sizeof(want),
+		 "egressd: reload to generation 2: waiting 1000 ms for worker 0 (lcore %u), "
+		 "which has not finished a loop since: the old policy is freed once it does\n",
+		 dp_worker_lcore(fx.worker));
+	assert_non_null(strstr(buf, want));
+	assert_int_equal(count_of(buf, "waiting"), 1);
+	assert_int_equal(
+		count_of(buf, "egressd: reload to generation 2: every worker passed after "), 1);
+	assert_ptr_equal(dp_policy(&fx.conf), stalled_next);
+	free(buf);
+	dp_worker_offline(fx.worker);
+}
+
 static uint32_t tickets[CTL_RELOAD_WHY_MAX];
 
 static void
@@ -1432,6 +1488,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rule_traffic_survives_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_requests_coalesce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_logs_under_its_own_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_names_a_stalled_worker, setup_telemetry,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_clients_race_publishes,
 						setup_telemetry, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry_listings_beyond_the_pool_are_busy,

@@ -396,7 +396,12 @@ admit(struct dp_burst *b, unsigned int i, const uint32_t *rule, uint8_t *dir)
 			dp_deny(b, i, why);
 			return NULL;
 		}
+		/* refused for want of a resource (NAT ports, the table, a
+		 * per-source or embryonic cap): logged as denied with that
+		 * reason, dropped without a RST, so that the client retries */
 		if (why != EGRESS_DROP_MAX) {
+			if (unlikely(b->w->flowlog != NULL))
+				dp_flowlog_deny(b, i, why);
 			dp_drop(b, b->m[i], why);
 			return NULL;
 		}

@@ -4724,6 +4724,40 @@ test_flowlog_deny_rate_limited(void **state)
  * A full ring: records that do not fit are dropped and counted, exactly;
  * an admit with SNI continuation goes in whole or not at all.
  */
+/*
+ * A new flow refused for want of a resource (here the NAT's one port) makes
+ * a deny record with that reason, as a policy deny does, under the same
+ * rate limit; it is dropped, never answered with a RST.
+ */
+static void
+test_flowlog_deny_exhausted(void **state)
+{
+	struct dp_flowlog_rec r;
+	struct dp_out out;
+	(void)state;
+
+	fx.cfg.nat_port_lo = 41000;
+	fx.cfg.nat_port_hi = 41000;
+	ctl_dp_conf(&fx.conf, &fx.cfg);
+	fx.conf.deny = EGRESS_DENY_RESET;
+	flowlog_on(64, 100);
+	assert_int_equal(run(DP_INSIDE, client_seg(41000, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 1);
+	free_out(&out);
+	assert_no_rec(); /* its admit waits for a payload */
+	assert_int_equal(run(DP_INSIDE, client_seg(41001, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NAT_EXHAUSTED), 1);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+	next_rec(&r, NULL);
+	assert_int_equal(r.event, DP_FL_DENY);
+	assert_int_equal(r.src, CLIENT);
+	assert_int_equal(r.sport, rte_cpu_to_be_16(41001));
+	assert_int_equal(r.dst, REDIS);
+	assert_int_equal(r.dport, rte_cpu_to_be_16(6379));
+	assert_int_equal(r.u.deny.reason, EGRESS_DROP_NAT_EXHAUSTED);
+	assert_int_equal(r.u.deny.suppressed, 0);
+	assert_no_rec();
+}
+
 static void
 test_flowlog_ring_full(void **state)
 {
@@ -5130,6 +5164,7 @@ main(void)
 		T(test_flowlog_revoked_and_evicted),
 		T(test_flowlog_reopen),
 		T(test_flowlog_deny_rate_limited),
+		T(test_flowlog_deny_exhausted),
 		T(test_flowlog_ring_full),
 		T(test_flowlog_off),
 	};

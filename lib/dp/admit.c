@@ -301,25 +301,27 @@ cap_reached(const struct dp_worker *w, const struct dp_counters *cnt, const stru
 }
 
 /*
- * Prefetch the bucket of the reply key that nat_bind() will try first for
- * each of n_new new flows (keys[j], classified rules[j]): the one line a
- * new flow reads that the burst's bulk lookup did not bring in. Only where
- * the first try is known (nat_bind_first()) and the target is (no DNAT
- * choice to make); a wrong guess costs a prefetch, nothing else.
+ * For each of n_new new flows (frames idx[j] of the burst, classified
+ * rules[j]): draw the random number dp_flow_create() will use, and prefetch
+ * the bucket of the reply key nat_bind() looks up first with it
+ * (nat_bind_first()): the one line a new flow reads that the burst's bulk
+ * lookup did not bring in. Not where the DNAT target is still to be chosen
+ * (several targets); a wrong guess costs a prefetch, nothing else.
  */
 void
 dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
-		  const struct flow_key *const *keys)
+		  const unsigned int *idx)
 {
 	struct dp_worker *w = b->w;
 	unsigned int j;
 
 	for (j = 0; j < n_new; j++) {
-		const struct flow_key *k = keys[j];
+		const struct flow_key *k = &b->key[idx[j]];
 		struct flow_key in;
 		uint32_t dst_ip = k->dst_ip;
 		uint16_t dst_port = k->dst_port;
 
+		b->rnd[idx[j]] = rte_rand();
 		if (rules[j] != POLICY_NO_RULE) {
 			const struct policy_rule *r = &b->pol->rules[rules[j]];
 
@@ -329,7 +331,7 @@ dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
 		} else if (b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
 			continue;
 		}
-		if (nat_bind_first(&w->nat, k, dst_ip, dst_port, &in))
+		if (nat_bind_first(&w->nat, k, dst_ip, dst_port, b->rnd[idx[j]], &in))
 			flow_table_prefetch(w->flows, &in);
 	}
 }
@@ -340,13 +342,13 @@ dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
  *         the flow already exists (a duplicate SYN earlier in this burst).
  */
 struct flow *
-dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, enum egress_drop *why)
+dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, uint64_t rnd,
+	       enum egress_drop *why)
 {
 	struct dp_worker *w = b->w;
 	struct flow_key in;
 	uint32_t dst_ip;
 	uint16_t dst_port;
-	uint64_t rnd = rte_rand();
 	uint32_t ti = 0;
 	struct flow *f;
 	int err, bound;

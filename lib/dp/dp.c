@@ -386,7 +386,9 @@ admit(struct dp_burst *b, unsigned int i, const uint32_t *rule, uint8_t *dir)
 			dp_deny(b, i, EGRESS_DROP_POLICY_DENIED);
 			return NULL;
 		}
-		f = dp_flow_create(b, &b->key[i], r, &why);
+		/* a frame classified with the burst's misses has its random
+		 * number drawn already (dp_admit_prefetch()) */
+		f = dp_flow_create(b, &b->key[i], r, rule != NULL ? b->rnd[i] : rte_rand(), &why);
 		if (f != NULL) {
 			*dir = FLOW_DIR_OUT;
 			return f;
@@ -484,7 +486,7 @@ stage_flows(struct dp_burst *b)
 		dp_evict_prefetch(w, n_miss, false);
 		policy_classify_bulk(b->pol, miss_keys, n_miss, miss_rules);
 		dp_evict_prefetch(w, n_miss, true);
-		dp_admit_prefetch(b, miss_rules, n_miss, miss_keys);
+		dp_admit_prefetch(b, miss_rules, n_miss, miss_idx);
 	}
 
 	deletions = flow_table_deletions(w->flows);

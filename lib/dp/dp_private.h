@@ -137,6 +137,9 @@ struct dp_burst {
 	struct flow *flow[DP_BURST_MAX];
 	uint8_t dir[DP_BURST_MAX];
 	uint32_t rule[DP_BURST_MAX];
+	/* a new flow's random number, drawn ahead for its prefetch
+	 * (dp_admit_prefetch()); valid for the frames classified as misses */
+	uint64_t rnd[DP_BURST_MAX];
 	/* forwarded frames of one rule and direction in a row, not yet added
 	 * to the rule's counters (dp.c, rule_traffic_count()) */
 	struct dp_rule_traffic *traffic; /* this worker's row of cnt's; NULL: none */
@@ -353,13 +356,13 @@ void dp_handoff(struct dp_burst *b, struct rte_mbuf *m, unsigned int owner);
 /* admit.c: a new flow allowed by rule (POLICY_NO_RULE under ALLOW_ANY);
  * NULL with *why, EGRESS_DROP_MAX when the 5-tuple exists already */
 struct flow *dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule,
-			    enum egress_drop *why);
+			    uint64_t rnd, enum egress_drop *why);
 /* admit.c: end a flow, giving back what it counted against; why (enum
  * dp_end_reason, or DP_END_BY_STATE) goes to its flow-log end record */
 void dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why);
 /* admit.c: prefetches for a burst's n_new new flows, ahead of dp_flow_create() */
 void dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
-		       const struct flow_key *const *keys);
+		       const unsigned int *idx);
 void dp_evict_prefetch(struct dp_worker *w, unsigned int n_new, bool heads);
 /* admit.c: still allowed, to the same destination, by pol? */
 bool dp_flow_recheck(struct dp_worker *w, const struct policy *pol, struct flow *f);

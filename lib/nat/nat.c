@@ -103,6 +103,35 @@ nat_preserves(const struct nat_range *r, uint32_t base, uint16_t client_port)
 	       nat_port_ours(r, base, client_port);
 }
 
+static inline uint32_t
+nat_range_size(const struct nat_range *r)
+{
+	return (uint32_t)r->port_hi - r->port_lo + 1;
+}
+
+/*
+ * The next port of the random probe that starts at offset start of the
+ * range, from its *i-th offset on: ours (r->rss) and no hole, the others
+ * passed over without a lookup. @return false past the range's end.
+ */
+static inline bool
+nat_probe_next(const struct nat_range *r, uint32_t base, const uint16_t *holes, uint32_t n_holes,
+	       uint32_t start, uint32_t *i, uint16_t *port)
+{
+	uint32_t range = nat_range_size(r);
+
+	while (*i < range) {
+		uint32_t off = start + (*i)++;
+
+		if (off >= range)
+			off -= range;
+		*port = (uint16_t)(r->port_lo + off);
+		if (nat_port_ours(r, base, *port) && !nat_port_hole(holes, n_holes, *port))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A free port toward k's destination on k's address (k->dst_ip), within
  * r's share: *k completed with it. @return true when one was found.
@@ -111,8 +140,8 @@ static bool
 nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t client_port,
 	      uint64_t rnd, struct flow_key *k)
 {
-	uint32_t range, start, probes, i, base = 0, n_holes = 0;
-	uint16_t holes[NAT_MAX_HOLES];
+	uint32_t start, probes, i, base = 0, n_holes = 0;
+	uint16_t holes[NAT_MAX_HOLES], port;
 
 	if (r->rss != NULL)
 		base = nat_rss_base_idx(r->rss, k);
@@ -129,49 +158,41 @@ nat_bind_addr(const struct nat_range *r, const struct flow_table *ft, uint16_t c
 	 * worker's queue (r->rss) are passed over without a lookup: about
 	 * n_workers - 1 of every n_workers, a few ns each; so are holes.
 	 */
-	range = (uint32_t)r->port_hi - r->port_lo + 1;
-	start = (uint32_t)(rnd % range);
-	probes = 0;
-	for (i = 0; i < range && probes < NAT_MAX_PROBES; i++) {
-		uint32_t off = start + i;
-		uint16_t port;
-
-		if (off >= range)
-			off -= range;
-		port = (uint16_t)(r->port_lo + off);
-		if (!nat_port_ours(r, base, port) || nat_port_hole(holes, n_holes, port))
-			continue;
-		probes++;
+	start = (uint32_t)(rnd % nat_range_size(r));
+	for (i = 0, probes = 0;
+	     probes < NAT_MAX_PROBES && nat_probe_next(r, base, holes, n_holes, start, &i, &port);
+	     probes++)
 		if (nat_port_free(ft, k, port))
 			return true;
-	}
 	return false;
 }
 
 bool
 nat_bind_first(const struct nat_range *r, const struct flow_key *out, uint32_t dst_ip,
-	       uint16_t dst_port, struct flow_key *in)
+	       uint16_t dst_port, uint64_t rnd, struct flow_key *in)
 {
-	uint16_t client_port = rte_be_to_cpu_16(out->src_port);
+	uint16_t client_port = rte_be_to_cpu_16(out->src_port), holes[NAT_MAX_HOLES], port;
+	uint32_t base = 0, n_holes = 0, i = 0;
 
-	if (r->n_addrs == 0 || !r->preserve)
+	if (r->n_addrs == 0 || r->port_lo > r->port_hi)
 		return false;
 	*in = (struct flow_key){
 		.src_ip = dst_ip,
 		.dst_ip = nat_addr_of(r, out->src_ip),
 		.src_port = dst_port,
-		.dst_port = out->src_port,
 		.proto = out->proto,
 	};
-	if (!nat_preserves(r, r->rss != NULL ? nat_rss_base_idx(r->rss, in) : 0, client_port))
+	if (r->rss != NULL)
+		base = nat_rss_base_idx(r->rss, in);
+	if (r->n_holes != 0)
+		n_holes = nat_holes_of(r, in->dst_ip, in->proto, holes);
+	/* nat_bind_addr()'s first lookup, on the client's own address */
+	if (nat_preserves(r, base, client_port) && !nat_port_hole(holes, n_holes, client_port))
+		port = client_port;
+	else if (!nat_probe_next(r, base, holes, n_holes, (uint32_t)(rnd % nat_range_size(r)), &i,
+				 &port))
 		return false;
-	if (r->n_holes != 0) {
-		uint16_t holes[NAT_MAX_HOLES];
-		uint32_t n_holes = nat_holes_of(r, in->dst_ip, in->proto, holes);
-
-		if (nat_port_hole(holes, n_holes, client_port))
-			return false;
-	}
+	in->dst_port = rte_cpu_to_be_16(port);
 	return true;
 }
 

@@ -108,14 +108,15 @@ int nat_range_split(uint16_t lo, uint16_t hi, unsigned int n, unsigned int w, ui
 int nat_range_owner(uint16_t lo, uint16_t hi, unsigned int n, uint16_t port);
 
 /**
- * The reply key nat_bind() tries first for the same arguments, when it is
- * known without a random number: the client's own port kept (r->preserve)
- * on the client's own address. For a prefetch only (flow_table_prefetch()):
- * nat_bind() alone decides.
- * @return true with *in set, false when the first try is random.
+ * The reply key nat_bind() looks up first for the same arguments (rnd
+ * too): the client's own port kept (r->preserve) on the client's own
+ * address, else the first port of the random probe there. For a prefetch
+ * (flow_table_prefetch()): nat_bind() alone decides, and binds exactly
+ * that key when it is free.
+ * @return true with *in set; false when nat_bind() would look nothing up.
  */
 bool nat_bind_first(const struct nat_range *r, const struct flow_key *out, uint32_t dst_ip,
-		    uint16_t dst_port, struct flow_key *in);
+		    uint16_t dst_port, uint64_t rnd, struct flow_key *in);
 
 /**
  * Bind a new flow. out is the client's 5-tuple; dst_ip/dst_port (network

@@ -81,7 +81,7 @@ bind_add(const struct nat_range *r, struct flow_table *ft, const struct flow_key
 	bool known;
 	int ret, err;
 
-	known = nat_bind_first(r, out, out->dst_ip, out->dst_port, &first);
+	known = nat_bind_first(r, out, out->dst_ip, out->dst_port, rnd, &first);
 	ret = nat_bind(r, ft, out, out->dst_ip, out->dst_port, rnd, &in);
 	/* the data path prefetches the reply key nat_bind_first() names: when
 	 * it is free, it is exactly the key bound */
@@ -293,17 +293,20 @@ test_preserve(void **state)
 	/* Same port to another destination: kept again (per-destination mapping). */
 	out = client(IP(10, 8, 0, 3), 1005, dst, 6380);
 	assert_int_equal(bind_add(&r, ft, &out, rnd_next(&s), NULL), 1005);
-	/* Outside the range: random within it (so no first key is known). */
+	/* Outside the range: random within it (the first lookup is the
+	 * probe's first port, rnd modulo the range past port_lo). */
 	out = client(IP(10, 8, 0, 4), 50000, dst, 6379);
-	assert_false(nat_bind_first(&r, &out, dst, out.dst_port, &in));
+	assert_true(nat_bind_first(&r, &out, dst, out.dst_port, 13, &in));
+	assert_int_equal(rte_be_to_cpu_16(in.dst_port), 1003);
 	port = bind_add(&r, ft, &out, rnd_next(&s), NULL);
 	assert_true(port >= 1000 && port <= 1009);
 	/* Without preserve, the client's port is not favoured: rnd decides. */
 	out = client(IP(10, 8, 0, 5), 1009, dst, 6390);
-	assert_true(nat_bind_first(&r, &out, dst, out.dst_port, &in));
+	assert_true(nat_bind_first(&r, &out, dst, out.dst_port, 3, &in));
 	assert_int_equal(rte_be_to_cpu_16(in.dst_port), 1009);
 	r.preserve = false;
-	assert_false(nat_bind_first(&r, &out, dst, out.dst_port, &in));
+	assert_true(nat_bind_first(&r, &out, dst, out.dst_port, 3, &in));
+	assert_int_equal(rte_be_to_cpu_16(in.dst_port), 1003);
 	assert_int_equal(bind_add(&r, ft, &out, 3, NULL), 1003);
 	flow_table_free(ft);
 }

@@ -63,6 +63,7 @@
 # offers the L4 checksums, not the IPv4 one; app/egressd/port.c): said under
 # the table, with what the generator offered.
 #
+# Measured:
 #   testpmd   the median of its per-second Rx-pps (both ports summed) after
 #             the warm-up (--stats-period 1);
 #   egressd   (inside.rx + outside.rx) deltas of /egress/stats on the
@@ -73,12 +74,14 @@
 #             TX, idle polls and the sweep too); flows/s from flows_created
 #             deltas; bytes/flow its bytes_per_flow;
 #   once      no steady state: a poller (python, the telemetry socket, a
-#             sample every 2 ms: testpmd /ethdev/stats,0 ipackets, egressd
-#             /egress/stats inside.rx and flows_created) interpolates when
-#             the count passes 5 % and 95 % of the SYNs: rate = 90 % of them
-#             over that time (testpmd io, 5tswap, csum read the same file
-#             once likewise); egressd's final JSON must show every SYN a
-#             flow, nothing evicted nor dropped;
+#             sample every 2 ms, started before the program: /ethdev/stats,0
+#             ipackets, and egressd's /egress/stats flows_created) finds
+#             when the count passes 5 % and 95 % of the SYNs (linear between
+#             samples): rate = 90 % of them over that time, Mpps from
+#             ipackets, flows/s from flows_created (from ipackets if
+#             /egress/stats first answered after 5 %); testpmd io, 5tswap,
+#             csum read the same file once likewise; egressd's final JSON
+#             must show every SYN a flow, nothing evicted nor dropped;
 #   ratio     the headline: egressd / testpmd 5tswap for forwarding rows,
 #             / testpmd io for the all-denied row (nothing is forwarded
 #             there); then egressd / each of io, 5tswap and csum, every row.
@@ -562,7 +565,7 @@ gen_up() {
 }
 
 # gen_mark: how many stats blocks the generator has printed (the DUT's
-# measurement ends now; gen_offered looks at the blocks before it).
+# measurement ends now; gen_down looks at the blocks before it).
 gen_mark() {
 	GEN_MARK=$(grep -c "Port statistics" "$GEN_LOG" || true)
 }
@@ -647,6 +650,13 @@ once_poll_start() {
 	bench_wait_for "$POLL_OUT" "^poller ready" "$POLL_PID" 60 || true
 }
 
+# once_poll_pid PID: the program's PID for the poller, renamed into place
+# (never read half written)
+once_poll_pid() {
+	echo "$1" >"$POLL_OUT.pid.tmp"
+	mv "$POLL_OUT.pid.tmp" "$POLL_OUT.pid"
+}
+
 # once_poll_result: wait for the poller; POLL_RES = its last line
 once_poll_result() {
 	wait "$POLL_PID" 2>/dev/null || true
@@ -676,9 +686,9 @@ write_once_poller() {
 	    try:
 	        with open(pidf) as f:
 	            os.kill(int(f.read()), 0)
-	    except FileNotFoundError:
-	        return False  # not started yet
-	    except (OSError, ValueError):
+	    except (FileNotFoundError, ValueError):
+	        return False  # not started yet (the file is renamed into place)
+	    except OSError:
 	        return True
 	    return False
 
@@ -783,7 +793,7 @@ run_testpmd_once() {
 		--burst=64 </dev/null >"$log" 2>&1 &
 	pid=$!
 	bench_track_pid "$pid"
-	echo "$pid" >"$POLL_OUT.pid"
+	once_poll_pid "$pid"
 	once_poll_result
 	bench_stop_dpdk "$pid" KILL 5 "$PREFIX"
 	log "$row run $run: testpmd $mode: poller: $POLL_RES (Mpps flows/s window-ms samples flows-from)"
@@ -896,7 +906,7 @@ run_egressd() {
 		-- -c "$conf" --api-socket "$d/api.sock" "${app_args[@]}" </dev/null >"$logo" 2>"$loge" &
 	pid=$!
 	bench_track_pid "$pid"
-	[[ "$row" == once ]] && echo "$pid" >"$POLL_OUT.pid"
+	[[ "$row" == once ]] && once_poll_pid "$pid"
 	if ! bench_wait_for "$logo" '^egressd: ready' "$pid" 300; then
 		bench_stop_dpdk "$pid" KILL 2 "$PREFIX"
 		dut_mem_release "$PREFIX"
@@ -1114,7 +1124,9 @@ main() {
 	                         "memory than could be had (--huge-mb, or -m with --no-huge)",
 	               "start": "did not start (see its log with --keep)",
 	               "run": "did not run to the end, or gave no final JSON (--keep for logs)",
-	               "telemetry": "no answer on the telemetry socket"}
+	               "telemetry": "no answer on the telemetry socket",
+	               "generator": "not run: the virtio row's generator (testpmd on net_vhost and "
+	                            "net_pcap) did not come up (its log with --keep)"}
 	        for v in got.get(prog, []):
 	            if v[0] == "fail":
 	                fails.append(f"{name}: egressd {why.get(v[1], v[1])}")

@@ -112,6 +112,8 @@
 #                 served and scraped once a second during the measurement,
 #                 and flow logs written (flowlog, denied_per_second 100); its
 #                 figures are a second line per row, "+ metrics, flowlog"
+#                 (in the read-once storm /metrics is served, not scraped:
+#                 the pass lasts less than a second)
 #   --poll-idle MODE  egressd's poll.idle, busy (the default) or backoff
 #                 (doc/operations.md, Idle workers)
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only

@@ -28,12 +28,40 @@
 #                    round again its flow was evicted as the oldest embryonic
 #                    one, so every SYN creates a flow (and evicts one), the
 #                    steady state of a SYN flood (flows/s is measured);
-#   all denied       6000 SYNs to 10.59.118.59:6380, which no ServiceEntry lists.
+#   all denied       6000 SYNs to 10.59.118.59:6380, which no ServiceEntry lists;
+#   virtio           the established-1k captures through a vhost-user pair
+#                    (below): every program on net_virtio_user ports;
+#   read-once storm  ("once") 1 000 000 SYNs of distinct 5-tuples (4096
+#                    clients, ports 1024-1268) to 10.59.118.59:6379, read
+#                    once from the capture, not looped (net_pcap without
+#                    infinite_rx); flows.max = embryonic_max = 1048576 and 64
+#                    NAT addresses (port_alloc: random): nothing is evicted,
+#                    every SYN creates a flow in a table that fills up.
 # 64 B frames (60 B + FCS), 64 mesh clients (static neighbours), one NAT
 # address with port_alloc: preserve. A replayed loop repeats sequence numbers,
 # so the benchmark runs with TCP window checks relaxed (flows.tcp_liberal:
 # true, as Linux's nf_conntrack_tcp_be_liberal); embryonic_max is flows.max
 # in the established rows (a SYN pass of 1 M flows precedes their ACKs).
+#
+# The virtio row: a generator, dpdk-testpmd --forward-mode=io, holds the
+# net_vhost servers (vhost0.sock, vhost1.sock in the row's folder;
+# legacy-ol-flags=1: what the DUT leaves to the host's checksum offload is
+# marked, not computed, so the generator costs the same behind every DUT) and
+# forwards net_pcap0 (in.pcap, infinite_rx) <-> net_vhost0 and net_pcap1
+# (out.pcap) <-> net_vhost1: the loops go to the DUT, what the DUT sends back
+# is counted and freed by net_pcap. The DUT, started after it, has the two
+# net_virtio_user ports (path=SOCK, queues=1, mac= net_pcap's MACs, so the
+# captures are addressed to it): testpmd io, 5tswap, csum (--tx-offloads=0xc:
+# TCP/UDP checksums offloaded, the IPv4 one in software, as egressd on
+# virtio), then egressd. Placement, the same for every DUT: the generator
+# -l 0,1 --main-lcore 1 (it forwards on lcore 0), the DUT -l 0,1 (it forwards
+# on lcore 1, its main or control thread on lcore 0): each busy poller has a
+# core, each shares it with the other's mostly sleeping main thread. With
+# hugepages the DUT runs --single-file-segments (vhost-user maps at most 8
+# memory regions), so without --huge-unlink: its files are removed here.
+# egressd's log must say "tx tcp/udp checksum on" for both ports (virtio
+# offers the L4 checksums, not the IPv4 one; app/egressd/port.c): said under
+# the table, with what the generator offered.
 #
 # Measured:
 #   testpmd   the median of its per-second Rx-pps (both ports summed) after
@@ -45,6 +73,15 @@
 #             cycles_per_packet_loop (the worker's wall time per frame: RX,
 #             TX, idle polls and the sweep too); flows/s from flows_created
 #             deltas; bytes/flow its bytes_per_flow;
+#   once      no steady state: a poller (python, the telemetry socket, a
+#             sample every 2 ms, started before the program: /ethdev/stats,0
+#             ipackets, and egressd's /egress/stats flows_created) finds
+#             when the count passes 5 % and 95 % of the SYNs (linear between
+#             samples): rate = 90 % of them over that time, Mpps from
+#             ipackets, flows/s from flows_created (from ipackets if
+#             /egress/stats first answered after 5 %); testpmd io, 5tswap,
+#             csum read the same file once likewise; egressd's final JSON
+#             must show every SYN a flow, nothing evicted nor dropped;
 #   ratio     the headline: egressd / testpmd 5tswap for forwarding rows,
 #             / testpmd io for the all-denied row (nothing is forwarded
 #             there); then egressd / each of io, 5tswap and csum, every row.
@@ -54,7 +91,8 @@
 #                         [--rows LIST] [--out FILE] [--keep] [--observe]
 #                         [--poll-idle MODE]
 #   --quick       smoke run: small captures, 2 s per measurement, 1 run, the
-#                 1M row shrunk to 2000 flows; falls back to --no-huge when
+#                 1M row shrunk to 2000 flows, the read-once storm to
+#                 100 000 SYNs (flows.max 131072); falls back to --no-huge when
 #                 hugepages cannot be reserved (the figures then halve)
 #   --runs N      runs per row and program (3); --seconds S measured (5);
 #   --warmup S    before measuring (2); given with --quick, these three
@@ -66,7 +104,7 @@
 #                 needs, at least 3072, 512 with --quick; if the kernel
 #                 gives less, rows that do not fit run testpmd on 256 B
 #                 mbufs and skip egressd, said under the table)
-#   --rows LIST   comma-separated subset of est1k,est1m,storm,denied
+#   --rows LIST   comma-separated subset of est1k,est1m,storm,denied,virtio,once
 #   --out FILE    also write the medians and every sample as TSV
 #   --keep        keep the temporary folder (captures, configs, logs)
 #   --observe     each run also runs egressd with the operator's outputs on,
@@ -74,6 +112,8 @@
 #                 served and scraped once a second during the measurement,
 #                 and flow logs written (flowlog, denied_per_second 100); its
 #                 figures are a second line per row, "+ metrics, flowlog"
+#                 (in the read-once storm /metrics is served, not scraped:
+#                 the pass lasts less than a second)
 #   --poll-idle MODE  egressd's poll.idle, busy (the default) or backoff
 #                 (doc/operations.md, Idle workers)
 # Hugepages: the count in /sys/kernel/mm/hugepages/hugepages-2048kB is only
@@ -98,13 +138,20 @@ NO_BUILD=0
 NO_HUGE=0
 HUGE_MB=""
 HUGE_MB_GIVEN=0
-ROWS="est1k,est1m,storm,denied"
+ROWS="est1k,est1m,storm,denied,virtio,once"
 OUT=""
 KEEP=0
 OBSERVE=""
 POLL_IDLE=busy
 
 LCORES=0,1
+# the virtio row's generator: its forwarding lcore 0, its main lcore 1 (the
+# DUT forwards on lcore 1, header)
+GEN_LCORES=0,1
+GEN_MAIN=1
+# net_pcap's MACs of the first two vdevs: the virtio-user ports take them, so
+# that the same captures address them
+VIRTIO_MACS=(02:70:63:61:70:00 02:70:63:61:70:01)
 # testpmd's forwarding engines measured as ceilings, in this order in each run
 CEILINGS=(io 5tswap csum)
 MEM_ARGS=()
@@ -164,7 +211,9 @@ parse_args() {
 row_mem_mb() {
 	local in out max
 	read -r in out <"$TMP/$1/npkts"
-	max=$((QUICK ? 65536 : 1048576))
+	max=$(row_flows_max "$1")
+	# read once: no loop held in mbufs
+	[[ "$1" == once ]] && in=0 out=0
 	echo $(((in + out + 49152) * 2432 / 1048576 + max * 384 / 1048576 + 256))
 }
 
@@ -233,12 +282,38 @@ row_label() {
 	est1m) echo "established 1M" ;;
 	storm) echo "new-flow storm" ;;
 	denied) echo "all denied" ;;
+	virtio) echo "established 1k virtio" ;;
+	once) echo "read-once storm" ;;
 	esac
+}
+
+# row_flows_max ROW: flows.max (the read-once storm: room for all its SYNs)
+row_flows_max() {
+	if [[ "$1" == once ]]; then
+		echo $((QUICK ? 131072 : 1048576))
+	else
+		echo $((QUICK ? 65536 : 1048576))
+	fi
+}
+
+# row_warmup ROW: the warm-up, at least 1 s in the virtio row (the DUT's
+# virtio-user ports connect to the generator's vhost-user ones first)
+row_warmup() {
+	if [[ "$1" == virtio && "$WARMUP" == 0 ]]; then
+		echo 1
+	else
+		echo "$WARMUP"
+	fi
+}
+
+# SYNs of the read-once storm
+once_syns() {
+	echo $((QUICK ? 100000 : 1000000))
 }
 
 row_gen_args() {
 	case "$1" in
-	est1k) echo "-m established -n 1000 --data 2" ;;
+	est1k | virtio) echo "-m established -n 1000 --data 2" ;;
 	est1m)
 		if ((QUICK)); then
 			echo "-m established -n 2000 --data 1 --dst 10.59.118.0/24"
@@ -289,21 +364,33 @@ write_policy() {
 # write_config ROW: egressd's config for the row, inside neighbours from the
 # generator (the clients' MACs), the gateway pinned.
 write_config() {
-	local row=$1 max embryonic
-	max=$((QUICK ? 65536 : 1048576))
+	local row=$1 max embryonic dev=net_pcap nat_addrs="203.0.113.10" alloc=preserve
+	local neigh i
+	max=$(row_flows_max "$row")
 	embryonic=$max
 	[[ "$row" == storm ]] && embryonic=$((QUICK ? 1024 : 65536))
+	[[ "$row" == virtio ]] && dev=net_virtio_user
+	neigh=", neighbors: $(cat "$TMP/$row/neighbors.yaml")"
+	if [[ "$row" == once ]]; then
+		# a million flows to one destination: 64 NAT addresses (the most
+		# the config takes) of 64512 ports each, chosen at random, so that
+		# no address comes near full; no replies, so no clients' MACs
+		for ((i = 11; i < 74; i++)); do
+			nat_addrs+=", 203.0.113.$i"
+		done
+		alloc=random
+		neigh=""
+	fi
 	cat >"$TMP/$row/egressd.yaml" <<-EOF
 	# scripts/bench.sh, row $row
 	ports:
-	  inside:  { device: "net_pcap0", address: 10.8.0.1/16,
-	             neighbors: $(cat "$TMP/$row/neighbors.yaml") }
-	  outside: { device: "net_pcap1", address: 203.0.113.10/24, gateway: 203.0.113.1,
+	  inside:  { device: "${dev}0", address: 10.8.0.1/16$neigh }
+	  outside: { device: "${dev}1", address: 203.0.113.10/24, gateway: 203.0.113.1,
 	             neighbors: { 203.0.113.1: "$GW_MAC" } }
 	nat:
-	  addresses: [203.0.113.10]
+	  addresses: [$nat_addrs]
 	  ports: 1024-65535
-	  port_alloc: preserve
+	  port_alloc: $alloc
 	policy:
 	  outbound: REGISTRY_ONLY
 	  deny: drop
@@ -348,15 +435,66 @@ pcap_count() {
 	PY
 }
 
+# once_capture DIR N: the read-once storm's captures. egress-gen makes every
+# allowed flow's (destination, client port) unique, for port_alloc:
+# preserve; here a million distinct 5-tuples go to one destination: SYN i
+# from client i % 4096 (10.8.0.2 on, MAC 02:00:0a:08:00:02 + i % 4096),
+# port 1024 + i / 4096, to 10.59.118.59:6379, 60 B frames with valid IPv4
+# and TCP checksums; an empty outside capture.
+once_capture() {
+	python3 - "$1" "$2" <<-'PY'
+	import struct
+	import sys
+
+	d, n = sys.argv[1], int(sys.argv[2])
+	clients, client0, dst, dport = 4096, 0x0A080002, 0x0A3B763B, 6379
+	hdr = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+
+	def fold(x):
+	    x = (x & 0xFFFF) + (x >> 16)
+	    x = (x & 0xFFFF) + (x >> 16)
+	    return ~x & 0xFFFF
+
+	# Ethernet, IPv4 (no options), TCP (no options), 6 bytes of padding
+	frame = struct.Struct("!6s6sHBBHHHBBHIIHHIIHHHH6x")
+	out = bytearray(hdr)
+	for i in range(n):
+	    c, sport = i % clients, 1024 + i // clients
+	    src = client0 + c
+	    ipid, seq = i & 0xFFFF, (i * 2654435761) & 0xFFFFFFFF
+	    ip_sum = fold(0x4500 + 40 + ipid + 0x4000 + 0x4006 + (src >> 16) + (src & 0xFFFF)
+	                  + (dst >> 16) + (dst & 0xFFFF))
+	    tcp_sum = fold((src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + 6 + 20
+	                   + sport + dport + (seq >> 16) + (seq & 0xFFFF) + 0x5002 + 64240)
+	    mac = (0x02000A080002 + c).to_bytes(6, "big")
+	    out += struct.pack("<IIII", i // 1000000, i % 1000000, 60, 60)
+	    out += frame.pack(bytes.fromhex("027063617000"), mac, 0x0800,
+	                      0x45, 0, 40, ipid, 0x4000, 64, 6, ip_sum, src, dst,
+	                      sport, dport, seq, 0, 0x5002, 64240, tcp_sum, 0)
+	open(f"{d}/in.pcap", "wb").write(out)
+	open(f"{d}/out.pcap", "wb").write(hdr)
+	open(f"{d}/neighbors.yaml", "w").write("{}\n")
+	print(f"once: mode=syn flows={n} allowed={n} clients={clients} dst=10.59.118.59:{dport}"
+	      f" inside={d}/in.pcap packets={n} (read once, not looped)")
+	PY
+}
+
 generate() {
 	local row=$1 d="$TMP/$1" args
 	mkdir -p "$d"
 	read -r -a args <<<"$(row_gen_args "$row")"
-	"$GEN" -o "$d/in.pcap" -r "$d/out.pcap" "${args[@]}" --gw-mac "$GW_MAC" \
-		--neighbors "$d/neighbors.yaml" 2>"$d/gen.err" >"$d/gen.out" || {
-		cat "$d/gen.err" >&2
-		die "egress-gen failed for row $row"
-	}
+	if [[ "$row" == once ]]; then
+		once_capture "$d" "$(once_syns)" >"$d/gen.out" 2>"$d/gen.err" || {
+			cat "$d/gen.err" >&2
+			die "the read-once storm's capture could not be written"
+		}
+	else
+		"$GEN" -o "$d/in.pcap" -r "$d/out.pcap" "${args[@]}" --gw-mac "$GW_MAC" \
+			--neighbors "$d/neighbors.yaml" 2>"$d/gen.err" >"$d/gen.out" || {
+			cat "$d/gen.err" >&2
+			die "egress-gen failed for row $row"
+		}
+	fi
 	log "$row: $(sed 's/^egress-gen: //' "$d/gen.out")"
 	write_config "$row"
 	"$EGRESSD" --check -c "$d/egressd.yaml" >"$d/check.out" 2>"$d/check.err" || {
@@ -374,6 +512,16 @@ generate() {
 vdev_args() {
 	local row=$1 d="$TMP/$1" in out
 	read -r in out <"$d/npkts"
+	if [[ "$row" == virtio ]]; then
+		# the DUT's side of the generator's vhost-user sockets
+		VDEVS=(--vdev "net_virtio_user0,path=$d/vhost0.sock,queues=1,mac=${VIRTIO_MACS[0]}"
+			--vdev "net_virtio_user1,path=$d/vhost1.sock,queues=1,mac=${VIRTIO_MACS[1]}")
+		return 0
+	fi
+	if [[ "$row" == once ]]; then
+		VDEVS=(--vdev "net_pcap0,rx_pcap=$d/in.pcap" --vdev "net_pcap1,rx_pcap=$d/out.pcap")
+		return 0
+	fi
 	VDEVS=(--vdev "net_pcap0,rx_pcap=$d/in.pcap,infinite_rx=1")
 	if ((out > 0)); then
 		VDEVS+=(--vdev "net_pcap1,rx_pcap=$d/out.pcap,infinite_rx=1")
@@ -388,12 +536,296 @@ next_prefix() {
 	bench_track_prefix "$PREFIX"
 }
 
-# run_testpmd ROW MODE RUN: RESULT = the median Mpps, or "fail".
-run_testpmd() {
-	local row=$1 mode=$2 run=$3 d="$TMP/$1" in out mbufs size_args=() log pid
+# --- the virtio row's generator and DUT memory (header) ---
+
+# gen_up ROW TAG: the generator, until its vhost-user sockets are there and
+# it forwards; GEN_PID, GEN_PREFIX, GEN_LOG. 1 if it does not come up.
+gen_up() {
+	local row=$1 tag=$2 d="$TMP/$1" in out
 	read -r in out <"$d/npkts"
+	rm -f "$d/vhost0.sock" "$d/vhost1.sock"
+	next_prefix
+	GEN_PREFIX=$PREFIX
+	GEN_LOG="$d/gen-$tag.log"
+	# --disable-link-check: a vhost port is down until its DUT connects
+	dpdk-testpmd -l "$GEN_LCORES" --main-lcore "$GEN_MAIN" --no-pci --file-prefix "$GEN_PREFIX" \
+		"${MEM_ARGS[@]}" \
+		--vdev "net_pcap0,rx_pcap=$d/in.pcap,infinite_rx=1" \
+		--vdev "net_vhost0,iface=$d/vhost0.sock,queues=1,legacy-ol-flags=1" \
+		--vdev "net_pcap1,rx_pcap=$d/out.pcap,infinite_rx=1" \
+		--vdev "net_vhost1,iface=$d/vhost1.sock,queues=1,legacy-ol-flags=1" \
+		-- --forward-mode=io --stats-period 1 --no-lsc-interrupt --disable-link-check \
+		--burst=64 --total-num-mbufs=$((in + out + 32768)) </dev/null >"$GEN_LOG" 2>&1 &
+	GEN_PID=$!
+	bench_track_pid "$GEN_PID"
+	if bench_wait_for "$GEN_LOG" "packet forwarding - ports=" "$GEN_PID" 120 &&
+		[[ -S "$d/vhost0.sock" && -S "$d/vhost1.sock" ]]; then
+		return 0
+	fi
+	bench_stop_dpdk "$GEN_PID" KILL 2 "$GEN_PREFIX"
+	return 1
+}
+
+# gen_mark: how many stats blocks the generator has printed (the DUT's
+# measurement ends now; gen_down looks at the blocks before it).
+gen_mark() {
+	GEN_MARK=$(grep -c "Port statistics" "$GEN_LOG" || true)
+}
+
+# gen_down: stop the generator; GEN_OFFERED = the median of what it read from
+# its loops (Mpps, ports 0 and 2) over the SECONDS_MEASURED blocks up to
+# gen_mark, and what the DUT's rings took of it (ports 1 and 3 Tx): "READ/TOOK".
+gen_down() {
+	bench_stop_dpdk "$GEN_PID" KILL 5 "$GEN_PREFIX"
+	GEN_OFFERED=$(testpmd_stats "$GEN_LOG" gen "${GEN_MARK:-0}") || GEN_OFFERED=-
+}
+
+# testpmd_stats LOG dut WARMUP: the median Mpps of a testpmd DUT (Rx-pps,
+# both ports summed) over the SECONDS_MEASURED blocks after the first and
+# WARMUP more, or "fail"; testpmd_stats LOG gen MARK: the generator's
+# "READ/TOOK" (gen_down) over the SECONDS_MEASURED blocks before block MARK,
+# or "-".
+testpmd_stats() {
+	python3 - "$1" "$2" "$3" "$SECONDS_MEASURED" <<-'PY'
+	import re
+	import statistics
+	import sys
+
+	# one "Port statistics" block a second, an Rx-pps and a Tx-pps line per port
+	blocks, cur = [], None
+	for line in open(sys.argv[1], errors="replace"):
+	    if "Port statistics" in line:
+	        cur = []
+	        blocks.append(cur)
+	    m = re.search(r"[RT]x-pps:\s+(\d+)", line)
+	    if m and cur is not None:
+	        cur.append(int(m.group(1)))
+	kind, at, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	if kind == "dut":
+	    # two ports: Rx, Tx, Rx, Tx
+	    sums = [b[0] + b[2] for b in blocks[1 + at:1 + at + n] if len(b) == 4]
+	    print(f"{statistics.median(sums) / 1e6:.3f}" if sums else "fail")
+	else:
+	    # ports 0, 2 net_pcap (read from the loops), 1, 3 vhost (Tx: taken by
+	    # the DUT's rings)
+	    got = [b for b in blocks[max(0, at - n):at] if len(b) == 8]
+	    if got:
+	        read = statistics.median(b[0] + b[4] for b in got) / 1e6
+	        took = statistics.median(b[3] + b[7] for b in got) / 1e6
+	        print(f"{read:.2f}/{took:.2f}")
+	    else:
+	        print("-")
+	PY
+}
+
+# dut_mem_args ROW: the EAL memory options of a DUT (DUT_MEM); hugepages on a
+# virtio-user port need --single-file-segments (header)
+dut_mem_args() {
+	DUT_MEM=("${MEM_ARGS[@]}")
+	if [[ "$1" == virtio && "$MEM_DESC" != --no-huge ]]; then
+		DUT_MEM=(--huge-dir "$BENCH_HUGE_DIR" --single-file-segments)
+	fi
+}
+
+# dut_mem_release PREFIX: its hugepage files, kept without --huge-unlink
+dut_mem_release() {
+	if [[ -n "${BENCH_HUGE_DIR:-}" ]]; then
+		rm -f "$BENCH_HUGE_DIR/$1"map_*
+	fi
+}
+
+# --- the read-once storm (header) ---
+
+# once_poll_start PREFIX KIND: start the poller (KIND ethdev: testpmd's port
+# 0, egress: egressd) on the telemetry socket of PREFIX in the background,
+# before the program (whose PID it reads from POLL_OUT.pid once there, to
+# give up when it exits): POLL_PID, its output in POLL_OUT.
+once_poll_start() {
+	local prefix=$1 kind=$2 n
+	n=$(once_syns)
+	rm -f "$POLL_OUT.pid"
+	bench_telemetry_cmd "$prefix"
+	"${BENCH_TELEMETRY_CMD[@]}" "$kind" "$n" $((120 + n / 20000)) "$POLL_OUT.pid" \
+		<"$TMP/once-poll.py" >"$POLL_OUT" 2>&1 &
+	POLL_PID=$!
+	bench_track_pid "$POLL_PID"
+	bench_wait_for "$POLL_OUT" "^poller ready" "$POLL_PID" 60 || true
+}
+
+# once_poll_pid PID: the program's PID for the poller, renamed into place
+# (never read half written)
+once_poll_pid() {
+	echo "$1" >"$POLL_OUT.pid.tmp"
+	mv "$POLL_OUT.pid.tmp" "$POLL_OUT.pid"
+}
+
+# once_poll_result: wait for the poller; POLL_RES = its last line
+once_poll_result() {
+	wait "$POLL_PID" 2>/dev/null || true
+	bench_forget_pid "$POLL_PID"
+	POLL_RES=$(tail -n 1 "$POLL_OUT")
+	[[ -n "$POLL_RES" ]] || POLL_RES="fail poller"
+}
+
+write_once_poller() {
+	cat >"$TMP/once-poll.py" <<-'PY'
+	# argv: socket, ethdev|egress, SYNs, seconds at most, a file with the
+	# program's PID. Prints "RX_MPPS FLOWS_PER_S WINDOW_MS SAMPLES SOURCE"
+	# (SOURCE: what flows/s was timed on, flows_created or rx) or
+	# "fail REASON".
+	import os
+	import sys
+	import time
+
+	import egress_telemetry
+
+	path, kind, n, limit, pidf = sys.argv[1:6]
+	n, limit = int(n), float(limit)
+	start = time.monotonic()
+	deadline = start + limit
+
+	def gone():
+	    try:
+	        with open(pidf) as f:
+	            os.kill(int(f.read()), 0)
+	    except (FileNotFoundError, ValueError):
+	        return False  # not started yet (the file is renamed into place)
+	    except OSError:
+	        return True
+	    return False
+
+	# the program starts once this is read (once_poll_start): the socket is
+	# tried every millisecond, it appears at the end of the EAL's start,
+	# before the ports and the forwarding start
+	print("poller ready", file=sys.stderr, flush=True)
+	while (s := egress_telemetry.connect(path, 0)) is None:
+	    if gone() or time.monotonic() > deadline:
+	        print("fail telemetry: the program exited or never served it")
+	        sys.exit(0)
+	    time.sleep(0.001)
+	print(f"connected after {time.monotonic() - start:.3f} s", file=sys.stderr)
+
+	def read():
+	    # the port's ipackets, from DPDK's own telemetry (served from the
+	    # EAL's start, before any frame); egressd's flows_created once the
+	    # first frame is in (asked before, /egress/stats can take tens of
+	    # milliseconds to answer while egressd starts: no rx sample meanwhile)
+	    # each count with the middle of its own question's round trip
+	    t0 = time.monotonic()
+	    rx = egress_telemetry.ask(s, "/ethdev/stats,0")["/ethdev/stats"]["ipackets"]
+	    t1 = time.monotonic()
+	    if kind == "ethdev":
+	        return (t0 + t1) / 2, rx, (t0 + t1) / 2, rx
+	    if rx == 0:
+	        return (t0 + t1) / 2, rx, None, None
+	    try:
+	        fl = egress_telemetry.ask(s, "/egress/stats")["/egress/stats"]["flows_created"]
+	    except (KeyError, TypeError):
+	        fl = None
+	    return (t0 + t1) / 2, rx, (t1 + time.monotonic()) / 2, fl
+
+	samples = []
+	last_fl, last_t = None, time.monotonic()
+	while True:
+	    t0 = time.monotonic()
+	    try:
+	        t_rx, rx, t_fl, fl = read()
+	    except (KeyError, TypeError, ValueError) as e:
+	        rx, fl = None, None  # no port yet
+	        print(f"{t0 - start:.3f}: no answer ({e!r})", file=sys.stderr)
+	    except OSError:
+	        print("fail telemetry closed")
+	        sys.exit(0)
+	    t1 = time.monotonic()
+	    if rx is not None:
+	        if not samples or samples[-1][1] == 0:
+	            print(f"{t0 - start:.3f}: {rx} {fl}", file=sys.stderr)
+	        samples.append((t_rx, rx, t_fl, fl))
+	        # to the end of the capture: every SYN read and processed (or
+	        # nothing more for 0.2 s: what is missing shows in the final JSON)
+	        if rx >= n and fl is not None and (fl >= n or fl == last_fl and t1 - last_t > 0.2):
+	            break
+	        if fl != last_fl:
+	            last_fl, last_t = fl, t1
+	    if t1 > deadline or gone():
+	        print(f"fail timeout or exit at {samples[-1][1:] if samples else 'no answer'}")
+	        sys.exit(0)
+	    time.sleep(0.002)
+
+	def rate(col):
+	    # 5 % to 95 % of the SYNs: (count per second, seconds); the crossings
+	    # linear between the samples around them. None when the first
+	    # answer came after 5 %.
+	    got = [(smp[col - 1], smp[col]) for smp in samples if smp[col] is not None]
+	    if got[0][1] >= 0.05 * n:
+	        return None
+
+	    def cross(level):
+	        for (ta, va), (tb, vb) in zip(got, got[1:]):
+	            if vb >= level:
+	                return ta + (level - va) * (tb - ta) / (vb - va)
+
+	    return 0.9 * n / (cross(0.95 * n) - cross(0.05 * n)), cross(0.95 * n) - cross(0.05 * n)
+
+	rx_rate = rate(1)
+	if rx_rate is None:
+	    print(f"fail late: the first answer came at {samples[0][1]} of {n} SYNs")
+	    sys.exit(0)
+	fl_rate, source = rate(3), "flows_created" if kind == "egress" else "rx"
+	if fl_rate is None:
+	    # /egress/stats answered late: each SYN makes a flow (the final JSON
+	    # is checked for it), so the flow rate is the SYN rate
+	    fl_rate, source = rx_rate, "rx"
+	inside = [x for x in samples if 0.05 * n <= x[1] <= 0.95 * n]
+	print(f"{rx_rate[0] / 1e6:.3f} {fl_rate[0]:.0f} {rx_rate[1] * 1e3:.1f} {len(inside)} {source}")
+	PY
+}
+
+# run_testpmd_once ROW MODE RUN: RESULT = its Mpps over 5-95 % of the
+# read-once storm (header), or "fail".
+run_testpmd_once() {
+	local row=$1 mode=$2 run=$3 d="$TMP/$1" log pid
 	vdev_args "$row"
 	next_prefix
+	log="$d/testpmd-$mode-$run.log"
+	POLL_OUT="$d/poll-testpmd-$mode-$run.out"
+	once_poll_start "$PREFIX" ethdev
+	dpdk-testpmd -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${MEM_ARGS[@]}" \
+		"${VDEVS[@]}" -- --forward-mode="$mode" --stats-period 1 --no-lsc-interrupt \
+		--burst=64 </dev/null >"$log" 2>&1 &
+	pid=$!
+	bench_track_pid "$pid"
+	once_poll_pid "$pid"
+	once_poll_result
+	bench_stop_dpdk "$pid" KILL 5 "$PREFIX"
+	log "$row run $run: testpmd $mode: poller: $POLL_RES (Mpps flows/s window-ms samples flows-from)"
+	if [[ "$POLL_RES" == fail* ]]; then
+		RESULT=fail
+	else
+		RESULT=${POLL_RES%% *}
+	fi
+}
+
+# run_testpmd ROW MODE RUN: RESULT = the median Mpps, or "fail"; in the
+# virtio row followed by what the generator offered (gen_down).
+run_testpmd() {
+	local row=$1 mode=$2 run=$3 d="$TMP/$1" in out mbufs size_args=() log pid extra=() warm
+	if [[ "$row" == once ]]; then
+		run_testpmd_once "$@"
+		return 0
+	fi
+	read -r in out <"$d/npkts"
+	if [[ "$row" == virtio ]]; then
+		if ! gen_up "$row" "testpmd-$mode-$run"; then
+			RESULT=fail
+			return 0
+		fi
+		# the L4 checksums to the virtio port, as egressd (header)
+		[[ "$mode" == csum ]] && extra=(--tx-offloads=0xc)
+	fi
+	vdev_args "$row"
+	next_prefix
+	dut_mem_args "$row"
 	mbufs=$((in + out + 32768))
 	# 2176 B mbufs as egressd's, unless the loop does not fit the memory:
 	# then 256 B ones (enough for 64 B frames; noted)
@@ -402,13 +834,16 @@ run_testpmd() {
 		NOTE_SMALL_MBUF=1
 	fi
 	log="$d/testpmd-$mode-$run.log"
-	dpdk-testpmd -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${MEM_ARGS[@]}" \
+	dpdk-testpmd -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${DUT_MEM[@]}" \
 		"${VDEVS[@]}" -- --forward-mode="$mode" --stats-period 1 --no-lsc-interrupt \
-		--burst=64 --total-num-mbufs="$mbufs" "${size_args[@]}" </dev/null >"$log" 2>&1 &
+		--burst=64 --total-num-mbufs="$mbufs" "${size_args[@]}" "${extra[@]}" \
+		</dev/null >"$log" 2>&1 &
 	pid=$!
 	bench_track_pid "$pid"
 	if ! bench_wait_for "$log" "Port statistics" "$pid" 300; then
 		bench_stop_dpdk "$pid" KILL 2 "$PREFIX"
+		dut_mem_release "$PREFIX"
+		[[ "$row" == virtio ]] && gen_down
 		RESULT=fail
 		return 0
 	fi
@@ -417,36 +852,28 @@ run_testpmd() {
 	# it (its hugepage files are unlinked, its runtime folder removed here),
 	# and SIGINT would take up to a second: testpmd looks at it only between
 	# the one-second sleeps of its stats loop.
-	bench_wait_for "$log" "Rx-pps" "$pid" $((WARMUP + SECONDS_MEASURED + 30)) \
-		$((2 * (1 + WARMUP + SECONDS_MEASURED))) || true
+	warm=$(row_warmup "$row")
+	bench_wait_for "$log" "Rx-pps" "$pid" $((warm + SECONDS_MEASURED + 30)) \
+		$((2 * (1 + warm + SECONDS_MEASURED))) || true
+	[[ "$row" == virtio ]] && gen_mark
 	bench_stop_dpdk "$pid" KILL 5 "$PREFIX"
-	RESULT=$(python3 - "$log" "$WARMUP" "$SECONDS_MEASURED" <<-'PY'
-	import re
-	import statistics
-	import sys
-
-	# one "Port statistics" block per second, one Rx-pps line per port
-	blocks, cur = [], None
-	for line in open(sys.argv[1], errors="replace"):
-	    if "Port statistics" in line:
-	        cur = []
-	        blocks.append(cur)
-	    m = re.search(r"Rx-pps:\s+(\d+)", line)
-	    if m and cur is not None:
-	        cur.append(int(m.group(1)))
-	warm, n = int(sys.argv[2]), int(sys.argv[3])
-	sums = [sum(b) for b in blocks[1 + warm:1 + warm + n] if len(b) == 2]
-	print(f"{statistics.median(sums) / 1e6:.3f}" if sums else "fail")
-	PY
-	)
+	dut_mem_release "$PREFIX"
+	RESULT=$(testpmd_stats "$log" dut "$warm")
+	if [[ "$row" == virtio ]]; then
+		gen_down
+		RESULT+=" $GEN_OFFERED"
+	fi
 }
 
 # run_egressd ROW RUN [obs]: RESULT = "Mpps cycles/pkt flows/s odd-drops
-# bytes/flow loop-cycles/pkt", or "fail REASON". With obs: the config with
-# /metrics and flow logs on, and /metrics scraped once a second meanwhile.
+# bytes/flow loop-cycles/pkt tx-l4-csum offered", or "fail REASON". With
+# obs: the config with /metrics and flow logs on, and /metrics scraped once a
+# second meanwhile. tx-l4-csum: on or off (virtio row: both ports' log line),
+# else -; offered: gen_down's (virtio row), else -.
 run_egressd() {
 	local row=$1 run=$2 obs=${3:-} d="$TMP/$1" in out pid logo loge app_args=() res json
-	local conf="$d/egressd.yaml" url=""
+	local conf="$d/egressd.yaml" url="" txcsum=- n_on rc
+	GEN_OFFERED=-
 	if [[ -n "$obs" ]]; then
 		conf="$d/egressd-obs.yaml"
 		url="http://$(sed -n 's/^metrics: { listen: "\([^"]*\)" }$/\1/p' "$conf")/metrics"
@@ -457,21 +884,36 @@ run_egressd() {
 		return 0
 	fi
 	vdev_args "$row"
+	if [[ "$row" == virtio ]] && ! gen_up "$row" "egressd$obs-$run"; then
+		RESULT="fail generator"
+		return 0
+	fi
 	next_prefix
+	dut_mem_args "$row"
 	# egressd sizes its mbuf pool itself; a loop of more frames than the pool
 	# holds cannot be replayed (net_pcap copies the loop into the port's pool
-	# at set-up). An --mbufs option, once egressd has one, is used.
-	if "$EGRESSD" --help 2>&1 | grep -q -- '--mbufs'; then
+	# at set-up). An --mbufs option, once egressd has one, is used. (No
+	# loop in the virtio and read-once rows.)
+	if [[ "$row" != virtio && "$row" != once ]] &&
+		"$EGRESSD" --help 2>&1 | grep -q -- '--mbufs'; then
 		app_args+=(--mbufs $((in + out + 16384)))
 	fi
 	logo="$d/egressd$obs-$run.out"
 	loge="$d/egressd$obs-$run.err"
-	"$EGRESSD" -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${MEM_ARGS[@]}" "${VDEVS[@]}" \
+	if [[ "$row" == once ]]; then
+		POLL_OUT="$d/poll-egressd$obs-$run.out"
+		once_poll_start "$PREFIX" egress
+	fi
+	"$EGRESSD" -l "$LCORES" --no-pci --file-prefix "$PREFIX" "${DUT_MEM[@]}" "${VDEVS[@]}" \
 		-- -c "$conf" --api-socket "$d/api.sock" "${app_args[@]}" </dev/null >"$logo" 2>"$loge" &
 	pid=$!
 	bench_track_pid "$pid"
+	[[ "$row" == once ]] && once_poll_pid "$pid"
 	if ! bench_wait_for "$logo" '^egressd: ready' "$pid" 300; then
 		bench_stop_dpdk "$pid" KILL 2 "$PREFIX"
+		dut_mem_release "$PREFIX"
+		[[ "$row" == once ]] && once_poll_result
+		[[ "$row" == virtio ]] && gen_down
 		if grep -q "Not enough mbufs" "$loge"; then
 			RESULT="fail pool"
 		else
@@ -479,8 +921,71 @@ run_egressd() {
 		fi
 		return 0
 	fi
+	if [[ "$row" == virtio ]]; then
+		# TX checksum offload in use: "offloads: ... tx tcp/udp checksum on"
+		# for both virtio-user ports (app/egressd/port.c)
+		n_on=$(grep -c "net_virtio_user[01]: offloads: .*tx tcp/udp checksum on" "$loge" || true)
+		txcsum=off
+		[[ "$n_on" == 2 ]] && txcsum=on
+	fi
+	if [[ "$row" == once ]]; then
+		once_poll_result
+		log "$row run $run: egressd$obs: poller: $POLL_RES (Mpps flows/s window-ms samples flows-from)"
+		if [[ "$POLL_RES" == fail* ]]; then
+			res="fail telemetry"
+		else
+			res=$(cut -d' ' -f1,2 <<<"$POLL_RES")
+		fi
+	else
+		res=$(egressd_measure "$url" "$(row_warmup "$row")") || res="fail telemetry"
+	fi
+	[[ "$row" == virtio ]] && gen_mark
+	bench_stop_dpdk "$pid" TERM 30 "$PREFIX"
+	rc=$BENCH_STOP_RC
+	dut_mem_release "$PREFIX"
+	[[ "$row" == virtio ]] && gen_down
+	json=$(grep '^{' "$logo" | tail -n 1 || true)
+	if [[ "$res" == fail* || -z "$json" || "$rc" != 0 ]]; then
+		log "$row run $run: egressd$obs: measured: ${res:-nothing}; exit status $rc;" \
+			"final JSON ${json:+printed}${json:-missing}"
+		RESULT="fail run"
+		return 0
+	fi
+	RESULT=$(python3 - "$json" "$res" "$row" "$(once_syns)" "$txcsum" "$GEN_OFFERED" <<-'PY'
+	import json
+	import sys
+
+	o = json.loads(sys.argv[1])
+	mpps, fps = sys.argv[2].split()
+	row, syns, txcsum, offered = sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+	rx = o["ports"]["inside"]["rx"] + o["ports"]["outside"]["rx"]
+	expected = {"denied": {"policy_denied"}}.get(row, set())
+	odd = {k: v for k, v in o["drops"].items() if v and k not in expected and v * 100 > rx}
+	loop = o.get("cycles_per_packet_loop")
+	if row == "once":
+	    # every SYN a flow, nothing evicted, nothing dropped; the loop's
+	    # cycles are over the whole run, idle after the capture's end too
+	    odd = {k: v for k, v in o["drops"].items() if v}
+	    if o["embryonic_evicted"]:
+	        odd["evicted"] = o["embryonic_evicted"]
+	    if o["flows_created"] != syns:
+	        odd["created"] = f"{o['flows_created']}/{syns}"
+	    loop = None
+	# per frame over the whole run (TSC): the pipeline's cycles (dp_process)
+	# and the worker's whole loop (an egressd without it: n/a)
+	print(mpps, f"{o['cycles_per_packet']:.1f}", fps,
+	      ",".join(f"{k}={v}" for k, v in sorted(odd.items())) or "-",
+	      o.get("bytes_per_flow", "n/a"), "n/a" if loop is None else f"{loop:.1f}",
+	      txcsum, offered)
+	PY
+	)
+}
+
+# egressd_measure URL WARMUP: "Mpps flows/s" of the egressd of PREFIX over
+# the measured interval after WARMUP s (/metrics scraped meanwhile if URL).
+egressd_measure() {
 	bench_telemetry_cmd "$PREFIX"
-	res=$("${BENCH_TELEMETRY_CMD[@]}" "$WARMUP" "$SECONDS_MEASURED" "$url" <<-'PY'
+	"${BENCH_TELEMETRY_CMD[@]}" "$2" "$SECONDS_MEASURED" "$1" <<-'PY'
 	import sys
 	import time
 	import urllib.request
@@ -512,31 +1017,6 @@ run_egressd() {
 	t2, rx2, f2 = sample()
 	print(f"{(rx2 - rx1) / (t2 - t1) / 1e6:.3f} {(f2 - f1) / (t2 - t1):.0f}")
 	PY
-	) || res="fail telemetry"
-	bench_stop_dpdk "$pid" TERM 30 "$PREFIX"
-	json=$(grep '^{' "$logo" | tail -n 1 || true)
-	if [[ "$res" == fail* || -z "$json" || "$BENCH_STOP_RC" != 0 ]]; then
-		RESULT="fail run"
-		return 0
-	fi
-	RESULT=$(python3 - "$json" "$res" "$row" <<-'PY'
-	import json
-	import sys
-
-	o = json.loads(sys.argv[1])
-	mpps, fps = sys.argv[2].split()
-	row = sys.argv[3]
-	rx = o["ports"]["inside"]["rx"] + o["ports"]["outside"]["rx"]
-	expected = {"denied": {"policy_denied"}}.get(row, set())
-	odd = {k: v for k, v in o["drops"].items() if v and k not in expected and v * 100 > rx}
-	# per frame over the whole run (TSC): the pipeline's cycles (dp_process)
-	# and the worker's whole loop (an egressd without it: n/a)
-	loop = o.get("cycles_per_packet_loop")
-	print(mpps, f"{o['cycles_per_packet']:.1f}", fps,
-	      ",".join(f"{k}={v}" for k, v in sorted(odd.items())) or "-",
-	      o.get("bytes_per_flow", "n/a"), "n/a" if loop is None else f"{loop:.1f}")
-	PY
-	)
 }
 
 # --- main -------------------------------------------------------------------
@@ -549,9 +1029,11 @@ main() {
 	TMP=$(mktemp -d /tmp/egressd-bench.XXXXXX)
 	build
 	write_policy
+	write_once_poller
 	IFS=, read -r -a ROW_LIST <<<"$ROWS"
 	for row in "${ROW_LIST[@]}"; do
-		[[ -n "$(row_label "$row")" ]] || die "unknown row: $row (est1k, est1m, storm, denied)"
+		[[ -n "$(row_label "$row")" ]] ||
+			die "unknown row: $row (est1k, est1m, storm, denied, virtio, once)"
 		generate "$row"
 	done
 	size_hugepages
@@ -621,6 +1103,11 @@ main() {
 	def ratio(a, b):
 	    return a / b if a is not None and b else None
 
+	def gen_pair(vals):
+	    # "READ/TOOK" of each run (gen_down): the medians, as READ/TOOK
+	    pairs = [[float(x) for x in v.split("/")] for v in vals if "/" in v]
+	    return "/".join(fmt(med(p[k] for p in pairs)) for k in (0, 1)) if pairs else "n/a"
+
 	table, fails = [], []
 	for row, label, frames, flows, headline in rows:
 	    got = {}
@@ -639,7 +1126,9 @@ main() {
 	                         "memory than could be had (--huge-mb, or -m with --no-huge)",
 	               "start": "did not start (see its log with --keep)",
 	               "run": "did not run to the end, or gave no final JSON (--keep for logs)",
-	               "telemetry": "no answer on the telemetry socket"}
+	               "telemetry": "no answer on the telemetry socket",
+	               "generator": "not run: the virtio row's generator (testpmd on net_vhost and "
+	                            "net_pcap) did not come up (its log with --keep)"}
 	        for v in got.get(prog, []):
 	            if v[0] == "fail":
 	                fails.append(f"{name}: egressd {why.get(v[1], v[1])}")
@@ -648,7 +1137,8 @@ main() {
 	                fails.append(f"{label}: testpmd {c} gave no rate (--keep for its log)")
 	        e_mpps = med(v[0] for v in eg)
 	        e_cpp = med(v[1] for v in eg)
-	        e_fps = med(v[2] for v in eg) if row == "storm" else None
+	        flows_row = row in ("storm", "once")
+	        e_fps = med(v[2] for v in eg) if flows_row else None
 	        e_bpf = med(v[4] for v in eg if len(v) > 4)
 	        e_loop = med(v[5] for v in eg if len(v) > 5)
 	        odd = sorted({v[3] for v in eg if v[3] != "-"})
@@ -657,9 +1147,19 @@ main() {
 	                     (fmt(head_ratio) + " of " + headline) if head_ratio is not None else "n/a"]
 	                     + [fmt(ratio(e_mpps, ceil[c])) for c in ceilings]
 	                     + [fmt(e_cpp, ".0f"), fmt(e_loop, ".0f"),
-	                        si(e_fps) if row == "storm" else "-", fmt(e_bpf, ".0f")])
+	                        si(e_fps) if flows_row else "-", fmt(e_bpf, ".0f")])
 	        for o in odd:
-	            fails.append(f"{name}: egressd drops over 1% of rx: {o}")
+	            fails.append(f"{name}: egressd " + ("dropped, evicted or missed flows (every SYN "
+	                         "must make one)" if row == "once" else "drops over 1% of rx") + f": {o}")
+	        if row == "virtio" and prog == "egressd":
+	            on = [v[6] for v in eg if len(v) > 7]
+	            notes.append(f"{label}: egressd's TX TCP/UDP checksum offload (its log, both "
+	                         f"virtio-user ports): on in {on.count('on')} of {len(on)} run(s)")
+	            offered = [f"{c} {gen_pair(v[1] for v in got.get('testpmd-' + c, []) if len(v) > 1)}"
+	                       for c in ceilings]
+	            offered.append(f"egressd {gen_pair(v[7] for v in eg if len(v) > 7)}")
+	            notes.append(f"{label}: the generator read / the DUT's rings took, Mpps: "
+	                         + ", ".join(offered))
 
 	# "ratio" (the headline) and "cycles/pkt" keep their names and meaning
 	head = (["row", "flows"] + [f"testpmd {c} Mpps" for c in ceilings] + ["egressd Mpps", "ratio"]
@@ -667,7 +1167,9 @@ main() {
 	        + ["cycles/pkt", "loop cycles/pkt", "flows/s", "bytes/flow"])
 	w = [max(len(str(r[i])) for r in table + [head]) for i in range(len(head))]
 	print(f"egressd pcap-replay benchmark: -l 0,1 (1 worker), {mem}, net_pcap infinite_rx, "
-	      f"64 B frames; median of {runs} run(s) of {secs} s after {warm} s warm-up")
+	      f"64 B frames; median of {runs} run(s) of {secs} s after {warm} s warm-up "
+	      "(read-once storm: 5-95 % of one pass; virtio: net_virtio_user ports, a generator "
+	      "on vhost-user)")
 	print("  ".join(h.ljust(w[i]) for i, h in enumerate(head)).rstrip())
 	for r in table:
 	    print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip())

@@ -82,6 +82,12 @@
 #             /egress/stats first answered after 5 %); testpmd io, 5tswap,
 #             csum read the same file once likewise; egressd's final JSON
 #             must show every SYN a flow, nothing evicted nor dropped;
+#   pipeline  after the runs, per row but virtio and est1m, a note: the
+#             pipeline alone (app/bench/bench-pipeline: the worker built as
+#             egressd builds it, the row's captures through dp_process() in
+#             bursts of 32, each timed; no PMD, RX, TX nor sweep): median,
+#             p10, p90, min cycles per frame, and for the read-once storm
+#             new flows/s at the median; steady where the rows above are not;
 #   ratio     the headline: egressd / testpmd 5tswap for forwarding rows,
 #             / testpmd io for the all-denied row (nothing is forwarded
 #             there); then egressd / each of io, 5tswap and csum, every row.
@@ -1019,6 +1025,30 @@ egressd_measure() {
 	PY
 }
 
+# run_pipeline ROW: the pipeline alone on the row's captures and config
+# (app/bench/bench-pipeline: dp_process() timed per burst, no PMD; its
+# median and p10 move by a cycle or two between runs where the rows above
+# move by a fifth), as a note under the table. Not for the virtio row (the
+# same captures as est1k) nor est1m (its captures outgrow the tool's pool).
+run_pipeline() {
+	local row=$1 d="$TMP/$1" args=() res
+	case "$row" in
+	est1k | storm | denied) ;;
+	once) args+=(--once) ;;
+	*) return 0 ;;
+	esac
+	row_has_replies "$row" && args+=(--out "$d/out.pcap")
+	((QUICK)) && args+=(--bursts 2000)
+	next_prefix
+	res=$(cd "$d" && "$BENCH_BUILD_DIR/app/bench/bench-pipeline" -l 1 --no-pci \
+		--file-prefix "$PREFIX" "${MEM_ARGS[@]}" --log-level=warning \
+		-- -c egressd.yaml --in in.pcap "${args[@]}" 2>"$d/pipeline.err") ||
+		res="fail: $(tail -n 1 "$d/pipeline.err")"
+	log "$row: pipeline alone: $res"
+	NOTES+=("$(row_label "$row"): pipeline alone (bench-pipeline, cycles/frame): $(echo "$res" |
+		sed -E 's/^bursts [0-9]+ frames [0-9]+ cycles\/pkt //')")
+}
+
 # --- main -------------------------------------------------------------------
 
 main() {
@@ -1066,6 +1096,9 @@ main() {
 				fi
 			done
 		done
+	done
+	for row in "${ROW_LIST[@]}"; do
+		run_pipeline "$row"
 	done
 	if ((NOTE_SMALL_MBUF)); then
 		NOTES+=("testpmd used 256 B mbufs where 2176 B ones would not fit ${HUGE_MB} MiB")

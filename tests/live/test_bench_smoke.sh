@@ -155,6 +155,25 @@ main() {
 	      and all(float(p[1]) > 0 and float(p[2]) > 0 for p in pairs),
 	      "virtio row: the generator's figures for every DUT, > 0"
 	      + (f" ({m.group(1)})" if m else " (no such note)"))
+	# the pipeline alone (bench-pipeline) under the table: every flow of
+	# the row made, nothing dropped, the figures in order
+	pipe = {"established 1k": "1000", "new-flow storm": None, "all denied": "0",
+	        "read-once storm": None}
+	for label, flows in pipe.items():
+	    m = re.search(rf"^note: {label}: pipeline alone \(bench-pipeline, cycles/frame\): "
+	                  r"median ([0-9.]+) p10 ([0-9.]+) p90 ([0-9.]+) min ([0-9.]+) mean [0-9.]+ "
+	                  r"flows_created (\d+)(.*)$", out, re.M)
+	    ok = m is not None and 0 < float(m.group(4)) <= float(m.group(2)) <= \
+	        float(m.group(1)) <= float(m.group(3))
+	    if ok and flows is not None:
+	        ok = m.group(5) == flows
+	    if ok and label != "all denied":
+	        ok = "drop:" not in m.group(6)
+	    if ok and label == "read-once storm":
+	        ok = re.search(r"new_flows/s [0-9.]+M", m.group(6)) is not None
+	    check(ok, f"{label}: the pipeline alone: min <= p10 <= median <= p90, "
+	          + (f"{flows} flows, " if flows else "") + "no drop"
+	          + (f" ({m.group(0)})" if m else " (no such note)"))
 	if before:
 	    check(before == after, f"2 MiB hugepages back to {before} (now {after})")
 	sys.exit(1 if fails else 0)

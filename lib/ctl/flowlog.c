@@ -485,6 +485,30 @@ drain(struct ctl_flowlog *fl)
 	file_flush(fl);
 }
 
+/*
+ * At shutdown, the workers and the writer thread stopped: an end line for
+ * every flow still open (end_reason "shutdown", or fin / rst for one that
+ * closed), its worker's ring drained whenever it fills. This thread is
+ * the rings' only reader now.
+ */
+static void
+close_flows(struct ctl_flowlog *fl)
+{
+	struct ctl *c = fl->c;
+	uint64_t now = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000);
+	unsigned int w;
+
+	for (w = 0; c->workers != NULL && w < c->n_workers && w < DP_MAX_WORKERS; w++) {
+		uint32_t cursor = 0;
+
+		if (c->workers[w] == NULL)
+			continue;
+		while (!dp_flowlog_close(c->workers[w], now, &cursor))
+			drain(fl);
+	}
+	drain(fl);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -549,6 +573,7 @@ ctl_flowlog_stop(struct ctl_flowlog *fl)
 		return;
 	__atomic_store_n(&fl->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(fl->thread, NULL);
+	close_flows(fl);
 	if (fl->fd >= 0)
 		close(fl->fd);
 	names_clear(&fl->names[0]);

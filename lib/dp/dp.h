@@ -240,11 +240,12 @@ enum dp_flowlog_event {
 /** Why an admitted flow ended: the end record's end_reason. */
 /* clang-format off: one row per entry, aligned by hand */
 #define DP_END_REASONS(X)                                                                          \
-	X(FIN, "fin")         /* both FINs seen (TIME_WAIT), then aged out or reopened */          \
-	X(RST, "rst")         /* a RST closed it */                                                \
-	X(TIMEOUT, "timeout") /* idle past its state's timeout */                                  \
-	X(REVOKED, "revoked") /* a published policy no longer allows it */                         \
-	X(EVICTED, "evicted") /* ended for a new flow (embryonic cap) */
+	X(FIN, "fin")           /* both FINs seen (TIME_WAIT), then aged out or reopened */        \
+	X(RST, "rst")           /* a RST closed it */                                              \
+	X(TIMEOUT, "timeout")   /* idle past its state's timeout */                                \
+	X(REVOKED, "revoked")   /* a published policy no longer allows it */                       \
+	X(EVICTED, "evicted")   /* ended for a new flow (embryonic cap) */                         \
+	X(SHUTDOWN, "shutdown") /* still open when egressd stopped */
 /* clang-format on */
 enum dp_end_reason {
 #define DP_END_ENUM(name, str) DP_END_##name,
@@ -426,6 +427,16 @@ unsigned int dp_expire(struct dp_worker *w, uint64_t now_ms, unsigned int budget
  * Worker lcore. @return the number of flows deleted.
  */
 unsigned int dp_sweep(struct dp_worker *w, uint64_t now_ms, struct dp_out *out);
+
+/**
+ * Flow logs at shutdown: an end record (end_reason "shutdown") for each
+ * flow still open, from flow index *cursor on, as long as the worker's
+ * flow-log ring has room for one more flow's records; *cursor is where to
+ * go on. Control thread, once the worker stopped (dp_worker_stop()), the
+ * ring's reader between calls (lib/ctl/flowlog.c).
+ * @return true when every flow was done, false when the ring needs draining.
+ */
+bool dp_flowlog_close(struct dp_worker *w, uint64_t now_ms, uint32_t *cursor);
 #define DP_SWEEP_LOOP_MAX 1024
 
 /**

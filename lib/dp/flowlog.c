@@ -120,8 +120,9 @@ dp_flowlog_end(struct dp_worker *w, struct flow *f, unsigned int why)
 						  DP_END_TIMEOUT;
 	/* a connection that closed or went idle ended with its last packet
 	 * (not when TIME_WAIT or the timeout let it go); one ended by us, now */
-	end = why == DP_END_REVOKED || why == DP_END_EVICTED ? w->now :
-							       full_ms(w->now, f->last_seen);
+	end = why == DP_END_REVOKED || why == DP_END_EVICTED || why == DP_END_SHUTDOWN ?
+		      w->now :
+		      full_ms(w->now, f->last_seen);
 	x->logged |= DP_FLOWLOG_ENDED;
 	memset(&r, 0, sizeof(r));
 	rec_flow(&r, w, f, DP_FL_END, w->now);
@@ -182,4 +183,31 @@ dp_flowlog_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 	r.u.deny.suppressed = w->fl_suppressed;
 	w->fl_suppressed = 0;
 	push(w, &r, 1);
+}
+
+bool
+dp_flowlog_close(struct dp_worker *w, uint64_t now_ms, uint32_t *cursor)
+{
+	/* the most one flow makes: an admit with its longest SNI, an end */
+	const unsigned int room = 2 + dp_flowlog_sni_extra(DP_FLOWLOG_SNI_MAX);
+	uint32_t cap = flow_table_capacity(w->flows);
+
+	if (w->flowlog == NULL)
+		return true;
+	w->now = now_ms;
+	for (; *cursor < cap; (*cursor)++) {
+		struct flow *f = flow_table_at(w->flows, *cursor);
+
+		/* a quarantined flow ended already (its record was made) */
+		if (f == NULL || !f->in_use || f->quarantine)
+			continue;
+		if (rte_ring_free_count(w->flowlog) < room)
+			return false;
+		/* one that closed (FIN both ways, or RST) ended by its state */
+		dp_flowlog_end(w, f,
+			       f->state == FLOW_S_TIME_WAIT || f->state == FLOW_S_CLOSED ?
+				       DP_END_BY_STATE :
+				       DP_END_SHUTDOWN);
+	}
+	return true;
 }

@@ -21,7 +21,9 @@
 #     RFC 3339 with ms, within the test's wall-clock window;
 #   - SIGUSR1 after mv (logrotate): new lines go to a new file at the path,
 #     none to the moved one;
-#   - the flowlog metrics agree: suppressed 0, dropped 0.
+#   - the flowlog metrics agree: suppressed 0, dropped 0;
+#   - a redis session still open when egressd stops (SIGTERM): its end
+#     line, end_reason shutdown.
 #
 # Exit: 0 pass, 1 fail, 77 skip (not root, no netns support).
 set -euo pipefail
@@ -200,6 +202,34 @@ check_metrics() {
 	[[ "$n" == "$(cat "$LOG.1" "$LOG" | wc -l)" ]]
 }
 
+# A redis session held open (a python client in the mesh: connected, one
+# PING answered, then idle): its client port in OPEN_SPORT.
+open_session() {
+	local i
+	mesh_exec python3 -c '
+import socket, sys, time
+s = socket.create_connection(("'"$LIVE_REDIS_HOST"'", 6379), timeout=5)
+s.sendall(b"PING\r\n")
+assert s.recv(16).startswith(b"+PONG")
+print(s.getsockname()[1], flush=True)
+time.sleep(120)
+' >"$LIVE_TMP/open.out" 2>"$LIVE_TMP/open.err" &
+	OPEN_PID=$!
+	live_track_pid "$OPEN_PID"
+	for ((i = 0; i < 100; i++)); do
+		OPEN_SPORT=$(head -n 1 "$LIVE_TMP/open.out")
+		[[ -n "$OPEN_SPORT" ]] && return 0
+		sleep 0.1
+	done
+	cat "$LIVE_TMP/open.err" >&2
+	return 1
+}
+
+# The session still open when egressd stopped: its end line, "shutdown".
+check_shutdown_end() {
+	flowlog_check "[o['end_reason'] for o in L if o['event'] == 'end' and o['sport'] == $OPEN_SPORT] == ['shutdown'] and [o['packets_out'] >= 3 and o['packets_in'] >= 2 for o in L if o['event'] == 'end' and o['sport'] == $OPEN_SPORT] == [True]"
+}
+
 main() {
 	live_require openssl curl
 	live_topology_up
@@ -226,7 +256,11 @@ main() {
 		check_reopen
 	live_check "metrics: nothing dropped, suppressed or unwritten; records = lines" \
 		check_metrics
+	open_session || live_die "a redis session held open through egressd"
 	live_check "egressd stops on SIGTERM" live_stop_egressd
+	live_check "the session still open then: its end line, end_reason shutdown" \
+		check_shutdown_end
+	live_stop_pid "$OPEN_PID" TERM 5 || true
 	live_finish
 }
 

@@ -173,14 +173,15 @@ test_deny(void **state)
 static void
 test_end(void **state)
 {
-	static const char *const reasons[] = { "fin", "rst", "timeout", "revoked", "evicted" };
+	static const char *const reasons[] = { "fin",     "rst",     "timeout",
+					       "revoked", "evicted", "shutdown" };
 	struct dp_flowlog_rec r = tcp_rec(DP_FL_END);
 	struct ctl_flowlog_text t = { .rule = "ServiceEntry/default/redis",
 				      .source = "redis.yaml:3" };
 	unsigned int i;
 	(void)state;
 
-	assert_int_equal(DP_END_MAX, 5);
+	assert_int_equal(DP_END_MAX, 6);
 	r.u.end.duration_ms = 4294967295u;
 	r.u.end.packets[FLOW_DIR_OUT] = 7;
 	r.u.end.bytes[FLOW_DIR_OUT] = 18446744073709551615ull;

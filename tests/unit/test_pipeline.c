@@ -4758,6 +4758,68 @@ test_flowlog_deny_exhausted(void **state)
 	assert_no_rec();
 }
 
+/*
+ * At shutdown every flow still open gets its end line: "shutdown" for an
+ * established one (with its counts, at the shutdown's time), fin for one
+ * that closed and waits in TIME_WAIT; a ring with room for one flow's
+ * records at a time is drained between calls, and nothing is lost.
+ */
+static void
+test_flowlog_close_at_shutdown(void **state)
+{
+	struct dp_flowlog_rec r;
+	uint16_t p_open, p_fin;
+	uint32_t cursor = 0;
+	unsigned int calls = 0, ends = 0, fins = 0;
+	(void)state;
+
+	/* the most one flow makes: an admit, its SNI's elements, an end */
+	flowlog_on(2 + dp_flowlog_sni_extra(DP_FLOWLOG_SNI_MAX), 100);
+	assert_int_equal(rte_ring_get_capacity(fx.w->flowlog),
+			 2 + dp_flowlog_sni_extra(DP_FLOWLOG_SNI_MAX));
+	p_open = open_flow(41100);
+	fl_send(false, 41100, p_open, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(true, 41100, p_open, RTE_TCP_ACK_FLAG, "0123456789", 10);
+	next_rec(&r, NULL);
+	assert_rec_flow(&r, DP_FL_ADMIT, 41100, p_open);
+	p_fin = open_flow(41101);
+	fl_send(false, 41101, p_fin, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(true, 41101, p_fin, RTE_TCP_ACK_FLAG, "abc", 3);
+	next_rec(&r, NULL);
+	fl_send(true, 41101, p_fin, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(false, 41101, p_fin, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	fl_send(true, 41101, p_fin, RTE_TCP_ACK_FLAG, NULL, 0);
+	assert_no_rec();
+	fx.now += 100;
+	for (;;) {
+		bool done = dp_flowlog_close(fx.w, fx.now, &cursor);
+
+		while (rte_ring_count(fx.w->flowlog) > 0) {
+			next_rec(&r, NULL);
+			assert_int_equal(r.event, DP_FL_END);
+			if (r.sport == rte_cpu_to_be_16(41101)) {
+				/* out: SYN, "abc", FIN, ACK; in: SYN-ACK, FIN */
+				assert_end(&r, DP_END_FIN, 4, 40 + 43 + 40 + 40, 2, 80);
+				fins++;
+			} else {
+				/* out: SYN, 10 bytes; in: SYN-ACK; ended now */
+				assert_rec_flow(&r, DP_FL_END, 41100, p_open);
+				assert_end(&r, DP_END_SHUTDOWN, 2, 40 + 50, 1, 40);
+				assert_int_equal(r.time_ms, fx.now);
+			}
+			ends++;
+		}
+		if (done)
+			break;
+		calls++;
+	}
+	assert_int_equal(cursor, flow_table_capacity(fx.w->flows));
+	assert_int_equal(ends, 2);
+	assert_int_equal(calls, 1); /* the first end left no room for a second flow */
+	assert_int_equal(fins, 1);
+	assert_int_equal(fx.w->stats.flowlog_dropped, 0);
+}
+
 static void
 test_flowlog_ring_full(void **state)
 {
@@ -5165,6 +5227,7 @@ main(void)
 		T(test_flowlog_reopen),
 		T(test_flowlog_deny_rate_limited),
 		T(test_flowlog_deny_exhausted),
+		T(test_flowlog_close_at_shutdown),
 		T(test_flowlog_ring_full),
 		T(test_flowlog_off),
 	};

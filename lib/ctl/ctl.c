@@ -221,9 +221,10 @@ static void
 ctl_synchronize(struct ctl *c, uint32_t generation)
 {
 	uint64_t token = rte_rcu_qsbr_start(c->qsbr), loops[RTE_MAX_LCORE];
+	uint64_t tsc_per_ms = RTE_MAX(rte_get_tsc_hz() / 1000, (uint64_t)1), t0 = rte_rdtsc();
 	unsigned int i,
 		n = c->workers != NULL ? RTE_MIN(c->n_workers, (unsigned int)RTE_MAX_LCORE) : 0;
-	uint32_t ms = 0;
+	uint64_t next_warn = CTL_SYNC_WARN_MS, ms = 0;
 	bool warned = false;
 
 	for (i = 0; i < n; i++)
@@ -232,8 +233,12 @@ ctl_synchronize(struct ctl *c, uint32_t generation)
 		unsigned int stuck = 0;
 
 		rte_delay_us_sleep(1000);
-		if (++ms < CTL_SYNC_WARN_MS || (ms - CTL_SYNC_WARN_MS) % CTL_SYNC_REPEAT_MS != 0)
+		/* the wall clock's ms, not the loop's: a loaded machine
+		 * oversleeps */
+		ms = (rte_rdtsc() - t0) / tsc_per_ms;
+		if (ms < next_warn)
 			continue;
+		next_warn = ms + CTL_SYNC_REPEAT_MS;
 		warned = true;
 		for (i = 0; i < n; i++) {
 			if (__atomic_load_n(&dp_worker_stats(c->workers[i])->loops,
@@ -241,20 +246,20 @@ ctl_synchronize(struct ctl *c, uint32_t generation)
 				continue;
 			stuck++;
 			EGRESS_LOG(WARNING,
-				   "reload to generation %" PRIu32 ": waiting %" PRIu32
+				   "reload to generation %" PRIu32 ": waiting %" PRIu64
 				   " ms for worker %u (lcore %u), which has not finished a loop "
 				   "since: the old policy is freed once it does",
 				   generation, ms, i, dp_worker_lcore(c->workers[i]));
 		}
 		if (stuck == 0)
 			EGRESS_LOG(WARNING,
-				   "reload to generation %" PRIu32 ": waiting %" PRIu32
+				   "reload to generation %" PRIu32 ": waiting %" PRIu64
 				   " ms for a telemetry listing to finish",
 				   generation, ms);
 	}
 	if (warned)
 		EGRESS_LOG(INFO,
-			   "reload to generation %" PRIu32 ": every worker passed after %" PRIu32
+			   "reload to generation %" PRIu32 ": every worker passed after %" PRIu64
 			   " ms",
 			   generation, ms);
 }

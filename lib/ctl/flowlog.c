@@ -499,12 +499,23 @@ close_flows(struct ctl_flowlog *fl)
 	unsigned int w;
 
 	for (w = 0; c->workers != NULL && w < c->n_workers && w < DP_MAX_WORKERS; w++) {
-		uint32_t cursor = 0;
+		uint32_t cursor = 0, last = UINT32_MAX;
 
 		if (c->workers[w] == NULL)
 			continue;
-		while (!dp_flowlog_close(c->workers[w], now, &cursor))
+		while (!dp_flowlog_close(c->workers[w], now, &cursor)) {
+			/* no flow done since the last drain: a ring this thread
+			 * does not drain (never here), and no endless loop */
+			if (cursor == last) {
+				EGRESS_LOG(WARNING,
+					   "flow log: worker %u's ring does not drain: "
+					   "its open flows get no end line",
+					   w);
+				break;
+			}
+			last = cursor;
 			drain(fl);
+		}
 	}
 	drain(fl);
 }

@@ -11,7 +11,7 @@
 #include "config_private.h"
 
 #define CFG_SYNC_DEAD_DEFAULT_MS 1000
-#define CFG_SYNC_DEAD_MAX_MS     (60ull * 1000)
+#define CFG_SYNC_DEAD_MAX_MS     (3600ull * 1000) /* yr_get_duration_ms() says it in hours */
 #define CFG_SYNC_RING_DEFAULT    65536
 #define CFG_SYNC_RING_MIN        16
 #define CFG_SYNC_RING_MAX        (1u << 24)

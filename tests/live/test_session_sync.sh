@@ -15,7 +15,8 @@
 #      A's flows; the same client socket keeps getting PONG, and redis sees
 #      the same connection (CLIENT INFO: same id, same NAT address:port).
 #
-# With sync off on both, the same sequence breaks the session: B has no flow
+# With takeover: manual, B waits for egressctl takeover. With sync off on
+# both, the same sequence breaks the session: B has no flow
 # for the client's segments and drops them (no_flow_not_syn), so the client's next
 # command times out (no RST: nothing answers). Records synced per second are
 # measured from A's and B's counters under a burst of short connections
@@ -98,6 +99,7 @@ write_config() {
 		  peer: 127.0.0.1:$7
 		  peer_addresses: [$8]
 		  dead_after: 500ms
+		  takeover: ${TAKEOVER:-auto}
 		EOF
 	fi
 	echo "$dir/egressd.yaml"
@@ -169,9 +171,12 @@ except OSError as e:
     print("error %s after %d pongs" % (type(e).__name__, n), flush=True)
 PY
 
-# scenario NAME SYNC(1|0): A carries the session, dies, B carries on (or not)
+# scenario NAME SYNC(1|0) [manual]: A carries the session, dies, B carries on
+# (or not); manual: B takes over on egressctl takeover only
 scenario() {
-	local name=$1 sync=$2 a b go out log t0 before after i timeout=5
+	local name=$1 sync=$2 manual=${3:-} a b go out log t0 before after i timeout=5
+	TAKEOVER=auto
+	[[ -n "$manual" ]] && TAKEOVER=manual
 	if ((sync)); then
 		a=$(write_config "a-$name" "eia$S" "eoa$S" "$A_IN" "$A_NAT" $((SYNC_BASE + 1)) $((SYNC_BASE + 2)) "$B_NAT")
 		b=$(write_config "b-$name" "eib$S" "eob$S" "$B_IN" "$B_NAT" $((SYNC_BASE + 2)) $((SYNC_BASE + 1)) "$A_NAT")
@@ -199,12 +204,19 @@ scenario() {
 	if ((sync)); then
 		live_check "$name: B holds A's flow before the failure" \
 			wait_stat b-"$name" sync_peer_flows 1 5
-		measure_rate "$name"
+		[[ -n "$manual" ]] || measure_rate "$name"
 	fi
 
 	t0=$(date +%s.%N)
 	kill -9 "$A_PID"
 	ip -n "$LIVE_MESH_NS" route replace "$LIVE_REDIS_HOST/32" via "$B_IN"
+	if [[ -n "$manual" ]]; then
+		sleep 1.5
+		live_check "$name: takeover: manual, A dead for 1.5 s: B has not taken over" \
+			test "$(stat b-"$name" sync_takeover)" == 0 -a "$(stat b-"$name" sync_peer_alive)" == 0
+		live_check "$name: egressctl takeover" \
+			"$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" takeover
+	fi
 	if ((sync)); then
 		live_check "$name: B takes over within 3 s" wait_stat b-"$name" sync_takeover 1 3
 		live_log "takeover seen $(python3 -c "import time; print('%.2f' % (time.time() - $t0))") s after kill -9"
@@ -227,6 +239,9 @@ scenario() {
 	else
 		live_check "$name: the session fails without sync ($(grep '^error' "$log"))" \
 			grep -q '^error timeout' "$log"
+		live_check "$name: egressctl takeover without sync: an error, exit 1" \
+			test "$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" takeover 2>&1; echo " rc=$?")" \
+			== "egressctl: takeover: session sync is off (no sync section in the config) rc=1"
 		local drops
 		drops=$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" --json stats |
 			python3 -c 'import json,sys; d=json.load(sys.stdin)["drops"]; print(" ".join("%s=%s" % kv for kv in d.items() if kv[1]))')
@@ -258,5 +273,6 @@ measure_rate() {
 }
 
 scenario on 1
+scenario manual 1 manual
 scenario off 0
 live_finish

@@ -239,9 +239,10 @@ scenario() {
 	else
 		live_check "$name: the session fails without sync ($(grep '^error' "$log"))" \
 			grep -q '^error timeout' "$log"
-		live_check "$name: egressctl takeover without sync: an error, exit 1" \
-			test "$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" takeover 2>&1; echo " rc=$?")" \
-			== "egressctl: takeover: session sync is off (no sync section in the config) rc=1"
+		local msg rc=0
+		msg=$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" takeover 2>&1) || rc=$?
+		live_check "$name: egressctl takeover without sync: an error, exit 1 ($msg, $rc)" \
+			test "$msg" == "egressctl: takeover: session sync is off (no sync section in the config)" -a "$rc" == 1
 		local drops
 		drops=$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" --json stats |
 			python3 -c 'import json,sys; d=json.load(sys.stdin)["drops"]; print(" ".join("%s=%s" % kv for kv in d.items() if kv[1]))')

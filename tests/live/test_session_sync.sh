@@ -190,8 +190,9 @@ scenario() {
 	go=$LIVE_TMP/go-$name
 	log=$LIVE_TMP/client-$name.log
 	# with sync, a command may wait for TCP's retransmissions through the
-	# failover (RTO back-off): 10 s; without, 5 s tells a stall
-	((sync)) && timeout=10
+	# failover (RTO back-off, and a loaded machine: the manual takeover
+	# waits for egressctl): 30 s; without, 5 s tells a stall
+	((sync)) && timeout=30
 	ip netns exec "$LIVE_MESH_NS" python3 "$LIVE_TMP/client.py" "$go" "$timeout" >"$log" 2>&1 &
 	live_track_pid "$!"
 	out=$!
@@ -223,7 +224,7 @@ scenario() {
 	fi
 	sleep 3 # the client keeps pinging through the failover, or stalls
 	touch "$go"
-	for ((i = 0; i < 150; i++)); do
+	for ((i = 0; i < 350; i++)); do
 		grep -q '^after \|^error ' "$log" && break
 		sleep 0.1
 	done

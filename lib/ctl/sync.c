@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -385,6 +386,17 @@ ctl_sync_start(struct ctl *c)
 	}
 	pthread_setname_np(s->thread, "egressd-sync");
 	__atomic_store_n(&sy_running, s, __ATOMIC_RELEASE);
+	{
+		char me_s[INET_ADDRSTRLEN], peer_s[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &cfg->listen_addr, me_s, sizeof(me_s));
+		inet_ntop(AF_INET, &cfg->peer_addr, peer_s, sizeof(peer_s));
+		EGRESS_LOG(INFO,
+			   "session sync: listening on %s:%u, peer %s:%u, %u peer address(es), "
+			   "takeover %s after %" PRIu64 " ms",
+			   me_s, cfg->listen_port, peer_s, cfg->peer_port, cfg->n_peer_nat_addrs,
+			   cfg->takeover_auto ? "auto" : "manual", cfg->dead_after_ms);
+	}
 	return 0;
 fail:
 	sync_free(s);

@@ -45,6 +45,18 @@ sync_endpoint(struct cfg_ctx *c, const struct ynode *m, const char *key, uint32_
 	yr_pop(&c->r, mark);
 }
 
+/* One of nat.addresses (read before this section, the outside address by default). */
+static bool
+own_nat_addr(const struct egress_config *cfg, uint32_t a)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_nat_addrs; i++)
+		if (cfg->nat_addrs[i] == a)
+			return true;
+	return false;
+}
+
 /* sync.peer_addresses: the NAT addresses this appliance takes over. */
 static void
 sync_peer_addresses(struct cfg_ctx *c, const struct ynode *m)
@@ -70,8 +82,14 @@ sync_peer_addresses(struct cfg_ctx *c, const struct ynode *m)
 			break;
 		}
 		m2 = yr_idx(&c->r, i);
-		if (cfg_parse_host(c, v->items[i], &a))
-			s->peer_nat_addrs[s->n_peer_nat_addrs++] = a;
+		if (cfg_parse_host(c, v->items[i], &a)) {
+			if (own_nat_addr(c->cfg, a))
+				yr_err(&c->r, v->items[i],
+				       "%s is this appliance's own NAT address (nat.addresses)",
+				       yr_quote_node(&c->r, v->items[i]));
+			else
+				s->peer_nat_addrs[s->n_peer_nat_addrs++] = a;
+		}
 		yr_pop(&c->r, m2);
 	}
 	yr_pop(&c->r, mark);

@@ -981,6 +981,11 @@ test_sync(void **state)
 	assert_int_equal(cfg.sync.max_flows, 5000);
 	assert_int_equal(cfg.sync.ring, 16);
 	egress_config_free(&cfg);
+	check(PORTS_OK
+	      "sync: {listen: 127.0.0.1:1, peer: 127.0.0.1:2, peer_addresses: [203.0.113.10]}\n",
+	      -EINVAL,
+	      "4:65: error: sync.peer_addresses[0]: \"203.0.113.10\" is this appliance's own NAT "
+	      "address (nat.addresses)\n");
 	check(PORTS_OK "sync: {peer: 192.0.2.2, peer_addresses: 203.0.113.11}\n", -EINVAL,
 	      "4:7: error: sync: missing required key \"listen\"\n"
 	      "4:14: error: sync.peer: invalid address \"192.0.2.2\" (want A.B.C.D:PORT, PORT 1-65535)\n"

@@ -19,7 +19,7 @@ _egressctl()
 		return ;;
 	esac
 	if [[ -z $verb ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -h --help stats rules flows nat reload explain" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -h --help stats rules flows nat reload explain takeover" -- "$cur")
 		return
 	fi
 	case $verb in

@@ -48,6 +48,8 @@ usage(FILE *out)
 		"                       compiled tables: the rule that allows it (ServiceEntry,\n"
 		"                       source FILE:LINE, NAT address and DNAT target), or why\n"
 		"                       it is denied and the closest rule\n"
+		"  takeover             session sync: take over the peer's NAT addresses and\n"
+		"                       flows now (doc/session-sync.md)\n"
 		"\n"
 		"Exit status: 0 done, 1 egressd answered with an error, 2 usage, 3 cannot reach\n"
 		"egressd.\n");
@@ -148,7 +150,7 @@ verb_args(const char *verb, int argc, char **argv, struct req *r)
 		return 0;
 	}
 	if (strcmp(verb, "stats") != 0 && strcmp(verb, "rules") != 0 && strcmp(verb, "nat") != 0 &&
-	    strcmp(verb, "reload") != 0) {
+	    strcmp(verb, "reload") != 0 && strcmp(verb, "takeover") != 0) {
 		fprintf(stderr, "egressctl: unknown verb %s (see egressctl --help)\n", verb);
 		return -1;
 	}
@@ -277,6 +279,9 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 		       get(o, "reload_failures"));
 		if (strcmp(get(o, "result"), "ok") != 0)
 			printf("last error: %s\n", get(o, "last_reload_error"));
+	} else if (strcmp(verb, "takeover") == 0) {
+		printf("takeover %s: the sync peer's NAT addresses and flows are taken over\n",
+		       get(o, "result"));
 	} else if (strcmp(verb, "explain") == 0) {
 		printf("%s: %s\n", get(o, "verdict"), get(o, "reason"));
 		if (api_get_str(o, "rule") != NULL)

@@ -41,6 +41,7 @@
 #include "flow.h"
 #include "log.h"
 #include "flowlog.h"
+#include "sync.h"
 #include "ctl_nat.h"
 #include "metrics.h"
 #include "nat.h"
@@ -484,6 +485,12 @@ setup(struct appliance *a, const struct options *o, struct diag_list *dl)
 		}
 		EGRESS_LOG(INFO, "flow log to %s", cfg->flowlog_path);
 	}
+	/* session sync: the workers' rings exist, they run later */
+	rc = ctl_sync_start(&a->ctl);
+	if (rc != 0) {
+		EGRESS_LOG(ERR, "session sync: cannot start: %s", strerror(-rc));
+		return rc;
+	}
 	return start_metrics(a);
 }
 
@@ -502,6 +509,7 @@ teardown(struct appliance *a)
 	/* the workers stopped: their rings are drained and written out */
 	ctl_flowlog_stop(a->flowlog);
 	a->flowlog = NULL;
+	ctl_sync_stop();
 	for (p = 0; p < DP_NPORTS; p++)
 		exception_teardown(&a->conf.exc[p], &a->ctl.exc[p]);
 	for (p = 0; p < DP_NPORTS; p++) {

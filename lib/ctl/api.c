@@ -48,6 +48,7 @@
 #include "log.h"
 #include "nat.h"
 #include "policy.h"
+#include "sync.h"
 #include "tcp_state.h"
 
 EGRESS_LOG_TYPE(api);
@@ -72,11 +73,11 @@ enum api_verb {
 	V_NAT,
 	V_RELOAD,
 	V_EXPLAIN,
+	V_TAKEOVER,
 	V_MAX
 };
-static const char *const verb_names[V_MAX] = {
-	"stats", "rules", "flows", "nat", "reload", "explain"
-};
+static const char *const verb_names[V_MAX] = { "stats",  "rules",   "flows",   "nat",
+					       "reload", "explain", "takeover" };
 
 enum client_state {
 	C_FREE = 0,
@@ -255,6 +256,22 @@ do_stats(struct client *cl)
 		return;
 	}
 	free(buf);
+	cl->count = 1;
+	finish(cl, NULL);
+}
+
+/* Take over the sync peer's addresses and flows now (doc/session-sync.md). */
+static void
+do_takeover(struct client *cl)
+{
+	if (ctl_sync_takeover() < 0) {
+		finish(cl, "session sync is off (no sync section in the config)");
+		return;
+	}
+	if (emit(cl, "{\"result\":\"ok\"}\n") < 0) {
+		finish(cl, "out of memory");
+		return;
+	}
 	cl->count = 1;
 	finish(cl, NULL);
 }
@@ -642,7 +659,7 @@ handle_request(struct client *cl, uint64_t now)
 	for (v = 0; verb != NULL && v < V_MAX && strcmp(verb, verb_names[v]) != 0; v++)
 		;
 	if (verb == NULL || v == V_MAX) {
-		finish(cl, "unknown verb (stats, rules, flows, nat, reload, explain)");
+		finish(cl, "unknown verb (stats, rules, flows, nat, reload, explain, takeover)");
 		return;
 	}
 	cl->verb = (enum api_verb)v;
@@ -656,6 +673,9 @@ handle_request(struct client *cl, uint64_t now)
 		break;
 	case V_EXPLAIN:
 		do_explain(cl);
+		break;
+	case V_TAKEOVER:
+		do_takeover(cl);
 		break;
 	case V_RELOAD:
 		cl->ticket = ctl_request_reload(api.c, CTL_RELOAD_API);

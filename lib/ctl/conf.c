@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The data path's settings from the appliance config (ctl.h). Control thread. */
+#include <string.h>
+
 #include <rte_byteorder.h>
 
 #include "ctl.h"
@@ -51,6 +53,10 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->flowlog_ring_size = cfg->flowlog_path != NULL ? cfg->flowlog_ring : 0;
 	conf->flowlog_deny_rate =
 		(cfg->flowlog_denied_per_second + cfg->workers - 1) / cfg->workers;
+	/* session sync: records to the peer, its NAT addresses to take over */
+	conf->sync_ring_size = cfg->sync.on ? cfg->sync.ring : 0;
+	conf->n_sync_peer_addrs = cfg->sync.on ? cfg->sync.n_peer_nat_addrs : 0;
+	memcpy(conf->sync_peer_addrs, cfg->sync.peer_nat_addrs, sizeof(conf->sync_peer_addrs));
 	conf->embryonic_max = cfg->embryonic_max / cfg->workers;
 	if (conf->embryonic_max == 0)
 		conf->embryonic_max = 1;

@@ -384,6 +384,45 @@ struct arp_req_ctx {
 	enum dp_port port;
 };
 
+struct rte_mbuf *
+ctl_arp_request(const struct ctl *c, enum dp_port port, const uint8_t *dst, uint32_t sip,
+		uint32_t tip)
+{
+	const struct dp_port_conf *pc = &c->conf->port[port];
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	struct rte_mbuf *m;
+	uint8_t *buf;
+
+	m = rte_pktmbuf_alloc(c->pool);
+	if (m == NULL)
+		return NULL;
+	/* 60 bytes: the Ethernet minimum without FCS, zero padded */
+	buf = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	if (buf == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(buf, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	eth = (struct rte_ether_hdr *)buf;
+	if (dst != NULL)
+		memcpy(&eth->dst_addr, dst, RTE_ETHER_ADDR_LEN);
+	else
+		memset(&eth->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = sizeof(uint32_t);
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	memcpy(&arp->arp_data.arp_sha, pc->mac, RTE_ETHER_ADDR_LEN);
+	arp->arp_data.arp_sip = sip;
+	arp->arp_data.arp_tip = tip;
+	return m;
+}
+
 /*
  * Build an ARP request for ip and hand it to worker 0 to send: broadcast, or,
  * to check a host whose MAC the table still has, to that MAC alone (RFC 1122
@@ -395,39 +434,13 @@ send_arp_request(void *arg, uint32_t ip)
 	const struct arp_req_ctx *x = arg;
 	const struct dp_port_conf *pc = &x->c->conf->port[x->port];
 	uint8_t dst[RTE_ETHER_ADDR_LEN];
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
 	struct rte_mbuf *m;
-	uint8_t *buf;
 
 	if (x->c->conf->tx[x->port] == NULL)
 		return;
-	m = rte_pktmbuf_alloc(x->c->pool);
-	if (m == NULL)
-		return;
-	/* 60 bytes: the Ethernet minimum without FCS, zero padded */
-	buf = (uint8_t *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
-	if (buf == NULL) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-	memset(buf, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
-	eth = (struct rte_ether_hdr *)buf;
-	if (!neigh_lookup(pc->neigh, ip, dst))
-		memset(dst, 0xff, sizeof(dst));
-	memcpy(&eth->dst_addr, dst, RTE_ETHER_ADDR_LEN);
-	memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
-	arp->arp_plen = sizeof(uint32_t);
-	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	memcpy(&arp->arp_data.arp_sha, pc->mac, RTE_ETHER_ADDR_LEN);
-	arp->arp_data.arp_sip = pc->addr;
-	arp->arp_data.arp_tip = ip;
-	if (rte_ring_mp_enqueue(x->c->conf->tx[x->port], m) != 0)
+	m = ctl_arp_request(x->c, x->port, neigh_lookup(pc->neigh, ip, dst) ? dst : NULL, pc->addr,
+			    ip);
+	if (m != NULL && rte_ring_mp_enqueue(x->c->conf->tx[x->port], m) != 0)
 		rte_pktmbuf_free(m);
 }
 

@@ -68,4 +68,12 @@ struct ctl_flow_view {
  */
 bool ctl_flow_at(const struct ctl *c, unsigned int w, uint32_t i, struct ctl_flow_view *v);
 
+/**
+ * An ARP request from port's MAC (sender sip, target tip) to dst, or
+ * broadcast when dst is NULL, in a 60-byte frame of c->pool.
+ * @return it, or NULL (no mbuf). Control threads.
+ */
+struct rte_mbuf *ctl_arp_request(const struct ctl *c, enum dp_port port, const uint8_t *dst,
+				 uint32_t sip, uint32_t tip);
+
 #endif

@@ -113,6 +113,7 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	ctl_nat_read(c, &m->nat);
 	m->flowlog_written = ctl_flowlog_written();
 	m->flowlog_unwritten = ctl_flowlog_unwritten();
+	ctl_sync_stats_get(&m->sync);
 	for (unsigned int p = 0; p < DP_NPORTS; p++) {
 		m->link_up[p] = LOAD(c->link[p].up);
 		m->exc_to_host[p] = LOAD(c->exc[p].to_host);
@@ -219,6 +220,35 @@ prom_flowlog(struct prom_out *o, const struct ctl_metrics *m)
 }
 
 /* The exception TAPs' (doc/operations.md): zeros on a port without one. */
+/* Session sync (doc/session-sync.md): zeros when it is off. */
+static void
+prom_sync(struct prom_out *o, const struct ctl_metrics *m)
+{
+	prom_single(o, "egressd_sync_records_sent_total", "counter",
+		    "Session-sync records sent to the peer.", m->sync.records_sent);
+	prom_single(o, "egressd_sync_records_received_total", "counter",
+		    "Valid session-sync records received from the peer.", m->sync.records_received);
+	prom_single(o, "egressd_sync_records_lost_total", "counter",
+		    "Session-sync records lost: a worker's ring full, or sendto() refused.",
+		    m->s.sync_records_lost + m->sync.send_errors);
+	prom_single(o, "egressd_sync_records_malformed_total", "counter",
+		    "Session-sync records and datagrams dropped as malformed.",
+		    m->sync.records_malformed);
+	prom_single(o, "egressd_sync_peer_flows", "gauge", "The peer's flows held.",
+		    m->sync.peer_flows);
+	prom_single(o, "egressd_sync_peer_flows_dropped_total", "counter",
+		    "Records of new peer flows dropped at sync.max_flows.",
+		    m->sync.peer_flows_dropped);
+	prom_single(o, "egressd_sync_peer_alive", "gauge",
+		    "1 while the peer's datagrams arrive within sync.dead_after.",
+		    m->sync.peer_alive);
+	prom_single(o, "egressd_sync_takeover", "gauge",
+		    "1 once the peer's NAT addresses and flows were taken over.", m->sync.takeover);
+	prom_single(o, "egressd_sync_flows_installed_total", "counter",
+		    "The peer's flows installed by the workers at the takeover.",
+		    m->s.sync_flows_installed);
+}
+
 static void
 prom_exception(struct prom_out *o, const struct ctl_metrics *m)
 {
@@ -413,6 +443,7 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 		    "New flows denied to an address no ServiceEntry lists (no near miss).",
 		    m->s.denied_no_address);
 	prom_flowlog(&o, m);
+	prom_sync(&o, m);
 	prom_exception(&o, m);
 	nat_families(&o, m);
 	format_rules(&o, m);

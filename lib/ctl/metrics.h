@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "sync.h"
 #include "ctl_nat.h"
 #include "explain.h"
 
@@ -51,6 +52,7 @@ struct ctl_metrics {
 	uint64_t exc_to_host[DP_NPORTS];   /**< exception TAP: frames written to it */
 	uint64_t exc_from_host[DP_NPORTS]; /**< frames of the host sent on */
 	uint64_t exc_host_dropped[DP_NPORTS]; /**< not passed on, either way */
+	struct ctl_sync_stats sync;           /**< session sync's (ctl_sync_stats_get()) */
 };
 
 /**

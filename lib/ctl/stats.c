@@ -14,6 +14,7 @@
 #include "ctl_private.h"
 #include "flow.h"
 #include "flowlog.h"
+#include "sync.h"
 #include "neigh.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -111,6 +112,25 @@ walk_port(const struct ctl *c, const struct dp_stats *s, unsigned int p,
 	o->end(ctx);
 }
 
+/* The sync thread's counters (sync.h), each as sync_NAME. */
+static void
+sync_walk(const struct ctl_stats_out *o, void *ctx)
+{
+	struct ctl_sync_stats st;
+
+	ctl_sync_stats_get(&st);
+	o->u64(ctx, "sync_records_sent", st.records_sent);
+	o->u64(ctx, "sync_records_received", st.records_received);
+	o->u64(ctx, "sync_records_malformed", st.records_malformed);
+	o->u64(ctx, "sync_send_errors", st.send_errors);
+	o->u64(ctx, "sync_peer_flows", st.peer_flows);
+	o->u64(ctx, "sync_peer_flows_dropped", st.peer_flows_dropped);
+	o->u64(ctx, "sync_flows_queued", st.flows_queued);
+	o->u64(ctx, "sync_flows_skipped", st.flows_skipped);
+	o->u64(ctx, "sync_peer_alive", st.peer_alive);
+	o->u64(ctx, "sync_takeover", st.takeover);
+}
+
 void
 ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 {
@@ -140,6 +160,8 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	o->u64(ctx, "flowlog_dropped", s.flowlog_dropped);
 	o->u64(ctx, "flowlog_suppressed", s.flowlog_suppressed);
 	o->u64(ctx, "flowlog_unwritten", ctl_flowlog_unwritten());
+	/* session sync's (doc/session-sync.md): zeros when it is off */
+	sync_walk(o, ctx);
 	if (c->dns != NULL) {
 		/* not the cache itself: a reload may reallocate it under a
 		 * telemetry thread (dns.h: the control thread's alone); the

@@ -79,6 +79,8 @@ dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why)
 		return; /* ended already: nothing of it is counted any more */
 	if (w->flowlog != NULL)
 		dp_flowlog_end(w, f, why);
+	if (unlikely(w->sync != NULL))
+		dp_sync_flow(w, f, DP_SYNC_DELETE);
 	/* counted in the policy that admitted or last re-checked it, if current */
 	if (f->policy_gen == pol->generation)
 		flow_account(w, dp_counters(w->conf, pol->generation), pol, f, -1);
@@ -427,6 +429,8 @@ dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32_t rule, uint
 	embryonic_push(w, f);
 	w->stats.flows_created++;
 	rule_flow_count(w, b->cnt, rule);
+	if (unlikely(w->sync != NULL))
+		dp_sync_flow(w, f, DP_SYNC_CREATE);
 	return f;
 }
 

@@ -51,6 +51,7 @@ struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
 struct rte_rcu_qsbr;
+struct dp_worker;
 struct neigh_table;
 struct nat_dests;
 struct policy;
@@ -223,7 +224,79 @@ struct dp_conf {
 	struct rte_ring *flowlog[DP_MAX_WORKERS]; /**< worker w -> the flow-log writer
 						       (SP/SC, struct dp_flowlog_rec);
 						       dp_worker_create() makes it */
+	uint32_t sync_ring_size;                  /**< records per worker's session-sync
+						       ring; 0: session sync off */
+	struct rte_ring *sync[DP_MAX_WORKERS];    /**< worker w -> the sync thread (SP/SC,
+						       struct dp_sync_rec); dp_worker_create() */
+	struct rte_ring *sync_in[DP_MAX_WORKERS]; /**< the sync thread -> worker w: the
+						       peer's flows to install (SP/SC,
+						       struct dp_sync_rec); dp_worker_create() */
+	/** sync.peer_addresses: the peer's NAT addresses, owned once
+	 *  sync_takeover is set (network order) */
+	uint32_t sync_peer_addrs[EGRESS_MAX_NAT_ADDRS];
+	uint32_t n_sync_peer_addrs;
+	/** 0, then 1 once the peer was declared dead (lib/ctl/sync.c, atomic
+	 *  store): the workers answer ARP for and accept replies to
+	 *  sync_peer_addrs */
+	uint32_t sync_takeover;
 };
+
+/*
+ * Session sync (doc/session-sync.md). A worker hands a record of each flow
+ * it creates, each state change that matters (established, closing,
+ * closed) and each deletion to the sync thread (lib/ctl/sync.c) through
+ * its own SP/SC ring, as the flow log does: no lock, no syscall; a full
+ * ring loses the record and counts it (sync_records_lost). The record is
+ * also the wire format: 32 bytes, addresses and ports in network order.
+ */
+enum dp_sync_type {
+	DP_SYNC_CREATE = 1, /**< a flow was admitted */
+	DP_SYNC_STATE,      /**< its TCP state (or UDP's established) changed */
+	DP_SYNC_DELETE,     /**< it left the table */
+	DP_SYNC_TYPE_MAX,
+};
+
+struct dp_sync_rec {
+	uint8_t type;      /**< enum dp_sync_type */
+	uint8_t proto;     /**< IPPROTO_TCP, IPPROTO_UDP */
+	uint8_t state;     /**< enum flow_state after the event */
+	uint8_t wscale;    /**< TCP window scale + 1 per direction: low nibble
+				  the client's, high the server's; 0: none */
+	uint32_t src, dst; /**< the client's 5-tuple (flow key[FLOW_DIR_OUT]) */
+	uint16_t sport, dport;
+	uint32_t remote;   /**< replies' source: dst after DNAT (key[FLOW_DIR_IN].src_ip) */
+	uint32_t nat_addr; /**< the NAT address (key[FLOW_DIR_IN].dst_ip) */
+	uint16_t rport;    /**< replies' source port */
+	uint16_t nat_port; /**< the NAT port */
+	uint32_t reserved; /**< zero */
+};
+static_assert(sizeof(struct dp_sync_rec) == 32, "a sync record is 32 bytes on the ring and wire");
+
+/**
+ * Is r a record a worker could have made? Type, protocol and state in
+ * range, addresses and ports non-zero, reserved bits zero. Any thread: the
+ * receiver's check of what the network brought.
+ */
+bool dp_sync_rec_valid(const struct dp_sync_rec *r);
+
+/** r's flow keys: the client's 5-tuple and the replies', pad bytes zero. */
+void dp_sync_rec_keys(const struct dp_sync_rec *r, struct flow_key *out, struct flow_key *in);
+
+/** The worker that owns r's flow on this appliance (its reply's owner). */
+unsigned int dp_sync_worker(const struct dp_conf *conf, const struct dp_sync_rec *r);
+
+/**
+ * Install the peer's flows the sync thread queued for worker w
+ * (conf->sync_in[w]), at most a burst: each as an established flow with the
+ * record's NAT binding, its TCP windows learnt afresh from the next
+ * segments, judged by the policy in force on its next packet. A flow whose
+ * 5-tuple or NAT binding is taken, or a full table, is counted
+ * (sync_install_failed). Worker lcore (dp_worker_main() calls it each
+ * loop while sync is on; a test calls it directly).
+ * @return flows installed.
+ */
+unsigned int dp_sync_apply(struct dp_worker *w, uint64_t now_ms);
+#define DP_SYNC_IN_RING 4096 /**< records of the peer's flows queued per worker */
 
 /*
  * The flow log (doc/operations.md "Flow logs"). A worker hands each record
@@ -343,7 +416,10 @@ struct dp_port_stats {
 	X(exception_queued)       /* frames for the host's TAP handed to the control thread */     \
 	X(idle_sleeps)            /* times an idle worker slept or waited (poll.idle) */           \
 	X(idle_wakeups_interrupt) /* waits an RX interrupt ended (poll.idle: interrupt) */         \
-	X(idle_wakeups_timeout)   /* waits that ran to their timeout */
+	X(idle_wakeups_timeout)   /* waits that ran to their timeout */                            \
+	X(sync_records_lost)      /* session-sync records lost to a full ring */                   \
+	X(sync_flows_installed)   /* the peer's flows installed at takeover */                     \
+	X(sync_install_failed)    /* the peer's flows that could not be installed */
 /* clang-format on */
 
 struct dp_stats {

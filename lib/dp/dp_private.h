@@ -93,6 +93,7 @@ struct dp_worker {
 	struct rte_ring *flowlog; /**< its flow-log ring (conf->flowlog[id]); NULL: off */
 	struct dp_bucket fl_deny; /**< deny records: conf->flowlog_deny_rate per second */
 	uint32_t fl_suppressed;   /**< deny records skipped since the last one made */
+	struct rte_ring *sync;    /**< its session-sync ring (conf->sync[id]); NULL: off */
 	struct dp_stats stats __rte_cache_aligned;
 } __rte_cache_aligned;
 
@@ -211,6 +212,20 @@ is_directed_broadcast(const struct dp_port_conf *pc, uint32_t ip)
 	return pc->mask != UINT32_MAX && in_prefix(pc, ip) && (ip | pc->mask) == UINT32_MAX;
 }
 
+/* One of the peer's NAT addresses, once this appliance took them over. */
+static inline bool
+is_peer_addr(const struct dp_conf *conf, uint32_t ip)
+{
+	uint32_t i;
+
+	if (likely(!__atomic_load_n(&conf->sync_takeover, __ATOMIC_ACQUIRE)))
+		return false;
+	for (i = 0; i < conf->n_sync_peer_addrs; i++)
+		if (conf->sync_peer_addrs[i] == ip)
+			return true;
+	return false;
+}
+
 static inline bool
 is_nat_addr(const struct dp_conf *conf, uint32_t ip)
 {
@@ -219,7 +234,7 @@ is_nat_addr(const struct dp_conf *conf, uint32_t ip)
 	for (i = 0; i < conf->n_nat_addrs; i++)
 		if (conf->nat_addrs[i] == ip)
 			return true;
-	return false;
+	return is_peer_addr(conf, ip);
 }
 
 /*
@@ -242,11 +257,19 @@ dp_owner(const struct dp_conf *conf, const struct flow_key *in)
 	return nat_range_owner(conf->nat_port_lo, conf->nat_port_hi, conf->n_workers, port);
 }
 
+/* sync.c: a record of flow f (enum dp_sync_type) on the worker's sync ring */
+void dp_sync_flow(struct dp_worker *w, const struct flow *f, uint8_t type);
+
 static inline void
 flow_set_state(struct dp_worker *w, struct flow *f, uint8_t next)
 {
 	bool emb = state_embryonic(next);
 
+	/* session sync: one predicted branch when it is off */
+	if (unlikely(w->sync != NULL) && next != f->state) {
+		f->state = next;
+		dp_sync_flow(w, f, DP_SYNC_STATE);
+	}
 	f->state = next;
 	if (emb != (bool)f->embryonic) {
 		f->embryonic = emb;

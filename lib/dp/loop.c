@@ -142,6 +142,9 @@ dp_worker_main(void *arg)
 		}
 		if (w->id == 0)
 			frames += tx_control(w, &out);
+		/* the peer's flows, queued at a takeover (session sync) */
+		if (unlikely(w->sync != NULL))
+			frames += dp_sync_apply(w, now);
 		dp_sweep(w, now, &out);
 		tx_out(w, &out);
 		w->stats.loops++;

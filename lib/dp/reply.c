@@ -290,7 +290,11 @@ dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(frame + pm->l2_len);
 
-	if (pm->arp_tip != pc->addr || pm->arp_sip == pc->addr) {
+	/* after a takeover, the outside port answers for the peer's NAT
+	 * addresses too (session sync, doc/session-sync.md) */
+	if ((pm->arp_tip != pc->addr &&
+	     !(b->in == DP_OUTSIDE && is_peer_addr(b->conf, pm->arp_tip))) ||
+	    pm->arp_sip == pc->addr) {
 		dp_drop(b, m, EGRESS_DROP_ARP_IGNORED);
 		return;
 	}
@@ -305,7 +309,7 @@ dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
 	memcpy(&arp->arp_data.arp_tha, pm->arp_sha, RTE_ETHER_ADDR_LEN);
 	arp->arp_data.arp_tip = pm->arp_sip;
 	memcpy(&arp->arp_data.arp_sha, pc->mac, RTE_ETHER_ADDR_LEN);
-	arp->arp_data.arp_sip = pc->addr;
+	arp->arp_data.arp_sip = pm->arp_tip; /* the address asked for */
 	b->w->stats.arp_replies++;
 	dp_emit(b, b->in, m);
 }

@@ -125,6 +125,32 @@ worker_flowlog_ring(struct dp_worker *w, int socket)
 	return 0;
 }
 
+/*
+ * With session sync on, the worker's two rings: records to the sync
+ * thread (SP/SC, exactly conf->sync_ring_size), and the peer's flows the
+ * sync thread queues for it at a takeover (SP/SC, DP_SYNC_IN_RING).
+ */
+static int
+worker_sync_rings(struct dp_worker *w, int socket)
+{
+	struct dp_conf *conf = (struct dp_conf *)(uintptr_t)w->conf;
+	char name[RTE_RING_NAMESIZE];
+
+	if (conf->sync_ring_size == 0)
+		return 0;
+	dp_name(name, sizeof(name), "sy", w->id);
+	w->sync = rte_ring_create_elem(name, sizeof(struct dp_sync_rec), conf->sync_ring_size,
+				       socket, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (w->sync == NULL)
+		return -ENOMEM;
+	conf->sync[w->id] = w->sync;
+	dp_name(name, sizeof(name), "syi", w->id);
+	conf->sync_in[w->id] =
+		rte_ring_create_elem(name, sizeof(struct dp_sync_rec), DP_SYNC_IN_RING, socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return conf->sync_in[w->id] == NULL ? -ENOMEM : 0;
+}
+
 struct dp_worker *
 dp_worker_create(const struct dp_worker_params *p)
 {
@@ -210,6 +236,8 @@ dp_worker_create(const struct dp_worker_params *p)
 		}
 	}
 	err = worker_flowlog_ring(w, p->socket_id);
+	if (err == 0)
+		err = worker_sync_rings(w, p->socket_id);
 	if (err != 0)
 		goto fail;
 	return w;
@@ -242,6 +270,11 @@ dp_worker_free(struct dp_worker *w)
 		rte_ring_free(w->flowlog);
 		conf->flowlog[w->id] = NULL;
 	}
+	/* the sync thread stopped first (lib/ctl) */
+	rte_ring_free(conf->sync[w->id]);
+	conf->sync[w->id] = NULL;
+	rte_ring_free(conf->sync_in[w->id]);
+	conf->sync_in[w->id] = NULL;
 	if (w->qsbr != NULL && w->flows != NULL)
 		rte_rcu_qsbr_thread_unregister(w->qsbr, w->id);
 	flow_table_free(w->flows);

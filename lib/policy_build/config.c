@@ -41,8 +41,8 @@
 #define CFG_MAX_SLEEP_US_DEFAULT 1000
 #define CFG_MAX_SLEEP_US_MAX     100000 /* 0.1 s: the watchdog and ARP stay prompt */
 
-static const char *const top_keys[] = { "ports",   "nat", "policy",  "flows", "workers",
-					"metrics", "api", "flowlog", "poll",  NULL };
+static const char *const top_keys[] = { "ports", "nat",     "policy", "flows", "workers", "metrics",
+					"api",   "flowlog", "poll",   "sync",  NULL };
 static const char *const api_keys[] = { "socket", NULL };
 static const char *const poll_keys[] = { "idle", "max_sleep_us", NULL };
 static const char *const flowlog_keys[] = { "path", "denied_per_second", "ring", NULL };
@@ -695,6 +695,7 @@ parse_root(struct cfg_ctx *c, const struct ynode *root)
 		cfg->workers = (unsigned int)x;
 	parse_poll(c, root);
 	cfg_parse_metrics(c, root);
+	cfg_parse_sync(c, root);
 }
 
 /*

@@ -89,6 +89,22 @@ struct egress_listen {
 	uint8_t addr[16]; /**< network order; an IPv4 address in the first 4 bytes */
 	uint16_t port;    /**< host order, 1-65535 */
 };
+/** sync: session sync with a peer appliance (doc/session-sync.md). */
+struct egress_sync_cfg {
+	bool on;              /**< the section is there */
+	uint32_t listen_addr; /**< sync.listen: our UDP address, network order */
+	uint16_t listen_port; /**< host order */
+	uint32_t peer_addr;   /**< sync.peer: the peer's UDP address, network order */
+	uint16_t peer_port;   /**< host order */
+	uint32_t peer_nat_addrs[EGRESS_MAX_NAT_ADDRS]; /**< sync.peer_addresses, network order */
+	unsigned int n_peer_nat_addrs;
+	uint64_t
+		dead_after_ms; /**< sync.dead_after: no heartbeat for this long: dead; default 1 s */
+	bool takeover_auto;    /**< sync.takeover: auto (default) or manual */
+	uint32_t max_flows;    /**< sync.max_flows: the peer's flows held; default flows.max */
+	uint32_t ring;         /**< sync.ring: records per worker's ring, default 65536 */
+};
+
 /** api.socket's default, and its longest length + 1 (sun_path) */
 #define EGRESS_API_SOCKET_DEFAULT "/run/egressd/egressd.sock"
 #define EGRESS_API_SOCKET_MAX     108
@@ -142,6 +158,7 @@ struct egress_config {
 	char *flowlog_path;
 	uint32_t flowlog_denied_per_second; /**< default 100; 0: no deny records */
 	uint32_t flowlog_ring;              /**< records per worker's ring, default 65536 */
+	struct egress_sync_cfg sync;        /**< sync: session sync; default off */
 };
 
 /** The appliance's namespace (policy.namespace); cfg may be NULL. */

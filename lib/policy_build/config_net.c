@@ -68,8 +68,8 @@ fmt_prefix(char *buf, size_t size, uint32_t host, uint8_t len)
  * Stores it (network order) and returns true, or adds an error and returns
  * false.
  */
-static bool
-parse_host(struct cfg_ctx *c, const struct ynode *v, uint32_t *addr)
+bool
+cfg_parse_host(struct cfg_ctx *c, const struct ynode *v, uint32_t *addr)
 {
 	uint32_t a;
 	uint8_t len;
@@ -168,7 +168,7 @@ parse_neighbors(struct cfg_ctx *c, const struct ynode *m, struct egress_port_cfg
 		nb = &pc->neighbors[pc->n_neighbors];
 		/* the key is an address: longer ones are cut, and rejected below */
 		m2 = yr_push(&c->r, ".%.20s", k->str);
-		if (parse_host(c, k, &nb->ip) && yr_scalar(&c->r, v, "a MAC address") != NULL) {
+		if (cfg_parse_host(c, k, &nb->ip) && yr_scalar(&c->r, v, "a MAC address") != NULL) {
 			if (!parse_mac(v->str, nb->mac))
 				yr_err(&c->r, v,
 				       "invalid MAC address %s (want unicast "
@@ -238,7 +238,7 @@ parse_port(struct cfg_ctx *c, const struct ynode *ports, enum egress_port_role r
 
 	v = ymap_opt(m, "gateway");
 	m2 = yr_key(&c->r, "gateway");
-	if (v != NULL && parse_host(c, v, &pc->gateway))
+	if (v != NULL && cfg_parse_host(c, v, &pc->gateway))
 		c->gateway[r] = v;
 	yr_pop(&c->r, m2);
 
@@ -327,7 +327,7 @@ nat_address(struct cfg_ctx *c, const struct ynode *v)
 	uint32_t a;
 	unsigned int i;
 
-	if (!parse_host(c, v, &a))
+	if (!cfg_parse_host(c, v, &a))
 		return;
 	for (i = 0; i < cfg->n_nat_addrs; i++) {
 		if (cfg->nat_addrs[i] == a) {

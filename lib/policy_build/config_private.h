@@ -42,6 +42,11 @@ bool istio_dns1123_label(const char *s, size_t len);
 void cfg_parse_ports(struct cfg_ctx *c, const struct ynode *root);
 void cfg_parse_nat(struct cfg_ctx *c, const struct ynode *root);
 void cfg_parse_metrics(struct cfg_ctx *c, const struct ynode *root);
+/* config_net.c: a unicast host address "A.B.C.D" (the path is pushed); an
+ * error added and false otherwise */
+bool cfg_parse_host(struct cfg_ctx *c, const struct ynode *v, uint32_t *addr);
+/* config_sync.c: sync (session sync, doc/session-sync.md) */
+void cfg_parse_sync(struct cfg_ctx *c, const struct ynode *root);
 
 /* config_exception.c: ports.X.exception of the port mapping m (the path is
  * the port's); once both ports are read, its relation to the other port's */

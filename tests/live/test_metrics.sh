@@ -127,6 +127,12 @@ want['egressd_reloads_total{result="ok"}'] = st["reloads"]
 want['egressd_reloads_total{result="failed"}'] = st["reload_failures"]
 for k in ("records", "dropped", "suppressed", "unwritten"):
     want[f"egressd_flowlog_{k}_total"] = st[f"flowlog_{k}"]
+for k in ("records_sent", "records_received", "records_malformed", "peer_flows_dropped",
+          "flows_installed"):
+    want[f"egressd_sync_{k}_total"] = st[f"sync_{k}"]
+for k in ("peer_flows", "peer_alive", "takeover"):
+    want[f"egressd_sync_{k}"] = st[f"sync_{k}"]
+want["egressd_sync_records_lost_total"] = st["sync_records_lost"] + st["sync_send_errors"]
 got = {}
 for line in open(sys.argv[1]):
     # the per-rule families are compared with egressctl rules below

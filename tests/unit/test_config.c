@@ -945,6 +945,65 @@ test_flowlog(void **state)
 	      "4:50: error: flowlog.ring: invalid value \"15\" (want 16-16777216)\n");
 }
 
+/* sync: absent is off; every key; errors at FILE:LINE:COL, all in one run. */
+static void
+test_sync(void **state)
+{
+	struct egress_config cfg;
+
+	(void)state;
+	load_ok(PORTS_OK, &cfg);
+	assert_false(cfg.sync.on);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK "sync: {listen: 192.0.2.1:4789, peer: 192.0.2.2:4790,\n"
+			 "       peer_addresses: [203.0.113.11, 203.0.113.12]}\n",
+		&cfg);
+	assert_true(cfg.sync.on);
+	assert_int_equal(cfg.sync.listen_addr, ip("192.0.2.1"));
+	assert_int_equal(cfg.sync.listen_port, 4789);
+	assert_int_equal(cfg.sync.peer_addr, ip("192.0.2.2"));
+	assert_int_equal(cfg.sync.peer_port, 4790);
+	assert_int_equal(cfg.sync.n_peer_nat_addrs, 2);
+	assert_int_equal(cfg.sync.peer_nat_addrs[0], ip("203.0.113.11"));
+	assert_int_equal(cfg.sync.peer_nat_addrs[1], ip("203.0.113.12"));
+	/* defaults */
+	assert_int_equal(cfg.sync.dead_after_ms, 1000);
+	assert_true(cfg.sync.takeover_auto);
+	assert_int_equal(cfg.sync.max_flows, cfg.flows_max);
+	assert_int_equal(cfg.sync.ring, 65536);
+	egress_config_free(&cfg);
+	load_ok(PORTS_OK
+		"sync: {listen: 192.0.2.1:1, peer: 192.0.2.2:2, peer_addresses: [203.0.113.11],\n"
+		"       dead_after: 300ms, takeover: manual, max_flows: 5000, ring: 16}\n",
+		&cfg);
+	assert_int_equal(cfg.sync.dead_after_ms, 300);
+	assert_false(cfg.sync.takeover_auto);
+	assert_int_equal(cfg.sync.max_flows, 5000);
+	assert_int_equal(cfg.sync.ring, 16);
+	egress_config_free(&cfg);
+	check(PORTS_OK
+	      "sync: {listen: 127.0.0.1:1, peer: 127.0.0.1:2, peer_addresses: [203.0.113.10]}\n",
+	      -EINVAL,
+	      "4:65: error: sync.peer_addresses[0]: \"203.0.113.10\" is this appliance's own NAT "
+	      "address (nat.addresses)\n");
+	check(PORTS_OK "sync: {peer: 192.0.2.2, peer_addresses: 203.0.113.11}\n", -EINVAL,
+	      "4:7: error: sync: missing required key \"listen\"\n"
+	      "4:14: error: sync.peer: invalid address \"192.0.2.2\" (want A.B.C.D:PORT, PORT 1-65535)\n"
+	      "4:41: error: sync.peer_addresses: expected a list of at least one address, got \"203.0.113.11\"\n");
+	check(PORTS_OK
+	      "sync: {listen: \"[::1]:5\", peer: 192.0.2.2:0, peer_addresses: [10.0.0.300],\n"
+	      "       dead_after: 0s, takeover: sometimes, max_flows: 0, ring: 15, port: 1}\n",
+	      -EINVAL,
+	      "4:16: error: sync.listen: invalid address \"[::1]:5\" (want A.B.C.D:PORT, PORT 1-65535)\n"
+	      "4:33: error: sync.peer: invalid address \"192.0.2.2:0\" (want A.B.C.D:PORT, PORT 1-65535)\n"
+	      "4:63: error: sync.peer_addresses[0]: invalid address \"10.0.0.300\" (want A.B.C.D)\n"
+	      "5:20: error: sync.dead_after: duration \"0s\" out of range (want 1ms to 1h)\n"
+	      "5:34: error: sync.takeover: invalid value \"sometimes\" (want auto or manual)\n"
+	      "5:56: error: sync.max_flows: invalid value \"0\" (want 1-16777216)\n"
+	      "5:65: error: sync.ring: invalid value \"15\" (want 16-16777216)\n"
+	      "5:69: warning: unknown key \"port\" in sync\n");
+}
+
 /* poll: idle, max_sleep_us (absent: test_defaults); errors at FILE:LINE:COL. */
 static void
 test_poll(void **state)
@@ -1239,6 +1298,7 @@ main(void)
 		cmocka_unit_test(test_flows_errors),
 		cmocka_unit_test(test_api_socket),
 		cmocka_unit_test(test_flowlog),
+		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_unknown_keys_warn),
 		cmocka_unit_test(test_yaml_errors),

@@ -54,6 +54,16 @@ fill(struct ctl_metrics *m)
 	m->s.flowlog_dropped = 52;
 	m->s.flowlog_suppressed = 53;
 	m->flowlog_unwritten = 54;
+	m->s.sync_records_lost = 70;
+	m->s.sync_flows_installed = 71;
+	m->sync.records_sent = 72;
+	m->sync.records_received = 73;
+	m->sync.send_errors = 1;
+	m->sync.records_malformed = 74;
+	m->sync.peer_flows = 75;
+	m->sync.peer_flows_dropped = 76;
+	m->sync.peer_alive = 1;
+	m->sync.takeover = 0;
 	m->exc_to_host[DP_OUTSIDE] = 61;
 	m->exc_from_host[DP_OUTSIDE] = 62;
 	m->exc_host_dropped[DP_OUTSIDE] = 63;
@@ -122,6 +132,40 @@ test_exact_text(void **state)
 		"file could not be opened or written.\n"
 		"# TYPE egressd_flowlog_unwritten_total counter\n"
 		"egressd_flowlog_unwritten_total 54\n"
+		"# HELP egressd_sync_records_sent_total Session-sync records sent to the peer.\n"
+		"# TYPE egressd_sync_records_sent_total counter\n"
+		"egressd_sync_records_sent_total 72\n"
+		"# HELP egressd_sync_records_received_total Valid session-sync records received "
+		"from the peer.\n"
+		"# TYPE egressd_sync_records_received_total counter\n"
+		"egressd_sync_records_received_total 73\n"
+		"# HELP egressd_sync_records_lost_total Session-sync records lost: a worker's ring "
+		"full, or sendto() refused.\n"
+		"# TYPE egressd_sync_records_lost_total counter\n"
+		"egressd_sync_records_lost_total 71\n"
+		"# HELP egressd_sync_records_malformed_total Session-sync records and datagrams "
+		"dropped as malformed.\n"
+		"# TYPE egressd_sync_records_malformed_total counter\n"
+		"egressd_sync_records_malformed_total 74\n"
+		"# HELP egressd_sync_peer_flows The peer's flows held.\n"
+		"# TYPE egressd_sync_peer_flows gauge\n"
+		"egressd_sync_peer_flows 75\n"
+		"# HELP egressd_sync_peer_flows_dropped_total Records of new peer flows dropped at "
+		"sync.max_flows.\n"
+		"# TYPE egressd_sync_peer_flows_dropped_total counter\n"
+		"egressd_sync_peer_flows_dropped_total 76\n"
+		"# HELP egressd_sync_peer_alive 1 while the peer's datagrams arrive within "
+		"sync.dead_after.\n"
+		"# TYPE egressd_sync_peer_alive gauge\n"
+		"egressd_sync_peer_alive 1\n"
+		"# HELP egressd_sync_takeover 1 once the peer's NAT addresses and flows were taken "
+		"over.\n"
+		"# TYPE egressd_sync_takeover gauge\n"
+		"egressd_sync_takeover 0\n"
+		"# HELP egressd_sync_flows_installed_total The peer's flows installed by the "
+		"workers at the takeover.\n"
+		"# TYPE egressd_sync_flows_installed_total counter\n"
+		"egressd_sync_flows_installed_total 71\n"
 		"# HELP egressd_exception_frames_total Frames of the control-plane exception path: "
 		"to the host's TAP (to_host) and from it out of the port (from_host).\n"
 		"# TYPE egressd_exception_frames_total counter\n"

@@ -4896,6 +4896,228 @@ test_flowlog_off(void **state)
 	assert_int_equal(fx.w->stats.flowlog_dropped, 0);
 }
 
+/* ------------------------------------------------------ session sync */
+
+#define PEER_NAT IP(203, 0, 113, 20) /* the peer appliance's NAT address */
+
+/* Session sync on for worker 0: its rings of ring_size records, PEER_NAT the peer's. */
+static void
+sync_on(uint32_t ring_size)
+{
+	fx.conf.sync_ring_size = ring_size;
+	fx.conf.sync_peer_addrs[0] = PEER_NAT;
+	fx.conf.n_sync_peer_addrs = 1;
+	rebuild_worker(4096);
+	assert_non_null(fx.w->sync);
+	assert_ptr_equal(fx.conf.sync[0], fx.w->sync);
+	assert_non_null(fx.conf.sync_in[0]);
+}
+
+static void
+assert_sync_rec(const struct dp_sync_rec *r, uint8_t type, uint8_t state, uint16_t sport,
+		uint16_t nat_port)
+{
+	assert_int_equal(r->type, type);
+	assert_int_equal(r->proto, IPPROTO_TCP);
+	assert_int_equal(r->state, state);
+	assert_int_equal(r->wscale, 0); /* no window scale option in these SYNs */
+	assert_int_equal(r->src, CLIENT);
+	assert_int_equal(r->dst, REDIS);
+	assert_int_equal(r->sport, rte_cpu_to_be_16(sport));
+	assert_int_equal(r->dport, rte_cpu_to_be_16(6379));
+	assert_int_equal(r->remote, REDIS);
+	assert_int_equal(r->nat_addr, NAT_ADDR);
+	assert_int_equal(r->rport, rte_cpu_to_be_16(6379));
+	assert_int_equal(r->nat_port, rte_cpu_to_be_16(nat_port));
+	assert_int_equal(r->reserved, 0);
+	assert_true(dp_sync_rec_valid(r));
+}
+
+/* A flow's creation, its establishment, its RST and its deletion, in order. */
+static void
+test_sync_records_of_a_flow(void **state)
+{
+	struct dp_sync_rec r[8];
+	struct flow_key k = client_key(REDIS, 42000, 6379);
+	struct dp_out out;
+	uint16_t nat_port;
+	struct flow *f;
+	uint8_t dir;
+	(void)state;
+
+	sync_on(64);
+	nat_port = establish(42000);
+	/* SYN_SENT and SYN_RCVD are not sent: a peer continues no handshake */
+	assert_int_equal(rte_ring_count(fx.conf.sync[0]), 2);
+	assert_int_equal(rte_ring_sc_dequeue_bulk_elem(fx.conf.sync[0], r, sizeof(r[0]), 2, NULL),
+			 2);
+	assert_sync_rec(&r[0], DP_SYNC_CREATE, FLOW_S_NONE, 42000, nat_port);
+	assert_sync_rec(&r[1], DP_SYNC_STATE, FLOW_S_ESTABLISHED, 42000, nat_port);
+	/* a data segment changes no state: no record */
+	assert_int_equal(run(DP_INSIDE,
+			     client_tcp(42000, REDIS, 6379, RTE_TCP_ACK_FLAG, 1001, 5013, 5), &out),
+			 1);
+	free_out(&out);
+	assert_int_equal(rte_ring_count(fx.conf.sync[0]), 0);
+	assert_int_equal(run(DP_INSIDE,
+			     client_tcp(42000, REDIS, 6379, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG,
+					1006, 5013, 0),
+			     &out),
+			 1);
+	free_out(&out);
+	assert_int_equal(rte_ring_sc_dequeue_elem(fx.conf.sync[0], &r[2], sizeof(r[0])), 0);
+	assert_sync_rec(&r[2], DP_SYNC_STATE, FLOW_S_CLOSED, 42000, nat_port);
+	f = flow_table_lookup(fx.w->flows, &k, &dir);
+	assert_non_null(f);
+	dp_flow_remove(fx.w, f, DP_END_BY_STATE);
+	assert_int_equal(rte_ring_sc_dequeue_elem(fx.conf.sync[0], &r[3], sizeof(r[0])), 0);
+	assert_sync_rec(&r[3], DP_SYNC_DELETE, FLOW_S_CLOSED, 42000, nat_port);
+	assert_int_equal(fx.w->stats.sync_records_lost, 0);
+}
+
+/* A full ring loses the record and counts it; the packet goes through. */
+static void
+test_sync_ring_full_counts_lost(void **state)
+{
+	unsigned int i;
+	(void)state;
+
+	sync_on(4);
+	for (i = 0; i < 6; i++)
+		open_flow((uint16_t)(42100 + i)); /* one CREATE each */
+	assert_int_equal(rte_ring_count(fx.conf.sync[0]), 4);
+	assert_int_equal(fx.w->stats.sync_records_lost, 2);
+	assert_int_equal(fx.w->stats.flows_created, 6);
+}
+
+/* Sync off: no ring, no record, nothing counted. */
+static void
+test_sync_off(void **state)
+{
+	(void)state;
+
+	assert_null(fx.w->sync);
+	assert_null(fx.conf.sync[0]);
+	establish(42200);
+	assert_int_equal(fx.w->stats.sync_records_lost, 0);
+	assert_int_equal(dp_sync_apply(fx.w, fx.now), 0);
+}
+
+/* The peer's established flow 40100 -> REDIS:6379, bound to PEER_NAT:50000. */
+static struct dp_sync_rec
+peer_rec(uint8_t state)
+{
+	return (struct dp_sync_rec){
+		.type = DP_SYNC_STATE,
+		.proto = IPPROTO_TCP,
+		.state = state,
+		.src = CLIENT,
+		.dst = REDIS,
+		.sport = rte_cpu_to_be_16(40100),
+		.dport = rte_cpu_to_be_16(6379),
+		.remote = REDIS,
+		.nat_addr = PEER_NAT,
+		.rport = rte_cpu_to_be_16(6379),
+		.nat_port = rte_cpu_to_be_16(50000),
+	};
+}
+
+/*
+ * The takeover: the peer's flow, installed on the worker that owns it,
+ * carries the client's next segments with the peer's exact NAT binding
+ * (PEER_NAT:50000), the server's replies to that binding come back to the
+ * client, and the outside port answers ARP for PEER_NAT. Before the
+ * takeover, none of it.
+ */
+static void
+test_sync_takeover_keeps_binding(void **state)
+{
+	struct dp_sync_rec r[3] = { peer_rec(FLOW_S_ESTABLISHED), peer_rec(FLOW_S_SYN_SENT),
+				    peer_rec(FLOW_S_ESTABLISHED) };
+	struct tcp_spec reply = {
+		.dst_mac = mac_out,
+		.src_mac = mac_gw,
+		.src = REDIS,
+		.dst = PEER_NAT,
+		.sport = 6379,
+		.dport = 50000,
+		.flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+		.seq = 777000,
+		.ack = 123470,
+		.payload = 7,
+	};
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	sync_on(64);
+	assert_int_equal(dp_sync_worker(&fx.conf, &r[0]), 0);
+	/* before: a reply to the peer's address is no one's, its ARP ignored */
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&reply), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_ROUTE), 1);
+	assert_int_equal(
+		run(DP_OUTSIDE, test_arp_request(fx.pool, mac_gw, GATEWAY, PEER_NAT, 60), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_ARP_IGNORED), 1);
+
+	__atomic_store_n(&fx.conf.sync_takeover, 1, __ATOMIC_RELEASE);
+	/* the established one is installed; a handshake's and a duplicate are not */
+	r[1].sport = rte_cpu_to_be_16(40101);
+	assert_int_equal(
+		rte_ring_sp_enqueue_bulk_elem(fx.conf.sync_in[0], r, sizeof(r[0]), 3, NULL), 3);
+	assert_int_equal(dp_sync_apply(fx.w, fx.now), 1);
+	assert_int_equal(fx.w->stats.sync_flows_installed, 1);
+	assert_int_equal(fx.w->stats.sync_install_failed, 2);
+	assert_int_equal(flow_table_count(fx.w->flows), 1);
+
+	/* the client's next segment, mid-stream: out with the peer's binding */
+	m = client_tcp(40100, REDIS, 6379, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 123456, 777000, 14);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	m = out.pkts[DP_OUTSIDE][0];
+	assert_l2(m, mac_gw, mac_out);
+	ip = ip_of(m);
+	th = tcp_of(m);
+	assert_int_equal(ip->src_addr, PEER_NAT);
+	assert_int_equal(ip->dst_addr, REDIS);
+	assert_int_equal(th->src_port, rte_cpu_to_be_16(50000));
+	assert_int_equal(th->dst_port, rte_cpu_to_be_16(6379));
+	assert_int_equal(rte_be_to_cpu_32(th->sent_seq), 123456);
+	assert_int_equal(rte_be_to_cpu_32(th->recv_ack), 777000);
+	assert_checksums(m);
+	free_out(&out);
+	/* re-checked against this appliance's policy, and counted under it */
+	assert_int_equal(fx.w->stats.flows_rechecked, 1);
+
+	/* the server's reply to the peer's binding reaches the client */
+	assert_int_equal(run(DP_OUTSIDE, make_tcp(&reply), &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	m = out.pkts[DP_INSIDE][0];
+	assert_l2(m, mac_client, mac_in);
+	ip = ip_of(m);
+	th = tcp_of(m);
+	assert_int_equal(ip->src_addr, REDIS);
+	assert_int_equal(ip->dst_addr, CLIENT);
+	assert_int_equal(th->src_port, rte_cpu_to_be_16(6379));
+	assert_int_equal(th->dst_port, rte_cpu_to_be_16(40100));
+	assert_checksums(m);
+	free_out(&out);
+
+	/* and the outside port answers ARP for the peer's address */
+	assert_int_equal(
+		run(DP_OUTSIDE, test_arp_request(fx.pool, mac_gw, GATEWAY, PEER_NAT, 60), &out), 1);
+	test_assert_arp_reply(out.pkts[DP_OUTSIDE][0], mac_gw, mac_out, mac_out, PEER_NAT, GATEWAY);
+	free_out(&out);
+	/* never on the inside */
+	assert_int_equal(
+		run(DP_INSIDE, test_arp_request(fx.pool, mac_client, CLIENT, PEER_NAT, 60), &out),
+		0);
+	assert_int_equal(drops(EGRESS_DROP_ARP_IGNORED), 2);
+	/* installing makes no record: the flow came from the peer */
+	assert_int_equal(rte_ring_count(fx.conf.sync[0]), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* ------------------------------------------------- NAT port saturation */
@@ -5230,6 +5452,10 @@ main(void)
 		T(test_flowlog_close_at_shutdown),
 		T(test_flowlog_ring_full),
 		T(test_flowlog_off),
+		T(test_sync_records_of_a_flow),
+		T(test_sync_ring_full_counts_lost),
+		T(test_sync_off),
+		T(test_sync_takeover_keeps_binding),
 	};
 
 	if (test_eal_init("pipeline") != 0)

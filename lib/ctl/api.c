@@ -482,7 +482,8 @@ do_drain(struct client *cl)
 {
 	uint64_t deadline = API_DRAIN_DEFAULT_S;
 
-	if (api_get_uint(&api.req, "deadline", API_DRAIN_MAX_S, &deadline) < 0 || deadline == 0) {
+	if (api_get_uint(&api.req, "args.deadline", API_DRAIN_MAX_S, &deadline) < 0 ||
+	    deadline == 0) {
 		finish(cl, "drain: arg deadline, seconds (1-86400)");
 		return;
 	}

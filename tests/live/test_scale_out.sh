@@ -41,7 +41,9 @@
 #   - drain: egressctl drain on a survivor: withdrawn in < 1 s, stats show
 #     draining; new sessions all land on the other appliance and answer;
 #     the drained appliance's own sessions keep answering (none lost); when
-#     they end egressd exits by itself, status 0, "drained: no flow left".
+#     they end egressd exits by itself, status 0, "drained: no flow left";
+#   - stall: SIGSTOP of the last appliance's egressd: withdrawn in < 1 s;
+#     SIGCONT: announced again, its sessions answer again.
 #
 # Exit: 0 pass, 1 fail, 77 skip (not root, no netns support, no FRR).
 set -euo pipefail
@@ -754,8 +756,26 @@ final=$(grep '^[[:space:]]*{' "${EG_OUT[$DRAINED]}" | tail -n 1 || true)
 live_check "drain: its final JSON says draining 1" \
 	test "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["draining"])' "$final")" = 1
 
+# 4. a stall: SIGSTOP of the last appliance's egressd (every thread stops:
+# the worker no longer hands BFD frames on), then SIGCONT
+mapfile -t ALL < <(sessions_on d 8 "*")
+t0=$(now)
+kill -STOP "${EG_PID[$OTHER]}"
+STALL_MS=$(wait_withdraw "$t0" "$(a_inside "$OTHER")")
+live_check "stall (SIGSTOP) of appliance $OTHER: route withdrawn in $STALL_MS ms (< $WITHDRAW_MAX_MS)" \
+	test "$STALL_MS" != none -a "${STALL_MS/none/99999}" -lt "$WITHDRAW_MAX_MS"
+kill -CONT "${EG_PID[$OTHER]}"
+live_check "SIGCONT: appliance $OTHER announced again" wait_route 1 30
+sleep 2
+mark "${ALL[@]}"
+mark_pongs "${ALL[@]}"
+sleep 3
+failed=$(not_progressing "${ALL[@]}")
+live_check "after the stall its ${#ALL[@]} sessions answer again, same connection${failed:+ (not: $failed)}" \
+	test -z "$failed"
+
 echo "# figures: route withdrawn after SIGKILL: plain ECMP $PLAIN_MS ms, resilient $RES_MS ms;" \
-	"after drain: $DRAIN_MS ms"
+	"after drain: $DRAIN_MS ms; after a stall (SIGSTOP): $STALL_MS ms"
 echo "# figures: surviving appliances' sessions moved by the kill: plain ECMP $PLAIN_MOVED of" \
 	"$PLAIN_SURV, resilient group $RES_MOVED of $RES_SURV"
 echo "# figures: drain: ${#own[@]} sessions of the drained appliance kept; new sessions: $DRAIN_NEW"

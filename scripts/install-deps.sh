@@ -38,6 +38,8 @@ PACKAGES=(
 	clang libclang-rt-dev clang-format
 	# lint's shell check (it is skipped, with a note, when not installed)
 	shellcheck
+	# bgpd, bfdd, zebra: the router and the appliances of test_scale_out
+	frr
 )
 
 log() {

@@ -19,7 +19,7 @@ _egressctl()
 		return ;;
 	esac
 	if [[ -z $verb ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -h --help stats rules flows nat reload explain takeover" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "-s --socket -j --json -h --help stats rules flows nat reload explain takeover drain" -- "$cur")
 		return
 	fi
 	case $verb in
@@ -28,6 +28,11 @@ _egressctl()
 		--src|--dst|--port|--rule|--limit) return ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "--src --dst --port --rule --limit" -- "$cur") ;;
+	drain)
+		case $prev in
+		--deadline) return ;;
+		esac
+		mapfile -t COMPREPLY < <(compgen -W "--deadline" -- "$cur") ;;
 	explain)
 		# SRC DST DPORT [tcp|udp]: the protocol is the fourth word after the verb
 		local n=0

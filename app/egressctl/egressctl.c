@@ -50,6 +50,11 @@ usage(FILE *out)
 		"                       it is denied and the closest rule\n"
 		"  takeover             session sync: take over the peer's NAT addresses and\n"
 		"                       flows now (doc/session-sync.md)\n"
+		"  drain [--deadline SECONDS]\n"
+		"                       stop taking new flows (refused, dropped), keep the\n"
+		"                       existing ones, go silent to the router (the inside\n"
+		"                       exception path), exit when no flow is left or at the\n"
+		"                       deadline (default 300 s; doc/scale-out.md)\n"
 		"\n"
 		"Exit status: 0 done, 1 egressd answered with an error, 2 usage, 3 cannot reach\n"
 		"egressd.\n");
@@ -148,6 +153,14 @@ verb_args(const char *verb, int argc, char **argv, struct req *r)
 		    req_add(r, "proto", argc == 4 ? argv[3] : "tcp", true) < 0)
 			return -1;
 		return 0;
+	}
+	if (strcmp(verb, "drain") == 0) {
+		if (argc != 0 &&
+		    (argc != 2 || strcmp(argv[0], "--deadline") != 0 || !is_uint(argv[1]))) {
+			fprintf(stderr, "egressctl: usage: drain [--deadline SECONDS]\n");
+			return -1;
+		}
+		return argc == 2 ? req_add(r, "deadline", argv[1], false) : 0;
 	}
 	if (strcmp(verb, "stats") != 0 && strcmp(verb, "rules") != 0 && strcmp(verb, "nat") != 0 &&
 	    strcmp(verb, "reload") != 0 && strcmp(verb, "takeover") != 0) {
@@ -282,6 +295,10 @@ print_human(const char *verb, const struct api_obj *o, unsigned long row)
 	} else if (strcmp(verb, "takeover") == 0) {
 		printf("takeover %s: the sync peer's NAT addresses and flows are taken over\n",
 		       get(o, "result"));
+	} else if (strcmp(verb, "drain") == 0) {
+		printf("draining: new flows refused, %s flows active, exiting when none is left "
+		       "or in %s s\n",
+		       get(o, "flows_active"), get(o, "deadline_s"));
 	} else if (strcmp(verb, "explain") == 0) {
 		printf("%s: %s\n", get(o, "verdict"), get(o, "reason"));
 		if (api_get_str(o, "rule") != NULL)

@@ -669,6 +669,8 @@ run(struct appliance *a, const struct options *o)
 								  "the running policy kept");
 		}
 		service_watchdog(&svc, mono_ms());
+		if (ctl_drained(&a->ctl))
+			break; /* egressctl drain: idle or the deadline; logged */
 		if (o->exit_when_idle_ms >= 0 &&
 		    all_idle(a, rte_rdtsc() / tsc_per_ms, o->exit_when_idle_ms)) {
 			EGRESS_LOG(INFO, "every RX queue idle for %ld ms: exiting",

@@ -60,6 +60,8 @@ EGRESS_LOG_TYPE(api);
 #define API_STALL_MS        30000 /* a client making no progress this long is dropped */
 #define API_RELOAD_WAIT_MS  30000 /* then the reload's answer is "pending" */
 #define API_TICK_MS         10
+#define API_DRAIN_DEFAULT_S 300 /* egressctl drain without --deadline */
+#define API_DRAIN_MAX_S     86400
 #define API_EXPLAIN_TARGETS 32 /* DNAT targets explain lists with their weights */
 
 /* From connect to the request's end: a bound on the whole line, not between
@@ -74,10 +76,11 @@ enum api_verb {
 	V_RELOAD,
 	V_EXPLAIN,
 	V_TAKEOVER,
+	V_DRAIN,
 	V_MAX
 };
-static const char *const verb_names[V_MAX] = { "stats",  "rules",   "flows",   "nat",
-					       "reload", "explain", "takeover" };
+static const char *const verb_names[V_MAX] = { "stats",  "rules",   "flows",    "nat",
+					       "reload", "explain", "takeover", "drain" };
 
 enum client_state {
 	C_FREE = 0,
@@ -487,6 +490,28 @@ reload_poll(struct client *cl, uint64_t now)
 	finish(cl, strcmp(result, "pending") == 0 ? "reload not served in 30 s" : NULL);
 }
 
+/*
+ * drain: refuse new flows, withdraw, exit when idle or at the deadline
+ * (args: deadline, seconds, default API_DRAIN_DEFAULT_S). Answered at once:
+ * the drain itself is the control thread's (ctl_drain_poll()).
+ */
+static void
+do_drain(struct client *cl)
+{
+	uint64_t deadline = API_DRAIN_DEFAULT_S;
+
+	if (api_get_uint(&api.req, "args.deadline", API_DRAIN_MAX_S, &deadline) < 0 ||
+	    deadline == 0) {
+		finish(cl, "drain: arg deadline, seconds (1-86400)");
+		return;
+	}
+	ctl_drain_request(api.c, (uint32_t)deadline);
+	emit(cl, "{\"draining\":1,\"deadline_s\":%" PRIu64 ",\"flows_active\":%" PRIu64 "}\n",
+	     deadline, ctl_flows_active(api.c));
+	cl->count = 1;
+	finish(cl, NULL);
+}
+
 static int
 arg_ip(const char *key, uint32_t *ip, const char **bad)
 {
@@ -659,7 +684,8 @@ handle_request(struct client *cl, uint64_t now)
 	for (v = 0; verb != NULL && v < V_MAX && strcmp(verb, verb_names[v]) != 0; v++)
 		;
 	if (verb == NULL || v == V_MAX) {
-		finish(cl, "unknown verb (stats, rules, flows, nat, reload, explain, takeover)");
+		finish(cl,
+		       "unknown verb (stats, rules, flows, nat, reload, explain, takeover, drain)");
 		return;
 	}
 	cl->verb = (enum api_verb)v;
@@ -676,6 +702,9 @@ handle_request(struct client *cl, uint64_t now)
 		break;
 	case V_TAKEOVER:
 		do_takeover(cl);
+		break;
+	case V_DRAIN:
+		do_drain(cl);
 		break;
 	case V_RELOAD:
 		cl->ticket = ctl_request_reload(api.c, CTL_RELOAD_API);

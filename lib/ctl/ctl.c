@@ -600,4 +600,5 @@ ctl_poll(struct ctl *c, uint64_t now_ms)
 		ctl_request_reload(c, CTL_RELOAD_SOURCES);
 	ctl_nat_poll(c, now_ms);
 	serve_reload(c);
+	ctl_drain_poll(c, now_ms);
 }

@@ -122,7 +122,29 @@ struct ctl {
 	struct ctl_nat_warn nat_warn;        /**< NAT saturation warnings (ctl_nat.h) */
 	struct ctl_link link[DP_NPORTS];     /**< the ports' links (ctl_link_poll()) */
 	struct ctl_exception exc[DP_NPORTS]; /**< exception TAPs (ctl_exception_poll()) */
+
+	/* egressctl drain (drain.c) */
+	uint64_t drain_req;         /**< deadline in s + 1 asked for; 0: none (atomic) */
+	uint64_t drain_deadline_ms; /**< when draining: exit then (ctl_poll()'s clock) */
+	bool drain_done;            /**< no flow left or the deadline passed */
 };
+
+/**
+ * Ask for a drain (egressctl drain): the next ctl_poll() sets
+ * conf->draining (new flows refused, the inside exception path withheld)
+ * and the deadline, deadline_s from then; a drain asked again moves the
+ * deadline. Any thread.
+ */
+void ctl_drain_request(struct ctl *c, uint32_t deadline_s);
+
+/** Start a drain asked for, and judge whether it is over. ctl_poll()'s. */
+void ctl_drain_poll(struct ctl *c, uint64_t now_ms);
+
+/** The drain is over (no flow left, or the deadline): egressd should exit. Control thread. */
+bool ctl_drained(const struct ctl *c);
+
+/** Milliseconds to the drain's deadline; 0 when not draining. Any thread. */
+uint64_t ctl_drain_left_ms(const struct ctl *c);
 
 /**
  * Move frames both ways between each port and its exception TAP, at most a

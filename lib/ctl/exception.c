@@ -119,7 +119,10 @@ from_host(struct ctl *c, unsigned int p, uint64_t now_ms)
 				continue;
 			}
 		} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
-			   ip->src_addr == pc->addr) {
+			   ip->src_addr == pc->addr &&
+			   /* draining: the router hears nothing more from the host */
+			   (p != DP_INSIDE ||
+			    __atomic_load_n(&c->conf->draining, __ATOMIC_RELAXED) == 0)) {
 			memcpy(&eth->src_addr, pc->mac, RTE_ETHER_ADDR_LEN);
 			m[i]->ol_flags = 0;
 			dp_pad_runt(m[i]); /* a bare ACK, as workers pad theirs */

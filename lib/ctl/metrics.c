@@ -106,6 +106,8 @@ ctl_metrics_read(const struct ctl *c, struct ctl_metrics *m)
 	read_policy_rules(c, m);
 	ctl_stats_sum(c, &m->s);
 	m->flows_active = ctl_flows_active(c);
+	m->draining = __atomic_load_n(&c->conf->draining, __ATOMIC_RELAXED);
+	m->drain_left_ms = ctl_drain_left_ms(c);
 	/* the control thread writes these plainly, as whole aligned words */
 	m->generation = LOAD(c->generation);
 	m->reloads_ok = LOAD(c->reloads);
@@ -422,6 +424,12 @@ ctl_metrics_format(const struct ctl_metrics *m, char *buf, size_t size)
 	}
 	prom_single(&o, "egressd_flows_active", "gauge", "Flows in the flow tables now.",
 		    m->flows_active);
+	prom_single(
+		&o, "egressd_draining", "gauge",
+		"1 while egressctl drain runs: new flows refused, the router's session withheld.",
+		m->draining);
+	prom_single(&o, "egressd_drain_left_seconds", "gauge",
+		    "Seconds to the drain's deadline (0: not draining).", m->drain_left_ms / 1000);
 	prom_single(&o, "egressd_flows_created_total", "counter", "Flows admitted.",
 		    m->s.flows_created);
 	prom_single(&o, "egressd_flows_revoked_total", "counter",

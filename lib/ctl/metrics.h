@@ -39,6 +39,8 @@ struct ctl_metrics_rule {
 struct ctl_metrics {
 	struct dp_stats s;              /**< every worker's, summed */
 	uint64_t flows_active;          /**< flows in the tables now */
+	uint64_t draining;              /**< 1: egressctl drain in progress */
+	uint64_t drain_left_ms;         /**< to the drain's deadline; 0: not draining */
 	uint64_t generation;            /**< of the published policy */
 	uint64_t reloads_ok;            /**< reloads published (the first policy is not one) */
 	uint64_t reloads_failed;        /**< reloads rejected, the running policy kept */

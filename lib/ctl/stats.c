@@ -144,6 +144,9 @@ ctl_stats_walk(const struct ctl *c, const struct ctl_stats_out *o, void *ctx)
 	o->str(ctx, "last_reload_error", c->last_reload_error);
 	o->u64(ctx, "last_reload_time", c->last_reload_time);
 	o->u64(ctx, "flows_active", ctl_flows_active(c));
+	/* egressctl drain: 1 once draining; the time left to its deadline */
+	o->u64(ctx, "draining", LOAD(c->conf->draining));
+	o->u64(ctx, "drain_left_ms", ctl_drain_left_ms(c));
 	o->u64(ctx, "bytes_per_flow", ctl_bytes_per_flow(c));
 #define EMIT_U64(name) o->u64(ctx, #name, s.name);
 	DP_EVENT_COUNTERS(EMIT_U64)

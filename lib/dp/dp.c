@@ -140,6 +140,12 @@ stage_parse(struct dp_burst *b, struct rte_mbuf *m)
 	 * anything here answers, tracks or refuses it */
 	if (unlikely(conf->exc[b->in].ring != NULL) && pm->dst_ip == pc->addr &&
 	    dp_exception_match(conf, b->in, pm)) {
+		/* draining: the router's BGP and BFD go silent, it withdraws us */
+		if (unlikely(b->in == DP_INSIDE &&
+			     __atomic_load_n(&conf->draining, __ATOMIC_RELAXED) != 0)) {
+			dp_drop(b, m, EGRESS_DROP_DRAINING_CONTROL);
+			return;
+		}
 		dp_exception(b, m);
 		return;
 	}
@@ -381,6 +387,12 @@ admit(struct dp_burst *b, unsigned int i, const uint32_t *rule, uint8_t *dir)
 	uint32_t r;
 
 	if (is_new_flow_packet(&b->meta[i])) {
+		/* draining: no new flow, and no RST: the client's retry goes
+		 * to another appliance once the router withdrew this one */
+		if (unlikely(__atomic_load_n(&b->conf->draining, __ATOMIC_RELAXED) != 0)) {
+			dp_drop(b, b->m[i], EGRESS_DROP_DRAINING);
+			return NULL;
+		}
 		r = rule != NULL ? *rule : classify_one(b->pol, &b->key[i]);
 		if (r == POLICY_NO_RULE && b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
 			dp_deny(b, i, EGRESS_DROP_POLICY_DENIED);

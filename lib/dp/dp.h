@@ -207,6 +207,14 @@ struct dp_conf {
 	 *  its hash; NULL: by port share. Set before the workers are created;
 	 *  the creator's to free. */
 	struct nat_rss *rss;
+	/** egressctl drain (doc/scale-out.md): 1 once the control thread
+	 *  started draining, never back to 0. Workers then refuse new flows
+	 *  (dropped, counted "draining": the client's SYN retry finds another
+	 *  appliance once the router withdrew this one) and withhold the
+	 *  inside port's exception path ("draining_control"), which takes the
+	 *  router's BGP and BFD session down. Written by the control thread,
+	 *  read relaxed by the workers. */
+	uint32_t draining;
 	struct policy *policy;                    /**< RCU-published; see dp_policy() */
 	struct dp_counters *counters[2];          /**< [g & 1]: the counters of the policy
 						       of generation g; see dp_counters() */

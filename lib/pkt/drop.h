@@ -54,9 +54,11 @@
 	X(NAT_EXHAUSTED, "nat_ports_exhausted")                                                    \
 	X(NEIGH_UNRESOLVED, "neigh_unresolved")                                                    \
 	X(TX_FULL, "tx_full")                                                                      \
-	X(VLAN_INSERT, "vlan_insert_failed")   /* no headroom for the tag */                       \
-	X(HANDOFF_FULL, "handoff_full")        /* owner worker's ring full */                      \
-	X(EXCEPTION_FULL, "exception_dropped") /* exception path's ring full */
+	X(VLAN_INSERT, "vlan_insert_failed")    /* no headroom for the tag */                      \
+	X(HANDOFF_FULL, "handoff_full")         /* owner worker's ring full */                     \
+	X(EXCEPTION_FULL, "exception_dropped")  /* exception path's ring full */                   \
+	X(DRAINING, "draining")                 /* egressctl drain: a new flow refused */          \
+	X(DRAINING_CONTROL, "draining_control") /* drain: the inside exception path withheld */
 /* clang-format on */
 
 enum egress_drop {

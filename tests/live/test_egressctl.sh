@@ -31,7 +31,11 @@
 #   - 16 silent clients hold every slot: a 17th is told "busy", clients that
 #     connect and close at once do not kill egressd (SIGPIPE), stats answer
 #     once the holders are gone; the socket removed on exit;
-#     a stale socket file is replaced at the next start.
+#     a stale socket file is replaced at the next start;
+#   - drain: usage errors exit 2, --deadline 0 is refused (exit 1); then
+#     drain --deadline 30 answers draining 1 and, no flow being left,
+#     egressd exits by itself (status 0, final JSON draining 1, "drained: no
+#     flow left, exiting").
 #
 # Exit: 0 pass, 1 fail, 77 skip (not root, no netns support).
 set -euo pipefail
@@ -71,7 +75,8 @@ ctl_json_is() {
 check_help() {
 	local out v
 	out=$("$EGRESSCTL" --help) || return 1
-	for v in stats rules flows nat reload explain --src --dst --port --rule --limit --json --socket; do
+	for v in stats rules flows nat reload explain drain --src --dst --port --rule --limit --deadline \
+		--json --socket; do
 		grep -q -- "$v" <<<"$out" || {
 			echo "  --help does not name $v"
 			return 1
@@ -289,7 +294,7 @@ check_protocol_errors() {
 	    return [json.loads(l) for l in data.decode().splitlines()]
 	cases = [
 	    (b'{"version":2,"verb":"stats"}\n', "unsupported version (this egressd speaks version 1)"),
-	    (b'{"version":1,"verb":"top"}\n', "unknown verb (stats, rules, flows, nat, reload, explain, takeover)"),
+	    (b'{"version":1,"verb":"top"}\n', "unknown verb (stats, rules, flows, nat, reload, explain, takeover, drain)"),
 	    (b'{"version":1,"verb":\n', "at byte 20: expected a value"),
 	    (b'{"version":1,"verb":"explain","args":{"src":"10.8.0.2","dst":"x","port":1}}\n',
 	     "args.src and args.dst: IPv4 addresses"),
@@ -450,6 +455,34 @@ check_usage_errors() {
 	((rc == 3))
 }
 
+check_drain_errors() {
+	local rc=0
+	ctl drain --deadline 2>/dev/null || rc=$?
+	((rc == 2)) || return 1
+	rc=0
+	ctl drain --deadline soon 2>/dev/null || rc=$?
+	((rc == 2)) || return 1
+	rc=0
+	ctl drain --deadline 0 2>/dev/null || rc=$?
+	((rc == 1)) || return 1
+	# not draining after the errors
+	ctl_json_is 'o["draining"] == 0 and o["drain_left_ms"] == 0' stats
+}
+
+# egressctl drain with no flow left (the held connection is gone): egressd
+# exits at its next tick, as on SIGTERM: final JSON, status 0, the log line.
+check_drain_exits() {
+	ctl_json_is 'o["draining"] == 1 and o["deadline_s"] == 30' drain --deadline 30 || return 1
+	bench_wait_exit "$EGRESSD_PID" 10 || return 1
+	live_stop_pid "$EGRESSD_PID" TERM 1 || return 1
+	EGRESSD_RC=$LIVE_STOP_RC
+	EGRESSD_PID=""
+	EGRESSD_FINAL_JSON=$(grep '^[[:space:]]*{' "$EGRESSD_OUT" | tail -n 1 || true)
+	[[ $EGRESSD_RC == 0 ]] && grep -q 'drained: no flow left, exiting' "$EGRESSD_ERR" &&
+		python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["draining"] != 1)' \
+			"$EGRESSD_FINAL_JSON"
+}
+
 main() {
 	live_require
 	[[ -x "$EGRESSCTL" ]] || live_die "egressctl built at $EGRESSCTL"
@@ -504,7 +537,10 @@ main() {
 	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
 	live_start_egressd "$conf" || live_die "egressd ready over a stale socket file"
 	live_check "a stale socket file is replaced: stats answer" check_stats_human
-	live_check "egressd stops on SIGTERM (second run)" live_stop_egressd
+	live_check "drain: usage errors exit 2, a deadline of 0 is egressd's error (exit 1)" \
+		check_drain_errors
+	live_check "drain: answered at once (draining 1), egressd without flows exits by itself, status 0" \
+		check_drain_exits
 	live_finish
 }
 

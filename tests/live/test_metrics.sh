@@ -123,6 +123,8 @@ want["egressd_flows_active"] = st["flows_active"]
 want["egressd_flows_created_total"] = st["flows_created"]
 want["egressd_flows_revoked_total"] = st["flows_revoked"]
 want["egressd_policy_generation"] = st["policy_generation"]
+want["egressd_draining"] = st["draining"]
+want["egressd_drain_left_seconds"] = st["drain_left_ms"] // 1000
 want['egressd_reloads_total{result="ok"}'] = st["reloads"]
 want['egressd_reloads_total{result="failed"}'] = st["reload_failures"]
 for k in ("records", "dropped", "suppressed", "unwritten"):

@@ -231,11 +231,64 @@ test_both_ways(void **state)
 	assert_int_equal(rte_ring_count(fx.kernel_out), 0);
 }
 
+/*
+ * egressctl drain (conf.draining): the host's frames on the inside exception
+ * path are withheld (the router's BGP and BFD go silent), counted as
+ * host_dropped; the outside path keeps sending them.
+ */
+static void
+test_drain_withholds_inside(void **state)
+{
+	struct ctl_exception *x;
+	struct rte_mbuf *m;
+	(void)state;
+
+	/* test_both_ways' fixture, its counters from zero */
+	fx.c.exc[DP_OUTSIDE].to_host = fx.c.exc[DP_OUTSIDE].from_host = 0;
+	fx.c.exc[DP_OUTSIDE].arp_replies = fx.c.exc[DP_OUTSIDE].host_dropped = 0;
+	/* the "TAP" as the outside port's: not withheld */
+	fx.conf.draining = 1;
+	kernel_writes(tcp_frame(mac_gw, mac_host, OUR_ADDR, GATEWAY));
+	ctl_exception_poll(&fx.c, T0);
+	assert_int_equal(rte_ring_count(fx.conf.tx[DP_OUTSIDE]), 1);
+	rte_pktmbuf_free(take(fx.conf.tx[DP_OUTSIDE]));
+	assert_int_equal(fx.c.exc[DP_OUTSIDE].from_host, 1);
+
+	/* the same TAP as the inside port's */
+	fx.conf.port[DP_INSIDE] = fx.conf.port[DP_OUTSIDE];
+	fx.conf.tx[DP_INSIDE] = fx.conf.tx[DP_OUTSIDE];
+	fx.conf.exc[DP_INSIDE] = fx.conf.exc[DP_OUTSIDE];
+	fx.c.exc[DP_INSIDE] = fx.c.exc[DP_OUTSIDE];
+	memset(&fx.c.exc[DP_OUTSIDE], 0, sizeof(fx.c.exc[DP_OUTSIDE]));
+	x = &fx.c.exc[DP_INSIDE];
+	kernel_writes(tcp_frame(mac_gw, mac_host, OUR_ADDR, GATEWAY));
+	ctl_exception_poll(&fx.c, T0 + 1);
+	assert_int_equal(rte_ring_count(fx.conf.tx[DP_INSIDE]), 0);
+	assert_int_equal(x->from_host, 1);
+	assert_int_equal(x->host_dropped, 1);
+	/* the kernel's ARP is still answered (a neighbour egressd knows) */
+	kernel_writes(kernel_arp(OUR_ADDR, GATEWAY));
+	ctl_exception_poll(&fx.c, T0 + 2);
+	assert_int_equal(x->arp_replies, 1);
+	m = take(fx.kernel_in);
+	rte_pktmbuf_free(m);
+
+	/* not draining: sent on */
+	fx.conf.draining = 0;
+	kernel_writes(tcp_frame(mac_gw, mac_host, OUR_ADDR, GATEWAY));
+	ctl_exception_poll(&fx.c, T0 + 3);
+	assert_int_equal(rte_ring_count(fx.conf.tx[DP_INSIDE]), 1);
+	rte_pktmbuf_free(take(fx.conf.tx[DP_INSIDE]));
+	assert_int_equal(x->from_host, 2);
+	assert_int_equal(x->host_dropped, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_both_ways, setup),
+		cmocka_unit_test(test_drain_withholds_inside),
 	};
 
 	if (test_eal_init("exception") < 0)

@@ -38,6 +38,8 @@ fill(struct ctl_metrics *m)
 	m->s.flows_expired = 32;
 	m->s.flows_revoked = 33;
 	m->flows_active = 41;
+	m->draining = 1;
+	m->drain_left_ms = 42999;
 	m->generation = 7;
 	m->reloads_ok = 6;
 	m->reloads_failed = 18446744073709551615ull;
@@ -97,6 +99,14 @@ test_exact_text(void **state)
 		"# HELP egressd_flows_active Flows in the flow tables now.\n"
 		"# TYPE egressd_flows_active gauge\n"
 		"egressd_flows_active 41\n"
+		"# HELP egressd_draining 1 while egressctl drain runs: new flows refused, the "
+		"router's session withheld.\n"
+		"# TYPE egressd_draining gauge\n"
+		"egressd_draining 1\n"
+		"# HELP egressd_drain_left_seconds Seconds to the drain's deadline (0: not "
+		"draining).\n"
+		"# TYPE egressd_drain_left_seconds gauge\n"
+		"egressd_drain_left_seconds 42\n"
 		"# HELP egressd_flows_created_total Flows admitted.\n"
 		"# TYPE egressd_flows_created_total counter\n"
 		"egressd_flows_created_total 31\n"

@@ -823,6 +823,19 @@ peer_tcp(uint16_t sport, uint16_t dport, uint8_t ttl)
 					    .ttl = ttl });
 }
 
+/* A TCP segment from the client to our inside address, from port 50000. */
+static struct rte_mbuf *
+mesh_to_self(uint16_t dport, uint8_t flags)
+{
+	return make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
+					    .src_mac = mac_client,
+					    .src = CLIENT,
+					    .dst = IP(10, 8, 0, 1),
+					    .sport = 50000,
+					    .dport = dport,
+					    .flags = flags });
+}
+
 /* Run m on port in; it must reach ring r untouched, as the only frame there. */
 static void
 assert_excepted(enum dp_port in, struct rte_mbuf *m, struct rte_ring *r)
@@ -946,15 +959,7 @@ test_exception_path(void **state)
 						     .payload = 24 }),
 			r_out);
 	/* SSH to the inside (management) address */
-	assert_excepted(DP_INSIDE,
-			make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
-						     .src_mac = mac_client,
-						     .src = CLIENT,
-						     .dst = IP(10, 8, 0, 1),
-						     .sport = 50000,
-						     .dport = 22,
-						     .flags = RTE_TCP_SYN_FLAG }),
-			r_in);
+	assert_excepted(DP_INSIDE, mesh_to_self(22, RTE_TCP_SYN_FLAG), r_in);
 	assert_int_equal(fx.w->stats.exception_queued, 4);
 
 	/* from a listed port to a NAT port: a NAT reply (no flow here), not the host's */
@@ -963,16 +968,7 @@ test_exception_path(void **state)
 	/* an unlisted port: dropped as without the exception path */
 	assert_int_equal(run(DP_OUTSIDE, peer_tcp(40180, 180, 64), &out), 0);
 	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 2);
-	assert_int_equal(run(DP_INSIDE,
-			     make_tcp(&(struct tcp_spec){ .dst_mac = mac_in,
-							  .src_mac = mac_client,
-							  .src = CLIENT,
-							  .dst = IP(10, 8, 0, 1),
-							  .sport = 50000,
-							  .dport = 23,
-							  .flags = RTE_TCP_SYN_FLAG }),
-			     &out),
-			 0);
+	assert_int_equal(run(DP_INSIDE, mesh_to_self(23, RTE_TCP_SYN_FLAG), &out), 0);
 	assert_int_equal(drops(EGRESS_DROP_TO_SELF), 1);
 	/* to another address (a flow's server) on port 179: forwarding's */
 	assert_int_equal(run(DP_INSIDE, client_seg(40001, REDIS, 179, RTE_TCP_SYN_FLAG), &out), 0);
@@ -1509,6 +1505,72 @@ establish(uint16_t sport)
 	assert_int_equal(run(DP_INSIDE, client_seg(sport, REDIS, 6379, RTE_TCP_ACK_FLAG), &out), 1);
 	free_out(&out);
 	return nat_port;
+}
+
+/*
+ * egressctl drain (dp_conf.draining): a new flow's SYN is refused (dropped,
+ * "draining", no RST even with deny: reset: the client's retry finds
+ * another appliance), a new UDP flow too; an established flow forwards
+ * both ways; the inside exception path is withheld ("draining_control"),
+ * the outside one is not.
+ */
+static void
+test_drain(void **state)
+{
+	uint16_t nat_port = establish(40100);
+	struct rte_ring *r_in = rte_ring_create("drain_in", 4, SOCKET_ID_ANY, RING_F_SC_DEQ),
+			*r_out = rte_ring_create("drain_out", 4, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	struct dp_out out;
+	(void)state;
+
+	assert_true(r_in != NULL && r_out != NULL);
+	fx.conf.exc[DP_OUTSIDE] = (struct dp_exception){
+		.ring = r_out, .n = 1, .proto = { IPPROTO_TCP }, .port = { rte_cpu_to_be_16(179) }
+	};
+	fx.conf.exc[DP_INSIDE] = (struct dp_exception){
+		.ring = r_in, .n = 1, .proto = { IPPROTO_TCP }, .port = { rte_cpu_to_be_16(179) }
+	};
+	fx.conf.deny = EGRESS_DENY_RESET;
+	fx.conf.draining = 1;
+
+	/* a new flow: no answer, no flow, counted */
+	assert_int_equal(run(DP_INSIDE, client_seg(40101, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 0);
+	assert_int_equal(run(DP_INSIDE, client_udp(40102, DNS, 53, 30, false), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_DRAINING), 2);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 1);
+	assert_int_equal(fx.w->stats.flows_created, 1);
+
+	/* the established flow: out and back */
+	assert_int_equal(run(DP_INSIDE, client_seg(40100, REDIS, 6379, RTE_TCP_ACK_FLAG), &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port, rte_cpu_to_be_16(nat_port));
+	free_out(&out);
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_ACK_FLAG), &out),
+			 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_INSIDE][0])->dst_port), 40100);
+	free_out(&out);
+
+	/* the router's BGP on the inside: withheld; the outside's still passes */
+	assert_int_equal(run(DP_INSIDE, mesh_to_self(179, RTE_TCP_ACK_FLAG), &out), 0);
+	assert_int_equal(rte_ring_count(r_in), 0);
+	assert_int_equal(drops(EGRESS_DROP_DRAINING_CONTROL), 1);
+	assert_excepted(DP_OUTSIDE, peer_tcp(40179, 179, 255), r_out);
+	assert_int_equal(fx.w->stats.exception_queued, 1);
+
+	/* nothing else dropped */
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped + fx.w->stats.port[DP_OUTSIDE].dropped,
+			 3);
+
+	/* not draining: the same SYN opens a flow */
+	fx.conf.draining = 0;
+	open_flow(40101);
+	assert_int_equal(flow_table_count(fx.w->flows), 2);
+
+	rte_ring_free(r_in);
+	rte_ring_free(r_out);
+	memset(fx.conf.exc, 0, sizeof(fx.conf.exc));
 }
 
 static void
@@ -5381,6 +5443,7 @@ main(void)
 		T(test_arp_reply_and_learn),
 		T(test_icmp_echo),
 		T(test_exception_path),
+		T(test_drain),
 		T(test_nat_skips_exception_ports),
 		T(test_unresolved_next_hop),
 		T(test_timeouts_free_the_port),

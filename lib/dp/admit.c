@@ -302,28 +302,59 @@ cap_reached(const struct dp_worker *w, const struct dp_counters *cnt, const stru
 	return cnt->cap_count[w->id * cnt->cap_stride + r->cap_id] >= share;
 }
 
+/* The reply key nat_bind() looks up first for frame i toward dst_ip:dst_port. */
+static inline bool
+probe_key(struct dp_burst *b, unsigned int i, uint32_t dst_ip, uint16_t dst_port,
+	  struct flow_key *in)
+{
+	return nat_bind_first(&b->w->nat, &b->key[i], dst_ip, dst_port, b->rnd[i], in);
+}
+
 /*
- * For each of n_new new flows (frames idx[j] of the burst, classified
- * rules[j]): draw the random number dp_flow_create() will use, and prefetch
+ * Before the classification of a burst's n_new new flows (frames idx[j]):
+ * draw the random number dp_flow_create() will use for each, and prefetch
  * the bucket of the reply key nat_bind() looks up first with it
- * (nat_bind_first()): the one line a new flow reads that the burst's bulk
- * lookup did not bring in. Not where the DNAT target is still to be chosen
- * (several targets); a wrong guess costs a prefetch, nothing else.
+ * (nat_bind_first()), guessing no DNAT: the one line a new flow reads that
+ * the burst's bulk lookup did not bring in, and it comes in while the
+ * burst is classified. dp_admit_prefetch() takes the next step.
+ */
+void
+dp_admit_prefetch_guess(struct dp_burst *b, unsigned int n_new, const unsigned int *idx)
+{
+	unsigned int j;
+
+	for (j = 0; j < n_new; j++) {
+		unsigned int i = idx[j];
+
+		b->rnd[i] = rte_rand();
+		if (probe_key(b, i, b->key[i].dst_ip, b->key[i].dst_port, &b->probe[i]))
+			flow_table_prefetch(b->w->flows, &b->probe[i]);
+		else
+			b->probe[i].proto = 0;
+	}
+}
+
+/*
+ * After the classification (rules[j]): where the guess held (the target
+ * is the flow's own destination), the bucket is in: prefetch its first
+ * flow, which the lookup compares; where a DNAT target or a port rewrite
+ * moved the destination, the right bucket now. Not where the target is
+ * still to be chosen (several), nor for a flow that is denied. A wrong
+ * guess costs a prefetch, nothing else.
  */
 void
 dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
 		  const unsigned int *idx)
 {
-	struct dp_worker *w = b->w;
 	unsigned int j;
 
 	for (j = 0; j < n_new; j++) {
-		const struct flow_key *k = &b->key[idx[j]];
+		unsigned int i = idx[j];
+		const struct flow_key *k = &b->key[i];
 		struct flow_key in;
 		uint32_t dst_ip = k->dst_ip;
 		uint16_t dst_port = k->dst_port;
 
-		b->rnd[idx[j]] = rte_rand();
 		if (rules[j] != POLICY_NO_RULE) {
 			const struct policy_rule *r = &b->pol->rules[rules[j]];
 
@@ -333,8 +364,10 @@ dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
 		} else if (b->pol->outbound != EGRESS_OUTBOUND_ALLOW_ANY) {
 			continue;
 		}
-		if (nat_bind_first(&w->nat, k, dst_ip, dst_port, b->rnd[idx[j]], &in))
-			flow_table_prefetch(w->flows, &in);
+		if (b->probe[i].proto != 0 && dst_ip == k->dst_ip && dst_port == k->dst_port)
+			flow_table_prefetch_chain(b->w->flows, &b->probe[i]);
+		else if (probe_key(b, i, dst_ip, dst_port, &in))
+			flow_table_prefetch(b->w->flows, &in);
 	}
 }
 

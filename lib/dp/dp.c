@@ -492,10 +492,12 @@ stage_flows(struct dp_burst *b)
 		}
 	}
 	if (n_miss > 0) {
-		/* the misses of a new flow that the bulk lookup did not take:
-		 * the flows it may evict, and, once the rules are known, the
-		 * NAT reply key's bucket; each overlaps the classification */
+		/* the misses of a new flow that the bulk lookup did not take,
+		 * each in two steps around the classification: the flows it
+		 * may evict, then their buckets; the NAT reply key's bucket,
+		 * then its first flow (dp_admit_prefetch_guess()) */
 		dp_evict_prefetch(w, n_miss, false);
+		dp_admit_prefetch_guess(b, n_miss, miss_idx);
 		policy_classify_bulk(b->pol, miss_keys, n_miss, miss_rules);
 		dp_evict_prefetch(w, n_miss, true);
 		dp_admit_prefetch(b, miss_rules, n_miss, miss_idx);

@@ -141,6 +141,9 @@ struct dp_burst {
 	/* a new flow's random number, drawn ahead for its prefetch
 	 * (dp_admit_prefetch()); valid for the frames classified as misses */
 	uint64_t rnd[DP_BURST_MAX];
+	/* the reply key nat_bind() will look up first, guessed before the
+	 * classification (no DNAT) for a two-step prefetch; proto 0: none */
+	struct flow_key probe[DP_BURST_MAX];
 	/* forwarded frames of one rule and direction in a row, not yet added
 	 * to the rule's counters (dp.c, rule_traffic_count()) */
 	struct dp_rule_traffic *traffic; /* this worker's row of cnt's; NULL: none */
@@ -383,7 +386,9 @@ struct flow *dp_flow_create(struct dp_burst *b, const struct flow_key *k, uint32
 /* admit.c: end a flow, giving back what it counted against; why (enum
  * dp_end_reason, or DP_END_BY_STATE) goes to its flow-log end record */
 void dp_flow_remove(struct dp_worker *w, struct flow *f, unsigned int why);
-/* admit.c: prefetches for a burst's n_new new flows, ahead of dp_flow_create() */
+/* admit.c: prefetches for a burst's n_new new flows, ahead of dp_flow_create():
+ * the guess before the classification, the rest after it */
+void dp_admit_prefetch_guess(struct dp_burst *b, unsigned int n_new, const unsigned int *idx);
 void dp_admit_prefetch(struct dp_burst *b, const uint32_t *rules, unsigned int n_new,
 		       const unsigned int *idx);
 void dp_evict_prefetch(struct dp_worker *w, unsigned int n_new, bool heads);

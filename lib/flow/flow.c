@@ -333,6 +333,15 @@ flow_table_prefetch(const struct flow_table *ft, const struct flow_key *key)
 	rte_prefetch0(ft_head(ft, ft_hash(ft, key)));
 }
 
+void
+flow_table_prefetch_chain(const struct flow_table *ft, const struct flow_key *key)
+{
+	uint32_t link = __atomic_load_n(ft_head(ft, ft_hash(ft, key)), __ATOMIC_RELAXED);
+
+	if (link != FT_NIL)
+		rte_prefetch0(&ft->flows[link >> 1]);
+}
+
 bool
 flow_table_contains(const struct flow_table *ft, const struct flow_key *key)
 {

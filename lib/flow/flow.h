@@ -144,6 +144,12 @@ struct flow *flow_table_lookup(const struct flow_table *ft, const struct flow_ke
  */
 void flow_table_prefetch(const struct flow_table *ft, const struct flow_key *key);
 
+/**
+ * The second step of flow_table_prefetch(), once its line came in: the
+ * first flow of key's bucket, which a lookup of key compares first.
+ */
+void flow_table_prefetch_chain(const struct flow_table *ft, const struct flow_key *key);
+
 /** True when key is present (any direction). Any registered reader. */
 bool flow_table_contains(const struct flow_table *ft, const struct flow_key *key);
 

@@ -184,7 +184,8 @@ page = re.sub(r"[\u2010-]\n\s+", "", open(sys.argv[1], encoding="utf-8").read())
 prefix = {"top_keys": "", "ports_keys": "ports.", "port_keys": "", "exception_keys": "",
           "nat_keys": "nat.", "policy_keys": "policy.", "flows_keys": "flows.",
           "timeouts_keys": "", "per_source_keys": "", "poll_keys": "poll.",
-          "flowlog_keys": "flowlog.", "api_keys": "api.", "metrics_keys": "metrics."}
+          "flowlog_keys": "flowlog.", "api_keys": "api.", "metrics_keys": "metrics.",
+          "sync_keys": "sync."}
 out = []
 for path in sys.argv[2:]:
     src = open(path).read()

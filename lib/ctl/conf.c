@@ -39,6 +39,7 @@ ctl_dp_conf(struct dp_conf *conf, const struct egress_config *cfg)
 	conf->on_revoke = cfg->on_revoke;
 	conf->mss_clamp = cfg->mss_clamp;
 	conf->tcp_liberal = cfg->tcp_liberal;
+	conf->no_flow = cfg->no_flow;
 	conf->n_workers = cfg->workers;
 	conf->idle_sleep_max_us = cfg->poll_idle != EGRESS_POLL_BUSY ? cfg->poll_max_sleep_us : 0;
 	conf->idle_interrupt = cfg->poll_idle == EGRESS_POLL_INTERRUPT;

@@ -296,8 +296,12 @@ forward(struct dp_burst *b, unsigned int i, struct flow *f, uint8_t dir)
 	uint8_t mac[6];
 
 	if (unlikely(f->quarantine)) {
-		/* only the client's new SYN brings it back (dp_flow_reopen()) */
-		dp_drop(b, m, dir == FLOW_DIR_OUT ? EGRESS_DROP_NOT_SYN : EGRESS_DROP_NO_FLOW);
+		/* only the client's new SYN brings it back (dp_flow_reopen());
+		 * the connection timed out: its segments have no flow */
+		if (dir == FLOW_DIR_OUT)
+			dp_not_syn(b, i);
+		else
+			dp_drop(b, m, EGRESS_DROP_NO_FLOW);
 		return;
 	}
 	if (unlikely(f->policy_gen != b->pol->generation) && !dp_flow_recheck(w, b->pol, f)) {
@@ -422,7 +426,7 @@ admit(struct dp_burst *b, unsigned int i, const uint32_t *rule, uint8_t *dir)
 	}
 	f = flow_table_lookup(b->w->flows, &b->key[i], dir);
 	if (f == NULL)
-		dp_drop(b, b->m[i], EGRESS_DROP_NOT_SYN);
+		dp_not_syn(b, i); /* flows.no_flow */
 	return f;
 }
 

@@ -190,6 +190,9 @@ struct dp_conf {
 	uint64_t sweep_period_ms; /**< DP_SWEEP_PERIOD_MS; tests shorten it */
 	enum egress_deny deny;
 	enum egress_revoke on_revoke;
+	/** flows.no_flow: reset answers an inside TCP segment without a flow
+	 *  that opens none (dp_not_syn()) */
+	enum egress_no_flow no_flow;
 	uint16_t mss_clamp;     /**< 0: off */
 	bool tcp_liberal;       /**< skip sequence-window checks */
 	uint32_t embryonic_max; /**< per worker */

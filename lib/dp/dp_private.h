@@ -418,6 +418,7 @@ void dp_handle_arp(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta
 void dp_handle_local(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm);
 void dp_too_big(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm, uint16_t mtu);
 void dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why);
+void dp_not_syn(struct dp_burst *b, unsigned int i);
 
 /*
  * idle.c: the end of a poll-loop iteration with poll.idle set (not busy), at

@@ -383,6 +383,22 @@ count_near_miss(struct dp_burst *b, unsigned int i)
 		cnt->rule_near_miss[b->w->id * cnt->rule_stride + rule]++;
 }
 
+/*
+ * Answer the TCP segment m (counted as dropped already) with its RST, back
+ * out of the port it came in on, within the worker's DP_RST_RATE.
+ * @return true when the RST was queued (m is it); false: m is still the caller's.
+ */
+static bool
+answer_rst(struct dp_burst *b, struct rte_mbuf *m, const struct pkt_meta *pm)
+{
+	if (!bucket_take(&b->w->rst, b->now, DP_RST_RATE))
+		return false;
+	make_rst(m, pm, b->conf->port[b->in].mac);
+	b->w->stats.rst_sent++;
+	dp_emit(b, b->in, m);
+	return true;
+}
+
 /* A new connection the policy refuses: count, and answer per `deny`. */
 void
 dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
@@ -396,15 +412,40 @@ dp_deny(struct dp_burst *b, unsigned int i, enum egress_drop why)
 		dp_flowlog_deny(b, i, why);
 	b->w->stats.drops[why]++;
 	b->w->stats.port[b->in].dropped++;
-	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP &&
-	    bucket_take(&b->w->rst, b->now, DP_RST_RATE)) {
-		make_rst(m, pm, b->conf->port[b->in].mac);
-		b->w->stats.rst_sent++;
-		dp_emit(b, b->in, m);
+	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto == IPPROTO_TCP && answer_rst(b, m, pm))
 		return;
-	}
 	/* not TCP: "communication administratively prohibited" (RFC 1812 5.2.7.1) */
 	if (b->conf->deny == EGRESS_DENY_RESET && pm->proto != IPPROTO_TCP)
 		dp_icmp_error(b, m, pm, ICMP_UNREACH, ICMP_UNREACH_ADMIN, 0);
+	dp_free(b, m);
+}
+
+/*
+ * An inside TCP segment no live flow carries that opens none (no SYN, or a
+ * SYN-ACK; or a segment of a flow that timed out, in quarantine): the
+ * no_flow_not_syn drop, and with flows.no_flow: reset its RST, so that a
+ * client whose connection this appliance never saw (moved here by ECMP
+ * after its appliance failed, its flow not synced) fails at once instead of
+ * at its own timeout. Only a segment with ACK and without RST is answered:
+ * a RST never (RFC 793, "Reset Generation"), and every other valid one
+ * but a SYN carries an ACK, which the RST's seq is. With session sync on,
+ * only once the peer is taken over: before, the segment may belong to a
+ * flow the takeover installs, and the client's retransmission finds it.
+ */
+void
+dp_not_syn(struct dp_burst *b, unsigned int i)
+{
+	const struct dp_conf *conf = b->conf;
+	const struct pkt_meta *pm = &b->meta[i];
+	struct rte_mbuf *m = b->m[i];
+
+	b->w->stats.drops[EGRESS_DROP_NOT_SYN]++;
+	b->w->stats.port[b->in].dropped++;
+	if (conf->no_flow == EGRESS_NO_FLOW_RESET && pm->proto == IPPROTO_TCP &&
+	    (pm->tcp_flags & (PKT_TCP_ACK | PKT_TCP_RST)) == PKT_TCP_ACK &&
+	    (conf->n_sync_peer_addrs == 0 ||
+	     __atomic_load_n(&conf->sync_takeover, __ATOMIC_ACQUIRE) != 0) &&
+	    answer_rst(b, m, pm))
+		return;
 	dp_free(b, m);
 }

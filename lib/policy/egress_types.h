@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The appliance's settings the data path acts on (policy.outbound,
- * policy.deny, policy.on_revoke, nat.port_alloc, the two ports), shared by
- * the appliance config loader (lib/policy_build/config.h), the compiled
- * policy and lib/dp.
+ * policy.deny, policy.on_revoke, flows.no_flow, nat.port_alloc, the two
+ * ports), shared by the appliance config loader (lib/policy_build/config.h),
+ * the compiled policy and lib/dp.
  */
 #ifndef EGRESS_TYPES_H
 #define EGRESS_TYPES_H
@@ -24,6 +24,12 @@ enum egress_outbound {
 enum egress_deny {
 	EGRESS_DENY_DROP = 0,
 	EGRESS_DENY_RESET,
+};
+
+/** flows.no_flow: an inside TCP segment without a flow that opens none */
+enum egress_no_flow {
+	EGRESS_NO_FLOW_DROP = 0, /**< dropped, counted (no_flow_not_syn) */
+	EGRESS_NO_FLOW_RESET,    /**< and answered by a RST (rate-limited) */
 };
 
 enum egress_revoke {

@@ -58,7 +58,7 @@ static const char *const export_kinds[] = {
 	NULL,
 };
 static const char *const flows_keys[] = {
-	"max", "timeouts", "embryonic_max", "per_source", "tcp_liberal", NULL,
+	"max", "timeouts", "embryonic_max", "per_source", "tcp_liberal", "no_flow", NULL,
 };
 static const char *const timeouts_keys[] = { "established", "transitory", "time_wait", NULL };
 static const char *const per_source_keys[] = { "max", "new_per_second", NULL };
@@ -66,6 +66,7 @@ static const char *const per_source_keys[] = { "max", "new_per_second", NULL };
 /* Values of the enums, in enum order. */
 static const char *const outbound_names[] = { "REGISTRY_ONLY", "ALLOW_ANY", NULL };
 static const char *const deny_names[] = { "drop", "reset", NULL };
+static const char *const no_flow_names[] = { "drop", "reset", NULL };
 static const char *const revoke_names[] = { "reset", "drop", "keep", NULL };
 static const char *const poll_idle_names[] = { "busy", "backoff", "interrupt", NULL };
 
@@ -509,6 +510,7 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 	size_t mark, m2;
 	const struct ynode *flows = cfg_section(c, root, "flows", flows_keys, &mark);
 	const struct ynode *v;
+	unsigned int e;
 	uint64_t x;
 
 	if (flows == NULL)
@@ -545,6 +547,9 @@ parse_flows(struct cfg_ctx *c, const struct ynode *root)
 	yr_pop(&c->r, m2);
 
 	yr_get_flag(&c->r, flows, "tcp_liberal", &cfg->tcp_liberal);
+	e = cfg->no_flow;
+	yr_get_enum(&c->r, flows, "no_flow", no_flow_names, NULL, &e);
+	cfg->no_flow = (enum egress_no_flow)e;
 
 	if (c->embryonic == NULL) {
 		cfg->embryonic_max = cfg->flows_max / 4;
@@ -656,6 +661,7 @@ set_defaults(struct egress_config *cfg)
 	cfg->port_alloc = EGRESS_PORT_ALLOC_RANDOM;
 	cfg->outbound = EGRESS_OUTBOUND_REGISTRY_ONLY;
 	cfg->deny = EGRESS_DENY_DROP;
+	cfg->no_flow = EGRESS_NO_FLOW_DROP;
 	cfg->on_revoke = EGRESS_REVOKE_RESET;
 	cfg->flows_max = CFG_DEFAULT_FLOWS_MAX;
 	cfg->embryonic_max = CFG_DEFAULT_FLOWS_MAX / 4;

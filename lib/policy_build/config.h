@@ -144,6 +144,7 @@ struct egress_config {
 	uint32_t per_source_max;            /**< 0: no cap */
 	uint32_t per_source_new_per_second; /**< 0: no cap */
 	bool tcp_liberal;                   /**< flows.tcp_liberal: skip window checks */
+	enum egress_no_flow no_flow;        /**< flows.no_flow: drop (default) or reset */
 
 	unsigned int workers; /**< default 1 */
 	/** poll.idle: busy (default), backoff or interrupt (doc/operations.md, Idle workers) */

@@ -43,7 +43,8 @@
  *       bit 5     the loops ran idle through the time step: before the
  *                 burst, every worker runs one iteration at the new time
  *                 (its sweep catches up); otherwise the burst comes first
- *       bits 6-7  unused
+ *       bit 6     flows.no_flow: reset instead of drop
+ *       bit 7     unused
  *
  *   frame header
  *   f0  bit 0     destination MAC := the receiving port's own
@@ -89,7 +90,7 @@
  * the port's dropped counter grow together; each frame is forwarded (or
  * answered in place: ARP, echo), dropped, or consumed (an ARP reply), never
  * two of them: a frame sent back where it came from as a TCP RST (deny:
- * reset) is a dropped one; in a call that ended no flow, a TCP/UDP frame
+ * reset, flows.no_flow: reset) is a dropped one; in a call that ended no flow, a TCP/UDP frame
  * forwarded is carried by a live flow of that worker, in the direction it
  * came from, and leaves as the reverse of the flow's other key; a frame
  * handed off is never also sent; nothing a worker received from a hand-off
@@ -1585,7 +1586,8 @@ run_call(struct dp_worker *w, enum dp_port in, struct frame *fr, uint16_t n, boo
 					   rte_be_to_cpu_32(fr[i].dst));
 			if (p != in && fr[i].l4 && deletions == flow_table_deletions(w->flows))
 				check_carried(w, in, &fr[i], m);
-			/* sent back as a TCP RST: a deny answered (counted as a drop) */
+			/* sent back as a TCP RST: a deny or a segment without a flow
+			 * answered (counted as a drop) */
 			if (p == in &&
 			    layout_of(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m))
 					    .proto == IPPROTO_TCP)
@@ -1808,6 +1810,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < WORKERS; i++)
 			fz.w[i]->nat.preserve = (h2 & 8) != 0;
 		fz.conf.deny = (h2 & 0x10) ? EGRESS_DENY_DROP : EGRESS_DENY_RESET;
+		fz.conf.no_flow = (h2 & 0x40) ? EGRESS_NO_FLOW_RESET : EGRESS_NO_FLOW_DROP;
 		reader_set((h1 & 0x80) != 0);
 
 		while (n < want && next_frame(data, size, &off, in, prev, &prev_len, &fr[n]))

@@ -18,7 +18,10 @@
 # With takeover: manual, B waits for egressctl takeover. With sync off on
 # both, the same sequence breaks the session: B has no flow
 # for the client's segments and drops them (no_flow_not_syn), so the client's next
-# command times out (no RST: nothing answers). Records synced per second are
+# command times out (no RST: nothing answers). With sync off and
+# flows: { no_flow: reset } on B, B answers the client's first segment
+# with a RST: the client's next command fails at once with a connection
+# reset (measured from the command to the error, bound 2 s). Records synced per second are
 # measured from A's and B's counters under a burst of short connections
 # (redis-benchmark -k 0) and printed as "# figure: ...".
 #
@@ -77,8 +80,8 @@ live_start_redis "$LIVE_REDIS_PORT" "$LIVE_REDIS_HOST" || live_die "redis-server
 # sync ports on loopback, from the suffix (two per run, runs apart)
 SYNC_BASE=$((20000 + (S % 1000) * 8))
 
-# write_config NAME INSIDE_DEV OUTSIDE_DEV INSIDE_ADDR NAT_ADDR SYNC_ME SYNC_PEER PEER_NAT
-# (SYNC_ME empty: no sync section)
+# write_config NAME INSIDE_DEV OUTSIDE_DEV INSIDE_ADDR NAT_ADDR SYNC_ME SYNC_PEER PEER_NAT [NO_FLOW]
+# (SYNC_ME empty: no sync section; NO_FLOW: flows.no_flow, default drop)
 write_config() {
 	local dir=$LIVE_TMP/$1
 	mkdir -p "$dir/policy"
@@ -88,6 +91,7 @@ write_config() {
 	  inside:  { device: "net_af_packet0,iface=$2", address: $4/16 }
 	  outside: { device: "net_af_packet1,iface=$3", address: $5/24, gateway: $LIVE_EXT_ADDR }
 	policy: { outbound: REGISTRY_ONLY, deny: drop, sources: [policy/] }
+	flows: { no_flow: ${9:-drop} }
 	workers: 1
 	poll: { idle: backoff }
 	api: { socket: $dir/egressd.sock }
@@ -138,14 +142,18 @@ stop() {
 }
 
 # The client: one TCP connection, CLIENT INFO, PING every 50 ms until the
-# file "$1" appears, CLIENT INFO again, exit. Every line: time and result.
+# file "$1" appears, CLIENT INFO again, exit. Every line: time and result;
+# an error: how long after its command was sent.
 cat >"$LIVE_TMP/client.py" <<-'PY'
 import os, socket, sys, time
 go, timeout = sys.argv[1], float(sys.argv[2])
 s = socket.create_connection(("10.59.118.59", 6379), timeout=5)
 s.settimeout(timeout)
 f = s.makefile("rb")
+t_cmd = 0.0
 def cmd(*args):
+    global t_cmd
+    t_cmd = time.time()
     s.sendall(("*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a), a) for a in args)).encode())
     line = f.readline()
     if not line:
@@ -166,23 +174,25 @@ try:
         time.sleep(0.05)
     print("after", info(), flush=True)
 except (socket.timeout, TimeoutError) as e:
-    print("error timeout after %d pongs" % n, flush=True)
+    print("error timeout after %d pongs, %.3f s into the command, at %.3f" % (n, time.time() - t_cmd, time.time()), flush=True)
 except OSError as e:
-    print("error %s after %d pongs" % (type(e).__name__, n), flush=True)
+    print("error %s after %d pongs, %.3f s into the command, at %.3f" % (type(e).__name__, n, time.time() - t_cmd, time.time()), flush=True)
 PY
 
-# scenario NAME SYNC(1|0) [manual]: A carries the session, dies, B carries on
-# (or not); manual: B takes over on egressctl takeover only
+# scenario NAME SYNC(1|0) [manual|reset]: A carries the session, dies, B
+# carries on (or not); manual: B takes over on egressctl takeover only;
+# reset: B has flows.no_flow: reset
 scenario() {
-	local name=$1 sync=$2 manual=${3:-} a b go out log t0 before after i timeout=5
+	local name=$1 sync=$2 manual='' no_flow=drop a b go out log t0 before after i timeout=5
 	TAKEOVER=auto
-	[[ -n "$manual" ]] && TAKEOVER=manual
+	[[ "${3:-}" == manual ]] && manual=1 TAKEOVER=manual
+	[[ "${3:-}" == reset ]] && no_flow=reset
 	if ((sync)); then
 		a=$(write_config "a-$name" "eia$S" "eoa$S" "$A_IN" "$A_NAT" $((SYNC_BASE + 1)) $((SYNC_BASE + 2)) "$B_NAT")
 		b=$(write_config "b-$name" "eib$S" "eob$S" "$B_IN" "$B_NAT" $((SYNC_BASE + 2)) $((SYNC_BASE + 1)) "$A_NAT")
 	else
 		a=$(write_config "a-$name" "eia$S" "eoa$S" "$A_IN" "$A_NAT" "" "" "")
-		b=$(write_config "b-$name" "eib$S" "eob$S" "$B_IN" "$B_NAT" "" "" "")
+		b=$(write_config "b-$name" "eib$S" "eob$S" "$B_IN" "$B_NAT" "" "" "" "$no_flow")
 	fi
 	start A "$a"
 	start B "$b"
@@ -237,9 +247,20 @@ scenario() {
 			python3 -c "import sys; t=[float(l.split()[2]) for l in open(sys.argv[1]) if l.startswith('pong')]; sys.exit(0 if t[-1] > $t0 + 1 else 1)" "$log"
 		live_log "longest gap between PONGs: $(python3 -c "import sys; t=[float(l.split()[2]) for l in open(sys.argv[1]) if l.startswith('pong')]; print('%.2f s' % max(b - a for a, b in zip(t, t[1:])))" "$log")"
 		live_check "$name: B installed A's flows" wait_stat b-"$name" sync_flows_installed 1 1
+	elif [[ "$no_flow" == reset ]]; then
+		live_check "$name: the session fails fast, reset by B ($(grep '^error' "$log"))" \
+			grep -q '^error ConnectionResetError' "$log"
+		live_check "$name: the error came < 2 s after its command" \
+			python3 -c "import re, sys; m = re.search(r'^error .*, ([0-9.]+) s into', open(sys.argv[1]).read(), re.M); sys.exit(0 if m and float(m.group(1)) < 2 else 1)" "$log"
+		echo "# figure: no_flow: reset: the client's command failed $(sed -n 's/^error .*, \([0-9.]*\) s into the command.*/\1/p' "$log") s after it was sent, $(python3 -c "print('%.3f' % ($(sed -n 's/^error .*, at \([0-9.]*\)$/\1/p' "$log") - $t0))") s after kill -9 of A (drop: the client's 5 s timeout)"
+		live_check "$name: B sent the RST (rst_sent $(stat b-"$name" rst_sent))" \
+			test "$(stat b-"$name" rst_sent)" -ge 1
 	else
 		live_check "$name: the session fails without sync ($(grep '^error' "$log"))" \
 			grep -q '^error timeout' "$log"
+		live_check "$name: no_flow: drop: B sent no RST" test "$(stat b-"$name" rst_sent)" == 0
+	fi
+	if ((!sync)); then
 		local msg rc=0
 		msg=$("$EGRESSCTL" -s "$LIVE_TMP/b-$name/egressd.sock" takeover 2>&1) || rc=$?
 		live_check "$name: egressctl takeover without sync: an error, exit 1 ($msg, $rc)" \
@@ -277,4 +298,5 @@ measure_rate() {
 scenario on 1
 scenario manual 1 manual
 scenario off 0
+scenario reset 0 reset
 live_finish

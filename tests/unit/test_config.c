@@ -180,6 +180,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.per_source_max, 0);
 	assert_int_equal(cfg.per_source_new_per_second, 0);
 	assert_false(cfg.tcp_liberal);
+	assert_int_equal(cfg.no_flow, EGRESS_NO_FLOW_DROP);
 	assert_int_equal(cfg.workers, 1);
 	assert_int_equal(cfg.poll_idle, EGRESS_POLL_BUSY);
 	assert_int_equal(cfg.poll_max_sleep_us, 1000);
@@ -280,6 +281,7 @@ test_every_key(void **state)
 			   "  embryonic_max: 1000\n"
 			   "  per_source: {max: 5000, new_per_second: 200}\n"
 			   "  tcp_liberal: true\n"
+			   "  no_flow: reset\n"
 			   "workers: 128\n";
 	struct egress_config cfg;
 	char want[192];
@@ -356,6 +358,7 @@ test_every_key(void **state)
 	assert_int_equal(cfg.per_source_max, 5000);
 	assert_int_equal(cfg.per_source_new_per_second, 200);
 	assert_true(cfg.tcp_liberal);
+	assert_int_equal(cfg.no_flow, EGRESS_NO_FLOW_RESET);
 	assert_int_equal(cfg.workers, 128);
 	egress_config_free(&cfg);
 }
@@ -370,7 +373,8 @@ test_other_values(void **state)
 	load_ok(PORTS_OK "nat: {addresses: 192.0.2.1}\n"
 			 "policy: {on_revoke: drop, sources: /srv/istio, labels: {},\n"
 			 "         outbound: REGISTRY_ONLY}\n"
-			 "flows: {max: 4096, timeouts: {established: 90}, tcp_liberal: false}\n",
+			 "flows: {max: 4096, timeouts: {established: 90}, tcp_liberal: false,\n"
+			 "        no_flow: drop}\n",
 		&cfg);
 	assert_int_equal(cfg.n_nat_addrs, 1);
 	assert_int_equal(cfg.nat_addrs[0], ip("192.0.2.1"));
@@ -384,6 +388,7 @@ test_other_values(void **state)
 	assert_int_equal(cfg.timeout_established_ms, 90000);
 	assert_int_equal(cfg.timeout_transitory_ms, 240000);
 	assert_false(cfg.tcp_liberal);
+	assert_int_equal(cfg.no_flow, EGRESS_NO_FLOW_DROP);
 	egress_config_free(&cfg);
 
 	/* Null values mean "not given": the defaults apply. */
@@ -883,6 +888,10 @@ test_flows_errors(void **state)
 	      "4:56: warning: unknown key \"idle\" in flows.timeouts\n");
 	check(PORTS_OK "flows: {tcp_liberal: yes}\n", -EINVAL,
 	      "4:22: error: flows.tcp_liberal: invalid value \"yes\" (want true or false)\n");
+	check(PORTS_OK "flows: {no_flow: rst}\n", -EINVAL,
+	      "4:18: error: flows.no_flow: invalid value \"rst\" (want drop or reset)\n");
+	check(PORTS_OK "flows:\n  no_flow: [reset]\n", -EINVAL,
+	      "5:12: error: flows.no_flow: expected drop or reset, got a list\n");
 	check(PORTS_OK "workers: 129\n", -EINVAL,
 	      "4:10: error: workers: invalid value \"129\" (want 1-128)\n");
 	check(PORTS_OK "workers: {n: 1}\n", -EINVAL,

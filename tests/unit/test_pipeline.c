@@ -677,6 +677,103 @@ test_no_flow_drops(void **state)
 	assert_int_equal(flow_table_count(fx.w->flows), 1);
 }
 
+/* The RST of a segment from the client to REDIS:dport from sport. */
+static void
+assert_client_rst(struct rte_mbuf *m, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq,
+		  uint32_t ack)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_tcp_hdr *th = tcp_of(m);
+
+	assert_l2(m, mac_client, mac_in);
+	assert_int_equal(ip->src_addr, REDIS);
+	assert_int_equal(ip->dst_addr, CLIENT);
+	assert_int_equal(ip->time_to_live, 64);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length), 40);
+	assert_int_equal(rte_be_to_cpu_16(th->src_port), dport);
+	assert_int_equal(rte_be_to_cpu_16(th->dst_port), sport);
+	assert_int_equal(th->tcp_flags, flags);
+	assert_int_equal(rte_be_to_cpu_32(th->sent_seq), seq);
+	assert_int_equal(rte_be_to_cpu_32(th->recv_ack), ack);
+	assert_int_equal(th->rx_win, 0);
+	/* 54 bytes of headers, padded to the Ethernet minimum */
+	assert_int_equal(rte_pktmbuf_data_len(m), 60);
+	assert_checksums(m);
+}
+
+/*
+ * flows.no_flow, one burst from the inside: an ACK and a data segment of
+ * connections the appliance never saw, a RST of one, and a new connection's
+ * SYN. With reset, the first two are answered as RFC 793 "Reset
+ * Generation" says for a segment with ACK (a bare RST whose seq is that
+ * ACK; a segment without ACK, SYN or RST is tcp_bad_flags before this),
+ * the RST by nothing, and the SYN is admitted; with drop (the default) only
+ * the SYN passes. Either way the three are no_flow_not_syn.
+ */
+static uint16_t
+run_no_flow_burst(struct dp_out *out)
+{
+	struct rte_mbuf *no_flow_burst[4];
+
+	no_flow_burst[0] = client_tcp(40200, REDIS, 6379, RTE_TCP_ACK_FLAG, 1000, 5001, 0);
+	no_flow_burst[1] =
+		client_tcp(40201, REDIS, 6379, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 2000, 7001, 10);
+	no_flow_burst[2] = client_tcp(40202, REDIS, 6379, RTE_TCP_RST_FLAG, 3000, 0, 0);
+	no_flow_burst[3] = client_seg(40203, REDIS, 6379, RTE_TCP_SYN_FLAG);
+	memset(out, 0, sizeof(*out));
+	return burst(DP_INSIDE, no_flow_burst, 4, out);
+}
+
+static void
+test_no_flow_reset(void **state)
+{
+	struct dp_out out;
+	(void)state;
+
+	fx.conf.no_flow = EGRESS_NO_FLOW_RESET;
+	assert_int_equal(run_no_flow_burst(&out), 3);
+	assert_int_equal(out.n[DP_INSIDE], 2);
+	assert_client_rst(out.pkts[DP_INSIDE][0], 40200, 6379, RTE_TCP_RST_FLAG, 5001, 0);
+	assert_client_rst(out.pkts[DP_INSIDE][1], 40201, 6379, RTE_TCP_RST_FLAG, 7001, 0);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->dst_port), 6379);
+	assert_int_equal(tcp_of(out.pkts[DP_OUTSIDE][0])->tcp_flags, RTE_TCP_SYN_FLAG);
+	assert_int_equal(ip_of(out.pkts[DP_OUTSIDE][0])->src_addr, NAT_ADDR);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 3);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, 3);
+	assert_int_equal(fx.w->stats.rst_sent, 2);
+	assert_int_equal(fx.w->stats.flows_created, 1);
+	assert_int_equal(flow_table_count(fx.w->flows), 1);
+	free_out(&out);
+
+	/* the RSTs come out of the bucket policy.deny's use: empty, none */
+	fx.w->rst.tokens = 0;
+	fx.w->rst.last_ms = (uint32_t)fx.now;
+	assert_int_equal(run(DP_INSIDE, client_seg(40204, REDIS, 6379, RTE_TCP_ACK_FLAG), &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 4);
+	assert_int_equal(fx.w->stats.rst_sent, 2);
+}
+
+static void
+test_no_flow_drop_default(void **state)
+{
+	struct dp_out out;
+	(void)state;
+
+	assert_int_equal(fx.conf.no_flow, EGRESS_NO_FLOW_DROP);
+	/* policy.deny: reset is about denied SYNs, not these */
+	fx.conf.deny = EGRESS_DENY_RESET;
+	assert_int_equal(run_no_flow_burst(&out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 0);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(tcp_of(out.pkts[DP_OUTSIDE][0])->tcp_flags, RTE_TCP_SYN_FLAG);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 3);
+	assert_int_equal(fx.w->stats.port[DP_INSIDE].dropped, 3);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+	assert_int_equal(flow_table_count(fx.w->flows), 1);
+	free_out(&out);
+}
+
 static void
 test_ttl_spoof_l2(void **state)
 {
@@ -5180,6 +5277,80 @@ test_sync_takeover_keeps_binding(void **state)
 	assert_int_equal(rte_ring_count(fx.conf.sync[0]), 0);
 }
 
+/*
+ * flows.no_flow: reset with session sync on: a client segment without a
+ * flow is dropped, unanswered, until the takeover (it may be the peer's
+ * flow, about to be installed); after it, the peer's flow carries the
+ * client's segment and a flow never synced is answered by a RST.
+ */
+static void
+test_no_flow_reset_waits_for_takeover(void **state)
+{
+	struct dp_sync_rec r = peer_rec(FLOW_S_ESTABLISHED);
+	struct rte_mbuf *m;
+	struct dp_out out;
+	(void)state;
+
+	sync_on(64);
+	fx.conf.no_flow = EGRESS_NO_FLOW_RESET;
+	m = client_tcp(40100, REDIS, 6379, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 123456, 777000, 14);
+	assert_int_equal(run(DP_INSIDE, m, &out), 0);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 1);
+	assert_int_equal(fx.w->stats.rst_sent, 0);
+
+	__atomic_store_n(&fx.conf.sync_takeover, 1, __ATOMIC_RELEASE);
+	assert_int_equal(rte_ring_sp_enqueue_bulk_elem(fx.conf.sync_in[0], &r, sizeof(r), 1, NULL),
+			 1);
+	assert_int_equal(dp_sync_apply(fx.w, fx.now), 1);
+	/* the retransmission: out with the peer's binding */
+	m = client_tcp(40100, REDIS, 6379, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 123456, 777000, 14);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(ip_of(out.pkts[DP_OUTSIDE][0])->src_addr, PEER_NAT);
+	free_out(&out);
+	/* a connection the peer never synced: its RST */
+	m = client_tcp(40101, REDIS, 6379, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 9000, 424242, 5);
+	assert_int_equal(run(DP_INSIDE, m, &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_client_rst(out.pkts[DP_INSIDE][0], 40101, 6379, RTE_TCP_RST_FLAG, 424242, 0);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 2);
+	assert_int_equal(fx.w->stats.rst_sent, 1);
+}
+
+/*
+ * flows.no_flow: reset and a connection that timed out (its flow kept in
+ * quarantine for its NAT port): the client's next segment is one without a
+ * flow, answered by its RST; the client's new SYN reopens the binding.
+ */
+static void
+test_no_flow_reset_after_timeout(void **state)
+{
+	uint16_t nat_port = establish(40300);
+	struct dp_out out;
+	(void)state;
+
+	fx.conf.no_flow = EGRESS_NO_FLOW_RESET;
+	fx.now += fx.cfg.timeout_established_ms + 1;
+	assert_int_equal(dp_expire(fx.w, fx.now, 4096, NULL), 0);
+	assert_int_equal(run(DP_INSIDE, client_seg(40300, REDIS, 6379, RTE_TCP_ACK_FLAG), &out), 1);
+	assert_int_equal(out.n[DP_INSIDE], 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 0);
+	assert_client_rst(out.pkts[DP_INSIDE][0], 40300, 6379, RTE_TCP_RST_FLAG, 5001, 0);
+	free_out(&out);
+	assert_int_equal(drops(EGRESS_DROP_NOT_SYN), 1);
+	assert_int_equal(fx.w->stats.rst_sent, 1);
+	/* the server's side is not the client's: dropped, unanswered */
+	assert_int_equal(run(DP_OUTSIDE, server_seg(REDIS, 6379, nat_port, RTE_TCP_ACK_FLAG), &out),
+			 0);
+	assert_int_equal(drops(EGRESS_DROP_NO_FLOW), 1);
+	assert_int_equal(run(DP_INSIDE, client_seg(40300, REDIS, 6379, RTE_TCP_SYN_FLAG), &out), 1);
+	assert_int_equal(out.n[DP_OUTSIDE], 1);
+	assert_int_equal(rte_be_to_cpu_16(tcp_of(out.pkts[DP_OUTSIDE][0])->src_port), nat_port);
+	free_out(&out);
+	assert_int_equal(fx.w->stats.rst_sent, 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 /* ------------------------------------------------- NAT port saturation */
@@ -5439,6 +5610,8 @@ main(void)
 		T(test_denied_port_and_host),
 		T(test_deny_reset_answers_syn),
 		T(test_no_flow_drops),
+		T(test_no_flow_reset),
+		T(test_no_flow_drop_default),
 		T(test_ttl_spoof_l2),
 		T(test_arp_reply_and_learn),
 		T(test_icmp_echo),
@@ -5519,6 +5692,8 @@ main(void)
 		T(test_sync_ring_full_counts_lost),
 		T(test_sync_off),
 		T(test_sync_takeover_keeps_binding),
+		T(test_no_flow_reset_waits_for_takeover),
+		T(test_no_flow_reset_after_timeout),
 	};
 
 	if (test_eal_init("pipeline") != 0)

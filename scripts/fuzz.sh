@@ -14,6 +14,7 @@
 #   yaml      yfile_parse()
 #   config    egress_config_load()
 #   istio     istio_load_buffer(), then policy_build() when it loads cleanly
+#   sync      ctl_sync_decode() (session sync) on arbitrary datagrams, round trip
 #
 # Everything a run leaves is in FUZZ_OUT/<target>/: corpus/ (the seeds and what
 # the run added), log, and the artifacts libFuzzer writes on a finding
@@ -41,7 +42,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-ALL_TARGETS=(pkt sni pipeline yaml config istio)
+ALL_TARGETS=(pkt sni pipeline yaml config istio sync)
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 OUT=${FUZZ_OUT:-fuzz-out}
 SECS=60
@@ -151,6 +152,7 @@ target_args() {
 	yaml) echo "-max_len=8192 -dict=tests/fuzz/yaml.dict" ;;
 	config) echo "-max_len=8192 -dict=tests/fuzz/config.dict" ;;
 	istio) echo "-max_len=8192 -dict=tests/fuzz/istio.dict" ;;
+	sync) echo "-max_len=1600" ;; # CTL_SYNC_DGRAM_MAX is 1424
 	esac
 }
 

@@ -3,7 +3,7 @@
 #
 # Hostile input, as a CI gate: scripts/fuzz.sh builds the libFuzzer
 # targets of tests/fuzz (clang, ASan + UBSan) and replays each target's whole
-# seed corpus (pkt, sni, pipeline, yaml, config, istio) and the reproducers of its
+# seed corpus (pkt, sni, pipeline, yaml, config, istio, sync) and the reproducers of its
 # past findings (tests/fuzz/crashes/), with every invariant checked (for the
 # pipeline: multi-burst stories through the workers' poll loops, the
 # invariants audited after every burst): deterministic, so CI fails on a

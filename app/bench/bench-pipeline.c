@@ -19,13 +19,16 @@
  * neither. Compare builds with it before believing a bench.sh difference.
  *
  * Usage: bench-pipeline [EAL options] -- -c CONFIG --in PCAP [--out PCAP]
- *                       [--bursts N] [--once]
+ *                       [--bursts N] [--once] [--sweep]
  *   -c CONFIG   an egressd config (scripts/bench.sh writes one per row, with
  *               static neighbours for every client)
  *   --in PCAP   inside frames; --out PCAP outside frames (optional)
  *   --bursts N  bursts timed per port after one warm-up pass (100000)
  *   --once      read each capture once, in order, and stop (a read-once SYN
  *               storm: every frame a new flow); figures then cover all
+ *   --sweep     run the aging sweep (dp_sweep()) after each burst, untimed,
+ *               as the poll loop does: its cache misses then weigh on the
+ *               bursts as they do in egressd
  * Prints one line: bursts, frames, cycles/pkt median, p10, p90, min, the
  * mean over all (preempted bursts included), flows created, the drops by
  * reason and, with --once, the new flows/s the pipeline alone sustains at
@@ -113,6 +116,7 @@ cmp_u64(const void *a, const void *b)
 
 struct run {
 	struct dp_worker *w;
+	bool sweep; /* dp_sweep() after each burst, untimed, as the loop does */
 	struct rte_mempool *pool;
 	uint64_t *cyc; /* per burst: cycles per frame, x100 */
 	size_t n_cyc, cap_cyc;
@@ -150,6 +154,12 @@ one_burst(struct run *r, enum dp_port port, const struct capture *c, size_t *at,
 	t = rte_rdtsc_precise() - t0;
 	for (p = 0; p < DP_NPORTS; p++)
 		rte_pktmbuf_free_bulk(out.pkts[p], out.n[p]);
+	if (r->sweep) {
+		memset(&out, 0, sizeof(out));
+		dp_sweep(r->w, rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000), &out);
+		for (p = 0; p < DP_NPORTS; p++)
+			rte_pktmbuf_free_bulk(out.pkts[p], out.n[p]);
+	}
 	dp_worker_quiesce(r->w);
 	if (!timed)
 		return true;
@@ -169,11 +179,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "in", required_argument, NULL, 'i' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "bursts", required_argument, NULL, 'b' },
-		{ "once", no_argument, NULL, '1' },
-		{ NULL, 0, NULL, 0 },
+		{ "in", required_argument, NULL, 'i' },     { "out", required_argument, NULL, 'o' },
+		{ "bursts", required_argument, NULL, 'b' }, { "once", no_argument, NULL, '1' },
+		{ "sweep", no_argument, NULL, 's' },        { NULL, 0, NULL, 0 },
 	};
 	const char *conf_path = NULL, *in_path = NULL, *out_path = NULL;
 	struct capture cin = { 0 }, cout = { 0 };
@@ -212,9 +220,12 @@ main(int argc, char **argv)
 		case '1':
 			once = true;
 			break;
+		case 's':
+			r.sweep = true;
+			break;
 		default:
 			die("usage: bench-pipeline [EAL] -- -c CONFIG --in PCAP [--out PCAP] "
-			    "[--bursts N] [--once]");
+			    "[--bursts N] [--once] [--sweep]");
 		}
 	}
 	if (conf_path == NULL || in_path == NULL)

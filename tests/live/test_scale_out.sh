@@ -43,7 +43,16 @@
 #     the drained appliance's own sessions keep answering (none lost); when
 #     they end egressd exits by itself, status 0, "drained: no flow left";
 #   - stall: SIGSTOP of the last appliance's egressd: withdrawn in < 1 s;
-#     SIGCONT: announced again, its sessions answer again.
+#     SIGCONT: announced again, its sessions answer again;
+#   - session sync: the killed and the drained appliances restarted with a
+#     sync section each, to the other over a veth of their own (vsync,
+#     10.9.0.1<i>/24: not an egressd port, so egressd never sees the sync
+#     datagrams), dead_after 500 ms; the third stopped (withdrawn, out of the
+#     resilient group); 40 sessions on the two; SIGKILL of the first:
+#     withdrawn in < 1 s, the peer takes over its NAT address (gratuitous ARP
+#     on the outside segment) and its flows; every one of its sessions keeps
+#     answering through the peer (same connection, no error), the peer's own
+#     sessions are unaffected.
 #
 # Exit: 0 pass, 1 fail, 77 skip (not root, no netns support, no FRR).
 set -euo pipefail
@@ -238,11 +247,12 @@ appliance_frr_up() {
 
 # --- egressd ------------------------------------------------------------------
 
-declare -A EG_PID EG_PREFIX EG_OUT EG_SOCK
+declare -A EG_PID EG_PREFIX EG_OUT EG_SOCK EG_SYNC
 EG_RUN=0
 
-# egressd_up I: write appliance I's config and start its egressd in its
-# namespace, waited for until ready.
+# egressd_up I: write appliance I's config (with EG_SYNC[I], a sync
+# section, if set) and start its egressd in its namespace, waited for until
+# ready.
 egressd_up() {
 	local i=$1 d="$LIVE_TMP/a$1"
 	mkdir -p "$d/policy"
@@ -268,6 +278,7 @@ egressd_up() {
 	poll: { idle: backoff }
 	api: { socket: $d/egressd.sock }
 	EOF
+	[[ -z "${EG_SYNC[$i]:-}" ]] || echo "${EG_SYNC[$i]}" >>"$d/egressd.yaml"
 	EG_RUN=$((EG_RUN + 1))
 	EG_PREFIX[$i]="scale${S}a${i}r$EG_RUN"
 	EG_OUT[$i]="$d/egressd-$EG_RUN.out"
@@ -647,14 +658,15 @@ done
 watcher_start log
 live_check "BGP+BFD through each egressd's exception path: $PREFIX has $N_APP next hops" \
 	wait_route "$N_APP" 60
+# bfd_up [N]: the router has N (N_APP) BFD sessions up.
 bfd_up() {
 	(($(vty router "$ROUTER" -c 'show bfd peers json' |
-		python3 -c 'import json,sys; print(sum(p["status"] == "up" for p in json.load(sys.stdin)))') == N_APP))
+		python3 -c 'import json,sys; print(sum(p["status"] == "up" for p in json.load(sys.stdin)))') == ${1:-N_APP}))
 }
 wait_bfd() {
 	local k i
 	for ((k = 0; k < 300; k++)); do
-		bfd_up && return 0
+		bfd_up "$@" && return 0
 		sleep 0.1
 	done
 	vty router "$ROUTER" -c 'show bfd peers' -c 'show bgp summary'
@@ -774,9 +786,139 @@ failed=$(not_progressing "${ALL[@]}")
 live_check "after the stall its ${#ALL[@]} sessions answer again, same connection${failed:+ (not: $failed)}" \
 	test -z "$failed"
 
+# 5. session sync: appliances SA and SB restarted, each syncing its flows to
+# the other over a veth of their own (vsync: not an egressd port, so the
+# sync datagrams go through the namespaces' kernels, never through egressd's
+# data path), the third stopped; SIGKILL of SA under load: its sessions
+# continue on SB
+SA=$VICTIM
+SB=$DRAINED
+a_sync() { echo "10.9.0.1$1"; }
+# stat_of I KEY: a counter of appliance I (egressctl --json stats)
+stat_of() {
+	ctl "$1" --json stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2"
+}
+# stat_ge I KEY MIN: the counter is >= MIN
+stat_ge() {
+	local v
+	v=$(stat_of "$1" "$2")
+	[[ -n "$v" ]] && ((v >= $3))
+}
+# group_is N: the resilient group has N members
+group_is() {
+	(($(r_exec ip -j nexthop show id 100 2>/dev/null |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["group"]))' 2>/dev/null || echo 0) == $1))
+}
+# poll_until SECONDS CMD...: CMD every 0.1 s until it succeeds
+poll_until() {
+	local k secs=$1
+	shift
+	for ((k = 0; k < secs * 10; k++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+clients_stop "${!CLI_PID[@]}"
+ip -n "$(a_ns "$SA")" link add vsync type veth peer name vsync netns "$(a_ns "$SB")"
+for i in "$SA" "$SB"; do
+	ip -n "$(a_ns "$i")" addr add "$(a_sync "$i")/24" dev vsync
+	ip -n "$(a_ns "$i")" link set vsync up
+done
+# sync_conf I PEER: appliance I's sync section, to PEER (max_flows: the
+# default, flows.max, does not fit egressd's -m 256 beside its flow table)
+sync_conf() {
+	printf 'sync:\n  listen: %s:4789\n  peer: %s:4789\n  peer_addresses: [%s]\n  dead_after: 500ms\n  max_flows: 4096\n' \
+		"$(a_sync "$1")" "$(a_sync "$2")" "$(a_nat "$2")"
+}
+EG_SYNC[$SA]=$(sync_conf "$SA" "$SB")
+EG_SYNC[$SB]=$(sync_conf "$SB" "$SA")
+appliance_restart "$SA"
+appliance_restart "$SB"
+live_stop_pid "${EG_PID[$OTHER]}" TERM 5 || true
+rm -rf "/var/run/dpdk/${EG_PREFIX[$OTHER]}"
+frr_stop "a$OTHER"
+live_check "sync: appliances $SA and $SB restarted with session sync, $OTHER stopped: $PREFIX has 2 next hops" \
+	wait_route 2 60
+live_check "sync: the router's 2 BFD sessions up" wait_bfd 2
+live_check "sync: the resilient group has 2 members" poll_until 10 group_is 2
+live_log "resilient group: $(r_exec ip nexthop show id 100)"
+live_check "sync: each appliance hears its peer (sync_peer_alive 1 on both)" \
+	test "$(stat_of "$SA" sync_peer_alive) $(stat_of "$SB" sync_peer_alive)" = "1 1"
+clients_start s "$N_CLIENTS"
+wait_sessions "$N_CLIENTS" || live_log "not all $N_CLIENTS sessions established"
+sleep 1
+clients_map s "$N_CLIENTS"
+mapfile -t ALL < <(sessions_on s "$N_CLIENTS" "*")
+mapfile -t OWN_A < <(sessions_on s "$N_CLIENTS" "$SA")
+mapfile -t OWN_B < <(sessions_on s "$N_CLIENTS" "$SB")
+live_check "sync: $N_CLIENTS sessions, on both appliances (a$SA=${#OWN_A[@]} a$SB=${#OWN_B[@]})" \
+	test "$((${#OWN_A[@]} + ${#OWN_B[@]}))" = "$N_CLIENTS" -a "${#OWN_A[@]}" -gt 0 -a "${#OWN_B[@]}" -gt 0
+live_check "sync: appliance $SB holds appliance $SA's ${#OWN_A[@]} flows before the failure" \
+	poll_until 5 stat_ge "$SB" sync_peer_flows "${#OWN_A[@]}"
+mark "${ALL[@]}"
+mark_pongs "${ALL[@]}"
+t0=$(appliance_kill "$SA")
+SYNC_TAKEOVER=none
+for ((k = 0; k < 100; k++)); do
+	if [[ "$(stat_of "$SB" sync_takeover)" == 1 ]]; then
+		SYNC_TAKEOVER=$(python3 -c "print(int(($(now) - $t0) * 1000))")
+		break
+	fi
+	sleep 0.05
+done
+SYNC_MS=$(wait_withdraw "$t0" "$(a_inside "$SA")")
+live_check "sync: SIGKILL of appliance $SA: route withdrawn in $SYNC_MS ms (< $WITHDRAW_MAX_MS)" \
+	test "$SYNC_MS" != none -a "${SYNC_MS/none/99999}" -lt "$WITHDRAW_MAX_MS"
+live_check "sync: appliance $SB took over appliance $SA's NAT address (seen $SYNC_TAKEOVER ms after the SIGKILL)" \
+	test "$SYNC_TAKEOVER" != none
+# A's sessions answer again: each one's time to its 2nd PONG after the kill
+# (and, at 2 s, the fewest PONGs a session of B's own had since the kill)
+declare -A RESUMED=()
+n=0
+B_MIN=""
+t0us=$(python3 -c "print(int($t0 * 1000000))")
+for ((k = 0; k < 150; k++)); do
+	((n < ${#OWN_A[@]})) || [[ -z $B_MIN ]] || break
+	if [[ -z $B_MIN ]] && ((${EPOCHREALTIME/./} - t0us >= 2000000)); then
+		B_MIN=$(for c in "${OWN_B[@]}"; do echo $(($(pongs "$c") - MARK_PONG[$c])); done | sort -n | head -n 1)
+		B_AT=$(((${EPOCHREALTIME/./} - t0us) / 1000))
+	fi
+	for c in "${OWN_A[@]}"; do
+		if [[ -z "${RESUMED[$c]:-}" ]] && (($(pongs "$c") - MARK_PONG[$c] >= 2)); then
+			RESUMED[$c]=$(((${EPOCHREALTIME/./} - t0us) / 1000))
+			n=$((n + 1))
+		fi
+	done
+	sleep 0.1
+done
+SYNC_RESUMED=$( ((n == 0)) || printf '%s\n' "${RESUMED[@]}" | sort -n | sed -n '1p;$p' | paste -sd' ')
+live_log "sync: appliance $SA's sessions answered again ${SYNC_RESUMED:-never} ms (first, last) after the SIGKILL"
+live_log "resilient group: $(r_exec ip nexthop show id 100)"
+# every session: >= 5 PONGs since the kill, the same connection, no error
+failed=$(not_progressing "${OWN_A[@]}")
+SYNC_KEPT=$((${#OWN_A[@]} - $(echo "$failed" | wc -w)))
+live_check "sync: appliance $SA's sessions continue on appliance $SB: $SYNC_KEPT of ${#OWN_A[@]}, same connection, no error${failed:+ (not: $failed)}" \
+	test -z "$failed"
+failed=$(not_progressing "${OWN_B[@]}")
+live_check "sync: appliance $SB's own ${#OWN_B[@]} sessions unaffected: each answered >= 5 PINGs in the kill's first ${B_AT:-?} ms (fewest: $B_MIN), same connection, no error${failed:+ (not: $failed)}" \
+	test -z "$failed" -a "${B_MIN:-0}" -ge 5
+live_check "sync: appliance $SB installed appliance $SA's flows ($(stat_of "$SB" sync_flows_installed) of ${#OWN_A[@]})" \
+	test "$(stat_of "$SB" sync_flows_installed)" -ge "${#OWN_A[@]}"
+mark_pongs "${ALL[@]}"
+sleep 3
+failed=$(not_progressing "${ALL[@]}")
+live_check "sync: 3 s on, all $N_CLIENTS sessions answer through appliance $SB${failed:+ (not: $failed)}" \
+	test -z "$failed"
+clients_stop "${ALL[@]}"
+
 echo "# figures: route withdrawn after SIGKILL: plain ECMP $PLAIN_MS ms, resilient $RES_MS ms;" \
 	"after drain: $DRAIN_MS ms; after a stall (SIGSTOP): $STALL_MS ms"
 echo "# figures: surviving appliances' sessions moved by the kill: plain ECMP $PLAIN_MOVED of" \
 	"$PLAIN_SURV, resilient group $RES_MOVED of $RES_SURV"
 echo "# figures: drain: ${#own[@]} sessions of the drained appliance kept; new sessions: $DRAIN_NEW"
+echo "# figures: session sync: route withdrawn $SYNC_MS ms after SIGKILL, takeover seen $SYNC_TAKEOVER ms" \
+	"after it; the killed appliance's sessions kept: $SYNC_KEPT of ${#OWN_A[@]}, answering again" \
+	"${SYNC_RESUMED:-never} ms (first, last) after it; the peer's own: ${#OWN_B[@]}, unaffected" \
+	"(fewest PONGs in the first ${B_AT:-?} ms: $B_MIN)"
 live_finish

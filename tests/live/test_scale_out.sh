@@ -33,11 +33,14 @@
 #   - spread: 40 long-lived redis-cli sessions land on every appliance
 #     (egressctl flows, per appliance);
 #   - plain ECMP: SIGKILL of the route's first next hop's egressd: withdrawn
-#     in < 1 s; its sessions stall; survivors' sessions the hash moved to
-#     another appliance stall too (counted and printed: > 0 expected);
+#     in < 1 s; its sessions fail fast: the survivor their packets now
+#     reach answers with a RST (flows.no_flow: reset), redis-cli says
+#     "Connection reset by peer"; survivors' sessions the hash moved to
+#     another appliance stall or are reset too (counted and printed: > 0
+#     expected);
 #   - resilient: the same appliance restarted, the same again: withdrawn in
 #     < 1 s; every survivor session keeps answering, none moved, no error;
-#     the killed appliance's sessions stall (no session sync here);
+#     the killed appliance's sessions fail fast (no session sync here);
 #   - drain: egressctl drain on a survivor: withdrawn in < 1 s, stats show
 #     draining; new sessions all land on the other appliance and answer;
 #     the drained appliance's own sessions keep answering (none lost); when
@@ -273,7 +276,7 @@ egressd_up() {
 	  outside: { device: "net_af_packet1,iface=vout", address: $(a_nat "$i")/24,
 	             gateway: $REDIS }
 	policy: { outbound: REGISTRY_ONLY, deny: drop, sources: [policy/] }
-	flows: { timeouts: { established: 5s, transitory: 2s, time_wait: 1s } }
+	flows: { no_flow: reset, timeouts: { established: 5s, transitory: 2s, time_wait: 1s } }
 	workers: 1
 	poll: { idle: backoff }
 	api: { socket: $d/egressd.sock }
@@ -552,15 +555,27 @@ not_progressing() {
 	echo "${out[*]}"
 }
 
-# stalled C...: those that answered at most 1 PING since mark_pongs, one a line.
-stalled() {
+# reset_seen C...: those that had a new error since mark, a connection
+# reset (the survivor's RST, flows.no_flow: reset), one a line.
+reset_seen() {
 	local c
 	for c in "$@"; do
-		if (($(pongs "$c") - MARK_PONG[$c] <= 1)); then
+		if (($(errors "$c") > MARK_ERR[$c])) && grep -q -i 'reset' "$LIVE_TMP/cli-$c.log"; then
 			echo "$c"
 		fi
 	done
 }
+
+# moved C...: those a route change moved (stalled, or reset: a new error), one a line.
+moved() {
+	local c
+	for c in "$@"; do
+		if (($(pongs "$c") - MARK_PONG[$c] <= 1)) || (($(errors "$c") > MARK_ERR[$c])); then
+			echo "$c"
+		fi
+	done
+}
+
 
 clients_stop() {
 	local c
@@ -623,7 +638,7 @@ sessions_up() {
 
 # kill_victim SET LABEL: SIGKILL of appliance VICTIM's egressd under the
 # load of SET; checks the route is withdrawn in time and, 3.5 s on, that the
-# victim's sessions stalled. Sets KILL_MS, SURVIVORS, VICTIMS.
+# victim's sessions were reset. Sets KILL_MS, SURVIVORS, VICTIMS.
 kill_victim() {
 	local set=$1 label=$2 t0
 	live_log "$label: killing appliance $VICTIM (next hop $(a_inside "$VICTIM"))"
@@ -639,8 +654,8 @@ kill_victim() {
 		((i == VICTIM)) || sessions_on "$set" "$N_CLIENTS" "$i"
 	done)
 	mapfile -t VICTIMS < <(sessions_on "$set" "$N_CLIENTS" "$VICTIM")
-	live_check "$label: the killed appliance's ${#VICTIMS[@]} sessions stalled (no session sync)" \
-		test "$(stalled "${VICTIMS[@]}" | nlines)" = "${#VICTIMS[@]}"
+	live_check "$label: the killed appliance's ${#VICTIMS[@]} sessions failed fast (no session sync; flows.no_flow: reset): a connection reset within 3.5 s of the withdrawal" \
+		test "$(reset_seen "${VICTIMS[@]}" | nlines)" = "${#VICTIMS[@]}"
 }
 
 # --- the run ---------------------------------------------------------------------
@@ -688,9 +703,9 @@ sessions_up p "plain ECMP"
 VICTIM=$(gw_app "$(route_now | cut -d' ' -f1)")
 kill_victim p "plain ECMP"
 PLAIN_MS=$KILL_MS
-PLAIN_MOVED=$(stalled "${SURVIVORS[@]}" | nlines)
+PLAIN_MOVED=$(moved "${SURVIVORS[@]}" | nlines)
 PLAIN_SURV=${#SURVIVORS[@]}
-live_check "plain ECMP moves survivors' sessions ($PLAIN_MOVED of $PLAIN_SURV stalled): resilient groups are needed" \
+live_check "plain ECMP moves survivors' sessions ($PLAIN_MOVED of $PLAIN_SURV stalled or reset): resilient groups are needed" \
 	test "$PLAIN_MOVED" -gt 0
 clients_stop "${ALL[@]}"
 

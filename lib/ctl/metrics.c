@@ -221,7 +221,6 @@ prom_flowlog(struct prom_out *o, const struct ctl_metrics *m)
 		    m->flowlog_unwritten);
 }
 
-/* The exception TAPs' (doc/operations.md): zeros on a port without one. */
 /* Session sync (doc/session-sync.md): zeros when it is off. */
 static void
 prom_sync(struct prom_out *o, const struct ctl_metrics *m)
@@ -251,6 +250,7 @@ prom_sync(struct prom_out *o, const struct ctl_metrics *m)
 		    m->s.sync_flows_installed);
 }
 
+/* The exception TAPs' (doc/operations.md): zeros on a port without one. */
 static void
 prom_exception(struct prom_out *o, const struct ctl_metrics *m)
 {
